@@ -1,0 +1,74 @@
+"""`gait-station` command line: a thin dispatcher; each subcommand lives with its concern.
+
+Every subcommand module exposes ``add_arguments(parser)`` and ``main(args) -> int``. Errors
+the user can fix (:class:`device.errors.UserError`) print one line on stderr and exit
+non-zero, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+
+from device import __version__
+from device.errors import UserError
+
+# subcommand -> (module, one-line help)
+SUBCOMMANDS: dict[str, tuple[str, str]] = {
+    "run": ("device.station", "run the station: camera, pose, buttons, dashboard (what systemd starts)"),
+    "analyze": ("device.analyze", "analyse a video or keypoint CSV and write the analysis JSON"),
+    "report": ("device.report.cli", "render (and print) the gait report of a session or analysis JSON"),
+    "doctor": ("device.doctor", "check camera, model, GPIO, printer, disk and clock; say what to fix"),
+    "set-pin": ("web.auth", "set the dashboard login PIN"),
+    "validate": ("device.gait.validate", "score the gait engine against ground truth (synthetic and force-plate data)"),
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="gait-station",
+        description="Treadmill running gait analysis station.",
+    )
+    parser.add_argument("--version", action="version", version=f"gait-station {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log debug detail")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, (module_name, help_text) in SUBCOMMANDS.items():
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        p.set_defaults(_module=module_name)
+        try:
+            module = importlib.import_module(module_name)
+        except ImportError as exc:  # a part not installed on this machine: say so when it's used
+            p.set_defaults(_import_error=str(exc))
+            continue
+        module.add_arguments(p)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "command", None):
+        parser.print_help()
+        return 2
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    if getattr(args, "_import_error", None):
+        print(f"gait-station {args.command}: not available here ({args._import_error})", file=sys.stderr)
+        return 2
+    module = importlib.import_module(args._module)
+    try:
+        return int(module.main(args) or 0)
+    except UserError as exc:
+        print(f"gait-station {args.command}: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print(f"gait-station {args.command}: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

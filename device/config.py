@@ -1,0 +1,285 @@
+"""Station configuration: one TOML file, defaults built in, validated at start.
+
+Where the file is: ``--config FILE``, else ``$GAIT_STATION_CONFIG``, else
+``<data_dir>/config.toml`` if it exists, else built-in defaults only. Each TOML table maps to
+one section dataclass below; unknown keys and wrong types are refused with a message that
+names the key, so a typo in the clinic's file never silently does nothing.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+import typing
+from dataclasses import dataclass, field, fields, is_dataclass
+from pathlib import Path
+from typing import Any
+
+from device.errors import ConfigError
+
+
+@dataclass
+class StationConfig:
+    clinic_name: str = "Gait Station"
+    clinic_logo: str = ""  # path to a PNG/SVG shown on the report
+    units: str = "metric"  # "metric" | "imperial"
+    coaching_profile: str = "neutral"  # "neutral" | "ankle_lean" | "hip_hinge": changes cues, not measurements
+    norms_file: str = ""  # clinic-edited normal ranges; empty = the built-in device/gait/norms.toml
+    log_level: str = "INFO"
+
+
+@dataclass
+class CameraConfig:
+    source: str = "auto"  # "auto" | "picamera" | "synthetic" | "webcam[:N]" | a video path
+    rear_source: str = ""  # optional second camera (rear view), e.g. "picamera:1"
+    width: int = 1280
+    height: int = 720
+    fps: float = 30.0
+    loop_video: bool = False  # a video file source restarts at its end (demo on a dev machine)
+
+
+@dataclass
+class PoseConfig:
+    model_path: str = ""  # empty = setup's download location, then ../shared/models
+    num_threads: int = 2
+    min_score: float = 0.3  # keypoints below this count as unseen
+
+
+@dataclass
+class CaptureConfig:
+    duration_s: float = 120.0
+    warmup_s: float = 0.0  # seconds at the start excluded from the analysis
+    countdown_s: int = 3
+    record_video: bool = False  # off by default: evidence frames only
+    evidence_jpeg_quality: int = 85
+    live_preview_fps: float = 10.0  # MJPEG rate to the dashboard: low enough not to starve inference
+    metronome_spm: float = 0.0  # 0 = off
+
+
+@dataclass
+class GpioConfig:
+    enabled: bool = True
+    start_pin: int = 17
+    stop_pin: int = 27  # same as start_pin = one start/stop button (hold to cancel)
+    print_pin: int = 0  # 0 = no print button
+    led_pin: int = 22
+    buzzer_pin: int = 0  # 0 = no buzzer
+    bounce_s: float = 0.05
+    hold_to_cancel_s: float = 2.0
+
+
+@dataclass
+class PrintingConfig:
+    receipt_printer: str = ""  # "" | "usb:0x04b8:0x0202" | "network:192.0.2.10" | "file:/dev/usb/lp0" | "dummy"
+    receipt_width_chars: int = 42
+    cups_queue: str = ""  # CUPS queue for the A4/Letter summary and full report; "" = system default
+    paper: str = "A4"  # "A4" | "Letter"
+    auto_print_summary: bool = True
+
+
+@dataclass
+class WebConfig:
+    host: str = "127.0.0.1"  # setup.sh on a Pi sets 0.0.0.0 so the tablet can reach it
+    port: int = 8080
+    pin_hash: str = ""  # set by `gait-station set-pin`; empty = first visit asks to set one
+    api_token: str = ""  # or $GAIT_STATION_API_TOKEN
+    secret_key: str = ""  # empty = generated once and kept in the data dir
+    session_minutes: int = 720
+    login_attempts_per_minute: int = 5
+    threads: int = 16  # waitress threads: live streams each hold one
+
+
+@dataclass
+class StorageConfig:
+    data_dir: str = ""  # empty = per-user data dir (platformdirs)
+    retention_days: int = 0  # 0 = keep everything; otherwise prune sessions older than this
+    min_free_mb: int = 500  # capture refuses to start below this
+
+
+@dataclass
+class Config:
+    station: StationConfig = field(default_factory=StationConfig)
+    camera: CameraConfig = field(default_factory=CameraConfig)
+    pose: PoseConfig = field(default_factory=PoseConfig)
+    capture: CaptureConfig = field(default_factory=CaptureConfig)
+    gpio: GpioConfig = field(default_factory=GpioConfig)
+    printing: PrintingConfig = field(default_factory=PrintingConfig)
+    web: WebConfig = field(default_factory=WebConfig)
+    storage: StorageConfig = field(default_factory=StorageConfig)
+    source_path: str = ""  # where it was loaded from ("" = defaults only)
+
+    @property
+    def data_dir(self) -> Path:
+        if self.storage.data_dir:
+            return Path(self.storage.data_dir).expanduser()
+        env = os.environ.get("GAIT_STATION_DATA_DIR")
+        if env:
+            return Path(env).expanduser()
+        import platformdirs
+
+        return Path(platformdirs.user_data_dir("gait-station", appauthor=False))
+
+    @property
+    def api_token(self) -> str:
+        return os.environ.get("GAIT_STATION_API_TOKEN") or self.web.api_token
+
+
+_CHOICES: dict[tuple[str, str], tuple[str, ...]] = {
+    ("station", "units"): ("metric", "imperial"),
+    ("station", "coaching_profile"): ("neutral", "ankle_lean", "hip_hinge"),
+    ("station", "log_level"): ("DEBUG", "INFO", "WARNING", "ERROR"),
+    ("printing", "paper"): ("A4", "Letter"),
+}
+
+_RANGES: dict[tuple[str, str], tuple[float, float]] = {
+    ("camera", "width"): (64, 4096),
+    ("camera", "height"): (64, 4096),
+    ("camera", "fps"): (1, 240),
+    ("pose", "num_threads"): (1, 8),
+    ("pose", "min_score"): (0.0, 1.0),
+    ("capture", "duration_s"): (5, 1800),
+    ("capture", "warmup_s"): (0, 600),
+    ("capture", "countdown_s"): (0, 30),
+    ("capture", "evidence_jpeg_quality"): (10, 100),
+    ("capture", "live_preview_fps"): (0.5, 30),
+    ("capture", "metronome_spm"): (0, 240),
+    ("gpio", "start_pin"): (0, 27),
+    ("gpio", "stop_pin"): (0, 27),
+    ("gpio", "print_pin"): (0, 27),
+    ("gpio", "led_pin"): (0, 27),
+    ("gpio", "buzzer_pin"): (0, 27),
+    ("gpio", "bounce_s"): (0, 1),
+    ("gpio", "hold_to_cancel_s"): (0.5, 10),
+    ("printing", "receipt_width_chars"): (24, 64),
+    ("web", "port"): (1, 65535),
+    ("web", "session_minutes"): (1, 10080),
+    ("web", "login_attempts_per_minute"): (1, 1000),
+    ("web", "threads"): (4, 64),
+    ("storage", "retention_days"): (0, 36500),
+    ("storage", "min_free_mb"): (0, 10_000_000),
+}
+
+
+def _check_type(section: str, key: str, value: Any, typ: Any) -> Any:
+    where = f"[{section}] {key}"
+    if typ is bool:
+        if not isinstance(value, bool):
+            raise ConfigError(f"config {where}: expected true or false, got {value!r}")
+        return value
+    if typ is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ConfigError(f"config {where}: expected a whole number, got {value!r}")
+        return value
+    if typ is float:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ConfigError(f"config {where}: expected a number, got {value!r}")
+        return float(value)
+    if typ is str:
+        if not isinstance(value, str):
+            raise ConfigError(f"config {where}: expected text in quotes, got {value!r}")
+        return value
+    raise ConfigError(f"config {where}: unsupported type")  # pragma: no cover
+
+
+def _resolve_types(cls: type) -> dict[str, Any]:
+    hints = typing.get_type_hints(cls)
+    return {f.name: hints[f.name] for f in fields(cls)}
+
+
+def _apply_section(section: str, obj: Any, values: dict[str, Any]) -> None:
+    types_ = _resolve_types(type(obj))
+    for key, value in values.items():
+        if key not in types_:
+            known = ", ".join(sorted(types_))
+            raise ConfigError(f"config [{section}]: unknown setting {key!r} (known: {known})")
+        value = _check_type(section, key, value, types_[key])
+        choices = _CHOICES.get((section, key))
+        if choices and value not in choices:
+            raise ConfigError(f"config [{section}] {key}: must be one of {', '.join(choices)}; got {value!r}")
+        rng = _RANGES.get((section, key))
+        if rng and not (rng[0] <= value <= rng[1]):
+            raise ConfigError(f"config [{section}] {key}: must be between {rng[0]:g} and {rng[1]:g}; got {value!r}")
+        setattr(obj, key, value)
+
+
+def config_from_dict(data: dict[str, Any]) -> Config:
+    cfg = Config()
+    section_types = {f.name: f for f in fields(Config) if f.name != "source_path"}
+    for section, values in data.items():
+        if section not in section_types:
+            raise ConfigError(
+                f"config: unknown section [{section}] (known: {', '.join(sorted(section_types))})"
+            )
+        if not isinstance(values, dict):
+            raise ConfigError(f"config: [{section}] must be a table of settings")
+        _apply_section(section, getattr(cfg, section), values)
+    return cfg
+
+
+def load_config(path: str | Path | None = None, data_dir: str | Path | None = None) -> Config:
+    """Load and validate the configuration (see module docstring for where it is looked for)."""
+    candidates: list[Path] = []
+    explicit = path or os.environ.get("GAIT_STATION_CONFIG")
+    if explicit:
+        p = Path(explicit).expanduser()
+        if not p.is_file():
+            raise ConfigError(f"config file not found: {p}")
+        candidates.append(p)
+    chosen: Path | None = candidates[0] if candidates else None
+    if chosen is None:
+        base = Config()
+        if data_dir:
+            base.storage.data_dir = str(data_dir)
+        default_file = base.data_dir / "config.toml"
+        if default_file.is_file():
+            chosen = default_file
+    data: dict[str, Any] = {}
+    if chosen is not None:
+        try:
+            data = tomllib.loads(chosen.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"config {chosen}: not valid TOML ({exc})") from None
+        except UnicodeDecodeError:
+            raise ConfigError(f"config {chosen}: not a UTF-8 text file") from None
+    cfg = config_from_dict(data)
+    if data_dir:
+        cfg.storage.data_dir = str(data_dir)
+    cfg.source_path = str(chosen) if chosen else ""
+    return cfg
+
+
+def config_to_toml(cfg: Config) -> str:
+    """The configuration as TOML text (for `doctor`, the settings page and writing a starter file)."""
+    lines: list[str] = []
+    for f in fields(Config):
+        if f.name == "source_path":
+            continue
+        section = getattr(cfg, f.name)
+        assert is_dataclass(section)
+        lines.append(f"[{f.name}]")
+        for sf in fields(section):
+            v = getattr(section, sf.name)
+            if isinstance(v, bool):
+                lines.append(f"{sf.name} = {'true' if v else 'false'}")
+            elif isinstance(v, int | float):
+                lines.append(f"{sf.name} = {v}")
+            else:
+                esc = str(v).replace("\\", "\\\\").replace('"', '\\"')
+                lines.append(f'{sf.name} = "{esc}"')
+        lines.append("")
+    return "\n".join(lines)
+
+
+def as_dict(cfg: Config) -> dict[str, dict[str, Any]]:
+    """Settings as plain dicts (stored with each session: 'settings used')."""
+    out: dict[str, dict[str, Any]] = {}
+    for f in fields(Config):
+        if f.name == "source_path":
+            continue
+        section = getattr(cfg, f.name)
+        out[f.name] = {sf.name: getattr(section, sf.name) for sf in fields(section)}
+    out["web"].pop("pin_hash", None)
+    out["web"].pop("api_token", None)
+    out["web"].pop("secret_key", None)
+    return out
+
