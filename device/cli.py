@@ -17,7 +17,7 @@ from device.errors import UserError
 
 # subcommand -> (module, one-line help)
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
-    "run": ("device.station", "run the station: camera, pose, buttons, dashboard (what systemd starts)"),
+    "run": ("web.serve", "run the station: camera, pose, buttons, dashboard (what systemd starts)"),
     "analyze": ("device.analyze", "analyse a video or keypoint CSV and write the analysis JSON"),
     "report": ("device.report.cli", "render (and print) the gait report of a session or analysis JSON"),
     "doctor": ("device.doctor", "check camera, model, GPIO, printer, disk and clock; say what to fix"),
