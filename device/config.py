@@ -54,10 +54,13 @@ class CaptureConfig:
     evidence_jpeg_quality: int = 85
     live_preview_fps: float = 10.0  # MJPEG rate to the dashboard: low enough not to starve inference
     metronome_spm: float = 0.0  # 0 = off
+    stall_timeout_s: float = 5.0  # a capture whose camera delivers no frame this long fails
 
 
 @dataclass
 class GpioConfig:
+    # BCM pin numbers; 0 = not fitted (GPIO0/1 are the HAT EEPROM pins, never a button).
+    # Buttons wire the pin to ground (internal pull-up). See device/controls/station.py.
     enabled: bool = True
     start_pin: int = 17
     stop_pin: int = 27  # same as start_pin = one start/stop button (hold to cancel)
@@ -143,6 +146,7 @@ _RANGES: dict[tuple[str, str], tuple[float, float]] = {
     ("capture", "evidence_jpeg_quality"): (10, 100),
     ("capture", "live_preview_fps"): (0.5, 30),
     ("capture", "metronome_spm"): (0, 240),
+    ("capture", "stall_timeout_s"): (1, 120),
     ("gpio", "start_pin"): (0, 27),
     ("gpio", "stop_pin"): (0, 27),
     ("gpio", "print_pin"): (0, 27),
@@ -197,6 +201,8 @@ def _apply_section(section: str, obj: Any, values: dict[str, Any]) -> None:
         if choices and value not in choices:
             raise ConfigError(f"config [{section}] {key}: must be one of {', '.join(choices)}; got {value!r}")
         rng = _RANGES.get((section, key))
+        if (section, key) == ("capture", "metronome_spm") and 0 < value < 60:
+            raise ConfigError(f"config [capture] metronome_spm: 0 (off) or between 60 and 240; got {value!r}")
         if rng and not (rng[0] <= value <= rng[1]):
             raise ConfigError(f"config [{section}] {key}: must be between {rng[0]:g} and {rng[1]:g}; got {value!r}")
         setattr(obj, key, value)

@@ -1,1 +1,84 @@
-"""camera"""
+"""Frame sources: Pi camera, webcam, video file, synthetic runner — chosen by a spec string.
+
+:func:`open_source` builds (does not open) the source; open it with ``with source:``. Each
+source module imports its heavy library (Picamera2, cv2, PyAV) only when used.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from device.camera.base import Frame, FrameSource
+from device.errors import SourceError
+
+if TYPE_CHECKING:
+    from device.config import Config
+
+__all__ = ["Frame", "FrameSource", "open_source", "parse_spec"]
+
+_KINDS = ("auto", "picamera", "webcam", "synthetic")
+
+
+def parse_spec(spec: str) -> tuple[str, str]:
+    """("picamera"|"webcam"|"synthetic"|"auto"|"file", argument) for a source spec:
+    ``picamera[:N]``, ``webcam[:N]``, ``synthetic[:ARG]``, ``auto`` or a video path."""
+    s = (spec or "auto").strip()
+    head, _, arg = s.partition(":")
+    if head.lower() in _KINDS and not Path(s).exists():
+        return head.lower(), arg
+    return "file", s
+
+
+def _index(kind: str, arg: str) -> int:
+    if not arg:
+        return 0
+    try:
+        n = int(arg)
+    except ValueError:
+        raise SourceError(f"camera source {kind}:{arg}: the camera number must be a whole number") from None
+    if n < 0:
+        raise SourceError(f"camera source {kind}:{arg}: the camera number must be 0 or more")
+    return n
+
+
+def _synthetic(cfg: Config | None, arg: str) -> FrameSource:
+    try:
+        from device.camera.synthetic import SyntheticSource
+    except ImportError as exc:
+        raise SourceError(f"the synthetic runner source is not available here ({exc})") from None
+    try:
+        return SyntheticSource.from_spec(arg, cfg) if hasattr(SyntheticSource, "from_spec") else SyntheticSource()
+    except TypeError:
+        return SyntheticSource()
+
+
+def open_source(spec: str, cfg: Config | None = None, model_input: int = 192) -> FrameSource:
+    """The frame source for ``spec`` (see :func:`parse_spec`), sized from ``cfg.camera``.
+
+    ``auto``: the Pi camera when Picamera2 imports and a camera is connected, else the
+    synthetic runner (a dev machine). ``model_input``: the pose model's input side, used to
+    size the Pi camera's low-res stream.
+    """
+    cam = cfg.camera if cfg is not None else None
+    width, height, fps = (cam.width, cam.height, cam.fps) if cam else (1280, 720, 30.0)
+    kind, arg = parse_spec(spec)
+    if kind == "auto":
+        from device.camera.picamera import picamera_available
+
+        kind, arg = ("picamera", "") if picamera_available() else ("synthetic", "")
+    if kind == "picamera":
+        from device.camera.picamera import PicameraSource, lores_size_for
+
+        return PicameraSource(
+            _index(kind, arg), width, height, fps, lores_size=lores_size_for((width, height), model_input)
+        )
+    if kind == "webcam":
+        from device.camera.webcam import WebcamSource
+
+        return WebcamSource(_index(kind, arg), width, height, fps)
+    if kind == "synthetic":
+        return _synthetic(cfg, arg)
+    from device.camera.video import VideoFileSource
+
+    return VideoFileSource(Path(arg).expanduser(), loop=bool(cam.loop_video) if cam else False)

@@ -1,1 +1,23 @@
-"""controls"""
+"""Physical controls (gpiozero): start/stop/print buttons, status LED, buzzer and cadence metronome.
+
+``StationControls`` composes the small parts; see :mod:`device.controls.station`.
+"""
+
+from device.controls.buttons import DebouncedButton
+from device.controls.buzzer import METRONOME_SPM_RANGE, Beeper, Metronome
+from device.controls.callbacks import CallbackRunner
+from device.controls.led import PATTERNS, LedPattern, StatusLed
+from device.controls.station import StationControls, check_pins
+
+__all__ = [
+    "METRONOME_SPM_RANGE",
+    "PATTERNS",
+    "Beeper",
+    "CallbackRunner",
+    "DebouncedButton",
+    "LedPattern",
+    "Metronome",
+    "StationControls",
+    "StatusLed",
+    "check_pins",
+]

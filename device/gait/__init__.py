@@ -1,1 +1,29 @@
-"""The pure gait analysis core: keypoint timeline in, Analysis out; no I/O."""
+"""The pure gait analysis core: keypoint timeline in, Analysis out; no I/O.
+
+Public: :func:`analyze` (``device.gait.analysis``), :func:`load_norms` / :class:`Norms`
+(``device.gait.norms``), :class:`LiveCadence` (``device.gait.live``), the result types in
+``device.gait.types``. Attributes load lazily so that importing the package (the CLI does at
+start-up) does not pull in scipy.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+_LAZY = {
+    "analyze": ("device.gait.analysis", "analyze"),
+    "load_norms": ("device.gait.norms", "load_norms"),
+    "Norms": ("device.gait.norms", "Norms"),
+    "LiveCadence": ("device.gait.live", "LiveCadence"),
+}
+
+__all__ = list(_LAZY)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        mod, attr = _LAZY[name]
+        return getattr(importlib.import_module(mod), attr)
+    raise AttributeError(f"module 'device.gait' has no attribute {name!r}")

@@ -50,7 +50,10 @@ class GaitEvent:
 class Metric:
     """One contract metric. ``value`` is the mean over valid strides (null with ``reason`` when
     it cannot be measured reliably); ``left``/``right`` null where not sided; ``normal`` is the
-    [low, high] range used for ``flag`` (None when the clinic has no range for it)."""
+    [low, high] range used for ``flag`` (None when the clinic has no range for it).
+    ``flag`` is "low" / "high" (outside ``normal``) or None. ``symmetry_index_pct`` is this
+    metric's left/right symmetry index 100·|L−R|/((L+R)/2) (None when unsided or not
+    computable); the headline ``metrics["symmetry_index_pct"]`` is that of contact time."""
 
     value: float | None
     unit: str
@@ -61,6 +64,7 @@ class Metric:
     flag: str | None = None
     reason: str | None = None
     normal: tuple[float | None, float | None] | None = None
+    symmetry_index_pct: float | None = None
 
     @classmethod
     def unmeasurable(cls, unit: str, reason: str) -> Metric:
@@ -69,7 +73,7 @@ class Metric:
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d["normal"] = list(self.normal) if self.normal is not None else None
-        for k in ("value", "left", "right", "sd"):
+        for k in ("value", "left", "right", "sd", "symmetry_index_pct"):
             d[k] = _clean(d[k])
         return d
 
@@ -86,6 +90,7 @@ class Metric:
             flag=d.get("flag"),
             reason=d.get("reason"),
             normal=tuple(normal) if normal is not None else None,
+            symmetry_index_pct=d.get("symmetry_index_pct"),
         )
 
 

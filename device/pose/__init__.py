@@ -1,1 +1,43 @@
-"""pose"""
+"""Pose: the estimator interface, MoveNet on TFLite (LiteRT first) with the smart crop, and the
+pipeline that turns a frame source into a keypoint timeline.
+
+Heavy modules (cv2, the runtime) load only when :class:`MoveNetEstimator` is used, so the CLI
+starts fast.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from device.pose.base import PoseEstimator, new_keypoint_buffer
+from device.pose.model import (
+    DEFAULT_MODEL_FILE,
+    DEFAULT_MODEL_SHA256,
+    ModelError,
+    resolve_model_path,
+    sha256_file,
+    verify_model,
+)
+
+if TYPE_CHECKING:
+    from device.pose.movenet import MoveNetEstimator
+
+__all__ = [
+    "DEFAULT_MODEL_FILE",
+    "DEFAULT_MODEL_SHA256",
+    "ModelError",
+    "MoveNetEstimator",
+    "PoseEstimator",
+    "new_keypoint_buffer",
+    "resolve_model_path",
+    "sha256_file",
+    "verify_model",
+]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "MoveNetEstimator":
+        from device.pose.movenet import MoveNetEstimator
+
+        return MoveNetEstimator
+    raise AttributeError(name)

@@ -1,1 +1,6 @@
-"""store"""
+"""SQLite storage of runners, sessions, keypoints, analyses and evidence frames."""
+
+from device.store.db import NotFoundError, Store, utc_now
+from device.store.writer import KeypointWriter
+
+__all__ = ["KeypointWriter", "NotFoundError", "Store", "utc_now"]

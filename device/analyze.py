@@ -1,0 +1,327 @@
+"""`gait-station analyze INPUT`: a video or keypoint CSV in, the analysis JSON out.
+
+Video → pose (MoveNet) → keypoint timeline → gait engine → ``Analysis.to_dict()`` on stdout
+(or ``--json FILE``). Slow-motion clips: ``--capture-fps N`` gives the real capture rate;
+without it a clip whose cadence comes out implausibly low (or that a phone tagged as slow
+motion) gets no running cadence or time-based metrics, only a warning to give the rate.
+Heavy imports (cv2, PyAV, the TFLite runtime) happen inside functions: the CLI imports this
+module at startup.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import math
+import sys
+from pathlib import Path
+from typing import Any
+
+from device.errors import InputError, NoPersonError
+
+log = logging.getLogger(__name__)
+
+#: Below this a "cadence" is not running or walking: the clip plays slower than real time.
+MIN_PLAUSIBLE_CADENCE_SPM = 60.0
+#: A confident body (shoulder, hip, leg) in fewer than this share of frames: no runner found.
+MIN_PERSON_FRACTION = 0.5
+#: Videos shorter than this cannot show a stride.
+MIN_VIDEO_FRAMES = 10
+SLOW_MOTION_WARNING = "the clip looks like slow motion: give --capture-fps"
+# Metrics measured in time (or from time): wrong by the slow-motion factor when the rate is unknown.
+_TIME_METRICS = ("cadence_spm", "step_time_ms", "contact_time_ms", "flight_time_ms",
+                 "step_length_cm", "vertical_ratio_pct")
+# Phone tags for the real capture rate of a slow-motion clip (Android; some editors copy it).
+_CAPTURE_FPS_TAGS = ("com.android.capture.fps", "com.apple.quicktime.capture.fps", "capture_fps")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("input", metavar="INPUT", help="a video file (MP4/MOV/GIF…) or a keypoint CSV")
+    parser.add_argument("--height-cm", type=_positive("height", 50, 250), help="runner's height (for cm)")
+    parser.add_argument("--speed-kmh", type=_positive("speed", 0.5, 40), help="treadmill belt speed")
+    parser.add_argument("--view", choices=("side", "rear", "auto"), default="auto",
+                        help="camera view (default: detect)")
+    parser.add_argument("--capture-fps", type=_positive("capture fps", 1, 10000), metavar="N",
+                        help="the real capture rate of a slow-motion clip (e.g. 240)")
+    parser.add_argument("--json", metavar="OUT", help="write the analysis JSON here instead of stdout")
+    parser.add_argument("--keypoints-csv", metavar="OUT", help="also write the keypoint timeline CSV")
+    parser.add_argument("--model", metavar="PATH", help="MoveNet .tflite file (default: configured/installed)")
+    parser.add_argument("--threads", type=_positive("threads", 1, 8, integer=True), metavar="N",
+                        help="inference threads (default: [pose] num_threads)")
+    parser.add_argument("--config", metavar="FILE", help="station config file (default: the usual places)")
+
+
+def _positive(what: str, lo: float, hi: float, integer: bool = False):
+    def parse(text: str) -> float | int:
+        try:
+            v: float | int = int(text) if integer else float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{what} must be a number, got {text!r}") from None
+        if not (lo <= v <= hi) or (isinstance(v, float) and not math.isfinite(v)):
+            raise argparse.ArgumentTypeError(f"{what} must be between {lo:g} and {hi:g}, got {text}")
+        return v
+
+    return parse
+
+
+# -- input kind -------------------------------------------------------------------------------
+def detect_kind(path: Path) -> str:
+    """"csv" or "video", from the content (extension only breaks ties). Raises InputError for
+    a missing, empty or unusable file."""
+    if not path.exists():
+        raise InputError(f"{path}: no such file")
+    if path.is_dir():
+        raise InputError(f"{path}: is a folder, not a video or keypoint CSV")
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(4096)
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    if not head:
+        raise InputError(f"{path}: the file is empty (0 bytes)")
+    text = _as_text(head)
+    if text is None:
+        if path.suffix.lower() == ".csv":
+            raise InputError(f"{path}: not a text CSV (binary content)")
+        return "video"
+    first = text.lstrip("\ufeff").splitlines()[0] if text.strip() else ""
+    cols = [c.strip() for c in first.split(",")]
+    if path.suffix.lower() == ".csv" or (cols and cols[0] == "t") or "nose_x" in cols:
+        return "csv"
+    raise InputError(f"{path}: a text file, neither a video nor a keypoint CSV (header starting with 't,nose_x,…')")
+
+
+def _as_text(head: bytes) -> str | None:
+    if b"\x00" in head:
+        return None
+    try:
+        return head.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if exc.start >= len(head) - 3:  # a multi-byte character cut at the 4096-byte boundary
+            return head[: exc.start].decode("utf-8")
+        return None
+
+
+# -- the pipeline -----------------------------------------------------------------------------
+def _load_config(path: str | None):
+    from device.config import load_config
+
+    return load_config(path)
+
+
+def pose_timeline(
+    path: Path, cfg: Any, model: str | None, threads: int | None, show_progress: bool
+) -> tuple[Any, dict[str, Any]]:
+    """Run pose over the video at ``path``: (Timeline, facts for the ``input`` block)."""
+    from device.camera.video import VideoFileSource
+    from device.pose.model import resolve_model_path
+    from device.pose.movenet import MoveNetEstimator
+    from device.pose.pipeline import run_pose
+
+    source = VideoFileSource(path)
+    source.open()  # file problems are reported before the model loads
+    try:
+        model_path = Path(model).expanduser() if model else resolve_model_path(cfg)
+        estimator = MoveNetEstimator(model_path, threads or cfg.pose.num_threads, quiet=True)
+        bar = None
+        if show_progress:
+            from tqdm import tqdm
+
+            bar = tqdm(total=source.frame_count or None, unit="frame", desc=path.name, file=sys.stderr,
+                       leave=False)
+        try:
+            tl = run_pose(source, estimator, cfg.pose.min_score,
+                          progress=(lambda n: bar.update(1)) if bar is not None else None)
+        finally:
+            if bar is not None:
+                bar.close()
+            estimator.close()
+    finally:
+        source.close()
+    width, height = source.size
+    facts = {
+        "video_fps": round(source.nominal_fps, 3) if source.nominal_fps else None,
+        "width": width,
+        "height": height,
+        "model": model_path.name,
+        "runtime": estimator.runtime,
+        "tagged_capture_fps": _tagged_capture_fps(source.metadata),
+    }
+    return tl, facts
+
+
+def _tagged_capture_fps(meta: dict[str, str]) -> float | None:
+    for key, value in meta.items():
+        if key.lower() in _CAPTURE_FPS_TAGS:
+            try:
+                v = float(str(value).strip())
+            except ValueError:
+                continue
+            if math.isfinite(v) and v > 0:
+                return v
+    return None
+
+
+def check_person(timeline: Any, min_score: float, path: Path) -> float:
+    """Share of frames with a confident body; NoPersonError when most frames have none."""
+    from device.pose.pipeline import body_visible
+
+    n = len(timeline)
+    seen = int(body_visible(timeline.score, min_score).sum()) if n else 0
+    frac = seen / n if n else 0.0
+    if frac < MIN_PERSON_FRACTION:
+        raise NoPersonError(
+            f"{path}: no runner found (a confident body in only {seen} of {n} frames): "
+            "film the whole body from the side, well lit"
+        )
+    return frac
+
+
+def apply_slow_motion_guard(result: dict[str, Any], reason: str) -> None:
+    """Null the cadence and every time-based metric of an analysis dict, with ``reason``."""
+    result["cadence_spm"] = None
+    metrics = result.setdefault("metrics", {})
+    for mid in _TIME_METRICS:
+        m = metrics.get(mid)
+        unit = (m or {}).get("unit") or {"cadence_spm": "spm", "step_length_cm": "cm",
+                                         "vertical_ratio_pct": "%"}.get(mid, "ms")
+        metrics[mid] = {"value": None, "unit": unit, "left": None, "right": None, "sd": None, "n": 0,
+                        "flag": None, "reason": reason, "normal": (m or {}).get("normal")}
+    result["cadence_series"] = []
+    quality = result.setdefault("quality", {})
+    warnings = quality.setdefault("warnings", [])
+    if SLOW_MOTION_WARNING not in warnings:
+        warnings.append(SLOW_MOTION_WARNING)
+    quality["slow_motion_suspected"] = True
+
+
+def analyze_file(
+    path: Path,
+    *,
+    height_cm: float | None = None,
+    speed_kmh: float | None = None,
+    view: str = "auto",
+    capture_fps: float | None = None,
+    model: str | None = None,
+    threads: int | None = None,
+    cfg: Any = None,
+    show_progress: bool = False,
+    keypoints_csv: Path | None = None,
+) -> tuple[dict[str, Any], list[str]]:
+    """The analysis JSON dict for a video or CSV, and warnings for the person at the terminal."""
+    from device.keypoints_csv import read_csv, write_csv
+
+    cfg = cfg if cfg is not None else _load_config(None)
+    kind = detect_kind(path)
+    warnings: list[str] = []
+    if kind == "csv":
+        tl = read_csv(path)
+        facts: dict[str, Any] = {"video_fps": round(tl.effective_fps, 3) or None, "width": tl.width,
+                                 "height": tl.height, "model": None, "tagged_capture_fps": None}
+        if tl.meta.get("dropped_rows"):
+            warnings.append(f"dropped {tl.meta['dropped_rows']} CSV row(s) with a missing or non-increasing time")
+    else:
+        tl, facts = pose_timeline(path, cfg, model, threads, show_progress)
+        if len(tl) < MIN_VIDEO_FRAMES:
+            raise InputError(f"{path}: only {len(tl)} frame(s): not a video of a runner (need a few seconds)")
+        check_person(tl, cfg.pose.min_score, path)
+    if len(tl) < 2:
+        raise InputError(f"{path}: fewer than 2 frames to analyse")
+
+    video_fps = facts["video_fps"]
+    time_scale = 1.0
+    if capture_fps:
+        if not video_fps:
+            raise InputError(f"{path}: --capture-fps needs a known frame rate, and this input has none")
+        time_scale = video_fps / capture_fps
+        tl = tl.scaled_time(time_scale)
+
+    from device.gait import analyze as gait_analyze
+    from device.gait.types import RunnerInfo
+
+    analysis = gait_analyze(tl, RunnerInfo(height_cm=height_cm, speed_kmh=speed_kmh), view=view)
+    result = analysis.to_dict()
+
+    tagged = facts.get("tagged_capture_fps")
+    flagged_slow = bool(tagged and video_fps and tagged > 1.5 * video_fps)
+    cadence = result.get("cadence_spm")
+    if not capture_fps and (flagged_slow or (cadence is not None and cadence < MIN_PLAUSIBLE_CADENCE_SPM)):
+        why = (f"the file is tagged as captured at {tagged:g} fps" if flagged_slow
+               else f"{cadence:.0f} steps/min in video time is too slow for running or walking")
+        apply_slow_motion_guard(result, f"{why}: slow-motion video; give --capture-fps to measure time")
+        warnings.append(f"{SLOW_MOTION_WARNING} ({why})")
+
+    inp = result.setdefault("input", {})
+    inp.update({
+        "source": str(path),
+        "kind": kind,
+        "frames": len(tl),
+        "duration_s": round(tl.duration_s, 3),
+        "video_fps": video_fps,
+        "capture_fps": capture_fps,
+        "time_scale": round(time_scale, 6),
+        "height_cm": height_cm,
+        "speed_kmh": speed_kmh,
+        "width": facts["width"],
+        "height": facts["height"],
+        "model": facts["model"],
+    })
+    if tagged:
+        inp["tagged_capture_fps"] = tagged
+    if keypoints_csv is not None:
+        try:
+            write_csv(tl, keypoints_csv)
+        except OSError as exc:
+            raise InputError(f"cannot write {keypoints_csv}: {exc.strerror or exc}") from None
+    return result, warnings
+
+
+def _json_safe(v: Any) -> Any:
+    """JSON has no NaN/Infinity: any non-finite float left in the result becomes null."""
+    if isinstance(v, float):
+        return v if math.isfinite(v) else None
+    if isinstance(v, dict):
+        return {k: _json_safe(x) for k, x in v.items()}
+    if isinstance(v, list | tuple):
+        return [_json_safe(x) for x in v]
+    return v
+
+
+def main(args: argparse.Namespace) -> int:
+    cfg = _load_config(getattr(args, "config", None))
+    path = Path(args.input).expanduser()
+    out_json = Path(args.json).expanduser() if args.json else None
+    if out_json is not None and not out_json.parent.exists():
+        raise InputError(f"cannot write {out_json}: folder {out_json.parent} does not exist")
+    result, warnings = analyze_file(
+        path,
+        height_cm=args.height_cm,
+        speed_kmh=args.speed_kmh,
+        view=args.view,
+        capture_fps=args.capture_fps,
+        model=args.model,
+        threads=args.threads,
+        cfg=cfg,
+        show_progress=sys.stderr.isatty(),
+        keypoints_csv=Path(args.keypoints_csv).expanduser() if args.keypoints_csv else None,
+    )
+    for w in warnings:
+        print(f"gait-station analyze: warning: {w}", file=sys.stderr)
+    text = json.dumps(_json_safe(result), indent=2, allow_nan=False)
+    if out_json is not None:
+        try:
+            out_json.write_text(text + "\n", encoding="utf-8")
+        except OSError as exc:
+            raise InputError(f"cannot write {out_json}: {exc.strerror or exc}") from None
+        view = result.get("view") or {}
+        cad = result.get("cadence_spm")
+        print(
+            f"gait-station analyze: {result['input']['frames']} frames, {result['input']['duration_s']:.1f} s; "
+            f"view {view.get('kind')}{' facing ' + view['facing'] if view.get('facing') else ''}; "
+            f"cadence {'n/a' if cad is None else f'{cad:.0f} spm'} → {out_json}",
+            file=sys.stderr,
+        )
+    else:
+        sys.stdout.write(text + "\n")
+    return 0

@@ -1,0 +1,183 @@
+"""Frames from a video file (MP4, MOV, MKV, WebM, GIF…) through PyAV, with container timestamps.
+
+``t`` is the frame's presentation time (pts × time_base), so a GIF's per-frame durations and a
+phone's variable-frame-rate clip are honoured instead of assuming a fixed rate. Unreadable,
+empty, truncated or still-image files raise :class:`SourceError` with a one-line reason.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from device.camera.base import Frame, FrameSource
+from device.errors import SourceError
+
+log = logging.getLogger(__name__)
+
+# Demuxers that open a single picture: a JPEG/PNG renamed .mp4 opens "successfully" as one.
+_STILL_IMAGE_FORMATS = {"image2", "jpeg_pipe", "png_pipe", "bmp_pipe", "webp_pipe", "tiff_pipe", "gif_pipe"}
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+class VideoFileSource(FrameSource):
+    """Every frame of a video file in order. ``loop``: restart at the end with times continuing
+    (a demo on a dev machine); otherwise :meth:`read` returns None at the end."""
+
+    is_live = False
+
+    def __init__(self, path: str | Path, loop: bool = False) -> None:
+        self.path = Path(path)
+        self.name = self.path.name
+        self.loop = loop
+        self._container: Any = None
+        self._stream: Any = None
+        self._frames: Iterator[Any] | None = None
+        self._size = (0, 0)
+        self._fps = 0.0
+        self._index = 0
+        self._loop_offset = 0.0
+        self._last_t = -np.inf
+        self._rotation = 0
+        self._pending: Any = None
+        self._base_pts: float | None = None
+        #: Frames the container says it holds (0 when unknown): for progress bars.
+        self.frame_count = 0
+        #: Container/stream metadata tags (e.g. a phone's capture-rate tag for slow motion).
+        self.metadata: dict[str, str] = {}
+
+    # -- FrameSource ---------------------------------------------------------------------
+    @property
+    def size(self) -> tuple[int, int]:
+        return self._size
+
+    @property
+    def nominal_fps(self) -> float:
+        return self._fps
+
+    def open(self) -> None:
+        import av
+
+        p = self.path
+        if not p.exists():
+            raise SourceError(f"{p}: no such file")
+        if p.is_dir():
+            raise SourceError(f"{p}: is a folder, not a video file")
+        try:
+            size = p.stat().st_size
+        except OSError as exc:
+            raise SourceError(f"{p}: cannot read ({_first_line(exc)})") from None
+        if size == 0:
+            raise SourceError(f"{p}: the file is empty (0 bytes)")
+        try:
+            container = av.open(str(p), mode="r")
+        except PermissionError:
+            raise SourceError(f"{p}: permission denied") from None
+        except (av.FFmpegError, OSError, ValueError, UnicodeDecodeError) as exc:
+            raise SourceError(f"{p}: not a video file this station can read ({_first_line(exc)})") from None
+        if not container.streams.video:
+            container.close()
+            raise SourceError(f"{p}: has no video stream")
+        if container.format.name in _STILL_IMAGE_FORMATS:
+            container.close()
+            raise SourceError(f"{p}: is a still image ({container.format.name}), not a video")
+        stream = container.streams.video[0]
+        stream.thread_type = "AUTO"
+        width, height = stream.codec_context.width, stream.codec_context.height
+        if not width or not height:
+            container.close()
+            raise SourceError(f"{p}: the video stream has no picture size (corrupt header?)")
+        rate = stream.average_rate or stream.guessed_rate or stream.base_rate
+        self._fps = float(rate) if rate else 0.0
+        self.frame_count = int(stream.frames or 0)
+        self.metadata = {**dict(container.metadata), **dict(stream.metadata)}
+        self._container, self._stream = container, stream
+        self._size = (int(width), int(height))
+        self._start()
+        # Decode the first frame now: a file that cannot be decoded fails at open with a clear
+        # message, and a phone's display rotation is known before anyone asks for the size.
+        first = self._next_decoded()
+        if first is None:
+            self.close()
+            raise SourceError(f"{p}: the video has no decodable frames")
+        self._rotation = int(getattr(first, "rotation", 0) or 0) % 360
+        if self._rotation in (90, 270):
+            self._size = (int(height), int(width))
+        self._pending = first
+
+    def _start(self) -> None:
+        self._frames = self._container.decode(self._stream)
+
+    def _next_decoded(self) -> Any | None:
+        import av
+
+        assert self._frames is not None
+        try:
+            return next(self._frames)
+        except StopIteration:
+            return None
+        except (av.FFmpegError, OSError, ValueError) as exc:
+            if self._index == 0:
+                raise SourceError(f"{self.path}: cannot decode the video ({_first_line(exc)})") from None
+            raise SourceError(
+                f"{self.path}: the video is corrupt after frame {self._index} ({_first_line(exc)})"
+            ) from None
+
+    def read(self) -> Frame | None:
+        if self._container is None:
+            raise SourceError(f"{self.path}: read before open")
+        vf, self._pending = (self._pending, None) if self._pending is not None else (self._next_decoded(), None)
+        if vf is None and self.loop and self._index > 0:
+            self._loop_offset = self._last_t + (1.0 / self._fps if self._fps else 0.04)
+            self._container.seek(0)
+            self._start()
+            self._base_pts = None
+            vf = self._next_decoded()
+        if vf is None:
+            if self._index == 0:
+                raise SourceError(f"{self.path}: the video has no decodable frames")
+            return None
+        t = self._frame_time(vf)
+        image = vf.to_ndarray(format="bgr24")
+        if self._rotation:
+            image = _rotate(image, self._rotation)
+        frame = Frame(image=image, t=t, index=self._index)
+        self._index += 1
+        self._last_t = t
+        return frame
+
+    def _frame_time(self, vf: Any) -> float:
+        if vf.pts is not None and vf.time_base is not None:
+            t = float(vf.pts * vf.time_base)
+            if self.loop:
+                if self._base_pts is None:
+                    self._base_pts = t
+                t = t - self._base_pts + self._loop_offset
+            return t
+        # No pts (rare raw streams): continue at the nominal rate.
+        step = 1.0 / self._fps if self._fps else 1.0 / 30.0
+        return 0.0 if self._index == 0 else self._last_t + step
+
+    def close(self) -> None:
+        if self._container is not None:
+            self._container.close()
+        self._container = None
+        self._stream = None
+        self._frames = None
+
+
+def _rotate(image: np.ndarray, degrees: int) -> np.ndarray:
+    """Apply a phone's display rotation so the runner is upright."""
+    import cv2
+
+    # PyAV reports the counter-clockwise rotation of the display matrix.
+    code = {90: cv2.ROTATE_90_COUNTERCLOCKWISE, 180: cv2.ROTATE_180, 270: cv2.ROTATE_90_CLOCKWISE}.get(degrees)
+    return image if code is None else cv2.rotate(image, code)

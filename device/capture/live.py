@@ -1,0 +1,100 @@
+"""What the live view shows besides the picture: the skeleton overlay and capture-quality hints.
+
+Hints are computed over the last couple of seconds of keypoints (a small ring buffer, no
+per-frame allocation) and phrased for the person positioning the camera.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from device.keypoints import KP, N_KEYPOINTS, SKELETON_EDGES
+
+PREVIEW_MAX_WIDTH = 640
+_ANKLES = np.array([KP["left_ankle"], KP["right_ankle"]])
+_HIPS = np.array([KP["left_hip"], KP["right_hip"]])
+_SHOULDERS = np.array([KP["left_shoulder"], KP["right_shoulder"]])
+_HEAD = np.array([KP["nose"], KP["left_ear"], KP["right_ear"], KP["left_eye"], KP["right_eye"]])
+_LEFT = {KP[n] for n in KP if n.startswith("left_")}
+_RIGHT = {KP[n] for n in KP if n.startswith("right_")}
+
+
+def render_preview(image: np.ndarray, keypoints: np.ndarray | None, min_score: float, quality: int = 70) -> bytes:
+    """A downscaled JPEG of ``image`` with the skeleton drawn (left side orange, right side blue)."""
+    import cv2
+
+    h, w = image.shape[:2]
+    scale = min(1.0, PREVIEW_MAX_WIDTH / w)
+    if scale < 1.0:
+        img = cv2.resize(image, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_AREA)
+    else:
+        img = image.copy()
+    if keypoints is not None:
+        pts = keypoints[:, :2] * scale
+        ok = (keypoints[:, 2] >= min_score) & np.isfinite(pts).all(axis=1)
+        thick = max(2, round(img.shape[1] / 240))
+        for a, b in SKELETON_EDGES:
+            if ok[a] and ok[b]:
+                colour = (0, 140, 255) if a in _LEFT and b in _LEFT else (
+                    (255, 120, 0) if a in _RIGHT and b in _RIGHT else (220, 220, 220))
+                cv2.line(img, (int(pts[a, 0]), int(pts[a, 1])), (int(pts[b, 0]), int(pts[b, 1])),
+                         colour, thick, cv2.LINE_AA)
+        for i in np.flatnonzero(ok):
+            cv2.circle(img, (int(pts[i, 0]), int(pts[i, 1])), thick + 1, (255, 255, 255), -1, cv2.LINE_AA)
+    ok, buf = cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, quality])
+    return buf.tobytes() if ok else b""
+
+
+class QualityMonitor:
+    """Capture-quality hints from the most recent keypoints (ring of ``capacity`` frames)."""
+
+    def __init__(self, min_score: float, capacity: int = 60) -> None:
+        self.min_score = min_score
+        self._score = np.zeros((capacity, N_KEYPOINTS), np.float32)
+        self._xy = np.full((capacity, N_KEYPOINTS, 2), np.nan, np.float32)
+        self._n = 0
+        self._i = 0
+        self.frame_size: tuple[int, int] | None = None
+
+    def add(self, keypoints: np.ndarray, frame_size: tuple[int, int]) -> None:
+        self._score[self._i] = keypoints[:, 2]
+        self._xy[self._i] = keypoints[:, :2]
+        self._i = (self._i + 1) % self._score.shape[0]
+        self._n = min(self._n + 1, self._score.shape[0])
+        self.frame_size = frame_size
+
+    def reset(self) -> None:
+        self._n = 0
+        self._i = 0
+
+    def hints(self, inference_fps: float | None = None) -> list[str]:
+        if self._n < 5:
+            return []
+        seen = self._score[: self._n] >= self.min_score
+        torso = seen[:, _HIPS].any(axis=1) & seen[:, _SHOULDERS].any(axis=1)
+        out: list[str] = []
+        if torso.mean() < 0.5:
+            return ["no runner in view: step into the frame"]
+        t = torso
+        if seen[t][:, _ANKLES].all(axis=1).mean() < 0.7:
+            out.append("feet leave the frame: move the camera back or lower")
+        if not seen[t][:, _HEAD].any(axis=1).mean() >= 0.7:
+            out.append("head out of the frame: move the camera back or higher")
+        xy = self._xy[: self._n][t]
+        if self.frame_size and len(xy):
+            ys = np.where(seen[t], xy[:, :, 1], np.nan)
+            with np.errstate(all="ignore"):
+                body_h = np.nanmedian(np.nanmax(ys, axis=1) - np.nanmin(ys, axis=1))
+            if np.isfinite(body_h) and body_h < 0.35 * self.frame_size[1]:
+                out.append("runner small in the picture: move the camera closer")
+            sh = xy[:, _SHOULDERS, 0]
+            hip = xy[:, _HIPS, :].mean(axis=1)
+            shoulder_mid = xy[:, _SHOULDERS, :].mean(axis=1)
+            with np.errstate(all="ignore"):
+                width = np.nanmedian(np.abs(sh[:, 0] - sh[:, 1]))
+                torso_len = np.nanmedian(np.linalg.norm(shoulder_mid - hip, axis=1))
+            if np.isfinite(width) and np.isfinite(torso_len) and torso_len > 0 and width > 0.45 * torso_len:
+                out.append("camera not side-on: film the runner from the side")
+        if inference_fps is not None and 0 < inference_fps < 15:
+            out.append(f"analysis rate low ({inference_fps:.0f} frames/s): close other apps or lower the camera resolution")
+        return out

@@ -1,0 +1,390 @@
+"""``analyze``: keypoint timeline in, :class:`~device.gait.types.Analysis` out (pure, no I/O
+except reading the packaged default norms when none are given).
+
+Pipeline: warm-up trim → cleaning (:mod:`.clean`) → view (:mod:`.view`) → side-view events and
+sagittal metrics (:mod:`.sagittal`) or rear/front-view frontal metrics (:mod:`.frontal`) →
+activity (running / walking) → metrics with norms and symmetry → quality verdict → cues.
+
+Scale: lengths in cm come from the runner's entered height. The pixel length of the leg
+(hip→knee + knee→ankle, median over frames, so it does not depend on how bent the knee is) is
+taken as :data:`LEG_FRACTION_OF_HEIGHT` of the standing height (Winter, *Biomechanics and Motor
+Control of Human Movement*, segment lengths: thigh 0.245 H + shank 0.246 H). Individual
+proportions vary by a few percent, which scales every cm value by the same few percent;
+the % of leg length forms do not depend on it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from device.gait import sagittal
+from device.gait.clean import MIN_SCORE, body_scale_px, clean, mask_low_scores
+from device.gait.cues import build_cues
+from device.gait.metric_ids import FRONTAL_METRICS, SIDE_METRICS, SYMMETRY
+from device.gait.norms import Norms, load_norms
+from device.gait.summary import apply_norm, summarize, symmetry_index
+from device.gait.types import Analysis, GaitEvent, Metric, RunnerInfo
+from device.gait.view import detect_view
+from device.keypoints import KP, Timeline
+
+ENGINE_VERSION = "1.0"
+LEG_FRACTION_OF_HEIGHT = 0.491
+MIN_FRAMES = 20
+MIN_DURATION_S = 1.5
+
+
+def analyze(timeline: Timeline, runner: RunnerInfo | None = None, view: str = "auto", norms: Norms | None = None,
+            coaching_profile: str = "neutral", warmup_s: float = 0.0) -> Analysis:
+    """Analyse one run.
+
+    ``view``: "auto" (detect), "side", "rear" or "front" (overrides detection, with a warning
+    when the keypoints disagree). ``norms``: normal ranges (default: packaged norms.toml).
+    ``coaching_profile``: "neutral" | "ankle_lean" | "hip_hinge" — changes cues only.
+    ``warmup_s``: seconds at the start to leave out (runner getting up to speed).
+    Never raises on bad data: unmeasurable metrics are null with a reason.
+    """
+    runner = runner or RunnerInfo()
+    if coaching_profile not in ("neutral", "ankle_lean", "hip_hinge"):
+        raise ValueError(f"coaching_profile must be neutral, ankle_lean or hip_hinge, not {coaching_profile!r}")
+    if norms is None:
+        norms = load_norms()
+    warnings: list[str] = []
+    tl = timeline
+    if warmup_s and len(tl):
+        tl = tl.window(float(tl.t[0]) + float(warmup_s))
+    inp = {
+        "engine_version": ENGINE_VERSION, "view_requested": view, "coaching_profile": coaching_profile,
+        "warmup_s": float(warmup_s), "height_cm": runner.height_cm, "speed_kmh": runner.speed_kmh,
+        "incline_pct": runner.incline_pct, "frames": len(timeline),
+        "width": timeline.width, "height": timeline.height,
+        "leg_fraction_of_height": LEG_FRACTION_OF_HEIGHT,
+    }
+    n = len(tl)
+    quality: dict = {"frames_analysed": n, "effective_fps": round(tl.effective_fps, 2) if n > 1 else 0.0,
+                     "duration_s": round(tl.duration_s, 2)}
+    if n < MIN_FRAMES or tl.duration_s < MIN_DURATION_S:
+        return _empty(inp, quality, f"too little data to analyse ({n} frames, {tl.duration_s:.1f} s)",
+                      "recording too short", warnings)
+
+    xy = mask_low_scores(tl.xy, tl.score, MIN_SCORE)
+    body_seen = np.isfinite(xy[:, [KP["left_hip"], KP["right_hip"], KP["left_shoulder"], KP["right_shoulder"]], 0]).any(1)
+    quality["body_seen_fraction"] = round(float(body_seen.mean()), 3)
+    if body_seen.mean() < 0.3:
+        return _empty(inp, quality, "runner not detected in most frames", "runner not detected", warnings)
+
+    try:
+        vres = detect_view(xy, tl.score, view)
+    except ValueError as exc:
+        raise ValueError(str(exc)) from None
+    warnings += vres.warnings
+    cl = clean(tl)
+    leg_px = body_scale_px(cl.raw_xy, 50.0 if vres.kind == "side" else 90.0)
+    px_per_cm = None
+    if runner.height_cm and runner.height_cm > 0 and np.isfinite(leg_px):
+        px_per_cm = leg_px / (LEG_FRACTION_OF_HEIGHT * float(runner.height_cm))
+    speed_cm_s = float(runner.speed_kmh) * 100000.0 / 3600.0 if runner.speed_kmh and runner.speed_kmh > 0 else None
+    inp["leg_length_px"] = round(float(leg_px), 1) if np.isfinite(leg_px) else None
+    inp["px_per_cm"] = round(px_per_cm, 4) if px_per_cm else None
+    quality.update(_seen_quality(xy, tl))
+    quality["swaps_corrected"] = cl.swaps_corrected
+    quality["swapped_frames"] = cl.swapped_frames
+    quality["outliers_removed"] = cl.outliers_removed
+    jumps = _body_jumps(xy, tl.t, leg_px)
+    quality["body_jumps"] = jumps
+
+    a = Analysis(cadence_spm=None, input=inp, view=vres.as_dict())
+    metrics: dict[str, Metric] = {}
+    side_reason = frontal_reason = None
+    events: list[GaitEvent] = []
+    step_times: list[tuple[float, float, str]] = []
+    activity = "unknown"
+    stride_counts = (0, 0)
+    confidence_events = 0.0
+    if vres.kind == "side" and vres.facing is None:
+        side_reason = "the runner's facing direction could not be told from the keypoints"
+    if vres.kind == "side" and vres.facing is not None:
+        fsign = 1 if vres.facing == "right" else -1
+        res = sagittal.analyse_side(cl, fsign, leg_px, px_per_cm, speed_cm_s)
+        events = _events_list(res.events, tl, cl)
+        step_times = res.step_times
+        valid = [s for s in res.stances if s.valid]
+        stride_counts = (len(valid), len(res.stances) - len(valid))
+        metrics.update(_side_metrics(valid, px_per_cm, speed_cm_s))
+        a.curves = res.curves
+        a.evidence = [_frame_of(e, tl) for e in res.evidence]
+        activity = _activity(metrics, res.hip_phase)
+        confidence_events = res.refined_fraction
+        frontal_reason = "needs a rear or front view (this is a side view)"
+    elif vres.kind in ("rear", "front"):
+        from device.gait import frontal
+
+        res_f = frontal.analyse_frontal(cl, vres.kind, leg_px, px_per_cm)
+        events = _events_list(res_f.events, tl, cl)
+        step_times = res_f.step_times
+        stride_counts = (res_f.strides_used, res_f.strides_rejected)
+        metrics.update(res_f.metrics)
+        if res_f.duty_factor is not None:
+            activity = "running" if res_f.duty_factor < 0.5 else "walking"
+        confidence_events = 0.6
+        side_reason = f"needs a side view (this is a {vres.kind} view)"
+    else:
+        why = "camera view not recognised (neither side-on nor from behind/in front)"
+        side_reason = side_reason or why
+        frontal_reason = why
+    if vres.kind == "side" and vres.facing is None:
+        frontal_reason = "needs a rear or front view (this is a side view)"
+
+    cad, cad_n = _cadence(step_times, events)
+    a.cadence_spm = cad
+    metrics["cadence_spm"] = (Metric(value=cad, unit="spm", n=cad_n) if cad is not None
+                              else Metric.unmeasurable("spm", "too few consecutive steps detected"))
+    a.cadence_series = _cadence_series(step_times)
+    # every contract metric is present: fill what the view could not give
+    for mid_, (unit, _sided) in SIDE_METRICS.items():
+        if mid_ not in metrics:
+            metrics[mid_] = Metric.unmeasurable(unit, side_reason or _side_default_reason(mid_, px_per_cm, speed_cm_s))
+    for mid_, (unit, _sided) in FRONTAL_METRICS.items():
+        if mid_ not in metrics:
+            metrics[mid_] = Metric.unmeasurable(unit, frontal_reason or "not measurable in this recording")
+    if side_reason:
+        for mid_ in SIDE_METRICS:
+            if mid_ != "cadence_spm" and metrics[mid_].value is None:
+                metrics[mid_].reason = side_reason
+    metrics[SYMMETRY] = _symmetry_headline(metrics)
+    if activity == "walking":
+        warnings.append("this looks like walking, not running (feet share the ground / no flight phase): "
+                        "running norms and cues are not applied")
+    for mid_, m in metrics.items():
+        if activity != "walking":
+            apply_norm(mid_, m, norms)
+    a.metrics = {k: metrics[k] for k in list(SIDE_METRICS) + list(FRONTAL_METRICS) + [SYMMETRY]}
+    a.events = events
+    a.activity = activity
+    quality["strides_used"], quality["strides_rejected"] = stride_counts
+    quality["leg_length_method"] = ("leg length (hip→knee + knee→ankle in pixels, median over frames; "
+                                    "90th percentile from behind/in front) = "
+                                    f"{LEG_FRACTION_OF_HEIGHT} × entered height")
+    if px_per_cm is None:
+        warnings.append("runner height not entered: lengths are given in % of leg length only")
+    verdict, more = _verdict(vres, quality, jumps, stride_counts, activity, xy, tl)
+    warnings += more
+    quality["verdict"] = verdict
+    quality["warnings"] = warnings
+    quality["confidence"] = _confidence(vres.confidence, quality, stride_counts, confidence_events, jumps)
+    a.quality = quality
+    a.cues = build_cues(a.metrics, norms, coaching_profile, activity)
+    return a
+
+
+def _empty(inp: dict, quality: dict, reason: str, verdict: str, warnings: list[str]) -> Analysis:
+    metrics = {k: Metric.unmeasurable(u, reason) for k, (u, _s) in
+               list(SIDE_METRICS.items()) + list(FRONTAL_METRICS.items())}
+    metrics[SYMMETRY] = Metric.unmeasurable("%", reason)
+    quality.update({"verdict": verdict, "warnings": warnings + [reason], "confidence": 0.0,
+                    "strides_used": 0, "strides_rejected": 0, "swaps_corrected": 0,
+                    "leg_seen_fraction": {"left": 0.0, "right": 0.0}})
+    return Analysis(cadence_spm=None, metrics=metrics, quality=quality, input=inp)
+
+
+def _side_default_reason(mid_: str, px_per_cm: float | None, speed: float | None) -> str:
+    if mid_ in ("overstride_cm", "vertical_oscillation_cm") and px_per_cm is None:
+        return "runner height not entered (needed to convert pixels to cm)"
+    if mid_ in ("step_length_cm", "vertical_ratio_pct") and speed is None:
+        return "treadmill speed not entered (needed for step length)"
+    if mid_ == "vertical_ratio_pct" and px_per_cm is None:
+        return "runner height not entered (needed to convert pixels to cm)"
+    if mid_ == "head_drop_cm":
+        return ("not measured: the expected effect (2–3 cm) is smaller than the uncertainty of a "
+                "height-based scale and of head keypoints in 2D video")
+    return "no valid strides"
+
+
+_SIDE_WHAT = {"step_time_ms": "steps", "flight_time_ms": "steps", "vertical_oscillation_cm": "steps",
+              "vertical_ratio_pct": "steps", "step_length_cm": "steps"}
+_UNSIDED = {"trunk_lean_deg"}
+
+
+def _side_metrics(stances: list, px_per_cm: float | None, speed: float | None) -> dict[str, Metric]:
+    out: dict[str, Metric] = {}
+    for mid_, (unit, _sided) in SIDE_METRICS.items():
+        if mid_ in ("cadence_spm", "head_drop_cm"):
+            continue
+        if mid_ in ("overstride_cm", "vertical_oscillation_cm") and px_per_cm is None:
+            continue
+        if mid_ in ("step_length_cm", "vertical_ratio_pct") and (speed is None or px_per_cm is None and mid_ == "vertical_ratio_pct"):
+            continue
+        left = [s.values[mid_] for s in stances if s.side == "left" and mid_ in s.values]
+        right = [s.values[mid_] for s in stances if s.side == "right" and mid_ in s.values]
+        what = _SIDE_WHAT.get(mid_, "strides" if mid_ in ("duty_factor", "trunk_lean_deg", "knee_flexion_swing_peak_deg",
+                                                         "hip_flexion_swing_peak_deg") else "contacts")
+        if mid_ in _UNSIDED:
+            out[mid_] = summarize(unit, left + right, [], sided=False, what=what)
+        else:
+            out[mid_] = summarize(unit, left, right, what=what)
+    return out
+
+
+def _symmetry_headline(metrics: dict[str, Metric]) -> Metric:
+    """The headline symmetry index is contact time's (the classic L/R balance figure); every
+    sided metric carries its own ``symmetry_index_pct``."""
+    ct = metrics.get("contact_time_ms")
+    if ct is None or ct.left is None or ct.right is None:
+        return Metric.unmeasurable("%", "needs contact times of both feet")
+    si = symmetry_index(ct.left, ct.right)
+    if si is None:
+        return Metric.unmeasurable("%", "needs contact times of both feet")
+    return Metric(value=si, unit="%", n=ct.n)
+
+
+def _activity(metrics: dict[str, Metric], hip_phase: float | None) -> str:
+    """Running has a flight phase (duty factor < 0.5) and the hips lowest at mid-stance;
+    walking has double support (duty factor > 0.5) and the hips highest at mid-stance."""
+    votes = []
+    df = metrics.get("duty_factor")
+    if df is not None and df.value is not None:
+        votes.append(1 if df.value < 0.5 else -1)
+    ft = metrics.get("flight_time_ms")
+    if ft is not None and ft.value is not None:
+        votes.append(1 if ft.value > 0 else -1)
+    if hip_phase is not None and abs(hip_phase) > 0.15:
+        votes.append(1 if hip_phase < 0 else -1)   # v is up: hips below their mean at midstance -> running
+    if not votes:
+        return "unknown"
+    s = sum(votes)
+    return "running" if s > 0 else "walking" if s < 0 else "unknown"
+
+
+def _events_list(side_events: dict, tl: Timeline, cl) -> list[GaitEvent]:
+    out = []
+    for side, se in side_events.items():
+        for kind, arr in (("initial_contact", se.ic), ("toe_off", se.to)):
+            for x in arr:
+                if np.isfinite(x):
+                    j = int(np.clip(np.searchsorted(tl.t, x), 0, len(tl) - 1))
+                    if j > 0 and abs(tl.t[j - 1] - x) < abs(tl.t[j] - x):
+                        j -= 1
+                    out.append(GaitEvent(side=side, kind=kind, t=float(x), frame=int(tl.frame[j])))
+    out.sort(key=lambda e: e.t)
+    return out
+
+
+def _frame_of(ev: dict, tl: Timeline) -> dict:
+    row = ev.pop("frame_index")
+    ev["frame"] = int(tl.frame[row])
+    return ev
+
+
+def _cadence(step_times: list, events: list[GaitEvent]) -> tuple[float | None, int]:
+    """Steps per minute = 60 / mean step time over consecutive alternating contacts (gaps and
+    missed contacts are left out, not counted as long steps). Falls back to strides of one foot
+    (two steps each) when the other foot is rarely seen."""
+    st = np.array([s for _, s, _ in step_times])
+    if st.size >= 3:
+        med = np.median(st)
+        st = st[(st > 0.6 * med) & (st < 1.4 * med)]
+        if st.size >= 3:
+            return float(60.0 / st.mean()), int(st.size)
+    strides = []
+    for side in ("left", "right"):
+        ic = np.array([e.t for e in events if e.side == side and e.kind == "initial_contact"])
+        if ic.size >= 2:
+            d = np.diff(ic)
+            strides += d[(d > 0.4) & (d < 2.0)].tolist()
+    if len(strides) >= 2:
+        s = np.array(strides)
+        med = np.median(s)
+        s = s[(s > 0.7 * med) & (s < 1.3 * med)]
+        return float(120.0 / s.mean()), int(2 * s.size)
+    return None, 0
+
+
+def _cadence_series(step_times: list, window_steps: int = 8) -> list[list[float]]:
+    """Rolling cadence: at each contact, 60 / mean of the last ``window_steps`` step times."""
+    out = []
+    st = [(t, s) for t, s, _ in step_times]
+    for i in range(len(st)):
+        w = [s for _, s in st[max(0, i - window_steps + 1): i + 1]]
+        if len(w) >= min(4, len(st)):
+            out.append([round(st[i][0], 3), round(60.0 / float(np.mean(w)), 1)])
+    return out
+
+
+def _seen_quality(xy: np.ndarray, tl: Timeline) -> dict:
+    out = {"leg_seen_fraction": {}}
+    for side in ("left", "right"):
+        pts = [KP[f"{side}_hip"], KP[f"{side}_knee"], KP[f"{side}_ankle"]]
+        out["leg_seen_fraction"][side] = round(float(np.isfinite(xy[:, pts, 0]).all(1).mean()), 3)
+    ank = xy[:, [KP["left_ankle"], KP["right_ankle"]]]
+    out["ankles_seen_fraction"] = round(float(np.isfinite(ank[..., 0]).any(1).mean()), 3)
+    if tl.height:
+        y = ank[..., 1]
+        with np.errstate(invalid="ignore"):
+            edge = (y > 0.97 * tl.height).any(1)
+        out["ankle_at_frame_edge_fraction"] = round(float(edge.mean()), 3)
+    return out
+
+
+def _body_jumps(xy: np.ndarray, t: np.ndarray, leg_px: float) -> int:
+    """How often the detected body jumps between frames further than a runner can move (or
+    changes size abruptly): the pose model switching between people, or a cut in the video."""
+    if not np.isfinite(leg_px) or len(t) < 3:
+        return 0
+    hip = np.nanmean(xy[:, [KP["left_hip"], KP["right_hip"]]], axis=1)
+    sh = np.nanmean(xy[:, [KP["left_shoulder"], KP["right_shoulder"]]], axis=1)
+    torso = np.linalg.norm(sh - hip, axis=1)
+    ok = np.isfinite(hip).all(1) & np.isfinite(torso)
+    idx = np.flatnonzero(ok)
+    if idx.size < 3:
+        return 0
+    d = np.linalg.norm(np.diff(hip[idx], axis=0), axis=1)
+    dt = np.diff(t[idx])
+    # a runner's hips move < ~3 leg lengths per second in the image (treadmill or passing by)
+    jump_pos = d > np.maximum(0.4 * leg_px, 3.0 * leg_px * dt)
+    r = torso[idx][1:] / np.maximum(torso[idx][:-1], 1e-6)
+    jump_size = (r > 1.5) | (r < 1 / 1.5)
+    return int(np.sum((jump_pos | jump_size) & (dt < 0.5)))
+
+
+def _verdict(vres, quality: dict, jumps: int, strides: tuple[int, int], activity: str, xy: np.ndarray,
+             tl: Timeline) -> tuple[str, list[str]]:
+    """Plain-language capture verdict and the warnings behind it."""
+    w = []
+    issues = []
+    dur = max(tl.duration_s, 1e-6)
+    if jumps >= 2 or jumps / dur > 0.2:
+        issues.append("two people in view")
+        w.append(f"the detected body jumps {jumps} times: more than one person in view, or the camera moved")
+    if vres.detected_kind == "unknown" or (vres.kind == "side" and vres.detected_kind in ("rear", "front")):
+        issues.append("camera not side-on" if vres.kind == "side" else "camera view unclear")
+    if vres.kind == "side" and vres.facing is None:
+        issues.append("facing direction unclear")
+    ls = quality.get("leg_seen_fraction", {})
+    edge = quality.get("ankle_at_frame_edge_fraction", 0.0)
+    if quality.get("ankles_seen_fraction", 1.0) < 0.7 or edge > 0.1:
+        issues.append("feet leave the frame")
+        w.append("the ankles are often not seen or at the frame edge: frame the whole body, feet included")
+    elif ls and min(ls.values()) < 0.6:
+        far = min(ls, key=ls.get)
+        w.append(f"the {far} leg is often hidden ({ls[far]:.0%} of frames seen): its figures are less reliable")
+    if strides[0] < 4:
+        issues.append("too few strides")
+        w.append(f"only {strides[0]} usable strides: record at least 30 s of steady running")
+    if strides[0] and strides[1] > strides[0]:
+        w.append(f"{strides[1]} strides rejected vs {strides[0]} used")
+    if activity == "walking":
+        issues.append("walking, not running")
+    if quality.get("effective_fps", 0) < 20:
+        w.append(f"low frame rate ({quality.get('effective_fps')} fps): event timing is coarse")
+    return ("good" if not issues else "; ".join(issues)), w
+
+
+def _confidence(view_conf: float, quality: dict, strides: tuple[int, int], refined: float, jumps: int) -> float:
+    used, rej = strides
+    ls = quality.get("leg_seen_fraction", {"left": 0, "right": 0})
+    c = 0.3 * min(1.0, view_conf) + 0.25 * (used / max(1, used + rej)) + 0.25 * float(np.mean(list(ls.values())))
+    c += 0.2 * refined
+    if used < 4:
+        c *= 0.6
+    if jumps >= 2:
+        c *= 0.5
+    return round(float(np.clip(c, 0.0, 1.0)), 2)

@@ -1,0 +1,344 @@
+"""Cleaning a raw keypoint timeline into smooth, uniformly sampled trajectories.
+
+Pose models give noisy, sometimes missing and sometimes wrong keypoints. Before any gait
+event or angle is measured, this module:
+
+1. treats low-score keypoints as missing (:data:`MIN_SCORE`),
+2. finds and repairs short left/right leg swaps (side views: the model mixes up the legs for a
+   few frames, often just when the legs cross or a foot lands),
+3. rejects isolated outliers with a Hampel filter (median ± k·MAD in a short window),
+4. resamples onto a uniform time grid (the capture clock ``t`` may be uneven), filling only
+   short gaps (:data:`MAX_GAP_S`); longer gaps stay missing,
+5. low-pass filters with a zero-lag Butterworth (``sosfiltfilt``), once lightly for event
+   timing and once more strongly for angles, each contiguous stretch of data on its own.
+
+Everything is numpy arrays; no I/O.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy.signal import butter, sosfiltfilt
+
+from device.keypoints import KP, N_KEYPOINTS, Timeline
+
+MIN_SCORE = 0.2          # below this a keypoint counts as not seen
+MAX_GAP_S = 0.1          # only gaps up to this long are bridged by interpolation
+LEG_PAIRS = ((KP["left_hip"], KP["right_hip"]), (KP["left_knee"], KP["right_knee"]),
+             (KP["left_ankle"], KP["right_ankle"]))
+LEG_POINTS = {"left": (KP["left_hip"], KP["left_knee"], KP["left_ankle"]),
+              "right": (KP["right_hip"], KP["right_knee"], KP["right_ankle"])}
+
+
+@dataclass
+class Cleaned:
+    """Uniformly resampled, filtered keypoints plus what cleaning found.
+
+    ``xy_event``: lightly filtered (event timing); ``xy_angle``: more strongly filtered
+    (angles); both (M, 17, 2) float64 on the uniform grid ``t`` at ``fs`` Hz, NaN where data
+    was missing for longer than :data:`MAX_GAP_S`. ``seen`` (M, 17) marks grid samples backed by
+    a real observation nearby. ``src_index`` maps each grid sample to the nearest input row.
+    """
+
+    t: np.ndarray
+    fs: float
+    xy_event: np.ndarray
+    xy_angle: np.ndarray
+    seen: np.ndarray
+    src_index: np.ndarray
+    swaps_corrected: int = 0
+    swapped_frames: int = 0
+    outliers_removed: int = 0
+    fc_event: float = 0.0
+    fc_angle: float = 0.0
+    raw_xy: np.ndarray | None = None      # after masking + swap repair + Hampel, input rows
+    notes: list[str] = field(default_factory=list)
+
+
+def mask_low_scores(xy: np.ndarray, score: np.ndarray, min_score: float = MIN_SCORE) -> np.ndarray:
+    """A copy of ``xy`` (float64) with keypoints below ``min_score`` (or non-finite) set to NaN."""
+    out = np.array(xy, dtype=np.float64)
+    bad = ~(score >= min_score) | ~np.isfinite(out).all(axis=2)
+    out[bad] = np.nan
+    return out
+
+
+def body_scale_px(xy: np.ndarray, percentile: float = 50.0) -> float:
+    """A robust body size in pixels: hip-to-ankle path length (thigh + shank; median by
+    default), or the torso when the legs are not seen. From behind or in front the legs are
+    foreshortened whenever they swing toward or away from the camera, so frontal views use a
+    high percentile (the straight stance leg)."""
+    vals = []
+    for hip, knee, ankle in LEG_POINTS.values():
+        seg = np.linalg.norm(xy[:, hip] - xy[:, knee], axis=1) + np.linalg.norm(xy[:, knee] - xy[:, ankle], axis=1)
+        vals.append(seg[np.isfinite(seg)])
+    allv = np.concatenate(vals)
+    if allv.size >= 5:
+        return float(np.percentile(allv, percentile))
+    sh = np.nanmean(xy[:, [KP["left_shoulder"], KP["right_shoulder"]]], axis=1)
+    hp = np.nanmean(xy[:, [KP["left_hip"], KP["right_hip"]]], axis=1)
+    torso = np.linalg.norm(sh - hp, axis=1)
+    torso = torso[np.isfinite(torso)]
+    return float(np.median(torso) * 1.7) if torso.size else float("nan")
+
+
+def _running_median(a: np.ndarray, half: int) -> np.ndarray:
+    """Centred running median over ±half samples along axis 0, ignoring NaN (edge-padded)."""
+    from numpy.lib.stride_tricks import sliding_window_view
+
+    pad = np.pad(a, [(half, half)] + [(0, 0)] * (a.ndim - 1), mode="edge")
+    win = sliding_window_view(pad, 2 * half + 1, axis=0)
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN windows -> NaN, expected
+        return np.nanmedian(win, axis=-1)
+
+
+def _ffill(a: np.ndarray, t: np.ndarray, max_s: float) -> np.ndarray:
+    """Forward-fill NaN rows of ``a`` (N, ...) with the last finite row, for up to ``max_s``."""
+    flat = a.reshape(a.shape[0], -1)
+    ok = np.isfinite(flat).all(axis=1)
+    idx = np.where(ok, np.arange(len(ok)), -1)
+    last = np.maximum.accumulate(idx)
+    fill = (last >= 0) & ~ok
+    src = np.where(last >= 0, last, 0)
+    fill &= (t - t[src]) <= max_s
+    out = flat.copy()
+    out[fill] = flat[src[fill]]
+    return out.reshape(a.shape)
+
+
+def repair_leg_swaps(xy: np.ndarray, t: np.ndarray, scale: float) -> tuple[np.ndarray, int, int]:
+    """Find frames where the model swapped the left and right leg and swap them back.
+
+    A two-state Viterbi pass over the frames: state 0 keeps the model's labels, state 1 swaps
+    the legs. Moving from frame to frame costs the distance the knees and ankles would have to
+    jump under the chosen labels (legs move continuously; a label swap makes both jump across),
+    and every swapped frame costs a little extra (0.01 leg lengths) so the model's labels win
+    when continuity cannot tell (legs crossing, a leg unseen: a joint counts only when both
+    legs' points are seen in both frames). Hips are swapped along with knees and ankles.
+    Returns (repaired copy, number of swapped runs, number of swapped frames).
+    """
+    out = xy.copy()
+    n = len(t)
+    if n < 3 or not np.isfinite(scale):
+        return out, 0, 0
+    d_same = np.zeros(n - 1)
+    d_cross = np.zeros(n - 1)
+    for li, ri in ((KP["left_knee"], KP["right_knee"]), (KP["left_ankle"], KP["right_ankle"])):
+        L, R = xy[:, li], xy[:, ri]
+        same = np.linalg.norm(L[1:] - L[:-1], axis=1) + np.linalg.norm(R[1:] - R[:-1], axis=1)
+        cross = np.linalg.norm(L[1:] - R[:-1], axis=1) + np.linalg.norm(R[1:] - L[:-1], axis=1)
+        # a joint says something only when both legs' points are seen in both frames
+        ok = np.isfinite(same) & np.isfinite(cross)
+        d_same += np.where(ok, same, 0.0)
+        d_cross += np.where(ok, cross, 0.0)
+    lam = 0.01 * scale
+    c0, c1 = 0.0, lam
+    back = np.zeros((n, 2), dtype=np.int8)
+    ds, dc = d_same.tolist(), d_cross.tolist()
+    for i in range(1, n):
+        s, c = ds[i - 1], dc[i - 1]
+        a0, b0 = c0 + s, c1 + c          # into state 0 from 0 / from 1
+        a1, b1 = c1 + s, c0 + c          # into state 1 from 1 / from 0
+        if a0 <= b0:
+            n0 = a0
+        else:
+            n0 = b0
+            back[i, 0] = 1
+        if a1 <= b1:
+            n1 = a1 + lam
+            back[i, 1] = 1
+        else:
+            n1 = b1 + lam
+        c0, c1 = n0, n1
+    state = np.zeros(n, dtype=bool)
+    st = 0 if c0 <= c1 else 1
+    for i in range(n - 1, -1, -1):
+        state[i] = bool(st)
+        st = int(back[i, st])
+    _swap_rows(out, state)
+    # frames where only one leg is seen: continuity between frames says nothing, so the seen
+    # leg goes with whichever leg's path (interpolated from frames with both legs) it lies on
+    one = _one_leg_swaps(out, t, scale)
+    _swap_rows(out, one)
+    state |= one
+    return out, len(_runs(state)), int(state.sum())
+
+
+def _swap_rows(a: np.ndarray, rows: np.ndarray) -> None:
+    if not rows.any():
+        return
+    for left_i, right_i in LEG_PAIRS:
+        tmp = a[rows, left_i].copy()
+        a[rows, left_i] = a[rows, right_i]
+        a[rows, right_i] = tmp
+
+
+def _one_leg_swaps(xy: np.ndarray, t: np.ndarray, scale: float) -> np.ndarray:
+    """Frames (bool) where the one visible leg carries the other leg's label."""
+    n = len(t)
+    flip = np.zeros(n, dtype=bool)
+    votes = np.zeros(n)
+    for li, ri in ((KP["left_knee"], KP["right_knee"]), (KP["left_ankle"], KP["right_ankle"])):
+        L, R = xy[:, li], xy[:, ri]
+        okl, okr = np.isfinite(L).all(1), np.isfinite(R).all(1)
+        both = okl & okr
+        if both.sum() < 2:
+            continue
+        tb = t[both]
+        # only between frames with both legs, at most 0.2 s from one on each side
+        j = np.searchsorted(tb, t)
+        prev_t = tb[np.clip(j - 1, 0, tb.size - 1)]
+        next_t = tb[np.clip(j, 0, tb.size - 1)]
+        near = (t - prev_t <= 0.2) & (next_t - t <= 0.2) & (t >= tb[0]) & (t <= tb[-1])
+        Li = np.stack([np.interp(t, tb, L[both, 0]), np.interp(t, tb, L[both, 1])], 1)
+        Ri = np.stack([np.interp(t, tb, R[both, 0]), np.interp(t, tb, R[both, 1])], 1)
+        for seen, P, own, other, sgn in ((okl & ~okr, L, Li, Ri, 1.0), (okr & ~okl, R, Ri, Li, 1.0)):
+            m = seen & near
+            if not m.any():
+                continue
+            d_own = np.linalg.norm(P[m] - own[m], axis=1)
+            d_oth = np.linalg.norm(P[m] - other[m], axis=1)
+            votes[m] += sgn * np.where(d_oth + 0.05 * scale < d_own, 1.0, np.where(d_own + 0.05 * scale < d_oth, -1.0, 0.0))
+    flip[votes > 0] = True
+    return flip
+
+
+def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
+    """[start, stop) index pairs of the True runs in a boolean array."""
+    if not mask.any():
+        return []
+    m = np.concatenate([[False], mask, [False]]).astype(np.int8)
+    d = np.diff(m)
+    return list(zip(np.flatnonzero(d == 1).tolist(), np.flatnonzero(d == -1).tolist(), strict=True))
+
+
+def hampel(xy: np.ndarray, t: np.ndarray, scale: float, k: float = 4.0) -> tuple[np.ndarray, int]:
+    """Outlier rejection (a Hampel identifier on motion-aware residuals).
+
+    Fast limbs curve a lot between frames at low frame rates, so a plain running median would
+    call real peaks outliers. Each sample is instead compared with the median of three local
+    predictions (mean of its neighbours; linear extrapolation from the two samples before; from
+    the two after). A keypoint whose residual exceeds k·1.4826·MAD of the residuals over ±0.25 s
+    and at least 10% of leg length (a pose-model glitch, not noise) becomes NaN."""
+    n = len(t)
+    if n < 7:
+        return xy, 0
+    pad = np.full((2, *xy.shape[1:]), np.nan)
+    x = np.concatenate([pad, xy, pad])
+    p1 = (x[1:-3] + x[3:-1]) / 2
+    p2 = 2 * x[1:-3] - x[:-4]
+    p3 = 2 * x[3:-1] - x[4:]
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN -> NaN, expected at gaps
+        pred = np.nanmedian(np.stack([p1, p2, p3]), axis=0)
+        res = np.linalg.norm(xy - pred, axis=2)                    # (n, 17)
+    dt = float(np.median(np.diff(t)))
+    half = int(np.clip(round(0.25 / dt), 3, 60))
+    mad = _running_median(res, half) * 1.4826
+    floor = 0.10 * scale if np.isfinite(scale) else 0.0
+    bad = np.isfinite(res) & (res > np.maximum(k * np.nan_to_num(mad, nan=0.0), floor))
+    out = xy.copy()
+    out[bad] = np.nan
+    return out, int(bad.sum())
+
+
+def uniform_grid(t: np.ndarray) -> tuple[np.ndarray, float]:
+    """A uniform time grid spanning ``t``: at least 100 Hz (sub-frame event timing at low frame
+    rates), otherwise the effective frame rate, at most 240 Hz."""
+    dt = np.diff(t)
+    fps = 1.0 / float(np.median(dt[dt > 0])) if (dt > 0).any() else 30.0
+    fs = float(np.clip(round(fps), 100, 240))
+    n = int(np.floor((t[-1] - t[0]) * fs)) + 1
+    return t[0] + np.arange(n) / fs, fs
+
+
+def resample(xy: np.ndarray, t: np.ndarray, grid: np.ndarray, max_gap_s: float = MAX_GAP_S) -> tuple[np.ndarray, np.ndarray]:
+    """Linear interpolation of each keypoint onto ``grid``, only across gaps ≤ ``max_gap_s``.
+
+    Returns (xy on the grid, NaN where unbridgeable; seen mask (grid, 17))."""
+    m = len(grid)
+    out = np.full((m, xy.shape[1], 2), np.nan)
+    seen = np.zeros((m, xy.shape[1]), dtype=bool)
+    for k in range(xy.shape[1]):
+        ok = np.isfinite(xy[:, k]).all(axis=1)
+        if ok.sum() < 2:
+            continue
+        tk = t[ok]
+        out[:, k, 0] = np.interp(grid, tk, xy[ok, k, 0])
+        out[:, k, 1] = np.interp(grid, tk, xy[ok, k, 1])
+        # distance to the previous / next real observation: bridge only short gaps
+        j = np.searchsorted(tk, grid)
+        prev_t = tk[np.clip(j - 1, 0, len(tk) - 1)]
+        next_t = tk[np.clip(j, 0, len(tk) - 1)]
+        exact = np.isclose(prev_t, grid) | np.isclose(next_t, grid)
+        inside = (grid >= tk[0] - 1e-9) & (grid <= tk[-1] + 1e-9)
+        good = inside & (exact | (next_t - prev_t <= max_gap_s + 1e-9))
+        out[~good, k] = np.nan
+        seen[:, k] = good
+    return out, seen
+
+
+def lowpass(a: np.ndarray, fs: float, fc: float, order: int = 2) -> np.ndarray:
+    """Zero-lag Butterworth low-pass along axis 0, applied to each contiguous finite stretch
+    on its own (stretches too short to filter are kept as they are)."""
+    out = np.full_like(a, np.nan)
+    fc = min(fc, 0.45 * fs)
+    sos = butter(order, fc / (fs / 2.0), output="sos")
+    flat = a.reshape(a.shape[0], -1)
+    of = out.reshape(out.shape[0], -1)
+    finite = np.isfinite(flat)
+    # columns share gaps most of the time: group columns by their finite pattern
+    patterns: dict[bytes, list[int]] = {}
+    for c in range(flat.shape[1]):
+        patterns.setdefault(finite[:, c].tobytes(), []).append(c)
+    padlen_need = 3 * (2 * len(sos) + 1)
+    for cols in patterns.values():
+        fin = finite[:, cols[0]]
+        for s, e in _runs(fin):
+            seg = flat[s:e][:, cols]
+            if e - s > padlen_need + 1:
+                of[s:e, cols] = sosfiltfilt(sos, seg, axis=0, padlen=min(padlen_need * 4, e - s - 1))
+            else:
+                of[s:e, cols] = seg
+    return out
+
+
+def cutoffs(fps: float) -> tuple[float, float]:
+    """(event, angle) low-pass cutoffs in Hz. Running kinematics live below ~10–12 Hz; the
+    cutoff must also stay well under the camera's Nyquist frequency. Event timing gets the
+    lighter filter (timing must not be smeared), angles the heavier one (pose noise)."""
+    fc_event = float(min(12.0, 0.4 * fps))
+    fc_angle = float(min(8.0, 0.3 * fps))
+    return fc_event, fc_angle
+
+
+def clean(timeline: Timeline, min_score: float = MIN_SCORE) -> Cleaned:
+    """Run the whole cleaning chain on ``timeline`` (see module docstring)."""
+    t = np.asarray(timeline.t, dtype=np.float64)
+    xy = mask_low_scores(timeline.xy, timeline.score, min_score)
+    scale = body_scale_px(xy)
+    xy, n_runs, n_frames = repair_leg_swaps(xy, t, scale)
+    xy, n_out = hampel(xy, t, scale)
+    grid, fs = uniform_grid(t)
+    xg, seen = resample(xy, t, grid)
+    fps = timeline.effective_fps or 30.0
+    fce, fca = cutoffs(fps)
+    xe = lowpass(xg, fs, fce)
+    xa = lowpass(xg, fs, fca)
+    src = np.clip(np.searchsorted(t, grid), 0, len(t) - 1)
+    prev = np.clip(src - 1, 0, len(t) - 1)
+    src = np.where(np.abs(t[prev] - grid) < np.abs(t[src] - grid), prev, src)
+    return Cleaned(t=grid, fs=fs, xy_event=xe, xy_angle=xa, seen=seen, src_index=src,
+                   swaps_corrected=n_runs, swapped_frames=n_frames, outliers_removed=n_out,
+                   fc_event=fce, fc_angle=fca, raw_xy=xy)
+
+
+__all__ = ["Cleaned", "clean", "mask_low_scores", "repair_leg_swaps", "hampel", "resample", "lowpass",
+           "uniform_grid", "cutoffs", "body_scale_px", "MIN_SCORE", "MAX_GAP_S", "N_KEYPOINTS"]

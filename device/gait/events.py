@@ -1,0 +1,190 @@
+"""Gait events on a treadmill, side view: initial contact and toe-off per foot.
+
+On a treadmill the foot moves backward with the belt during stance, so ankle speed alone
+does not mark contact. Two signals are used, both hip-relative or ground-relative:
+
+1. Zeni-style cycle finding: the ankle's horizontal position relative to the hip midpoint,
+   along the direction of travel, peaks forward once per stride (just before contact) and
+   backward once per stride (just after toe-off). These peaks segment the strides robustly.
+2. Refinement from vertical ankle motion against the stance floor (the ankle's own height
+   when the foot is flat on the belt, measured per stride):
+   - initial contact: the descending ankle comes within :data:`IC_HEIGHT_FRAC` of leg length of
+     its stance level. A rear-foot striker's heel touches while the ankle is still ~2–3 cm above
+     its foot-flat height (the foot is dorsiflexed ~10–15° at contact); the hip-relative peak
+     comes 20–50 ms earlier (late-swing leg retraction), so it is only the search anchor.
+   - toe-off: the rising ankle passes :data:`TO_HEIGHT_FRAC` of leg length above its stance
+     level. At toe-off the foot pivots on the toes, plantarflexed ~40–60° with the shank, which
+     lifts the ankle ~11–15 cm above its foot-flat height (foot geometry: ankle–toe distance
+     ~0.12 × height). The hip-relative backward peak comes 50–70 ms after toe-off.
+   When the vertical refinement is not possible (ankle not seen, no clear stance floor) the
+   hip-relative extreme is used with the typical offsets above (:data:`ZENI_IC_OFFSET_FRAC`,
+   :data:`ZENI_TO_OFFSET_FRAC`, as fractions of the stride so they scale with speed).
+The constants are anatomical (foot geometry as a fraction of leg length), not fitted to one
+trial; they assume a shod rear-/mid-foot strike, the common case on a treadmill.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.signal import find_peaks
+
+IC_HEIGHT_FRAC = 0.03        # ankle height above its stance level at heel contact, ÷ leg length
+TO_HEIGHT_FRAC = 0.15        # ankle height above its stance level at toe-off, ÷ leg length
+ZENI_IC_OFFSET_FRAC = 0.045  # contact comes this fraction of a stride after the forward peak
+ZENI_TO_OFFSET_FRAC = -0.08  # toe-off comes this fraction of a stride before the backward peak
+MIN_STRIDE_S = 0.4
+MAX_STRIDE_S = 2.0
+
+
+@dataclass
+class SideEvents:
+    """Events of one foot, one entry per stance, times in seconds on the analysis grid
+    (sub-sample interpolated); NaN where that stance's contact or toe-off is not in the data."""
+
+    ic: np.ndarray
+    to: np.ndarray
+    ic_refined: np.ndarray   # bool per IC: vertical refinement used (else hip-relative fallback)
+    to_refined: np.ndarray
+
+
+def _interp_cross(t: np.ndarray, y: np.ndarray, i: int, level: float) -> float:
+    """Time where y crosses ``level`` between samples i-1 and i (linear)."""
+    if i <= 0:
+        return float(t[0])
+    y0, y1 = y[i - 1], y[i]
+    if not (np.isfinite(y0) and np.isfinite(y1)) or y1 == y0:
+        return float(t[i])
+    f = (level - y0) / (y1 - y0)
+    return float(t[i - 1] + np.clip(f, 0.0, 1.0) * (t[i] - t[i - 1]))
+
+
+def _seen_around(t: np.ndarray, y: np.ndarray, tc: float, half: float) -> bool:
+    a = int(np.searchsorted(t, tc - half))
+    b = int(np.searchsorted(t, tc + half, side="right"))
+    seg = y[a:b]
+    return bool(seg.size) and bool(np.isfinite(seg).all())
+
+
+def detect_side_events(t: np.ndarray, rel: np.ndarray, height: np.ndarray, leg_px: float,
+                       fs: float) -> SideEvents:
+    """Events for one foot.
+
+    ``rel``: ankle x minus hip-midpoint x, along the direction of travel (px, + = ahead);
+    ``height``: ankle height, up positive (px, = −image y); both on the uniform grid ``t``.
+    """
+    ok = np.isfinite(rel)
+    empty = np.array([])
+    if ok.sum() < fs * MIN_STRIDE_S * 2 or not np.isfinite(leg_px):
+        return SideEvents(empty, empty, empty.astype(bool), empty.astype(bool))
+    r = np.where(ok, rel, np.nan)
+    filled = np.where(ok, r, np.interp(t, t[ok], r[ok]))   # find_peaks needs finite input
+    prom = 0.25 * leg_px
+    dist = max(1, int(0.6 * MIN_STRIDE_S * fs))
+    fwd, _ = find_peaks(filled, prominence=prom, distance=dist)
+    back, _ = find_peaks(-filled, prominence=prom, distance=dist)
+    fwd = fwd[ok[fwd]]
+    back = back[ok[back]]
+    ics, tos, icr, tor = [], [], [], []
+    # a stride duration estimate for the fallback offsets and search windows
+    anchors = fwd if len(fwd) >= 2 else back
+    stride = float(np.median(np.diff(t[anchors]))) if len(anchors) >= 2 else 0.7
+    stride = float(np.clip(stride, MIN_STRIDE_S, MAX_STRIDE_S))
+    n = len(t)
+    # stances: each forward peak starts one; a backward peak with no forward peak before it in
+    # the same stride (start of the data) ends one on its own
+    stances: list[tuple[int | None, int | None]] = []
+    used_back: set[int] = set()
+    for p in fwd:
+        nb = back[(back > p) & (t[back] - t[p] < 0.9 * stride)]
+        q = int(nb[0]) if nb.size else None
+        if q is not None:
+            used_back.add(q)
+        stances.append((int(p), q))
+    for q in back:
+        if int(q) not in used_back and not np.any((fwd < q) & (t[q] - t[fwd] < 0.9 * stride)):
+            stances.append((None, int(q)))
+    span = int(0.75 * stride * fs)
+    for p, q in stances:
+        a0 = p if p is not None else max(0, q - span)
+        b0 = q if q is not None else min(n - 1, p + span)
+        seg = height[a0:b0 + 1]
+        if seg.size < 3 or np.isfinite(seg).mean() < 0.8:
+            continue
+        m = a0 + int(np.nanargmin(seg))
+        if m in (0, n - 1):
+            continue  # the foot-flat level is not in the data: no floor to measure against
+        floor = float(np.nanpercentile(seg, 5))   # the ankle's lowest (foot flat) level
+        t_ic = t_to = None
+        refined = refined_to = False
+        if p is not None:
+            # initial contact: descending ankle reaches floor + IC_HEIGHT_FRAC·leg
+            lvl_ic = floor + IC_HEIGHT_FRAC * leg_px
+            a = max(0, p - int(0.06 * fs))
+            below = np.flatnonzero(height[a:m + 1] <= lvl_ic)
+            t_ic_z = t[p] + ZENI_IC_OFFSET_FRAC * stride
+            if below.size and below[0] > 0:
+                t_ic = _interp_cross(t, height, a + int(below[0]), lvl_ic)
+                # a crossing far from where the hip-relative peak puts contact is not credible
+                refined = abs(t_ic - t_ic_z) < 0.12 * stride
+            if not refined:
+                t_ic = t_ic_z if q is not None else None
+        # toe-off: after the lowest point, the rising ankle passes floor + TO_HEIGHT_FRAC·leg
+        lvl_to = floor + TO_HEIGHT_FRAC * leg_px
+        end = min(n - 1, (q + int(0.1 * stride * fs)) if q is not None else m + span)
+        above = np.flatnonzero(height[m:end + 1] >= lvl_to)
+        t_to_z = t[q] + ZENI_TO_OFFSET_FRAC * stride if q is not None else None
+        if above.size and above[0] > 0:
+            t_to = _interp_cross(t, height, m + int(above[0]), lvl_to)
+            refined_to = t_to_z is None or abs(t_to - t_to_z) < 0.12 * stride
+        if not refined_to:
+            t_to = t_to_z if p is not None else None
+        # an event is only as good as the data around it: the ankle must be seen (not bridged
+        # across a long gap) within ±60 ms, and a hip-relative fallback needs its peak seen
+        t_ic = t_ic if t_ic is not None and _seen_around(t, height, t_ic, 0.06) else None
+        t_to = t_to if t_to is not None and _seen_around(t, height, t_to, 0.06) else None
+        if t_ic is not None and not refined and not _seen_around(t, rel, t[p], 0.1):
+            t_ic = None
+        if t_to is not None and not refined_to and q is not None and not _seen_around(t, rel, t[q], 0.1):
+            t_to = None
+        if t_ic is None and t_to is None:
+            continue
+        if t_ic is not None and t_to is not None and not (0.05 < t_to - t_ic < 0.85 * stride):
+            continue
+        ics.append(np.nan if t_ic is None else t_ic)
+        tos.append(np.nan if t_to is None else t_to)
+        icr.append(refined)
+        tor.append(refined_to)
+    order = np.argsort([x if np.isfinite(x) else y for x, y in zip(ics, tos, strict=True)]) if ics else []
+    ics = [ics[i] for i in order]
+    tos = [tos[i] for i in order]
+    icr = [icr[i] for i in order]
+    tor = [tor[i] for i in order]
+    return SideEvents(np.array(ics), np.array(tos), np.array(icr, bool), np.array(tor, bool))
+
+
+def enforce_alternation(left: SideEvents, right: SideEvents, stride_s: float) -> tuple[SideEvents, SideEvents, int]:
+    """Drop contacts that break the left/right alternation: two contacts (of either feet) closer
+    than 30% of a step are one real contact and a spurious one — keep the refined / earlier one.
+    Returns the filtered sides and the number of contacts dropped."""
+    allev = [(t, "left", i) for i, t in enumerate(left.ic)] + [(t, "right", i) for i, t in enumerate(right.ic)]
+    allev.sort()
+    drop = {"left": set(), "right": set()}
+    min_gap = 0.3 * stride_s / 2
+    prev = None
+    for ev in allev:
+        if prev is not None and ev[0] - prev[0] < min_gap:
+            a_ref = (left if prev[1] == "left" else right).ic_refined[prev[2]]
+            b_ref = (left if ev[1] == "left" else right).ic_refined[ev[2]]
+            loser = ev if (a_ref or not b_ref) else prev
+            drop[loser[1]].add(loser[2])
+            if loser is prev:
+                prev = ev
+            continue
+        prev = ev
+    out = []
+    for side, se in (("left", left), ("right", right)):
+        keep = np.array([i not in drop[side] for i in range(len(se.ic))], bool)
+        out.append(SideEvents(se.ic[keep], se.to[keep], se.ic_refined[keep], se.to_refined[keep]))
+    return out[0], out[1], len(drop["left"]) + len(drop["right"])

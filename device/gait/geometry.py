@@ -1,0 +1,90 @@
+"""Angles and positions on the cleaned keypoints, in the runner's frame of the image.
+
+Side view: ``u`` is the horizontal coordinate along the direction of travel (image x times the
+facing sign: + = ahead of the runner), ``v`` is height (−image y: + = up). All angles in degrees.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from device.keypoints import KP
+
+
+def runner_frame(xy: np.ndarray, facing_sign: int) -> np.ndarray:
+    """(N,17,2) image pixels → (N,17,2) (u, v): u ahead along travel, v up."""
+    out = np.empty_like(xy)
+    out[..., 0] = facing_sign * xy[..., 0]
+    out[..., 1] = -xy[..., 1]
+    return out
+
+
+def mid(p: np.ndarray, a: str, b: str) -> np.ndarray:
+    """Midpoint of two keypoints; falls back to whichever one is present."""
+    pa, pb = p[:, KP[a]], p[:, KP[b]]
+    with np.errstate(invalid="ignore"):
+        m = (pa + pb) / 2
+    m = np.where(np.isfinite(m), m, pa)
+    return np.where(np.isfinite(m), m, pb)
+
+
+def angle_from_vertical(top: np.ndarray, bottom: np.ndarray) -> np.ndarray:
+    """Angle of the segment bottom→top from straight up, + when top is ahead of bottom."""
+    d = top - bottom
+    return np.degrees(np.arctan2(d[:, 0], d[:, 1]))
+
+
+def segment_from_down(upper: np.ndarray, lower: np.ndarray) -> np.ndarray:
+    """Angle of upper→lower from straight down, + when lower is ahead of upper (thigh, shank)."""
+    d = lower - upper
+    return np.degrees(np.arctan2(d[:, 0], -d[:, 1]))
+
+
+def inner_angle(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> np.ndarray:
+    """Angle a-b-c at b (0..180)."""
+    v1, v2 = a - b, c - b
+    n = np.linalg.norm(v1, axis=1) * np.linalg.norm(v2, axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        cos = np.sum(v1 * v2, axis=1) / n
+    return np.degrees(np.arccos(np.clip(cos, -1.0, 1.0)))
+
+
+def side_angles(p: np.ndarray, side: str) -> dict[str, np.ndarray]:
+    """Per-sample sagittal angles for one side from runner-frame points ``p`` (N,17,2).
+
+    knee_flexion: 180 − hip-knee-ankle angle (0 = straight). shank: knee→ankle from vertical,
+    + = ankle ahead of knee. thigh: hip→knee from vertical, + = knee ahead. trunk_lean:
+    hip→shoulder from vertical, + = forward. hip_flexion: thigh relative to the trunk line
+    extended down through the hip (= thigh + trunk_lean), + = thigh forward.
+    """
+    hip, knee, ankle = p[:, KP[f"{side}_hip"]], p[:, KP[f"{side}_knee"]], p[:, KP[f"{side}_ankle"]]
+    sh = mid(p, "left_shoulder", "right_shoulder")
+    hp = mid(p, "left_hip", "right_hip")
+    trunk = angle_from_vertical(sh, hp)
+    thigh = segment_from_down(hip, knee)
+    return {
+        "knee_flexion": 180.0 - inner_angle(hip, knee, ankle),
+        "shank": segment_from_down(knee, ankle),
+        "thigh": thigh,
+        "trunk_lean": trunk,
+        "hip_flexion": thigh + trunk,
+    }
+
+
+def at(t_grid: np.ndarray, series: np.ndarray, t: float) -> float:
+    """Linear interpolation of ``series`` at time ``t`` (NaN if a neighbour is missing)."""
+    if not np.isfinite(t) or t < t_grid[0] or t > t_grid[-1]:
+        return float("nan")
+    i = int(np.searchsorted(t_grid, t))
+    if i == 0:
+        return float(series[0])
+    t0, t1 = t_grid[i - 1], t_grid[i]
+    f = (t - t0) / (t1 - t0) if t1 > t0 else 0.0
+    return float(series[i - 1] * (1 - f) + series[i] * f)
+
+
+def window(t_grid: np.ndarray, series: np.ndarray, t0: float, t1: float) -> np.ndarray:
+    """Samples of ``series`` with t0 <= t <= t1."""
+    a = int(np.searchsorted(t_grid, t0))
+    b = int(np.searchsorted(t_grid, t1, side="right"))
+    return series[a:b]

@@ -1,0 +1,178 @@
+"""Live cadence and stride count for the dashboard, one frame at a time.
+
+What it is for: the number the runner and clinician watch during the capture. It is not the
+analysis (that runs on the whole timeline afterwards); it must be cheap and steady:
+
+- O(1) work per frame, fixed-size ring buffers, no allocation that grows with the run;
+- steps are the peaks of the distance between the two ankles (largest once per step, in side
+  and rear views alike, and immune to the model swapping left/right);
+- peaks are found with hysteresis against a slowly decaying amplitude, so noise and small
+  wobbles don't count as steps;
+- cadence = 60 / mean of the last :data:`STEP_WINDOW` step intervals that lie within 20% of
+  their median (None until enough plausible steps); strides = steps // 2.
+
+``hints()`` gives capture-quality hints in plain words ("feet leave the frame", "runner not
+detected", …) from the last ~:data:`HINT_FRAMES` frames.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from device.keypoints import KP
+
+STEP_WINDOW = 8          # step intervals in the cadence median
+HINT_FRAMES = 60         # frames the quality hints look back over
+MIN_STEP_S, MAX_STEP_S = 0.2, 1.0   # 60..300 steps/min
+MIN_SCORE = 0.25
+
+
+class LiveCadence:
+    """Incremental cadence from per-frame keypoints.
+
+    ``LiveCadence(width=None, height=None)``; call :meth:`update` (aliases ``add``/``push``)
+    with ``(t, keypoints)`` — t in seconds, keypoints (17, 3) x, y, score in full-frame
+    pixels — once per frame. Read :attr:`cadence_spm` (float or None), :attr:`strides`,
+    :attr:`steps`, and :meth:`hints`. ``width``/``height`` (the frame size) enable the
+    frame-edge hints.
+    """
+
+    def __init__(self, width: int | None = None, height: int | None = None, min_score: float = MIN_SCORE) -> None:
+        self.width = width
+        self.height = height
+        self.min_score = min_score
+        self._step_t = np.zeros(STEP_WINDOW + 1)   # ring of step times
+        self._n_steps = 0
+        self._intervals = np.zeros(STEP_WINDOW)
+        self._amp = 0.0               # decaying upper envelope of the ankle distance
+        self._lo_env = 0.0            # decaying lower envelope
+        self._level = 0.0             # smoothed ankle distance
+        self._armed = True            # waiting for a rise above the upper threshold
+        self._peak_v = -1.0
+        self._peak_t = 0.0
+        self._last_t: float | None = None
+        # quality rings (booleans as uint8) and their running sums
+        self._q = np.zeros((HINT_FRAMES, 4), np.uint8)   # body seen, ankles seen, ankle at edge, small
+        self._q_sum = np.zeros(4, np.int64)
+        self._q_i = 0
+        self._frames = 0
+
+    # ------------------------------------------------------------------ per frame
+    def update(self, t: float, keypoints: np.ndarray) -> None:
+        """Feed one frame."""
+        t = float(t)
+        if self._last_t is not None and t <= self._last_t:
+            return   # out-of-order or repeated frame: ignore
+        dt = 0.0 if self._last_t is None else t - self._last_t
+        self._last_t = t
+        kp = keypoints
+        s = kp[:, 2]
+        la, ra = KP["left_ankle"], KP["right_ankle"]
+        ok_l = s[la] >= self.min_score and math.isfinite(kp[la, 0]) and math.isfinite(kp[la, 1])
+        ok_r = s[ra] >= self.min_score and math.isfinite(kp[ra, 0]) and math.isfinite(kp[ra, 1])
+        body = any(s[KP[k]] >= self.min_score for k in ("left_hip", "right_hip", "left_shoulder", "right_shoulder"))
+        edge = False
+        if self.height:
+            for ok, a in ((ok_l, la), (ok_r, ra)):
+                if ok and kp[a, 1] > 0.97 * self.height:
+                    edge = True
+        small = False
+        if body and self.height and ok_l | ok_r:
+            top = min(float(kp[KP[k], 1]) for k in ("left_shoulder", "right_shoulder", "nose")
+                      if s[KP[k]] >= self.min_score and math.isfinite(kp[KP[k], 1])) if any(
+                s[KP[k]] >= self.min_score for k in ("left_shoulder", "right_shoulder", "nose")) else None
+            low = max(float(kp[a, 1]) for ok, a in ((ok_l, la), (ok_r, ra)) if ok)
+            small = top is not None and (low - top) < 0.25 * self.height
+        self._push_quality((body, ok_l and ok_r, edge, small))
+        if not (ok_l and ok_r) or dt <= 0 and self._frames > 1:
+            return
+        d = math.hypot(float(kp[la, 0] - kp[ra, 0]), float(kp[la, 1] - kp[ra, 1]))
+        # one-pole low-pass at ~6 Hz: keeps the once-per-step peak, drops pose jitter
+        a = 1.0 - math.exp(-2 * math.pi * 6.0 * dt) if dt > 0 else 1.0
+        self._level += a * (d - self._level)
+        # decaying envelope (max and min) of the distance: thresholds follow zoom and stride
+        k = math.exp(-dt / 3.0) if dt > 0 else 1.0
+        if self._frames <= 1 or self._lo_env > self._amp:
+            self._amp = self._lo_env = self._level
+        self._amp = max(self._level, self._level + (self._amp - self._level) * k)
+        self._lo_env = min(self._level, self._level + (self._lo_env - self._level) * k)
+        span = self._amp - self._lo_env
+        hi, lo = self._lo_env + 0.65 * span, self._lo_env + 0.35 * span
+        lv = self._level
+        if self._armed:
+            if lv > hi:
+                self._armed = False
+                self._peak_v, self._peak_t = lv, t
+        else:
+            if lv > self._peak_v:
+                self._peak_v, self._peak_t = lv, t
+            elif lv < lo:
+                self._step(self._peak_t)
+                self._armed = True
+
+    add = update
+    push = update
+
+    def _push_quality(self, flags: tuple[bool, bool, bool, bool]) -> None:
+        row = self._q[self._q_i]
+        self._q_sum -= row
+        row[:] = flags
+        self._q_sum += row
+        self._q_i = (self._q_i + 1) % HINT_FRAMES
+        self._frames += 1
+
+    def _step(self, t_peak: float) -> None:
+        if self._n_steps:
+            prev = self._step_t[(self._n_steps - 1) % self._step_t.shape[0]]
+            iv = t_peak - prev
+            if iv < MIN_STEP_S:
+                return   # a double peak of one step
+            self._intervals[(self._n_steps - 1) % STEP_WINDOW] = iv
+        self._step_t[self._n_steps % self._step_t.shape[0]] = t_peak
+        self._n_steps += 1
+
+    # ------------------------------------------------------------------ readings
+    @property
+    def steps(self) -> int:
+        return self._n_steps
+
+    @property
+    def strides(self) -> int:
+        return self._n_steps // 2
+
+    @property
+    def cadence_spm(self) -> float | None:
+        """Steps per minute from the recent steps, None until 4 plausible step intervals."""
+        n = min(self._n_steps - 1, STEP_WINDOW)
+        if n < 4 or self._last_t is None:
+            return None
+        last = self._step_t[(self._n_steps - 1) % self._step_t.shape[0]]
+        if self._last_t - last > 2 * MAX_STEP_S:
+            return None   # steps stopped (runner left, or stood still)
+        iv = self._intervals[:n] if self._n_steps - 1 < STEP_WINDOW else self._intervals
+        good = iv[(iv >= MIN_STEP_S) & (iv <= MAX_STEP_S)]
+        if good.size < 4:
+            return None
+        med = float(np.median(good))
+        near = good[np.abs(good - med) < 0.2 * med]   # mean of the typical ones: no frame quantisation
+        return float(60.0 / near.mean())
+
+    def hints(self) -> list[str]:
+        """Plain-language capture-quality hints from the last frames (empty: all fine)."""
+        n = min(self._frames, HINT_FRAMES)
+        if n < 10:
+            return []
+        body, ankles, edge, small = (self._q_sum / n).tolist()
+        out = []
+        if body < 0.5:
+            out.append("runner not detected")
+            return out
+        if ankles < 0.7 or edge > 0.2:
+            out.append("feet leave the frame")
+        if small > 0.5:
+            out.append("runner too small in the picture: move the camera closer")
+        if self.cadence_spm is None and self._frames > 3 * HINT_FRAMES and ankles >= 0.7:
+            out.append("no steady steps yet")
+        return out

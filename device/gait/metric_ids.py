@@ -1,0 +1,36 @@
+"""The metric ids of the contract (shared/docs/gait-metrics.md), their units, views and sides."""
+
+from __future__ import annotations
+
+# id -> (unit, sided)
+SIDE_METRICS: dict[str, tuple[str, bool]] = {
+    "cadence_spm": ("spm", False),
+    "step_time_ms": ("ms", True),
+    "contact_time_ms": ("ms", True),
+    "flight_time_ms": ("ms", True),
+    "duty_factor": ("ratio", True),
+    "overstride_cm": ("cm", True),
+    "overstride_pct_leg": ("%", True),
+    "shank_angle_ic_deg": ("deg", True),
+    "knee_flexion_ic_deg": ("deg", True),
+    "knee_flexion_stance_peak_deg": ("deg", True),
+    "knee_flexion_swing_peak_deg": ("deg", True),
+    "hip_flexion_ic_deg": ("deg", True),
+    "hip_extension_peak_deg": ("deg", True),
+    "hip_flexion_swing_peak_deg": ("deg", True),
+    "trunk_lean_deg": ("deg", False),
+    "body_lean_deg": ("deg", True),
+    "hip_hinge_deg": ("deg", True),
+    "vertical_oscillation_cm": ("cm", True),
+    "vertical_ratio_pct": ("%", True),
+    "step_length_cm": ("cm", True),
+    "head_drop_cm": ("cm", False),
+}
+FRONTAL_METRICS: dict[str, tuple[str, bool]] = {
+    "pelvic_drop_deg": ("deg", True),
+    "lateral_sway_cm": ("cm", False),
+    "step_width_cm": ("cm", False),
+    "knee_frontal_angle_deg": ("deg", True),
+}
+SYMMETRY = "symmetry_index_pct"
+ALL_METRICS: dict[str, tuple[str, bool]] = {**SIDE_METRICS, **FRONTAL_METRICS, SYMMETRY: ("%", False)}

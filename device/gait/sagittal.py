@@ -1,0 +1,258 @@
+"""Side-view analysis: events, per-stride sagittal metrics, curves and evidence.
+
+Inputs are the cleaned keypoints (:mod:`device.gait.clean`) and the facing direction; output
+is plain data the orchestrator (:mod:`device.gait.analysis`) turns into the Analysis.
+
+Attribution to sides (documented here because the contract leaves it open):
+- per-stance metrics (contact time, overstride, angles at contact, stance peaks, body lean,
+  hip hinge) belong to the stance foot;
+- ``step_time_ms`` belongs to the foot whose contact starts the step (left = left contact →
+  next right contact), ``flight_time_ms`` to the foot whose toe-off starts the flight (left =
+  left toe-off → next right contact);
+- ``duty_factor`` and swing peaks belong to the foot whose stride (contact → next contact of
+  the same foot) they are measured on;
+- ``vertical_oscillation_cm`` of a step belongs to the foot in stance during that step.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from device.gait.clean import Cleaned
+from device.gait.events import MAX_STRIDE_S, MIN_STRIDE_S, SideEvents, detect_side_events, enforce_alternation
+from device.gait.geometry import at, mid, runner_frame, side_angles, window
+from device.keypoints import KP
+
+SIDES = ("left", "right")
+
+
+@dataclass
+class Stance:
+    """One contact of one foot and the stride that follows it (fields NaN when not measurable)."""
+
+    side: str
+    ic: float
+    to: float
+    next_ic: float = float("nan")    # next contact of the same foot (end of the stride)
+    valid: bool = True
+    reject: str | None = None
+    values: dict[str, float] = field(default_factory=dict)
+    midstance: float = float("nan")
+
+
+@dataclass
+class SideResult:
+    events: dict[str, SideEvents]
+    stances: list[Stance]
+    step_times: list[tuple[float, float, str]]      # (t_end, step_s, landing side), alternating contacts
+    curves: dict[str, dict[str, dict[str, list[float]]]]
+    evidence: list[dict]
+    dropped_events: int
+    hip_phase: float | None        # hip height at midstance vs stride mean (− = lowest: running)
+    refined_fraction: float
+
+
+def _stride_estimate(ev: dict[str, SideEvents]) -> float:
+    d = []
+    for se in ev.values():
+        ic = se.ic[np.isfinite(se.ic)]
+        if ic.size >= 2:
+            x = np.diff(ic)
+            d.extend(x[(x > MIN_STRIDE_S) & (x < MAX_STRIDE_S)].tolist())
+    return float(np.median(d)) if d else 0.7
+
+
+def analyse_side(cl: Cleaned, facing_sign: int, leg_px: float, px_per_cm: float | None,
+                 speed_cm_s: float | None) -> SideResult:
+    t, fs = cl.t, cl.fs
+    pe = runner_frame(cl.xy_event, facing_sign)
+    pa = runner_frame(cl.xy_angle, facing_sign)
+    hip_e = mid(pe, "left_hip", "right_hip")
+    events: dict[str, SideEvents] = {}
+    for side in SIDES:
+        ank = pe[:, KP[f"{side}_ankle"]]
+        events[side] = detect_side_events(t, ank[:, 0] - hip_e[:, 0], ank[:, 1], leg_px, fs)
+    stride_s = _stride_estimate(events)
+    events["left"], events["right"], dropped = enforce_alternation(events["left"], events["right"], stride_s)
+
+    angles = {s: side_angles(pa, s) for s in SIDES}
+    # angles *at* an event come from the lightly filtered keypoints: heavy smoothing rounds off
+    # the fast knee extension just before contact and biases the value at contact
+    angles_e = {s: side_angles(pe, s) for s in SIDES}
+    hip_a = mid(pa, "left_hip", "right_hip")
+    sh_a = mid(pa, "left_shoulder", "right_shoulder")
+    # every contact of either foot, in time order, for steps and flights
+    all_ic = sorted((float(x), s) for s in SIDES for x in events[s].ic if np.isfinite(x))
+    all_to = sorted((float(x), s) for s in SIDES for x in events[s].to if np.isfinite(x))
+
+    step_times: list[tuple[float, float, str]] = []
+    for (t0, s0), (t1, s1) in zip(all_ic, all_ic[1:], strict=False):
+        if s0 != s1 and 0.5 * MIN_STRIDE_S / 2 < t1 - t0 < 0.75 * stride_s:
+            step_times.append((t1, t1 - t0, s1))
+
+    stances: list[Stance] = []
+    for side in SIDES:
+        se = events[side]
+        ics = se.ic
+        for k in range(len(ics)):
+            ic, to = float(se.ic[k]), float(se.to[k])
+            if not (np.isfinite(ic) and np.isfinite(to)):
+                continue
+            st = Stance(side=side, ic=ic, to=to)
+            later = ics[k + 1:][np.isfinite(ics[k + 1:])]
+            if later.size and MIN_STRIDE_S <= later[0] - ic <= min(MAX_STRIDE_S, 1.6 * stride_s):
+                st.next_ic = float(later[0])
+            _measure_stance(st, t, pe, pa, angles[side], angles_e[side], hip_a, sh_a, cl, leg_px, px_per_cm, speed_cm_s,
+                            all_ic, all_to, step_times, stride_s)
+            stances.append(st)
+    stances.sort(key=lambda s: s.ic)
+    curves = _curves(t, angles, stances)
+    evidence = _evidence(t, angles, stances, cl)
+    phases = [s.values.get("_hip_phase", np.nan) for s in stances if s.valid]
+    phases = [p for p in phases if np.isfinite(p)]
+    hip_phase = float(np.median(phases)) if len(phases) >= 3 else None
+    nref = sum(int(x) for s in SIDES for x in events[s].ic_refined) + sum(int(x) for s in SIDES for x in events[s].to_refined)
+    ntot = sum(len(events[s].ic) + len(events[s].to) for s in SIDES)
+    return SideResult(events=events, stances=stances, step_times=step_times, curves=curves, evidence=evidence,
+                      dropped_events=dropped, hip_phase=hip_phase, refined_fraction=nref / ntot if ntot else 0.0)
+
+
+def _measure_stance(st: Stance, t: np.ndarray, pe: np.ndarray, pa: np.ndarray, ang: dict[str, np.ndarray],
+                    ang_e: dict[str, np.ndarray],
+                    hip_a: np.ndarray, sh_a: np.ndarray, cl: Cleaned, leg_px: float, px_per_cm: float | None,
+                    speed_cm_s: float | None, all_ic: list, all_to: list, step_times: list, stride_s: float) -> None:
+    side, ic, to = st.side, st.ic, st.to
+    v = st.values
+    contact = to - ic
+    if not (0.08 <= contact <= 0.8 * min(stride_s * 1.6, MAX_STRIDE_S)):
+        st.valid, st.reject = False, "contact time not credible"
+        return
+    # the leg must have been seen (not bridged over long gaps) through the stance
+    pts = [KP[f"{side}_hip"], KP[f"{side}_knee"], KP[f"{side}_ankle"]]
+    seen = window(t, cl.seen[:, pts].all(axis=1), ic, to)
+    if seen.size == 0 or seen.mean() < 0.8:
+        st.valid, st.reject = False, "leg not seen through the stance"
+        return
+    v["contact_time_ms"] = 1000.0 * contact
+    hip_s = pe[:, KP[f"{side}_hip"]]
+    ank_s = pe[:, KP[f"{side}_ankle"]]
+    hip_u = np.where(np.isfinite(hip_s[:, 0]), hip_s[:, 0], mid(pe, "left_hip", "right_hip")[:, 0])
+    over_px = at(t, ank_s[:, 0] - hip_u, ic)
+    v["overstride_pct_leg"] = 100.0 * over_px / leg_px
+    if px_per_cm:
+        v["overstride_cm"] = over_px / px_per_cm
+    v["shank_angle_ic_deg"] = at(t, ang_e["shank"], ic)
+    v["knee_flexion_ic_deg"] = at(t, ang_e["knee_flexion"], ic)
+    v["hip_flexion_ic_deg"] = at(t, ang_e["hip_flexion"], ic)
+    kf_st = window(t, ang["knee_flexion"], ic, to)
+    v["knee_flexion_stance_peak_deg"] = float(np.nanmax(kf_st)) if np.isfinite(kf_st).any() else np.nan
+    # midstance: the ankle passes under the hip (else the middle of stance)
+    rel = window(t, pa[:, KP[f"{side}_ankle"], 0] - hip_a[:, 0], ic, to)
+    tw = window(t, t, ic, to)
+    cross = np.flatnonzero((rel[:-1] > 0) & (rel[1:] <= 0)) if rel.size > 1 else np.array([])
+    if cross.size:
+        i = int(cross[0])
+        f = rel[i] / (rel[i] - rel[i + 1]) if rel[i] != rel[i + 1] else 0.0
+        ms = float(tw[i] + f * (tw[i + 1] - tw[i]))
+    else:
+        ms = (ic + to) / 2
+    st.midstance = ms
+    # body lean: stance ankle -> shoulder line from vertical at midstance
+    ank_a = pa[:, KP[f"{side}_ankle"]]
+    du, dv = at(t, sh_a[:, 0] - ank_a[:, 0], ms), at(t, sh_a[:, 1] - ank_a[:, 1], ms)
+    body = float(np.degrees(np.arctan2(du, dv)))
+    v["body_lean_deg"] = body
+    v["hip_hinge_deg"] = at(t, ang["trunk_lean"], ms) - body
+    # hip extension: thigh behind the trunk line from midstance to shortly after toe-off
+    hf_ext = window(t, ang["hip_flexion"], ms, to + 0.1 * stride_s)
+    v["hip_extension_peak_deg"] = float(np.nanmax(-hf_ext)) if np.isfinite(hf_ext).any() else np.nan
+    # the step that starts with this contact: step time (to the next opposite contact) and
+    # flight time (this foot's toe-off to that contact)
+    steps = [s for s in step_times if abs(s[0] - s[1] - ic) < 1e-9]
+    if steps:
+        step = steps[0][1]
+        nxt_opp = ic + step
+        v["step_time_ms"] = 1000.0 * step
+        v["flight_time_ms"] = 1000.0 * (nxt_opp - to)
+        if speed_cm_s:
+            v["step_length_cm"] = speed_cm_s * step
+    # vertical oscillation of the step that starts with this contact (this foot in stance)
+    nxt = [x for x, s in all_ic if x > ic + 1e-9]
+    if nxt and nxt[0] - ic < 0.75 * stride_s:
+        hv = window(t, hip_a[:, 1], ic, nxt[0])
+        if hv.size >= 3 and np.isfinite(hv).all():
+            vo_px = float(hv.max() - hv.min())
+            v["_vo_pct_leg"] = 100.0 * vo_px / leg_px
+            if px_per_cm:
+                v["vertical_oscillation_cm"] = vo_px / px_per_cm
+                if speed_cm_s:
+                    v["vertical_ratio_pct"] = 100.0 * (vo_px / px_per_cm) / (speed_cm_s * (nxt[0] - ic))
+            # where in the step the hip is lowest: at midstance when running
+            v["_hip_phase"] = (at(t, hip_a[:, 1], ms) - float(hv.mean())) / max(vo_px, 1e-6)
+    # trunk lean over the stride, swing peaks and duty factor need the whole stride
+    if np.isfinite(st.next_ic):
+        stride = st.next_ic - ic
+        seen_st = window(t, cl.seen[:, pts].all(axis=1), ic, st.next_ic)
+        if seen_st.mean() >= 0.8:
+            v["duty_factor"] = contact / stride
+            tl = window(t, ang["trunk_lean"], ic, st.next_ic)
+            v["trunk_lean_deg"] = float(np.nanmean(tl)) if np.isfinite(tl).any() else np.nan
+            kf_sw = window(t, ang["knee_flexion"], to, st.next_ic)
+            hf_sw = window(t, ang["hip_flexion"], to, st.next_ic)
+            if np.isfinite(kf_sw).any():
+                v["knee_flexion_swing_peak_deg"] = float(np.nanmax(kf_sw))
+            if np.isfinite(hf_sw).any():
+                v["hip_flexion_swing_peak_deg"] = float(np.nanmax(hf_sw))
+
+
+def _curves(t: np.ndarray, angles: dict, stances: list[Stance]) -> dict:
+    """Knee and hip flexion over the gait cycle (0–100 % contact to contact), 101 points."""
+    out: dict = {}
+    grid = np.linspace(0.0, 1.0, 101)
+    for name in ("knee_flexion", "hip_flexion"):
+        out[name] = {}
+        for side in SIDES:
+            rows = []
+            for st in stances:
+                if st.side != side or not st.valid or not np.isfinite(st.next_ic):
+                    continue
+                ts = st.ic + grid * (st.next_ic - st.ic)
+                y = np.interp(ts, t, angles[side][name])
+                if np.isfinite(y).all():
+                    rows.append(y)
+            if len(rows) >= 2:
+                r = np.array(rows)
+                out[name][side] = {"mean": np.round(r.mean(0), 2).tolist(), "sd": np.round(r.std(0, ddof=1), 2).tolist(),
+                                   "n": len(rows)}
+            else:
+                out[name][side] = None
+    return out
+
+
+def _evidence(t: np.ndarray, angles: dict, stances: list[Stance], cl: Cleaned) -> list[dict]:
+    """For each side, the stance closest to the median contact time: where it lands, midstance
+    and toe-off, with the angles measured there (the report draws these frames)."""
+    ev = []
+    for side in SIDES:
+        cand = [s for s in stances if s.side == side and s.valid and "contact_time_ms" in s.values]
+        if not cand:
+            continue
+        med = float(np.median([s.values["contact_time_ms"] for s in cand]))
+        st = min(cand, key=lambda s: abs(s.values["contact_time_ms"] - med))
+        for phase, tt in (("initial_contact", st.ic), ("midstance", st.midstance), ("toe_off", st.to)):
+            if not np.isfinite(tt):
+                continue
+            i = int(np.clip(np.searchsorted(t, tt), 0, len(t) - 1))
+            a = angles[side]
+            ev.append({
+                "side": side, "phase": phase, "t": round(float(tt), 4),
+                "frame_index": int(cl.src_index[i]),
+                "angles": {k: _r(at(t, a[k], tt)) for k in ("knee_flexion", "hip_flexion", "shank", "trunk_lean")},
+            })
+    return ev
+
+
+def _r(x: float) -> float | None:
+    return round(float(x), 1) if np.isfinite(x) else None

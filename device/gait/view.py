@@ -1,0 +1,144 @@
+"""Which way the camera looks at the runner: side (and facing left or right) or rear/front.
+
+Side metrics from a rear view (and frontal metrics from a side view) would be nonsense, so the
+view is detected from the keypoints, never assumed:
+
+- side vs frontal: shoulder and hip width relative to torso length. From the side both
+  shoulders (and both hips) nearly overlap; from behind or in front they are ~a torso-length
+  apart (shoulders ~0.7, hip joint centres ~0.4 of the torso length).
+- front vs rear: the face is seen from the front (nose and eyes with high scores) and the
+  runner's left shoulder appears on the image's right.
+- facing (side view): knees only bend one way, so the bend of hip→knee→ankle tells the
+  direction of travel; nose ahead of the ears agrees (second opinion).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from device.keypoints import KP
+
+SIDE_MAX_WIDTH = 0.30      # shoulder/hip width ÷ torso length below this: side view
+FRONTAL_MIN_WIDTH = 0.45   # above this: rear or front
+
+
+@dataclass
+class ViewResult:
+    kind: str                       # "side" | "rear" | "front" | "unknown"
+    facing: str | None              # "left" | "right" (side view), None otherwise
+    width_ratio: float | None       # median shoulder+hip width / torso length
+    confidence: float               # 0..1
+    detected_kind: str = "unknown"  # what the keypoints say (kind may be the caller's override)
+    warnings: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return {"kind": self.kind, "facing": self.facing,
+                "detected": self.detected_kind,
+                "width_ratio": None if self.width_ratio is None else round(float(self.width_ratio), 3),
+                "confidence": round(float(self.confidence), 2)}
+
+
+def _mid(xy: np.ndarray, a: str, b: str) -> np.ndarray:
+    return np.nanmean(np.stack([xy[:, KP[a]], xy[:, KP[b]]]), axis=0)
+
+
+def width_ratio(xy: np.ndarray) -> float | None:
+    """Median of (shoulder width + hip width) / (2 · torso length) over frames."""
+    sh_w = np.abs(xy[:, KP["left_shoulder"], 0] - xy[:, KP["right_shoulder"], 0])
+    hp_w = np.abs(xy[:, KP["left_hip"], 0] - xy[:, KP["right_hip"], 0])
+    with np.errstate(invalid="ignore"):
+        sh = (xy[:, KP["left_shoulder"]] + xy[:, KP["right_shoulder"]]) / 2
+        hp = (xy[:, KP["left_hip"]] + xy[:, KP["right_hip"]]) / 2
+        torso = np.linalg.norm(sh - hp, axis=1)
+        r = (sh_w + hp_w) / (2 * torso)
+    r = r[np.isfinite(r) & (torso > 1)]
+    return float(np.median(r)) if r.size >= 3 else None
+
+
+def facing_direction(xy: np.ndarray) -> tuple[str | None, float, str | None]:
+    """(facing, confidence, disagreement note) for a side view.
+
+    Knee bend: with image y pointing down, a runner facing image-right bends the knee so that
+    cross(hip→knee, knee→ankle) > 0. Weighted by how bent the knee is (straight legs say little).
+    """
+    votes = []
+    for side in ("left", "right"):
+        h, k, a = xy[:, KP[f"{side}_hip"]], xy[:, KP[f"{side}_knee"]], xy[:, KP[f"{side}_ankle"]]
+        u, v = k - h, a - k
+        cross = u[:, 0] * v[:, 1] - u[:, 1] * v[:, 0]
+        norm = np.linalg.norm(u, axis=1) * np.linalg.norm(v, axis=1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            s = cross / norm  # sin of the bend angle, signed
+        votes.append(s[np.isfinite(s)])
+    knee = np.concatenate(votes)
+    knee_vote = float(np.clip(np.median(knee) * 4, -1, 1)) if knee.size >= 3 else 0.0
+    # nose ahead of the ears (or of the shoulders when the ears are not seen)
+    ears = _mid(xy, "left_ear", "right_ear")
+    sh = _mid(xy, "left_shoulder", "right_shoulder")
+    ref = np.where(np.isfinite(ears), ears, sh)
+    dx = xy[:, KP["nose"], 0] - ref[:, 0]
+    torso = np.linalg.norm(sh - _mid(xy, "left_hip", "right_hip"), axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rel = dx / torso
+    rel = rel[np.isfinite(rel)]
+    nose_vote = float(np.clip(np.median(rel) * 5, -1, 1)) if rel.size >= 3 else 0.0
+    total = 0.7 * knee_vote + 0.3 * nose_vote
+    note = None
+    if abs(knee_vote) > 0.3 and abs(nose_vote) > 0.3 and np.sign(knee_vote) != np.sign(nose_vote):
+        note = "facing direction unclear: the knees and the head disagree"
+    if abs(total) < 0.1:
+        return None, abs(total), note
+    return ("right" if total > 0 else "left"), float(min(1.0, abs(total))), note
+
+
+def frontal_kind(xy: np.ndarray, score: np.ndarray) -> tuple[str, float]:
+    """'front' or 'rear' for a frontal view: face seen, and the runner's left on image right."""
+    face = float(np.nanmedian(score[:, [KP["nose"], KP["left_eye"], KP["right_eye"]]]))
+    order = []
+    for a, b in (("left_shoulder", "right_shoulder"), ("left_hip", "right_hip")):
+        d = xy[:, KP[a], 0] - xy[:, KP[b], 0]
+        d = d[np.isfinite(d)]
+        if d.size:
+            order.append(np.mean(np.sign(d)))
+    lr = float(np.mean(order)) if order else 0.0  # +1: left on image right (front)
+    vote = 0.6 * lr + 0.4 * (np.clip((face - 0.35) * 4, -1, 1))
+    return ("front" if vote > 0 else "rear"), float(min(1.0, abs(vote)))
+
+
+def detect_view(xy: np.ndarray, score: np.ndarray, requested: str = "auto") -> ViewResult:
+    """Detect the view from masked keypoints ``xy`` (N,17,2, NaN unseen) and ``score``.
+
+    ``requested`` ("auto" | "side" | "rear" | "front") overrides the detection; a warning is
+    added when the keypoints clearly say otherwise."""
+    wr = width_ratio(xy)
+    warnings: list[str] = []
+    if wr is None:
+        detected, conf = "unknown", 0.0
+    elif wr < SIDE_MAX_WIDTH:
+        detected, conf = "side", float(min(1.0, (SIDE_MAX_WIDTH - wr) / 0.15 + 0.5))
+    elif wr > FRONTAL_MIN_WIDTH:
+        detected, conf = frontal_kind(xy, score)
+        conf = float(min(1.0, 0.5 + (wr - FRONTAL_MIN_WIDTH) / 0.3)) * max(conf, 0.5)
+    else:
+        detected, conf = "unknown", 0.3
+    kind = detected
+    req = (requested or "auto").lower()
+    if req not in ("auto", "side", "rear", "front"):
+        raise ValueError(f"view must be auto, side, rear or front, not {requested!r}")
+    if req != "auto":
+        frontal = {"rear", "front"}
+        contradicts = (req == "side" and detected in frontal) or (req in frontal and detected == "side")
+        if contradicts:
+            warnings.append(f"view set to {req}, but the keypoints look like a {detected} view "
+                            f"(shoulder/hip width ratio {wr:.2f}); metrics follow the setting")
+        kind = req
+    facing = None
+    if kind == "side":
+        facing, fconf, note = facing_direction(xy)
+        if note:
+            warnings.append(note)
+        conf = min(conf, fconf) if detected == "side" else fconf * 0.5
+    return ViewResult(kind=kind, facing=facing, width_ratio=wr, confidence=conf,
+                      detected_kind=detected, warnings=warnings)

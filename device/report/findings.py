@@ -1,0 +1,223 @@
+"""The report's headline: which flagged metrics matter most, said in words a runner understands.
+
+Flags come from the gait engine (``metric.flag`` against ``metric.normal``). They are ranked by
+clinical importance (catalog) times how far outside the normal range the value is, and only the
+strongest metric of a family (e.g. overstride in cm and in % of leg length) becomes a headline.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from device.report import catalog
+from device.report.units import Units, is_number
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One flagged metric: ``direction`` is "high", "low", "asymmetric" or "flagged";
+    ``score`` orders findings (higher = more important); ``text`` is the plain-language line."""
+
+    metric_id: str
+    direction: str
+    score: float
+    text: str
+
+
+def symmetry_index(left: Any, right: Any) -> float | None:
+    """100·|L−R| / ((L+R)/2) (gait-metrics.md); None unless both sides are positive numbers,
+    since the index is meaningless for signed quantities that straddle zero."""
+    if not (is_number(left) and is_number(right)) or left <= 0 or right <= 0:
+        return None
+    return 100.0 * abs(left - right) / ((left + right) / 2.0)
+
+
+def metric_si(m: dict[str, Any]) -> float | None:
+    """A metric's left/right symmetry index: the engine's when it reports one, else from L and R."""
+    si = m.get("symmetry_index_pct")
+    return float(si) if is_number(si) else symmetry_index(m.get("left"), m.get("right"))
+
+
+def flag_direction(m: dict[str, Any]) -> str | None:
+    """The engine's flag as "high" | "low" | "asymmetric" | "flagged", or None when not flagged."""
+    flag = m.get("flag")
+    if not flag or m.get("value") is None and not (is_number(m.get("left")) or is_number(m.get("right"))):
+        return None
+    f = str(flag).lower()
+    if "asym" in f:
+        return "asymmetric"
+    if any(w in f for w in ("high", "above", "over")):
+        return "high"
+    if any(w in f for w in ("low", "below", "under")):
+        return "low"
+    lo, hi = _bounds(m)
+    v = m.get("value")
+    if is_number(v):
+        if hi is not None and v > hi:
+            return "high"
+        if lo is not None and v < lo:
+            return "low"
+    return "flagged"
+
+
+def _bounds(m: dict[str, Any]) -> tuple[float | None, float | None]:
+    normal = m.get("normal") or [None, None]
+    if len(normal) != 2:
+        return None, None
+    lo, hi = normal
+    return (lo if is_number(lo) else None), (hi if is_number(hi) else None)
+
+
+def _deviation(m: dict[str, Any], direction: str) -> float:
+    """How far outside the normal range (0–3), in half range widths (or a quarter of a one-sided
+    bound); asymmetry in tens of % SI."""
+    if direction == "asymmetric":
+        si = metric_si(m)
+        return min(3.0, si / 10.0) if si is not None else 0.0
+    lo, hi = _bounds(m)
+    values = [m.get(k) for k in ("value", "left", "right") if is_number(m.get(k))]
+    if not values:
+        return 0.0
+    if lo is not None and hi is not None and hi > lo:
+        scale = (hi - lo) / 2.0
+    else:
+        bound = hi if hi is not None else lo
+        scale = max(abs(bound) * 0.25, 1.0) if bound is not None else 1.0
+    if direction == "high" and hi is not None:
+        excess = max(values) - hi
+    elif direction == "low" and lo is not None:
+        excess = lo - min(values)
+    else:
+        excess = 0.0
+    return max(0.0, min(3.0, excess / scale))
+
+
+def _sides_out(m: dict[str, Any], direction: str) -> list[str]:
+    lo, hi = _bounds(m)
+    out = []
+    for side in ("left", "right"):
+        v = m.get(side)
+        if not is_number(v):
+            continue
+        if (direction == "high" and hi is not None and v > hi) or (direction == "low" and lo is not None and v < lo):
+            out.append(side)
+    return out
+
+
+# Plain-language templates per (metric, direction). {v}: value; {n}: normal range; {side}: side note.
+_TEXT: dict[tuple[str, str], str] = {
+    ("cadence_spm", "low"): "Your cadence is {v}: fewer, longer steps than the usual {n}. A slightly quicker "
+                            "step usually shortens the stride and softens the landing.",
+    ("cadence_spm", "high"): "Your cadence is {v}, above the usual {n}. Rarely a problem on its own; check the "
+                             "steps are not short and choppy.",
+    ("overstride_cm", "high"): "Your foot lands {v} ahead of your hips{side} (normal {n}). Landing far in front "
+                               "of the body acts as a brake on every step.",
+    ("overstride_pct_leg", "high"): "Your foot lands {v} of a leg length ahead of your hips{side} (normal {n}): "
+                                    "overstriding, a brake on every step.",
+    ("shank_angle_ic_deg", "high"): "At landing your shin tilts forward {v}{side} (normal {n}): the foot reaches "
+                                    "out in front of the knee, a sign of overstriding.",
+    ("knee_flexion_ic_deg", "low"): "Your knee is nearly straight when the foot lands ({v}{side}; normal {n}). "
+                                    "A straight-knee landing sends more impact up the leg.",
+    ("knee_flexion_ic_deg", "high"): "Your knee is deeply bent at landing ({v}{side}; normal {n}).",
+    ("knee_flexion_stance_peak_deg", "low"): "Your knee bends only {v} while the foot is on the ground{side} "
+                                             "(normal {n}): stiff-legged, less shock absorption.",
+    ("knee_flexion_stance_peak_deg", "high"): "Your knee bends {v} under load{side} (normal {n}): sinking into "
+                                              "each step costs energy and loads the knee.",
+    ("hip_extension_peak_deg", "low"): "Your leg reaches only {v} behind you at push-off{side} (normal {n}): "
+                                       "less drive from the glutes.",
+    ("hip_flexion_swing_peak_deg", "low"): "Your knee lift is small ({v}{side}; normal {n}), leaving less range "
+                                           "to push back into.",
+    ("knee_flexion_swing_peak_deg", "low"): "Your heel stays low in swing ({v}{side}; normal {n}): a longer "
+                                            "lever to swing through.",
+    ("trunk_lean_deg", "high"): "Your trunk leans forward {v} (normal {n}).",
+    ("trunk_lean_deg", "low"): "Your trunk is upright or leaning back ({v}; normal {n}).",
+    ("body_lean_deg", "high"): "Your whole body leans forward {v} at midstance (normal {n}).",
+    ("body_lean_deg", "low"): "Your body is upright or leaning back at midstance ({v}; normal {n}).",
+    ("hip_hinge_deg", "high"): "Much of your lean comes from bending at the hips ({v}; normal {n}).",
+    ("hip_hinge_deg", "low"): "Your lean does not come from the hips ({v}; normal {n}).",
+    ("vertical_oscillation_cm", "high"): "You bounce {v} per step (normal {n}): energy goes up instead of forward.",
+    ("vertical_ratio_pct", "high"): "Your bounce is {v} of your step length (normal {n}): energy goes up instead "
+                                    "of forward.",
+    ("contact_time_ms", "high"): "Your feet stay on the ground {v} per step{side} (normal {n}); light feet "
+                                 "spend less time on the ground.",
+    ("duty_factor", "high"): "Your feet are on the ground for {v} of each stride (normal {n}).",
+    ("pelvic_drop_deg", "high"): "Your pelvis drops {v} on the side of the swinging leg{side} (normal {n}): "
+                                 "a sign of weak hip abductors (gluteus medius).",
+    ("lateral_sway_cm", "high"): "Your hips sway {v} side to side per stride (normal {n}).",
+    ("step_width_cm", "low"): "Your feet land close to or across the midline ({v}; normal {n}).",
+    ("symmetry_index_pct", "high"): "Your left and right sides differ by {v} on average (normal {n}).",
+    ("knee_frontal_angle_deg", "high"): "Your knee falls inward {v} in stance{side} (normal {n}).",
+}
+
+
+def finding_text(metric_id: str, m: dict[str, Any], direction: str, units: Units) -> str:
+    """One plain sentence about a flagged metric, in display units."""
+    unit = m.get("unit", "")
+    label = catalog.info(metric_id).label
+    if direction == "asymmetric":
+        si = metric_si(m)
+        diff = f" — a {si:.0f}% difference" if si is not None else ""
+        return (f"{label} differs between sides: left {units.value(m.get('left'), unit)}, "
+                f"right {units.value(m.get('right'), unit)}{diff}.")
+    v = m.get("value")
+    if not is_number(v):
+        v = m.get("left") if is_number(m.get("left")) else m.get("right")
+    normal = units.range(m.get("normal"), unit) or "no clinic range"
+    sides = _sides_out(m, direction)
+    side_note = f", mostly on the {sides[0]}" if len(sides) == 1 else ""
+    template = _TEXT.get((metric_id, direction))
+    if template is None:
+        word = {"high": "above", "low": "below"}.get(direction)
+        if word:
+            return f"{label} is {units.value(v, unit)}{side_note}, {word} the normal {normal}."
+        reason = f" ({m['reason']})" if m.get("reason") else ""
+        return f"{label} ({units.value(v, unit)}) was flagged{reason}."
+    return template.format(v=units.value(v, unit), n=normal, side=side_note)
+
+
+def rank_findings(metrics: dict[str, dict[str, Any]], units: Units) -> list[Finding]:
+    """All flagged metrics as findings, most important first (one per family first, then the rest)."""
+    found: list[Finding] = []
+    for mid, m in metrics.items():
+        direction = flag_direction(m)
+        if direction is None:
+            continue
+        score = catalog.info(mid).importance * (1.0 + _deviation(m, direction))
+        found.append(Finding(mid, direction, score, finding_text(mid, m, direction, units)))
+    found.sort(key=lambda f: (-f.score, catalog.sorted_ids(list(metrics)).index(f.metric_id)))
+    heads: list[Finding] = []
+    rest: list[Finding] = []
+    seen: set[str] = set()
+    for f in found:
+        fam = catalog.info(f.metric_id).family
+        (rest if fam in seen else heads).append(f)
+        seen.add(fam)
+    return heads + rest
+
+
+def good_points(metrics: dict[str, dict[str, Any]], units: Units, limit: int = 3) -> list[str]:
+    """What is within the normal range, most important first: the summary when nothing is flagged."""
+    cands = []
+    for mid, m in metrics.items():
+        v = m.get("value")
+        lo, hi = _bounds(m)
+        if m.get("flag") or not is_number(v) or (lo is None and hi is None):
+            continue
+        if (lo is not None and v < lo) or (hi is not None and v > hi):
+            continue
+        cands.append((catalog.info(mid).importance, mid, m))
+    cands.sort(key=lambda c: -c[0])
+    out: list[str] = []
+    seen: set[str] = set()
+    for _, mid, m in cands:
+        fam = catalog.info(mid).family
+        if fam in seen:
+            continue
+        seen.add(fam)
+        unit = m.get("unit", "")
+        out.append(f"{catalog.info(mid).label} {units.value(m['value'], unit)} is within the normal "
+                   f"{units.range(m.get('normal'), unit)}.")
+        if len(out) >= limit:
+            break
+    return out

@@ -1,0 +1,523 @@
+"""The printed gait report (and the before/after comparison) as self-contained HTML and PDF.
+
+HTML comes from Jinja templates with autoescape on (a runner called ``<script>`` prints as
+text); CSS is inlined, charts are inline SVG and images are data: URIs, so the document makes
+no external request. The PDF is that HTML through WeasyPrint with a fetcher that only accepts
+data: URIs. Paper size (A4 / Letter) and units (metric / imperial) follow the configuration.
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+import math
+import mimetypes
+from datetime import datetime
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from device.report import catalog, charts
+from device.report.coaching import builtin_cue
+from device.report.findings import flag_direction, good_points, metric_si, rank_findings
+from device.report.units import Units, is_number, units_for
+
+log = logging.getLogger(__name__)
+
+TEMPLATES = Path(__file__).with_name("templates")
+MAX_LOGO_BYTES = 2_000_000
+CHART_W, CHART_H = 270, 200  # SVG user units; printed three across (about 60 mm each)
+PHASES = ("initial_contact", "midstance", "toe_off")
+PHASE_LABELS = {"initial_contact": "Landing", "midstance": "Midstance", "toe_off": "Push-off"}
+VIEW_LABELS = {"side": "side view", "rear": "rear view", "front": "front view", "unknown": "view not recognised"}
+# Metrics compared before/after (in this order) when both sessions measured them.
+KEY_METRICS = (
+    "cadence_spm", "overstride_cm", "shank_angle_ic_deg", "knee_flexion_ic_deg", "knee_flexion_stance_peak_deg",
+    "hip_extension_peak_deg", "trunk_lean_deg", "body_lean_deg", "hip_hinge_deg", "vertical_oscillation_cm",
+    "contact_time_ms", "duty_factor", "pelvic_drop_deg", "knee_frontal_angle_deg", "step_width_cm",
+)
+
+
+# ---------------------------------------------------------------- session input
+
+
+def session_from_analysis(analysis: dict[str, Any], *, name: str | None = None,
+                          source: str | None = None) -> dict[str, Any]:
+    """A session dict (the shape ``Store.get_session`` returns) around a bare analysis JSON, for
+    reports of ``gait-station analyze`` output: the runner is unknown unless ``name`` is given;
+    height and speed come from the analysis input when it recorded them."""
+    if not isinstance(analysis, dict) or not isinstance(analysis.get("metrics", {}), dict):
+        raise ValueError("not an analysis JSON (expected an object with 'metrics')")
+    inp = analysis.get("input") or {}
+    runner_in = inp.get("runner") if isinstance(inp.get("runner"), dict) else {}
+    height = runner_in.get("height_cm", inp.get("height_cm"))
+    return {
+        "id": None,
+        "runner": {"name": name or "", "height_cm": height},
+        "started_at": inp.get("started_at"),
+        "speed_kmh": runner_in.get("speed_kmh", inp.get("speed_kmh")),
+        "incline_pct": runner_in.get("incline_pct", inp.get("incline_pct")),
+        "shoes": "",
+        "notes": "",
+        "view": (analysis.get("view") or {}).get("kind"),
+        "source": source or inp.get("source") or inp.get("path"),
+        "analysis": analysis,
+    }
+
+
+def _analysis(session: dict[str, Any]) -> dict[str, Any]:
+    a = session.get("analysis")
+    if not isinstance(a, dict):
+        status = session.get("status")
+        why = f" (session is {status})" if status and status != "done" else ""
+        raise ValueError(f"session {session.get('id')} has no analysis{why}")
+    return a
+
+
+def _date(iso: Any) -> str:
+    if not iso:
+        return ""
+    try:
+        dt = datetime.fromisoformat(str(iso).replace("Z", "+00:00"))
+    except ValueError:
+        return str(iso)
+    if dt.tzinfo is not None:
+        dt = dt.astimezone()
+    return f"{dt.day} {dt:%b %Y, %H:%M}"
+
+
+def _data_uri(data: bytes, mime: str) -> str:
+    return f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
+
+
+def _logo_uri(path: str) -> str | None:
+    """The clinic logo as a data: URI; a missing or unreadable logo is logged and left out."""
+    if not path:
+        return None
+    p = Path(path).expanduser()
+    mime = mimetypes.guess_type(p.name)[0] or ""
+    if mime not in ("image/png", "image/jpeg", "image/svg+xml", "image/gif", "image/webp"):
+        log.warning("clinic logo %s: not a PNG/JPEG/SVG image; left out", p)
+        return None
+    try:
+        if p.stat().st_size > MAX_LOGO_BYTES:
+            log.warning("clinic logo %s: larger than 2 MB; left out", p)
+            return None
+        return _data_uri(p.read_bytes(), mime)
+    except OSError as exc:
+        log.warning("clinic logo %s: %s; left out", p, exc)
+        return None
+
+
+# ---------------------------------------------------------------- context pieces
+
+
+def _header(session: dict[str, Any], config: Any, units: Units) -> dict[str, Any]:
+    a = _analysis(session)
+    runner = session.get("runner") or {}
+    view = a.get("view") or {}
+    kind = view.get("kind") or session.get("view") or "unknown"
+    view_text = VIEW_LABELS.get(kind, str(kind))
+    if view.get("facing"):
+        view_text += f", facing {view['facing']}"
+    speed = units.speed(session.get("speed_kmh"))
+    incline = session.get("incline_pct")
+    if is_number(incline) and speed != "—":
+        speed += f", {incline:g}% incline"
+    station = getattr(config, "station", None)
+    return {
+        "clinic_name": getattr(station, "clinic_name", "") or "Gait Station",
+        "logo": _logo_uri(getattr(station, "clinic_logo", "")),
+        "runner_name": (runner.get("name") or "").strip() or "Runner not recorded",
+        "runner_known": bool((runner.get("name") or "").strip()),
+        "height": units.height(runner.get("height_cm")),
+        "date": _date(session.get("started_at")),
+        "speed": speed,
+        "shoes": session.get("shoes") or "",
+        "view": view_text,
+        "activity": a.get("activity") or "unknown",
+        "session_id": session.get("id"),
+        "notes": session.get("notes") or "",
+        "source": session.get("source") if session.get("id") is None else "",
+    }
+
+
+def _reason(reason: Any) -> str:
+    """The engine's reason without a leading "not measured:" (the report already says it)."""
+    text = str(reason or "").strip() or "not enough valid strides"
+    for prefix in ("not measured:", "not measurable:", "not measured -", "not measurable -"):
+        if text.lower().startswith(prefix):
+            text = text[len(prefix):].strip()
+    return text
+
+
+def _metric_rows(metrics: dict[str, dict[str, Any]], units: Units) -> list[dict[str, Any]]:
+    """Table sections: [{group, rows:[...], unmeasured: reason | None}], in contract order."""
+    by_group: dict[str, list[dict[str, Any]]] = {}
+    for mid in catalog.sorted_ids(list(metrics)):
+        m = metrics[mid] or {}
+        unit = m.get("unit", "")
+        meta = catalog.info(mid)
+        direction = flag_direction(m)
+        normal = m.get("normal") or [None, None]
+        lo = normal[0] if len(normal) == 2 and is_number(normal[0]) else None
+        hi = normal[1] if len(normal) == 2 and is_number(normal[1]) else None
+
+        def out_of_range(v: Any, lo: Any = lo, hi: Any = hi) -> bool:
+            return is_number(v) and ((lo is not None and v < lo) or (hi is not None and v > hi))
+
+        measured = any(is_number(m.get(k)) for k in ("value", "left", "right"))
+        sd = m.get("sd")
+        si = metric_si(m)
+        row = {
+            "id": mid,
+            "label": meta.label,
+            "explain": meta.explain,
+            "measured": measured,
+            "reason": _reason(m.get("reason")),
+            "left": units.value(m.get("left"), unit) if is_number(m.get("left")) else "",
+            "right": units.value(m.get("right"), unit) if is_number(m.get("right")) else "",
+            "left_out": out_of_range(m.get("left")),
+            "right_out": out_of_range(m.get("right")),
+            "value": units.value(m.get("value"), unit),
+            "sd": f"± {units.number(sd, unit)}" if is_number(sd) else "",
+            "n": m.get("n") or "",
+            "normal": units.range(m.get("normal"), unit),
+            "si": f"{si:.0f}%" if si is not None else "",
+            "flag": direction,
+            "flag_text": {"high": "High", "low": "Low", "asymmetric": "L/R uneven", "flagged": "Check"}.get(direction or "", ""),
+            "ok": measured and direction is None and (lo is not None or hi is not None) and not out_of_range(m.get("value")),
+        }
+        by_group.setdefault(meta.group, []).append(row)
+    sections = []
+    for group in catalog.GROUPS:
+        rows = by_group.get(group)
+        if not rows:
+            continue
+        reasons = {r["reason"] for r in rows if not r["measured"]}
+        all_null = all(not r["measured"] for r in rows)
+        sections.append({
+            "group": group,
+            "rows": [] if all_null and len(reasons) == 1 else rows,
+            "unmeasured": next(iter(reasons)) if all_null and len(reasons) == 1 else None,
+            "labels": ", ".join(r["label"] for r in rows),
+        })
+    return sections
+
+
+def _cues(a: dict[str, Any], findings: list[Any], profile: str, units: Units) -> list[dict[str, Any]]:
+    """One coaching block per flagged metric: the engine's cue when it gave one, else the built-in
+    table; blocks with the same title are merged; order follows the findings."""
+    engine = [c for c in (a.get("cues") or []) if isinstance(c, dict)]
+    by_metric: dict[str, dict[str, Any]] = {}
+    for c in engine:
+        by_metric.setdefault(str(c.get("metric")), c)
+    metrics = a.get("metrics") or {}
+    out: list[dict[str, Any]] = []
+    titles: dict[str, dict[str, Any]] = {}
+    for f in findings:
+        cue = by_metric.pop(f.metric_id, None)
+        if cue is None:
+            cue = builtin_cue(f.metric_id, f.direction, (metrics.get(f.metric_id) or {}).get("value"), profile)
+        if cue is None:
+            continue
+        _add_cue(out, titles, cue, f.metric_id)
+    for c in by_metric.values():  # engine cues for metrics the report did not rank (e.g. general advice)
+        _add_cue(out, titles, c, str(c.get("metric") or ""))
+    return out
+
+
+def _add_cue(out: list[dict[str, Any]], titles: dict[str, dict[str, Any]], cue: dict[str, Any], metric_id: str) -> None:
+    title = str(cue.get("title") or catalog.info(metric_id).label)
+    label = catalog.info(metric_id).label if metric_id else ""
+    if title in titles:
+        block = titles[title]
+        if label and label not in block["for"]:
+            block["for"].append(label)
+        return
+    block = {"title": title, "cue": str(cue.get("cue") or ""), "drills": [str(d) for d in cue.get("drills") or []],
+             "for": [label] if label else []}
+    titles[title] = block
+    out.append(block)
+
+
+def _toe_off_pct(metrics: dict[str, dict[str, Any]]) -> float | None:
+    duty = (metrics.get("duty_factor") or {}).get("value")
+    return 100.0 * duty if is_number(duty) and 0 < duty < 1 else None
+
+
+def _charts(a: dict[str, Any], compare: dict[str, Any] | None = None) -> list[str]:
+    """SVG charts: joint-angle curves (knee, hip, then others; at most three) and cadence over the run."""
+    curves = a.get("curves") or {}
+    ordered = [k for k in catalog.CURVE_ORDER if k in curves] + sorted(k for k in curves if k not in catalog.CURVE_ORDER)
+    out: list[str] = []
+    toe = _toe_off_pct(a.get("metrics") or {})
+    for key in ordered[:3]:
+        cmp_curve = (compare.get("curves") or {}).get(key) if compare else None
+        out.append(charts.angle_cycle_chart(curves[key], title=catalog.curve_label(key), toe_off_pct=toe,
+                                            compare=cmp_curve, width=CHART_W, height=CHART_H, legend=False))
+    cad = (a.get("metrics") or {}).get("cadence_spm") or {}
+    series = a.get("cadence_series") or []
+    # a cadence curve needs a few points: a 2-second clip gives one, which is no curve at all
+    if len(series) >= 3 or (compare is not None and len(compare.get("cadence_series") or []) >= 3):
+        out.append(charts.cadence_chart(series, normal=cad.get("normal"),
+                                        compare=(compare.get("cadence_series") or []) if compare else None,
+                                        width=CHART_W, height=CHART_H, legend=False))
+    return out
+
+
+def _evidence_entries(a: dict[str, Any], evidence: list[tuple[dict[str, Any], bytes]] | None,
+                      units: Units) -> list[dict[str, Any]]:
+    """Evidence frames drawn (skeleton, angles) and encoded as data: URIs, ordered left then right,
+    landing → midstance → push-off. Frames without keypoints are shown as captured."""
+    if not evidence:
+        return []
+    from device.report.evidence import draw_evidence
+
+    by_key = {(e.get("side"), e.get("phase")): e for e in a.get("evidence") or [] if isinstance(e, dict)}
+    # a rear camera's frames go with its own analysis; the side camera's are the ones drawn here
+    if any(m.get("camera", "main") == "main" for m, _ in evidence):
+        evidence = [(m, j) for m, j in evidence if m.get("camera", "main") == "main"]
+    entries = []
+    for meta, jpeg in evidence:
+        side, phase = meta.get("side"), meta.get("phase")
+        stored = meta.get("meta") if isinstance(meta.get("meta"), dict) else {}
+        angles = dict(meta.get("angles") or stored.get("angles")
+                      or (by_key.get((side, phase)) or {}).get("angles") or {})
+        kp = meta.get("keypoints")
+        img = jpeg
+        if kp is not None:
+            try:
+                img = draw_evidence(jpeg, kp, angles, str(side), phase=phase, crop=True, out_height=480,
+                                    units=units.system)
+            except ValueError as exc:
+                log.warning("evidence frame %s/%s: %s", side, phase, exc)
+                continue
+        entries.append({
+            "side": side, "phase": phase,
+            "caption": f"{str(side).capitalize()} · {PHASE_LABELS.get(str(phase), str(phase))}",
+            "t": f"{meta.get('t'):.2f} s" if is_number(meta.get("t")) else "",
+            "src": _data_uri(img, "image/jpeg"),
+        })
+    side_rank = {"left": 0, "right": 1}
+    phase_rank = {p: i for i, p in enumerate(PHASES)}
+    entries.sort(key=lambda e: (side_rank.get(e["side"], 2), phase_rank.get(e["phase"], 9)))
+    return entries
+
+
+# Quality figures shown on paper, in this order (the engine may report more; they stay in the JSON).
+_QUALITY_SHOWN: tuple[tuple[tuple[str, ...], str], ...] = (
+    (("frames_analysed", "frames", "n_frames"), "Frames analysed"),
+    (("duration_s",), "Duration"),
+    (("effective_fps", "fps"), "Effective frame rate"),
+    (("confidence",), "Confidence"),
+    (("strides_used",), "Strides used"),
+    (("strides_rejected",), "Strides rejected"),
+    (("body_seen_fraction",), "Runner seen"),
+    (("leg_seen_fraction",), "Legs seen"),
+    (("swaps_corrected",), "Left/right swaps corrected"),
+)
+_VERDICTS = {
+    "good": "Good capture: the measurements can be trusted.",
+    "fair": "Fair capture: some measurements are less certain (see the notes).",
+    "poor": "Poor capture: treat the measurements with caution and consider filming again.",
+    "unusable": "Unusable capture: the run could not be measured; film again.",
+}
+
+
+def _quality(q: dict[str, Any]) -> dict[str, Any]:
+    """The quality note: verdict in words, the figures that back it, and the engine's warnings."""
+    items: list[tuple[str, str]] = []
+    for keys, label in _QUALITY_SHOWN:
+        for key in keys:
+            if key in q:
+                text = _quality_value(key, q[key])
+                if text:
+                    items.append((label, text))
+                break
+    verdict = q.get("verdict")
+    verdict_text = _VERDICTS.get(str(verdict).lower(), str(verdict)) if verdict else ""
+    raw = q.get("warnings") or q.get("hints") or []
+    hints = [str(h) for h in raw if h] if isinstance(raw, list) else [str(raw)]
+    return {"verdict": verdict_text, "figures": items, "hints": hints}
+
+
+def _quality_value(key: str, value: Any) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if is_number(value):
+        if key.endswith("fps") or key == "fps":
+            return f"{value:.1f} fps"
+        if key.endswith("_s"):
+            return f"{value:.1f} s"
+        if ("frac" in key or "seen" in key or key == "confidence") and 0 <= value <= 1:
+            return f"{100 * value:.0f}%"
+        return f"{value:g}" if isinstance(value, float) else str(value)
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict) and value and all(is_number(v) for v in value.values()):
+        return ", ".join(f"{k} {_quality_value(key, v)}" for k, v in value.items())
+    return ""
+
+
+# ---------------------------------------------------------------- templates
+
+
+@lru_cache(maxsize=1)
+def _env() -> Any:
+    import jinja2
+
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(TEMPLATES)),
+        autoescape=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        undefined=jinja2.StrictUndefined,
+    )
+    return env
+
+
+def _css(paper: str) -> str:
+    size = "letter" if str(paper).lower() == "letter" else "A4"
+    css = (TEMPLATES / "report.css").read_text(encoding="utf-8")
+    return f"@page {{ size: {size} portrait; }}\n" + css
+
+
+def _paper(config: Any) -> str:
+    return getattr(getattr(config, "printing", None), "paper", "A4") or "A4"
+
+
+def render_report_html(session: dict[str, Any], config: Any,
+                       evidence: list[tuple[dict[str, Any], bytes]] | None = None) -> str:
+    """The full gait report of one session as print-ready, self-contained HTML.
+
+    ``session``: as ``Store.get_session`` returns it (or :func:`session_from_analysis`);
+    ``evidence``: ``[(meta, jpeg)]`` from the store (meta has side, phase, t and keypoints)."""
+    from markupsafe import Markup
+
+    units = units_for(config)
+    a = _analysis(session)
+    metrics = {k: v for k, v in (a.get("metrics") or {}).items() if isinstance(v, dict)}
+    findings = rank_findings(metrics, units)
+    profile = getattr(getattr(config, "station", None), "coaching_profile", "neutral")
+    ctx = {
+        "css": Markup(_css(_paper(config))),
+        "paper": _paper(config),
+        "h": _header(session, config, units),
+        "findings": findings[:3],
+        "more_findings": len(findings) - 3 if len(findings) > 3 else 0,
+        "good": good_points(metrics, units) if not findings else [],
+        "sections": _metric_rows(metrics, units),
+        "charts": [Markup(svg) for svg in _charts(a)],
+        "evidence": _evidence_entries(a, evidence, units),
+        "cues": _cues(a, findings, profile, units),
+        "quality": _quality(a.get("quality") or {}),
+        "units": units.system,
+        "generated": _date(datetime.now().astimezone().isoformat()),
+        "profile": profile,
+    }
+    return _env().get_template("report.html.j2").render(**ctx)
+
+
+def _pdf(html: str) -> bytes:
+    import weasyprint
+    from weasyprint.urls import URLFetcher
+
+    # Everything is inline: refuse any fetch that is not a data: URI (no network, no local files).
+    fetcher = URLFetcher(allowed_protocols=["data"])
+    return weasyprint.HTML(string=html, url_fetcher=fetcher).write_pdf()
+
+
+def render_report_pdf(session: dict[str, Any], config: Any,
+                      evidence: list[tuple[dict[str, Any], bytes]] | None = None) -> bytes:
+    """The full gait report as PDF bytes (WeasyPrint)."""
+    return _pdf(render_report_html(session, config, evidence))
+
+
+# ---------------------------------------------------------------- comparison
+
+
+def _pooled_sd(a: Any, b: Any) -> float | None:
+    if is_number(a) and is_number(b):
+        return math.sqrt((a * a + b * b) / 2.0)
+    return None
+
+
+def _distance_to_range(v: float, normal: Any) -> float | None:
+    if not normal or len(normal) != 2:
+        return None
+    lo, hi = normal
+    if not (is_number(lo) or is_number(hi)):
+        return None
+    if is_number(lo) and v < lo:
+        return lo - v
+    if is_number(hi) and v > hi:
+        return v - hi
+    return 0.0
+
+
+def comparison_rows(a: dict[str, Any], b: dict[str, Any], units: Units) -> list[dict[str, Any]]:
+    """Before/after rows for the key metrics measured in both analyses: Δ = after − before,
+    ``beyond_noise`` when |Δ| exceeds the pooled stride-to-stride sd, ``direction`` toward or
+    away from the normal range (None when it did not move relative to the range)."""
+    ma, mb = a.get("metrics") or {}, b.get("metrics") or {}
+    ids = [m for m in KEY_METRICS if m in ma or m in mb]
+    ids += [m for m in catalog.sorted_ids(list(set(ma) & set(mb))) if m not in ids]
+    rows = []
+    for mid in ids:
+        x, y = ma.get(mid) or {}, mb.get(mid) or {}
+        unit = y.get("unit") or x.get("unit") or ""
+        va, vb = x.get("value"), y.get("value")
+        if not (is_number(va) or is_number(vb)):
+            continue
+        delta = vb - va if is_number(va) and is_number(vb) else None
+        pooled = _pooled_sd(x.get("sd"), y.get("sd"))
+        beyond = delta is not None and pooled is not None and abs(delta) > pooled
+        normal = y.get("normal") or x.get("normal")
+        trend = None
+        if delta is not None:
+            da, db = _distance_to_range(va, normal), _distance_to_range(vb, normal)
+            if da is not None and db is not None and abs(da - db) > 1e-9:
+                trend = "toward normal" if db < da else "away from normal"
+        rows.append({
+            "id": mid, "label": catalog.info(mid).label,
+            "before": units.value(va, unit), "after": units.value(vb, unit),
+            "before_flag": flag_direction(x), "after_flag": flag_direction(y),
+            "sd_before": f"± {units.number(x.get('sd'), unit)}" if is_number(x.get("sd")) else "",
+            "sd_after": f"± {units.number(y.get('sd'), unit)}" if is_number(y.get("sd")) else "",
+            "delta": units.value(delta, unit, signed=True) if delta is not None else "—",
+            "beyond_noise": beyond,
+            "noise": units.value(pooled, unit) if pooled is not None else "",
+            "normal": units.range(normal, unit),
+            "trend": trend,
+            "reason": _reason(y.get("reason") or x.get("reason")) if delta is None else "",
+        })
+    return rows
+
+
+def render_comparison_html(session_a: dict[str, Any], session_b: dict[str, Any], config: Any) -> str:
+    """Before (``session_a``) / after (``session_b``) comparison as self-contained HTML."""
+    from markupsafe import Markup
+
+    units = units_for(config)
+    a, b = _analysis(session_a), _analysis(session_b)
+    rows = comparison_rows(a, b, units)
+    ctx = {
+        "css": Markup(_css(_paper(config))),
+        "paper": _paper(config),
+        "ha": _header(session_a, config, units),
+        "hb": _header(session_b, config, units),
+        "rows": rows,
+        "n_beyond": sum(1 for r in rows if r["beyond_noise"]),
+        "charts": [Markup(svg) for svg in _charts(b, compare=a)],
+        "units": units.system,
+        "generated": _date(datetime.now().astimezone().isoformat()),
+        "quality_a": _quality(a.get("quality") or {}),
+        "quality_b": _quality(b.get("quality") or {}),
+    }
+    return _env().get_template("comparison.html.j2").render(**ctx)
+
+
+def render_comparison_pdf(session_a: dict[str, Any], session_b: dict[str, Any], config: Any) -> bytes:
+    """Before/after comparison as PDF bytes."""
+    return _pdf(render_comparison_html(session_a, session_b, config))

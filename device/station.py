@@ -1,0 +1,426 @@
+"""The station: store + camera/pose live loop + capture controller + buttons + printers, composed.
+
+``gait-station run`` builds one :class:`Station`, starts it and hands it to the web app. The
+station is what the dashboard, the API and the GPIO buttons talk to; each part does one job:
+
+- :class:`device.store.Store` keeps runners, sessions, keypoints, analyses, evidence frames;
+- :class:`device.capture.controller.CaptureController` runs the live loop and the states;
+- :class:`device.controls.StationControls` turns button presses into start/stop/cancel/print
+  and shows the state on the LED;
+- :mod:`device.printing` prints the receipt summary and, via CUPS, the full report.
+
+A printer that is absent or fails never loses a session: the summary text is stored with the
+session and can be reprinted from the dashboard. systemd gets ``READY=1`` once the live loop runs
+and ``WATCHDOG=1`` pings only while the loop keeps turning, so a hung camera driver gets the
+service restarted.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from device.capture.controller import CaptureController, SessionRequest, Subscription
+from device.config import Config
+from device.errors import InputError, UserError
+from device.store import Store
+
+log = logging.getLogger(__name__)
+
+
+class Station:
+    """One gait station. ``source_spec`` overrides ``[camera] source``; ``pin_factory`` is
+    gpiozero's (a MockFactory in tests). ``estimator``/``source_factory``/``analyzer`` replace
+    the MoveNet model, the camera and the gait engine (tests, benchmarks)."""
+
+    def __init__(
+        self,
+        config: Config,
+        source_spec: str | None = None,
+        pin_factory: Any = None,
+        *,
+        estimator: Any = None,
+        source_factory: Callable[[], Any] | None = None,
+        analyzer: Callable[..., Any] | None = None,
+        norms: Any = ...,
+        notifier: Any = None,
+    ) -> None:
+        self.cfg = self.config = config
+        self.source_spec = source_spec or config.camera.source
+        self.pin_factory = pin_factory
+        self.data_dir = config.data_dir
+        try:
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise UserError(f"cannot create the data folder {self.data_dir}: {exc.strerror}") from None
+        self.store = Store(self.data_dir / "station.db")
+        self._estimator = estimator
+        self._source_factory = source_factory
+        self._analyzer = analyzer
+        self._norms = norms
+        self._notifier = notifier
+        self.controller: CaptureController | None = None
+        self.controls: Any = None
+        self.recovered_sessions: list[int] = []
+        self.last_print_error: str | None = None
+        self._print_lock = threading.Lock()
+        self._stop = threading.Event()
+        self._watchdog: threading.Thread | None = None
+        self._started = False
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Recover interrupted sessions, prune old ones, start the camera loop, buttons, watchdog."""
+        if self._started:
+            return
+        self.recovered_sessions = self.store.recover_interrupted()
+        with contextlib.suppress(Exception):
+            self.store.prune(self.cfg.storage.retention_days)
+        estimator = self._estimator if self._estimator is not None else self._make_estimator()
+        source_factory = self._source_factory or self._make_source_factory(estimator)
+        self.controller = CaptureController(
+            self.cfg, self.store, source_factory, estimator,
+            analyzer=self._analyzer,
+            summary_formatter=self.format_summary,
+            on_state=self._on_state,
+            on_session_done=self._on_session_done,
+            spool_dir=self.data_dir / "spool",
+            source_name=self.source_spec,
+            norms=self._norms,
+        )
+        self._clear_spool()
+        self.controller.start()
+        self.controls = self._make_controls()
+        self._started = True
+        self._notify("READY=1")
+        self._watchdog = threading.Thread(target=self._watch, name="station-watchdog", daemon=True)
+        self._watchdog.start()
+        log.info("station started: camera %s, data in %s", self.source_spec, self.data_dir)
+
+    def close(self) -> None:
+        """Stop everything; a capture in progress is stopped and analysed, nothing is lost."""
+        self._stop.set()
+        self._notify("STOPPING=1")
+        if self.controls is not None:
+            with contextlib.suppress(Exception):
+                self.controls.close()
+        if self.controller is not None:
+            self.controller.close()
+        if self._watchdog is not None:
+            self._watchdog.join(5)
+        close = getattr(self._estimator_obj(), "close", None)
+        if close:
+            with contextlib.suppress(Exception):
+                close()
+        self.store.close()
+        self._started = False
+
+    def __enter__(self) -> Station:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _estimator_obj(self) -> Any:
+        return self.controller._estimator if self.controller is not None else self._estimator
+
+    def _make_estimator(self) -> Any:
+        from device.pose import MoveNetEstimator, resolve_model_path
+
+        return MoveNetEstimator(resolve_model_path(self.cfg), self.cfg.pose.num_threads, quiet=True)
+
+    def _make_source_factory(self, estimator: Any) -> Callable[[], Any]:
+        from device.camera import open_source
+
+        side = int((getattr(estimator, "input_size", None) or (192, 192))[0]) or 192
+        spec, cfg = self.source_spec, self.cfg
+        return lambda: open_source(spec, cfg, model_input=side)
+
+    def _make_controls(self) -> Any:
+        if not self.cfg.gpio.enabled:
+            return None
+        try:
+            from device.controls import StationControls
+        except ImportError as exc:
+            log.warning("controls not available: %s", exc)
+            return None
+        try:
+            controls = StationControls(
+                self.cfg.gpio, self.pin_factory, on_start=self._button_start, on_stop=self._button_stop,
+                on_cancel=self._button_cancel, on_print=self._button_print,
+            )
+        except UserError as exc:  # a wiring mistake in the config: say so, run without buttons
+            log.error("buttons/LED disabled: %s", exc)
+            return None
+        with contextlib.suppress(Exception):
+            controls.set_state(self.controller.state if self.controller else "idle")
+        return controls
+
+    def _clear_spool(self) -> None:
+        """Spool files left by a crash are useless once their session is marked interrupted."""
+        spool = self.data_dir / "spool"
+        for p in spool.glob("session-*.mjpeg") if spool.is_dir() else []:
+            with contextlib.suppress(OSError):
+                p.unlink()
+
+    # -- systemd -----------------------------------------------------------------------------
+
+    def _notify(self, msg: str) -> None:
+        if self._notifier is None:
+            try:
+                import sdnotify
+
+                self._notifier = sdnotify.SystemdNotifier()
+            except ImportError:
+                self._notifier = False
+        if self._notifier:
+            with contextlib.suppress(Exception):
+                self._notifier.notify(msg)
+
+    def healthy(self) -> bool:
+        """The live loop is turning (what the systemd watchdog checks)."""
+        return self.controller is not None and self.controller.healthy(max_stall_s=self._stall_limit())
+
+    def _stall_limit(self) -> float:
+        return max(2.0, self.cfg.capture.stall_timeout_s * 2)
+
+    def _watch(self) -> None:
+        usec = os.environ.get("WATCHDOG_USEC")
+        period = max(0.05, int(usec) / 2e6) if usec and usec.isdigit() else 5.0
+        was_ok = True
+        while not self._stop.wait(period):
+            ok = self.healthy()
+            if ok:
+                self._notify("WATCHDOG=1")
+            elif was_ok:
+                log.error("live loop stalled: no longer pinging the systemd watchdog")
+                self._notify("STATUS=live loop stalled")
+            was_ok = ok
+
+    # -- what the dashboard shows -------------------------------------------------------------
+
+    def clock(self) -> float:
+        """Now, on the camera's clock (the clock of ``status()['frame_t']``)."""
+        src = self.controller._source if self.controller is not None else None
+        clk = getattr(src, "clock", None)
+        return float(clk()) if callable(clk) else time.monotonic()
+
+    def status(self) -> dict[str, Any]:
+        st = self.controller.status() if self.controller is not None else {
+            "state": "idle", "session_id": None, "elapsed_s": None, "remaining_s": None, "cadence_spm": None,
+            "strides": None, "quality_hints": [], "message": "station not started", "inference_fps": 0.0,
+            "frame_t": None,
+        }
+        st["printer_error"] = self.last_print_error
+        st["controls"] = self.controls.status() if self.controls is not None else None
+        return st
+
+    def subscribe(self) -> Subscription:
+        """A bounded queue of status updates (the newest win for slow viewers); ``.close()`` it."""
+        return self._ctl().subscribe()
+
+    def unsubscribe(self, sub: Subscription) -> None:
+        self._ctl().unsubscribe(sub)
+
+    def latest_preview(self) -> tuple[int, bytes] | None:
+        return self.controller.latest_preview() if self.controller is not None else None
+
+    def _ctl(self) -> CaptureController:
+        if self.controller is None:
+            raise UserError("the station is not running")
+        return self.controller
+
+    # -- capture commands ---------------------------------------------------------------------
+
+    def _request(self, runner_id: int | None, runner: dict[str, Any] | None,
+                 session: dict[str, Any] | None) -> SessionRequest:
+        from device.store import validate as v
+
+        req = SessionRequest.from_dict(runner_id, session)
+        # Validate everything before creating anything, so a bad form value leaves no trace.
+        v.speed_kmh(req.speed_kmh)
+        v.incline_pct(req.incline_pct)
+        v.text("shoes", req.shoes, v.SHOES_MAX)
+        v.text("notes", req.notes, v.NOTES_MAX)
+        v.view(req.view)
+        if runner is not None:
+            if req.runner_id is not None:
+                raise InputError("give either an existing runner or a new one, not both")
+            unknown = set(runner) - {"name", "height_cm", "notes"}
+            if unknown:
+                raise InputError(f"unknown runner field(s): {', '.join(sorted(unknown))}")
+            v.runner_name(runner.get("name"))
+            v.height_cm(runner.get("height_cm"))
+            req.runner_id = self.store.create_runner(runner.get("name"), runner.get("height_cm"),
+                                                     runner.get("notes") or "")
+        elif req.runner_id is not None:
+            self.store.get_runner(req.runner_id)  # NotFoundError with a clear message
+        return req
+
+    def prepare(self, runner_id: int | None = None, runner: dict[str, Any] | None = None,
+                session: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Enter the next run's runner and details; the start button (or ``start_capture()``)
+        then uses them. State becomes ``ready``."""
+        req = self._request(runner_id, runner, session)
+        self._ctl().arm(req)
+        return {"runner_id": req.runner_id, "speed_kmh": req.speed_kmh, "incline_pct": req.incline_pct,
+                "shoes": req.shoes, "notes": req.notes, "view": req.view}
+
+    def unprepare(self) -> None:
+        self._ctl().disarm()
+
+    def start_capture(self, runner_id: int | None = None, runner: dict[str, Any] | None = None,
+                      session: dict[str, Any] | None = None) -> int | None:
+        """Start capturing. With no arguments the prepared details are used (or an unnamed run).
+        Returns the session id, or None when ignored (a capture or analysis is already running)."""
+        ctl = self._ctl()
+        req = None if runner_id is None and runner is None and session is None else self._request(
+            runner_id, runner, session)
+        sid = ctl.start_capture(req)
+        if sid is not None and self.controls is not None and self.cfg.capture.countdown_s:
+            with contextlib.suppress(Exception):
+                self.controls.countdown(self.cfg.capture.countdown_s)
+        return sid
+
+    def stop_capture(self) -> bool:
+        return self._ctl().stop_capture()
+
+    def cancel_capture(self) -> bool:
+        return self._ctl().cancel_capture()
+
+    def wait_for_state(self, states: tuple[str, ...] | str, timeout: float = 30.0) -> str:
+        return self._ctl().wait_for_state(states, timeout)
+
+    # -- button handlers (GPIO callback thread: never raise) -----------------------------------
+
+    def _button_start(self) -> None:
+        try:
+            self.start_capture()
+        except UserError as exc:
+            log.warning("start button: %s", exc)
+            self._say(str(exc))
+            if self.controls is not None:
+                with contextlib.suppress(Exception):
+                    self.controls.set_state("failed")
+
+    def _button_stop(self) -> None:
+        self.stop_capture()
+
+    def _button_cancel(self) -> None:
+        self.cancel_capture()
+
+    def _button_print(self) -> None:
+        sid = self.controller.last_session_id if self.controller else None
+        if sid is None:
+            rows = self.store.list_sessions(limit=1, status="done")
+            sid = rows[0]["id"] if rows else None
+        if sid is None:
+            log.info("print button: no session to print")
+            return
+        try:
+            self.print_summary(sid)
+        except UserError as exc:
+            log.warning("print button: %s", exc)
+
+    def _say(self, message: str) -> None:
+        ctl = self.controller
+        if ctl is not None:
+            with ctl._lock:
+                ctl._message = message
+            ctl._publish()
+
+    def _on_state(self, state: str) -> None:
+        if self.controls is not None:
+            self.controls.set_state(state)
+
+    def _on_session_done(self, session_id: int, ok: bool) -> None:
+        pc = self.cfg.printing
+        if not ok or not pc.auto_print_summary or not (pc.receipt_printer or pc.cups_queue):
+            return
+        try:
+            self.print_summary(session_id)
+        except UserError as exc:
+            log.warning("session %d: summary not printed: %s", session_id, exc)
+
+    # -- printing -----------------------------------------------------------------------------
+
+    def format_summary(self, session: dict[str, Any]) -> str:
+        """The receipt text of a session (stored as ``summary_text``)."""
+        from device.printing.summary import format_summary
+
+        lines = format_summary(session, self.cfg.printing.receipt_width_chars, self.cfg.station.units,
+                               clinic_name=self.cfg.station.clinic_name)
+        return "\n".join(lines)
+
+    def print_summary(self, session_id: int) -> None:
+        """Print the session's summary on the receipt printer (or, without one, on the CUPS
+        queue as a page). Raises PrintError; the summary text stays stored for a reprint."""
+        session = self.store.get_session(session_id)
+        if session["status"] != "done":
+            raise UserError(f"session {session_id} has no analysis to print ({session['status']})")
+        text = session.get("summary_text")
+        if not text:
+            text = self.format_summary(session)
+            self.store.set_summary_text(session_id, text)
+        try:
+            with self._print_lock:
+                self._print_summary_text(text)
+        except UserError as exc:
+            self.last_print_error = f"summary of session {session_id} not printed: {exc}; reprint from the session page"
+            self._say(self.last_print_error)
+            raise
+        self.last_print_error = None
+        self.store.mark_printed(session_id, "summary")
+
+    def _print_summary_text(self, text: str) -> None:
+        from device import printing
+
+        pc = self.cfg.printing
+        lines = text.splitlines()
+        if pc.receipt_printer:
+            printing.ReceiptPrinter(pc.receipt_printer).print_summary(lines)
+        else:  # no receipt printer: the summary goes on a sheet through CUPS
+            printing.CupsPrinter(pc.cups_queue or None).print_summary(lines, paper=pc.paper)
+
+    def evidence_for_report(self, session_id: int) -> list[tuple[dict[str, Any], bytes]]:
+        """``[(meta, jpeg)]`` as the report wants them (meta: side, phase, t, keypoints, angles)."""
+        out = []
+        for e in self.store.list_evidence(session_id):
+            full = self.store.get_evidence(e["id"])
+            meta = {**full.get("meta", {}), **{k: v for k, v in full.items() if k not in ("jpeg", "meta")}}
+            out.append((meta, full["jpeg"]))
+        return out
+
+    def report_pdf(self, session_id: int) -> bytes:
+        """The full report of a session as PDF bytes."""
+        from device.report.render import render_report_pdf
+
+        session = self.store.get_session(session_id)
+        if session["analysis"] is None:
+            raise UserError(f"session {session_id} has no analysis yet ({session['status']})")
+        return render_report_pdf(session, self.cfg, self.evidence_for_report(session_id))
+
+    def print_report(self, session_id: int) -> str:
+        """Render the full report and send it to the CUPS queue. Returns the CUPS job id."""
+        from device import printing
+
+        pdf = self.report_pdf(session_id)
+        session = self.store.get_session(session_id)
+        name = (session.get("runner") or {}).get("name") or "runner"
+        try:
+            with self._print_lock:
+                job = printing.CupsPrinter(self.cfg.printing.cups_queue or None).print_pdf(
+                    pdf, f"Gait report {name} session {session_id}")
+        except UserError as exc:
+            self.last_print_error = f"report of session {session_id} not printed: {exc}"
+            raise
+        self.last_print_error = None
+        self.store.mark_printed(session_id, "report")
+        return str(job)

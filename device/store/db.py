@@ -1,0 +1,562 @@
+"""The station's SQLite store: runners, sessions, keypoints, analyses and evidence frames.
+
+One file (``<data_dir>/station.db``) in WAL mode, foreign keys on, so deleting a runner deletes
+their sessions, keypoints and evidence in one transaction. The store is shared by the live loop's
+background writer, the analysis worker and the web server's threads: each thread gets its own
+connection (sqlite3 connections must not be shared across threads) and writes are serialised by
+one lock so no thread ever sees ``database is locked``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import sqlite3
+import threading
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from device.errors import InputError, UserError
+from device.keypoints import N_KEYPOINTS, Timeline
+from device.store import validate as v
+from device.store.schema import MIGRATIONS, SCHEMA_VERSION, SESSION_STATUSES
+
+log = logging.getLogger(__name__)
+
+ACTIVE_STATUSES = ("capturing", "analysing")
+_SESSION_DETAIL_FIELDS = ("speed_kmh", "incline_pct", "shoes", "notes", "view")
+_SESSION_STAT_FIELDS = (
+    "effective_fps",
+    "frames_captured",
+    "frames_inferred",
+    "frames_dropped",
+    "frame_width",
+    "frame_height",
+    "video_path",
+)
+
+
+def utc_now() -> str:
+    """Timestamps are ISO 8601 UTC text: sortable as strings and readable in the sqlite3 shell."""
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+
+class NotFoundError(UserError):
+    """A runner, session or evidence frame that does not exist (or was deleted)."""
+
+
+class Store:
+    """The station database. Thread-safe; use one instance per process and :meth:`close` it."""
+
+    def __init__(self, db_path: str | Path) -> None:
+        self.path = Path(db_path)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise UserError(f"cannot create the data folder {self.path.parent}: {exc.strerror}") from None
+        self._local = threading.local()
+        self._write_lock = threading.RLock()
+        self._conns: list[sqlite3.Connection] = []
+        self._conns_lock = threading.Lock()
+        self._closed = False
+        self._migrate()
+
+    # -- connections -------------------------------------------------------------------------
+
+    def _conn(self) -> sqlite3.Connection:
+        if self._closed:
+            raise RuntimeError("store is closed")
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            try:
+                conn = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
+            except sqlite3.Error as exc:
+                raise UserError(f"cannot open the database {self.path}: {exc}") from None
+            conn.row_factory = sqlite3.Row
+            conn.execute("PRAGMA foreign_keys = ON")
+            conn.execute("PRAGMA busy_timeout = 30000")
+            # FULL: each ~1 s keypoint batch is on disk when its commit returns (power cuts).
+            conn.execute("PRAGMA synchronous = FULL")
+            self._local.conn = conn
+            with self._conns_lock:
+                self._conns.append(conn)
+        return conn
+
+    def release_thread(self) -> None:
+        """Close the calling thread's connection (short-lived worker threads call this on exit)."""
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            return
+        self._local.conn = None
+        with self._conns_lock, contextlib.suppress(ValueError):
+            self._conns.remove(conn)
+        with contextlib.suppress(sqlite3.Error):
+            conn.close()
+
+    @contextlib.contextmanager
+    def _tx(self) -> Iterator[sqlite3.Connection]:
+        """A write transaction (serialised across threads)."""
+        conn = self._conn()
+        with self._write_lock:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            else:
+                conn.execute("COMMIT")
+
+    def _migrate(self) -> None:
+        conn = self._conn()
+        mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+        if mode.lower() != "wal":
+            log.warning("database %s: WAL mode unavailable (journal_mode=%s)", self.path, mode)
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            raise UserError(
+                f"database {self.path} is from a newer gait-station (schema {version} > {SCHEMA_VERSION}); "
+                "update the software"
+            )
+        for i in range(version, SCHEMA_VERSION):
+            with self._write_lock:
+                conn.execute("BEGIN IMMEDIATE")
+                try:
+                    for stmt in _split_sql(MIGRATIONS[i]):
+                        conn.execute(stmt)
+                    conn.execute(f"PRAGMA user_version = {i + 1}")
+                except BaseException:
+                    conn.execute("ROLLBACK")
+                    raise
+                conn.execute("COMMIT")
+            log.info("database %s: migrated to schema %d", self.path, i + 1)
+
+    @property
+    def schema_version(self) -> int:
+        return int(self._conn().execute("PRAGMA user_version").fetchone()[0])
+
+    def close(self) -> None:
+        """Close every thread's connection (call once, at shutdown)."""
+        with self._conns_lock:
+            conns, self._conns = self._conns, []
+        self._closed = True
+        for c in conns:
+            with contextlib.suppress(sqlite3.Error):
+                c.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- runners -----------------------------------------------------------------------------
+
+    def create_runner(self, name: str, height_cm: float | None = None, notes: str = "") -> int:
+        name = v.runner_name(name)
+        h = v.height_cm(height_cm)
+        notes = v.text("notes", notes, v.NOTES_MAX)
+        now = utc_now()
+        with self._tx() as c:
+            cur = c.execute(
+                "INSERT INTO runners (name, height_cm, notes, created_at, updated_at) VALUES (?, ?, ?, ?, ?)",
+                (name, h, notes, now, now),
+            )
+            return int(cur.lastrowid)
+
+    def get_runner(self, runner_id: int) -> dict[str, Any]:
+        row = self._conn().execute(
+            "SELECT r.*, (SELECT COUNT(*) FROM sessions s WHERE s.runner_id = r.id) AS session_count, "
+            "(SELECT MAX(started_at) FROM sessions s WHERE s.runner_id = r.id) AS last_session_at "
+            "FROM runners r WHERE r.id = ?",
+            (runner_id,),
+        ).fetchone()
+        if row is None:
+            raise NotFoundError(f"runner {runner_id} not found")
+        return dict(row)
+
+    def list_runners(self, search: str | None = None) -> list[dict[str, Any]]:
+        sql = (
+            "SELECT r.*, (SELECT COUNT(*) FROM sessions s WHERE s.runner_id = r.id) AS session_count, "
+            "(SELECT MAX(started_at) FROM sessions s WHERE s.runner_id = r.id) AS last_session_at "
+            "FROM runners r"
+        )
+        params: tuple[Any, ...] = ()
+        if search:
+            sql += " WHERE r.name LIKE ? ESCAPE '\\'"
+            esc = search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            params = (f"%{esc}%",)
+        sql += " ORDER BY r.name COLLATE NOCASE, r.id"
+        return [dict(r) for r in self._conn().execute(sql, params)]
+
+    def update_runner(
+        self, runner_id: int, *, name: str | None = None, height_cm: Any = ..., notes: str | None = None
+    ) -> dict[str, Any]:
+        """Change some fields (``height_cm=None`` clears the height; leave it out to keep it)."""
+        sets: dict[str, Any] = {}
+        if name is not None:
+            sets["name"] = v.runner_name(name)
+        if height_cm is not ...:
+            sets["height_cm"] = v.height_cm(height_cm)
+        if notes is not None:
+            sets["notes"] = v.text("notes", notes, v.NOTES_MAX)
+        sets["updated_at"] = utc_now()
+        cols = ", ".join(f"{k} = ?" for k in sets)
+        with self._tx() as c:
+            cur = c.execute(f"UPDATE runners SET {cols} WHERE id = ?", (*sets.values(), runner_id))
+            if cur.rowcount == 0:
+                raise NotFoundError(f"runner {runner_id} not found")
+        return self.get_runner(runner_id)
+
+    def delete_runner(self, runner_id: int) -> None:
+        """Delete a runner with every session, keypoint, evidence frame and video file of theirs."""
+        conn = self._conn()
+        paths = [r[0] for r in conn.execute(
+            "SELECT video_path FROM sessions WHERE runner_id = ? AND video_path IS NOT NULL", (runner_id,)
+        )]
+        with self._tx() as c:
+            cur = c.execute("DELETE FROM runners WHERE id = ?", (runner_id,))
+            if cur.rowcount == 0:
+                raise NotFoundError(f"runner {runner_id} not found")
+        _unlink_all(paths)
+
+    # -- sessions ----------------------------------------------------------------------------
+
+    def create_session(
+        self,
+        runner_id: int | None,
+        speed_kmh: float | None = None,
+        incline_pct: float | None = None,
+        shoes: str = "",
+        notes: str = "",
+        view: str = "auto",
+        source: str = "",
+        settings: dict[str, Any] | None = None,
+    ) -> int:
+        """A new session in status ``capturing`` (``runner_id`` None = an unnamed quick capture)."""
+        row = (
+            v.speed_kmh(speed_kmh),
+            v.incline_pct(incline_pct),
+            v.text("shoes", shoes, v.SHOES_MAX),
+            v.text("notes", notes, v.NOTES_MAX),
+            v.view(view),
+            v.text("source", source, v.SOURCE_MAX),
+            json.dumps(settings or {}, default=str),
+        )
+        with self._tx() as c:
+            if runner_id is not None and c.execute("SELECT 1 FROM runners WHERE id = ?", (runner_id,)).fetchone() is None:
+                raise NotFoundError(f"runner {runner_id} not found")
+            cur = c.execute(
+                "INSERT INTO sessions (runner_id, status, started_at, speed_kmh, incline_pct, shoes, notes, view, "
+                "source, settings) VALUES (?, 'capturing', ?, ?, ?, ?, ?, ?, ?, ?)",
+                (runner_id, utc_now(), *row),
+            )
+            return int(cur.lastrowid)
+
+    def update_session(self, session_id: int, **fields: Any) -> None:
+        """Edit the clinician's details of a session (speed_kmh, incline_pct, shoes, notes, view)."""
+        checks = {
+            "speed_kmh": v.speed_kmh,
+            "incline_pct": v.incline_pct,
+            "shoes": lambda x: v.text("shoes", x, v.SHOES_MAX),
+            "notes": lambda x: v.text("notes", x, v.NOTES_MAX),
+            "view": v.view,
+        }
+        unknown = set(fields) - set(checks)
+        if unknown:
+            raise InputError(f"cannot change {', '.join(sorted(unknown))} of a session")
+        if not fields:
+            return
+        sets = {k: checks[k](val) for k, val in fields.items()}
+        self._update(session_id, sets)
+
+    def _update(self, session_id: int, sets: dict[str, Any]) -> None:
+        cols = ", ".join(f"{k} = ?" for k in sets)
+        with self._tx() as c:
+            cur = c.execute(f"UPDATE sessions SET {cols} WHERE id = ?", (*sets.values(), session_id))
+            if cur.rowcount == 0:
+                raise NotFoundError(f"session {session_id} not found")
+
+    def get_session(self, session_id: int) -> dict[str, Any]:
+        row = self._conn().execute("SELECT * FROM sessions WHERE id = ?", (session_id,)).fetchone()
+        if row is None:
+            raise NotFoundError(f"session {session_id} not found")
+        return self._session_dict(row, full=True)
+
+    def list_sessions(
+        self, runner_id: int | None = None, *, limit: int | None = None, status: str | None = None
+    ) -> list[dict[str, Any]]:
+        """Sessions newest first, without the analysis body (``cadence_spm`` lifted out for lists)."""
+        where, params = [], []
+        if runner_id is not None:
+            where.append("s.runner_id = ?")
+            params.append(runner_id)
+        if status is not None:
+            where.append("s.status = ?")
+            params.append(status)
+        sql = (
+            "SELECT s.*, json_extract(s.analysis, '$.cadence_spm') AS cadence_spm FROM sessions s"
+            + (" WHERE " + " AND ".join(where) if where else "")
+            + " ORDER BY s.started_at DESC, s.id DESC"
+        )
+        if limit is not None:
+            sql += f" LIMIT {int(limit)}"
+        return [self._session_dict(r, full=False) for r in self._conn().execute(sql, params)]
+
+    def _session_dict(self, row: sqlite3.Row, *, full: bool) -> dict[str, Any]:
+        d = dict(row)
+        d["settings"] = json.loads(d["settings"] or "{}")
+        analysis = d.pop("analysis", None)
+        if full:
+            d["analysis"] = json.loads(analysis) if analysis else None
+        d["runner"] = None
+        if d["runner_id"] is not None:
+            r = self._conn().execute("SELECT * FROM runners WHERE id = ?", (d["runner_id"],)).fetchone()
+            d["runner"] = dict(r) if r else None
+        return d
+
+    def set_status(self, session_id: int, status: str, error: str | None = None, **stats: Any) -> None:
+        """Move a session to ``status``; terminal statuses stamp ``ended_at``. ``stats``: any of
+        effective_fps, frames_captured/inferred/dropped, frame_width/height, video_path."""
+        if status not in SESSION_STATUSES:
+            raise ValueError(f"unknown session status {status!r}")
+        bad = set(stats) - set(_SESSION_STAT_FIELDS)
+        if bad:
+            raise ValueError(f"unknown session fields {sorted(bad)}")
+        sets: dict[str, Any] = {"status": status, **stats}
+        if error is not None:
+            sets["error"] = error[:2000]
+        cols = ", ".join(f"{k} = ?" for k in sets)
+        # ended_at = when the capture ended: stamped once, by the first status after capturing.
+        if status != "capturing":
+            cols += ", ended_at = COALESCE(ended_at, ?)"
+            sets["_ended"] = utc_now()
+        with self._tx() as c:
+            cur = c.execute(f"UPDATE sessions SET {cols} WHERE id = ?", (*sets.values(), session_id))
+            if cur.rowcount == 0:
+                raise NotFoundError(f"session {session_id} not found")
+
+    def save_analysis(self, session_id: int, analysis: dict[str, Any], summary_text: str | None = None) -> None:
+        """Store the analysis JSON (``Analysis.to_dict()``) and mark the session done."""
+        sets: dict[str, Any] = {"analysis": json.dumps(analysis, allow_nan=False), "status": "done", "error": None}
+        if summary_text is not None:
+            sets["summary_text"] = summary_text
+        self._update(session_id, sets)
+
+    def set_summary_text(self, session_id: int, summary_text: str) -> None:
+        self._update(session_id, {"summary_text": summary_text})
+
+    def mark_printed(self, session_id: int, what: str) -> None:
+        """Stamp when the ``"summary"`` (receipt) or the ``"report"`` (full PDF) was printed."""
+        if what not in ("summary", "report"):
+            raise ValueError("what must be 'summary' or 'report'")
+        self._update(session_id, {f"printed_{what}_at": utc_now()})
+
+    def delete_session(self, session_id: int) -> None:
+        row = self._conn().execute("SELECT video_path FROM sessions WHERE id = ?", (session_id,)).fetchone()
+        if row is None:
+            raise NotFoundError(f"session {session_id} not found")
+        with self._tx() as c:
+            c.execute("DELETE FROM sessions WHERE id = ?", (session_id,))
+        _unlink_all([row[0]] if row[0] else [])
+
+    def recover_interrupted(self) -> list[int]:
+        """At start-up: sessions a crash or power cut left capturing/analysing become
+        ``interrupted`` (their keypoints stay, so they can be re-analysed). Returns their ids."""
+        with self._tx() as c:
+            ids = [r[0] for r in c.execute(
+                "SELECT id FROM sessions WHERE status IN ('capturing', 'analysing')"
+            )]
+            for sid in ids:
+                n = c.execute(
+                    "SELECT COALESCE(SUM(n), 0) FROM keypoint_batches WHERE session_id = ? AND camera = 'main'",
+                    (sid,),
+                ).fetchone()[0]
+                c.execute(
+                    "UPDATE sessions SET status = 'interrupted', ended_at = COALESCE(ended_at, ?), "
+                    "error = ?, frames_inferred = MAX(frames_inferred, ?) WHERE id = ?",
+                    (utc_now(), "the station stopped during this session (power cut or crash); "
+                     f"{n} frames of keypoints were kept", n, sid),
+                )
+        if ids:
+            log.warning("marked %d interrupted session(s): %s", len(ids), ids)
+        return ids
+
+    def prune(self, retention_days: int) -> int:
+        """Delete finished sessions older than ``retention_days`` (0 = keep all). Returns how many."""
+        if retention_days <= 0:
+            return 0
+        cutoff = (datetime.now(UTC) - timedelta(days=retention_days)).isoformat(timespec="milliseconds")
+        rows = self._conn().execute(
+            "SELECT id, video_path FROM sessions WHERE started_at < ? AND status NOT IN ('capturing', 'analysing')",
+            (cutoff,),
+        ).fetchall()
+        if not rows:
+            return 0
+        with self._tx() as c:
+            c.executemany("DELETE FROM sessions WHERE id = ?", [(r[0],) for r in rows])
+        _unlink_all([r[1] for r in rows if r[1]])
+        log.info("pruned %d session(s) older than %d days", len(rows), retention_days)
+        return len(rows)
+
+    # -- keypoints ---------------------------------------------------------------------------
+
+    def append_keypoints(
+        self,
+        session_id: int,
+        t: np.ndarray,
+        keypoints: np.ndarray,
+        frame: np.ndarray,
+        camera: str = "main",
+    ) -> None:
+        """Append a batch of frames: ``t`` (n,), ``keypoints`` (n,17,3) x/y/score, ``frame`` (n,)."""
+        t = np.ascontiguousarray(t, dtype="<f8")
+        kp = np.asarray(keypoints, dtype=np.float32)
+        n = t.shape[0]
+        if n == 0:
+            return
+        if kp.shape != (n, N_KEYPOINTS, 3):
+            raise ValueError(f"keypoints must have shape ({n}, {N_KEYPOINTS}, 3), got {kp.shape}")
+        xy = np.ascontiguousarray(kp[:, :, :2], dtype="<f4")
+        score = np.ascontiguousarray(kp[:, :, 2], dtype="<f4")
+        fr = np.ascontiguousarray(frame, dtype="<i8")
+        with self._tx() as c:
+            c.execute(
+                "INSERT INTO keypoint_batches (session_id, camera, n, t, xy, score, frame) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (session_id, camera, n, t.tobytes(), xy.tobytes(), score.tobytes(), fr.tobytes()),
+            )
+
+    def count_keypoints(self, session_id: int, camera: str = "main") -> int:
+        return int(self._conn().execute(
+            "SELECT COALESCE(SUM(n), 0) FROM keypoint_batches WHERE session_id = ? AND camera = ?",
+            (session_id, camera),
+        ).fetchone()[0])
+
+    def get_keypoints(self, session_id: int, camera: str = "main") -> Timeline:
+        """The session's keypoint timeline (empty Timeline if nothing was recorded)."""
+        conn = self._conn()
+        srow = conn.execute("SELECT frame_width, frame_height FROM sessions WHERE id = ?", (session_id,)).fetchone()
+        if srow is None:
+            raise NotFoundError(f"session {session_id} not found")
+        rows = conn.execute(
+            "SELECT n, t, xy, score, frame FROM keypoint_batches WHERE session_id = ? AND camera = ? ORDER BY id",
+            (session_id, camera),
+        ).fetchall()
+        if rows:
+            t = np.concatenate([np.frombuffer(r["t"], "<f8") for r in rows]).astype(np.float64)
+            xy = np.concatenate([np.frombuffer(r["xy"], "<f4").reshape(r["n"], N_KEYPOINTS, 2) for r in rows])
+            score = np.concatenate([np.frombuffer(r["score"], "<f4").reshape(r["n"], N_KEYPOINTS) for r in rows])
+            frame = np.concatenate([np.frombuffer(r["frame"], "<i8") for r in rows]).astype(np.int64)
+        else:
+            t = np.empty(0)
+            xy = np.empty((0, N_KEYPOINTS, 2), np.float32)
+            score = np.empty((0, N_KEYPOINTS), np.float32)
+            frame = np.empty(0, np.int64)
+        return Timeline(
+            t, xy.astype(np.float32), score.astype(np.float32), frame,
+            srow["frame_width"], srow["frame_height"], {"session_id": session_id, "camera": camera},
+        )
+
+    # -- evidence ----------------------------------------------------------------------------
+
+    def add_evidence(
+        self,
+        session_id: int,
+        side: str | None,
+        phase: str,
+        t: float,
+        frame: int,
+        jpeg: bytes,
+        keypoints: Any,
+        *,
+        camera: str = "main",
+        meta: dict[str, Any] | None = None,
+    ) -> int:
+        """Store one evidence frame (JPEG bytes) with its keypoints ((17,3) array or list)."""
+        kp = np.asarray(keypoints, dtype=np.float64)
+        kp_list = [[None if not np.isfinite(x) else round(float(x), 2) for x in row] for row in kp.reshape(-1, 3)]
+        with self._tx() as c:
+            cur = c.execute(
+                "INSERT INTO evidence (session_id, side, phase, t, frame, camera, jpeg, keypoints, meta) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (session_id, side, phase, float(t), int(frame), camera, sqlite3.Binary(jpeg),
+                 json.dumps(kp_list), json.dumps(meta or {}, default=str)),
+            )
+            return int(cur.lastrowid)
+
+    def list_evidence(self, session_id: int) -> list[dict[str, Any]]:
+        """Evidence frames of a session (metadata and keypoints, without the JPEG bytes)."""
+        rows = self._conn().execute(
+            "SELECT id, session_id, side, phase, t, frame, camera, keypoints, meta, length(jpeg) AS jpeg_bytes "
+            "FROM evidence WHERE session_id = ? ORDER BY t, id",
+            (session_id,),
+        ).fetchall()
+        return [_evidence_dict(r) for r in rows]
+
+    def get_evidence(self, evidence_id: int) -> dict[str, Any]:
+        """One evidence frame with its ``jpeg`` bytes."""
+        row = self._conn().execute("SELECT * FROM evidence WHERE id = ?", (evidence_id,)).fetchone()
+        if row is None:
+            raise NotFoundError(f"evidence frame {evidence_id} not found")
+        d = _evidence_dict(row)
+        d["jpeg"] = bytes(row["jpeg"])
+        return d
+
+    # -- maintenance -------------------------------------------------------------------------
+
+    def integrity_check(self) -> str:
+        """``"ok"`` or SQLite's description of what is damaged (PRAGMA integrity_check)."""
+        rows = self._conn().execute("PRAGMA integrity_check").fetchall()
+        msgs = [r[0] for r in rows]
+        fk = self._conn().execute("PRAGMA foreign_key_check").fetchall()
+        if fk:
+            msgs = [m for m in msgs if m != "ok"] + [f"{len(fk)} rows with a dangling reference"]
+        return "; ".join(msgs) or "ok"
+
+    def size_bytes(self) -> int:
+        """Database file plus its WAL."""
+        total = 0
+        for suffix in ("", "-wal"):
+            p = Path(str(self.path) + suffix)
+            with contextlib.suppress(OSError):
+                total += p.stat().st_size
+        return total
+
+    def checkpoint(self) -> None:
+        with self._write_lock:
+            self._conn().execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+
+def _evidence_dict(row: sqlite3.Row) -> dict[str, Any]:
+    d = dict(row)
+    d.pop("jpeg", None)
+    d["keypoints"] = json.loads(d["keypoints"])
+    d["meta"] = json.loads(d["meta"] or "{}")
+    return d
+
+
+def _unlink_all(paths: list[str]) -> None:
+    for p in paths:
+        try:
+            Path(p).unlink(missing_ok=True)
+            idx = Path(str(p) + ".idx")
+            idx.unlink(missing_ok=True)
+        except OSError as exc:
+            log.warning("could not delete %s: %s", p, exc)
+
+
+def _split_sql(script: str) -> list[str]:
+    """Statements of a migration script (ours contain no ';' inside literals)."""
+    out = []
+    for part in script.split(";"):
+        lines = [ln for ln in part.splitlines() if not ln.strip().startswith("--")]
+        stmt = "\n".join(lines).strip()
+        if stmt:
+            out.append(stmt)
+    return out
+

@@ -1,0 +1,80 @@
+"""Choosing a source from a spec; webcam clock; Pi camera sizing (no camera on this machine)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from device.camera import open_source, parse_spec
+from device.camera.picamera import PicameraSource, lores_size_for, picamera_available
+from device.camera.video import VideoFileSource
+from device.camera.webcam import WebcamSource
+from device.config import Config
+from device.errors import SourceError
+
+
+def test_parse_spec() -> None:
+    assert parse_spec("picamera") == ("picamera", "")
+    assert parse_spec("picamera:1") == ("picamera", "1")
+    assert parse_spec("webcam:2") == ("webcam", "2")
+    assert parse_spec("synthetic") == ("synthetic", "")
+    assert parse_spec("") == ("auto", "")
+    assert parse_spec("/videos/run.mp4") == ("file", "/videos/run.mp4")
+    assert parse_spec("clip.gif") == ("file", "clip.gif")
+
+
+def test_open_source_builds_the_right_kind(samples_dir: Path) -> None:
+    cfg = Config()
+    cfg.camera.width, cfg.camera.height, cfg.camera.fps = 1920, 1080, 50.0
+    src = open_source(str(samples_dir / "treadmill_side_18fps.gif"), cfg)
+    assert isinstance(src, VideoFileSource) and not src.is_live
+    cam = open_source("picamera:1", cfg)
+    assert isinstance(cam, PicameraSource) and cam.is_live and cam.index == 1
+    assert cam.size == (1920, 1080) and cam.nominal_fps == 50.0
+    web = open_source("webcam", cfg)
+    assert isinstance(web, WebcamSource) and web.index == 0
+
+
+def test_bad_camera_number() -> None:
+    with pytest.raises(SourceError, match="whole number"):
+        open_source("webcam:front", None)
+
+
+@pytest.mark.skipif(picamera_available(), reason="a Pi camera is connected")
+def test_picamera_missing_is_a_clear_error() -> None:
+    with pytest.raises(SourceError) as info:
+        PicameraSource(0).open()
+    assert "\n" not in str(info.value)
+
+
+def test_lores_stream_sized_for_the_model() -> None:
+    assert lores_size_for((1280, 720), 192) == (426, 240)
+    w, h = lores_size_for((1920, 1080), 256)
+    assert h == 320 and w % 2 == 0 and abs(w / h - 16 / 9) < 0.01
+    assert lores_size_for((320, 240), 192) == (320, 240)
+
+
+def test_webcam_clock_prefers_driver_then_falls_back() -> None:
+    cam = WebcamSource(0)
+    assert cam._time(1000.0, 50.0) == 1.0
+    cam._count, cam._last_t = 1, 1.0
+    assert cam._time(1033.0, 50.033) == pytest.approx(1.033)
+    cam._count, cam._last_t = 2, 1.033
+    # The driver repeats itself: switch to the monotonic clock, continuing after the last time.
+    t = cam._time(1033.0, 50.066)
+    assert t > 1.033
+    cam._count, cam._last_t = 3, t
+    assert cam._time(0.0, 50.1) == pytest.approx(t + 0.034, abs=1e-6)
+
+
+def test_webcam_zero_driver_time_uses_monotonic_clock() -> None:
+    cam = WebcamSource(0)
+    assert cam._time(0.0, 100.0) == 0.0
+    cam._count, cam._last_t = 1, 0.0
+    assert cam._time(0.0, 100.04) == pytest.approx(0.04)
+
+
+def test_missing_webcam_is_a_clear_error() -> None:
+    with pytest.raises(SourceError, match="not found"):
+        WebcamSource(57).open()

@@ -1,0 +1,234 @@
+"""Capture controller: whole sessions through the live loop, writer, spool, analysis and store."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+from collections import namedtuple
+from pathlib import Path
+
+import pytest
+
+from device.capture.controller import CaptureController, SessionRequest
+from device.config import Config
+from device.errors import InputError, UserError
+from device.store import Store
+
+from .capture_fakes import PoseFromTime, ScriptedSource, fake_analyzer
+
+
+def _cfg(tmp_path: Path, **capture) -> Config:
+    cfg = Config()
+    cfg.storage.data_dir = str(tmp_path)
+    cfg.storage.min_free_mb = 0
+    cfg.capture.duration_s = 3.0
+    cfg.capture.countdown_s = 0
+    cfg.capture.stall_timeout_s = 1.0
+    cfg.camera.source = "scripted"
+    for k, v in capture.items():
+        setattr(cfg.capture, k, v)
+    return cfg
+
+
+@pytest.fixture
+def rig(tmp_path: Path):
+    made = {}
+
+    def build(source: ScriptedSource | None = None, **capture):
+        cfg = _cfg(tmp_path, **capture)
+        store = Store(tmp_path / "station.db")
+        src = source or ScriptedSource()
+        calls: list = []
+        states: list = []
+        done: list = []
+        ctl = CaptureController(cfg, store, lambda: src, PoseFromTime(), analyzer=fake_analyzer(calls), norms=None,
+                                summary_formatter=lambda s: f"cadence {s['analysis']['cadence_spm']:.0f}",
+                                on_state=states.append, on_session_done=lambda sid, ok: done.append((sid, ok)))
+        ctl.start()
+        made.update(ctl=ctl, store=store)
+        return ctl, store, src, calls, states, done
+
+    yield build
+    if made:
+        made["ctl"].close()
+        made["store"].close()
+
+
+def test_timer_ends_capture_and_everything_is_stored(rig) -> None:
+    ctl, store, src, calls, states, done = rig(warmup_s=0.5)
+    rid = store.create_runner("Ada", 168)
+    ctl.wait_for_state("idle", 5)
+    sid = ctl.start_capture(SessionRequest.from_dict(rid, {"speed_kmh": 11.5, "view": "side", "shoes": "X"}))
+    assert ctl.state == "capturing"
+    assert ctl.wait_for_state(("done", "failed"), 20) == "done"
+    s = store.get_session(sid)
+    assert s["status"] == "done" and s["analysis"]["cadence_spm"] == 174.0
+    assert s["summary_text"] == "cadence 174"
+    n = s["frames_inferred"]
+    assert n == len(store.get_keypoints(sid)) == calls[0]["n"]  # no inferred frame lost
+    assert 3.0 * 30 <= n <= 3.0 * 30 + 2  # the timer is on the source clock
+    assert s["frames_dropped"] == 0 and s["effective_fps"] == pytest.approx(30, abs=0.5)
+    assert calls[0]["warmup_s"] == 0.5 and calls[0]["runner"].height_cm == 168
+    assert calls[0]["runner"].speed_kmh == 11.5 and calls[0]["view"] == "side"
+    assert calls[0]["t0"] == 100.0  # a file-like source restarts at its start for the capture
+    (ev,) = store.list_evidence(sid)
+    assert ev["phase"] == "initial_contact" and ev["meta"]["angles"]["knee_flexion_ic_deg"] == 18.0
+    assert store.get_evidence(ev["id"])["jpeg"][:2] == b"\xff\xd8"
+    assert s["settings"]["capture"]["duration_s"] == 3.0
+    assert states[:3] == ["capturing", "analysing", "done"] or "capturing" in states
+    assert done == [(sid, True)]
+    assert not list((Path(store.path).parent / "spool").glob("*.mjpeg"))  # spool removed
+
+
+def test_stop_twice_and_start_while_capturing_are_ignored(rig, caplog) -> None:
+    ctl, store, src, calls, *_ = rig(ScriptedSource(live=True), duration_s=60)
+    caplog.set_level(logging.INFO)
+    sid = ctl.start_capture()
+    assert ctl.start_capture() is None  # ignored
+    ctl.wait_for_state("capturing")
+    import time
+
+    time.sleep(0.3)
+    assert ctl.stop_capture() is True
+    assert ctl.stop_capture() is False
+    assert ctl.wait_for_state(("done", "failed"), 20) == "done"
+    assert ctl.stop_capture() is False
+    assert "start ignored" in caplog.text and "stop ignored" in caplog.text
+    assert store.get_session(sid)["status"] == "done"
+    assert len(calls) == 1
+
+
+def test_camera_failure_mid_capture_then_next_session_works(rig) -> None:
+    src = ScriptedSource(fail_at=40)
+    ctl, store, src, calls, _, done = rig(source=src)
+    sid = ctl.start_capture()
+    assert ctl.wait_for_state(("done", "failed"), 20) == "failed"
+    s = store.get_session(sid)
+    assert s["status"] == "failed" and "camera unplugged" in s["error"]
+    assert s["frames_inferred"] == len(store.get_keypoints(sid)) > 0  # kept what was recorded
+    assert done == [(sid, False)]
+    sid2 = ctl.start_capture()
+    assert ctl.wait_for_state(("done", "failed"), 20) == "done"
+    assert store.get_session(sid2)["status"] == "done"
+
+
+def test_camera_stall_fails_the_capture(rig) -> None:
+    src = ScriptedSource(stall_at=30)
+    ctl, store, src, *_ = rig(source=src)
+    sid = ctl.start_capture()
+    assert ctl.wait_for_state(("done", "failed"), 20) == "failed"
+    assert "stopped delivering frames" in store.get_session(sid)["error"]
+    src.unstall.set()
+    sid2 = ctl.start_capture()
+    assert ctl.wait_for_state(("done", "failed"), 20) == "done"
+    assert store.get_session(sid2)["status"] == "done"
+
+
+def test_disk_nearly_full_refuses_start(rig, monkeypatch) -> None:
+    ctl, store, *_ = rig()
+    ctl.cfg.storage.min_free_mb = 500
+    Usage = namedtuple("Usage", "total used free")
+    monkeypatch.setattr(shutil, "disk_usage", lambda p: Usage(10**10, 10**10 - 100 * 10**6, 100 * 10**6))
+    with pytest.raises(UserError, match="disk nearly full: 100 MB free, need 500 MB"):
+        ctl.start_capture()
+    assert ctl.state == "idle" and store.list_sessions() == []
+
+
+def test_cancel_discards_the_session(rig) -> None:
+    ctl, store, *_ = rig(ScriptedSource(live=True), duration_s=60)
+    ctl.arm(SessionRequest(speed_kmh=10))
+    assert ctl.state == "ready"
+    sid = ctl.start_capture()
+    assert store.get_session(sid)["speed_kmh"] == 10  # the armed details were used
+    assert ctl.cancel_capture() is True
+    assert ctl.wait_for_state("idle", 10) == "idle"
+    assert store.list_sessions() == []
+
+
+def test_end_of_video_ends_capture(rig) -> None:
+    src = ScriptedSource(n_frames=45)
+    ctl, store, src, calls, *_ = rig(source=src, duration_s=60)
+    sid = ctl.start_capture()
+    assert ctl.wait_for_state(("done", "failed"), 20) == "done"
+    assert store.get_session(sid)["frames_inferred"] == 45
+
+
+def test_dropped_frames_and_countdown(rig) -> None:
+    src = ScriptedSource(drop_every=3)
+    ctl, store, src, calls, states, _ = rig(source=src, countdown_s=1)
+    sid = ctl.start_capture()
+    assert "countdown" in states
+    assert ctl.wait_for_state(("done", "failed"), 20) == "done"
+    s = store.get_session(sid)
+    assert calls[0]["t0"] >= 101.0  # the countdown second is not recorded
+    assert s["frames_dropped"] > 0 and s["frames_captured"] == s["frames_inferred"] + s["frames_dropped"]
+
+
+def test_invalid_details_refused_without_a_session(rig) -> None:
+    ctl, store, *_ = rig()
+    with pytest.raises(InputError, match="speed"):
+        ctl.start_capture(SessionRequest(speed_kmh=99))
+    with pytest.raises(InputError, match="unknown session field"):
+        SessionRequest.from_dict(None, {"sped": 3})
+    assert store.list_sessions() == [] and ctl.state == "idle"
+
+
+def test_status_preview_and_subscribers(rig) -> None:
+    ctl, store, *_ = rig(ScriptedSource(live=True), duration_s=60)
+    sub = ctl.subscribe(maxsize=2)
+    ctl.start_capture()
+    import time
+
+    time.sleep(0.5)
+    st = ctl.status()
+    assert st["state"] == "capturing" and st["elapsed_s"] > 0 and st["remaining_s"] < 60
+    assert st["inference_fps"] > 0 and st["frame_t"] >= 100
+    seq, jpeg = ctl.latest_preview()
+    assert jpeg[:2] == b"\xff\xd8"
+    # a slow viewer gets the newest updates, never a backlog beyond its queue
+    assert sub._q.qsize() <= 2
+    ctl.stop_capture()
+    ctl.close()
+    items = []
+    while True:
+        item = sub.get(timeout=1)
+        items.append(item)
+        if item is None:
+            break
+    assert items[-1] is None
+
+
+def test_camera_down_refuses_start_with_the_reason(tmp_path: Path) -> None:
+    from device.errors import SourceError
+
+    class Broken(ScriptedSource):
+        def open(self) -> None:
+            raise SourceError("no camera on /dev/video0")
+
+    cfg = _cfg(tmp_path)
+    store = Store(tmp_path / "s.db")
+    ctl = CaptureController(cfg, store, Broken, PoseFromTime(), analyzer=fake_analyzer([]), norms=None)
+    ctl.start()
+    try:
+        import time
+
+        deadline = time.monotonic() + 5
+        while not ctl.status()["quality_hints"] and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert "no camera on /dev/video0" in ctl.status()["message"]
+        assert ctl.status()["camera_ok"] is False
+        with pytest.raises(UserError, match="camera not available: no camera on /dev/video0"):
+            ctl.start_capture()
+        assert store.list_sessions() == []
+    finally:
+        ctl.close()
+        store.close()
+
+
+def test_stop_during_countdown_records_nothing(rig) -> None:
+    ctl, store, *_ = rig(ScriptedSource(live=True), countdown_s=5)
+    ctl.start_capture()
+    assert ctl.status()["countdown_s"] is None or ctl.status()["countdown_s"] <= 5
+    assert ctl.stop_capture() is True
+    assert ctl.wait_for_state(("idle", "failed", "done"), 10) == "idle"
+    assert store.list_sessions() == []

@@ -1,0 +1,99 @@
+"""Status LED patterns, observed on the mock pin's state history (timestamps included)."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from gpiozero.pins.mock import MockFactory, MockPWMPin
+
+from device.config import GpioConfig
+from device.controls import PATTERNS, StationControls
+
+LED = 22
+
+
+def on_durations(pin) -> list[float]:  # noqa: ANN001 - gpiozero MockPin
+    """Durations of completed "on" spells from a MockPin history (timestamp = time since last change)."""
+    states = pin.states
+    return [states[i + 1].timestamp for i in range(len(states) - 1) if states[i].state == 1]
+
+
+def observe(c: StationControls, factory: MockFactory, state: str, seconds: float):  # noqa: ANN201
+    pin = factory.pin(LED)
+    c.set_state(state)
+    pin.clear_states()
+    time.sleep(seconds)
+    return pin
+
+
+@pytest.fixture
+def controls():  # noqa: ANN201
+    factory = MockFactory()
+    c = StationControls(GpioConfig(), pin_factory=factory)
+    yield c, factory
+    c.close()
+
+
+def test_every_controller_state_has_a_pattern() -> None:
+    for state in ("idle", "ready", "countdown", "capturing", "analysing", "done", "failed"):
+        assert state in PATTERNS
+
+
+def test_capturing_is_steady_on(controls) -> None:  # noqa: ANN001
+    c, factory = controls
+    pin = observe(c, factory, "capturing", 0.3)
+    assert pin.state == 1
+    assert len(pin.states) == 1  # no change at all while capturing
+
+
+def test_analysing_blinks_fast(controls) -> None:  # noqa: ANN001
+    c, factory = controls
+    pin = observe(c, factory, "analysing", 0.65)
+    ons = on_durations(pin)
+    assert len(ons) >= 2
+    assert all(0.05 <= d <= 0.25 for d in ons), ons  # 0.1 s (slack for a loaded CI machine)
+
+
+def test_ready_blinks_slowly_and_differs_from_analysing(controls) -> None:  # noqa: ANN001
+    c, factory = controls
+    pin = observe(c, factory, "ready", 0.4)
+    assert pin.state == 1 and len(pin.states) == 1  # first second of a 1 s on / 1 s off blink
+
+
+def test_failed_plays_sos(controls) -> None:  # noqa: ANN001
+    c, factory = controls
+    pin = observe(c, factory, "failed", 1.55)
+    ons = on_durations(pin)
+    assert len(ons) >= 4, ons
+    assert all(d < 0.3 for d in ons[:3]), ons  # three dots (0.15 s)
+    assert 0.35 < ons[3] < 0.7, ons  # then a dash (0.45 s)
+
+
+def test_state_aliases_and_unknown_state(controls) -> None:  # noqa: ANN001
+    c, factory = controls
+    c.set_state("capturing")
+    c.set_state("interrupted")  # store status word: shown as idle
+    assert c.status()["led_pattern"] == "idle"
+    c.set_state("bogus")
+    assert c.state == "idle"
+
+
+def test_idle_breathes_on_a_pwm_pin() -> None:
+    factory = MockFactory(pin_class=MockPWMPin)
+    with StationControls(GpioConfig(), pin_factory=factory) as c:
+        assert c.led is not None and c.led.pwm
+        pin = factory.pin(LED)
+        pin.clear_states()
+        time.sleep(0.4)
+        levels = {round(s.state, 2) for s in pin.states}
+        assert any(0.05 < v < 0.95 for v in levels), levels  # fading, not just on/off
+
+
+def test_idle_blips_without_pwm(controls) -> None:  # noqa: ANN001
+    c, factory = controls
+    assert c.led is not None and not c.led.pwm
+    pin = observe(c, factory, "idle", 0.25)
+    ons = on_durations(pin)
+    assert ons and ons[0] < 0.2  # a short blip, then off
+    assert pin.state == 0

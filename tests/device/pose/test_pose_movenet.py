@@ -1,0 +1,153 @@
+"""MoveNet on real footage: anatomy, facing, smart crop, buffers, dtype handling."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from device.keypoints import KP
+from device.pose.movenet import MIN_CROP_KEYPOINT_SCORE, determine_crop_region, full_frame_crop
+
+
+def _frac(mask: np.ndarray) -> float:
+    return float(np.mean(mask))
+
+
+def test_model_input_read_from_model(estimator) -> None:
+    assert estimator.input_size == (192, 192)
+    assert estimator.input_dtype == np.uint8
+    assert estimator.runtime in ("ai-edge-litert", "tflite-runtime")
+
+
+def test_gif_runner_faces_left(gif_keypoints: np.ndarray) -> None:
+    k = gif_keypoints
+    nose_x = k[:, KP["nose"], 0]
+    ears_x = np.maximum(k[:, KP["left_ear"], 0], k[:, KP["right_ear"], 0])
+    shoulders_x = k[:, [KP["left_shoulder"], KP["right_shoulder"]], 0].mean(axis=1)
+    assert _frac(nose_x < ears_x) > 0.9
+    assert _frac(nose_x < shoulders_x) > 0.8
+
+
+def test_gif_legs_ordered_top_to_bottom(gif_keypoints: np.ndarray) -> None:
+    k = gif_keypoints
+    for side in ("left", "right"):
+        hip = k[:, KP[f"{side}_hip"], 1]
+        knee = k[:, KP[f"{side}_knee"], 1]
+        ankle = k[:, KP[f"{side}_ankle"], 1]
+        assert _frac((hip < knee) & (knee < ankle)) > 0.85, side
+    shoulder_y = k[:, [KP["left_shoulder"], KP["right_shoulder"]], 1].mean(axis=1)
+    hip_y = k[:, [KP["left_hip"], KP["right_hip"]], 1].mean(axis=1)
+    assert _frac(k[:, KP["nose"], 1] < shoulder_y) > 0.95
+    assert _frac(shoulder_y < hip_y) > 0.95
+
+
+def test_gif_scores_and_positions_sensible(gif_keypoints: np.ndarray, gif_frames) -> None:
+    k = gif_keypoints
+    h, w = gif_frames[0].image.shape[:2]
+    assert np.median(k[:, :, 2]) > 0.5
+    legs = [KP[n] for n in ("left_hip", "right_hip", "left_knee", "right_knee", "left_ankle", "right_ankle")]
+    assert np.median(k[:, legs, 2]) > 0.5
+    assert np.all((k[:, :, 0] > -1) & (k[:, :, 0] < w + 1) & (k[:, :, 1] > -1) & (k[:, :, 1] < h + 1))
+    # The runner is on the treadmill in the middle of the picture, feet near the belt (y ≈ 180–215).
+    ankles_y = k[:, [KP["left_ankle"], KP["right_ankle"]], 1]
+    assert 170 < np.median(ankles_y) < 225
+    assert 150 < np.median(k[:, KP["left_hip"], 0]) < 320
+
+
+def test_smart_crop_follows_the_runner(estimator, gif_frames) -> None:
+    img = gif_frames[10].image
+    h, w = img.shape[:2]
+    estimator.reset()
+    assert estimator.crop_for(w, h) == full_frame_crop(w, h)
+    k1 = estimator.estimate(img).copy()
+    assert estimator.last_crop == full_frame_crop(w, h)
+    k2 = estimator.estimate(img).copy()
+    x0, y0, side = estimator.last_crop
+    assert side < max(w, h) * 0.8  # tighter than the letterbox: the runner fills the model input
+    seen = k1[:, 2] >= MIN_CROP_KEYPOINT_SCORE
+    assert np.all(k1[seen, 0] >= x0) and np.all(k1[seen, 0] <= x0 + side)
+    assert np.all(k1[seen, 1] >= y0) and np.all(k1[seen, 1] <= y0 + side)
+    # The crop is the point: the model is much surer on the cropped runner than on the small
+    # letterboxed one, and both put the body in the same place (median within a few pixels).
+    assert k2[:, 2].mean() > k1[:, 2].mean() + 0.1
+    assert np.median(np.abs(k1[:, :2] - k2[:, :2])) < 10
+    estimator.reset()
+    assert estimator.crop_for(w, h) == full_frame_crop(w, h)
+
+
+def test_crop_region_falls_back_when_torso_not_seen() -> None:
+    kp = np.zeros((17, 3))
+    kp[:, 0], kp[:, 1] = 300, 200
+    assert determine_crop_region(kp, 640, 360) == full_frame_crop(640, 360)
+    kp[:, 2] = 0.9
+    kp[KP["left_shoulder"], 2] = kp[KP["right_shoulder"], 2] = 0.1  # shoulders lost
+    assert determine_crop_region(kp, 640, 360) == full_frame_crop(640, 360)
+
+
+def test_crop_region_square_around_all_seen_keypoints_including_feet() -> None:
+    kp = np.zeros((17, 3))
+    kp[:, 2] = 0.9
+    kp[:, 0] = 320
+    kp[:, 1] = np.linspace(100, 260, 17)  # head at the top, feet at the bottom
+    hips = [KP["left_hip"], KP["right_hip"]]
+    kp[hips, 1] = 180
+    kp[KP["left_ankle"]] = (400, 300, 0.9)  # a foot far behind
+    x0, y0, side = determine_crop_region(kp, 640, 480)
+    assert x0 <= 400 <= x0 + side and y0 <= 300 <= y0 + side
+    assert x0 <= 320 <= x0 + side and y0 <= 100 <= y0 + side
+    assert side < 480
+    kp[KP["left_ankle"], 2] = 0.05  # unseen keypoints do not widen the crop
+    assert determine_crop_region(kp, 640, 480)[2] < side
+
+
+def test_out_buffer_reused_and_scale_maps_low_res_to_full_frame(estimator, gif_frames) -> None:
+    import cv2
+
+    img = gif_frames[20].image
+    estimator.reset()
+    buf = np.zeros((17, 3), np.float32)
+    assert estimator.estimate(img, out=buf) is buf
+    full = estimator.estimate(img).copy()  # cropped, full resolution
+    half = cv2.resize(img, (img.shape[1] // 2, img.shape[0] // 2), interpolation=cv2.INTER_AREA)
+    estimator.reset()
+    estimator.estimate(half)
+    sx, sy = img.shape[1] / half.shape[1], img.shape[0] / half.shape[0]
+    scaled = estimator.estimate(half, scale=(sx, sy)).copy()
+    good = (full[:, 2] > 0.5) & (scaled[:, 2] > 0.5)
+    assert good.sum() >= 10
+    assert np.median(np.abs(full[good, :2] - scaled[good, :2])) < 8
+
+
+def test_rejects_non_bgr_input(estimator) -> None:
+    with pytest.raises(ValueError):
+        estimator.estimate(np.zeros((10, 10), np.uint8))
+
+
+@pytest.mark.parametrize(
+    "crop",
+    [(100.0, -20.0, 264.0), (-60.5, 30.25, 200.0), (0.0, -113.5, 520.0), (300.0, 200.0, 400.0), (50.0, 50.0, 100.0)],
+)
+def test_input_matches_an_affine_crop(estimator, gif_frames, crop) -> None:
+    """The fast ROI-resize input equals the reference affine crop (zero padding outside), and
+    the kept mapping sends input pixels back where the affine says."""
+    import cv2
+
+    img = gif_frames[40].image
+    x0, y0, side = crop
+    k = 192 / side
+    # Pixel-centre convention of cv2.resize: (u + 0.5) = k·(x + 0.5 − x0).
+    tx, ty = k * (0.5 - x0) - 0.5, k * (0.5 - y0) - 0.5
+    ref = cv2.warpAffine(img, np.array([[k, 0, tx], [0, k, ty]]), (192, 192),
+                         flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+    estimator.prepare(img, crop)
+    got = estimator._interp.get_tensor(estimator._in_idx)[0]
+    diff = np.abs(got.astype(int) - cv2.cvtColor(ref, cv2.COLOR_BGR2RGB).astype(int))
+    assert np.median(diff) <= 2
+    assert np.mean(diff > 40) < 0.03  # only edge rows/columns may differ by the rounding
+    ax, bx, ay, by = estimator._map
+    h, w = img.shape[:2]
+    for u in (0.0, 48.0, 96.0, 150.0, 191.0):  # within the picture (padding maps nowhere useful)
+        if 0 <= x0 + u / k <= w:
+            assert abs((ax + bx * u) - (x0 + u / k)) <= 0.5 / k + 0.5
+        if 0 <= y0 + u / k <= h:
+            assert abs((ay + by * u) - (y0 + u / k)) <= 0.5 / k + 0.5

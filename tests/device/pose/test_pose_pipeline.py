@@ -1,0 +1,66 @@
+"""The pose pipeline: frames → timeline, unseen masking, the live loop's one-frame path."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from device.camera.video import VideoFileSource
+from device.keypoints import KP
+from device.pose.base import new_keypoint_buffer
+from device.pose.pipeline import body_visible, estimate_frame, run_pose
+
+
+def test_run_pose_on_gif(estimator, gif_path: Path) -> None:
+    calls: list[int] = []
+    with VideoFileSource(gif_path) as src:
+        tl = run_pose(src, estimator, min_score=0.3, progress=calls.append)
+    assert len(tl) == 90 and calls[-1] == 90
+    assert (tl.width, tl.height) == (520, 293)
+    assert np.all(np.diff(tl.t) > 0)
+    assert 4.8 < tl.duration_s < 5.0  # GIF durations, not 90 / nominal rate
+    # Below min_score: unseen (NaN) but the raw score is kept.
+    low = tl.score < 0.3
+    assert low.any()
+    assert np.isnan(tl.xy[low]).all()
+    assert np.isfinite(tl.xy[~low]).all()
+    assert (tl.score[low] > 0).any()
+    assert body_visible(tl.score, 0.3).mean() > 0.9
+    assert tl.meta["frames_read"] == 90 and tl.meta["frames_skipped"] == 0
+
+
+def test_estimate_frame_uses_low_res_copy_and_scales_back(estimator, gif_frames) -> None:
+    import cv2
+
+    from device.camera.picamera import LoresFrame
+
+    f = gif_frames[30]
+    estimator.reset()
+    full = new_keypoint_buffer()
+    for _ in range(2):  # second call runs on the smart crop
+        estimate_frame(estimator, f, full, 0.3)
+    lores = cv2.resize(f.image, (260, 146), interpolation=cv2.INTER_AREA)
+    lf = LoresFrame(image=f.image, t=f.t, index=f.index, lores=lores, lores_scale=(520 / 260, 293 / 146))
+    estimator.reset()
+    out = new_keypoint_buffer()
+    for _ in range(2):
+        res = estimate_frame(estimator, lf, out, 0.3)
+    assert res is out
+    both = np.isfinite(full[:, 0]) & np.isfinite(out[:, 0])
+    assert both.sum() >= 10
+    assert np.median(np.abs(full[both, :2] - out[both, :2])) < 8
+
+
+def test_front_view_clip(estimator, samples_dir: Path) -> None:
+    with VideoFileSource(samples_dir / "front_view_road_run_30fps.mp4") as src:
+        assert src.size == (480, 854)
+        tl = run_pose(src, estimator, min_score=0.3, max_frames=60)
+    assert len(tl) == 60
+    assert body_visible(tl.score, 0.3).mean() > 0.8
+    # Facing the camera: the runner's left shoulder/hip appear on the image's right.
+    for part in ("shoulder", "hip"):
+        lx, rx = tl.xy[:, KP[f"left_{part}"], 0], tl.xy[:, KP[f"right_{part}"], 0]
+        ok = np.isfinite(lx) & np.isfinite(rx)
+        assert np.mean(lx[ok] > rx[ok]) > 0.8, part
+    assert np.nanmedian(tl.score[:, KP["nose"]]) > 0.5

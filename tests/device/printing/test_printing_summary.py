@@ -1,0 +1,93 @@
+"""format_summary: the receipt text of a session."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from device.printing import format_summary
+
+
+def text(lines: list[str]) -> str:
+    return "\n".join(lines)
+
+
+def flowing(lines: list[str]) -> str:
+    """The lines joined as wrapped prose reads."""
+    return " ".join(ln.strip() for ln in lines)
+
+
+def test_summary_has_the_headline_facts(session: dict[str, Any]) -> None:
+    lines = format_summary(session, clinic_name="Riverside Physio")
+    t = text(lines)
+    assert lines[0].strip() == "Riverside Physio"
+    assert "Jane Müller" in t
+    assert "2026-11-22" in t
+    assert "12.0 km/h, 1% incline" in t
+    assert "Pegasus 40" in t
+    assert any(ln.startswith("Cadence") and ln.endswith("164 spm LOW") for ln in lines), t
+    assert any(ln.startswith("Ground contact time") and ln.endswith("252 ms") for ln in lines), t
+    assert "  L 248 ms   R 256 ms" in lines
+    assert any(ln.startswith("Overstride") and ln.endswith("14.2 cm HIGH") for ln in lines), t
+    assert "Capture: Good side view; feet visible throughout." in " ".join(lines)
+
+
+def test_main_flags_listed_most_important_first(session: dict[str, Any]) -> None:
+    t = text(format_summary(session))
+    assert "What stood out:" in t
+    bullets = list(t.split("What stood out:")[1].split("* ")[1:])
+    # Overstride is the most important flagged metric (catalog importance), cadence next.
+    assert len(bullets) == 2
+    assert "14.2 cm" in bullets[0] and "164 spm" in bullets[1]
+
+
+def test_unmeasurable_key_metric_says_why(session: dict[str, Any]) -> None:
+    m = session["analysis"]["metrics"]["overstride_cm"]
+    m.update(value=None, left=None, right=None, flag=None, reason="feet leave the frame at landing")
+    lines = format_summary(session)
+    row = next(ln for ln in lines if ln.startswith("Overstride"))
+    assert row.endswith("not measurable")
+    assert "(feet leave the frame at landing)" in text(lines).replace("\n  ", " ")
+
+
+def test_missing_cadence_is_not_measurable_not_zero(session: dict[str, Any]) -> None:
+    session["analysis"]["cadence_spm"] = None
+    del session["analysis"]["metrics"]["cadence_spm"]
+    lines = format_summary(session)
+    assert next(ln for ln in lines if ln.startswith("Cadence")).endswith("not measurable")
+
+
+@pytest.mark.parametrize("width", [24, 32, 42, 48, 64])
+def test_every_line_fits_the_paper(session: dict[str, Any], width: int) -> None:
+    session["shoes"] = "A very long shoe model name with a colourway description, size 44.5"
+    lines = format_summary(session, width_chars=width, clinic_name="The Extremely Long Named Running Clinic and Physio")
+    assert all(len(ln) <= width for ln in lines), [ln for ln in lines if len(ln) > width]
+
+
+def test_receipt_text_is_printer_safe(session: dict[str, Any]) -> None:
+    session["analysis"]["metrics"]["knee_flexion_ic_deg"]["value"] = -0.4  # would print "−0"/"−" in the report
+    t = text(format_summary(session))
+    for ch in "−–—≤≥×→′″":
+        assert ch not in t
+
+
+def test_imperial_units(session: dict[str, Any]) -> None:
+    t = text(format_summary(session, units="imperial"))
+    assert "7.5 mph" in t
+    assert "5.6 in HIGH" in t  # 14.2 cm
+
+
+def test_failed_session(session: dict[str, Any]) -> None:
+    session.update(status="failed", analysis=None, error="no runner found in the video")
+    t = text(format_summary(session))
+    assert "Analysis failed: no runner found in the video" in t.replace("\n", " ")
+    assert "Jane Müller" in t
+
+
+def test_nothing_flagged(session: dict[str, Any]) -> None:
+    for m in session["analysis"]["metrics"].values():
+        m["flag"] = None
+    t = text(format_summary(session))
+    assert "Nothing outside the clinic's normal ranges." in flowing(format_summary(session))
+    assert "What stood out" not in t

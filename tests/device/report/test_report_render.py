@@ -1,0 +1,145 @@
+"""The report HTML/PDF from a hand-built analysis with known numbers (engine output: test_report_engine)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from device.config import Config
+from device.report import (
+    comparison_rows,
+    render_comparison_html,
+    render_comparison_pdf,
+    render_report_html,
+    render_report_pdf,
+    session_from_analysis,
+)
+from device.report.units import Units
+from tests.device.report.conftest import pdf_info, pdf_text
+from tests.device.report.handmade import handmade_analysis, handmade_session, metric
+
+
+def _cfg(**station) -> Config:
+    cfg = Config()
+    for k, v in station.items():
+        setattr(cfg.station, k, v)
+    return cfg
+
+
+def test_html_is_self_contained() -> None:
+    html = render_report_html(handmade_session(), _cfg())
+    assert "<style>" in html and "@page { size: A4 portrait; }" in html
+    # no external resources: every src/href is a data: URI (or none at all)
+    for ref in re.findall(r'(?:src|href)="([^"]*)"', html):
+        assert ref.startswith("data:"), ref
+    assert "url(" not in html
+    assert "<script" not in html.lower()
+
+
+def test_runner_name_is_escaped() -> None:
+    html = render_report_html(handmade_session(name='<script>alert("pwn")</script> O\'Brien'), _cfg())
+    assert "<script>alert" not in html
+    assert "&lt;script&gt;alert" in html
+
+
+def test_header_facts_summary_and_unmeasurable_reasons() -> None:
+    html = render_report_html(handmade_session(), _cfg(clinic_name="Fleet Feet Physio"))
+    assert "Fleet Feet Physio" in html and "Alex Runner" in html
+    assert "11.5 km/h, 1% incline" in html and "Pegasus 40" in html and "178 cm" in html
+    assert "Key findings" in html
+    assert "not measurable — needs the treadmill speed" in html
+    # the four rear-view metrics share one reason: a single group line, not four rows
+    assert "not measurable: needs a rear view" in html
+    assert html.count('class="badge high"') == 4  # overstride cm/%, shank angle, vertical oscillation
+    assert 'class="badge low"' in html  # cadence
+
+
+def test_nothing_flagged_says_what_is_good() -> None:
+    a = handmade_analysis()
+    for m in a["metrics"].values():
+        m["flag"] = None
+    a["metrics"]["cadence_spm"]["value"] = 178.0
+    s = handmade_session()
+    s["analysis"] = a
+    html = render_report_html(s, _cfg())
+    assert "What looks good" in html and "Key findings" not in html
+    assert "Cadence 178 spm is within the normal 170–185 spm." in html
+
+
+def test_imperial_units_everywhere() -> None:
+    html = render_report_html(handmade_session(), _cfg(units="imperial"))
+    assert "7.1 mph" in html  # 11.5 km/h
+    assert "5.6 in" in html  # overstride 14.2 cm
+    assert "≤ 3.9 in" in html  # its normal range
+    assert "5′ 10″" in html  # 178 cm
+    assert " cm" not in re.sub(r"<style>.*?</style>", "", html, flags=re.S)
+
+
+def test_builtin_cues_fill_gaps_and_engine_cues_win() -> None:
+    s = handmade_session(cues=[{"metric": "cadence_spm", "flag": "low", "title": "Engine cadence cue",
+                               "cue": "From the engine.", "drills": ["Engine drill"]}])
+    html = render_report_html(s, _cfg(coaching_profile="hip_hinge"))
+    assert "Engine cadence cue" in html and "Engine drill" in html
+    assert "Quicken your step" not in html  # the engine's cue replaces the built-in one
+    assert "Land under your body" in html  # built-in cue for a flag without an engine cue
+    assert "Hinge slightly at the hips" in html  # profile-specific wording
+
+
+def test_pdf_a4_and_letter(tmp_path: Path) -> None:
+    s = handmade_session()
+    a4 = pdf_info(render_report_pdf(s, _cfg()), tmp_path)
+    assert a4["Page size"].startswith("595.") and 1 <= int(a4["Pages"]) <= 2
+    cfg = _cfg()
+    cfg.printing.paper = "Letter"
+    letter_pdf = render_report_pdf(s, cfg)
+    info = pdf_info(letter_pdf, tmp_path)
+    assert info["Page size"].startswith("612 x 792") and 1 <= int(info["Pages"]) <= 2
+    text = pdf_text(letter_pdf, tmp_path)
+    assert "Alex Runner" in text and "14.2 cm" in text and "158 spm" in text
+
+
+def test_logo_is_embedded_and_a_missing_logo_is_skipped(tmp_path: Path) -> None:
+    logo = tmp_path / "logo.svg"
+    logo.write_text('<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><rect width="10" height="10"/></svg>')
+    html = render_report_html(handmade_session(), _cfg(clinic_logo=str(logo)))
+    assert 'src="data:image/svg+xml;base64,' in html
+    html = render_report_html(handmade_session(), _cfg(clinic_logo=str(tmp_path / "missing.png")))
+    assert "<img" not in html.split("</header>")[0]
+
+
+def test_session_from_bare_analysis() -> None:
+    s = session_from_analysis(handmade_analysis(), source="run.json")
+    assert s["runner"]["name"] == "" and s["runner"]["height_cm"] == 178.0
+    html = render_report_html(s, _cfg())
+    assert "Runner not recorded" in html and "Analysis of run.json" in html
+    with pytest.raises(ValueError):
+        session_from_analysis(["not", "an", "analysis"])  # type: ignore[arg-type]
+
+
+def test_comparison_marks_changes_beyond_stride_noise() -> None:
+    before = handmade_analysis()
+    after = handmade_analysis()
+    after["metrics"]["cadence_spm"] = metric(171.0, "spm", sd=3.0, n=24, normal=[170, 185])  # +12.6, sd ~3
+    after["metrics"]["overstride_cm"] = metric(13.0, "cm", 13.4, 12.6, 2.4, 23, flag="high", normal=[None, 10])
+    after["metrics"]["trunk_lean_deg"] = metric(13.9, "deg", sd=1.0, n=24, flag="high", normal=[2, 12])
+    rows = {r["id"]: r for r in comparison_rows(before, after, Units("metric"))}
+    assert rows["cadence_spm"]["beyond_noise"] and rows["cadence_spm"]["trend"] == "toward normal"
+    assert rows["cadence_spm"]["delta"] == "+13 spm"
+    assert not rows["overstride_cm"]["beyond_noise"]  # −1.2 cm against ~2.3 cm stride-to-stride sd
+    assert rows["trunk_lean_deg"]["beyond_noise"] and rows["trunk_lean_deg"]["trend"] == "away from normal"
+    assert "vertical_ratio_pct" not in rows  # measured in neither
+
+
+def test_comparison_report(tmp_path: Path) -> None:
+    a, b = handmade_session(), handmade_session()
+    b["started_at"] = "2026-12-20T09:30:00+00:00"
+    b["analysis"]["metrics"]["cadence_spm"] = metric(172.0, "spm", sd=2.8, n=24, normal=[170, 185])
+    html = render_comparison_html(a, b, _cfg())
+    assert "Before" in html and "After" in html and "toward normal" in html
+    assert "20 Nov 2026" in html and "20 Dec 2026" in html
+    pdf = render_comparison_pdf(a, b, _cfg())
+    text = pdf_text(pdf, tmp_path)
+    assert "Gait comparison" in text and "+14 spm" in text
+    assert 1 <= int(pdf_info(pdf, tmp_path)["Pages"]) <= 2

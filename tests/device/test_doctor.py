@@ -1,0 +1,104 @@
+"""`gait-station doctor`: the table says what works and what to fix; essential failures exit 1."""
+
+from __future__ import annotations
+
+import shutil
+from collections import namedtuple
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from device import doctor
+from device.cli import main as cli
+
+
+def _run(capsys, *argv: str) -> tuple[int, str]:
+    rc = cli(["doctor", *argv])
+    return rc, capsys.readouterr().out
+
+
+@pytest.fixture
+def clip(samples_dir: Path) -> Path:
+    return samples_dir / "walking_side_30fps.mp4"
+
+
+def _line(out: str, name: str) -> str:
+    return next(ln for ln in out.splitlines() if ln[2:].startswith(name))
+
+
+def test_healthy_station_exits_zero(capsys, tmp_path, model_path, clip, monkeypatch) -> None:
+    monkeypatch.setenv("GAIT_STATION_MODEL", str(model_path))
+    rc, out = _run(capsys, "--data-dir", str(tmp_path), "--source", str(clip))
+    assert rc == 0, out
+    assert _line(out, "pose model").startswith(("✓", "+")) and "sha256 ok" in out
+    assert _line(out, "camera").startswith(("✓", "+")) and "frames 1280×720" in out.replace("x720", "×720")
+    assert _line(out, "data folder").startswith(("✓", "+"))
+    assert "Ready." in out
+
+
+def test_missing_model_and_bad_camera_are_essential(capsys, tmp_path) -> None:
+    cfg = tmp_path / "config.toml"
+    cfg.write_text(f'[pose]\nmodel_path = "{tmp_path / "nope.tflite"}"\n[camera]\nsource = "{tmp_path / "none.mp4"}"\n')
+    rc, out = _run(capsys, "--config", str(cfg), "--data-dir", str(tmp_path))
+    assert rc == 1
+    assert _line(out, "pose model").startswith(("✗", "x")) and "not found" in out
+    assert _line(out, "camera").startswith(("✗", "x")) and "video file not found" in out
+    assert "cannot capture until this is fixed: pose model, camera" in out
+
+
+def test_invalid_config_named(capsys, tmp_path) -> None:
+    cfg = tmp_path / "config.toml"
+    cfg.write_text("[capture]\nduration_s = 2\n")
+    rc, out = _run(capsys, "--config", str(cfg), "--data-dir", str(tmp_path), "--no-camera")
+    assert rc == 1 and "duration_s: must be between 5 and 1800" in _line(out, "config")
+
+
+def test_data_dir_not_writable(capsys, tmp_path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    rc, out = _run(capsys, "--data-dir", str(blocker / "data"), "--no-camera")
+    assert rc == 1 and _line(out, "data folder").startswith(("✗", "x"))
+
+
+def test_disk_full(monkeypatch, tmp_path) -> None:
+    from device.config import Config
+
+    cfg = Config()
+    cfg.storage.data_dir = str(tmp_path)
+    Usage = namedtuple("Usage", "total used free")
+    monkeypatch.setattr(shutil, "disk_usage", lambda p: Usage(10**9, 10**9 - 10**8, 10**8))
+    c = doctor.check_disk(cfg)
+    assert c.broken and "100 MB free" in c.detail and "retention" in c.fix
+
+
+def test_corrupt_database(tmp_path) -> None:
+    from device.config import Config
+
+    cfg = Config()
+    cfg.storage.data_dir = str(tmp_path)
+    (tmp_path / "station.db").write_bytes(b"this is not a database" * 100)
+    c = doctor.check_database(cfg)
+    assert c.broken and "station.db" in c.detail
+
+
+def test_clock_in_the_past(monkeypatch) -> None:
+    class Past(datetime):
+        @classmethod
+        def now(cls, tz=None):  # noqa: ANN001
+            return datetime(1970, 1, 1, 0, 5)
+
+    monkeypatch.setattr(doctor, "datetime", Past)
+    c = doctor.check_clock()
+    assert c.status == doctor.FAIL and "1970" in c.detail and "NTP" in c.fix
+
+
+def test_receipt_printer_unreachable(tmp_path) -> None:
+    from device.config import Config
+
+    cfg = Config()
+    cfg.printing.receipt_printer = "network:127.0.0.1:9"
+    c = doctor.check_receipt_printer(cfg)
+    assert c.status == doctor.FAIL and not c.essential and "127.0.0.1:9" in c.detail
+    cfg.printing.receipt_printer = "usb:nonsense"
+    assert "not a printer" in doctor.check_receipt_printer(cfg).detail

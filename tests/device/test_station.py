@@ -1,0 +1,264 @@
+"""The station end to end: GPIO buttons on gpiozero's MockFactory, a synthetic runner, the real
+gait engine, the store, printing and the systemd notifications."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from gpiozero.pins.mock import MockFactory
+
+from device.config import Config
+from device.errors import InputError, UserError
+from device.station import Station
+from device.store import Store
+from device.synthetic.runner import RunnerParams, SyntheticRunner
+
+from .capture.capture_fakes import PoseFromRunner, ScriptedSource
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+class Notifier:
+    def __init__(self) -> None:
+        self.sent: list[str] = []
+
+    def notify(self, msg: str) -> None:
+        self.sent.append(msg)
+
+
+def _cfg(tmp_path: Path, **capture) -> Config:
+    cfg = Config()
+    cfg.storage.data_dir = str(tmp_path / "data")
+    cfg.storage.min_free_mb = 0
+    cfg.capture.duration_s = 5.0
+    cfg.capture.countdown_s = 0
+    cfg.capture.stall_timeout_s = 1.0
+    cfg.printing.receipt_printer = "dummy"
+    cfg.gpio.print_pin = 5
+    for k, v in capture.items():
+        setattr(cfg.capture, k, v)
+    return cfg
+
+
+@pytest.fixture
+def station_rig(tmp_path: Path):
+    made: list[Station] = []
+
+    def build(source: ScriptedSource | None = None, cfg: Config | None = None, **capture) -> Station:
+        cfg = cfg or _cfg(tmp_path, **capture)
+        src = source or ScriptedSource(size=(640, 360))
+        runner = SyntheticRunner(RunnerParams(cadence_spm=172, width=640, height=360, duration_s=30,
+                                              height_cm=180, speed_kmh=11))
+        st = Station(cfg, "scripted", MockFactory(), estimator=PoseFromRunner(src, runner),
+                     source_factory=lambda: src, notifier=Notifier())
+        st.start()
+        made.append(st)
+        return st
+
+    yield build
+    for st in made:
+        st.close()
+
+
+def _wait(pred, timeout: float = 5.0) -> bool:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if pred():
+            return True
+        time.sleep(0.02)
+    return bool(pred())
+
+
+def _press(factory: MockFactory, pin: int, hold: float = 0.1) -> None:
+    p = factory.pin(pin)
+    p.drive_low()
+    time.sleep(hold)
+    p.drive_high()
+    time.sleep(0.1)
+
+
+def test_button_start_timer_stop_analysis_stored_and_receipt_printed(station_rig) -> None:
+    st = station_rig()
+    rid = st.store.create_runner("Ada", 180)
+    st.prepare(runner_id=rid, session={"speed_kmh": 11, "view": "side"})
+    assert st.status()["state"] == "ready" and st.controls.state == "ready"
+    _press(st.pin_factory, st.cfg.gpio.start_pin)
+    assert st.wait_for_state(("done", "failed"), 30) == "done"
+    sid = st.controller.last_session_id
+    s = st.store.get_session(sid)
+    assert s["status"] == "done" and s["runner_id"] == rid and s["speed_kmh"] == 11
+    assert s["analysis"]["cadence_spm"] == pytest.approx(172, abs=3)  # the real gait engine
+    assert s["frames_inferred"] == len(st.store.get_keypoints(sid)) >= 150
+    assert s["summary_text"] and "Ada" in s["summary_text"]
+    assert st.store.list_evidence(sid), "evidence frames saved at the analysis' key events"
+    assert _wait(lambda: st.store.get_session(sid)["printed_summary_at"])  # auto-printed (dummy printer)
+    assert st.controls.state == "done"
+    assert "READY=1" in st._notifier.sent
+    first = st.store.get_session(sid)["printed_summary_at"]
+    time.sleep(0.01)
+    _press(st.pin_factory, st.cfg.gpio.print_pin)  # the print button reprints the last session
+    assert _wait(lambda: st.store.get_session(sid)["printed_summary_at"] != first)
+
+
+def test_stop_pressed_twice_via_gpio(station_rig) -> None:
+    st = station_rig(ScriptedSource(size=(640, 360), live=True), duration_s=60)
+    sid = st.start_capture(runner={"name": "Bo", "height_cm": 170}, session={"speed_kmh": 10})
+    time.sleep(1.5)
+    _press(st.pin_factory, st.cfg.gpio.stop_pin)
+    _press(st.pin_factory, st.cfg.gpio.stop_pin)
+    assert st.wait_for_state(("done", "failed"), 30) == "done"
+    assert st.store.get_session(sid)["status"] == "done"
+    assert st.start_capture() is not None  # the next session works
+    st.cancel_capture()
+
+
+def test_printer_failure_keeps_summary_for_reprint(station_rig, tmp_path) -> None:
+    cfg = _cfg(tmp_path, duration_s=4.0)
+    cfg.printing.receipt_printer = "network:127.0.0.1:9"  # nothing listens: connection refused
+    st = station_rig(cfg=cfg)
+    sid = st.start_capture(runner={"name": "Cy", "height_cm": 175})
+    assert st.wait_for_state(("done", "failed"), 30) == "done"
+    s = st.store.get_session(sid)
+    assert _wait(lambda: st.status()["printer_error"])
+    assert "not printed" in st.status()["printer_error"]
+    assert s["status"] == "done" and s["summary_text"] and s["printed_summary_at"] is None
+    with pytest.raises(UserError):
+        st.print_summary(sid)
+    st.cfg.printing.receipt_printer = "dummy"  # printer fixed: reprint works
+    st.print_summary(sid)
+    assert st.store.get_session(sid)["printed_summary_at"]
+    assert st.status()["printer_error"] is None
+
+
+def test_bad_input_refused_without_side_effects(station_rig) -> None:
+    st = station_rig()
+    with pytest.raises(InputError, match="height"):
+        st.start_capture(runner={"name": "Di", "height_cm": 300})
+    with pytest.raises(InputError, match="speed"):
+        st.start_capture(runner={"name": "Di", "height_cm": 170}, session={"speed_kmh": 45})
+    assert st.store.list_runners() == [] and st.store.list_sessions() == []
+    assert st.status()["state"] == "idle"
+
+
+def test_disk_full_refused(station_rig, tmp_path) -> None:
+    cfg = _cfg(tmp_path)
+    cfg.storage.min_free_mb = 10_000_000  # more than any test machine has free
+    st = station_rig(cfg=cfg)
+    with pytest.raises(UserError, match="disk nearly full"):
+        st.start_capture()
+    _press(st.pin_factory, st.cfg.gpio.start_pin)  # the button: refused, logged, shown; no crash
+    time.sleep(0.2)
+    assert "disk nearly full" in st.status()["message"]
+    assert st.store.list_sessions() == []
+
+
+def test_watchdog_pings_only_while_the_loop_turns(station_rig, monkeypatch) -> None:
+    monkeypatch.setenv("WATCHDOG_USEC", "200000")
+    src = ScriptedSource(size=(640, 360), live=True, stall_at=25)  # the driver hangs after ~0.8 s
+    st = station_rig(src)
+    time.sleep(0.5)
+    assert st._notifier.sent.count("WATCHDOG=1") >= 2 and st.healthy()
+    assert _wait(lambda: not st.healthy(), 6)
+    time.sleep(0.25)
+    n = st._notifier.sent.count("WATCHDOG=1")
+    time.sleep(0.5)
+    assert st._notifier.sent.count("WATCHDOG=1") == n  # systemd will restart the service
+    assert "STATUS=live loop stalled" in st._notifier.sent
+    src.unstall.set()
+    assert _wait(st.healthy, 3)
+
+
+CHILD = r"""
+import sys, time
+sys.path.insert(0, sys.argv[2])
+from device.config import Config
+from device.station import Station
+from device.synthetic.runner import RunnerParams, SyntheticRunner
+from tests.device.capture.capture_fakes import PoseFromRunner, ScriptedSource
+cfg = Config()
+cfg.storage.data_dir = sys.argv[1]
+cfg.storage.min_free_mb = 0
+cfg.capture.duration_s = 600
+cfg.capture.countdown_s = 0
+cfg.gpio.enabled = False
+src = ScriptedSource(size=(320, 180), live=True, fps=60)
+runner = SyntheticRunner(RunnerParams(width=320, height=180, duration_s=5))
+st = Station(cfg, "scripted", estimator=PoseFromRunner(src, runner), source_factory=lambda: src)
+st.start()
+sid = st.start_capture(runner={"name": "Ed", "height_cm": 170})
+while True:
+    w = st.controller._capture.writer
+    print(sid, w.written, flush=True)
+    time.sleep(0.2)
+"""
+
+
+def test_power_cut_mid_capture_then_restart_marks_interrupted(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    p = subprocess.Popen([sys.executable, "-c", CHILD, str(data), str(REPO)], stdout=subprocess.PIPE,
+                         text=True, env=env)
+    sid, committed = None, 0
+    deadline = time.monotonic() + 60
+    while committed < 60 and time.monotonic() < deadline:
+        line = p.stdout.readline()
+        if not line:
+            break
+        sid, committed = (int(x) for x in line.split())
+    os.kill(p.pid, signal.SIGKILL)
+    p.wait()
+    assert sid is not None and committed >= 60, "the child never committed keypoints"
+
+    store = Store(data / "station.db")
+    assert store.integrity_check() == "ok"
+    assert store.get_session(sid)["status"] == "capturing"
+    store.close()
+    cfg = _cfg(tmp_path)
+    cfg.storage.data_dir = str(data)
+    cfg.gpio.enabled = False
+    src = ScriptedSource(size=(320, 180))
+    st = Station(cfg, "scripted", estimator=PoseFromRunner(src, SyntheticRunner(RunnerParams(width=320, height=180))),
+                 source_factory=lambda: src, notifier=Notifier())
+    st.start()
+    try:
+        assert st.recovered_sessions == [sid]
+        s = st.store.get_session(sid)
+        assert s["status"] == "interrupted" and "power cut" in s["error"]
+        assert len(st.store.get_keypoints(sid)) >= committed  # every committed keypoint kept
+        assert not list((data / "spool").glob("*.mjpeg"))  # the dead capture's spool cleared
+        sid2 = st.start_capture()
+        assert st.wait_for_state(("done", "failed"), 30) in ("done", "failed")
+        assert st.store.get_session(sid2)["status"] in ("done", "failed")
+    finally:
+        st.close()
+
+
+def test_synthetic_camera_through_movenet_matches_truth(tmp_path: Path, model_path: Path) -> None:
+    """The real chain: rendered synthetic runner frames → MoveNet → live loop → gait engine."""
+    from device.camera.synthetic import SyntheticSource
+    from device.pose import MoveNetEstimator
+
+    cfg = _cfg(tmp_path, duration_s=6.0)
+    cfg.gpio.enabled = False
+    params = RunnerParams(cadence_spm=176, speed_kmh=12, height_cm=178, width=640, height=360)
+    src = SyntheticSource(params, realtime=False)
+    st = Station(cfg, "synthetic", estimator=MoveNetEstimator(model_path, 2, quiet=True),
+                 source_factory=lambda: src, notifier=Notifier())
+    st.start()
+    try:
+        sid = st.start_capture(runner={"name": "Synth", "height_cm": 178}, session={"speed_kmh": 12})
+        assert st.wait_for_state(("done", "failed"), 60) == "done"
+        s = st.store.get_session(sid)
+        assert s["frames_inferred"] == len(st.store.get_keypoints(sid)) >= 175
+        assert s["analysis"]["cadence_spm"] == pytest.approx(176, abs=4)
+        assert st.store.list_evidence(sid)
+        pdf = st.report_pdf(sid)
+        assert pdf[:5] == b"%PDF-"
+    finally:
+        st.close()

@@ -1,0 +1,138 @@
+"""A stand-in for device.station.Station in fast web tests: a real Store, recorded commands.
+
+It follows the Station's public surface (status/subscribe/latest_preview/start_capture/
+stop_capture/cancel_capture/print_summary/print_report/store). Flows against the real Station
+on the synthetic source are in test_web_station_flow.py.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from typing import Any
+
+from device.store import Store
+
+
+class FakeSubscription:
+    def __init__(self, owner: FakeStation) -> None:
+        self.owner = owner
+        self.q: queue.Queue[dict[str, Any] | None] = queue.Queue(16)
+
+    def get(self, timeout: float | None = None) -> dict[str, Any] | None:
+        return self.q.get(timeout=timeout)
+
+    def get_nowait(self) -> dict[str, Any] | None:
+        return self.q.get_nowait()
+
+    def close(self) -> None:
+        with self.owner.lock:
+            if self in self.owner.subs:
+                self.owner.subs.remove(self)
+
+
+class FakeStation:
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.lock = threading.Lock()
+        self.subs: list[FakeSubscription] = []
+        self.calls: list[tuple[str, Any]] = []
+        self.state = "idle"
+        self.session_id: int | None = None
+        self.preview: tuple[int, bytes] | None = None
+        self.frame_t: float | None = None
+        self.print_error: Exception | None = None
+        self.start_error: Exception | None = None
+        self.armed: tuple[int | None, dict[str, Any] | None] | None = None
+
+    def status(self) -> dict[str, Any]:
+        return {
+            "state": self.state,
+            "session_id": self.session_id,
+            "elapsed_s": 1.5 if self.state == "capturing" else None,
+            "remaining_s": 8.5 if self.state == "capturing" else None,
+            "cadence_spm": 172.0 if self.state == "capturing" else None,
+            "strides": 3 if self.state == "capturing" else None,
+            "quality_hints": ["feet <b>leave</b> the frame"] if self.state == "capturing" else [],
+            "message": "",
+            "inference_fps": 25.0,
+            "frame_t": self.frame_t,
+        }
+
+    def publish(self) -> None:
+        st = self.status()
+        with self.lock:
+            subs = list(self.subs)
+        for s in subs:
+            s.q.put(st)
+
+    def subscribe(self) -> FakeSubscription:
+        sub = FakeSubscription(self)
+        with self.lock:
+            self.subs.append(sub)
+        return sub
+
+    def latest_preview(self) -> tuple[int, bytes] | None:
+        return self.preview
+
+    def prepare(self, runner_id: int | None = None, runner: dict[str, Any] | None = None,
+                session: dict[str, Any] | None = None) -> dict[str, Any]:
+        self.calls.append(("prepare", {"runner_id": runner_id, "session": session}))
+        self.armed = (runner_id, session)
+        self.state = "ready"
+        self.publish()
+        return {"runner_id": runner_id, **(session or {})}
+
+    def unprepare(self) -> None:
+        self.calls.append(("unprepare", None))
+        self.armed = None
+        self.state = "idle"
+
+    def start_capture(self, runner_id: int | None = None, runner: dict[str, Any] | None = None,
+                      session: dict[str, Any] | None = None) -> int | None:
+        self.calls.append(("start", {"runner_id": runner_id, "runner": runner, "session": session}))
+        if runner_id is None and runner is None and session is None and self.armed is not None:
+            runner_id, session = self.armed
+            self.armed = None
+        if self.start_error is not None:
+            raise self.start_error
+        if self.state in ("capturing", "analysing"):
+            return None  # like the real controller: a start while busy is ignored
+        if runner_id is None and runner is not None:
+            runner_id = self.store.create_runner(runner["name"], runner.get("height_cm"))
+        s = session or {}
+        self.session_id = self.store.create_session(
+            runner_id, s.get("speed_kmh"), s.get("incline_pct"), s.get("shoes", ""), s.get("notes", ""),
+            s.get("view", "auto"), "fake", {},
+        )
+        self.state = "capturing"
+        self.frame_t = time.monotonic()
+        self.publish()
+        return self.session_id
+
+    def stop_capture(self) -> bool:
+        self.calls.append(("stop", None))
+        if self.state != "capturing":
+            return False
+        self.state = "analysing"
+        self.publish()
+        return True
+
+    def cancel_capture(self) -> bool:
+        self.calls.append(("cancel", None))
+        if self.state != "capturing":
+            return False
+        self.state = "idle"
+        self.publish()
+        return True
+
+    def print_summary(self, session_id: int) -> None:
+        self.calls.append(("print_summary", session_id))
+        if self.print_error is not None:
+            raise self.print_error
+
+    def print_report(self, session_id: int) -> None:
+        self.calls.append(("print_report", session_id))
+        if self.print_error is not None:
+            raise self.print_error

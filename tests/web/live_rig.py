@@ -1,0 +1,76 @@
+"""A real station served by waitress on 127.0.0.1 in a thread (browser tests and the bench)."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from device.config import Config
+from tests.web.conftest import PIN, make_config, pin_hash
+from web.app import create_app
+from web.auth import save_pin_hash
+from web.serve import DashboardServer
+
+SHARED = Path(os.environ.get("GAIT_STATION_SHARED", Path(__file__).resolve().parents[3] / "shared"))
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]
+
+
+def source_spec() -> str:
+    """The synthetic runner when that source exists, else a treadmill sample clip."""
+    if importlib.util.find_spec("device.camera.synthetic") is not None:
+        return "synthetic"
+    return str(SHARED / "samples" / "treadmill_side_slowmo.mp4")
+
+
+@dataclass
+class LiveRig:
+    cfg: Config
+    station: Any
+    app: Any
+    server: DashboardServer
+
+    @property
+    def url(self) -> str:
+        return self.server.url
+
+    def close(self) -> None:
+        self.server.stop()
+        self.station.close()
+
+
+def start_rig(data_dir: Path, model_path: Path, *, duration_s: float = 4.0, countdown_s: int = 0,
+              source: str | None = None, **station_kw: Any) -> LiveRig:
+    from device.station import Station
+
+    cfg = make_config(data_dir)
+    cfg.pose.model_path = str(model_path)
+    cfg.pose.num_threads = 1
+    cfg.capture.duration_s = duration_s  # below the config file's minimum on purpose: fast tests
+    cfg.capture.countdown_s = countdown_s
+    cfg.web.port = 0
+    save_pin_hash(cfg.data_dir, pin_hash())
+    station = Station(cfg, source_spec=source or source_spec(), **station_kw)
+    station.start()
+    try:
+        app = create_app(station, cfg)
+        server = DashboardServer(app, "127.0.0.1", 0, threads=cfg.web.threads).start()
+    except BaseException:
+        station.close()
+        raise
+    return LiveRig(cfg, station, app, server)
+
+
+def launch_chromium(playwright: Any) -> Any:
+    return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+
+
+def browser_login(page: Any, base: str, pin: str = PIN) -> None:
+    page.goto(base + "/login")
+    page.fill("#pin", pin)
+    page.click("button[type=submit]")
+    page.wait_for_url(base + "/")

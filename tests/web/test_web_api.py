@@ -1,0 +1,196 @@
+"""The JSON API and the live streams (station stand-in; real-station flows in test_web_station_flow)."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+
+from device.errors import UserError
+from device.keypoints import Timeline
+from tests.web.sample_data import make_analysis
+
+
+def _post(c, url, body=None):
+    return c.post(url, json=body or {}, headers={"X-CSRF-Token": c.csrf})
+
+
+def test_status(logged_in):
+    resp = logged_in.get("/api/status")
+    assert resp.status_code == 200
+    assert resp.json["state"] == "idle" and "server_time" in resp.json
+
+
+def test_start_validation_errors_are_400_with_fields(logged_in, station):
+    resp = _post(logged_in, "/api/capture/start", {"runner": {"name": "", "height_cm": "tall"}, "speed_kmh": 99})
+    assert resp.status_code == 400
+    assert set(resp.json["fields"]) == {"runner_name", "height_cm", "speed_kmh"}
+    assert station.calls == []
+
+
+def test_start_body_must_be_json_object(logged_in):
+    resp = logged_in.post("/api/capture/start", data="{nope", content_type="application/json",
+                          headers={"X-CSRF-Token": logged_in.csrf})
+    assert resp.status_code == 400 and "JSON" in resp.json["error"]
+    resp = _post(logged_in, "/api/capture/start", [1, 2])
+    assert resp.status_code == 400
+
+
+def test_start_stop_flow(logged_in, station, store):
+    resp = _post(logged_in, "/api/capture/start",
+                 {"runner": {"name": "Ann", "height_cm": 168}, "speed_kmh": 12, "shoes": "Clifton"})
+    assert resp.status_code == 201, resp.json
+    sid = resp.json["session_id"]
+    assert store.get_session(sid)["shoes"] == "Clifton"
+    # a second start while capturing is a state conflict
+    resp = _post(logged_in, "/api/capture/start", {"runner_id": store.get_session(sid)["runner_id"], "speed_kmh": 12})
+    assert resp.status_code == 409
+    assert len(store.list_runners()) == 1
+    resp = _post(logged_in, "/api/capture/stop")
+    assert resp.status_code == 200 and resp.json["session_id"] == sid
+    resp = _post(logged_in, "/api/capture/stop")
+    assert resp.status_code == 409 and "nothing to stop" in resp.json["error"]
+
+
+def test_prepare_then_start_like_the_button(logged_in, station, store):
+    resp = _post(logged_in, "/api/capture/start", {})
+    assert resp.status_code == 400 and "prepare" in resp.json["error"]
+    resp = _post(logged_in, "/api/capture/prepare", {"runner": {"name": "Ann", "height_cm": 168}, "speed_kmh": 11})
+    assert resp.status_code == 200 and station.state == "ready"
+    resp = _post(logged_in, "/api/capture/start", {})
+    assert resp.status_code == 201
+    s = store.get_session(resp.json["session_id"])
+    assert s["runner"]["name"] == "Ann" and s["speed_kmh"] == 11
+
+
+def test_cancel_when_ready_unprepares(logged_in, station):
+    _post(logged_in, "/api/capture/prepare", {"runner": {"name": "Ann", "height_cm": 168}, "speed_kmh": 11})
+    assert _post(logged_in, "/api/capture/cancel").status_code == 200
+    assert station.state == "idle" and ("unprepare", None) in station.calls
+
+
+def test_disk_full_precheck_is_507(logged_in, station, cfg, store):
+    cfg.storage.min_free_mb = 10**9  # more than any disk
+    resp = _post(logged_in, "/api/capture/start", {"runner": {"name": "Ann", "height_cm": 168}, "speed_kmh": 12})
+    assert resp.status_code == 507 and "disk nearly full" in resp.json["error"]
+    assert station.calls == [] and store.list_runners() == []
+
+
+def test_disk_full_is_507(logged_in, station):
+    class DiskFullError(UserError):
+        pass
+
+    station.start_error = DiskFullError("disk nearly full: 12 MB free")
+    resp = _post(logged_in, "/api/capture/start", {"runner": {"name": "Ann", "height_cm": 168}, "speed_kmh": 12})
+    assert resp.status_code == 507 and "disk" in resp.json["error"]
+    station.start_error = OSError(28, "No space left on device")
+    resp = _post(logged_in, "/api/capture/start", {"runner": {"name": "Ann", "height_cm": 168}, "speed_kmh": 12})
+    assert resp.status_code == 507
+
+
+def test_sessions_and_detail(logged_in, store):
+    rid = store.create_runner("Ann", 168)
+    sid = store.create_session(rid, 12.0, 0.0, "", "", "side", "t", {})
+    store.save_analysis(sid, make_analysis())
+    listed = logged_in.get(f"/api/sessions?runner_id={rid}").json["sessions"]
+    assert [s["id"] for s in listed] == [sid]
+    detail = logged_in.get(f"/api/sessions/{sid}").json
+    assert detail["analysis"]["metrics"]["overstride_cm"]["flag"] == "high"
+    assert detail["runner"]["name"] == "Ann"
+    assert logged_in.get("/api/sessions/999").status_code == 404
+    assert "not found" in logged_in.get("/api/sessions/999").json["error"]
+    assert logged_in.get("/api/sessions?runner_id=x").status_code == 400
+
+
+def test_exports(logged_in, store):
+    rid = store.create_runner("Ann Lee", 168)
+    sid = store.create_session(rid, 12.0, 0.0, "", "", "side", "t", {})
+    # before the analysis exists: 409 (wrong state), not an empty file
+    resp = logged_in.get(f"/api/sessions/{sid}/analysis.json")
+    assert resp.status_code == 409 and "capturing" in resp.json["error"]
+    store.append_keypoints(sid, np.array([0.0, 0.033]), np.zeros((2, 17, 3), np.float32) + 5, np.array([0, 1]))
+    store.save_analysis(sid, make_analysis())
+    resp = logged_in.get(f"/api/sessions/{sid}/analysis.json")
+    assert resp.status_code == 200 and "attachment" in resp.headers["Content-Disposition"]
+    assert "ann-lee" in resp.headers["Content-Disposition"]
+    assert json.loads(resp.data)["schema_version"] == 1
+    resp = logged_in.get(f"/api/sessions/{sid}/keypoints.csv")
+    assert resp.status_code == 200 and resp.mimetype == "text/csv"
+    import io
+
+    from device.keypoints_csv import read_csv
+
+    tl = read_csv(io.StringIO(resp.get_data(as_text=True)))
+    assert isinstance(tl, Timeline) and len(tl) == 2
+
+
+def test_print_api(logged_in, store, station):
+    sid = store.create_session(store.create_runner("Ann", 168), 12.0, 0.0, "", "", "side", "t", {})
+    resp = _post(logged_in, f"/api/sessions/{sid}/print", {"what": "summary"})
+    assert resp.status_code == 409 and "no analysis" in resp.json["error"]  # still capturing
+    store.save_analysis(sid, make_analysis())
+    resp = _post(logged_in, f"/api/sessions/{sid}/print", {"what": "summary"})
+    assert resp.status_code == 200 and ("print_summary", sid) in station.calls
+    assert _post(logged_in, f"/api/sessions/{sid}/print", {"what": "poster"}).status_code == 400
+    assert _post(logged_in, "/api/sessions/999/print", {"what": "summary"}).status_code == 404
+
+
+def test_delete_runner_api(logged_in, store):
+    rid = store.create_runner("Ann", 168)
+    resp = logged_in.delete(f"/api/runners/{rid}", headers={"X-CSRF-Token": logged_in.csrf})
+    assert resp.status_code == 200 and store.list_runners() == []
+    assert logged_in.delete(f"/api/runners/{rid}", headers={"X-CSRF-Token": logged_in.csrf}).status_code == 404
+
+
+# -- live streams ----------------------------------------------------------------------------
+
+def _sse_events(resp, n):
+    events, buf = [], b""
+    for chunk in resp.response:
+        buf += chunk
+        while b"\n\n" in buf:
+            block, buf = buf.split(b"\n\n", 1)
+            data = [ln[6:] for ln in block.split(b"\n") if ln.startswith(b"data: ")]
+            if data:
+                events.append(json.loads(b"".join(data)))
+        if len(events) >= n:
+            break
+    return events
+
+
+def test_sse_pushes_status_and_unsubscribes(logged_in, station):
+    resp = logged_in.get("/live/events", buffered=False)
+    assert resp.mimetype == "text/event-stream"
+    it = iter(resp.response)
+    first = next(it)
+    assert first.startswith(b"retry:")
+    first_event = json.loads(next(it).split(b"data: ", 1)[1])
+    assert first_event["state"] == "idle" and "server_time" in first_event
+    assert len(station.subs) == 1
+    station.state, station.frame_t = "capturing", 12.5
+    station.publish()
+    ev = json.loads(next(it).split(b"data: ", 1)[1])
+    assert ev["state"] == "capturing" and ev["cadence_spm"] == 172.0 and ev["frame_t"] == 12.5
+    resp.close()  # client went away: the generator's finally unsubscribes
+    assert station.subs == []
+
+
+def test_mjpeg_reuses_the_stations_jpeg(logged_in, station, app):
+    jpeg = b"\xff\xd8fakejpeg\xff\xd9"
+    station.preview = (1, jpeg)
+    resp = logged_in.get("/live/preview.mjpg", buffered=False)
+    assert resp.mimetype == "multipart/x-mixed-replace"
+    it = iter(resp.response)
+    head, body, tail = next(it), next(it), next(it)
+    assert tail == b"\r\n"
+    assert b"Content-Type: image/jpeg" in head and f"Content-Length: {len(jpeg)}".encode() in head
+    assert body is jpeg  # the very same bytes object: no copy, no re-encode per viewer
+    app.extensions["gait_shutdown"].set()  # station shutting down: stream ends
+    assert list(it) == []
+
+
+def test_snapshot(logged_in, station):
+    assert logged_in.get("/live/preview.jpg").status_code == 204
+    station.preview = (7, b"\xff\xd8x\xff\xd9")
+    resp = logged_in.get("/live/preview.jpg")
+    assert resp.status_code == 200 and resp.headers["X-Preview-Seq"] == "7"

@@ -1,0 +1,204 @@
+"""The clinician's pages: form validation, escaping, session page, comparison, runner deletion."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+
+from tests.web.sample_data import make_analysis
+from web.forms import parse_session_request
+from web.present import compare_rows, difference_noise
+
+XSS = "<script>alert('x')</script> O'Brien & Co"
+
+
+def _done_session(store, runner_id, analysis=None, **kw) -> int:
+    sid = store.create_session(runner_id, kw.get("speed", 12.0), 1.0, kw.get("shoes", "Pegasus"), "", "side",
+                               "test", {})
+    store.save_analysis(sid, analysis or make_analysis())
+    return sid
+
+
+# -- form validation -------------------------------------------------------------------------
+
+def test_form_requires_name_height_and_speed_for_new_runner():
+    req, errs = parse_session_request({"runner_id": "new", "runner_name": "  ", "height_cm": "", "speed_kmh": ""})
+    assert set(errs.fields) == {"runner_name", "height_cm", "speed_kmh"}
+
+
+def test_form_ranges_and_types():
+    _, errs = parse_session_request({"runner_name": "A", "height_cm": "3000", "speed_kmh": "fast",
+                                     "incline_pct": "99", "view": "top", "shoes": "x" * 500})
+    assert "between" in errs.fields["height_cm"]
+    assert "number" in errs.fields["speed_kmh"]
+    assert "between" in errs.fields["incline_pct"]
+    assert "one of" in errs.fields["view"]
+    assert "too long" in errs.fields["shoes"]
+
+
+def test_form_accepts_json_runner_object_and_comma_decimal():
+    req, errs = parse_session_request({"runner": {"name": "Ann", "height_cm": 168}, "speed_kmh": "11,5"})
+    assert not errs, errs.fields
+    assert req.runner_name == "Ann" and req.height_cm == 168 and req.speed_kmh == 11.5 and req.view == "side"
+
+
+def test_form_unknown_runner_id():
+    _, errs = parse_session_request({"runner_id": "99", "speed_kmh": "10"}, known_runner_ids={1, 2})
+    assert "no such runner" in errs.fields["runner_id"]
+
+
+def test_new_session_form_shows_errors_and_keeps_values(logged_in, station):
+    resp = logged_in.post("/sessions/new", data={"csrf_token": logged_in.csrf, "runner_id": "new",
+                                                 "runner_name": XSS, "height_cm": "abc", "speed_kmh": "40"})
+    body = resp.get_data(as_text=True)
+    assert resp.status_code == 400
+    assert 'id="err-height_cm"' in body and 'id="err-speed_kmh"' in body
+    assert "<script>alert" not in body and "&lt;script&gt;alert" in body  # kept, escaped
+    assert station.calls == []
+
+
+def test_new_session_form_starts_capture_for_new_runner(logged_in, station, store):
+    resp = logged_in.post("/sessions/new", data={"csrf_token": logged_in.csrf, "runner_id": "new",
+                                                 "runner_name": "Ann Lee", "height_cm": "168", "speed_kmh": "12",
+                                                 "incline_pct": "1", "shoes": "Clifton", "view": "side"})
+    assert resp.status_code == 302, resp.get_data(as_text=True)
+    (name, kw), = station.calls
+    assert name == "start"
+    runner = store.get_runner(kw["runner_id"])
+    assert runner["name"] == "Ann Lee" and runner["height_cm"] == 168
+    assert kw["session"] == {"speed_kmh": 12.0, "incline_pct": 1.0, "shoes": "Clifton", "notes": "", "view": "side"}
+
+
+def test_refused_start_leaves_no_orphan_runner(logged_in, station, store):
+    station.state = "analysing"
+    resp = logged_in.post("/sessions/new", data={"csrf_token": logged_in.csrf, "runner_name": "Ghost",
+                                                 "height_cm": "170", "speed_kmh": "10"})
+    assert resp.status_code == 409 and "analysing" in resp.get_data(as_text=True)
+    assert store.list_runners() == []
+
+
+# -- escaping --------------------------------------------------------------------------------
+
+def test_runner_name_with_script_is_escaped_everywhere(logged_in, store):
+    rid = store.create_runner(XSS, 170)
+    sid = _done_session(store, rid, shoes="<img src=x onerror=alert(1)>")
+    for url in ("/runners", f"/runners/{rid}", f"/sessions/{sid}", "/sessions", f"/runners/{rid}/delete",
+                f"/sessions/new?runner_id={rid}", f"/compare?a={sid}&b={sid}"):
+        body = logged_in.get(url).get_data(as_text=True)
+        assert "<script>alert" not in body, url
+        assert "<img src=x" not in body, url
+        assert "&lt;script&gt;" in body, url
+
+
+# -- session page ----------------------------------------------------------------------------
+
+def test_session_page_shows_every_metric_with_sides_ranges_flags(logged_in, store):
+    rid = store.create_runner("Ann", 168)
+    sid = _done_session(store, rid)
+    body = logged_in.get(f"/sessions/{sid}").get_data(as_text=True)
+    for mid in ("cadence_spm", "contact_time_ms", "overstride_cm", "knee_flexion_ic_deg", "pelvic_drop_deg"):
+        assert f'data-metric="{mid}"' in body
+    row = re.search(r'<tr id="m-overstride_cm".*?</tr>', body, re.S).group(0)
+    assert "9.0 cm" in row and "8.0 cm" in row and "10.0 cm" in row  # value, left, right
+    assert "above normal" in row and "≤ 8.0 cm" in row
+    pelvic = re.search(r'<tr id="m-pelvic_drop_deg".*?</tr>', body, re.S).group(0)
+    assert "not measurable — side view only: pelvic drop needs a rear camera" in pelvic
+    assert body.count("<svg") >= 2  # knee curve + cadence over time
+    assert "Good capture" in body and "Land closer to your hips" in body
+    assert 'id="print-summary"' in body and 'id="print-report"' in body
+
+
+def test_session_page_404(logged_in):
+    resp = logged_in.get("/sessions/999")
+    assert resp.status_code == 404 and "no session 999" in resp.get_data(as_text=True)
+
+
+def test_print_buttons_call_the_station(logged_in, store, station):
+    sid = _done_session(store, store.create_runner("Ann", 168))
+    resp = logged_in.post(f"/sessions/{sid}/print", data={"csrf_token": logged_in.csrf, "what": "report"})
+    assert resp.status_code == 302
+    assert ("print_report", sid) in station.calls
+
+
+def test_print_failure_is_reported_not_crashing(logged_in, store, station):
+    from device.errors import UserError
+
+    class PrintError(UserError):
+        pass
+
+    station.print_error = PrintError("receipt printer not connected")
+    sid = _done_session(store, store.create_runner("Ann", 168))
+    resp = logged_in.post(f"/sessions/{sid}/print", data={"csrf_token": logged_in.csrf, "what": "summary"})
+    assert resp.status_code == 502 and "receipt printer not connected" in resp.get_data(as_text=True)
+
+
+def test_evidence_frame_drawn(logged_in, store):
+    import cv2
+
+    sid = _done_session(store, store.create_runner("Ann", 168))
+    img = np.full((360, 640, 3), 90, np.uint8)
+    jpeg = cv2.imencode(".jpg", img)[1].tobytes()
+    kp = np.full((17, 3), np.nan)
+    kp[11] = (320, 150, 0.9)  # left hip
+    kp[13] = (340, 230, 0.9)  # left knee
+    kp[15] = (360, 310, 0.9)  # left ankle
+    kp[5] = (310, 60, 0.9)  # left shoulder
+    eid = store.add_evidence(sid, "left", "initial_contact", 0.5, 15, jpeg, kp)
+    body = logged_in.get(f"/sessions/{sid}").get_data(as_text=True)
+    assert f"/sessions/{sid}/evidence/{eid}.jpg" in body
+    resp = logged_in.get(f"/sessions/{sid}/evidence/{eid}.jpg")
+    assert resp.status_code == 200 and resp.mimetype == "image/jpeg"
+    drawn = cv2.imdecode(np.frombuffer(resp.data, np.uint8), cv2.IMREAD_COLOR)
+    assert drawn is not None and drawn.std() > 1.0  # something was drawn on the flat grey frame
+    other = _done_session(store, store.create_runner("Bob", 180))
+    assert logged_in.get(f"/sessions/{other}/evidence/{eid}.jpg").status_code == 404
+
+
+# -- history and comparison --------------------------------------------------------------------
+
+def test_difference_noise_formula():
+    # sd 2 and 2, n 16 and 16: 2·2·√(2/16) = 1.414…
+    assert abs(difference_noise(2.0, 16, 2.0, 16) - 2 * 2 * (2 / 16) ** 0.5) < 1e-9
+    assert difference_noise(None, 16, 2.0, 16) is None
+    assert difference_noise(2.0, 1, 2.0, 16) is None
+
+
+def test_compare_marks_only_changes_beyond_noise():
+    a = make_analysis(cadence=170.0, overstride=10.0, sd=1.0, n=40)
+    b = make_analysis(cadence=170.5, overstride=6.0, sd=1.0, n=40)
+    rows = {r.id: r for r in compare_rows(a, b)}
+    assert rows["overstride_cm"].verdict == "changed" and rows["overstride_cm"].delta == -4.0
+    assert rows["cadence_spm"].verdict == "within noise"  # 0.5 spm vs 2·2·√(2/40)≈0.89
+    assert rows["pelvic_drop_deg"].verdict == "not measurable"
+
+
+def test_runner_history_and_compare_page(logged_in, store):
+    rid = store.create_runner("Ann", 168)
+    a = _done_session(store, rid, make_analysis(overstride=10.0))
+    b = _done_session(store, rid, make_analysis(overstride=6.0))
+    body = logged_in.get(f"/runners/{rid}").get_data(as_text=True)
+    assert f'data-session="{a}"' in body and f'data-session="{b}"' in body and 'id="compare-form"' in body
+    body = logged_in.get(f"/compare?a={b}&b={a}").get_data(as_text=True)
+    row = re.search(r'<tr id="c-overstride_cm".*?</tr>', body, re.S).group(0)
+    assert 'data-verdict="changed"' in row and "−4.0 cm" in row
+    assert logged_in.get("/compare?a=1").status_code == 400
+
+
+def test_delete_runner_needs_confirmation_and_csrf(logged_in, store):
+    rid = store.create_runner("Ann Lee", 168)
+    sid = _done_session(store, rid)
+    page = logged_in.get(f"/runners/{rid}/delete").get_data(as_text=True)
+    assert "1 session(s)" in page
+    assert logged_in.post(f"/runners/{rid}/delete", data={"confirm_name": "Ann Lee"}).status_code == 403
+    resp = logged_in.post(f"/runners/{rid}/delete", data={"confirm_name": "Ann", "csrf_token": logged_in.csrf})
+    assert resp.status_code == 400 and store.get_runner(rid)
+    resp = logged_in.post(f"/runners/{rid}/delete", data={"confirm_name": "Ann Lee", "csrf_token": logged_in.csrf})
+    assert resp.status_code == 302
+    assert logged_in.get(f"/runners/{rid}").status_code == 404
+    assert logged_in.get(f"/sessions/{sid}").status_code == 404
+
+
+def test_live_page_renders_status(logged_in, station):
+    body = logged_in.get("/").get_data(as_text=True)
+    assert 'id="live"' in body and 'data-state="idle"' in body and "/live/preview.mjpg" in body

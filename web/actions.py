@@ -1,0 +1,157 @@
+"""What the dashboard and the API ask the station to do, in one place so both behave the same."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+from typing import Any
+
+from flask import abort
+
+from web import context
+from web.errors import WrongStateError
+from web.forms import SessionRequest
+
+log = logging.getLogger(__name__)
+
+
+class DiskFullError(WrongStateError):
+    """Less free space than ``[storage] min_free_mb``: a capture would not fit (HTTP 507)."""
+
+    http_status = 507
+
+
+def check_disk() -> None:
+    """Refuse up front, with the right status, what the capture controller would refuse anyway."""
+    cfg = context.config()
+    need = cfg.storage.min_free_mb
+    if need <= 0:
+        return
+    try:
+        free_mb = shutil.disk_usage(cfg.data_dir).free / 1e6
+    except OSError:
+        return  # the controller reports an unusable data folder with its own message
+    if free_mb < need:
+        raise DiskFullError(
+            f"disk nearly full: {free_mb:.0f} MB free, need {need} MB to capture; delete old sessions"
+        )
+
+
+def _runner_for(req: SessionRequest) -> tuple[int, bool]:
+    """The runner id for ``req`` (created if new; height updated if changed) and whether it is new."""
+    store = context.store()
+    if req.runner_id is None:
+        return int(store.create_runner(req.runner_name or "", req.height_cm)), True
+    if req.height_cm is not None:
+        current = store.get_runner(req.runner_id).get("height_cm")
+        if current is None or abs(float(current) - req.height_cm) > 1e-6:
+            store.update_runner(req.runner_id, height_cm=req.height_cm)  # they grew, or a typo fixed
+    return req.runner_id, False
+
+
+def start_capture(req: SessionRequest | None) -> int:
+    """Start a capture for an existing or new runner (``None``: the details prepared earlier);
+    returns the new session id.
+
+    A new runner is created first and removed again if the station refuses to start, so a
+    refused start (busy, disk full, camera down) leaves nothing behind."""
+    station = context.station()
+    check_disk()
+    runner_id, created = (None, False) if req is None else _runner_for(req)
+    try:
+        if req is None:
+            session_id = station.start_capture()
+        else:
+            session_id = station.start_capture(runner_id=runner_id, session=req.session_fields())
+        if session_id is None:
+            state = station.status().get("state") or "busy"
+            raise WrongStateError(f"the station is {state}: wait for it to finish, or stop the capture first")
+    except BaseException:
+        if created and runner_id is not None:
+            context.store().delete_runner(runner_id)
+        raise
+    return int(session_id)
+
+
+def prepare_capture(req: SessionRequest) -> dict[str, Any]:
+    """Enter the next run's details; the start button (GPIO or tablet) then starts it."""
+    station = context.station()
+    runner_id, created = _runner_for(req)
+    try:
+        return dict(station.prepare(runner_id=runner_id, session=req.session_fields()))
+    except BaseException:
+        if created:
+            context.store().delete_runner(runner_id)
+        raise
+
+
+def print_session(session_id: int, what: str) -> str:
+    """Print the receipt summary or the full report; returns a line saying what happened."""
+    station = context.station()
+    session = context.store().get_session(session_id)
+    if session.get("status") != "done" or not session.get("analysis"):
+        raise WrongStateError(f"session {session_id} has no analysis to print yet ({session.get('status')})")
+    result = station.print_summary(session_id) if what == "summary" else station.print_report(session_id)
+    label = "Summary" if what == "summary" else "Full report"
+    if isinstance(result, str) and result:
+        return f"{label} sent to the printer ({result})."
+    return f"{label} sent to the printer."
+
+
+def delete_runner(runner_id: int) -> None:
+    """Delete a runner with all their data; refused while one of their sessions is capturing."""
+    status = context.station().status()
+    active_id = status.get("session_id")
+    if active_id is not None and status.get("state") not in (None, "idle", "done", "error"):
+        active = context.store().get_session(int(active_id))
+        if active.get("runner_id") == runner_id:
+            raise WrongStateError("this runner is being captured right now: stop the capture first")
+    context.store().delete_runner(runner_id)
+
+
+def _angles_for(analysis: dict[str, Any] | None, ev: dict[str, Any]) -> dict[str, Any]:
+    meta = ev.get("meta") or {}
+    if isinstance(meta.get("angles"), dict):
+        return dict(meta["angles"])
+    for item in (analysis or {}).get("evidence") or []:
+        if item.get("side") == ev.get("side") and item.get("phase") == ev.get("phase") and (
+            item.get("frame") == ev.get("frame") or abs(float(item.get("t", -1e9)) - float(ev.get("t") or 0)) < 1e-3
+        ):
+            return dict(item.get("angles") or {})
+    return {}
+
+
+def evidence_items(session: dict[str, Any]) -> list[dict[str, Any]]:
+    """The session's evidence frames with the angles the analysis measured on each."""
+    items = []
+    for ev in context.store().list_evidence(session["id"]):
+        items.append({**ev, "angles": _angles_for(session.get("analysis"), ev)})
+    return items
+
+
+def evidence_jpeg(session_id: int, evidence_id: int) -> bytes:
+    """The evidence frame with skeleton and the measured angles drawn (device.report.evidence)."""
+    from device.report.evidence import draw_evidence
+    from device.store import NotFoundError
+
+    store = context.store()
+    try:
+        ev = store.get_evidence(evidence_id)
+        session = store.get_session(session_id)
+    except NotFoundError as exc:
+        abort(404, description=str(exc))
+    if ev.get("session_id") != session_id:
+        abort(404, description=f"evidence frame {evidence_id} is not part of session {session_id}")
+    try:
+        return draw_evidence(
+            ev["jpeg"],
+            ev.get("keypoints") or [],
+            _angles_for(session.get("analysis"), ev),
+            ev.get("side") or "left",
+            crop=True,
+            out_height=480,
+            units=context.config().station.units,
+        )
+    except ValueError as exc:
+        log.warning("evidence frame %s not drawable: %s", evidence_id, exc)
+        return bytes(ev["jpeg"])

@@ -1,0 +1,71 @@
+"""The Flask application factory for the tablet dashboard and the HTTP API.
+
+``create_app(station, config)`` wires the station (camera, pose, store, buttons, printers —
+:class:`device.station.Station`) into four blueprints: ``auth`` (PIN login), ``pages`` (forms,
+sessions, history, comparison), ``live`` (MJPEG preview and SSE status stream) and ``api``
+(JSON, bearer token or logged-in session + CSRF). Every route needs a login or the API token
+unless :data:`web.security.PUBLIC_ENDPOINTS` names it.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask, render_template, request
+from werkzeug.exceptions import HTTPException
+
+from device.config import Config
+from device.errors import UserError
+from web.errors import status_for
+from web.security import LoginRateLimiter, PinStore, install, json_error
+
+log = logging.getLogger(__name__)
+
+
+def create_app(station: Any, config: Config, testing: bool = False) -> Flask:
+    """Build the dashboard app for ``station`` (a :class:`device.station.Station`)."""
+    from web import filters
+    from web.blueprints import api, auth, live, pages
+    from web.settings import settings_for
+
+    app = Flask(__name__, static_folder="static", template_folder="templates")
+    app.config.from_mapping(settings_for(config, testing=testing))
+    app.extensions["gait_station"] = station
+    app.extensions["gait_config"] = config
+    install(
+        app,
+        PinStore(config.data_dir, config.web.pin_hash),
+        LoginRateLimiter(config.web.login_attempts_per_minute),
+    )
+    filters.register(app)
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(pages.bp)
+    app.register_blueprint(live.bp, url_prefix="/live")
+    app.register_blueprint(api.bp, url_prefix="/api")
+
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException):
+        code = exc.code or 500
+        if request.path.startswith(("/api/", "/live/")):
+            return json_error(code, exc.description or exc.name)
+        return render_template("error.html", code=code, title=exc.name, message=exc.description), code
+
+    @app.errorhandler(UserError)
+    def _user_error(exc: UserError):
+        code = status_for(exc)
+        if request.path.startswith(("/api/", "/live/")):
+            return json_error(code, str(exc))
+        return render_template("error.html", code=code, title="Cannot do that", message=str(exc)), code
+
+    @app.errorhandler(OSError)
+    def _os_error(exc: OSError):
+        code = status_for(exc)
+        if code == 500:
+            log.exception("unexpected OS error")
+        msg = "the station's disk is full: free space or delete old sessions" if code == 507 else str(exc)
+        if request.path.startswith(("/api/", "/live/")):
+            return json_error(code, msg)
+        return render_template("error.html", code=code, title="Station error", message=msg), code
+
+    return app

@@ -1,0 +1,136 @@
+/* Live view: numbers pushed by the station over SSE (no polling), start/stop like the GPIO buttons.
+ *
+ * Each shown update records {frame_t, frame_age_s, server_time, shown_at} so the display latency
+ * (camera frame → number on screen) can be measured: bench/bench_dashboard.py reads
+ * window.gaitLatency and the data-* attributes on #live.
+ */
+"use strict";
+
+(function () {
+  var root = document.getElementById("live");
+  if (!root) return;
+  var ACTIVE = { countdown: 1, starting: 1, capturing: 1 };
+  var latency = (window.gaitLatency = []);
+  var lastSessionId = null;
+
+  function fmtDuration(s) {
+    if (typeof s !== "number" || !isFinite(s)) return "—";
+    s = Math.max(0, Math.round(s));
+    var m = Math.floor(s / 60), r = s % 60;
+    return m + ":" + (r < 10 ? "0" : "") + r;
+  }
+  function fmtNumber(v, digits) {
+    if (typeof v !== "number" || !isFinite(v)) return "—";
+    return v.toFixed(digits || 0);
+  }
+  function setField(name, text) {
+    root.querySelectorAll('[data-field="' + name + '"]').forEach(function (el) {
+      if (el.textContent !== text) el.textContent = text;
+    });
+  }
+
+  function render(st) {
+    var state = st.state || "idle";
+    root.dataset.state = state;
+    var badge = document.getElementById("state-badge");
+    badge.textContent = state;
+    badge.className = "badge " + state;
+    setField("message", st.message || "");
+    setField("elapsed_s", fmtDuration(st.elapsed_s));
+    setField("remaining_s", fmtDuration(st.remaining_s));
+    setField("cadence_spm", fmtNumber(st.cadence_spm, 0));
+    setField("strides", typeof st.strides === "number" ? String(st.strides) : "—");
+    setField("inference_fps", fmtNumber(st.inference_fps, 1));
+
+    var hints = document.getElementById("hints");
+    var list = st.quality_hints || [];
+    var html = list.map(function (h) { return String(h); });
+    if (hints.dataset.key !== html.join("\n")) {
+      hints.dataset.key = html.join("\n");
+      hints.textContent = "";
+      html.forEach(function (h) {
+        var li = document.createElement("li");
+        li.textContent = h; /* text, never HTML */
+        hints.appendChild(li);
+      });
+    }
+
+    var active = !!ACTIVE[state];
+    var ready = state === "ready";
+    if (typeof st.countdown_s === "number" && st.countdown_s > 0) {
+      setField("message", "Starting in " + Math.ceil(st.countdown_s) + " s…");
+    } else if (state === "capturing" && st.session_id != null) {
+      setField("message", "Recording session " + st.session_id);  /* the countdown text is over */
+    }
+    document.getElementById("btn-start").hidden = !ready;
+    document.getElementById("btn-stop").hidden = !active;
+    document.getElementById("btn-cancel").hidden = !(active || ready);
+    var btnNew = document.getElementById("btn-new");
+    btnNew.hidden = active || state === "analysing";
+    btnNew.className = ready ? "btn secondary" : "btn start huge";
+    if (st.session_id != null) lastSessionId = st.session_id;
+    var link = document.getElementById("result-link");
+    if (lastSessionId != null && !active) {
+      link.href = "/sessions/" + encodeURIComponent(lastSessionId);
+      link.textContent = state === "analysing" ? "Session " + lastSessionId + " (analysing…)" : "Open session " + lastSessionId;
+      link.hidden = false;
+    } else {
+      link.hidden = true;
+    }
+    var overlay = document.getElementById("preview-overlay");
+    var img = document.getElementById("preview");
+    var haveFrame = !!(img && img.naturalWidth > 0);
+    overlay.hidden = haveFrame && state !== "analysing";
+    if (!overlay.hidden) {
+      overlay.textContent = state === "analysing" ? "Analysing the run…"
+        : active ? "Waiting for the camera…" : "Camera idle — start a session to capture";
+    }
+
+    /* Latency bookkeeping, after the DOM update has been painted. */
+    if (typeof st.frame_t === "number") {
+      var rec = { frame_t: st.frame_t, frame_age_s: st.frame_age_s, server_time: st.server_time };
+      requestAnimationFrame(function () {
+        rec.shown_at = Date.now() / 1000;
+        root.dataset.frameT = String(st.frame_t);
+        root.dataset.shownAt = String(rec.shown_at);
+        latency.push(rec);
+        if (latency.length > 2000) latency.splice(0, 1000);
+      });
+    }
+    root.dataset.updates = String((parseInt(root.dataset.updates || "0", 10) || 0) + 1);
+  }
+
+  var es = new EventSource("/live/events");
+  es.onmessage = function (ev) {
+    try { render(JSON.parse(ev.data)); } catch (e) { /* a malformed event must not stop the view */ }
+    document.getElementById("conn").hidden = true;
+  };
+  es.onerror = function () { document.getElementById("conn").hidden = false; };
+
+  function act(button, url, doneText) {
+    button.disabled = true;
+    window.gait.postJSON(url, {}).then(function (r) {
+      button.disabled = false;
+      window.gait.showMessage(r.ok ? doneText : (r.body && r.body.error) || "Failed (" + r.status + ")", r.ok ? "ok" : "error");
+    }, function () {
+      button.disabled = false;
+      window.gait.showMessage("The station did not answer. Check the Wi-Fi.", "error");
+    });
+  }
+  document.getElementById("btn-start").addEventListener("click", function (ev) {
+    act(ev.currentTarget, "/api/capture/start", "Capture started.");
+  });
+  document.getElementById("btn-stop").addEventListener("click", function (ev) {
+    act(ev.currentTarget, "/api/capture/stop", "Stopped: analysing the run.");
+  });
+  document.getElementById("btn-cancel").addEventListener("click", function (ev) {
+    if (root.dataset.state === "ready") { act(ev.currentTarget, "/api/capture/cancel", "Cancelled."); return; }
+    if (window.confirm("Cancel this capture? Nothing will be analysed.")) act(ev.currentTarget, "/api/capture/cancel", "Capture cancelled.");
+  });
+  var img = document.getElementById("preview");
+  if (img) img.addEventListener("load", function () {
+    if (root.dataset.state !== "analysing") document.getElementById("preview-overlay").hidden = true;
+  });
+
+  window.addEventListener("pagehide", function () { es.close(); });
+})();
