@@ -289,11 +289,18 @@ class Station:
                 self.controls.countdown(self.cfg.capture.countdown_s)
         return sid
 
-    def stop_capture(self) -> bool:
-        return self._ctl().stop_capture()
+    def stop_capture(self) -> int | None:
+        """End the capture and analyse it. Returns its session id, or None when nothing was
+        being captured (a second press: ignored and logged)."""
+        ctl = self._ctl()
+        sid = ctl.current_session_id
+        return sid if ctl.stop_capture() else None
 
-    def cancel_capture(self) -> bool:
-        return self._ctl().cancel_capture()
+    def cancel_capture(self) -> int | None:
+        """Abandon the capture (its session is deleted). Returns the id it had, or None."""
+        ctl = self._ctl()
+        sid = ctl.current_session_id
+        return sid if ctl.cancel_capture() else None
 
     def wait_for_state(self, states: tuple[str, ...] | str, timeout: float = 30.0) -> str:
         return self._ctl().wait_for_state(states, timeout)

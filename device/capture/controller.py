@@ -307,6 +307,12 @@ class CaptureController:
         self._set_state(IDLE, "")
 
     @property
+    def current_session_id(self) -> int | None:
+        """The session being captured (None when not capturing)."""
+        cap = self._capture
+        return cap.session_id if cap is not None else None
+
+    @property
     def armed(self) -> SessionRequest | None:
         return self._armed
 

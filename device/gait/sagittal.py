@@ -181,7 +181,8 @@ def _measure_stance(st: Stance, t: np.ndarray, pe: np.ndarray, pa: np.ndarray, a
     # vertical oscillation of the step that starts with this contact (this foot in stance)
     nxt = [x for x, s in all_ic if x > ic + 1e-9]
     if nxt and nxt[0] - ic < 0.75 * stride_s:
-        hv = window(t, hip_a[:, 1], ic, nxt[0])
+        # the lightly filtered hip: heavy smoothing would shave the peaks off the bounce
+        hv = window(t, mid(pe, "left_hip", "right_hip")[:, 1], ic, nxt[0])
         if hv.size >= 3 and np.isfinite(hv).all():
             vo_px = float(hv.max() - hv.min())
             v["_vo_pct_leg"] = 100.0 * vo_px / leg_px

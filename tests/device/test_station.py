@@ -110,12 +110,15 @@ def test_stop_pressed_twice_via_gpio(station_rig) -> None:
     st = station_rig(ScriptedSource(size=(640, 360), live=True), duration_s=60)
     sid = st.start_capture(runner={"name": "Bo", "height_cm": 170}, session={"speed_kmh": 10})
     time.sleep(1.5)
+    assert st.status()["state"] == "capturing" and st.status()["session_id"] == sid
     _press(st.pin_factory, st.cfg.gpio.stop_pin)
     _press(st.pin_factory, st.cfg.gpio.stop_pin)
     assert st.wait_for_state(("done", "failed"), 30) == "done"
     assert st.store.get_session(sid)["status"] == "done"
-    assert st.start_capture() is not None  # the next session works
-    st.cancel_capture()
+    assert st.stop_capture() is None  # nothing to stop: ignored
+    sid2 = st.start_capture()
+    assert sid2 is not None  # the next session works
+    assert st.cancel_capture() == sid2 and st.cancel_capture() is None
 
 
 def test_printer_failure_keeps_summary_for_reprint(station_rig, tmp_path) -> None:
