@@ -52,6 +52,7 @@ fi
 # ---------------------------------------------------------------- system packages
 apt_install() {
   # Install only what is missing, so a second run does no network work at all.
+  # $APT_OPTS: extra apt-get options (e.g. --no-install-recommends).
   local missing=()
   for p in "$@"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -65,7 +66,7 @@ apt_install() {
     $SUDO apt-get update -qq
     _APT_UPDATED=1
   fi
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq ${APT_OPTS:-} "${missing[@]}" >/dev/null
 }
 
 if [ "$NO_APT" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
@@ -76,9 +77,11 @@ if [ "$NO_APT" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
     # picamera2/libcamera only exist as Raspberry Pi OS packages; lgpio is gpiozero's pin backend on the Pi 5.
     BASE_PKGS+=(python3-picamera2 python3-libcamera python3-lgpio python3-dev cups printer-driver-cups-pdf)
   fi
-  apt_install "${BASE_PKGS[@]}"
+  APT_OPTS=--no-install-recommends apt_install "${BASE_PKGS[@]}"
   if [ "$WITH_TESTS" -eq 1 ]; then
-    apt_install chromium cups cups-bsd printer-driver-cups-pdf poppler-utils
+    # Browser tests (Debian chromium driven by Playwright), a private cupsd with the cups-pdf
+    # queue (tests start it themselves), pdftotext/pdftoppm to read the rendered reports.
+    apt_install chromium cups cups-client cups-bsd printer-driver-cups-pdf ghostscript poppler-utils
   fi
 fi
 

@@ -10,7 +10,7 @@ Needs root (cupsd runs the cups-pdf backend as root only when it is root itself)
 ``lpadmin``, ``lp``, the ``cups-pdf`` backend and its PPD (Debian: cups, cups-client,
 printer-driver-cups-pdf). When something is missing the tests are skipped on a developer
 machine and FAIL under ``CI=true`` — a CI run must not go green without printing anything.
-``.ci/cups.sh`` installs the packages and runs these tests as root.
+``setup.sh --with-tests`` installs the packages; CI runs the suite as root.
 
 Use it from a test package's conftest.py: ``from tests.cups_server import cups_server  # noqa: F401``.
 """
@@ -50,7 +50,7 @@ def unavailable(reason: str) -> None:
     """Skip locally, fail in CI."""
     msg = f"private CUPS not available: {reason}"
     if in_ci():
-        pytest.fail(msg + " (CI=true: the printing tests are required; see .ci/cups.sh)")
+        pytest.fail(msg + " (CI=true: the printing tests are required; setup.sh --with-tests installs it; CI runs as root)")
     pytest.skip(msg)
 
 
@@ -203,7 +203,7 @@ def private_cups(queue: str = QUEUE) -> Iterator[CupsServer]:
     if ppd is None:
         unavailable("CUPS-PDF PPD not found (apt install printer-driver-cups-pdf)")
     if os.geteuid() != 0:
-        unavailable("needs root: cupsd runs the cups-pdf backend as root (see .ci/cups.sh)")
+        unavailable("needs root: cupsd runs the cups-pdf backend as root (setup.sh --with-tests installs it; CI runs as root)")
     assert ppd is not None
 
     root = Path(tempfile.mkdtemp(prefix="gait-cups-", dir="/tmp"))  # short path: socket names max 107

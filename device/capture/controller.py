@@ -135,13 +135,16 @@ def default_analyzer(timeline: Any, runner: Any, view: str, norms: Any, coaching
     return analyze(timeline, runner, **kwargs)
 
 
-def _new_live_cadence() -> Any:
+def _new_live_cadence(width: int, height: int) -> Any:
     try:
         from device.gait.live import LiveCadence
     except ImportError:
         return None
     try:
-        return LiveCadence()
+        try:
+            return LiveCadence(width=width, height=height)
+        except TypeError:
+            return LiveCadence()
     except Exception:  # noqa: BLE001 - the live figure is a nicety; never stop a capture for it
         log.exception("LiveCadence could not be created")
         return None
@@ -362,7 +365,6 @@ class CaptureController:
                 session_id=sid, request=req, height_cm=height,
                 writer=KeypointWriter(self.store, sid), spool=spool,
                 restart_source=self._source is not None and not self._source.is_live,
-                live_cadence=_new_live_cadence(),
             )
             self._capture = cap
             self._armed = None
@@ -669,8 +671,18 @@ class CaptureController:
                 self._make_preview(frame, kp)
             if now - last_status >= 1.0 / STATUS_RATE_HZ:
                 last_status = now
-                self._hints = self._quality.hints(self._inference_fps)
+                self._hints = self._merged_hints(cap)
                 self._publish()
+
+    def _merged_hints(self, cap: _Capture | None) -> list[str]:
+        hints = self._quality.hints(self._inference_fps)
+        lc = cap.live_cadence if cap is not None else None
+        if lc is not None and callable(getattr(lc, "hints", None)):
+            try:
+                hints += [h for h in lc.hints() if not any(x.startswith(h.split(":")[0]) for x in hints)]
+            except Exception:  # noqa: BLE001 - hints are advisory
+                log.debug("live hints failed", exc_info=True)
+        return hints
 
     def _track_rate(self, now: float) -> None:
         ts = self._infer_times
@@ -698,6 +710,7 @@ class CaptureController:
                                               width=w, height=h)
                 cap.t0 = frame.t
                 cap.first_index = frame.index
+                cap.live_cadence = _new_live_cadence(w, h)
                 self._quality.reset()
             if cap.t_last is not None and frame.t <= cap.t_last:
                 log.debug("frame %d: time %.4f not after %.4f; skipped", frame.index, frame.t, cap.t_last)

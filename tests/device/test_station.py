@@ -265,3 +265,13 @@ def test_synthetic_camera_through_movenet_matches_truth(tmp_path: Path, model_pa
         assert pdf[:5] == b"%PDF-"
     finally:
         st.close()
+
+
+def test_live_cadence_shown_while_capturing(station_rig) -> None:
+    st = station_rig(ScriptedSource(size=(640, 360), live=True), duration_s=60)
+    st.start_capture(runner={"name": "Flo", "height_cm": 180})
+    assert _wait(lambda: st.status()["cadence_spm"] is not None, 8)
+    status = st.status()
+    assert status["cadence_spm"] == pytest.approx(172, abs=6) and status["strides"] >= 2
+    assert status["remaining_s"] < 60 and status["inference_fps"] > 10
+    st.cancel_capture()
