@@ -40,8 +40,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("input", metavar="INPUT", help="a video file (MP4/MOV/GIF…) or a keypoint CSV")
     parser.add_argument("--height-cm", type=_positive("height", 50, 250), help="runner's height (for cm)")
     parser.add_argument("--speed-kmh", type=_positive("speed", 0.5, 40), help="treadmill belt speed")
-    parser.add_argument("--view", choices=("side", "rear", "auto"), default="auto",
-                        help="camera view (default: detect)")
+    parser.add_argument("--view", choices=("side", "rear", "front", "auto"), default="auto",
+                        help="camera view (default: detect from the keypoints)")
     parser.add_argument("--capture-fps", type=_positive("capture fps", 1, 10000), metavar="N",
                         help="the real capture rate of a slow-motion clip (e.g. 240)")
     parser.add_argument("--json", metavar="OUT", help="write the analysis JSON here instead of stdout")
@@ -141,7 +141,7 @@ def pose_timeline(
         source.close()
     width, height = source.size
     facts = {
-        "video_fps": round(source.nominal_fps, 3) if source.nominal_fps else None,
+        "container_fps": round(source.nominal_fps, 3) if source.nominal_fps else None,
         "width": width,
         "height": height,
         "model": model_path.name,
@@ -176,6 +176,72 @@ def check_person(timeline: Any, min_score: float, path: Path) -> float:
             "film the whole body from the side, well lit"
         )
     return frac
+
+
+def motion_step_rate_spm(timeline: Any) -> float | None:
+    """The dominant rate of the feet passing each other, in steps per minute of the timeline's
+    clock, or None when the motion is not clearly periodic.
+
+    A plausibility check on the clock (is this clip slow motion?), not a gait measurement: the
+    ankle separation |Δx| + |Δy| peaks once per step whichever leg the model calls left, so its
+    autocorrelation peaks at the step period even through left/right swaps.
+    """
+    import numpy as np
+
+    from device.keypoints import KP
+
+    t = timeline.t
+    if len(t) < 20 or timeline.duration_s <= 0:
+        return None
+    la, ra = timeline.xy[:, KP["left_ankle"]], timeline.xy[:, KP["right_ankle"]]
+    sep = np.abs(la[:, 0] - ra[:, 0]) + np.abs(la[:, 1] - ra[:, 1])
+    ok = np.isfinite(sep)
+    if ok.mean() < 0.6:
+        return None
+    fs = 1.0 / max(1e-9, float(np.median(np.diff(t))))  # frames per second of the clock
+    grid = np.arange(t[0], t[-1], 1.0 / fs)
+    x = np.interp(grid, t[ok], sep[ok])
+    x = x - x.mean()
+    n = x.size
+    if n < 20 or not np.any(x):
+        return None
+    spec = np.fft.rfft(x, 2 * n)
+    ac = np.fft.irfft(spec * np.conj(spec))[:n]
+    ac = ac / ac[0]
+    # Lags from 0.1 s (600 spm) up to a third of the clip (at least 3 periods seen).
+    lo, hi = max(1, int(0.1 * fs)), int(n / 3)
+    if hi <= lo + 2:
+        return None
+    seg = ac[lo:hi]
+    peaks = np.flatnonzero((seg[1:-1] > seg[:-2]) & (seg[1:-1] >= seg[2:])) + 1
+    if peaks.size == 0:
+        return None
+    best = float(seg[peaks].max())
+    if best < 0.3:  # not periodic enough to say anything
+        return None
+    first = peaks[seg[peaks] >= 0.8 * best][0]  # the step, not its multiples (the stride)
+    period_s = (first + lo) / fs
+    return 60.0 / period_s
+
+
+def slow_motion_reason(
+    cadence: float | None, motion_spm: float | None, tagged_fps: float | None, video_fps: float | None
+) -> str | None:
+    """Why the clip looks like slow motion (None when it does not).
+
+    The engine's cadence below 60 spm, or — when the engine found no cadence — feet passing
+    each other less than 60 times a minute of video time. A plausible engine cadence is only
+    overruled by motion under 30/min (even mistaking strides for steps cannot explain that).
+    """
+    if tagged_fps and video_fps and tagged_fps > 1.5 * video_fps:
+        return f"the file is tagged as captured at {tagged_fps:g} fps"
+    if cadence is not None and cadence < MIN_PLAUSIBLE_CADENCE_SPM:
+        return f"{cadence:.0f} steps/min in video time is too slow for running or walking"
+    limit = MIN_PLAUSIBLE_CADENCE_SPM if cadence is None else MIN_PLAUSIBLE_CADENCE_SPM / 2
+    if motion_spm is not None and motion_spm < limit:
+        return (f"the feet pass each other only about {motion_spm:.0f} times a minute of video time, "
+                "too slow for running or walking")
+    return None
 
 
 def apply_slow_motion_guard(result: dict[str, Any], reason: str) -> None:
@@ -217,7 +283,7 @@ def analyze_file(
     warnings: list[str] = []
     if kind == "csv":
         tl = read_csv(path)
-        facts: dict[str, Any] = {"video_fps": round(tl.effective_fps, 3) or None, "width": tl.width,
+        facts: dict[str, Any] = {"container_fps": None, "width": tl.width,
                                  "height": tl.height, "model": None, "tagged_capture_fps": None}
         if tl.meta.get("dropped_rows"):
             warnings.append(f"dropped {tl.meta['dropped_rows']} CSV row(s) with a missing or non-increasing time")
@@ -225,11 +291,12 @@ def analyze_file(
         tl, facts = pose_timeline(path, cfg, model, threads, show_progress)
         if len(tl) < MIN_VIDEO_FRAMES:
             raise InputError(f"{path}: only {len(tl)} frame(s): not a video of a runner (need a few seconds)")
-        check_person(tl, cfg.pose.min_score, path)
     if len(tl) < 2:
         raise InputError(f"{path}: fewer than 2 frames to analyse")
+    check_person(tl, cfg.pose.min_score, path)
 
-    video_fps = facts["video_fps"]
+    # The rate the frames actually play at (GIF durations, VFR): what slow motion is relative to.
+    video_fps = round((len(tl) - 1) / tl.duration_s, 3) if tl.duration_s > 0 else facts["container_fps"]
     time_scale = 1.0
     if capture_fps:
         if not video_fps:
@@ -244,13 +311,11 @@ def analyze_file(
     result = analysis.to_dict()
 
     tagged = facts.get("tagged_capture_fps")
-    flagged_slow = bool(tagged and video_fps and tagged > 1.5 * video_fps)
-    cadence = result.get("cadence_spm")
-    if not capture_fps and (flagged_slow or (cadence is not None and cadence < MIN_PLAUSIBLE_CADENCE_SPM)):
-        why = (f"the file is tagged as captured at {tagged:g} fps" if flagged_slow
-               else f"{cadence:.0f} steps/min in video time is too slow for running or walking")
-        apply_slow_motion_guard(result, f"{why}: slow-motion video; give --capture-fps to measure time")
-        warnings.append(f"{SLOW_MOTION_WARNING} ({why})")
+    if not capture_fps:
+        why = slow_motion_reason(result.get("cadence_spm"), motion_step_rate_spm(tl), tagged, video_fps)
+        if why:
+            apply_slow_motion_guard(result, f"{why}: slow-motion video; give --capture-fps to measure time")
+            warnings.append(f"{SLOW_MOTION_WARNING} ({why})")
 
     inp = result.setdefault("input", {})
     inp.update({
@@ -259,6 +324,7 @@ def analyze_file(
         "frames": len(tl),
         "duration_s": round(tl.duration_s, 3),
         "video_fps": video_fps,
+        "container_fps": facts["container_fps"],
         "capture_fps": capture_fps,
         "time_scale": round(time_scale, 6),
         "height_cm": height_cm,

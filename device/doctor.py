@@ -212,6 +212,13 @@ def check_camera(cfg: Any, spec: str | None) -> Check:
                  "set [camera] source to your camera" if status == WARN else "")
 
 
+def check_rear_camera(cfg: Any) -> Check:
+    """The optional rear camera: reported, never essential (captures go on with the side view)."""
+    c = check_camera(cfg, cfg.camera.rear_source)
+    status = WARN if c.status == FAIL else c.status
+    return Check("rear camera", status, c.detail, c.fix)
+
+
 def check_gpio(cfg: Any) -> Check:
     if not cfg.gpio.enabled:
         return Check("buttons/LED (GPIO)", WARN, "disabled in the config", "set [gpio] enabled = true to use buttons")
@@ -332,6 +339,8 @@ def run_checks(args: argparse.Namespace) -> list[Check]:
     ]
     if not getattr(args, "no_camera", False):
         steps.append(lambda: check_camera(cfg, getattr(args, "source", None)))
+        if cfg.camera.rear_source:
+            steps.append(lambda: check_rear_camera(cfg))
     steps += [lambda: check_gpio(cfg), lambda: check_receipt_printer(cfg), lambda: check_cups(cfg), check_clock]
     for step in steps:
         try:

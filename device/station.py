@@ -46,6 +46,8 @@ class Station:
         *,
         estimator: Any = None,
         source_factory: Callable[[], Any] | None = None,
+        rear_estimator: Any = None,
+        rear_source_factory: Callable[[], Any] | None = None,
         analyzer: Callable[..., Any] | None = None,
         norms: Any = ...,
         notifier: Any = None,
@@ -61,6 +63,8 @@ class Station:
         self.store = Store(self.data_dir / "station.db")
         self._estimator = estimator
         self._source_factory = source_factory
+        self._rear_estimator = rear_estimator
+        self._rear_source_factory = rear_source_factory
         self._analyzer = analyzer
         self._norms = norms
         self._notifier = notifier
@@ -84,6 +88,7 @@ class Station:
             self.store.prune(self.cfg.storage.retention_days)
         estimator = self._estimator if self._estimator is not None else self._make_estimator()
         source_factory = self._source_factory or self._make_source_factory(estimator)
+        rear = self._make_rear()
         self.controller = CaptureController(
             self.cfg, self.store, source_factory, estimator,
             analyzer=self._analyzer,
@@ -93,6 +98,7 @@ class Station:
             spool_dir=self.data_dir / "spool",
             source_name=self.source_spec,
             norms=self._norms,
+            rear=rear,
         )
         self._clear_spool()
         self.controller.start()
@@ -135,6 +141,30 @@ class Station:
         from device.pose import MoveNetEstimator, resolve_model_path
 
         return MoveNetEstimator(resolve_model_path(self.cfg), self.cfg.pose.num_threads, quiet=True)
+
+    def _make_rear(self) -> Any:
+        """The rear camera, when ``[camera] rear_source`` (or a test's factory) is given."""
+        spec = self.cfg.camera.rear_source
+        if not spec and self._rear_source_factory is None:
+            return None
+        from device.capture.rear import RearCamera
+
+        est = self._rear_estimator if self._rear_estimator is not None else self._make_estimator()
+        if self._rear_source_factory is not None:
+            factory = self._rear_source_factory
+        else:
+            from device.camera import open_source
+
+            side = int((getattr(est, "input_size", None) or (192, 192))[0]) or 192
+            cfg = self.cfg
+            factory = lambda: open_source(spec, cfg, model_input=side)  # noqa: E731
+        return RearCamera(self.store, factory, est, self.cfg.pose.min_score,
+                          min(5.0, self.cfg.capture.live_preview_fps))
+
+    def latest_rear_preview(self) -> tuple[int, bytes] | None:
+        """The rear camera's preview (skeleton drawn), None without a rear camera."""
+        rear = self.controller.rear if self.controller is not None else None
+        return rear.latest_preview() if rear is not None else None
 
     def _make_source_factory(self, estimator: Any) -> Callable[[], Any]:
         from device.camera import open_source
@@ -195,7 +225,14 @@ class Station:
         usec = os.environ.get("WATCHDOG_USEC")
         period = max(0.05, int(usec) / 2e6) if usec and usec.isdigit() else 5.0
         was_ok = True
+        last_prune = time.monotonic()
         while not self._stop.wait(period):
+            if self.cfg.storage.retention_days and time.monotonic() - last_prune > 6 * 3600:
+                last_prune = time.monotonic()  # the station runs for weeks: prune as it goes
+                try:
+                    self.store.prune(self.cfg.storage.retention_days)
+                except Exception:  # noqa: BLE001
+                    log.exception("pruning old sessions failed")
             ok = self.healthy()
             if ok:
                 self._notify("WATCHDOG=1")

@@ -99,13 +99,19 @@ def print_session(session_id: int, what: str) -> str:
 
 
 def delete_runner(runner_id: int) -> None:
-    """Delete a runner with all their data; refused while one of their sessions is capturing."""
-    status = context.station().status()
+    """Delete a runner with all their data; refused while one of their sessions is being
+    captured or analysed. If they are the prepared next run, that is withdrawn first."""
+    station = context.station()
+    status = station.status()
+    state = status.get("state")
     active_id = status.get("session_id")
-    if active_id is not None and status.get("state") not in (None, "idle", "done", "error"):
+    if active_id is not None and state in ("capturing", "analysing"):
         active = context.store().get_session(int(active_id))
         if active.get("runner_id") == runner_id:
-            raise WrongStateError("this runner is being captured right now: stop the capture first")
+            raise WrongStateError(f"this runner's session is {state} right now: wait, or stop the capture first")
+    armed = getattr(getattr(station, "controller", None), "armed", None)
+    if state == "ready" and getattr(armed, "runner_id", None) == runner_id:
+        station.unprepare()
     context.store().delete_runner(runner_id)
 
 

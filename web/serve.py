@@ -103,18 +103,17 @@ class DashboardServer:
                 break
             for ch in channels:
                 try:
-                    ch.handle_close()
+                    ch.close()  # the listening socket, the trigger and each client channel
                 except Exception:  # noqa: BLE001 - best effort while tearing down
-                    ch.close()
+                    log.debug("closing %r failed", ch, exc_info=True)
         srv.task_dispatcher.shutdown(timeout=timeout)
         if self._thread is not None:
             self._thread.join(timeout)
 
 
 def main(args: argparse.Namespace) -> int:
-    from device.station import Station
-
     from device.config import load_config
+    from device.station import Station
     from web.app import create_app
 
     cfg = load_config(args.config, args.data_dir)

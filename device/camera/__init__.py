@@ -47,10 +47,7 @@ def _synthetic(cfg: Config | None, arg: str) -> FrameSource:
         from device.camera.synthetic import SyntheticSource
     except ImportError as exc:
         raise SourceError(f"the synthetic runner source is not available here ({exc})") from None
-    try:
-        return SyntheticSource.from_spec(arg, cfg) if hasattr(SyntheticSource, "from_spec") else SyntheticSource()
-    except TypeError:
-        return SyntheticSource()
+    return SyntheticSource.from_spec(arg, cfg)
 
 
 def open_source(spec: str, cfg: Config | None = None, model_input: int = 192) -> FrameSource:

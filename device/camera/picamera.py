@@ -4,8 +4,9 @@ Picamera2 needs libcamera (Raspberry Pi OS), so it is imported only when a camer
 Two streams are configured: ``main`` at full resolution (preview, evidence frames) and
 ``lores`` sized for the pose model, so the ISP does the resize for free. ``t`` is the frame's
 ``SensorTimestamp`` (start of exposure, ns on the kernel's monotonic clock), not the time
-Python read it. Picamera2 keeps only the newest completed frame: a slow reader gets the latest
-frame and older ones are dropped (visible as gaps in ``Frame.index``).
+Python read it. Picamera2 (queue mode) keeps only the newest completed frame: a slow reader
+gets the latest frame and older ones are recycled (visible as gaps in ``Frame.index``, which
+counts sensor frame periods).
 """
 
 from __future__ import annotations
@@ -76,7 +77,7 @@ class PicameraSource(FrameSource):
         self._timeout_s = timeout_s
         self._cam: Any = None
         self._count = 0
-        self._last_seq: int | None = None
+        self._t0_ns: int | None = None
 
     @property
     def size(self) -> tuple[int, int]:
@@ -114,14 +115,15 @@ class PicameraSource(FrameSource):
             raise SourceError(f"Pi camera {self.index} failed to start: {exc}") from None
         self._cam = cam
         self._count = 0
+        self._t0_ns = None
 
     def read(self) -> Frame | None:
         cam = self._cam
         if cam is None:
             raise SourceError(f"{self.name}: read before open")
         try:
-            job = cam.capture_request(wait=False)
-            request = cam.wait(job, timeout=self._timeout_s)
+            # wait=<seconds>: Picamera2 raises TimeoutError when no frame comes (cable pulled).
+            request = cam.capture_request(wait=self._timeout_s)
         except TimeoutError:
             raise SourceError(f"{self.name}: no frame for {self._timeout_s:g} s (camera unplugged?)") from None
         except Exception as exc:
@@ -141,14 +143,19 @@ class PicameraSource(FrameSource):
         lw, lh = self._lores_size
         lores = cv2.cvtColor(np.ascontiguousarray(yuv[:, :lw]), cv2.COLOR_YUV2BGR_I420)
         h, w = image.shape[:2]
+        # Index from the sensor clock, so frames we were too slow for show up as gaps.
+        period_ns = float(meta.get("FrameDuration") or 0) * 1000.0 or 1e9 / self._fps
+        if self._t0_ns is None:
+            self._t0_ns = ts
+        index = max(self._count, round((ts - self._t0_ns) / period_ns))
         frame = LoresFrame(
             image=image,
             t=ts / 1e9,
-            index=self._count,
+            index=index,
             lores=lores,
             lores_scale=(w / lores.shape[1], h / lores.shape[0]),
         )
-        self._count += 1
+        self._count = index + 1
         return frame
 
     def close(self) -> None:

@@ -119,6 +119,7 @@ class _Capture:
     last_index: int | None = None
     frames_seen: int = 0
     live_cadence: Any = None
+    rear_timeline: Any = None
     wall_start: float = field(default_factory=time.monotonic)
 
 
@@ -194,6 +195,7 @@ class CaptureController:
         spool_dir: str | Path | None = None,
         source_name: str = "",
         norms: Any = ...,
+        rear: Any = None,
     ) -> None:
         self.cfg = cfg
         self.store = store
@@ -201,6 +203,7 @@ class CaptureController:
         self._estimator = estimator
         self._analyzer = analyzer or default_analyzer
         self._norms_value = norms  # ... = load cfg.station.norms_file (or the built-in) when needed
+        self.rear = rear  # optional device.capture.rear.RearCamera
         self._summary_formatter = summary_formatter
         self._on_state = on_state
         self._on_session_done = on_session_done
@@ -248,6 +251,8 @@ class CaptureController:
         self._thread.start()
         self._monitor = threading.Thread(target=self._watch, name="capture-monitor", daemon=True)
         self._monitor.start()
+        if self.rear is not None:
+            self.rear.start()
 
     def close(self, timeout: float = 10.0) -> None:
         """Stop the loop; a capture in progress is stopped and analysed first (nothing lost)."""
@@ -263,6 +268,8 @@ class CaptureController:
         if self._monitor is not None:
             self._monitor.join(timeout)
         self._close_source()
+        if self.rear is not None:
+            self.rear.close()
         with self._lock:
             subs, self._subs = self._subs, []
         for s in subs:
@@ -424,12 +431,15 @@ class CaptureController:
                 return False  # someone else (timer, second press) finished it first
             self._capture = None
             self._countdown_left = None
+            if self.rear is not None:
+                self.rear.stop()
             with cap.lock:
                 cap.closed = True
                 if outcome == "stop" and cap.builder is None:
                     outcome, message = "cancel", "stopped during the countdown: nothing recorded"
             if outcome == "stop":
-                # set at once, under the lock, so a start in the same instant is refused
+                # set at once, under the lock, so a start in the same instant is refused; a cancel
+                # or failure changes state once its data is settled (session deleted / marked)
                 self._state = ANALYSING
                 self._message = f"analysing session {cap.session_id}"
         log.info("session %d: %s (%s)", cap.session_id, {"stop": "stopping", "cancel": "cancelling",
@@ -472,12 +482,13 @@ class CaptureController:
         sid = cap.session_id
         try:
             written = cap.writer.close()
+            cap.rear_timeline = self.rear.end() if self.rear is not None else None
             if outcome == "cancel":
                 cap.spool.delete()
                 self.store.delete_session(sid)
                 with self._lock:
-                    rearm = self._state == CAPTURING
-                if rearm:
+                    settle = self._capture is None and self._state == CAPTURING
+                if settle:
                     self._set_state(IDLE, message)
                 return
             stats = self._stats(cap)
@@ -527,7 +538,10 @@ class CaptureController:
             cap.spool.delete()
         if video_path:
             self.store.set_status(sid, "analysing", video_path=video_path)
-        self.store.save_analysis(sid, analysis.to_dict())
+        result = analysis.to_dict()
+        if self.rear is not None:
+            result = self._with_rear(cap, runner, result)
+        self.store.save_analysis(sid, result)
         if self._summary_formatter is not None:
             try:
                 self.store.set_summary_text(sid, self._summary_formatter(self.store.get_session(sid)))
@@ -535,6 +549,23 @@ class CaptureController:
                 log.exception("session %d: summary text failed", sid)
         cad = analysis.cadence_spm
         self._end(DONE, f"session {sid} done" + (f": cadence {cad:.0f} spm" if cad else ""), sid, ok=True)
+
+    def _with_rear(self, cap: _Capture, runner: Any, result: dict[str, Any]) -> dict[str, Any]:
+        from device.capture.rear import merge_rear
+
+        tl = cap.rear_timeline
+        if tl is None or len(tl) == 0:
+            return merge_rear(result, None, self.rear.session_error)
+        try:
+            tl.meta.update({"session_id": cap.session_id, "camera": "rear"})
+            rear = self._analyzer(tl, runner, "rear", self._norms(), self.cfg.station.coaching_profile,
+                                  self.cfg.capture.warmup_s)
+        except Exception as exc:  # noqa: BLE001 - the side view's analysis stands on its own
+            log.exception("session %d: rear view analysis failed", cap.session_id)
+            return merge_rear(result, None, f"rear view analysis failed: {exc}")
+        merged = merge_rear(result, rear.to_dict(), self.rear.session_error)
+        merged["rear"]["frames"] = len(tl)
+        return merged
 
     def _save_evidence(self, cap: _Capture, timeline: Any, analysis: Any) -> None:
         for ev in analysis.evidence or []:
@@ -711,6 +742,8 @@ class CaptureController:
                 cap.t0 = frame.t
                 cap.first_index = frame.index
                 cap.live_cadence = _new_live_cadence(w, h)
+                if self.rear is not None:
+                    self.rear.begin(cap.session_id)
                 self._quality.reset()
             if cap.t_last is not None and frame.t <= cap.t_last:
                 log.debug("frame %d: time %.4f not after %.4f; skipped", frame.index, frame.t, cap.t_last)
@@ -825,6 +858,7 @@ class CaptureController:
             "camera_ok": self._source is not None and self._camera_error is None,
             "armed": self._armed is not None,
             "frames_recorded": len(cap.builder) if cap is not None and cap.builder is not None else None,
+            **(self.rear.status() if self.rear is not None else {}),
         }
 
     def subscribe(self, maxsize: int = 16) -> Subscription:

@@ -15,16 +15,19 @@ the % of leg length forms do not depend on it.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from device.gait import sagittal
-from device.gait.clean import MIN_SCORE, body_scale_px, clean, mask_low_scores
+from device.gait.activity import classify, ground_cues
+from device.gait.clean import MIN_SCORE, body_scale_px, clean, mask_low_scores, near_leg, swap_leg_labels
 from device.gait.cues import build_cues
 from device.gait.metric_ids import FRONTAL_METRICS, SIDE_METRICS, SYMMETRY
 from device.gait.norms import Norms, load_norms
 from device.gait.summary import apply_norm, summarize, symmetry_index
 from device.gait.types import Analysis, GaitEvent, Metric, RunnerInfo
-from device.gait.view import detect_view
+from device.gait.view import detect_view, facing_series
 from device.keypoints import KP, Timeline
 
 ENGINE_VERSION = "1.0"
@@ -67,6 +70,14 @@ def analyze(timeline: Timeline, runner: RunnerInfo | None = None, view: str = "a
                       "recording too short", warnings)
 
     xy = mask_low_scores(tl.xy, tl.score, MIN_SCORE)
+    implausible = _implausible_bodies(xy)
+    if implausible.any():
+        # a body far smaller/larger than the runner's usual size: the runner left the frame and
+        # the model is guessing; those frames are not the runner
+        xy[implausible] = np.nan
+        tl = Timeline(tl.t, np.where(implausible[:, None, None], np.nan, tl.xy),
+                      np.where(implausible[:, None], 0.0, tl.score), tl.frame, tl.width, tl.height, dict(tl.meta))
+        quality["frames_without_runner"] = int(implausible.sum())
     body_seen = np.isfinite(xy[:, [KP["left_hip"], KP["right_hip"], KP["left_shoulder"], KP["right_shoulder"]], 0]).any(1)
     quality["body_seen_fraction"] = round(float(body_seen.mean()), 3)
     if body_seen.mean() < 0.3:
@@ -79,6 +90,17 @@ def analyze(timeline: Timeline, runner: RunnerInfo | None = None, view: str = "a
     warnings += vres.warnings
     cl = clean(tl)
     leg_px = body_scale_px(cl.raw_xy, 50.0 if vres.kind == "side" else 90.0)
+    if vres.kind == "side" and vres.facing is not None:
+        near = near_leg(cl.raw_xy, tl.score)
+        quality["near_leg"] = near
+        expected = "right" if vres.facing == "right" else "left"
+        if near is not None and near != expected:
+            # the camera sees the runner's right side when they face image-right; the model
+            # called the near (clearly better seen) leg the other one throughout: relabel
+            swap_leg_labels(cl)
+            quality["leg_labels_corrected"] = True
+            warnings.append(f"leg labels corrected: the pose model called the near ({expected}) leg "
+                            f"'{near}' throughout")
     px_per_cm = None
     if runner.height_cm and runner.height_cm > 0 and np.isfinite(leg_px):
         px_per_cm = leg_px / (LEG_FRACTION_OF_HEIGHT * float(runner.height_cm))
@@ -90,6 +112,9 @@ def analyze(timeline: Timeline, runner: RunnerInfo | None = None, view: str = "a
     quality["swapped_frames"] = cl.swapped_frames
     quality["outliers_removed"] = cl.outliers_removed
     jumps = _body_jumps(xy, tl.t, leg_px)
+    tw = _travel_warning(xy, leg_px)
+    if tw:
+        warnings.append(tw)
     quality["body_jumps"] = jumps
 
     a = Analysis(cadence_spm=None, input=inp, view=vres.as_dict())
@@ -98,21 +123,31 @@ def analyze(timeline: Timeline, runner: RunnerInfo | None = None, view: str = "a
     events: list[GaitEvent] = []
     step_times: list[tuple[float, float, str]] = []
     activity = "unknown"
+    contact_by_side: dict[str, list[float]] = {"left": [], "right": []}
     stride_counts = (0, 0)
     confidence_events = 0.0
     if vres.kind == "side" and vres.facing is None:
         side_reason = "the runner's facing direction could not be told from the keypoints"
     if vres.kind == "side" and vres.facing is not None:
-        fsign = 1 if vres.facing == "right" else -1
+        fsign: int | np.ndarray = 1 if vres.facing == "right" else -1
+        fser = facing_series(xy, tl.t)
+        if np.any(np.diff(fser) != 0) and view == "auto":
+            fsign = np.where(fser[cl.src_index] == 0, fsign, fser[cl.src_index])
+            warnings.append("the runner turns around during the clip: each direction is analysed on its own")
         res = sagittal.analyse_side(cl, fsign, leg_px, px_per_cm, speed_cm_s)
         events = _events_list(res.events, tl, cl)
         step_times = res.step_times
         valid = [s for s in res.stances if s.valid]
         stride_counts = (len(valid), len(res.stances) - len(valid))
         metrics.update(_side_metrics(valid, px_per_cm, speed_cm_s))
+        contact_by_side = {sd: [st.values["contact_time_ms"] for st in valid
+                                if st.side == sd and "contact_time_ms" in st.values] for sd in ("left", "right")}
         a.curves = res.curves
         a.evidence = [_frame_of(e, tl) for e in res.evidence]
-        activity = _activity(metrics, res.hip_phase)
+        activity = res.activity
+        quality["activity_cues"] = {**{k: (None if v is None else round(v, 3)) for k, v in res.ground_cues.items()},
+                                    "hip_phase": None if res.hip_phase is None else round(res.hip_phase, 2),
+                                    "votes": res.activity_votes}
         confidence_events = res.refined_fraction
         frontal_reason = "needs a rear or front view (this is a side view)"
     elif vres.kind in ("rear", "front"):
@@ -123,8 +158,15 @@ def analyze(timeline: Timeline, runner: RunnerInfo | None = None, view: str = "a
         step_times = res_f.step_times
         stride_counts = (res_f.strides_used, res_f.strides_rejected)
         metrics.update(res_f.metrics)
+        fcues = ground_cues(cl.xy_event, leg_px)
+        fst = [s for _, s, _ in res_f.step_times]
+        activity, fvotes = classify(fcues["double_support"], None, 60.0 / float(np.median(fst)) if len(fst) >= 3 else None,
+                                    None)
         if res_f.duty_factor is not None:
-            activity = "running" if res_f.duty_factor < 0.5 else "walking"
+            fvotes["duty_factor"] = 1 if res_f.duty_factor < 0.5 else -1
+            tot = sum(fvotes.values())
+            activity = "running" if tot > 0 else "walking" if tot < 0 else "unknown"
+        quality["activity_cues"] = {"double_support": fcues["double_support"], "votes": fvotes}
         confidence_events = 0.6
         side_reason = f"needs a side view (this is a {vres.kind} view)"
     else:
@@ -157,6 +199,10 @@ def analyze(timeline: Timeline, runner: RunnerInfo | None = None, view: str = "a
     for mid_, m in metrics.items():
         if activity != "walking":
             apply_norm(mid_, m, norms)
+    if metrics[SYMMETRY].flag and not _asymmetry_significant(contact_by_side):
+        metrics[SYMMETRY].flag = None
+        warnings.append(f"the left/right contact-time difference ({metrics[SYMMETRY].value:.0f} %) is within "
+                        "the stride-to-stride variation: not flagged")
     a.metrics = {k: metrics[k] for k in list(SIDE_METRICS) + list(FRONTAL_METRICS) + [SYMMETRY]}
     a.events = events
     a.activity = activity
@@ -224,6 +270,16 @@ def _side_metrics(stances: list, px_per_cm: float | None, speed: float | None) -
     return out
 
 
+def _asymmetry_significant(by_side: dict[str, list[float]]) -> bool:
+    """The left/right difference of contact time exceeds twice its standard error (Welch):
+    a 'high' symmetry index is only flagged when stride-to-stride variation cannot explain it."""
+    lv, rv = np.asarray(by_side["left"], float), np.asarray(by_side["right"], float)
+    if lv.size < 2 or rv.size < 2:
+        return False
+    se = float(np.sqrt(lv.var(ddof=1) / lv.size + rv.var(ddof=1) / rv.size))
+    return abs(float(lv.mean() - rv.mean())) > 2.0 * se
+
+
 def _symmetry_headline(metrics: dict[str, Metric]) -> Metric:
     """The headline symmetry index is contact time's (the classic L/R balance figure); every
     sided metric carries its own ``symmetry_index_pct``."""
@@ -234,24 +290,6 @@ def _symmetry_headline(metrics: dict[str, Metric]) -> Metric:
     if si is None:
         return Metric.unmeasurable("%", "needs contact times of both feet")
     return Metric(value=si, unit="%", n=ct.n)
-
-
-def _activity(metrics: dict[str, Metric], hip_phase: float | None) -> str:
-    """Running has a flight phase (duty factor < 0.5) and the hips lowest at mid-stance;
-    walking has double support (duty factor > 0.5) and the hips highest at mid-stance."""
-    votes = []
-    df = metrics.get("duty_factor")
-    if df is not None and df.value is not None:
-        votes.append(1 if df.value < 0.5 else -1)
-    ft = metrics.get("flight_time_ms")
-    if ft is not None and ft.value is not None:
-        votes.append(1 if ft.value > 0 else -1)
-    if hip_phase is not None and abs(hip_phase) > 0.15:
-        votes.append(1 if hip_phase < 0 else -1)   # v is up: hips below their mean at midstance -> running
-    if not votes:
-        return "unknown"
-    s = sum(votes)
-    return "running" if s > 0 else "walking" if s < 0 else "unknown"
 
 
 def _events_list(side_events: dict, tl: Timeline, cl) -> list[GaitEvent]:
@@ -275,27 +313,57 @@ def _frame_of(ev: dict, tl: Timeline) -> dict:
 
 
 def _cadence(step_times: list, events: list[GaitEvent]) -> tuple[float | None, int]:
-    """Steps per minute = 60 / mean step time over consecutive alternating contacts (gaps and
-    missed contacts are left out, not counted as long steps). Falls back to strides of one foot
-    (two steps each) when the other foot is rarely seen."""
+    """Steps per minute over the analysed window.
+
+    Long runs (≥ 20 steps): 60 / mean step time over consecutive alternating contacts (gaps
+    and missed contacts are left out, not counted as long steps). Short clips: a few steps
+    make that mean noisy (each contact's timing error weighs 1/n), so the stride period is
+    fitted to all events at once — contacts and toe-offs of both feet each form a sequence
+    with the same period — and cadence = 2 steps per stride period."""
     st = np.array([s for _, s, _ in step_times])
     if st.size >= 3:
         med = np.median(st)
         st = st[(st > 0.6 * med) & (st < 1.4 * med)]
-        if st.size >= 3:
-            return float(60.0 / st.mean()), int(st.size)
-    strides = []
-    for side in ("left", "right"):
-        ic = np.array([e.t for e in events if e.side == side and e.kind == "initial_contact"])
-        if ic.size >= 2:
-            d = np.diff(ic)
-            strides += d[(d > 0.4) & (d < 2.0)].tolist()
-    if len(strides) >= 2:
-        s = np.array(strides)
-        med = np.median(s)
-        s = s[(s > 0.7 * med) & (s < 1.3 * med)]
-        return float(120.0 / s.mean()), int(2 * s.size)
+    if st.size >= 20:
+        return float(60.0 / st.mean()), int(st.size)
+    period, n_steps = _stride_period(events, 2.0 * float(np.median(st)) if st.size else None)
+    if period is not None:
+        return float(120.0 / period), n_steps
+    if st.size >= 3:
+        return float(60.0 / st.mean()), int(st.size)
     return None, 0
+
+
+def _stride_period(events: list[GaitEvent], guess: float | None) -> tuple[float | None, int]:
+    """Least-squares stride period shared by the four event sequences (foot × kind)."""
+    groups = {}
+    for e in events:
+        groups.setdefault((e.side, e.kind), []).append(e.t)
+    if guess is None:
+        d = [b - a for g in groups.values() for a, b in zip(sorted(g), sorted(g)[1:], strict=False)]
+        d = [x for x in d if 0.4 < x < 2.0]
+        if not d:
+            return None, 0
+        guess = float(np.median(d))
+    sxx = sxy = 0.0
+    span = []
+    for ts in groups.values():
+        ts = np.sort(np.asarray(ts))
+        if ts.size < 2:
+            continue
+        k = np.round((ts - ts[0]) / guess)
+        if np.any(np.abs(ts - ts[0] - k * guess) > 0.25 * guess) or np.any(np.diff(k) == 0):
+            continue   # this sequence does not fit one period (missed pace change, bad event)
+        kc, tc = k - k.mean(), ts - ts.mean()
+        sxx += float(kc @ kc)
+        sxy += float(kc @ tc)
+        span.append(k[-1])
+    if sxx < 1.0:
+        return None, 0
+    period = sxy / sxx
+    if not 0.4 < period < 2.0:
+        return None, 0
+    return period, int(2 * max(span))
 
 
 def _cadence_series(step_times: list, window_steps: int = 8) -> list[list[float]]:
@@ -315,7 +383,7 @@ def _seen_quality(xy: np.ndarray, tl: Timeline) -> dict:
         pts = [KP[f"{side}_hip"], KP[f"{side}_knee"], KP[f"{side}_ankle"]]
         out["leg_seen_fraction"][side] = round(float(np.isfinite(xy[:, pts, 0]).all(1).mean()), 3)
     ank = xy[:, [KP["left_ankle"], KP["right_ankle"]]]
-    out["ankles_seen_fraction"] = round(float(np.isfinite(ank[..., 0]).any(1).mean()), 3)
+    out["ankles_seen_fraction"] = round(float(np.isfinite(ank[..., 0]).mean()), 3)   # both ankles pooled
     if tl.height:
         y = ank[..., 1]
         with np.errstate(invalid="ignore"):
@@ -324,13 +392,45 @@ def _seen_quality(xy: np.ndarray, tl: Timeline) -> dict:
     return out
 
 
+def _implausible_bodies(xy: np.ndarray) -> np.ndarray:
+    """Frames whose torso (shoulder midpoint to hip midpoint) is less than 60% or more than
+    1.6× the clip's median torso: not the runner (left the frame, or a ghost detection)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        hip = np.nanmean(xy[:, [KP["left_hip"], KP["right_hip"]]], axis=1)
+        sh = np.nanmean(xy[:, [KP["left_shoulder"], KP["right_shoulder"]]], axis=1)
+    torso = np.linalg.norm(sh - hip, axis=1)
+    ok = np.isfinite(torso)
+    if ok.sum() < 10:
+        return np.zeros(len(xy), bool)
+    med = float(np.median(torso[ok]))
+    return ok & ((torso < 0.6 * med) | (torso > 1.6 * med))
+
+
+def _travel_warning(xy: np.ndarray, leg_px: float) -> str | None:
+    """A treadmill runner stays in place; travel across the frame means overground running."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        hx = np.nanmean(xy[:, [KP["left_hip"], KP["right_hip"]], 0], axis=1)
+    hx = hx[np.isfinite(hx)]
+    if hx.size < 10 or not np.isfinite(leg_px):
+        return None
+    span = float(np.percentile(hx, 95) - np.percentile(hx, 5))
+    if span > 1.5 * leg_px:
+        return ("the runner moves across the frame (not on a treadmill?): the analysis assumes a "
+                "treadmill; overground figures are less reliable")
+    return None
+
+
 def _body_jumps(xy: np.ndarray, t: np.ndarray, leg_px: float) -> int:
     """How often the detected body jumps between frames further than a runner can move (or
     changes size abruptly): the pose model switching between people, or a cut in the video."""
     if not np.isfinite(leg_px) or len(t) < 3:
         return 0
-    hip = np.nanmean(xy[:, [KP["left_hip"], KP["right_hip"]]], axis=1)
-    sh = np.nanmean(xy[:, [KP["left_shoulder"], KP["right_shoulder"]]], axis=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)   # frames with neither hip: NaN, expected
+        hip = np.nanmean(xy[:, [KP["left_hip"], KP["right_hip"]]], axis=1)
+        sh = np.nanmean(xy[:, [KP["left_shoulder"], KP["right_shoulder"]]], axis=1)
     torso = np.linalg.norm(sh - hip, axis=1)
     ok = np.isfinite(hip).all(1) & np.isfinite(torso)
     idx = np.flatnonzero(ok)

@@ -84,19 +84,6 @@ def body_scale_px(xy: np.ndarray, percentile: float = 50.0) -> float:
     return float(np.median(torso) * 1.7) if torso.size else float("nan")
 
 
-def _running_median(a: np.ndarray, half: int) -> np.ndarray:
-    """Centred running median over ±half samples along axis 0, ignoring NaN (edge-padded)."""
-    from numpy.lib.stride_tricks import sliding_window_view
-
-    pad = np.pad(a, [(half, half)] + [(0, 0)] * (a.ndim - 1), mode="edge")
-    win = sliding_window_view(pad, 2 * half + 1, axis=0)
-    import warnings
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN windows -> NaN, expected
-        return np.nanmedian(win, axis=-1)
-
-
 def _ffill(a: np.ndarray, t: np.ndarray, max_s: float) -> np.ndarray:
     """Forward-fill NaN rows of ``a`` (N, ...) with the last finite row, for up to ``max_s``."""
     flat = a.reshape(a.shape[0], -1)
@@ -111,15 +98,18 @@ def _ffill(a: np.ndarray, t: np.ndarray, max_s: float) -> np.ndarray:
     return out.reshape(a.shape)
 
 
-def repair_leg_swaps(xy: np.ndarray, t: np.ndarray, scale: float) -> tuple[np.ndarray, int, int]:
+def repair_leg_swaps(xy: np.ndarray, t: np.ndarray, scale: float,
+                     score: np.ndarray | None = None) -> tuple[np.ndarray, int, int]:
     """Find frames where the model swapped the left and right leg and swap them back.
 
     A two-state Viterbi pass over the frames: state 0 keeps the model's labels, state 1 swaps
     the legs. Moving from frame to frame costs the distance the knees and ankles would have to
     jump under the chosen labels (legs move continuously; a label swap makes both jump across),
-    and every swapped frame costs a little extra (0.01 leg lengths) so the model's labels win
-    when continuity cannot tell (legs crossing, a leg unseen: a joint counts only when both
-    legs' points are seen in both frames). Hips are swapped along with knees and ankles.
+    and staying swapped costs 1.5 leg lengths per second, so the model's labels win when
+    continuity cannot tell (legs crossing, a leg unseen: a joint counts only when both legs'
+    points are seen in both frames). With ``score`` given and a clear near leg (side view: its
+    knee/ankle score ≥ 0.1 higher over the clip), frames where the scores are the other way
+    round lean towards swapped. Hips are swapped along with knees and ankles.
     Returns (repaired copy, number of swapped runs, number of swapped frames).
     """
     out = xy.copy()
@@ -136,10 +126,26 @@ def repair_leg_swaps(xy: np.ndarray, t: np.ndarray, scale: float) -> tuple[np.nd
         ok = np.isfinite(same) & np.isfinite(cross)
         d_same += np.where(ok, same, 0.0)
         d_cross += np.where(ok, cross, 0.0)
-    lam = 0.01 * scale
-    c0, c1 = 0.0, lam
+    # staying swapped costs 1.5 leg lengths per second: a few frames are cheap next to the two
+    # jumps a swap causes, a long wrong flip is not
+    dts = np.diff(t)
+    lam_f = 1.5 * scale * float(np.median(dts)) if dts.size else 0.05 * scale
+    # side views: the near leg scores higher; a frame where the scores are the other way round
+    # leans towards "swapped" (pose models swap the scores with the points)
+    e0 = np.zeros(n)
+    e1 = np.zeros(n)
+    if score is not None:
+        kn = [KP["left_knee"], KP["left_ankle"]], [KP["right_knee"], KP["right_ankle"]]
+        d = score[:, kn[1]].mean(axis=1) - score[:, kn[0]].mean(axis=1)   # right − left
+        typical = float(np.median(d))
+        if abs(typical) > 0.1:
+            w = 0.5 * scale
+            e0 = w * np.maximum(0.0, -np.sign(typical) * d)
+            e1 = w * np.maximum(0.0, np.sign(typical) * d)
+    c0, c1 = float(e0[0]), lam_f + float(e1[0])
     back = np.zeros((n, 2), dtype=np.int8)
     ds, dc = d_same.tolist(), d_cross.tolist()
+    e0l, e1l = e0.tolist(), e1.tolist()
     for i in range(1, n):
         s, c = ds[i - 1], dc[i - 1]
         a0, b0 = c0 + s, c1 + c          # into state 0 from 0 / from 1
@@ -150,11 +156,11 @@ def repair_leg_swaps(xy: np.ndarray, t: np.ndarray, scale: float) -> tuple[np.nd
             n0 = b0
             back[i, 0] = 1
         if a1 <= b1:
-            n1 = a1 + lam
+            n1 = a1
             back[i, 1] = 1
         else:
-            n1 = b1 + lam
-        c0, c1 = n0, n1
+            n1 = b1
+        c0, c1 = n0 + e0l[i], n1 + lam_f + e1l[i]
     state = np.zeros(n, dtype=bool)
     st = 0 if c0 <= c1 else 1
     for i in range(n - 1, -1, -1):
@@ -167,6 +173,40 @@ def repair_leg_swaps(xy: np.ndarray, t: np.ndarray, scale: float) -> tuple[np.nd
     _swap_rows(out, one)
     state |= one
     return out, len(_runs(state)), int(state.sum())
+
+
+def near_leg(xy: np.ndarray, score: np.ndarray) -> str | None:
+    """Which label ("left"/"right") the near leg carries in a side view, or None if unclear.
+
+    The near leg is seen better: its knee and ankle score clearly higher (≥ 0.08 on the median
+    of the per-frame difference). Size is a weaker cue (the near leg is a few % longer in the
+    picture) and only breaks a tie in the same direction."""
+    d_score = score[:, [KP["right_knee"], KP["right_ankle"]]].mean(1) - score[:, [KP["left_knee"], KP["left_ankle"]]].mean(1)
+    med = float(np.median(d_score)) if d_score.size else 0.0
+    if abs(med) < 0.08:
+        return None
+    lens = {}
+    for side, (h, k, a) in LEG_POINTS.items():
+        seg = np.linalg.norm(xy[:, h] - xy[:, k], axis=1) + np.linalg.norm(xy[:, k] - xy[:, a], axis=1)
+        seg = seg[np.isfinite(seg)]
+        lens[side] = float(np.median(seg)) if seg.size else float("nan")
+    by_score = "right" if med > 0 else "left"
+    other = "left" if by_score == "right" else "right"
+    if np.isfinite(lens["left"]) and np.isfinite(lens["right"]) and lens[other] > 1.08 * lens[by_score]:
+        return None   # the clearly better-scored leg looks clearly smaller: don't guess
+    return by_score
+
+
+def swap_leg_labels(cl: Cleaned) -> None:
+    """Swap the left and right leg keypoints throughout (in place)."""
+    every = np.ones(cl.t.shape[0], dtype=bool)
+    for arr in (cl.xy_event, cl.xy_angle):
+        _swap_rows(arr, every)
+    tmp = cl.seen[:, [p[0] for p in LEG_PAIRS]].copy()
+    cl.seen[:, [p[0] for p in LEG_PAIRS]] = cl.seen[:, [p[1] for p in LEG_PAIRS]]
+    cl.seen[:, [p[1] for p in LEG_PAIRS]] = tmp
+    if cl.raw_xy is not None:
+        _swap_rows(cl.raw_xy, np.ones(cl.raw_xy.shape[0], dtype=bool))
 
 
 def _swap_rows(a: np.ndarray, rows: np.ndarray) -> None:
@@ -217,33 +257,45 @@ def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
     return list(zip(np.flatnonzero(d == 1).tolist(), np.flatnonzero(d == -1).tolist(), strict=True))
 
 
-def hampel(xy: np.ndarray, t: np.ndarray, scale: float, k: float = 4.0) -> tuple[np.ndarray, int]:
+def _nanmedian3(a: np.ndarray) -> np.ndarray:
+    """Median over axis 0 of three stacked arrays, ignoring NaN (fast: no masked arrays)."""
+    s = np.sort(a, axis=0)                  # NaN sorts last
+    n = np.isfinite(a).sum(axis=0)
+    lo = np.take_along_axis(s, np.clip((n - 1) // 2, 0, 2)[None], axis=0)[0]
+    hi = np.take_along_axis(s, np.clip(n // 2, 0, 2)[None], axis=0)[0]
+    return np.where(n > 0, (lo + hi) / 2, np.nan)
+
+
+def hampel(xy: np.ndarray, t: np.ndarray, scale: float, k_mad: float = 4.0) -> tuple[np.ndarray, int]:
     """Outlier rejection (a Hampel identifier on motion-aware residuals).
 
     Fast limbs curve a lot between frames at low frame rates, so a plain running median would
     call real peaks outliers. Each sample is instead compared with the median of three local
     predictions (mean of its neighbours; linear extrapolation from the two samples before; from
-    the two after). A keypoint whose residual exceeds k·1.4826·MAD of the residuals over ±0.25 s
-    and at least 10% of leg length (a pose-model glitch, not noise) becomes NaN."""
+    the two after). A keypoint whose residual exceeds k·1.4826·(median residual of that keypoint
+    over the run; pose noise is roughly stationary) and at least 10% of leg length (a
+    pose-model glitch, not noise) becomes NaN."""
     n = len(t)
     if n < 7:
         return xy, 0
     pad = np.full((2, *xy.shape[1:]), np.nan)
     x = np.concatenate([pad, xy, pad])
-    p1 = (x[1:-3] + x[3:-1]) / 2
-    p2 = 2 * x[1:-3] - x[:-4]
-    p3 = 2 * x[3:-1] - x[4:]
-    import warnings
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN -> NaN, expected at gaps
-        pred = np.nanmedian(np.stack([p1, p2, p3]), axis=0)
-        res = np.linalg.norm(xy - pred, axis=2)                    # (n, 17)
-    dt = float(np.median(np.diff(t)))
-    half = int(np.clip(round(0.25 / dt), 3, 60))
-    mad = _running_median(res, half) * 1.4826
+    preds = np.stack([(x[1:-3] + x[3:-1]) / 2, 2 * x[1:-3] - x[:-4], 2 * x[3:-1] - x[4:]])
+    pred = _nanmedian3(preds)
+    # judge a sample only when at least two predictions agree on where it should be: a lone
+    # extrapolation across a gap overshoots at every sharp turn (foot strike at 30 fps)
+    n_pred = np.isfinite(preds).all(axis=3).sum(axis=0)              # (n, 17)
+    res = np.linalg.norm(xy - pred, axis=2)                         # (n, 17)
+    res[n_pred < 2] = np.nan
+    # robust spread of the residuals per keypoint over the run (pose noise is ~stationary)
+    fin = np.isfinite(res)
+    mad = np.zeros(res.shape[1])
+    for k in range(res.shape[1]):
+        r = res[fin[:, k], k]
+        if r.size:
+            mad[k] = 1.4826 * float(np.median(r))
     floor = 0.10 * scale if np.isfinite(scale) else 0.0
-    bad = np.isfinite(res) & (res > np.maximum(k * np.nan_to_num(mad, nan=0.0), floor))
+    bad = fin & (res > np.maximum(k_mad * mad, floor))
     out = xy.copy()
     out[bad] = np.nan
     return out, int(bad.sum())
@@ -260,10 +312,13 @@ def uniform_grid(t: np.ndarray) -> tuple[np.ndarray, float]:
 
 
 def resample(xy: np.ndarray, t: np.ndarray, grid: np.ndarray, max_gap_s: float = MAX_GAP_S) -> tuple[np.ndarray, np.ndarray]:
-    """Linear interpolation of each keypoint onto ``grid``, only across gaps ≤ ``max_gap_s``.
+    """Linear interpolation of each keypoint onto ``grid``, only across gaps of at most
+    ``max_gap_s`` without data (e.g. 3 missing frames at 30 fps, 6 at 60 fps).
 
     Returns (xy on the grid, NaN where unbridgeable; seen mask (grid, 17))."""
     m = len(grid)
+    dts = np.diff(t)
+    frame_dt = float(np.median(dts)) if dts.size else 0.0
     out = np.full((m, xy.shape[1], 2), np.nan)
     seen = np.zeros((m, xy.shape[1]), dtype=bool)
     for k in range(xy.shape[1]):
@@ -279,7 +334,9 @@ def resample(xy: np.ndarray, t: np.ndarray, grid: np.ndarray, max_gap_s: float =
         next_t = tk[np.clip(j, 0, len(tk) - 1)]
         exact = np.isclose(prev_t, grid) | np.isclose(next_t, grid)
         inside = (grid >= tk[0] - 1e-9) & (grid <= tk[-1] + 1e-9)
-        good = inside & (exact | (next_t - prev_t <= max_gap_s + 1e-9))
+        # the gap is the time with no data: up to max_gap_s missing on top of one frame interval
+        # (plus half a frame of slack for timestamp jitter)
+        good = inside & (exact | (next_t - prev_t <= max_gap_s + 1.5 * frame_dt))
         out[~good, k] = np.nan
         seen[:, k] = good
     return out, seen
@@ -324,7 +381,7 @@ def clean(timeline: Timeline, min_score: float = MIN_SCORE) -> Cleaned:
     t = np.asarray(timeline.t, dtype=np.float64)
     xy = mask_low_scores(timeline.xy, timeline.score, min_score)
     scale = body_scale_px(xy)
-    xy, n_runs, n_frames = repair_leg_swaps(xy, t, scale)
+    xy, n_runs, n_frames = repair_leg_swaps(xy, t, scale, timeline.score)
     xy, n_out = hampel(xy, t, scale)
     grid, fs = uniform_grid(t)
     xg, seen = resample(xy, t, grid)

@@ -61,15 +61,21 @@ def _interp_cross(t: np.ndarray, y: np.ndarray, i: int, level: float) -> float:
 
 
 def _seen_around(t: np.ndarray, y: np.ndarray, tc: float, half: float) -> bool:
+    """``y`` is finite within ±half of ``tc`` (at a data edge: at least half/2 on that side)."""
     a = int(np.searchsorted(t, tc - half))
     b = int(np.searchsorted(t, tc + half, side="right"))
+    if tc - t[0] < half / 2 or t[-1] - tc < half / 2:
+        return False
     seg = y[a:b]
     return bool(seg.size) and bool(np.isfinite(seg).all())
 
 
 def detect_side_events(t: np.ndarray, rel: np.ndarray, height: np.ndarray, leg_px: float,
-                       fs: float) -> SideEvents:
+                       fs: float, walking: bool = False) -> SideEvents:
     """Events for one foot.
+
+    ``walking``: use the hip-relative extremes as they are (Zeni et al. 2008 validated them for
+    walking; the vertical rules above describe a running foot).
 
     ``rel``: ankle x minus hip-midpoint x, along the direction of travel (px, + = ahead);
     ``height``: ankle height, up positive (px, = −image y); both on the uniform grid ``t``.
@@ -118,6 +124,22 @@ def detect_side_events(t: np.ndarray, rel: np.ndarray, height: np.ndarray, leg_p
         floor = float(np.nanpercentile(seg, 5))   # the ankle's lowest (foot flat) level
         t_ic = t_to = None
         refined = refined_to = False
+        if walking:
+            t_ic = float(t[p]) if p is not None else None
+            t_to = float(t[q]) if q is not None else None
+            p_ok = p is not None and _seen_around(t, rel, t[p], 0.1)
+            q_ok = q is not None and _seen_around(t, rel, t[q], 0.1)
+            t_ic = t_ic if p_ok else None
+            t_to = t_to if q_ok else None
+            if t_ic is None and t_to is None:
+                continue
+            if t_ic is not None and t_to is not None and not (0.1 < t_to - t_ic < 0.9 * stride):
+                continue
+            ics.append(np.nan if t_ic is None else t_ic)
+            tos.append(np.nan if t_to is None else t_to)
+            icr.append(p_ok)
+            tor.append(q_ok)
+            continue
         if p is not None:
             # initial contact: descending ankle reaches floor + IC_HEIGHT_FRAC·leg
             lvl_ic = floor + IC_HEIGHT_FRAC * leg_px

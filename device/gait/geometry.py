@@ -11,8 +11,9 @@ import numpy as np
 from device.keypoints import KP
 
 
-def runner_frame(xy: np.ndarray, facing_sign: int) -> np.ndarray:
-    """(N,17,2) image pixels → (N,17,2) (u, v): u ahead along travel, v up."""
+def runner_frame(xy: np.ndarray, facing_sign: float | np.ndarray) -> np.ndarray:
+    """(N,17,2) image pixels → (N,17,2) (u, v): u ahead along travel, v up. ``facing_sign`` is
+    ±1 or an (N,1) array of ±1 (a runner who turns around)."""
     out = np.empty_like(xy)
     out[..., 0] = facing_sign * xy[..., 0]
     out[..., 1] = -xy[..., 1]

@@ -52,6 +52,9 @@ class LiveCadence:
         self._armed = True            # waiting for a rise above the upper threshold
         self._peak_v = -1.0
         self._peak_t = 0.0
+        self._prev: tuple[float, float] | None = None
+        self._left: tuple[float, float] | None = None
+        self._right: tuple[float, float] | None = None
         self._last_t: float | None = None
         # quality rings (booleans as uint8) and their running sums
         self._q = np.zeros((HINT_FRAMES, 4), np.uint8)   # body seen, ankles seen, ankle at edge, small
@@ -104,13 +107,38 @@ class LiveCadence:
         if self._armed:
             if lv > hi:
                 self._armed = False
-                self._peak_v, self._peak_t = lv, t
+                self._set_peak(t, lv)
         else:
             if lv > self._peak_v:
-                self._peak_v, self._peak_t = lv, t
-            elif lv < lo:
-                self._step(self._peak_t)
+                self._set_peak(t, lv)
+            elif self._right is None:
+                self._right = (t, lv)
+            if lv < lo:
+                self._step(self._vertex())
                 self._armed = True
+        self._prev = (t, lv)
+
+    def _set_peak(self, t: float, v: float) -> None:
+        self._left = self._prev
+        self._peak_t, self._peak_v = t, v
+        self._right = None
+
+    def _vertex(self) -> float:
+        """Peak time refined by a parabola through the peak sample and its neighbours (steps
+        are 4–8 frames apart at 15–30 fps: whole-frame peak times would jitter the cadence)."""
+        if self._left is None or self._right is None:
+            return self._peak_t
+        (t0, v0), (t1, v1), (t2, v2) = self._left, (self._peak_t, self._peak_v), self._right
+        d1, d2 = t1 - t0, t2 - t1
+        if d1 <= 0 or d2 <= 0:
+            return t1
+        # derivative of the parabola through the three points, set to zero
+        s1, s2 = (v1 - v0) / d1, (v2 - v1) / d2
+        curv = (s2 - s1) / ((d1 + d2) / 2)
+        if curv >= 0:
+            return t1
+        tm = (t0 + t1) / 2 - s1 / curv
+        return float(min(max(tm, t0), t2))
 
     add = update
     push = update

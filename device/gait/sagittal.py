@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from device.gait.activity import classify, ground_cues
 from device.gait.clean import Cleaned
 from device.gait.events import MAX_STRIDE_S, MIN_STRIDE_S, SideEvents, detect_side_events, enforce_alternation
 from device.gait.geometry import at, mid, runner_frame, side_angles, window
@@ -52,6 +53,18 @@ class SideResult:
     dropped_events: int
     hip_phase: float | None        # hip height at midstance vs stride mean (− = lowest: running)
     refined_fraction: float
+    activity: str = "unknown"
+    activity_votes: dict = field(default_factory=dict)
+    ground_cues: dict = field(default_factory=dict)
+
+
+def _drop_near(se: SideEvents, turns: np.ndarray, half: float) -> SideEvents:
+    """Stances with an event within ``half`` seconds of a turn (direction change) removed."""
+    def near(x: np.ndarray) -> np.ndarray:
+        return np.array([np.isfinite(v) and bool(np.any(np.abs(turns - v) < half)) for v in x], bool)
+
+    keep = ~(near(se.ic) | near(se.to)) if len(se.ic) else np.zeros(0, bool)
+    return SideEvents(se.ic[keep], se.to[keep], se.ic_refined[keep], se.to_refined[keep])
 
 
 def _stride_estimate(ev: dict[str, SideEvents]) -> float:
@@ -64,16 +77,33 @@ def _stride_estimate(ev: dict[str, SideEvents]) -> float:
     return float(np.median(d)) if d else 0.7
 
 
-def analyse_side(cl: Cleaned, facing_sign: int, leg_px: float, px_per_cm: float | None,
+def analyse_side(cl: Cleaned, facing_sign: int | np.ndarray, leg_px: float, px_per_cm: float | None,
                  speed_cm_s: float | None) -> SideResult:
+    """``facing_sign``: +1 (facing image-right) / −1, or one per grid sample when the runner
+    turns around during the clip (events within 0.6 s of a turn are dropped)."""
     t, fs = cl.t, cl.fs
-    pe = runner_frame(cl.xy_event, facing_sign)
-    pa = runner_frame(cl.xy_angle, facing_sign)
+    fsg = np.asarray(facing_sign, dtype=float)
+    fcol = fsg[:, None] if fsg.ndim else fsg
+    pe = runner_frame(cl.xy_event, fcol)
+    pa = runner_frame(cl.xy_angle, fcol)
     hip_e = mid(pe, "left_hip", "right_hip")
     events: dict[str, SideEvents] = {}
     for side in SIDES:
         ank = pe[:, KP[f"{side}_ankle"]]
         events[side] = detect_side_events(t, ank[:, 0] - hip_e[:, 0], ank[:, 1], leg_px, fs)
+    # running or walking decides which contact rules apply (see activity.py)
+    cues = ground_cues(cl.xy_event, leg_px)
+    stride0 = _stride_estimate(events)
+    cad0 = 120.0 / stride0 if any(np.isfinite(events[s].ic).sum() >= 2 for s in SIDES) else None
+    activity, votes = classify(cues["double_support"], cues["ankle_lift"], cad0, None)
+    if activity == "walking":
+        for side in SIDES:
+            ank = pe[:, KP[f"{side}_ankle"]]
+            events[side] = detect_side_events(t, ank[:, 0] - hip_e[:, 0], ank[:, 1], leg_px, fs, walking=True)
+    if fsg.ndim and np.any(np.diff(fsg) != 0):
+        turns = t[1:][np.diff(fsg) != 0]
+        for side in SIDES:
+            events[side] = _drop_near(events[side], turns, 0.6)
     stride_s = _stride_estimate(events)
     events["left"], events["right"], dropped = enforce_alternation(events["left"], events["right"], stride_s)
 
@@ -85,13 +115,25 @@ def analyse_side(cl: Cleaned, facing_sign: int, leg_px: float, px_per_cm: float 
     sh_a = mid(pa, "left_shoulder", "right_shoulder")
     # every contact of either foot, in time order, for steps and flights
     all_ic = sorted((float(x), s) for s in SIDES for x in events[s].ic if np.isfinite(x))
-    all_to = sorted((float(x), s) for s in SIDES for x in events[s].to if np.isfinite(x))
 
     step_times: list[tuple[float, float, str]] = []
     for (t0, s0), (t1, s1) in zip(all_ic, all_ic[1:], strict=False):
         if s0 != s1 and 0.5 * MIN_STRIDE_S / 2 < t1 - t0 < 0.75 * stride_s:
             step_times.append((t1, t1 - t0, s1))
 
+    # per-side series measured once (per-stance work then only slices them)
+    pre = {}
+    for side in SIDES:
+        pts = [KP[f"{side}_hip"], KP[f"{side}_knee"], KP[f"{side}_ankle"]]
+        hip_s = pe[:, KP[f"{side}_hip"]]
+        hip_u = np.where(np.isfinite(hip_s[:, 0]), hip_s[:, 0], hip_e[:, 0])
+        ank_a = pa[:, KP[f"{side}_ankle"]]
+        pre[side] = {"seen": cl.seen[:, pts].all(axis=1),
+                     "over": pe[:, KP[f"{side}_ankle"], 0] - hip_u,
+                     "rel_a": ank_a[:, 0] - hip_a[:, 0],
+                     "body_du": sh_a[:, 0] - ank_a[:, 0], "body_dv": sh_a[:, 1] - ank_a[:, 1]}
+    step_by_start = {round(t_end - step, 9): step for t_end, step, _ in step_times}
+    ic_times = np.array([x for x, _ in all_ic])
     stances: list[Stance] = []
     for side in SIDES:
         se = events[side]
@@ -104,8 +146,8 @@ def analyse_side(cl: Cleaned, facing_sign: int, leg_px: float, px_per_cm: float 
             later = ics[k + 1:][np.isfinite(ics[k + 1:])]
             if later.size and MIN_STRIDE_S <= later[0] - ic <= min(MAX_STRIDE_S, 1.6 * stride_s):
                 st.next_ic = float(later[0])
-            _measure_stance(st, t, pe, pa, angles[side], angles_e[side], hip_a, sh_a, cl, leg_px, px_per_cm, speed_cm_s,
-                            all_ic, all_to, step_times, stride_s)
+            _measure_stance(st, t, pre[side], angles[side], angles_e[side], hip_e, leg_px, px_per_cm,
+                            speed_cm_s, ic_times, step_by_start, stride_s)
             stances.append(st)
     stances.sort(key=lambda s: s.ic)
     curves = _curves(t, angles, stances)
@@ -113,33 +155,33 @@ def analyse_side(cl: Cleaned, facing_sign: int, leg_px: float, px_per_cm: float 
     phases = [s.values.get("_hip_phase", np.nan) for s in stances if s.valid]
     phases = [p for p in phases if np.isfinite(p)]
     hip_phase = float(np.median(phases)) if len(phases) >= 3 else None
+    final, votes = classify(cues["double_support"], cues["ankle_lift"], cad0, hip_phase)
+    if final != activity:   # the pelvis cue tipped it: the events follow the first call, say so
+        final = "unknown" if final == "running" else final
     nref = sum(int(x) for s in SIDES for x in events[s].ic_refined) + sum(int(x) for s in SIDES for x in events[s].to_refined)
     ntot = sum(len(events[s].ic) + len(events[s].to) for s in SIDES)
     return SideResult(events=events, stances=stances, step_times=step_times, curves=curves, evidence=evidence,
-                      dropped_events=dropped, hip_phase=hip_phase, refined_fraction=nref / ntot if ntot else 0.0)
+                      dropped_events=dropped, hip_phase=hip_phase, refined_fraction=nref / ntot if ntot else 0.0,
+                      activity=final, activity_votes=votes, ground_cues=cues)
 
 
-def _measure_stance(st: Stance, t: np.ndarray, pe: np.ndarray, pa: np.ndarray, ang: dict[str, np.ndarray],
-                    ang_e: dict[str, np.ndarray],
-                    hip_a: np.ndarray, sh_a: np.ndarray, cl: Cleaned, leg_px: float, px_per_cm: float | None,
-                    speed_cm_s: float | None, all_ic: list, all_to: list, step_times: list, stride_s: float) -> None:
-    side, ic, to = st.side, st.ic, st.to
+def _measure_stance(st: Stance, t: np.ndarray, pre: dict[str, np.ndarray], ang: dict[str, np.ndarray],
+                    ang_e: dict[str, np.ndarray], hip_e: np.ndarray, leg_px: float, px_per_cm: float | None,
+                    speed_cm_s: float | None, ic_times: np.ndarray, step_by_start: dict[float, float],
+                    stride_s: float) -> None:
+    ic, to = st.ic, st.to
     v = st.values
     contact = to - ic
     if not (0.08 <= contact <= 0.8 * min(stride_s * 1.6, MAX_STRIDE_S)):
         st.valid, st.reject = False, "contact time not credible"
         return
     # the leg must have been seen (not bridged over long gaps) through the stance
-    pts = [KP[f"{side}_hip"], KP[f"{side}_knee"], KP[f"{side}_ankle"]]
-    seen = window(t, cl.seen[:, pts].all(axis=1), ic, to)
+    seen = window(t, pre["seen"], ic, to)
     if seen.size == 0 or seen.mean() < 0.8:
         st.valid, st.reject = False, "leg not seen through the stance"
         return
     v["contact_time_ms"] = 1000.0 * contact
-    hip_s = pe[:, KP[f"{side}_hip"]]
-    ank_s = pe[:, KP[f"{side}_ankle"]]
-    hip_u = np.where(np.isfinite(hip_s[:, 0]), hip_s[:, 0], mid(pe, "left_hip", "right_hip")[:, 0])
-    over_px = at(t, ank_s[:, 0] - hip_u, ic)
+    over_px = at(t, pre["over"], ic)
     v["overstride_pct_leg"] = 100.0 * over_px / leg_px
     if px_per_cm:
         v["overstride_cm"] = over_px / px_per_cm
@@ -149,7 +191,7 @@ def _measure_stance(st: Stance, t: np.ndarray, pe: np.ndarray, pa: np.ndarray, a
     kf_st = window(t, ang["knee_flexion"], ic, to)
     v["knee_flexion_stance_peak_deg"] = float(np.nanmax(kf_st)) if np.isfinite(kf_st).any() else np.nan
     # midstance: the ankle passes under the hip (else the middle of stance)
-    rel = window(t, pa[:, KP[f"{side}_ankle"], 0] - hip_a[:, 0], ic, to)
+    rel = window(t, pre["rel_a"], ic, to)
     tw = window(t, t, ic, to)
     cross = np.flatnonzero((rel[:-1] > 0) & (rel[1:] <= 0)) if rel.size > 1 else np.array([])
     if cross.size:
@@ -160,8 +202,7 @@ def _measure_stance(st: Stance, t: np.ndarray, pe: np.ndarray, pa: np.ndarray, a
         ms = (ic + to) / 2
     st.midstance = ms
     # body lean: stance ankle -> shoulder line from vertical at midstance
-    ank_a = pa[:, KP[f"{side}_ankle"]]
-    du, dv = at(t, sh_a[:, 0] - ank_a[:, 0], ms), at(t, sh_a[:, 1] - ank_a[:, 1], ms)
+    du, dv = at(t, pre["body_du"], ms), at(t, pre["body_dv"], ms)
     body = float(np.degrees(np.arctan2(du, dv)))
     v["body_lean_deg"] = body
     v["hip_hinge_deg"] = at(t, ang["trunk_lean"], ms) - body
@@ -170,19 +211,19 @@ def _measure_stance(st: Stance, t: np.ndarray, pe: np.ndarray, pa: np.ndarray, a
     v["hip_extension_peak_deg"] = float(np.nanmax(-hf_ext)) if np.isfinite(hf_ext).any() else np.nan
     # the step that starts with this contact: step time (to the next opposite contact) and
     # flight time (this foot's toe-off to that contact)
-    steps = [s for s in step_times if abs(s[0] - s[1] - ic) < 1e-9]
-    if steps:
-        step = steps[0][1]
+    step = step_by_start.get(round(ic, 9))
+    if step is not None:
         nxt_opp = ic + step
         v["step_time_ms"] = 1000.0 * step
         v["flight_time_ms"] = 1000.0 * (nxt_opp - to)
         if speed_cm_s:
             v["step_length_cm"] = speed_cm_s * step
     # vertical oscillation of the step that starts with this contact (this foot in stance)
-    nxt = [x for x, s in all_ic if x > ic + 1e-9]
-    if nxt and nxt[0] - ic < 0.75 * stride_s:
+    j = int(np.searchsorted(ic_times, ic + 1e-9, side="right"))
+    nxt = ic_times[j:j + 1]
+    if nxt.size and nxt[0] - ic < 0.75 * stride_s:
         # the lightly filtered hip: heavy smoothing would shave the peaks off the bounce
-        hv = window(t, mid(pe, "left_hip", "right_hip")[:, 1], ic, nxt[0])
+        hv = window(t, hip_e[:, 1], ic, nxt[0])
         if hv.size >= 3 and np.isfinite(hv).all():
             vo_px = float(hv.max() - hv.min())
             v["_vo_pct_leg"] = 100.0 * vo_px / leg_px
@@ -191,11 +232,11 @@ def _measure_stance(st: Stance, t: np.ndarray, pe: np.ndarray, pa: np.ndarray, a
                 if speed_cm_s:
                     v["vertical_ratio_pct"] = 100.0 * (vo_px / px_per_cm) / (speed_cm_s * (nxt[0] - ic))
             # where in the step the hip is lowest: at midstance when running
-            v["_hip_phase"] = (at(t, hip_a[:, 1], ms) - float(hv.mean())) / max(vo_px, 1e-6)
+            v["_hip_phase"] = (at(t, hip_e[:, 1], ms) - float(hv.mean())) / max(vo_px, 1e-6)
     # trunk lean over the stride, swing peaks and duty factor need the whole stride
     if np.isfinite(st.next_ic):
         stride = st.next_ic - ic
-        seen_st = window(t, cl.seen[:, pts].all(axis=1), ic, st.next_ic)
+        seen_st = window(t, pre["seen"], ic, st.next_ic)
         if seen_st.mean() >= 0.8:
             v["duty_factor"] = contact / stride
             tl = window(t, ang["trunk_lean"], ic, st.next_ic)

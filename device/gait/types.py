@@ -6,15 +6,41 @@ by the dashboard and the report is exactly ``Analysis.to_dict()``:
     {"schema_version": 1,
      "cadence_spm": float | null,
      "activity": "running" | "walking" | "unknown",
-     "view": {"kind": "side" | "rear" | "front" | "unknown", "facing": "left" | "right" | null},
+     "view": {"kind": "side" | "rear" | "front" | "unknown", "facing": "left" | "right" | null,
+              "detected": <kind the keypoints say>, "width_ratio": float, "confidence": 0..1},
      "events": [{"side": "left"|"right", "kind": "initial_contact"|"toe_off", "t": s, "frame": int}],
      "metrics": {"<id from gait-metrics.md>": {"value", "left", "right", "sd", "n", "unit",
-                 "flag", "reason", "normal"}},
-     "curves": {"<angle>": {"left": {"mean": [...101], "sd": [...]}, "right": {...}}},
+                 "flag", "reason", "normal", "symmetry_index_pct"}},
+     "curves": {"knee_flexion" | "hip_flexion": {"left": {"mean": [101], "sd": [101], "n"} | null,
+                                                 "right": ...}},
      "cadence_series": [[t, spm], ...],
-     "evidence": [{"side", "phase", "t", "frame", "angles": {...}}],
+     "evidence": [{"side", "phase": "initial_contact"|"midstance"|"toe_off", "t", "frame",
+                   "angles": {"knee_flexion", "hip_flexion", "shank", "trunk_lean"}}],
      "cues": [{"metric", "flag", "title", "cue", "drills": [...]}],
      "quality": {...}, "input": {...}}
+
+Details:
+- every metric id of the contract is always present; ``value`` null ⇒ ``reason`` says why.
+- ``symmetry_index_pct`` (per metric) is 100·|L−R|/((L+R)/2) for sided metrics with both
+  sides measured (null when the sides have opposite signs or a side is missing). The
+  contract's ``metrics["symmetry_index_pct"]`` headline is contact time's index (the classic
+  L/R balance figure); its flag is kept only when the difference exceeds twice its standard
+  error (stride-to-stride variation).
+- ``curves``: angle over the gait cycle, 0–100 % from initial contact to the next initial
+  contact of the same foot, mean and sd over valid strides (null with fewer than 2).
+- ``evidence``: for each side, a representative stride (contact time closest to the median):
+  the frame of initial contact, midstance (ankle under the hip) and toe-off, with the angles
+  measured there; ``frame`` is the source frame index (``Timeline.frame``).
+- ``quality`` keys: frames_analysed, effective_fps, duration_s, body_seen_fraction,
+  leg_seen_fraction {left, right}, ankles_seen_fraction, ankle_at_frame_edge_fraction (when the
+  frame size is known), swaps_corrected (runs), swapped_frames, outliers_removed, body_jumps,
+  near_leg, leg_labels_corrected, activity_cues, strides_used, strides_rejected,
+  leg_length_method, verdict (plain language: "good" or issues joined by "; " e.g. "feet
+  leave the frame", "camera not side-on", "two people in view", "walking, not running", "too
+  few strides"), warnings [str], confidence 0..1.
+- ``input``: engine_version, view_requested, coaching_profile, warmup_s, height_cm, speed_kmh,
+  incline_pct, frames, width, height, leg_fraction_of_height, leg_length_px, px_per_cm.
+- Side attribution (step/flight times, vertical oscillation): see ``device.gait.sagittal``.
 """
 
 from __future__ import annotations

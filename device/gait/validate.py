@@ -273,11 +273,8 @@ def validate_real(vdir: Path) -> list[dict[str, Any]]:
         a = analyze(tl, RunnerInfo(height_cm=height, speed_kmh=speed))
         pred = a.to_dict()
         fps = tl.effective_fps
-        if score_mod is not None:
-            sc = score_mod.score(pred, truth, 60.0)
-        else:  # fall back to our own matching (same rules)
-            sc = _own_score(pred, truth)
-        pk = sc["per_kind"]
+        # the data set's own scorer when present, else our matching (same rules)
+        sc = score_mod.score(pred, truth, 60.0) if score_mod is not None else _own_score(pred, truth)
         hi_rate = fps >= 90
         frame_ms = 1000.0 / fps
         ic_lim = REAL_LIMITS["ic_ms_100hz"] if hi_rate else REAL_LIMITS["event_frames_low_fps"] * frame_ms

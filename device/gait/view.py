@@ -41,7 +41,12 @@ class ViewResult:
 
 
 def _mid(xy: np.ndarray, a: str, b: str) -> np.ndarray:
-    return np.nanmean(np.stack([xy[:, KP[a]], xy[:, KP[b]]]), axis=0)
+    """Midpoint of two keypoints, or whichever one is seen (NaN when neither)."""
+    pa, pb = xy[:, KP[a]], xy[:, KP[b]]
+    with np.errstate(invalid="ignore"):
+        m = (pa + pb) / 2
+    m = np.where(np.isfinite(m), m, pa)
+    return np.where(np.isfinite(m), m, pb)
 
 
 def width_ratio(xy: np.ndarray) -> float | None:
@@ -91,6 +96,47 @@ def facing_direction(xy: np.ndarray) -> tuple[str | None, float, str | None]:
     if abs(total) < 0.1:
         return None, abs(total), note
     return ("right" if total > 0 else "left"), float(min(1.0, abs(total))), note
+
+
+def facing_series(xy: np.ndarray, t: np.ndarray, min_segment_s: float = 1.5) -> np.ndarray:
+    """Per-frame facing sign (+1 right, −1 left, 0 unknown) for clips where the runner turns
+    around (overground walking back and forth). Knee bend (and nose) votes per frame, smoothed
+    with a running median over ~1 s; direction changes lasting less than ``min_segment_s`` are
+    ignored."""
+    from scipy.ndimage import median_filter
+
+    n = len(t)
+    votes = np.zeros(n)
+    weight = np.zeros(n)
+    for side in ("left", "right"):
+        h, k, a = xy[:, KP[f"{side}_hip"]], xy[:, KP[f"{side}_knee"]], xy[:, KP[f"{side}_ankle"]]
+        u, v = k - h, a - k
+        with np.errstate(invalid="ignore", divide="ignore"):
+            s = (u[:, 0] * v[:, 1] - u[:, 1] * v[:, 0]) / (np.linalg.norm(u, axis=1) * np.linalg.norm(v, axis=1))
+        ok = np.isfinite(s)
+        votes[ok] += s[ok]
+        weight[ok] += 1
+    with np.errstate(invalid="ignore", divide="ignore"):
+        per = np.where(weight > 0, votes / np.maximum(weight, 1), np.nan)
+    ok = np.isfinite(per)
+    if ok.sum() < 3:
+        return np.zeros(n)
+    filled = np.interp(np.arange(n), np.flatnonzero(ok), per[ok])
+    dt = float(np.median(np.diff(t))) if n > 1 else 1 / 30
+    win = max(3, int(round(1.0 / dt)) | 1)
+    sm = median_filter(filled, size=win, mode="nearest")
+    sign = np.where(sm > 0.02, 1.0, np.where(sm < -0.02, -1.0, 0.0))
+    # fill undecided frames from the nearest decided one; drop short direction changes
+    dec = np.flatnonzero(sign != 0)
+    if dec.size == 0:
+        return sign
+    sign = sign[dec[np.clip(np.searchsorted(dec, np.arange(n)), 0, dec.size - 1)]]
+    change = np.flatnonzero(np.diff(sign) != 0) + 1
+    bounds = np.concatenate([[0], change, [n]])
+    for a_, b_ in zip(bounds[:-1], bounds[1:], strict=True):
+        if t[b_ - 1] - t[a_] < min_segment_s and (a_ > 0 or b_ < n):
+            sign[a_:b_] = sign[a_ - 1] if a_ > 0 else sign[b_]
+    return sign
 
 
 def frontal_kind(xy: np.ndarray, score: np.ndarray) -> tuple[str, float]:

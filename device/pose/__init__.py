@@ -21,6 +21,7 @@ from device.pose.model import (
 
 if TYPE_CHECKING:
     from device.pose.movenet import MoveNetEstimator
+    from device.pose.pipeline import body_visible, estimate_frame, run_pose
 
 __all__ = [
     "DEFAULT_MODEL_FILE",
@@ -28,8 +29,11 @@ __all__ = [
     "ModelError",
     "MoveNetEstimator",
     "PoseEstimator",
+    "body_visible",
+    "estimate_frame",
     "new_keypoint_buffer",
     "resolve_model_path",
+    "run_pose",
     "sha256_file",
     "verify_model",
 ]
@@ -40,4 +44,8 @@ def __getattr__(name: str) -> Any:
         from device.pose.movenet import MoveNetEstimator
 
         return MoveNetEstimator
-    raise AttributeError(name)
+    if name in ("run_pose", "estimate_frame", "body_visible"):
+        from device.pose import pipeline
+
+        return getattr(pipeline, name)
+    raise AttributeError(f"module 'device.pose' has no attribute {name!r}")

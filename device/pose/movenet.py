@@ -87,6 +87,10 @@ class MoveNetEstimator(PoseEstimator):
         self._rgb = np.empty((h, w, 3), np.uint8) if self.input_dtype != np.uint8 else None
         self._map = (0.0, 1.0, 0.0, 1.0)  # input pixel → image pixel: (ax, bx, ay, by)
         self._prev = np.zeros((N_KEYPOINTS, 3), np.float64)
+        # Post-processing constants, filled in per frame: (y, x, s) @ a + bias = (x, y, s) pixels.
+        self._post_a = np.array([[0.0, 1.0, 0.0], [1.0, 0.0, 0.0], [0.0, 0.0, 1.0]])
+        self._post_bias = np.zeros(3)
+        self._post_scale = np.ones(3)
         self._have_prev = False
         self._frame_size: tuple[int, int] | None = None
         self.last_crop: tuple[float, float, float] | None = None
@@ -175,22 +179,26 @@ class MoveNetEstimator(PoseEstimator):
         crop = self.crop_for(width, height)
         self.prepare(image_bgr, crop)
         self._interp.invoke()
+        # Model output rows are (y, x, score) normalised to the input; one small matmul maps them
+        # to (x, y, score) in image pixels (few numpy calls: they dominate post-processing).
         yxs = self._interp.get_tensor(self._out_idx).reshape(N_KEYPOINTS, 3)
         ax, bx, ay, by = self._map
         sw, sh = self.input_size
+        a, bias = self._post_a, self._post_bias
+        a[1, 0], a[0, 1] = bx * sw, by * sh
+        bias[0], bias[1] = ax, ay
         prev = self._prev
-        np.multiply(yxs[:, 1], bx * sw, out=prev[:, 0])
-        prev[:, 0] += ax
-        np.multiply(yxs[:, 0], by * sh, out=prev[:, 1])
-        prev[:, 1] += ay
-        prev[:, 2] = yxs[:, 2]
+        np.matmul(yxs, a, out=prev)
+        prev += bias
         self._have_prev = True
         self._frame_size = (width, height)
         self.last_crop = crop
         if out is None:
             out = np.empty((N_KEYPOINTS, 3), np.float32)
-        sx, sy = scale
-        np.multiply(prev[:, 0], sx, out=out[:, 0], casting="same_kind")
-        np.multiply(prev[:, 1], sy, out=out[:, 1], casting="same_kind")
-        out[:, 2] = prev[:, 2]
+        if scale == (1.0, 1.0):
+            out[:] = prev
+        else:
+            sv = self._post_scale
+            sv[0], sv[1] = scale
+            np.multiply(prev, sv, out=out, casting="same_kind")
         return out

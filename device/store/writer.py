@@ -8,6 +8,7 @@ therefore loses at most about one interval of keypoints, and the database never 
 from __future__ import annotations
 
 import logging
+import sqlite3
 import threading
 
 import numpy as np
@@ -55,6 +56,10 @@ class KeypointWriter:
         kp = np.stack([b[2] for b in batch]).astype(np.float32, copy=False)
         try:
             self.store.append_keypoints(self.session_id, t, kp, fr, camera=self.camera)
+        except sqlite3.IntegrityError as exc:  # the session was deleted meanwhile: nothing to keep
+            self.error = str(exc)
+            log.warning("session %s: deleted while recording; %d keypoint frames dropped", self.session_id, len(batch))
+            return
         except Exception as exc:  # the disk or DB failing must not kill the capture; retry next round
             self.error = str(exc)
             log.error("session %s: writing keypoints failed (%s); will retry", self.session_id, exc)

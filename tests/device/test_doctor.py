@@ -102,3 +102,12 @@ def test_receipt_printer_unreachable(tmp_path) -> None:
     assert c.status == doctor.FAIL and not c.essential and "127.0.0.1:9" in c.detail
     cfg.printing.receipt_printer = "usb:nonsense"
     assert "not a printer" in doctor.check_receipt_printer(cfg).detail
+
+
+def test_rear_camera_reported_but_optional(capsys, tmp_path, model_path, clip, monkeypatch) -> None:
+    monkeypatch.setenv("GAIT_STATION_MODEL", str(model_path))
+    cfg = tmp_path / "config.toml"
+    cfg.write_text(f'[camera]\nsource = "{clip}"\nrear_source = "{tmp_path / "missing.mp4"}"\n')
+    rc, out = _run(capsys, "--config", str(cfg), "--data-dir", str(tmp_path))
+    assert rc == 0, out
+    assert _line(out, "rear camera").startswith("!") and "missing.mp4" in out

@@ -275,3 +275,30 @@ def test_live_cadence_shown_while_capturing(station_rig) -> None:
     assert status["cadence_spm"] == pytest.approx(172, abs=6) and status["strides"] >= 2
     assert status["remaining_s"] < 60 and status["inference_fps"] > 10
     st.cancel_capture()
+
+
+def test_rear_camera_adds_frontal_metrics(tmp_path: Path) -> None:
+    cfg = _cfg(tmp_path, duration_s=5.0)
+    cfg.gpio.enabled = False
+    side_src = ScriptedSource(size=(640, 360), live=True)
+    rear_src = ScriptedSource(size=(640, 360), live=True)
+    common = dict(cadence_spm=170, width=640, height=360, duration_s=30, height_cm=175, pelvic_drop_deg=7.0)
+    side = SyntheticRunner(RunnerParams(**common))
+    rear = SyntheticRunner(RunnerParams(view="rear", **common))
+    st = Station(cfg, "scripted", estimator=PoseFromRunner(side_src, side), source_factory=lambda: side_src,
+                 rear_estimator=PoseFromRunner(rear_src, rear), rear_source_factory=lambda: rear_src,
+                 notifier=Notifier())
+    st.start()
+    try:
+        assert _wait(lambda: st.status().get("rear_camera_ok"), 5)
+        assert st.latest_rear_preview() is not None or _wait(lambda: st.latest_rear_preview() is not None)
+        sid = st.start_capture(runner={"name": "Gus", "height_cm": 175}, session={"view": "side"})
+        assert st.wait_for_state(("done", "failed"), 30) == "done"
+        a = st.store.get_session(sid)["analysis"]
+        assert len(st.store.get_keypoints(sid, camera="rear")) == a["rear"]["frames"] >= 100
+        assert "pelvic_drop_deg" in a["rear"]["metrics_from_rear"]
+        assert a["metrics"]["pelvic_drop_deg"]["source"] == "rear"
+        assert a["metrics"]["pelvic_drop_deg"]["value"] == pytest.approx(7.0, abs=1.5)
+        assert a["view"]["kind"] == "side" and a["cadence_spm"] == pytest.approx(170, abs=4)
+    finally:
+        st.close()

@@ -116,7 +116,7 @@ def test_dashboard_end_to_end_in_chromium(rig):
             page.set_viewport_size({"width": 1280, "height": 800})
 
             # A second run for the same runner, stopped with the tablet's Stop button
-            runner_id = page.evaluate("fetch('/api/sessions/%d').then(r => r.json()).then(s => s.runner_id)" % sid1)
+            runner_id = page.evaluate(f"fetch('/api/sessions/{sid1}').then(r => r.json()).then(s => s.runner_id)")
             page.goto(base + "/sessions/new")
             page.select_option("#runner_id", str(runner_id))
             page.fill("#speed_kmh", "13")

@@ -78,3 +78,14 @@ def test_webcam_zero_driver_time_uses_monotonic_clock() -> None:
 def test_missing_webcam_is_a_clear_error() -> None:
     with pytest.raises(SourceError, match="not found"):
         WebcamSource(57).open()
+
+
+def test_synthetic_and_auto_without_a_pi_camera() -> None:
+    from device.camera.synthetic import SyntheticSource
+
+    cfg = Config()
+    assert isinstance(open_source("synthetic:rear", cfg), SyntheticSource)
+    if not picamera_available():
+        assert isinstance(open_source("auto", cfg), SyntheticSource)
+    with pytest.raises(SourceError):
+        open_source("synthetic:nonsense", cfg)

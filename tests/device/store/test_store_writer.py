@@ -79,3 +79,17 @@ def test_kill_9_mid_capture_then_recover(tmp_path: Path) -> None:
     np.testing.assert_array_equal(tl.frame, np.arange(len(tl)))
     np.testing.assert_array_equal(tl.xy[:, 0, 0], np.arange(len(tl), dtype=np.float32))
     store.close()
+
+
+def test_writer_survives_its_session_being_deleted(tmp_path: Path) -> None:
+    store = Store(tmp_path / "s.db")
+    sid = store.create_session(None)
+    w = KeypointWriter(store, sid, interval_s=0.05)
+    w.append(0.0, np.zeros((17, 3), np.float32), 0)
+    time.sleep(0.2)
+    store.delete_session(sid)
+    w.append(0.1, np.zeros((17, 3), np.float32), 1)
+    w.close()
+    assert "FOREIGN KEY" in (w.error or "")
+    assert store.integrity_check() == "ok"
+    store.close()

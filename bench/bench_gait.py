@@ -1,0 +1,60 @@
+"""Benchmark the gait engine: analysing two minutes at 120 fps (14,400 frames) must take < 1 s.
+
+Builds the input from the synthetic runner (pose-model noise, far-leg dropouts, leg swaps,
+jittered timestamps), runs ``device.gait.analyze`` ``--repeat`` times and prints the median and
+best wall time, plus LiveCadence's cost per frame. Run on an otherwise idle machine:
+
+    .venv/bin/python bench/bench_gait.py [--fps 120] [--duration 120] [--repeat 7]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import numpy as np  # noqa: E402
+
+from device.gait import analyze  # noqa: E402
+from device.gait.live import LiveCadence  # noqa: E402
+from device.gait.types import RunnerInfo  # noqa: E402
+from device.synthetic.runner import RunnerParams, SyntheticRunner  # noqa: E402
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--fps", type=float, default=120.0)
+    ap.add_argument("--duration", type=float, default=120.0)
+    ap.add_argument("--repeat", type=int, default=7)
+    a = ap.parse_args()
+    p = RunnerParams(fps=a.fps, duration_s=a.duration, noise_px=2.0, dropout_prob=0.01, swaps=20, jitter=0.2, seed=1)
+    runner = SyntheticRunner(p)
+    tl = runner.timeline()
+    info = RunnerInfo(height_cm=p.height_cm, speed_kmh=p.speed_kmh)
+    analyze(tl, info)   # warm-up: imports, caches
+    times = []
+    for _ in range(a.repeat):
+        t0 = time.perf_counter()
+        res = analyze(tl, info)
+        times.append(time.perf_counter() - t0)
+    med = statistics.median(times)
+    print(f"gait analyze: {len(tl)} frames ({a.duration:g} s at {a.fps:g} fps), {len(res.events)} events, "
+          f"cadence {res.cadence_spm:.1f} spm")
+    print(f"  median {med * 1000:.0f} ms, best {min(times) * 1000:.0f} ms over {a.repeat} runs "
+          f"-> {'OK' if med < 1.0 else 'TOO SLOW'} (target < 1000 ms)")
+    lc = LiveCadence(p.width, p.height)
+    kp = np.concatenate([tl.xy, tl.score[..., None]], axis=2)
+    t0 = time.perf_counter()
+    for i in range(len(tl)):
+        lc.update(float(tl.t[i]), kp[i])
+    per = (time.perf_counter() - t0) / len(tl)
+    print(f"LiveCadence: {per * 1e6:.1f} µs per frame, cadence {lc.cadence_spm:.1f} spm, {lc.strides} strides")
+    return 0 if med < 1.0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

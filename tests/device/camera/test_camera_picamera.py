@@ -1,0 +1,120 @@
+"""PicameraSource against a stand-in Picamera2 module (no Pi camera on build machines):
+two streams, sensor timestamps, gaps for dropped frames, unplug → SourceError."""
+
+from __future__ import annotations
+
+import sys
+import types
+
+import numpy as np
+import pytest
+
+from device.camera.picamera import LoresFrame, PicameraSource, picamera_available
+from device.errors import SourceError
+
+
+class _Request:
+    def __init__(self, cam: _Camera, ts: int) -> None:
+        self.cam, self.ts, self.released = cam, ts, False
+
+    def get_metadata(self) -> dict:
+        return {"SensorTimestamp": self.ts, "FrameDuration": 33333}
+
+    def make_array(self, name: str) -> np.ndarray:
+        cfg = self.cam.config[name]
+        w, h = cfg["size"]
+        if name == "main":
+            img = np.zeros((h, w, 3), np.uint8)
+            img[..., 2] = 200  # red in BGR order (what RGB888 gives)
+            return img
+        yuv = np.full((h * 3 // 2, w + 32), 128, np.uint8)  # padded stride, neutral chroma
+        yuv[:h] = 90
+        return yuv
+
+    def release(self) -> None:
+        self.released = True
+
+
+class _Camera:
+    timestamps: list[int] = []
+    fail_after: int | None = None
+    instances: list[_Camera] = []
+
+    def __init__(self, index: int = 0) -> None:
+        self.index, self.started, self.closed, self.n = index, False, False, 0
+        _Camera.instances.append(self)
+
+    @staticmethod
+    def global_camera_info() -> list[dict]:
+        return [{"Model": "imx708"}]
+
+    def create_video_configuration(self, main: dict, lores: dict, controls: dict, buffer_count: int) -> dict:
+        return {"main": main, "lores": lores, "controls": controls}
+
+    def configure(self, config: dict) -> None:
+        self.config = config
+
+    def start(self) -> None:
+        self.started = True
+
+    def capture_request(self, wait: float | None = None) -> _Request:
+        assert isinstance(wait, float)  # always a timeout: an unplugged camera must not hang us
+        if self.fail_after is not None and self.n >= self.fail_after:
+            raise TimeoutError("no frame")
+        ts = self.timestamps[self.n]
+        self.n += 1
+        return _Request(self, ts)
+
+    def stop(self) -> None:
+        self.started = False
+
+    def close(self) -> None:
+        self.closed = True
+
+
+@pytest.fixture
+def fake_picamera2(monkeypatch: pytest.MonkeyPatch) -> type[_Camera]:
+    mod = types.ModuleType("picamera2")
+    mod.Picamera2 = _Camera  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "picamera2", mod)
+    _Camera.instances = []
+    _Camera.fail_after = None
+    t0 = 5_000_000_000
+    period = 33_333_000
+    # Frame 3 and 4 were missed by a slow reader: sensor time jumps by three periods.
+    _Camera.timestamps = [t0, t0 + period, t0 + 2 * period, t0 + 5 * period, t0 + 6 * period]
+    return _Camera
+
+
+def test_frames_timestamps_and_low_res(fake_picamera2: type[_Camera]) -> None:
+    assert picamera_available()
+    src = PicameraSource(0, 1280, 720, 30.0)
+    with src:
+        cam = fake_picamera2.instances[0]
+        assert cam.started and cam.config["main"] == {"size": (1280, 720), "format": "RGB888"}
+        assert cam.config["lores"] == {"size": (426, 240), "format": "YUV420"}
+        assert cam.config["controls"] == {"FrameRate": 30.0}
+        frames = [src.read() for _ in range(5)]
+    assert cam.closed and not cam.started
+    assert all(isinstance(f, LoresFrame) for f in frames)
+    assert [f.index for f in frames] == [0, 1, 2, 5, 6]
+    assert frames[0].t == pytest.approx(5.0) and frames[3].t - frames[2].t == pytest.approx(0.1, abs=1e-6)
+    f = frames[0]
+    assert f.image.shape == (720, 1280, 3) and f.image[0, 0, 2] == 200
+    assert f.lores.shape == (240, 426, 3)  # padding stripped, converted to BGR
+    assert abs(int(f.lores[10, 10, 0]) - 90) < 6  # grey Y=90 with neutral chroma
+    assert f.lores_scale == pytest.approx((1280 / 426, 720 / 240))
+
+
+def test_unplugged_camera_is_a_source_error(fake_picamera2: type[_Camera]) -> None:
+    fake_picamera2.fail_after = 2
+    with PicameraSource(0) as src:
+        src.read()
+        src.read()
+        with pytest.raises(SourceError, match="unplugged"):
+            src.read()
+
+
+def test_camera_index_not_connected(fake_picamera2: type[_Camera]) -> None:
+    with pytest.raises(SourceError, match="camera 1 not found"):
+        PicameraSource(1).open()

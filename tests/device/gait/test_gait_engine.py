@@ -1,0 +1,307 @@
+"""The gait engine on synthetic runs with exact truth, and on bad input.
+
+Tolerances for the synthetic comparison are stated (and justified) in
+``device.gait.validate.SYNTHETIC_TOLERANCES``; the contact-time rule is a heel-contact rule
+validated on force-plate data, which the synthetic foot (no heel) does not model — see there.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+
+from device.gait import analyze
+from device.gait.metric_ids import ALL_METRICS, FRONTAL_METRICS, SIDE_METRICS
+from device.gait.types import Analysis, RunnerInfo
+from device.gait.validate import SYNTHETIC_TOLERANCES, match_events, validate_synthetic
+from device.keypoints import KP, Timeline
+from device.synthetic.runner import RunnerParams, SyntheticRunner
+
+from .walking_model import walking_timeline
+
+SIDE_ONLY = set(SIDE_METRICS) - {"cadence_spm"}
+
+
+def _run(**kw) -> tuple[SyntheticRunner, Timeline]:
+    base = dict(fps=60, duration_s=12, noise_px=1.5, swaps=3, jitter=0.2, seed=4)
+    base.update(kw)
+    r = SyntheticRunner(RunnerParams(**base))
+    return r, r.timeline()
+
+
+@pytest.fixture(scope="module")
+def side60() -> dict:
+    return validate_synthetic(60.0, "side", 20.0, seed=2)
+
+
+def test_synthetic_60fps_cadence_within_1pct(side60: dict) -> None:
+    assert abs(side60["metrics"]["cadence_spm"]["error"]) <= 0.01
+
+
+def test_synthetic_60fps_events_median_error_within_one_frame(side60: dict) -> None:
+    for kind, e in side60["events"].items():
+        assert e["median_frames"] <= 1.0, kind
+        assert e["false_events"] == 0, kind
+        assert e["detected_pct"] >= 85.0, kind   # the rest are hidden by far-leg dropouts
+
+
+def test_synthetic_60fps_every_side_metric_within_tolerance(side60: dict) -> None:
+    checked = 0
+    for mid, m in side60["metrics"].items():
+        if mid == "head_drop_cm" or mid in FRONTAL_METRICS:
+            continue
+        assert m["status"] == "ok", f"{mid}: pred {m['pred']} true {m['true']} tol {m['tolerance']}"
+        checked += 1
+    assert checked >= 19
+    assert side60["view"] == "side" and side60["activity"] == "running"
+
+
+def test_synthetic_rear_view_frontal_metrics_within_tolerance() -> None:
+    r = validate_synthetic(60.0, "rear", 15.0, seed=3)
+    assert r["detected_view"]["kind"] == "rear"
+    for mid in FRONTAL_METRICS:
+        m = r["metrics"][mid]
+        assert m["status"] == "ok", f"{mid}: {m}"
+    # pelvic drop is sided: the truth has a bigger right drop (7 vs 5 deg)
+    pd = r["metrics"]["pelvic_drop_deg"]
+    assert pd["right"] > pd["left"]
+    assert abs(pd["right"] - pd["true_right"]) <= SYNTHETIC_TOLERANCES["pelvic_drop_deg"][0]
+
+
+@pytest.mark.parametrize("facing", ["left", "right"])
+def test_view_and_facing_detected(facing: str) -> None:
+    _, tl = _run(facing=facing, duration_s=6)
+    a = analyze(tl, RunnerInfo(175, 10))
+    assert a.view["kind"] == "side" and a.view["facing"] == facing
+    assert a.metrics["pelvic_drop_deg"].value is None
+    assert "rear or front view" in a.metrics["pelvic_drop_deg"].reason
+
+
+def test_rear_view_refuses_side_metrics() -> None:
+    _, tl = _run(view="rear", duration_s=8)
+    a = analyze(tl, RunnerInfo(175, 10))
+    assert a.view["kind"] == "rear"
+    for mid in SIDE_ONLY:
+        assert a.metrics[mid].value is None, mid
+        assert "side view" in a.metrics[mid].reason
+    assert a.metrics["pelvic_drop_deg"].value is not None
+    assert a.cadence_spm is not None and abs(a.cadence_spm - 170) < 2
+
+
+def test_view_override_that_contradicts_warns() -> None:
+    _, tl = _run(view="rear", duration_s=6)
+    a = analyze(tl, RunnerInfo(175, 10), view="side")
+    assert a.view["kind"] == "side" and a.view["detected"] == "rear"
+    assert any("view set to side" in w for w in a.quality["warnings"])
+
+
+def test_swap_repair_finds_exactly_the_swapped_frames() -> None:
+    from device.gait.clean import body_scale_px, mask_low_scores, repair_leg_swaps
+
+    for fps in (30, 60, 120):
+        r, tl = _run(fps=fps, swaps=5, dropout_prob=0.02)
+        xy = mask_low_scores(tl.xy, tl.score)
+        fixed, runs, frames = repair_leg_swaps(xy, tl.t, body_scale_px(xy))
+        truth = set(r.truth()["swapped_rows"])
+        changed = set(np.flatnonzero(np.any(np.nan_to_num(fixed[:, KP["right_ankle"]] - xy[:, KP["right_ankle"]]) != 0, axis=1)
+                                     | np.any(np.nan_to_num(fixed[:, KP["right_knee"]] - xy[:, KP["right_knee"]]) != 0, axis=1)).tolist())
+        assert truth <= changed | set(np.flatnonzero(np.isnan(xy[:, KP["right_ankle"], 0])).tolist()), fps
+        assert len(changed - truth) <= 2, (fps, sorted(changed - truth))
+
+
+def test_uneven_timestamps_and_dropped_frames() -> None:
+    r, tl = _run(fps=30, jitter=0.45, frame_drop=0.1, duration_s=15)
+    assert np.std(np.diff(tl.t)) > 0.003
+    a = analyze(tl, RunnerInfo(175, 10))
+    assert abs(a.cadence_spm - 170) / 170 < 0.01
+    tr = r.truth()
+    m = match_events([{"side": e.side, "kind": e.kind, "t": e.t} for e in a.events],
+                     [e for e in tr["events"] if tl.t[0] + 0.1 < e["t"] < tl.t[-1] - 0.1])
+    for kind in m.values():
+        assert np.median(np.abs(kind["errors_s"])) <= 1 / 30
+
+
+@pytest.mark.parametrize("fps", [15, 240])
+def test_frame_rate_extremes(fps: int) -> None:
+    _, tl = _run(fps=fps, duration_s=8 if fps == 240 else 15)
+    a = analyze(tl, RunnerInfo(175, 10))
+    assert a.cadence_spm is not None and abs(a.cadence_spm - 170) / 170 < 0.01
+    assert a.metrics["contact_time_ms"].value is not None
+
+
+def test_nan_heavy_input_gives_reasons_not_crashes() -> None:
+    _, tl = _run(duration_s=8)
+    rng = np.random.default_rng(0)
+    xy = tl.xy.copy()
+    xy[rng.random(xy.shape[:2]) < 0.7] = np.nan
+    a = analyze(Timeline(tl.t, xy, tl.score, tl.frame, tl.width, tl.height), RunnerInfo(175, 10))
+    d = a.to_dict()
+    json.dumps(d, allow_nan=False)
+    assert set(d["metrics"]) == set(ALL_METRICS)
+    for mid, m in d["metrics"].items():
+        assert m["value"] is not None or m["reason"], mid
+    # all keypoints missing: runner not detected
+    empty = Timeline(tl.t, np.full_like(tl.xy, np.nan), np.zeros_like(tl.score), tl.frame, tl.width, tl.height)
+    b = analyze(empty, RunnerInfo(175, 10))
+    assert b.quality["verdict"] == "runner not detected"
+    assert all(m.value is None and m.reason for m in b.metrics.values())
+
+
+def test_too_short_input() -> None:
+    _, tl = _run(duration_s=0.5)
+    a = analyze(tl, RunnerInfo(175, 10))
+    assert a.cadence_spm is None and "too little data" in a.metrics["contact_time_ms"].reason
+
+
+def test_missing_height_and_speed_null_with_reason() -> None:
+    _, tl = _run(duration_s=8)
+    a = analyze(tl, RunnerInfo())
+    assert a.metrics["overstride_cm"].value is None and "height" in a.metrics["overstride_cm"].reason
+    assert a.metrics["overstride_pct_leg"].value is not None
+    assert a.metrics["step_length_cm"].value is None and "speed" in a.metrics["step_length_cm"].reason
+    assert a.metrics["vertical_ratio_pct"].value is None
+    b = analyze(tl, RunnerInfo(height_cm=175))
+    assert b.metrics["vertical_oscillation_cm"].value is not None
+    assert b.metrics["step_length_cm"].value is None and "speed" in b.metrics["step_length_cm"].reason
+
+
+def test_head_drop_is_null_with_reason() -> None:
+    _, tl = _run(duration_s=6)
+    m = analyze(tl, RunnerInfo(175, 10)).metrics["head_drop_cm"]
+    assert m.value is None and m.reason
+
+
+def test_walking_is_recognised() -> None:
+    a = analyze(walking_timeline(), RunnerInfo(175, 4.5))
+    assert a.activity == "walking"
+    assert "walking" in a.quality["verdict"]
+    assert a.cues == []                      # running cues don't apply
+    assert a.metrics["duty_factor"].value > 0.5
+    assert abs(a.cadence_spm - 110) < 2
+
+
+def test_two_people_in_view_warns() -> None:
+    _, tl = _run(duration_s=10)
+    xy = tl.xy.copy()
+    # every ~1.5 s the model jumps to a second, smaller person for 0.3 s
+    for start in np.arange(60, len(tl) - 30, 90):
+        seg = slice(int(start), int(start) + 18)
+        xy[seg] = xy[seg] * 0.6 + np.array([350.0, 120.0], np.float32)
+    a = analyze(Timeline(tl.t, xy, tl.score, tl.frame, tl.width, tl.height), RunnerInfo(175, 10))
+    assert "two people in view" in a.quality["verdict"]
+    assert a.quality["confidence"] < 0.6
+
+
+def test_feet_leave_the_frame_verdict() -> None:
+    _, tl = _run(duration_s=8, noise_px=0.5, swaps=0)
+    xy = tl.xy.copy()
+    score = tl.score.copy()
+    low = xy[..., 1] > np.nanpercentile(xy[:, KP["left_ankle"], 1], 60)
+    low[:, : KP["left_ankle"]] = False
+    xy[low] = np.nan
+    score[low] = 0.0
+    a = analyze(Timeline(tl.t, xy, score, tl.frame, tl.width, tl.height), RunnerInfo(175, 10))
+    assert "feet leave the frame" in a.quality["verdict"]
+
+
+def test_schema_complete_and_json_round_trip() -> None:
+    _, tl = _run(duration_s=10)
+    a = analyze(tl, RunnerInfo(175, 10))
+    d = a.to_dict()
+    text = json.dumps(d, allow_nan=False)
+    assert set(d["metrics"]) == set(ALL_METRICS)
+    for mid, m in d["metrics"].items():
+        assert m["unit"] == ALL_METRICS[mid][0]
+    b = Analysis.from_dict(json.loads(text))
+    assert b.to_dict() == d
+    q = d["quality"]
+    for k in ("frames_analysed", "effective_fps", "leg_seen_fraction", "swaps_corrected", "strides_used",
+              "strides_rejected", "verdict", "warnings", "confidence"):
+        assert k in q
+    assert set(q["leg_seen_fraction"]) == {"left", "right"}
+    # curves: 101 points per side; evidence: IC / midstance / toe-off per side with angles
+    for name in ("knee_flexion", "hip_flexion"):
+        for side in ("left", "right"):
+            assert len(d["curves"][name][side]["mean"]) == 101
+    phases = {(e["side"], e["phase"]) for e in d["evidence"]}
+    assert phases == {(s, p) for s in ("left", "right") for p in ("initial_contact", "midstance", "toe_off")}
+    assert all(isinstance(e["frame"], int) and e["angles"]["knee_flexion"] is not None for e in d["evidence"])
+    assert len(d["cadence_series"]) > 10 and all(150 < c < 190 for _, c in d["cadence_series"])
+    # every sided metric carries its own symmetry index; the headline is contact time's
+    ct = d["metrics"]["contact_time_ms"]
+    assert d["metrics"]["symmetry_index_pct"]["value"] == pytest.approx(ct["symmetry_index_pct"], abs=1e-3)
+
+
+def test_asymmetric_contact_time_shows_in_symmetry() -> None:
+    _, tl = _run(duration_s=15, right={"contact_time_ms": 290.0})
+    a = analyze(tl, RunnerInfo(175, 10))
+    ct = a.metrics["contact_time_ms"]
+    assert ct.right - ct.left == pytest.approx(40.0, abs=12.0)
+    si = a.metrics["symmetry_index_pct"].value
+    assert si == pytest.approx(100 * 40 / 270, abs=5.0)
+
+
+def test_too_few_strides_null_with_reason() -> None:
+    _, tl = _run(duration_s=1.6)
+    a = analyze(tl, RunnerInfo(175, 10))
+    m = a.metrics["knee_flexion_swing_peak_deg"]
+    assert m.value is None and "too few" in m.reason or "no valid" in m.reason
+
+
+def test_flags_and_coaching_profiles_change_cues_not_measurements() -> None:
+    _, tl = _run(duration_s=12, cadence_spm=150, contact_time_ms=320, overstride_cm=30.0, trunk_lean_deg=2.0)
+    a = analyze(tl, RunnerInfo(175, 10), coaching_profile="ankle_lean")
+    b = analyze(tl, RunnerInfo(175, 10), coaching_profile="hip_hinge")
+    assert a.metrics["cadence_spm"].flag == "low"
+    assert a.metrics["overstride_cm"].flag == "high"
+    assert {k: m.value for k, m in a.metrics.items()} == {k: m.value for k, m in b.metrics.items()}
+    ca = {c["metric"]: c for c in a.cues}
+    cb = {c["metric"]: c for c in b.cues}
+    assert "cadence_spm" in ca and ca["cadence_spm"]["drills"]
+    assert ca["cadence_spm"]["cue"] != cb["cadence_spm"]["cue"]
+    with pytest.raises(ValueError):
+        analyze(tl, RunnerInfo(175, 10), coaching_profile="shuffle")
+
+
+def test_warmup_is_left_out() -> None:
+    _, tl = _run(duration_s=10)
+    a = analyze(tl, RunnerInfo(175, 10), warmup_s=4.0)
+    assert min(e.t for e in a.events) >= tl.t[0] + 4.0
+    assert a.quality["frames_analysed"] < len(tl) * 0.65
+
+
+def test_metrics_are_finite_or_null() -> None:
+    _, tl = _run(duration_s=10, fps=30)
+    for mid, m in analyze(tl, RunnerInfo(175, 10)).metrics.items():
+        for v in (m.value, m.left, m.right, m.sd):
+            assert v is None or math.isfinite(v), mid
+
+
+def test_globally_mislabelled_legs_are_relabelled_by_the_near_leg() -> None:
+    # facing right, the camera sees the runner's right leg (higher scores); swap all labels
+    r, tl = _run(duration_s=10, swaps=0, dropout_prob=0.02, right={"contact_time_ms": 280.0})
+    xy, sc = tl.xy.copy(), tl.score.copy()
+    for a, b in ((KP["left_hip"], KP["right_hip"]), (KP["left_knee"], KP["right_knee"]),
+                 (KP["left_ankle"], KP["right_ankle"])):
+        xy[:, [a, b]] = xy[:, [b, a]]
+        sc[:, [a, b]] = sc[:, [b, a]]
+    a = analyze(Timeline(tl.t, xy, sc, tl.frame, tl.width, tl.height), RunnerInfo(175, 10))
+    assert a.quality.get("leg_labels_corrected") is True
+    ct = a.metrics["contact_time_ms"]
+    assert ct.right > ct.left + 15          # the longer contact stays with the right foot
+
+
+def test_runner_turning_around_is_analysed_per_direction() -> None:
+    _, a = _run(duration_s=6, facing="right", swaps=0)
+    _, b = _run(duration_s=6, facing="left", swaps=0, t0=6.0)
+    tl = Timeline(np.concatenate([a.t, b.t + 1e-3]), np.concatenate([a.xy, b.xy]),
+                  np.concatenate([a.score, b.score]), width=a.width, height=a.height)
+    res = analyze(tl, RunnerInfo(175, 10))
+    assert any("turns around" in w for w in res.quality["warnings"])
+    ics = [e.t for e in res.events if e.kind == "initial_contact"]
+    assert min(ics) < 5.0 and max(ics) > 7.0       # contacts found in both directions
+    assert abs(res.cadence_spm - 170) / 170 < 0.01
+    assert 230 < res.metrics["contact_time_ms"].value < 290

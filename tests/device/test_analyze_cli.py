@@ -1,0 +1,214 @@
+"""`gait-station analyze`: end to end on the real GIF, slow-motion guard, one-line errors."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from device.analyze import (
+    SLOW_MOTION_WARNING,
+    detect_kind,
+    motion_step_rate_spm,
+    slow_motion_reason,
+)
+from device.cli import main as cli_main
+from device.errors import InputError
+from device.keypoints import KP, Timeline
+from device.keypoints_csv import read_csv, write_csv
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def gif_run(samples_dir: Path, model_path: Path, tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """Analyse the GIF once: the JSON, the keypoint CSV written alongside, and stderr."""
+    out = tmp_path_factory.mktemp("gif")
+    argv = ["analyze", str(samples_dir / "treadmill_side_18fps.gif"), "--json", str(out / "a.json"),
+            "--keypoints-csv", str(out / "kp.csv"), "--model", str(model_path), "--height-cm", "170"]
+    assert cli_main(argv) == 0
+    return {"json": json.loads((out / "a.json").read_text()), "csv": out / "kp.csv", "dir": out}
+
+
+def test_gif_end_to_end(gif_run: dict) -> None:
+    d = gif_run["json"]
+    assert d["view"]["kind"] == "side" and d["view"]["facing"] == "left"
+    # Counted by hand on the frames: a foot strike every ~6.6 frames (~0.37 s) → ~160–165 spm.
+    assert 148 <= d["cadence_spm"] <= 178
+    inp = d["input"]
+    assert inp["kind"] == "video" and inp["frames"] == 90
+    assert inp["source"].endswith("treadmill_side_18fps.gif")
+    assert 4.9 < inp["duration_s"] < 5.0
+    assert 17.5 < inp["video_fps"] < 18.5  # from the GIF's frame durations, not its nominal 20
+    assert inp["capture_fps"] is None and inp["time_scale"] == 1.0
+    assert (inp["width"], inp["height"]) == (520, 293)
+    assert inp["height_cm"] == 170 and inp["speed_kmh"] is None
+    assert inp["model"] == "movenet_singlepose_lightning_int8_4.tflite"
+    assert SLOW_MOTION_WARNING not in d["quality"].get("warnings", [])
+
+
+def test_keypoint_csv_written_and_analysable(gif_run: dict, capsys: pytest.CaptureFixture[str]) -> None:
+    tl = read_csv(gif_run["csv"])
+    assert len(tl) == 90 and np.isnan(tl.xy).any()
+    assert cli_main(["analyze", str(gif_run["csv"])]) == 0
+    d = json.loads(capsys.readouterr().out)  # stdout by default
+    assert d["input"]["kind"] == "csv" and d["input"]["model"] is None
+    assert d["view"]["facing"] == "left"
+    assert abs(d["cadence_spm"] - gif_run["json"]["cadence_spm"]) < 2
+
+
+def test_slow_motion_without_capture_fps_gives_no_cadence(gif_run: dict, capsys: pytest.CaptureFixture[str]) -> None:
+    tl = read_csv(gif_run["csv"])
+    slow = gif_run["dir"] / "slow.csv"
+    write_csv(tl.scaled_time(8.0), slow)  # as if played 8x slower
+    assert cli_main(["analyze", str(slow)]) == 0
+    cap = capsys.readouterr()
+    d = json.loads(cap.out)
+    assert d["cadence_spm"] is None
+    assert SLOW_MOTION_WARNING in d["quality"]["warnings"]
+    for mid in ("cadence_spm", "step_time_ms", "contact_time_ms", "flight_time_ms"):
+        assert d["metrics"][mid]["value"] is None and "--capture-fps" in d["metrics"][mid]["reason"]
+    assert d["cadence_series"] == []
+    assert "slow motion" in cap.err and "--capture-fps" in cap.err
+    # With the real rate the time is put right and the cadence comes back.
+    video_fps = d["input"]["video_fps"]
+    assert cli_main(["analyze", str(slow), "--capture-fps", str(video_fps * 8)]) == 0
+    d2 = json.loads(capsys.readouterr().out)
+    assert abs(d2["cadence_spm"] - gif_run["json"]["cadence_spm"]) < 2
+    assert d2["input"]["time_scale"] == pytest.approx(0.125, rel=1e-3)
+    assert d2["input"]["capture_fps"] == pytest.approx(video_fps * 8)
+
+
+def _sinusoid_timeline(step_spm: float, fps: float = 30.0, seconds: float = 10.0) -> Timeline:
+    t = np.arange(0, seconds, 1 / fps)
+    n = t.size
+    xy = np.full((n, 17, 2), 100.0, np.float32)
+    phase = 2 * np.pi * (step_spm / 2 / 60) * t  # a stride is two steps
+    xy[:, KP["left_ankle"], 0] = 100 + 40 * np.sin(phase)
+    xy[:, KP["right_ankle"], 0] = 100 - 40 * np.sin(phase)
+    return Timeline(t, xy, np.full((n, 17), 0.9, np.float32))
+
+
+def test_motion_step_rate() -> None:
+    assert motion_step_rate_spm(_sinusoid_timeline(170)) == pytest.approx(170, rel=0.05)
+    assert motion_step_rate_spm(_sinusoid_timeline(170).scaled_time(8)) == pytest.approx(170 / 8, rel=0.05)
+    still = _sinusoid_timeline(170)
+    still.xy[:, KP["left_ankle"]] = still.xy[:, KP["right_ankle"]] = 100
+    assert motion_step_rate_spm(still) is None
+
+
+def test_slow_motion_reason() -> None:
+    assert slow_motion_reason(165.0, 160.0, None, 30.0) is None
+    assert "too slow" in slow_motion_reason(40.0, None, None, 30.0)
+    assert "feet pass" in slow_motion_reason(None, 20.0, None, 30.0)
+    assert slow_motion_reason(100.0, 50.0, None, 30.0) is None  # stride mistaken for step: trust the engine
+    assert "240" in slow_motion_reason(165.0, None, 240.0, 30.0)
+
+
+def test_detect_kind(tmp_path: Path, gif_run: dict, samples_dir: Path) -> None:
+    assert detect_kind(gif_run["csv"]) == "csv"
+    assert detect_kind(samples_dir / "treadmill_side_18fps.gif") == "video"
+    renamed = tmp_path / "keypoints.txt"
+    renamed.write_bytes(gif_run["csv"].read_bytes())
+    assert detect_kind(renamed) == "csv"  # by content
+    with pytest.raises(InputError, match="empty"):
+        (tmp_path / "e.csv").write_bytes(b"")
+        detect_kind(tmp_path / "e.csv")
+
+
+def _run_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    code = "import sys; from device.cli import main; sys.exit(main(sys.argv[1:]))"
+    return subprocess.run([sys.executable, "-c", code, "analyze", *args], cwd=REPO, capture_output=True,
+                          text=True, timeout=120)
+
+
+def _jpeg(path: Path) -> Path:
+    import cv2
+
+    ok, buf = cv2.imencode(".jpg", np.full((120, 160, 3), 90, np.uint8))
+    path.write_bytes(buf.tobytes())
+    return path
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda d: d / "missing.mp4", "no such file"),
+        (lambda d: _jpeg(d / "photo.mp4"), "still image"),
+        (lambda d: (d / "zero.mp4").write_bytes(b"") and d / "zero.mp4" or d / "zero.mp4", "empty"),
+        (lambda d: (d / "notes.txt").write_text("my run notes\nfelt good\n") and d / "notes.txt", "text file"),
+        (lambda d: (d / "notes.mp4").write_text("not a video\n" * 50) and d / "notes.mp4", "text file"),
+        (lambda d: (d / "bad.csv").write_text("t,nose_x,nose_y\n0.0,1,2\n") and d / "bad.csv", "lacks"),
+        (lambda d: d, "folder"),
+    ],
+)
+def test_bad_inputs_one_line_error_nonzero_exit(tmp_path: Path, make, message: str) -> None:
+    target = make(tmp_path)
+    res = _run_cli(str(target))
+    assert res.returncode != 0
+    lines = [ln for ln in res.stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1, res.stderr
+    assert lines[0].startswith("gait-station analyze: error:") and message in lines[0]
+    assert "Traceback" not in res.stderr and res.stdout == ""
+
+
+def _write_video(path: Path, frames: list[np.ndarray], fps: int = 30) -> Path:
+    import av
+
+    with av.open(str(path), "w") as c:
+        s = c.add_stream("mpeg4", rate=fps)
+        s.width, s.height, s.pix_fmt = frames[0].shape[1], frames[0].shape[0], "yuv420p"
+        for img in frames:
+            for pkt in s.encode(av.VideoFrame.from_ndarray(img, format="bgr24")):
+                c.mux(pkt)
+        for pkt in s.encode():
+            c.mux(pkt)
+    return path
+
+
+def test_video_without_a_person(tmp_path: Path, model_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    rng = np.random.default_rng(0)
+    frames = [np.full((240, 320, 3), 200, np.uint8) for _ in range(40)]
+    for f in frames:
+        f[100:140, 140:180] = rng.integers(0, 255, (40, 40, 3), dtype=np.uint8)  # a box, no body
+    video = _write_video(tmp_path / "empty_room.mp4", frames)
+    assert cli_main(["analyze", str(video), "--model", str(model_path)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "no runner found" in err and "\n" not in err
+
+
+def test_too_short_video(tmp_path: Path, model_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    video = _write_video(tmp_path / "blip.mp4", [np.full((240, 320, 3), 100, np.uint8)] * 3)
+    assert cli_main(["analyze", str(video), "--model", str(model_path)]) == 2
+    assert "frame" in capsys.readouterr().err
+
+
+def test_missing_model_is_one_line(tmp_path: Path, samples_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    gif = samples_dir / "treadmill_side_18fps.gif"
+    assert cli_main(["analyze", str(gif), "--model", str(tmp_path / "none.tflite")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "model" in err and "\n" not in err
+
+
+def test_argument_ranges(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as info:
+        cli_main(["analyze", "x.mp4", "--capture-fps", "0"])
+    assert info.value.code == 2
+    assert "capture fps" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_real_slow_motion_clip_says_so(samples_dir: Path, model_path: Path, tmp_path: Path) -> None:
+    """The full 949-frame lab clip (~10 s here): no running cadence, the warning, one stderr line."""
+    out = tmp_path / "slow.json"
+    res = _run_cli(str(samples_dir / "treadmill_side_slowmo.mp4"), "--json", str(out), "--model", str(model_path))
+    assert res.returncode == 0, res.stderr
+    d = json.loads(out.read_text())
+    assert d["cadence_spm"] is None and d["metrics"]["cadence_spm"]["value"] is None
+    assert SLOW_MOTION_WARNING in d["quality"]["warnings"]
+    assert d["input"]["frames"] == 949 and d["input"]["capture_fps"] is None
+    assert any("slow motion" in line and "--capture-fps" in line for line in res.stderr.splitlines())
