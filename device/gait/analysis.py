@@ -83,14 +83,18 @@ def analyze(timeline: Timeline, runner: RunnerInfo | None = None, view: str = "a
     if body_seen.mean() < 0.3:
         return _empty(inp, quality, "runner not detected in most frames", "runner not detected", warnings)
 
-    try:
-        vres = detect_view(xy, tl.score, view)
-    except ValueError as exc:
-        raise ValueError(str(exc)) from None
+    vres = detect_view(xy, tl.score, view)   # ValueError for a view name that does not exist
     warnings += vres.warnings
+    fser = facing_series(xy, tl.t) if vres.kind == "side" else None
+    turning = fser is not None and bool(np.any(np.diff(fser) != 0))
+    if turning and vres.facing is None:
+        # both directions in one clip: the overall vote cancels out, the per-time one doesn't
+        vres.facing = "right" if np.sum(fser > 0) >= np.sum(fser < 0) else "left"
+        vres.warnings = [w for w in vres.warnings if "facing direction unclear" not in w]
+        warnings[:] = [w for w in warnings if "facing direction unclear" not in w]
     cl = clean(tl)
     leg_px = body_scale_px(cl.raw_xy, 50.0 if vres.kind == "side" else 90.0)
-    if vres.kind == "side" and vres.facing is not None:
+    if vres.kind == "side" and vres.facing is not None and not turning:
         near = near_leg(cl.raw_xy, tl.score)
         quality["near_leg"] = near
         expected = "right" if vres.facing == "right" else "left"
@@ -115,9 +119,14 @@ def analyze(timeline: Timeline, runner: RunnerInfo | None = None, view: str = "a
     tw = _travel_warning(xy, leg_px)
     if tw:
         warnings.append(tw)
+    zw = _size_change_warning(xy)
+    if zw:
+        warnings.append(zw)
     quality["body_jumps"] = jumps
 
     a = Analysis(cadence_spm=None, input=inp, view=vres.as_dict())
+    if turning:
+        a.view["turns"] = True
     metrics: dict[str, Metric] = {}
     side_reason = frontal_reason = None
     events: list[GaitEvent] = []
@@ -130,8 +139,7 @@ def analyze(timeline: Timeline, runner: RunnerInfo | None = None, view: str = "a
         side_reason = "the runner's facing direction could not be told from the keypoints"
     if vres.kind == "side" and vres.facing is not None:
         fsign: int | np.ndarray = 1 if vres.facing == "right" else -1
-        fser = facing_series(xy, tl.t)
-        if np.any(np.diff(fser) != 0) and view == "auto":
+        if turning and fser is not None:
             fsign = np.where(fser[cl.src_index] == 0, fsign, fser[cl.src_index])
             warnings.append("the runner turns around during the clip: each direction is analysed on its own")
         res = sagittal.analyse_side(cl, fsign, leg_px, px_per_cm, speed_cm_s)
@@ -422,6 +430,24 @@ def _travel_warning(xy: np.ndarray, leg_px: float) -> str | None:
     return None
 
 
+def _size_change_warning(xy: np.ndarray) -> str | None:
+    """A runner coming toward (or going away from) the camera changes size in the picture;
+    one pixel scale for the whole clip then makes cm values approximate."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        hip = np.nanmean(xy[:, [KP["left_hip"], KP["right_hip"]]], axis=1)
+        sh = np.nanmean(xy[:, [KP["left_shoulder"], KP["right_shoulder"]]], axis=1)
+    torso = np.linalg.norm(sh - hip, axis=1)
+    torso = torso[np.isfinite(torso)]
+    if torso.size < 20:
+        return None
+    lo, hi = np.percentile(torso, [10, 90])
+    if lo > 0 and hi / lo > 1.3:
+        return (f"the runner's size in the picture changes by {100 * (hi / lo - 1):.0f} % (moving toward or "
+                "away from the camera): cm values are approximate")
+    return None
+
+
 def _body_jumps(xy: np.ndarray, t: np.ndarray, leg_px: float) -> int:
     """How often the detected body jumps between frames further than a runner can move (or
     changes size abruptly): the pose model switching between people, or a cut in the video."""
@@ -455,7 +481,7 @@ def _verdict(vres, quality: dict, jumps: int, strides: tuple[int, int], activity
         issues.append("two people in view")
         w.append(f"the detected body jumps {jumps} times: more than one person in view, or the camera moved")
     if vres.detected_kind == "unknown" or (vres.kind == "side" and vres.detected_kind in ("rear", "front")):
-        issues.append("camera not side-on" if vres.kind == "side" else "camera view unclear")
+        issues.append("camera not side-on")
     if vres.kind == "side" and vres.facing is None:
         issues.append("facing direction unclear")
     ls = quality.get("leg_seen_fraction", {})

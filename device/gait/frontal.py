@@ -10,7 +10,8 @@ segmenting stances and for cadence; contact-time metrics come only from the side
 
 Sign conventions (gait-metrics.md): pelvic drop is reported for the stance side, positive when
 the opposite hip is lower (contralateral drop); step width is positive when each foot lands on
-its own side, negative = crossover; knee frontal angle is positive for valgus (knee inside the
+its own side, negative = crossover (lengths use a pixel scale that follows the torso length
+over time, for runners coming toward the camera); knee frontal angle is positive for valgus (knee inside the
 hip–ankle line). The runner's left is on the image left from behind and on the image right
 from the front. The mean pelvis tilt over the run is taken as level (a slightly rolled camera
 would otherwise add to one side's drop and subtract from the other's).
@@ -82,6 +83,16 @@ def analyse_frontal(cl: Cleaned, kind: str, leg_px: float, px_per_cm: float | No
     step_times = [(b[0], b[0] - a[0], b[1]) for a, b in zip(all_ic, all_ic[1:], strict=False)
                   if a[1] != b[1] and 0.15 < b[0] - a[0] < 1.5 * med]
     res = FrontalResult(events=events, step_times=step_times)
+    # a runner moving toward or away from the camera changes size: the pixel scale follows the
+    # torso length (shoulders to hips, upright and square to the camera in this view)
+    scale_rel = np.ones(len(t))
+    sh_t = (p[:, KP["left_shoulder"]] + p[:, KP["right_shoulder"]]) / 2
+    hp_t = (p[:, KP["left_hip"]] + p[:, KP["right_hip"]]) / 2
+    torso = np.linalg.norm(sh_t - hp_t, axis=1)
+    okt = np.isfinite(torso)
+    if okt.sum() > 10:
+        tor = np.interp(t, t[okt], torso[okt])
+        scale_rel = tor / float(np.median(tor))
     # the runner's left is image-left from behind (x grows to the runner's right)
     lat = 1.0 if kind == "rear" else -1.0     # lateral coordinate: + = runner's right
     lh, rh = p[:, KP["left_hip"]], p[:, KP["right_hip"]]
@@ -125,14 +136,18 @@ def analyse_frontal(cl: Cleaned, kind: str, leg_px: float, px_per_cm: float | No
                     xb = lat * np.interp(prev[-1], t, p[:, KP[f"{other}_ankle"], 0])
                     own = -1.0 if side == "left" else 1.0   # the left foot belongs on the runner's left
                     if np.isfinite(xa) and np.isfinite(xb):
-                        widths.append(own * (xa - xb) / px_per_cm)
+                        widths.append(own * (xa - xb) / (px_per_cm * float(np.interp(ic, t, scale_rel))))
         if side == "left" and px_per_cm:
             ics = se.ic
             for a, b in zip(ics, ics[1:], strict=False):
                 if b - a < 2.2 * med * 1.5:
                     seg = window(t, hip_mid_lat, a, b)
                     if seg.size > 2 and np.isfinite(seg).all():
-                        sways.append(float(seg.max() - seg.min()) / px_per_cm)
+                        # contact to contact of one foot is one sway period: the line between
+                        # the ends is drift (the runner's path, or the camera), not sway
+                        seg = seg - np.linspace(seg[0], seg[-1], seg.size)
+                        sc = float(np.mean(window(t, scale_rel, a, b)))
+                        sways.append(float(seg.max() - seg.min()) / (px_per_cm * sc))
     res.strides_used, res.strides_rejected = used, rejected
     duty = []
     for side in SIDES:
