@@ -95,6 +95,22 @@ def e2e_fps(path: Path, threads: int) -> tuple[float, int] | None:
     return n / (time.perf_counter() - t0), n
 
 
+def e2e_peak_rss_mb(path: Path, threads: int) -> float | None:
+    """Peak RSS of a fresh process analysing ``path`` end to end (what the station would need)."""
+    import subprocess
+
+    code = (
+        "import resource, sys; sys.path.insert(0, sys.argv[1]); from pathlib import Path; "
+        "from device.analyze import analyze_file; analyze_file(Path(sys.argv[2]), threads=int(sys.argv[3])); "
+        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
+    )
+    res = subprocess.run([sys.executable, "-c", code, str(REPO), str(path), str(threads)],
+                         capture_output=True, text=True, timeout=600)
+    if res.returncode != 0:
+        return None
+    return int(res.stdout.strip().splitlines()[-1]) / 1024
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--repeats", type=int, default=5)
@@ -142,6 +158,10 @@ def main() -> int:
                   f"{fa / fb:9.3f} {rc:7.3f} {(fb - fa) * 1e3:12.3f} {e2e:>8}")
             worst_frame = min(worst_frame, fa / fb)
             est.close()
+    if not args.no_e2e:
+        for clip in args.e2e_clips:
+            rss = e2e_peak_rss_mb(SAMPLES / clip, max(args.threads))
+            print(f"analyze {clip}: peak RSS {'n/a' if rss is None else f'{rss:.0f} MB'} (fresh process)")
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak RSS {rss_mb:.0f} MB (holds the decoded frames); worst pose-stage/bare-invoke ratio: "
           f"{worst:.3f} over runs, {worst_frame:.3f} per-frame medians (target >= 0.90)")

@@ -23,3 +23,7 @@ class SourceError(UserError):
 
 class NoPersonError(InputError):
     """No runner was found in the input."""
+
+
+class DiskFullError(UserError):
+    """The station's disk is (nearly) full: a capture cannot start or cannot keep recording."""

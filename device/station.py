@@ -320,7 +320,15 @@ class Station:
         ctl = self._ctl()
         req = None if runner_id is None and runner is None and session is None else self._request(
             runner_id, runner, session)
-        sid = ctl.start_capture(req)
+        try:
+            sid = ctl.start_capture(req)
+        except Exception:
+            if runner is not None and req is not None and req.runner_id is not None:
+                # the runner was created for this start only: a refused start (disk full,
+                # camera down) leaves no half-entered runner behind
+                with contextlib.suppress(Exception):
+                    self.store.delete_runner(req.runner_id)
+            raise
         if sid is not None and self.controls is not None and self.cfg.capture.countdown_s:
             with contextlib.suppress(Exception):
                 self.controls.countdown(self.cfg.capture.countdown_s)

@@ -1,9 +1,9 @@
-"""Turn the analysis JSON into what the session and comparison pages show (no Flask here).
+"""Turn the analysis JSON into what the session, comparison and live pages show (no Flask here).
 
-The comparison marks a difference only when it exceeds the stride-to-stride noise: the two
-session means differ by more than twice the standard error of their difference,
-``|Δ| > 2·s_p·√(1/n_a + 1/n_b)`` with ``s_p`` the pooled stride-to-stride sd. Without sd or
-with fewer than 2 strides per session the page says it cannot tell, rather than guessing.
+Names, reasons and the before/after rule are the printed report's (:mod:`device.report`): the
+comparison marks a difference only when it exceeds the runner's stride-to-stride noise, the
+pooled sd of the two sessions (:func:`device.report.findings.compare_metric`); without an sd the
+page says it cannot tell, rather than guessing.
 """
 
 from __future__ import annotations
@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from device.report import catalog
-from device.report.findings import flag_direction, symmetry_index
+from device.report.findings import compare_metric, flag_direction, metric_si, reason_text
+from device.report.rear import REAR_GROUP, rear_summary
 from device.report.units import is_number
 
 
@@ -34,6 +35,7 @@ class MetricRow:
     direction: str | None
     reason: str | None
     symmetry_pct: float | None
+    source: str | None = None  # "rear" when the rear camera measured it
 
     @property
     def measurable(self) -> bool:
@@ -41,8 +43,11 @@ class MetricRow:
 
 
 def metric_rows(analysis: dict[str, Any] | None) -> list[MetricRow]:
-    """Every metric of the analysis in contract order (unmeasurable ones included, with reason)."""
-    metrics: dict[str, dict[str, Any]] = (analysis or {}).get("metrics") or {}
+    """Every contract metric in contract order (unmeasurable ones included, with reason), plus any
+    extra metric the analysis reports. Nothing when there is no analysis."""
+    if not analysis:
+        return []
+    metrics = catalog.complete_metrics(analysis.get("metrics"))
     rows = []
     for mid in catalog.sorted_ids(set(metrics)):
         m = metrics[mid] or {}
@@ -62,19 +67,41 @@ def metric_rows(analysis: dict[str, Any] | None) -> list[MetricRow]:
                 normal=m.get("normal"),
                 flag=m.get("flag"),
                 direction=flag_direction(m),
-                reason=m.get("reason"),
-                symmetry_pct=symmetry_index(m.get("left"), m.get("right")),
+                reason=reason_text(m.get("reason")),
+                symmetry_pct=metric_si(m),
+                source=m.get("source"),
             )
         )
     return rows
 
 
-def grouped(rows: list[MetricRow]) -> list[tuple[str, list[MetricRow]]]:
+def grouped(rows: list[MetricRow], *, rear: bool = False) -> list[tuple[str, list[MetricRow]]]:
+    """Rows by table section in catalog order; the rear-view section is left out (it has its own
+    block, :func:`rear_view`) unless ``rear``."""
     out: dict[str, list[MetricRow]] = {}
     for r in rows:
-        out.setdefault(r.group, []).append(r)
+        if (r.group == REAR_GROUP) == rear:
+            out.setdefault(r.group, []).append(r)
     order = {g: i for i, g in enumerate(catalog.GROUPS)}
     return sorted(out.items(), key=lambda kv: order.get(kv[0], len(order)))
+
+
+@dataclass
+class RearView:
+    """The session page's "Rear view" block: what the rear camera delivered (or why not) and the
+    frontal-plane metrics, each with its value or the reason it is not measurable."""
+
+    text: str
+    ok: bool
+    camera: str | None
+    rows: list[MetricRow]
+
+
+def rear_view(analysis: dict[str, Any] | None, rows: list[MetricRow]) -> RearView | None:
+    if not analysis:
+        return None
+    summary = rear_summary(analysis)
+    return RearView(summary["text"], summary["ok"], summary["camera"], [r for r in rows if r.group == REAR_GROUP])
 
 
 @dataclass
@@ -85,44 +112,42 @@ class CompareRow:
     a: MetricRow | None
     b: MetricRow | None
     delta: float | None
-    noise: float | None  # 2 × standard error of the difference
+    noise: float | None  # pooled stride-to-stride sd of the two sessions
     verdict: str  # "changed" | "within noise" | "cannot tell" | "not measurable"
+    trend: str | None = None  # "toward normal" | "away from normal" | None
 
     @property
     def changed(self) -> bool:
         return self.verdict == "changed"
 
-
-def difference_noise(sd_a: Any, n_a: int, sd_b: Any, n_b: int) -> float | None:
-    """2·pooled sd·√(1/n_a + 1/n_b): the smallest difference of means worth calling a change."""
-    if not (is_number(sd_a) and is_number(sd_b)) or n_a < 2 or n_b < 2:
-        return None
-    pooled_var = ((n_a - 1) * sd_a**2 + (n_b - 1) * sd_b**2) / (n_a + n_b - 2)
-    return 2.0 * math.sqrt(pooled_var) * math.sqrt(1.0 / n_a + 1.0 / n_b)
+    @property
+    def neither_measured(self) -> bool:
+        return not (self.a is not None and self.a.measurable) and not (self.b is not None and self.b.measurable)
 
 
 def compare_rows(analysis_a: dict[str, Any] | None, analysis_b: dict[str, Any] | None) -> list[CompareRow]:
+    """Every metric of either session, before (a) and after (b), marked by the report's rule."""
     rows_a = {r.id: r for r in metric_rows(analysis_a)}
     rows_b = {r.id: r for r in metric_rows(analysis_b)}
+    raw_a = ((analysis_a or {}).get("metrics")) or {}
+    raw_b = ((analysis_b or {}).get("metrics")) or {}
     out = []
     for mid in catalog.sorted_ids(set(rows_a) | set(rows_b)):
         a, b = rows_a.get(mid), rows_b.get(mid)
-        ref = a or b
+        ref = b or a
         assert ref is not None
-        delta = noise = None
-        if a is None or b is None or not is_number(a.value) or not is_number(b.value):
-            verdict = "not measurable"
-        else:
-            delta = float(b.value) - float(a.value)
-            noise = difference_noise(a.sd, a.n, b.sd, b.n)
-            if noise is None:
-                verdict = "cannot tell"
-            elif abs(delta) > noise:
-                verdict = "changed"
-            else:
-                verdict = "within noise"
-        out.append(CompareRow(mid, ref.label, ref.unit, a, b, delta, noise, verdict))
+        ch = compare_metric(raw_a.get(mid), raw_b.get(mid))
+        out.append(CompareRow(mid, ref.label, ref.unit, a, b, ch.delta, ch.noise, ch.verdict, ch.trend))
     return out
+
+
+def by_reason(rows: list[CompareRow]) -> list[tuple[str, list[str]]]:
+    """Metrics measurable in neither session, grouped by reason: ``[(reason, [labels])]``."""
+    out: dict[str, list[str]] = {}
+    for r in rows:
+        ref = r.b or r.a
+        out.setdefault((ref.reason if ref else None) or "not measured", []).append(r.label)
+    return list(out.items())
 
 
 def quality_items(analysis: dict[str, Any] | None) -> tuple[str | None, list[str], list[tuple[str, Any]]]:
@@ -133,3 +158,23 @@ def quality_items(analysis: dict[str, Any] | None) -> tuple[str | None, list[str
     if isinstance(warnings, str):
         warnings = [warnings]
     return (str(verdict) if verdict is not None else None), [str(w) for w in warnings], sorted(q.items())
+
+
+def live_message(status: dict[str, Any]) -> str:
+    """The live page's line under the state badge, from the state itself (the station's own
+    message can lag: it says "starting in N s" until the next state change):
+
+    - capturing, countdown running: "Starting in N s…"; recording: "Recording session N";
+    - analysing: "Analysing session N…";
+    - any other state: the station's message (ready, done with cadence, failure reason, camera)."""
+    state = status.get("state") or "idle"
+    sid = status.get("session_id")
+    countdown = status.get("countdown_s")
+    if state in ("capturing", "countdown", "starting"):
+        if is_number(countdown) and countdown > 0:
+            return f"Starting in {math.ceil(countdown)} s…"
+        return f"Recording session {sid}" if sid is not None else "Recording"
+    if state == "analysing":
+        return f"Analysing session {sid}…" if sid is not None else "Analysing the run…"
+    msg = str(status.get("message") or "")
+    return msg[:1].upper() + msg[1:]

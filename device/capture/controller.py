@@ -35,9 +35,10 @@ import numpy as np
 
 from device.camera.base import Frame, FrameSource
 from device.config import Config, as_dict
-from device.errors import UserError
+from device.errors import DiskFullError, UserError
 from device.keypoints import TimelineBuilder
 from device.store import KeypointWriter, Store
+from device.store.writer import is_disk_full
 
 log = logging.getLogger(__name__)
 
@@ -395,7 +396,7 @@ class CaptureController:
         except OSError as exc:
             raise UserError(f"cannot check free space on {path}: {exc.strerror}") from None
         if free_mb < need:
-            raise UserError(
+            raise DiskFullError(
                 f"disk nearly full: {free_mb:.0f} MB free, need {need} MB to capture; "
                 "delete old sessions or set a retention period"
             )
@@ -505,7 +506,9 @@ class CaptureController:
             self._analyse(cap, stats)
         except Exception as exc:  # noqa: BLE001 - whatever happens, the session ends with a reason
             msg = str(exc) if isinstance(exc, UserError) else f"analysis failed: {type(exc).__name__}: {exc}"
-            if not isinstance(exc, UserError):
+            if is_disk_full(exc):
+                msg = "disk full: the session could not be saved; free space (delete old sessions) and start again"
+            elif not isinstance(exc, UserError):
                 log.exception("session %d: finishing failed", sid)
             with contextlib.suppress(Exception):
                 cap.spool.delete()
@@ -813,6 +816,12 @@ class CaptureController:
             last = max(self._last_frame_wall or 0.0, cap.wall_start)
             if time.monotonic() - last > timeout:
                 self.fail_capture(f"camera stopped delivering frames for {timeout:g} s")
+            elif cap.writer.disk_full:
+                # Stop now rather than run on with keypoints that can no longer be stored.
+                self.fail_capture(
+                    f"disk full while recording: the {cap.writer.written} frames of keypoints "
+                    "stored before are kept; free space (delete old sessions) and start again"
+                )
 
     def healthy(self, max_stall_s: float = 10.0) -> bool:
         """True while the live loop turns (a frame, a retry or a wait within ``max_stall_s``)."""

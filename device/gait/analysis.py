@@ -392,6 +392,8 @@ def _seen_quality(xy: np.ndarray, tl: Timeline) -> dict:
         out["leg_seen_fraction"][side] = round(float(np.isfinite(xy[:, pts, 0]).all(1).mean()), 3)
     ank = xy[:, [KP["left_ankle"], KP["right_ankle"]]]
     out["ankles_seen_fraction"] = round(float(np.isfinite(ank[..., 0]).mean()), 3)   # both ankles pooled
+    out["ankle_seen_fraction"] = {side: round(float(np.isfinite(ank[:, i, 0]).mean()), 3)
+                                  for i, side in enumerate(("left", "right"))}
     if tl.height:
         y = ank[..., 1]
         with np.errstate(invalid="ignore"):
@@ -486,7 +488,9 @@ def _verdict(vres, quality: dict, jumps: int, strides: tuple[int, int], activity
         issues.append("facing direction unclear")
     ls = quality.get("leg_seen_fraction", {})
     edge = quality.get("ankle_at_frame_edge_fraction", 0.0)
-    if quality.get("ankles_seen_fraction", 1.0) < 0.7 or edge > 0.1:
+    per_ankle = quality.get("ankle_seen_fraction", {"left": 1.0, "right": 1.0})
+    # both feet affected (not just the far one hidden behind the near leg)
+    if (quality.get("ankles_seen_fraction", 1.0) < 0.7 and max(per_ankle.values()) < 0.85) or edge > 0.1:
         issues.append("feet leave the frame")
         w.append("the ankles are often not seen or at the frame edge: frame the whole body, feet included")
     elif ls and min(ls.values()) < 0.6:

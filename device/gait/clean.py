@@ -17,6 +17,7 @@ Everything is numpy arrays; no I/O.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -77,8 +78,10 @@ def body_scale_px(xy: np.ndarray, percentile: float = 50.0) -> float:
     allv = np.concatenate(vals)
     if allv.size >= 5:
         return float(np.percentile(allv, percentile))
-    sh = np.nanmean(xy[:, [KP["left_shoulder"], KP["right_shoulder"]]], axis=1)
-    hp = np.nanmean(xy[:, [KP["left_hip"], KP["right_hip"]]], axis=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)   # frames with neither point: NaN
+        sh = np.nanmean(xy[:, [KP["left_shoulder"], KP["right_shoulder"]]], axis=1)
+        hp = np.nanmean(xy[:, [KP["left_hip"], KP["right_hip"]]], axis=1)
     torso = np.linalg.norm(sh - hp, axis=1)
     torso = torso[np.isfinite(torso)]
     return float(np.median(torso) * 1.7) if torso.size else float("nan")

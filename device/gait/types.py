@@ -33,8 +33,9 @@ Details:
   the frame of initial contact, midstance (ankle under the hip) and toe-off, with the angles
   measured there; ``frame`` is the source frame index (``Timeline.frame``).
 - ``quality`` keys: frames_analysed, effective_fps, duration_s, body_seen_fraction,
-  leg_seen_fraction {left, right}, ankles_seen_fraction, ankle_at_frame_edge_fraction (when the
-  frame size is known), swaps_corrected (runs), swapped_frames, outliers_removed, body_jumps,
+  leg_seen_fraction {left, right}, ankles_seen_fraction (both pooled), ankle_seen_fraction
+  {left, right}, ankle_at_frame_edge_fraction (when the frame size is known),
+  frames_without_runner, swaps_corrected (runs), swapped_frames, outliers_removed, body_jumps,
   near_leg, leg_labels_corrected, activity_cues, strides_used, strides_rejected,
   leg_length_method, verdict (plain language: "good" or issues joined by "; " e.g. "feet
   leave the frame", "camera not side-on", "two people in view", "walking, not running", "too

@@ -50,14 +50,16 @@ def _mid(xy: np.ndarray, a: str, b: str) -> np.ndarray:
 
 
 def width_ratio(xy: np.ndarray) -> float | None:
-    """Median of (shoulder width + hip width) / (2 · torso length) over frames."""
+    """Median over frames of (shoulder width, hip width — whichever are seen, averaged) divided
+    by the torso length (shoulder midpoint to hip midpoint)."""
     sh_w = np.abs(xy[:, KP["left_shoulder"], 0] - xy[:, KP["right_shoulder"], 0])
     hp_w = np.abs(xy[:, KP["left_hip"], 0] - xy[:, KP["right_hip"], 0])
-    with np.errstate(invalid="ignore"):
-        sh = (xy[:, KP["left_shoulder"]] + xy[:, KP["right_shoulder"]]) / 2
-        hp = (xy[:, KP["left_hip"]] + xy[:, KP["right_hip"]]) / 2
-        torso = np.linalg.norm(sh - hp, axis=1)
-        r = (sh_w + hp_w) / (2 * torso)
+    widths = np.stack([sh_w, hp_w])
+    n = np.isfinite(widths).sum(axis=0)
+    w = np.where(n > 0, np.nansum(widths, axis=0) / np.maximum(n, 1), np.nan)
+    torso = np.linalg.norm(_mid(xy, "left_shoulder", "right_shoulder") - _mid(xy, "left_hip", "right_hip"), axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        r = w / torso
     r = r[np.isfinite(r) & (torso > 1)]
     return float(np.median(r)) if r.size >= 3 else None
 

@@ -7,6 +7,7 @@ still appears (group "Other", name derived from its id), so the report never hid
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -111,3 +112,19 @@ def curve_label(key: str) -> str:
         return CURVE_LABELS[key]
     base = key[:-4] if key.endswith("_deg") else key
     return base.replace("_", " ").capitalize()
+
+
+MISSING_REASON = "not in this analysis (made before this measurement existed)"
+
+
+def complete_metrics(metrics: dict[str, dict[str, Any]] | None) -> dict[str, dict[str, Any]]:
+    """``metrics`` with every contract id present: an id the analysis lacks (one saved by an older
+    version) is shown as not measurable with a reason rather than silently left out."""
+    from device.gait.metric_ids import ALL_METRICS
+
+    out = {k: v for k, v in (metrics or {}).items() if isinstance(v, dict)}
+    for mid, (unit, _sided) in ALL_METRICS.items():
+        if mid not in out:
+            out[mid] = {"value": None, "left": None, "right": None, "sd": None, "n": 0, "unit": unit,
+                        "normal": None, "flag": None, "reason": MISSING_REASON}
+    return out

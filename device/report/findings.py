@@ -7,6 +7,7 @@ strongest metric of a family (e.g. overstride in cm and in % of leg length) beco
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -221,3 +222,64 @@ def good_points(metrics: dict[str, dict[str, Any]], units: Units, limit: int = 3
         if len(out) >= limit:
             break
     return out
+
+
+def reason_text(reason: Any) -> str:
+    """A null metric's reason as shown after "not measurable —": the engine's words without a
+    leading "not measured:" (the page already says it), or a generic reason when none was given."""
+    text = str(reason or "").strip() or "not enough valid strides"
+    for prefix in ("not measured:", "not measurable:", "not measured -", "not measurable -"):
+        if text.lower().startswith(prefix):
+            text = text[len(prefix):].strip()
+    return text
+
+
+def _distance_to_range(v: float, normal: Any) -> float | None:
+    if not normal or len(normal) != 2:
+        return None
+    lo, hi = normal
+    if not (is_number(lo) or is_number(hi)):
+        return None
+    if is_number(lo) and v < lo:
+        return lo - v
+    if is_number(hi) and v > hi:
+        return v - hi
+    return 0.0
+
+
+@dataclass(frozen=True)
+class Change:
+    """A metric before → after. ``verdict``: "changed" (|Δ| beyond the stride-to-stride noise),
+    "within noise", "cannot tell" (no sd on one side) or "not measurable" (no value on one side);
+    ``noise`` is the pooled stride-to-stride sd √((sd_a² + sd_b²)/2); ``trend`` says whether the
+    value moved "toward normal" or "away from normal" (None when its distance to the range did not
+    change or there is no range)."""
+
+    delta: float | None
+    noise: float | None
+    verdict: str
+    trend: str | None
+
+    @property
+    def beyond_noise(self) -> bool:
+        return self.verdict == "changed"
+
+
+def compare_metric(before: dict[str, Any] | None, after: dict[str, Any] | None) -> Change:
+    """The one before/after rule, used by the printed comparison and the dashboard alike: a
+    difference counts as a change only when it is larger than the runner's own stride-to-stride
+    variation (pooled sd of the two sessions)."""
+    x, y = before or {}, after or {}
+    va, vb = x.get("value"), y.get("value")
+    if not (is_number(va) and is_number(vb)):
+        return Change(None, None, "not measurable", None)
+    delta = float(vb) - float(va)
+    sa, sb = x.get("sd"), y.get("sd")
+    noise = math.sqrt((sa * sa + sb * sb) / 2.0) if is_number(sa) and is_number(sb) else None
+    verdict = "cannot tell" if noise is None else "changed" if abs(delta) > noise else "within noise"
+    normal = y.get("normal") or x.get("normal")
+    trend = None
+    da, db = _distance_to_range(va, normal), _distance_to_range(vb, normal)
+    if da is not None and db is not None and abs(da - db) > 1e-9:
+        trend = "toward normal" if db < da else "away from normal"
+    return Change(delta, noise, verdict, trend)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import base64
 import logging
-import math
 import mimetypes
 from datetime import datetime
 from functools import lru_cache
@@ -19,7 +18,14 @@ from typing import Any
 
 from device.report import catalog, charts
 from device.report.coaching import builtin_cue
-from device.report.findings import flag_direction, good_points, metric_si, rank_findings
+from device.report.findings import (
+    compare_metric,
+    flag_direction,
+    good_points,
+    metric_si,
+    rank_findings,
+    reason_text,
+)
 from device.report.units import Units, is_number, units_for
 
 log = logging.getLogger(__name__)
@@ -142,15 +148,6 @@ def _header(session: dict[str, Any], config: Any, units: Units) -> dict[str, Any
     }
 
 
-def _reason(reason: Any) -> str:
-    """The engine's reason without a leading "not measured:" (the report already says it)."""
-    text = str(reason or "").strip() or "not enough valid strides"
-    for prefix in ("not measured:", "not measurable:", "not measured -", "not measurable -"):
-        if text.lower().startswith(prefix):
-            text = text[len(prefix):].strip()
-    return text
-
-
 def _metric_rows(metrics: dict[str, dict[str, Any]], units: Units) -> list[dict[str, Any]]:
     """Table sections: [{group, rows:[...], unmeasured: reason | None}], in contract order."""
     by_group: dict[str, list[dict[str, Any]]] = {}
@@ -174,7 +171,7 @@ def _metric_rows(metrics: dict[str, dict[str, Any]], units: Units) -> list[dict[
             "label": meta.label,
             "explain": meta.explain,
             "measured": measured,
-            "reason": _reason(m.get("reason")),
+            "reason": reason_text(m.get("reason")),
             "left": units.value(m.get("left"), unit) if is_number(m.get("left")) else "",
             "right": units.value(m.get("right"), unit) if is_number(m.get("right")) else "",
             "left_out": out_of_range(m.get("left")),
@@ -325,7 +322,7 @@ _VERDICTS = {
 }
 
 
-def _quality(q: dict[str, Any]) -> dict[str, Any]:
+def quality_note(q: dict[str, Any]) -> dict[str, Any]:
     """The quality note: verdict in words, the figures that back it, and the engine's warnings."""
     items: list[tuple[str, str]] = []
     for keys, label in _QUALITY_SHOWN:
@@ -411,7 +408,7 @@ def render_report_html(session: dict[str, Any], config: Any,
         "charts": [Markup(svg) for svg in _charts(a)],
         "evidence": _evidence_entries(a, evidence, units),
         "cues": _cues(a, findings, profile, units),
-        "quality": _quality(a.get("quality") or {}),
+        "quality": quality_note(a.get("quality") or {}),
         "units": units.system,
         "generated": _date(datetime.now().astimezone().isoformat()),
         "profile": profile,
@@ -437,29 +434,10 @@ def render_report_pdf(session: dict[str, Any], config: Any,
 # ---------------------------------------------------------------- comparison
 
 
-def _pooled_sd(a: Any, b: Any) -> float | None:
-    if is_number(a) and is_number(b):
-        return math.sqrt((a * a + b * b) / 2.0)
-    return None
-
-
-def _distance_to_range(v: float, normal: Any) -> float | None:
-    if not normal or len(normal) != 2:
-        return None
-    lo, hi = normal
-    if not (is_number(lo) or is_number(hi)):
-        return None
-    if is_number(lo) and v < lo:
-        return lo - v
-    if is_number(hi) and v > hi:
-        return v - hi
-    return 0.0
-
-
 def comparison_rows(a: dict[str, Any], b: dict[str, Any], units: Units) -> list[dict[str, Any]]:
     """Before/after rows for the key metrics measured in both analyses: Δ = after − before,
-    ``beyond_noise`` when |Δ| exceeds the pooled stride-to-stride sd, ``direction`` toward or
-    away from the normal range (None when it did not move relative to the range)."""
+    ``beyond_noise`` and ``trend`` from :func:`device.report.findings.compare_metric` (the rule the
+    dashboard's comparison uses too)."""
     ma, mb = a.get("metrics") or {}, b.get("metrics") or {}
     ids = [m for m in KEY_METRICS if m in ma or m in mb]
     ids += [m for m in catalog.sorted_ids(list(set(ma) & set(mb))) if m not in ids]
@@ -470,15 +448,10 @@ def comparison_rows(a: dict[str, Any], b: dict[str, Any], units: Units) -> list[
         va, vb = x.get("value"), y.get("value")
         if not (is_number(va) or is_number(vb)):
             continue
-        delta = vb - va if is_number(va) and is_number(vb) else None
-        pooled = _pooled_sd(x.get("sd"), y.get("sd"))
-        beyond = delta is not None and pooled is not None and abs(delta) > pooled
+        ch = compare_metric(x, y)
+        delta, pooled = ch.delta, ch.noise
+        beyond, trend = ch.beyond_noise, ch.trend
         normal = y.get("normal") or x.get("normal")
-        trend = None
-        if delta is not None:
-            da, db = _distance_to_range(va, normal), _distance_to_range(vb, normal)
-            if da is not None and db is not None and abs(da - db) > 1e-9:
-                trend = "toward normal" if db < da else "away from normal"
         rows.append({
             "id": mid, "label": catalog.info(mid).label,
             "before": units.value(va, unit), "after": units.value(vb, unit),
@@ -490,7 +463,7 @@ def comparison_rows(a: dict[str, Any], b: dict[str, Any], units: Units) -> list[
             "noise": units.value(pooled, unit) if pooled is not None else "",
             "normal": units.range(normal, unit),
             "trend": trend,
-            "reason": _reason(y.get("reason") or x.get("reason")) if delta is None else "",
+            "reason": reason_text(y.get("reason") or x.get("reason")) if delta is None else "",
         })
     return rows
 
@@ -512,8 +485,8 @@ def render_comparison_html(session_a: dict[str, Any], session_b: dict[str, Any],
         "charts": [Markup(svg) for svg in _charts(b, compare=a)],
         "units": units.system,
         "generated": _date(datetime.now().astimezone().isoformat()),
-        "quality_a": _quality(a.get("quality") or {}),
-        "quality_b": _quality(b.get("quality") or {}),
+        "quality_a": quality_note(a.get("quality") or {}),
+        "quality_b": quality_note(b.get("quality") or {}),
     }
     return _env().get_template("comparison.html.j2").render(**ctx)
 

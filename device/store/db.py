@@ -107,7 +107,11 @@ class Store:
             try:
                 yield conn
             except BaseException:
-                conn.execute("ROLLBACK")
+                # SQLite already rolled back after some errors (SQLITE_FULL, I/O): a second
+                # ROLLBACK would raise and hide the real error ("database or disk is full").
+                if conn.in_transaction:
+                    with contextlib.suppress(sqlite3.Error):
+                        conn.execute("ROLLBACK")
                 raise
             else:
                 conn.execute("COMMIT")

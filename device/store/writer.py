@@ -34,6 +34,7 @@ class KeypointWriter:
         self.written = 0
         self.batches = 0
         self.error: str | None = None
+        self.disk_full = False
         self._thread = threading.Thread(target=self._run, name=f"kp-writer-{session_id}-{camera}", daemon=True)
         self._thread.start()
 
@@ -62,6 +63,8 @@ class KeypointWriter:
             return
         except Exception as exc:  # the disk or DB failing must not kill the capture; retry next round
             self.error = str(exc)
+            if is_disk_full(exc):
+                self.disk_full = True  # the capture controller ends the session (keeps what is stored)
             log.error("session %s: writing keypoints failed (%s); will retry", self.session_id, exc)
             with self._lock:
                 self._pending[:0] = batch
@@ -92,3 +95,15 @@ class KeypointWriter:
         self._thread.join(timeout)
         self.flush()  # anything appended after the thread's last take, or left by a failed write
         return self.written
+
+
+def is_disk_full(exc: BaseException) -> bool:
+    """SQLite's ``SQLITE_FULL`` ("database or disk is full") or an OS ``ENOSPC``/``EDQUOT``."""
+    import errno
+
+    if isinstance(exc, OSError):
+        return exc.errno in (errno.ENOSPC, errno.EDQUOT)
+    if isinstance(exc, sqlite3.Error):
+        code = getattr(exc, "sqlite_errorcode", None)
+        return code == sqlite3.SQLITE_FULL or "database or disk is full" in str(exc)
+    return False

@@ -8,7 +8,7 @@ import numpy as np
 
 from tests.web.sample_data import make_analysis
 from web.forms import parse_session_request
-from web.present import compare_rows, difference_noise
+from web.present import compare_rows
 
 XSS = "<script>alert('x')</script> O'Brien & Co"
 
@@ -157,20 +157,27 @@ def test_evidence_frame_drawn(logged_in, store):
 
 # -- history and comparison --------------------------------------------------------------------
 
-def test_difference_noise_formula():
-    # sd 2 and 2, n 16 and 16: 2·2·√(2/16) = 1.414…
-    assert abs(difference_noise(2.0, 16, 2.0, 16) - 2 * 2 * (2 / 16) ** 0.5) < 1e-9
-    assert difference_noise(None, 16, 2.0, 16) is None
-    assert difference_noise(2.0, 1, 2.0, 16) is None
-
-
 def test_compare_marks_only_changes_beyond_noise():
     a = make_analysis(cadence=170.0, overstride=10.0, sd=1.0, n=40)
-    b = make_analysis(cadence=170.5, overstride=6.0, sd=1.0, n=40)
+    b = make_analysis(cadence=171.5, overstride=6.0, sd=1.0, n=40)
     rows = {r.id: r for r in compare_rows(a, b)}
     assert rows["overstride_cm"].verdict == "changed" and rows["overstride_cm"].delta == -4.0
-    assert rows["cadence_spm"].verdict == "within noise"  # 0.5 spm vs 2·2·√(2/40)≈0.89
+    assert rows["overstride_cm"].trend == "toward normal"  # 10 → 6 cm, normal ≤ 8 cm
+    assert rows["cadence_spm"].verdict == "within noise"  # 1.5 spm vs the cadence sd of 2 spm
     assert rows["pelvic_drop_deg"].verdict == "not measurable"
+
+
+def test_dashboard_and_printed_comparison_use_one_rule():
+    """The page marks exactly the metrics the printed comparison marks (one implementation)."""
+    from device.report.render import comparison_rows
+    from device.report.units import Units
+
+    a = make_analysis(cadence=170.0, overstride=10.0, sd=1.5, n=12)
+    for cadence, overstride in ((171.9, 8.6), (172.1, 8.4), (168.0, 11.6)):
+        b = make_analysis(cadence=cadence, overstride=overstride, sd=1.5, n=12)
+        page = {r.id: r.changed for r in compare_rows(a, b) if r.verdict != "not measurable"}
+        paper = {r["id"]: r["beyond_noise"] for r in comparison_rows(a, b, Units())}
+        assert page == {k: v for k, v in paper.items() if k in page}, (cadence, overstride)
 
 
 def test_runner_history_and_compare_page(logged_in, store):

@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from flask import Blueprint, Response, request
+from flask import Blueprint, Response, abort, request
 
 from web import context
 
@@ -32,8 +32,14 @@ def _disconnected() -> Callable[[], bool]:
 
 def status_payload(status: dict[str, Any], station: Any) -> dict[str, Any]:
     """The status as sent to the dashboard, plus the clocks needed to measure display latency:
-    ``server_time`` (wall clock when sent) and ``frame_age_s`` (station clock now − frame_t)."""
+    ``server_time`` (wall clock when sent) and ``frame_age_s`` (station clock now − frame_t).
+    ``message`` is the line for the state (:func:`web.present.live_message`); the station's own
+    text stays in ``station_message``."""
+    from web.present import live_message
+
     out = dict(status)
+    out["station_message"] = status.get("message")
+    out["message"] = live_message(status)
     out["server_time"] = time.time()
     clock = getattr(station, "clock", None)
     frame_t = status.get("frame_t")
@@ -110,10 +116,15 @@ def events() -> Response:
     return resp
 
 
-@bp.route("/preview.mjpg")
-def preview_stream() -> Response:
-    """multipart/x-mixed-replace MJPEG of the station's preview (skeleton drawn by the station)."""
-    station = context.station()
+def has_rear_camera(station: Any) -> bool:
+    """A rear camera is configured (``[camera] rear_source``) or running on this station."""
+    if context.config().camera.rear_source:
+        return True
+    return getattr(getattr(station, "controller", None), "rear", None) is not None
+
+
+def _mjpeg(latest: Callable[[], tuple[int, bytes] | None]) -> Response:
+    """multipart/x-mixed-replace MJPEG of ``latest()`` (the station's already-encoded preview)."""
     shutdown = context.shutdown_event()
     disconnected = _disconnected()
     period = 1.0 / max(0.5, context.config().capture.live_preview_fps)
@@ -126,11 +137,11 @@ def preview_stream() -> Response:
             if now < next_send:
                 time.sleep(min(next_send - now, 0.5))
                 continue
-            latest = station.latest_preview()
-            if latest is None or latest[0] == last_seq:
+            got = latest()
+            if got is None or got[0] == last_seq:
                 time.sleep(min(period / 2, 0.1))
                 continue
-            last_seq, jpeg = latest
+            last_seq, jpeg = got
             # Header, then the shared JPEG bytes object itself: no copy, no re-encode per viewer.
             yield (
                 f"--{BOUNDARY}\r\nContent-Type: image/jpeg\r\nContent-Length: {len(jpeg)}\r\n\r\n"
@@ -142,6 +153,22 @@ def preview_stream() -> Response:
     resp = Response(stream(), mimetype=f"multipart/x-mixed-replace; boundary={BOUNDARY}")
     resp.headers["Cache-Control"] = "no-store"
     return resp
+
+
+@bp.route("/preview.mjpg")
+def preview_stream() -> Response:
+    """MJPEG of the station's preview (skeleton drawn by the station)."""
+    return _mjpeg(context.station().latest_preview)
+
+
+@bp.route("/rear.mjpg")
+def rear_preview_stream() -> Response:
+    """MJPEG of the rear camera's preview; 404 when the station has no rear camera."""
+    station = context.station()
+    getter = getattr(station, "latest_rear_preview", None)
+    if getter is None or not has_rear_camera(station):
+        abort(404, description="this station has no rear camera ([camera] rear_source)")
+    return _mjpeg(getter)
 
 
 @bp.route("/preview.jpg")

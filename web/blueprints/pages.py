@@ -43,8 +43,12 @@ def _runner_or_404(runner_id: int) -> dict[str, Any]:
 
 @bp.route("/")
 def home():
+    from web.blueprints.live import has_rear_camera
+
     st = context.station()
-    return render_template("live.html", status=st.status(), cfg=context.config())
+    status = st.status()
+    return render_template("live.html", status=status, message=present.live_message(status),
+                           cfg=context.config(), rear_camera=has_rear_camera(st))
 
 
 @bp.route("/sessions/new", methods=["GET", "POST"])
@@ -100,15 +104,17 @@ def session_page(session_id: int):
     s = _session_or_404(session_id)
     analysis = s.get("analysis")
     rows = present.metric_rows(analysis)
-    verdict, warnings, quality = present.quality_items(analysis)
+    from device.report.render import quality_note
+
+    _verdict, _warnings, quality = present.quality_items(analysis)
     evidence = actions.evidence_items(s)
     return render_template(
         "session.html",
         s=s,
         a=analysis,
         groups=present.grouped(rows),
-        verdict=verdict,
-        warnings=warnings,
+        rear=present.rear_view(analysis, rows),
+        note=quality_note((analysis or {}).get("quality") or {}),
         quality=quality,
         evidence=evidence,
         curve_charts=charts.curve_charts(analysis),
@@ -190,10 +196,12 @@ def compare():
     # Older on the left, so Δ reads as "what changed since".
     if (a.get("started_at") or "") > (b.get("started_at") or ""):
         a, b = b, a
+    rows = present.compare_rows(a.get("analysis"), b.get("analysis"))
     return render_template(
         "compare.html",
         a=a,
         b=b,
-        rows=present.compare_rows(a.get("analysis"), b.get("analysis")),
+        rows=[r for r in rows if not r.neither_measured],
+        neither=present.by_reason([r for r in rows if r.neither_measured]),
         charts=charts.compare_charts(a.get("analysis"), b.get("analysis")),
     )

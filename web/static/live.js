@@ -35,7 +35,7 @@
     var badge = document.getElementById("state-badge");
     badge.textContent = state;
     badge.className = "badge " + state;
-    setField("message", st.message || "");
+    setField("message", st.message || "");  /* the server words it for the state (present.live_message) */
     setField("elapsed_s", fmtDuration(st.elapsed_s));
     setField("remaining_s", fmtDuration(st.remaining_s));
     setField("cadence_spm", fmtNumber(st.cadence_spm, 0));
@@ -57,11 +57,6 @@
 
     var active = !!ACTIVE[state];
     var ready = state === "ready";
-    if (typeof st.countdown_s === "number" && st.countdown_s > 0) {
-      setField("message", "Starting in " + Math.ceil(st.countdown_s) + " s…");
-    } else if (state === "capturing" && st.session_id != null) {
-      setField("message", "Recording session " + st.session_id);  /* the countdown text is over */
-    }
     document.getElementById("btn-start").hidden = !ready;
     document.getElementById("btn-stop").hidden = !active;
     document.getElementById("btn-cancel").hidden = !(active || ready);
@@ -84,6 +79,14 @@
     if (!overlay.hidden) {
       overlay.textContent = state === "analysing" ? "Analysing the run…"
         : active ? "Waiting for the camera…" : "Camera idle — start a session to capture";
+    }
+
+    var rearOverlay = document.getElementById("rear-overlay");
+    if (rearOverlay) {
+      var rearImg = document.getElementById("rear-preview");
+      var rearFrame = !!(rearImg && rearImg.naturalWidth > 0);
+      rearOverlay.hidden = rearFrame && !st.rear_error;
+      if (!rearOverlay.hidden) rearOverlay.textContent = st.rear_error || "Waiting for the rear camera…";
     }
 
     /* Latency bookkeeping, after the DOM update has been painted. */
@@ -130,6 +133,10 @@
   var img = document.getElementById("preview");
   if (img) img.addEventListener("load", function () {
     if (root.dataset.state !== "analysing") document.getElementById("preview-overlay").hidden = true;
+  });
+  var rearImg = document.getElementById("rear-preview");
+  if (rearImg) rearImg.addEventListener("load", function () {
+    document.getElementById("rear-overlay").hidden = true;
   });
 
   window.addEventListener("pagehide", function () { es.close(); });

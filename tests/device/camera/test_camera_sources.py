@@ -89,3 +89,49 @@ def test_synthetic_and_auto_without_a_pi_camera() -> None:
         assert isinstance(open_source("auto", cfg), SyntheticSource)
     with pytest.raises(SourceError):
         open_source("synthetic:nonsense", cfg)
+
+
+class _FakeCapture:
+    """cv2.VideoCapture stand-in: three frames with driver timestamps, then the cable is pulled."""
+
+    def __init__(self, index: int) -> None:
+        self.n, self.props = 0, {}
+
+    def isOpened(self) -> bool:  # noqa: N802 - OpenCV's name
+        return True
+
+    def set(self, prop: int, value: float) -> bool:
+        self.props[prop] = value
+        return True
+
+    def get(self, prop: int) -> float:
+        import cv2
+
+        if prop == cv2.CAP_PROP_POS_MSEC:
+            return 1000.0 + 40.0 * self.n
+        return {cv2.CAP_PROP_FRAME_WIDTH: 640.0, cv2.CAP_PROP_FRAME_HEIGHT: 480.0, cv2.CAP_PROP_FPS: 25.0}.get(prop, 0.0)
+
+    def grab(self) -> bool:
+        self.n += 1
+        return self.n <= 3
+
+    def retrieve(self):  # noqa: ANN201
+        import numpy as np
+
+        return True, np.zeros((480, 640, 3), np.uint8)
+
+    def release(self) -> None:
+        self.released = True
+
+
+def test_webcam_frames_then_unplug(monkeypatch: pytest.MonkeyPatch) -> None:
+    import cv2
+
+    monkeypatch.setattr(cv2, "VideoCapture", _FakeCapture)
+    with WebcamSource(0, 1280, 720, 30) as cam:
+        assert cam.size == (640, 480) and cam.nominal_fps == 25.0  # what the driver granted
+        frames = [cam.read() for _ in range(3)]
+        assert [f.t for f in frames] == pytest.approx([1.04, 1.08, 1.12])
+        assert [f.index for f in frames] == [0, 1, 2]
+        with pytest.raises(SourceError, match="unplugged"):
+            cam.read()

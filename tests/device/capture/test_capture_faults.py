@@ -1,0 +1,194 @@
+"""Faults during a capture, through the real Station (GPIO on gpiozero's MockFactory): the camera
+failing or stalling mid-run, the disk filling up while keypoints are written. Each must end the
+session as failed with a reason on the dashboard and the LED, keep what was stored, and leave
+the station able to run the next session."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from gpiozero.pins.mock import MockFactory
+
+from device.config import Config
+from device.errors import DiskFullError, SourceError, UserError
+from device.station import Station
+from device.store import Store
+from device.synthetic.runner import RunnerParams, SyntheticRunner
+
+from .capture_fakes import PoseFromRunner, ScriptedSource
+
+
+class FaultySource(ScriptedSource):
+    """A live camera that fails (``fail``) or hangs (``stall``) when the test says so."""
+
+    def __init__(self) -> None:
+        super().__init__(size=(640, 360), live=True)
+        self.fail = threading.Event()
+        self.stall = threading.Event()
+
+    def read(self):  # noqa: ANN201
+        if self.fail.is_set():
+            self.fail.clear()  # fails once; the reopened camera works
+            raise SourceError("camera unplugged")
+        if self.stall.is_set():
+            self.stall.clear()
+            self.unstall.wait(30)  # the driver hangs in read()
+        return super().read()
+
+
+class Notifier:
+    def notify(self, msg: str) -> None:
+        pass
+
+
+def _wait(pred, timeout: float = 5.0) -> bool:  # noqa: ANN001
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if pred():
+            return True
+        time.sleep(0.02)
+    return bool(pred())
+
+
+@pytest.fixture
+def make_station(tmp_path: Path):  # noqa: ANN201
+    made: list[Station] = []
+
+    def build(src: ScriptedSource, store_cls: type[Store] | None = None, **capture) -> Station:  # noqa: ANN003
+        cfg = Config()
+        cfg.storage.data_dir = str(tmp_path / "data")
+        cfg.storage.min_free_mb = 0
+        cfg.capture.duration_s = 60.0
+        cfg.capture.countdown_s = 0
+        cfg.capture.stall_timeout_s = 1.0
+        cfg.printing.receipt_printer = ""
+        for k, v in capture.items():
+            setattr(cfg.capture, k, v)
+        runner = SyntheticRunner(RunnerParams(cadence_spm=172, width=640, height=360, duration_s=30))
+        st = Station(cfg, "scripted", MockFactory(), estimator=PoseFromRunner(src, runner),
+                     source_factory=lambda: src, notifier=Notifier())
+        if store_cls is not None:
+            st.store.close()
+            st.store = store_cls(cfg.data_dir / "station.db")
+        st.start()
+        made.append(st)
+        return st
+
+    yield build
+    for st in made:
+        st.close()
+
+
+def _recording(st: Station, frames: int = 20) -> bool:
+    return _wait(lambda: (st.status().get("frames_recorded") or 0) >= frames, 10)
+
+
+def _assert_error_shown(st: Station, needle: str) -> None:
+    status = st.status()
+    assert status["state"] == "failed"
+    assert needle in status["message"], status["message"]
+    assert st.controls.state == "failed" and status["controls"]["led_pattern"] == "failed"
+    # the LED pin really plays the SOS pattern (short and long flashes), not a steady light
+    pin = st.pin_factory.pin(st.cfg.gpio.led_pin)
+    pin.clear_states()
+    time.sleep(1.6)
+    ons = [pin.states[i + 1].timestamp for i in range(len(pin.states) - 1) if pin.states[i].state]
+    assert any(d < 0.3 for d in ons) and any(d > 0.3 for d in ons), ons
+
+
+def _next_session_works(st: Station) -> None:
+    # the live loop reopened the camera: frames flow again and the camera error is gone
+    assert _wait(lambda: st.status()["camera_ok"], 5), st.status()
+    t = st.status()["frame_t"]
+    assert _wait(lambda: st.status()["frame_t"] != t, 5)
+    sid = st.start_capture(runner={"name": "Next", "height_cm": 175})
+    assert st.controls.state == "capturing"
+    assert _recording(st, 30)
+    assert st.stop_capture() == sid
+    assert st.wait_for_state(("done", "failed"), 30) == "done"
+    assert st.store.get_session(sid)["status"] == "done" and st.controls.state == "done"
+
+
+def test_camera_error_mid_capture_fails_the_session_visibly_then_recovers(make_station) -> None:
+    src = FaultySource()
+    st = make_station(src)
+    sid = st.start_capture(runner={"name": "Ann", "height_cm": 170})
+    assert _recording(st)
+    src.fail.set()
+    assert st.wait_for_state("failed", 10) == "failed"
+    s = st.store.get_session(sid)
+    assert s["status"] == "failed" and "camera failed: camera unplugged" in s["error"]
+    assert 0 < len(st.store.get_keypoints(sid)) == s["frames_inferred"]  # what was recorded is kept
+    _assert_error_shown(st, "camera unplugged")
+    _next_session_works(st)
+
+
+def test_camera_stall_mid_capture_fails_after_stall_timeout(make_station) -> None:
+    src = FaultySource()
+    st = make_station(src)
+    sid = st.start_capture(runner={"name": "Ben", "height_cm": 180})
+    assert _recording(st)
+    t_stall = time.monotonic()
+    src.stall.set()
+    assert st.wait_for_state("failed", 10) == "failed"
+    waited = time.monotonic() - t_stall
+    assert 0.9 <= waited <= 3.0, waited  # stall_timeout_s = 1 s (+ the 0.25 s monitor tick)
+    s = st.store.get_session(sid)
+    assert s["status"] == "failed" and "stopped delivering frames for 1 s" in s["error"]
+    assert len(st.store.get_keypoints(sid)) == s["frames_inferred"] > 0
+    _assert_error_shown(st, "stopped delivering frames")
+    src.unstall.set()  # the driver comes back
+    _next_session_works(st)
+
+
+class FillingStore(Store):
+    """A Store on a disk that fills up when ``full`` is set: SQLite's own page limit makes every
+    later keypoint batch fail with the genuine "database or disk is full" (SQLITE_FULL)."""
+
+    full = threading.Event()
+
+    def append_keypoints(self, *args, **kwargs) -> None:  # noqa: ANN002, ANN003
+        if self.full.is_set():
+            conn = self._conn()
+            pages = conn.execute("PRAGMA page_count").fetchone()[0]
+            conn.execute(f"PRAGMA max_page_count = {pages}")
+        super().append_keypoints(*args, **kwargs)
+
+
+def test_disk_filling_during_capture_ends_it_cleanly_keeping_the_keypoints(make_station) -> None:
+    FillingStore.full.clear()
+    src = FaultySource()
+    st = make_station(src, FillingStore)
+    sid = st.start_capture(runner={"name": "Cat", "height_cm": 165})
+    assert _wait(lambda: st.store.count_keypoints(sid) > 0, 5)  # the first ~1 s batch is stored
+    FillingStore.full.set()
+    assert st.wait_for_state(("failed", "done"), 10) == "failed"
+    s = st.store.get_session(sid)
+    assert s["status"] == "failed" and "disk full while recording" in s["error"], s["error"]
+    kept = st.store.count_keypoints(sid)
+    assert kept > 0 and f"the {kept} frames of keypoints stored before are kept" in s["error"]
+    tl = st.store.get_keypoints(sid)
+    assert (tl.t[1:] > tl.t[:-1]).all()  # nothing torn
+    _assert_error_shown(st, "disk full while recording")
+    assert st.store.integrity_check() == "ok"
+    FillingStore.full.clear()  # space freed (connections that saw the limit are per-thread and gone)
+    _next_session_works(st)
+
+
+def test_disk_nearly_full_refuses_start_with_disk_full_error(make_station, monkeypatch) -> None:
+    import shutil
+    from collections import namedtuple
+
+    st = make_station(FaultySource())
+    st.cfg.storage.min_free_mb = 500
+    usage = namedtuple("usage", "total used free")
+    monkeypatch.setattr(shutil, "disk_usage", lambda p: usage(10**10, 10**10 - 80 * 10**6, 80 * 10**6))
+    with pytest.raises(DiskFullError, match="disk nearly full: 80 MB free, need 500 MB") as err:
+        st.start_capture(runner={"name": "Dee", "height_cm": 170})
+    assert isinstance(err.value, UserError)
+    assert st.store.list_sessions() == []
+    assert st.store.list_runners() == []  # refused before anything was created
+    assert st.status()["state"] == "idle"

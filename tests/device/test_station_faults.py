@@ -1,0 +1,142 @@
+"""Station faults: a power cut (kill -9) while a session is being analysed, and old sessions
+pruned by the retention setting when the station starts."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from device.config import Config
+from device.station import Station
+from device.store import Store
+from device.synthetic.runner import RunnerParams, SyntheticRunner
+
+from .capture.capture_fakes import PoseFromRunner, ScriptedSource
+
+REPO = Path(__file__).resolve().parents[2]
+
+# A station whose analysis hangs (a long gait analysis on a slow Pi): the parent kills it there.
+CHILD = r"""
+import sys, threading
+sys.path.insert(0, sys.argv[2])
+from device.config import Config
+from device.station import Station
+from device.synthetic.runner import RunnerParams, SyntheticRunner
+from tests.device.capture.capture_fakes import PoseFromRunner, ScriptedSource
+cfg = Config()
+cfg.storage.data_dir = sys.argv[1]
+cfg.storage.min_free_mb = 0
+cfg.capture.duration_s = 3
+cfg.capture.countdown_s = 0
+cfg.gpio.enabled = False
+cfg.printing.receipt_printer = ""
+def analyzer(timeline, *args):
+    print("ANALYSING", len(timeline), flush=True)
+    threading.Event().wait()
+src = ScriptedSource(size=(320, 180))
+runner = SyntheticRunner(RunnerParams(width=320, height=180, duration_s=10))
+st = Station(cfg, "scripted", estimator=PoseFromRunner(src, runner), source_factory=lambda: src, analyzer=analyzer)
+st.start()
+sid = st.start_capture(runner={"name": "Eve", "height_cm": 170}, session={"speed_kmh": 11})
+print("SESSION", sid, flush=True)
+threading.Event().wait()
+"""
+
+
+class Notifier:
+    def notify(self, msg: str) -> None:
+        pass
+
+
+def _cfg(data: Path) -> Config:
+    cfg = Config()
+    cfg.storage.data_dir = str(data)
+    cfg.storage.min_free_mb = 0
+    cfg.capture.duration_s = 3.0
+    cfg.capture.countdown_s = 0
+    cfg.gpio.enabled = False
+    cfg.printing.receipt_printer = ""
+    return cfg
+
+
+def _station(cfg: Config) -> Station:
+    src = ScriptedSource(size=(320, 180))
+    runner = SyntheticRunner(RunnerParams(width=320, height=180, duration_s=30))
+    return Station(cfg, "scripted", estimator=PoseFromRunner(src, runner), source_factory=lambda: src,
+                   notifier=Notifier())
+
+
+def test_power_cut_mid_analysis_keeps_every_keypoint(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    p = subprocess.Popen([sys.executable, "-c", CHILD, str(data), str(REPO)], stdout=subprocess.PIPE,
+                         text=True, env=env)
+    sid = analysed = None
+    try:
+        deadline = time.monotonic() + 60
+        while analysed is None and time.monotonic() < deadline:
+            line = p.stdout.readline()
+            if not line:
+                break
+            word, n = line.split()
+            if word == "SESSION":
+                sid = int(n)
+            else:
+                analysed = int(n)
+    finally:
+        os.kill(p.pid, signal.SIGKILL)  # the power goes while the analysis runs
+        p.wait()
+    assert sid is not None and analysed is not None and analysed >= 85, "the child never reached the analysis"
+
+    store = Store(data / "station.db")
+    assert store.integrity_check() == "ok"
+    s = store.get_session(sid)
+    assert s["status"] == "analysing" and s["frames_inferred"] == analysed
+    store.close()
+
+    st = _station(_cfg(data))
+    st.start()
+    try:
+        assert st.recovered_sessions == [sid]
+        s = st.store.get_session(sid)
+        assert s["status"] == "interrupted" and "power cut" in s["error"] and f"{analysed} frames" in s["error"]
+        assert s["runner"]["name"] == "Eve" and s["speed_kmh"] == 11 and s["ended_at"]
+        tl = st.store.get_keypoints(sid)
+        assert len(tl) == analysed  # every keypoint the analysis was given is on disk
+        assert (np.diff(tl.t) > 0).all() and np.isfinite(tl.xy).any()
+        assert st.store.integrity_check() == "ok"
+        assert not list((data / "spool").glob("*.mjpeg"))
+        sid2 = st.start_capture()  # and the station works on
+        assert st.wait_for_state(("done", "failed"), 30) == "done"
+        assert st.store.get_session(sid2)["status"] == "done"
+    finally:
+        st.close()
+
+
+def test_retention_prunes_old_sessions_at_start(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    store = Store(data / "station.db")
+    rid = store.create_runner("Old", 170)
+    old, recent = store.create_session(rid), store.create_session(rid)
+    for sid in (old, recent):
+        store.append_keypoints(sid, np.arange(3.0), np.ones((3, 17, 3)), np.arange(3))
+        store.set_status(sid, "failed", error="x")
+    with store._tx() as c:
+        c.execute("UPDATE sessions SET started_at = '2020-01-01T00:00:00.000+00:00' WHERE id = ?", (old,))
+    store.close()
+    cfg = _cfg(data)
+    cfg.storage.retention_days = 30
+    st = _station(cfg)
+    st.start()
+    try:
+        assert [s["id"] for s in st.store.list_sessions()] == [recent]
+        assert st.store.count_keypoints(old) == 0 and st.store.count_keypoints(recent) == 3
+        assert st.store.get_runner(rid)["session_count"] == 1  # the runner stays
+    finally:
+        st.close()
