@@ -320,19 +320,25 @@ class Station:
         ctl = self._ctl()
         req = None if runner_id is None and runner is None and session is None else self._request(
             runner_id, runner, session)
+        created = req.runner_id if runner is not None and req is not None else None
         try:
             sid = ctl.start_capture(req)
         except Exception:
-            if runner is not None and req is not None and req.runner_id is not None:
-                # the runner was created for this start only: a refused start (disk full,
-                # camera down) leaves no half-entered runner behind
-                with contextlib.suppress(Exception):
-                    self.store.delete_runner(req.runner_id)
+            self._forget_runner(created)
             raise
+        if sid is None:
+            self._forget_runner(created)
         if sid is not None and self.controls is not None and self.cfg.capture.countdown_s:
             with contextlib.suppress(Exception):
                 self.controls.countdown(self.cfg.capture.countdown_s)
         return sid
+
+    def _forget_runner(self, runner_id: int | None) -> None:
+        """A runner created for a start that was refused (disk full, camera down) or ignored
+        (already capturing): delete it, so no half-entered runner is left behind."""
+        if runner_id is not None:
+            with contextlib.suppress(Exception):
+                self.store.delete_runner(runner_id)
 
     def stop_capture(self) -> int | None:
         """End the capture and analyse it. Returns its session id, or None when nothing was

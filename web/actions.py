@@ -115,6 +115,19 @@ def delete_runner(runner_id: int) -> None:
     context.store().delete_runner(runner_id)
 
 
+def delete_session(session_id: int) -> None:
+    """Delete one session (keypoints, analysis, evidence frames, video); refused while it is being
+    captured or analysed. NotFoundError (404) when there is no such session."""
+    store = context.store()
+    session = store.get_session(session_id)
+    status = context.station().status()
+    busy = status.get("session_id") == session_id and status.get("state") in ("capturing", "analysing")
+    if busy or session.get("status") in ("capturing", "analysing"):
+        state = status.get("state") if busy else session.get("status")
+        raise WrongStateError(f"session {session_id} is {state} right now: stop the capture or wait for the analysis")
+    store.delete_session(session_id)
+
+
 def _angles_for(analysis: dict[str, Any] | None, ev: dict[str, Any]) -> dict[str, Any]:
     meta = ev.get("meta") or {}
     if isinstance(meta.get("angles"), dict):

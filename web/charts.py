@@ -10,7 +10,7 @@ from markupsafe import Markup
 from device.report import catalog
 from device.report import charts as svg
 
-WIDTH, HEIGHT = 480, 260
+WIDTH, HEIGHT = 340, 210  # viewBox units: small enough that the labels read at tablet size
 
 
 def _ordered_curves(analysis: dict[str, Any] | None) -> list[tuple[str, dict[str, Any]]]:

@@ -81,6 +81,8 @@ def register(app: Flask) -> None:
         metric_label=lambda mid: catalog.info(mid).label,
         metric_explain=lambda mid: catalog.info(mid).explain,
         curve_label=catalog.curve_label,
+        angle_label=catalog.angle_label,
+        phase_label=catalog.phase_label,
         val=lambda v, unit, signed=False: units().value(v, unit, signed=signed),
         num=lambda v, unit, signed=False: units().number(v, unit, signed=signed),
         normal_range=lambda normal, unit: units().range(normal, unit),

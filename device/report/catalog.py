@@ -91,12 +91,12 @@ def sorted_ids(metric_ids: list[str] | tuple[str, ...] | set[str]) -> list[str]:
 
 # Joint-angle curves (analysis.curves keys) as they are titled on charts.
 CURVE_LABELS: dict[str, str] = {
-    "knee_flexion": "Knee flexion",
-    "knee_flexion_deg": "Knee flexion",
+    "knee_flexion": "Knee bend",
+    "knee_flexion_deg": "Knee bend",
     "hip_flexion": "Hip flexion / extension",
     "hip_flexion_deg": "Hip flexion / extension",
     "hip": "Hip flexion / extension",
-    "knee": "Knee flexion",
+    "knee": "Knee bend",
     "trunk_lean": "Trunk lean",
     "trunk_lean_deg": "Trunk lean",
     "shank_angle": "Shin angle",
@@ -128,3 +128,28 @@ def complete_metrics(metrics: dict[str, dict[str, Any]] | None) -> dict[str, dic
             out[mid] = {"value": None, "left": None, "right": None, "sd": None, "n": 0, "unit": unit,
                         "normal": None, "flag": None, "reason": MISSING_REASON}
     return out
+
+
+# Gait events and evidence-frame phases in clinic words (report captions, dashboard, receipt).
+PHASE_LABELS: dict[str, str] = {"initial_contact": "Landing", "midstance": "Midstance", "toe_off": "Push-off"}
+
+# Joint angles measured on an evidence frame (analysis.evidence[].angles keys), named as the
+# metrics that come from them are.
+ANGLE_LABELS: dict[str, str] = {
+    "knee_flexion": "Knee bend",
+    "hip_flexion": "Hip flexion",
+    "shank": "Shin angle",
+    "shank_angle": "Shin angle",
+    "trunk_lean": "Trunk lean",
+}
+
+
+def phase_label(phase: str | None) -> str:
+    return PHASE_LABELS.get(str(phase), str(phase or "").replace("_", " "))
+
+
+def angle_label(key: str) -> str:
+    """An evidence-frame angle's name: a metric id's catalog label, else the joint-angle name."""
+    if key in METRICS:
+        return METRICS[key].label
+    return ANGLE_LABELS.get(key) or curve_label(key)

@@ -26,6 +26,7 @@ from device.report.findings import (
     rank_findings,
     reason_text,
 )
+from device.report.rear import REAR_GROUP, from_rear, rear_summary
 from device.report.units import Units, is_number, units_for
 
 log = logging.getLogger(__name__)
@@ -34,7 +35,7 @@ TEMPLATES = Path(__file__).with_name("templates")
 MAX_LOGO_BYTES = 2_000_000
 CHART_W, CHART_H = 270, 200  # SVG user units; printed three across (about 60 mm each)
 PHASES = ("initial_contact", "midstance", "toe_off")
-PHASE_LABELS = {"initial_contact": "Landing", "midstance": "Midstance", "toe_off": "Push-off"}
+PHASE_LABELS = catalog.PHASE_LABELS
 VIEW_LABELS = {"side": "side view", "rear": "rear view", "front": "front view", "unknown": "view not recognised"}
 # Metrics compared before/after (in this order) when both sessions measured them.
 KEY_METRICS = (
@@ -170,6 +171,7 @@ def _metric_rows(metrics: dict[str, dict[str, Any]], units: Units) -> list[dict[
             "id": mid,
             "label": meta.label,
             "explain": meta.explain,
+            "rear_camera": from_rear(m),
             "measured": measured,
             "reason": reason_text(m.get("reason")),
             "left": units.value(m.get("left"), unit) if is_number(m.get("left")) else "",
@@ -396,6 +398,7 @@ def render_report_html(session: dict[str, Any], config: Any,
     a = _analysis(session)
     metrics = {k: v for k, v in (a.get("metrics") or {}).items() if isinstance(v, dict)}
     findings = rank_findings(metrics, units)
+    sections = _metric_rows(catalog.complete_metrics(metrics), units)
     profile = getattr(getattr(config, "station", None), "coaching_profile", "neutral")
     ctx = {
         "css": Markup(_css(_paper(config))),
@@ -404,7 +407,8 @@ def render_report_html(session: dict[str, Any], config: Any,
         "findings": findings[:3],
         "more_findings": len(findings) - 3 if len(findings) > 3 else 0,
         "good": good_points(metrics, units) if not findings else [],
-        "sections": _metric_rows(metrics, units),
+        "sections": [sec for sec in sections if sec["group"] != REAR_GROUP],
+        "rear": {"summary": rear_summary(a), "sections": [sec for sec in sections if sec["group"] == REAR_GROUP]},
         "charts": [Markup(svg) for svg in _charts(a)],
         "evidence": _evidence_entries(a, evidence, units),
         "cues": _cues(a, findings, profile, units),

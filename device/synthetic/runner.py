@@ -35,6 +35,17 @@ TRUNK = 0.288  # hip joint → shoulder (0.818 H − 0.530 H)
 UPPER_ARM = 0.186
 FOREARM = 0.146
 FOOT_FWD = 0.105  # ankle → toe pivot of push-off, horizontal
+FOOT_BACK = 0.045  # ankle → heel contact point, horizontal (heel to toe 0.15 H, a shod foot)
+# Sole angle to the belt at contact (+ = toes up) by strike pattern: shod rearfoot strikers land
+# ~15–25° toes up, midfoot strikers about flat, forefoot strikers toes down (Altman & Davis 2012:
+# RFS > 8°, MFS −1.6…8°, FFS < −1.6°).
+STRIKE_ANGLE_DEG = {"rearfoot": 20.0, "midfoot": 3.0, "forefoot": -8.0}
+# Late swing: the knee is straightest ~25 ms before contact and flexes slowly through it (real
+# treadmill running, joint centres at 100 Hz: 90–190°/s at contact, straightest 20–30 ms before).
+KNEE_EXT_S = 0.025
+KNEE_RATE_IC = math.radians(120.0)  # rad/s
+KNEE_DECEL_S = 0.06  # the knee's late-swing extension slows to its straightest over this time
+EXT_AFTER_TO_S = 0.025  # the thigh's extension peak comes ~this long after toe-off
 SHOULDER_W = 0.245  # shoulder joint centres apart (rear view)
 HIP_W = 0.11  # hip joint centres apart (rear view)
 EAR_ABOVE_SHOULDER = 0.115  # ear ~0.933 H
@@ -124,6 +135,10 @@ class RunnerParams:
     lateral_sway_cm: float = 3.0
     step_width_cm: float = 8.0
     knee_frontal_angle_deg: float = 4.0  # valgus positive, at midstance
+    # the foot: what lands first, at what sole angle, and how long until the sole is flat
+    foot_strike: Literal["rearfoot", "midfoot", "forefoot"] = "rearfoot"
+    foot_strike_angle_deg: float | None = None  # sole to belt at contact, + = toes up; None: by strike
+    foot_flat_ms: float = 40.0  # contact → foot flat (the ankle then reaches its flat-foot height)
     # body
     height_cm: float = 175.0
     # camera
@@ -163,6 +178,15 @@ class RunnerParams:
             raise ValueError("facing must be 'left' or 'right'")
         if self.view not in ("side", "rear"):
             raise ValueError("view must be 'side' or 'rear'")
+        if self.foot_strike not in STRIKE_ANGLE_DEG:
+            raise ValueError(f"foot_strike must be one of {', '.join(STRIKE_ANGLE_DEG)}")
+        a = self.strike_angle_deg()
+        ok = {"rearfoot": 0 < a <= 35, "midfoot": -8 <= a <= 10, "forefoot": -30 <= a < 0}[self.foot_strike]
+        if not ok:
+            raise ValueError(f"foot_strike_angle_deg {a:g} does not fit a {self.foot_strike} strike "
+                             "(rearfoot 0..35, midfoot -8..10, forefoot -30..0; + = toes up)")
+        if not 0 <= self.foot_flat_ms <= 150:
+            raise ValueError("foot_flat_ms must be within 0..150")
         if not 60 <= self.cadence_spm <= 260:
             raise ValueError("cadence_spm must be within 60..260")
         if self.speed_kmh <= 0:
@@ -180,6 +204,12 @@ class RunnerParams:
                 raise ValueError(
                     f"{side} contact_time_ms {ct:g} must be within 20%..100% of the step time ({step_ms:.0f} ms)"
                 )
+
+    def strike_angle_deg(self) -> float:
+        """The sole's angle to the belt at contact (+ = toes up: the heel lands first)."""
+        if self.foot_strike_angle_deg is not None:
+            return float(self.foot_strike_angle_deg)
+        return STRIKE_ANGLE_DEG.get(self.foot_strike, 0.0)
 
     def leg(self, side: Side, name: str) -> float:
         """A per-leg parameter for one side (the side's override, else the common value)."""
@@ -216,7 +246,19 @@ class _Leg:
     k_swing: float
     drop: float  # pelvic drop (rad), positive = contralateral side lower
     valgus: float  # knee frontal angle target (rad)
-    foot_rel_to: float = 0.0  # foot angle relative to the shank at toe-off / contact (drawing)
+    # the foot at contact: sole angle to the belt (+ = toes up), the contact point (ankle
+    # frame, flat foot: x forward, y up), time to foot flat, and where the flat-foot ankle
+    # would be at contact (so that the pinned ankle is at xf0 − v·u after foot flat)
+    beta: float = 0.0
+    cx: float = 0.0
+    u_ff: float = 0.0
+    xf0: float = 0.0
+    ay_ic: float = 0.0  # ankle height at contact
+    mid_exact: bool = True  # the ankle passes under the hip at ``mid``
+    phi_ext: float = 0.0  # thigh angle at peak hip extension (just after toe-off)
+    m_k: float = 0.0  # knee flexion rate at contact (rad/s)
+    stance_k: Any = None  # knee flexion from contact to midstance
+    foot_rel_to: float = 0.0  # foot angle relative to the shank at toe-off / contact
     foot_rel_ic: float = 0.0
 
 
@@ -235,11 +277,13 @@ def _d_from_knee_flex_arr(k: np.ndarray, l1: float, l2: float) -> np.ndarray:
 
 
 class _Periodic:
-    """A periodic monotone cubic (PCHIP) through knots (t, y) over one period: values at knots
-    that are local extrema are exact extrema of the curve (PCHIP never overshoots)."""
+    """A periodic cubic through knots (t, y) over one period. Without slopes: monotone (PCHIP),
+    so values at knots that are local extrema are exact extrema. With slopes (``dy``): a cubic
+    Hermite (C1), whose knots with slope 0 are exact extrema as long as the pieces next to them
+    do not overshoot (the caller keeps each end slope within 3× the piece's secant)."""
 
-    def __init__(self, t: list[float], y: list[float], period: float) -> None:
-        from scipy.interpolate import PchipInterpolator
+    def __init__(self, t: list[float], y: list[float], period: float, dy: list[float] | None = None) -> None:
+        from scipy.interpolate import CubicHermiteSpline, PchipInterpolator
 
         order = np.argsort(np.mod(t, period))
         tt = np.mod(np.asarray(t, float), period)[order]
@@ -247,11 +291,36 @@ class _Periodic:
         # three periods of knots so the ends see their neighbours
         t3 = np.concatenate([tt - period, tt, tt + period])
         y3 = np.concatenate([yy, yy, yy])
-        self._f = PchipInterpolator(t3, y3, extrapolate=False)
+        if dy is None:
+            self._f = PchipInterpolator(t3, y3, extrapolate=False)
+        else:
+            dd = np.asarray(dy, float)[order]
+            self._f = CubicHermiteSpline(t3, y3, np.concatenate([dd, dd, dd]), extrapolate=False)
         self.period = period
 
     def __call__(self, t: np.ndarray) -> np.ndarray:
         return self._f(np.mod(t, self.period))
+
+
+def _hermite(t: list[float], y: list[float], dy: list[float]) -> Any:
+    from scipy.interpolate import CubicHermiteSpline
+
+    return CubicHermiteSpline(np.asarray(t, float), np.asarray(y, float), np.asarray(dy, float))
+
+
+def _rot(b: np.ndarray | float, x: float, y: float) -> tuple[Any, Any]:
+    """The point (x, y) rotated counter-clockwise by b (x forward, y up: + b lifts the toes)."""
+    c, s = np.cos(b), np.sin(b)
+    return x * c - y * s, x * s + y * c
+
+
+def _d1(f: Any, u: float, eps: float, forward: bool) -> np.ndarray:
+    """One-sided second-order derivative of f (array-valued) at u."""
+    if forward:
+        f0, f1, f2 = f(np.array([u, u + eps, u + 2 * eps]))
+        return (-3 * f0 + 4 * f1 - f2) / (2 * eps)
+    f0, f1, f2 = f(np.array([u, u - eps, u - 2 * eps]))
+    return (3 * f0 - 4 * f1 + f2) / (2 * eps)
 
 
 class SyntheticRunner:
@@ -268,8 +337,10 @@ class SyntheticRunner:
         self.l1, self.l2, self.lt = THIGH * H, SHANK * H, TRUNK * H
         self.ha = ANKLE_H * H
         self.lf = FOOT_FWD * H
+        self.lb = FOOT_BACK * H
         self.r_foot = math.hypot(self.lf, self.ha)
         self.alpha0 = math.atan2(self.ha, self.lf)
+        self.beta_ic = math.radians(p.strike_angle_deg())
         self.v = p.speed_kmh * 100000.0 / 3600.0  # cm/s
         self.T = 120.0 / p.cadence_spm  # stride time
         self.theta = math.radians(p.trunk_lean_deg)
@@ -278,13 +349,25 @@ class SyntheticRunner:
         self.ground_y_px = p.ground_y_px if p.ground_y_px is not None else p.height * 0.94
         self.sign = 1.0 if p.facing == "right" else -1.0
         self.warnings: list[str] = []
-        self.legs = {s: self._solve_leg(s) for s in SIDES}
-        for lg in self.legs.values():
-            self._foot_angles(lg)
+        self.legs = {s: self._solve_leg_led(s) for s in SIDES}
         self._build_curves()
 
     # ---------------------------------------------------------------- solving the shape
-    def _solve_leg(self, side: Side) -> _Leg:
+    def _solve_leg_led(self, side: Side) -> _Leg:
+        """Solve a leg so that its thigh, still swinging back at toe-off, peaks in extension
+        (at the parameter, exactly) just after toe-off: the toe-off thigh angle leads the peak
+        by what the thigh's backward speed at toe-off covers in ~EXT_AFTER_TO_S."""
+        lead = 0.0
+        n_warn = len(self.warnings)
+        lg = self._solve_leg(side, lead)
+        for _ in range(3):
+            w = float(self._pose_rate(lg, lg.tc, forward=False)[1])
+            lead = max(-w, 0.0) * EXT_AFTER_TO_S / 3.0
+            del self.warnings[n_warn:]
+            lg = self._solve_leg(side, lead)
+        return lg
+
+    def _solve_leg(self, side: Side, ext_lead: float = 0.0) -> _Leg:
         p, l1, l2 = self.p, self.l1, self.l2
         lp = lambda name: p.leg(side, name)  # noqa: E731
         tc = lp("contact_time_ms") / 1000.0
@@ -292,26 +375,38 @@ class SyntheticRunner:
         k_ic = math.radians(lp("knee_flexion_ic_deg"))
         k_mid = math.radians(lp("knee_flexion_stance_peak_deg"))
         k_to = math.radians(lp("knee_flexion_to_deg"))
-        # at IC: ankle os ahead of the hip, on the floor, knee flexed k_ic
+        # at IC: the heel (forefoot for a forefoot strike) touches the belt with the sole at the
+        # strike angle, so the ankle is above its flat-foot height; it is os ahead of the hip
+        # and the knee is flexed k_ic
+        beta = self.beta_ic
+        cx = -self.lb if beta > 0 else (self.lf if beta < 0 else 0.0)
+        px, py = _rot(beta, cx, -self.ha)
+        ay_ic = -float(py)
+        xf0 = os_ + float(px) - cx  # the flat-foot ankle's x at contact (pinned to the belt)
         d_ic = _d_from_knee_flex(k_ic, l1, l2)
         if abs(os_) >= 0.95 * d_ic:
             raise ValueError(f"{side} overstride_cm {os_:g} is longer than the leg can reach")
-        h_ic = self.ha + math.sqrt(d_ic * d_ic - os_ * os_)
-        # midstance: the ankle passes under the hip (overstride / belt speed after IC)
-        mid = os_ / self.v
-        if not 0.1 * tc <= mid <= 0.6 * tc:
-            mid = min(max(mid, 0.1 * tc), 0.6 * tc)
+        h_ic = ay_ic + math.sqrt(d_ic * d_ic - os_ * os_)
+        u_ff = min(p.foot_flat_ms / 1000.0, 0.4 * tc) if beta != 0 else 0.0
+        # midstance: the flat foot's ankle passes under the hip
+        mid = xf0 / self.v
+        lo, hi = max(0.1 * tc, u_ff + 0.005), 0.6 * tc
+        mid_exact = lo <= mid <= hi
+        if not mid_exact:
+            mid = min(max(mid, lo), hi)
             self.warnings.append(
                 f"{side}: the ankle does not pass under the hip mid-stance; midstance set at {mid * 1000:.0f} ms"
             )
-        ax_mid = os_ - self.v * mid
+        ax_mid = xf0 - self.v * mid
         h_mid = self.ha + math.sqrt(max(_d_from_knee_flex(k_mid, l1, l2) ** 2 - ax_mid**2, 1.0))
-        # toe-off: the leg shape is set by hip extension (thigh behind the trunk line) and knee
-        # flexion; the forefoot is where the belt took it, so the foot roll angle follows.
-        phib = math.radians(lp("hip_extension_peak_deg")) + self.theta  # thigh behind vertical
+        # toe-off: the leg shape is set by the thigh angle (the hip extension peak less the lead,
+        # see _solve_leg_led) and knee flexion; the forefoot is where the belt took it, so the
+        # foot roll angle follows.
+        phi_ext = -(math.radians(lp("hip_extension_peak_deg")) + self.theta)
+        phib = -phi_ext - ext_lead  # thigh behind vertical at toe-off
         ax_rel = -(l1 * math.sin(phib) + l2 * math.sin(phib + k_to))
         ay_rel = -(l1 * math.cos(phib) + l2 * math.cos(phib + k_to))
-        mtp_to = os_ + self.lf - self.v * tc
+        mtp_to = xf0 + self.lf - self.v * tc
         c = (mtp_to - ax_rel) / self.r_foot
         c_hi, c_lo = math.cos(self.alpha0), math.cos(math.radians(85.0))
         if c_lo <= c <= c_hi:
@@ -332,9 +427,7 @@ class SyntheticRunner:
                 f"{side}: knee flexion at toe-off bent to keep the foot on the belt (foot roll limit)"
             )
         # thigh angle at IC from the IC leg shape (the knee forward of the hip–ankle line)
-        hip = np.array([0.0, h_ic])
-        ank = np.array([os_, self.ha])
-        _, phi_ic, _ = self._ik(hip[None], ank[None])
+        _, phi_ic, _ = self._ik(np.array([[0.0, h_ic]]), np.array([[os_, ay_ic]]))
         phi_ic = float(phi_ic[0])
         phi_peak = math.radians(lp("hip_flexion_swing_peak_deg")) - self.theta
         if phi_peak <= phi_ic:
@@ -344,12 +437,16 @@ class SyntheticRunner:
         if k_swing <= max(k_ic, k_to):
             k_swing = max(k_ic, k_to) + math.radians(5.0)
             self.warnings.append(f"{side}: swing knee flexion raised above contact/toe-off flexion")
+        # the knee keeps flexing slowly through contact (it was straightest ~KNEE_EXT_S before):
+        # contact → midstance peak as a cubic starting at that rate, never overshooting the peak
+        m_k = min(KNEE_RATE_IC, 0.9 * 3.0 * (k_mid - k_ic) / mid, 2.0 * max(k_ic, 0.0) / KNEE_EXT_S)
+        m_k = max(m_k, 0.0)
         # heel-off: the pinned leg (hip rising to toe-off height) straightens faster than the
         # knee's own extension; the heel rises when the pinned knee would be straighter.
         us = np.linspace(mid, tc, 801)
         sl = (us - mid) / (tc - mid)
         h = h_mid + (h_to - h_mid) * sl * sl
-        k_pin = _knee_flex_from_d(np.hypot(os_ - self.v * us, h - self.ha), l1, l2)
+        k_pin = _knee_flex_from_d(np.hypot(xf0 - self.v * us, h - self.ha), l1, l2)
         k_want = k_mid - (k_mid - k_to) * sl * sl
         below = np.flatnonzero(k_pin < k_want - 1e-9)
         ho = float(us[below[0]]) if below.size else tc
@@ -373,24 +470,32 @@ class SyntheticRunner:
             k_swing=k_swing,
             drop=math.radians(lp("pelvic_drop_deg")),
             valgus=math.radians(lp("knee_frontal_angle_deg")),
+            beta=beta,
+            cx=cx,
+            u_ff=u_ff,
+            xf0=xf0,
+            ay_ic=ay_ic,
+            mid_exact=mid_exact,
+            phi_ext=phi_ext,
+            m_k=m_k,
+            stance_k=_hermite([0.0, mid], [k_ic, k_mid], [m_k, 0.0]),
         )
 
-    def _foot_angles(self, lg: _Leg) -> None:
-        """The foot's angle to the shank at contact and toe-off (the swing foot turns between)."""
-        toe_to = lg.os + self.lf - self.v * lg.tc
-        hips = np.array([[0.0, lg.h_ic], [0.0, lg.h_to]])
-        anks = np.array(
-            [
-                [lg.os, self.ha],
-                [toe_to - self.r_foot * math.cos(lg.alpha_to), self.r_foot * math.sin(lg.alpha_to)],
-            ]
-        )
-        knees, _, _ = self._ik(hips, anks)
-        rel = []
-        for i, al in enumerate((self.alpha0, lg.alpha_to)):
-            sh = anks[i] - knees[i]
-            rel.append(math.atan2(-math.sin(al), math.cos(al)) - math.atan2(sh[1], sh[0]))
-        lg.foot_rel_ic, lg.foot_rel_to = rel
+    def _stance_pose(self, lg: _Leg, us: np.ndarray) -> np.ndarray:
+        """(6, N): pelvis height, thigh angle, knee flexion, ankle x, ankle y, foot angle during
+        this leg's stance (``us`` since contact)."""
+        hy, ax, ay, gam = self._stance(lg, us)
+        _, phi, k = self._ik(np.stack([np.zeros(ax.shape), hy], 1), np.stack([ax, ay], 1))
+        return np.stack([hy, phi, k, ax, ay, gam])
+
+    def _pose_rate(self, lg: _Leg, u: float, forward: bool) -> np.ndarray:
+        """d/dt of :meth:`_stance_pose` at u, one-sided (into the stance)."""
+        eps = 1e-5
+        du = np.array([0.0, eps, 2 * eps]) * (1.0 if forward else -1.0)
+        f = self._stance_pose(lg, u + du)
+        if forward:
+            return (-3 * f[:, 0] + 4 * f[:, 1] - f[:, 2]) / (2 * eps)
+        return (3 * f[:, 0] - 4 * f[:, 1] + f[:, 2]) / (2 * eps)
 
     def _ik(self, hip: np.ndarray, ank: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Knee (N,2), thigh angle (forward positive) and knee flexion for hip/ankle (N,2) in the
@@ -413,42 +518,82 @@ class SyntheticRunner:
         return knee, phi, k
 
     def _build_curves(self) -> None:
-        from scipy.interpolate import PchipInterpolator
-
+        """Swing and flight as cubic Hermite curves that leave toe-off and arrive at contact with
+        the stance's own values and rates (C1: no kinks for a filter to round off)."""
         p, T = self.p, self.T
         L, R = self.legs["left"], self.legs["right"]
         vo = p.vertical_oscillation_cm
+        at_ic = {lg.side: (self._stance_pose(lg, np.array([0.0]))[:, 0], self._pose_rate(lg, 0.0, True))
+                 for lg in (L, R)}
+        at_to = {lg.side: (self._stance_pose(lg, np.array([lg.tc]))[:, 0], self._pose_rate(lg, lg.tc, False))
+                 for lg in (L, R)}
         # pelvis height in flight: from toe-off up to the flight peak and down to the next
         # contact (in stance it follows from the stance leg, see _stance)
         kt: list[float] = []
         ky: list[float] = []
+        kd: list[float] = []
         for a, b in ((L, R), (R, L)):
+            t_to = a.ic + a.tc
+            t_ic = b.ic + (T if b.ic < a.ic else 0.0)
+            f = t_ic - t_to
+            h0, s0 = at_to[a.side][0][0], at_to[a.side][1][0]
+            h1, s1 = at_ic[b.side][0][0], at_ic[b.side][1][0]
             peak = a.h_mid + vo
-            hi = max(a.h_to, b.h_ic)
-            if peak < hi + 0.2:
-                peak = hi + 0.2
+            # each piece's end slope within 3× its secant (no overshoot: the peak is exact)
+            c0 = 3.0 / s0 if s0 > 1e-9 else 0.0
+            c1 = 3.0 / -s1 if s1 < -1e-9 else 0.0
+            need = max(h0, h1) + 0.2
+            if c0 + c1 > 0:
+                need = max(need, (f + c0 * h0 + c1 * h1) / (c0 + c1))
+            if peak < need:
+                peak = need
                 self.warnings.append(
                     f"{a.side} step: vertical oscillation raised to {peak - a.h_mid:.1f} cm to clear toe-off/contact height"
                 )
-            t_to = a.ic + a.tc
-            kt += [t_to, (t_to + b.ic + (T if b.ic < a.ic else 0.0)) / 2.0, b.ic]
-            ky += [a.h_to, peak, b.h_ic]
-        self.hip_flight = _Periodic(kt, ky, T)
-        # stance knee flexion: contact → peak at midstance → toe-off
-        self.stance_k = {
-            lg.side: PchipInterpolator([0.0, lg.mid, lg.tc], [lg.k_ic, lg.k_mid, lg.k_to]) for lg in (L, R)
-        }
-        # swing angles per leg: knots in time since IC
+            b0 = c0 * (peak - h0) if c0 else math.inf
+            b1 = c1 * (peak - h1) if c1 else math.inf
+            d0 = min(max(f / 2.0, f - b1), b0)
+            kt += [t_to, t_to + d0]
+            ky += [h0, peak]
+            kd += [s0, 0.0]
+            kt.append(t_ic)
+            ky.append(h1)
+            kd.append(s1)
+        # the contact knots appear once each (a flight ends where the other leg's stance starts)
+        self.hip_flight = _Periodic(kt, ky, T, kd)
         self.swing_phi: dict[str, Any] = {}
         self.swing_k: dict[str, Any] = {}
+        self.swing_foot: dict[str, tuple[float, float]] = {}
         for lg in (L, R):
             sw = T - lg.tc
-            self.swing_phi[lg.side] = PchipInterpolator(
-                [lg.tc, lg.tc + 0.78 * sw, T], [lg.phi_to, lg.phi_peak, lg.phi_ic]
-            )
-            self.swing_k[lg.side] = PchipInterpolator(
-                [lg.tc, lg.tc + 0.38 * sw, T], [lg.k_to, lg.k_swing, lg.k_ic]
-            )
+            (pose0, rate0), (pose1, rate1) = at_to[lg.side], at_ic[lg.side]
+            # thigh: still swinging back at toe-off → extension peak (exact, slope 0) → flexion
+            # peak (exact) → retraction into contact at the stance's rate (late-swing pull-back)
+            a_, w0 = float(pose0[1]), float(rate0[1])
+            t_phi, y_phi, d_phi = [lg.tc], [a_], [w0]
+            t_ext = lg.tc
+            if w0 < -1e-6 and a_ > lg.phi_ext:
+                t_ext = lg.tc + 3.0 * (a_ - lg.phi_ext) / -w0
+                t_phi.append(t_ext)
+                y_phi.append(lg.phi_ext)
+                d_phi.append(0.0)
+            phi1, w1 = float(pose1[1]), float(rate1[1])
+            t_pk = lg.tc + 0.67 * sw  # real runners: peak hip flexion ~1/3 of swing before contact
+            if w1 < -1e-6:
+                t_pk = max(t_pk, T - 0.9 * 3.0 * (lg.phi_peak - phi1) / -w1)
+            t_pk = min(max(t_pk, t_ext + 0.1 * sw), T - 0.05 * sw)
+            t_phi += [t_pk, T]
+            y_phi += [lg.phi_peak, phi1]
+            d_phi += [0.0, w1]
+            self.swing_phi[lg.side] = _hermite(t_phi, y_phi, d_phi)
+            # knee: from toe-off to its swing peak, extending to its straightest KNEE_EXT_S
+            # before contact, then flexing into contact at the stance's starting rate
+            self.swing_k[lg.side] = self._swing_knee(lg, float(pose0[2]), float(rate0[2]), KNEE_DECEL_S)
+            # the foot relative to the shank: from its toe-off to its contact pose by 60 % of
+            # swing, then held, so the heel comes down with the shank onto the belt
+            rel_to = float(pose0[5] - (pose0[1] - pose0[2]))
+            rel_ic = float(pose1[5] - (pose1[1] - pose1[2]))
+            self.swing_foot[lg.side] = (rel_to, rel_ic)
         # frontal plane: pelvic tilt (positive = right hip lower, i.e. left-stance drop) and sway
         tt, ty, st, sy = [], [], [], []
         for lg in (L, R):
@@ -459,7 +604,35 @@ class SyntheticRunner:
             sy.append(-sgn * p.lateral_sway_cm / 2.0)  # over the stance foot
         self.tilt = _Periodic(tt, ty, T)
         self.sway = _Periodic(st, sy, T)
+        # the swing foot must clear the belt: where the pelvis is still low (a long contact of the
+        # other leg), the knee straightens later
+        for lg in (L, R):
+            u = np.linspace(lg.tc + 0.3 * (T - lg.tc), T - 0.03, 120)
+            t_abs = p.first_contact_s + lg.ic + u
+            i = 0 if lg.side == "left" else 1
+            pose0, rate0 = at_to[lg.side]
+            for decel in (KNEE_DECEL_S, 0.045, 0.03, 0.02, 0.01):
+                self.swing_k[lg.side] = self._swing_knee(lg, float(pose0[2]), float(rate0[2]), decel)
+                ay = self._world(t_abs, valgus={"left": 0.0, "right": 0.0}, only_rear=True)["ank"][:, i, 1]
+                if ay.min() >= ay[-1] - 1e-6:  # no lower than 30 ms before contact: it comes down onto the belt
+                    break
+            else:
+                self.warnings.append(f"{lg.side}: the swing foot comes down to the belt before contact")
         self._valgus_e = {lg.side: self._solve_valgus(lg) for lg in (L, R)}
+
+    def _swing_knee(self, lg: _Leg, k0: float, kr0: float, decel: float) -> Any:
+        """Swing knee flexion: from toe-off (value, rate) to its swing peak, extending to its
+        straightest KNEE_EXT_S before contact (slowing down over ``decel`` s, as real knees do:
+        still ~500°/s 100 ms before contact), then flexing into contact at the stance's rate."""
+        T, sw = self.T, self.T - lg.tc
+        t_ks = lg.tc + 0.38 * sw
+        t_km = max(T - KNEE_EXT_S, lg.tc + 0.7 * sw)
+        k_min = lg.k_ic - lg.m_k * (T - t_km) / 2.0
+        t_kd = max(t_km - decel, (t_ks + t_km) / 2.0)
+        k_d = k_min + 0.3 * (lg.k_swing - k_min)
+        s_d = -min(2.0 * (k_d - k_min) / (t_km - t_kd), 0.95 * 3.0 * (lg.k_swing - k_d) / (t_kd - t_ks))
+        return _hermite([lg.tc, t_ks, t_kd, t_km, T], [k0, lg.k_swing, k_d, k_min, lg.k_ic],
+                        [kr0, 0.0, s_d, 0.0, lg.m_k])
 
     # ---------------------------------------------------------------- geometry
     def _phase(self, t: np.ndarray, side: Side) -> np.ndarray:
@@ -467,22 +640,36 @@ class SyntheticRunner:
         return np.mod(t - self.p.first_contact_s - self.legs[side].ic, self.T)
 
     def _stance(self, lg: _Leg, us: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """Pelvis height, ankle (x from the hip, y above the floor) and foot roll angle at times
-        ``us`` since this leg's contact, during its stance.
+        """Pelvis height, ankle (x from the hip, y above the floor) and foot angle (sole to belt,
+        + = toes up) at times ``us`` since this leg's contact, during its stance.
 
-        Contact → midstance: the ankle is pinned to the belt and the knee flexes along a smooth
-        curve to its peak; the pelvis height follows. Midstance → toe-off: the pelvis rises
-        to its toe-off height and the knee extends; the ankle stays pinned until heel-off,
-        then the foot rolls about the toe (which stays on the belt) as far as the leg needs."""
+        Contact → foot flat: the foot turns about its contact point (heel, or forefoot for a
+        forefoot strike), which the belt carries back, until the sole is flat; the ankle comes
+        down to its flat-foot height meanwhile. Contact → midstance: the knee flexes along a
+        smooth curve to its peak; the pelvis height follows from the leg. Midstance → toe-off:
+        the pelvis rises to its toe-off height and the knee extends; the ankle stays pinned
+        until heel-off, then the foot rolls about the toe (which stays on the belt) as far as
+        the leg needs."""
         l1, l2 = self.l1, self.l2
-        ax = lg.os - self.v * us
+        ax = lg.xf0 - self.v * us
         ay = np.full(us.shape, self.ha)
-        al = np.full(us.shape, self.alpha0)
+        gam = np.zeros(us.shape)
+        load = us < lg.u_ff
+        if load.any():
+            s = us[load] / lg.u_ff
+            # lands turning (the ankle coming down at ~60–90 cm/s, as real heel strikes), comes to
+            # rest flat with zero rate (C1)
+            b = lg.beta * (1.0 - s) ** 2 * (1.0 + 0.5 * s)
+            px0, _ = _rot(lg.beta, lg.cx, -self.ha)
+            rx, ry = _rot(b, lg.cx, -self.ha)
+            ax[load] = lg.os + px0 - self.v * us[load] - rx
+            ay[load] = -ry
+            gam[load] = b
         hy = np.empty(us.shape)
         early = us < lg.mid
         if early.any():
-            d = _d_from_knee_flex_arr(self.stance_k[lg.side](us[early]), l1, l2)
-            hy[early] = self.ha + np.sqrt(np.maximum(d * d - ax[early] ** 2, 1.0))
+            d = _d_from_knee_flex_arr(lg.stance_k(us[early]), l1, l2)
+            hy[early] = ay[early] + np.sqrt(np.maximum(d * d - ax[early] ** 2, 1.0))
         late = ~early
         if late.any():
             sl = (us[late] - lg.mid) / max(lg.tc - lg.mid, 1e-9)
@@ -491,7 +678,7 @@ class SyntheticRunner:
         if roll.any():
             sl = (us[roll] - lg.mid) / max(lg.tc - lg.mid, 1e-9)
             d = _d_from_knee_flex_arr(lg.k_mid - (lg.k_mid - lg.k_to) * sl * sl, l1, l2)
-            toe_x = lg.os + self.lf - self.v * us[roll]
+            toe_x = lg.xf0 + self.lf - self.v * us[roll]
             # ankle = toe + r(−cos α, sin α) at distance d from the hip: A cos α + B sin α = K
             px, py = toe_x, -hy[roll]
             r = self.r_foot
@@ -506,8 +693,8 @@ class SyntheticRunner:
             alpha = np.clip(alpha, self.alpha0, math.radians(89.0))
             ax[roll] = toe_x - r * np.cos(alpha)
             ay[roll] = r * np.sin(alpha)
-            al[roll] = alpha
-        return hy, ax, ay, al
+            gam[roll] = self.alpha0 - alpha
+        return hy, ax, ay, gam
 
     def _leg_sagittal(
         self,
@@ -517,23 +704,27 @@ class SyntheticRunner:
         st: np.ndarray,
         ax: np.ndarray,
         ay: np.ndarray,
-        al: np.ndarray,
+        gam: np.ndarray,
     ):
-        """Knee and ankle (N,2), thigh angle, knee flexion for one leg (hip at x=0); ``u`` time
-        since contact, ``st`` stance mask, ``ax``/``ay`` the stance ankle (from :meth:`_stance`)."""
+        """Knee and ankle (N,2), thigh angle, knee flexion, toe and heel (N,2) for one leg (hip
+        at x=0); ``u`` time since contact, ``st`` stance mask, ``ax``/``ay``/``gam`` the stance
+        ankle and foot angle (from :meth:`_stance`)."""
         n = u.shape[0]
         knee = np.empty((n, 2))
         ank = np.empty((n, 2))
         phi = np.empty(n)
         kf = np.empty(n)
+        foot = np.empty(n)  # sole angle to the belt, + = toes up
         if st.any():
             hip = np.stack([np.zeros(ax.shape), hip_y[st]], axis=1)
             a = np.stack([ax, ay], axis=1)
             kn, ph, k = self._ik(hip, a)
             ank[st] = a
             knee[st], phi[st], kf[st] = kn, ph, k
+            foot[st] = gam
         sw = ~st
         if sw.any():
+            lg = self.legs[side]
             us = u[sw]
             ph = self.swing_phi[side](us)
             k = self.swing_k[side](us)
@@ -541,25 +732,13 @@ class SyntheticRunner:
             knee[sw] = hip + self.l1 * np.stack([np.sin(ph), -np.cos(ph)], axis=1)
             ank[sw] = hip + self._fk_ankle(ph, k)
             phi[sw], kf[sw] = ph, k
-        # the foot (drawing only): ankle→toe direction; in stance from the roll angle, in swing
-        # turning smoothly (relative to the shank) from its toe-off to its contact pose
-        lg = self.legs[side]
-        fdir = np.empty((n, 2))
-        fdir[st, 0], fdir[st, 1] = np.cos(al), -np.sin(al)
-        if sw.any():
-            sh = ank[sw] - knee[sw]
-            sh /= np.linalg.norm(sh, axis=1, keepdims=True)
-            w = (u[sw] - lg.tc) / (self.T - lg.tc)
-            rel = lg.foot_rel_to + (lg.foot_rel_ic - lg.foot_rel_to) * w
-            c, s_ = np.cos(rel), np.sin(rel)
-            fdir[sw, 0] = sh[:, 0] * c - sh[:, 1] * s_
-            fdir[sw, 1] = sh[:, 0] * s_ + sh[:, 1] * c
-        toe = ank + self.r_foot * fdir
-        # sole direction: the ankle→toe direction turned up by the flat-foot angle
-        c0, s0 = math.cos(self.alpha0), math.sin(self.alpha0)
-        sole = np.stack([fdir[:, 0] * c0 - fdir[:, 1] * s0, fdir[:, 0] * s0 + fdir[:, 1] * c0], axis=1)
-        down = np.stack([sole[:, 1], -sole[:, 0]], axis=1)
-        heel = ank + self.ha * down - 0.28 * self.lf * sole
+            rel_to, rel_ic = self.swing_foot[side]
+            w = np.clip((us - lg.tc) / (0.6 * (self.T - lg.tc)), 0.0, 1.0)
+            foot[sw] = rel_to + (rel_ic - rel_to) * w * w * (3.0 - 2.0 * w) + (ph - k)
+        hx, hy_ = _rot(foot, -self.lb, -self.ha)
+        tx, ty = _rot(foot, self.lf, -self.ha)
+        heel = ank + np.stack([hx, hy_], axis=1)
+        toe = ank + np.stack([tx, ty], axis=1)
         return knee, ank, phi, kf, toe, heel
 
     def _fk_ankle(self, phi: np.ndarray, k: np.ndarray) -> np.ndarray:
@@ -603,9 +782,9 @@ class SyntheticRunner:
         for s in SIDES:
             u = self._phase(t, s)
             st = u < self.legs[s].tc
-            hy, ax, ay, al = self._stance(self.legs[s], u[st])
+            hy, ax, ay, gam = self._stance(self.legs[s], u[st])
             hip_y[st] = hy
-            stance[s] = (u, st, ax, ay, al)
+            stance[s] = (u, st, ax, ay, gam)
         knee = np.empty((n, 2, 2))
         ank = np.empty((n, 2, 2))
         toe = np.empty((n, 2, 2))
@@ -1100,7 +1279,7 @@ def _measure(r: SyntheticRunner) -> dict[str, dict[str, Any]]:
             res["hip_extension_peak_deg"][sd] = float(-hf[around].min())
             res["hip_flexion_swing_peak_deg"][sd] = float(hf[~stance].max())
             # midstance: the stance ankle passes under the hip (or mid-stance if it never does)
-            tm = ic[sd] + (lg.os / r.v if 0 < lg.os / r.v < lg.tc else lg.tc / 2.0)
+            tm = ic[sd] + (lg.mid if lg.mid_exact else _under_hip(r, sd, lg))
             km = r.keypoints_at(np.array([tm]))[0, :, :2]
             shm = (km[KP["left_shoulder"]] + km[KP["right_shoulder"]]) / 2.0
             hm = (km[KP["left_hip"]] + km[KP["right_hip"]]) / 2.0
@@ -1138,6 +1317,17 @@ def _measure(r: SyntheticRunner) -> dict[str, dict[str, Any]]:
         ar = r.keypoints_at(np.array([ic["right"]]))[0, KP["right_ankle"], 0]
         out["step_width_cm"] = _unsided(float((ar - al) / s), "cm")
     return out
+
+
+def _under_hip(r: SyntheticRunner, side: Side, lg: _Leg) -> float:
+    """Time since contact when the stance ankle passes under the hip (middle of stance if never)."""
+    us = np.linspace(0.0, lg.tc, 2001)
+    ax = r._stance(lg, us)[1]
+    cross = np.flatnonzero((ax[:-1] > 0) & (ax[1:] <= 0))
+    if not cross.size:
+        return lg.tc / 2.0
+    i = int(cross[0])
+    return float(us[i] + ax[i] / (ax[i] - ax[i + 1]) * (us[i + 1] - us[i]))
 
 
 def _in_window(ts: np.ndarray, a: float, b: float, period: float) -> np.ndarray:

@@ -41,6 +41,7 @@ class FakeStation:
         self.state = "idle"
         self.session_id: int | None = None
         self.preview: tuple[int, bytes] | None = None
+        self.rear_preview: tuple[int, bytes] | None = None
         self.frame_t: float | None = None
         self.print_error: Exception | None = None
         self.start_error: Exception | None = None
@@ -75,6 +76,9 @@ class FakeStation:
 
     def latest_preview(self) -> tuple[int, bytes] | None:
         return self.preview
+
+    def latest_rear_preview(self) -> tuple[int, bytes] | None:
+        return self.rear_preview
 
     def prepare(self, runner_id: int | None = None, runner: dict[str, Any] | None = None,
                 session: dict[str, Any] | None = None) -> dict[str, Any]:

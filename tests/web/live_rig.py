@@ -44,7 +44,7 @@ class LiveRig:
 
 
 def start_rig(data_dir: Path, model_path: Path, *, duration_s: float = 4.0, countdown_s: int = 0,
-              source: str | None = None, **station_kw: Any) -> LiveRig:
+              source: str | None = None, rear_source: str = "", **station_kw: Any) -> LiveRig:
     from device.station import Station
 
     cfg = make_config(data_dir)
@@ -52,6 +52,7 @@ def start_rig(data_dir: Path, model_path: Path, *, duration_s: float = 4.0, coun
     cfg.pose.num_threads = 1
     cfg.capture.duration_s = duration_s  # below the config file's minimum on purpose: fast tests
     cfg.capture.countdown_s = countdown_s
+    cfg.camera.rear_source = rear_source  # e.g. "synthetic:rear": a second camera from behind
     cfg.web.port = 0
     save_pin_hash(cfg.data_dir, pin_hash())
     station = Station(cfg, source_spec=source or source_spec(), **station_kw)

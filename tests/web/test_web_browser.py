@@ -42,6 +42,31 @@ def rig(tmp_path, model_path):
     r.close()
 
 
+@pytest.fixture
+def rig_rear(tmp_path, model_path):
+    """Side camera plus a rear camera (both synthetic), as a clinic with two cameras has."""
+    r = start_rig(tmp_path / "data", model_path, duration_s=4.0, countdown_s=1, rear_source="synthetic:rear")
+    yield r
+    r.close()
+
+
+LANDSCAPE = {"width": 1280, "height": 800}
+PORTRAIT = {"width": 800, "height": 1280}
+
+
+def _shoot(page, name: str, full_page: bool = False) -> None:
+    """Landscape and portrait screenshots of the current page (lazy images loaded first)."""
+    for tag, size in (("landscape", LANDSCAPE), ("portrait", PORTRAIT)):
+        page.set_viewport_size(size)
+        if full_page:
+            page.evaluate("window.scrollTo(0, document.body.scrollHeight)")
+            page.wait_for_function("() => [...document.images].every(i => i.complete)", timeout=15000)
+            page.evaluate("window.scrollTo(0, 0)")
+        page.wait_for_timeout(300)
+        page.screenshot(path=str(SHOTS / f"{name}-{tag}.png"), full_page=full_page)
+    page.set_viewport_size(LANDSCAPE)
+
+
 def _numbers(page) -> dict[str, str]:
     return page.evaluate(
         """() => Object.fromEntries([...document.querySelectorAll('#live .number .value')]
@@ -72,6 +97,10 @@ def _run_capture(page, base: str, runner: str, speed: str, shoes: str, shots: bo
         if shots and not shot_taken and state == "capturing" and nums.get("elapsed_s") not in ("—", "0:00"):
             page.wait_for_timeout(600)  # let a preview frame arrive
             page.screenshot(path=str(SHOTS / "live-capturing-landscape.png"))
+            page.set_viewport_size(PORTRAIT)
+            page.wait_for_timeout(200)
+            page.screenshot(path=str(SHOTS / "live-capturing-portrait.png"))
+            page.set_viewport_size(LANDSCAPE)
             shot_taken = True
         if state in ("done", "failed"):
             break
@@ -82,7 +111,8 @@ def _run_capture(page, base: str, runner: str, speed: str, shoes: str, shots: bo
     return int(m.group(1)), seen
 
 
-def test_dashboard_end_to_end_in_chromium(rig):
+def test_dashboard_end_to_end_in_chromium(rig_rear):
+    rig = rig_rear
     sync_playwright = _need_browser()
     SHOTS.mkdir(parents=True, exist_ok=True)
     base = rig.url
@@ -94,7 +124,7 @@ def test_dashboard_end_to_end_in_chromium(rig):
             page = ctx.new_page()
             page.on("request", lambda r: requests.append(r.url))
             browser_login(page, base)
-            page.screenshot(path=str(SHOTS / "live-idle-landscape.png"))
+            assert page.locator("#rear-preview").count() == 1  # a rear camera is configured: two previews
 
             sid1, seen = _run_capture(page, base, "Ann <b>Lee</b>", "12", "Clifton 9", shots=True)
             states = [s["state"] for s in seen]
@@ -108,23 +138,23 @@ def test_dashboard_end_to_end_in_chromium(rig):
             page.goto(f"{base}/sessions/{sid1}")
             assert page.locator("#metrics tr[data-metric]").count() >= 5
             assert "Ann <b>Lee</b>" in page.inner_text("h1")  # shown as text, not markup
-            page.screenshot(path=str(SHOTS / "session-landscape.png"), full_page=True)
-            page.set_viewport_size({"width": 800, "height": 1280})
-            page.screenshot(path=str(SHOTS / "session-portrait.png"))
+            assert page.locator("#rear-metrics tr[data-metric]").count() >= 1
+            assert page.locator("#metrics tr[data-metric=pelvic_drop_deg]").count() == 0
+            _shoot(page, "session", full_page=True)
             page.goto(base + "/")
-            page.screenshot(path=str(SHOTS / "live-idle-portrait.png"))
-            page.set_viewport_size({"width": 1280, "height": 800})
+            _shoot(page, "live-idle")
 
             # A second run for the same runner, stopped with the tablet's Stop button
             runner_id = page.evaluate(f"fetch('/api/sessions/{sid1}').then(r => r.json()).then(s => s.runner_id)")
             page.goto(base + "/sessions/new")
             page.select_option("#runner_id", str(runner_id))
             page.fill("#speed_kmh", "13")
+            rig.cfg.capture.duration_s = 30.0  # this one ends with the Stop button, not the timer
             page.click("#start-capture")
             page.wait_for_url(base + "/")
             page.wait_for_selector("#btn-stop:not([hidden])", timeout=20000)
-            page.wait_for_function(
-                "() => !['—','0:00'].includes(document.querySelector('[data-field=elapsed_s]').textContent)",
+            page.wait_for_function(  # long enough for a few strides: a comparison with numbers
+                "() => !['—','0:00','0:01','0:02'].includes(document.querySelector('[data-field=elapsed_s]').textContent)",
                 timeout=30000,
             )
             page.click("#btn-stop")
@@ -135,7 +165,7 @@ def test_dashboard_end_to_end_in_chromium(rig):
 
             page.goto(f"{base}/compare?a={sid1}&b={sid2}")
             assert page.locator("#comparison tr[data-metric]").count() >= 5
-            page.screenshot(path=str(SHOTS / "compare-landscape.png"), full_page=True)
+            _shoot(page, "compare", full_page=True)
 
             page.goto(f"{base}/runners/{runner_id}")
             page.screenshot(path=str(SHOTS / "runner-history.png"), full_page=True)

@@ -108,3 +108,44 @@ def test_stop_early_then_delete_runner(real):
     _wait_state(c, ("done", "failed"))
     assert c.delete(f"/api/runners/{rid}", headers=AUTH).status_code == 200
     assert c.get(f"/api/sessions/{sid}", headers=AUTH).status_code == 404
+
+
+def test_live_message_follows_the_state_on_the_real_station(tmp_path, model_path):
+    """Countdown → recording → analysing → done, as the tablet's SSE stream words it (1 s countdown)."""
+    from device.station import Station
+    from tests.web.conftest import make_config
+    from web.blueprints.live import status_payload
+
+    cfg = make_config(tmp_path / "data")
+    cfg.pose.model_path = str(model_path)
+    cfg.pose.num_threads = 1
+    cfg.capture.duration_s = 2.0
+    cfg.capture.countdown_s = 1
+    station = Station(cfg, source_spec=source_spec())
+    station.start()
+    seen: list[tuple[str, str, bool]] = []
+    try:
+        sub = station.subscribe()
+        sid = station.start_capture(runner={"name": "Cy", "height_cm": 170}, session={"speed_kmh": 11})
+        end = time.monotonic() + 60
+        while time.monotonic() < end:
+            item = sub.get(timeout=5)
+            if item is None:
+                break
+            p = status_payload(item, station)
+            seen.append((p["state"], p["message"], bool(p.get("frames_recorded"))))
+            if p["state"] in ("done", "failed"):
+                break
+        sub.close()
+    finally:
+        station.close()
+    by_state: dict[str, set[str]] = {}
+    for state, msg, _ in seen:
+        by_state.setdefault(state, set()).add(msg)
+    assert seen[-1][0] == "done", seen[-5:]
+    assert "Starting in 1 s…" in by_state["capturing"], by_state
+    recording = {msg for state, msg, rec in seen if state == "capturing" and rec}
+    assert recording == {f"Recording session {sid}"}, recording  # never "starting in" once recording
+    assert not any("starting" in m.lower() for s, m, rec in seen if rec)
+    assert by_state.get("analysing", {f"Analysing session {sid}…"}) == {f"Analysing session {sid}…"}
+    assert all(m.startswith(f"Session {sid} done") for m in by_state["done"]), by_state["done"]

@@ -175,6 +175,13 @@ def session_detail(session_id: int):
     return jsonify(s)
 
 
+@bp.delete("/sessions/<int:session_id>")
+def delete_session(session_id: int):
+    """Delete one session (keypoints, analysis, evidence); 409 while it is captured or analysed."""
+    actions.delete_session(session_id)
+    return jsonify({"deleted": session_id})
+
+
 @bp.post("/sessions/<int:session_id>/print")
 def print_session(session_id: int):
     _session(session_id)

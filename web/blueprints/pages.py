@@ -145,6 +145,21 @@ def print_session(session_id: int):
     return redirect(url_for("pages.session_page", session_id=session_id))
 
 
+@bp.route("/sessions/<int:session_id>/delete", methods=["GET", "POST"])
+def delete_session(session_id: int):
+    """Confirmation page, then the delete (CSRF-checked like every POST)."""
+    s = _session_or_404(session_id)
+    if request.method == "GET":
+        return render_template("delete_session.html", s=s)
+    if request.form.get("confirm") != str(session_id):
+        abort(400, description="Confirm the delete from the session's delete page.")
+    actions.delete_session(session_id)
+    flash(f"Deleted session {session_id}.", "ok")
+    if s.get("runner_id") is not None:
+        return redirect(url_for("pages.runner_page", runner_id=s["runner_id"]))
+    return redirect(url_for("pages.sessions"))
+
+
 @bp.route("/runners")
 def runners():
     q = (request.args.get("q") or "").strip()[:100]

@@ -236,12 +236,15 @@ def test_schema_complete_and_json_round_trip() -> None:
 
 
 def test_asymmetric_contact_time_shows_in_symmetry() -> None:
-    _, tl = _run(duration_s=15, right={"contact_time_ms": 290.0})
+    # 230 / 270 ms: within what the synthetic foot can roll at 10 km/h (longer contacts bend the
+    # model's toe-off geometry, see truth()["warnings"])
+    r, tl = _run(duration_s=15, left={"contact_time_ms": 230.0}, right={"contact_time_ms": 270.0})
+    assert r.truth()["warnings"] == []
     a = analyze(tl, RunnerInfo(175, 10))
     ct = a.metrics["contact_time_ms"]
     assert ct.right - ct.left == pytest.approx(40.0, abs=12.0)
     si = a.metrics["symmetry_index_pct"].value
-    assert si == pytest.approx(100 * 40 / 270, abs=5.0)
+    assert si == pytest.approx(100 * 40 / 250, abs=5.0)
 
 
 def test_too_few_strides_null_with_reason() -> None:
@@ -282,7 +285,8 @@ def test_metrics_are_finite_or_null() -> None:
 
 def test_globally_mislabelled_legs_are_relabelled_by_the_near_leg() -> None:
     # facing right, the camera sees the runner's right leg (higher scores); swap all labels
-    r, tl = _run(duration_s=10, swaps=0, dropout_prob=0.02, right={"contact_time_ms": 280.0})
+    r, tl = _run(duration_s=10, swaps=0, dropout_prob=0.02, left={"contact_time_ms": 230.0},
+                 right={"contact_time_ms": 270.0})
     xy, sc = tl.xy.copy(), tl.score.copy()
     for a, b in ((KP["left_hip"], KP["right_hip"]), (KP["left_knee"], KP["right_knee"]),
                  (KP["left_ankle"], KP["right_ankle"])):

@@ -1,0 +1,200 @@
+"""Bad inputs to `gait-station analyze` and `gait-station report`: corrupt and truncated videos made
+from the real samples, damaged keypoint CSVs, absurd runner values, paths outside the data folder.
+Each gives a clear one-line error (or a valid analysis of what could be read) — never a traceback.
+The simple cases (zero-length file, JPEG renamed .mp4, missing columns) are in test_analyze_cli.py
+and test_keypoints_csv.py."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from device.cli import main as cli_main
+from device.keypoints_csv import KeypointCSVError, read_csv, write_csv
+from device.synthetic.runner import RunnerParams, SyntheticRunner
+
+REPO = Path(__file__).resolve().parents[2]
+CLIP = "overground_side_run_30fps.mp4"  # 47 frames, 74 kB: quick through MoveNet
+GIF = "treadmill_side_18fps.gif"
+
+
+def _run(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    code = "import sys; from device.cli import main; sys.exit(main(sys.argv[1:]))"
+    return subprocess.run([sys.executable, "-c", code, *args], cwd=REPO, capture_output=True, text=True,
+                          timeout=timeout)
+
+
+def _one_line_error(res: subprocess.CompletedProcess[str], command: str) -> str:
+    assert "Traceback" not in res.stderr, res.stderr
+    assert res.returncode == 2, (res.returncode, res.stderr)
+    lines = [ln for ln in res.stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1 and lines[0].startswith(f"gait-station {command}: error:"), res.stderr
+    return lines[0]
+
+
+def _truncate(src: Path, dst: Path, fraction: float) -> Path:
+    data = src.read_bytes()
+    dst.write_bytes(data[: int(len(data) * fraction)])
+    return dst
+
+
+def _flip(src: Path, dst: Path, start: float, end: float, every: int) -> Path:
+    data = bytearray(src.read_bytes())
+    for i in range(int(len(data) * start), int(len(data) * end), every):
+        data[i] ^= 0xFF
+    dst.write_bytes(bytes(data))
+    return dst
+
+
+@pytest.mark.parametrize(
+    ("name", "make"),
+    [
+        ("cut-half.mp4", lambda s, d: _truncate(s / CLIP, d, 0.5)),
+        ("cut-header.mp4", lambda s, d: _truncate(s / CLIP, d, 0.02)),
+        ("flipped-data.mp4", lambda s, d: _flip(s / CLIP, d, 0.2, 0.9, 53)),
+        ("flipped-header.mp4", lambda s, d: _flip(s / CLIP, d, 0.0, 0.01, 3)),
+        ("cut.gif", lambda s, d: _truncate(s / GIF, d, 0.3)),
+        ("flipped.gif", lambda s, d: _flip(s / GIF, d, 0.0, 0.002, 2)),
+    ],
+)
+def test_corrupt_and_truncated_videos(tmp_path: Path, samples_dir: Path, model_path: Path, name: str, make) -> None:
+    video = make(samples_dir, tmp_path / name)
+    out = tmp_path / "a.json"
+    res = _run("analyze", str(video), "--model", str(model_path), "--threads", "2", "--json", str(out))
+    assert "Traceback" not in res.stderr, res.stderr
+    if res.returncode == 0:  # what could be decoded was analysed: a valid analysis, honest about it
+        d = json.loads(out.read_text())
+        assert d["input"]["frames"] > 0 and "metrics" in d
+    else:
+        line = _one_line_error(res, "analyze")
+        assert str(video.name) in line or "video" in line or "frame" in line or "runner" in line, line
+        assert not out.exists()
+
+
+def _csv(tmp_path: Path, mangle) -> Path:  # noqa: ANN001
+    tl = SyntheticRunner(RunnerParams(duration_s=8, height_cm=175, speed_kmh=11)).timeline()
+    path = tmp_path / "kp.csv"
+    write_csv(tl, path)
+    lines = path.read_text().splitlines()
+    path.write_text("\n".join(mangle(lines)) + "\n")
+    return path
+
+
+def _cells(line: str, fn) -> str:  # noqa: ANN001
+    cells = line.split(",")
+    fn(cells)
+    return ",".join(cells)
+
+
+def _set(cols: slice | int, value: str):  # noqa: ANN202
+    def fn(cells: list[str]) -> None:
+        idx = range(len(cells))[cols] if isinstance(cols, slice) else [cols]
+        for i in idx:
+            cells[i] = value
+    return fn
+
+
+def test_csv_with_nans_and_infinities_is_analysed_honestly(tmp_path: Path, capsys) -> None:  # noqa: ANN001
+    # every 5th row: keypoints written as "nan"; every 7th: "inf"; every 11th: t is "nan"
+    def mangle(lines: list[str]) -> list[str]:
+        out = [lines[0]]
+        for i, line in enumerate(lines[1:]):
+            if i % 5 == 0:
+                line = _cells(line, _set(slice(2, None), "nan"))
+            elif i % 7 == 0:
+                line = _cells(line, _set(slice(2, 8), "inf"))
+            elif i % 11 == 0:
+                line = _cells(line, _set(0, "nan"))
+            out.append(line)
+        return out
+
+    path = _csv(tmp_path, mangle)
+    tl = read_csv(path)
+    assert len(tl) > 0 and not np.isinf(tl.xy).any()  # infinities are not positions
+    assert tl.meta["dropped_rows"] > 0 and np.all(np.diff(tl.t) > 0)
+    out = tmp_path / "a.json"
+    assert cli_main(["analyze", str(path), "--json", str(out), "--height-cm", "175", "--speed-kmh", "11"]) == 0
+    d = json.loads(out.read_text(), parse_constant=lambda c: pytest.fail(f"{c} in the analysis JSON"))
+    assert d["cadence_spm"] is None or 140 < d["cadence_spm"] < 200
+    for mid, m in d["metrics"].items():  # every metric is a finite number, or null with a reason
+        assert (m["value"] is None and m.get("reason")) or np.isfinite(m["value"]), mid
+
+
+@pytest.mark.parametrize(
+    ("mangle", "message"),
+    [
+        (lambda ls: [ls[0]] + [_cells(x, _set(slice(2, None), "")) for x in ls[1:]], "no runner|no usable|keypoint"),
+        (lambda ls: [ls[0]] + [_cells(x, _set(0, "nan")) for x in ls[1:]], "no usable rows"),
+        (lambda ls: [ls[0]] + ls[1:][::-1], "time|usable|rows|frames"),  # timestamps run backwards
+        (lambda ls: [ls[0].replace("left_ankle_x,", "")] + ls[1:], "left_ankle_x"),
+        (lambda ls: ls[:1], "no usable rows"),
+    ],
+    ids=["all-keypoints-missing", "all-times-nan", "time-backwards", "missing-column", "header-only"],
+)
+def test_unusable_csv_via_cli_is_one_line(tmp_path: Path, capsys, mangle, message: str) -> None:  # noqa: ANN001
+    import re
+
+    path = _csv(tmp_path, mangle)
+    assert cli_main(["analyze", str(path), "--json", str(tmp_path / "a.json")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err and err.startswith("gait-station analyze: error:"), err
+    assert re.search(message, err), err
+    assert not (tmp_path / "a.json").exists()
+
+
+def test_two_rows_with_junk_columns_give_nulls_with_reasons(tmp_path: Path, capsys) -> None:  # noqa: ANN001
+    path = _csv(tmp_path, lambda ls: [ls[0]] + [x + ",1,2,3" * 50 for x in ls[1:3]])
+    out = tmp_path / "a.json"
+    assert cli_main(["analyze", str(path), "--json", str(out)]) == 0
+    d = json.loads(out.read_text())
+    assert d["cadence_spm"] is None
+    assert all(m["value"] is None and m["reason"] for m in d["metrics"].values())  # no guesses
+
+
+def test_csv_read_errors_are_keypoint_csv_errors(tmp_path: Path) -> None:
+    path = _csv(tmp_path, lambda ls: [ls[0].replace("t,", "time,", 1)] + ls[1:])
+    with pytest.raises(KeypointCSVError):
+        read_csv(path)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--height-cm", "900"], "height"),
+        (["--height-cm", "-170"], "height"),
+        (["--height-cm", "nan"], "height"),
+        (["--height-cm", "1e400"], "height"),
+        (["--speed-kmh", "300"], "speed"),
+        (["--speed-kmh", "0"], "speed"),
+        (["--speed-kmh", "inf"], "speed"),
+        (["--speed-kmh", "fast"], "speed"),
+        (["--capture-fps", "-1"], "fps"),
+        (["--threads", "1000"], "threads"),
+    ],
+)
+def test_absurd_runner_values_on_the_cli(tmp_path: Path, capsys, args: list[str], message: str) -> None:  # noqa: ANN001
+    path = _csv(tmp_path, lambda ls: ls)
+    with pytest.raises(SystemExit) as info:
+        cli_main(["analyze", str(path), *args])
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
+
+
+def test_report_cli_refuses_paths_and_junk_targets(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    from device.store import Store
+
+    Store(data / "station.db").close()
+    secret = "root:x:0:0"
+    for target in ("../../etc/passwd", "/etc/passwd", "1; rm -rf /", "..%2F..%2Fetc%2Fpasswd", "99"):
+        res = _run("report", target, "--data-dir", str(data), "--pdf", str(tmp_path / "out.pdf"), timeout=60)
+        line = _one_line_error(res, "report")
+        assert secret not in res.stderr and secret not in res.stdout, target  # nothing of the file shown
+        assert not (tmp_path / "out.pdf").exists(), target
+        assert target != "99" or "session 99 not found" in line
