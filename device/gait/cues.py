@@ -147,6 +147,9 @@ def build_cues(metrics: dict[str, Metric], norms: Norms | None, profile: str = "
                 out.append({"metric": mid, "flag": m.flag, "title": finding, "cue": finding, "drills": []})
             continue
         cue = entry["cue"].get(profile) or entry["cue"]["neutral"]
+        if mid == "cadence_spm" and m.flag == "low" and m.value:
+            # A number the runner can set the metronome to beats a percentage.
+            cue += f" Target about {round(m.value * 1.05)}–{round(m.value * 1.10)} spm."
         out.append({"metric": mid, "flag": m.flag, "title": entry["title"],
                     "cue": (f"{finding}. {cue}" if finding else cue), "drills": list(entry["drills"])})
     return out

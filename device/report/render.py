@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any
 
 from device.report import catalog, charts
-from device.report.coaching import builtin_cue
 from device.report.findings import (
     compare_metric,
     flag_direction,
@@ -204,24 +203,33 @@ def _metric_rows(metrics: dict[str, dict[str, Any]], units: Units) -> list[dict[
     return sections
 
 
-def _cues(a: dict[str, Any], findings: list[Any], profile: str, units: Units) -> list[dict[str, Any]]:
-    """One coaching block per flagged metric: the engine's cue when it gave one, else the built-in
-    table; blocks with the same title are merged; order follows the findings."""
-    engine = [c for c in (a.get("cues") or []) if isinstance(c, dict)]
+def _cues(a: dict[str, Any], findings: list[Any], config: Any) -> list[dict[str, Any]]:
+    """One coaching block per flagged metric, in the order of the findings; blocks with the same
+    title are merged. Cues come from the gait engine's one cue library (``device.gait.cues``),
+    re-derived here with the clinic's current coaching profile and norms: a profile change shows
+    on the next printed report, and the measurements (flags) are untouched."""
+    from device.gait.cues import PROFILES, build_cues
+    from device.gait.norms import load_norms
+    from device.gait.types import Metric
+
+    station = getattr(config, "station", None)
+    profile = getattr(station, "coaching_profile", "neutral")
+    profile = profile if profile in PROFILES else "neutral"
+    norms_file = getattr(station, "norms_file", "") or None
+    metrics = {k: Metric.from_dict(v) for k, v in (a.get("metrics") or {}).items() if isinstance(v, dict)}
+    derived = build_cues(metrics, load_norms(norms_file), profile, str(a.get("activity") or "running"))
+    if not derived:  # an analysis from elsewhere may carry cues of its own
+        derived = [c for c in (a.get("cues") or []) if isinstance(c, dict)]
     by_metric: dict[str, dict[str, Any]] = {}
-    for c in engine:
+    for c in derived:
         by_metric.setdefault(str(c.get("metric")), c)
-    metrics = a.get("metrics") or {}
     out: list[dict[str, Any]] = []
     titles: dict[str, dict[str, Any]] = {}
     for f in findings:
         cue = by_metric.pop(f.metric_id, None)
-        if cue is None:
-            cue = builtin_cue(f.metric_id, f.direction, (metrics.get(f.metric_id) or {}).get("value"), profile)
-        if cue is None:
-            continue
-        _add_cue(out, titles, cue, f.metric_id)
-    for c in by_metric.values():  # engine cues for metrics the report did not rank (e.g. general advice)
+        if cue is not None:
+            _add_cue(out, titles, cue, f.metric_id)
+    for c in by_metric.values():  # cues for metrics the report did not rank
         _add_cue(out, titles, c, str(c.get("metric") or ""))
     return out
 
@@ -399,7 +407,6 @@ def render_report_html(session: dict[str, Any], config: Any,
     metrics = {k: v for k, v in (a.get("metrics") or {}).items() if isinstance(v, dict)}
     findings = rank_findings(metrics, units)
     sections = _metric_rows(catalog.complete_metrics(metrics), units)
-    profile = getattr(getattr(config, "station", None), "coaching_profile", "neutral")
     ctx = {
         "css": Markup(_css(_paper(config))),
         "paper": _paper(config),
@@ -411,11 +418,11 @@ def render_report_html(session: dict[str, Any], config: Any,
         "rear": {"summary": rear_summary(a), "sections": [sec for sec in sections if sec["group"] == REAR_GROUP]},
         "charts": [Markup(svg) for svg in _charts(a)],
         "evidence": _evidence_entries(a, evidence, units),
-        "cues": _cues(a, findings, profile, units),
+        "cues": _cues(a, findings, config),
         "quality": quality_note(a.get("quality") or {}),
         "units": units.system,
         "generated": _date(datetime.now().astimezone().isoformat()),
-        "profile": profile,
+        "profile": getattr(getattr(config, "station", None), "coaching_profile", "neutral"),
     }
     return _env().get_template("report.html.j2").render(**ctx)
 

@@ -1,8 +1,8 @@
 """The gait engine on synthetic runs with exact truth, and on bad input.
 
 Tolerances for the synthetic comparison are stated (and justified) in
-``device.gait.validate.SYNTHETIC_TOLERANCES``; the contact-time rule is a heel-contact rule
-validated on force-plate data, which the synthetic foot (no heel) does not model — see there.
+``device.gait.validate.SYNTHETIC_TOLERANCES``; the synthetic foot lands on its heel like a real
+rear-foot striker, so the at-contact angles are held to a frame's worth of motion — see there.
 """
 
 from __future__ import annotations
@@ -236,15 +236,16 @@ def test_schema_complete_and_json_round_trip() -> None:
 
 
 def test_asymmetric_contact_time_shows_in_symmetry() -> None:
-    # 230 / 270 ms: within what the synthetic foot can roll at 10 km/h (longer contacts bend the
-    # model's toe-off geometry, see truth()["warnings"])
-    r, tl = _run(duration_s=15, left={"contact_time_ms": 230.0}, right={"contact_time_ms": 270.0})
+    # 270 ms: within what the synthetic foot can roll at 10 km/h (longer contacts bend the model's
+    # toe-off geometry, see truth()["warnings"]); the synthetic toe-off bias shrinks with longer
+    # contacts (see SYNTHETIC_TOLERANCES["contact_time_ms"]), hence the margin
+    r, tl = _run(duration_s=15, right={"contact_time_ms": 270.0})
     assert r.truth()["warnings"] == []
     a = analyze(tl, RunnerInfo(175, 10))
     ct = a.metrics["contact_time_ms"]
-    assert ct.right - ct.left == pytest.approx(40.0, abs=12.0)
+    assert ct.right - ct.left == pytest.approx(20.0, abs=12.0)
     si = a.metrics["symmetry_index_pct"].value
-    assert si == pytest.approx(100 * 40 / 250, abs=5.0)
+    assert si == pytest.approx(100 * 20 / 260, abs=5.0)
 
 
 def test_too_few_strides_null_with_reason() -> None:
@@ -285,8 +286,7 @@ def test_metrics_are_finite_or_null() -> None:
 
 def test_globally_mislabelled_legs_are_relabelled_by_the_near_leg() -> None:
     # facing right, the camera sees the runner's right leg (higher scores); swap all labels
-    r, tl = _run(duration_s=10, swaps=0, dropout_prob=0.02, left={"contact_time_ms": 230.0},
-                 right={"contact_time_ms": 270.0})
+    r, tl = _run(duration_s=10, swaps=0, dropout_prob=0.02, right={"contact_time_ms": 270.0})
     xy, sc = tl.xy.copy(), tl.score.copy()
     for a, b in ((KP["left_hip"], KP["right_hip"]), (KP["left_knee"], KP["right_knee"]),
                  (KP["left_ankle"], KP["right_ankle"])):
@@ -295,7 +295,7 @@ def test_globally_mislabelled_legs_are_relabelled_by_the_near_leg() -> None:
     a = analyze(Timeline(tl.t, xy, sc, tl.frame, tl.width, tl.height), RunnerInfo(175, 10))
     assert a.quality.get("leg_labels_corrected") is True
     ct = a.metrics["contact_time_ms"]
-    assert ct.right > ct.left + 15          # the longer contact stays with the right foot
+    assert ct.right > ct.left + 5           # the longer contact stays with the right foot
 
 
 def test_runner_turning_around_is_analysed_per_direction() -> None:

@@ -1,6 +1,5 @@
 """Headline findings and coaching cues: ranked by clinical importance, said plainly."""
 
-from device.report.coaching import builtin_cue
 from device.report.findings import flag_direction, good_points, rank_findings, symmetry_index
 from device.report.units import Units
 from tests.device.report.handmade import handmade_analysis, metric
@@ -52,14 +51,3 @@ def test_good_points_when_nothing_is_flagged() -> None:
     assert len(good) == 3
 
 
-def test_builtin_cues_follow_the_coaching_profile() -> None:
-    cad = builtin_cue("cadence_spm", "low", 160.0)
-    assert cad and "168–176 spm" in cad["cue"] and "metronome" in cad["cue"]
-    tall = builtin_cue("trunk_lean_deg", "high", 15.0, "ankle_lean")
-    hinge = builtin_cue("trunk_lean_deg", "high", 15.0, "hip_hinge")
-    assert tall and hinge and tall["title"] == "Run tall" and hinge["title"] == "Hinge at the hips"
-    pelvis = builtin_cue("pelvic_drop_deg", "high", 8.0)
-    assert pelvis and any("Clamshells" in d for d in pelvis["drills"]) and any("bridges" in d for d in pelvis["drills"])
-    over = builtin_cue("overstride_cm", "high", 14.0)
-    assert over and any("A-skips" in d for d in over["drills"])
-    assert builtin_cue("flight_time_ms", "high", 100.0) is None

@@ -77,14 +77,17 @@ def test_imperial_units_everywhere() -> None:
     assert " cm" not in re.sub(r"<style>.*?</style>", "", html, flags=re.S)
 
 
-def test_builtin_cues_fill_gaps_and_engine_cues_win() -> None:
-    s = handmade_session(cues=[{"metric": "cadence_spm", "flag": "low", "title": "Engine cadence cue",
-                               "cue": "From the engine.", "drills": ["Engine drill"]}])
-    html = render_report_html(s, _cfg(coaching_profile="hip_hinge"))
-    assert "Engine cadence cue" in html and "Engine drill" in html
-    assert "Quicken your step" not in html  # the engine's cue replaces the built-in one
-    assert "Land under your body" in html  # built-in cue for a flag without an engine cue
-    assert "Hinge slightly at the hips" in html  # profile-specific wording
+def test_cues_come_from_the_engine_library_and_follow_the_clinic_profile() -> None:
+    s = handmade_session()  # cadence 158 spm flagged low, overstride flagged high
+    tall = render_report_html(s, _cfg(coaching_profile="ankle_lean"))
+    hinge = render_report_html(s, _cfg(coaching_profile="hip_hinge"))
+    assert "metronome" in tall and "Target about 166–174 spm" in tall  # concrete metronome target
+    assert "A-skips" in tall  # overstride drill
+    assert "Run tall and let the foot land under you" in tall
+    assert "Keep the hips back and the foot landing under the knee" in hinge
+    # the profile changes the advice, never the measurements
+    strip = lambda h: re.sub(r"<h2>Coaching cues and drills</h2>.*?</section>|Coaching profile: [a-z ]+", "", h, flags=re.S)  # noqa: E731
+    assert re.findall(r"\d+(?:\.\d+)? (?:cm|spm|ms)", strip(tall)) == re.findall(r"\d+(?:\.\d+)? (?:cm|spm|ms)", strip(hinge))
 
 
 def test_pdf_a4_and_letter(tmp_path: Path) -> None:
