@@ -55,6 +55,7 @@ class CaptureConfig:
     live_preview_fps: float = 10.0  # MJPEG rate to the dashboard: low enough not to starve inference
     metronome_spm: float = 0.0  # 0 = off
     stall_timeout_s: float = 5.0  # a capture whose camera delivers no frame this long fails
+    result_hold_s: float = 20.0  # done/failed shows (LED, dashboard) this long, then the station is idle again
 
 
 @dataclass
@@ -147,6 +148,7 @@ _RANGES: dict[tuple[str, str], tuple[float, float]] = {
     ("capture", "live_preview_fps"): (0.5, 30),
     ("capture", "metronome_spm"): (0, 240),
     ("capture", "stall_timeout_s"): (1, 120),
+    ("capture", "result_hold_s"): (0, 3600),
     ("gpio", "start_pin"): (0, 27),
     ("gpio", "stop_pin"): (0, 27),
     ("gpio", "print_pin"): (0, 27),

@@ -223,6 +223,8 @@ class CaptureController:
         self._preview: tuple[int, bytes] | None = None
         self._preview_seq = 0
         self._message = "starting camera"
+        self.last_result: dict[str, Any] | None = None  # {"session_id", "ok", "message"} of the last run
+        self._ended_at: float | None = None
         self._camera_error: str | None = None
         self._open_failed = False  # the last attempt to open the camera failed (it is down)
         self.last_session_id: int | None = None
@@ -607,6 +609,8 @@ class CaptureController:
     def _end(self, state: str, message: str, sid: int, ok: bool) -> None:
         with self._lock:
             superseded = self._capture is not None  # a new capture already started
+            self.last_result = {"session_id": sid, "ok": ok, "message": message}
+            self._ended_at = time.monotonic()
         if not superseded:
             self._set_state(state, message)
         if self._on_session_done is not None:
@@ -812,6 +816,7 @@ class CaptureController:
         while not self._stop.wait(0.25):
             cap = self._capture
             if cap is None:
+                self._settle_result()
                 continue
             last = max(self._last_frame_wall or 0.0, cap.wall_start)
             if time.monotonic() - last > timeout:
@@ -822,6 +827,19 @@ class CaptureController:
                     f"disk full while recording: the {cap.writer.written} frames of keypoints "
                     "stored before are kept; free space (delete old sessions) and start again"
                 )
+
+    def _settle_result(self) -> None:
+        """After done/failed has been shown for ``result_hold_s`` the station is idle again (LED
+        too); the outcome stays readable in ``status()['last_result']`` and the message."""
+        with self._lock:
+            if self._state not in (DONE, FAILED) or self._ended_at is None:
+                return
+            if time.monotonic() - self._ended_at < self.cfg.capture.result_hold_s:
+                return
+            last = self.last_result or {}
+            word = "done" if last.get("ok") else "failed"
+            message = f"last session {last.get('session_id')} {word}: {last.get('message', '')}".rstrip(": ")
+        self._set_state(IDLE, message)
 
     def healthy(self, max_stall_s: float = 10.0) -> bool:
         """True while the live loop turns (a frame, a retry or a wait within ``max_stall_s``)."""
@@ -867,6 +885,7 @@ class CaptureController:
             "camera_ok": self._source is not None and self._camera_error is None,
             "armed": self._armed is not None,
             "frames_recorded": len(cap.builder) if cap is not None and cap.builder is not None else None,
+            "last_result": dict(self.last_result) if self.last_result else None,
             **(self.rear.status() if self.rear is not None else {}),
         }
 

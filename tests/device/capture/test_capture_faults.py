@@ -204,3 +204,20 @@ def test_start_ignored_while_capturing_leaves_no_new_runner(make_station) -> Non
     assert st.start_capture(runner={"name": "Second", "height_cm": 180}) is None  # ignored, logged
     assert [r["name"] for r in st.store.list_runners()] == ["First"]
     assert st.cancel_capture() == sid
+
+
+def test_after_a_failure_the_station_returns_to_idle_keeping_the_reason(make_station) -> None:
+    src = FaultySource()
+    st = make_station(src, result_hold_s=1.5)
+    sid = st.start_capture(runner={"name": "Bo", "height_cm": 180})
+    assert _recording(st)
+    src.fail.set()
+    assert st.wait_for_state("failed", 10) == "failed"
+    assert st.controls.state == "failed"  # the LED shows the error first ...
+    assert st.wait_for_state("idle", 5) == "idle"  # ... then the station is idle again
+    status = st.status()
+    assert status["last_result"] == {"session_id": sid, "ok": False, "message": status["last_result"]["message"]}
+    assert "camera unplugged" in status["last_result"]["message"]
+    assert f"last session {sid} failed" in status["message"] and "camera unplugged" in status["message"]
+    assert _wait(lambda: st.controls.state == "idle", 2)
+    _next_session_works(st)
