@@ -289,6 +289,8 @@ def analyze_file(
             warnings.append(f"dropped {tl.meta['dropped_rows']} CSV row(s) with a missing or non-increasing time")
     else:
         tl, facts = pose_timeline(path, cfg, model, threads, show_progress)
+        if tl.meta.get("damaged"):
+            warnings.append(f"{tl.meta['damaged']}: analysed the {len(tl)} frames before the damage")
         if len(tl) < MIN_VIDEO_FRAMES:
             raise InputError(f"{path}: only {len(tl)} frame(s): not a video of a runner (need a few seconds)")
     if len(tl) < 2:
@@ -317,6 +319,9 @@ def analyze_file(
             apply_slow_motion_guard(result, f"{why}: slow-motion video; give --capture-fps to measure time")
             warnings.append(f"{SLOW_MOTION_WARNING} ({why})")
 
+    if warnings:  # what the terminal was told belongs in the saved analysis too
+        q_warn = result.setdefault("quality", {}).setdefault("warnings", [])
+        q_warn.extend(w for w in warnings if w not in q_warn and not w.startswith(SLOW_MOTION_WARNING))
     inp = result.setdefault("input", {})
     inp.update({
         "source": str(path),

@@ -20,38 +20,38 @@ from device.errors import ConfigError
 
 @dataclass
 class StationConfig:
-    clinic_name: str = "Gait Station"
+    clinic_name: str = "Gait Station"  # shown on the dashboard, receipt and report
     clinic_logo: str = ""  # path to a PNG/SVG shown on the report
     units: str = "metric"  # "metric" | "imperial"
     coaching_profile: str = "neutral"  # "neutral" | "ankle_lean" | "hip_hinge": changes cues, not measurements
     norms_file: str = ""  # clinic-edited normal ranges; empty = the built-in device/gait/norms.toml
-    log_level: str = "INFO"
+    log_level: str = "INFO"  # journal verbosity
 
 
 @dataclass
 class CameraConfig:
     source: str = "auto"  # "auto" | "picamera" | "synthetic" | "webcam[:N]" | a video path
     rear_source: str = ""  # optional second camera (rear view), e.g. "picamera:1"
-    width: int = 1280
+    width: int = 1280  # main stream size (evidence frames, preview); the model gets its own low-res stream
     height: int = 720
-    fps: float = 30.0
+    fps: float = 30.0  # camera frame rate; inference drops frames at the source if slower
     loop_video: bool = False  # a video file source restarts at its end (demo on a dev machine)
 
 
 @dataclass
 class PoseConfig:
     model_path: str = ""  # empty = setup's download location, then ../shared/models
-    num_threads: int = 2
+    num_threads: int = 2  # LiteRT/XNNPACK threads for MoveNet
     min_score: float = 0.3  # keypoints below this count as unseen
 
 
 @dataclass
 class CaptureConfig:
-    duration_s: float = 120.0
+    duration_s: float = 120.0  # the capture stops by itself after this
     warmup_s: float = 0.0  # seconds at the start excluded from the analysis
-    countdown_s: int = 3
+    countdown_s: int = 3  # beeps before recording starts
     record_video: bool = False  # off by default: evidence frames only
-    evidence_jpeg_quality: int = 85
+    evidence_jpeg_quality: int = 85  # JPEG quality of the saved evidence frames
     live_preview_fps: float = 10.0  # MJPEG rate to the dashboard: low enough not to starve inference
     metronome_spm: float = 0.0  # 0 = off
     stall_timeout_s: float = 5.0  # a capture whose camera delivers no frame this long fails
@@ -62,34 +62,34 @@ class CaptureConfig:
 class GpioConfig:
     # BCM pin numbers; 0 = not fitted (GPIO0/1 are the HAT EEPROM pins, never a button).
     # Buttons wire the pin to ground (internal pull-up). See device/controls/station.py.
-    enabled: bool = True
-    start_pin: int = 17
+    enabled: bool = True  # false: no buttons/LED/buzzer (the dashboard still works)
+    start_pin: int = 17  # start button
     stop_pin: int = 27  # same as start_pin = one start/stop button (hold to cancel)
     print_pin: int = 0  # 0 = no print button
-    led_pin: int = 22
+    led_pin: int = 22  # status LED
     buzzer_pin: int = 0  # 0 = no buzzer
-    bounce_s: float = 0.05
-    hold_to_cancel_s: float = 2.0
+    bounce_s: float = 0.05  # button debounce
+    hold_to_cancel_s: float = 2.0  # holding stop (or the single button) this long cancels the capture
 
 
 @dataclass
 class PrintingConfig:
     receipt_printer: str = ""  # "" | "usb:0x04b8:0x0202" | "network:192.0.2.10" | "file:/dev/usb/lp0" | "dummy"
-    receipt_width_chars: int = 42
+    receipt_width_chars: int = 42  # characters per receipt line (42 for 80 mm paper, 32 for 58 mm)
     cups_queue: str = ""  # CUPS queue for the A4/Letter summary and full report; "" = system default
     paper: str = "A4"  # "A4" | "Letter"
-    auto_print_summary: bool = True
+    auto_print_summary: bool = True  # print the summary when the analysis is done
 
 
 @dataclass
 class WebConfig:
     host: str = "127.0.0.1"  # setup.sh on a Pi sets 0.0.0.0 so the tablet can reach it
-    port: int = 8080
+    port: int = 8080  # dashboard and API port
     pin_hash: str = ""  # set by `gait-station set-pin`; empty = first visit asks to set one
     api_token: str = ""  # or $GAIT_STATION_API_TOKEN
     secret_key: str = ""  # empty = generated once and kept in the data dir
-    session_minutes: int = 720
-    login_attempts_per_minute: int = 5
+    session_minutes: int = 720  # dashboard login lasts this long
+    login_attempts_per_minute: int = 5  # wrong PINs per client per minute before a wait
     threads: int = 16  # waitress threads: live streams each hold one
 
 

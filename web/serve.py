@@ -141,11 +141,9 @@ def main(args: argparse.Namespace) -> int:
 
     old = {s: signal.signal(s, _on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
     log.info("dashboard on %s (data in %s, camera %s)", server.url, cfg.data_dir, source)
-    _notify("READY=1")
     try:
-        server.serve_forever()
+        server.serve_forever()  # READY=1 and watchdog pings come from the station (device/station.py)
     finally:
-        _notify("STOPPING=1")
         for s, h in old.items():
             signal.signal(s, h)
         server.stop()
@@ -153,12 +151,3 @@ def main(args: argparse.Namespace) -> int:
         log.info("stopped")
     return 0
 
-
-def _notify(state: str) -> None:
-    """Tell systemd (Type=notify) where we are; a no-op outside systemd."""
-    try:
-        import sdnotify
-
-        sdnotify.SystemdNotifier().notify(state)
-    except Exception:  # noqa: BLE001 - never fail the station over a status message
-        pass

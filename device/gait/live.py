@@ -185,6 +185,8 @@ class LiveCadence:
             return None
         med = float(np.median(good))
         near = good[np.abs(good - med) < 0.2 * med]   # mean of the typical ones: no frame quantisation
+        if near.size < 2:
+            return None   # intervals disagree (e.g. alternate steps missed): no stable cadence yet
         return float(60.0 / near.mean())
 
     def hints(self) -> list[str]:

@@ -13,6 +13,7 @@ from collections.abc import Callable
 import numpy as np
 
 from device.camera.base import Frame, FrameSource
+from device.errors import SourceError
 from device.keypoints import KP, Timeline, TimelineBuilder
 from device.pose.base import PoseEstimator, new_keypoint_buffer
 
@@ -68,7 +69,20 @@ def run_pose(
     buf = new_keypoint_buffer()
     read = skipped = 0
     last_t = -np.inf
-    for frame in source:
+    damaged: str | None = None
+    frames = iter(source)
+    while True:
+        try:
+            frame = next(frames)
+        except StopIteration:
+            break
+        except SourceError as exc:
+            if read == 0:
+                raise
+            # A file damaged part-way: keep what decoded, say where it stopped.
+            damaged = str(exc)
+            log.warning("%s", damaged)
+            break
         read += 1
         if frame.t <= last_t:
             skipped += 1
@@ -87,6 +101,7 @@ def run_pose(
         {
             "source": source.name,
             "frames_read": read,
+            "damaged": damaged,
             "frames_skipped": skipped,
             "nominal_fps": float(source.nominal_fps),
             "min_score": float(min_score),

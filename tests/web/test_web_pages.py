@@ -209,3 +209,21 @@ def test_delete_runner_needs_confirmation_and_csrf(logged_in, store):
 def test_live_page_renders_status(logged_in, station):
     body = logged_in.get("/").get_data(as_text=True)
     assert 'id="live"' in body and 'data-state="idle"' in body and "/live/preview.mjpg" in body
+
+
+def test_compare_page_when_a_metric_was_measured_in_only_one_session(logged_in, store):
+    rid = store.create_runner("Cy", 175)
+    before = make_analysis(overstride=10.0)
+    after = make_analysis(overstride=6.0)
+    after["metrics"]["overstride_cm"].update(value=None, left=None, right=None, sd=None, n=0,
+                                             reason="ankles hidden by the treadmill rail")
+    a = _done_session(store, rid, before)
+    b = _done_session(store, rid, after)
+    resp = logged_in.get(f"/compare?a={a}&b={b}")
+    assert resp.status_code == 200
+    row = re.search(r'<tr id="c-overstride_cm".*?</tr>', resp.get_data(as_text=True), re.S).group(0)
+    assert "not measurable after — ankles hidden by the treadmill rail" in row
+    # the page orders the two sessions by date: the same verdict whichever way they are asked for
+    resp = logged_in.get(f"/compare?a={b}&b={a}")
+    row = re.search(r'<tr id="c-overstride_cm".*?</tr>', resp.get_data(as_text=True), re.S).group(0)
+    assert "not measurable after — ankles hidden by the treadmill rail" in row

@@ -34,10 +34,11 @@ def test_ticks_at_180_spm_stay_on_the_grid() -> None:
     period = 60 / 180
     assert len(times) == 7  # t = 0, 1/3, ... 2.0 s
     errors = [t - (times[0] + k * period) for k, t in enumerate(times)]
-    # Absolute scheduling: each tick within a few ms of its slot, and no accumulating drift even
-    # though each click takes 30 ms.
-    assert max(abs(e) for e in errors) < 0.010, errors
-    assert abs(errors[-1]) < 0.010, errors
+    # Absolute scheduling: no accumulating drift even though each click takes 30 ms (relative
+    # scheduling would be 180 ms late by the last tick). Bounds leave room for a loaded CI box.
+    assert sorted(abs(e) for e in errors)[len(errors) // 2] < 0.010, errors
+    assert max(abs(e) for e in errors) < 0.030, errors
+    assert abs(errors[-1]) < 0.030, errors
 
 
 def test_rate_change_on_the_fly() -> None:
@@ -50,8 +51,8 @@ def test_rate_change_on_the_fly() -> None:
     time.sleep(1.2)
     m.stop()
     gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
-    assert abs(gaps[0] - 1 / 3) < 0.01, gaps
-    assert all(abs(g - 0.5) < 0.01 for g in gaps[1:]), gaps  # the beat continues at the new rate
+    assert abs(gaps[0] - 1 / 3) < 0.03, gaps
+    assert all(abs(g - 0.5) < 0.03 for g in gaps[1:]), gaps  # the beat continues at the new rate
     assert not m.running and m.spm == 0
 
 

@@ -115,3 +115,21 @@ def test_clinic_norms_change_flags(tmp_path: Path) -> None:
     assert m.flag == "low" and m.normal == (175.0, None)
     assert any("below our 175 target" in c["cue"] for c in a.cues)
     assert a.metrics["overstride_cm"].normal is None   # not in this clinic's file
+
+
+def test_live_cadence_is_none_not_nan_when_step_intervals_disagree() -> None:
+    import warnings
+
+    from device.gait.live import LiveCadence
+
+    lc = LiveCadence()
+    lc._intervals[:] = 0.0
+    # every other step missed: intervals alternate 0.3 s / 0.6 s, no typical value
+    for k, iv in enumerate([0.3, 0.6] * 4):
+        lc._intervals[k] = iv
+    lc._n_steps = 9
+    lc._step_t[(lc._n_steps - 1) % lc._step_t.shape[0]] = 10.0
+    lc._last_t = 10.0
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert lc.cadence_spm is None

@@ -75,3 +75,34 @@ def test_slowmo_clip_runner_faces_right(estimator, samples_dir: Path) -> None:
     ears = np.nanmean(tl.xy[:, [KP["left_ear"], KP["right_ear"]], 0], axis=1)
     ok = np.isfinite(nose) & np.isfinite(ears)
     assert ok.mean() > 0.8 and np.mean(nose[ok] > ears[ok]) > 0.9
+
+
+class _DamagedAfter:
+    """A finite source whose file is damaged after ``n`` good frames (decoder raises SourceError)."""
+
+    def __init__(self, frames: list, n: int) -> None:
+        self.frames, self.n = frames, n
+        self.name = "damaged.mp4"
+        self.size = (frames[0].image.shape[1], frames[0].image.shape[0])
+        self.nominal_fps = 18.0
+
+    def __iter__(self):  # noqa: ANN204
+        yield from self.frames[: self.n]
+        from device.errors import SourceError
+
+        raise SourceError(f"damaged.mp4: the video is corrupt after frame {self.n}")
+
+
+def test_a_video_damaged_part_way_keeps_what_decoded(estimator, gif_frames) -> None:
+    tl = run_pose(_DamagedAfter(gif_frames, 40), estimator, min_score=0.3)
+    assert len(tl) == 40
+    assert "corrupt after frame 40" in tl.meta["damaged"]
+
+
+def test_a_video_damaged_from_the_start_is_an_error(estimator, gif_frames) -> None:
+    import pytest
+
+    from device.errors import SourceError
+
+    with pytest.raises(SourceError):
+        run_pose(_DamagedAfter(gif_frames, 0), estimator, min_score=0.3)
