@@ -100,9 +100,11 @@ def e2e_peak_rss_mb(path: Path, threads: int) -> float | None:
     import subprocess
 
     code = (
-        "import resource, sys; sys.path.insert(0, sys.argv[1]); from pathlib import Path; "
+        "import sys; sys.path.insert(0, sys.argv[1]); from pathlib import Path; "
         "from device.analyze import analyze_file; analyze_file(Path(sys.argv[2]), threads=int(sys.argv[3])); "
-        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
+        # VmHWM, not ru_maxrss: Linux carries ru_maxrss across fork+exec, so a child started
+        # by this (frame-holding) bench would report the bench's own peak.
+        "print([l.split()[1] for l in open('/proc/self/status') if l.startswith('VmHWM')][0])"
     )
     res = subprocess.run([sys.executable, "-c", code, str(REPO), str(path), str(threads)],
                          capture_output=True, text=True, timeout=600)
