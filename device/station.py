@@ -382,6 +382,16 @@ class Station:
         if sid is None:
             log.info("print button: no session to print")
             return
+        # The summary was printed when the run ended; the button is for the full report (CUPS).
+        # Without a working CUPS queue, a configured receipt printer reprints the summary instead.
+        try:
+            self.print_report(sid)
+            return
+        except UserError as exc:
+            log.warning("print button: report not printed: %s", exc)
+            if not self.cfg.printing.receipt_printer:
+                self._say(f"report of session {sid} not printed: {exc}")
+                return
         try:
             self.print_summary(sid)
         except UserError as exc:
