@@ -99,3 +99,24 @@ def test_validation_trial_report(validation_dir: Path, tmp_path: Path) -> None:
     assert "Hamner run300" in text and "10.8 km/h" in text
     _check_text(text, analysis, Units("metric"))
     assert 1 <= int(pdf_info(pdf, tmp_path)["Pages"]) <= 2
+
+
+def test_sample_clip_session_pdf(tmp_path: Path, samples_dir: Path, model_path: Path) -> None:
+    """A real treadmill clip → MoveNet → gait engine → the printed report: the runner and every
+    measured value of that analysis are on the page; it rasterises to 1–2 pages."""
+    from device.analyze import analyze_file
+
+    analysis, _ = analyze_file(samples_dir / "treadmill_side_18fps.gif", height_cm=175.0, speed_kmh=10.0,
+                               view="auto", capture_fps=None, model=str(model_path), threads=2,
+                               cfg=None, show_progress=False)
+    assert analysis["view"]["kind"] == "side" and analysis["cadence_spm"]
+    session = session_from_analysis(analysis, name="Clip Runner", source="treadmill_side_18fps.gif")
+    pdf = render_report_pdf(session, Config())
+    text = pdf_text(pdf, tmp_path)
+    assert "Clip Runner" in text and f"{analysis['cadence_spm']:.0f} spm" in text
+    _check_text(text, analysis, Units("metric"))
+    assert 1 <= int(pdf_info(pdf, tmp_path)["Pages"]) <= 2
+    (tmp_path / "clip.pdf").write_bytes(pdf)
+    if shutil.which("pdftoppm"):
+        subprocess.run(["pdftoppm", "-png", "-r", "50", str(tmp_path / "clip.pdf"), str(tmp_path / "clip")], check=True)
+        assert 1 <= len(list(tmp_path.glob("clip-*.png"))) <= 2
