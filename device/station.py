@@ -398,11 +398,8 @@ class Station:
             log.warning("print button: %s", exc)
 
     def _say(self, message: str) -> None:
-        ctl = self.controller
-        if ctl is not None:
-            with ctl._lock:
-                ctl._message = message
-            ctl._publish()
+        if self.controller is not None:
+            self.controller.say(message)
 
     def _on_state(self, state: str) -> None:
         if self.controls is not None:

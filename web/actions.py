@@ -8,6 +8,7 @@ from typing import Any
 
 from flask import abort
 
+from device.errors import DiskFullError
 from web import context
 from web.errors import WrongStateError
 from web.forms import SessionRequest
@@ -15,14 +16,9 @@ from web.forms import SessionRequest
 log = logging.getLogger(__name__)
 
 
-class DiskFullError(WrongStateError):
-    """Less free space than ``[storage] min_free_mb``: a capture would not fit (HTTP 507)."""
-
-    http_status = 507
-
-
 def check_disk() -> None:
-    """Refuse up front, with the right status, what the capture controller would refuse anyway."""
+    """Refuse up front, before a new runner is created, what the capture controller would refuse
+    anyway (same error class, so the same 507)."""
     cfg = context.config()
     need = cfg.storage.min_free_mb
     if need <= 0:

@@ -828,6 +828,12 @@ class CaptureController:
                     "stored before are kept; free space (delete old sessions) and start again"
                 )
 
+    def say(self, message: str) -> None:
+        """Show ``message`` on the dashboard (e.g. a printer problem) without changing state."""
+        with self._lock:
+            self._message = message
+        self._publish()
+
     def _settle_result(self) -> None:
         """After done/failed has been shown for ``result_hold_s`` the station is idle again (LED
         too); the outcome stays readable in ``status()['last_result']`` and the message."""

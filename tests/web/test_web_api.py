@@ -6,7 +6,6 @@ import json
 
 import numpy as np
 
-from device.errors import UserError
 from device.keypoints import Timeline
 from tests.web.sample_data import make_analysis
 
@@ -77,8 +76,7 @@ def test_disk_full_precheck_is_507(logged_in, station, cfg, store):
 
 
 def test_disk_full_is_507(logged_in, station):
-    class DiskFullError(UserError):
-        pass
+    from device.errors import DiskFullError
 
     station.start_error = DiskFullError("disk nearly full: 12 MB free")
     resp = _post(logged_in, "/api/capture/start", {"runner": {"name": "Ann", "height_cm": 168}, "speed_kmh": 12})

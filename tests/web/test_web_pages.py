@@ -122,10 +122,7 @@ def test_print_buttons_call_the_station(logged_in, store, station):
 
 
 def test_print_failure_is_reported_not_crashing(logged_in, store, station):
-    from device.errors import UserError
-
-    class PrintError(UserError):
-        pass
+    from device.printing.errors import PrintError
 
     station.print_error = PrintError("receipt printer not connected")
     sid = _done_session(store, store.create_runner("Ann", 168))
