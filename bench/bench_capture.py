@@ -108,14 +108,20 @@ def default_source(cfg: Config) -> str:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--duration", type=float, default=120.0, help="capture length in source seconds")
-    ap.add_argument("--source", default=None, help="source spec (default: synthetic, else a looped sample clip)")
-    ap.add_argument("--realtime", action="store_true", help="play the source at camera speed, dropping late frames")
+    ap.add_argument(
+        "--source", default=None, help="source spec (default: synthetic, else a looped sample clip)"
+    )
+    ap.add_argument(
+        "--realtime", action="store_true", help="play the source at camera speed, dropping late frames"
+    )
     ap.add_argument("--threads", type=int, default=2, help="MoveNet threads")
     ap.add_argument("--keep", action="store_true", help="keep the temporary data folder")
     ap.add_argument("-v", "--verbose", action="store_true")
     args = ap.parse_args()
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
 
     from device.camera import open_source
     from device.capture.controller import CaptureController, SessionRequest
@@ -139,7 +145,9 @@ def main() -> int:
         if spec == "synthetic" and not args.realtime:
             from device.camera.synthetic import SyntheticSource
 
-            return SyntheticSource(realtime=False, size=(cfg.camera.width, cfg.camera.height), fps=cfg.camera.fps)
+            return SyntheticSource(
+                realtime=False, size=(cfg.camera.width, cfg.camera.height), fps=cfg.camera.fps
+            )
         src = open_source(spec, cfg, model_input=est.input_size[0])
         if args.realtime and not src.is_live:
             p = PacedSource(src)
@@ -174,9 +182,15 @@ def main() -> int:
     evidence = store.list_evidence(sid)
     store.checkpoint()
     db_bytes = store.size_bytes()
-    kp_bytes = store._conn().execute(
-        "SELECT COALESCE(SUM(length(t)+length(xy)+length(score)+length(frame)), 0), COUNT(*) "
-        "FROM keypoint_batches WHERE session_id = ?", (sid,)).fetchone()
+    kp_bytes = (
+        store._conn()
+        .execute(
+            "SELECT COALESCE(SUM(length(t)+length(xy)+length(score)+length(frame)), 0), COUNT(*) "
+            "FROM keypoint_batches WHERE session_id = ?",
+            (sid,),
+        )
+        .fetchone()
+    )
     ev_bytes = sum(e["jpeg_bytes"] for e in evidence)
     store.close()
 
@@ -184,18 +198,29 @@ def main() -> int:
     inferred = s["frames_inferred"]
     a = s["analysis"] or {}
     print(f"source                {spec}{' (paced at camera speed)' if args.realtime else ''}")
-    print(f"capture               {args.duration:g} s of source time in {wall_capture:.1f} s wall; state {state}"
-          + (f" ({s['error']})" if s["error"] else ""))
+    print(
+        f"capture               {args.duration:g} s of source time in {wall_capture:.1f} s wall; state {state}"
+        + (f" ({s['error']})" if s["error"] else "")
+    )
     print(f"frames inferred       {inferred}")
     print(f"keypoints stored      {stored}  ({'EQUAL' if stored == inferred else 'MISMATCH'})")
-    print(f"frames dropped        {s['frames_dropped']}" + (f" (source skipped {paced[-1].dropped})" if paced else ""))
+    print(
+        f"frames dropped        {s['frames_dropped']}"
+        + (f" (source skipped {paced[-1].dropped})" if paced else "")
+    )
     print(f"effective rate        {s['effective_fps']} frames/s of source time")
-    print(f"inference throughput  {inferred / wall_capture:.1f} frames/s wall clock (live loop incl. spool, DB)")
+    print(
+        f"inference throughput  {inferred / wall_capture:.1f} frames/s wall clock (live loop incl. spool, DB)"
+    )
     print(f"analysis              {t_done - t_captured:.2f} s; cadence {a.get('cadence_spm')} spm")
-    print(f"RSS                   {rss_before:.0f} MB before capture, peak sampled {max(rss_samples or [0]):.0f} MB, "
-          f"ru_maxrss {peak_rss_mb():.0f} MB")
-    print(f"database              {db_bytes / 1e6:.2f} MB total; keypoints {kp_bytes[0] / 1e6:.2f} MB in {kp_bytes[1]} "
-          f"batches; evidence {len(evidence)} frames {ev_bytes / 1e3:.0f} kB")
+    print(
+        f"RSS                   {rss_before:.0f} MB before capture, peak sampled {max(rss_samples or [0]):.0f} MB, "
+        f"ru_maxrss {peak_rss_mb():.0f} MB"
+    )
+    print(
+        f"database              {db_bytes / 1e6:.2f} MB total; keypoints {kp_bytes[0] / 1e6:.2f} MB in {kp_bytes[1]} "
+        f"batches; evidence {len(evidence)} frames {ev_bytes / 1e3:.0f} kB"
+    )
     if args.keep:
         print(f"data kept in          {tmp}")
     else:

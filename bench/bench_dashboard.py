@@ -90,15 +90,19 @@ def _viewer(host: str, port: int, stop: Any, counts: Any, idx: int) -> None:
             counts[idx * 2 + slot] += len(chunk)
         conn.close()
 
-    threads = [threading.Thread(target=read, args=("/live/events", 0), daemon=True),
-               threading.Thread(target=read, args=("/live/preview.mjpg", 1), daemon=True)]
+    threads = [
+        threading.Thread(target=read, args=("/live/events", 0), daemon=True),
+        threading.Thread(target=read, args=("/live/preview.mjpg", 1), daemon=True),
+    ]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
 
 
-def _request(base_host: str, port: int, method: str, path: str, body: bytes | None = None) -> tuple[int, bytes]:
+def _request(
+    base_host: str, port: int, method: str, path: str, body: bytes | None = None
+) -> tuple[int, bytes]:
     conn = http.client.HTTPConnection(base_host, port, timeout=30)
     headers = {"Authorization": f"Bearer {TOKEN}"}
     if body is not None:
@@ -158,13 +162,17 @@ def _rate(station: Any, window: float) -> float:
     return fps
 
 
-def measure_http_viewers(station: Any, host: str, port: int, plan: list[int], window: float) -> list[tuple[int, float, int]]:
+def measure_http_viewers(
+    station: Any, host: str, port: int, plan: list[int], window: float
+) -> list[tuple[int, float, int]]:
     out = []
     ctx = mp.get_context("spawn")
     for n in plan:
         stop = ctx.Event()
         counts = ctx.Array("q", max(1, 2 * n), lock=False)
-        procs = [ctx.Process(target=_viewer, args=(host, port, stop, counts, i), daemon=True) for i in range(n)]
+        procs = [
+            ctx.Process(target=_viewer, args=(host, port, stop, counts, i), daemon=True) for i in range(n)
+        ]
         for p in procs:
             p.start()
         time.sleep(2.0 if n else 1.0)  # let the streams connect and settle
@@ -181,8 +189,11 @@ def measure_http_viewers(station: Any, host: str, port: int, plan: list[int], wi
         out.append((n, fps, streamed))
         top = sorted(LAST_CPU.items(), key=lambda kv: -kv[1])
         cpu = ", ".join(f"{k} {100 * v:.1f}%" for k, v in top if v >= 0.001 or k == "waitress")
-        print(f"  {n} dashboard(s): {fps:6.1f} inferences/s; {streamed / window / 1e3:6.0f} kB/s to viewers; "
-              f"station CPU: {cpu}; viewer processes {100 * viewers_cpu:.1f}%", flush=True)
+        print(
+            f"  {n} dashboard(s): {fps:6.1f} inferences/s; {streamed / window / 1e3:6.0f} kB/s to viewers; "
+            f"station CPU: {cpu}; viewer processes {100 * viewers_cpu:.1f}%",
+            flush=True,
+        )
     return out
 
 
@@ -203,8 +214,11 @@ def measure_latency(base: str, seconds: float) -> dict[str, float] | None:
             shown_frame_t = page.get_attribute("#live", "data-frame-t")
         finally:
             browser.close()
-    total = [r["frame_age_s"] + (r["shown_at"] - r["server_time"]) for r in recs
-             if isinstance(r.get("frame_age_s"), int | float)]
+    total = [
+        r["frame_age_s"] + (r["shown_at"] - r["server_time"])
+        for r in recs
+        if isinstance(r.get("frame_age_s"), int | float)
+    ]
     push = [r["shown_at"] - r["server_time"] for r in recs]
     if not total:
         return None
@@ -216,7 +230,8 @@ def measure_latency(base: str, seconds: float) -> dict[str, float] | None:
         "p95_ms": 1000 * q[18],
         "max_ms": 1000 * max(total),
         "push_median_ms": 1000 * statistics.median(push),
-        "frame_age_median_ms": 1000 * statistics.median([r["frame_age_s"] for r in recs if "frame_age_s" in r]),
+        "frame_age_median_ms": 1000
+        * statistics.median([r["frame_age_s"] for r in recs if "frame_age_s" in r]),
         "last_frame_t": float(shown_frame_t or "nan"),
     }
 
@@ -248,9 +263,14 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--window", type=float, default=8.0, help="seconds per inference-rate measurement")
     ap.add_argument("--viewers", default="0,3,5,0", help="dashboards open, in order (default 0,3,5,0)")
-    ap.add_argument("--source", help="camera source spec (default: the treadmill sample clip, looped and read flat "
-                                     "out so inference is CPU-bound; else the synthetic runner)")
-    ap.add_argument("--latency-s", type=float, default=10.0, help="seconds of live updates for the latency figure")
+    ap.add_argument(
+        "--source",
+        help="camera source spec (default: the treadmill sample clip, looped and read flat "
+        "out so inference is CPU-bound; else the synthetic runner)",
+    )
+    ap.add_argument(
+        "--latency-s", type=float, default=10.0, help="seconds of live updates for the latency figure"
+    )
     ap.add_argument("--no-browser", action="store_true", help="skip the Chromium latency measurement")
     ap.add_argument("--chromium-viewers", action="store_true", help="also measure with real Chromium pages")
     ap.add_argument("--threads", type=int, default=2, help="pose model threads ([pose] num_threads)")
@@ -276,16 +296,25 @@ def main() -> int:
         cfg.capture.countdown_s = 0
         cfg.web.api_token = TOKEN
         save_pin_hash(cfg.data_dir, pin_hash())
-        station = Station(cfg, source_spec=spec, source_factory=lambda: StationClockSource(open_source(spec, cfg)))
+        station = Station(
+            cfg, source_spec=spec, source_factory=lambda: StationClockSource(open_source(spec, cfg))
+        )
         station.start()
         app = create_app(station, cfg)
         server = DashboardServer(app, "127.0.0.1", 0, threads=cfg.web.threads).start()
         try:
             host, port = server.host, server.port
-            print(f"station: source {spec}, MoveNet {args.threads} thread(s), preview "
-                  f"{cfg.capture.live_preview_fps:g} fps, waitress {cfg.web.threads} threads on {server.url}")
-            status, body = _request(host, port, "POST", "/api/capture/start",
-                                    b'{"runner": {"name": "Bench", "height_cm": 175}, "speed_kmh": 12}')
+            print(
+                f"station: source {spec}, MoveNet {args.threads} thread(s), preview "
+                f"{cfg.capture.live_preview_fps:g} fps, waitress {cfg.web.threads} threads on {server.url}"
+            )
+            status, body = _request(
+                host,
+                port,
+                "POST",
+                "/api/capture/start",
+                b'{"runner": {"name": "Bench", "height_cm": 175}, "speed_kmh": 12}',
+            )
             if status != 201:
                 print(f"could not start a capture: {status} {body[:200]!r}")
                 return 1
@@ -296,18 +325,24 @@ def main() -> int:
             base = statistics.mean([fps for n, fps, _ in res if n == 0] or [float("nan")])
             for n, fps, _ in res:
                 if n:
-                    print(f"  → {n} dashboards: {100 * (fps - base) / base:+.1f} % vs no viewer "
-                          f"(baseline {base:.1f}/s = mean of the 0-viewer windows)")
+                    print(
+                        f"  → {n} dashboards: {100 * (fps - base) / base:+.1f} % vs no viewer "
+                        f"(baseline {base:.1f}/s = mean of the 0-viewer windows)"
+                    )
             if not args.no_browser:
                 print(f"\nlive update latency in Chromium ({args.latency_s:g} s):")
                 lat = measure_latency(server.url, args.latency_s)
                 if lat is None:
                     print("  no updates with a frame age (source clock not the station clock?)")
                 else:
-                    print(f"  {lat['updates']} updates ({lat['updates_per_s']:.1f}/s); frame → screen: median "
-                          f"{lat['median_ms']:.0f} ms, p95 {lat['p95_ms']:.0f} ms, max {lat['max_ms']:.0f} ms")
-                    print(f"  of which frame → SSE send (inference + status push): median "
-                          f"{lat['frame_age_median_ms']:.0f} ms; SSE send → painted: median {lat['push_median_ms']:.0f} ms")
+                    print(
+                        f"  {lat['updates']} updates ({lat['updates_per_s']:.1f}/s); frame → screen: median "
+                        f"{lat['median_ms']:.0f} ms, p95 {lat['p95_ms']:.0f} ms, max {lat['max_ms']:.0f} ms"
+                    )
+                    print(
+                        f"  of which frame → SSE send (inference + status push): median "
+                        f"{lat['frame_age_median_ms']:.0f} ms; SSE send → painted: median {lat['push_median_ms']:.0f} ms"
+                    )
             if args.chromium_viewers:
                 print("\ninference rate with real Chromium pages on this machine:")
                 measure_chromium_viewers(station, server.url, [0, 3, 5], args.window)

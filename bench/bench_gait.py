@@ -17,12 +17,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import numpy as np  # noqa: E402
+import numpy as np
 
-from device.gait import analyze  # noqa: E402
-from device.gait.live import LiveCadence  # noqa: E402
-from device.gait.types import RunnerInfo  # noqa: E402
-from device.synthetic.runner import RunnerParams, SyntheticRunner  # noqa: E402
+from device.gait import analyze
+from device.gait.live import LiveCadence
+from device.gait.types import RunnerInfo
+from device.synthetic.runner import RunnerParams, SyntheticRunner
 
 
 def main() -> int:
@@ -31,28 +31,36 @@ def main() -> int:
     ap.add_argument("--duration", type=float, default=120.0)
     ap.add_argument("--repeat", type=int, default=7)
     a = ap.parse_args()
-    p = RunnerParams(fps=a.fps, duration_s=a.duration, noise_px=2.0, dropout_prob=0.01, swaps=20, jitter=0.2, seed=1)
+    p = RunnerParams(
+        fps=a.fps, duration_s=a.duration, noise_px=2.0, dropout_prob=0.01, swaps=20, jitter=0.2, seed=1
+    )
     runner = SyntheticRunner(p)
     tl = runner.timeline()
     info = RunnerInfo(height_cm=p.height_cm, speed_kmh=p.speed_kmh)
-    analyze(tl, info)   # warm-up: imports, caches
+    analyze(tl, info)  # warm-up: imports, caches
     times = []
     for _ in range(a.repeat):
         t0 = time.perf_counter()
         res = analyze(tl, info)
         times.append(time.perf_counter() - t0)
     med = statistics.median(times)
-    print(f"gait analyze: {len(tl)} frames ({a.duration:g} s at {a.fps:g} fps), {len(res.events)} events, "
-          f"cadence {res.cadence_spm:.1f} spm")
-    print(f"  median {med * 1000:.0f} ms, best {min(times) * 1000:.0f} ms over {a.repeat} runs "
-          f"-> {'OK' if med < 1.0 else 'TOO SLOW'} (target < 1000 ms)")
+    print(
+        f"gait analyze: {len(tl)} frames ({a.duration:g} s at {a.fps:g} fps), {len(res.events)} events, "
+        f"cadence {res.cadence_spm:.1f} spm"
+    )
+    print(
+        f"  median {med * 1000:.0f} ms, best {min(times) * 1000:.0f} ms over {a.repeat} runs "
+        f"-> {'OK' if med < 1.0 else 'TOO SLOW'} (target < 1000 ms)"
+    )
     lc = LiveCadence(p.width, p.height)
     kp = np.concatenate([tl.xy, tl.score[..., None]], axis=2)
     t0 = time.perf_counter()
     for i in range(len(tl)):
         lc.update(float(tl.t[i]), kp[i])
     per = (time.perf_counter() - t0) / len(tl)
-    print(f"LiveCadence: {per * 1e6:.1f} µs per frame, cadence {lc.cadence_spm:.1f} spm, {lc.strides} strides")
+    print(
+        f"LiveCadence: {per * 1e6:.1f} µs per frame, cadence {lc.cadence_spm:.1f} spm, {lc.strides} strides"
+    )
     return 0 if med < 1.0 else 1
 
 

@@ -32,8 +32,12 @@ from device.pose.model import resolve_model_path  # noqa: E402
 from device.pose.movenet import MoveNetEstimator  # noqa: E402
 
 SAMPLES = REPO.parent / "shared" / "samples"
-CLIPS = ("treadmill_side_18fps.gif", "treadmill_side_slowmo.mp4", "walking_side_30fps.mp4",
-         "front_view_road_run_30fps.mp4")
+CLIPS = (
+    "treadmill_side_18fps.gif",
+    "treadmill_side_slowmo.mp4",
+    "walking_side_30fps.mp4",
+    "front_view_road_run_30fps.mp4",
+)
 
 
 def decode(path: Path, max_frames: int) -> list[np.ndarray]:
@@ -46,8 +50,14 @@ def decode(path: Path, max_frames: int) -> list[np.ndarray]:
     return out
 
 
-def one_run(est: MoveNetEstimator, frames: list[np.ndarray], tensors: list[np.ndarray],
-            out: np.ndarray, per_frame: list[tuple[float, float]], cpu: list[float]) -> tuple[float, float]:
+def one_run(
+    est: MoveNetEstimator,
+    frames: list[np.ndarray],
+    tensors: list[np.ndarray],
+    out: np.ndarray,
+    per_frame: list[tuple[float, float]],
+    cpu: list[float],
+) -> tuple[float, float]:
     """(a, b) frames/s over one pass. Interleaved frame by frame — bare invoke of frame i, then
     the pose stage on frame i — so load from other processes and cache state hit both alike."""
     interp, idx = est._interp, est._in_idx
@@ -106,8 +116,12 @@ def e2e_peak_rss_mb(path: Path, threads: int) -> float | None:
         # by this (frame-holding) bench would report the bench's own peak.
         "print([l.split()[1] for l in open('/proc/self/status') if l.startswith('VmHWM')][0])"
     )
-    res = subprocess.run([sys.executable, "-c", code, str(REPO), str(path), str(threads)],
-                         capture_output=True, text=True, timeout=600)
+    res = subprocess.run(
+        [sys.executable, "-c", code, str(REPO), str(path), str(threads)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     if res.returncode != 0:
         return None
     return int(res.stdout.strip().splitlines()[-1]) / 1024
@@ -120,14 +134,20 @@ def main() -> int:
     ap.add_argument("--max-frames", type=int, default=150, help="frames per clip for (a) and (b)")
     ap.add_argument("--clips", nargs="+", default=list(CLIPS))
     ap.add_argument("--no-e2e", action="store_true", help="skip (c)")
-    ap.add_argument("--e2e-clips", nargs="+", default=["treadmill_side_18fps.gif", "treadmill_side_slowmo.mp4"])
+    ap.add_argument(
+        "--e2e-clips", nargs="+", default=["treadmill_side_18fps.gif", "treadmill_side_slowmo.mp4"]
+    )
     args = ap.parse_args()
     model = resolve_model_path(None)
     print(f"model {model.name}; {args.repeats} repeats; medians; frames decoded beforehand for (a)/(b)")
-    print(f"{'clip':32} {'size':>9} {'thr':>3} {'(a) invoke':>11} {'(b) pose':>9} {'b/a':>6} "
-          f"{'b/a frame':>9} {'b/a cpu':>7} {'prep+post ms':>12} {'(c) e2e':>8}")
-    print(f"{'':32} {'':>9} {'':>3} {'frames/s':>11} {'frames/s':>9} {'runs':>6} {'medians':>9} {'time':>7} "
-          f"{'per frame':>12} {'frames/s':>8}")
+    print(
+        f"{'clip':32} {'size':>9} {'thr':>3} {'(a) invoke':>11} {'(b) pose':>9} {'b/a':>6} "
+        f"{'b/a frame':>9} {'b/a cpu':>7} {'prep+post ms':>12} {'(c) e2e':>8}"
+    )
+    print(
+        f"{'':32} {'':>9} {'':>3} {'frames/s':>11} {'frames/s':>9} {'runs':>6} {'medians':>9} {'time':>7} "
+        f"{'per frame':>12} {'frames/s':>8}"
+    )
     worst = worst_frame = 1.0
     for clip in args.clips:
         path = SAMPLES / clip
@@ -156,8 +176,10 @@ def main() -> int:
                     e2e = f"{statistics.median(r[0] for r in runs):8.1f}"  # type: ignore[index]
                 else:
                     e2e = "   (n/a)"
-            print(f"{clip:32} {w:>4}x{h:<4} {threads:>3} {a:9.1f}/s {b:7.1f}/s {b / a:6.3f} "
-                  f"{fa / fb:9.3f} {rc:7.3f} {(fb - fa) * 1e3:12.3f} {e2e:>8}")
+            print(
+                f"{clip:32} {w:>4}x{h:<4} {threads:>3} {a:9.1f}/s {b:7.1f}/s {b / a:6.3f} "
+                f"{fa / fb:9.3f} {rc:7.3f} {(fb - fa) * 1e3:12.3f} {e2e:>8}"
+            )
             worst_frame = min(worst_frame, fa / fb)
             est.close()
     if not args.no_e2e:
@@ -165,8 +187,10 @@ def main() -> int:
             rss = e2e_peak_rss_mb(SAMPLES / clip, max(args.threads))
             print(f"analyze {clip}: peak RSS {'n/a' if rss is None else f'{rss:.0f} MB'} (fresh process)")
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"peak RSS {rss_mb:.0f} MB (holds the decoded frames); worst pose-stage/bare-invoke ratio: "
-          f"{worst:.3f} over runs, {worst_frame:.3f} per-frame medians (target >= 0.90)")
+    print(
+        f"peak RSS {rss_mb:.0f} MB (holds the decoded frames); worst pose-stage/bare-invoke ratio: "
+        f"{worst:.3f} over runs, {worst_frame:.3f} per-frame medians (target >= 0.90)"
+    )
     return 0
 
 

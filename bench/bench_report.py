@@ -18,9 +18,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from device.config import Config  # noqa: E402
-from device.report import render  # noqa: E402
-from tests.device.report.synthetic_session import synthetic_session  # noqa: E402
+from device.config import Config
+from device.report import render
+from tests.device.report.synthetic_session import synthetic_session
 
 TARGET_S = 3.0
 
@@ -49,12 +49,16 @@ def main() -> int:
         pdf_s.append(c - b)
         total_s.append(c - a)
     med = statistics.median(total_s)
-    print(f"session: {args.duration:.0f} s synthetic run, {len(evidence)} evidence frames "
-          f"(engine + frames {setup:.2f} s, not timed)")
+    print(
+        f"session: {args.duration:.0f} s synthetic run, {len(evidence)} evidence frames "
+        f"(engine + frames {setup:.2f} s, not timed)"
+    )
     print(f"html  median {statistics.median(html_s) * 1000:.0f} ms")
     print(f"pdf   median {statistics.median(pdf_s) * 1000:.0f} ms")
-    print(f"total median {med:.2f} s over {args.runs} runs (min {min(total_s):.2f}, max {max(total_s):.2f}); "
-          f"PDF {len(pdf) / 1024:.0f} KiB; target < {TARGET_S:.0f} s: {'OK' if med < TARGET_S else 'MISSED'}")
+    print(
+        f"total median {med:.2f} s over {args.runs} runs (min {min(total_s):.2f}, max {max(total_s):.2f}); "
+        f"PDF {len(pdf) / 1024:.0f} KiB; target < {TARGET_S:.0f} s: {'OK' if med < TARGET_S else 'MISSED'}"
+    )
     return 0 if med < TARGET_S else 1
 
 

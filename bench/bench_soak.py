@@ -91,10 +91,18 @@ def run_soak(
     cfg.printing.receipt_printer = "dummy"
     cfg.printing.auto_print_summary = True
     cfg.gpio.enabled = True
-    params = RunnerParams(cadence_spm=172, speed_kmh=11, height_cm=178, width=size[0], height=size[1], fps=fps)
+    params = RunnerParams(
+        cadence_spm=172, speed_kmh=11, height_cm=178, width=size[0], height=size[1], fps=fps
+    )
     src = SyntheticSource(params, realtime=False)
-    st = Station(cfg, "synthetic", MockFactory(), estimator=MoveNetEstimator(model_path, threads, quiet=True),
-                 source_factory=lambda: src, notifier=False)
+    st = Station(
+        cfg,
+        "synthetic",
+        MockFactory(),
+        estimator=MoveNetEstimator(model_path, threads, quiet=True),
+        source_factory=lambda: src,
+        notifier=False,
+    )
     st.start()
     base: dict[str, float] = {}
     peak = {"rss_mb": 0.0, "fds": 0, "os_threads": 0, "py_threads": 0}
@@ -108,21 +116,29 @@ def run_soak(
             if i == warmup:
                 _settle(None, 0.3)
                 st.store.checkpoint()
-                base = {"rss_mb": rss_mb(), "fds": open_fds(), "os_threads": os_threads(),
-                        "py_threads": threading.active_count()}
+                base = {
+                    "rss_mb": rss_mb(),
+                    "fds": open_fds(),
+                    "os_threads": os_threads(),
+                    "py_threads": threading.active_count(),
+                }
                 db_warm = st.store.size_bytes()
                 t_warm = time.monotonic()
             if i % 2:
                 sid = st.start_capture(runner_id=runner_id, session={"speed_kmh": 11, "view": "side"})
             else:  # a new runner each other time: the form's path
-                sid = st.start_capture(runner={"name": f"Runner {i}", "height_cm": 170 + i % 20},
-                                       session={"speed_kmh": 10 + i % 5})
+                sid = st.start_capture(
+                    runner={"name": f"Runner {i}", "height_cm": 170 + i % 20},
+                    session={"speed_kmh": 10 + i % 5},
+                )
             if sid is None:
                 raise RuntimeError(f"session {i}: start ignored in state {st.status()['state']}")
             state = st.wait_for_state(("done", "failed"), 60)
             # the state can read done from the previous run for an instant: wait for this one
             end = time.monotonic() + 60
-            while st.store.get_session(sid)["status"] in ("capturing", "analysing") and time.monotonic() < end:
+            while (
+                st.store.get_session(sid)["status"] in ("capturing", "analysing") and time.monotonic() < end
+            ):
                 time.sleep(0.01)
             state = st.store.get_session(sid)["status"]
             statuses[state] = statuses.get(state, 0) + 1
@@ -134,8 +150,12 @@ def run_soak(
                 progress(i, state)
         _settle(int(base.get("py_threads", 0)) or None)
         st.store.checkpoint()
-        end_fig = {"rss_mb": rss_mb(), "fds": open_fds(), "os_threads": os_threads(),
-                   "py_threads": threading.active_count()}
+        end_fig = {
+            "rss_mb": rss_mb(),
+            "fds": open_fds(),
+            "os_threads": os_threads(),
+            "py_threads": threading.active_count(),
+        }
         db_end = st.store.size_bytes()
         sample = st.store.get_session(sid)
         n_after = max(1, sessions - warmup)
@@ -174,22 +194,40 @@ def main(argv: list[str] | None = None) -> int:
 
         def progress(i: int, state: str) -> None:
             if (i + 1) % 10 == 0:
-                print(f"  {i + 1:4d} sessions  rss {rss_mb():6.1f} MB  fds {open_fds():3d}  "
-                      f"threads {os_threads():3d}  last {state}", flush=True)
+                print(
+                    f"  {i + 1:4d} sessions  rss {rss_mb():6.1f} MB  fds {open_fds():3d}  "
+                    f"threads {os_threads():3d}  last {state}",
+                    flush=True,
+                )
 
-        r = run_soak(data, args.model, args.sessions, args.capture_s, args.warmup, threads=args.threads,
-                     progress=progress)
+        r = run_soak(
+            data,
+            args.model,
+            args.sessions,
+            args.capture_s,
+            args.warmup,
+            threads=args.threads,
+            progress=progress,
+        )
     b, e, g, p = r["baseline"], r["end"], r["growth"], r["peak"]
-    print(f"sessions: {r['sessions']} x {r['capture_s']:g} s of camera time "
-          f"({r['frames_last_session']} frames each); outcome {r['statuses']}")
+    print(
+        f"sessions: {r['sessions']} x {r['capture_s']:g} s of camera time "
+        f"({r['frames_last_session']} frames each); outcome {r['statuses']}"
+    )
     print(f"wall time: {r['wall_s']:.1f} s total, {r['wall_per_session_s']:.2f} s per session after warm-up")
-    print(f"RSS: {b['rss_mb']:.1f} MB after {r['warmup']} sessions -> {e['rss_mb']:.1f} MB at the end "
-          f"(growth {g['rss_mb']:+.1f} MB, peak {p['rss_mb']:.1f} MB)")
+    print(
+        f"RSS: {b['rss_mb']:.1f} MB after {r['warmup']} sessions -> {e['rss_mb']:.1f} MB at the end "
+        f"(growth {g['rss_mb']:+.1f} MB, peak {p['rss_mb']:.1f} MB)"
+    )
     print(f"open fds: {b['fds']} -> {e['fds']} (growth {g['fds']:+d}, peak {p['fds']})")
-    print(f"threads: OS {b['os_threads']} -> {e['os_threads']} (peak {p['os_threads']}), "
-          f"Python {b['py_threads']} -> {e['py_threads']} (peak {p['py_threads']})")
-    print(f"database: {r['db_bytes_end'] / 1e6:.2f} MB, {r['db_bytes_per_session'] / 1e3:.1f} kB per session "
-          f"({r['evidence_last_session']} evidence frames per session)")
+    print(
+        f"threads: OS {b['os_threads']} -> {e['os_threads']} (peak {p['os_threads']}), "
+        f"Python {b['py_threads']} -> {e['py_threads']} (peak {p['py_threads']})"
+    )
+    print(
+        f"database: {r['db_bytes_end'] / 1e6:.2f} MB, {r['db_bytes_per_session'] / 1e3:.1f} kB per session "
+        f"({r['evidence_last_session']} evidence frames per session)"
+    )
     return 0
 
 

@@ -30,8 +30,14 @@ MIN_PERSON_FRACTION = 0.5
 MIN_VIDEO_FRAMES = 10
 SLOW_MOTION_WARNING = "the clip looks like slow motion: give --capture-fps"
 # Metrics measured in time (or from time): wrong by the slow-motion factor when the rate is unknown.
-_TIME_METRICS = ("cadence_spm", "step_time_ms", "contact_time_ms", "flight_time_ms",
-                 "step_length_cm", "vertical_ratio_pct")
+_TIME_METRICS = (
+    "cadence_spm",
+    "step_time_ms",
+    "contact_time_ms",
+    "flight_time_ms",
+    "step_length_cm",
+    "vertical_ratio_pct",
+)
 # Phone tags for the real capture rate of a slow-motion clip (Android; some editors copy it).
 _CAPTURE_FPS_TAGS = ("com.android.capture.fps", "com.apple.quicktime.capture.fps", "capture_fps")
 
@@ -40,15 +46,29 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("input", metavar="INPUT", help="a video file (MP4/MOV/GIF…) or a keypoint CSV")
     parser.add_argument("--height-cm", type=_positive("height", 50, 250), help="runner's height (for cm)")
     parser.add_argument("--speed-kmh", type=_positive("speed", 0.5, 40), help="treadmill belt speed")
-    parser.add_argument("--view", choices=("side", "rear", "front", "auto"), default="auto",
-                        help="camera view (default: detect from the keypoints)")
-    parser.add_argument("--capture-fps", type=_positive("capture fps", 1, 10000), metavar="N",
-                        help="the real capture rate of a slow-motion clip (e.g. 240)")
+    parser.add_argument(
+        "--view",
+        choices=("side", "rear", "front", "auto"),
+        default="auto",
+        help="camera view (default: detect from the keypoints)",
+    )
+    parser.add_argument(
+        "--capture-fps",
+        type=_positive("capture fps", 1, 10000),
+        metavar="N",
+        help="the real capture rate of a slow-motion clip (e.g. 240)",
+    )
     parser.add_argument("--json", metavar="OUT", help="write the analysis JSON here instead of stdout")
     parser.add_argument("--keypoints-csv", metavar="OUT", help="also write the keypoint timeline CSV")
-    parser.add_argument("--model", metavar="PATH", help="MoveNet .tflite file (default: configured/installed)")
-    parser.add_argument("--threads", type=_positive("threads", 1, 8, integer=True), metavar="N",
-                        help="inference threads (default: [pose] num_threads)")
+    parser.add_argument(
+        "--model", metavar="PATH", help="MoveNet .tflite file (default: configured/installed)"
+    )
+    parser.add_argument(
+        "--threads",
+        type=_positive("threads", 1, 8, integer=True),
+        metavar="N",
+        help="inference threads (default: [pose] num_threads)",
+    )
     parser.add_argument("--config", metavar="FILE", help="station config file (default: the usual places)")
 
 
@@ -67,7 +87,7 @@ def _positive(what: str, lo: float, hi: float, integer: bool = False):
 
 # -- input kind -------------------------------------------------------------------------------
 def detect_kind(path: Path) -> str:
-    """"csv" or "video", from the content (extension only breaks ties). Raises InputError for
+    """ "csv" or "video", from the content (extension only breaks ties). Raises InputError for
     a missing, empty or unusable file."""
     if not path.exists():
         raise InputError(f"{path}: no such file")
@@ -89,7 +109,9 @@ def detect_kind(path: Path) -> str:
     cols = [c.strip() for c in first.split(",")]
     if path.suffix.lower() == ".csv" or (cols and cols[0] == "t") or "nose_x" in cols:
         return "csv"
-    raise InputError(f"{path}: a text file, neither a video nor a keypoint CSV (header starting with 't,nose_x,…')")
+    raise InputError(
+        f"{path}: a text file, neither a video nor a keypoint CSV (header starting with 't,nose_x,…')"
+    )
 
 
 def _as_text(head: bytes) -> str | None:
@@ -128,11 +150,16 @@ def pose_timeline(
         if show_progress:
             from tqdm import tqdm
 
-            bar = tqdm(total=source.frame_count or None, unit="frame", desc=path.name, file=sys.stderr,
-                       leave=False)
+            bar = tqdm(
+                total=source.frame_count or None, unit="frame", desc=path.name, file=sys.stderr, leave=False
+            )
         try:
-            tl = run_pose(source, estimator, cfg.pose.min_score,
-                          progress=(lambda n: bar.update(1)) if bar is not None else None)
+            tl = run_pose(
+                source,
+                estimator,
+                cfg.pose.min_score,
+                progress=(lambda n: bar.update(1)) if bar is not None else None,
+            )
         finally:
             if bar is not None:
                 bar.close()
@@ -239,8 +266,10 @@ def slow_motion_reason(
         return f"{cadence:.0f} steps/min in video time is too slow for running or walking"
     limit = MIN_PLAUSIBLE_CADENCE_SPM if cadence is None else MIN_PLAUSIBLE_CADENCE_SPM / 2
     if motion_spm is not None and motion_spm < limit:
-        return (f"the feet pass each other only about {motion_spm:.0f} times a minute of video time, "
-                "too slow for running or walking")
+        return (
+            f"the feet pass each other only about {motion_spm:.0f} times a minute of video time, "
+            "too slow for running or walking"
+        )
     return None
 
 
@@ -250,10 +279,22 @@ def apply_slow_motion_guard(result: dict[str, Any], reason: str) -> None:
     metrics = result.setdefault("metrics", {})
     for mid in _TIME_METRICS:
         m = metrics.get(mid)
-        unit = (m or {}).get("unit") or {"cadence_spm": "spm", "step_length_cm": "cm",
-                                         "vertical_ratio_pct": "%"}.get(mid, "ms")
-        metrics[mid] = {"value": None, "unit": unit, "left": None, "right": None, "sd": None, "n": 0,
-                        "flag": None, "reason": reason, "normal": (m or {}).get("normal")}
+        unit = (m or {}).get("unit") or {
+            "cadence_spm": "spm",
+            "step_length_cm": "cm",
+            "vertical_ratio_pct": "%",
+        }.get(mid, "ms")
+        metrics[mid] = {
+            "value": None,
+            "unit": unit,
+            "left": None,
+            "right": None,
+            "sd": None,
+            "n": 0,
+            "flag": None,
+            "reason": reason,
+            "normal": (m or {}).get("normal"),
+        }
     result["cadence_series"] = []
     quality = result.setdefault("quality", {})
     warnings = quality.setdefault("warnings", [])
@@ -283,10 +324,17 @@ def analyze_file(
     warnings: list[str] = []
     if kind == "csv":
         tl = read_csv(path)
-        facts: dict[str, Any] = {"container_fps": None, "width": tl.width,
-                                 "height": tl.height, "model": None, "tagged_capture_fps": None}
+        facts: dict[str, Any] = {
+            "container_fps": None,
+            "width": tl.width,
+            "height": tl.height,
+            "model": None,
+            "tagged_capture_fps": None,
+        }
         if tl.meta.get("dropped_rows"):
-            warnings.append(f"dropped {tl.meta['dropped_rows']} CSV row(s) with a missing or non-increasing time")
+            warnings.append(
+                f"dropped {tl.meta['dropped_rows']} CSV row(s) with a missing or non-increasing time"
+            )
     else:
         tl, facts = pose_timeline(path, cfg, model, threads, show_progress)
         if tl.meta.get("damaged"):
@@ -323,21 +371,23 @@ def analyze_file(
         q_warn = result.setdefault("quality", {}).setdefault("warnings", [])
         q_warn.extend(w for w in warnings if w not in q_warn and not w.startswith(SLOW_MOTION_WARNING))
     inp = result.setdefault("input", {})
-    inp.update({
-        "source": str(path),
-        "kind": kind,
-        "frames": len(tl),
-        "duration_s": round(tl.duration_s, 3),
-        "video_fps": video_fps,
-        "container_fps": facts["container_fps"],
-        "capture_fps": capture_fps,
-        "time_scale": round(time_scale, 6),
-        "height_cm": height_cm,
-        "speed_kmh": speed_kmh,
-        "width": facts["width"],
-        "height": facts["height"],
-        "model": facts["model"],
-    })
+    inp.update(
+        {
+            "source": str(path),
+            "kind": kind,
+            "frames": len(tl),
+            "duration_s": round(tl.duration_s, 3),
+            "video_fps": video_fps,
+            "container_fps": facts["container_fps"],
+            "capture_fps": capture_fps,
+            "time_scale": round(time_scale, 6),
+            "height_cm": height_cm,
+            "speed_kmh": speed_kmh,
+            "width": facts["width"],
+            "height": facts["height"],
+            "model": facts["model"],
+        }
+    )
     if tagged:
         inp["tagged_capture_fps"] = tagged
     if keypoints_csv is not None:

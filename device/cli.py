@@ -22,7 +22,10 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "report": ("device.report.cli", "render (and print) the gait report of a session or analysis JSON"),
     "doctor": ("device.doctor", "check camera, model, GPIO, printer, disk and clock; say what to fix"),
     "set-pin": ("web.auth", "set the dashboard login PIN"),
-    "validate": ("device.gait.validate", "score the gait engine against ground truth (synthetic and force-plate data)"),
+    "validate": (
+        "device.gait.validate",
+        "score the gait engine against ground truth (synthetic and force-plate data)",
+    ),
 }
 
 

@@ -23,7 +23,9 @@ class StationConfig:
     clinic_name: str = "Gait Station"  # shown on the dashboard, receipt and report
     clinic_logo: str = ""  # path to a PNG/SVG shown on the report
     units: str = "metric"  # "metric" | "imperial"
-    coaching_profile: str = "neutral"  # "neutral" | "ankle_lean" | "hip_hinge": changes cues, not measurements
+    coaching_profile: str = (
+        "neutral"  # "neutral" | "ankle_lean" | "hip_hinge": changes cues, not measurements
+    )
     norms_file: str = ""  # clinic-edited normal ranges; empty = the built-in device/gait/norms.toml
     log_level: str = "INFO"  # journal verbosity
 
@@ -55,7 +57,9 @@ class CaptureConfig:
     live_preview_fps: float = 10.0  # MJPEG rate to the dashboard: low enough not to starve inference
     metronome_spm: float = 0.0  # 0 = off
     stall_timeout_s: float = 5.0  # a capture whose camera delivers no frame this long fails
-    result_hold_s: float = 20.0  # done/failed shows (LED, dashboard) this long, then the station is idle again
+    result_hold_s: float = (
+        20.0  # done/failed shows (LED, dashboard) this long, then the station is idle again
+    )
 
 
 @dataclass
@@ -74,7 +78,9 @@ class GpioConfig:
 
 @dataclass
 class PrintingConfig:
-    receipt_printer: str = ""  # "" | "usb:0x04b8:0x0202" | "network:192.0.2.10" | "file:/dev/usb/lp0" | "dummy"
+    receipt_printer: str = (
+        ""  # "" | "usb:0x04b8:0x0202" | "network:192.0.2.10" | "file:/dev/usb/lp0" | "dummy"
+    )
     receipt_width_chars: int = 42  # characters per receipt line (42 for 80 mm paper, 32 for 58 mm)
     cups_queue: str = ""  # CUPS queue for the A4/Letter summary and full report; "" = system default
     paper: str = "A4"  # "A4" | "Letter"
@@ -206,7 +212,9 @@ def _apply_section(section: str, obj: Any, values: dict[str, Any]) -> None:
         if (section, key) == ("capture", "metronome_spm") and 0 < value < 60:
             raise ConfigError(f"config [capture] metronome_spm: 0 (off) or between 60 and 240; got {value!r}")
         if rng and not (rng[0] <= value <= rng[1]):
-            raise ConfigError(f"config [{section}] {key}: must be between {rng[0]:g} and {rng[1]:g}; got {value!r}")
+            raise ConfigError(
+                f"config [{section}] {key}: must be between {rng[0]:g} and {rng[1]:g}; got {value!r}"
+            )
         setattr(obj, key, value)
 
 
@@ -290,4 +298,3 @@ def as_dict(cfg: Config) -> dict[str, dict[str, Any]]:
     out["web"].pop("api_token", None)
     out["web"].pop("secret_key", None)
     return out
-

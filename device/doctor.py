@@ -43,8 +43,12 @@ class Check:
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", metavar="FILE", help="configuration file (default: see README)")
     parser.add_argument("--data-dir", metavar="DIR", help="data folder (database, models, videos)")
-    parser.add_argument("--source", metavar="SPEC", help="check this camera source instead of [camera] source")
-    parser.add_argument("--no-camera", action="store_true", help="skip opening the camera (e.g. station running)")
+    parser.add_argument(
+        "--source", metavar="SPEC", help="check this camera source instead of [camera] source"
+    )
+    parser.add_argument(
+        "--no-camera", action="store_true", help="skip opening the camera (e.g. station running)"
+    )
 
 
 # -- individual checks ------------------------------------------------------------------------
@@ -60,7 +64,9 @@ def check_config(path: str | None, data_dir: str | None) -> tuple[Check, Any]:
         cfg = Config()
         if data_dir:
             cfg.storage.data_dir = data_dir
-        return Check("config", FAIL, str(exc), "fix the file (doctor continues with built-in defaults)", True), cfg
+        return Check(
+            "config", FAIL, str(exc), "fix the file (doctor continues with built-in defaults)", True
+        ), cfg
     where = cfg.source_path or "built-in defaults (no config file)"
     return Check("config", OK, where), cfg
 
@@ -74,8 +80,13 @@ def check_data_dir(cfg: Any) -> Check:
             fh.flush()
             os.fsync(fh.fileno())
     except OSError as exc:
-        return Check("data folder", FAIL, f"{d}: {exc.strerror or exc}",
-                     "make it writable by the station user, or set [storage] data_dir", True)
+        return Check(
+            "data folder",
+            FAIL,
+            f"{d}: {exc.strerror or exc}",
+            "make it writable by the station user, or set [storage] data_dir",
+            True,
+        )
     return Check("data folder", OK, f"{d} is writable")
 
 
@@ -103,7 +114,7 @@ def check_database(cfg: Any) -> Check:
 
     try:
         store = Store(db)
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         return Check("database", FAIL, f"{db}: {exc}", "restore a backup or move the file away", True)
     try:
         verdict = store.integrity_check()
@@ -112,8 +123,14 @@ def check_database(cfg: Any) -> Check:
     finally:
         store.close()
     if verdict != "ok":
-        return Check("database", FAIL, f"{db}: {verdict}", "restore a backup (sqlite3 .recover can save data)", True)
-    extra = f"; sessions {active} still marked running (a crash; they become 'interrupted' at start)" if active else ""
+        return Check(
+            "database", FAIL, f"{db}: {verdict}", "restore a backup (sqlite3 .recover can save data)", True
+        )
+    extra = (
+        f"; sessions {active} still marked running (a crash; they become 'interrupted' at start)"
+        if active
+        else ""
+    )
     return Check("database", OK, f"{db}: integrity ok, {n} sessions, schema {_schema(db)}{extra}")
 
 
@@ -132,11 +149,16 @@ def check_model(cfg: Any) -> Check:
 
     try:
         path = resolve_model_path(cfg)
-    except Exception as exc:  # noqa: BLE001 - ModelError carries the message
-        return Check("pose model", FAIL, str(exc), "run setup.sh (downloads the model) or set [pose] model_path", True)
+    except Exception as exc:
+        return Check(
+            "pose model", FAIL, str(exc), "run setup.sh (downloads the model) or set [pose] model_path", True
+        )
     digest = sha256_file(path)
-    note = "sha256 ok" if digest == DEFAULT_MODEL_SHA256 else (
-        f"sha256 {digest[:12]}… differs from the {DEFAULT_MODEL_FILE} published one")
+    note = (
+        "sha256 ok"
+        if digest == DEFAULT_MODEL_SHA256
+        else (f"sha256 {digest[:12]}… differs from the {DEFAULT_MODEL_FILE} published one")
+    )
     try:
         import numpy as np
 
@@ -151,9 +173,14 @@ def check_model(cfg: Any) -> Check:
         ms = (time.perf_counter() - t0) / 5 * 1000
         runtime = getattr(est, "runtime", "?")
         est.close()
-    except Exception as exc:  # noqa: BLE001
-        return Check("pose model", FAIL, f"{path}: does not load ({exc})",
-                     "re-download it with setup.sh; check the LiteRT/tflite-runtime install", True)
+    except Exception as exc:
+        return Check(
+            "pose model",
+            FAIL,
+            f"{path}: does not load ({exc})",
+            "re-download it with setup.sh; check the LiteRT/tflite-runtime install",
+            True,
+        )
     status = OK if digest == DEFAULT_MODEL_SHA256 else WARN
     fix = "" if status == OK else "fine if you chose another MoveNet variant on purpose; else re-run setup.sh"
     return Check("pose model", status, f"{path.name}: {note}, loads ({runtime}, {ms:.0f} ms per frame)", fix)
@@ -168,19 +195,34 @@ def check_camera(cfg: Any, spec: str | None) -> Check:
         from device.camera.picamera import picamera_available
 
         if not picamera_available():
-            return Check("camera", WARN, "auto: no Pi camera found, the synthetic runner will be shown",
-                         "connect the camera ribbon cable (and enable the camera), or set [camera] source")
+            return Check(
+                "camera",
+                WARN,
+                "auto: no Pi camera found, the synthetic runner will be shown",
+                "connect the camera ribbon cable (and enable the camera), or set [camera] source",
+            )
         kind, spec = "picamera", "picamera"
     if kind == "picamera":
         try:
             from picamera2 import Picamera2
 
             cams = Picamera2.global_camera_info()
-        except Exception as exc:  # noqa: BLE001
-            return Check("camera", FAIL, f"Picamera2 not usable: {exc}",
-                         "install python3-picamera2 (apt) and create the venv with --system-site-packages", True)
+        except Exception as exc:
+            return Check(
+                "camera",
+                FAIL,
+                f"Picamera2 not usable: {exc}",
+                "install python3-picamera2 (apt) and create the venv with --system-site-packages",
+                True,
+            )
         if not cams:
-            return Check("camera", FAIL, "Picamera2 sees no camera", "check the ribbon cable and camera_auto_detect", True)
+            return Check(
+                "camera",
+                FAIL,
+                "Picamera2 sees no camera",
+                "check the ribbon cable and camera_auto_detect",
+                True,
+            )
         listed = ", ".join(str(c.get("Model", "?")) for c in cams)
         base = f"Picamera2: {len(cams)} camera(s): {listed}"
     elif kind == "synthetic":
@@ -201,15 +243,26 @@ def check_camera(cfg: Any, spec: str | None) -> Check:
                 frame = src.read()
                 n += frame is not None
         dt = time.monotonic() - t0
-    except Exception as exc:  # noqa: BLE001
-        return Check("camera", FAIL, f"{base}: cannot read frames ({exc})",
-                     "check the camera is connected and not used by another program (stop the station)", True)
+    except Exception as exc:
+        return Check(
+            "camera",
+            FAIL,
+            f"{base}: cannot read frames ({exc})",
+            "check the camera is connected and not used by another program (stop the station)",
+            True,
+        )
     if n == 0:
-        return Check("camera", FAIL, f"{base}: opened but gave no frame", "check the camera or the file", True)
+        return Check(
+            "camera", FAIL, f"{base}: opened but gave no frame", "check the camera or the file", True
+        )
     w, h = src.size
     status = WARN if kind == "synthetic" else OK
-    return Check("camera", status, f"{base}: {n} frames {w}×{h} in {dt:.1f} s",
-                 "set [camera] source to your camera" if status == WARN else "")
+    return Check(
+        "camera",
+        status,
+        f"{base}: {n} frames {w}×{h} in {dt:.1f} s",
+        "set [camera] source to your camera" if status == WARN else "",
+    )
 
 
 def check_rear_camera(cfg: Any) -> Check:
@@ -221,12 +274,14 @@ def check_rear_camera(cfg: Any) -> Check:
 
 def check_gpio(cfg: Any) -> Check:
     if not cfg.gpio.enabled:
-        return Check("buttons/LED (GPIO)", WARN, "disabled in the config", "set [gpio] enabled = true to use buttons")
+        return Check(
+            "buttons/LED (GPIO)", WARN, "disabled in the config", "set [gpio] enabled = true to use buttons"
+        )
     try:
         from device.controls.station import check_pins
 
         check_pins(cfg.gpio)
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         return Check("buttons/LED (GPIO)", FAIL, str(exc), "fix [gpio] in the config")
     try:
         import warnings
@@ -237,13 +292,21 @@ def check_gpio(cfg: Any) -> Check:
             warnings.simplefilter("ignore")
             factory = Device.pin_factory or Device._default_pin_factory()
             Device.pin_factory = factory
-    except Exception as exc:  # noqa: BLE001
-        return Check("buttons/LED (GPIO)", FAIL, f"no pin factory: {exc}",
-                     "on a Raspberry Pi install python3-lgpio; elsewhere set [gpio] enabled = false")
+    except Exception as exc:
+        return Check(
+            "buttons/LED (GPIO)",
+            FAIL,
+            f"no pin factory: {exc}",
+            "on a Raspberry Pi install python3-lgpio; elsewhere set [gpio] enabled = false",
+        )
     name = type(factory).__name__
     if name == "MockFactory":
-        return Check("buttons/LED (GPIO)", WARN, "mock pins (GPIOZERO_PIN_FACTORY=mock): no real buttons",
-                     "unset GPIOZERO_PIN_FACTORY on the station")
+        return Check(
+            "buttons/LED (GPIO)",
+            WARN,
+            "mock pins (GPIOZERO_PIN_FACTORY=mock): no real buttons",
+            "unset GPIOZERO_PIN_FACTORY on the station",
+        )
     pins = f"start {cfg.gpio.start_pin}, stop {cfg.gpio.stop_pin}, LED {cfg.gpio.led_pin}"
     return Check("buttons/LED (GPIO)", OK, f"{name} ({pins})")
 
@@ -251,15 +314,19 @@ def check_gpio(cfg: Any) -> Check:
 def check_receipt_printer(cfg: Any) -> Check:
     spec = cfg.printing.receipt_printer
     if not spec:
-        return Check("receipt printer", WARN, "none configured: summaries print on the CUPS queue",
-                     "set [printing] receipt_printer if you have one")
+        return Check(
+            "receipt printer",
+            WARN,
+            "none configured: summaries print on the CUPS queue",
+            "set [printing] receipt_printer if you have one",
+        )
     try:
         from device.printing.receipt import parse_spec
     except ImportError as exc:
         return Check("receipt printer", FAIL, f"printing support missing: {exc}")
     try:
         s = parse_spec(spec)
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         return Check("receipt printer", FAIL, str(exc), "fix [printing] receipt_printer")
     if s.kind == "dummy":
         return Check("receipt printer", WARN, "dummy printer (prints nowhere)", "set the real printer")
@@ -268,26 +335,40 @@ def check_receipt_printer(cfg: Any) -> Check:
             with socket.create_connection((s.host, s.port), timeout=2):
                 pass
         except OSError as exc:
-            return Check("receipt printer", FAIL, f"{s.describe()}: {exc.strerror or exc}",
-                         "switch the printer on, check its IP address and network cable")
+            return Check(
+                "receipt printer",
+                FAIL,
+                f"{s.describe()}: {exc.strerror or exc}",
+                "switch the printer on, check its IP address and network cable",
+            )
         return Check("receipt printer", OK, f"{s.describe()} answers")
     if s.kind == "file":
         p = Path(s.path)
         if not p.exists():
             return Check("receipt printer", FAIL, f"{p} does not exist", "plug in / switch on the printer")
         if not os.access(p, os.W_OK):
-            return Check("receipt printer", FAIL, f"{p} is not writable", "add the station user to the lp group")
+            return Check(
+                "receipt printer", FAIL, f"{p} is not writable", "add the station user to the lp group"
+            )
         return Check("receipt printer", OK, f"{s.describe()} present")
     try:
         import usb.core
 
         dev = usb.core.find(idVendor=s.vendor_id, idProduct=s.product_id)
-    except Exception as exc:  # noqa: BLE001 - no libusb backend etc.
-        return Check("receipt printer", WARN, f"{s.describe()}: cannot look for USB devices ({exc})",
-                     "install libusb-1.0-0")
+    except Exception as exc:
+        return Check(
+            "receipt printer",
+            WARN,
+            f"{s.describe()}: cannot look for USB devices ({exc})",
+            "install libusb-1.0-0",
+        )
     if dev is None:
-        return Check("receipt printer", FAIL, f"{s.describe()} not connected",
-                     "plug in and switch on the printer (lsusb lists it)")
+        return Check(
+            "receipt printer",
+            FAIL,
+            f"{s.describe()} not connected",
+            "plug in and switch on the printer (lsusb lists it)",
+        )
     return Check("receipt printer", OK, f"{s.describe()} connected")
 
 
@@ -300,27 +381,42 @@ def check_cups(cfg: Any) -> Check:
     p = CupsPrinter(queue, timeout_s=5)
     try:
         p.check()
-    except Exception as exc:  # noqa: BLE001 - PrintError says what is wrong
-        return Check("report printer (CUPS)", FAIL, str(exc),
-                     "start cups and add the printer (http://localhost:631), or set [printing] cups_queue")
+    except Exception as exc:
+        return Check(
+            "report printer (CUPS)",
+            FAIL,
+            str(exc),
+            "start cups and add the printer (http://localhost:631), or set [printing] cups_queue",
+        )
     return Check("report printer (CUPS)", OK, f"queue {queue or '(default)'} ready")
 
 
 def check_clock() -> Check:
     now = datetime.now().astimezone()
     if now.year < 2024:
-        return Check("clock", FAIL, f"the clock says {now:%Y-%m-%d %H:%M}: session dates will be wrong",
-                     "connect to the network once (NTP) or fit an RTC battery")
+        return Check(
+            "clock",
+            FAIL,
+            f"the clock says {now:%Y-%m-%d %H:%M}: session dates will be wrong",
+            "connect to the network once (NTP) or fit an RTC battery",
+        )
     synced = None
     if shutil.which("timedatectl"):
         with contextlib.suppress(Exception):
-            r = subprocess.run(["timedatectl", "show", "-p", "NTPSynchronized", "--value"],
-                               capture_output=True, text=True, timeout=5, check=False)
+            r = subprocess.run(
+                ["timedatectl", "show", "-p", "NTPSynchronized", "--value"],
+                capture_output=True,
+                text=True,
+                timeout=5,
+                check=False,
+            )
             if r.returncode == 0 and r.stdout.strip() in ("yes", "no"):
                 synced = r.stdout.strip() == "yes"
     detail = f"{now:%Y-%m-%d %H:%M %Z}"
     if synced is False:
-        return Check("clock", WARN, detail + ", not NTP-synchronised", "check the network / systemd-timesyncd")
+        return Check(
+            "clock", WARN, detail + ", not NTP-synchronised", "check the network / systemd-timesyncd"
+        )
     return Check("clock", OK, detail + (", NTP-synchronised" if synced else ""))
 
 
@@ -341,12 +437,19 @@ def run_checks(args: argparse.Namespace) -> list[Check]:
         steps.append(lambda: check_camera(cfg, getattr(args, "source", None)))
         if cfg.camera.rear_source:
             steps.append(lambda: check_rear_camera(cfg))
-    steps += [lambda: check_gpio(cfg), lambda: check_receipt_printer(cfg), lambda: check_cups(cfg), check_clock]
+    steps += [
+        lambda: check_gpio(cfg),
+        lambda: check_receipt_printer(cfg),
+        lambda: check_cups(cfg),
+        check_clock,
+    ]
     for step in steps:
         try:
             checks.append(step())
-        except Exception as exc:  # noqa: BLE001 - a check crashing is itself a finding
-            checks.append(Check(getattr(step, "__name__", "check"), FAIL, f"check crashed: {type(exc).__name__}: {exc}"))
+        except Exception as exc:
+            checks.append(
+                Check(getattr(step, "__name__", "check"), FAIL, f"check crashed: {type(exc).__name__}: {exc}")
+            )
     return checks
 
 
@@ -366,7 +469,9 @@ def main(args: argparse.Namespace) -> int:
     enc = (getattr(out, "encoding", None) or "").lower()
     table = format_table(checks)
     if "utf" not in enc:  # a plain terminal: ASCII marks
-        table = table.replace("✓", "+").replace("✗", "x").replace("→", "->").replace("×", "x").replace("…", "...")
+        table = (
+            table.replace("✓", "+").replace("✗", "x").replace("→", "->").replace("×", "x").replace("…", "...")
+        )
     print(table, file=out)
     broken = [c.name for c in checks if c.broken]
     if broken:

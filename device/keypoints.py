@@ -119,7 +119,13 @@ class Timeline:
         if t1 is not None:
             keep &= self.t <= t1
         return Timeline(
-            self.t[keep], self.xy[keep], self.score[keep], self.frame[keep], self.width, self.height, dict(self.meta)
+            self.t[keep],
+            self.xy[keep],
+            self.score[keep],
+            self.frame[keep],
+            self.width,
+            self.height,
+            dict(self.meta),
         )
 
     def scaled_time(self, factor: float) -> Timeline:

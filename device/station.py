@@ -90,7 +90,10 @@ class Station:
         source_factory = self._source_factory or self._make_source_factory(estimator)
         rear = self._make_rear()
         self.controller = CaptureController(
-            self.cfg, self.store, source_factory, estimator,
+            self.cfg,
+            self.store,
+            source_factory,
+            estimator,
             analyzer=self._analyzer,
             summary_formatter=self.format_summary,
             on_state=self._on_state,
@@ -158,8 +161,9 @@ class Station:
             side = int((getattr(est, "input_size", None) or (192, 192))[0]) or 192
             cfg = self.cfg
             factory = lambda: open_source(spec, cfg, model_input=side)  # noqa: E731
-        return RearCamera(self.store, factory, est, self.cfg.pose.min_score,
-                          min(5.0, self.cfg.capture.live_preview_fps))
+        return RearCamera(
+            self.store, factory, est, self.cfg.pose.min_score, min(5.0, self.cfg.capture.live_preview_fps)
+        )
 
     def latest_rear_preview(self) -> tuple[int, bytes] | None:
         """The rear camera's preview (skeleton drawn), None without a rear camera."""
@@ -183,8 +187,12 @@ class Station:
             return None
         try:
             controls = StationControls(
-                self.cfg.gpio, self.pin_factory, on_start=self._button_start, on_stop=self._button_stop,
-                on_cancel=self._button_cancel, on_print=self._button_print,
+                self.cfg.gpio,
+                self.pin_factory,
+                on_start=self._button_start,
+                on_stop=self._button_stop,
+                on_cancel=self._button_cancel,
+                on_print=self._button_print,
             )
         except UserError as exc:  # a wiring mistake in the config: say so, run without buttons
             log.error("buttons/LED disabled: %s", exc)
@@ -231,7 +239,7 @@ class Station:
                 last_prune = time.monotonic()  # the station runs for weeks: prune as it goes
                 try:
                     self.store.prune(self.cfg.storage.retention_days)
-                except Exception:  # noqa: BLE001
+                except Exception:
                     log.exception("pruning old sessions failed")
             ok = self.healthy()
             if ok:
@@ -250,11 +258,22 @@ class Station:
         return float(clk()) if callable(clk) else time.monotonic()
 
     def status(self) -> dict[str, Any]:
-        st = self.controller.status() if self.controller is not None else {
-            "state": "idle", "session_id": None, "elapsed_s": None, "remaining_s": None, "cadence_spm": None,
-            "strides": None, "quality_hints": [], "message": "station not started", "inference_fps": 0.0,
-            "frame_t": None,
-        }
+        st = (
+            self.controller.status()
+            if self.controller is not None
+            else {
+                "state": "idle",
+                "session_id": None,
+                "elapsed_s": None,
+                "remaining_s": None,
+                "cadence_spm": None,
+                "strides": None,
+                "quality_hints": [],
+                "message": "station not started",
+                "inference_fps": 0.0,
+                "frame_t": None,
+            }
+        )
         st["printer_error"] = self.last_print_error
         st["controls"] = self.controls.status() if self.controls is not None else None
         return st
@@ -276,8 +295,9 @@ class Station:
 
     # -- capture commands ---------------------------------------------------------------------
 
-    def _request(self, runner_id: int | None, runner: dict[str, Any] | None,
-                 session: dict[str, Any] | None) -> SessionRequest:
+    def _request(
+        self, runner_id: int | None, runner: dict[str, Any] | None, session: dict[str, Any] | None
+    ) -> SessionRequest:
         from device.store import validate as v
 
         req = SessionRequest.from_dict(runner_id, session)
@@ -295,31 +315,49 @@ class Station:
                 raise InputError(f"unknown runner field(s): {', '.join(sorted(unknown))}")
             v.runner_name(runner.get("name"))
             v.height_cm(runner.get("height_cm"))
-            req.runner_id = self.store.create_runner(runner.get("name"), runner.get("height_cm"),
-                                                     runner.get("notes") or "")
+            req.runner_id = self.store.create_runner(
+                runner.get("name"), runner.get("height_cm"), runner.get("notes") or ""
+            )
         elif req.runner_id is not None:
             self.store.get_runner(req.runner_id)  # NotFoundError with a clear message
         return req
 
-    def prepare(self, runner_id: int | None = None, runner: dict[str, Any] | None = None,
-                session: dict[str, Any] | None = None) -> dict[str, Any]:
+    def prepare(
+        self,
+        runner_id: int | None = None,
+        runner: dict[str, Any] | None = None,
+        session: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
         """Enter the next run's runner and details; the start button (or ``start_capture()``)
         then uses them. State becomes ``ready``."""
         req = self._request(runner_id, runner, session)
         self._ctl().arm(req)
-        return {"runner_id": req.runner_id, "speed_kmh": req.speed_kmh, "incline_pct": req.incline_pct,
-                "shoes": req.shoes, "notes": req.notes, "view": req.view}
+        return {
+            "runner_id": req.runner_id,
+            "speed_kmh": req.speed_kmh,
+            "incline_pct": req.incline_pct,
+            "shoes": req.shoes,
+            "notes": req.notes,
+            "view": req.view,
+        }
 
     def unprepare(self) -> None:
         self._ctl().disarm()
 
-    def start_capture(self, runner_id: int | None = None, runner: dict[str, Any] | None = None,
-                      session: dict[str, Any] | None = None) -> int | None:
+    def start_capture(
+        self,
+        runner_id: int | None = None,
+        runner: dict[str, Any] | None = None,
+        session: dict[str, Any] | None = None,
+    ) -> int | None:
         """Start capturing. With no arguments the prepared details are used (or an unnamed run).
         Returns the session id, or None when ignored (a capture or analysis is already running)."""
         ctl = self._ctl()
-        req = None if runner_id is None and runner is None and session is None else self._request(
-            runner_id, runner, session)
+        req = (
+            None
+            if runner_id is None and runner is None and session is None
+            else self._request(runner_id, runner, session)
+        )
         created = req.runner_id if runner is not None and req is not None else None
         try:
             sid = ctl.start_capture(req)
@@ -420,8 +458,12 @@ class Station:
         """The receipt text of a session (stored as ``summary_text``)."""
         from device.printing.summary import format_summary
 
-        lines = format_summary(session, self.cfg.printing.receipt_width_chars, self.cfg.station.units,
-                               clinic_name=self.cfg.station.clinic_name)
+        lines = format_summary(
+            session,
+            self.cfg.printing.receipt_width_chars,
+            self.cfg.station.units,
+            clinic_name=self.cfg.station.clinic_name,
+        )
         return "\n".join(lines)
 
     def print_summary(self, session_id: int) -> None:
@@ -438,7 +480,9 @@ class Station:
             with self._print_lock:
                 self._print_summary_text(text)
         except UserError as exc:
-            self.last_print_error = f"summary of session {session_id} not printed: {exc}; reprint from the session page"
+            self.last_print_error = (
+                f"summary of session {session_id} not printed: {exc}; reprint from the session page"
+            )
             self._say(self.last_print_error)
             raise
         self.last_print_error = None
@@ -482,7 +526,8 @@ class Station:
         try:
             with self._print_lock:
                 job = printing.CupsPrinter(self.cfg.printing.cups_queue or None).print_pdf(
-                    pdf, f"Gait report {name} session {session_id}")
+                    pdf, f"Gait report {name} session {session_id}"
+                )
         except UserError as exc:
             self.last_print_error = f"report of session {session_id} not printed: {exc}"
             raise

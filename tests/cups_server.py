@@ -35,8 +35,12 @@ import pytest
 from device.printing import CupsPrinter
 
 QUEUE = "gait-test-pdf"
-PPD_GLOBS = ("/usr/share/ppd/cups-pdf/CUPS-PDF_opt.ppd", "/usr/share/ppd/cups-pdf/*.ppd",
-             "/usr/share/cups/model/CUPS-PDF*.ppd", "/usr/share/ppd/*/CUPS-PDF*.ppd")
+PPD_GLOBS = (
+    "/usr/share/ppd/cups-pdf/CUPS-PDF_opt.ppd",
+    "/usr/share/ppd/cups-pdf/*.ppd",
+    "/usr/share/cups/model/CUPS-PDF*.ppd",
+    "/usr/share/ppd/*/CUPS-PDF*.ppd",
+)
 BACKEND_DIRS = ("/usr/lib/cups/backend", "/usr/libexec/cups/backend")
 CUPS_PDF_CONF = Path("/etc/cups/cups-pdf.conf")
 START_TIMEOUT_S = 15.0
@@ -50,7 +54,10 @@ def unavailable(reason: str) -> None:
     """Skip locally, fail in CI."""
     msg = f"private CUPS not available: {reason}"
     if in_ci():
-        pytest.fail(msg + " (CI=true: the printing tests are required; setup.sh --with-tests installs it; CI runs as root)")
+        pytest.fail(
+            msg
+            + " (CI=true: the printing tests are required; setup.sh --with-tests installs it; CI runs as root)"
+        )
     pytest.skip(msg)
 
 
@@ -73,8 +80,13 @@ def cups_pdf_output_dirs(user: str | None = None) -> list[Path]:
             parts = line.strip().split(None, 1)
             if len(parts) == 2 and not parts[0].startswith("#"):
                 conf[parts[0]] = parts[1].strip().strip('"')
-    dirs = [conf.get("Out", ""), conf.get("AnonDirName", ""), "/var/spool/cups-pdf/${USER}",
-            "${HOME}/PDF", "/var/spool/cups-pdf/ANONYMOUS"]
+    dirs = [
+        conf.get("Out", ""),
+        conf.get("AnonDirName", ""),
+        "/var/spool/cups-pdf/${USER}",
+        "${HOME}/PDF",
+        "/var/spool/cups-pdf/ANONYMOUS",
+    ]
     out: list[Path] = []
     for d in dirs:
         if d:
@@ -160,7 +172,9 @@ PreserveJobHistory Yes
     )
     # Job numbers from a random start: cups-pdf names its output "<title>-job_<N>.pdf" in a shared
     # directory, so two test runs at once (or leftovers of an earlier one) must not share numbers.
-    (root / "cache" / "job.cache").write_text(f"# Job cache file for CUPS\nNextJobId {random.randint(10_000, 9_000_000)}\n")
+    (root / "cache" / "job.cache").write_text(
+        f"# Job cache file for CUPS\nNextJobId {random.randint(10_000, 9_000_000)}\n"
+    )
     files = root / "cups-files.conf"
     files.write_text(
         f"""ServerRoot {root}/etc
@@ -203,7 +217,9 @@ def private_cups(queue: str = QUEUE) -> Iterator[CupsServer]:
     if ppd is None:
         unavailable("CUPS-PDF PPD not found (apt install printer-driver-cups-pdf)")
     if os.geteuid() != 0:
-        unavailable("needs root: cupsd runs the cups-pdf backend as root (setup.sh --with-tests installs it; CI runs as root)")
+        unavailable(
+            "needs root: cupsd runs the cups-pdf backend as root (setup.sh --with-tests installs it; CI runs as root)"
+        )
     assert ppd is not None
 
     root = Path(tempfile.mkdtemp(prefix="gait-cups-", dir="/tmp"))  # short path: socket names max 107
@@ -217,9 +233,24 @@ def private_cups(queue: str = QUEUE) -> Iterator[CupsServer]:
             # pdftocairo keeps the text of WeasyPrint's embedded fonts extractable in the
             # cups-pdf output (the default Ghostscript path turns it into unmapped glyphs).
             r = subprocess.run(
-                ["lpadmin", "-h", sock, "-p", queue, "-v", "cups-pdf:/", "-E", "-P", ppd,
-                 "-o", "pdftops-renderer-default=pdftocairo"],
-                capture_output=True, text=True, check=False, env={**os.environ, "LC_ALL": "C"},
+                [
+                    "lpadmin",
+                    "-h",
+                    sock,
+                    "-p",
+                    queue,
+                    "-v",
+                    "cups-pdf:/",
+                    "-E",
+                    "-P",
+                    ppd,
+                    "-o",
+                    "pdftops-renderer-default=pdftocairo",
+                ],
+                capture_output=True,
+                text=True,
+                check=False,
+                env={**os.environ, "LC_ALL": "C"},
             )
             if r.returncode != 0:
                 raise RuntimeError(f"lpadmin failed: {r.stderr.strip()}")

@@ -104,7 +104,9 @@ def delete_runner(runner_id: int) -> None:
     if active_id is not None and state in ("capturing", "analysing"):
         active = context.store().get_session(int(active_id))
         if active.get("runner_id") == runner_id:
-            raise WrongStateError(f"this runner's session is {state} right now: wait, or stop the capture first")
+            raise WrongStateError(
+                f"this runner's session is {state} right now: wait, or stop the capture first"
+            )
     armed = getattr(getattr(station, "controller", None), "armed", None)
     if state == "ready" and getattr(armed, "runner_id", None) == runner_id:
         station.unprepare()
@@ -120,7 +122,9 @@ def delete_session(session_id: int) -> None:
     busy = status.get("session_id") == session_id and status.get("state") in ("capturing", "analysing")
     if busy or session.get("status") in ("capturing", "analysing"):
         state = status.get("state") if busy else session.get("status")
-        raise WrongStateError(f"session {session_id} is {state} right now: stop the capture or wait for the analysis")
+        raise WrongStateError(
+            f"session {session_id} is {state} right now: stop the capture or wait for the analysis"
+        )
     store.delete_session(session_id)
 
 
@@ -129,8 +133,13 @@ def _angles_for(analysis: dict[str, Any] | None, ev: dict[str, Any]) -> dict[str
     if isinstance(meta.get("angles"), dict):
         return dict(meta["angles"])
     for item in (analysis or {}).get("evidence") or []:
-        if item.get("side") == ev.get("side") and item.get("phase") == ev.get("phase") and (
-            item.get("frame") == ev.get("frame") or abs(float(item.get("t", -1e9)) - float(ev.get("t") or 0)) < 1e-3
+        if (
+            item.get("side") == ev.get("side")
+            and item.get("phase") == ev.get("phase")
+            and (
+                item.get("frame") == ev.get("frame")
+                or abs(float(item.get("t", -1e9)) - float(ev.get("t") or 0)) < 1e-3
+            )
         ):
             return dict(item.get("angles") or {})
     return {}

@@ -102,7 +102,9 @@ def pin_fingerprint(pin_hash: str) -> str:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", metavar="FILE", help="configuration file (TOML)")
-    parser.add_argument("--data-dir", metavar="DIR", help="station data directory (default: per-user data dir)")
+    parser.add_argument(
+        "--data-dir", metavar="DIR", help="station data directory (default: per-user data dir)"
+    )
     parser.add_argument(
         "--pin-stdin",
         action="store_true",

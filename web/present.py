@@ -101,7 +101,9 @@ def rear_view(analysis: dict[str, Any] | None, rows: list[MetricRow]) -> RearVie
     if not analysis:
         return None
     summary = rear_summary(analysis)
-    return RearView(summary["text"], summary["ok"], summary["camera"], [r for r in rows if r.group == REAR_GROUP])
+    return RearView(
+        summary["text"], summary["ok"], summary["camera"], [r for r in rows if r.group == REAR_GROUP]
+    )
 
 
 @dataclass
@@ -122,7 +124,9 @@ class CompareRow:
 
     @property
     def neither_measured(self) -> bool:
-        return not (self.a is not None and self.a.measurable) and not (self.b is not None and self.b.measurable)
+        return not (self.a is not None and self.a.measurable) and not (
+            self.b is not None and self.b.measurable
+        )
 
 
 def compare_rows(analysis_a: dict[str, Any] | None, analysis_b: dict[str, Any] | None) -> list[CompareRow]:

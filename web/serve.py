@@ -31,7 +31,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--host", help="address to listen on (default: [web] host, 127.0.0.1)")
     parser.add_argument("--port", type=int, help="port to listen on (default: [web] port, 8080)")
     parser.add_argument("--config", metavar="FILE", help="configuration file (TOML)")
-    parser.add_argument("--data-dir", metavar="DIR", help="station data directory (default: per-user data dir)")
+    parser.add_argument(
+        "--data-dir", metavar="DIR", help="station data directory (default: per-user data dir)"
+    )
 
 
 class DashboardServer:
@@ -104,7 +106,7 @@ class DashboardServer:
             for ch in channels:
                 try:
                     ch.close()  # the listening socket, the trigger and each client channel
-                except Exception:  # noqa: BLE001 - best effort while tearing down
+                except Exception:
                     log.debug("closing %r failed", ch, exc_info=True)
         srv.task_dispatcher.shutdown(timeout=timeout)
         if self._thread is not None:
@@ -150,4 +152,3 @@ def main(args: argparse.Namespace) -> int:
         station.close()
         log.info("stopped")
     return 0
-

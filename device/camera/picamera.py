@@ -125,7 +125,9 @@ class PicameraSource(FrameSource):
             # wait=<seconds>: Picamera2 raises TimeoutError when no frame comes (cable pulled).
             request = cam.capture_request(wait=self._timeout_s)
         except TimeoutError:
-            raise SourceError(f"{self.name}: no frame for {self._timeout_s:g} s (camera unplugged?)") from None
+            raise SourceError(
+                f"{self.name}: no frame for {self._timeout_s:g} s (camera unplugged?)"
+            ) from None
         except Exception as exc:
             raise SourceError(f"{self.name}: camera stopped ({exc})") from None
         try:

@@ -134,7 +134,9 @@ class VideoFileSource(FrameSource):
     def read(self) -> Frame | None:
         if self._container is None:
             raise SourceError(f"{self.path}: read before open")
-        vf, self._pending = (self._pending, None) if self._pending is not None else (self._next_decoded(), None)
+        vf, self._pending = (
+            (self._pending, None) if self._pending is not None else (self._next_decoded(), None)
+        )
         if vf is None and self.loop and self._index > 0:
             self._loop_offset = self._last_t + (1.0 / self._fps if self._fps else 0.04)
             self._container.seek(0)
@@ -179,5 +181,7 @@ def _rotate(image: np.ndarray, degrees: int) -> np.ndarray:
     import cv2
 
     # PyAV reports the counter-clockwise rotation of the display matrix.
-    code = {90: cv2.ROTATE_90_COUNTERCLOCKWISE, 180: cv2.ROTATE_180, 270: cv2.ROTATE_90_CLOCKWISE}.get(degrees)
+    code = {90: cv2.ROTATE_90_COUNTERCLOCKWISE, 180: cv2.ROTATE_180, 270: cv2.ROTATE_90_CLOCKWISE}.get(
+        degrees
+    )
     return image if code is None else cv2.rotate(image, code)

@@ -48,7 +48,10 @@ class WebcamSource(FrameSource):
         cap.set(cv2.CAP_PROP_FRAME_HEIGHT, h)
         cap.set(cv2.CAP_PROP_FPS, fps)
         cap.set(cv2.CAP_PROP_BUFFERSIZE, 1)
-        self._size = (int(cap.get(cv2.CAP_PROP_FRAME_WIDTH)) or w, int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT)) or h)
+        self._size = (
+            int(cap.get(cv2.CAP_PROP_FRAME_WIDTH)) or w,
+            int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT)) or h,
+        )
         self._fps = float(cap.get(cv2.CAP_PROP_FPS) or fps)
         self._cap = cap
         self._count = 0

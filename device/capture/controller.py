@@ -124,7 +124,9 @@ class _Capture:
     wall_start: float = field(default_factory=time.monotonic)
 
 
-def default_analyzer(timeline: Any, runner: Any, view: str, norms: Any, coaching_profile: str, warmup_s: float) -> Any:
+def default_analyzer(
+    timeline: Any, runner: Any, view: str, norms: Any, coaching_profile: str, warmup_s: float
+) -> Any:
     """``device.gait.analyze`` with the warm-up excluded (passed through if it takes ``warmup_s``)."""
     from device.gait import analyze
 
@@ -147,7 +149,7 @@ def _new_live_cadence(width: int, height: int) -> Any:
             return LiveCadence(width=width, height=height)
         except TypeError:
             return LiveCadence()
-    except Exception:  # noqa: BLE001 - the live figure is a nicety; never stop a capture for it
+    except Exception:
         log.exception("LiveCadence could not be created")
         return None
 
@@ -299,7 +301,7 @@ class CaptureController:
         if self._on_state is not None:
             try:
                 self._on_state(state)
-            except Exception:  # noqa: BLE001 - an LED failing must not break the state machine
+            except Exception:
                 log.exception("state listener failed")
         self._publish()
 
@@ -361,19 +363,30 @@ class CaptureController:
                 height = self.store.get_runner(req.runner_id)["height_cm"]
             settings = as_dict(self.cfg)
             sid = self.store.create_session(
-                req.runner_id, req.speed_kmh, req.incline_pct, req.shoes, req.notes, req.view,
-                self.source_name, settings,
+                req.runner_id,
+                req.speed_kmh,
+                req.incline_pct,
+                req.shoes,
+                req.notes,
+                req.view,
+                self.source_name,
+                settings,
             )
             from device.capture.spool import FrameSpool
 
             try:
-                spool = FrameSpool(self.spool_dir / f"session-{sid}.mjpeg", self.cfg.capture.evidence_jpeg_quality)
+                spool = FrameSpool(
+                    self.spool_dir / f"session-{sid}.mjpeg", self.cfg.capture.evidence_jpeg_quality
+                )
             except OSError as exc:
                 self.store.delete_session(sid)
                 raise UserError(f"cannot write to {self.spool_dir}: {exc.strerror}") from None
             cap = _Capture(
-                session_id=sid, request=req, height_cm=height,
-                writer=KeypointWriter(self.store, sid), spool=spool,
+                session_id=sid,
+                request=req,
+                height_cm=height,
+                writer=KeypointWriter(self.store, sid),
+                spool=spool,
                 restart_source=self._source is not None and not self._source.is_live,
             )
             self._capture = cap
@@ -445,13 +458,21 @@ class CaptureController:
                 # or failure changes state once its data is settled (session deleted / marked)
                 self._state = ANALYSING
                 self._message = f"analysing session {cap.session_id}"
-        log.info("session %d: %s (%s)", cap.session_id, {"stop": "stopping", "cancel": "cancelling",
-                                                           "fail": "failing"}[outcome], message)
+        log.info(
+            "session %d: %s (%s)",
+            cap.session_id,
+            {"stop": "stopping", "cancel": "cancelling", "fail": "failing"}[outcome],
+            message,
+        )
         if outcome == "stop":
             log.info("capture state %s -> %s", CAPTURING, ANALYSING)
             self._notify_state(ANALYSING)
-        w = threading.Thread(target=self._finalize, args=(cap, outcome, message),
-                             name=f"finalize-{cap.session_id}", daemon=True)
+        w = threading.Thread(
+            target=self._finalize,
+            args=(cap, outcome, message),
+            name=f"finalize-{cap.session_id}",
+            daemon=True,
+        )
         self._workers = [t for t in self._workers if t.is_alive()] + [w]
         w.start()
         return True
@@ -496,8 +517,13 @@ class CaptureController:
                 return
             stats = self._stats(cap)
             if written != stats["frames_inferred"]:
-                log.error("session %d: %d keypoint frames inferred but %d written (%s)", sid,
-                          stats["frames_inferred"], written, cap.writer.error)
+                log.error(
+                    "session %d: %d keypoint frames inferred but %d written (%s)",
+                    sid,
+                    stats["frames_inferred"],
+                    written,
+                    cap.writer.error,
+                )
             if outcome == "fail":
                 cap.spool.delete()
                 self.store.set_status(sid, "failed", error=message, **stats)
@@ -506,7 +532,7 @@ class CaptureController:
             self.store.set_status(sid, "analysing", **stats)
             cap.spool.finish()
             self._analyse(cap, stats)
-        except Exception as exc:  # noqa: BLE001 - whatever happens, the session ends with a reason
+        except Exception as exc:
             msg = str(exc) if isinstance(exc, UserError) else f"analysis failed: {type(exc).__name__}: {exc}"
             if is_disk_full(exc):
                 msg = "disk full: the session could not be saved; free space (delete old sessions) and start again"
@@ -516,7 +542,7 @@ class CaptureController:
                 cap.spool.delete()
             try:
                 self.store.set_status(sid, "failed", error=msg)
-            except Exception:  # noqa: BLE001
+            except Exception:
                 log.exception("session %d: could not record the failure", sid)
             self._end(FAILED, msg, sid, ok=False)
 
@@ -532,7 +558,12 @@ class CaptureController:
         runner = RunnerInfo(height_cm=cap.height_cm, speed_kmh=req.speed_kmh, incline_pct=req.incline_pct)
         t_start = time.monotonic()
         analysis = self._analyzer(
-            timeline, runner, req.view, self._norms(), self.cfg.station.coaching_profile, self.cfg.capture.warmup_s
+            timeline,
+            runner,
+            req.view,
+            self._norms(),
+            self.cfg.station.coaching_profile,
+            self.cfg.capture.warmup_s,
         )
         log.info("session %d: analysed %d frames in %.2f s", sid, len(timeline), time.monotonic() - t_start)
         self._save_evidence(cap, timeline, analysis)
@@ -550,7 +581,7 @@ class CaptureController:
         if self._summary_formatter is not None:
             try:
                 self.store.set_summary_text(sid, self._summary_formatter(self.store.get_session(sid)))
-            except Exception:  # noqa: BLE001 - the analysis is saved; the receipt text can be redone
+            except Exception:
                 log.exception("session %d: summary text failed", sid)
         cad = analysis.cadence_spm
         self._end(DONE, f"session {sid} done" + (f": cadence {cad:.0f} spm" if cad else ""), sid, ok=True)
@@ -563,9 +594,15 @@ class CaptureController:
             return merge_rear(result, None, self.rear.session_error)
         try:
             tl.meta.update({"session_id": cap.session_id, "camera": "rear"})
-            rear = self._analyzer(tl, runner, "rear", self._norms(), self.cfg.station.coaching_profile,
-                                  self.cfg.capture.warmup_s)
-        except Exception as exc:  # noqa: BLE001 - the side view's analysis stands on its own
+            rear = self._analyzer(
+                tl,
+                runner,
+                "rear",
+                self._norms(),
+                self.cfg.station.coaching_profile,
+                self.cfg.capture.warmup_s,
+            )
+        except Exception as exc:
             log.exception("session %d: rear view analysis failed", cap.session_id)
             return merge_rear(result, None, f"rear view analysis failed: {exc}")
         merged = merge_rear(result, rear.to_dict(), self.rear.session_error)
@@ -591,10 +628,16 @@ class CaptureController:
                 meta = {k: v for k, v in ev.items() if k not in ("side", "phase", "t", "frame")}
                 meta.update({"scale": scale, "requested_frame": frame})
                 self.store.add_evidence(
-                    cap.session_id, ev.get("side"), str(ev.get("phase", "")), float(timeline.t[row]), near,
-                    jpeg, kp, meta=meta,
+                    cap.session_id,
+                    ev.get("side"),
+                    str(ev.get("phase", "")),
+                    float(timeline.t[row]),
+                    near,
+                    jpeg,
+                    kp,
+                    meta=meta,
                 )
-            except Exception:  # noqa: BLE001 - one bad evidence frame must not lose the analysis
+            except Exception:
                 log.exception("session %d: evidence frame %r failed", cap.session_id, ev)
 
     def _norms(self) -> Any:
@@ -616,7 +659,7 @@ class CaptureController:
         if self._on_session_done is not None:
             try:
                 self._on_session_done(sid, ok)
-            except Exception:  # noqa: BLE001
+            except Exception:
                 log.exception("session %d: done-callback failed", sid)
 
     # -- the live loop -----------------------------------------------------------------------
@@ -625,7 +668,7 @@ class CaptureController:
         try:
             src = self._source_factory()
             src.open()
-        except Exception as exc:  # noqa: BLE001 - keep retrying; say why on the dashboard
+        except Exception as exc:
             msg = str(exc) if isinstance(exc, UserError) else f"{type(exc).__name__}: {exc}"
             if msg != self._camera_error:
                 log.error("camera: %s", msg)
@@ -671,7 +714,7 @@ class CaptureController:
             src = self._source
             try:
                 frame = src.read()
-            except Exception as exc:  # noqa: BLE001 - SourceError or a driver error: same handling
+            except Exception as exc:
                 msg = str(exc) if isinstance(exc, UserError) else f"{type(exc).__name__}: {exc}"
                 self._source_failed(f"camera failed: {msg}")
                 continue
@@ -691,7 +734,7 @@ class CaptureController:
                     kp = self._estimator.estimate(lores, out=self._kp_buf, scale=frame.lores_scale)
                 else:
                     kp = self._estimator.estimate(frame.image, out=self._kp_buf)
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:
                 log.exception("pose estimation failed")
                 self._source_failed(f"pose estimation failed: {exc}")
                 continue
@@ -718,7 +761,7 @@ class CaptureController:
         if lc is not None and callable(getattr(lc, "hints", None)):
             try:
                 hints += [h for h in lc.hints() if not any(x.startswith(h.split(":")[0]) for x in hints)]
-            except Exception:  # noqa: BLE001 - hints are advisory
+            except Exception:
                 log.debug("live hints failed", exc_info=True)
         return hints
 
@@ -744,8 +787,9 @@ class CaptureController:
             began = cap.builder is None
             if began:
                 h, w = frame.image.shape[:2]
-                cap.builder = TimelineBuilder(capacity=int(self.cfg.camera.fps * (self.cfg.capture.duration_s + 5)),
-                                              width=w, height=h)
+                cap.builder = TimelineBuilder(
+                    capacity=int(self.cfg.camera.fps * (self.cfg.capture.duration_s + 5)), width=w, height=h
+                )
                 cap.t0 = frame.t
                 cap.first_index = frame.index
                 cap.live_cadence = _new_live_cadence(w, h)
@@ -762,7 +806,7 @@ class CaptureController:
             if cap.live_cadence is not None:
                 try:
                     _live_update(cap.live_cadence, frame.t, row)
-                except Exception:  # noqa: BLE001
+                except Exception:
                     log.exception("live cadence failed; disabled for this capture")
                     cap.live_cadence = None
             cap.t_last = frame.t
@@ -802,7 +846,7 @@ class CaptureController:
 
         try:
             jpeg = render_preview(frame.image, kp, self.cfg.pose.min_score)
-        except Exception:  # noqa: BLE001
+        except Exception:
             log.exception("preview failed")
             return
         if jpeg:

@@ -19,7 +19,9 @@ _LEFT = {KP[n] for n in KP if n.startswith("left_")}
 _RIGHT = {KP[n] for n in KP if n.startswith("right_")}
 
 
-def render_preview(image: np.ndarray, keypoints: np.ndarray | None, min_score: float, quality: int = 70) -> bytes:
+def render_preview(
+    image: np.ndarray, keypoints: np.ndarray | None, min_score: float, quality: int = 70
+) -> bytes:
     """A downscaled JPEG of ``image`` with the skeleton drawn (left side orange, right side blue)."""
     import cv2
 
@@ -35,10 +37,19 @@ def render_preview(image: np.ndarray, keypoints: np.ndarray | None, min_score: f
         thick = max(2, round(img.shape[1] / 240))
         for a, b in SKELETON_EDGES:
             if ok[a] and ok[b]:
-                colour = (0, 140, 255) if a in _LEFT and b in _LEFT else (
-                    (255, 120, 0) if a in _RIGHT and b in _RIGHT else (220, 220, 220))
-                cv2.line(img, (int(pts[a, 0]), int(pts[a, 1])), (int(pts[b, 0]), int(pts[b, 1])),
-                         colour, thick, cv2.LINE_AA)
+                colour = (
+                    (0, 140, 255)
+                    if a in _LEFT and b in _LEFT
+                    else ((255, 120, 0) if a in _RIGHT and b in _RIGHT else (220, 220, 220))
+                )
+                cv2.line(
+                    img,
+                    (int(pts[a, 0]), int(pts[a, 1])),
+                    (int(pts[b, 0]), int(pts[b, 1])),
+                    colour,
+                    thick,
+                    cv2.LINE_AA,
+                )
         for i in np.flatnonzero(ok):
             cv2.circle(img, (int(pts[i, 0]), int(pts[i, 1])), thick + 1, (255, 255, 255), -1, cv2.LINE_AA)
     ok, buf = cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, quality])
@@ -96,5 +107,7 @@ class QualityMonitor:
             if np.isfinite(width) and np.isfinite(torso_len) and torso_len > 0 and width > 0.45 * torso_len:
                 out.append("camera not side-on: film the runner from the side")
         if inference_fps is not None and 0 < inference_fps < 15:
-            out.append(f"analysis rate low ({inference_fps:.0f} frames/s): close other apps or lower the camera resolution")
+            out.append(
+                f"analysis rate low ({inference_fps:.0f} frames/s): close other apps or lower the camera resolution"
+            )
         return out

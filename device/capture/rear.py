@@ -33,8 +33,14 @@ class RearCamera:
     """Loop + recording for the rear camera. ``begin``/``stop``/``end`` are called by the
     capture controller; everything else is internal."""
 
-    def __init__(self, store: Store, source_factory: Callable[[], Any], estimator: Any,
-                 min_score: float = 0.3, preview_fps: float = 5.0) -> None:
+    def __init__(
+        self,
+        store: Store,
+        source_factory: Callable[[], Any],
+        estimator: Any,
+        min_score: float = 0.3,
+        preview_fps: float = 5.0,
+    ) -> None:
         self.store = store
         self._factory = source_factory
         self._est = estimator
@@ -114,13 +120,13 @@ class RearCamera:
                     reset = getattr(self._est, "reset", None)
                     if reset:
                         reset()
-                except Exception as exc:  # noqa: BLE001 - optional camera: say why, retry
+                except Exception as exc:
                     self._set_error(f"rear camera not available: {exc}")
                     self._stop.wait(2.0)
                     continue
             try:
                 frame = self._source.read()
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:
                 self._set_error(f"rear camera failed: {exc}")
                 self._close_source()
                 self._stop.wait(0.5)
@@ -138,7 +144,7 @@ class RearCamera:
                     kp = self._est.estimate(lores, out=self._buf, scale=frame.lores_scale)
                 else:
                     kp = self._est.estimate(frame.image, out=self._buf)
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:
                 self._set_error(f"rear pose estimation failed: {exc}")
                 continue
             with self._lock:
@@ -208,4 +214,3 @@ def merge_rear(main: dict[str, Any], rear: dict[str, Any] | None, error: str | N
         "error": error,
     }
     return out
-

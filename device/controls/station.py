@@ -48,8 +48,12 @@ METRONOME_OFF_STATES = frozenset({"idle", "analysing", "done", "failed"})
 def check_pins(cfg: GpioConfig) -> None:
     """Refuse a wiring where two jobs share a pin (except start == stop: the single button)."""
     used: dict[int, str] = {}
-    jobs = [("start_pin", cfg.start_pin), ("print_pin", cfg.print_pin), ("led_pin", cfg.led_pin),
-            ("buzzer_pin", cfg.buzzer_pin)]
+    jobs = [
+        ("start_pin", cfg.start_pin),
+        ("print_pin", cfg.print_pin),
+        ("led_pin", cfg.led_pin),
+        ("buzzer_pin", cfg.buzzer_pin),
+    ]
     if cfg.stop_pin != cfg.start_pin:
         jobs.insert(1, ("stop_pin", cfg.stop_pin))
     for name, pin in jobs:

@@ -43,8 +43,9 @@ def ground_cues(xy_event: np.ndarray, leg_px: float) -> dict[str, float | None]:
     return out
 
 
-def classify(double_support: float | None, ankle_lift: float | None, cadence_spm: float | None,
-             hip_phase: float | None) -> tuple[str, dict[str, int]]:
+def classify(
+    double_support: float | None, ankle_lift: float | None, cadence_spm: float | None, hip_phase: float | None
+) -> tuple[str, dict[str, int]]:
     """("running" | "walking" | "unknown", the votes) from the cues (None = no vote)."""
     votes: dict[str, int] = {}
     if double_support is not None:

@@ -36,8 +36,14 @@ MIN_FRAMES = 20
 MIN_DURATION_S = 1.5
 
 
-def analyze(timeline: Timeline, runner: RunnerInfo | None = None, view: str = "auto", norms: Norms | None = None,
-            coaching_profile: str = "neutral", warmup_s: float = 0.0) -> Analysis:
+def analyze(
+    timeline: Timeline,
+    runner: RunnerInfo | None = None,
+    view: str = "auto",
+    norms: Norms | None = None,
+    coaching_profile: str = "neutral",
+    warmup_s: float = 0.0,
+) -> Analysis:
     """Analyse one run.
 
     ``view``: "auto" (detect), "side", "rear" or "front" (overrides detection, with a warning
@@ -48,7 +54,9 @@ def analyze(timeline: Timeline, runner: RunnerInfo | None = None, view: str = "a
     """
     runner = runner or RunnerInfo()
     if coaching_profile not in ("neutral", "ankle_lean", "hip_hinge"):
-        raise ValueError(f"coaching_profile must be neutral, ankle_lean or hip_hinge, not {coaching_profile!r}")
+        raise ValueError(
+            f"coaching_profile must be neutral, ankle_lean or hip_hinge, not {coaching_profile!r}"
+        )
     if norms is None:
         norms = load_norms()
     warnings: list[str] = []
@@ -56,18 +64,32 @@ def analyze(timeline: Timeline, runner: RunnerInfo | None = None, view: str = "a
     if warmup_s and len(tl):
         tl = tl.window(float(tl.t[0]) + float(warmup_s))
     inp = {
-        "engine_version": ENGINE_VERSION, "view_requested": view, "coaching_profile": coaching_profile,
-        "warmup_s": float(warmup_s), "height_cm": runner.height_cm, "speed_kmh": runner.speed_kmh,
-        "incline_pct": runner.incline_pct, "frames": len(timeline),
-        "width": timeline.width, "height": timeline.height,
+        "engine_version": ENGINE_VERSION,
+        "view_requested": view,
+        "coaching_profile": coaching_profile,
+        "warmup_s": float(warmup_s),
+        "height_cm": runner.height_cm,
+        "speed_kmh": runner.speed_kmh,
+        "incline_pct": runner.incline_pct,
+        "frames": len(timeline),
+        "width": timeline.width,
+        "height": timeline.height,
         "leg_fraction_of_height": LEG_FRACTION_OF_HEIGHT,
     }
     n = len(tl)
-    quality: dict = {"frames_analysed": n, "effective_fps": round(tl.effective_fps, 2) if n > 1 else 0.0,
-                     "duration_s": round(tl.duration_s, 2)}
+    quality: dict = {
+        "frames_analysed": n,
+        "effective_fps": round(tl.effective_fps, 2) if n > 1 else 0.0,
+        "duration_s": round(tl.duration_s, 2),
+    }
     if n < MIN_FRAMES or tl.duration_s < MIN_DURATION_S:
-        return _empty(inp, quality, f"too little data to analyse ({n} frames, {tl.duration_s:.1f} s)",
-                      "recording too short", warnings)
+        return _empty(
+            inp,
+            quality,
+            f"too little data to analyse ({n} frames, {tl.duration_s:.1f} s)",
+            "recording too short",
+            warnings,
+        )
 
     xy = mask_low_scores(tl.xy, tl.score, MIN_SCORE)
     implausible = _implausible_bodies(xy)
@@ -75,15 +97,24 @@ def analyze(timeline: Timeline, runner: RunnerInfo | None = None, view: str = "a
         # a body far smaller/larger than the runner's usual size: the runner left the frame and
         # the model is guessing; those frames are not the runner
         xy[implausible] = np.nan
-        tl = Timeline(tl.t, np.where(implausible[:, None, None], np.nan, tl.xy),
-                      np.where(implausible[:, None], 0.0, tl.score), tl.frame, tl.width, tl.height, dict(tl.meta))
+        tl = Timeline(
+            tl.t,
+            np.where(implausible[:, None, None], np.nan, tl.xy),
+            np.where(implausible[:, None], 0.0, tl.score),
+            tl.frame,
+            tl.width,
+            tl.height,
+            dict(tl.meta),
+        )
         quality["frames_without_runner"] = int(implausible.sum())
-    body_seen = np.isfinite(xy[:, [KP["left_hip"], KP["right_hip"], KP["left_shoulder"], KP["right_shoulder"]], 0]).any(1)
+    body_seen = np.isfinite(
+        xy[:, [KP["left_hip"], KP["right_hip"], KP["left_shoulder"], KP["right_shoulder"]], 0]
+    ).any(1)
     quality["body_seen_fraction"] = round(float(body_seen.mean()), 3)
     if body_seen.mean() < 0.3:
         return _empty(inp, quality, "runner not detected in most frames", "runner not detected", warnings)
 
-    vres = detect_view(xy, tl.score, view)   # ValueError for a view name that does not exist
+    vres = detect_view(xy, tl.score, view)  # ValueError for a view name that does not exist
     warnings += vres.warnings
     fser = facing_series(xy, tl.t) if vres.kind == "side" else None
     turning = fser is not None and bool(np.any(np.diff(fser) != 0))
@@ -103,12 +134,15 @@ def analyze(timeline: Timeline, runner: RunnerInfo | None = None, view: str = "a
             # called the near (clearly better seen) leg the other one throughout: relabel
             swap_leg_labels(cl)
             quality["leg_labels_corrected"] = True
-            warnings.append(f"leg labels corrected: the pose model called the near ({expected}) leg "
-                            f"'{near}' throughout")
+            warnings.append(
+                f"leg labels corrected: the pose model called the near ({expected}) leg '{near}' throughout"
+            )
     px_per_cm = None
     if runner.height_cm and runner.height_cm > 0 and np.isfinite(leg_px):
         px_per_cm = leg_px / (LEG_FRACTION_OF_HEIGHT * float(runner.height_cm))
-    speed_cm_s = float(runner.speed_kmh) * 100000.0 / 3600.0 if runner.speed_kmh and runner.speed_kmh > 0 else None
+    speed_cm_s = (
+        float(runner.speed_kmh) * 100000.0 / 3600.0 if runner.speed_kmh and runner.speed_kmh > 0 else None
+    )
     inp["leg_length_px"] = round(float(leg_px), 1) if np.isfinite(leg_px) else None
     inp["px_per_cm"] = round(px_per_cm, 4) if px_per_cm else None
     quality.update(_seen_quality(xy, tl))
@@ -148,14 +182,22 @@ def analyze(timeline: Timeline, runner: RunnerInfo | None = None, view: str = "a
         valid = [s for s in res.stances if s.valid]
         stride_counts = (len(valid), len(res.stances) - len(valid))
         metrics.update(_side_metrics(valid, px_per_cm, speed_cm_s))
-        contact_by_side = {sd: [st.values["contact_time_ms"] for st in valid
-                                if st.side == sd and "contact_time_ms" in st.values] for sd in ("left", "right")}
+        contact_by_side = {
+            sd: [
+                st.values["contact_time_ms"]
+                for st in valid
+                if st.side == sd and "contact_time_ms" in st.values
+            ]
+            for sd in ("left", "right")
+        }
         a.curves = res.curves
         a.evidence = [_frame_of(e, tl) for e in res.evidence]
         activity = res.activity
-        quality["activity_cues"] = {**{k: (None if v is None else round(v, 3)) for k, v in res.ground_cues.items()},
-                                    "hip_phase": None if res.hip_phase is None else round(res.hip_phase, 2),
-                                    "votes": res.activity_votes}
+        quality["activity_cues"] = {
+            **{k: (None if v is None else round(v, 3)) for k, v in res.ground_cues.items()},
+            "hip_phase": None if res.hip_phase is None else round(res.hip_phase, 2),
+            "votes": res.activity_votes,
+        }
         confidence_events = res.refined_fraction
         frontal_reason = "needs a rear or front view (this is a side view)"
     elif vres.kind in ("rear", "front"):
@@ -168,8 +210,9 @@ def analyze(timeline: Timeline, runner: RunnerInfo | None = None, view: str = "a
         metrics.update(res_f.metrics)
         fcues = ground_cues(cl.xy_event, leg_px)
         fst = [s for _, s, _ in res_f.step_times]
-        activity, fvotes = classify(fcues["double_support"], None, 60.0 / float(np.median(fst)) if len(fst) >= 3 else None,
-                                    None)
+        activity, fvotes = classify(
+            fcues["double_support"], None, 60.0 / float(np.median(fst)) if len(fst) >= 3 else None, None
+        )
         if res_f.duty_factor is not None:
             fvotes["duty_factor"] = 1 if res_f.duty_factor < 0.5 else -1
             tot = sum(fvotes.values())
@@ -186,13 +229,18 @@ def analyze(timeline: Timeline, runner: RunnerInfo | None = None, view: str = "a
 
     cad, cad_n = _cadence(step_times, events)
     a.cadence_spm = cad
-    metrics["cadence_spm"] = (Metric(value=cad, unit="spm", n=cad_n) if cad is not None
-                              else Metric.unmeasurable("spm", "too few consecutive steps detected"))
+    metrics["cadence_spm"] = (
+        Metric(value=cad, unit="spm", n=cad_n)
+        if cad is not None
+        else Metric.unmeasurable("spm", "too few consecutive steps detected")
+    )
     a.cadence_series = _cadence_series(step_times)
     # every contract metric is present: fill what the view could not give
     for mid_, (unit, _sided) in SIDE_METRICS.items():
         if mid_ not in metrics:
-            metrics[mid_] = Metric.unmeasurable(unit, side_reason or _side_default_reason(mid_, px_per_cm, speed_cm_s))
+            metrics[mid_] = Metric.unmeasurable(
+                unit, side_reason or _side_default_reason(mid_, px_per_cm, speed_cm_s)
+            )
     for mid_, (unit, _sided) in FRONTAL_METRICS.items():
         if mid_ not in metrics:
             metrics[mid_] = Metric.unmeasurable(unit, frontal_reason or "not measurable in this recording")
@@ -202,22 +250,28 @@ def analyze(timeline: Timeline, runner: RunnerInfo | None = None, view: str = "a
                 metrics[mid_].reason = side_reason
     metrics[SYMMETRY] = _symmetry_headline(metrics)
     if activity == "walking":
-        warnings.append("this looks like walking, not running (feet share the ground / no flight phase): "
-                        "running norms and cues are not applied")
+        warnings.append(
+            "this looks like walking, not running (feet share the ground / no flight phase): "
+            "running norms and cues are not applied"
+        )
     for mid_, m in metrics.items():
         if activity != "walking":
             apply_norm(mid_, m, norms)
     if metrics[SYMMETRY].flag and not _asymmetry_significant(contact_by_side):
         metrics[SYMMETRY].flag = None
-        warnings.append(f"the left/right contact-time difference ({metrics[SYMMETRY].value:.0f} %) is within "
-                        "the stride-to-stride variation: not flagged")
+        warnings.append(
+            f"the left/right contact-time difference ({metrics[SYMMETRY].value:.0f} %) is within "
+            "the stride-to-stride variation: not flagged"
+        )
     a.metrics = {k: metrics[k] for k in list(SIDE_METRICS) + list(FRONTAL_METRICS) + [SYMMETRY]}
     a.events = events
     a.activity = activity
     quality["strides_used"], quality["strides_rejected"] = stride_counts
-    quality["leg_length_method"] = ("leg length (hip→knee + knee→ankle in pixels, median over frames; "
-                                    "90th percentile from behind/in front) = "
-                                    f"{LEG_FRACTION_OF_HEIGHT} × entered height")
+    quality["leg_length_method"] = (
+        "leg length (hip→knee + knee→ankle in pixels, median over frames; "
+        "90th percentile from behind/in front) = "
+        f"{LEG_FRACTION_OF_HEIGHT} × entered height"
+    )
     if px_per_cm is None:
         warnings.append("runner height not entered: lengths are given in % of leg length only")
     verdict, more = _verdict(vres, quality, jumps, stride_counts, activity, xy, tl)
@@ -231,12 +285,22 @@ def analyze(timeline: Timeline, runner: RunnerInfo | None = None, view: str = "a
 
 
 def _empty(inp: dict, quality: dict, reason: str, verdict: str, warnings: list[str]) -> Analysis:
-    metrics = {k: Metric.unmeasurable(u, reason) for k, (u, _s) in
-               list(SIDE_METRICS.items()) + list(FRONTAL_METRICS.items())}
+    metrics = {
+        k: Metric.unmeasurable(u, reason)
+        for k, (u, _s) in list(SIDE_METRICS.items()) + list(FRONTAL_METRICS.items())
+    }
     metrics[SYMMETRY] = Metric.unmeasurable("%", reason)
-    quality.update({"verdict": verdict, "warnings": warnings + [reason], "confidence": 0.0,
-                    "strides_used": 0, "strides_rejected": 0, "swaps_corrected": 0,
-                    "leg_seen_fraction": {"left": 0.0, "right": 0.0}})
+    quality.update(
+        {
+            "verdict": verdict,
+            "warnings": warnings + [reason],
+            "confidence": 0.0,
+            "strides_used": 0,
+            "strides_rejected": 0,
+            "swaps_corrected": 0,
+            "leg_seen_fraction": {"left": 0.0, "right": 0.0},
+        }
+    )
     return Analysis(cadence_spm=None, metrics=metrics, quality=quality, input=inp)
 
 
@@ -248,13 +312,20 @@ def _side_default_reason(mid_: str, px_per_cm: float | None, speed: float | None
     if mid_ == "vertical_ratio_pct" and px_per_cm is None:
         return "runner height not entered (needed to convert pixels to cm)"
     if mid_ == "head_drop_cm":
-        return ("not measured: the expected effect (2–3 cm) is smaller than the uncertainty of a "
-                "height-based scale and of head keypoints in 2D video")
+        return (
+            "not measured: the expected effect (2–3 cm) is smaller than the uncertainty of a "
+            "height-based scale and of head keypoints in 2D video"
+        )
     return "no valid strides"
 
 
-_SIDE_WHAT = {"step_time_ms": "steps", "flight_time_ms": "steps", "vertical_oscillation_cm": "steps",
-              "vertical_ratio_pct": "steps", "step_length_cm": "steps"}
+_SIDE_WHAT = {
+    "step_time_ms": "steps",
+    "flight_time_ms": "steps",
+    "vertical_oscillation_cm": "steps",
+    "vertical_ratio_pct": "steps",
+    "step_length_cm": "steps",
+}
 _UNSIDED = {"trunk_lean_deg"}
 
 
@@ -265,12 +336,19 @@ def _side_metrics(stances: list, px_per_cm: float | None, speed: float | None) -
             continue
         if mid_ in ("overstride_cm", "vertical_oscillation_cm") and px_per_cm is None:
             continue
-        if mid_ in ("step_length_cm", "vertical_ratio_pct") and (speed is None or px_per_cm is None and mid_ == "vertical_ratio_pct"):
+        if mid_ in ("step_length_cm", "vertical_ratio_pct") and (
+            speed is None or px_per_cm is None and mid_ == "vertical_ratio_pct"
+        ):
             continue
         left = [s.values[mid_] for s in stances if s.side == "left" and mid_ in s.values]
         right = [s.values[mid_] for s in stances if s.side == "right" and mid_ in s.values]
-        what = _SIDE_WHAT.get(mid_, "strides" if mid_ in ("duty_factor", "trunk_lean_deg", "knee_flexion_swing_peak_deg",
-                                                         "hip_flexion_swing_peak_deg") else "contacts")
+        what = _SIDE_WHAT.get(
+            mid_,
+            "strides"
+            if mid_
+            in ("duty_factor", "trunk_lean_deg", "knee_flexion_swing_peak_deg", "hip_flexion_swing_peak_deg")
+            else "contacts",
+        )
         if mid_ in _UNSIDED:
             out[mid_] = summarize(unit, left + right, [], sided=False, what=what)
         else:
@@ -361,7 +439,7 @@ def _stride_period(events: list[GaitEvent], guess: float | None) -> tuple[float 
             continue
         k = np.round((ts - ts[0]) / guess)
         if np.any(np.abs(ts - ts[0] - k * guess) > 0.25 * guess) or np.any(np.diff(k) == 0):
-            continue   # this sequence does not fit one period (missed pace change, bad event)
+            continue  # this sequence does not fit one period (missed pace change, bad event)
         kc, tc = k - k.mean(), ts - ts.mean()
         sxx += float(kc @ kc)
         sxy += float(kc @ tc)
@@ -379,7 +457,7 @@ def _cadence_series(step_times: list, window_steps: int = 8) -> list[list[float]
     out = []
     st = [(t, s) for t, s, _ in step_times]
     for i in range(len(st)):
-        w = [s for _, s in st[max(0, i - window_steps + 1): i + 1]]
+        w = [s for _, s in st[max(0, i - window_steps + 1) : i + 1]]
         if len(w) >= min(4, len(st)):
             out.append([round(st[i][0], 3), round(60.0 / float(np.mean(w)), 1)])
     return out
@@ -391,9 +469,10 @@ def _seen_quality(xy: np.ndarray, tl: Timeline) -> dict:
         pts = [KP[f"{side}_hip"], KP[f"{side}_knee"], KP[f"{side}_ankle"]]
         out["leg_seen_fraction"][side] = round(float(np.isfinite(xy[:, pts, 0]).all(1).mean()), 3)
     ank = xy[:, [KP["left_ankle"], KP["right_ankle"]]]
-    out["ankles_seen_fraction"] = round(float(np.isfinite(ank[..., 0]).mean()), 3)   # both ankles pooled
-    out["ankle_seen_fraction"] = {side: round(float(np.isfinite(ank[:, i, 0]).mean()), 3)
-                                  for i, side in enumerate(("left", "right"))}
+    out["ankles_seen_fraction"] = round(float(np.isfinite(ank[..., 0]).mean()), 3)  # both ankles pooled
+    out["ankle_seen_fraction"] = {
+        side: round(float(np.isfinite(ank[:, i, 0]).mean()), 3) for i, side in enumerate(("left", "right"))
+    }
     if tl.height:
         y = ank[..., 1]
         with np.errstate(invalid="ignore"):
@@ -427,8 +506,10 @@ def _travel_warning(xy: np.ndarray, leg_px: float) -> str | None:
         return None
     span = float(np.percentile(hx, 95) - np.percentile(hx, 5))
     if span > 1.5 * leg_px:
-        return ("the runner moves across the frame (not on a treadmill?): the analysis assumes a "
-                "treadmill; overground figures are less reliable")
+        return (
+            "the runner moves across the frame (not on a treadmill?): the analysis assumes a "
+            "treadmill; overground figures are less reliable"
+        )
     return None
 
 
@@ -445,8 +526,10 @@ def _size_change_warning(xy: np.ndarray) -> str | None:
         return None
     lo, hi = np.percentile(torso, [10, 90])
     if lo > 0 and hi / lo > 1.3:
-        return (f"the runner's size in the picture changes by {100 * (hi / lo - 1):.0f} % (moving toward or "
-                "away from the camera): cm values are approximate")
+        return (
+            f"the runner's size in the picture changes by {100 * (hi / lo - 1):.0f} % (moving toward or "
+            "away from the camera): cm values are approximate"
+        )
     return None
 
 
@@ -456,7 +539,7 @@ def _body_jumps(xy: np.ndarray, t: np.ndarray, leg_px: float) -> int:
     if not np.isfinite(leg_px) or len(t) < 3:
         return 0
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)   # frames with neither hip: NaN, expected
+        warnings.simplefilter("ignore", RuntimeWarning)  # frames with neither hip: NaN, expected
         hip = np.nanmean(xy[:, [KP["left_hip"], KP["right_hip"]]], axis=1)
         sh = np.nanmean(xy[:, [KP["left_shoulder"], KP["right_shoulder"]]], axis=1)
     torso = np.linalg.norm(sh - hip, axis=1)
@@ -473,8 +556,9 @@ def _body_jumps(xy: np.ndarray, t: np.ndarray, leg_px: float) -> int:
     return int(np.sum((jump_pos | jump_size) & (dt < 0.5)))
 
 
-def _verdict(vres, quality: dict, jumps: int, strides: tuple[int, int], activity: str, xy: np.ndarray,
-             tl: Timeline) -> tuple[str, list[str]]:
+def _verdict(
+    vres, quality: dict, jumps: int, strides: tuple[int, int], activity: str, xy: np.ndarray, tl: Timeline
+) -> tuple[str, list[str]]:
     """Plain-language capture verdict and the warnings behind it."""
     w = []
     issues = []
@@ -495,7 +579,9 @@ def _verdict(vres, quality: dict, jumps: int, strides: tuple[int, int], activity
         w.append("the ankles are often not seen or at the frame edge: frame the whole body, feet included")
     elif ls and min(ls.values()) < 0.6:
         far = min(ls, key=ls.get)
-        w.append(f"the {far} leg is often hidden ({ls[far]:.0%} of frames seen): its figures are less reliable")
+        w.append(
+            f"the {far} leg is often hidden ({ls[far]:.0%} of frames seen): its figures are less reliable"
+        )
     if strides[0] < 4:
         issues.append("too few strides")
         w.append(f"only {strides[0]} usable strides: record at least 30 s of steady running")
@@ -508,10 +594,16 @@ def _verdict(vres, quality: dict, jumps: int, strides: tuple[int, int], activity
     return ("good" if not issues else "; ".join(issues)), w
 
 
-def _confidence(view_conf: float, quality: dict, strides: tuple[int, int], refined: float, jumps: int) -> float:
+def _confidence(
+    view_conf: float, quality: dict, strides: tuple[int, int], refined: float, jumps: int
+) -> float:
     used, rej = strides
     ls = quality.get("leg_seen_fraction", {"left": 0, "right": 0})
-    c = 0.3 * min(1.0, view_conf) + 0.25 * (used / max(1, used + rej)) + 0.25 * float(np.mean(list(ls.values())))
+    c = (
+        0.3 * min(1.0, view_conf)
+        + 0.25 * (used / max(1, used + rej))
+        + 0.25 * float(np.mean(list(ls.values())))
+    )
     c += 0.2 * refined
     if used < 4:
         c *= 0.6

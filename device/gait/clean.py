@@ -25,12 +25,17 @@ from scipy.signal import butter, sosfiltfilt
 
 from device.keypoints import KP, N_KEYPOINTS, Timeline
 
-MIN_SCORE = 0.2          # below this a keypoint counts as not seen
-MAX_GAP_S = 0.1          # only gaps up to this long are bridged by interpolation
-LEG_PAIRS = ((KP["left_hip"], KP["right_hip"]), (KP["left_knee"], KP["right_knee"]),
-             (KP["left_ankle"], KP["right_ankle"]))
-LEG_POINTS = {"left": (KP["left_hip"], KP["left_knee"], KP["left_ankle"]),
-              "right": (KP["right_hip"], KP["right_knee"], KP["right_ankle"])}
+MIN_SCORE = 0.2  # below this a keypoint counts as not seen
+MAX_GAP_S = 0.1  # only gaps up to this long are bridged by interpolation
+LEG_PAIRS = (
+    (KP["left_hip"], KP["right_hip"]),
+    (KP["left_knee"], KP["right_knee"]),
+    (KP["left_ankle"], KP["right_ankle"]),
+)
+LEG_POINTS = {
+    "left": (KP["left_hip"], KP["left_knee"], KP["left_ankle"]),
+    "right": (KP["right_hip"], KP["right_knee"], KP["right_ankle"]),
+}
 
 
 @dataclass
@@ -54,7 +59,7 @@ class Cleaned:
     outliers_removed: int = 0
     fc_event: float = 0.0
     fc_angle: float = 0.0
-    raw_xy: np.ndarray | None = None      # after masking + swap repair + Hampel, input rows
+    raw_xy: np.ndarray | None = None  # after masking + swap repair + Hampel, input rows
     notes: list[str] = field(default_factory=list)
 
 
@@ -73,13 +78,15 @@ def body_scale_px(xy: np.ndarray, percentile: float = 50.0) -> float:
     high percentile (the straight stance leg)."""
     vals = []
     for hip, knee, ankle in LEG_POINTS.values():
-        seg = np.linalg.norm(xy[:, hip] - xy[:, knee], axis=1) + np.linalg.norm(xy[:, knee] - xy[:, ankle], axis=1)
+        seg = np.linalg.norm(xy[:, hip] - xy[:, knee], axis=1) + np.linalg.norm(
+            xy[:, knee] - xy[:, ankle], axis=1
+        )
         vals.append(seg[np.isfinite(seg)])
     allv = np.concatenate(vals)
     if allv.size >= 5:
         return float(np.percentile(allv, percentile))
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)   # frames with neither point: NaN
+        warnings.simplefilter("ignore", RuntimeWarning)  # frames with neither point: NaN
         sh = np.nanmean(xy[:, [KP["left_shoulder"], KP["right_shoulder"]]], axis=1)
         hp = np.nanmean(xy[:, [KP["left_hip"], KP["right_hip"]]], axis=1)
     torso = np.linalg.norm(sh - hp, axis=1)
@@ -101,8 +108,9 @@ def _ffill(a: np.ndarray, t: np.ndarray, max_s: float) -> np.ndarray:
     return out.reshape(a.shape)
 
 
-def repair_leg_swaps(xy: np.ndarray, t: np.ndarray, scale: float,
-                     score: np.ndarray | None = None) -> tuple[np.ndarray, int, int]:
+def repair_leg_swaps(
+    xy: np.ndarray, t: np.ndarray, scale: float, score: np.ndarray | None = None
+) -> tuple[np.ndarray, int, int]:
     """Find frames where the model swapped the left and right leg and swap them back.
 
     A two-state Viterbi pass over the frames: state 0 keeps the model's labels, state 1 swaps
@@ -139,7 +147,7 @@ def repair_leg_swaps(xy: np.ndarray, t: np.ndarray, scale: float,
     e1 = np.zeros(n)
     if score is not None:
         kn = [KP["left_knee"], KP["left_ankle"]], [KP["right_knee"], KP["right_ankle"]]
-        d = score[:, kn[1]].mean(axis=1) - score[:, kn[0]].mean(axis=1)   # right − left
+        d = score[:, kn[1]].mean(axis=1) - score[:, kn[0]].mean(axis=1)  # right − left
         typical = float(np.median(d))
         if abs(typical) > 0.1:
             w = 0.5 * scale
@@ -151,8 +159,8 @@ def repair_leg_swaps(xy: np.ndarray, t: np.ndarray, scale: float,
     e0l, e1l = e0.tolist(), e1.tolist()
     for i in range(1, n):
         s, c = ds[i - 1], dc[i - 1]
-        a0, b0 = c0 + s, c1 + c          # into state 0 from 0 / from 1
-        a1, b1 = c1 + s, c0 + c          # into state 1 from 1 / from 0
+        a0, b0 = c0 + s, c1 + c  # into state 0 from 0 / from 1
+        a1, b1 = c1 + s, c0 + c  # into state 1 from 1 / from 0
         if a0 <= b0:
             n0 = a0
         else:
@@ -184,7 +192,9 @@ def near_leg(xy: np.ndarray, score: np.ndarray) -> str | None:
     The near leg is seen better: its knee and ankle score clearly higher (≥ 0.08 on the median
     of the per-frame difference). Size is a weaker cue (the near leg is a few % longer in the
     picture) and only breaks a tie in the same direction."""
-    d_score = score[:, [KP["right_knee"], KP["right_ankle"]]].mean(1) - score[:, [KP["left_knee"], KP["left_ankle"]]].mean(1)
+    d_score = score[:, [KP["right_knee"], KP["right_ankle"]]].mean(1) - score[
+        :, [KP["left_knee"], KP["left_ankle"]]
+    ].mean(1)
     med = float(np.median(d_score)) if d_score.size else 0.0
     if abs(med) < 0.08:
         return None
@@ -196,7 +206,7 @@ def near_leg(xy: np.ndarray, score: np.ndarray) -> str | None:
     by_score = "right" if med > 0 else "left"
     other = "left" if by_score == "right" else "right"
     if np.isfinite(lens["left"]) and np.isfinite(lens["right"]) and lens[other] > 1.08 * lens[by_score]:
-        return None   # the clearly better-scored leg looks clearly smaller: don't guess
+        return None  # the clearly better-scored leg looks clearly smaller: don't guess
     return by_score
 
 
@@ -246,7 +256,9 @@ def _one_leg_swaps(xy: np.ndarray, t: np.ndarray, scale: float) -> np.ndarray:
                 continue
             d_own = np.linalg.norm(P[m] - own[m], axis=1)
             d_oth = np.linalg.norm(P[m] - other[m], axis=1)
-            votes[m] += sgn * np.where(d_oth + 0.05 * scale < d_own, 1.0, np.where(d_own + 0.05 * scale < d_oth, -1.0, 0.0))
+            votes[m] += sgn * np.where(
+                d_oth + 0.05 * scale < d_own, 1.0, np.where(d_own + 0.05 * scale < d_oth, -1.0, 0.0)
+            )
     flip[votes > 0] = True
     return flip
 
@@ -262,7 +274,7 @@ def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
 
 def _nanmedian3(a: np.ndarray) -> np.ndarray:
     """Median over axis 0 of three stacked arrays, ignoring NaN (fast: no masked arrays)."""
-    s = np.sort(a, axis=0)                  # NaN sorts last
+    s = np.sort(a, axis=0)  # NaN sorts last
     n = np.isfinite(a).sum(axis=0)
     lo = np.take_along_axis(s, np.clip((n - 1) // 2, 0, 2)[None], axis=0)[0]
     hi = np.take_along_axis(s, np.clip(n // 2, 0, 2)[None], axis=0)[0]
@@ -287,8 +299,8 @@ def hampel(xy: np.ndarray, t: np.ndarray, scale: float, k_mad: float = 4.0) -> t
     pred = _nanmedian3(preds)
     # judge a sample only when at least two predictions agree on where it should be: a lone
     # extrapolation across a gap overshoots at every sharp turn (foot strike at 30 fps)
-    n_pred = np.isfinite(preds).all(axis=3).sum(axis=0)              # (n, 17)
-    res = np.linalg.norm(xy - pred, axis=2)                         # (n, 17)
+    n_pred = np.isfinite(preds).all(axis=3).sum(axis=0)  # (n, 17)
+    res = np.linalg.norm(xy - pred, axis=2)  # (n, 17)
     res[n_pred < 2] = np.nan
     # robust spread of the residuals per keypoint over the run (pose noise is ~stationary)
     fin = np.isfinite(res)
@@ -314,7 +326,9 @@ def uniform_grid(t: np.ndarray) -> tuple[np.ndarray, float]:
     return t[0] + np.arange(n) / fs, fs
 
 
-def resample(xy: np.ndarray, t: np.ndarray, grid: np.ndarray, max_gap_s: float = MAX_GAP_S) -> tuple[np.ndarray, np.ndarray]:
+def resample(
+    xy: np.ndarray, t: np.ndarray, grid: np.ndarray, max_gap_s: float = MAX_GAP_S
+) -> tuple[np.ndarray, np.ndarray]:
     """Linear interpolation of each keypoint onto ``grid``, only across gaps of at most
     ``max_gap_s`` without data (e.g. 3 missing frames at 30 fps, 6 at 60 fps).
 
@@ -395,10 +409,34 @@ def clean(timeline: Timeline, min_score: float = MIN_SCORE) -> Cleaned:
     src = np.clip(np.searchsorted(t, grid), 0, len(t) - 1)
     prev = np.clip(src - 1, 0, len(t) - 1)
     src = np.where(np.abs(t[prev] - grid) < np.abs(t[src] - grid), prev, src)
-    return Cleaned(t=grid, fs=fs, xy_event=xe, xy_angle=xa, seen=seen, src_index=src,
-                   swaps_corrected=n_runs, swapped_frames=n_frames, outliers_removed=n_out,
-                   fc_event=fce, fc_angle=fca, raw_xy=xy)
+    return Cleaned(
+        t=grid,
+        fs=fs,
+        xy_event=xe,
+        xy_angle=xa,
+        seen=seen,
+        src_index=src,
+        swaps_corrected=n_runs,
+        swapped_frames=n_frames,
+        outliers_removed=n_out,
+        fc_event=fce,
+        fc_angle=fca,
+        raw_xy=xy,
+    )
 
 
-__all__ = ["Cleaned", "clean", "mask_low_scores", "repair_leg_swaps", "hampel", "resample", "lowpass",
-           "uniform_grid", "cutoffs", "body_scale_px", "MIN_SCORE", "MAX_GAP_S", "N_KEYPOINTS"]
+__all__ = [
+    "Cleaned",
+    "clean",
+    "mask_low_scores",
+    "repair_leg_swaps",
+    "hampel",
+    "resample",
+    "lowpass",
+    "uniform_grid",
+    "cutoffs",
+    "body_scale_px",
+    "MIN_SCORE",
+    "MAX_GAP_S",
+    "N_KEYPOINTS",
+]

@@ -30,8 +30,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.signal import find_peaks
 
-IC_HEIGHT_FRAC = 0.03        # ankle height above its stance level at heel contact, ÷ leg length
-TO_HEIGHT_FRAC = 0.15        # ankle height above its stance level at toe-off, ÷ leg length
+IC_HEIGHT_FRAC = 0.03  # ankle height above its stance level at heel contact, ÷ leg length
+TO_HEIGHT_FRAC = 0.15  # ankle height above its stance level at toe-off, ÷ leg length
 ZENI_IC_OFFSET_FRAC = 0.045  # contact comes this fraction of a stride after the forward peak
 ZENI_TO_OFFSET_FRAC = -0.08  # toe-off comes this fraction of a stride before the backward peak
 MIN_STRIDE_S = 0.4
@@ -45,7 +45,7 @@ class SideEvents:
 
     ic: np.ndarray
     to: np.ndarray
-    ic_refined: np.ndarray   # bool per IC: vertical refinement used (else hip-relative fallback)
+    ic_refined: np.ndarray  # bool per IC: vertical refinement used (else hip-relative fallback)
     to_refined: np.ndarray
 
 
@@ -70,8 +70,9 @@ def _seen_around(t: np.ndarray, y: np.ndarray, tc: float, half: float) -> bool:
     return bool(seg.size) and bool(np.isfinite(seg).all())
 
 
-def detect_side_events(t: np.ndarray, rel: np.ndarray, height: np.ndarray, leg_px: float,
-                       fs: float, walking: bool = False) -> SideEvents:
+def detect_side_events(
+    t: np.ndarray, rel: np.ndarray, height: np.ndarray, leg_px: float, fs: float, walking: bool = False
+) -> SideEvents:
     """Events for one foot.
 
     ``walking``: use the hip-relative extremes as they are (Zeni et al. 2008 validated them for
@@ -85,7 +86,7 @@ def detect_side_events(t: np.ndarray, rel: np.ndarray, height: np.ndarray, leg_p
     if ok.sum() < fs * MIN_STRIDE_S * 2 or not np.isfinite(leg_px):
         return SideEvents(empty, empty, empty.astype(bool), empty.astype(bool))
     r = np.where(ok, rel, np.nan)
-    filled = np.where(ok, r, np.interp(t, t[ok], r[ok]))   # find_peaks needs finite input
+    filled = np.where(ok, r, np.interp(t, t[ok], r[ok]))  # find_peaks needs finite input
     prom = 0.25 * leg_px
     dist = max(1, int(0.6 * MIN_STRIDE_S * fs))
     fwd, _ = find_peaks(filled, prominence=prom, distance=dist)
@@ -115,13 +116,13 @@ def detect_side_events(t: np.ndarray, rel: np.ndarray, height: np.ndarray, leg_p
     for p, q in stances:
         a0 = p if p is not None else max(0, q - span)
         b0 = q if q is not None else min(n - 1, p + span)
-        seg = height[a0:b0 + 1]
+        seg = height[a0 : b0 + 1]
         if seg.size < 3 or np.isfinite(seg).mean() < 0.8:
             continue
         m = a0 + int(np.nanargmin(seg))
         if m in (0, n - 1):
             continue  # the foot-flat level is not in the data: no floor to measure against
-        floor = float(np.nanpercentile(seg, 5))   # the ankle's lowest (foot flat) level
+        floor = float(np.nanpercentile(seg, 5))  # the ankle's lowest (foot flat) level
         t_ic = t_to = None
         refined = refined_to = False
         if walking:
@@ -144,7 +145,7 @@ def detect_side_events(t: np.ndarray, rel: np.ndarray, height: np.ndarray, leg_p
             # initial contact: descending ankle reaches floor + IC_HEIGHT_FRAC·leg
             lvl_ic = floor + IC_HEIGHT_FRAC * leg_px
             a = max(0, p - int(0.06 * fs))
-            below = np.flatnonzero(height[a:m + 1] <= lvl_ic)
+            below = np.flatnonzero(height[a : m + 1] <= lvl_ic)
             t_ic_z = t[p] + ZENI_IC_OFFSET_FRAC * stride
             if below.size and below[0] > 0:
                 t_ic = _interp_cross(t, height, a + int(below[0]), lvl_ic)
@@ -155,7 +156,7 @@ def detect_side_events(t: np.ndarray, rel: np.ndarray, height: np.ndarray, leg_p
         # toe-off: after the lowest point, the rising ankle passes floor + TO_HEIGHT_FRAC·leg
         lvl_to = floor + TO_HEIGHT_FRAC * leg_px
         end = min(n - 1, (q + int(0.1 * stride * fs)) if q is not None else m + span)
-        above = np.flatnonzero(height[m:end + 1] >= lvl_to)
+        above = np.flatnonzero(height[m : end + 1] >= lvl_to)
         t_to_z = t[q] + ZENI_TO_OFFSET_FRAC * stride if q is not None else None
         if above.size and above[0] > 0:
             t_to = _interp_cross(t, height, m + int(above[0]), lvl_to)
@@ -186,11 +187,15 @@ def detect_side_events(t: np.ndarray, rel: np.ndarray, height: np.ndarray, leg_p
     return SideEvents(np.array(ics), np.array(tos), np.array(icr, bool), np.array(tor, bool))
 
 
-def enforce_alternation(left: SideEvents, right: SideEvents, stride_s: float) -> tuple[SideEvents, SideEvents, int]:
+def enforce_alternation(
+    left: SideEvents, right: SideEvents, stride_s: float
+) -> tuple[SideEvents, SideEvents, int]:
     """Drop contacts that break the left/right alternation: two contacts (of either feet) closer
     than 30% of a step are one real contact and a spurious one — keep the refined / earlier one.
     Returns the filtered sides and the number of contacts dropped."""
-    allev = [(t, "left", i) for i, t in enumerate(left.ic)] + [(t, "right", i) for i, t in enumerate(right.ic)]
+    allev = [(t, "left", i) for i, t in enumerate(left.ic)] + [
+        (t, "right", i) for i, t in enumerate(right.ic)
+    ]
     allev.sort()
     drop = {"left": set(), "right": set()}
     min_gap = 0.3 * stride_s / 2

@@ -31,8 +31,8 @@ from device.gait.summary import summarize
 from device.gait.types import Metric
 from device.keypoints import KP
 
-IC_FRAC = 0.08   # contact: the descending ankle within 8% of its lift range (~3% of leg length)
-TO_FRAC = 0.3    # toe-off: the rising ankle past 30% of its lift range (~15% of leg length)
+IC_FRAC = 0.08  # contact: the descending ankle within 8% of its lift range (~3% of leg length)
+TO_FRAC = 0.3  # toe-off: the rising ankle past 30% of its lift range (~15% of leg length)
 SIDES = ("left", "right")
 
 
@@ -43,7 +43,7 @@ class FrontalResult:
     metrics: dict[str, Metric] = field(default_factory=dict)
     strides_used: int = 0
     strides_rejected: int = 0
-    duty_factor: float | None = None    # rough (contacts from height only): for running vs walking
+    duty_factor: float | None = None  # rough (contacts from height only): for running vs walking
 
 
 def _stances(t: np.ndarray, h: np.ndarray, leg_px: float, fs: float) -> tuple[np.ndarray, np.ndarray]:
@@ -80,8 +80,11 @@ def analyse_frontal(cl: Cleaned, kind: str, leg_px: float, px_per_cm: float | No
     all_ic = sorted((float(x), s) for s in SIDES for x in events[s].ic)
     diffs = [b[0] - a[0] for a, b in zip(all_ic, all_ic[1:], strict=False) if a[1] != b[1]]
     med = float(np.median(diffs)) if diffs else 0.35
-    step_times = [(b[0], b[0] - a[0], b[1]) for a, b in zip(all_ic, all_ic[1:], strict=False)
-                  if a[1] != b[1] and 0.15 < b[0] - a[0] < 1.5 * med]
+    step_times = [
+        (b[0], b[0] - a[0], b[1])
+        for a, b in zip(all_ic, all_ic[1:], strict=False)
+        if a[1] != b[1] and 0.15 < b[0] - a[0] < 1.5 * med
+    ]
     res = FrontalResult(events=events, step_times=step_times)
     # a runner moving toward or away from the camera changes size: the pixel scale follows the
     # torso length (shoulders to hips, upright and square to the camera in this view)
@@ -94,7 +97,7 @@ def analyse_frontal(cl: Cleaned, kind: str, leg_px: float, px_per_cm: float | No
         tor = np.interp(t, t[okt], torso[okt])
         scale_rel = tor / float(np.median(tor))
     # the runner's left is image-left from behind (x grows to the runner's right)
-    lat = 1.0 if kind == "rear" else -1.0     # lateral coordinate: + = runner's right
+    lat = 1.0 if kind == "rear" else -1.0  # lateral coordinate: + = runner's right
     lh, rh = p[:, KP["left_hip"]], p[:, KP["right_hip"]]
     width = np.abs(rh[:, 0] - lh[:, 0])
     tilt = np.degrees(np.arctan2(rh[:, 1] - lh[:, 1], np.maximum(width, 1e-6)))  # + = right hip lower
@@ -108,7 +111,7 @@ def analyse_frontal(cl: Cleaned, kind: str, leg_px: float, px_per_cm: float | No
     used = rejected = 0
     for side in SIDES:
         se = events[side]
-        sgn = 1.0 if side == "left" else -1.0      # left stance: the right hip drops (tilt +)
+        sgn = 1.0 if side == "left" else -1.0  # left stance: the right hip drops (tilt +)
         for ic, to in zip(se.ic, se.to, strict=True):
             seg = window(t, tilt_c, ic, to)
             if seg.size < 2 or not np.isfinite(seg).all():
@@ -122,10 +125,12 @@ def analyse_frontal(cl: Cleaned, kind: str, leg_px: float, px_per_cm: float | No
             if np.isfinite([hip, knee, ank]).all() and abs(ank[1] - hip[1]) > 1:
                 f = (knee[1] - hip[1]) / (ank[1] - hip[1])
                 line_x = hip[0] + f * (ank[0] - hip[0])
-                medial = lat * (1.0 if side == "left" else -1.0)   # toward the body's midline
+                medial = lat * (1.0 if side == "left" else -1.0)  # toward the body's midline
                 off = (knee[0] - line_x) * medial
                 v1, v2 = hip - knee, ank - knee
-                ang = 180.0 - np.degrees(np.arccos(np.clip(np.dot(v1, v2) / (np.linalg.norm(v1) * np.linalg.norm(v2)), -1, 1)))
+                ang = 180.0 - np.degrees(
+                    np.arccos(np.clip(np.dot(v1, v2) / (np.linalg.norm(v1) * np.linalg.norm(v2)), -1, 1))
+                )
                 valgus[side].append(float(np.sign(off) * ang))
             if px_per_cm:
                 # step width: this foot vs the other foot at its latest contact before
@@ -134,7 +139,7 @@ def analyse_frontal(cl: Cleaned, kind: str, leg_px: float, px_per_cm: float | No
                 if prev.size and ic - prev[-1] < 1.5 * med:
                     xa = lat * np.interp(ic, t, p[:, KP[f"{side}_ankle"], 0])
                     xb = lat * np.interp(prev[-1], t, p[:, KP[f"{other}_ankle"], 0])
-                    own = -1.0 if side == "left" else 1.0   # the left foot belongs on the runner's left
+                    own = -1.0 if side == "left" else 1.0  # the left foot belongs on the runner's left
                     if np.isfinite(xa) and np.isfinite(xb):
                         widths.append(own * (xa - xb) / (px_per_cm * float(np.interp(ic, t, scale_rel))))
         if side == "left" and px_per_cm:

@@ -23,9 +23,9 @@ import numpy as np
 
 from device.keypoints import KP
 
-STEP_WINDOW = 8          # step intervals in the cadence median
-HINT_FRAMES = 60         # frames the quality hints look back over
-MIN_STEP_S, MAX_STEP_S = 0.2, 1.0   # 60..300 steps/min
+STEP_WINDOW = 8  # step intervals in the cadence median
+HINT_FRAMES = 60  # frames the quality hints look back over
+MIN_STEP_S, MAX_STEP_S = 0.2, 1.0  # 60..300 steps/min
 MIN_SCORE = 0.25
 
 
@@ -39,17 +39,19 @@ class LiveCadence:
     frame-edge hints.
     """
 
-    def __init__(self, width: int | None = None, height: int | None = None, min_score: float = MIN_SCORE) -> None:
+    def __init__(
+        self, width: int | None = None, height: int | None = None, min_score: float = MIN_SCORE
+    ) -> None:
         self.width = width
         self.height = height
         self.min_score = min_score
-        self._step_t = np.zeros(STEP_WINDOW + 1)   # ring of step times
+        self._step_t = np.zeros(STEP_WINDOW + 1)  # ring of step times
         self._n_steps = 0
         self._intervals = np.zeros(STEP_WINDOW)
-        self._amp = 0.0               # decaying upper envelope of the ankle distance
-        self._lo_env = 0.0            # decaying lower envelope
-        self._level = 0.0             # smoothed ankle distance
-        self._armed = True            # waiting for a rise above the upper threshold
+        self._amp = 0.0  # decaying upper envelope of the ankle distance
+        self._lo_env = 0.0  # decaying lower envelope
+        self._level = 0.0  # smoothed ankle distance
+        self._armed = True  # waiting for a rise above the upper threshold
         self._peak_v = -1.0
         self._peak_t = 0.0
         self._prev: tuple[float, float] | None = None
@@ -57,7 +59,7 @@ class LiveCadence:
         self._right: tuple[float, float] | None = None
         self._last_t: float | None = None
         # quality rings (booleans as uint8) and their running sums
-        self._q = np.zeros((HINT_FRAMES, 4), np.uint8)   # body seen, ankles seen, ankle at edge, small
+        self._q = np.zeros((HINT_FRAMES, 4), np.uint8)  # body seen, ankles seen, ankle at edge, small
         self._q_sum = np.zeros(4, np.int64)
         self._q_i = 0
         self._frames = 0
@@ -67,7 +69,7 @@ class LiveCadence:
         """Feed one frame."""
         t = float(t)
         if self._last_t is not None and t <= self._last_t:
-            return   # out-of-order or repeated frame: ignore
+            return  # out-of-order or repeated frame: ignore
         dt = 0.0 if self._last_t is None else t - self._last_t
         self._last_t = t
         kp = keypoints
@@ -75,7 +77,9 @@ class LiveCadence:
         la, ra = KP["left_ankle"], KP["right_ankle"]
         ok_l = s[la] >= self.min_score and math.isfinite(kp[la, 0]) and math.isfinite(kp[la, 1])
         ok_r = s[ra] >= self.min_score and math.isfinite(kp[ra, 0]) and math.isfinite(kp[ra, 1])
-        body = any(s[KP[k]] >= self.min_score for k in ("left_hip", "right_hip", "left_shoulder", "right_shoulder"))
+        body = any(
+            s[KP[k]] >= self.min_score for k in ("left_hip", "right_hip", "left_shoulder", "right_shoulder")
+        )
         edge = False
         if self.height:
             for ok, a in ((ok_l, la), (ok_r, ra)):
@@ -83,9 +87,15 @@ class LiveCadence:
                     edge = True
         small = False
         if body and self.height and ok_l | ok_r:
-            top = min(float(kp[KP[k], 1]) for k in ("left_shoulder", "right_shoulder", "nose")
-                      if s[KP[k]] >= self.min_score and math.isfinite(kp[KP[k], 1])) if any(
-                s[KP[k]] >= self.min_score for k in ("left_shoulder", "right_shoulder", "nose")) else None
+            top = (
+                min(
+                    float(kp[KP[k], 1])
+                    for k in ("left_shoulder", "right_shoulder", "nose")
+                    if s[KP[k]] >= self.min_score and math.isfinite(kp[KP[k], 1])
+                )
+                if any(s[KP[k]] >= self.min_score for k in ("left_shoulder", "right_shoulder", "nose"))
+                else None
+            )
             low = max(float(kp[a, 1]) for ok, a in ((ok_l, la), (ok_r, ra)) if ok)
             small = top is not None and (low - top) < 0.25 * self.height
         self._push_quality((body, ok_l and ok_r, edge, small))
@@ -156,7 +166,7 @@ class LiveCadence:
             prev = self._step_t[(self._n_steps - 1) % self._step_t.shape[0]]
             iv = t_peak - prev
             if iv < MIN_STEP_S:
-                return   # a double peak of one step
+                return  # a double peak of one step
             self._intervals[(self._n_steps - 1) % STEP_WINDOW] = iv
         self._step_t[self._n_steps % self._step_t.shape[0]] = t_peak
         self._n_steps += 1
@@ -178,15 +188,15 @@ class LiveCadence:
             return None
         last = self._step_t[(self._n_steps - 1) % self._step_t.shape[0]]
         if self._last_t - last > 2 * MAX_STEP_S:
-            return None   # steps stopped (runner left, or stood still)
+            return None  # steps stopped (runner left, or stood still)
         iv = self._intervals[:n] if self._n_steps - 1 < STEP_WINDOW else self._intervals
         good = iv[(iv >= MIN_STEP_S) & (iv <= MAX_STEP_S)]
         if good.size < 4:
             return None
         med = float(np.median(good))
-        near = good[np.abs(good - med) < 0.2 * med]   # mean of the typical ones: no frame quantisation
+        near = good[np.abs(good - med) < 0.2 * med]  # mean of the typical ones: no frame quantisation
         if near.size < 2:
-            return None   # intervals disagree (e.g. alternate steps missed): no stable cadence yet
+            return None  # intervals disagree (e.g. alternate steps missed): no stable cadence yet
         return float(60.0 / near.mean())
 
     def hints(self) -> list[str]:

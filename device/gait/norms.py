@@ -32,10 +32,10 @@ class NormRange:
     flag_high: str | None = None
     source: str = ""
     rationale: str = ""
-    applies_to: str = "value"   # "value" (mean), or "sides" (each side checked)
+    applies_to: str = "value"  # "value" (mean), or "sides" (each side checked)
 
     def flag(self, value: float | None) -> str | None:
-        """"low" / "high" when ``value`` is outside the range, else None."""
+        """ "low" / "high" when ``value`` is outside the range, else None."""
         if value is None:
             return None
         if self.low is not None and value < self.low:
@@ -96,15 +96,19 @@ def norms_from_dict(data: dict[str, Any], path: str | None = None, known: set[st
             if k in entry and not isinstance(entry[k], str):
                 raise ConfigError(f"{where} {k}: must be text")
         if not entry.get("source"):
-            raise ConfigError(f"{where}: say where the range comes from (source = \"...\")")
+            raise ConfigError(f'{where}: say where the range comes from (source = "...")')
         applies = entry.get("applies_to", "value")
         if applies not in ("value", "sides"):
-            raise ConfigError(f"{where} applies_to: must be \"value\" or \"sides\"")
+            raise ConfigError(f'{where} applies_to: must be "value" or "sides"')
         ranges[mid] = NormRange(
-            metric=mid, low=low, high=high,
+            metric=mid,
+            low=low,
+            high=high,
             flag_low=entry.get("flag_low") or (f"{mid} below {low:g}" if low is not None else None),
             flag_high=entry.get("flag_high") or (f"{mid} above {high:g}" if high is not None else None),
-            source=entry.get("source", ""), rationale=entry.get("rationale", ""), applies_to=applies,
+            source=entry.get("source", ""),
+            rationale=entry.get("rationale", ""),
+            applies_to=applies,
         )
     return Norms(ranges=ranges, path=path)
 

@@ -36,7 +36,7 @@ class Stance:
     side: str
     ic: float
     to: float
-    next_ic: float = float("nan")    # next contact of the same foot (end of the stride)
+    next_ic: float = float("nan")  # next contact of the same foot (end of the stride)
     valid: bool = True
     reject: str | None = None
     values: dict[str, float] = field(default_factory=dict)
@@ -47,11 +47,11 @@ class Stance:
 class SideResult:
     events: dict[str, SideEvents]
     stances: list[Stance]
-    step_times: list[tuple[float, float, str]]      # (t_end, step_s, landing side), alternating contacts
+    step_times: list[tuple[float, float, str]]  # (t_end, step_s, landing side), alternating contacts
     curves: dict[str, dict[str, dict[str, list[float]]]]
     evidence: list[dict]
     dropped_events: int
-    hip_phase: float | None        # hip height at midstance vs stride mean (− = lowest: running)
+    hip_phase: float | None  # hip height at midstance vs stride mean (− = lowest: running)
     refined_fraction: float
     activity: str = "unknown"
     activity_votes: dict = field(default_factory=dict)
@@ -60,6 +60,7 @@ class SideResult:
 
 def _drop_near(se: SideEvents, turns: np.ndarray, half: float) -> SideEvents:
     """Stances with an event within ``half`` seconds of a turn (direction change) removed."""
+
     def near(x: np.ndarray) -> np.ndarray:
         return np.array([np.isfinite(v) and bool(np.any(np.abs(turns - v) < half)) for v in x], bool)
 
@@ -77,8 +78,13 @@ def _stride_estimate(ev: dict[str, SideEvents]) -> float:
     return float(np.median(d)) if d else 0.7
 
 
-def analyse_side(cl: Cleaned, facing_sign: int | np.ndarray, leg_px: float, px_per_cm: float | None,
-                 speed_cm_s: float | None) -> SideResult:
+def analyse_side(
+    cl: Cleaned,
+    facing_sign: int | np.ndarray,
+    leg_px: float,
+    px_per_cm: float | None,
+    speed_cm_s: float | None,
+) -> SideResult:
     """``facing_sign``: +1 (facing image-right) / −1, or one per grid sample when the runner
     turns around during the clip (events within 0.6 s of a turn are dropped)."""
     t, fs = cl.t, cl.fs
@@ -128,10 +134,13 @@ def analyse_side(cl: Cleaned, facing_sign: int | np.ndarray, leg_px: float, px_p
         hip_s = pe[:, KP[f"{side}_hip"]]
         hip_u = np.where(np.isfinite(hip_s[:, 0]), hip_s[:, 0], hip_e[:, 0])
         ank_a = pa[:, KP[f"{side}_ankle"]]
-        pre[side] = {"seen": cl.seen[:, pts].all(axis=1),
-                     "over": pe[:, KP[f"{side}_ankle"], 0] - hip_u,
-                     "rel_a": ank_a[:, 0] - hip_a[:, 0],
-                     "body_du": sh_a[:, 0] - ank_a[:, 0], "body_dv": sh_a[:, 1] - ank_a[:, 1]}
+        pre[side] = {
+            "seen": cl.seen[:, pts].all(axis=1),
+            "over": pe[:, KP[f"{side}_ankle"], 0] - hip_u,
+            "rel_a": ank_a[:, 0] - hip_a[:, 0],
+            "body_du": sh_a[:, 0] - ank_a[:, 0],
+            "body_dv": sh_a[:, 1] - ank_a[:, 1],
+        }
     step_by_start = {round(t_end - step, 9): step for t_end, step, _ in step_times}
     ic_times = np.array([x for x, _ in all_ic])
     stances: list[Stance] = []
@@ -143,11 +152,23 @@ def analyse_side(cl: Cleaned, facing_sign: int | np.ndarray, leg_px: float, px_p
             if not (np.isfinite(ic) and np.isfinite(to)):
                 continue
             st = Stance(side=side, ic=ic, to=to)
-            later = ics[k + 1:][np.isfinite(ics[k + 1:])]
+            later = ics[k + 1 :][np.isfinite(ics[k + 1 :])]
             if later.size and MIN_STRIDE_S <= later[0] - ic <= min(MAX_STRIDE_S, 1.6 * stride_s):
                 st.next_ic = float(later[0])
-            _measure_stance(st, t, pre[side], angles[side], angles_e[side], hip_e, leg_px, px_per_cm,
-                            speed_cm_s, ic_times, step_by_start, stride_s)
+            _measure_stance(
+                st,
+                t,
+                pre[side],
+                angles[side],
+                angles_e[side],
+                hip_e,
+                leg_px,
+                px_per_cm,
+                speed_cm_s,
+                ic_times,
+                step_by_start,
+                stride_s,
+            )
             stances.append(st)
     stances.sort(key=lambda s: s.ic)
     curves = _curves(t, angles, stances)
@@ -156,19 +177,41 @@ def analyse_side(cl: Cleaned, facing_sign: int | np.ndarray, leg_px: float, px_p
     phases = [p for p in phases if np.isfinite(p)]
     hip_phase = float(np.median(phases)) if len(phases) >= 3 else None
     final, votes = classify(cues["double_support"], cues["ankle_lift"], cad0, hip_phase)
-    if final != activity:   # the pelvis cue tipped it: the events follow the first call, say so
+    if final != activity:  # the pelvis cue tipped it: the events follow the first call, say so
         final = "unknown" if final == "running" else final
-    nref = sum(int(x) for s in SIDES for x in events[s].ic_refined) + sum(int(x) for s in SIDES for x in events[s].to_refined)
+    nref = sum(int(x) for s in SIDES for x in events[s].ic_refined) + sum(
+        int(x) for s in SIDES for x in events[s].to_refined
+    )
     ntot = sum(len(events[s].ic) + len(events[s].to) for s in SIDES)
-    return SideResult(events=events, stances=stances, step_times=step_times, curves=curves, evidence=evidence,
-                      dropped_events=dropped, hip_phase=hip_phase, refined_fraction=nref / ntot if ntot else 0.0,
-                      activity=final, activity_votes=votes, ground_cues=cues)
+    return SideResult(
+        events=events,
+        stances=stances,
+        step_times=step_times,
+        curves=curves,
+        evidence=evidence,
+        dropped_events=dropped,
+        hip_phase=hip_phase,
+        refined_fraction=nref / ntot if ntot else 0.0,
+        activity=final,
+        activity_votes=votes,
+        ground_cues=cues,
+    )
 
 
-def _measure_stance(st: Stance, t: np.ndarray, pre: dict[str, np.ndarray], ang: dict[str, np.ndarray],
-                    ang_e: dict[str, np.ndarray], hip_e: np.ndarray, leg_px: float, px_per_cm: float | None,
-                    speed_cm_s: float | None, ic_times: np.ndarray, step_by_start: dict[float, float],
-                    stride_s: float) -> None:
+def _measure_stance(
+    st: Stance,
+    t: np.ndarray,
+    pre: dict[str, np.ndarray],
+    ang: dict[str, np.ndarray],
+    ang_e: dict[str, np.ndarray],
+    hip_e: np.ndarray,
+    leg_px: float,
+    px_per_cm: float | None,
+    speed_cm_s: float | None,
+    ic_times: np.ndarray,
+    step_by_start: dict[float, float],
+    stride_s: float,
+) -> None:
     ic, to = st.ic, st.to
     v = st.values
     contact = to - ic
@@ -220,7 +263,7 @@ def _measure_stance(st: Stance, t: np.ndarray, pre: dict[str, np.ndarray], ang: 
             v["step_length_cm"] = speed_cm_s * step
     # vertical oscillation of the step that starts with this contact (this foot in stance)
     j = int(np.searchsorted(ic_times, ic + 1e-9, side="right"))
-    nxt = ic_times[j:j + 1]
+    nxt = ic_times[j : j + 1]
     if nxt.size and nxt[0] - ic < 0.75 * stride_s:
         # the lightly filtered hip: heavy smoothing would shave the peaks off the bounce
         hv = window(t, hip_e[:, 1], ic, nxt[0])
@@ -266,8 +309,11 @@ def _curves(t: np.ndarray, angles: dict, stances: list[Stance]) -> dict:
                     rows.append(y)
             if len(rows) >= 2:
                 r = np.array(rows)
-                out[name][side] = {"mean": np.round(r.mean(0), 2).tolist(), "sd": np.round(r.std(0, ddof=1), 2).tolist(),
-                                   "n": len(rows)}
+                out[name][side] = {
+                    "mean": np.round(r.mean(0), 2).tolist(),
+                    "sd": np.round(r.std(0, ddof=1), 2).tolist(),
+                    "n": len(rows),
+                }
             else:
                 out[name][side] = None
     return out
@@ -288,11 +334,17 @@ def _evidence(t: np.ndarray, angles: dict, stances: list[Stance], cl: Cleaned) -
                 continue
             i = int(np.clip(np.searchsorted(t, tt), 0, len(t) - 1))
             a = angles[side]
-            ev.append({
-                "side": side, "phase": phase, "t": round(float(tt), 4),
-                "frame_index": int(cl.src_index[i]),
-                "angles": {k: _r(at(t, a[k], tt)) for k in ("knee_flexion", "hip_flexion", "shank", "trunk_lean")},
-            })
+            ev.append(
+                {
+                    "side": side,
+                    "phase": phase,
+                    "t": round(float(tt), 4),
+                    "frame_index": int(cl.src_index[i]),
+                    "angles": {
+                        k: _r(at(t, a[k], tt)) for k in ("knee_flexion", "hip_flexion", "shank", "trunk_lean")
+                    },
+                }
+            )
     return ev
 
 

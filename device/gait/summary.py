@@ -10,8 +10,8 @@ import numpy as np
 from device.gait.norms import Norms
 from device.gait.types import Metric
 
-MIN_STRIDES = 3        # pooled strides needed for a metric's value
-MIN_SIDE_STRIDES = 2   # strides needed for a side's value
+MIN_STRIDES = 3  # pooled strides needed for a metric's value
+MIN_SIDE_STRIDES = 2  # strides needed for a side's value
 
 
 def _finite(vals: Sequence[float]) -> np.ndarray:
@@ -30,8 +30,14 @@ def symmetry_index(left: float | None, right: float | None) -> float | None:
     return float(100.0 * abs(left - right) / abs(m))
 
 
-def summarize(unit: str, left: Sequence[float], right: Sequence[float], sided: bool = True,
-              what: str = "strides", min_n: int = MIN_STRIDES) -> Metric:
+def summarize(
+    unit: str,
+    left: Sequence[float],
+    right: Sequence[float],
+    sided: bool = True,
+    what: str = "strides",
+    min_n: int = MIN_STRIDES,
+) -> Metric:
     """A Metric from per-stride values of each side (for unsided metrics pass all in ``left``)."""
     lv, rv = _finite(left), _finite(right)
     allv = np.concatenate([lv, rv])

@@ -166,7 +166,10 @@ class Analysis:
     def from_dict(cls, d: dict[str, Any]) -> Analysis:
         return cls(
             cadence_spm=d.get("cadence_spm"),
-            events=[GaitEvent(e["side"], e["kind"], float(e["t"]), int(e.get("frame", -1))) for e in d.get("events", [])],
+            events=[
+                GaitEvent(e["side"], e["kind"], float(e["t"]), int(e.get("frame", -1)))
+                for e in d.get("events", [])
+            ],
             metrics={k: Metric.from_dict(v) for k, v in (d.get("metrics") or {}).items()},
             quality=dict(d.get("quality") or {}),
             input=dict(d.get("input") or {}),

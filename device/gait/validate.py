@@ -26,8 +26,16 @@ REPO = Path(__file__).resolve().parents[2]
 DEFAULT_VALIDATION_DIR = REPO.parent / "shared" / "validation"
 
 # Acceptance on the force-plate data (limits from the product brief).
-REAL_LIMITS = {"detected_pct": 95.0, "false_events": 0, "ic_ms_100hz": 15.0, "to_ms_100hz": 20.0,
-               "event_frames_low_fps": 1.5, "contact_ms": 20.0, "cadence_pct": 1.0, "knee_ic_deg": 5.0}
+REAL_LIMITS = {
+    "detected_pct": 95.0,
+    "false_events": 0,
+    "ic_ms_100hz": 15.0,
+    "to_ms_100hz": 20.0,
+    "event_frames_low_fps": 1.5,
+    "contact_ms": 20.0,
+    "cadence_pct": 1.0,
+    "knee_ic_deg": 5.0,
+}
 
 # Synthetic tolerances (absolute, in the metric's unit) and why. The synthetic foot lands heel
 # first (20° sole angle, ankle ~2.3 cm = 2.7 % of leg above its flat level, like the force-plate
@@ -40,16 +48,22 @@ REAL_LIMITS = {"detected_pct": 95.0, "false_events": 0, "ic_ms_100hz": 15.0, "to
 SYNTHETIC_TOLERANCES: dict[str, tuple[float, str]] = {
     "cadence_spm": (0.01, "relative: 1 %"),
     "step_time_ms": (5.0, "mean of many steps; event errors average out"),
-    "contact_time_ms": (20.0, "the force-plate limit; on the synthetic foot toe-off comes 5–25 ms late because "
-                              "its roll at toe-off (set by belt travel: less for shorter contacts) leaves the "
-                              "ankle 11–13 % of leg above flat vs the rule's 15 %"),
+    "contact_time_ms": (
+        20.0,
+        "the force-plate limit; on the synthetic foot toe-off comes 5–25 ms late because "
+        "its roll at toe-off (set by belt travel: less for shorter contacts) leaves the "
+        "ankle 11–13 % of leg above flat vs the rule's 15 %",
+    ),
     "flight_time_ms": (20.0, "as contact time"),
     "duty_factor": (0.03, "contact time / stride time"),
     "overstride_cm": (2.5, "ankle moves 120–200 cm/s relative to the hip around contact × ½ frame at 30 fps"),
     "overstride_pct_leg": (3.0, "as overstride_cm (2.5 cm ≈ 2.9 % of leg)"),
     "shank_angle_ic_deg": (3.0, "shank rotates ≤ 150°/s around contact × ½ frame at 30 fps"),
-    "knee_flexion_ic_deg": (3.0, "knee flexes ~120°/s at contact, ~300°/s 10 ms later, × ½ frame at 30 fps; "
-                                 "the force-plate data is held to 5°"),
+    "knee_flexion_ic_deg": (
+        3.0,
+        "knee flexes ~120°/s at contact, ~300°/s 10 ms later, × ½ frame at 30 fps; "
+        "the force-plate data is held to 5°",
+    ),
     "knee_flexion_stance_peak_deg": (3.0, "smooth peak"),
     "knee_flexion_swing_peak_deg": (3.0, "smooth peak"),
     "hip_flexion_ic_deg": (3.0, "as shank angle (thigh nearly still at contact, trunk constant)"),
@@ -69,10 +83,17 @@ SYNTHETIC_TOLERANCES: dict[str, tuple[float, str]] = {
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--validation-dir", default=str(DEFAULT_VALIDATION_DIR),
-                        help="directory with *.realistic*.csv, *.truth.json and score.py (default: %(default)s)")
-    parser.add_argument("--fps", default="30,60,120", help="synthetic frame rates, comma separated (default: %(default)s)")
-    parser.add_argument("--duration", type=float, default=30.0, help="synthetic run length in seconds (default: %(default)s)")
+    parser.add_argument(
+        "--validation-dir",
+        default=str(DEFAULT_VALIDATION_DIR),
+        help="directory with *.realistic*.csv, *.truth.json and score.py (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--fps", default="30,60,120", help="synthetic frame rates, comma separated (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--duration", type=float, default=30.0, help="synthetic run length in seconds (default: %(default)s)"
+    )
     parser.add_argument("--seed", type=int, default=1, help="synthetic noise seed (default: %(default)s)")
     parser.add_argument("--no-synthetic", action="store_true", help="skip the synthetic runner")
     parser.add_argument("--no-real", action="store_true", help="skip the force-plate data")
@@ -125,7 +146,9 @@ def match_events(pred: list[dict], true: list[dict], tol_s: float = 0.06) -> dic
         for side in ("left", "right"):
             P = [e["t"] for e in pred if e["kind"] == kind and e["side"] == side]
             T = [e["t"] for e in true if e["kind"] == kind and e["side"] == side]
-            pairs = sorted((abs(p - q), i, j) for i, p in enumerate(P) for j, q in enumerate(T) if abs(p - q) <= tol_s)
+            pairs = sorted(
+                (abs(p - q), i, j) for i, p in enumerate(P) for j, q in enumerate(T) if abs(p - q) <= tol_s
+            )
             up: set[int] = set()
             ut: set[int] = set()
             for _d, i, j in pairs:
@@ -158,9 +181,17 @@ def validate_synthetic(fps: float, view: str, duration_s: float, seed: int) -> d
     from device.gait.types import RunnerInfo
     from device.synthetic.runner import RunnerParams, SyntheticRunner
 
-    params = RunnerParams(fps=fps, duration_s=duration_s, view=view, noise_px=2.0, dropout_prob=0.02,
-                          swaps=max(3, int(duration_s / 5)), jitter=0.2, seed=seed,
-                          right={"contact_time_ms": 262.0, "pelvic_drop_deg": 7.0})
+    params = RunnerParams(
+        fps=fps,
+        duration_s=duration_s,
+        view=view,
+        noise_px=2.0,
+        dropout_prob=0.02,
+        swaps=max(3, int(duration_s / 5)),
+        jitter=0.2,
+        seed=seed,
+        right={"contact_time_ms": 262.0, "pelvic_drop_deg": 7.0},
+    )
     runner = SyntheticRunner(params)
     tl = runner.timeline()
     truth = runner.truth()
@@ -177,8 +208,13 @@ def validate_synthetic(fps: float, view: str, duration_s: float, seed: int) -> d
     for kind, k in m.items():
         med, mean = _stats(k["errors_s"])
         det = 100.0 * k["n_detected"] / k["n_true"] if k["n_true"] else None
-        ev_rows[kind] = {"median_ms": med, "mean_ms": mean, "detected_pct": det, "false_events": k["false_events"],
-                         "median_frames": None if med is None else med / frame_ms}
+        ev_rows[kind] = {
+            "median_ms": med,
+            "mean_ms": mean,
+            "detected_pct": det,
+            "false_events": k["false_events"],
+            "median_frames": None if med is None else med / frame_ms,
+        }
         if view == "side":
             # ≤ 1 frame (≤ 15 ms above 60 fps: the force-plate limit); no spurious events. Missed
             # events are reported, not gated: the synthetic far-leg dropouts hide whole stances.
@@ -196,8 +232,9 @@ def validate_synthetic(fps: float, view: str, duration_s: float, seed: int) -> d
             err = None if pv is None else (pv - tv) / tv
         else:
             err = None if pv is None else pv - tv
-        in_view = (view == "side") == (mid not in ("pelvic_drop_deg", "lateral_sway_cm", "step_width_cm",
-                                                   "knee_frontal_angle_deg"))
+        in_view = (view == "side") == (
+            mid not in ("pelvic_drop_deg", "lateral_sway_cm", "step_width_cm", "knee_frontal_angle_deg")
+        )
         if mid == "head_drop_cm" or not in_view:
             status = "not measured (by design)" if pv is None else "measured"
             passed = True
@@ -205,13 +242,30 @@ def validate_synthetic(fps: float, view: str, duration_s: float, seed: int) -> d
             passed = err is not None and np.isfinite(tol) and abs(err) <= tol
             status = "ok" if passed else ("missing: " + str(pm.get("reason")) if pv is None else "OUT")
         met_ok &= passed
-        metric_rows[mid] = {"pred": pv, "true": tv, "error": err, "tolerance": tol, "why": why, "status": status,
-                            "left": pm.get("left"), "right": pm.get("right"),
-                            "true_left": tm.get("left"), "true_right": tm.get("right")}
-    return {"fps": fps, "view": view, "detected_view": d["view"], "activity": d["activity"],
-            "events": ev_rows, "metrics": metric_rows, "swaps_true": len(truth["swapped_rows"]),
-            "swaps_corrected": d["quality"].get("swapped_frames"), "verdict": d["quality"].get("verdict"),
-            "pass": bool(ev_ok and met_ok and d["view"]["kind"] == view)}
+        metric_rows[mid] = {
+            "pred": pv,
+            "true": tv,
+            "error": err,
+            "tolerance": tol,
+            "why": why,
+            "status": status,
+            "left": pm.get("left"),
+            "right": pm.get("right"),
+            "true_left": tm.get("left"),
+            "true_right": tm.get("right"),
+        }
+    return {
+        "fps": fps,
+        "view": view,
+        "detected_view": d["view"],
+        "activity": d["activity"],
+        "events": ev_rows,
+        "metrics": metric_rows,
+        "swaps_true": len(truth["swapped_rows"]),
+        "swaps_corrected": d["quality"].get("swapped_frames"),
+        "verdict": d["quality"].get("verdict"),
+        "pass": bool(ev_ok and met_ok and d["view"]["kind"] == view),
+    }
 
 
 def _f(x: Any, nd: int = 1) -> str:
@@ -219,15 +273,24 @@ def _f(x: Any, nd: int = 1) -> str:
 
 
 def _print_synthetic(r: dict[str, Any]) -> None:
-    print(f"-- {r['view']} view, {r['fps']:g} fps: view detected {r['detected_view']['kind']}"
-          f"{' facing ' + r['detected_view']['facing'] if r['detected_view'].get('facing') else ''}, "
-          f"activity {r['activity']}, verdict '{r['verdict']}', swapped frames repaired {r['swaps_corrected']}"
-          f" -> {'PASS' if r['pass'] else 'FAIL'}")
+    print(
+        f"-- {r['view']} view, {r['fps']:g} fps: view detected {r['detected_view']['kind']}"
+        f"{' facing ' + r['detected_view']['facing'] if r['detected_view'].get('facing') else ''}, "
+        f"activity {r['activity']}, verdict '{r['verdict']}', swapped frames repaired {r['swaps_corrected']}"
+        f" -> {'PASS' if r['pass'] else 'FAIL'}"
+    )
     for kind, e in r["events"].items():
-        print(f"   {kind:16s} median |err| {_f(e['median_ms'])} ms ({_f(e['median_frames'], 2)} frames)  "
-              f"mean {_f(e['mean_ms'])} ms  detected {_f(e['detected_pct'])}%  false {e['false_events']}")
+        print(
+            f"   {kind:16s} median |err| {_f(e['median_ms'])} ms ({_f(e['median_frames'], 2)} frames)  "
+            f"mean {_f(e['mean_ms'])} ms  detected {_f(e['detected_pct'])}%  false {e['false_events']}"
+        )
     for mid, m in r["metrics"].items():
-        if m["status"].startswith("not measured") and m["pred"] is None and r["view"] == "side" and mid != "head_drop_cm":
+        if (
+            m["status"].startswith("not measured")
+            and m["pred"] is None
+            and r["view"] == "side"
+            and mid != "head_drop_cm"
+        ):
             continue
         err = m["error"]
         if mid == "cadence_spm":
@@ -237,12 +300,24 @@ def _print_synthetic(r: dict[str, Any]) -> None:
             es = "n/a" if err is None else f"{err:+.2f}"
             tol = f"±{m['tolerance']:g}"
         if m["status"].startswith("not measured") or (m["status"] == "measured"):
-            if r["view"] == "side" and mid in ("pelvic_drop_deg", "lateral_sway_cm", "step_width_cm", "knee_frontal_angle_deg"):
+            if r["view"] == "side" and mid in (
+                "pelvic_drop_deg",
+                "lateral_sway_cm",
+                "step_width_cm",
+                "knee_frontal_angle_deg",
+            ):
                 continue
-            if r["view"] == "rear" and mid not in ("pelvic_drop_deg", "lateral_sway_cm", "step_width_cm",
-                                                   "knee_frontal_angle_deg", "cadence_spm"):
+            if r["view"] == "rear" and mid not in (
+                "pelvic_drop_deg",
+                "lateral_sway_cm",
+                "step_width_cm",
+                "knee_frontal_angle_deg",
+                "cadence_spm",
+            ):
                 continue
-        print(f"   {mid:30s} pred {_f(m['pred'], 2):>8} true {_f(m['true'], 2):>8} err {es:>8} tol {tol:>6}  {m['status']}")
+        print(
+            f"   {mid:30s} pred {_f(m['pred'], 2):>8} true {_f(m['true'], 2):>8} err {es:>8} tol {tol:>6}  {m['status']}"
+        )
 
 
 # ------------------------------------------------------------------------------ force plate
@@ -299,13 +374,26 @@ def validate_real(vdir: Path) -> list[dict[str, Any]]:
             "false_events": sc["false_events"] <= REAL_LIMITS["false_events"],
             "ic_median": med["initial_contact"] is not None and med["initial_contact"] <= ic_lim,
             "to_median": med["toe_off"] is not None and med["toe_off"] <= to_lim,
-            "contact_time": sc["contact_time"]["mae_ms"] is not None and sc["contact_time"]["mae_ms"] <= REAL_LIMITS["contact_ms"],
-            "cadence": sc["cadence_err_pct"] is not None and abs(sc["cadence_err_pct"]) <= REAL_LIMITS["cadence_pct"],
+            "contact_time": sc["contact_time"]["mae_ms"] is not None
+            and sc["contact_time"]["mae_ms"] <= REAL_LIMITS["contact_ms"],
+            "cadence": sc["cadence_err_pct"] is not None
+            and abs(sc["cadence_err_pct"]) <= REAL_LIMITS["cadence_pct"],
             "knee_ic": knee is not None and knee <= REAL_LIMITS["knee_ic_deg"],
         }
-        rows.append({"file": csv_path.name, "fps": fps, "score": sc, "median_ms": med, "limits_ms": (ic_lim, to_lim),
-                     "checks": checks, "pass": all(checks.values()), "verdict": pred["quality"]["verdict"],
-                     "view": pred["view"], "activity": pred["activity"]})
+        rows.append(
+            {
+                "file": csv_path.name,
+                "fps": fps,
+                "score": sc,
+                "median_ms": med,
+                "limits_ms": (ic_lim, to_lim),
+                "checks": checks,
+                "pass": all(checks.values()),
+                "verdict": pred["quality"]["verdict"],
+                "view": pred["view"],
+                "activity": pred["activity"],
+            }
+        )
     return rows
 
 
@@ -317,38 +405,56 @@ def _own_score(pred: dict, truth: dict) -> dict[str, Any]:
     tot_t = tot_d = tot_f = 0
     for kind, k in m.items():
         med, mean = _stats(k["errors_s"])
-        per[kind] = {"mae_ms": mean, "detected_pct": 100.0 * k["n_detected"] / max(1, k["n_true"]),
-                     "false_events": k["false_events"], "bias_ms": None}
+        per[kind] = {
+            "mae_ms": mean,
+            "detected_pct": 100.0 * k["n_detected"] / max(1, k["n_true"]),
+            "false_events": k["false_events"],
+            "bias_ms": None,
+        }
         tot_t += k["n_true"]
         tot_d += k["n_detected"]
         tot_f += k["false_events"]
     ct = pred["metrics"]["contact_time_ms"]
     tct = truth.get("contact_time_ms") or {}
-    errs = [abs(ct[s] - tct[s]) for s in ("left", "right") if ct.get(s) is not None and tct.get(s) is not None]
+    errs = [
+        abs(ct[s] - tct[s]) for s in ("left", "right") if ct.get(s) is not None and tct.get(s) is not None
+    ]
     kp = pred["metrics"]["knee_flexion_ic_deg"]
     tk = truth.get("knee_flexion_ic_deg") or {}
     kerr = [abs(kp[s] - tk[s]) for s in ("left", "right") if kp.get(s) is not None and tk.get(s) is not None]
     cad = pred.get("cadence_spm")
-    return {"per_kind": per, "detected_pct": 100.0 * tot_d / max(1, tot_t), "false_events": tot_f,
-            "cadence_err_pct": None if cad is None else 100.0 * (cad - truth["cadence_spm"]) / truth["cadence_spm"],
-            "contact_time": {"mae_ms": sum(errs) / len(errs) if errs else None},
-            "knee_flexion_ic": {"mae_deg": sum(kerr) / len(kerr) if kerr else None}}
+    return {
+        "per_kind": per,
+        "detected_pct": 100.0 * tot_d / max(1, tot_t),
+        "false_events": tot_f,
+        "cadence_err_pct": None
+        if cad is None
+        else 100.0 * (cad - truth["cadence_spm"]) / truth["cadence_spm"],
+        "contact_time": {"mae_ms": sum(errs) / len(errs) if errs else None},
+        "knee_flexion_ic": {"mae_deg": sum(kerr) / len(kerr) if kerr else None},
+    }
 
 
 def _print_real(r: dict[str, Any]) -> None:
     sc = r["score"]
     pk = sc["per_kind"]
-    print(f"-- {r['file']} ({r['fps']:.0f} fps): view {r['view']['kind']} facing {r['view'].get('facing')}, "
-          f"activity {r['activity']}, verdict '{r['verdict']}' -> {'PASS' if r['pass'] else 'FAIL'}")
+    print(
+        f"-- {r['file']} ({r['fps']:.0f} fps): view {r['view']['kind']} facing {r['view'].get('facing')}, "
+        f"activity {r['activity']}, verdict '{r['verdict']}' -> {'PASS' if r['pass'] else 'FAIL'}"
+    )
     for kind in ("initial_contact", "toe_off"):
         k = pk[kind]
         lim = r["limits_ms"][0 if kind == "initial_contact" else 1]
-        print(f"   {kind:16s} median |err| {_f(r['median_ms'][kind])} ms (limit {lim:.0f})  mean {_f(k.get('mae_ms'))} ms  "
-              f"bias {_f(k.get('bias_ms'))} ms  detected {_f(k.get('detected_pct'))}%  false {k.get('false_events')}")
+        print(
+            f"   {kind:16s} median |err| {_f(r['median_ms'][kind])} ms (limit {lim:.0f})  mean {_f(k.get('mae_ms'))} ms  "
+            f"bias {_f(k.get('bias_ms'))} ms  detected {_f(k.get('detected_pct'))}%  false {k.get('false_events')}"
+        )
     c = sc["contact_time"]
     kn = sc.get("knee_flexion_ic") or {}
-    print(f"   cadence error {_f(sc['cadence_err_pct'], 2)}%   contact time MAE {_f(c.get('mae_ms'))} ms   "
-          f"knee flexion at contact MAE {_f(kn.get('mae_deg'))} deg")
+    print(
+        f"   cadence error {_f(sc['cadence_err_pct'], 2)}%   contact time MAE {_f(c.get('mae_ms'))} ms   "
+        f"knee flexion at contact MAE {_f(kn.get('mae_deg'))} deg"
+    )
     bad = [k for k, v in r["checks"].items() if not v]
     if bad:
         print(f"   failed: {', '.join(bad)}")

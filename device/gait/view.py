@@ -20,24 +20,27 @@ import numpy as np
 
 from device.keypoints import KP
 
-SIDE_MAX_WIDTH = 0.30      # shoulder/hip width ÷ torso length below this: side view
-FRONTAL_MIN_WIDTH = 0.45   # above this: rear or front
+SIDE_MAX_WIDTH = 0.30  # shoulder/hip width ÷ torso length below this: side view
+FRONTAL_MIN_WIDTH = 0.45  # above this: rear or front
 
 
 @dataclass
 class ViewResult:
-    kind: str                       # "side" | "rear" | "front" | "unknown"
-    facing: str | None              # "left" | "right" (side view), None otherwise
-    width_ratio: float | None       # median shoulder+hip width / torso length
-    confidence: float               # 0..1
+    kind: str  # "side" | "rear" | "front" | "unknown"
+    facing: str | None  # "left" | "right" (side view), None otherwise
+    width_ratio: float | None  # median shoulder+hip width / torso length
+    confidence: float  # 0..1
     detected_kind: str = "unknown"  # what the keypoints say (kind may be the caller's override)
     warnings: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict:
-        return {"kind": self.kind, "facing": self.facing,
-                "detected": self.detected_kind,
-                "width_ratio": None if self.width_ratio is None else round(float(self.width_ratio), 3),
-                "confidence": round(float(self.confidence), 2)}
+        return {
+            "kind": self.kind,
+            "facing": self.facing,
+            "detected": self.detected_kind,
+            "width_ratio": None if self.width_ratio is None else round(float(self.width_ratio), 3),
+            "confidence": round(float(self.confidence), 2),
+        }
 
 
 def _mid(xy: np.ndarray, a: str, b: str) -> np.ndarray:
@@ -57,7 +60,9 @@ def width_ratio(xy: np.ndarray) -> float | None:
     widths = np.stack([sh_w, hp_w])
     n = np.isfinite(widths).sum(axis=0)
     w = np.where(n > 0, np.nansum(widths, axis=0) / np.maximum(n, 1), np.nan)
-    torso = np.linalg.norm(_mid(xy, "left_shoulder", "right_shoulder") - _mid(xy, "left_hip", "right_hip"), axis=1)
+    torso = np.linalg.norm(
+        _mid(xy, "left_shoulder", "right_shoulder") - _mid(xy, "left_hip", "right_hip"), axis=1
+    )
     with np.errstate(invalid="ignore", divide="ignore"):
         r = w / torso
     r = r[np.isfinite(r) & (torso > 1)]
@@ -114,7 +119,9 @@ def facing_series(xy: np.ndarray, t: np.ndarray, min_segment_s: float = 1.5) -> 
         h, k, a = xy[:, KP[f"{side}_hip"]], xy[:, KP[f"{side}_knee"]], xy[:, KP[f"{side}_ankle"]]
         u, v = k - h, a - k
         with np.errstate(invalid="ignore", divide="ignore"):
-            s = (u[:, 0] * v[:, 1] - u[:, 1] * v[:, 0]) / (np.linalg.norm(u, axis=1) * np.linalg.norm(v, axis=1))
+            s = (u[:, 0] * v[:, 1] - u[:, 1] * v[:, 0]) / (
+                np.linalg.norm(u, axis=1) * np.linalg.norm(v, axis=1)
+            )
         ok = np.isfinite(s)
         votes[ok] += s[ok]
         weight[ok] += 1
@@ -179,8 +186,10 @@ def detect_view(xy: np.ndarray, score: np.ndarray, requested: str = "auto") -> V
         frontal = {"rear", "front"}
         contradicts = (req == "side" and detected in frontal) or (req in frontal and detected == "side")
         if contradicts:
-            warnings.append(f"view set to {req}, but the keypoints look like a {detected} view "
-                            f"(shoulder/hip width ratio {wr:.2f}); metrics follow the setting")
+            warnings.append(
+                f"view set to {req}, but the keypoints look like a {detected} view "
+                f"(shoulder/hip width ratio {wr:.2f}); metrics follow the setting"
+            )
         kind = req
     facing = None
     if kind == "side":
@@ -188,5 +197,6 @@ def detect_view(xy: np.ndarray, score: np.ndarray, requested: str = "auto") -> V
         if note:
             warnings.append(note)
         conf = min(conf, fconf) if detected == "side" else fconf * 0.5
-    return ViewResult(kind=kind, facing=facing, width_ratio=wr, confidence=conf,
-                      detected_kind=detected, warnings=warnings)
+    return ViewResult(
+        kind=kind, facing=facing, width_ratio=wr, confidence=conf, detected_kind=detected, warnings=warnings
+    )

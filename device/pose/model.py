@@ -76,5 +76,7 @@ def verify_model(path: str | Path, sha256: str = DEFAULT_MODEL_SHA256) -> str:
         raise ModelError(f"pose model not found: {p}")
     digest = sha256_file(p)
     if digest.lower() != sha256.lower():
-        raise ModelError(f"pose model {p} is not the expected file (sha256 {digest[:12]}…, expected {sha256[:12]}…)")
+        raise ModelError(
+            f"pose model {p} is not the expected file (sha256 {digest[:12]}…, expected {sha256[:12]}…)"
+        )
     return digest

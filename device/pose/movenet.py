@@ -69,7 +69,9 @@ class MoveNetEstimator(PoseEstimator):
         inp = self._interp.get_input_details()
         out = self._interp.get_output_details()
         if len(inp) != 1 or len(inp[0]["shape"]) != 4 or inp[0]["shape"][3] != 3:
-            raise ModelError(f"{self.model_path.name}: not a MoveNet model (expected one 1×H×W×3 image input)")
+            raise ModelError(
+                f"{self.model_path.name}: not a MoveNet model (expected one 1×H×W×3 image input)"
+            )
         if len(out) != 1 or tuple(out[0]["shape"][-2:]) != (N_KEYPOINTS, 3):
             raise ModelError(
                 f"{self.model_path.name}: not a single-pose MoveNet model (expected a 1×1×17×3 output)"
@@ -142,8 +144,10 @@ class MoveNetEstimator(PoseEstimator):
             if dx1 < sw:
                 buf[dy0:dy1, dx1:] = 0
             cv2.resize(
-                image_bgr[sy0:sy1, sx0:sx1], (dx1 - dx0, dy1 - dy0),
-                dst=buf[dy0:dy1, dx0:dx1], interpolation=cv2.INTER_LINEAR,
+                image_bgr[sy0:sy1, sx0:sx1],
+                (dx1 - dx0, dy1 - dy0),
+                dst=buf[dy0:dy1, dx0:dx1],
+                interpolation=cv2.INTER_LINEAR,
             )
             # Input pixel u ↦ image x = ax + bx·u (and the same for y), from the rounded ROI.
             bx = (sx1 - sx0) / (dx1 - dx0)

@@ -28,7 +28,9 @@ JOB_STATES = ("pending", "held", "processing", "stopped", "completed", "canceled
 class CupsPrinter:
     """One CUPS queue (or the default destination)."""
 
-    def __init__(self, queue: str | None = None, *, server: str | None = None, timeout_s: float = 30.0) -> None:
+    def __init__(
+        self, queue: str | None = None, *, server: str | None = None, timeout_s: float = 30.0
+    ) -> None:
         self.queue = queue or None
         self.server = server or None
         self.timeout_s = timeout_s
@@ -46,9 +48,13 @@ class CupsPrinter:
         cmd = [tool, *(["-h", self.server] if self.server else []), *args]
         env = {**os.environ, "LC_ALL": "C", "LANG": "C"}
         try:
-            return subprocess.run(cmd, capture_output=True, text=True, timeout=self.timeout_s, env=env, check=False)
+            return subprocess.run(
+                cmd, capture_output=True, text=True, timeout=self.timeout_s, env=env, check=False
+            )
         except FileNotFoundError:
-            raise PrintError(f"CUPS tools are not installed ({tool} not found): install the cups-client package") from None
+            raise PrintError(
+                f"CUPS tools are not installed ({tool} not found): install the cups-client package"
+            ) from None
         except subprocess.TimeoutExpired:
             raise PrintError(f"CUPS did not answer within {self.timeout_s:g} s ({tool})") from None
 
@@ -66,8 +72,10 @@ class CupsPrinter:
             return PrintError(f"cannot {action}: the CUPS print service{where} is not running (start cups)")
         if any(s in msg for s in _NOT_FOUND):
             if self.queue:
-                return PrintError(f"cannot {action}: there is no printer queue {self.queue!r} in CUPS "
-                                  "(check [printing] cups_queue, or add the printer)")
+                return PrintError(
+                    f"cannot {action}: there is no printer queue {self.queue!r} in CUPS "
+                    "(check [printing] cups_queue, or add the printer)"
+                )
             return PrintError(f"cannot {action}: CUPS has no default printer (set [printing] cups_queue)")
         return PrintError(f"cannot {action} on the {self._name}: {msg or 'lp failed'}")
 
@@ -126,8 +134,9 @@ class CupsPrinter:
 
     # -- printing --------------------------------------------------------------------------------
 
-    def print_file(self, path: str | Path, title: str = "", *, copies: int = 1,
-                   options: dict[str, str] | None = None) -> str:
+    def print_file(
+        self, path: str | Path, title: str = "", *, copies: int = 1, options: dict[str, str] | None = None
+    ) -> str:
         """Queue a file (PDF) for printing; returns the CUPS job id ("QUEUE-123")."""
         p = Path(path)
         if not p.is_file():
@@ -175,7 +184,7 @@ def _job_block(lpstat_long: str, job_id: str) -> str | None:
     for i, line in enumerate(lines):
         if line.split(" ", 1)[0] == job_id:
             block = []
-            for detail in lines[i + 1:]:
+            for detail in lines[i + 1 :]:
                 if detail and not detail[0].isspace():
                     break
                 block.append(detail.strip())

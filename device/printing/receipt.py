@@ -102,7 +102,9 @@ class ReceiptPrinter:
             return printer.Network(s.host, port=s.port, timeout=self.timeout_s, profile=self.profile)
         if s.kind == "file":
             return printer.File(s.path, profile=self.profile)
-        return printer.Usb(s.vendor_id, s.product_id, timeout=int(self.timeout_s * 1000), profile=self.profile)
+        return printer.Usb(
+            s.vendor_id, s.product_id, timeout=int(self.timeout_s * 1000), profile=self.profile
+        )
 
     def print_summary(self, lines: list[str]) -> bytes | None:
         """Print ``lines`` (the first one large and bold, as a title) and cut.

@@ -23,10 +23,27 @@ from device.report.units import Units, is_number
 KEY_METRICS: tuple[str, ...] = ("contact_time_ms", "overstride_cm", "pelvic_drop_deg")
 MAX_FINDINGS = 3
 
-_FOLD = str.maketrans({
-    "−": "-", "–": "-", "—": "-", "‒": "-", "≤": "<=", "≥": ">=", "×": "x", "→": "->", "′": "'",
-    "″": '"', "·": ".", "…": "...", "‘": "'", "’": "'", "“": '"', "”": '"', "\u00a0": " ",
-})
+_FOLD = str.maketrans(
+    {
+        "−": "-",
+        "–": "-",
+        "—": "-",
+        "‒": "-",
+        "≤": "<=",
+        "≥": ">=",
+        "×": "x",
+        "→": "->",
+        "′": "'",
+        "″": '"',
+        "·": ".",
+        "…": "...",
+        "‘": "'",
+        "’": "'",
+        "“": '"',
+        "”": '"',
+        "\u00a0": " ",
+    }
+)
 
 
 def printable(text: str) -> str:
@@ -130,7 +147,7 @@ class _Lines:
         )
 
     def field(self, label: str, value: str) -> None:
-        """"Label:  value", the value wrapped under itself."""
+        """ "Label:  value", the value wrapped under itself."""
         head = f"{label + ':':<8}"
         self.lines.extend(
             textwrap.wrap(printable(value), self.w, initial_indent=head, subsequent_indent=" " * len(head))

@@ -37,31 +37,69 @@ GROUPS: tuple[str, ...] = (
 
 METRICS: dict[str, MetricInfo] = {
     "cadence_spm": MetricInfo("Cadence", GROUPS[0], 0.9, "cadence", "steps per minute"),
-    "step_time_ms": MetricInfo("Step time", GROUPS[0], 0.3, "cadence", "foot strike to the other foot's strike"),
-    "contact_time_ms": MetricInfo("Ground contact time", GROUPS[0], 0.6, "contact", "how long each foot is on the ground"),
+    "step_time_ms": MetricInfo(
+        "Step time", GROUPS[0], 0.3, "cadence", "foot strike to the other foot's strike"
+    ),
+    "contact_time_ms": MetricInfo(
+        "Ground contact time", GROUPS[0], 0.6, "contact", "how long each foot is on the ground"
+    ),
     "flight_time_ms": MetricInfo("Flight time", GROUPS[0], 0.3, "contact", "both feet off the ground"),
     "duty_factor": MetricInfo("Duty factor", GROUPS[0], 0.45, "contact", "share of the stride on the ground"),
     "step_length_cm": MetricInfo("Step length", GROUPS[0], 0.3, "cadence", "belt speed × step time"),
-    "overstride_cm": MetricInfo("Overstride", GROUPS[1], 1.0, "overstride", "ankle ahead of the hip at landing"),
-    "overstride_pct_leg": MetricInfo("Overstride (% leg length)", GROUPS[1], 0.85, "overstride", "overstride relative to leg length"),
-    "shank_angle_ic_deg": MetricInfo("Shin angle at landing", GROUPS[1], 0.95, "shank", "shin from vertical; + = foot ahead of knee"),
-    "knee_flexion_ic_deg": MetricInfo("Knee bend at landing", GROUPS[1], 0.9, "knee_ic", "0° = straight knee"),
-    "hip_flexion_ic_deg": MetricInfo("Hip flexion at landing", GROUPS[1], 0.5, "hip_ic", "thigh forward of the trunk line"),
-    "knee_flexion_stance_peak_deg": MetricInfo("Peak knee bend in stance", GROUPS[2], 0.55, "knee_stance", "shock absorption"),
-    "hip_extension_peak_deg": MetricInfo("Hip extension at push-off", GROUPS[2], 0.65, "hip_ext", "thigh behind the trunk line"),
-    "knee_flexion_swing_peak_deg": MetricInfo("Peak knee bend in swing", GROUPS[3], 0.35, "knee_swing", "heel recovery"),
-    "hip_flexion_swing_peak_deg": MetricInfo("Knee lift (hip flexion in swing)", GROUPS[3], 0.4, "hip_swing", "knee drive"),
-    "trunk_lean_deg": MetricInfo("Trunk lean", GROUPS[4], 0.6, "lean", "hip→shoulder from vertical; + = forward"),
+    "overstride_cm": MetricInfo(
+        "Overstride", GROUPS[1], 1.0, "overstride", "ankle ahead of the hip at landing"
+    ),
+    "overstride_pct_leg": MetricInfo(
+        "Overstride (% leg length)", GROUPS[1], 0.85, "overstride", "overstride relative to leg length"
+    ),
+    "shank_angle_ic_deg": MetricInfo(
+        "Shin angle at landing", GROUPS[1], 0.95, "shank", "shin from vertical; + = foot ahead of knee"
+    ),
+    "knee_flexion_ic_deg": MetricInfo(
+        "Knee bend at landing", GROUPS[1], 0.9, "knee_ic", "0° = straight knee"
+    ),
+    "hip_flexion_ic_deg": MetricInfo(
+        "Hip flexion at landing", GROUPS[1], 0.5, "hip_ic", "thigh forward of the trunk line"
+    ),
+    "knee_flexion_stance_peak_deg": MetricInfo(
+        "Peak knee bend in stance", GROUPS[2], 0.55, "knee_stance", "shock absorption"
+    ),
+    "hip_extension_peak_deg": MetricInfo(
+        "Hip extension at push-off", GROUPS[2], 0.65, "hip_ext", "thigh behind the trunk line"
+    ),
+    "knee_flexion_swing_peak_deg": MetricInfo(
+        "Peak knee bend in swing", GROUPS[3], 0.35, "knee_swing", "heel recovery"
+    ),
+    "hip_flexion_swing_peak_deg": MetricInfo(
+        "Knee lift (hip flexion in swing)", GROUPS[3], 0.4, "hip_swing", "knee drive"
+    ),
+    "trunk_lean_deg": MetricInfo(
+        "Trunk lean", GROUPS[4], 0.6, "lean", "hip→shoulder from vertical; + = forward"
+    ),
     "body_lean_deg": MetricInfo("Whole-body lean", GROUPS[4], 0.55, "lean", "ankle→shoulder at midstance"),
-    "hip_hinge_deg": MetricInfo("Hip hinge", GROUPS[4], 0.5, "lean", "part of the lean that comes from the hips"),
-    "vertical_oscillation_cm": MetricInfo("Vertical oscillation", GROUPS[5], 0.75, "bounce", "hip travel up and down per step"),
-    "vertical_ratio_pct": MetricInfo("Vertical ratio", GROUPS[5], 0.7, "bounce", "bounce relative to step length"),
-    "head_drop_cm": MetricInfo("Running height drop", GROUPS[5], 0.35, "tunnel", "how much lower than standing height you run"),
-    "symmetry_index_pct": MetricInfo("Left/right symmetry index", GROUPS[6], 0.7, "symmetry", "0% = perfectly even"),
+    "hip_hinge_deg": MetricInfo(
+        "Hip hinge", GROUPS[4], 0.5, "lean", "part of the lean that comes from the hips"
+    ),
+    "vertical_oscillation_cm": MetricInfo(
+        "Vertical oscillation", GROUPS[5], 0.75, "bounce", "hip travel up and down per step"
+    ),
+    "vertical_ratio_pct": MetricInfo(
+        "Vertical ratio", GROUPS[5], 0.7, "bounce", "bounce relative to step length"
+    ),
+    "head_drop_cm": MetricInfo(
+        "Running height drop", GROUPS[5], 0.35, "tunnel", "how much lower than standing height you run"
+    ),
+    "symmetry_index_pct": MetricInfo(
+        "Left/right symmetry index", GROUPS[6], 0.7, "symmetry", "0% = perfectly even"
+    ),
     "pelvic_drop_deg": MetricInfo("Pelvic drop", GROUPS[7], 0.95, "pelvis", "hip-to-hip line tilt in stance"),
-    "lateral_sway_cm": MetricInfo("Lateral sway", GROUPS[7], 0.5, "sway", "side-to-side hip travel per stride"),
+    "lateral_sway_cm": MetricInfo(
+        "Lateral sway", GROUPS[7], 0.5, "sway", "side-to-side hip travel per stride"
+    ),
     "step_width_cm": MetricInfo("Step width", GROUPS[7], 0.6, "width", "negative = feet cross the midline"),
-    "knee_frontal_angle_deg": MetricInfo("Knee alignment (valgus)", GROUPS[7], 0.85, "valgus", "+ = knee falls inward"),
+    "knee_frontal_angle_deg": MetricInfo(
+        "Knee alignment (valgus)", GROUPS[7], 0.85, "valgus", "+ = knee falls inward"
+    ),
 }
 
 # Order of the contract table (gait-metrics.md), used wherever metrics are listed.
@@ -125,8 +163,17 @@ def complete_metrics(metrics: dict[str, dict[str, Any]] | None) -> dict[str, dic
     out = {k: v for k, v in (metrics or {}).items() if isinstance(v, dict)}
     for mid, (unit, _sided) in ALL_METRICS.items():
         if mid not in out:
-            out[mid] = {"value": None, "left": None, "right": None, "sd": None, "n": 0, "unit": unit,
-                        "normal": None, "flag": None, "reason": MISSING_REASON}
+            out[mid] = {
+                "value": None,
+                "left": None,
+                "right": None,
+                "sd": None,
+                "n": 0,
+                "unit": unit,
+                "normal": None,
+                "flag": None,
+                "reason": MISSING_REASON,
+            }
     return out
 
 

@@ -141,16 +141,22 @@ def line_chart(
         out.append(f'<text x="{ml}" y="{fs + 4:g}" font-weight="bold" fill="{INK}">{escape(title)}</text>')
     if not xs_all or not ys_all:
         out.append(f'<rect x="{ml}" y="{mt}" width="{pw}" height="{ph}" fill="none" stroke="{GRID}"/>')
-        out.append(f'<text x="{ml + pw / 2:g}" y="{mt + ph / 2:g}" text-anchor="middle" fill="{MUTED}">'
-                   f"{escape(empty_text)}</text></svg>")
+        out.append(
+            f'<text x="{ml + pw / 2:g}" y="{mt + ph / 2:g}" text-anchor="middle" fill="{MUTED}">'
+            f"{escape(empty_text)}</text></svg>"
+        )
         return "".join(out)
 
     x0 = xa.lo if xa.lo is not None else min(xs_all)
     x1 = xa.hi if xa.hi is not None else max(xs_all)
     if x1 <= x0:
         x1 = x0 + 1.0
-    yt = list(ya.ticks) if ya.ticks else nice_ticks(
-        ya.lo if ya.lo is not None else min(ys_all), ya.hi if ya.hi is not None else max(ys_all)
+    yt = (
+        list(ya.ticks)
+        if ya.ticks
+        else nice_ticks(
+            ya.lo if ya.lo is not None else min(ys_all), ya.hi if ya.hi is not None else max(ys_all)
+        )
     )
     y0 = ya.lo if ya.lo is not None else min(yt[0], min(ys_all))
     y1 = ya.hi if ya.hi is not None else max(yt[-1], max(ys_all))
@@ -170,38 +176,58 @@ def line_chart(
         if not (_finite(lo) and _finite(hi)):
             continue
         a, b = py(min(max(hi, y0), y1)), py(max(min(lo, y1), y0))
-        out.append(f'<rect x="{ml}" y="{a:.1f}" width="{pw}" height="{max(0.0, b - a):.1f}" fill="{NORMAL_FILL}"/>')
+        out.append(
+            f'<rect x="{ml}" y="{a:.1f}" width="{pw}" height="{max(0.0, b - a):.1f}" fill="{NORMAL_FILL}"/>'
+        )
         if label:
-            out.append(f'<text x="{ml + pw - 3}" y="{a + fs:.1f}" text-anchor="end" fill="#3d7a4f" '
-                       f'font-size="{fs * 0.8:g}">{escape(label)}</text>')
+            out.append(
+                f'<text x="{ml + pw - 3}" y="{a + fs:.1f}" text-anchor="end" fill="#3d7a4f" '
+                f'font-size="{fs * 0.8:g}">{escape(label)}</text>'
+            )
     for t in yt:
         y = py(t)
-        out.append(f'<line x1="{ml}" x2="{ml + pw}" y1="{y:.1f}" y2="{y:.1f}" stroke="{GRID}" stroke-width="0.8"/>')
-        out.append(f'<text x="{ml - 4}" y="{y + fs * 0.35:.1f}" text-anchor="end" fill="{MUTED}">'
-                   f"{escape(ya.fmt.format(t))}</text>")
+        out.append(
+            f'<line x1="{ml}" x2="{ml + pw}" y1="{y:.1f}" y2="{y:.1f}" stroke="{GRID}" stroke-width="0.8"/>'
+        )
+        out.append(
+            f'<text x="{ml - 4}" y="{y + fs * 0.35:.1f}" text-anchor="end" fill="{MUTED}">'
+            f"{escape(ya.fmt.format(t))}</text>"
+        )
     for t in xt:
         x = px(t)
         out.append(f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{mt + ph}" y2="{mt + ph + 3}" stroke="{MUTED}"/>')
-        out.append(f'<text x="{x:.1f}" y="{mt + ph + fs + 4:.1f}" text-anchor="middle" fill="{MUTED}">'
-                   f"{escape(xa.fmt.format(t))}</text>")
+        out.append(
+            f'<text x="{x:.1f}" y="{mt + ph + fs + 4:.1f}" text-anchor="middle" fill="{MUTED}">'
+            f"{escape(xa.fmt.format(t))}</text>"
+        )
     for xv, label in vlines:
         if not _finite(xv) or not (x0 <= xv <= x1):
             continue
         x = px(xv)
-        out.append(f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{mt}" y2="{mt + ph}" stroke="{MUTED}" '
-                   f'stroke-dasharray="3,3" stroke-width="0.8"/>')
+        out.append(
+            f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{mt}" y2="{mt + ph}" stroke="{MUTED}" '
+            f'stroke-dasharray="3,3" stroke-width="0.8"/>'
+        )
         if label:
-            out.append(f'<text x="{x + 3:.1f}" y="{mt + fs:.1f}" fill="{MUTED}" font-size="{fs * 0.8:g}">'
-                       f"{escape(label)}</text>")
-    out.append(f'<line x1="{ml}" x2="{ml + pw}" y1="{mt + ph}" y2="{mt + ph}" stroke="{MUTED}" stroke-width="0.8"/>')
+            out.append(
+                f'<text x="{x + 3:.1f}" y="{mt + fs:.1f}" fill="{MUTED}" font-size="{fs * 0.8:g}">'
+                f"{escape(label)}</text>"
+            )
+    out.append(
+        f'<line x1="{ml}" x2="{ml + pw}" y1="{mt + ph}" y2="{mt + ph}" stroke="{MUTED}" stroke-width="0.8"/>'
+    )
     out.append(f'<line x1="{ml}" x2="{ml}" y1="{mt}" y2="{mt + ph}" stroke="{MUTED}" stroke-width="0.8"/>')
     if xa.label:
-        out.append(f'<text x="{ml + pw / 2:g}" y="{h - 3}" text-anchor="middle" fill="{MUTED}">'
-                   f"{escape(xa.label)}</text>")
+        out.append(
+            f'<text x="{ml + pw / 2:g}" y="{h - 3}" text-anchor="middle" fill="{MUTED}">'
+            f"{escape(xa.label)}</text>"
+        )
     if ya.label:
         cy = mt + ph / 2
-        out.append(f'<text x="{fs:g}" y="{cy:g}" text-anchor="middle" fill="{MUTED}" '
-                   f'transform="rotate(-90 {fs:g} {cy:g})">{escape(ya.label)}</text>')
+        out.append(
+            f'<text x="{fs:g}" y="{cy:g}" text-anchor="middle" fill="{MUTED}" '
+            f'transform="rotate(-90 {fs:g} {cy:g})">{escape(ya.label)}</text>'
+        )
 
     def clip(v: float) -> float:
         return min(max(v, y0), y1)
@@ -209,8 +235,11 @@ def line_chart(
     for s in series:
         if s.band is not None:
             lo_arr, hi_arr = s.band
-            pts_idx = [i for i in range(min(len(s.xs), len(lo_arr), len(hi_arr)))
-                       if _finite(s.xs[i]) and _finite(lo_arr[i]) and _finite(hi_arr[i])]
+            pts_idx = [
+                i
+                for i in range(min(len(s.xs), len(lo_arr), len(hi_arr)))
+                if _finite(s.xs[i]) and _finite(lo_arr[i]) and _finite(hi_arr[i])
+            ]
             runs: list[list[int]] = []
             for i in pts_idx:
                 if runs and runs[-1][-1] == i - 1:
@@ -222,17 +251,23 @@ def line_chart(
                     continue
                 up = " ".join(f"{px(s.xs[i]):.1f},{py(clip(hi_arr[i])):.1f}" for i in run)
                 down = " ".join(f"{px(s.xs[i]):.1f},{py(clip(lo_arr[i])):.1f}" for i in reversed(run))
-                out.append(f'<polygon points="{up} {down}" fill="{escape(s.color)}" fill-opacity="0.16" stroke="none"/>')
+                out.append(
+                    f'<polygon points="{up} {down}" fill="{escape(s.color)}" fill-opacity="0.16" stroke="none"/>'
+                )
     for s in series:
         dash = ' stroke-dasharray="5,3"' if s.dashed else ""
         for seg in _segments(s.xs, s.ys):
             if len(seg) == 1:
                 x, y = seg[0]
-                out.append(f'<circle cx="{px(x):.1f}" cy="{py(clip(y)):.1f}" r="1.6" fill="{escape(s.color)}"/>')
+                out.append(
+                    f'<circle cx="{px(x):.1f}" cy="{py(clip(y)):.1f}" r="1.6" fill="{escape(s.color)}"/>'
+                )
                 continue
             pts = " ".join(f"{px(x):.1f},{py(clip(y)):.1f}" for x, y in seg)
-            out.append(f'<polyline points="{pts}" fill="none" stroke="{escape(s.color)}" '
-                       f'stroke-width="{s.width:g}" stroke-linejoin="round"{dash}/>')
+            out.append(
+                f'<polyline points="{pts}" fill="none" stroke="{escape(s.color)}" '
+                f'stroke-width="{s.width:g}" stroke-linejoin="round"{dash}/>'
+            )
 
     # Legend, top right, right-aligned entries.
     lx = ml + pw
@@ -242,8 +277,10 @@ def line_chart(
         out.append(f'<text x="{lx:.1f}" y="{fs + 4:g}" fill="{INK}">{escape(s.label)}</text>')
         lx -= 20
         dash = ' stroke-dasharray="4,2"' if s.dashed else ""
-        out.append(f'<line x1="{lx:.1f}" x2="{lx + 15:.1f}" y1="{fs:g}" y2="{fs:g}" stroke="{escape(s.color)}" '
-                   f'stroke-width="2.5"{dash}/>')
+        out.append(
+            f'<line x1="{lx:.1f}" x2="{lx + 15:.1f}" y1="{fs:g}" y2="{fs:g}" stroke="{escape(s.color)}" '
+            f'stroke-width="2.5"{dash}/>'
+        )
         lx -= 8
     out.append("</svg>")
     return "".join(out)
@@ -330,8 +367,16 @@ def cadence_chart(
     ys = [p[1] for p in series if len(p) >= 2]
     lines = [Series("this run" if compare is not None else "", xs, ys, LEFT_COLOR)]
     if compare is not None:
-        lines.append(Series("before", [p[0] for p in compare if len(p) >= 2],
-                            [p[1] for p in compare if len(p) >= 2], MUTED, dashed=True, width=1.2))
+        lines.append(
+            Series(
+                "before",
+                [p[0] for p in compare if len(p) >= 2],
+                [p[1] for p in compare if len(p) >= 2],
+                MUTED,
+                dashed=True,
+                width=1.2,
+            )
+        )
     xs_ok = [x for x in xs if _finite(x)]
     hb: list[tuple[float, float, str]] = []
     if normal and len(normal) == 2 and _finite(normal[0]) and _finite(normal[1]):

@@ -24,23 +24,41 @@ DB_NAME = "station.db"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("target", metavar="SESSION_ID|ANALYSIS.json",
-                        help="a session id from the station database, or an analysis JSON file")
+    parser.add_argument(
+        "target",
+        metavar="SESSION_ID|ANALYSIS.json",
+        help="a session id from the station database, or an analysis JSON file",
+    )
     parser.add_argument("--data-dir", metavar="DIR", help="station data folder (holds station.db)")
     parser.add_argument("--config", metavar="FILE", help="configuration file (units, paper, clinic name)")
-    parser.add_argument("--pdf", metavar="OUT", help="write the PDF here (default: gait-report-<name>.pdf in the current folder)")
+    parser.add_argument(
+        "--pdf",
+        metavar="OUT",
+        help="write the PDF here (default: gait-report-<name>.pdf in the current folder)",
+    )
     parser.add_argument("--html", metavar="OUT", help="write the self-contained HTML here")
-    parser.add_argument("--print", dest="send_to_printer", action="store_true",
-                        help="send the PDF to the CUPS queue of [printing] cups_queue")
-    parser.add_argument("--compare", metavar="OTHER",
-                        help="compare with another session id or analysis JSON (the earlier one is 'before')")
-    parser.add_argument("--name", metavar="RUNNER", help="runner name to show for an analysis JSON (no runner recorded)")
+    parser.add_argument(
+        "--print",
+        dest="send_to_printer",
+        action="store_true",
+        help="send the PDF to the CUPS queue of [printing] cups_queue",
+    )
+    parser.add_argument(
+        "--compare",
+        metavar="OTHER",
+        help="compare with another session id or analysis JSON (the earlier one is 'before')",
+    )
+    parser.add_argument(
+        "--name", metavar="RUNNER", help="runner name to show for an analysis JSON (no runner recorded)"
+    )
 
 
 class _Loaded:
     """A report input: the session dict, its evidence frames and a short name for output files."""
 
-    def __init__(self, session: dict[str, Any], evidence: list[tuple[dict[str, Any], bytes]], slug: str) -> None:
+    def __init__(
+        self, session: dict[str, Any], evidence: list[tuple[dict[str, Any], bytes]], slug: str
+    ) -> None:
         self.session = session
         self.evidence = evidence
         self.slug = slug
@@ -62,7 +80,9 @@ def _load_json(path: Path, name: str | None) -> _Loaded:
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise InputError(f"{path}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
+        raise InputError(
+            f"{path}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"
+        ) from None
     if isinstance(data, dict) and isinstance(data.get("analysis"), dict) and "metrics" not in data:
         session = dict(data)  # an exported session (Store.get_session shape)
         if name:
@@ -89,7 +109,9 @@ def _load_session(store: Any, target: str) -> _Loaded:
     try:
         session_id = int(target)
     except ValueError:
-        raise InputError(f"{target!r} is neither a session id (a number) nor an analysis .json file") from None
+        raise InputError(
+            f"{target!r} is neither a session id (a number) nor an analysis .json file"
+        ) from None
     session = store.get_session(session_id)  # NotFoundError is a UserError: "session N not found"
     if not isinstance(session.get("analysis"), dict):
         status = session.get("status") or "unknown"
@@ -133,6 +155,7 @@ def main(args: argparse.Namespace) -> int:
     cfg = load_config(args.config, args.data_dir)
     store = None
     try:
+
         def load(target: str) -> _Loaded:
             nonlocal store
             if _looks_like_file(target) and not target.isdigit():

@@ -45,7 +45,9 @@ def _seen(kp: np.ndarray, i: int) -> bool:
     return bool(np.isfinite(kp[i, :2]).all() and (kp.shape[1] < 3 or kp[i, 2] >= MIN_SCORE))
 
 
-def crop_box(kp: np.ndarray, width: int, height: int, aspect: float = 0.75, margin: float = 0.18) -> tuple[int, int, int, int]:
+def crop_box(
+    kp: np.ndarray, width: int, height: int, aspect: float = 0.75, margin: float = 0.18
+) -> tuple[int, int, int, int]:
     """A box (x0, y0, x1, y1) around the seen keypoints with ``margin`` of the body height on
     each side and the given width/height ``aspect``, clamped to the frame."""
     pts = np.array([kp[i, :2] for i in range(kp.shape[0]) if _seen(kp, i)], dtype=np.float64)
@@ -67,7 +69,9 @@ def crop_box(kp: np.ndarray, width: int, height: int, aspect: float = 0.75, marg
     return bx0, by0, int(round(bx0 + w)), int(round(by0 + h))
 
 
-def _label(img: np.ndarray, text: str, org: tuple[int, int], color: tuple[int, int, int], scale: float) -> None:
+def _label(
+    img: np.ndarray, text: str, org: tuple[int, int], color: tuple[int, int, int], scale: float
+) -> None:
     import cv2
 
     font = cv2.FONT_HERSHEY_SIMPLEX
@@ -76,7 +80,9 @@ def _label(img: np.ndarray, text: str, org: tuple[int, int], color: tuple[int, i
     x = int(min(max(org[0], 2), img.shape[1] - tw - 14))
     y = int(min(max(org[1], tht + 4), img.shape[0] - base - 4))
     pad = max(2, int(3 * scale))
-    cv2.rectangle(img, (x - pad, y - tht - pad), (x + tw + pad + int(8 * scale), y + base), (255, 255, 255), -1)
+    cv2.rectangle(
+        img, (x - pad, y - tht - pad), (x + tw + pad + int(8 * scale), y + base), (255, 255, 255), -1
+    )
     cv2.rectangle(img, (x - pad, y - tht - pad), (x + tw + pad + int(8 * scale), y + base), color, 1)
     cv2.putText(img, text, (x, y), font, scale, color, th, cv2.LINE_AA)
     if text and text[-1].isdigit():  # Hershey fonts have no "°": draw it
@@ -84,8 +90,15 @@ def _label(img: np.ndarray, text: str, org: tuple[int, int], color: tuple[int, i
         cv2.circle(img, (x + tw + r + 2, y - tht + r), r, color, max(1, th - 1), cv2.LINE_AA)
 
 
-def _arc(img: np.ndarray, center: np.ndarray, d_from: np.ndarray, d_to: np.ndarray, radius: int,
-         color: tuple[int, int, int], thickness: int) -> np.ndarray:
+def _arc(
+    img: np.ndarray,
+    center: np.ndarray,
+    d_from: np.ndarray,
+    d_to: np.ndarray,
+    radius: int,
+    color: tuple[int, int, int],
+    thickness: int,
+) -> np.ndarray:
     """Draw the (shorter) arc from direction ``d_from`` to ``d_to`` around ``center``, with a
     translucent wedge; returns the unit bisector (where the label goes)."""
     import cv2
@@ -103,7 +116,9 @@ def _arc(img: np.ndarray, center: np.ndarray, d_from: np.ndarray, d_to: np.ndarr
     return np.array([math.cos(mid), math.sin(mid)])
 
 
-def _dashed(img: np.ndarray, p: np.ndarray, q: np.ndarray, color: tuple[int, int, int], thickness: int, dash: int) -> None:
+def _dashed(
+    img: np.ndarray, p: np.ndarray, q: np.ndarray, color: tuple[int, int, int], thickness: int, dash: int
+) -> None:
     import cv2
 
     length = float(np.hypot(*(q - p)))
@@ -151,8 +166,11 @@ def draw_evidence(
         kp[:, 1] -= y0
     if out_height and img.shape[0] != out_height:
         f = out_height / img.shape[0]
-        img = cv2.resize(img, (max(1, int(round(img.shape[1] * f))), out_height),
-                         interpolation=cv2.INTER_AREA if f < 1 else cv2.INTER_CUBIC)
+        img = cv2.resize(
+            img,
+            (max(1, int(round(img.shape[1] * f))), out_height),
+            interpolation=cv2.INTER_AREA if f < 1 else cv2.INTER_CUBIC,
+        )
         kp[:, :2] *= f
     img = np.ascontiguousarray(img)
     s = max(img.shape[0], 240) / 480.0  # drawing scale: line widths and text follow the picture size
@@ -176,13 +194,23 @@ def draw_evidence(
     for i in range(17):
         if _seen(kp, i):
             on_side = KEYPOINT_NAMES[i].startswith(side)
-            cv2.circle(img, pt(i), max(2, int(round((4 if on_side else 2.5) * s))),
-                       color if on_side else OTHER_BGR, -1, cv2.LINE_AA)
+            cv2.circle(
+                img,
+                pt(i),
+                max(2, int(round((4 if on_side else 2.5) * s))),
+                color if on_side else OTHER_BGR,
+                -1,
+                cv2.LINE_AA,
+            )
 
     hip, knee, ankle, sho = (KP.get(f"{side}_{j}", -1) for j in ("hip", "knee", "ankle", "shoulder"))
     if min(hip, knee, ankle, sho) < 0:
         return _encode(img, quality)
-    P = {j: kp[i, :2] for j, i in (("hip", hip), ("knee", knee), ("ankle", ankle), ("shoulder", sho)) if _seen(kp, i)}
+    P = {
+        j: kp[i, :2]
+        for j, i in (("hip", hip), ("knee", knee), ("ankle", ankle), ("shoulder", sho))
+        if _seen(kp, i)
+    }
     radius = max(14, int(round(30 * s)))
     fscale = 0.9 * s  # evidence frames print about 3 cm wide: labels must stay readable there
 
@@ -199,8 +227,14 @@ def draw_evidence(
         trunk_down = P["hip"] - P["shoulder"]
         thigh = P["knee"] - P["hip"]
         if np.linalg.norm(trunk_down) > 1 and np.linalg.norm(thigh) > 1:
-            _dashed(img, P["hip"], P["hip"] + trunk_down / np.linalg.norm(trunk_down) * radius * 1.6,
-                    (255, 255, 255), t_thin, max(3, int(4 * s)))
+            _dashed(
+                img,
+                P["hip"],
+                P["hip"] + trunk_down / np.linalg.norm(trunk_down) * radius * 1.6,
+                (255, 255, 255),
+                t_thin,
+                max(3, int(4 * s)),
+            )
             got = _pick(angles, ("hip_flexion", "hip_extension", "hip"))
             value = got[1] if got else _angle_between(trunk_down, thigh)
             bis = _arc(img, P["hip"], trunk_down, thigh, int(radius * 1.2), color, t_thin)
@@ -214,7 +248,14 @@ def draw_evidence(
         h, a = P["hip"], P["ankle"]
         foot_level = np.array([h[0], a[1]])
         _dashed(img, h, foot_level, OVERSTRIDE_BGR, t_thin, max(3, int(5 * s)))
-        cv2.line(img, tuple(int(v) for v in foot_level), tuple(int(v) for v in a), OVERSTRIDE_BGR, t_main, cv2.LINE_AA)
+        cv2.line(
+            img,
+            tuple(int(v) for v in foot_level),
+            tuple(int(v) for v in a),
+            OVERSTRIDE_BGR,
+            t_main,
+            cv2.LINE_AA,
+        )
         if over is not None:
             v = over[1] / CM_PER_INCH if units == "imperial" else over[1]
             text = f"{v:+.1f} {'in' if units == 'imperial' else 'cm'}"
@@ -235,4 +276,3 @@ def _encode(img: np.ndarray, quality: int) -> bytes:
     if not ok:  # pragma: no cover - cv2 encodes any uint8 BGR image
         raise ValueError("could not encode the evidence frame")
     return buf.tobytes()
-

@@ -101,7 +101,9 @@ def _sides_out(m: dict[str, Any], direction: str) -> list[str]:
         v = m.get(side)
         if not is_number(v):
             continue
-        if (direction == "high" and hi is not None and v > hi) or (direction == "low" and lo is not None and v < lo):
+        if (direction == "high" and hi is not None and v > hi) or (
+            direction == "low" and lo is not None and v < lo
+        ):
             out.append(side)
     return out
 
@@ -109,42 +111,67 @@ def _sides_out(m: dict[str, Any], direction: str) -> list[str]:
 # Plain-language templates per (metric, direction). {v}: value; {n}: normal range; {side}: side note.
 _TEXT: dict[tuple[str, str], str] = {
     ("cadence_spm", "low"): "Your cadence is {v}: fewer, longer steps than the usual {n}. A slightly quicker "
-                            "step usually shortens the stride and softens the landing.",
-    ("cadence_spm", "high"): "Your cadence is {v}, above the usual {n}. Rarely a problem on its own; check the "
-                             "steps are not short and choppy.",
-    ("overstride_cm", "high"): "Your foot lands {v} ahead of your hips{side} (normal {n}). Landing far in front "
-                               "of the body acts as a brake on every step.",
-    ("overstride_pct_leg", "high"): "Your foot lands {v} of a leg length ahead of your hips{side} (normal {n}): "
-                                    "overstriding, a brake on every step.",
-    ("shank_angle_ic_deg", "high"): "At landing your shin tilts forward {v}{side} (normal {n}): the foot reaches "
-                                    "out in front of the knee, a sign of overstriding.",
-    ("knee_flexion_ic_deg", "low"): "Your knee is nearly straight when the foot lands ({v}{side}; normal {n}). "
-                                    "A straight-knee landing sends more impact up the leg.",
+    "step usually shortens the stride and softens the landing.",
+    (
+        "cadence_spm",
+        "high",
+    ): "Your cadence is {v}, above the usual {n}. Rarely a problem on its own; check the "
+    "steps are not short and choppy.",
+    (
+        "overstride_cm",
+        "high",
+    ): "Your foot lands {v} ahead of your hips{side} (normal {n}). Landing far in front "
+    "of the body acts as a brake on every step.",
+    (
+        "overstride_pct_leg",
+        "high",
+    ): "Your foot lands {v} of a leg length ahead of your hips{side} (normal {n}): "
+    "overstriding, a brake on every step.",
+    (
+        "shank_angle_ic_deg",
+        "high",
+    ): "At landing your shin tilts forward {v}{side} (normal {n}): the foot reaches "
+    "out in front of the knee, a sign of overstriding.",
+    (
+        "knee_flexion_ic_deg",
+        "low",
+    ): "Your knee is nearly straight when the foot lands ({v}{side}; normal {n}). "
+    "A straight-knee landing sends more impact up the leg.",
     ("knee_flexion_ic_deg", "high"): "Your knee is deeply bent at landing ({v}{side}; normal {n}).",
     ("knee_flexion_stance_peak_deg", "low"): "Your knee bends only {v} while the foot is on the ground{side} "
-                                             "(normal {n}): stiff-legged, less shock absorption.",
-    ("knee_flexion_stance_peak_deg", "high"): "Your knee bends {v} under load{side} (normal {n}): sinking into "
-                                              "each step costs energy and loads the knee.",
+    "(normal {n}): stiff-legged, less shock absorption.",
+    (
+        "knee_flexion_stance_peak_deg",
+        "high",
+    ): "Your knee bends {v} under load{side} (normal {n}): sinking into "
+    "each step costs energy and loads the knee.",
     ("hip_extension_peak_deg", "low"): "Your leg reaches only {v} behind you at push-off{side} (normal {n}): "
-                                       "less drive from the glutes.",
-    ("hip_flexion_swing_peak_deg", "low"): "Your knee lift is small ({v}{side}; normal {n}), leaving less range "
-                                           "to push back into.",
+    "less drive from the glutes.",
+    (
+        "hip_flexion_swing_peak_deg",
+        "low",
+    ): "Your knee lift is small ({v}{side}; normal {n}), leaving less range to push back into.",
     ("knee_flexion_swing_peak_deg", "low"): "Your heel stays low in swing ({v}{side}; normal {n}): a longer "
-                                            "lever to swing through.",
+    "lever to swing through.",
     ("trunk_lean_deg", "high"): "Your trunk leans forward {v} (normal {n}).",
     ("trunk_lean_deg", "low"): "Your trunk is upright or leaning back ({v}; normal {n}).",
     ("body_lean_deg", "high"): "Your whole body leans forward {v} at midstance (normal {n}).",
     ("body_lean_deg", "low"): "Your body is upright or leaning back at midstance ({v}; normal {n}).",
     ("hip_hinge_deg", "high"): "Much of your lean comes from bending at the hips ({v}; normal {n}).",
     ("hip_hinge_deg", "low"): "Your lean does not come from the hips ({v}; normal {n}).",
-    ("vertical_oscillation_cm", "high"): "You bounce {v} per step (normal {n}): energy goes up instead of forward.",
-    ("vertical_ratio_pct", "high"): "Your bounce is {v} of your step length (normal {n}): energy goes up instead "
-                                    "of forward.",
+    (
+        "vertical_oscillation_cm",
+        "high",
+    ): "You bounce {v} per step (normal {n}): energy goes up instead of forward.",
+    (
+        "vertical_ratio_pct",
+        "high",
+    ): "Your bounce is {v} of your step length (normal {n}): energy goes up instead of forward.",
     ("contact_time_ms", "high"): "Your feet stay on the ground {v} per step{side} (normal {n}); light feet "
-                                 "spend less time on the ground.",
+    "spend less time on the ground.",
     ("duty_factor", "high"): "Your feet are on the ground for {v} of each stride (normal {n}).",
     ("pelvic_drop_deg", "high"): "Your pelvis drops {v} on the side of the swinging leg{side} (normal {n}): "
-                                 "a sign of weak hip abductors (gluteus medius).",
+    "a sign of weak hip abductors (gluteus medius).",
     ("lateral_sway_cm", "high"): "Your hips sway {v} side to side per stride (normal {n}).",
     ("step_width_cm", "low"): "Your feet land close to or across the midline ({v}; normal {n}).",
     ("symmetry_index_pct", "high"): "Your left and right sides differ by {v} on average (normal {n}).",
@@ -159,8 +186,10 @@ def finding_text(metric_id: str, m: dict[str, Any], direction: str, units: Units
     if direction == "asymmetric":
         si = metric_si(m)
         diff = f" — a {si:.0f}% difference" if si is not None else ""
-        return (f"{label} differs between sides: left {units.value(m.get('left'), unit)}, "
-                f"right {units.value(m.get('right'), unit)}{diff}.")
+        return (
+            f"{label} differs between sides: left {units.value(m.get('left'), unit)}, "
+            f"right {units.value(m.get('right'), unit)}{diff}."
+        )
     v = m.get("value")
     if not is_number(v):
         v = m.get("left") if is_number(m.get("left")) else m.get("right")
@@ -217,8 +246,10 @@ def good_points(metrics: dict[str, dict[str, Any]], units: Units, limit: int = 3
             continue
         seen.add(fam)
         unit = m.get("unit", "")
-        out.append(f"{catalog.info(mid).label} {units.value(m['value'], unit)} is within the normal "
-                   f"{units.range(m.get('normal'), unit)}.")
+        out.append(
+            f"{catalog.info(mid).label} {units.value(m['value'], unit)} is within the normal "
+            f"{units.range(m.get('normal'), unit)}."
+        )
         if len(out) >= limit:
             break
     return out
@@ -230,7 +261,7 @@ def reason_text(reason: Any) -> str:
     text = str(reason or "").strip() or "not enough valid strides"
     for prefix in ("not measured:", "not measurable:", "not measured -", "not measurable -"):
         if text.lower().startswith(prefix):
-            text = text[len(prefix):].strip()
+            text = text[len(prefix) :].strip()
     return text
 
 

@@ -50,10 +50,20 @@ def rear_summary(analysis: dict[str, Any] | None) -> dict[str, Any]:
     kind = (a.get("view") or {}).get("kind")
     if kind in ("rear", "front"):
         where = "behind" if kind == "rear" else "the front"
-        return {"text": f"Filmed from {where} by the main camera.", "ok": bool(measured), "camera": "main",
-                "frames": None, "error": None}
-    return {"text": "No rear camera on this session: these need a view from behind the treadmill.",
-            "ok": bool(measured), "camera": None, "frames": None, "error": None}
+        return {
+            "text": f"Filmed from {where} by the main camera.",
+            "ok": bool(measured),
+            "camera": "main",
+            "frames": None,
+            "error": None,
+        }
+    return {
+        "text": "No rear camera on this session: these need a view from behind the treadmill.",
+        "ok": bool(measured),
+        "camera": None,
+        "frames": None,
+        "error": None,
+    }
 
 
 def _measured(m: Any) -> bool:

@@ -35,20 +35,38 @@ MAX_LOGO_BYTES = 2_000_000
 CHART_W, CHART_H = 270, 200  # SVG user units; printed three across (about 60 mm each)
 PHASES = ("initial_contact", "midstance", "toe_off")
 PHASE_LABELS = catalog.PHASE_LABELS
-VIEW_LABELS = {"side": "side view", "rear": "rear view", "front": "front view", "unknown": "view not recognised"}
+VIEW_LABELS = {
+    "side": "side view",
+    "rear": "rear view",
+    "front": "front view",
+    "unknown": "view not recognised",
+}
 # Metrics compared before/after (in this order) when both sessions measured them.
 KEY_METRICS = (
-    "cadence_spm", "overstride_cm", "shank_angle_ic_deg", "knee_flexion_ic_deg", "knee_flexion_stance_peak_deg",
-    "hip_extension_peak_deg", "trunk_lean_deg", "body_lean_deg", "hip_hinge_deg", "vertical_oscillation_cm",
-    "contact_time_ms", "duty_factor", "pelvic_drop_deg", "knee_frontal_angle_deg", "step_width_cm",
+    "cadence_spm",
+    "overstride_cm",
+    "shank_angle_ic_deg",
+    "knee_flexion_ic_deg",
+    "knee_flexion_stance_peak_deg",
+    "hip_extension_peak_deg",
+    "trunk_lean_deg",
+    "body_lean_deg",
+    "hip_hinge_deg",
+    "vertical_oscillation_cm",
+    "contact_time_ms",
+    "duty_factor",
+    "pelvic_drop_deg",
+    "knee_frontal_angle_deg",
+    "step_width_cm",
 )
 
 
 # ---------------------------------------------------------------- session input
 
 
-def session_from_analysis(analysis: dict[str, Any], *, name: str | None = None,
-                          source: str | None = None) -> dict[str, Any]:
+def session_from_analysis(
+    analysis: dict[str, Any], *, name: str | None = None, source: str | None = None
+) -> dict[str, Any]:
     """A session dict (the shape ``Store.get_session`` returns) around a bare analysis JSON, for
     reports of ``gait-station analyze`` output: the runner is unknown unless ``name`` is given;
     height and speed come from the analysis input when it recorded them."""
@@ -183,8 +201,13 @@ def _metric_rows(metrics: dict[str, dict[str, Any]], units: Units) -> list[dict[
             "normal": units.range(m.get("normal"), unit),
             "si": f"{si:.0f}%" if si is not None else "",
             "flag": direction,
-            "flag_text": {"high": "High", "low": "Low", "asymmetric": "L/R uneven", "flagged": "Check"}.get(direction or "", ""),
-            "ok": measured and direction is None and (lo is not None or hi is not None) and not out_of_range(m.get("value")),
+            "flag_text": {"high": "High", "low": "Low", "asymmetric": "L/R uneven", "flagged": "Check"}.get(
+                direction or "", ""
+            ),
+            "ok": measured
+            and direction is None
+            and (lo is not None or hi is not None)
+            and not out_of_range(m.get("value")),
         }
         by_group.setdefault(meta.group, []).append(row)
     sections = []
@@ -194,12 +217,14 @@ def _metric_rows(metrics: dict[str, dict[str, Any]], units: Units) -> list[dict[
             continue
         reasons = {r["reason"] for r in rows if not r["measured"]}
         all_null = all(not r["measured"] for r in rows)
-        sections.append({
-            "group": group,
-            "rows": [] if all_null and len(reasons) == 1 else rows,
-            "unmeasured": next(iter(reasons)) if all_null and len(reasons) == 1 else None,
-            "labels": ", ".join(r["label"] for r in rows),
-        })
+        sections.append(
+            {
+                "group": group,
+                "rows": [] if all_null and len(reasons) == 1 else rows,
+                "unmeasured": next(iter(reasons)) if all_null and len(reasons) == 1 else None,
+                "labels": ", ".join(r["label"] for r in rows),
+            }
+        )
     return sections
 
 
@@ -234,7 +259,9 @@ def _cues(a: dict[str, Any], findings: list[Any], config: Any) -> list[dict[str,
     return out
 
 
-def _add_cue(out: list[dict[str, Any]], titles: dict[str, dict[str, Any]], cue: dict[str, Any], metric_id: str) -> None:
+def _add_cue(
+    out: list[dict[str, Any]], titles: dict[str, dict[str, Any]], cue: dict[str, Any], metric_id: str
+) -> None:
     title = str(cue.get("title") or catalog.info(metric_id).label)
     label = catalog.info(metric_id).label if metric_id else ""
     if title in titles:
@@ -242,8 +269,12 @@ def _add_cue(out: list[dict[str, Any]], titles: dict[str, dict[str, Any]], cue: 
         if label and label not in block["for"]:
             block["for"].append(label)
         return
-    block = {"title": title, "cue": str(cue.get("cue") or ""), "drills": [str(d) for d in cue.get("drills") or []],
-             "for": [label] if label else []}
+    block = {
+        "title": title,
+        "cue": str(cue.get("cue") or ""),
+        "drills": [str(d) for d in cue.get("drills") or []],
+        "for": [label] if label else [],
+    }
     titles[title] = block
     out.append(block)
 
@@ -256,25 +287,44 @@ def _toe_off_pct(metrics: dict[str, dict[str, Any]]) -> float | None:
 def _charts(a: dict[str, Any], compare: dict[str, Any] | None = None) -> list[str]:
     """SVG charts: joint-angle curves (knee, hip, then others; at most three) and cadence over the run."""
     curves = a.get("curves") or {}
-    ordered = [k for k in catalog.CURVE_ORDER if k in curves] + sorted(k for k in curves if k not in catalog.CURVE_ORDER)
+    ordered = [k for k in catalog.CURVE_ORDER if k in curves] + sorted(
+        k for k in curves if k not in catalog.CURVE_ORDER
+    )
     out: list[str] = []
     toe = _toe_off_pct(a.get("metrics") or {})
     for key in ordered[:3]:
         cmp_curve = (compare.get("curves") or {}).get(key) if compare else None
-        out.append(charts.angle_cycle_chart(curves[key], title=catalog.curve_label(key), toe_off_pct=toe,
-                                            compare=cmp_curve, width=CHART_W, height=CHART_H, legend=False))
+        out.append(
+            charts.angle_cycle_chart(
+                curves[key],
+                title=catalog.curve_label(key),
+                toe_off_pct=toe,
+                compare=cmp_curve,
+                width=CHART_W,
+                height=CHART_H,
+                legend=False,
+            )
+        )
     cad = (a.get("metrics") or {}).get("cadence_spm") or {}
     series = a.get("cadence_series") or []
     # a cadence curve needs a few points: a 2-second clip gives one, which is no curve at all
     if len(series) >= 3 or (compare is not None and len(compare.get("cadence_series") or []) >= 3):
-        out.append(charts.cadence_chart(series, normal=cad.get("normal"),
-                                        compare=(compare.get("cadence_series") or []) if compare else None,
-                                        width=CHART_W, height=CHART_H, legend=False))
+        out.append(
+            charts.cadence_chart(
+                series,
+                normal=cad.get("normal"),
+                compare=(compare.get("cadence_series") or []) if compare else None,
+                width=CHART_W,
+                height=CHART_H,
+                legend=False,
+            )
+        )
     return out
 
 
-def _evidence_entries(a: dict[str, Any], evidence: list[tuple[dict[str, Any], bytes]] | None,
-                      units: Units) -> list[dict[str, Any]]:
+def _evidence_entries(
+    a: dict[str, Any], evidence: list[tuple[dict[str, Any], bytes]] | None, units: Units
+) -> list[dict[str, Any]]:
     """Evidence frames drawn (skeleton, angles) and encoded as data: URIs, ordered left then right,
     landing → midstance → push-off. Frames without keypoints are shown as captured."""
     if not evidence:
@@ -289,23 +339,31 @@ def _evidence_entries(a: dict[str, Any], evidence: list[tuple[dict[str, Any], by
     for meta, jpeg in evidence:
         side, phase = meta.get("side"), meta.get("phase")
         stored = meta.get("meta") if isinstance(meta.get("meta"), dict) else {}
-        angles = dict(meta.get("angles") or stored.get("angles")
-                      or (by_key.get((side, phase)) or {}).get("angles") or {})
+        angles = dict(
+            meta.get("angles")
+            or stored.get("angles")
+            or (by_key.get((side, phase)) or {}).get("angles")
+            or {}
+        )
         kp = meta.get("keypoints")
         img = jpeg
         if kp is not None:
             try:
-                img = draw_evidence(jpeg, kp, angles, str(side), phase=phase, crop=True, out_height=480,
-                                    units=units.system)
+                img = draw_evidence(
+                    jpeg, kp, angles, str(side), phase=phase, crop=True, out_height=480, units=units.system
+                )
             except ValueError as exc:
                 log.warning("evidence frame %s/%s: %s", side, phase, exc)
                 continue
-        entries.append({
-            "side": side, "phase": phase,
-            "caption": f"{str(side).capitalize()} · {PHASE_LABELS.get(str(phase), str(phase))}",
-            "t": f"{meta.get('t'):.2f} s" if is_number(meta.get("t")) else "",
-            "src": _data_uri(img, "image/jpeg"),
-        })
+        entries.append(
+            {
+                "side": side,
+                "phase": phase,
+                "caption": f"{str(side).capitalize()} · {PHASE_LABELS.get(str(phase), str(phase))}",
+                "t": f"{meta.get('t'):.2f} s" if is_number(meta.get("t")) else "",
+                "src": _data_uri(img, "image/jpeg"),
+            }
+        )
     side_rank = {"left": 0, "right": 1}
     phase_rank = {p: i for i, p in enumerate(PHASES)}
     entries.sort(key=lambda e: (side_rank.get(e["side"], 2), phase_rank.get(e["phase"], 9)))
@@ -394,8 +452,9 @@ def _paper(config: Any) -> str:
     return getattr(getattr(config, "printing", None), "paper", "A4") or "A4"
 
 
-def render_report_html(session: dict[str, Any], config: Any,
-                       evidence: list[tuple[dict[str, Any], bytes]] | None = None) -> str:
+def render_report_html(
+    session: dict[str, Any], config: Any, evidence: list[tuple[dict[str, Any], bytes]] | None = None
+) -> str:
     """The full gait report of one session as print-ready, self-contained HTML.
 
     ``session``: as ``Store.get_session`` returns it (or :func:`session_from_analysis`);
@@ -415,7 +474,10 @@ def render_report_html(session: dict[str, Any], config: Any,
         "more_findings": len(findings) - 3 if len(findings) > 3 else 0,
         "good": good_points(metrics, units) if not findings else [],
         "sections": [sec for sec in sections if sec["group"] != REAR_GROUP],
-        "rear": {"summary": rear_summary(a), "sections": [sec for sec in sections if sec["group"] == REAR_GROUP]},
+        "rear": {
+            "summary": rear_summary(a),
+            "sections": [sec for sec in sections if sec["group"] == REAR_GROUP],
+        },
         "charts": [Markup(svg) for svg in _charts(a)],
         "evidence": _evidence_entries(a, evidence, units),
         "cues": _cues(a, findings, config),
@@ -436,8 +498,9 @@ def _pdf(html: str) -> bytes:
     return weasyprint.HTML(string=html, url_fetcher=fetcher).write_pdf()
 
 
-def render_report_pdf(session: dict[str, Any], config: Any,
-                      evidence: list[tuple[dict[str, Any], bytes]] | None = None) -> bytes:
+def render_report_pdf(
+    session: dict[str, Any], config: Any, evidence: list[tuple[dict[str, Any], bytes]] | None = None
+) -> bytes:
     """The full gait report as PDF bytes (WeasyPrint)."""
     return _pdf(render_report_html(session, config, evidence))
 
@@ -463,19 +526,24 @@ def comparison_rows(a: dict[str, Any], b: dict[str, Any], units: Units) -> list[
         delta, pooled = ch.delta, ch.noise
         beyond, trend = ch.beyond_noise, ch.trend
         normal = y.get("normal") or x.get("normal")
-        rows.append({
-            "id": mid, "label": catalog.info(mid).label,
-            "before": units.value(va, unit), "after": units.value(vb, unit),
-            "before_flag": flag_direction(x), "after_flag": flag_direction(y),
-            "sd_before": f"± {units.number(x.get('sd'), unit)}" if is_number(x.get("sd")) else "",
-            "sd_after": f"± {units.number(y.get('sd'), unit)}" if is_number(y.get("sd")) else "",
-            "delta": units.value(delta, unit, signed=True) if delta is not None else "—",
-            "beyond_noise": beyond,
-            "noise": units.value(pooled, unit) if pooled is not None else "",
-            "normal": units.range(normal, unit),
-            "trend": trend,
-            "reason": reason_text(y.get("reason") or x.get("reason")) if delta is None else "",
-        })
+        rows.append(
+            {
+                "id": mid,
+                "label": catalog.info(mid).label,
+                "before": units.value(va, unit),
+                "after": units.value(vb, unit),
+                "before_flag": flag_direction(x),
+                "after_flag": flag_direction(y),
+                "sd_before": f"± {units.number(x.get('sd'), unit)}" if is_number(x.get("sd")) else "",
+                "sd_after": f"± {units.number(y.get('sd'), unit)}" if is_number(y.get("sd")) else "",
+                "delta": units.value(delta, unit, signed=True) if delta is not None else "—",
+                "beyond_noise": beyond,
+                "noise": units.value(pooled, unit) if pooled is not None else "",
+                "normal": units.range(normal, unit),
+                "trend": trend,
+                "reason": reason_text(y.get("reason") or x.get("reason")) if delta is None else "",
+            }
+        )
     return rows
 
 

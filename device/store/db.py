@@ -174,12 +174,16 @@ class Store:
             return int(cur.lastrowid)
 
     def get_runner(self, runner_id: int) -> dict[str, Any]:
-        row = self._conn().execute(
-            "SELECT r.*, (SELECT COUNT(*) FROM sessions s WHERE s.runner_id = r.id) AS session_count, "
-            "(SELECT MAX(started_at) FROM sessions s WHERE s.runner_id = r.id) AS last_session_at "
-            "FROM runners r WHERE r.id = ?",
-            (runner_id,),
-        ).fetchone()
+        row = (
+            self._conn()
+            .execute(
+                "SELECT r.*, (SELECT COUNT(*) FROM sessions s WHERE s.runner_id = r.id) AS session_count, "
+                "(SELECT MAX(started_at) FROM sessions s WHERE s.runner_id = r.id) AS last_session_at "
+                "FROM runners r WHERE r.id = ?",
+                (runner_id,),
+            )
+            .fetchone()
+        )
         if row is None:
             raise NotFoundError(f"runner {runner_id} not found")
         return dict(row)
@@ -220,9 +224,12 @@ class Store:
     def delete_runner(self, runner_id: int) -> None:
         """Delete a runner with every session, keypoint, evidence frame and video file of theirs."""
         conn = self._conn()
-        paths = [r[0] for r in conn.execute(
-            "SELECT video_path FROM sessions WHERE runner_id = ? AND video_path IS NOT NULL", (runner_id,)
-        )]
+        paths = [
+            r[0]
+            for r in conn.execute(
+                "SELECT video_path FROM sessions WHERE runner_id = ? AND video_path IS NOT NULL", (runner_id,)
+            )
+        ]
         with self._tx() as c:
             cur = c.execute("DELETE FROM runners WHERE id = ?", (runner_id,))
             if cur.rowcount == 0:
@@ -253,7 +260,10 @@ class Store:
             json.dumps(settings or {}, default=str),
         )
         with self._tx() as c:
-            if runner_id is not None and c.execute("SELECT 1 FROM runners WHERE id = ?", (runner_id,)).fetchone() is None:
+            if (
+                runner_id is not None
+                and c.execute("SELECT 1 FROM runners WHERE id = ?", (runner_id,)).fetchone() is None
+            ):
                 raise NotFoundError(f"runner {runner_id} not found")
             cur = c.execute(
                 "INSERT INTO sessions (runner_id, status, started_at, speed_kmh, incline_pct, shoes, notes, view, "
@@ -345,9 +355,15 @@ class Store:
             if cur.rowcount == 0:
                 raise NotFoundError(f"session {session_id} not found")
 
-    def save_analysis(self, session_id: int, analysis: dict[str, Any], summary_text: str | None = None) -> None:
+    def save_analysis(
+        self, session_id: int, analysis: dict[str, Any], summary_text: str | None = None
+    ) -> None:
         """Store the analysis JSON (``Analysis.to_dict()``) and mark the session done."""
-        sets: dict[str, Any] = {"analysis": json.dumps(analysis, allow_nan=False), "status": "done", "error": None}
+        sets: dict[str, Any] = {
+            "analysis": json.dumps(analysis, allow_nan=False),
+            "status": "done",
+            "error": None,
+        }
         if summary_text is not None:
             sets["summary_text"] = summary_text
         self._update(session_id, sets)
@@ -373,9 +389,9 @@ class Store:
         """At start-up: sessions a crash or power cut left capturing/analysing become
         ``interrupted`` (their keypoints stay, so they can be re-analysed). Returns their ids."""
         with self._tx() as c:
-            ids = [r[0] for r in c.execute(
-                "SELECT id FROM sessions WHERE status IN ('capturing', 'analysing')"
-            )]
+            ids = [
+                r[0] for r in c.execute("SELECT id FROM sessions WHERE status IN ('capturing', 'analysing')")
+            ]
             for sid in ids:
                 n = c.execute(
                     "SELECT COALESCE(SUM(n), 0) FROM keypoint_batches WHERE session_id = ? AND camera = 'main'",
@@ -384,8 +400,13 @@ class Store:
                 c.execute(
                     "UPDATE sessions SET status = 'interrupted', ended_at = COALESCE(ended_at, ?), "
                     "error = ?, frames_inferred = MAX(frames_inferred, ?) WHERE id = ?",
-                    (utc_now(), "the station stopped during this session (power cut or crash); "
-                     f"{n} frames of keypoints were kept", n, sid),
+                    (
+                        utc_now(),
+                        "the station stopped during this session (power cut or crash); "
+                        f"{n} frames of keypoints were kept",
+                        n,
+                        sid,
+                    ),
                 )
         if ids:
             log.warning("marked %d interrupted session(s): %s", len(ids), ids)
@@ -396,10 +417,14 @@ class Store:
         if retention_days <= 0:
             return 0
         cutoff = (datetime.now(UTC) - timedelta(days=retention_days)).isoformat(timespec="milliseconds")
-        rows = self._conn().execute(
-            "SELECT id, video_path FROM sessions WHERE started_at < ? AND status NOT IN ('capturing', 'analysing')",
-            (cutoff,),
-        ).fetchall()
+        rows = (
+            self._conn()
+            .execute(
+                "SELECT id, video_path FROM sessions WHERE started_at < ? AND status NOT IN ('capturing', 'analysing')",
+                (cutoff,),
+            )
+            .fetchall()
+        )
         if not rows:
             return 0
         with self._tx() as c:
@@ -436,15 +461,21 @@ class Store:
             )
 
     def count_keypoints(self, session_id: int, camera: str = "main") -> int:
-        return int(self._conn().execute(
-            "SELECT COALESCE(SUM(n), 0) FROM keypoint_batches WHERE session_id = ? AND camera = ?",
-            (session_id, camera),
-        ).fetchone()[0])
+        return int(
+            self._conn()
+            .execute(
+                "SELECT COALESCE(SUM(n), 0) FROM keypoint_batches WHERE session_id = ? AND camera = ?",
+                (session_id, camera),
+            )
+            .fetchone()[0]
+        )
 
     def get_keypoints(self, session_id: int, camera: str = "main") -> Timeline:
         """The session's keypoint timeline (empty Timeline if nothing was recorded)."""
         conn = self._conn()
-        srow = conn.execute("SELECT frame_width, frame_height FROM sessions WHERE id = ?", (session_id,)).fetchone()
+        srow = conn.execute(
+            "SELECT frame_width, frame_height FROM sessions WHERE id = ?", (session_id,)
+        ).fetchone()
         if srow is None:
             raise NotFoundError(f"session {session_id} not found")
         rows = conn.execute(
@@ -454,7 +485,9 @@ class Store:
         if rows:
             t = np.concatenate([np.frombuffer(r["t"], "<f8") for r in rows]).astype(np.float64)
             xy = np.concatenate([np.frombuffer(r["xy"], "<f4").reshape(r["n"], N_KEYPOINTS, 2) for r in rows])
-            score = np.concatenate([np.frombuffer(r["score"], "<f4").reshape(r["n"], N_KEYPOINTS) for r in rows])
+            score = np.concatenate(
+                [np.frombuffer(r["score"], "<f4").reshape(r["n"], N_KEYPOINTS) for r in rows]
+            )
             frame = np.concatenate([np.frombuffer(r["frame"], "<i8") for r in rows]).astype(np.int64)
         else:
             t = np.empty(0)
@@ -462,8 +495,13 @@ class Store:
             score = np.empty((0, N_KEYPOINTS), np.float32)
             frame = np.empty(0, np.int64)
         return Timeline(
-            t, xy.astype(np.float32), score.astype(np.float32), frame,
-            srow["frame_width"], srow["frame_height"], {"session_id": session_id, "camera": camera},
+            t,
+            xy.astype(np.float32),
+            score.astype(np.float32),
+            frame,
+            srow["frame_width"],
+            srow["frame_height"],
+            {"session_id": session_id, "camera": camera},
         )
 
     # -- evidence ----------------------------------------------------------------------------
@@ -483,23 +521,38 @@ class Store:
     ) -> int:
         """Store one evidence frame (JPEG bytes) with its keypoints ((17,3) array or list)."""
         kp = np.asarray(keypoints, dtype=np.float64)
-        kp_list = [[None if not np.isfinite(x) else round(float(x), 2) for x in row] for row in kp.reshape(-1, 3)]
+        kp_list = [
+            [None if not np.isfinite(x) else round(float(x), 2) for x in row] for row in kp.reshape(-1, 3)
+        ]
         with self._tx() as c:
             cur = c.execute(
                 "INSERT INTO evidence (session_id, side, phase, t, frame, camera, jpeg, keypoints, meta) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (session_id, side, phase, float(t), int(frame), camera, sqlite3.Binary(jpeg),
-                 json.dumps(kp_list), json.dumps(meta or {}, default=str)),
+                (
+                    session_id,
+                    side,
+                    phase,
+                    float(t),
+                    int(frame),
+                    camera,
+                    sqlite3.Binary(jpeg),
+                    json.dumps(kp_list),
+                    json.dumps(meta or {}, default=str),
+                ),
             )
             return int(cur.lastrowid)
 
     def list_evidence(self, session_id: int) -> list[dict[str, Any]]:
         """Evidence frames of a session (metadata and keypoints, without the JPEG bytes)."""
-        rows = self._conn().execute(
-            "SELECT id, session_id, side, phase, t, frame, camera, keypoints, meta, length(jpeg) AS jpeg_bytes "
-            "FROM evidence WHERE session_id = ? ORDER BY t, id",
-            (session_id,),
-        ).fetchall()
+        rows = (
+            self._conn()
+            .execute(
+                "SELECT id, session_id, side, phase, t, frame, camera, keypoints, meta, length(jpeg) AS jpeg_bytes "
+                "FROM evidence WHERE session_id = ? ORDER BY t, id",
+                (session_id,),
+            )
+            .fetchall()
+        )
         return [_evidence_dict(r) for r in rows]
 
     def get_evidence(self, evidence_id: int) -> dict[str, Any]:
@@ -563,4 +616,3 @@ def _split_sql(script: str) -> list[str]:
         if stmt:
             out.append(stmt)
     return out
-

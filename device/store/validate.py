@@ -36,7 +36,9 @@ def text(field: str, value: Any, max_len: int, *, required: bool = False) -> str
     return value
 
 
-def number(field: str, value: Any, lo: float, hi: float, unit: str, *, required: bool = False) -> float | None:
+def number(
+    field: str, value: Any, lo: float, hi: float, unit: str, *, required: bool = False
+) -> float | None:
     if value is None or (isinstance(value, str) and not value.strip()):
         if required:
             raise InputError(f"{field}: required ({lo:g}–{hi:g} {unit})")

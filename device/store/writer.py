@@ -35,7 +35,9 @@ class KeypointWriter:
         self.batches = 0
         self.error: str | None = None
         self.disk_full = False
-        self._thread = threading.Thread(target=self._run, name=f"kp-writer-{session_id}-{camera}", daemon=True)
+        self._thread = threading.Thread(
+            target=self._run, name=f"kp-writer-{session_id}-{camera}", daemon=True
+        )
         self._thread.start()
 
     def append(self, t: float, keypoints: np.ndarray, frame: int) -> None:
@@ -59,7 +61,9 @@ class KeypointWriter:
             self.store.append_keypoints(self.session_id, t, kp, fr, camera=self.camera)
         except sqlite3.IntegrityError as exc:  # the session was deleted meanwhile: nothing to keep
             self.error = str(exc)
-            log.warning("session %s: deleted while recording; %d keypoint frames dropped", self.session_id, len(batch))
+            log.warning(
+                "session %s: deleted while recording; %d keypoint frames dropped", self.session_id, len(batch)
+            )
             return
         except Exception as exc:  # the disk or DB failing must not kill the capture; retry next round
             self.error = str(exc)

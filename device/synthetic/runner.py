@@ -183,8 +183,10 @@ class RunnerParams:
         a = self.strike_angle_deg()
         ok = {"rearfoot": 0 < a <= 35, "midfoot": -8 <= a <= 10, "forefoot": -30 <= a < 0}[self.foot_strike]
         if not ok:
-            raise ValueError(f"foot_strike_angle_deg {a:g} does not fit a {self.foot_strike} strike "
-                             "(rearfoot 0..35, midfoot -8..10, forefoot -30..0; + = toes up)")
+            raise ValueError(
+                f"foot_strike_angle_deg {a:g} does not fit a {self.foot_strike} strike "
+                "(rearfoot 0..35, midfoot -8..10, forefoot -30..0; + = toes up)"
+            )
         if not 0 <= self.foot_flat_ms <= 150:
             raise ValueError("foot_flat_ms must be within 0..150")
         if not 60 <= self.cadence_spm <= 260:
@@ -523,10 +525,14 @@ class SyntheticRunner:
         p, T = self.p, self.T
         L, R = self.legs["left"], self.legs["right"]
         vo = p.vertical_oscillation_cm
-        at_ic = {lg.side: (self._stance_pose(lg, np.array([0.0]))[:, 0], self._pose_rate(lg, 0.0, True))
-                 for lg in (L, R)}
-        at_to = {lg.side: (self._stance_pose(lg, np.array([lg.tc]))[:, 0], self._pose_rate(lg, lg.tc, False))
-                 for lg in (L, R)}
+        at_ic = {
+            lg.side: (self._stance_pose(lg, np.array([0.0]))[:, 0], self._pose_rate(lg, 0.0, True))
+            for lg in (L, R)
+        }
+        at_to = {
+            lg.side: (self._stance_pose(lg, np.array([lg.tc]))[:, 0], self._pose_rate(lg, lg.tc, False))
+            for lg in (L, R)
+        }
         # pelvis height in flight: from toe-off up to the flight peak and down to the next
         # contact (in stance it follows from the stance leg, see _stance)
         kt: list[float] = []
@@ -614,7 +620,9 @@ class SyntheticRunner:
             for decel in (KNEE_DECEL_S, 0.045, 0.03, 0.02, 0.01):
                 self.swing_k[lg.side] = self._swing_knee(lg, float(pose0[2]), float(rate0[2]), decel)
                 ay = self._world(t_abs, valgus={"left": 0.0, "right": 0.0}, only_rear=True)["ank"][:, i, 1]
-                if ay.min() >= ay[-1] - 1e-6:  # no lower than 30 ms before contact: it comes down onto the belt
+                if (
+                    ay.min() >= ay[-1] - 1e-6
+                ):  # no lower than 30 ms before contact: it comes down onto the belt
                     break
             else:
                 self.warnings.append(f"{lg.side}: the swing foot comes down to the belt before contact")
@@ -631,8 +639,9 @@ class SyntheticRunner:
         t_kd = max(t_km - decel, (t_ks + t_km) / 2.0)
         k_d = k_min + 0.3 * (lg.k_swing - k_min)
         s_d = -min(2.0 * (k_d - k_min) / (t_km - t_kd), 0.95 * 3.0 * (lg.k_swing - k_d) / (t_kd - t_ks))
-        return _hermite([lg.tc, t_ks, t_kd, t_km, T], [k0, lg.k_swing, k_d, k_min, lg.k_ic],
-                        [kr0, 0.0, s_d, 0.0, lg.m_k])
+        return _hermite(
+            [lg.tc, t_ks, t_kd, t_km, T], [k0, lg.k_swing, k_d, k_min, lg.k_ic], [kr0, 0.0, s_d, 0.0, lg.m_k]
+        )
 
     # ---------------------------------------------------------------- geometry
     def _phase(self, t: np.ndarray, side: Side) -> np.ndarray:

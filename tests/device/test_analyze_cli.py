@@ -28,8 +28,18 @@ REPO = Path(__file__).resolve().parents[2]
 def gif_run(samples_dir: Path, model_path: Path, tmp_path_factory: pytest.TempPathFactory) -> dict:
     """Analyse the GIF once: the JSON, the keypoint CSV written alongside, and stderr."""
     out = tmp_path_factory.mktemp("gif")
-    argv = ["analyze", str(samples_dir / "treadmill_side_18fps.gif"), "--json", str(out / "a.json"),
-            "--keypoints-csv", str(out / "kp.csv"), "--model", str(model_path), "--height-cm", "170"]
+    argv = [
+        "analyze",
+        str(samples_dir / "treadmill_side_18fps.gif"),
+        "--json",
+        str(out / "a.json"),
+        "--keypoints-csv",
+        str(out / "kp.csv"),
+        "--model",
+        str(model_path),
+        "--height-cm",
+        "170",
+    ]
     assert cli_main(argv) == 0
     return {"json": json.loads((out / "a.json").read_text()), "csv": out / "kp.csv", "dir": out}
 
@@ -61,7 +71,9 @@ def test_keypoint_csv_written_and_analysable(gif_run: dict, capsys: pytest.Captu
     assert abs(d["cadence_spm"] - gif_run["json"]["cadence_spm"]) < 2
 
 
-def test_slow_motion_without_capture_fps_gives_no_cadence(gif_run: dict, capsys: pytest.CaptureFixture[str]) -> None:
+def test_slow_motion_without_capture_fps_gives_no_cadence(
+    gif_run: dict, capsys: pytest.CaptureFixture[str]
+) -> None:
     tl = read_csv(gif_run["csv"])
     slow = gif_run["dir"] / "slow.csv"
     write_csv(tl.scaled_time(8.0), slow)  # as if played 8x slower
@@ -122,8 +134,9 @@ def test_detect_kind(tmp_path: Path, gif_run: dict, samples_dir: Path) -> None:
 
 def _run_cli(*args: str) -> subprocess.CompletedProcess[str]:
     code = "import sys; from device.cli import main; sys.exit(main(sys.argv[1:]))"
-    return subprocess.run([sys.executable, "-c", code, "analyze", *args], cwd=REPO, capture_output=True,
-                          text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-c", code, "analyze", *args], cwd=REPO, capture_output=True, text=True, timeout=120
+    )
 
 
 def _jpeg(path: Path) -> Path:
@@ -140,7 +153,10 @@ def _jpeg(path: Path) -> Path:
         (lambda d: d / "missing.mp4", "no such file"),
         (lambda d: _jpeg(d / "photo.mp4"), "still image"),
         (lambda d: (d / "zero.mp4").write_bytes(b"") and d / "zero.mp4" or d / "zero.mp4", "empty"),
-        (lambda d: (d / "notes.txt").write_text("my run notes\nfelt good\n") and d / "notes.txt", "text file"),
+        (
+            lambda d: (d / "notes.txt").write_text("my run notes\nfelt good\n") and d / "notes.txt",
+            "text file",
+        ),
         (lambda d: (d / "notes.mp4").write_text("not a video\n" * 50) and d / "notes.mp4", "text file"),
         (lambda d: (d / "bad.csv").write_text("t,nose_x,nose_y\n0.0,1,2\n") and d / "bad.csv", "lacks"),
         (lambda d: d, "folder"),
@@ -187,7 +203,9 @@ def test_too_short_video(tmp_path: Path, model_path: Path, capsys: pytest.Captur
     assert "frame" in capsys.readouterr().err
 
 
-def test_missing_model_is_one_line(tmp_path: Path, samples_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_missing_model_is_one_line(
+    tmp_path: Path, samples_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     gif = samples_dir / "treadmill_side_18fps.gif"
     assert cli_main(["analyze", str(gif), "--model", str(tmp_path / "none.tflite")]) == 2
     err = capsys.readouterr().err.strip()
@@ -205,7 +223,9 @@ def test_argument_ranges(capsys: pytest.CaptureFixture[str]) -> None:
 def test_real_slow_motion_clip_says_so(samples_dir: Path, model_path: Path, tmp_path: Path) -> None:
     """The full 949-frame lab clip (~10 s here): no running cadence, the warning, one stderr line."""
     out = tmp_path / "slow.json"
-    res = _run_cli(str(samples_dir / "treadmill_side_slowmo.mp4"), "--json", str(out), "--model", str(model_path))
+    res = _run_cli(
+        str(samples_dir / "treadmill_side_slowmo.mp4"), "--json", str(out), "--model", str(model_path)
+    )
     assert res.returncode == 0, res.stderr
     d = json.loads(out.read_text())
     assert d["cadence_spm"] is None and d["metrics"]["cadence_spm"]["value"] is None

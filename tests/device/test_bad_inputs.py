@@ -25,8 +25,9 @@ GIF = "treadmill_side_18fps.gif"
 
 def _run(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
     code = "import sys; from device.cli import main; sys.exit(main(sys.argv[1:]))"
-    return subprocess.run([sys.executable, "-c", code, *args], cwd=REPO, capture_output=True, text=True,
-                          timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-c", code, *args], cwd=REPO, capture_output=True, text=True, timeout=timeout
+    )
 
 
 def _one_line_error(res: subprocess.CompletedProcess[str], command: str) -> str:
@@ -62,7 +63,9 @@ def _flip(src: Path, dst: Path, start: float, end: float, every: int) -> Path:
         ("flipped.gif", lambda s, d: _flip(s / GIF, d, 0.0, 0.002, 2)),
     ],
 )
-def test_corrupt_and_truncated_videos(tmp_path: Path, samples_dir: Path, model_path: Path, name: str, make) -> None:
+def test_corrupt_and_truncated_videos(
+    tmp_path: Path, samples_dir: Path, model_path: Path, name: str, make
+) -> None:
     video = make(samples_dir, tmp_path / name)
     out = tmp_path / "a.json"
     res = _run("analyze", str(video), "--model", str(model_path), "--threads", "2", "--json", str(out))
@@ -76,7 +79,7 @@ def test_corrupt_and_truncated_videos(tmp_path: Path, samples_dir: Path, model_p
         assert not out.exists()
 
 
-def _csv(tmp_path: Path, mangle) -> Path:  # noqa: ANN001
+def _csv(tmp_path: Path, mangle) -> Path:
     tl = SyntheticRunner(RunnerParams(duration_s=8, height_cm=175, speed_kmh=11)).timeline()
     path = tmp_path / "kp.csv"
     write_csv(tl, path)
@@ -85,21 +88,22 @@ def _csv(tmp_path: Path, mangle) -> Path:  # noqa: ANN001
     return path
 
 
-def _cells(line: str, fn) -> str:  # noqa: ANN001
+def _cells(line: str, fn) -> str:
     cells = line.split(",")
     fn(cells)
     return ",".join(cells)
 
 
-def _set(cols: slice | int, value: str):  # noqa: ANN202
+def _set(cols: slice | int, value: str):
     def fn(cells: list[str]) -> None:
         idx = range(len(cells))[cols] if isinstance(cols, slice) else [cols]
         for i in idx:
             cells[i] = value
+
     return fn
 
 
-def test_csv_with_nans_and_infinities_is_analysed_honestly(tmp_path: Path, capsys) -> None:  # noqa: ANN001
+def test_csv_with_nans_and_infinities_is_analysed_honestly(tmp_path: Path, capsys) -> None:
     # every 5th row: keypoints written as "nan"; every 7th: "inf"; every 11th: t is "nan"
     def mangle(lines: list[str]) -> list[str]:
         out = [lines[0]]
@@ -118,7 +122,9 @@ def test_csv_with_nans_and_infinities_is_analysed_honestly(tmp_path: Path, capsy
     assert len(tl) > 0 and not np.isinf(tl.xy).any()  # infinities are not positions
     assert tl.meta["dropped_rows"] > 0 and np.all(np.diff(tl.t) > 0)
     out = tmp_path / "a.json"
-    assert cli_main(["analyze", str(path), "--json", str(out), "--height-cm", "175", "--speed-kmh", "11"]) == 0
+    assert (
+        cli_main(["analyze", str(path), "--json", str(out), "--height-cm", "175", "--speed-kmh", "11"]) == 0
+    )
     d = json.loads(out.read_text(), parse_constant=lambda c: pytest.fail(f"{c} in the analysis JSON"))
     assert d["cadence_spm"] is None or 140 < d["cadence_spm"] < 200
     for mid, m in d["metrics"].items():  # every metric is a finite number, or null with a reason
@@ -128,7 +134,10 @@ def test_csv_with_nans_and_infinities_is_analysed_honestly(tmp_path: Path, capsy
 @pytest.mark.parametrize(
     ("mangle", "message"),
     [
-        (lambda ls: [ls[0]] + [_cells(x, _set(slice(2, None), "")) for x in ls[1:]], "no runner|no usable|keypoint"),
+        (
+            lambda ls: [ls[0]] + [_cells(x, _set(slice(2, None), "")) for x in ls[1:]],
+            "no runner|no usable|keypoint",
+        ),
         (lambda ls: [ls[0]] + [_cells(x, _set(0, "nan")) for x in ls[1:]], "no usable rows"),
         (lambda ls: [ls[0]] + ls[1:][::-1], "time|usable|rows|frames"),  # timestamps run backwards
         (lambda ls: [ls[0].replace("left_ankle_x,", "")] + ls[1:], "left_ankle_x"),
@@ -136,7 +145,7 @@ def test_csv_with_nans_and_infinities_is_analysed_honestly(tmp_path: Path, capsy
     ],
     ids=["all-keypoints-missing", "all-times-nan", "time-backwards", "missing-column", "header-only"],
 )
-def test_unusable_csv_via_cli_is_one_line(tmp_path: Path, capsys, mangle, message: str) -> None:  # noqa: ANN001
+def test_unusable_csv_via_cli_is_one_line(tmp_path: Path, capsys, mangle, message: str) -> None:
     import re
 
     path = _csv(tmp_path, mangle)
@@ -147,7 +156,7 @@ def test_unusable_csv_via_cli_is_one_line(tmp_path: Path, capsys, mangle, messag
     assert not (tmp_path / "a.json").exists()
 
 
-def test_two_rows_with_junk_columns_give_nulls_with_reasons(tmp_path: Path, capsys) -> None:  # noqa: ANN001
+def test_two_rows_with_junk_columns_give_nulls_with_reasons(tmp_path: Path, capsys) -> None:
     path = _csv(tmp_path, lambda ls: [ls[0]] + [x + ",1,2,3" * 50 for x in ls[1:3]])
     out = tmp_path / "a.json"
     assert cli_main(["analyze", str(path), "--json", str(out)]) == 0
@@ -177,7 +186,7 @@ def test_csv_read_errors_are_keypoint_csv_errors(tmp_path: Path) -> None:
         (["--threads", "1000"], "threads"),
     ],
 )
-def test_absurd_runner_values_on_the_cli(tmp_path: Path, capsys, args: list[str], message: str) -> None:  # noqa: ANN001
+def test_absurd_runner_values_on_the_cli(tmp_path: Path, capsys, args: list[str], message: str) -> None:
     path = _csv(tmp_path, lambda ls: ls)
     with pytest.raises(SystemExit) as info:
         cli_main(["analyze", str(path), *args])

@@ -39,7 +39,9 @@ def test_healthy_station_exits_zero(capsys, tmp_path, model_path, clip, monkeypa
 
 def test_missing_model_and_bad_camera_are_essential(capsys, tmp_path) -> None:
     cfg = tmp_path / "config.toml"
-    cfg.write_text(f'[pose]\nmodel_path = "{tmp_path / "nope.tflite"}"\n[camera]\nsource = "{tmp_path / "none.mp4"}"\n')
+    cfg.write_text(
+        f'[pose]\nmodel_path = "{tmp_path / "nope.tflite"}"\n[camera]\nsource = "{tmp_path / "none.mp4"}"\n'
+    )
     rc, out = _run(capsys, "--config", str(cfg), "--data-dir", str(tmp_path))
     assert rc == 1
     assert _line(out, "pose model").startswith(("✗", "x")) and "not found" in out
@@ -85,7 +87,7 @@ def test_corrupt_database(tmp_path) -> None:
 def test_clock_in_the_past(monkeypatch) -> None:
     class Past(datetime):
         @classmethod
-        def now(cls, tz=None):  # noqa: ANN001
+        def now(cls, tz=None):
             return datetime(1970, 1, 1, 0, 5)
 
     monkeypatch.setattr(doctor, "datetime", Past)

@@ -15,7 +15,7 @@ RSS_GROWTH_MAX_MB = 15.0  # measured +0.5 MB over 90 sessions; the bound leaves 
 DB_PER_SESSION_MAX_KB = 400.0  # measured ~100 kB for 1.5-2 s captures with 6 evidence frames
 
 
-def _bench():  # noqa: ANN202
+def _bench():
     spec = importlib.util.spec_from_file_location("bench_soak", REPO / "bench" / "bench_soak.py")
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)

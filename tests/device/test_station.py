@@ -53,10 +53,17 @@ def station_rig(tmp_path: Path):
     def build(source: ScriptedSource | None = None, cfg: Config | None = None, **capture) -> Station:
         cfg = cfg or _cfg(tmp_path, **capture)
         src = source or ScriptedSource(size=(640, 360))
-        runner = SyntheticRunner(RunnerParams(cadence_spm=172, width=640, height=360, duration_s=30,
-                                              height_cm=180, speed_kmh=11))
-        st = Station(cfg, "scripted", MockFactory(), estimator=PoseFromRunner(src, runner),
-                     source_factory=lambda: src, notifier=Notifier())
+        runner = SyntheticRunner(
+            RunnerParams(cadence_spm=172, width=640, height=360, duration_s=30, height_cm=180, speed_kmh=11)
+        )
+        st = Station(
+            cfg,
+            "scripted",
+            MockFactory(),
+            estimator=PoseFromRunner(src, runner),
+            source_factory=lambda: src,
+            notifier=Notifier(),
+        )
         st.start()
         made.append(st)
         return st
@@ -205,8 +212,9 @@ while True:
 def test_power_cut_mid_capture_then_restart_marks_interrupted(tmp_path: Path) -> None:
     data = tmp_path / "data"
     env = {**os.environ, "PYTHONPATH": str(REPO)}
-    p = subprocess.Popen([sys.executable, "-c", CHILD, str(data), str(REPO)], stdout=subprocess.PIPE,
-                         text=True, env=env)
+    p = subprocess.Popen(
+        [sys.executable, "-c", CHILD, str(data), str(REPO)], stdout=subprocess.PIPE, text=True, env=env
+    )
     sid, committed = None, 0
     deadline = time.monotonic() + 60
     while committed < 60 and time.monotonic() < deadline:
@@ -226,8 +234,13 @@ def test_power_cut_mid_capture_then_restart_marks_interrupted(tmp_path: Path) ->
     cfg.storage.data_dir = str(data)
     cfg.gpio.enabled = False
     src = ScriptedSource(size=(320, 180))
-    st = Station(cfg, "scripted", estimator=PoseFromRunner(src, SyntheticRunner(RunnerParams(width=320, height=180))),
-                 source_factory=lambda: src, notifier=Notifier())
+    st = Station(
+        cfg,
+        "scripted",
+        estimator=PoseFromRunner(src, SyntheticRunner(RunnerParams(width=320, height=180))),
+        source_factory=lambda: src,
+        notifier=Notifier(),
+    )
     st.start()
     try:
         assert st.recovered_sessions == [sid]
@@ -251,8 +264,13 @@ def test_synthetic_camera_through_movenet_matches_truth(tmp_path: Path, model_pa
     cfg.gpio.enabled = False
     params = RunnerParams(cadence_spm=176, speed_kmh=12, height_cm=178, width=640, height=360)
     src = SyntheticSource(params, realtime=False)
-    st = Station(cfg, "synthetic", estimator=MoveNetEstimator(model_path, 2, quiet=True),
-                 source_factory=lambda: src, notifier=Notifier())
+    st = Station(
+        cfg,
+        "synthetic",
+        estimator=MoveNetEstimator(model_path, 2, quiet=True),
+        source_factory=lambda: src,
+        notifier=Notifier(),
+    )
     st.start()
     try:
         sid = st.start_capture(runner={"name": "Synth", "height_cm": 178}, session={"speed_kmh": 12})
@@ -285,9 +303,15 @@ def test_rear_camera_adds_frontal_metrics(tmp_path: Path) -> None:
     common = dict(cadence_spm=170, width=640, height=360, duration_s=30, height_cm=175, pelvic_drop_deg=7.0)
     side = SyntheticRunner(RunnerParams(**common))
     rear = SyntheticRunner(RunnerParams(view="rear", **common))
-    st = Station(cfg, "scripted", estimator=PoseFromRunner(side_src, side), source_factory=lambda: side_src,
-                 rear_estimator=PoseFromRunner(rear_src, rear), rear_source_factory=lambda: rear_src,
-                 notifier=Notifier())
+    st = Station(
+        cfg,
+        "scripted",
+        estimator=PoseFromRunner(side_src, side),
+        source_factory=lambda: side_src,
+        rear_estimator=PoseFromRunner(rear_src, rear),
+        rear_source_factory=lambda: rear_src,
+        notifier=Notifier(),
+    )
     st.start()
     try:
         assert _wait(lambda: st.status().get("rear_camera_ok"), 5)

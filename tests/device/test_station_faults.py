@@ -68,15 +68,21 @@ def _cfg(data: Path) -> Config:
 def _station(cfg: Config) -> Station:
     src = ScriptedSource(size=(320, 180))
     runner = SyntheticRunner(RunnerParams(width=320, height=180, duration_s=30))
-    return Station(cfg, "scripted", estimator=PoseFromRunner(src, runner), source_factory=lambda: src,
-                   notifier=Notifier())
+    return Station(
+        cfg,
+        "scripted",
+        estimator=PoseFromRunner(src, runner),
+        source_factory=lambda: src,
+        notifier=Notifier(),
+    )
 
 
 def test_power_cut_mid_analysis_keeps_every_keypoint(tmp_path: Path) -> None:
     data = tmp_path / "data"
     env = {**os.environ, "PYTHONPATH": str(REPO)}
-    p = subprocess.Popen([sys.executable, "-c", CHILD, str(data), str(REPO)], stdout=subprocess.PIPE,
-                         text=True, env=env)
+    p = subprocess.Popen(
+        [sys.executable, "-c", CHILD, str(data), str(REPO)], stdout=subprocess.PIPE, text=True, env=env
+    )
     sid = analysed = None
     try:
         deadline = time.monotonic() + 60
@@ -105,7 +111,9 @@ def test_power_cut_mid_analysis_keeps_every_keypoint(tmp_path: Path) -> None:
     try:
         assert st.recovered_sessions == [sid]
         s = st.store.get_session(sid)
-        assert s["status"] == "interrupted" and "power cut" in s["error"] and f"{analysed} frames" in s["error"]
+        assert (
+            s["status"] == "interrupted" and "power cut" in s["error"] and f"{analysed} frames" in s["error"]
+        )
         assert s["runner"]["name"] == "Eve" and s["speed_kmh"] == 11 and s["ended_at"]
         tl = st.store.get_keypoints(sid)
         assert len(tl) == analysed  # every keypoint the analysis was given is on disk

@@ -28,7 +28,7 @@ def _press(factory: MockFactory, pin: int) -> None:
     p.drive_high()
 
 
-def _wait(pred, timeout: float) -> bool:  # noqa: ANN001
+def _wait(pred, timeout: float) -> bool:
     end = time.monotonic() + timeout
     while time.monotonic() < end:
         if pred():
@@ -38,7 +38,10 @@ def _wait(pred, timeout: float) -> bool:  # noqa: ANN001
 
 
 def test_whole_session_buttons_movenet_timer_receipt_and_cups_report(
-    tmp_path: Path, model_path: Path, cups_server: CupsServer, monkeypatch: pytest.MonkeyPatch  # noqa: F811
+    tmp_path: Path,
+    model_path: Path,
+    cups_server: CupsServer,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     from device.pose import MoveNetEstimator
 
@@ -46,7 +49,7 @@ def test_whole_session_buttons_movenet_timer_receipt_and_cups_report(
     receipts: list[bytes] = []
     real_print = ReceiptPrinter.print_summary
 
-    def spy(self, lines):  # noqa: ANN001, ANN202 - the real method runs; we keep what it returns
+    def spy(self, lines):
         out = real_print(self, lines)
         receipts.append(out)
         return out
@@ -62,8 +65,13 @@ def test_whole_session_buttons_movenet_timer_receipt_and_cups_report(
     cfg.printing.cups_queue = cups_server.queue
     cfg.gpio.print_pin = 5
     params = RunnerParams(cadence_spm=176, speed_kmh=12, height_cm=178, width=640, height=360)
-    st = Station(cfg, "synthetic", MockFactory(), estimator=MoveNetEstimator(model_path, 2, quiet=True),
-                 source_factory=lambda: SyntheticSource(params, realtime=False))
+    st = Station(
+        cfg,
+        "synthetic",
+        MockFactory(),
+        estimator=MoveNetEstimator(model_path, 2, quiet=True),
+        source_factory=lambda: SyntheticSource(params, realtime=False),
+    )
     st.start()
     try:
         rid = st.store.create_runner("Maya Okafor", 178)
@@ -91,7 +99,9 @@ def test_whole_session_buttons_movenet_timer_receipt_and_cups_report(
         # the print button sends the full report to the CUPS queue
         jobs: list[str] = []
         real_report = st.print_report
-        monkeypatch.setattr(st, "print_report", lambda session_id: jobs.append(real_report(session_id)) or jobs[-1])
+        monkeypatch.setattr(
+            st, "print_report", lambda session_id: jobs.append(real_report(session_id)) or jobs[-1]
+        )
         _press(st.pin_factory, cfg.gpio.print_pin)
         assert _wait(lambda: jobs, 30), "the print button printed no report"
         pdf = cups_server.wait_for_pdf(jobs[-1])

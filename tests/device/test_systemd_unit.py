@@ -85,7 +85,12 @@ def test_hardening(service: dict[str, list[str]], key: str, expected: str) -> No
 def test_filesystem_and_network_limits(service: dict[str, list[str]]) -> None:
     assert one(service, "ProtectHome") in ("read-only", "tmpfs")
     assert one(service, "ReadWritePaths").split() == ["@DATA_DIR@"]
-    assert set(one(service, "RestrictAddressFamilies").split()) == {"AF_UNIX", "AF_INET", "AF_INET6", "AF_NETLINK"}
+    assert set(one(service, "RestrictAddressFamilies").split()) == {
+        "AF_UNIX",
+        "AF_INET",
+        "AF_INET6",
+        "AF_NETLINK",
+    }
     assert one(service, "MemoryMax")
 
 
@@ -121,13 +126,23 @@ def test_systemd_analyze_verify(tmp_path: Path) -> None:
     data.mkdir()
     user = "daemon" if _user_exists("daemon") else pwd.getpwuid(os.getuid()).pw_name
     text = UNIT.read_text()
-    for placeholder, value in (("@VENV@", str(venv)), ("@USER@", user), ("@DATA_DIR@", str(data)),
-                               ("@REPO@", str(UNIT.parents[1]))):
+    for placeholder, value in (
+        ("@VENV@", str(venv)),
+        ("@USER@", user),
+        ("@DATA_DIR@", str(data)),
+        ("@REPO@", str(UNIT.parents[1])),
+    ):
         text = text.replace(placeholder, value)
     unit = tmp_path / "gait-station.service"
     unit.write_text(text)
-    r = subprocess.run([tool, "verify", "--man=no", str(unit)], capture_output=True, text=True, timeout=60,
-                       env={**os.environ, "LC_ALL": "C", "SYSTEMD_LOG_COLOR": "0"}, check=False)
+    r = subprocess.run(
+        [tool, "verify", "--man=no", str(unit)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "LC_ALL": "C", "SYSTEMD_LOG_COLOR": "0"},
+        check=False,
+    )
     # verify exits 0 even for unknown keys or bad values; any remark about our file is a defect.
     remarks = [ln for ln in (r.stdout + r.stderr).splitlines() if unit.name in ln]
     assert remarks == [], "\n".join(remarks)

@@ -80,8 +80,12 @@ class FakeStation:
     def latest_rear_preview(self) -> tuple[int, bytes] | None:
         return self.rear_preview
 
-    def prepare(self, runner_id: int | None = None, runner: dict[str, Any] | None = None,
-                session: dict[str, Any] | None = None) -> dict[str, Any]:
+    def prepare(
+        self,
+        runner_id: int | None = None,
+        runner: dict[str, Any] | None = None,
+        session: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
         self.calls.append(("prepare", {"runner_id": runner_id, "session": session}))
         self.armed = (runner_id, session)
         self.state = "ready"
@@ -93,8 +97,12 @@ class FakeStation:
         self.armed = None
         self.state = "idle"
 
-    def start_capture(self, runner_id: int | None = None, runner: dict[str, Any] | None = None,
-                      session: dict[str, Any] | None = None) -> int | None:
+    def start_capture(
+        self,
+        runner_id: int | None = None,
+        runner: dict[str, Any] | None = None,
+        session: dict[str, Any] | None = None,
+    ) -> int | None:
         self.calls.append(("start", {"runner_id": runner_id, "runner": runner, "session": session}))
         if runner_id is None and runner is None and session is None and self.armed is not None:
             runner_id, session = self.armed
@@ -107,8 +115,14 @@ class FakeStation:
             runner_id = self.store.create_runner(runner["name"], runner.get("height_cm"))
         s = session or {}
         self.session_id = self.store.create_session(
-            runner_id, s.get("speed_kmh"), s.get("incline_pct"), s.get("shoes", ""), s.get("notes", ""),
-            s.get("view", "auto"), "fake", {},
+            runner_id,
+            s.get("speed_kmh"),
+            s.get("incline_pct"),
+            s.get("shoes", ""),
+            s.get("notes", ""),
+            s.get("view", "auto"),
+            "fake",
+            {},
         )
         self.state = "capturing"
         self.frame_t = time.monotonic()

@@ -16,8 +16,14 @@ from web.serve import DashboardServer
 
 SHARED = Path(os.environ.get("GAIT_STATION_SHARED", Path(__file__).resolve().parents[3] / "shared"))
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 def source_spec() -> str:
@@ -43,8 +49,16 @@ class LiveRig:
         self.station.close()
 
 
-def start_rig(data_dir: Path, model_path: Path, *, duration_s: float = 4.0, countdown_s: int = 0,
-              source: str | None = None, rear_source: str = "", **station_kw: Any) -> LiveRig:
+def start_rig(
+    data_dir: Path,
+    model_path: Path,
+    *,
+    duration_s: float = 4.0,
+    countdown_s: int = 0,
+    source: str | None = None,
+    rear_source: str = "",
+    **station_kw: Any,
+) -> LiveRig:
     from device.station import Station
 
     cfg = make_config(data_dir)

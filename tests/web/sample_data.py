@@ -13,12 +13,22 @@ def _curve(offset: float) -> dict[str, Any]:
     return {"mean": mean, "sd": [3.0] * 101}
 
 
-def make_analysis(cadence: float = 172.0, overstride: float = 9.0, sd: float = 1.0, n: int = 40) -> dict[str, Any]:
+def make_analysis(
+    cadence: float = 172.0, overstride: float = 9.0, sd: float = 1.0, n: int = 40
+) -> dict[str, Any]:
     metrics = {
         "cadence_spm": Metric(cadence, "spm", sd=2.0, n=n, normal=(170.0, 185.0)),
         "contact_time_ms": Metric(250.0, "ms", left=248.0, right=252.0, sd=12.0, n=n, normal=(180.0, 280.0)),
-        "overstride_cm": Metric(overstride, "cm", left=overstride - 1, right=overstride + 1, sd=sd, n=n,
-                                flag="high", normal=(None, 8.0)),
+        "overstride_cm": Metric(
+            overstride,
+            "cm",
+            left=overstride - 1,
+            right=overstride + 1,
+            sd=sd,
+            n=n,
+            flag="high",
+            normal=(None, 8.0),
+        ),
         "knee_flexion_ic_deg": Metric(14.0, "deg", left=13.0, right=15.0, sd=2.0, n=n, normal=(10.0, 25.0)),
         "pelvic_drop_deg": Metric.unmeasurable("deg", "side view only: pelvic drop needs a rear camera"),
     }
@@ -26,16 +36,36 @@ def make_analysis(cadence: float = 172.0, overstride: float = 9.0, sd: float = 1
         cadence_spm=cadence,
         events=[GaitEvent("left", "initial_contact", 0.5, 15), GaitEvent("left", "toe_off", 0.75, 22)],
         metrics=metrics,
-        quality={"frames_analysed": 3600, "effective_fps": 29.8, "swaps_corrected": 2, "strides_used": n,
-                 "strides_rejected": 1, "verdict": "Good capture"},
+        quality={
+            "frames_analysed": 3600,
+            "effective_fps": 29.8,
+            "swaps_corrected": 2,
+            "strides_used": n,
+            "strides_rejected": 1,
+            "verdict": "Good capture",
+        },
         input={"source": "test"},
         activity="running",
         view={"kind": "side", "facing": "right"},
         curves={"knee_flexion": {"left": _curve(0), "right": _curve(2)}},
         cadence_series=[[float(t), cadence + (t % 3) - 1] for t in range(5, 120, 5)],
-        evidence=[{"side": "left", "phase": "initial_contact", "t": 0.5, "frame": 15,
-                   "angles": {"knee_flexion_ic_deg": 13.0, "overstride_cm": overstride - 1}}],
-        cues=[{"metric": "overstride_cm", "flag": "high", "title": "Land closer to your hips",
-               "cue": "Think 'quick feet'.", "drills": ["A-skips"]}],
+        evidence=[
+            {
+                "side": "left",
+                "phase": "initial_contact",
+                "t": 0.5,
+                "frame": 15,
+                "angles": {"knee_flexion_ic_deg": 13.0, "overstride_cm": overstride - 1},
+            }
+        ],
+        cues=[
+            {
+                "metric": "overstride_cm",
+                "flag": "high",
+                "title": "Land closer to your hips",
+                "cue": "Think 'quick feet'.",
+                "drills": ["A-skips"],
+            }
+        ],
     )
     return a.to_dict()

@@ -21,28 +21,39 @@ def test_status(logged_in):
 
 
 def test_start_validation_errors_are_400_with_fields(logged_in, station):
-    resp = _post(logged_in, "/api/capture/start", {"runner": {"name": "", "height_cm": "tall"}, "speed_kmh": 99})
+    resp = _post(
+        logged_in, "/api/capture/start", {"runner": {"name": "", "height_cm": "tall"}, "speed_kmh": 99}
+    )
     assert resp.status_code == 400
     assert set(resp.json["fields"]) == {"runner_name", "height_cm", "speed_kmh"}
     assert station.calls == []
 
 
 def test_start_body_must_be_json_object(logged_in):
-    resp = logged_in.post("/api/capture/start", data="{nope", content_type="application/json",
-                          headers={"X-CSRF-Token": logged_in.csrf})
+    resp = logged_in.post(
+        "/api/capture/start",
+        data="{nope",
+        content_type="application/json",
+        headers={"X-CSRF-Token": logged_in.csrf},
+    )
     assert resp.status_code == 400 and "JSON" in resp.json["error"]
     resp = _post(logged_in, "/api/capture/start", [1, 2])
     assert resp.status_code == 400
 
 
 def test_start_stop_flow(logged_in, station, store):
-    resp = _post(logged_in, "/api/capture/start",
-                 {"runner": {"name": "Ann", "height_cm": 168}, "speed_kmh": 12, "shoes": "Clifton"})
+    resp = _post(
+        logged_in,
+        "/api/capture/start",
+        {"runner": {"name": "Ann", "height_cm": 168}, "speed_kmh": 12, "shoes": "Clifton"},
+    )
     assert resp.status_code == 201, resp.json
     sid = resp.json["session_id"]
     assert store.get_session(sid)["shoes"] == "Clifton"
     # a second start while capturing is a state conflict
-    resp = _post(logged_in, "/api/capture/start", {"runner_id": store.get_session(sid)["runner_id"], "speed_kmh": 12})
+    resp = _post(
+        logged_in, "/api/capture/start", {"runner_id": store.get_session(sid)["runner_id"], "speed_kmh": 12}
+    )
     assert resp.status_code == 409
     assert len(store.list_runners()) == 1
     resp = _post(logged_in, "/api/capture/stop")
@@ -54,7 +65,9 @@ def test_start_stop_flow(logged_in, station, store):
 def test_prepare_then_start_like_the_button(logged_in, station, store):
     resp = _post(logged_in, "/api/capture/start", {})
     assert resp.status_code == 400 and "prepare" in resp.json["error"]
-    resp = _post(logged_in, "/api/capture/prepare", {"runner": {"name": "Ann", "height_cm": 168}, "speed_kmh": 11})
+    resp = _post(
+        logged_in, "/api/capture/prepare", {"runner": {"name": "Ann", "height_cm": 168}, "speed_kmh": 11}
+    )
     assert resp.status_code == 200 and station.state == "ready"
     resp = _post(logged_in, "/api/capture/start", {})
     assert resp.status_code == 201
@@ -70,7 +83,9 @@ def test_cancel_when_ready_unprepares(logged_in, station):
 
 def test_disk_full_precheck_is_507(logged_in, station, cfg, store):
     cfg.storage.min_free_mb = 10**9  # more than any disk
-    resp = _post(logged_in, "/api/capture/start", {"runner": {"name": "Ann", "height_cm": 168}, "speed_kmh": 12})
+    resp = _post(
+        logged_in, "/api/capture/start", {"runner": {"name": "Ann", "height_cm": 168}, "speed_kmh": 12}
+    )
     assert resp.status_code == 507 and "disk nearly full" in resp.json["error"]
     assert station.calls == [] and store.list_runners() == []
 
@@ -79,10 +94,14 @@ def test_disk_full_is_507(logged_in, station):
     from device.errors import DiskFullError
 
     station.start_error = DiskFullError("disk nearly full: 12 MB free")
-    resp = _post(logged_in, "/api/capture/start", {"runner": {"name": "Ann", "height_cm": 168}, "speed_kmh": 12})
+    resp = _post(
+        logged_in, "/api/capture/start", {"runner": {"name": "Ann", "height_cm": 168}, "speed_kmh": 12}
+    )
     assert resp.status_code == 507 and "disk" in resp.json["error"]
     station.start_error = OSError(28, "No space left on device")
-    resp = _post(logged_in, "/api/capture/start", {"runner": {"name": "Ann", "height_cm": 168}, "speed_kmh": 12})
+    resp = _post(
+        logged_in, "/api/capture/start", {"runner": {"name": "Ann", "height_cm": 168}, "speed_kmh": 12}
+    )
     assert resp.status_code == 507
 
 
@@ -106,7 +125,9 @@ def test_exports(logged_in, store):
     # before the analysis exists: 409 (wrong state), not an empty file
     resp = logged_in.get(f"/api/sessions/{sid}/analysis.json")
     assert resp.status_code == 409 and "capturing" in resp.json["error"]
-    store.append_keypoints(sid, np.array([0.0, 0.033]), np.zeros((2, 17, 3), np.float32) + 5, np.array([0, 1]))
+    store.append_keypoints(
+        sid, np.array([0.0, 0.033]), np.zeros((2, 17, 3), np.float32) + 5, np.array([0, 1])
+    )
     store.save_analysis(sid, make_analysis())
     resp = logged_in.get(f"/api/sessions/{sid}/analysis.json")
     assert resp.status_code == 200 and "attachment" in resp.headers["Content-Disposition"]
@@ -137,10 +158,13 @@ def test_delete_runner_api(logged_in, store):
     rid = store.create_runner("Ann", 168)
     resp = logged_in.delete(f"/api/runners/{rid}", headers={"X-CSRF-Token": logged_in.csrf})
     assert resp.status_code == 200 and store.list_runners() == []
-    assert logged_in.delete(f"/api/runners/{rid}", headers={"X-CSRF-Token": logged_in.csrf}).status_code == 404
+    assert (
+        logged_in.delete(f"/api/runners/{rid}", headers={"X-CSRF-Token": logged_in.csrf}).status_code == 404
+    )
 
 
 # -- live streams ----------------------------------------------------------------------------
+
 
 def _sse_events(resp, n):
     events, buf = [], b""

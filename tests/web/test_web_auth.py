@@ -80,7 +80,12 @@ def test_session_expires_after_session_minutes(logged_in, app, monkeypatch):
 
 
 def test_next_redirect_stays_on_site(app):
-    for target, expected in (("//evil.example/x", "/"), ("https://evil.example/", "/"), ("/\\evil.example", "/"), ("/runners", "/runners")):
+    for target, expected in (
+        ("//evil.example/x", "/"),
+        ("https://evil.example/", "/"),
+        ("/\\evil.example", "/"),
+        ("/runners", "/runners"),
+    ):
         c = app.test_client()
         token = csrf_from(c.get("/login").get_data(as_text=True))
         resp = c.post("/login", data={"pin": PIN, "csrf_token": token, "next": target})

@@ -145,7 +145,9 @@ def test_dashboard_end_to_end_in_chromium(rig_rear):
             _shoot(page, "live-idle")
 
             # A second run for the same runner, stopped with the tablet's Stop button
-            runner_id = page.evaluate(f"fetch('/api/sessions/{sid1}').then(r => r.json()).then(s => s.runner_id)")
+            runner_id = page.evaluate(
+                f"fetch('/api/sessions/{sid1}').then(r => r.json()).then(s => s.runner_id)"
+            )
             page.goto(base + "/sessions/new")
             page.select_option("#runner_id", str(runner_id))
             page.fill("#speed_kmh", "13")
@@ -158,8 +160,10 @@ def test_dashboard_end_to_end_in_chromium(rig_rear):
                 timeout=30000,
             )
             page.click("#btn-stop")
-            page.wait_for_function("() => ['done','failed'].includes(document.querySelector('#live').dataset.state)",
-                                   timeout=60000)
+            page.wait_for_function(
+                "() => ['done','failed'].includes(document.querySelector('#live').dataset.state)",
+                timeout=60000,
+            )
             sid2 = int(re.search(r"/sessions/(\d+)", page.get_attribute("#result-link", "href")).group(1))
             assert sid2 != sid1
 
@@ -198,13 +202,17 @@ def test_several_tablets_get_live_updates(rig):
                 "window.gait.postJSON('/api/capture/start', {runner: {name: 'Bo', height_cm: 180}, speed_kmh: 10})"
             )
             for pg in pages:
-                pg.wait_for_function("() => document.querySelector('#live').dataset.state !== 'idle'", timeout=20000)
+                pg.wait_for_function(
+                    "() => document.querySelector('#live').dataset.state !== 'idle'", timeout=20000
+                )
             after = [int(pg.get_attribute("#live", "data-updates") or 0) for pg in pages]
             assert all(a > b for a, b in zip(after, before, strict=True))
             pages[0].evaluate("window.gait.postJSON('/api/capture/cancel', {})")
         finally:
             browser.close()
-    assert _wait(lambda: len(rig.station.controller._subs) == 0, timeout=10), "streams did not end on disconnect"
+    assert _wait(lambda: len(rig.station.controller._subs) == 0, timeout=10), (
+        "streams did not end on disconnect"
+    )
 
 
 def _wait(cond, timeout: float = 10.0) -> bool:

@@ -14,22 +14,34 @@ XSS = "<script>alert('x')</script> O'Brien & Co"
 
 
 def _done_session(store, runner_id, analysis=None, **kw) -> int:
-    sid = store.create_session(runner_id, kw.get("speed", 12.0), 1.0, kw.get("shoes", "Pegasus"), "", "side",
-                               "test", {})
+    sid = store.create_session(
+        runner_id, kw.get("speed", 12.0), 1.0, kw.get("shoes", "Pegasus"), "", "side", "test", {}
+    )
     store.save_analysis(sid, analysis or make_analysis())
     return sid
 
 
 # -- form validation -------------------------------------------------------------------------
 
+
 def test_form_requires_name_height_and_speed_for_new_runner():
-    req, errs = parse_session_request({"runner_id": "new", "runner_name": "  ", "height_cm": "", "speed_kmh": ""})
+    req, errs = parse_session_request(
+        {"runner_id": "new", "runner_name": "  ", "height_cm": "", "speed_kmh": ""}
+    )
     assert set(errs.fields) == {"runner_name", "height_cm", "speed_kmh"}
 
 
 def test_form_ranges_and_types():
-    _, errs = parse_session_request({"runner_name": "A", "height_cm": "3000", "speed_kmh": "fast",
-                                     "incline_pct": "99", "view": "top", "shoes": "x" * 500})
+    _, errs = parse_session_request(
+        {
+            "runner_name": "A",
+            "height_cm": "3000",
+            "speed_kmh": "fast",
+            "incline_pct": "99",
+            "view": "top",
+            "shoes": "x" * 500,
+        }
+    )
     assert "between" in errs.fields["height_cm"]
     assert "number" in errs.fields["speed_kmh"]
     assert "between" in errs.fields["incline_pct"]
@@ -49,8 +61,16 @@ def test_form_unknown_runner_id():
 
 
 def test_new_session_form_shows_errors_and_keeps_values(logged_in, station):
-    resp = logged_in.post("/sessions/new", data={"csrf_token": logged_in.csrf, "runner_id": "new",
-                                                 "runner_name": XSS, "height_cm": "abc", "speed_kmh": "40"})
+    resp = logged_in.post(
+        "/sessions/new",
+        data={
+            "csrf_token": logged_in.csrf,
+            "runner_id": "new",
+            "runner_name": XSS,
+            "height_cm": "abc",
+            "speed_kmh": "40",
+        },
+    )
     body = resp.get_data(as_text=True)
     assert resp.status_code == 400
     assert 'id="err-height_cm"' in body and 'id="err-speed_kmh"' in body
@@ -59,32 +79,58 @@ def test_new_session_form_shows_errors_and_keeps_values(logged_in, station):
 
 
 def test_new_session_form_starts_capture_for_new_runner(logged_in, station, store):
-    resp = logged_in.post("/sessions/new", data={"csrf_token": logged_in.csrf, "runner_id": "new",
-                                                 "runner_name": "Ann Lee", "height_cm": "168", "speed_kmh": "12",
-                                                 "incline_pct": "1", "shoes": "Clifton", "view": "side"})
+    resp = logged_in.post(
+        "/sessions/new",
+        data={
+            "csrf_token": logged_in.csrf,
+            "runner_id": "new",
+            "runner_name": "Ann Lee",
+            "height_cm": "168",
+            "speed_kmh": "12",
+            "incline_pct": "1",
+            "shoes": "Clifton",
+            "view": "side",
+        },
+    )
     assert resp.status_code == 302, resp.get_data(as_text=True)
-    (name, kw), = station.calls
+    ((name, kw),) = station.calls
     assert name == "start"
     runner = store.get_runner(kw["runner_id"])
     assert runner["name"] == "Ann Lee" and runner["height_cm"] == 168
-    assert kw["session"] == {"speed_kmh": 12.0, "incline_pct": 1.0, "shoes": "Clifton", "notes": "", "view": "side"}
+    assert kw["session"] == {
+        "speed_kmh": 12.0,
+        "incline_pct": 1.0,
+        "shoes": "Clifton",
+        "notes": "",
+        "view": "side",
+    }
 
 
 def test_refused_start_leaves_no_orphan_runner(logged_in, station, store):
     station.state = "analysing"
-    resp = logged_in.post("/sessions/new", data={"csrf_token": logged_in.csrf, "runner_name": "Ghost",
-                                                 "height_cm": "170", "speed_kmh": "10"})
+    resp = logged_in.post(
+        "/sessions/new",
+        data={"csrf_token": logged_in.csrf, "runner_name": "Ghost", "height_cm": "170", "speed_kmh": "10"},
+    )
     assert resp.status_code == 409 and "analysing" in resp.get_data(as_text=True)
     assert store.list_runners() == []
 
 
 # -- escaping --------------------------------------------------------------------------------
 
+
 def test_runner_name_with_script_is_escaped_everywhere(logged_in, store):
     rid = store.create_runner(XSS, 170)
     sid = _done_session(store, rid, shoes="<img src=x onerror=alert(1)>")
-    for url in ("/runners", f"/runners/{rid}", f"/sessions/{sid}", "/sessions", f"/runners/{rid}/delete",
-                f"/sessions/new?runner_id={rid}", f"/compare?a={sid}&b={sid}"):
+    for url in (
+        "/runners",
+        f"/runners/{rid}",
+        f"/sessions/{sid}",
+        "/sessions",
+        f"/runners/{rid}/delete",
+        f"/sessions/new?runner_id={rid}",
+        f"/compare?a={sid}&b={sid}",
+    ):
         body = logged_in.get(url).get_data(as_text=True)
         assert "<script>alert" not in body, url
         assert "<img src=x" not in body, url
@@ -92,6 +138,7 @@ def test_runner_name_with_script_is_escaped_everywhere(logged_in, store):
 
 
 # -- session page ----------------------------------------------------------------------------
+
 
 def test_session_page_shows_every_metric_with_sides_ranges_flags(logged_in, store):
     rid = store.create_runner("Ann", 168)
@@ -154,6 +201,7 @@ def test_evidence_frame_drawn(logged_in, store):
 
 # -- history and comparison --------------------------------------------------------------------
 
+
 def test_compare_marks_only_changes_beyond_noise():
     a = make_analysis(cadence=170.0, overstride=10.0, sd=1.0, n=40)
     b = make_analysis(cadence=171.5, overstride=6.0, sd=1.0, n=40)
@@ -195,9 +243,13 @@ def test_delete_runner_needs_confirmation_and_csrf(logged_in, store):
     page = logged_in.get(f"/runners/{rid}/delete").get_data(as_text=True)
     assert "1 session(s)" in page
     assert logged_in.post(f"/runners/{rid}/delete", data={"confirm_name": "Ann Lee"}).status_code == 403
-    resp = logged_in.post(f"/runners/{rid}/delete", data={"confirm_name": "Ann", "csrf_token": logged_in.csrf})
+    resp = logged_in.post(
+        f"/runners/{rid}/delete", data={"confirm_name": "Ann", "csrf_token": logged_in.csrf}
+    )
     assert resp.status_code == 400 and store.get_runner(rid)
-    resp = logged_in.post(f"/runners/{rid}/delete", data={"confirm_name": "Ann Lee", "csrf_token": logged_in.csrf})
+    resp = logged_in.post(
+        f"/runners/{rid}/delete", data={"confirm_name": "Ann Lee", "csrf_token": logged_in.csrf}
+    )
     assert resp.status_code == 302
     assert logged_in.get(f"/runners/{rid}").status_code == 404
     assert logged_in.get(f"/sessions/{sid}").status_code == 404
@@ -212,8 +264,9 @@ def test_compare_page_when_a_metric_was_measured_in_only_one_session(logged_in, 
     rid = store.create_runner("Cy", 175)
     before = make_analysis(overstride=10.0)
     after = make_analysis(overstride=6.0)
-    after["metrics"]["overstride_cm"].update(value=None, left=None, right=None, sd=None, n=0,
-                                             reason="ankles hidden by the treadmill rail")
+    after["metrics"]["overstride_cm"].update(
+        value=None, left=None, right=None, sd=None, n=0, reason="ankles hidden by the treadmill rail"
+    )
     a = _done_session(store, rid, before)
     b = _done_session(store, rid, after)
     resp = logged_in.get(f"/compare?a={a}&b={b}")

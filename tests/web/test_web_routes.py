@@ -21,10 +21,25 @@ def _rules(app):
 
 def test_url_map_is_not_empty(app):
     endpoints = {r.endpoint for r in app.url_map.iter_rules()}
-    for needed in ("api.status", "api.capture_start", "api.capture_stop", "api.sessions", "api.session_detail",
-                   "api.print_session", "api.report_pdf", "api.keypoints_csv", "api.analysis_json",
-                   "live.events", "live.preview_stream", "pages.home", "pages.new_session",
-                   "pages.session_page", "pages.compare", "pages.delete_runner", "pages.runner_page"):
+    for needed in (
+        "api.status",
+        "api.capture_start",
+        "api.capture_stop",
+        "api.sessions",
+        "api.session_detail",
+        "api.print_session",
+        "api.report_pdf",
+        "api.keypoints_csv",
+        "api.analysis_json",
+        "live.events",
+        "live.preview_stream",
+        "pages.home",
+        "pages.new_session",
+        "pages.session_page",
+        "pages.compare",
+        "pages.delete_runner",
+        "pages.runner_page",
+    ):
         assert needed in endpoints
 
 

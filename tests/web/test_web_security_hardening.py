@@ -32,7 +32,7 @@ REPO = Path(__file__).resolve().parents[2]
 TOKEN = "tok-7f3a9c1e5b2d4f6a8c0e"
 
 
-def _post(client, url: str, body) -> object:  # noqa: ANN001
+def _post(client, url: str, body) -> object:
     return client.post(url, json=body, headers={"X-CSRF-Token": client.csrf})
 
 
@@ -85,6 +85,7 @@ def test_download_filenames_cannot_carry_a_path_or_header(logged_in, store) -> N
 
 # -- absurd and oversized input -------------------------------------------------------------------
 
+
 @pytest.mark.parametrize(
     ("runner", "session", "field"),
     [
@@ -130,12 +131,18 @@ def test_form_refuses_absurd_values_with_the_field_marked(logged_in, station, st
 
 def test_oversized_request_bodies_are_413_not_a_crash(logged_in, station) -> None:
     big = "x" * (300 * 1024)
-    resp = logged_in.post("/sessions/new", data={"csrf_token": logged_in.csrf, "runner_name": "A", "notes": big})
+    resp = logged_in.post(
+        "/sessions/new", data={"csrf_token": logged_in.csrf, "runner_name": "A", "notes": big}
+    )
     assert resp.status_code == 413
     resp = _post(logged_in, "/api/capture/start", {"runner": {"name": "A", "height_cm": 170}, "notes": big})
     assert resp.status_code == 413
-    resp = logged_in.post("/api/capture/start", data=b"[" * 200_000 + b"]" * 200_000, content_type="application/json",
-                          headers={"X-CSRF-Token": logged_in.csrf})
+    resp = logged_in.post(
+        "/api/capture/start",
+        data=b"[" * 200_000 + b"]" * 200_000,
+        content_type="application/json",
+        headers={"X-CSRF-Token": logged_in.csrf},
+    )
     assert resp.status_code in (400, 413)  # deep nesting: refused, not a RecursionError
     assert station.calls == []
     assert logged_in.get("/api/status").status_code == 200  # still serving
@@ -143,9 +150,12 @@ def test_oversized_request_bodies_are_413_not_a_crash(logged_in, station) -> Non
 
 # -- script in a runner's name ------------------------------------------------------------------
 
+
 def test_runner_name_with_script_escaped_on_home_and_in_the_report(logged_in, store, cfg) -> None:
     rid = store.create_runner(XSS, 170, notes="<b onmouseover=alert(2)>")
-    sid = _done_session(store, rid, shoes="<img src=x onerror=alert(1)>", notes="</textarea><script>x()</script>")
+    sid = _done_session(
+        store, rid, shoes="<img src=x onerror=alert(1)>", notes="</textarea><script>x()</script>"
+    )
     for url in ("/", "/sessions", f"/sessions/{sid}", f"/sessions/{sid}/delete", f"/runners/{rid}"):
         body = logged_in.get(url).get_data(as_text=True)
         assert "<script>alert" not in body and "<script>x()" not in body, url
@@ -161,6 +171,7 @@ def test_runner_name_with_script_escaped_on_home_and_in_the_report(logged_in, st
 
 
 # -- the real server: bind address and secrets in the logs ---------------------------------------
+
 
 def _free_port() -> int:
     with socket.socket() as s:
@@ -185,7 +196,7 @@ def _listeners(port: int) -> list[str]:
             if len(addr) == 8:
                 found.append(socket.inet_ntop(socket.AF_INET, bytes.fromhex(addr)[::-1]))
             else:
-                raw = b"".join(bytes.fromhex(addr[i:i + 8])[::-1] for i in range(0, 32, 8))
+                raw = b"".join(bytes.fromhex(addr[i : i + 8])[::-1] for i in range(0, 32, 8))
                 found.append(socket.inet_ntop(socket.AF_INET6, raw))
     return found
 
@@ -196,12 +207,33 @@ def test_run_binds_only_the_configured_address_and_logs_no_secrets(tmp_path: Pat
     save_pin_hash(data, pin_hash(pin))
     port = _free_port()
     conf = tmp_path / "config.toml"
-    conf.write_text(f'[pose]\nmodel_path = "{model_path}"\nnum_threads = 1\n[gpio]\nenabled = false\n', encoding="utf-8")
+    conf.write_text(
+        f'[pose]\nmodel_path = "{model_path}"\nnum_threads = 1\n[gpio]\nenabled = false\n', encoding="utf-8"
+    )
     env = {**os.environ, "GAIT_STATION_API_TOKEN": TOKEN}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "device.cli", "-v", "run", "--source", source_spec(), "--host", "127.0.0.1",
-         "--port", str(port), "--config", str(conf), "--data-dir", str(data)],
-        cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        [
+            sys.executable,
+            "-m",
+            "device.cli",
+            "-v",
+            "run",
+            "--source",
+            source_spec(),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--config",
+            str(conf),
+            "--data-dir",
+            str(data),
+        ],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -245,16 +277,27 @@ def test_run_binds_only_the_configured_address_and_logs_no_secrets(tmp_path: Pat
 
 # -- disk full -----------------------------------------------------------------------------------
 
+
 def test_device_disk_full_error_is_507_on_the_api_and_the_form(logged_in, station, store) -> None:
     from device.errors import DiskFullError
     from web.errors import status_for
 
     assert status_for(DiskFullError("x")) == 507
     station.start_error = DiskFullError("disk nearly full: 40 MB free, need 500 MB to capture")
-    resp = _post(logged_in, "/api/capture/start", {"runner": {"name": "Ann", "height_cm": 168}, "speed_kmh": 12})
+    resp = _post(
+        logged_in, "/api/capture/start", {"runner": {"name": "Ann", "height_cm": 168}, "speed_kmh": 12}
+    )
     assert resp.status_code == 507 and "40 MB free" in resp.json["error"]
-    resp = logged_in.post("/sessions/new", data={"csrf_token": logged_in.csrf, "runner_id": "new",
-                                                 "runner_name": "Ann", "height_cm": "168", "speed_kmh": "12"})
+    resp = logged_in.post(
+        "/sessions/new",
+        data={
+            "csrf_token": logged_in.csrf,
+            "runner_id": "new",
+            "runner_name": "Ann",
+            "height_cm": "168",
+            "speed_kmh": "12",
+        },
+    )
     assert resp.status_code == 507 and "40 MB free" in resp.get_data(as_text=True)
     assert store.list_runners() == []  # the refused start left no runner behind
 

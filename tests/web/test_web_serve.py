@@ -25,20 +25,42 @@ def _free_port() -> int:
 def test_run_serves_and_stops_cleanly_on_sigterm(tmp_path, model_path):
     port = _free_port()
     cfg = tmp_path / "config.toml"
-    cfg.write_text(f'[pose]\nmodel_path = "{model_path}"\nnum_threads = 1\n[gpio]\nenabled = false\n', encoding="utf-8")
+    cfg.write_text(
+        f'[pose]\nmodel_path = "{model_path}"\nnum_threads = 1\n[gpio]\nenabled = false\n', encoding="utf-8"
+    )
     env = {**os.environ, "GAIT_STATION_API_TOKEN": "serve-test-token-0123"}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "device.cli", "run", "--source", source_spec(), "--port", str(port),
-         "--host", "127.0.0.1", "--config", str(cfg), "--data-dir", str(tmp_path / "data")],
-        cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        [
+            sys.executable,
+            "-m",
+            "device.cli",
+            "run",
+            "--source",
+            source_spec(),
+            "--port",
+            str(port),
+            "--host",
+            "127.0.0.1",
+            "--config",
+            str(cfg),
+            "--data-dir",
+            str(tmp_path / "data"),
+        ],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     try:
         status = None
         end = time.monotonic() + 60
         while time.monotonic() < end and proc.poll() is None:
             try:
-                req = urllib.request.Request(f"http://127.0.0.1:{port}/api/status",
-                                             headers={"Authorization": "Bearer serve-test-token-0123"})
+                req = urllib.request.Request(
+                    f"http://127.0.0.1:{port}/api/status",
+                    headers={"Authorization": "Bearer serve-test-token-0123"},
+                )
                 with urllib.request.urlopen(req, timeout=2) as resp:
                     status = resp.status
                     break
@@ -46,9 +68,13 @@ def test_run_serves_and_stops_cleanly_on_sigterm(tmp_path, model_path):
                 time.sleep(0.3)
         assert status == 200, "the dashboard never answered"
         # an open live stream must not hold up the shutdown
-        stream = urllib.request.urlopen(urllib.request.Request(
-            f"http://127.0.0.1:{port}/live/events", headers={"Authorization": "Bearer serve-test-token-0123"}),
-            timeout=5)
+        stream = urllib.request.urlopen(
+            urllib.request.Request(
+                f"http://127.0.0.1:{port}/live/events",
+                headers={"Authorization": "Bearer serve-test-token-0123"},
+            ),
+            timeout=5,
+        )
         assert stream.readline().startswith(b"retry:")
         t0 = time.monotonic()
         proc.send_signal(signal.SIGTERM)

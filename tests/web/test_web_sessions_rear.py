@@ -24,11 +24,14 @@ def _done_session(store, runner_id, analysis=None) -> int:
 def _with_data(store, sid: int) -> None:
     n = 5
     store.append_keypoints(sid, np.arange(n) / 30.0, np.ones((n, 17, 3), np.float32), np.arange(n))
-    store.append_keypoints(sid, np.arange(n) / 30.0, np.ones((n, 17, 3), np.float32), np.arange(n), camera="rear")
+    store.append_keypoints(
+        sid, np.arange(n) / 30.0, np.ones((n, 17, 3), np.float32), np.arange(n), camera="rear"
+    )
     store.add_evidence(sid, "left", "initial_contact", 0.1, 3, b"\xff\xd8jpeg", np.ones((17, 3)))
 
 
 # -- deleting one session ------------------------------------------------------------------------
+
 
 def test_delete_session_page_needs_confirmation_and_csrf(logged_in, store):
     rid = store.create_runner("Ann Lee", 168)
@@ -66,22 +69,50 @@ def test_delete_session_api(logged_in, store, station):
     live = station.start_capture(runner_id=rid, session={"speed_kmh": 10})
     resp = logged_in.delete(f"/api/sessions/{live}", headers=hdr)
     assert resp.status_code == 409 and "capturing" in resp.json["error"]
-    assert logged_in.post(f"/sessions/{live}/delete",
-                          data={"csrf_token": logged_in.csrf, "confirm": str(live)}).status_code == 409
+    assert (
+        logged_in.post(
+            f"/sessions/{live}/delete", data={"csrf_token": logged_in.csrf, "confirm": str(live)}
+        ).status_code
+        == 409
+    )
     assert store.get_session(live)["id"] == live
 
 
 # -- rear view on the session page ---------------------------------------------------------------
 
+
 def _rear_analysis(error: str | None = None) -> dict:
     a = make_analysis()
-    a["metrics"]["pelvic_drop_deg"] = {"value": 6.5, "left": 5.0, "right": 8.0, "sd": 1.2, "n": 14, "unit": "deg",
-                                       "normal": [None, 5.0], "flag": "high", "reason": None, "source": "rear"}
-    a["metrics"]["step_width_cm"] = {"value": None, "left": None, "right": None, "sd": None, "n": 0, "unit": "cm",
-                                     "normal": None, "flag": None, "source": "rear",
-                                     "reason": "not measured: ankles hidden by the treadmill rail"}
-    a["rear"] = {"view": {"kind": "rear"}, "metrics_from_rear": ["pelvic_drop_deg", "step_width_cm"],
-                 "frames": 3412, "error": error}
+    a["metrics"]["pelvic_drop_deg"] = {
+        "value": 6.5,
+        "left": 5.0,
+        "right": 8.0,
+        "sd": 1.2,
+        "n": 14,
+        "unit": "deg",
+        "normal": [None, 5.0],
+        "flag": "high",
+        "reason": None,
+        "source": "rear",
+    }
+    a["metrics"]["step_width_cm"] = {
+        "value": None,
+        "left": None,
+        "right": None,
+        "sd": None,
+        "n": 0,
+        "unit": "cm",
+        "normal": None,
+        "flag": None,
+        "source": "rear",
+        "reason": "not measured: ankles hidden by the treadmill rail",
+    }
+    a["rear"] = {
+        "view": {"kind": "rear"},
+        "metrics_from_rear": ["pelvic_drop_deg", "step_width_cm"],
+        "frames": 3412,
+        "error": error,
+    }
     return a
 
 
@@ -117,8 +148,15 @@ def test_report_has_the_rear_view_block():
     from device.config import Config
     from device.report.render import render_report_html
 
-    html = render_report_html({"id": 3, "runner": {"name": "Cy", "height_cm": 170}, "analysis": _rear_analysis(),
-                               "speed_kmh": 12.0}, Config())
+    html = render_report_html(
+        {
+            "id": 3,
+            "runner": {"name": "Cy", "height_cm": 170},
+            "analysis": _rear_analysis(),
+            "speed_kmh": 12.0,
+        },
+        Config(),
+    )
     block = re.search(r'<section[^>]*id="rear-view".*?</section>', html, re.S).group(0)
     assert "Measured by the rear camera (3412 frames)" in block
     assert all(f'data-metric="{m}"' in block for m in REAR_IDS)
@@ -128,6 +166,7 @@ def test_report_has_the_rear_view_block():
 
 
 # -- every contract metric, one name everywhere -----------------------------------------------------
+
 
 def test_every_contract_metric_is_on_the_session_page(logged_in, store):
     sid = _done_session(store, store.create_runner("Fa", 165), make_analysis())  # 5 of the 26 metrics
@@ -152,13 +191,20 @@ def test_catalog_names_every_contract_metric_once():
 def test_receipt_uses_the_catalog_labels():
     from device.printing.summary import format_summary
 
-    session = {"id": 1, "runner": {"name": "Ann"}, "speed_kmh": 12.0, "status": "done", "started_at": None,
-               "analysis": make_analysis()}
+    session = {
+        "id": 1,
+        "runner": {"name": "Ann"},
+        "speed_kmh": 12.0,
+        "status": "done",
+        "started_at": None,
+        "analysis": make_analysis(),
+    }
     text = "\n".join(format_summary(session, 48, "metric"))
     assert catalog.info("contact_time_ms").label in text or catalog.info("cadence_spm").label in text
 
 
 # -- live page: rear preview and the status line ---------------------------------------------------
+
 
 def test_rear_preview_only_with_a_rear_camera(logged_in, station, cfg):
     assert 'id="rear-preview"' not in logged_in.get("/").get_data(as_text=True)
@@ -177,17 +223,39 @@ def test_rear_preview_only_with_a_rear_camera(logged_in, station, cfg):
     assert b"Content-Type: image/jpeg" in chunks and b"rear-jpeg" in chunks
 
 
-@pytest.mark.parametrize(("status", "expected"), [
-    ({"state": "capturing", "session_id": 4, "countdown_s": 2.2, "message": "session 4: starting in 3 s"},
-     "Starting in 3 s…"),
-    ({"state": "capturing", "session_id": 4, "countdown_s": None, "message": "session 4: starting in 3 s"},
-     "Recording session 4"),
-    ({"state": "analysing", "session_id": 4, "message": "analysing session 4"}, "Analysing session 4…"),
-    ({"state": "done", "session_id": 4, "message": "session 4 done: cadence 172 spm"},
-     "Session 4 done: cadence 172 spm"),
-    ({"state": "failed", "session_id": 4, "message": "camera failed: unplugged"}, "Camera failed: unplugged"),
-    ({"state": "ready", "message": "ready: press start"}, "Ready: press start"),
-])
+@pytest.mark.parametrize(
+    ("status", "expected"),
+    [
+        (
+            {
+                "state": "capturing",
+                "session_id": 4,
+                "countdown_s": 2.2,
+                "message": "session 4: starting in 3 s",
+            },
+            "Starting in 3 s…",
+        ),
+        (
+            {
+                "state": "capturing",
+                "session_id": 4,
+                "countdown_s": None,
+                "message": "session 4: starting in 3 s",
+            },
+            "Recording session 4",
+        ),
+        ({"state": "analysing", "session_id": 4, "message": "analysing session 4"}, "Analysing session 4…"),
+        (
+            {"state": "done", "session_id": 4, "message": "session 4 done: cadence 172 spm"},
+            "Session 4 done: cadence 172 spm",
+        ),
+        (
+            {"state": "failed", "session_id": 4, "message": "camera failed: unplugged"},
+            "Camera failed: unplugged",
+        ),
+        ({"state": "ready", "message": "ready: press start"}, "Ready: press start"),
+    ],
+)
 def test_live_message_for_each_state(status, expected):
     assert live_message(status) == expected
 

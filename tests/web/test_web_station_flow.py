@@ -48,13 +48,19 @@ def _wait_state(client, states, timeout=60.0):
 def test_capture_flow_and_exports(real):
     station, c = real
     assert c.post("/api/capture/stop", headers=AUTH).status_code == 409
-    resp = c.post("/api/capture/start", headers=AUTH,
-                  json={"runner": {"name": "Flo", "height_cm": 175}, "speed_kmh": 12.5, "shoes": "Ride 17"})
+    resp = c.post(
+        "/api/capture/start",
+        headers=AUTH,
+        json={"runner": {"name": "Flo", "height_cm": 175}, "speed_kmh": 12.5, "shoes": "Ride 17"},
+    )
     assert resp.status_code == 201, resp.json
     sid = resp.json["session_id"]
     # a second start while capturing is refused as a state conflict, and creates no runner
-    again = c.post("/api/capture/start", headers=AUTH, json={"runner": {"name": "Other", "height_cm": 170},
-                                                             "speed_kmh": 10})
+    again = c.post(
+        "/api/capture/start",
+        headers=AUTH,
+        json={"runner": {"name": "Other", "height_cm": 170}, "speed_kmh": 10},
+    )
     assert again.status_code == 409, again.json
     assert [r["name"] for r in c.get("/api/runners", headers=AUTH).json["runners"]] == ["Flo"]
 
@@ -78,7 +84,9 @@ def test_capture_flow_and_exports(real):
 
     exported = json.loads(c.get(f"/api/sessions/{sid}/analysis.json", headers=AUTH).data)
     assert exported == detail["analysis"]
-    tl = read_csv(io.StringIO(c.get(f"/api/sessions/{sid}/keypoints.csv", headers=AUTH).get_data(as_text=True)))
+    tl = read_csv(
+        io.StringIO(c.get(f"/api/sessions/{sid}/keypoints.csv", headers=AUTH).get_data(as_text=True))
+    )
     assert len(tl) >= 30  # 3 s of frames
 
     pdf = c.get(f"/api/sessions/{sid}/report.pdf", headers=AUTH)
@@ -95,10 +103,15 @@ def test_capture_flow_and_exports(real):
 def test_stop_early_then_delete_runner(real):
     station, c = real
     station.cfg.capture.duration_s = 60.0
-    sid = c.post("/api/capture/start", headers=AUTH,
-                 json={"runner": {"name": "Sam", "height_cm": 181}, "speed_kmh": 11}).json["session_id"]
+    sid = c.post(
+        "/api/capture/start",
+        headers=AUTH,
+        json={"runner": {"name": "Sam", "height_cm": 181}, "speed_kmh": 11},
+    ).json["session_id"]
     end = time.monotonic() + 30
-    while time.monotonic() < end and not (c.get("/api/status", headers=AUTH).json.get("elapsed_s") or 0) > 1.0:
+    while (
+        time.monotonic() < end and not (c.get("/api/status", headers=AUTH).json.get("elapsed_s") or 0) > 1.0
+    ):
         time.sleep(0.1)
     rid = c.get(f"/api/sessions/{sid}", headers=AUTH).json["runner_id"]
     # deleting a runner who is on the treadmill right now is refused

@@ -88,8 +88,10 @@ def capture_start():
     data = _json_body()
     if not data:
         if context.station().status().get("state") != "ready":
-            return json_error(400, "give runner_id (or runner: {name, height_cm}) and speed_kmh, "
-                                   "or prepare the session first")
+            return json_error(
+                400,
+                "give runner_id (or runner: {name, height_cm}) and speed_kmh, or prepare the session first",
+            )
         req = None
     else:
         req, errors = _session_request(data)
@@ -97,8 +99,11 @@ def capture_start():
             return json_error(400, errors.summary(), fields=errors.fields)
     session_id = actions.start_capture(req)
     resp = jsonify(
-        {"session_id": session_id, "url": url_for("api.session_detail", session_id=session_id),
-         "status": context.station().status()}
+        {
+            "session_id": session_id,
+            "url": url_for("api.session_detail", session_id=session_id),
+            "status": context.station().status(),
+        }
     )
     resp.status_code = 201
     return resp
@@ -168,8 +173,10 @@ def sessions():
 def session_detail(session_id: int):
     s = _session(session_id)
     s["evidence_frames"] = [
-        {**{k: v for k, v in ev.items() if k != "keypoints"},
-         "url": url_for("pages.evidence_image", session_id=session_id, evidence_id=ev["id"])}
+        {
+            **{k: v for k, v in ev.items() if k != "keypoints"},
+            "url": url_for("pages.evidence_image", session_id=session_id, evidence_id=ev["id"]),
+        }
         for ev in context.store().list_evidence(session_id)
     ]
     return jsonify(s)
@@ -188,7 +195,9 @@ def print_session(session_id: int):
     what = _json_body().get("what", "summary")
     if what not in ("summary", "report"):
         return json_error(400, "what must be 'summary' or 'report'", fields={"what": "summary or report"})
-    return jsonify({"session_id": session_id, "what": what, "message": actions.print_session(session_id, what)})
+    return jsonify(
+        {"session_id": session_id, "what": what, "message": actions.print_session(session_id, what)}
+    )
 
 
 @bp.get("/sessions/<int:session_id>/report.pdf")

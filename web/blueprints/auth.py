@@ -23,8 +23,14 @@ bp = Blueprint("auth", __name__)
 def _safe_next(target: str | None) -> str:
     # Only same-site paths: never bounce a freshly logged-in browser to another host.
     # Browsers read "/\\host" like "//host": refuse backslashes and control characters too.
-    if (target and target.startswith("/") and not target.startswith("//") and "\\" not in target
-            and target.isprintable() and not urlsplit(target).netloc):
+    if (
+        target
+        and target.startswith("/")
+        and not target.startswith("//")
+        and "\\" not in target
+        and target.isprintable()
+        and not urlsplit(target).netloc
+    ):
         return target
     return url_for("pages.home")
 

@@ -143,9 +143,9 @@ def _mjpeg(latest: Callable[[], tuple[int, bytes] | None]) -> Response:
                 continue
             last_seq, jpeg = got
             # Header, then the shared JPEG bytes object itself: no copy, no re-encode per viewer.
-            yield (
-                f"--{BOUNDARY}\r\nContent-Type: image/jpeg\r\nContent-Length: {len(jpeg)}\r\n\r\n"
-            ).encode("ascii")
+            yield (f"--{BOUNDARY}\r\nContent-Type: image/jpeg\r\nContent-Length: {len(jpeg)}\r\n\r\n").encode(
+                "ascii"
+            )
             yield jpeg
             yield b"\r\n"
             next_send = now + period

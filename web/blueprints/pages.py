@@ -47,8 +47,13 @@ def home():
 
     st = context.station()
     status = st.status()
-    return render_template("live.html", status=status, message=present.live_message(status),
-                           cfg=context.config(), rear_camera=has_rear_camera(st))
+    return render_template(
+        "live.html",
+        status=status,
+        message=present.live_message(status),
+        cfg=context.config(),
+        rear_camera=has_rear_camera(st),
+    )
 
 
 @bp.route("/sessions/new", methods=["GET", "POST"])
@@ -74,7 +79,10 @@ def new_session():
         if not errs:
             if values.get("action") == "prepare":
                 actions.prepare_capture(req)
-                flash("Ready: press the start button on the station (or Start below) when the runner is running.", "ok")
+                flash(
+                    "Ready: press the start button on the station (or Start below) when the runner is running.",
+                    "ok",
+                )
             else:
                 session_id = actions.start_capture(req)
                 flash(f"Capture started (session {session_id}).", "ok")

@@ -97,7 +97,7 @@ class _FakeCapture:
     def __init__(self, index: int) -> None:
         self.n, self.props = 0, {}
 
-    def isOpened(self) -> bool:  # noqa: N802 - OpenCV's name
+    def isOpened(self) -> bool:
         return True
 
     def set(self, prop: int, value: float) -> bool:
@@ -109,13 +109,17 @@ class _FakeCapture:
 
         if prop == cv2.CAP_PROP_POS_MSEC:
             return 1000.0 + 40.0 * self.n
-        return {cv2.CAP_PROP_FRAME_WIDTH: 640.0, cv2.CAP_PROP_FRAME_HEIGHT: 480.0, cv2.CAP_PROP_FPS: 25.0}.get(prop, 0.0)
+        return {
+            cv2.CAP_PROP_FRAME_WIDTH: 640.0,
+            cv2.CAP_PROP_FRAME_HEIGHT: 480.0,
+            cv2.CAP_PROP_FPS: 25.0,
+        }.get(prop, 0.0)
 
     def grab(self) -> bool:
         self.n += 1
         return self.n <= 3
 
-    def retrieve(self):  # noqa: ANN201
+    def retrieve(self):
         import numpy as np
 
         return True, np.zeros((480, 640, 3), np.uint8)

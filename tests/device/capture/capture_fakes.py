@@ -20,9 +20,17 @@ from device.gait.types import Analysis, Metric
 class ScriptedSource(FrameSource):
     name = "scripted"
 
-    def __init__(self, fps: float = 30.0, size: tuple[int, int] = (320, 240), *, n_frames: int | None = None,
-                 fail_at: int | None = None, stall_at: int | None = None, live: bool = False,
-                 drop_every: int = 0) -> None:
+    def __init__(
+        self,
+        fps: float = 30.0,
+        size: tuple[int, int] = (320, 240),
+        *,
+        n_frames: int | None = None,
+        fail_at: int | None = None,
+        stall_at: int | None = None,
+        live: bool = False,
+        drop_every: int = 0,
+    ) -> None:
         self.fps = fps
         self._size = size
         self.n_frames = n_frames
@@ -98,15 +106,31 @@ class PoseFromTime:
 
 def fake_analyzer(calls: list):
     def analyze(timeline, runner, view, norms, profile, warmup_s):
-        calls.append({"n": len(timeline), "runner": runner, "view": view, "warmup_s": warmup_s,
-                      "t0": float(timeline.t[0]), "t1": float(timeline.t[-1])})
+        calls.append(
+            {
+                "n": len(timeline),
+                "runner": runner,
+                "view": view,
+                "warmup_s": warmup_s,
+                "t0": float(timeline.t[0]),
+                "t1": float(timeline.t[-1]),
+            }
+        )
         mid = len(timeline) // 2
         return Analysis(
             cadence_spm=174.0,
             metrics={"cadence_spm": Metric(174.0, "spm", n=5)},
-            evidence=[{"side": "left", "phase": "initial_contact", "t": float(timeline.t[mid]),
-                       "frame": int(timeline.frame[mid]), "angles": {"knee_flexion_ic_deg": 18.0}}],
+            evidence=[
+                {
+                    "side": "left",
+                    "phase": "initial_contact",
+                    "t": float(timeline.t[mid]),
+                    "frame": int(timeline.frame[mid]),
+                    "angles": {"knee_flexion_ic_deg": 18.0},
+                }
+            ],
         )
+
     return analyze
 
 

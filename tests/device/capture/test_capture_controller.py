@@ -41,9 +41,17 @@ def rig(tmp_path: Path):
         calls: list = []
         states: list = []
         done: list = []
-        ctl = CaptureController(cfg, store, lambda: src, PoseFromTime(), analyzer=fake_analyzer(calls), norms=None,
-                                summary_formatter=lambda s: f"cadence {s['analysis']['cadence_spm']:.0f}",
-                                on_state=states.append, on_session_done=lambda sid, ok: done.append((sid, ok)))
+        ctl = CaptureController(
+            cfg,
+            store,
+            lambda: src,
+            PoseFromTime(),
+            analyzer=fake_analyzer(calls),
+            norms=None,
+            summary_formatter=lambda s: f"cadence {s['analysis']['cadence_spm']:.0f}",
+            on_state=states.append,
+            on_session_done=lambda sid, ok: done.append((sid, ok)),
+        )
         ctl.start()
         made.update(ctl=ctl, store=store)
         return ctl, store, src, calls, states, done

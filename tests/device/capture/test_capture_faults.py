@@ -29,7 +29,7 @@ class FaultySource(ScriptedSource):
         self.fail = threading.Event()
         self.stall = threading.Event()
 
-    def read(self):  # noqa: ANN201
+    def read(self):
         if self.fail.is_set():
             self.fail.clear()  # fails once; the reopened camera works
             raise SourceError("camera unplugged")
@@ -44,7 +44,7 @@ class Notifier:
         pass
 
 
-def _wait(pred, timeout: float = 5.0) -> bool:  # noqa: ANN001
+def _wait(pred, timeout: float = 5.0) -> bool:
     end = time.monotonic() + timeout
     while time.monotonic() < end:
         if pred():
@@ -54,10 +54,10 @@ def _wait(pred, timeout: float = 5.0) -> bool:  # noqa: ANN001
 
 
 @pytest.fixture
-def make_station(tmp_path: Path):  # noqa: ANN201
+def make_station(tmp_path: Path):
     made: list[Station] = []
 
-    def build(src: ScriptedSource, store_cls: type[Store] | None = None, **capture) -> Station:  # noqa: ANN003
+    def build(src: ScriptedSource, store_cls: type[Store] | None = None, **capture) -> Station:
         cfg = Config()
         cfg.storage.data_dir = str(tmp_path / "data")
         cfg.storage.min_free_mb = 0
@@ -68,8 +68,14 @@ def make_station(tmp_path: Path):  # noqa: ANN201
         for k, v in capture.items():
             setattr(cfg.capture, k, v)
         runner = SyntheticRunner(RunnerParams(cadence_spm=172, width=640, height=360, duration_s=30))
-        st = Station(cfg, "scripted", MockFactory(), estimator=PoseFromRunner(src, runner),
-                     source_factory=lambda: src, notifier=Notifier())
+        st = Station(
+            cfg,
+            "scripted",
+            MockFactory(),
+            estimator=PoseFromRunner(src, runner),
+            source_factory=lambda: src,
+            notifier=Notifier(),
+        )
         if store_cls is not None:
             st.store.close()
             st.store = store_cls(cfg.data_dir / "station.db")
@@ -154,7 +160,7 @@ class FillingStore(Store):
 
     full = threading.Event()
 
-    def append_keypoints(self, *args, **kwargs) -> None:  # noqa: ANN002, ANN003
+    def append_keypoints(self, *args, **kwargs) -> None:
         if self.full.is_set():
             conn = self._conn()
             pages = conn.execute("PRAGMA page_count").fetchone()[0]
@@ -216,7 +222,11 @@ def test_after_a_failure_the_station_returns_to_idle_keeping_the_reason(make_sta
     assert st.controls.state == "failed"  # the LED shows the error first ...
     assert st.wait_for_state("idle", 5) == "idle"  # ... then the station is idle again
     status = st.status()
-    assert status["last_result"] == {"session_id": sid, "ok": False, "message": status["last_result"]["message"]}
+    assert status["last_result"] == {
+        "session_id": sid,
+        "ok": False,
+        "message": status["last_result"]["message"],
+    }
     assert "camera unplugged" in status["last_result"]["message"]
     assert f"last session {sid} failed" in status["message"] and "camera unplugged" in status["message"]
     assert _wait(lambda: st.controls.state == "idle", 2)

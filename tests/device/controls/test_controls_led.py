@@ -13,13 +13,13 @@ from device.controls import PATTERNS, StationControls
 LED = 22
 
 
-def on_durations(pin) -> list[float]:  # noqa: ANN001 - gpiozero MockPin
+def on_durations(pin) -> list[float]:
     """Durations of completed "on" spells from a MockPin history (timestamp = time since last change)."""
     states = pin.states
     return [states[i + 1].timestamp for i in range(len(states) - 1) if states[i].state == 1]
 
 
-def observe(c: StationControls, factory: MockFactory, state: str, seconds: float):  # noqa: ANN201
+def observe(c: StationControls, factory: MockFactory, state: str, seconds: float):
     pin = factory.pin(LED)
     c.set_state(state)
     pin.clear_states()
@@ -28,7 +28,7 @@ def observe(c: StationControls, factory: MockFactory, state: str, seconds: float
 
 
 @pytest.fixture
-def controls():  # noqa: ANN201
+def controls():
     factory = MockFactory()
     c = StationControls(GpioConfig(), pin_factory=factory)
     yield c, factory
@@ -40,14 +40,14 @@ def test_every_controller_state_has_a_pattern() -> None:
         assert state in PATTERNS
 
 
-def test_capturing_is_steady_on(controls) -> None:  # noqa: ANN001
+def test_capturing_is_steady_on(controls) -> None:
     c, factory = controls
     pin = observe(c, factory, "capturing", 0.3)
     assert pin.state == 1
     assert len(pin.states) == 1  # no change at all while capturing
 
 
-def test_analysing_blinks_fast(controls) -> None:  # noqa: ANN001
+def test_analysing_blinks_fast(controls) -> None:
     c, factory = controls
     pin = observe(c, factory, "analysing", 0.65)
     ons = on_durations(pin)
@@ -55,13 +55,13 @@ def test_analysing_blinks_fast(controls) -> None:  # noqa: ANN001
     assert all(0.05 <= d <= 0.25 for d in ons), ons  # 0.1 s (slack for a loaded CI machine)
 
 
-def test_ready_blinks_slowly_and_differs_from_analysing(controls) -> None:  # noqa: ANN001
+def test_ready_blinks_slowly_and_differs_from_analysing(controls) -> None:
     c, factory = controls
     pin = observe(c, factory, "ready", 0.4)
     assert pin.state == 1 and len(pin.states) == 1  # first second of a 1 s on / 1 s off blink
 
 
-def test_failed_plays_sos(controls) -> None:  # noqa: ANN001
+def test_failed_plays_sos(controls) -> None:
     c, factory = controls
     pin = observe(c, factory, "failed", 1.55)
     ons = on_durations(pin)
@@ -70,7 +70,7 @@ def test_failed_plays_sos(controls) -> None:  # noqa: ANN001
     assert 0.35 < ons[3] < 0.7, ons  # then a dash (0.45 s)
 
 
-def test_state_aliases_and_unknown_state(controls) -> None:  # noqa: ANN001
+def test_state_aliases_and_unknown_state(controls) -> None:
     c, factory = controls
     c.set_state("capturing")
     c.set_state("interrupted")  # store status word: shown as idle
@@ -90,7 +90,7 @@ def test_idle_breathes_on_a_pwm_pin() -> None:
         assert any(0.05 < v < 0.95 for v in levels), levels  # fading, not just on/off
 
 
-def test_idle_blips_without_pwm(controls) -> None:  # noqa: ANN001
+def test_idle_blips_without_pwm(controls) -> None:
     c, factory = controls
     assert c.led is not None and not c.led.pwm
     pin = observe(c, factory, "idle", 0.25)

@@ -45,7 +45,7 @@ def test_synthetic_60fps_events_median_error_within_one_frame(side60: dict) -> N
     for kind, e in side60["events"].items():
         assert e["median_frames"] <= 1.0, kind
         assert e["false_events"] == 0, kind
-        assert e["detected_pct"] >= 85.0, kind   # the rest are hidden by far-leg dropouts
+        assert e["detected_pct"] >= 85.0, kind  # the rest are hidden by far-leg dropouts
 
 
 def test_synthetic_60fps_every_side_metric_within_tolerance(side60: dict) -> None:
@@ -106,8 +106,12 @@ def test_swap_repair_finds_exactly_the_swapped_frames() -> None:
         xy = mask_low_scores(tl.xy, tl.score)
         fixed, runs, frames = repair_leg_swaps(xy, tl.t, body_scale_px(xy))
         truth = set(r.truth()["swapped_rows"])
-        changed = set(np.flatnonzero(np.any(np.nan_to_num(fixed[:, KP["right_ankle"]] - xy[:, KP["right_ankle"]]) != 0, axis=1)
-                                     | np.any(np.nan_to_num(fixed[:, KP["right_knee"]] - xy[:, KP["right_knee"]]) != 0, axis=1)).tolist())
+        changed = set(
+            np.flatnonzero(
+                np.any(np.nan_to_num(fixed[:, KP["right_ankle"]] - xy[:, KP["right_ankle"]]) != 0, axis=1)
+                | np.any(np.nan_to_num(fixed[:, KP["right_knee"]] - xy[:, KP["right_knee"]]) != 0, axis=1)
+            ).tolist()
+        )
         assert truth <= changed | set(np.flatnonzero(np.isnan(xy[:, KP["right_ankle"], 0])).tolist()), fps
         assert len(changed - truth) <= 2, (fps, sorted(changed - truth))
 
@@ -118,8 +122,10 @@ def test_uneven_timestamps_and_dropped_frames() -> None:
     a = analyze(tl, RunnerInfo(175, 10))
     assert abs(a.cadence_spm - 170) / 170 < 0.01
     tr = r.truth()
-    m = match_events([{"side": e.side, "kind": e.kind, "t": e.t} for e in a.events],
-                     [e for e in tr["events"] if tl.t[0] + 0.1 < e["t"] < tl.t[-1] - 0.1])
+    m = match_events(
+        [{"side": e.side, "kind": e.kind, "t": e.t} for e in a.events],
+        [e for e in tr["events"] if tl.t[0] + 0.1 < e["t"] < tl.t[-1] - 0.1],
+    )
     for kind in m.values():
         assert np.median(np.abs(kind["errors_s"])) <= 1 / 30
 
@@ -144,7 +150,9 @@ def test_nan_heavy_input_gives_reasons_not_crashes() -> None:
     for mid, m in d["metrics"].items():
         assert m["value"] is not None or m["reason"], mid
     # all keypoints missing: runner not detected
-    empty = Timeline(tl.t, np.full_like(tl.xy, np.nan), np.zeros_like(tl.score), tl.frame, tl.width, tl.height)
+    empty = Timeline(
+        tl.t, np.full_like(tl.xy, np.nan), np.zeros_like(tl.score), tl.frame, tl.width, tl.height
+    )
     b = analyze(empty, RunnerInfo(175, 10))
     assert b.quality["verdict"] == "runner not detected"
     assert all(m.value is None and m.reason for m in b.metrics.values())
@@ -178,7 +186,7 @@ def test_walking_is_recognised() -> None:
     a = analyze(walking_timeline(), RunnerInfo(175, 4.5))
     assert a.activity == "walking"
     assert "walking" in a.quality["verdict"]
-    assert a.cues == []                      # running cues don't apply
+    assert a.cues == []  # running cues don't apply
     assert a.metrics["duty_factor"].value > 0.5
     assert abs(a.cadence_spm - 110) < 2
 
@@ -218,8 +226,17 @@ def test_schema_complete_and_json_round_trip() -> None:
     b = Analysis.from_dict(json.loads(text))
     assert b.to_dict() == d
     q = d["quality"]
-    for k in ("frames_analysed", "effective_fps", "leg_seen_fraction", "swaps_corrected", "strides_used",
-              "strides_rejected", "verdict", "warnings", "confidence"):
+    for k in (
+        "frames_analysed",
+        "effective_fps",
+        "leg_seen_fraction",
+        "swaps_corrected",
+        "strides_used",
+        "strides_rejected",
+        "verdict",
+        "warnings",
+        "confidence",
+    ):
         assert k in q
     assert set(q["leg_seen_fraction"]) == {"left", "right"}
     # curves: 101 points per side; evidence: IC / midstance / toe-off per side with angles
@@ -288,24 +305,32 @@ def test_globally_mislabelled_legs_are_relabelled_by_the_near_leg() -> None:
     # facing right, the camera sees the runner's right leg (higher scores); swap all labels
     r, tl = _run(duration_s=10, swaps=0, dropout_prob=0.02, right={"contact_time_ms": 270.0})
     xy, sc = tl.xy.copy(), tl.score.copy()
-    for a, b in ((KP["left_hip"], KP["right_hip"]), (KP["left_knee"], KP["right_knee"]),
-                 (KP["left_ankle"], KP["right_ankle"])):
+    for a, b in (
+        (KP["left_hip"], KP["right_hip"]),
+        (KP["left_knee"], KP["right_knee"]),
+        (KP["left_ankle"], KP["right_ankle"]),
+    ):
         xy[:, [a, b]] = xy[:, [b, a]]
         sc[:, [a, b]] = sc[:, [b, a]]
     a = analyze(Timeline(tl.t, xy, sc, tl.frame, tl.width, tl.height), RunnerInfo(175, 10))
     assert a.quality.get("leg_labels_corrected") is True
     ct = a.metrics["contact_time_ms"]
-    assert ct.right > ct.left + 5           # the longer contact stays with the right foot
+    assert ct.right > ct.left + 5  # the longer contact stays with the right foot
 
 
 def test_runner_turning_around_is_analysed_per_direction() -> None:
     _, a = _run(duration_s=6, facing="right", swaps=0)
     _, b = _run(duration_s=6, facing="left", swaps=0, t0=6.0)
-    tl = Timeline(np.concatenate([a.t, b.t + 1e-3]), np.concatenate([a.xy, b.xy]),
-                  np.concatenate([a.score, b.score]), width=a.width, height=a.height)
+    tl = Timeline(
+        np.concatenate([a.t, b.t + 1e-3]),
+        np.concatenate([a.xy, b.xy]),
+        np.concatenate([a.score, b.score]),
+        width=a.width,
+        height=a.height,
+    )
     res = analyze(tl, RunnerInfo(175, 10))
     assert any("turns around" in w for w in res.quality["warnings"])
     ics = [e.t for e in res.events if e.kind == "initial_contact"]
-    assert min(ics) < 5.0 and max(ics) > 7.0       # contacts found in both directions
+    assert min(ics) < 5.0 and max(ics) > 7.0  # contacts found in both directions
     assert abs(res.cadence_spm - 170) / 170 < 0.01
     assert 230 < res.metrics["contact_time_ms"].value < 290

@@ -20,11 +20,21 @@ def _feed(lc: LiveCadence, tl) -> None:
         lc.update(float(tl.t[i]), kp[i])
 
 
-@pytest.mark.parametrize(("fps", "view", "cadence"), [(30, "side", 170), (15, "side", 180), (60, "rear", 165),
-                                                       (120, "side", 150)])
+@pytest.mark.parametrize(
+    ("fps", "view", "cadence"), [(30, "side", 170), (15, "side", 180), (60, "rear", 165), (120, "side", 150)]
+)
 def test_live_cadence_tracks_the_runner(fps: int, view: str, cadence: float) -> None:
-    p = RunnerParams(fps=fps, view=view, cadence_spm=cadence, contact_time_ms=250 if cadence > 160 else 300,
-                     duration_s=20, noise_px=2, swaps=5, dropout_prob=0.01, seed=1)
+    p = RunnerParams(
+        fps=fps,
+        view=view,
+        cadence_spm=cadence,
+        contact_time_ms=250 if cadence > 160 else 300,
+        duration_s=20,
+        noise_px=2,
+        swaps=5,
+        dropout_prob=0.01,
+        seed=1,
+    )
     tl = SyntheticRunner(p).timeline()
     lc = LiveCadence(p.width, p.height)
     _feed(lc, tl)
@@ -49,7 +59,7 @@ def test_live_hints_runner_missing_and_feet_out_of_frame() -> None:
     tl = SyntheticRunner(p).timeline()
     lc = LiveCadence(p.width, p.height)
     kp = np.concatenate([tl.xy, tl.score[..., None]], axis=2)
-    kp[:, 15:17, 2] = 0.0   # ankles unseen
+    kp[:, 15:17, 2] = 0.0  # ankles unseen
     for i in range(len(tl)):
         lc.update(float(tl.t[i]), kp[i])
     assert "feet leave the frame" in lc.hints()
@@ -72,8 +82,14 @@ def test_live_cadence_ignores_repeated_timestamps() -> None:
 def test_default_norms_load_and_cover_the_key_metrics() -> None:
     n = load_norms()
     assert n.path == str(DEFAULT_PATH)
-    for mid in ("cadence_spm", "overstride_cm", "knee_flexion_ic_deg", "vertical_oscillation_cm",
-                "pelvic_drop_deg", "contact_time_ms"):
+    for mid in (
+        "cadence_spm",
+        "overstride_cm",
+        "knee_flexion_ic_deg",
+        "vertical_oscillation_cm",
+        "pelvic_drop_deg",
+        "contact_time_ms",
+    ):
         r = n.get(mid)
         assert r is not None and r.source, mid
     assert n.get("cadence_spm").flag(150) == "low"
@@ -81,15 +97,18 @@ def test_default_norms_load_and_cover_the_key_metrics() -> None:
     assert set(n.ranges) <= set(ALL_METRICS)
 
 
-@pytest.mark.parametrize(("text", "message"), [
-    ("[metrics.cadence_spm]\nlow = 'fast'\nsource = 'x'\n", "must be a number"),
-    ("[metrics.cadence_spm]\nlow = 180\nhigh = 160\nsource = 'x'\n", "must be below"),
-    ("[metrics.cadense_spm]\nlow = 160\nsource = 'x'\n", "unknown metric id"),
-    ("[metrics.cadence_spm]\nlow = 160\n", "say where the range comes from"),
-    ("[metrics.cadence_spm]\nlow = 160\nsource = 'x'\ncolour = 'red'\n", "unknown key"),
-    ("metrics = 3\n", "needs a [metrics"),
-    ("[metrics.cadence_spm\n", "not valid TOML"),
-])
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[metrics.cadence_spm]\nlow = 'fast'\nsource = 'x'\n", "must be a number"),
+        ("[metrics.cadence_spm]\nlow = 180\nhigh = 160\nsource = 'x'\n", "must be below"),
+        ("[metrics.cadense_spm]\nlow = 160\nsource = 'x'\n", "unknown metric id"),
+        ("[metrics.cadence_spm]\nlow = 160\n", "say where the range comes from"),
+        ("[metrics.cadence_spm]\nlow = 160\nsource = 'x'\ncolour = 'red'\n", "unknown key"),
+        ("metrics = 3\n", "needs a [metrics"),
+        ("[metrics.cadence_spm\n", "not valid TOML"),
+    ],
+)
 def test_bad_norms_files_say_what_is_wrong(tmp_path: Path, text: str, message: str) -> None:
     f = tmp_path / "norms.toml"
     f.write_text(text, encoding="utf-8")
@@ -107,14 +126,16 @@ def test_clinic_norms_change_flags(tmp_path: Path) -> None:
     from device.gait.types import RunnerInfo
 
     f = tmp_path / "norms.toml"
-    f.write_text("[metrics.cadence_spm]\nlow = 175\nsource = 'our clinic'\nflag_low = 'below our 175 target'\n",
-                 encoding="utf-8")
+    f.write_text(
+        "[metrics.cadence_spm]\nlow = 175\nsource = 'our clinic'\nflag_low = 'below our 175 target'\n",
+        encoding="utf-8",
+    )
     tl = SyntheticRunner(RunnerParams(fps=30, duration_s=8)).timeline()
     a = analyze(tl, RunnerInfo(175, 10), norms=load_norms(f))
     m = a.metrics["cadence_spm"]
     assert m.flag == "low" and m.normal == (175.0, None)
     assert any("below our 175 target" in c["cue"] for c in a.cues)
-    assert a.metrics["overstride_cm"].normal is None   # not in this clinic's file
+    assert a.metrics["overstride_cm"].normal is None  # not in this clinic's file
 
 
 def test_live_cadence_is_none_not_nan_when_step_intervals_disagree() -> None:

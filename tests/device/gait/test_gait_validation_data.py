@@ -49,7 +49,7 @@ def test_contact_time_cadence_and_knee(real_rows: list[dict]) -> None:
 def test_real_trial_is_a_side_view_facing_right_and_running(real_rows: list[dict]) -> None:
     for r in real_rows:
         assert r["view"]["kind"] == "side"
-        assert r["view"]["facing"] == "right"   # README: the runner faces image-right
+        assert r["view"]["facing"] == "right"  # README: the runner faces image-right
         assert r["activity"] == "running"
 
 
@@ -65,11 +65,13 @@ def test_leg_swaps_in_the_realistic_files_are_repaired(validation_dir: Path) -> 
         tl = read_csv(f)
         xy = mask_low_scores(tl.xy, tl.score)
         fixed, runs, frames = repair_leg_swaps(xy, tl.t, body_scale_px(xy))
-        assert 2 <= runs <= 4, f.name   # README: 2–3 short swaps
+        assert 2 <= runs <= 4, f.name  # README: 2–3 short swaps
         # after repair, every seen ankle is nearer its own clean path than the other leg's
         for side, other in (("left", "right"), ("right", "left")):
             own = np.stack([np.interp(tl.t, clean.t, clean.xy[:, KP[f"{side}_ankle"], j]) for j in (0, 1)], 1)
-            oth = np.stack([np.interp(tl.t, clean.t, clean.xy[:, KP[f"{other}_ankle"], j]) for j in (0, 1)], 1)
+            oth = np.stack(
+                [np.interp(tl.t, clean.t, clean.xy[:, KP[f"{other}_ankle"], j]) for j in (0, 1)], 1
+            )
             p = fixed[:, KP[f"{side}_ankle"]]
             ok = np.isfinite(p).all(1)
             d_own = np.linalg.norm(p[ok] - own[ok], axis=1)

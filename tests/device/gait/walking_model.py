@@ -11,11 +11,17 @@ import numpy as np
 from device.keypoints import KP, Timeline
 
 
-def walking_timeline(fps: float = 30.0, duration_s: float = 12.0, cadence_spm: float = 110.0,
-                     speed_kmh: float = 4.5, height_px: float = 560.0, facing: int = 1) -> Timeline:
+def walking_timeline(
+    fps: float = 30.0,
+    duration_s: float = 12.0,
+    cadence_spm: float = 110.0,
+    speed_kmh: float = 4.5,
+    height_px: float = 560.0,
+    facing: int = 1,
+) -> Timeline:
     t = np.arange(0.0, duration_s, 1.0 / fps)
     T = 120.0 / cadence_spm
-    v = speed_kmh / 3.6 * height_px / 1.75          # px/s for a 1.75 m walker
+    v = speed_kmh / 3.6 * height_px / 1.75  # px/s for a 1.75 m walker
     thigh, shank = 0.245 * height_px, 0.246 * height_px
     duty = 0.62
     stance_len = v * duty * T
@@ -42,7 +48,7 @@ def walking_timeline(fps: float = 30.0, duration_s: float = 12.0, cadence_spm: f
         d = np.minimum(np.hypot(dx, dy), (thigh + shank) * 0.999)
         a = np.arctan2(dy, dx)
         b = np.arccos(np.clip((thigh**2 + d**2 - shank**2) / (2 * thigh * d), -1, 1))
-        kx, ky = thigh * np.cos(a + b), hip_h + thigh * np.sin(a + b)   # knee bends forward
+        kx, ky = thigh * np.cos(a + b), hip_h + thigh * np.sin(a + b)  # knee bends forward
         for name, (px, py) in (("hip", (0 * t, hip_h)), ("knee", (kx, ky)), ("ankle", (ax, ay))):
             xy[:, KP[f"{side}_{name}"], 0] = hip_x + facing * px
             xy[:, KP[f"{side}_{name}"], 1] = ground - py

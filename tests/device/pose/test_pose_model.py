@@ -34,7 +34,9 @@ def test_configured_path_missing_is_an_error_not_a_silent_fallback(tmp_path: Pat
         resolve_model_path(_cfg(tmp_path, str(tmp_path / "nope.tflite")))
 
 
-def test_env_then_data_dir_then_shared(tmp_path: Path, model_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_env_then_data_dir_then_shared(
+    tmp_path: Path, model_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv("GAIT_STATION_MODEL", raising=False)
     cfg = _cfg(tmp_path)
     # Nothing downloaded: the repository's ../shared copy.

@@ -125,7 +125,13 @@ def test_rejects_non_bgr_input(estimator) -> None:
 
 @pytest.mark.parametrize(
     "crop",
-    [(100.0, -20.0, 264.0), (-60.5, 30.25, 200.0), (0.0, -113.5, 520.0), (300.0, 200.0, 400.0), (50.0, 50.0, 100.0)],
+    [
+        (100.0, -20.0, 264.0),
+        (-60.5, 30.25, 200.0),
+        (0.0, -113.5, 520.0),
+        (300.0, 200.0, 400.0),
+        (50.0, 50.0, 100.0),
+    ],
 )
 def test_input_matches_an_affine_crop(estimator, gif_frames, crop) -> None:
     """The fast ROI-resize input equals the reference affine crop (zero padding outside), and
@@ -137,8 +143,14 @@ def test_input_matches_an_affine_crop(estimator, gif_frames, crop) -> None:
     k = 192 / side
     # Pixel-centre convention of cv2.resize: (u + 0.5) = k·(x + 0.5 − x0).
     tx, ty = k * (0.5 - x0) - 0.5, k * (0.5 - y0) - 0.5
-    ref = cv2.warpAffine(img, np.array([[k, 0, tx], [0, k, ty]]), (192, 192),
-                         flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+    ref = cv2.warpAffine(
+        img,
+        np.array([[k, 0, tx], [0, k, ty]]),
+        (192, 192),
+        flags=cv2.INTER_LINEAR,
+        borderMode=cv2.BORDER_CONSTANT,
+        borderValue=0,
+    )
     estimator.prepare(img, crop)
     got = estimator._interp.get_tensor(estimator._in_idx)[0]
     diff = np.abs(got.astype(int) - cv2.cvtColor(ref, cv2.COLOR_BGR2RGB).astype(int))

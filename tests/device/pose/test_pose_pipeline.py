@@ -86,7 +86,7 @@ class _DamagedAfter:
         self.size = (frames[0].image.shape[1], frames[0].image.shape[0])
         self.nominal_fps = 18.0
 
-    def __iter__(self):  # noqa: ANN204
+    def __iter__(self):
         yield from self.frames[: self.n]
         from device.errors import SourceError
 

@@ -10,10 +10,28 @@ import pytest
 from tests.cups_server import cups_server  # noqa: F401 - session fixture re-exported for this package
 
 
-def _metric(value: Any, unit: str, *, left: Any = None, right: Any = None, flag: str | None = None,
-            reason: str | None = None, normal: list[Any] | None = None, n: int = 40) -> dict[str, Any]:
-    return {"value": value, "unit": unit, "left": left, "right": right, "sd": None if value is None else 1.0,
-            "n": 0 if value is None else n, "flag": flag, "reason": reason, "normal": normal}
+def _metric(
+    value: Any,
+    unit: str,
+    *,
+    left: Any = None,
+    right: Any = None,
+    flag: str | None = None,
+    reason: str | None = None,
+    normal: list[Any] | None = None,
+    n: int = 40,
+) -> dict[str, Any]:
+    return {
+        "value": value,
+        "unit": unit,
+        "left": left,
+        "right": right,
+        "sd": None if value is None else 1.0,
+        "n": 0 if value is None else n,
+        "flag": flag,
+        "reason": reason,
+        "normal": normal,
+    }
 
 
 SESSION: dict[str, Any] = {

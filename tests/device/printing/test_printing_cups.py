@@ -21,10 +21,12 @@ def pdftotext(data_or_path: bytes | Path) -> str:
             pytest.fail(msg)
         pytest.skip(msg)
     if isinstance(data_or_path, Path):
-        return subprocess.run(["pdftotext", "-layout", str(data_or_path), "-"], capture_output=True,
-                              text=True, check=True).stdout
-    return subprocess.run(["pdftotext", "-layout", "-", "-"], input=data_or_path, capture_output=True,
-                          check=True).stdout.decode()
+        return subprocess.run(
+            ["pdftotext", "-layout", str(data_or_path), "-"], capture_output=True, text=True, check=True
+        ).stdout
+    return subprocess.run(
+        ["pdftotext", "-layout", "-", "-"], input=data_or_path, capture_output=True, check=True
+    ).stdout.decode()
 
 
 def test_summary_pdf_has_the_lines(session: dict[str, Any]) -> None:
@@ -41,7 +43,9 @@ def test_summary_pdf_refuses_unknown_paper() -> None:
 
 
 @pytest.mark.cups
-def test_print_summary_comes_out_of_the_cups_pdf_queue(cups_server: CupsServer, session: dict[str, Any]) -> None:
+def test_print_summary_comes_out_of_the_cups_pdf_queue(
+    cups_server: CupsServer, session: dict[str, Any]
+) -> None:
     printer = cups_server.printer()
     assert printer.available()
     job = printer.print_summary(format_summary(session, clinic_name="Riverside Physio"), title="Summary Jane")

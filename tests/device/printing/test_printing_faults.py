@@ -33,7 +33,9 @@ def station(tmp_path: Path) -> Iterator[Station]:
     rid = st.store.create_runner(session["runner"]["name"], session["runner"]["height_cm"])
     sid = st.store.create_session(rid, speed_kmh=session["speed_kmh"], view="side")
     for meta, jpeg in evidence:
-        st.store.add_evidence(sid, meta["side"], meta["phase"], meta["t"], meta["frame"] or 0, jpeg, meta["keypoints"])
+        st.store.add_evidence(
+            sid, meta["side"], meta["phase"], meta["t"], meta["frame"] or 0, jpeg, meta["keypoints"]
+        )
     st.store.save_analysis(sid, session["analysis"])
     st.sid = sid  # type: ignore[attr-defined]
     yield st
@@ -49,12 +51,17 @@ def _kept(st: Station, sid: int) -> None:
     assert st.report_pdf(sid)[:5] == b"%PDF-"
 
 
-@pytest.mark.parametrize(("spec", "message"), [
-    ("file:/nonexistent/usb/lp0", "cannot reach the printer device"),  # unplugged
-    ("file:/dev/full", "No space left on device"),  # the device fails while writing
-    ("network:127.0.0.1:9", "cannot reach the network printer"),  # switched off
-])
-def test_receipt_printer_fault_keeps_summary_and_reprints_later(station: Station, spec: str, message: str) -> None:
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        ("file:/nonexistent/usb/lp0", "cannot reach the printer device"),  # unplugged
+        ("file:/dev/full", "No space left on device"),  # the device fails while writing
+        ("network:127.0.0.1:9", "cannot reach the network printer"),  # switched off
+    ],
+)
+def test_receipt_printer_fault_keeps_summary_and_reprints_later(
+    station: Station, spec: str, message: str
+) -> None:
     sid = station.sid  # type: ignore[attr-defined]
     station.cfg.printing.receipt_printer = spec
     with pytest.raises(PrintError, match=message):

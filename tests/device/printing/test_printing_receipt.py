@@ -49,8 +49,19 @@ def test_parse_spec(spec: str, expected: tuple[Any, ...]) -> None:
     assert (s.kind, s.vendor_id, s.product_id, s.host, s.port, s.path) == expected
 
 
-@pytest.mark.parametrize("spec", ["", "usb:04b8", "usb:0xZZZZ:0x0202", "network:", "network:host:99999",
-                                  "file:relative/lp0", "serial:/dev/ttyS0", "lp0"])
+@pytest.mark.parametrize(
+    "spec",
+    [
+        "",
+        "usb:04b8",
+        "usb:0xZZZZ:0x0202",
+        "network:",
+        "network:host:99999",
+        "file:relative/lp0",
+        "serial:/dev/ttyS0",
+        "lp0",
+    ],
+)
 def test_bad_spec_is_a_config_error(spec: str) -> None:
     with pytest.raises(ConfigError, match=r"\[printing\] receipt_printer"):
         ReceiptPrinter(spec)
@@ -75,7 +86,9 @@ def _free_port() -> int:
 
 
 def test_network_printer_connection_refused() -> None:
-    with pytest.raises(PrintError, match=r"cannot reach the network printer 127\.0\.0\.1:\d+: is it switched on"):
+    with pytest.raises(
+        PrintError, match=r"cannot reach the network printer 127\.0\.0\.1:\d+: is it switched on"
+    ):
         ReceiptPrinter(f"network:127.0.0.1:{_free_port()}", timeout_s=2).print_summary(["x"])
 
 

@@ -61,12 +61,16 @@ def test_missing_cadence_is_not_measurable_not_zero(session: dict[str, Any]) -> 
 @pytest.mark.parametrize("width", [24, 32, 42, 48, 64])
 def test_every_line_fits_the_paper(session: dict[str, Any], width: int) -> None:
     session["shoes"] = "A very long shoe model name with a colourway description, size 44.5"
-    lines = format_summary(session, width_chars=width, clinic_name="The Extremely Long Named Running Clinic and Physio")
+    lines = format_summary(
+        session, width_chars=width, clinic_name="The Extremely Long Named Running Clinic and Physio"
+    )
     assert all(len(ln) <= width for ln in lines), [ln for ln in lines if len(ln) > width]
 
 
 def test_receipt_text_is_printer_safe(session: dict[str, Any]) -> None:
-    session["analysis"]["metrics"]["knee_flexion_ic_deg"]["value"] = -0.4  # would print "−0"/"−" in the report
+    session["analysis"]["metrics"]["knee_flexion_ic_deg"][
+        "value"
+    ] = -0.4  # would print "−0"/"−" in the report
     t = text(format_summary(session))
     for ch in "−–—≤≥×→′″":
         assert ch not in t

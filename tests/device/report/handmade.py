@@ -13,16 +13,29 @@ def _curve(fn, sd: float) -> dict[str, list[float]]:
 
 
 def knee(p: float, shift: float = 0.0) -> float:
-    return 20 + shift + 22 * math.exp(-((p - 0.15) / 0.08) ** 2) + 88 * math.exp(-((p - 0.68) / 0.14) ** 2)
+    return (
+        20 + shift + 22 * math.exp(-(((p - 0.15) / 0.08) ** 2)) + 88 * math.exp(-(((p - 0.68) / 0.14) ** 2))
+    )
 
 
 def hip(p: float, shift: float = 0.0) -> float:
-    return 28 + shift - 45 * math.exp(-((p - 0.42) / 0.16) ** 2) + 12 * math.exp(-((p - 0.85) / 0.1) ** 2)
+    return 28 + shift - 45 * math.exp(-(((p - 0.42) / 0.16) ** 2)) + 12 * math.exp(-(((p - 0.85) / 0.1) ** 2))
 
 
-def metric(value, unit, left=None, right=None, sd=None, n=0, flag=None, normal=None, reason=None) -> dict[str, Any]:
-    return {"value": value, "unit": unit, "left": left, "right": right, "sd": sd, "n": n, "flag": flag,
-            "reason": reason, "normal": normal}
+def metric(
+    value, unit, left=None, right=None, sd=None, n=0, flag=None, normal=None, reason=None
+) -> dict[str, Any]:
+    return {
+        "value": value,
+        "unit": unit,
+        "left": left,
+        "right": right,
+        "sd": sd,
+        "n": n,
+        "flag": flag,
+        "reason": reason,
+        "normal": normal,
+    }
 
 
 def handmade_analysis(**overrides: Any) -> dict[str, Any]:
@@ -66,13 +79,24 @@ def handmade_analysis(**overrides: Any) -> dict[str, Any]:
         },
         "cadence_series": [[5.0 * i, 156.0 + 4 * math.sin(i / 3.0)] for i in range(24)],
         "evidence": [
-            {"side": "left", "phase": "initial_contact", "t": 12.34, "frame": 370,
-             "angles": {"knee_flexion_deg": 11.8, "hip_flexion_deg": 31.5, "overstride_cm": 15.6}},
+            {
+                "side": "left",
+                "phase": "initial_contact",
+                "t": 12.34,
+                "frame": 370,
+                "angles": {"knee_flexion_deg": 11.8, "hip_flexion_deg": 31.5, "overstride_cm": 15.6},
+            },
         ],
         "cues": [],
-        "quality": {"frames_analysed": 3580, "effective_fps": 29.8, "confidence": 0.87,
-                    "strides_used": 23, "strides_rejected": 2, "swaps_corrected": 3,
-                    "verdict": "Good capture: both legs visible, side-on camera."},
+        "quality": {
+            "frames_analysed": 3580,
+            "effective_fps": 29.8,
+            "confidence": 0.87,
+            "strides_used": 23,
+            "strides_rejected": 2,
+            "swaps_corrected": 3,
+            "verdict": "Good capture: both legs visible, side-on camera.",
+        },
         "input": {"source": "synthetic", "height_cm": 178.0},
     }
     a.update(overrides)
@@ -81,9 +105,22 @@ def handmade_analysis(**overrides: Any) -> dict[str, Any]:
 
 def handmade_session(name: str = "Alex Runner", **analysis_overrides: Any) -> dict[str, Any]:
     return {
-        "id": 42, "runner_id": 7, "runner": {"id": 7, "name": name, "height_cm": 178.0},
-        "status": "done", "started_at": "2026-11-20T09:30:00+00:00", "ended_at": "2026-11-20T09:32:00+00:00",
-        "speed_kmh": 11.5, "incline_pct": 1.0, "shoes": "Pegasus 40", "notes": "", "view": "side",
-        "source": "picamera", "settings": {}, "analysis": handmade_analysis(**analysis_overrides),
-        "error": None, "summary_text": None, "printed_summary_at": None, "printed_report_at": None,
+        "id": 42,
+        "runner_id": 7,
+        "runner": {"id": 7, "name": name, "height_cm": 178.0},
+        "status": "done",
+        "started_at": "2026-11-20T09:30:00+00:00",
+        "ended_at": "2026-11-20T09:32:00+00:00",
+        "speed_kmh": 11.5,
+        "incline_pct": 1.0,
+        "shoes": "Pegasus 40",
+        "notes": "",
+        "view": "side",
+        "source": "picamera",
+        "settings": {},
+        "analysis": handmade_analysis(**analysis_overrides),
+        "error": None,
+        "summary_text": None,
+        "printed_summary_at": None,
+        "printed_report_at": None,
     }

@@ -28,16 +28,30 @@ def stored(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         second = store.create_session(rid, speed_kmh=11.0, shoes="New shoe", view="side")
         store.save_analysis(second, session["analysis"])
         for meta, jpeg in evidence:
-            store.add_evidence(second, meta["side"], meta["phase"], meta["t"], meta["frame"] or 0, jpeg,
-                               meta["keypoints"])
+            store.add_evidence(
+                second, meta["side"], meta["phase"], meta["t"], meta["frame"] or 0, jpeg, meta["keypoints"]
+            )
         busy = store.create_session(rid, speed_kmh=11.0)
     return {"dir": data, "first": first, "second": second, "busy": busy, "analysis": session["analysis"]}
 
 
-def test_session_from_the_store(stored: dict[str, Any], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_session_from_the_store(
+    stored: dict[str, Any], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     out = tmp_path / "r.pdf"
     html = tmp_path / "r.html"
-    rc = cli(["report", str(stored["second"]), "--data-dir", str(stored["dir"]), "--pdf", str(out), "--html", str(html)])
+    rc = cli(
+        [
+            "report",
+            str(stored["second"]),
+            "--data-dir",
+            str(stored["dir"]),
+            "--pdf",
+            str(out),
+            "--html",
+            str(html),
+        ]
+    )
     assert rc == 0
     assert f"PDF written to {out}" in capsys.readouterr().out
     text = pdf_text(out.read_bytes(), tmp_path)
@@ -47,8 +61,9 @@ def test_session_from_the_store(stored: dict[str, Any], tmp_path: Path, capsys: 
     assert page.count('src="data:image/jpeg;base64,') == 6  # the stored evidence frames, drawn
 
 
-def test_analysis_json_with_default_output(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                           capsys: pytest.CaptureFixture[str]) -> None:
+def test_analysis_json_with_default_output(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     src = tmp_path / "run 1.json"
     src.write_text(json.dumps(handmade_analysis()), encoding="utf-8")
     monkeypatch.chdir(tmp_path)
@@ -70,8 +85,14 @@ def test_analysis_json_with_default_output(tmp_path: Path, monkeypatch: pytest.M
         ("list.json", "not an analysis JSON"),
     ],
 )
-def test_clear_one_line_errors(stored: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                               capsys: pytest.CaptureFixture[str], target: str, message: str) -> None:
+def test_clear_one_line_errors(
+    stored: dict[str, Any],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    target: str,
+    message: str,
+) -> None:
     monkeypatch.chdir(tmp_path)
     (tmp_path / "bad.json").write_text('{"metrics": ', encoding="utf-8")
     (tmp_path / "list.json").write_text("[1, 2]", encoding="utf-8")
@@ -92,8 +113,18 @@ def test_missing_database_is_not_created(tmp_path: Path, capsys: pytest.CaptureF
 
 def test_compare_two_sessions(stored: dict[str, Any], tmp_path: Path) -> None:
     out = tmp_path / "cmp.pdf"
-    rc = cli(["report", str(stored["second"]), "--compare", str(stored["first"]), "--data-dir", str(stored["dir"]),
-              "--pdf", str(out)])
+    rc = cli(
+        [
+            "report",
+            str(stored["second"]),
+            "--compare",
+            str(stored["first"]),
+            "--data-dir",
+            str(stored["dir"]),
+            "--pdf",
+            str(out),
+        ]
+    )
     assert rc == 0
     text = pdf_text(out.read_bytes(), tmp_path)
     assert "Gait comparison" in text and "Old shoe" in text and "New shoe" in text
@@ -101,9 +132,12 @@ def test_compare_two_sessions(stored: dict[str, Any], tmp_path: Path) -> None:
     assert text.index("Old shoe") < text.index("New shoe")
 
 
-def test_print_with_cups_down_still_writes_the_pdf(stored: dict[str, Any], tmp_path: Path,
-                                                   monkeypatch: pytest.MonkeyPatch,
-                                                   capsys: pytest.CaptureFixture[str]) -> None:
+def test_print_with_cups_down_still_writes_the_pdf(
+    stored: dict[str, Any],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     monkeypatch.setenv("CUPS_SERVER", str(tmp_path / "no-cupsd.sock"))
     out = tmp_path / "r.pdf"
     rc = cli(["report", str(stored["first"]), "--data-dir", str(stored["dir"]), "--pdf", str(out), "--print"])
@@ -114,15 +148,30 @@ def test_print_with_cups_down_still_writes_the_pdf(stored: dict[str, Any], tmp_p
 
 
 @pytest.mark.cups
-def test_print_through_the_cups_pdf_queue(stored: dict[str, Any], cups_server: CupsServer,  # noqa: F811
-                                          tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                          capsys: pytest.CaptureFixture[str]) -> None:
+def test_print_through_the_cups_pdf_queue(
+    stored: dict[str, Any],
+    cups_server: CupsServer,  # noqa: F811
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     monkeypatch.setenv("CUPS_SERVER", cups_server.server)
     cfg = tmp_path / "station.toml"
     cfg.write_text(f'[printing]\ncups_queue = "{cups_server.queue}"\n', encoding="utf-8")
     out = tmp_path / "r.pdf"
-    rc = cli(["report", str(stored["second"]), "--data-dir", str(stored["dir"]), "--config", str(cfg),
-              "--pdf", str(out), "--print"])
+    rc = cli(
+        [
+            "report",
+            str(stored["second"]),
+            "--data-dir",
+            str(stored["dir"]),
+            "--config",
+            str(cfg),
+            "--pdf",
+            str(out),
+            "--print",
+        ]
+    )
     stdout = capsys.readouterr().out
     assert rc == 0, stdout
     job = stdout.split("(job ")[1].split(")")[0]

@@ -55,11 +55,15 @@ def test_synthetic_session_pdf(synthetic, tmp_path: Path) -> None:
     if shutil.which("pdfimages"):
         src = tmp_path / "img.pdf"
         src.write_bytes(pdf)
-        listing = subprocess.run(["pdfimages", "-list", str(src)], capture_output=True, text=True, check=True).stdout
+        listing = subprocess.run(
+            ["pdfimages", "-list", str(src)], capture_output=True, text=True, check=True
+        ).stdout
         assert sum(1 for ln in listing.splitlines()[2:] if " image " in ln) >= 6  # evidence frames embedded
     # rasterises cleanly at low resolution (what we looked at while laying it out)
     if shutil.which("pdftoppm"):
-        subprocess.run(["pdftoppm", "-png", "-r", "60", str(tmp_path / "report.pdf"), str(tmp_path / "page")], check=True)
+        subprocess.run(
+            ["pdftoppm", "-png", "-r", "60", str(tmp_path / "report.pdf"), str(tmp_path / "page")], check=True
+        )
         assert 1 <= len(list(tmp_path.glob("page-*.png"))) <= 2
 
 
@@ -106,9 +110,17 @@ def test_sample_clip_session_pdf(tmp_path: Path, samples_dir: Path, model_path: 
     measured value of that analysis are on the page; it rasterises to 1–2 pages."""
     from device.analyze import analyze_file
 
-    analysis, _ = analyze_file(samples_dir / "treadmill_side_18fps.gif", height_cm=175.0, speed_kmh=10.0,
-                               view="auto", capture_fps=None, model=str(model_path), threads=2,
-                               cfg=None, show_progress=False)
+    analysis, _ = analyze_file(
+        samples_dir / "treadmill_side_18fps.gif",
+        height_cm=175.0,
+        speed_kmh=10.0,
+        view="auto",
+        capture_fps=None,
+        model=str(model_path),
+        threads=2,
+        cfg=None,
+        show_progress=False,
+    )
     assert analysis["view"]["kind"] == "side" and analysis["cadence_spm"]
     session = session_from_analysis(analysis, name="Clip Runner", source="treadmill_side_18fps.gif")
     pdf = render_report_pdf(session, Config())
@@ -118,5 +130,7 @@ def test_sample_clip_session_pdf(tmp_path: Path, samples_dir: Path, model_path: 
     assert 1 <= int(pdf_info(pdf, tmp_path)["Pages"]) <= 2
     (tmp_path / "clip.pdf").write_bytes(pdf)
     if shutil.which("pdftoppm"):
-        subprocess.run(["pdftoppm", "-png", "-r", "50", str(tmp_path / "clip.pdf"), str(tmp_path / "clip")], check=True)
+        subprocess.run(
+            ["pdftoppm", "-png", "-r", "50", str(tmp_path / "clip.pdf"), str(tmp_path / "clip")], check=True
+        )
         assert 1 <= len(list(tmp_path.glob("clip-*.png"))) <= 2

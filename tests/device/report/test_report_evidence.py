@@ -19,11 +19,23 @@ def _pose() -> np.ndarray:
     """A runner facing right at landing: left leg forward (ankle ahead of the hip)."""
     kp = np.full((17, 3), np.nan)
     pts = {
-        "nose": (330, 60), "left_eye": (335, 55), "right_eye": (335, 55), "left_ear": (320, 58),
-        "right_ear": (320, 58), "left_shoulder": (310, 110), "right_shoulder": (305, 112),
-        "left_elbow": (290, 160), "right_elbow": (330, 160), "left_wrist": (310, 200), "right_wrist": (350, 190),
-        "left_hip": (300, 230), "right_hip": (296, 232), "left_knee": (350, 320), "right_knee": (270, 320),
-        "left_ankle": (380, 410), "right_ankle": (220, 380),
+        "nose": (330, 60),
+        "left_eye": (335, 55),
+        "right_eye": (335, 55),
+        "left_ear": (320, 58),
+        "right_ear": (320, 58),
+        "left_shoulder": (310, 110),
+        "right_shoulder": (305, 112),
+        "left_elbow": (290, 160),
+        "right_elbow": (330, 160),
+        "left_wrist": (310, 200),
+        "right_wrist": (350, 190),
+        "left_hip": (300, 230),
+        "right_hip": (296, 232),
+        "left_knee": (350, 320),
+        "right_knee": (270, 320),
+        "left_ankle": (380, 410),
+        "right_ankle": (220, 380),
     }
     for name, (x, y) in pts.items():
         kp[KP[name]] = (x, y, 0.9)

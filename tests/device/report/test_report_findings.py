@@ -18,8 +18,10 @@ def test_overstride_outranks_cadence_and_families_are_not_repeated() -> None:
 
 
 def test_further_outside_the_range_ranks_higher() -> None:
-    small = {"pelvic_drop_deg": metric(6.2, "deg", flag="high", normal=[None, 6]),
-             "hip_extension_peak_deg": metric(2.0, "deg", flag="low", normal=[10, 25])}
+    small = {
+        "pelvic_drop_deg": metric(6.2, "deg", flag="high", normal=[None, 6]),
+        "hip_extension_peak_deg": metric(2.0, "deg", flag="low", normal=[10, 25]),
+    }
     ranked = [x.metric_id for x in rank_findings(small, U)]
     assert ranked == ["hip_extension_peak_deg", "pelvic_drop_deg"]
 
@@ -49,5 +51,3 @@ def test_good_points_when_nothing_is_flagged() -> None:
     good = good_points(ms, U)
     assert good[0] == "Cadence 176 spm is within the normal 170–185 spm."
     assert len(good) == 3
-
-

@@ -85,9 +85,16 @@ def test_cues_come_from_the_engine_library_and_follow_the_clinic_profile() -> No
     assert "A-skips" in tall  # overstride drill
     assert "Run tall and let the foot land under you" in tall
     assert "Keep the hips back and the foot landing under the knee" in hinge
+
     # the profile changes the advice, never the measurements
-    strip = lambda h: re.sub(r"<h2>Coaching cues and drills</h2>.*?</section>|Coaching profile: [a-z ]+", "", h, flags=re.S)  # noqa: E731
-    assert re.findall(r"\d+(?:\.\d+)? (?:cm|spm|ms)", strip(tall)) == re.findall(r"\d+(?:\.\d+)? (?:cm|spm|ms)", strip(hinge))
+    def strip(h: str) -> str:
+        return re.sub(
+            r"<h2>Coaching cues and drills</h2>.*?</section>|Coaching profile: [a-z ]+", "", h, flags=re.S
+        )
+
+    assert re.findall(r"\d+(?:\.\d+)? (?:cm|spm|ms)", strip(tall)) == re.findall(
+        r"\d+(?:\.\d+)? (?:cm|spm|ms)", strip(hinge)
+    )
 
 
 def test_pdf_a4_and_letter(tmp_path: Path) -> None:
@@ -105,7 +112,9 @@ def test_pdf_a4_and_letter(tmp_path: Path) -> None:
 
 def test_logo_is_embedded_and_a_missing_logo_is_skipped(tmp_path: Path) -> None:
     logo = tmp_path / "logo.svg"
-    logo.write_text('<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><rect width="10" height="10"/></svg>')
+    logo.write_text(
+        '<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><rect width="10" height="10"/></svg>'
+    )
     html = render_report_html(handmade_session(), _cfg(clinic_logo=str(logo)))
     assert 'src="data:image/svg+xml;base64,' in html
     html = render_report_html(handmade_session(), _cfg(clinic_logo=str(tmp_path / "missing.png")))
@@ -125,7 +134,9 @@ def test_comparison_marks_changes_beyond_stride_noise() -> None:
     before = handmade_analysis()
     after = handmade_analysis()
     after["metrics"]["cadence_spm"] = metric(171.0, "spm", sd=3.0, n=24, normal=[170, 185])  # +12.6, sd ~3
-    after["metrics"]["overstride_cm"] = metric(13.0, "cm", 13.4, 12.6, 2.4, 23, flag="high", normal=[None, 10])
+    after["metrics"]["overstride_cm"] = metric(
+        13.0, "cm", 13.4, 12.6, 2.4, 23, flag="high", normal=[None, 10]
+    )
     after["metrics"]["trunk_lean_deg"] = metric(13.9, "deg", sd=1.0, n=24, flag="high", normal=[2, 12])
     rows = {r["id"]: r for r in comparison_rows(before, after, Units("metric"))}
     assert rows["cadence_spm"]["beyond_noise"] and rows["cadence_spm"]["trend"] == "toward normal"

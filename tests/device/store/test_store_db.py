@@ -92,9 +92,13 @@ def test_session_validation(store: Store) -> None:
 
 def test_session_lifecycle(store: Store) -> None:
     rid = store.create_runner("A", 170)
-    sid = store.create_session(rid, 12.0, 1.0, "Pegasus 40", "first visit", "side", "synthetic", {"capture": {"x": 1}})
+    sid = store.create_session(
+        rid, 12.0, 1.0, "Pegasus 40", "first visit", "side", "synthetic", {"capture": {"x": 1}}
+    )
     s = store.get_session(sid)
-    assert s["status"] == "capturing" and s["runner"]["name"] == "A" and s["settings"] == {"capture": {"x": 1}}
+    assert (
+        s["status"] == "capturing" and s["runner"]["name"] == "A" and s["settings"] == {"capture": {"x": 1}}
+    )
     assert s["analysis"] is None and s["ended_at"] is None
     store.set_status(sid, "analysing", frames_inferred=10, frames_dropped=2, effective_fps=29.5)
     s = store.get_session(sid)
@@ -107,7 +111,11 @@ def test_session_lifecycle(store: Store) -> None:
     store.mark_printed(sid, "summary")
     assert store.get_session(sid)["printed_summary_at"]
     listed = store.list_sessions(runner_id=rid)
-    assert [x["id"] for x in listed] == [sid] and listed[0]["cadence_spm"] == 172.0 and "analysis" not in listed[0]
+    assert (
+        [x["id"] for x in listed] == [sid]
+        and listed[0]["cadence_spm"] == 172.0
+        and "analysis" not in listed[0]
+    )
     anon = store.create_session(None)
     assert store.get_session(anon)["runner"] is None
     assert [x["id"] for x in store.list_sessions()] == [anon, sid]
@@ -136,7 +144,9 @@ def test_evidence(store: Store) -> None:
     sid = store.create_session(None)
     kp = np.zeros((17, 3))
     kp[2] = np.nan
-    eid = store.add_evidence(sid, "left", "initial_contact", 3.25, 97, b"\xff\xd8jpeg\xff\xd9", kp, meta={"angles": {"knee": 12}})
+    eid = store.add_evidence(
+        sid, "left", "initial_contact", 3.25, 97, b"\xff\xd8jpeg\xff\xd9", kp, meta={"angles": {"knee": 12}}
+    )
     (e,) = store.list_evidence(sid)
     assert e["id"] == eid and e["phase"] == "initial_contact" and e["frame"] == 97 and "jpeg" not in e
     assert e["keypoints"][2] == [None, None, None] and e["meta"]["angles"]["knee"] == 12
@@ -157,8 +167,15 @@ def test_delete_runner_cascades_everything_including_files(store: Store, tmp_pat
     store.delete_runner(rid)
     conn = store._conn()
     for table in ("sessions", "keypoint_batches", "evidence"):
-        assert conn.execute(f"SELECT COUNT(*) FROM {table} WHERE session_id = ?" if table != "sessions"
-                            else "SELECT COUNT(*) FROM sessions WHERE id = ?", (sid,)).fetchone()[0] == 0
+        assert (
+            conn.execute(
+                f"SELECT COUNT(*) FROM {table} WHERE session_id = ?"
+                if table != "sessions"
+                else "SELECT COUNT(*) FROM sessions WHERE id = ?",
+                (sid,),
+            ).fetchone()[0]
+            == 0
+        )
     assert not video.exists()
     assert store.get_session(keep)["runner_id"] == other
     with pytest.raises(NotFoundError):
@@ -171,8 +188,10 @@ def test_prune_keeps_recent_and_active(store: Store) -> None:
     new = store.create_session(None)
     store.set_status(old, "done")
     store.set_status(new, "done")
-    store._conn().execute("UPDATE sessions SET started_at = '2020-01-01T00:00:00.000+00:00' WHERE id IN (?, ?)",
-                          (old, active_old))
+    store._conn().execute(
+        "UPDATE sessions SET started_at = '2020-01-01T00:00:00.000+00:00' WHERE id IN (?, ?)",
+        (old, active_old),
+    )
     assert store.prune(0) == 0
     assert store.prune(30) == 1
     assert {s["id"] for s in store.list_sessions()} == {active_old, new}
@@ -204,7 +223,7 @@ def test_threads_share_a_store(store: Store) -> None:
                 t, kp, fr = _kp(3, seed=i)
                 store.append_keypoints(sid, t + k * 100 + i, kp, fr)
                 store.list_sessions()
-        except BaseException as exc:  # noqa: BLE001 - reported below
+        except BaseException as exc:
             errors.append(exc)
 
     threads = [threading.Thread(target=work, args=(k,)) for k in range(4)]
