@@ -18,6 +18,7 @@ from device.errors import InputError, UserError
 from device.station import Station
 from device.store import Store
 from device.synthetic.runner import RunnerParams, SyntheticRunner
+from tests.support.timing import scaled
 
 from .capture.capture_fakes import PoseFromRunner, ScriptedSource
 
@@ -74,7 +75,7 @@ def station_rig(tmp_path: Path):
 
 
 def _wait(pred, timeout: float = 5.0) -> bool:
-    end = time.monotonic() + timeout
+    end = time.monotonic() + scaled(timeout)
     while time.monotonic() < end:
         if pred():
             return True

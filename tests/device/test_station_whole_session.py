@@ -19,6 +19,7 @@ from device.printing import ReceiptPrinter
 from device.station import Station
 from device.synthetic.runner import RunnerParams
 from tests.cups_server import CupsServer, cups_server  # noqa: F401 - fixture
+from tests.support.timing import scaled
 
 
 def _press(factory: MockFactory, pin: int) -> None:
@@ -29,7 +30,7 @@ def _press(factory: MockFactory, pin: int) -> None:
 
 
 def _wait(pred, timeout: float) -> bool:
-    end = time.monotonic() + timeout
+    end = time.monotonic() + scaled(timeout)
     while time.monotonic() < end:
         if pred():
             return True

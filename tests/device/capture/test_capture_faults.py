@@ -17,6 +17,7 @@ from device.errors import DiskFullError, SourceError, UserError
 from device.station import Station
 from device.store import Store
 from device.synthetic.runner import RunnerParams, SyntheticRunner
+from tests.support.timing import scaled
 
 from .capture_fakes import PoseFromRunner, ScriptedSource
 
@@ -45,7 +46,7 @@ class Notifier:
 
 
 def _wait(pred, timeout: float = 5.0) -> bool:
-    end = time.monotonic() + timeout
+    end = time.monotonic() + scaled(timeout)
     while time.monotonic() < end:
         if pred():
             return True
