@@ -225,6 +225,11 @@ fi
 if [ "$INSTALL_SERVICE" -eq 1 ]; then
   [ "$(id -u)" -eq 0 ] || die "--install-service needs root (sudo bash setup.sh --install-service)"
   id gaitstation >/dev/null 2>&1 || useradd --system --home-dir "$SERVICE_DATA_DIR" --shell /usr/sbin/nologin gaitstation
+  # The unit's SupplementaryGroups must all exist or systemd will not start it (status 216/GROUP);
+  # Raspberry Pi OS has gpio, plain Debian does not.
+  for g in $(sed -n 's/^SupplementaryGroups=//p' systemd/gait-station.service); do
+    getent group "$g" >/dev/null || groupadd --system "$g"
+  done
   for g in video gpio lp render; do getent group "$g" >/dev/null && usermod -aG "$g" gaitstation; done
   install -d -o gaitstation -g gaitstation -m 0750 "$SERVICE_DATA_DIR" "$SERVICE_DATA_DIR/models"
   install -o gaitstation -g gaitstation -m 0644 "$MODEL_DEST" "$SERVICE_DATA_DIR/models/$MODEL_NAME"
@@ -235,6 +240,15 @@ if [ "$INSTALL_SERVICE" -eq 1 ]; then
     chown gaitstation:gaitstation "$SERVICE_DATA_DIR/config.toml"
   fi
   chmod o+rx "$REPO" "$REPO/.venv" 2>/dev/null || true
+  # The service user runs the checkout's venv: every folder above it must let it pass (a home made
+  # 0700, Debian 12's default, does not). Search only (o+x), never listing.
+  d=$(dirname "$REPO")
+  while [ "$d" != / ]; do
+    runuser -u gaitstation -- test -x "$d" || { chmod o+x "$d" && say "let the service user through $d (chmod o+x)"; }
+    d=$(dirname "$d")
+  done
+  runuser -u gaitstation -- "$REPO/.venv/bin/python" -c 'import device' \
+    || die "the service user gaitstation cannot run $REPO/.venv (move the checkout somewhere it can read)"
   sed -e "s#@VENV@#$REPO/.venv#g" -e "s#@USER@#gaitstation#g" -e "s#@DATA_DIR@#$SERVICE_DATA_DIR#g" \
       -e "s#@REPO@#$REPO#g" systemd/gait-station.service > /etc/systemd/system/gait-station.service
   systemctl daemon-reload

@@ -136,7 +136,11 @@ def test_detect_kind(tmp_path: Path, gif_run: dict, samples_dir: Path) -> None:
 def _run_cli(*args: str) -> subprocess.CompletedProcess[str]:
     code = "import sys; from device.cli import main; sys.exit(main(sys.argv[1:]))"
     return subprocess.run(
-        [sys.executable, "-c", code, "analyze", *args], cwd=REPO, capture_output=True, text=True, timeout=scaled(120)
+        [sys.executable, "-c", code, "analyze", *args],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=scaled(120),
     )
 
 
