@@ -108,13 +108,15 @@ apt_install() {
     _APT_UPDATED=1
   fi
   local available=()
+  local cand
   for p in "${missing[@]}"; do
-    if apt-cache show "$p" >/dev/null 2>&1; then available+=("$p"); else absent+=("$p"); fi
+    cand=$(apt-cache policy "$p" 2>/dev/null | sed -n 's/^ *Candidate: //p')
+    if [ -n "$cand" ] && [ "$cand" != "(none)" ]; then available+=("$p"); else absent+=("$p"); fi
   done
   if [ ${#absent[@]} -gt 0 ]; then
     [ "${GAIT_SETUP_ALLOW_MISSING_APT:-0}" = 1 ] \
-      || die "not in this system's apt sources: ${absent[*]} (on a Pi these come with Raspberry Pi OS 64-bit)"
-    say "not in this system's apt sources, skipped: ${absent[*]}"
+      || die "not available from this system's apt sources: ${absent[*]} (on a Pi these come with Raspberry Pi OS 64-bit)"
+    say "not available from this system's apt sources, skipped: ${absent[*]}"
   fi
   [ ${#available[@]} -eq 0 ] && return 0
   say "installing system packages: ${available[*]}"

@@ -128,3 +128,40 @@ def test_big_wheels_are_never_built_from_source(rig) -> None:
     out = _plan(rig, pi=True, numpy="2.2.4")
     only = next(ln for ln in out.splitlines() if ln.startswith("wheels only: "))
     assert {"numpy", "scipy", "opencv-python-headless", "ai-edge-litert"} <= set(only[13:].split(","))
+
+
+def _apt_rig(rig) -> None:
+    """Debian's apt without Raspberry Pi OS's own packages: nothing installed yet, and
+    python3-picamera2 / python3-lgpio have no candidate; apt-get install records and stops setup."""
+    _script(rig.bin / "dpkg-query", "exit 1")
+    _script(
+        rig.bin / "apt-cache",
+        'case "$2" in python3-picamera2 | python3-lgpio) printf "%s:\\n  Candidate: (none)\\n" "$2" ;;\n'
+        '  *) printf "%s:\\n  Candidate: 1.0-1\\n" "$2" ;; esac',
+    )
+    _script(rig.bin / "apt-get", f'echo "apt-get $*" >>{rig.calls}; [ "$1" = update ]')
+    _script(rig.bin / "sudo", 'exec "$@"')
+    model = rig.tmp / "model"
+    model.write_bytes(b"Raspberry Pi 4 Model B Rev 1.5\x00")
+    rig.env = {"GAIT_PI_MODEL_FILE": str(model)}
+
+
+def test_pi_os_packages_missing_from_apt_stop_setup_with_their_names(rig) -> None:
+    _apt_rig(rig)
+    res = rig(env=rig.env)
+    assert res.returncode == 1
+    assert "not available from this system's apt sources: python3-picamera2 python3-lgpio" in res.stderr
+    installs = [ln for ln in rig.calls.read_text().splitlines() if " install " in ln]
+    assert installs == []  # nothing half-installed
+    assert not (rig.home / ".venv").exists()
+
+
+def test_check_mode_names_and_skips_them_and_installs_the_rest(rig) -> None:
+    _apt_rig(rig)
+    res = rig(env={**rig.env, "GAIT_SETUP_ALLOW_MISSING_APT": "1"})
+    assert "skipped: python3-picamera2 python3-lgpio" in res.stdout
+    installs = [ln for ln in rig.calls.read_text().splitlines() if " install " in ln]
+    assert len(installs) == 1, installs  # the fake apt-get install fails, which stops setup
+    assert "python3-libcamera" in installs[0] and "python3-numpy" in installs[0]
+    assert "python3-picamera2" not in installs[0] and "python3-lgpio" not in installs[0]
+    assert res.returncode != 0

@@ -20,7 +20,7 @@
 #   --branch plain|pi|all           (default all)
 #   --tests full|quick|none         non-browser suite, a short subset, or none (default full)
 #   --cpu NAME                      QEMU_CPU (default cortex-a72 = Pi 4; cortex-a76 = Pi 5)
-#   --time-scale N                  GAIT_TEST_TIME_SCALE for the tests (default 8)
+#   --time-scale N                  GAIT_TEST_TIME_SCALE for the tests (default 15)
 #   --cache DIR                     rootfs and results (default /var/cache/gait-pi-check)
 #   --keep                          keep the run's overlay for a look afterwards
 #   --table                         only print the tables from saved results
@@ -35,7 +35,7 @@ RELEASES=(bookworm trixie)
 BRANCHES=(plain pi)
 TESTS=full
 CPU=cortex-a72
-TIME_SCALE=8
+TIME_SCALE=15
 KEEP=0
 TABLE_ONLY=0
 DOC=""
@@ -248,7 +248,7 @@ run_one() {
   # The README's first command (its `run` part is the run step below).
   step setup as_pi "cd ~/gait-station && bash setup.sh"
   local missing
-  missing=$(sed -n 's/.*not in this system.s apt sources, skipped: //p' "$LAST_LOG" | sed 's/\x1b\[[0-9;]*m//g' | tr '\n' ' ' | sed 's/ *$//')
+  missing=$(sed -n 's/.*apt sources, skipped: //p' "$LAST_LOG" | sed 's/\x1b\[[0-9;]*m//g' | tr '\n' ' ' | sed 's/ *$//')
   if [ "$STEP_OK" -eq 1 ] && [ -n "$missing" ]; then
     record setup ok "$STEP_SECS" "Pi OS-only apt packages not in Debian, skipped: $missing"
   elif [ "$STEP_OK" -eq 1 ]; then
@@ -289,7 +289,7 @@ run_one() {
   if [ "$TESTS" != none ]; then
     step tests run_tests
     record tests "$([ "$STEP_OK" -eq 1 ] && echo ok || echo FAIL)" "$STEP_SECS" \
-      "$(grep -E '[0-9]+ (passed|failed)' "$LAST_LOG" | tail -n 1 | tr -d '=' | sed 's/^ *//;s/ *$//')"
+      "$TESTS: $(grep -E '[0-9]+ (passed|failed)' "$LAST_LOG" | tail -n 1 | tr -d '=' | sed 's/^ *//;s/ *$//')$(sed -n 's/.*apt sources, skipped: /; apt skipped: /p' "$LAST_LOG" | sed 's/\x1b\[[0-9;]*m//g' | head -n 1)"
   fi
   finish_run
 }
@@ -356,10 +356,15 @@ run_tests() {
   # Test dependencies through the README's test command; the browser tests need Chromium, which
   # does not run under qemu-user, so they are deselected. Timeouts sized for native speed are
   # stretched by GAIT_TEST_TIME_SCALE (tests/support/timing.py).
-  as_pi "cd ~/gait-station && bash setup.sh --with-tests" || return 1
-  local sel="tests"
-  [ "$TESTS" = quick ] && sel="tests/device/test_analyze_cli.py tests/device/test_doctor.py tests/device/pose tests/device/gait"
-  as_pi "cd ~/gait-station && CI=true GAIT_TEST_TIME_SCALE=$TIME_SCALE .venv/bin/python -m pytest $sel -m 'not browser' -q -p no:cacheprovider -o addopts= -rf 2>&1"
+  # Chromium is pinned away (apt priority -1): it would cost many emulated package installs for
+  # nothing; setup.sh then names it as not installable and goes on.
+  printf 'Package: chromium\nPin: release *\nPin-Priority: -1\n' >"$ROOT/etc/apt/preferences.d/no-chromium-under-qemu"
+  PI_ENV="$PI_ENV GAIT_SETUP_ALLOW_MISSING_APT=1" as_pi "cd ~/gait-station && bash setup.sh --with-tests" || return 1
+  # The 100-session soak is a leak check of the same Python code, hours under emulation: left out.
+  local sel="tests --deselect tests/device/test_soak.py::test_100_sessions_back_to_back_without_leaks"
+  [ "$TESTS" = quick ] && sel="tests/test_setup_sh.py tests/device/test_analyze_cli.py tests/device/test_doctor.py tests/device/pose tests/device/test_systemd_unit.py"
+  echo "tests ($TESTS): $sel -m 'not browser', GAIT_TEST_TIME_SCALE=$TIME_SCALE"
+  as_pi "cd ~/gait-station && CI=true GAIT_TEST_TIME_SCALE=$TIME_SCALE .venv/bin/python -m pytest $sel -m 'not browser' -q -p no:cacheprovider -o addopts= -rf --durations=15 2>&1"
 }
 
 ensure_qemu
