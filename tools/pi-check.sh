@@ -28,6 +28,7 @@
 # Not part of CI: it needs root (chroot, mounts, binfmt_misc) and takes long.
 set -euo pipefail
 
+ARGS=("$@")
 REPO=$(cd "$(dirname "$0")/.." && pwd)
 SHARED=${GAIT_STATION_SHARED:-$REPO/../shared}
 CACHE=/var/cache/gait-pi-check
@@ -111,6 +112,11 @@ if [ "$TABLE_ONLY" -eq 1 ]; then
 fi
 
 [ "$(id -u)" -eq 0 ] || die "needs root (mmdebstrap, chroot, mounts, binfmt_misc)"
+# A private mount namespace: nothing mounted for the chroots can reach the host's own mounts, and
+# all of it goes away with this script, however it ends.
+if [ -z "${PI_CHECK_IN_NAMESPACE:-}" ]; then
+  PI_CHECK_IN_NAMESPACE=1 exec unshare --mount --propagation private "$0" "${ARGS[@]}"
+fi
 [ -d "$SHARED/samples" ] || die "no ../shared beside the repo ($SHARED)"
 mkdir -p "$CACHE" "$RESULTS"
 
@@ -177,7 +183,16 @@ cleanup() {
   local i
   for ((i = ${#MOUNTS[@]} - 1; i >= 0; i--)); do umount -l "${MOUNTS[$i]}" 2>/dev/null || true; done
   MOUNTS=()
-  if [ -n "$ROOT" ] && [ "$KEEP" -eq 0 ]; then rm -rf "$(dirname "$ROOT")"; fi
+  if [ -n "$ROOT" ] && [ "$KEEP" -eq 0 ]; then remove_run "$(dirname "$ROOT")"; fi
+}
+# A run folder is removed only with nothing mounted below it (/dev and ../shared are bound in).
+remove_run() {
+  [ -e "$1" ] || return 0
+  if awk '{ print $5 }' /proc/self/mountinfo | grep -q "^$1/"; then
+    log "not removing $1: something is still mounted below it"
+    return 1
+  fi
+  rm -rf --one-file-system "$1"
 }
 trap cleanup EXIT
 bind() { mkdir -p "$2" && mount --bind "$1" "$2" && MOUNTS+=("$2"); }
@@ -210,7 +225,7 @@ run_one() {
   REL=$1 BR=$2
   local run=$CACHE/run-$REL-$BR
   cleanup
-  rm -rf "$run"
+  remove_run "$run"
   mkdir -p "$run"/{upper,work,root,logs}
   ROOT=$run/root
   LOGDIR=$run/logs
@@ -234,7 +249,7 @@ run_one() {
   bind "$SHARED" "$ROOT/home/pi/shared"
   mount -o remount,bind,ro "$ROOT/home/pi/shared"
   git -C "$REPO" bundle create "$ROOT/tmp/repo.bundle" HEAD >/dev/null 2>&1
-  as_pi "git clone -q /tmp/repo.bundle ~/gait-station"
+  as_pi "git -c advice.detachedHead=false clone -q /tmp/repo.bundle ~/gait-station"
 
   PI_ENV=""
   if [ "$BR" = pi ]; then
