@@ -109,7 +109,9 @@ def test_migration_of_an_existing_database_keeps_data_and_stops_id_reuse(tmp_pat
         "VALUES (1, 1, 'done', ?, ?, 11.0, '{\"cadence_spm\": 171.0}')",
         (now, now),
     )
-    conn.execute("INSERT INTO sessions (id, runner_id, status, started_at) VALUES (2, 2, 'failed', ?)", (now,))
+    conn.execute(
+        "INSERT INTO sessions (id, runner_id, status, started_at) VALUES (2, 2, 'failed', ?)", (now,)
+    )
     conn.execute(
         "INSERT INTO evidence (id, session_id, side, phase, t, frame, jpeg, keypoints) "
         "VALUES (1, 1, 'left', 'initial_contact', 1.0, 30, x'ffd8', '[]')"
@@ -181,7 +183,11 @@ def test_analysis_history_keeps_the_original(store: Store) -> None:
     first = store.save_analysis(sid, {"cadence_spm": 170.0})
     e1 = store.add_evidence(sid, "left", "initial_contact", 1.0, 30, b"\xff\xd8", np.zeros((17, 3)))
     second = store.save_analysis(
-        sid, {"cadence_spm": 171.0}, created_by="Dr K", corrections={"swap_sides": True}, note="mirrored camera"
+        sid,
+        {"cadence_spm": 171.0},
+        created_by="Dr K",
+        corrections={"swap_sides": True},
+        note="mirrored camera",
     )
     e2 = store.add_evidence(
         sid, "right", "initial_contact", 1.0, 30, b"\xff\xd8", np.zeros((17, 3)), analysis_id=second
