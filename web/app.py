@@ -19,6 +19,7 @@ from werkzeug.routing import IntegerConverter
 from device.config import Config
 from device.errors import UserError
 from web.errors import status_for
+from web.live_hub import LiveHub
 from web.security import LoginLimiter, PinStore, SessionRegistry, install, json_error
 
 log = logging.getLogger(__name__)
@@ -45,6 +46,7 @@ def create_app(station: Any, config: Config, testing: bool = False) -> Flask:
     app.config.from_mapping(settings_for(config, testing=testing))
     app.extensions["gait_station"] = station
     app.extensions["gait_config"] = config
+    app.extensions["gait_live_hub"] = LiveHub(station, config.capture.live_preview_fps)
     install(
         app,
         PinStore(config.data_dir, config.web.pin_hash),

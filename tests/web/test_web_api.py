@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 
 import numpy as np
 
@@ -193,7 +194,10 @@ def test_sse_pushes_status_and_unsubscribes(logged_in, station):
     station.publish()
     ev = json.loads(next(it).split(b"data: ", 1)[1])
     assert ev["state"] == "capturing" and ev["cadence_spm"] == 172.0 and ev["frame_t"] == 12.5
-    resp.close()  # client went away: the generator's finally unsubscribes
+    resp.close()  # client went away: the last viewer left, so the status producer unsubscribes
+    end = time.monotonic() + 3
+    while station.subs and time.monotonic() < end:
+        time.sleep(0.05)
     assert station.subs == []
 
 
@@ -207,6 +211,8 @@ def test_mjpeg_reuses_the_stations_jpeg(logged_in, station, app):
     assert tail == b"\r\n"
     assert b"Content-Type: image/jpeg" in head and f"Content-Length: {len(jpeg)}".encode() in head
     assert body is jpeg  # the very same bytes object: no copy, no re-encode per viewer
+    second = iter(logged_in.get("/live/preview.mjpg", buffered=False).response)
+    assert next(second) is head and next(second) is jpeg  # one encoded frame shared by every viewer
     app.extensions["gait_shutdown"].set()  # station shutting down: stream ends
     assert list(it) == []
 

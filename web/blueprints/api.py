@@ -100,7 +100,7 @@ def _attachment(body: bytes | str, mimetype: str, filename: str) -> Response:
 
 @bp.get("/status")
 def status():
-    from web.blueprints.live import status_payload
+    from web.live_hub import status_payload
 
     station = context.station()
     return jsonify(status_payload(station.status(), station))
