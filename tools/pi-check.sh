@@ -124,12 +124,17 @@ mkdir -p "$CACHE" "$RESULTS"
 # Debian 12's qemu-user 7.2 segfaults inside LiteRT (allocate_tensors); trixie's qemu 10 runs it.
 qemu_major() { "$1" --version 2>/dev/null | sed -n 's/^qemu-aarch64 version \([0-9]*\).*/\1/p'; }
 ensure_qemu() {
-  local entry=/proc/sys/fs/binfmt_misc/qemu-aarch64 interp="" q
+  local e=/proc/sys/fs/binfmt_misc/qemu-aarch64-pi-check interp q
   [ -f /proc/sys/fs/binfmt_misc/register ] || mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc
-  [ -f "$entry" ] && interp=$(sed -n 's/^interpreter //p' "$entry")
-  if [ -n "$interp" ] && [ "$(qemu_major "$interp")" -ge 10 ] 2>/dev/null; then
-    QEMU=$interp
-    return
+  # Our own entry, registered last so it comes before any older arm64 entry of the host: qemu >= 10
+  # with F (emulator opened at registration, so no copy inside the chroot) and C (set-uid
+  # programs such as sudo take the arm64 binary's credentials).
+  if [ -f "$e" ] && head -n 1 "$e" | grep -qx enabled; then
+    interp=$(sed -n 's/^interpreter //p' "$e")
+    if [ "$(qemu_major "$interp")" -ge 10 ] 2>/dev/null && grep -q '^flags: OCF' "$e"; then
+      QEMU=$interp
+      return
+    fi
   fi
   for q in /usr/bin/qemu-aarch64 /usr/bin/qemu-aarch64-static "$CACHE/qemu/usr/bin/qemu-aarch64"; do
     if [ -x "$q" ] && [ "$(qemu_major "$q")" -ge 10 ] 2>/dev/null && file -L "$q" | grep -q static; then
@@ -151,11 +156,11 @@ ensure_qemu() {
     rm -rf "$CACHE/qemu" && dpkg-deb -x "$CACHE"/debs/qemu-user_*.deb "$CACHE/qemu"
     QEMU=$CACHE/qemu/usr/bin/qemu-aarch64
   fi
-  [ -f "$entry" ] && echo -1 >"$entry" # an older emulator registered by the host: replaced
-  # F: the kernel opens the emulator now, so it works inside the chroot without a copy there.
-  printf '%s' ":qemu-aarch64:M::\\x7fELF\\x02\\x01\\x01\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x02\\x00\\xb7\\x00:\\xff\\xff\\xff\\xff\\xff\\xff\\xff\\x00\\xff\\xff\\xff\\xff\\xff\\xff\\xff\\xff\\xfe\\xff\\xff\\xff:$QEMU:F" \
+  local name=qemu-aarch64-pi-check
+  [ -f "/proc/sys/fs/binfmt_misc/$name" ] && echo -1 >"/proc/sys/fs/binfmt_misc/$name"
+  printf '%s' ":$name:M::\\x7fELF\\x02\\x01\\x01\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x02\\x00\\xb7\\x00:\\xff\\xff\\xff\\xff\\xff\\xff\\xff\\x00\\xff\\xff\\xff\\xff\\xff\\xff\\xff\\xff\\xfe\\xff\\xff\\xff:$QEMU:OCF" \
     >/proc/sys/fs/binfmt_misc/register
-  log "arm64 binaries run through $QEMU ($("$QEMU" --version | head -n 1))"
+  log "arm64 binaries run through $QEMU ($("$QEMU" --version | head -n 1)), binfmt entry $name"
 }
 
 # ---------------------------------------------------------------- root filesystems
@@ -249,7 +254,7 @@ run_one() {
   bind "$SHARED" "$ROOT/home/pi/shared"
   mount -o remount,bind,ro "$ROOT/home/pi/shared"
   git -C "$REPO" bundle create "$ROOT/tmp/repo.bundle" HEAD >/dev/null 2>&1
-  as_pi "git -c advice.detachedHead=false clone -q /tmp/repo.bundle ~/gait-station"
+  as_pi "git -c advice.detachedHead=false -c init.defaultBranch=main clone -q /tmp/repo.bundle ~/gait-station"
 
   PI_ENV=""
   if [ "$BR" = pi ]; then
