@@ -250,6 +250,7 @@ run_one() {
   mkdir -p "$CACHE/apt-archives-$REL/partial"
   bind "$CACHE/apt-archives-$REL" "$ROOT/var/cache/apt/archives"
   cp /etc/resolv.conf "$ROOT/etc/resolv.conf"
+  printf '127.0.0.1 localhost\n127.0.1.1 %s\n::1 localhost ip6-localhost\n' "$(uname -n)" >"$ROOT/etc/hosts"
   as_root "useradd -m -s /bin/bash -G sudo pi && echo 'pi ALL=(ALL) NOPASSWD: ALL' >/etc/sudoers.d/010_pi-nopasswd"
   bind "$SHARED" "$ROOT/home/pi/shared"
   mount -o remount,bind,ro "$ROOT/home/pi/shared"
