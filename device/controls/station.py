@@ -30,6 +30,7 @@ from device.config import GpioConfig
 from device.controls.buttons import DebouncedButton
 from device.controls.buzzer import Beeper, Metronome
 from device.controls.callbacks import CallbackRunner
+from device.controls.clock import SYSTEM_CLOCK, Clock
 from device.controls.led import PATTERNS, StatusLed
 from device.errors import ConfigError
 
@@ -75,8 +76,10 @@ class StationControls:
         on_stop: Handler = None,
         on_cancel: Handler = None,
         on_print: Handler = None,
+        clock: Clock = SYSTEM_CLOCK,
     ) -> None:
         self.cfg = gpio_cfg
+        self.clock = clock  # buttons, beeper and metronome time themselves on it (tests step it)
         self.on_start = on_start
         self.on_stop = on_stop
         self.on_cancel = on_cancel
@@ -111,7 +114,7 @@ class StationControls:
 
     def _build(self, pin_factory: Any) -> None:
         c = self.cfg
-        kw = {"runner": self._runner, "bounce_s": c.bounce_s, "pin_factory": pin_factory}
+        kw = {"runner": self._runner, "bounce_s": c.bounce_s, "pin_factory": pin_factory, "clock": self.clock}
         if c.start_pin and c.stop_pin == c.start_pin:
             b = DebouncedButton(c.start_pin, hold_s=c.hold_to_cancel_s, name="start/stop", **kw)
             b.when_short_press = self._start_or_stop
@@ -134,8 +137,8 @@ class StationControls:
         if c.led_pin:
             self.led = StatusLed(c.led_pin, pin_factory=pin_factory)
         if c.buzzer_pin:
-            self.beeper = Beeper(c.buzzer_pin, pin_factory=pin_factory)
-            self.metronome = Metronome(self.beeper.click)
+            self.beeper = Beeper(c.buzzer_pin, pin_factory=pin_factory, clock=self.clock)
+            self.metronome = Metronome(self.beeper.click, clock=self.clock)
 
     # -- intents (run on the callback thread) -----------------------------------------------
 
