@@ -10,21 +10,22 @@ unless :data:`web.security.PUBLIC_ENDPOINTS` names it.
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from flask import Flask, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from device.config import Config
 from device.errors import UserError
+from device.station_api import StationAPI
 from web.errors import status_for
 from web.security import LoginRateLimiter, PinStore, install, json_error
 
 log = logging.getLogger(__name__)
 
 
-def create_app(station: Any, config: Config, testing: bool = False) -> Flask:
-    """Build the dashboard app for ``station`` (a :class:`device.station.Station`)."""
+def create_app(station: StationAPI, config: Config, testing: bool = False) -> Flask:
+    """Build the dashboard app for ``station`` (a :class:`device.station.Station`, or any other
+    :class:`~device.station_api.StationAPI`)."""
     from web import filters
     from web.blueprints import api, auth, live, pages
     from web.settings import settings_for
