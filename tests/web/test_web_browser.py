@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from tests.support.eventually import eventually
 from tests.web.live_rig import CHROMIUM, browser_login, launch_chromium, start_rig
 
 pytestmark = pytest.mark.browser
@@ -196,7 +197,7 @@ def test_several_tablets_get_live_updates(rig):
                 browser_login(pg, base)
                 pages.append(pg)
             ctl = rig.station.controller
-            assert _wait(lambda: len(ctl._subs) >= 3), "each tablet holds one status stream"
+            assert eventually(lambda: len(ctl._subs) >= 3, 10), "each tablet holds one status stream"
             before = [int(pg.get_attribute("#live", "data-updates") or 0) for pg in pages]
             pages[0].evaluate(
                 "window.gait.postJSON('/api/capture/start', {runner: {name: 'Bo', height_cm: 180}, speed_kmh: 10})"
@@ -210,15 +211,6 @@ def test_several_tablets_get_live_updates(rig):
             pages[0].evaluate("window.gait.postJSON('/api/capture/cancel', {})")
         finally:
             browser.close()
-    assert _wait(lambda: len(rig.station.controller._subs) == 0, timeout=10), (
+    assert eventually(lambda: len(rig.station.controller._subs) == 0, timeout=10), (
         "streams did not end on disconnect"
     )
-
-
-def _wait(cond, timeout: float = 10.0) -> bool:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if cond():
-            return True
-        time.sleep(0.1)
-    return False
