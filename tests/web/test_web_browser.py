@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from tests.support.eventually import eventually
-from tests.web.live_rig import CHROMIUM, browser_login, launch_chromium, start_rig
+from tests.support.live_rig import CHROMIUM, browser_login, launch_chromium, start_rig
 
 pytestmark = pytest.mark.browser
 

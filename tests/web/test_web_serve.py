@@ -11,7 +11,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from tests.web.live_rig import source_spec
+from tests.support.live_rig import source_spec
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -1,4 +1,5 @@
-"""A real station served by waitress on 127.0.0.1 in a thread (browser tests and the bench)."""
+"""A real station served by waitress on 127.0.0.1 in a thread (browser tests and the dashboard
+bench), and the web test config and PIN it logs in with."""
 
 from __future__ import annotations
 
@@ -9,10 +10,12 @@ from pathlib import Path
 from typing import Any
 
 from device.config import Config
-from tests.web.conftest import PIN, make_config, pin_hash
 from web.app import create_app
-from web.auth import save_pin_hash
+from web.auth import hash_pin, save_pin_hash
 from web.serve import DashboardServer
+
+PIN = "2468"
+_HASH_CACHE: dict[str, str] = {}
 
 SHARED = Path(os.environ.get("GAIT_STATION_SHARED", Path(__file__).resolve().parents[3] / "shared"))
 CHROMIUM = "/usr/bin/chromium"
@@ -24,6 +27,22 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+
+
+def pin_hash(pin: str = PIN) -> str:
+    # scrypt is deliberately slow: hash once per test run.
+    if pin not in _HASH_CACHE:
+        _HASH_CACHE[pin] = hash_pin(pin)
+    return _HASH_CACHE[pin]
+
+
+def make_config(data_dir: Path) -> Config:
+    cfg = Config()
+    cfg.storage.data_dir = str(data_dir)
+    cfg.storage.min_free_mb = 0
+    cfg.gpio.enabled = False
+    cfg.web.login_attempts_per_minute = 3
+    return cfg
 
 
 def source_spec() -> str:
