@@ -142,27 +142,31 @@ class StationControls:
 
     # -- intents (run on the callback thread) -----------------------------------------------
 
-    def _call(self, name: str) -> None:
-        handler = getattr(self, name)
+    @staticmethod
+    def _call(handler: Handler, intent: str) -> None:
         if handler is None:
-            log.info("controls: %s pressed, but no handler is connected", name.removeprefix("on_"))
+            log.info("controls: %s pressed, but no handler is connected", intent)
             return
         handler()
 
+    # Each reads its handler when the press comes: handlers may be connected after construction.
     def _start(self) -> None:
-        self._call("on_start")
+        self._call(self.on_start, "start")
 
     def _stop(self) -> None:
-        self._call("on_stop")
+        self._call(self.on_stop, "stop")
 
     def _cancel(self) -> None:
-        self._call("on_cancel")
+        self._call(self.on_cancel, "cancel")
 
     def _print(self) -> None:
-        self._call("on_print")
+        self._call(self.on_print, "print")
 
     def _start_or_stop(self) -> None:
-        self._call("on_stop" if self.state in STOPPABLE_STATES else "on_start")
+        if self.state in STOPPABLE_STATES:
+            self._stop()
+        else:
+            self._start()
 
     # -- outputs ------------------------------------------------------------------------------
 
