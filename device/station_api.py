@@ -73,8 +73,10 @@ class StationAPI(Protocol):
         runner_id: int | None = None,
         runner: dict[str, Any] | None = None,
         session: dict[str, Any] | None = None,
+        height_cm: float | None = None,
     ) -> dict[str, Any]:
-        """Enter the next run's details (state ``ready``); returns them as validated."""
+        """Enter the next run's details (state ``ready``); returns them as validated.
+        ``height_cm`` updates an existing runner's height (restored if the run never starts)."""
         ...
 
     def unprepare(self) -> None: ...
@@ -84,8 +86,10 @@ class StationAPI(Protocol):
         runner_id: int | None = None,
         runner: dict[str, Any] | None = None,
         session: dict[str, Any] | None = None,
+        height_cm: float | None = None,
     ) -> int | None:
-        """The new session's id, or None when ignored (a capture or analysis is running)."""
+        """The new session's id, or None when ignored (a capture or analysis is running).
+        Without arguments the prepared run starts."""
         ...
 
     def stop_capture(self) -> int | None:

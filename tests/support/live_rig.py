@@ -1,4 +1,4 @@
-"""A real station served by waitress on 127.0.0.1 in a thread (browser tests and the dashboard
+"""A real station served (web.serve) on 127.0.0.1 in a thread (browser tests and the dashboard
 bench), and the web test config and PIN it logs in with."""
 
 from __future__ import annotations
