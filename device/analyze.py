@@ -341,9 +341,45 @@ def analyze_file(
             warnings.append(f"{tl.meta['damaged']}: analysed the {len(tl)} frames before the damage")
         if len(tl) < MIN_VIDEO_FRAMES:
             raise InputError(f"{path}: only {len(tl)} frame(s): not a video of a runner (need a few seconds)")
+    result, warnings = analyze_timeline(
+        tl,
+        path=path,
+        kind=kind,
+        facts=facts,
+        height_cm=height_cm,
+        speed_kmh=speed_kmh,
+        view=view,
+        capture_fps=capture_fps,
+        min_score=cfg.pose.min_score,
+        warnings=warnings,
+    )
+    if keypoints_csv is not None:
+        try:
+            write_csv(tl, keypoints_csv)
+        except OSError as exc:
+            raise InputError(f"cannot write {keypoints_csv}: {exc.strerror or exc}") from None
+    return result, warnings
+
+
+def analyze_timeline(
+    tl: Any,
+    *,
+    path: Path,
+    kind: str,
+    facts: dict[str, Any],
+    height_cm: float | None = None,
+    speed_kmh: float | None = None,
+    view: str = "auto",
+    capture_fps: float | None = None,
+    min_score: float = 0.2,
+    warnings: list[str] | None = None,
+) -> tuple[dict[str, Any], list[str]]:
+    """The analysis dict of a keypoint timeline (from a video or CSV at ``path``), with the
+    checks that need the file's facts (slow motion); ``warnings`` are added to."""
+    warnings = [] if warnings is None else warnings
     if len(tl) < 2:
         raise InputError(f"{path}: fewer than 2 frames to analyse")
-    check_person(tl, cfg.pose.min_score, path)
+    check_person(tl, min_score, path)
 
     # The rate the frames actually play at (GIF durations, VFR): what slow motion is relative to.
     video_fps = round((len(tl) - 1) / tl.duration_s, 3) if tl.duration_s > 0 else facts["container_fps"]
@@ -390,11 +426,6 @@ def analyze_file(
     )
     if tagged:
         inp["tagged_capture_fps"] = tagged
-    if keypoints_csv is not None:
-        try:
-            write_csv(tl, keypoints_csv)
-        except OSError as exc:
-            raise InputError(f"cannot write {keypoints_csv}: {exc.strerror or exc}") from None
     return result, warnings
 
 

@@ -1,7 +1,7 @@
 """The gait engine on synthetic runs with exact truth, and on bad input.
 
 Tolerances for the synthetic comparison are stated (and justified) in
-``device.gait.validate.SYNTHETIC_TOLERANCES``; the synthetic foot lands on its heel like a real
+``device.validation.reference.SYNTHETIC_TOLERANCES``; the synthetic foot lands on its heel like a real
 rear-foot striker, so the at-contact angles are held to a frame's worth of motion — see there.
 """
 
@@ -16,7 +16,7 @@ import pytest
 from device.gait import analyze
 from device.gait.metric_ids import ALL_METRICS, FRONTAL_METRICS, SIDE_METRICS
 from device.gait.types import Analysis, RunnerInfo
-from device.gait.validate import SYNTHETIC_TOLERANCES, match_events, validate_synthetic
+from device.validation.reference import SYNTHETIC_TOLERANCES, match_events, validate_synthetic
 from device.keypoints import KP, Timeline
 from device.synthetic.runner import RunnerParams, SyntheticRunner
 

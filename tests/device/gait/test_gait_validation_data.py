@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from device.gait.validate import REAL_LIMITS, validate_real
+from device.validation.reference import REAL_LIMITS, validate_real
 
 
 @pytest.fixture(scope="module")
