@@ -16,9 +16,9 @@ import pytest
 from device.gait import analyze
 from device.gait.metric_ids import ALL_METRICS, FRONTAL_METRICS, SIDE_METRICS
 from device.gait.types import Analysis, RunnerInfo
-from device.validation.reference import SYNTHETIC_TOLERANCES, match_events, validate_synthetic
 from device.keypoints import KP, Timeline
 from device.synthetic.runner import RunnerParams, SyntheticRunner
+from device.validation.reference import SYNTHETIC_TOLERANCES, match_events, validate_synthetic
 
 from .walking_model import walking_timeline
 
