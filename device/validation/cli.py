@@ -65,25 +65,24 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 # ----------------------------------------------------------------------------- running trials
-def _analyse_trial(job: tuple[str, str, str, str, str | None]) -> dict[str, Any]:
-    """One trial, in a worker: (name, runner, csv path, truth path, held-out runner or None)."""
+def _analyse_trial(job: tuple[str, str, str, str, Any]) -> dict[str, Any]:
+    """One trial, in a worker: (name, runner, csv path, truth path, event model or None for
+    the shipped one)."""
     from device.gait.analysis import analyze
     from device.gait.types import RunnerInfo
     from device.validation.dataset import read_any_csv
-    from device.validation.fitting import event_model_for
 
-    name, runner, csv_path, truth_path, held_out = job
+    name, runner, csv_path, truth_path, model = job
     truth = json.loads(Path(truth_path).read_text(encoding="utf-8"))
     tl = read_any_csv(Path(csv_path))
     info = RunnerInfo(height_cm=truth.get("runner_height_cm"), speed_kmh=truth.get("treadmill_speed_kmh"))
-    model = event_model_for(held_out) if held_out else None
-    a = analyze(tl, info, event_model=model) if model is not None else analyze(tl, info)
+    a = analyze(tl, info, event_model=model)
     sc = score_trial(a.to_dict(), truth, name, runner)
     return sc.__dict__
 
 
 def run_condition(
-    trials: list, condition: str, cache_dir: Path, jobs: int, loro: bool
+    trials: list, condition: str, cache_dir: Path, jobs: int, folds: dict[str, Any] | None
 ) -> dict[str, list[TrialScore]]:
     """Scores of every trial, in-sample and (when ``loro``) leave-one-runner-out."""
     from device.validation.dataset import condition_path, ensure_realistic_30
@@ -97,10 +96,16 @@ def run_condition(
         )
         paths[tr.name] = p
     out: dict[str, list[TrialScore]] = {}
-    modes = [("in-sample", False)] + ([("leave-one-runner-out", True)] if loro else [])
+    modes = [("in-sample", False)] + ([("leave-one-runner-out", True)] if folds else [])
     for mode, held in modes:
         work = [
-            (tr.name, tr.runner, str(paths[tr.name]), str(tr.truth_path), tr.runner if held else None)
+            (
+                tr.name,
+                tr.runner,
+                str(paths[tr.name]),
+                str(tr.truth_path),
+                folds[tr.runner] if held and folds else None,
+            )
             for tr in trials
         ]
         if jobs > 1:
@@ -343,9 +348,15 @@ def main(args: argparse.Namespace) -> int:
     ok = True
     results: dict[str, Any] = {}
     jobs = max(1, min(args.jobs, os.cpu_count() or 1))
+    folds = None
+    if not args.no_loro and trials:
+        from device.validation.fitting import fold_models
+
+        print("fitting the leave-one-runner-out event models …", file=sys.stderr, flush=True)
+        folds = fold_models(dev_trials(dev), cache, jobs)
     for c in conds:
         if c in ("clean", "realistic_60fps", "realistic_30fps"):
-            res = run_condition(trials, c, cache, jobs, loro=not args.no_loro)
+            res = run_condition(trials, c, cache, jobs, folds)
             ok &= condition_tables(c, res, out)
             results[c] = {m: [s.__dict__ for s in v] for m, v in res.items()}
         elif c == "video":
