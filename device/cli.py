@@ -23,7 +23,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "doctor": ("device.doctor", "check camera, model, GPIO, printer, disk and clock; say what to fix"),
     "set-pin": ("web.auth", "set the dashboard login PIN"),
     "validate": (
-        "device.gait.validate",
+        "device.validation.cli",
         "score the gait engine against ground truth (synthetic and force-plate data)",
     ),
 }
