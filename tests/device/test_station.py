@@ -185,6 +185,8 @@ from device.station import Station
 from device.synthetic.runner import RunnerParams, SyntheticRunner
 from tests.support.eventually import eventually
 from tests.device.capture.capture_fakes import PoseFromRunner, ScriptedSource
+
+pytestmark = pytest.mark.slow  # the real Station: live loop, MoveNet or synthetic poses, seconds of capture
 cfg = Config()
 cfg.storage.data_dir = sys.argv[1]
 cfg.storage.min_free_mb = 0
