@@ -73,6 +73,7 @@ def test_keypoint_csv_written_and_analysable(gif_run: dict, capsys: pytest.Captu
     assert abs(d["cadence_spm"] - gif_run["json"]["cadence_spm"]) < 2
 
 
+@pytest.mark.slow
 def test_slow_motion_without_capture_fps_gives_no_cadence(
     gif_run: dict, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from device.config import Config
 from device.station import Station
@@ -77,6 +78,7 @@ def _station(cfg: Config) -> Station:
     )
 
 
+@pytest.mark.slow
 def test_power_cut_mid_analysis_keeps_every_keypoint(tmp_path: Path) -> None:
     data = tmp_path / "data"
     env = {**os.environ, "PYTHONPATH": str(REPO)}
