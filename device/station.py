@@ -448,7 +448,7 @@ class Station:
             with contextlib.suppress(Exception):
                 self.store.update_runner(height[0], height_cm=height[1])
 
-    def _settle_prepared(self, armed: SessionRequest | None, sid: int | None) -> None:
+    def _settle_prepared(self, armed: CaptureRequest | None, sid: int | None) -> None:
         """After a start: what was prepared is kept if the prepared run started, else undone."""
         if sid is not None and armed is not None and self._ctl().armed is None:
             if self._prepared_runner is not None:

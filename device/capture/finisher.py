@@ -215,8 +215,9 @@ class SessionFinisher:
 
     def _runner(self, session: dict[str, Any]) -> RunnerInfo:
         runner = session.get("runner") or {}
+        height = session.get("height_cm")  # as captured; the runner's record may have changed since
         return RunnerInfo(
-            height_cm=runner.get("height_cm"),
+            height_cm=height if height is not None else runner.get("height_cm"),
             speed_kmh=session.get("speed_kmh"),
             incline_pct=session.get("incline_pct"),
         )
