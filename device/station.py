@@ -390,13 +390,9 @@ class Station:
             unknown = set(runner) - {"name", "height_cm", "notes"}
             if unknown:
                 raise InputError(f"unknown runner field(s): {', '.join(sorted(unknown))}")
-            v.runner_name(runner.get("name"))
-            v.height_cm(runner.get("height_cm"))
-            req = req.for_runner(
-                self.store.create_runner(
-                    runner.get("name"), runner.get("height_cm"), runner.get("notes") or ""
-                )
-            )
+            name = v.runner_name(runner.get("name"))
+            height = v.height_cm(runner.get("height_cm"))
+            req = req.for_runner(self.store.create_runner(name, height, runner.get("notes") or ""))
         elif req.runner_id is not None:
             self.store.get_runner(req.runner_id)  # NotFoundError with a clear message
         return req

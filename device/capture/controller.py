@@ -653,6 +653,10 @@ class CaptureController:
         timeout = self.cfg.capture.stall_timeout_s
         while not self._stop.wait(0.25):
             cap = self._capture
+            if cap is not None or self._progress is not None:
+                # Viewers see the capture's clock and the catch-up move even while the pose
+                # model is slow (the live view's own updates follow its inference rate).
+                self.hub.publish(force=False)
             if cap is None:
                 self._settle_result()
                 continue

@@ -208,9 +208,8 @@ class SessionFinisher:
         if tl.width:
             stats["frame_width"] = tl.width
             stats["frame_height"] = tl.height
-        elif spool is not None:
-            stats["frame_width"] = spool.meta.get("width")
-            stats["frame_height"] = spool.meta.get("height")
+        elif spool is not None and spool.frame_size is not None:
+            stats["frame_width"], stats["frame_height"] = spool.frame_size
         return stats
 
     def _runner(self, session: dict[str, Any]) -> RunnerInfo:
@@ -226,9 +225,9 @@ class SessionFinisher:
         sid = job.session_id
         session = self.store.get_session(sid)
         session_view = str(session.get("view") or "auto")
-        if timeline.width is None and MAIN in spools:
-            timeline.width = int(spools[MAIN].meta.get("width") or 0) or None
-            timeline.height = int(spools[MAIN].meta.get("height") or 0) or None
+        size = spools[MAIN].frame_size if MAIN in spools else None
+        if timeline.width is None and size is not None:
+            timeline.width, timeline.height = size
         timeline.meta.update({"session_id": sid, "source": self.source_name})
         runner = self._runner(session)
         t_start = time.monotonic()

@@ -146,6 +146,12 @@ class PoseSpool:
     def __len__(self) -> int:
         return len(self.entries)
 
+    @property
+    def frame_size(self) -> tuple[int, int] | None:
+        """(width, height) of the camera frames (the header's), None if it does not say."""
+        w, h = self.meta.get("width"), self.meta.get("height")
+        return (w, h) if isinstance(w, int) and isinstance(h, int) else None
+
     def nearest(self, frame_index: int) -> int | None:
         """The spooled frame number closest to ``frame_index`` (None if the spool is empty)."""
         if not self.entries:

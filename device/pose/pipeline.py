@@ -92,7 +92,7 @@ def estimate_frame(estimator: PoseEstimator, frame: Frame, out: np.ndarray, min_
 def body_visible(score: np.ndarray, min_score: float) -> np.ndarray:
     """Per frame (…, 17 scores): a shoulder, a hip and a knee or ankle all seen confidently —
     enough of a body to call it a person."""
-    return (
+    return np.asarray(
         (score[..., _SHOULDERS] >= min_score).any(axis=-1)
         & (score[..., _HIPS] >= min_score).any(axis=-1)
         & (score[..., _LEGS] >= min_score).any(axis=-1)

@@ -241,14 +241,16 @@ def test_power_cut_mid_capture_then_restart_finishes_from_the_spool(tmp_path: Pa
     try:
         assert st.recovered_sessions == [sid]
         # the restart finishes it: the frames only in the spool are inferred, then analysed
-        assert _wait(lambda: st.store.get_session(sid)["status"] in ("done", "failed"), 60)
+        assert eventually(lambda: st.store.get_session(sid)["status"] in ("done", "failed"), 60)
         s = st.store.get_session(sid)
         assert s["status"] == "done", s["error"]
         tl = st.store.get_keypoints(sid)
         assert len(tl) == s["frames_inferred"] >= spooled  # every frame spooled before the cut
         assert s["frames_dropped"] == 0 and s["effective_fps"] == pytest.approx(60, abs=1)
         assert s["analysis"]["cadence_spm"] is not None
-        assert _wait(lambda: not list((data / "spool").glob("session-*")), 10)  # spool removed once stored
+        assert eventually(
+            lambda: not list((data / "spool").glob("session-*")), 10
+        )  # spool removed once stored
         sid2 = st.start_capture()
         assert st.wait_for_state(("done", "failed"), 30) in ("done", "failed")
         assert st.store.get_session(sid2)["status"] in ("done", "failed")

@@ -16,6 +16,7 @@ from device.config import Config
 from device.station import Station
 from device.store import Store
 from device.synthetic.runner import RunnerParams, SyntheticRunner
+from tests.support.eventually import eventually
 
 from .capture.capture_fakes import PoseFromRunner, ScriptedSource
 
@@ -47,15 +48,6 @@ sid = st.start_capture(runner={"name": "Eve", "height_cm": 170}, session={"speed
 print("SESSION", sid, flush=True)
 threading.Event().wait()
 """
-
-
-def _wait_status(st: Station, sid: int, statuses: tuple[str, ...], timeout: float) -> bool:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if st.store.get_session(sid)["status"] in statuses:
-            return True
-        time.sleep(0.05)
-    return False
 
 
 class Notifier:
@@ -120,7 +112,7 @@ def test_power_cut_mid_analysis_keeps_every_keypoint_and_restart_finishes_it(tmp
     try:
         assert st.recovered_sessions == [sid]
         # the restart analyses it again from the stored keypoints (the spool was still there)
-        assert _wait_status(st, sid, ("done", "failed"), 60)
+        assert eventually(lambda: st.store.get_session(sid)["status"] in ("done", "failed"), 60)
         s = st.store.get_session(sid)
         assert s["status"] == "done" and s["frames_inferred"] == analysed, s["error"]
         assert s["runner"]["name"] == "Eve" and s["speed_kmh"] == 11 and s["ended_at"]
@@ -129,10 +121,7 @@ def test_power_cut_mid_analysis_keeps_every_keypoint_and_restart_finishes_it(tmp
         assert (np.diff(tl.t) > 0).all() and np.isfinite(tl.xy).any()
         assert st.store.integrity_check() == "ok"
         st.wait_for_state(("done", "failed", "idle"), 10)
-        end = time.monotonic() + 10
-        while list((data / "spool").glob("session-*")) and time.monotonic() < end:
-            time.sleep(0.05)
-        assert not list((data / "spool").glob("session-*"))
+        assert eventually(lambda: not list((data / "spool").glob("session-*")), 10)
         sid2 = st.start_capture()  # and the station works on
         assert st.wait_for_state(("done", "failed"), 60) == "done"
         assert st.store.get_session(sid2)["status"] == "done"

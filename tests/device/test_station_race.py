@@ -9,7 +9,6 @@ import http.client
 import json
 import os
 import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -18,6 +17,7 @@ from device.capture.controller import CaptureController
 from device.config import Config
 from device.station import Station
 from device.store import Store
+from tests.support.eventually import eventually
 
 from .capture.capture_fakes import PoseFromTime, ScriptedSource, fake_analyzer
 
@@ -85,15 +85,6 @@ def _race(n: int, fn, ready=None) -> list:
     return results
 
 
-def _wait(pred, timeout: float = 10.0) -> bool:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if pred():
-            return True
-        time.sleep(0.02)
-    return bool(pred())
-
-
 @pytest.mark.parametrize("n", [2, 8])
 def test_simultaneous_starts_on_the_controller_one_wins(tmp_path: Path, n: int) -> None:
     cfg = _cfg(tmp_path)
@@ -123,9 +114,9 @@ def test_simultaneous_starts_on_the_controller_one_wins(tmp_path: Path, n: int) 
             assert ctl.cancel_capture() is True
             assert ctl.wait_for_state("idle", 10) == "idle"
             assert store.list_sessions() == []  # no orphan session
-            assert _wait(lambda b=threads_before: _capture_threads() <= b), _capture_threads()
+            assert eventually(lambda b=threads_before: _capture_threads() <= b), _capture_threads()
             if round_:
-                assert _wait(lambda f=fds_before: not _leaked(f)), _leaked(fds_before)
+                assert eventually(lambda f=fds_before: not _leaked(f)), _leaked(fds_before)
             assert not list((tmp_path / "spool").glob("session-*"))  # no orphan spool
     finally:
         ctl.close()
