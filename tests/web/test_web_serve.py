@@ -237,8 +237,10 @@ def _login_cookie(port: int) -> tuple[str, str]:
     resp = conn.getresponse()
     resp.read()
     assert resp.status == 302
-    cookie = next(
-        c.split(";", 1)[0] for c in resp.headers.get_all("Set-Cookie") if c.startswith("gait_station=")
+    cookie = "; ".join(  # the login session and the trusted-device cookie
+        c.split(";", 1)[0]
+        for c in resp.headers.get_all("Set-Cookie")
+        if c.startswith(("gait_station=", "gait_device="))
     )
     conn.request("GET", "/", headers={"Cookie": cookie})
     home = conn.getresponse()
@@ -286,3 +288,25 @@ def test_logout_and_a_pin_change_close_open_live_streams(served):
     save_pin_hash(cfg.data_dir, pin_hash("815304"))  # `gait-station set-pin` while the tablet watches
     assert _ends_within(resp, 5), "the stream outlived the PIN change"
     conn.close()
+
+
+def test_a_refused_login_is_answered_before_a_request_thread(served):
+    """Once an address must wait, its login page and PIN posts are answered by the server loop
+    itself (no Flask, no template, no scrypt): a flood then costs the station little."""
+    server, _, _ = served
+    cookie, _ = _login_cookie(server.port)  # the tablet: trusted from now on
+    ip = "127.0.4.1"
+    limiter = server.app.extensions["gait_login_limiter"]
+    for _ in range(3):  # cfg.web.login_attempts_per_minute = 3 wrong PINs from that address
+        assert limiter.admit(f"ip:{ip}") == 0
+    for method in ("GET", "POST"):
+        conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=5, source_address=(ip, 0))
+        conn.request(method, "/login")
+        resp = conn.getresponse()
+        body = resp.read().decode()
+        conn.close()
+        assert resp.status == 429 and "Try again in" in body and int(resp.getheader("Retry-After")) > 0
+        assert resp.getheader("Set-Cookie") is None  # not even a session: nothing but the refusal
+    # the tablet, same address or not, still gets its login page
+    code, _ = _timed(server.port, "GET", "/login", source=ip, headers={"Authorization": "", "Cookie": cookie})
+    assert code in (200, 302)
