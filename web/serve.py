@@ -442,9 +442,34 @@ class DashboardServer:
             self.sock.close()
 
 
+def _open_station(cfg: Any, source: str) -> Any:
+    """The started station, or one line saying why not (a damaged or read-only database is a
+    fact about the data folder, not a crash)."""
+    import sqlite3
+
+    from device.station import Station
+
+    station = None
+    try:
+        station = Station(cfg, source_spec=source)
+        station.start()
+    except sqlite3.Error as exc:
+        if station is not None:
+            with contextlib.suppress(Exception):
+                station.close()
+        db = cfg.data_dir / "station.db"
+        why = str(exc)
+        hint = (
+            "make the data folder and the database writable by the station's user"
+            if "readonly" in why or "read-only" in why
+            else "restore a backup or move the file away (`gait-station doctor` checks it)"
+        )
+        raise UserError(f"cannot use the database {db}: {why}; {hint}") from None
+    return station
+
+
 def main(args: argparse.Namespace) -> int:
     from device.config import load_config
-    from device.station import Station
     from web.app import create_app
 
     cfg = load_config(args.config, args.data_dir)
@@ -456,8 +481,7 @@ def main(args: argparse.Namespace) -> int:
         cfg.web.port = args.port
     source = args.source or cfg.camera.source or "auto"
 
-    station = Station(cfg, source_spec=source)
-    station.start()
+    station = _open_station(cfg, source)
     try:
         app = create_app(station, cfg)
         server = DashboardServer(app, cfg.web.host, cfg.web.port, cfg.web.threads)
