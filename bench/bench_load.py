@@ -231,10 +231,11 @@ def main() -> int:
     ap.add_argument("--source", help="camera source (default: the treadmill clip looped flat out)")
     args = ap.parse_args()
 
+    from tests.web.live_rig import source_spec
+
     from device.camera import open_source
     from device.station import Station
     from tests.web.conftest import make_config, pin_hash
-    from tests.web.live_rig import source_spec
     from web.app import create_app
     from web.auth import save_pin_hash
     from web.serve import DashboardServer

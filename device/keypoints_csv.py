@@ -12,7 +12,7 @@ import csv
 import io
 import math
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 import numpy as np
 
@@ -71,6 +71,30 @@ def _num(text: str, line: int, col: str) -> float:
     return v
 
 
+def _parse_rows(
+    reader: Any, header: list[str], cols: list[int], frame_col: int | None
+) -> tuple[list[tuple[float, list[float], int | None]], int]:
+    """The data rows as (t, 51 values, frame or None), and how many rows had no usable t."""
+    parsed: list[tuple[float, list[float], int | None]] = []
+    no_time = 0
+    for line_no, rec in enumerate(reader, start=2):
+        if not rec or all(not c.strip() for c in rec):
+            continue
+        if len(rec) < len(header):
+            rec = rec + [""] * (len(header) - len(rec))
+        t = _num(rec[cols[0]], line_no, "t")
+        if not math.isfinite(t):
+            no_time += 1
+            continue
+        vals = [_num(rec[c], line_no, HEADER[j + 1]) for j, c in enumerate(cols[1:])]
+        fr = None
+        if frame_col is not None and rec[frame_col].strip():
+            with contextlib.suppress(ValueError):
+                fr = int(float(rec[frame_col]))
+        parsed.append((t, vals, fr))
+    return parsed, no_time
+
+
 def read_csv(src: str | Path | IO[str]) -> Timeline:
     """Read a keypoint CSV; raise :class:`KeypointCSVError` with a one-line reason if it is unusable.
 
@@ -104,23 +128,7 @@ def read_csv(src: str | Path | IO[str]) -> Timeline:
         raise KeypointCSVError(f"the CSV lacks {len(missing)} required column(s): {shown}")
     cols = [index[h] for h in HEADER]
     frame_col = index.get("frame")
-    parsed: list[tuple[float, list[float], int | None]] = []
-    no_time = 0
-    for line_no, rec in enumerate(reader, start=2):
-        if not rec or all(not c.strip() for c in rec):
-            continue
-        if len(rec) < len(header):
-            rec = rec + [""] * (len(header) - len(rec))
-        t = _num(rec[cols[0]], line_no, "t")
-        if not math.isfinite(t):
-            no_time += 1
-            continue
-        vals = [_num(rec[c], line_no, HEADER[j + 1]) for j, c in enumerate(cols[1:])]
-        fr = None
-        if frame_col is not None and rec[frame_col].strip():
-            with contextlib.suppress(ValueError):
-                fr = int(float(rec[frame_col]))
-        parsed.append((t, vals, fr))
+    parsed, no_time = _parse_rows(reader, header, cols, frame_col)
     total = len(parsed) + no_time
     if not parsed:
         raise KeypointCSVError("the CSV has a header but no usable rows")
