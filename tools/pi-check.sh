@@ -246,9 +246,9 @@ run_one() {
   bind /dev/pts "$ROOT/dev/pts"
   mount -t tmpfs tmpfs "$ROOT/tmp" && MOUNTS+=("$ROOT/tmp")
   mount -t tmpfs tmpfs "$ROOT/dev/shm" && MOUNTS+=("$ROOT/dev/shm")
-  # apt downloads kept per release, so a re-run does not fetch chromium again
-  mkdir -p "$CACHE/apt-archives-$REL/partial"
-  bind "$CACHE/apt-archives-$REL" "$ROOT/var/cache/apt/archives"
+  # apt downloads kept per cell (apt locks the folder, and cells may run at the same time)
+  mkdir -p "$CACHE/apt-archives-$REL-$BR/partial"
+  bind "$CACHE/apt-archives-$REL-$BR" "$ROOT/var/cache/apt/archives"
   cp /etc/resolv.conf "$ROOT/etc/resolv.conf"
   printf '127.0.0.1 localhost\n127.0.1.1 %s\n::1 localhost ip6-localhost\n' "$(uname -n)" >"$ROOT/etc/hosts"
   as_root "useradd -m -s /bin/bash -G sudo pi && echo 'pi ALL=(ALL) NOPASSWD: ALL' >/etc/sudoers.d/010_pi-nopasswd"
