@@ -333,27 +333,31 @@ finish_run() {
   ROOT=""
 }
 
-# `gait-station run` on the synthetic runner, then the dashboard and the API answer over HTTP.
+# `gait-station run` on the synthetic runner: the live loop turns (camera_ok, frame_t moving on
+# between two reads of /api/status), the dashboard answers, SIGTERM stops it cleanly.
 run_station() {
   local port
   port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
   as_pi "cd ~/gait-station && export GAIT_STATION_API_TOKEN=pi-check-token
     .venv/bin/gait-station run --source synthetic --host 127.0.0.1 --port $port --data-dir /tmp/station >/tmp/station.log 2>&1 &
     pid=\$!
-    ok=0
-    for i in \$(seq 1 240); do
+    status() { curl -fsS -H 'Authorization: Bearer pi-check-token' http://127.0.0.1:$port/api/status 2>/dev/null; }
+    frame_t() { status | python3 -c 'import json, sys; s = json.load(sys.stdin); print(s[\"frame_t\"] if s[\"camera_ok\"] and s[\"frame_t\"] else \"\")' 2>/dev/null; }
+    t1=''
+    for i in \$(seq 1 900); do
       sleep 1
       kill -0 \$pid 2>/dev/null || break
-      s=\$(curl -fsS -H 'Authorization: Bearer pi-check-token' http://127.0.0.1:$port/api/status 2>/dev/null) || continue
-      echo \"\$s\" | grep -q frame_age_s && { ok=1; break; }
+      t1=\$(frame_t) && [ -n \"\$t1\" ] && break
     done
+    sleep 10
+    t2=\$(frame_t)
     login=\$(curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:$port/login)
     page=\$(curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:$port/)
     kill -TERM \$pid 2>/dev/null; wait \$pid; rc=\$?
     tail -n 5 /tmp/station.log
-    echo \"\$s\" | cut -c1-300
-    echo \"started in \${i}s; /api/status answered: \$ok; GET /login \$login, GET / \$page; exit after SIGTERM \$rc\"
-    [ \$ok = 1 ] && [ \$login = 200 ] && [ \$page = 302 ] && [ \$rc = 0 ]"
+    echo \"live after \${i}s (frame_t \$t1 then \$t2 s); GET /login \$login, GET / \$page; exit \$rc after SIGTERM\"
+    [ -n \"\$t1\" ] && [ -n \"\$t2\" ] && python3 -c \"import sys; sys.exit(0 if float('\$t2') > float('\$t1') else 1)\" &&
+      [ \$login = 200 ] && [ \$page = 302 ] && [ \$rc = 0 ]"
 }
 
 # sudo bash setup.sh --install-service, then the installed unit as far as a chroot allows.
