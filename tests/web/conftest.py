@@ -31,6 +31,7 @@ def make_config(data_dir: Path) -> Config:
     cfg.storage.min_free_mb = 0
     cfg.gpio.enabled = False
     cfg.web.login_attempts_per_minute = 3
+    cfg.station.norms_file = str(Path(__file__).with_name("sample_norms.toml"))  # sample_data's ranges
     return cfg
 
 

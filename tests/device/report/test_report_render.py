@@ -18,11 +18,12 @@ from device.report import (
 )
 from device.report.units import Units
 from tests.device.report.conftest import pdf_info, pdf_text
-from tests.device.report.handmade import handmade_analysis, handmade_session, metric
+from tests.device.report.handmade import NORMS, handmade_analysis, handmade_session, metric
 
 
 def _cfg(**station) -> Config:
     cfg = Config()
+    cfg.station.norms_file = str(NORMS)
     for k, v in station.items():
         setattr(cfg.station, k, v)
     return cfg
@@ -52,15 +53,21 @@ def test_header_facts_summary_and_unmeasurable_reasons() -> None:
     assert "not measurable — needs the treadmill speed" in html
     # the four rear-view metrics share one reason: a single group line, not four rows
     assert "not measurable: needs a rear view" in html
-    assert html.count('class="badge high"') == 4  # overstride cm/%, shank angle, vertical oscillation
-    assert 'class="badge low"' in html  # cadence
+    assert html.count('class="badge above"') == 4  # overstride cm/%, shank angle, vertical oscillation
+    assert 'class="badge below"' in html  # cadence
 
 
 def test_nothing_flagged_says_what_is_good() -> None:
     a = handmade_analysis()
-    for m in a["metrics"].values():
-        m["flag"] = None
-    a["metrics"]["cadence_spm"]["value"] = 178.0
+    # flags follow the values and the clinic's ranges (the evidence gate), so bring every value in range
+    for mid, v in (
+        ("cadence_spm", 178.0),
+        ("overstride_cm", 9.0),
+        ("overstride_pct_leg", 10.0),
+        ("shank_angle_ic_deg", 5.0),
+        ("vertical_oscillation_cm", 9.0),
+    ):
+        a["metrics"][mid].update(value=v, left=None, right=None)
     s = handmade_session()
     s["analysis"] = a
     html = render_report_html(s, _cfg())
