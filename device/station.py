@@ -73,6 +73,10 @@ class Station:
         self.recovered_sessions: list[int] = []
         self.last_print_error: str | None = None
         self._print_lock = threading.Lock()
+        # what prepare() changed for a run not yet started: undone if it never starts
+        self._prepared_runner: int | None = None  # a runner created for it
+        self._prepared_height: tuple[int, float | None] | None = None  # (runner, height before)
+        self._new_runner: tuple[int, int] | None = None  # (session, runner created for it)
         self._stop = threading.Event()
         self._watchdog: threading.Thread | None = None
         self._started = False
@@ -327,11 +331,22 @@ class Station:
         runner_id: int | None = None,
         runner: dict[str, Any] | None = None,
         session: dict[str, Any] | None = None,
+        height_cm: float | None = None,
     ) -> dict[str, Any]:
         """Enter the next run's runner and details; the start button (or ``start_capture()``)
-        then uses them. State becomes ``ready``."""
+        then uses them. State becomes ``ready``. ``height_cm`` updates an existing runner's
+        height for this run. Cancelled before it starts, nothing of it stays: a runner created
+        for it is deleted and a changed height restored."""
+        self._undo_prepared()
         req = self._request(runner_id, runner, session)
-        self._ctl().arm(req)
+        self._prepared_runner = req.runner_id if runner is not None else None
+        if runner is None:
+            self._prepared_height = self._set_height(req.runner_id, height_cm)
+        ctl = self._ctl()
+        ctl.arm(req)
+        if ctl.armed is not req:  # refused: a capture or analysis is running
+            self._undo_prepared()
+            raise UserError(f"the station is {ctl.state}: get the next run ready once it has finished")
         return {
             "runner_id": req.runner_id,
             "speed_kmh": req.speed_kmh,
@@ -343,14 +358,50 @@ class Station:
 
     def unprepare(self) -> None:
         self._ctl().disarm()
+        self._undo_prepared()
+
+    def _set_height(self, runner_id: int | None, height_cm: float | None) -> tuple[int, float | None] | None:
+        """Give an existing runner a new height (they grew, or a typo fixed); returns what to
+        restore if the run never starts. Sessions already captured keep theirs."""
+        if runner_id is None or height_cm is None:
+            return None
+        before = self.store.get_runner(runner_id)["height_cm"]
+        if before is not None and abs(float(before) - float(height_cm)) <= 1e-6:
+            return None
+        self.store.update_runner(runner_id, height_cm=height_cm)
+        return (runner_id, before)
+
+    def _undo_prepared(self) -> None:
+        runner_id, self._prepared_runner = self._prepared_runner, None
+        height, self._prepared_height = self._prepared_height, None
+        if runner_id is not None:
+            with contextlib.suppress(Exception):
+                self.store.delete_runner_if_unused(runner_id)
+        self._restore_height(height)
+
+    def _restore_height(self, height: tuple[int, float | None] | None) -> None:
+        if height is not None:
+            with contextlib.suppress(Exception):
+                self.store.update_runner(height[0], height_cm=height[1])
+
+    def _settle_prepared(self, armed: SessionRequest | None, sid: int | None) -> None:
+        """After a start: what was prepared is kept if the prepared run started, else undone."""
+        if sid is not None and armed is not None and self._ctl().armed is None:
+            if self._prepared_runner is not None:
+                self._new_runner = (sid, self._prepared_runner)
+            self._prepared_runner = self._prepared_height = None
+        elif self._ctl().armed is None:
+            self._undo_prepared()
 
     def start_capture(
         self,
         runner_id: int | None = None,
         runner: dict[str, Any] | None = None,
         session: dict[str, Any] | None = None,
+        height_cm: float | None = None,
     ) -> int | None:
         """Start capturing. With no arguments the prepared details are used (or an unnamed run).
+        ``height_cm`` updates an existing runner's height from this run on.
         Returns the session id, or None when ignored (a capture or analysis is already running)."""
         ctl = self._ctl()
         req = (
@@ -359,13 +410,20 @@ class Station:
             else self._request(runner_id, runner, session)
         )
         created = req.runner_id if runner is not None and req is not None else None
+        armed = ctl.armed if req is None else None
+        restore = self._set_height(req.runner_id, height_cm) if req is not None and runner is None else None
         try:
             sid = ctl.start_capture(req)
         except Exception:
             self._forget_runner(created)
+            self._restore_height(restore)
             raise
         if sid is None:
             self._forget_runner(created)
+            self._restore_height(restore)
+        else:
+            self._new_runner = (sid, created) if created is not None else None
+        self._settle_prepared(armed, sid)
         if sid is not None and self.controls is not None and self.cfg.capture.countdown_s:
             with contextlib.suppress(Exception):
                 self.controls.countdown(self.cfg.capture.countdown_s)
@@ -389,7 +447,19 @@ class Station:
         """Abandon the capture (its session is deleted). Returns the id it had, or None."""
         ctl = self._ctl()
         sid = ctl.current_session_id
-        return sid if ctl.cancel_capture() else None
+        if not ctl.cancel_capture():
+            return None
+        new, self._new_runner = self._new_runner, None
+        runner_id = new[1] if new is not None and new[0] == sid else None
+        if runner_id is not None:
+            # a runner entered for this run only: the cancelled run leaves no runner behind once
+            # the controller has deleted its session (its finalize thread does that)
+            end = time.monotonic() + 10.0
+            while time.monotonic() < end and self.store.list_sessions(runner_id, limit=1):
+                time.sleep(0.02)
+            with contextlib.suppress(Exception):
+                self.store.delete_runner_if_unused(runner_id)
+        return sid
 
     def wait_for_state(self, states: tuple[str, ...] | str, timeout: float = 30.0) -> str:
         return self._ctl().wait_for_state(states, timeout)

@@ -33,52 +33,51 @@ def check_disk() -> None:
         )
 
 
-def _runner_for(req: SessionRequest) -> tuple[int, bool]:
-    """The runner id for ``req`` (created if new; height updated if changed) and whether it is new."""
-    store = context.store()
+class DuplicateRunnerError(WrongStateError):
+    """A new runner's name is already taken: the form offers the existing runner instead."""
+
+    def __init__(self, name: str, existing: list[dict[str, Any]]) -> None:
+        super().__init__(
+            f"a runner named {name!r} already exists: choose them, or confirm a different person"
+        )
+        self.existing = existing
+
+
+def check_new_runner(req: SessionRequest) -> None:
+    """A typed name that exists is offered, not duplicated (unless confirmed a different person)."""
+    if req.runner_id is not None or req.new_runner_confirmed:
+        return
+    existing = context.store().find_runners(req.runner_name or "")
+    if existing:
+        raise DuplicateRunnerError(req.runner_name or "", existing)
+
+
+def _station_args(req: SessionRequest) -> dict[str, Any]:
+    """The station creates a new runner itself, so a run that never starts (refused, cancelled
+    "get ready") leaves no runner behind and no height changed."""
     if req.runner_id is None:
-        return int(store.create_runner(req.runner_name or "", req.height_cm)), True
-    if req.height_cm is not None:
-        current = store.get_runner(req.runner_id).get("height_cm")
-        if current is None or abs(float(current) - req.height_cm) > 1e-6:
-            store.update_runner(req.runner_id, height_cm=req.height_cm)  # they grew, or a typo fixed
-    return req.runner_id, False
+        return {
+            "runner": {"name": req.runner_name or "", "height_cm": req.height_cm},
+            "session": req.session_fields(),
+        }
+    return {"runner_id": req.runner_id, "session": req.session_fields(), "height_cm": req.height_cm}
 
 
 def start_capture(req: SessionRequest | None) -> int:
     """Start a capture for an existing or new runner (``None``: the details prepared earlier);
-    returns the new session id.
-
-    A new runner is created first and removed again if the station refuses to start, so a
-    refused start (busy, disk full, camera down) leaves nothing behind."""
+    returns the new session id. A refused start (busy, disk full, camera down) leaves nothing."""
     station = context.station()
     check_disk()
-    runner_id, created = (None, False) if req is None else _runner_for(req)
-    try:
-        if req is None:
-            session_id = station.start_capture()
-        else:
-            session_id = station.start_capture(runner_id=runner_id, session=req.session_fields())
-        if session_id is None:
-            state = station.status().get("state") or "busy"
-            raise WrongStateError(f"the station is {state}: wait for it to finish, or stop the capture first")
-    except BaseException:
-        if created and runner_id is not None:
-            context.store().delete_runner(runner_id)
-        raise
+    session_id = station.start_capture() if req is None else station.start_capture(**_station_args(req))
+    if session_id is None:
+        state = station.status().get("state") or "busy"
+        raise WrongStateError(f"the station is {state}: wait for it to finish, or stop the capture first")
     return int(session_id)
 
 
 def prepare_capture(req: SessionRequest) -> dict[str, Any]:
     """Enter the next run's details; the start button (GPIO or tablet) then starts it."""
-    station = context.station()
-    runner_id, created = _runner_for(req)
-    try:
-        return dict(station.prepare(runner_id=runner_id, session=req.session_fields()))
-    except BaseException:
-        if created:
-            context.store().delete_runner(runner_id)
-        raise
+    return dict(context.station().prepare(**_station_args(req)))
 
 
 def print_session(session_id: int, what: str) -> str:
@@ -111,6 +110,15 @@ def delete_runner(runner_id: int) -> None:
     if state == "ready" and getattr(armed, "runner_id", None) == runner_id:
         station.unprepare()
     context.store().delete_runner(runner_id)
+
+
+def merge_runners(keep_id: int, other_id: int) -> dict[str, Any]:
+    """Merge a duplicate runner into ``keep_id``; refused while a run is prepared or running
+    (its request names a runner id that the merge would delete)."""
+    state = context.station().status().get("state")
+    if state in ("ready", "countdown", "starting", "capturing", "analysing"):
+        raise WrongStateError(f"the station is {state}: merge runners when it is idle")
+    return context.store().merge_runners(keep_id, other_id)
 
 
 def delete_session(session_id: int) -> None:

@@ -10,6 +10,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+from device.report.units import CM_PER_INCH, KM_PER_MILE
 from device.store import validate as store_limits
 
 # The store's limits, so the form, the API and the store refuse exactly the same values.
@@ -40,6 +41,7 @@ class SessionRequest:
     shoes: str = ""
     notes: str = ""
     view: str = "side"
+    new_runner_confirmed: bool = False  # the name exists, and the clinician says it is someone else
 
     def session_fields(self) -> dict[str, Any]:
         return {
@@ -102,15 +104,60 @@ def _number(
     return num
 
 
+def _imperial_height(data: dict[str, Any], errors: FormErrors, required: bool) -> float | None:
+    """Height typed as feet + inches (either may be blank) → cm, checked in the units typed."""
+    lo_in, hi_in = (round(x / CM_PER_INCH) for x in HEIGHT_RANGE)
+    rng = (float(lo_in // 12), float(hi_in // 12 + 1))
+    feet = _number(data.get("height_ft"), "height_cm", rng, "ft", errors, required=False)
+    inches = _number(data.get("height_in"), "height_cm", (0.0, float(hi_in)), "in", errors, required=False)
+    if "height_cm" in errors.fields:
+        return None
+    if feet is None and inches is None:
+        if required:
+            errors.add("height_cm", "is required")
+        return None
+    total_in = (feet or 0.0) * 12 + (inches or 0.0)
+    if not lo_in <= total_in <= hi_in:
+        errors.add(
+            "height_cm",
+            f"must be between {lo_in // 12} ft {lo_in % 12} in and {hi_in // 12} ft {hi_in % 12} in",
+        )
+        return None
+    return round(total_in * CM_PER_INCH, 1)
+
+
+def _imperial_speed(data: dict[str, Any], errors: FormErrors) -> float | None:
+    lo, hi = (round(x / KM_PER_MILE, 1) for x in SPEED_RANGE)
+    mph = _number(data.get("speed_mph"), "speed_kmh", (lo, hi), "mph", errors, required=True)
+    return None if mph is None else round(mph * KM_PER_MILE, 2)
+
+
+def imperial_values(values: dict[str, Any]) -> dict[str, Any]:
+    """Form values with the metric ones (a runner's stored height, last session's speed) also
+    given in feet/inches and mph, for a clinic that works in imperial units."""
+    out = dict(values)
+    try:
+        if values.get("height_cm") not in (None, "") and not values.get("height_ft"):
+            total = round(float(values["height_cm"]) / CM_PER_INCH)
+            out["height_ft"], out["height_in"] = str(total // 12), str(total % 12)
+        if values.get("speed_kmh") not in (None, "") and not values.get("speed_mph"):
+            out["speed_mph"] = f"{float(values['speed_kmh']) / KM_PER_MILE:.1f}"
+    except ValueError:
+        pass
+    return out
+
+
 def parse_session_request(
-    data: dict[str, Any], known_runner_ids: set[int] | None = None
+    data: dict[str, Any], known_runner_ids: set[int] | None = None, units: str = "metric"
 ) -> tuple[SessionRequest, FormErrors]:
     """Validate a form (strings) or JSON body (typed) into a :class:`SessionRequest`.
 
     Accepts ``runner_id`` for an existing runner, or ``runner_name``/``height_cm`` (form) or
     ``runner: {name, height_cm}`` (JSON) for a new one. ``height_cm`` given with an existing
-    runner updates the height used for this session.
+    runner updates the height used for this session. ``units="imperial"``: the dashboard form
+    gives ``height_ft``/``height_in`` and ``speed_mph`` instead (the API stays metric).
     """
+    imperial = units == "imperial" and any(k in data for k in ("height_ft", "height_in", "speed_mph"))
     errors = FormErrors()
     req = SessionRequest()
     runner = data.get("runner")
@@ -128,19 +175,50 @@ def parse_session_request(
                 errors.add("runner_id", "no such runner (it may have been deleted)")
     name_val = runner.get("name") if runner else data.get("runner_name")
     height_val = runner.get("height_cm") if runner and "height_cm" in runner else data.get("height_cm")
-    if req.runner_id is None and "runner_id" not in errors.fields:
+    new_runner = req.runner_id is None and "runner_id" not in errors.fields
+    if new_runner:
         req.runner_name = _text(name_val, "runner_name", NAME_MAX, errors, required=True) or None
-        req.height_cm = _number(height_val, "height_cm", HEIGHT_RANGE, "cm", errors, required=True)
+    if imperial:
+        req.height_cm = _imperial_height(data, errors, required=new_runner)
+        req.speed_kmh = _imperial_speed(data, errors)
     else:
-        req.height_cm = _number(height_val, "height_cm", HEIGHT_RANGE, "cm", errors, required=False)
-    req.speed_kmh = _number(data.get("speed_kmh"), "speed_kmh", SPEED_RANGE, "km/h", errors, required=True)
+        req.height_cm = _number(height_val, "height_cm", HEIGHT_RANGE, "cm", errors, required=new_runner)
+        req.speed_kmh = _number(
+            data.get("speed_kmh"), "speed_kmh", SPEED_RANGE, "km/h", errors, required=True
+        )
     incline = _number(data.get("incline_pct"), "incline_pct", INCLINE_RANGE, "%", errors, required=False)
     req.incline_pct = incline if incline is not None else 0.0
     req.shoes = _text(data.get("shoes"), "shoes", SHOES_MAX, errors)
     req.notes = _text(data.get("notes"), "notes", NOTES_MAX, errors)
+    req.new_runner_confirmed = (
+        str(data.get("new_runner") or "") in ("1", "true", "True") or data.get("new_runner") is True
+    )
     view = data.get("view") or "side"
     if view not in VIEWS:
         errors.add("view", f"must be one of {', '.join(VIEWS)}")
     else:
         req.view = view
     return req, errors
+
+
+@dataclass
+class RunnerEdit:
+    """A validated edit of a runner's record (name, height for new sessions, notes)."""
+
+    name: str = ""
+    height_cm: float | None = None
+    notes: str = ""
+
+
+def parse_runner_edit(data: dict[str, Any], units: str = "metric") -> tuple[RunnerEdit, FormErrors]:
+    errors = FormErrors()
+    edit = RunnerEdit()
+    edit.name = _text(data.get("name"), "name", NAME_MAX, errors, required=True)
+    if units == "imperial" and ("height_ft" in data or "height_in" in data):
+        edit.height_cm = _imperial_height(data, errors, required=False)
+    else:
+        edit.height_cm = _number(
+            data.get("height_cm"), "height_cm", HEIGHT_RANGE, "cm", errors, required=False
+        )
+    edit.notes = _text(data.get("notes"), "notes", NOTES_MAX, errors)
+    return edit, errors

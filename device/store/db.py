@@ -1,7 +1,10 @@
 """The station's SQLite store: runners, sessions, keypoints, analyses and evidence frames.
 
 One file (``<data_dir>/station.db``) in WAL mode, foreign keys on, so deleting a runner deletes
-their sessions, keypoints and evidence in one transaction. The store is shared by the live loop's
+their sessions, keypoints and evidence in one transaction. Health data, so: the file and its
+WAL are readable by the station's user only (0600), ids are never reused (AUTOINCREMENT), and a
+delete is really gone at once (``secure_delete`` zeroes the freed pages and the WAL is
+checkpointed and truncated right after). The store is shared by the live loop's
 background writer, the analysis worker and the web server's threads: each thread gets its own
 connection (sqlite3 connections must not be shared across threads) and writes are serialised by
 one lock so no thread ever sees ``database is locked``.
@@ -12,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import os
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -30,6 +34,7 @@ log = logging.getLogger(__name__)
 
 ACTIVE_STATUSES = ("capturing", "analysing")
 _SESSION_DETAIL_FIELDS = ("speed_kmh", "incline_pct", "shoes", "notes", "view")
+_DB_MODE = 0o600  # health data: only the station's user reads the database
 _SESSION_STAT_FIELDS = (
     "effective_fps",
     "frames_captured",
@@ -56,9 +61,10 @@ class Store:
     def __init__(self, db_path: str | Path) -> None:
         self.path = Path(db_path)
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         except OSError as exc:
             raise UserError(f"cannot create the data folder {self.path.parent}: {exc.strerror}") from None
+        _private_files(self.path)
         self._local = threading.local()
         self._write_lock = threading.RLock()
         self._conns: list[sqlite3.Connection] = []
@@ -79,6 +85,8 @@ class Store:
                 raise UserError(f"cannot open the database {self.path}: {exc}") from None
             conn.row_factory = sqlite3.Row
             conn.execute("PRAGMA foreign_keys = ON")
+            # a deleted runner's rows are overwritten with zeros, not left in free pages
+            conn.execute("PRAGMA secure_delete = ON")
             conn.execute("PRAGMA busy_timeout = 30000")
             # FULL: each ~1 s keypoint batch is on disk when its commit returns (power cuts).
             conn.execute("PRAGMA synchronous = FULL")
@@ -127,18 +135,34 @@ class Store:
                 f"database {self.path} is from a newer gait-station (schema {version} > {SCHEMA_VERSION}); "
                 "update the software"
             )
-        for i in range(version, SCHEMA_VERSION):
-            with self._write_lock:
-                conn.execute("BEGIN IMMEDIATE")
-                try:
-                    for stmt in _split_sql(MIGRATIONS[i]):
-                        conn.execute(stmt)
-                    conn.execute(f"PRAGMA user_version = {i + 1}")
-                except BaseException:
-                    conn.execute("ROLLBACK")
-                    raise
-                conn.execute("COMMIT")
-            log.info("database %s: migrated to schema %d", self.path, i + 1)
+        if version == SCHEMA_VERSION:
+            return
+        # Rebuilding a table (DROP + RENAME) with foreign keys on would cascade-delete every
+        # session; they are off while migrating (a no-op inside a transaction, so set before)
+        # and checked before each migration commits.
+        conn.execute("PRAGMA foreign_keys = OFF")
+        try:
+            for i in range(version, SCHEMA_VERSION):
+                with self._write_lock:
+                    conn.execute("BEGIN IMMEDIATE")
+                    try:
+                        for stmt in _split_sql(MIGRATIONS[i]):
+                            conn.execute(stmt)
+                        broken = conn.execute("PRAGMA foreign_key_check").fetchall()
+                        if broken:
+                            raise UserError(
+                                f"database {self.path}: migration {i + 1} left {len(broken)} dangling rows; "
+                                "nothing was changed"
+                            )
+                        conn.execute(f"PRAGMA user_version = {i + 1}")
+                    except BaseException:
+                        conn.execute("ROLLBACK")
+                        raise
+                    conn.execute("COMMIT")
+                log.info("database %s: migrated to schema %d", self.path, i + 1)
+        finally:
+            conn.execute("PRAGMA foreign_keys = ON")
+        _private_files(self.path)
 
     @property
     def schema_version(self) -> int:
@@ -221,6 +245,40 @@ class Store:
                 raise NotFoundError(f"runner {runner_id} not found")
         return self.get_runner(runner_id)
 
+    def find_runners(self, name: str) -> list[dict[str, Any]]:
+        """Runners whose name is ``name`` (case and spacing ignored): typing a name that exists
+        offers that runner instead of creating a second one."""
+        key = _name_key(name)
+        if not key:
+            return []
+        return [r for r in self.list_runners() if _name_key(r["name"]) == key]
+
+    def merge_runners(self, keep_id: int, other_id: int) -> dict[str, Any]:
+        """Move every session of ``other_id`` to ``keep_id`` and delete ``other_id`` (a duplicate
+        entered twice). Sessions keep the height they were captured with; notes are joined."""
+        if keep_id == other_id:
+            raise InputError("choose two different runners to merge")
+        with self._tx() as c:
+            rows = {
+                r["id"]: r for r in c.execute("SELECT * FROM runners WHERE id IN (?, ?)", (keep_id, other_id))
+            }
+            for rid in (keep_id, other_id):
+                if rid not in rows:
+                    raise NotFoundError(f"runner {rid} not found")
+            keep, other = rows[keep_id], rows[other_id]
+            notes = keep["notes"]
+            if other["notes"] and other["notes"] not in notes:
+                notes = (notes + "\n" + other["notes"]).strip()[: v.NOTES_MAX]
+            height = keep["height_cm"] if keep["height_cm"] is not None else other["height_cm"]
+            c.execute("UPDATE sessions SET runner_id = ? WHERE runner_id = ?", (keep_id, other_id))
+            c.execute(
+                "UPDATE runners SET notes = ?, height_cm = ?, updated_at = ? WHERE id = ?",
+                (notes, height, utc_now(), keep_id),
+            )
+            c.execute("DELETE FROM runners WHERE id = ?", (other_id,))
+        self._purge()
+        return self.get_runner(keep_id)
+
     def delete_runner(self, runner_id: int) -> None:
         """Delete a runner with every session, keypoint, evidence frame and video file of theirs."""
         conn = self._conn()
@@ -235,6 +293,19 @@ class Store:
             if cur.rowcount == 0:
                 raise NotFoundError(f"runner {runner_id} not found")
         _unlink_all(paths)
+        self._purge()
+
+    def delete_runner_if_unused(self, runner_id: int) -> bool:
+        """Delete a runner that has no session (one entered for a run that never started)."""
+        with self._tx() as c:
+            cur = c.execute(
+                "DELETE FROM runners WHERE id = ? AND NOT EXISTS (SELECT 1 FROM sessions WHERE runner_id = ?)",
+                (runner_id, runner_id),
+            )
+            gone = cur.rowcount > 0
+        if gone:
+            self._purge()
+        return gone
 
     # -- sessions ----------------------------------------------------------------------------
 
@@ -248,8 +319,14 @@ class Store:
         view: str = "auto",
         source: str = "",
         settings: dict[str, Any] | None = None,
+        *,
+        height_cm: Any = ...,
     ) -> int:
-        """A new session in status ``capturing`` (``runner_id`` None = an unnamed quick capture)."""
+        """A new session in status ``capturing`` (``runner_id`` None = an unnamed quick capture).
+
+        The session keeps the runner's height as it is now (or ``height_cm`` when given): editing
+        the runner later changes new sessions only, never a report already made."""
+        height = ... if height_cm is ... else v.height_cm(height_cm)
         row = (
             v.speed_kmh(speed_kmh),
             v.incline_pct(incline_pct),
@@ -265,10 +342,13 @@ class Store:
                 and c.execute("SELECT 1 FROM runners WHERE id = ?", (runner_id,)).fetchone() is None
             ):
                 raise NotFoundError(f"runner {runner_id} not found")
+            if height is ...:
+                r = c.execute("SELECT height_cm FROM runners WHERE id = ?", (runner_id,)).fetchone()
+                height = r[0] if r is not None else None
             cur = c.execute(
-                "INSERT INTO sessions (runner_id, status, started_at, speed_kmh, incline_pct, shoes, notes, view, "
-                "source, settings) VALUES (?, 'capturing', ?, ?, ?, ?, ?, ?, ?, ?)",
-                (runner_id, utc_now(), *row),
+                "INSERT INTO sessions (runner_id, status, started_at, height_cm, speed_kmh, incline_pct, shoes, "
+                "notes, view, source, settings) VALUES (?, 'capturing', ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (runner_id, utc_now(), height, *row),
             )
             return int(cur.lastrowid)
 
@@ -331,7 +411,9 @@ class Store:
         d["runner"] = None
         if d["runner_id"] is not None:
             r = self._conn().execute("SELECT * FROM runners WHERE id = ?", (d["runner_id"],)).fetchone()
-            d["runner"] = dict(r) if r else None
+            if r is not None:
+                # what the session was captured with; the runner's height today is height_cm_now
+                d["runner"] = {**dict(r), "height_cm": d["height_cm"], "height_cm_now": r["height_cm"]}
         return d
 
     def set_status(self, session_id: int, status: str, error: str | None = None, **stats: Any) -> None:
@@ -356,17 +438,68 @@ class Store:
                 raise NotFoundError(f"session {session_id} not found")
 
     def save_analysis(
-        self, session_id: int, analysis: dict[str, Any], summary_text: str | None = None
-    ) -> None:
-        """Store the analysis JSON (``Analysis.to_dict()``) and mark the session done."""
-        sets: dict[str, Any] = {
-            "analysis": json.dumps(analysis, allow_nan=False),
-            "status": "done",
-            "error": None,
-        }
-        if summary_text is not None:
-            sets["summary_text"] = summary_text
-        self._update(session_id, sets)
+        self,
+        session_id: int,
+        analysis: dict[str, Any],
+        summary_text: str | None = None,
+        *,
+        created_by: str = "station",
+        corrections: dict[str, Any] | None = None,
+        note: str = "",
+    ) -> int:
+        """Store an analysis (``Analysis.to_dict()``) as the session's current one and mark the
+        session done. Earlier analyses stay in the history (:meth:`list_analyses`): a
+        re-analysis after a correction never overwrites the original. Returns the analysis id."""
+        body = json.dumps(analysis, allow_nan=False)
+        by = v.text("who", created_by, v.NAME_MAX, required=True)
+        note = v.text("note", note, v.NOTES_MAX)
+        with self._tx() as c:
+            if c.execute("SELECT 1 FROM sessions WHERE id = ?", (session_id,)).fetchone() is None:
+                raise NotFoundError(f"session {session_id} not found")
+            cur = c.execute(
+                "INSERT INTO analyses (session_id, created_at, created_by, corrections, note, analysis) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (session_id, utc_now(), by, json.dumps(corrections or {}, default=str), note, body),
+            )
+            aid = int(cur.lastrowid)
+            sets: dict[str, Any] = {"analysis": body, "analysis_id": aid, "status": "done", "error": None}
+            if summary_text is not None:
+                sets["summary_text"] = summary_text
+            cols = ", ".join(f"{k} = ?" for k in sets)
+            c.execute(f"UPDATE sessions SET {cols} WHERE id = ?", (*sets.values(), session_id))
+        return aid
+
+    def list_analyses(self, session_id: int) -> list[dict[str, Any]]:
+        """Every analysis of a session, oldest (the capture's) first, without the bodies;
+        ``current`` marks the one the session shows."""
+        rows = (
+            self._conn()
+            .execute(
+                "SELECT a.id, a.session_id, a.created_at, a.created_by, a.corrections, a.note, "
+                "json_extract(a.analysis, '$.cadence_spm') AS cadence_spm, "
+                "(a.id = s.analysis_id) AS current FROM analyses a JOIN sessions s ON s.id = a.session_id "
+                "WHERE a.session_id = ? ORDER BY a.id",
+                (session_id,),
+            )
+            .fetchall()
+        )
+        out = []
+        for r in rows:
+            d = dict(r)
+            d["corrections"] = json.loads(d["corrections"] or "{}")
+            d["current"] = bool(d["current"])
+            out.append(d)
+        return out
+
+    def get_analysis(self, analysis_id: int) -> dict[str, Any]:
+        """One analysis of the history with its body (``analysis``)."""
+        row = self._conn().execute("SELECT * FROM analyses WHERE id = ?", (analysis_id,)).fetchone()
+        if row is None:
+            raise NotFoundError(f"analysis {analysis_id} not found")
+        d = dict(row)
+        d["corrections"] = json.loads(d["corrections"] or "{}")
+        d["analysis"] = json.loads(d["analysis"])
+        return d
 
     def set_summary_text(self, session_id: int, summary_text: str) -> None:
         self._update(session_id, {"summary_text": summary_text})
@@ -384,6 +517,7 @@ class Store:
         with self._tx() as c:
             c.execute("DELETE FROM sessions WHERE id = ?", (session_id,))
         _unlink_all([row[0]] if row[0] else [])
+        self._purge()
 
     def recover_interrupted(self) -> list[int]:
         """At start-up: sessions a crash or power cut left capturing/analysing become
@@ -430,6 +564,7 @@ class Store:
         with self._tx() as c:
             c.executemany("DELETE FROM sessions WHERE id = ?", [(r[0],) for r in rows])
         _unlink_all([r[1] for r in rows if r[1]])
+        self._purge()
         log.info("pruned %d session(s) older than %d days", len(rows), retention_days)
         return len(rows)
 
@@ -518,16 +653,18 @@ class Store:
         *,
         camera: str = "main",
         meta: dict[str, Any] | None = None,
+        analysis_id: int | None = None,
     ) -> int:
-        """Store one evidence frame (JPEG bytes) with its keypoints ((17,3) array or list)."""
+        """Store one evidence frame (JPEG bytes) with its keypoints ((17,3) array or list).
+        ``analysis_id``: the re-analysis that chose it (None: the capture's own analysis)."""
         kp = np.asarray(keypoints, dtype=np.float64)
         kp_list = [
             [None if not np.isfinite(x) else round(float(x), 2) for x in row] for row in kp.reshape(-1, 3)
         ]
         with self._tx() as c:
             cur = c.execute(
-                "INSERT INTO evidence (session_id, side, phase, t, frame, camera, jpeg, keypoints, meta) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO evidence (session_id, side, phase, t, frame, camera, jpeg, keypoints, meta, "
+                "analysis_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     session_id,
                     side,
@@ -538,21 +675,26 @@ class Store:
                     sqlite3.Binary(jpeg),
                     json.dumps(kp_list),
                     json.dumps(meta or {}, default=str),
+                    analysis_id,
                 ),
             )
             return int(cur.lastrowid)
 
-    def list_evidence(self, session_id: int) -> list[dict[str, Any]]:
-        """Evidence frames of a session (metadata and keypoints, without the JPEG bytes)."""
-        rows = (
-            self._conn()
-            .execute(
-                "SELECT id, session_id, side, phase, t, frame, camera, keypoints, meta, length(jpeg) AS jpeg_bytes "
-                "FROM evidence WHERE session_id = ? ORDER BY t, id",
-                (session_id,),
-            )
-            .fetchall()
-        )
+    def list_evidence(self, session_id: int, analysis_id: int | None = None) -> list[dict[str, Any]]:
+        """Evidence frames of one analysis of a session (default: the current one), metadata and
+        keypoints without the JPEG bytes. The capture's own analysis owns the frames stored with
+        no analysis id."""
+        conn = self._conn()
+        if analysis_id is None:
+            row = conn.execute("SELECT analysis_id FROM sessions WHERE id = ?", (session_id,)).fetchone()
+            analysis_id = row[0] if row is not None else None
+        first = conn.execute("SELECT MIN(id) FROM analyses WHERE session_id = ?", (session_id,)).fetchone()[0]
+        cols = "id, session_id, analysis_id, side, phase, t, frame, camera, keypoints, meta, length(jpeg) AS jpeg_bytes"
+        if analysis_id is None or analysis_id == first:
+            sql = f"SELECT {cols} FROM evidence WHERE session_id = ? AND (analysis_id IS NULL OR analysis_id = ?)"
+        else:
+            sql = f"SELECT {cols} FROM evidence WHERE session_id = ? AND analysis_id = ?"
+        rows = conn.execute(sql + " ORDER BY t, id", (session_id, analysis_id)).fetchall()
         return [_evidence_dict(r) for r in rows]
 
     def get_evidence(self, evidence_id: int) -> dict[str, Any]:
@@ -584,9 +726,40 @@ class Store:
                 total += p.stat().st_size
         return total
 
-    def checkpoint(self) -> None:
+    def checkpoint(self) -> bool:
+        """Copy the WAL into the database and truncate it; False if a reader kept it busy."""
         with self._write_lock:
-            self._conn().execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            busy = self._conn().execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+        return not busy
+
+    def _purge(self) -> None:
+        """After a delete: the zeroed pages go into the database file and the WAL, which still
+        holds the deleted rows' earlier versions, is truncated — deleted means gone from disk."""
+        if not self.checkpoint():
+            log.warning(
+                "database %s: WAL still in use by a reader; deleted data leaves it at the next checkpoint",
+                self.path,
+            )
+
+
+def _name_key(name: Any) -> str:
+    return " ".join(str(name or "").split()).casefold()
+
+
+def _private_files(db_path: Path) -> None:
+    """Create the database 0600 before SQLite does (its WAL and shm copy the database's mode)
+    and tighten files an earlier version or a shell's umask left readable."""
+    try:
+        os.close(os.open(db_path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, _DB_MODE))
+    except FileExistsError:
+        pass
+    except OSError as exc:
+        raise UserError(f"cannot create the database {db_path}: {exc.strerror}") from None
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        p = Path(str(db_path) + suffix)
+        with contextlib.suppress(OSError):
+            if p.stat().st_mode & 0o777 != _DB_MODE:
+                p.chmod(_DB_MODE)
 
 
 def _evidence_dict(row: sqlite3.Row) -> dict[str, Any]:

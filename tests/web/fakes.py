@@ -46,6 +46,8 @@ class FakeStation:
         self.print_error: Exception | None = None
         self.start_error: Exception | None = None
         self.armed: tuple[int | None, dict[str, Any] | None] | None = None
+        self.prepared_runner: int | None = None
+        self.reanalysed: list[tuple[int, dict[str, Any], str]] = []
 
     def status(self) -> dict[str, Any]:
         return {
@@ -85,8 +87,15 @@ class FakeStation:
         runner_id: int | None = None,
         runner: dict[str, Any] | None = None,
         session: dict[str, Any] | None = None,
+        height_cm: float | None = None,
     ) -> dict[str, Any]:
-        self.calls.append(("prepare", {"runner_id": runner_id, "session": session}))
+        self.calls.append(("prepare", {"runner_id": runner_id, "session": session, "height_cm": height_cm}))
+        if runner is not None:  # like the Station: created now, removed if the run never starts
+            runner_id = self.prepared_runner = self.store.create_runner(
+                runner["name"], runner.get("height_cm")
+            )
+        elif height_cm is not None:
+            self.store.update_runner(runner_id, height_cm=height_cm)
         self.armed = (runner_id, session)
         self.state = "ready"
         self.publish()
@@ -96,12 +105,16 @@ class FakeStation:
         self.calls.append(("unprepare", None))
         self.armed = None
         self.state = "idle"
+        if self.prepared_runner is not None:
+            self.store.delete_runner_if_unused(self.prepared_runner)
+            self.prepared_runner = None
 
     def start_capture(
         self,
         runner_id: int | None = None,
         runner: dict[str, Any] | None = None,
         session: dict[str, Any] | None = None,
+        height_cm: float | None = None,
     ) -> int | None:
         self.calls.append(("start", {"runner_id": runner_id, "runner": runner, "session": session}))
         if runner_id is None and runner is None and session is None and self.armed is not None:
@@ -113,6 +126,9 @@ class FakeStation:
             return None  # like the real controller: a start while busy is ignored
         if runner_id is None and runner is not None:
             runner_id = self.store.create_runner(runner["name"], runner.get("height_cm"))
+        elif runner_id is not None and height_cm is not None:
+            self.store.update_runner(runner_id, height_cm=height_cm)
+        self.prepared_runner = None
         s = session or {}
         self.session_id = self.store.create_session(
             runner_id,

@@ -95,7 +95,8 @@ def test_new_session_form_starts_capture_for_new_runner(logged_in, station, stor
     assert resp.status_code == 302, resp.get_data(as_text=True)
     ((name, kw),) = station.calls
     assert name == "start"
-    runner = store.get_runner(kw["runner_id"])
+    assert kw["runner"] == {"name": "Ann Lee", "height_cm": 168.0}  # the station creates it
+    runner = store.get_session(station.session_id)["runner"]
     assert runner["name"] == "Ann Lee" and runner["height_cm"] == 168
     assert kw["session"] == {
         "speed_kmh": 12.0,

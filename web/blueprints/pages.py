@@ -16,7 +16,7 @@ from flask import (
 )
 
 from web import actions, charts, context, present
-from web.forms import VIEW_LABELS, VIEWS, parse_session_request
+from web.forms import VIEW_LABELS, VIEWS, imperial_values, parse_runner_edit, parse_session_request
 
 bp = Blueprint("pages", __name__)
 
@@ -56,12 +56,18 @@ def home():
     )
 
 
+def _units() -> str:
+    return context.config().station.units
+
+
 @bp.route("/sessions/new", methods=["GET", "POST"])
 def new_session():
     store = context.store()
     runners = store.list_runners()
     values: dict[str, Any] = {"view": "side", "incline_pct": "0"}
     errors: dict[str, str] = {}
+    duplicates: list[dict[str, Any]] = []
+    status_code = 200
     if request.method == "GET":
         rid = request.args.get("runner_id", type=int)
         if rid is not None:
@@ -75,30 +81,50 @@ def new_session():
                         values[k] = str(s[k]) if not isinstance(s[k], str) else s[k]
     else:
         values = request.form.to_dict()
-        req, errs = parse_session_request(values, {int(r["id"]) for r in runners})
+        use = request.form.get("use_runner", type=int)
+        if use is not None:  # "use the existing runner" offered for a name typed again
+            values["runner_id"] = str(use)
+            for k in ("height_ft", "height_in", "height_cm"):  # theirs is on record
+                values.pop(k, None)
+        if request.form.get("new_runner_anyway"):
+            values["new_runner"] = "1"
+        if use is not None or request.form.get("new_runner_anyway"):
+            values["action"] = request.form.get("offer_action", "start")  # what was pressed before
+        req, errs = parse_session_request(values, {int(r["id"]) for r in runners}, units=_units())
         if not errs:
-            if values.get("action") == "prepare":
-                actions.prepare_capture(req)
-                flash(
-                    "Ready: press the start button on the station (or Start below) when the runner is running.",
-                    "ok",
-                )
+            try:
+                actions.check_new_runner(req)
+            except actions.DuplicateRunnerError as exc:
+                duplicates = exc.existing
+                status_code = 409
             else:
-                session_id = actions.start_capture(req)
-                flash(f"Capture started (session {session_id}).", "ok")
-            return redirect(url_for("pages.home"))
+                if values.get("action") == "prepare":
+                    actions.prepare_capture(req)
+                    flash(
+                        "Ready: press the start button on the station (or Start below) when the runner is running.",
+                        "ok",
+                    )
+                else:
+                    session_id = actions.start_capture(req)
+                    flash(f"Capture started (session {session_id}).", "ok")
+                return redirect(url_for("pages.home"))
         errors = errs.fields
-    status = 400 if errors else 200
+    if errors:
+        status_code = 400
+    if _units() == "imperial":
+        values = imperial_values(values)
     return (
         render_template(
             "new_session.html",
             runners=runners,
             values=values,
             errors=errors,
+            duplicates=duplicates,
+            imperial=_units() == "imperial",
             views=[(v, VIEW_LABELS[v]) for v in VIEWS],
             status=context.station().status(),
         ),
-        status,
+        status_code,
     )
 
 
@@ -138,7 +164,8 @@ def session_page(session_id: int):
 def evidence_image(session_id: int, evidence_id: int) -> Response:
     jpeg = actions.evidence_jpeg(session_id, evidence_id)
     resp = Response(jpeg, mimetype="image/jpeg")
-    resp.headers["Cache-Control"] = "private, max-age=3600"
+    # health data: never kept by a tablet's cache or a proxy for the next person to see
+    resp.headers["Cache-Control"] = "private, no-store"
     return resp
 
 
@@ -185,6 +212,67 @@ def runner_page(runner_id: int):
         sessions=sessions,
         done=done,
         trend_chart=charts.trend_chart(done),
+    )
+
+
+@bp.route("/runners/<int:runner_id>/edit", methods=["GET", "POST"])
+def edit_runner(runner_id: int):
+    """Correct a runner's name, height or notes. Sessions keep the height they were captured
+    with: a new height applies from the next session on."""
+    runner = _runner_or_404(runner_id)
+    values: dict[str, Any] = {k: runner[k] for k in ("name", "height_cm", "notes")}
+    values = {k: "" if v is None else str(v) for k, v in values.items()}
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        values = request.form.to_dict()
+        edit, errs = parse_runner_edit(values, _units())
+        if not errs:
+            context.store().update_runner(
+                runner_id, name=edit.name, height_cm=edit.height_cm, notes=edit.notes
+            )
+            flash("Runner saved. Sessions already captured keep the height they were captured with.", "ok")
+            return redirect(url_for("pages.runner_page", runner_id=runner_id))
+        errors = errs.fields
+    if _units() == "imperial":
+        values = imperial_values(values)
+    return (
+        render_template(
+            "edit_runner.html", runner=runner, values=values, errors=errors, imperial=_units() == "imperial"
+        ),
+        400 if errors else 200,
+    )
+
+
+@bp.route("/runners/<int:runner_id>/merge", methods=["GET", "POST"])
+def merge_runner(runner_id: int):
+    """Merge a duplicate into this runner: its sessions move here, the duplicate is deleted."""
+    runner = _runner_or_404(runner_id)
+    store = context.store()
+    others = [r for r in store.list_runners() if r["id"] != runner_id]
+    error = None
+    if request.method == "POST":
+        other_id = request.form.get("other", type=int)
+        other = next((r for r in others if r["id"] == other_id), None)
+        if other is None:
+            error = "Choose the duplicate runner to merge into this one."
+        elif request.form.get("confirm") != str(other_id):
+            error = "Confirm the merge."
+        else:
+            actions.merge_runners(runner_id, other["id"])
+            flash(
+                f"Merged {other['name']} ({other['session_count']} session(s)) into {runner['name']}.", "ok"
+            )
+            return redirect(url_for("pages.runner_page", runner_id=runner_id))
+    dupes = store.find_runners(runner["name"])
+    return (
+        render_template(
+            "merge_runner.html",
+            runner=runner,
+            others=others,
+            suggested=[r["id"] for r in dupes if r["id"] != runner_id],
+            error=error,
+        ),
+        400 if error else 200,
     )
 
 
