@@ -186,6 +186,8 @@ def by_reason(rows: list[CompareRow]) -> list[tuple[str, list[str]]]:
 def quality_items(analysis: dict[str, Any] | None) -> tuple[str | None, list[str], list[tuple[str, Any]]]:
     """(verdict, warnings, other items) from ``analysis.quality``."""
     q = dict((analysis or {}).get("quality") or {})
+    q.pop("evidence", None)  # per metric: shown in the table's flag column
+    q.pop("withheld", None)  # shown first on the page
     verdict = q.pop("verdict", None)
     warnings = q.pop("warnings", None) or q.pop("problems", None) or []
     if isinstance(warnings, str):

@@ -333,7 +333,15 @@ def _judge(
         if _num(m.get(s)):
             out[s] = (_FLAG_STATUS[side_flag[s]] if side_flag[s] else Status.IN_RANGE).value
     if not (mean_flag or any(side_flag.values())):
-        out["status"] = Status.IN_RANGE.value
+        # "in range" is a finding too: it needs the same capture and the same number of steps
+        n = int(m.get("n") or 0)
+        why = withheld[0] if withheld else None
+        if why is None and n < rules.min_steps:
+            why = f"measured on {n} steps; a verdict needs at least {rules.min_steps}"
+        if why:
+            out["status"], out["why"] = Status.NOT_ENOUGH_EVIDENCE.value, why
+        else:
+            out["status"] = Status.IN_RANGE.value
         return out
     why = _why_not(mid, m, rules, withheld, near, v2, mean_flag, side_flag, both_reliable, issues)
     if why:
@@ -431,7 +439,10 @@ def _judge_symmetry(
         return out
     m["normal"] = [rng.low, rng.high]
     if not rng.flag(m["value"]):
-        out["status"] = Status.IN_RANGE.value
+        if withheld:
+            out["status"], out["why"] = Status.NOT_ENOUGH_EVIDENCE.value, withheld[0]
+        else:
+            out["status"] = Status.IN_RANGE.value
         return out
     src = metrics.get(SYMMETRY_SOURCE) or {}
     why = withheld[0] if withheld else _asymmetry_unsupported(src, rules, v2, fps)

@@ -164,3 +164,41 @@ def test_comparison_report(tmp_path: Path) -> None:
     text = pdf_text(pdf, tmp_path)
     assert "Gait comparison" in text and "+14 spm" in text
     assert 1 <= int(pdf_info(pdf, tmp_path)["Pages"]) <= 2
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        ("Maximiliana-Alexandrina Wolkenstein-Oberhausen " * 3)[:100].strip(),
+        ("Wolkensteinoberhausen" * 5)[:100],  # one word: nowhere to break
+    ],
+)
+def test_long_runner_name_stays_in_its_half_of_the_header(name: str, tmp_path) -> None:
+    """Issue 13 item 14: a 100-character name wraps under itself; it neither overprints the report
+    title nor runs off the page (word boxes from pdftotext -bbox)."""
+    import subprocess
+    from xml.etree import ElementTree
+
+    pdf = render_report_pdf(handmade_session(name=name), _cfg())
+    src = tmp_path / "long.pdf"
+    src.write_bytes(pdf)
+    out = subprocess.run(
+        ["pdftotext", "-bbox", "-f", "1", "-l", "1", str(src), "-"], capture_output=True, check=True
+    )
+    ns = {"x": "http://www.w3.org/1999/xhtml"}
+    page = ElementTree.fromstring(out.stdout).find(".//x:page", ns)
+    width = float(page.get("width"))
+    words = [
+        (w.text or "", *(float(w.get(k)) for k in ("xMin", "yMin", "xMax", "yMax")))
+        for w in page.findall(".//x:word", ns)
+    ]
+    title = [w for w in words if w[0] in ("Running", "gait", "report")][:3]
+    assert len(title) == 3
+    t_x1, t_y0, t_y1 = max(w[3] for w in title), min(w[2] for w in title), max(w[4] for w in title)
+    name_words = [w for w in words if len(w[0]) >= 3 and w[0] in name and w[2] < t_y1 + 40]
+    assert sum(len(w[0]) for w in name_words) >= len(name.replace(" ", "")) - 2, name_words
+    for text, x0, y0, x1, y1 in name_words:
+        assert x0 >= 0 and x1 <= width - 20, (
+            f"{text!r} runs off the page ({x0:.0f}–{x1:.0f} of {width:.0f} pt)"
+        )
+        assert not (x0 < t_x1 and y0 < t_y1 and y1 > t_y0), f"{text!r} overprints the report title"
