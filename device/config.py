@@ -38,6 +38,9 @@ class CameraConfig:
     height: int = 720
     fps: float = 30.0  # camera frame rate; inference drops frames at the source if slower
     loop_video: bool = False  # a video file source restarts at its end (demo on a dev machine)
+    # the side of the treadmill the camera stands on, as the runner on it sees it ("left" |
+    # "right" | "auto" = from the facing direction): the runner's side nearest the camera
+    side_of_treadmill: str = "auto"
 
 
 @dataclass
@@ -139,6 +142,7 @@ _CHOICES: dict[tuple[str, str], tuple[str, ...]] = {
     ("station", "coaching_profile"): ("neutral", "ankle_lean", "hip_hinge"),
     ("station", "log_level"): ("DEBUG", "INFO", "WARNING", "ERROR"),
     ("printing", "paper"): ("A4", "Letter"),
+    ("camera", "side_of_treadmill"): ("left", "right", "auto"),
 }
 
 _RANGES: dict[tuple[str, str], tuple[float, float]] = {

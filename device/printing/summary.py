@@ -101,14 +101,21 @@ def format_summary(
             out.para(f"No analysis yet (session {status}).")
         return out.lines
 
-    analysis = reviewed(analysis, config) or {}
+    _analysis_lines(out, reviewed(analysis, config) or {}, u)
+    return out.lines
+
+
+def _analysis_lines(out: _Lines, analysis: dict[str, Any], u: Units) -> None:
+    """The reviewed analysis: why no finding is made (first), the key numbers and every flagged
+    metric, the step count, what stood out and the capture verdict."""
+    rule = "-" * out.w
     q = analysis.get("quality") or {}
     evidence = q.get("evidence") or {}
-    withheld = [str(w) for w in q.get("withheld") or []]
+    withheld = [str(x) for x in q.get("withheld") or []]
     if withheld:  # the reason comes before any number
         out.add("NO FINDINGS FROM THIS CAPTURE:")
-        for w in withheld:
-            out.para(w, bullet="! ")
+        for x in withheld:
+            out.para(x, bullet="! ")
         out.add(rule)
     metrics: dict[str, dict[str, Any]] = analysis.get("metrics") or {}
     cadence = metrics.get("cadence_spm") or {"value": analysis.get("cadence_spm"), "unit": "spm"}
@@ -138,7 +145,6 @@ def format_summary(
         out.add(rule)
         code = str(q.get("verdict_code") or "")
         out.para("Capture: " + (str(verdict) if code in ("", "good") else f"{code} - {verdict}"))
-    return out.lines
 
 
 def _when(started_at: Any) -> str:

@@ -10,7 +10,7 @@ from typing import Any
 
 from device.config import Config
 from device.store import Store
-from tests.web.conftest import make_config, pin_hash
+from tests.support.live_rig import make_config, pin_hash
 from tests.web.fakes import FakeStation
 from web.app import create_app
 from web.auth import save_pin_hash

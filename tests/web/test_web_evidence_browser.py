@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 
 from device.gait.evidence import WORDS, Status
+from tests.support.live_rig import CHROMIUM, launch_chromium
 from tests.web.conftest import PIN
 from tests.web.evidence_sessions import SIDED_METRIC, serve
-from tests.web.live_rig import CHROMIUM, launch_chromium
 
 pytestmark = pytest.mark.browser
 

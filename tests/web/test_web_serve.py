@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.web.live_rig import source_spec
+from tests.support.live_rig import source_spec
 
 REPO = Path(__file__).resolve().parents[2]
 
