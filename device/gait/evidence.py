@@ -30,7 +30,7 @@ from __future__ import annotations
 import copy
 import math
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeGuard
 
 from device.gait.cues import build_cues
 from device.gait.norms import EvidenceRules, Norms
@@ -198,7 +198,7 @@ def words(status: str | Status | None) -> str:
 
 def _counts(q: dict[str, Any], v2: bool) -> None:
     """Steps and strides named once (a stride = two steps; schema 1 counted steps as
-    "strides_used"), and the real frame rate: frames analysed / duration."""
+    "strides_used"), and the real frame rate: frames analysed over the time they span."""
     if not v2 and "steps_used" not in q and "strides_used" in q:
         q["steps_used"] = int(q["strides_used"] or 0)
         q["steps_rejected"] = int(q.get("strides_rejected") or 0)
@@ -207,8 +207,10 @@ def _counts(q: dict[str, Any], v2: bool) -> None:
     elif "steps_used" in q and "strides_used" not in q:
         q["strides_used"] = int(q["steps_used"] or 0) // 2
     frames, dur = q.get("frames_analysed"), q.get("duration_s")
-    if _num(frames) and _num(dur) and dur > 0:
-        q["effective_fps"] = round(float(frames) / float(dur), 1)
+    if _num(frames) and _num(dur) and dur > 0 and frames > 1:
+        # frame intervals over the time they span, as the engine counts it (v2); schema 1 stored
+        # the median spacing, which hides dropped frames
+        q["effective_fps"] = round((float(frames) - 1.0) / float(dur), 2)
 
 
 def _issues(a: dict[str, Any], q: dict[str, Any], rules: EvidenceRules) -> list[str]:
@@ -331,7 +333,8 @@ def _judge(
     side_flag = {s: rng.flag(m.get(s)) if _num(m.get(s)) else None for s in ("left", "right")}
     for s in ("left", "right"):
         if _num(m.get(s)):
-            out[s] = (_FLAG_STATUS[side_flag[s]] if side_flag[s] else Status.IN_RANGE).value
+            flag_s = side_flag[s]
+            out[s] = (_FLAG_STATUS[flag_s] if flag_s else Status.IN_RANGE).value
     if not (mean_flag or any(side_flag.values())):
         # "in range" is a finding too: it needs the same capture and the same number of steps
         n = int(m.get("n") or 0)
@@ -347,12 +350,16 @@ def _judge(
     if why:
         out["status"], out["why"] = Status.NOT_ENOUGH_EVIDENCE.value, why
         return out
+    near_flag = side_flag.get(near) if near in side_flag else None
     if both_reliable:
-        flag = mean_flag or next(f for f in side_flag.values() if f)
-    elif near in side_flag and side_flag[near]:
-        flag = side_flag[near]  # the near leg, seen clearly, is outside the range
+        flag = mean_flag or next((f for f in side_flag.values() if f), None)
+    elif near_flag:
+        flag = near_flag  # the near leg, seen clearly, is outside the range
     else:
         flag = mean_flag  # which leg is near is unknown: only the mean counts
+    if flag is None:  # not reached: _why_not explains every unflagged case
+        out["status"] = Status.IN_RANGE.value
+        return out
     out["status"] = _FLAG_STATUS[flag].value
     return out
 
@@ -472,5 +479,5 @@ def _asymmetry_unsupported(src: dict[str, Any], rules: EvidenceRules, v2: bool, 
     return None
 
 
-def _num(v: Any) -> bool:
+def _num(v: Any) -> TypeGuard[float]:
     return isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)

@@ -372,7 +372,7 @@ def _session_t(a: dict[str, Any], t: Any) -> str:
 _QUALITY_SHOWN: tuple[tuple[tuple[str, ...], str], ...] = (
     (("frames_analysed", "frames", "n_frames"), "Frames analysed"),
     (("duration_s",), "Duration"),
-    (("effective_fps", "fps"), "Effective frame rate (frames analysed / duration)"),
+    (("effective_fps", "fps"), "Effective frame rate (frames analysed over the time they span)"),
     (("steps_used",), "Steps used"),
     (("strides_used",), "Strides used (2 steps each)"),
     (("steps_rejected",), "Steps rejected"),
