@@ -182,6 +182,10 @@ def test_sided_out_of_range_flagged_on_page_receipt_and_pdf(served, browser_page
     assert "above normal" in row.inner_text()
     assert "far leg" in row.locator("td.left").inner_text()  # facing right: the left leg is far
     assert row.locator(".flag").is_visible()
+    # on screen, not cut off by the table's scroll box
+    box = row.locator(".flag").bounding_box()
+    wrap = page.locator(".table-wrap").first.bounding_box()
+    assert box["x"] + box["width"] <= min(wrap["x"] + wrap["width"], SIZES[tag]["width"]) + 0.5, (box, wrap)
     if tag == "landscape":
         receipt = _receipt(served, "sided")
         assert re.search(r"Peak knee bend in stance\s+\d+° above normal", receipt), receipt
