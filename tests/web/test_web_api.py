@@ -133,7 +133,7 @@ def test_exports(logged_in, store):
     resp = logged_in.get(f"/api/sessions/{sid}/analysis.json")
     assert resp.status_code == 200 and "attachment" in resp.headers["Content-Disposition"]
     assert "ann-lee" in resp.headers["Content-Disposition"]
-    assert json.loads(resp.data)["schema_version"] == 1
+    assert json.loads(resp.data)["schema_version"] == 2  # analysis schema 2 (engine v2, issue 10)
     resp = logged_in.get(f"/api/sessions/{sid}/keypoints.csv")
     assert resp.status_code == 200 and resp.mimetype == "text/csv"
     import io
