@@ -166,6 +166,8 @@ def pose_timeline(
             estimator.close()
     finally:
         source.close()
+    if source.cut_short and not tl.meta.get("damaged"):
+        tl.meta["damaged"] = source.cut_short  # warned like a corrupt tail: "analysed the N frames…"
     width, height = source.size
     facts = {
         "container_fps": round(source.nominal_fps, 3) if source.nominal_fps else None,
@@ -374,6 +376,8 @@ def analyze_file(
             warnings.append(
                 f"dropped {tl.meta['dropped_rows']} CSV row(s) with a missing or non-increasing time"
             )
+        if tl.meta.get("reordered_rows"):
+            warnings.append(f"the CSV rows were not in time order: analysed all {len(tl)} rows sorted by t")
     else:
         tl, facts = pose_timeline(path, cfg, model, threads, show_progress)
         if tl.meta.get("damaged"):

@@ -265,7 +265,24 @@ def load_config(path: str | Path | None = None, data_dir: str | Path | None = No
     if data_dir:
         cfg.storage.data_dir = str(data_dir)
     cfg.source_path = str(chosen) if chosen else ""
+    check_referenced(cfg)
     return cfg
+
+
+def check_referenced(cfg: Config) -> None:
+    """What the settings point at must be usable now, not fail every capture after the run: the
+    clinic's norms file must load, the receipt printer setting must name a printer."""
+    if cfg.station.norms_file:
+        from device.gait.norms import load_norms
+
+        try:
+            load_norms(Path(cfg.station.norms_file).expanduser())
+        except ConfigError as exc:
+            raise ConfigError(f"config [station] norms_file: {exc}") from None
+    if cfg.printing.receipt_printer:
+        from device.printing.receipt import parse_spec
+
+        parse_spec(cfg.printing.receipt_printer)  # ConfigError naming [printing] receipt_printer
 
 
 def config_to_toml(cfg: Config) -> str:

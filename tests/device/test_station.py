@@ -18,8 +18,11 @@ from device.errors import InputError, UserError
 from device.station import Station
 from device.store import Store
 from device.synthetic.runner import RunnerParams, SyntheticRunner
+from tests.support.eventually import eventually
 
 from .capture.capture_fakes import PoseFromRunner, ScriptedSource
+
+pytestmark = pytest.mark.slow  # the real Station: live loop, MoveNet or synthetic poses, seconds of capture
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -73,15 +76,6 @@ def station_rig(tmp_path: Path):
         st.close()
 
 
-def _wait(pred, timeout: float = 5.0) -> bool:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if pred():
-            return True
-        time.sleep(0.02)
-    return bool(pred())
-
-
 def _press(factory: MockFactory, pin: int, hold: float = 0.1) -> None:
     p = factory.pin(pin)
     p.drive_low()
@@ -104,13 +98,14 @@ def test_button_start_timer_stop_analysis_stored_and_receipt_printed(station_rig
     assert s["frames_inferred"] == len(st.store.get_keypoints(sid)) >= 150
     assert s["summary_text"] and "Ada" in s["summary_text"]
     assert st.store.list_evidence(sid), "evidence frames saved at the analysis' key events"
-    assert _wait(lambda: st.store.get_session(sid)["printed_summary_at"])  # auto-printed (dummy printer)
+    assert eventually(lambda: st.store.get_session(sid)["printed_summary_at"])  # auto-printed (dummy printer)
     assert st.controls.state == "done"
     assert "READY=1" in st._notifier.sent
     first = st.store.get_session(sid)["printed_summary_at"]
     time.sleep(0.01)
     _press(st.pin_factory, st.cfg.gpio.print_pin)  # the print button reprints the last session
-    assert _wait(lambda: st.store.get_session(sid)["printed_summary_at"] != first)
+    # the button renders the full report for CUPS first (none here), then reprints the summary: ~8 s loaded
+    assert eventually(lambda: st.store.get_session(sid)["printed_summary_at"] != first, 30)
 
 
 def test_stop_pressed_twice_via_gpio(station_rig) -> None:
@@ -135,7 +130,7 @@ def test_printer_failure_keeps_summary_for_reprint(station_rig, tmp_path) -> Non
     sid = st.start_capture(runner={"name": "Cy", "height_cm": 175})
     assert st.wait_for_state(("done", "failed"), 30) == "done"
     s = st.store.get_session(sid)
-    assert _wait(lambda: st.status()["printer_error"])
+    assert eventually(lambda: st.status()["printer_error"])
     assert "not printed" in st.status()["printer_error"]
     assert s["status"] == "done" and s["summary_text"] and s["printed_summary_at"] is None
     with pytest.raises(UserError):
@@ -174,14 +169,14 @@ def test_watchdog_pings_only_while_the_loop_turns(station_rig, monkeypatch) -> N
     st = station_rig(src)
     time.sleep(0.5)
     assert st._notifier.sent.count("WATCHDOG=1") >= 2 and st.healthy()
-    assert _wait(lambda: not st.healthy(), 6)
+    assert eventually(lambda: not st.healthy(), 6)
     time.sleep(0.25)
     n = st._notifier.sent.count("WATCHDOG=1")
     time.sleep(0.5)
     assert st._notifier.sent.count("WATCHDOG=1") == n  # systemd will restart the service
     assert "STATUS=live loop stalled" in st._notifier.sent
     src.unstall.set()
-    assert _wait(st.healthy, 3)
+    assert eventually(st.healthy, 3)
 
 
 CHILD = r"""
@@ -198,56 +193,65 @@ cfg.capture.duration_s = 600
 cfg.capture.countdown_s = 0
 cfg.gpio.enabled = False
 src = ScriptedSource(size=(320, 180), live=True, fps=60)
-runner = SyntheticRunner(RunnerParams(width=320, height=180, duration_s=5))
-st = Station(cfg, "scripted", estimator=PoseFromRunner(src, runner), source_factory=lambda: src)
+runner = SyntheticRunner(RunnerParams(width=320, height=180, duration_s=30))
+# a slow live estimator (~12 fps): most frames exist only in the pose spool when the power goes
+st = Station(cfg, "scripted", estimator=PoseFromRunner(src, runner, delay_s=0.08), source_factory=lambda: src)
 st.start()
 sid = st.start_capture(runner={"name": "Ed", "height_cm": 170})
 while True:
-    w = st.controller._capture.writer
-    print(sid, w.written, flush=True)
+    print(sid, st.store.count_keypoints(sid), st.status()["frames_recorded"] or 0, flush=True)
     time.sleep(0.2)
 """
 
 
-def test_power_cut_mid_capture_then_restart_marks_interrupted(tmp_path: Path) -> None:
+def test_power_cut_mid_capture_then_restart_finishes_from_the_spool(tmp_path: Path) -> None:
     data = tmp_path / "data"
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     p = subprocess.Popen(
         [sys.executable, "-c", CHILD, str(data), str(REPO)], stdout=subprocess.PIPE, text=True, env=env
     )
-    sid, committed = None, 0
+    sid, committed, spooled = None, 0, 0
     deadline = time.monotonic() + 60
-    while committed < 60 and time.monotonic() < deadline:
+    while spooled < 180 and time.monotonic() < deadline:
         line = p.stdout.readline()
         if not line:
             break
-        sid, committed = (int(x) for x in line.split())
+        sid, committed, spooled = (int(x) for x in line.split())
     os.kill(p.pid, signal.SIGKILL)
     p.wait()
-    assert sid is not None and committed >= 60, "the child never committed keypoints"
+    assert sid is not None and committed > 0 and spooled >= 180, "the child never recorded"
+    assert committed < spooled  # the live view had inferred only some of the frames
 
     store = Store(data / "station.db")
     assert store.integrity_check() == "ok"
     assert store.get_session(sid)["status"] == "capturing"
     store.close()
+    assert (data / "spool" / f"session-{sid}-main.pose").is_file()  # the spool survived
     cfg = _cfg(tmp_path)
     cfg.storage.data_dir = str(data)
     cfg.gpio.enabled = False
-    src = ScriptedSource(size=(320, 180))
+    src = ScriptedSource(size=(320, 180), fps=60)
     st = Station(
         cfg,
         "scripted",
-        estimator=PoseFromRunner(src, SyntheticRunner(RunnerParams(width=320, height=180))),
+        estimator=PoseFromRunner(src, SyntheticRunner(RunnerParams(width=320, height=180, duration_s=30))),
         source_factory=lambda: src,
         notifier=Notifier(),
     )
     st.start()
     try:
         assert st.recovered_sessions == [sid]
+        # the restart finishes it: the frames only in the spool are inferred, then analysed
+        assert eventually(lambda: st.store.get_session(sid)["status"] in ("done", "failed"), 60)
         s = st.store.get_session(sid)
-        assert s["status"] == "interrupted" and "power cut" in s["error"]
-        assert len(st.store.get_keypoints(sid)) >= committed  # every committed keypoint kept
-        assert not list((data / "spool").glob("*.mjpeg"))  # the dead capture's spool cleared
+        assert s["status"] == "done", s["error"]
+        tl = st.store.get_keypoints(sid)
+        assert len(tl) == s["frames_inferred"] >= spooled  # every frame spooled before the cut
+        assert s["frames_dropped"] == 0 and s["effective_fps"] == pytest.approx(60, abs=1)
+        assert s["analysis"]["cadence_spm"] is not None
+        assert eventually(
+            lambda: not list((data / "spool").glob("session-*")), 10
+        )  # spool removed once stored
         sid2 = st.start_capture()
         assert st.wait_for_state(("done", "failed"), 30) in ("done", "failed")
         assert st.store.get_session(sid2)["status"] in ("done", "failed")
@@ -288,7 +292,7 @@ def test_synthetic_camera_through_movenet_matches_truth(tmp_path: Path, model_pa
 def test_live_cadence_shown_while_capturing(station_rig) -> None:
     st = station_rig(ScriptedSource(size=(640, 360), live=True), duration_s=60)
     st.start_capture(runner={"name": "Flo", "height_cm": 180})
-    assert _wait(lambda: st.status()["cadence_spm"] is not None, 8)
+    assert eventually(lambda: st.status()["cadence_spm"] is not None, 8)
     status = st.status()
     assert status["cadence_spm"] == pytest.approx(172, abs=6) and status["strides"] >= 2
     assert status["remaining_s"] < 60 and status["inference_fps"] > 10
@@ -314,8 +318,10 @@ def test_rear_camera_adds_frontal_metrics(tmp_path: Path) -> None:
     )
     st.start()
     try:
-        assert _wait(lambda: st.status().get("rear_camera_ok"), 5)
-        assert st.latest_rear_preview() is not None or _wait(lambda: st.latest_rear_preview() is not None)
+        assert eventually(lambda: st.status().get("rear_camera_ok"), 5)
+        assert st.latest_rear_preview() is not None or eventually(
+            lambda: st.latest_rear_preview() is not None
+        )
         sid = st.start_capture(runner={"name": "Gus", "height_cm": 175}, session={"view": "side"})
         assert st.wait_for_state(("done", "failed"), 30) == "done"
         a = st.store.get_session(sid)["analysis"]

@@ -15,7 +15,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.web.live_rig import CHROMIUM, browser_login, launch_chromium, start_rig
+from tests.support.eventually import eventually
+from tests.support.live_rig import CHROMIUM, browser_login, launch_chromium, start_rig
 
 pytestmark = pytest.mark.browser
 
@@ -196,7 +197,7 @@ def test_several_tablets_get_live_updates(rig):
                 browser_login(pg, base)
                 pages.append(pg)
             events = rig.app.extensions["gait_live_hub"].feed("events")
-            assert _wait(lambda: events.viewers >= 3), "each tablet watches the status stream"
+            assert eventually(lambda: events.viewers >= 3, 10), "each tablet watches the status stream"
             assert len(rig.station.controller._subs) == 1  # one station subscription, shared
             before = [int(pg.get_attribute("#live", "data-updates") or 0) for pg in pages]
             pages[0].evaluate(
@@ -211,15 +212,6 @@ def test_several_tablets_get_live_updates(rig):
             pages[0].evaluate("window.gait.postJSON('/api/capture/cancel', {})")
         finally:
             browser.close()
-    assert _wait(lambda: events.viewers == 0 and len(rig.station.controller._subs) == 0, timeout=10), (
+    assert eventually(lambda: events.viewers == 0 and len(rig.station.controller._subs) == 0, timeout=10), (
         "streams did not end on disconnect"
     )
-
-
-def _wait(cond, timeout: float = 10.0) -> bool:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if cond():
-            return True
-        time.sleep(0.1)
-    return False

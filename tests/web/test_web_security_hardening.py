@@ -23,8 +23,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.live_rig import source_spec
 from tests.web.conftest import csrf_from, pin_hash
-from tests.web.live_rig import source_spec
 from tests.web.test_web_pages import XSS, _done_session
 from web.auth import save_pin_hash
 
@@ -201,6 +201,7 @@ def _listeners(port: int) -> list[str]:
     return found
 
 
+@pytest.mark.slow
 def test_run_binds_only_the_configured_address_and_logs_no_secrets(tmp_path: Path, model_path: Path) -> None:
     pin = "73918264"
     data = tmp_path / "data"

@@ -42,6 +42,20 @@
     setField("strides", typeof st.strides === "number" ? String(st.strides) : "—");
     setField("inference_fps", fmtNumber(st.inference_fps, 1));
 
+    /* after a capture: the frames the live view skipped are inferred ("catch-up") */
+    var cu = st.catchup;
+    var cuBox = document.getElementById("catchup");
+    cuBox.hidden = !cu;
+    if (cu) {
+      var bar = document.getElementById("catchup-bar");
+      bar.max = cu.total;
+      bar.value = cu.done;
+      setField("catchup", cu.done + " / " + cu.total + " frames");
+    }
+    /* sensor-clock gaps: frames the camera did not deliver are counted, never hidden */
+    document.getElementById("frames-missed").hidden = !st.frames_missed;
+    setField("frames_missed", String(st.frames_missed || 0));
+
     var hints = document.getElementById("hints");
     var list = st.quality_hints || [];
     var html = list.map(function (h) { return String(h); });
