@@ -23,6 +23,7 @@ Figures are noisy on a shared machine: run it alone.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import os
 import statistics
@@ -92,7 +93,7 @@ class ReplayCamera(FrameSource):
         pass
 
 
-def load_clip(path: Path, size: tuple[int, int], n: int = 240) -> list[np.ndarray]:
+def load_clip(path: Path, size: tuple[int, int], n: int = 60) -> list[np.ndarray]:
     import cv2
 
     from device.camera.video import VideoFileSource
@@ -128,6 +129,13 @@ def thread_cpu() -> dict[str, float]:
 def vm_hwm_mb() -> float:
     for line in Path("/proc/self/status").read_text().splitlines():
         if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def rss_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
     return 0.0
 
@@ -178,6 +186,10 @@ def main() -> int:
     )
     ctl.start()
     time.sleep(2.0)  # the camera and the live view warm up
+    clip_mb = sum(im.nbytes for im in images) / 1e6
+    rss_start = rss_mb()
+    with contextlib.suppress(OSError):
+        Path("/proc/self/clear_refs").write_text("5")  # peak RSS from here (Linux)
     rid = store.create_runner("Bench Runner", 178)
     spool_dir = tmp / "spool"
     cpu0 = thread_cpu()
@@ -245,7 +257,9 @@ def main() -> int:
         f"live-pose thread {100 * used.get('live-pose-side', 0.0) / captured_s:.0f} % of a core"
     )
     print(
-        f"  peak memory (VmHWM): {vm_hwm_mb():.0f} MB; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
+        f"  peak memory (VmHWM from capture start): {vm_hwm_mb():.0f} MB; at capture start {rss_start:.0f} MB, "
+        f"of which {clip_mb:.0f} MB is this bench's replay buffer (not the station's); "
+        f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
     )
     print(
         f"  catch-up + analysis: {catchup_frames} frames in {catchup_wall:.1f} s with {args.workers} worker(s) "
