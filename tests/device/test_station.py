@@ -22,6 +22,8 @@ from tests.support.eventually import eventually
 
 from .capture.capture_fakes import PoseFromRunner, ScriptedSource
 
+pytestmark = pytest.mark.slow  # the real Station: live loop, MoveNet or synthetic poses, seconds of capture
+
 REPO = Path(__file__).resolve().parents[2]
 
 
@@ -183,7 +185,6 @@ sys.path.insert(0, sys.argv[2])
 from device.config import Config
 from device.station import Station
 from device.synthetic.runner import RunnerParams, SyntheticRunner
-from tests.support.eventually import eventually
 from tests.device.capture.capture_fakes import PoseFromRunner, ScriptedSource
 cfg = Config()
 cfg.storage.data_dir = sys.argv[1]

@@ -79,6 +79,7 @@ def _station(cfg: Config) -> Station:
     )
 
 
+@pytest.mark.slow
 def test_power_cut_mid_analysis_keeps_every_keypoint_and_restart_finishes_it(tmp_path: Path) -> None:
     data = tmp_path / "data"
     env = {**os.environ, "PYTHONPATH": str(REPO)}

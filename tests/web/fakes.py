@@ -15,7 +15,6 @@ from typing import Any
 
 from device.config import Config
 from device.errors import UserError
-from device.station_api import StationAPI
 from device.store import Store
 
 
@@ -214,7 +213,3 @@ class FakeStation:
         self.calls.append(("report_pdf", session_id))
         session = self._done_session(session_id, "yet")
         return render_report_pdf(session, self.config, [])
-
-
-def _implements_station_api(fake: FakeStation) -> StationAPI:
-    return fake  # mypy checks that the fake has the protocol's methods and types

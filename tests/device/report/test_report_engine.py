@@ -17,10 +17,12 @@ from device.report.units import Units, is_number
 from tests.device.report.conftest import pdf_info, pdf_text
 from tests.support.synthetic_session import NAME, synthetic_session
 
+pytestmark = pytest.mark.slow  # full report PDFs from the gait engine's analyses
+
 
 @pytest.fixture(scope="module")
 def synthetic() -> tuple[dict[str, Any], list[tuple[dict[str, Any], bytes]]]:
-    return synthetic_session(duration_s=20.0)
+    return synthetic_session(duration_s=25.0)  # findings need 20 s of running (norms.toml [evidence])
 
 
 def _expected_values(analysis: dict[str, Any], units: Units) -> list[str]:
