@@ -35,9 +35,10 @@ def symmetry_index(left: Any, right: Any) -> float | None:
 
 
 def metric_si(m: dict[str, Any]) -> float | None:
-    """A metric's left/right symmetry index: the engine's when it reports one, else from L and R."""
+    """A metric's left/right symmetry index as the evidence gate left it: none for signed or
+    near-zero quantities or where a side is not reliable (never recomputed from L and R)."""
     si = m.get("symmetry_index_pct")
-    return float(si) if is_number(si) else symmetry_index(m.get("left"), m.get("right"))
+    return float(si) if is_number(si) else None
 
 
 def flag_direction(m: dict[str, Any]) -> str | None:

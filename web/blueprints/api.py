@@ -14,7 +14,7 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, request, url_for
 
-from web import actions, context
+from web import actions, context, present
 from web.forms import parse_session_request
 from web.security import json_error
 
@@ -72,7 +72,10 @@ def _bad_request(exc: _BadRequest):
 
 
 def _session(session_id: int) -> dict[str, Any]:
-    return context.store().get_session(session_id)  # NotFoundError → 404 via the app handler
+    s = context.store().get_session(session_id)  # NotFoundError → 404 via the app handler
+    # the analysis as the page, receipt and report show it: through the evidence gate
+    s["analysis"] = present.session_analysis(s, context.config())
+    return s
 
 
 def _require_analysis(s: dict[str, Any]) -> dict[str, Any]:
