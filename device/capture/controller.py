@@ -354,6 +354,7 @@ class CaptureController:
                 countdown_s=self.cfg.capture.countdown_s,
                 duration_s=self.cfg.capture.duration_s,
                 live_cadence=True,
+                min_score=self.cfg.pose.min_score,
             )
             cap = _Capture(sid, req, recorder, evidence, awaiting_restart=self.camera.restart_source())
             self._capture = cap

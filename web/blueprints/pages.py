@@ -136,12 +136,12 @@ def sessions():
 @bp.route("/sessions/<int:session_id>")
 def session_page(session_id: int):
     s = _session_or_404(session_id)
-    analysis = s.get("analysis")
+    analysis = present.session_analysis(s, context.config())  # through the evidence gate
     rows = present.metric_rows(analysis)
     from device.report.render import quality_note
 
     _verdict, _warnings, quality = present.quality_items(analysis)
-    evidence = actions.evidence_items(s)
+    evidence = present.session_evidence(actions.evidence_items(s), analysis)
     return render_template(
         "session.html",
         s=s,
@@ -307,6 +307,8 @@ def compare():
     # Older on the left, so Δ reads as "what changed since".
     if (a.get("started_at") or "") > (b.get("started_at") or ""):
         a, b = b, a
+    a["analysis"] = present.session_analysis(a, context.config())  # through the evidence gate
+    b["analysis"] = present.session_analysis(b, context.config())
     rows = present.compare_rows(a.get("analysis"), b.get("analysis"))
     return render_template(
         "compare.html",
