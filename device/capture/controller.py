@@ -38,6 +38,7 @@ from device.config import Config, as_dict
 from device.errors import DiskFullError, UserError
 from device.keypoints import TimelineBuilder
 from device.store import KeypointWriter, Store
+from device.store.video import video_fits
 from device.store.writer import is_disk_full
 
 log = logging.getLogger(__name__)
@@ -568,7 +569,7 @@ class CaptureController:
         log.info("session %d: analysed %d frames in %.2f s", sid, len(timeline), time.monotonic() - t_start)
         self._save_evidence(cap, timeline, analysis)
         video_path = None
-        if self.cfg.capture.record_video and len(cap.spool):
+        if self.cfg.capture.record_video and len(cap.spool) and video_fits(self.cfg, cap.spool.bytes):
             video_path = str(cap.spool.keep_as_video(self.cfg.data_dir / "videos" / f"session-{sid}.mjpeg"))
         else:
             cap.spool.delete()

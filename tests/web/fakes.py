@@ -47,6 +47,9 @@ class FakeStation:
         self.start_error: Exception | None = None
         self.armed: tuple[int | None, dict[str, Any] | None] | None = None
         self.prepared_runner: int | None = None
+        self.countdown_s: float | None = None
+        self.buzzer = True
+        self.metronome_spm = 0.0
         self.reanalysed: list[tuple[int, dict[str, Any], str]] = []
 
     def status(self) -> dict[str, Any]:
@@ -61,6 +64,8 @@ class FakeStation:
             "message": "",
             "inference_fps": 25.0,
             "frame_t": self.frame_t,
+            "countdown_s": self.countdown_s,
+            "controls": {"buzzer": self.buzzer, "metronome_spm": self.metronome_spm},
         }
 
     def publish(self) -> None:
@@ -170,3 +175,38 @@ class FakeStation:
         self.calls.append(("print_report", session_id))
         if self.print_error is not None:
             raise self.print_error
+
+    def set_metronome(self, spm: float | None) -> float:
+        self.calls.append(("metronome", spm))
+        self.metronome_spm = float(spm or 0.0)
+        return self.metronome_spm
+
+    def report_pdf(self, session_id: int) -> bytes:
+        return b"%PDF-1.4 fake report"
+
+    def comparison_pdf(self, session_a: int, session_b: int) -> bytes:
+        return b"%PDF-1.4 fake comparison"
+
+    def print_comparison(self, session_a: int, session_b: int) -> str:
+        self.calls.append(("print_comparison", (session_a, session_b)))
+        if self.print_error is not None:
+            raise self.print_error
+        return "7"
+
+    def reanalyse(self, session_id: int, corrections: dict[str, Any], created_by: str, note: str = "") -> int:
+        """Like the Station, with the gait engine when the session has keypoints; otherwise
+        the current analysis is kept again with the corrections recorded (page tests)."""
+        from device.corrections import Corrections, reanalyse
+        from device.gait import analyze
+
+        self.calls.append(("reanalyse", (session_id, corrections, created_by)))
+        c = Corrections.from_dict(corrections)
+        if self.store.count_keypoints(session_id):
+            return reanalyse(
+                self.store, session_id, c, created_by, lambda tl, r, v: analyze(tl, r, view=v), note
+            )
+        current = dict(self.store.get_session(session_id)["analysis"] or {})
+        current["input"] = {**(current.get("input") or {}), "corrections": c.to_dict()}
+        return self.store.save_analysis(
+            session_id, current, created_by=created_by, corrections=c.to_dict(), note=note
+        )
