@@ -152,6 +152,9 @@ def exclude(tl: Timeline, spans: tuple[tuple[float, float], ...]) -> Timeline:
 
 def near_leg_of(analysis: dict[str, Any]) -> str | None:
     """The leg an analysis took as the one nearest the camera (side view), None if unknown."""
+    recorded = (analysis.get("input") or {}).get("near_leg")
+    if recorded in SIDES:  # a re-analysis says it (its view is of the mirrored picture after a swap)
+        return recorded
     view = analysis.get("view") or {}
     quality = analysis.get("quality") or {}
     if view.get("kind") == "side" and view.get("facing") in ("left", "right"):
@@ -211,6 +214,11 @@ def reanalyse(
     result.setdefault("input", {})
     result["input"]["corrections"] = c.to_dict()
     result["input"]["sides_swapped"] = swap
+    result["input"]["near_leg"] = near_leg_of(result)
+    view_out = result.get("view") or {}
+    if swap and view_out.get("facing") in ("left", "right"):
+        # the engine saw the mirrored picture: the runner in the video faces the other way
+        view_out["facing"] = "left" if view_out["facing"] == "right" else "right"
     previous = s.get("analysis") or {}
     if "rear" in previous:  # the rear camera's own analysis: not what these corrections are about
         result["rear"] = previous["rear"]

@@ -22,7 +22,9 @@ def _analyze(tl, runner, view):
 @pytest.fixture(scope="module")
 def run():
     """A runner whose right contact is 40 ms longer than the left (exact by construction)."""
-    p = RunnerParams(cadence_spm=170, duration_s=20, height_cm=178, speed_kmh=11, right={"contact_time_ms": 290})
+    p = RunnerParams(
+        cadence_spm=170, duration_s=20, height_cm=178, speed_kmh=11, right={"contact_time_ms": 290}
+    )
     return SyntheticRunner(p).clean_timeline()
 
 

@@ -175,7 +175,7 @@ def _no_store(resp: Response) -> Response:
 
 @bp.route("/sessions/<int:session_id>")
 def session_page(session_id: int):
-    from device.corrections import Corrections, strides
+    from device.corrections import Corrections, near_leg_of, strides
     from device.report.units import units_for
     from device.store import NotFoundError
 
@@ -209,6 +209,7 @@ def session_page(session_id: int):
         history=history,
         earlier=earlier,
         corrections=(current or {}).get("corrections") or {},
+        near_leg=near_leg_of(analysis) if analysis else None,
         strides=[(st, st.t_start - t0, st.t_end - t0) for st in strides(analysis)] if not earlier else [],
         imperial=_units() == "imperial",
         views=[(v, VIEW_LABELS[v]) for v in VIEWS],
