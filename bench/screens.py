@@ -87,10 +87,10 @@ def main(argv: list[str] | None = None) -> int:
             with sync_playwright() as p:
                 browser = launch(p)
                 try:
-                    print(f"{'page':32} {'size':10} {'document':>9} {'viewport':>9}")
+                    print(f"{'page':32} {'size':10} {'document':>9} {'viewport':>9} {'table overflow':>15}")
                     for name, size, w in walk(browser, demo, shots=out):
-                        mark = "" if w["doc"] <= w["view"] else "  ← scrolls sideways"
-                        print(f"{name:32} {size:10} {w['doc']:9d} {w['view']:9d}{mark}")
+                        mark = "" if w["doc"] <= w["view"] and w["table"] <= 0 else "  ← scrolls sideways"
+                        print(f"{name:32} {size:10} {w['doc']:9d} {w['view']:9d} {w['table']:15d}{mark}")
                         if mark:
                             bad.append((name, size))
                     _live_shots(browser, demo, out)

@@ -165,10 +165,13 @@ def pages(demo: Demo) -> list[tuple[str, Callable[[Any, str], None], bool]]:
 
 
 def overflow(page: Any) -> dict[str, int]:
-    """Document and viewport widths (the page scrolls sideways when doc > viewport)."""
+    """Document and viewport widths (the page scrolls sideways when doc > viewport), and how
+    far the widest table overflows its box (columns hidden behind a scroll bar)."""
     return page.evaluate(
-        "() => ({doc: Math.max(document.documentElement.scrollWidth, document.body.scrollWidth),"
-        " view: window.innerWidth})"
+        """() => ({doc: Math.max(document.documentElement.scrollWidth, document.body.scrollWidth),
+                   view: window.innerWidth,
+                   table: Math.max(0, ...[...document.querySelectorAll('.table-wrap')]
+                                         .map(w => w.scrollWidth - w.clientWidth))})"""
     )
 
 
@@ -196,6 +199,9 @@ def walk(
                 page.wait_for_load_state("load")
                 if shots:
                     if full:  # lazy evidence images: load them all before the full-page picture
+                        page.evaluate(
+                            "document.querySelectorAll('img[loading=lazy]').forEach(i => i.loading = 'eager')"
+                        )
                         page.evaluate("window.scrollTo(0, document.body.scrollHeight)")
                         page.wait_for_function(
                             "() => [...document.images].every(i => i.complete)", timeout=20000

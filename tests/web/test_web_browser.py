@@ -259,6 +259,8 @@ def test_no_page_scrolls_sideways_on_either_tablet_size(demo):
     assert len(seen) == 2 * len(names)  # every page at both sizes
     wide = [(n, s, w) for n, s, w in seen if w["doc"] > w["view"]]
     assert not wide, f"pages wider than the tablet: {wide}"
+    hidden = [(n, s, w) for n, s, w in seen if w["table"] > 0]
+    assert not hidden, f"table columns hidden behind a sideways scroll: {hidden}"
 
 
 def _player_state(page, sel: str) -> dict:
