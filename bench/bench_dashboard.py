@@ -1,6 +1,6 @@
 """Benchmark the dashboard's cost to the station and its live-update latency.
 
-Runs a real station (camera loop, real MoveNet, store) served by waitress on 127.0.0.1, starts a
+Runs a real station (camera loop, real MoveNet, store) served on 127.0.0.1, starts a
 long capture with the source running flat out (so inference is CPU-bound, as on the Pi where the
 model is slower than the camera), and prints:
 
@@ -116,7 +116,8 @@ def _request(
 
 def _thread_cpu() -> dict[str, float]:
     """CPU seconds per kind of thread of this process (from /proc), to see where the time goes:
-    the live loop, waitress (the dashboard's streams), the pose runtime's own workers, others."""
+    the live loop, the dashboard server (event loop, request threads, stream producers), the pose
+    runtime's own workers, others."""
     import os
 
     names = {t.native_id: t.name for t in threading.enumerate()}
@@ -129,8 +130,8 @@ def _thread_cpu() -> dict[str, float]:
         except (OSError, IndexError, ValueError):
             continue
         name = names.get(int(task.name), "native (pose runtime, encoder)")
-        if name.startswith("waitress"):
-            name = "waitress"
+        if name.startswith(("dashboard-server", "WSGI", "live-")):
+            name = "dashboard"
         elif name.startswith(("finalize", "keypoint", "capture")):
             name = "capture workers"
         out[name] = out.get(name, 0.0) + cpu
@@ -188,7 +189,7 @@ def measure_http_viewers(
                 p.terminate()
         out.append((n, fps, streamed))
         top = sorted(LAST_CPU.items(), key=lambda kv: -kv[1])
-        cpu = ", ".join(f"{k} {100 * v:.1f}%" for k, v in top if v >= 0.001 or k == "waitress")
+        cpu = ", ".join(f"{k} {100 * v:.1f}%" for k, v in top if v >= 0.001 or k == "dashboard")
         print(
             f"  {n} dashboard(s): {fps:6.1f} inferences/s; {streamed / window / 1e3:6.0f} kB/s to viewers; "
             f"station CPU: {cpu}; viewer processes {100 * viewers_cpu:.1f}%",
@@ -306,7 +307,7 @@ def main() -> int:
             host, port = server.host, server.port
             print(
                 f"station: source {spec}, MoveNet {args.threads} thread(s), preview "
-                f"{cfg.capture.live_preview_fps:g} fps, waitress {cfg.web.threads} threads on {server.url}"
+                f"{cfg.capture.live_preview_fps:g} fps, {cfg.web.threads} request threads on {server.url}"
             )
             status, body = _request(
                 host,

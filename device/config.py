@@ -97,7 +97,7 @@ class WebConfig:
     secret_key: str = ""  # empty = generated once and kept in the data dir
     session_minutes: int = 720  # dashboard login lasts this long
     login_attempts_per_minute: int = 5  # wrong PINs per client per minute before a wait
-    threads: int = 16  # waitress threads: live streams each hold one
+    threads: int = 16  # threads for page and API requests (live streams hold none)
 
 
 @dataclass

@@ -391,6 +391,35 @@ def check_cups(cfg: Any) -> Check:
     return Check("report printer (CUPS)", OK, f"queue {queue or '(default)'} ready")
 
 
+def check_dashboard_pin(cfg: Any) -> Check:
+    """The dashboard PIN: set, and set under today's rule (≥ 6 characters, not trivial)."""
+    from device.errors import UserError
+    from web.auth import PIN_POLICY, load_pin_hash, pin_policy
+
+    try:
+        pin_hash = load_pin_hash(cfg.data_dir, cfg.web.pin_hash)
+    except UserError as exc:
+        return Check("dashboard PIN", FAIL, str(exc), "run `gait-station set-pin`")
+    if not pin_hash:
+        return Check(
+            "dashboard PIN",
+            WARN,
+            "no PIN set yet: the dashboard cannot be used",
+            "run `gait-station set-pin`",
+        )
+    policy = pin_policy(cfg.data_dir)
+    if policy is None:
+        return Check("dashboard PIN", OK, "set in the config file ([web] pin_hash)")
+    if policy < PIN_POLICY:
+        return Check(
+            "dashboard PIN",
+            WARN,
+            "set before PINs needed 6 characters: it may be a guessable 4-digit PIN",
+            "run `gait-station set-pin` and choose at least 6 digits",
+        )
+    return Check("dashboard PIN", OK, "set (at least 6 characters, not trivial)")
+
+
 def check_clock() -> Check:
     now = datetime.now().astimezone()
     if now.year < 2024:
@@ -441,6 +470,7 @@ def run_checks(args: argparse.Namespace) -> list[Check]:
         lambda: check_gpio(cfg),
         lambda: check_receipt_printer(cfg),
         lambda: check_cups(cfg),
+        lambda: check_dashboard_pin(cfg),
         check_clock,
     ]
     for step in steps:

@@ -14,13 +14,25 @@ from typing import Any
 
 from flask import Flask, render_template, request
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import IntegerConverter
 
 from device.config import Config
 from device.errors import UserError
 from web.errors import status_for
-from web.security import LoginRateLimiter, PinStore, install, json_error
+from web.live_hub import LiveHub
+from web.security import LoginLimiter, PinStore, SessionRegistry, install, json_error
 
 log = logging.getLogger(__name__)
+
+SQLITE_INT_MAX = 2**63 - 1
+
+
+class IdConverter(IntegerConverter):
+    """``<int:…>`` in every route: ids that SQLite can hold (≥ 2^63 is 404, not an overflow)."""
+
+    def __init__(self, url_map, *args, **kwargs) -> None:
+        kwargs.setdefault("max", SQLITE_INT_MAX)
+        super().__init__(url_map, *args, **kwargs)
 
 
 def create_app(station: Any, config: Config, testing: bool = False) -> Flask:
@@ -30,13 +42,16 @@ def create_app(station: Any, config: Config, testing: bool = False) -> Flask:
     from web.settings import settings_for
 
     app = Flask(__name__, static_folder="static", template_folder="templates")
+    app.url_map.converters["int"] = IdConverter
     app.config.from_mapping(settings_for(config, testing=testing))
     app.extensions["gait_station"] = station
     app.extensions["gait_config"] = config
+    app.extensions["gait_live_hub"] = LiveHub(station, config.capture.live_preview_fps)
     install(
         app,
         PinStore(config.data_dir, config.web.pin_hash),
-        LoginRateLimiter(config.web.login_attempts_per_minute),
+        LoginLimiter(config.web.login_attempts_per_minute),
+        SessionRegistry(config.data_dir),
     )
     filters.register(app)
     app.register_blueprint(auth.bp)
@@ -57,6 +72,14 @@ def create_app(station: Any, config: Config, testing: bool = False) -> Flask:
         if request.path.startswith(("/api/", "/live/")):
             return json_error(code, str(exc))
         return render_template("error.html", code=code, title="Cannot do that", message=str(exc)), code
+
+    @app.errorhandler(OverflowError)
+    def _overflow(exc: OverflowError):
+        # A number too large for SQLite in a query string (?a=99999999999999999999): bad input.
+        msg = "a number in the request is out of range"
+        if request.path.startswith(("/api/", "/live/")):
+            return json_error(400, msg)
+        return render_template("error.html", code=400, title="Bad request", message=msg), 400
 
     @app.errorhandler(OSError)
     def _os_error(exc: OSError):

@@ -1,9 +1,21 @@
-"""`gait-station run`: the station (camera, pose, buttons, printers) plus the dashboard, served by
-waitress on exactly the configured host and port, until SIGTERM/SIGINT.
+"""`gait-station run`: the station (camera, pose, buttons, printers) plus the dashboard, on
+exactly the configured host and port, until SIGTERM/SIGINT.
 
-Shutdown order: the app's shutdown event ends the live streams (SSE, MJPEG) within a second,
-waitress stops accepting and drains its threads, then the station stops the camera, finishes
-or interrupts the capture and closes the store.
+The dashboard is served by uvicorn (asyncio, HTTP/1.1 via h11) in front of the Flask app:
+
+- pages and API requests run in a pool of ``[web] threads`` threads (a2wsgi), each request's
+  body read in full on the event loop first, so a slow sender never holds a thread;
+- the live streams (SSE status, MJPEG previews) are handed over by the Flask view after its
+  login check and streamed by coroutines on the event loop (:mod:`web.live_hub`): 20 tablets
+  cost 20 sockets, not 20 threads, so Stop, status and login always find a free thread;
+- connections that never finish a request head are closed after ``HEAD_TIMEOUT_S``; one
+  address may hold at most ``PER_ADDRESS_CONNECTIONS``; over ``MAX_CONNECTIONS`` the oldest
+  idle connection makes room. 120 half-sent connections cost 120 sockets and lock nobody out
+  (waitress's connection limit did).
+
+Shutdown order: the app's shutdown event ends the live streams within a second, the server
+stops accepting and finishes the requests in progress, then the station stops the camera,
+finishes or interrupts the capture and closes the store.
 
 This module is imported by the CLI at startup: keep heavy imports inside functions.
 """
@@ -11,14 +23,27 @@ This module is imported by the CLI at startup: keep heavy imports inside functio
 from __future__ import annotations
 
 import argparse
+import asyncio
+import contextlib
 import logging
+import resource
 import signal
+import socket
 import threading
+import time
+from collections import OrderedDict
 from typing import Any
 
 from device.errors import ConfigError, UserError
 
 log = logging.getLogger(__name__)
+
+HEAD_TIMEOUT_S = 10.0  # a request head (or the next one on a kept-alive connection) within this
+BODY_TIMEOUT_S = 20.0  # a request body (≤ 256 KB) within this
+PER_ADDRESS_CONNECTIONS = 32  # a browser opens ≤ 6 per host; the live page 2 more
+MAX_CONNECTIONS = 512
+WRITE_TIMEOUT_S = 20.0  # a live viewer that accepts no data this long is dropped
+STREAM_PATHS = frozenset({"/live/events", "/live/preview.mjpg", "/live/rear.mjpg"})
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -36,39 +61,286 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-class DashboardServer:
-    """Waitress serving one app: in the foreground (:meth:`serve_forever`) or in a thread
-    (:meth:`start`, for tests and benchmarks), stopped cleanly by :meth:`stop`."""
+def _guarded_protocol(limits: dict[str, Any]) -> type:
+    """uvicorn's h11 protocol with the connection limits above (one class per server: its
+    counters are that server's)."""
+    from uvicorn.protocols.http.h11_impl import H11Protocol
 
-    def __init__(self, app: Any, host: str, port: int, threads: int = 16) -> None:
-        from waitress.server import create_server
+    per_address: dict[str, int] = {}
+    open_conns: OrderedDict[Any, None] = OrderedDict()
+
+    class GuardedH11Protocol(H11Protocol):
+        def connection_made(self, transport: Any) -> None:  # type: ignore[override]
+            super().connection_made(transport)
+            self._head_timer: asyncio.TimerHandle | None = None
+            self._address = self.client[0] if self.client else "?"
+            per_address[self._address] = per_address.get(self._address, 0) + 1
+            open_conns[self] = None
+            if per_address[self._address] > limits["per_address"]:
+                transport.close()  # one address may not hold the whole server
+                return
+            if len(open_conns) > limits["max"]:
+                oldest_idle = next((c for c in open_conns if c is not self and c._idle()), None)
+                if oldest_idle is not None:
+                    oldest_idle.transport.close()
+            self._arm_head_timer()
+
+        def connection_lost(self, exc: Exception | None) -> None:
+            if self._head_timer is not None:
+                self._head_timer.cancel()
+            if open_conns.pop(self, 0) is None:
+                left = per_address.get(self._address, 1) - 1
+                if left > 0:
+                    per_address[self._address] = left
+                else:
+                    per_address.pop(self._address, None)
+            super().connection_lost(exc)
+
+        def _idle(self) -> bool:
+            """No request in progress: nothing is lost by closing this connection."""
+            return self.cycle is None or self.cycle.response_complete
+
+        def _arm_head_timer(self) -> None:
+            if self._head_timer is not None:
+                self._head_timer.cancel()
+            self._head_timer = self.loop.call_later(limits["head_timeout"], self._head_timeout)
+
+        def _head_timeout(self) -> None:
+            self._head_timer = None
+            if self._idle() and not self.transport.is_closing():
+                self.transport.close()  # a half-sent (or never sent) request head
+
+        def on_response_complete(self) -> None:
+            super().on_response_complete()
+            if not self.transport.is_closing():
+                self._arm_head_timer()
+
+    return GuardedH11Protocol
+
+
+class DashboardApp:
+    """The ASGI application uvicorn serves: the Flask app through a2wsgi's thread pool, with
+    request bodies read before a thread is used, and live streams taken over after the Flask
+    view said who may watch (:mod:`web.blueprints.live`)."""
+
+    def __init__(self, app: Any, threads: int) -> None:
+        from a2wsgi import WSGIMiddleware
+
+        from web.blueprints.live import HANDOFF_ENVIRON
 
         self.app = app
+        self.max_body = int(app.config.get("MAX_CONTENT_LENGTH") or 256 * 1024)
+        self._handoff_key = HANDOFF_ENVIRON
+        self.wsgi = WSGIMiddleware(self._wsgi, workers=threads)
+
+    def _wsgi(self, environ: dict[str, Any], start_response: Any) -> Any:
+        environ[self._handoff_key] = True
+        return self.app(environ, start_response)
+
+    def close(self) -> None:
+        self.wsgi.executor.shutdown(wait=False, cancel_futures=True)
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return
+        body = await self._read_body(scope, receive, send)
+        if body is None:
+            return
+        replay = _Replay(body, receive)
+        if scope["method"] == "GET" and scope["path"] in STREAM_PATHS:
+            await self._maybe_stream(scope, replay, send)
+        else:
+            await self.wsgi(scope, replay, send)
+
+    async def _read_body(self, scope: dict[str, Any], receive: Any, send: Any) -> bytes | None:
+        chunks: list[bytes] = []
+        size = 0
         try:
-            self.server = create_server(
-                app,
-                host=host,
-                port=port,
-                threads=threads,
-                ident="gait-station",
-                # Read ahead on busy channels so a tablet that goes away is noticed while its
-                # stream is running (waitress.client_disconnected), not only at the next write.
-                channel_request_lookahead=2,
-                clear_untrusted_proxy_headers=True,
-                expose_tracebacks=False,
-            )
-        except OSError as exc:
-            raise UserError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+            async with asyncio.timeout(BODY_TIMEOUT_S):
+                while True:
+                    msg = await receive()
+                    if msg["type"] == "http.disconnect":
+                        return None
+                    chunk = msg.get("body", b"")
+                    size += len(chunk)
+                    if size > self.max_body + 1:
+                        await _plain(send, 413, "request body too large")
+                        return None
+                    chunks.append(chunk)
+                    if not msg.get("more_body"):
+                        return b"".join(chunks)
+        except TimeoutError:
+            await _plain(send, 408, "the request body took too long")
+            return None
+
+    async def _maybe_stream(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        from web.blueprints.live import GRANT_HEADER, STREAM_HEADER
+
+        marker, grant_name = STREAM_HEADER.lower().encode(), GRANT_HEADER.lower().encode()
+        handoff: dict[str, Any] = {}
+
+        async def capture(msg: dict[str, Any]) -> None:
+            if msg["type"] == "http.response.start":
+                headers = dict(msg.get("headers") or [])
+                if msg.get("status") == 200 and marker in headers:
+                    handoff["kind"] = headers[marker].decode()
+                    handoff["grant"] = headers.get(grant_name, b"").decode()
+                    kept = [
+                        (k, v) for k, v in msg["headers"] if k not in (marker, grant_name, b"content-length")
+                    ]
+                    handoff["start"] = {**msg, "headers": kept}
+                    return
+            if "start" in handoff:
+                return  # the marker's empty body
+            await send(msg)
+
+        await self.wsgi(scope, receive, capture)
+        if "start" in handoff:
+            await self._stream(handoff, receive, send)
+
+    async def _stream(self, handoff: dict[str, Any], receive: Any, send: Any) -> None:
+        from web.live_hub import IDLE_CHECK_S, KEEPALIVE_S, SSE_KEEPALIVE, SSE_RETRY
+        from web.security import grant_still_valid
+
+        app = self.app
+        feed = app.extensions["gait_live_hub"].feed(handoff["kind"])
+        shutdown: threading.Event = app.extensions.setdefault("gait_shutdown", threading.Event())
+        grant = handoff["grant"]
+        events = handoff["kind"] == "events"
+        gone = asyncio.Event()
+
+        async def watch() -> None:
+            while (await receive())["type"] != "http.disconnect":
+                pass
+            gone.set()
+
+        async def write(data: bytes) -> None:
+            msg = {"type": "http.response.body", "body": data, "more_body": True}
+            await asyncio.wait_for(send(msg), WRITE_TIMEOUT_S)
+
+        loop = asyncio.get_running_loop()
+        watcher = loop.create_task(watch())
+        feed.join()
+        try:
+            await send(handoff["start"])
+            if events:
+                await write(SSE_RETRY)
+            version, last = 0, loop.time()
+            while not gone.is_set() and not shutdown.is_set() and grant_still_valid(app, grant):
+                got = await feed.wait_async(version, IDLE_CHECK_S)
+                if got is not None:
+                    version, parts = got
+                    for part in parts:
+                        await write(part)
+                    last = loop.time()
+                elif events and loop.time() - last >= KEEPALIVE_S:
+                    await write(SSE_KEEPALIVE)
+                    last = loop.time()
+            if not gone.is_set():
+                await send({"type": "http.response.body", "body": b"", "more_body": False})
+        except TimeoutError:
+            log.info("a live viewer accepted no data for %.0f s: dropped", WRITE_TIMEOUT_S)
+            # returning without finishing the response makes uvicorn close the connection
+        finally:
+            feed.leave()
+            watcher.cancel()
+
+
+class _Replay:
+    """``receive`` for the app: the body already read, then the client's own events (disconnect)."""
+
+    def __init__(self, body: bytes, receive: Any) -> None:
+        self._body: bytes | None = body
+        self._receive = receive
+
+    async def __call__(self) -> dict[str, Any]:
+        if self._body is not None:
+            body, self._body = self._body, None
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await self._receive()
+
+
+async def _plain(send: Any, status: int, text: str) -> None:
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [(b"content-type", b"text/plain; charset=utf-8"), (b"connection", b"close")],
+        }
+    )
+    await send({"type": "http.response.body", "body": text.encode() + b"\n", "more_body": False})
+
+
+def _raise_fd_limit(want: int) -> None:
+    # Each connection is a file descriptor: make room for MAX_CONNECTIONS plus the station's own.
+    with contextlib.suppress(ValueError, OSError):
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        target = want if hard == resource.RLIM_INFINITY else min(want, hard)
+        if soft != resource.RLIM_INFINITY and soft < target:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as exc:
+        raise UserError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    family, _, _, _, addr = infos[0]
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if family == socket.AF_INET6:
+            sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+        sock.bind(addr)
+        sock.listen(1024)
+    except OSError as exc:
+        sock.close()
+        raise UserError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    return sock
+
+
+class DashboardServer:
+    """uvicorn serving one Flask app in a thread: :meth:`start` (tests, benchmarks) or
+    :meth:`serve_forever` (until :meth:`stop`, e.g. from a signal handler); :meth:`stop`
+    ends the streams and the server cleanly."""
+
+    def __init__(self, app: Any, host: str, port: int, threads: int = 16) -> None:
+        import uvicorn
+
+        self.app = app
+        _raise_fd_limit(MAX_CONNECTIONS + 512)
+        self.sock = _listen(host, port)
+        self.asgi = DashboardApp(app, threads)
+        self.limits = {
+            "per_address": PER_ADDRESS_CONNECTIONS,
+            "max": MAX_CONNECTIONS,
+            "head_timeout": HEAD_TIMEOUT_S,
+        }
+        config = uvicorn.Config(
+            self.asgi,
+            http=_guarded_protocol(self.limits),
+            ws="none",
+            lifespan="off",
+            interface="asgi3",
+            loop="asyncio",
+            log_config=None,
+            access_log=False,
+            proxy_headers=False,  # no proxy in front: X-Forwarded-For must never pick the client address
+            server_header=False,
+            timeout_keep_alive=5,
+            timeout_graceful_shutdown=3,
+        )
+        self.server = uvicorn.Server(config)
         self._thread: threading.Thread | None = None
-        self._stopped = False
+        self._stopped = threading.Event()
 
     @property
     def host(self) -> str:
-        return str(self.server.effective_host)
+        return str(self.sock.getsockname()[0])
 
     @property
     def port(self) -> int:
-        return int(self.server.effective_port)
+        return int(self.sock.getsockname()[1])
 
     @property
     def url(self) -> str:
@@ -78,39 +350,38 @@ class DashboardServer:
     def _shutdown_event(self) -> threading.Event:
         return self.app.extensions.setdefault("gait_shutdown", threading.Event())
 
-    def serve_forever(self) -> None:
-        self.server.run()
-
     def start(self) -> DashboardServer:
-        self._thread = threading.Thread(target=self._run_quietly, name="waitress", daemon=True)
+        self._thread = threading.Thread(target=self._run, name="dashboard-server", daemon=True)
         self._thread.start()
+        end = time.monotonic() + 10
+        while not self.server.started and self._thread.is_alive() and time.monotonic() < end:
+            time.sleep(0.01)
         return self
 
-    def _run_quietly(self) -> None:
+    def _run(self) -> None:
         try:
-            self.server.run()
-        except (OSError, ValueError):  # sockets closed under the loop by stop()
-            if not self._stopped:
-                raise
+            self.server.run(sockets=[self.sock])
+        finally:
+            self._stopped.set()
 
-    def stop(self, timeout: float = 5.0) -> None:
-        if self._stopped:
-            return
-        self._stopped = True
-        self._shutdown_event().set()  # streams end within ~0.5 s, freeing their threads
-        srv = self.server
-        for _ in range(5):
-            channels = list(srv._map.values())
-            if not channels:
-                break
-            for ch in channels:
-                try:
-                    ch.close()  # the listening socket, the trigger and each client channel
-                except Exception:
-                    log.debug("closing %r failed", ch, exc_info=True)
-        srv.task_dispatcher.shutdown(timeout=timeout)
+    def serve_forever(self) -> None:
+        """Serve until :meth:`stop` is called (from a signal handler or another thread)."""
+        self.start()
+        while not self._stopped.wait(0.5):
+            pass
+
+    def request_stop(self) -> None:
+        """Begin stopping (safe in a signal handler): streams end, the server winds down."""
+        self._shutdown_event().set()  # streams end within ~0.5 s
+        self.server.should_exit = True
+
+    def stop(self, timeout: float = 8.0) -> None:
+        self.request_stop()
         if self._thread is not None:
             self._thread.join(timeout)
+        self.asgi.close()
+        with contextlib.suppress(OSError):
+            self.sock.close()
 
 
 def main(args: argparse.Namespace) -> int:
@@ -138,8 +409,7 @@ def main(args: argparse.Namespace) -> int:
 
     def _on_signal(signum: int, _frame: Any) -> None:
         log.info("%s received: shutting down", signal.Signals(signum).name)
-        app.extensions.setdefault("gait_shutdown", threading.Event()).set()
-        raise SystemExit(0)  # waitress's loop catches it and drains its threads
+        server.request_stop()
 
     old = {s: signal.signal(s, _on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
     log.info("dashboard on %s (data in %s, camera %s)", server.url, cfg.data_dir, source)

@@ -113,3 +113,19 @@ def test_rear_camera_reported_but_optional(capsys, tmp_path, model_path, clip, m
     rc, out = _run(capsys, "--config", str(cfg), "--data-dir", str(tmp_path))
     assert rc == 0, out
     assert _line(out, "rear camera").startswith("!") and "missing.mp4" in out
+
+
+def test_dashboard_pin_from_before_the_six_character_rule_is_flagged(tmp_path) -> None:
+    import json
+    import types
+
+    from web.auth import PIN_POLICY, hash_pin, save_pin_hash
+
+    cfg = types.SimpleNamespace(data_dir=tmp_path, web=types.SimpleNamespace(pin_hash=""))
+    assert doctor.check_dashboard_pin(cfg).status == doctor.WARN  # none set yet
+    # an install from before the rule: web_auth.json holds only the hash of a 4-digit PIN
+    (tmp_path / "web_auth.json").write_text(json.dumps({"pin_hash": hash_pin("2468")}))
+    c = doctor.check_dashboard_pin(cfg)
+    assert c.status == doctor.WARN and "set-pin" in c.fix and "6" in c.detail
+    save_pin_hash(tmp_path, hash_pin("815304"), PIN_POLICY)
+    assert doctor.check_dashboard_pin(cfg).status == doctor.OK

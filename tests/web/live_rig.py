@@ -1,4 +1,4 @@
-"""A real station served by waitress on 127.0.0.1 in a thread (browser tests and the bench)."""
+"""A real station served (web.serve) on 127.0.0.1 in a thread (browser tests and the bench)."""
 
 from __future__ import annotations
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 
 import numpy as np
 
@@ -193,7 +194,10 @@ def test_sse_pushes_status_and_unsubscribes(logged_in, station):
     station.publish()
     ev = json.loads(next(it).split(b"data: ", 1)[1])
     assert ev["state"] == "capturing" and ev["cadence_spm"] == 172.0 and ev["frame_t"] == 12.5
-    resp.close()  # client went away: the generator's finally unsubscribes
+    resp.close()  # client went away: the last viewer left, so the status producer unsubscribes
+    end = time.monotonic() + 3
+    while station.subs and time.monotonic() < end:
+        time.sleep(0.05)
     assert station.subs == []
 
 
@@ -207,6 +211,8 @@ def test_mjpeg_reuses_the_stations_jpeg(logged_in, station, app):
     assert tail == b"\r\n"
     assert b"Content-Type: image/jpeg" in head and f"Content-Length: {len(jpeg)}".encode() in head
     assert body is jpeg  # the very same bytes object: no copy, no re-encode per viewer
+    second = iter(logged_in.get("/live/preview.mjpg", buffered=False).response)
+    assert next(second) is head and next(second) is jpeg  # one encoded frame shared by every viewer
     app.extensions["gait_shutdown"].set()  # station shutting down: stream ends
     assert list(it) == []
 
@@ -216,3 +222,71 @@ def test_snapshot(logged_in, station):
     station.preview = (7, b"\xff\xd8x\xff\xd9")
     resp = logged_in.get("/live/preview.jpg")
     assert resp.status_code == 200 and resp.headers["X-Preview-Seq"] == "7"
+
+
+# -- issue 13: bad input that used to be a 500 ------------------------------------------------------
+
+
+def _raw_post(c, url, raw: bytes):
+    return c.post(url, data=raw, content_type="application/json", headers={"X-CSRF-Token": c.csrf})
+
+
+def test_a_lone_surrogate_is_refused_and_the_next_start_works(logged_in, station, store):
+    rid = store.create_runner("Ann", 168)
+    body = b'{"runner_id": %d, "speed_kmh": 12, "shoes": "Clifton \\udfff"}' % rid
+    for url in ("/api/capture/prepare", "/api/capture/start"):
+        resp = _raw_post(logged_in, url, body)
+        assert resp.status_code == 400 and "surrogate" in resp.json["error"], url
+    assert station.calls == []
+    resp = _post(logged_in, "/api/capture/start", {"runner_id": rid, "speed_kmh": 12, "shoes": "Zoë"})
+    assert resp.status_code == 201 and store.get_session(resp.json["session_id"])["shoes"] == "Zoë"
+
+
+def test_ids_beyond_sqlite_are_404_or_400_not_500(logged_in):
+    big = 2**63
+    for url in (f"/api/sessions/{big}", f"/api/sessions/{big * 10}/report.pdf", f"/sessions/{big}"):
+        assert logged_in.get(url).status_code == 404, url
+    assert (
+        logged_in.delete(f"/api/runners/{big}", headers={"X-CSRF-Token": logged_in.csrf}).status_code == 404
+    )
+    assert logged_in.get(f"/api/sessions?runner_id={big}").status_code == 400
+    assert logged_in.get(f"/compare?a={big}&b=1").status_code in (400, 404)
+
+
+def test_json_nested_fifty_thousand_deep_is_400(logged_in, station):
+    resp = _raw_post(logged_in, "/api/capture/start", b"[" * 50_000 + b"]" * 50_000)
+    assert resp.status_code == 400 and "nested" in resp.json["error"]
+    resp = _raw_post(logged_in, "/api/capture/start", b'{"runner": ' + b"[" * 500 + b"]" * 500 + b"}")
+    assert resp.status_code == 400
+    assert station.calls == [] and logged_in.get("/api/status").status_code == 200
+
+
+def test_a_sixty_thousand_character_search_is_400(logged_in, store):
+    store.create_runner("Ann", 168)
+    resp = logged_in.get("/api/runners?q=" + "a" * 60_000)
+    assert resp.status_code == 400 and "too long" in resp.json["error"]
+    assert logged_in.get("/runners?q=" + "%" * 60_000).status_code == 200  # the page cuts it to 100
+    assert logged_in.get("/api/runners?q=Ann").json["runners"][0]["name"] == "Ann"
+
+
+def test_loose_json_types_are_refused(logged_in, station, store):
+    rid = store.create_runner("Ann", 168)
+    assert rid == 1
+    for bad, field in (
+        ({"runner_id": True}, "runner_id"),
+        ({"runner_id": 1.7}, "runner_id"),
+        ({"runner_id": "1"}, "runner_id"),
+        ({"runner_id": 1, "view": 0}, "view"),
+        ({"runner_id": 1, "view": ["side"]}, "view"),
+        ({"runner_id": 1, "speed_kmh": "12"}, "speed_kmh"),
+        ({"runner_id": 1, "incline_pct": False}, "incline_pct"),
+    ):
+        body = {"speed_kmh": 12, **bad}
+        for url in ("/api/capture/start", "/api/capture/prepare"):
+            resp = _post(logged_in, url, body)
+            assert resp.status_code == 400 and field in resp.json["fields"], (bad, url, resp.json)
+    assert station.calls == []
+    assert (
+        _post(logged_in, "/api/capture/start", {"runner_id": 1, "speed_kmh": 12, "view": "side"}).status_code
+        == 201
+    )

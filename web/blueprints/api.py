@@ -21,15 +21,45 @@ from web.security import json_error
 bp = Blueprint("api", __name__)
 
 
+MAX_JSON_DEPTH = 20  # the API's bodies are two levels deep; anything deeper is not ours
+SEARCH_MAX = 100  # characters in a runner search (a name is at most 100)
+
+
 def _json_body() -> dict[str, Any]:
-    data = request.get_json(silent=True)
+    try:
+        data = request.get_json(silent=True)
+    except RecursionError:  # "[[[[…" 50,000 deep: the parser gives up; so do we, politely
+        raise _BadRequest("the body is nested too deeply to be a request") from None
     if data is None and request.get_data(cache=True):
         raise _BadRequest("the body is not valid JSON")
     if data is None:
         return {}
     if not isinstance(data, dict):
         raise _BadRequest("the body must be a JSON object")
+    _check_json_values(data)
     return data
+
+
+def _check_json_values(data: Any) -> None:
+    """Refuse what JSON can carry but no text field may hold: lone surrogates ("\\udfff" is
+    valid JSON, not valid text, and would fail later in SQLite) and absurd nesting."""
+    todo: list[tuple[Any, int]] = [(data, 0)]
+    while todo:
+        value, depth = todo.pop()
+        if depth > MAX_JSON_DEPTH:
+            raise _BadRequest("the body is nested too deeply to be a request")
+        if isinstance(value, dict):
+            todo.extend((k, depth + 1) for k in value)
+            todo.extend((v, depth + 1) for v in value.values())
+        elif isinstance(value, list):
+            todo.extend((v, depth + 1) for v in value)
+        elif isinstance(value, str):
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                raise _BadRequest(
+                    "the body contains text that is not valid Unicode (a lone surrogate)"
+                ) from None
 
 
 class _BadRequest(Exception):
@@ -70,15 +100,46 @@ def _attachment(body: bytes | str, mimetype: str, filename: str) -> Response:
 
 @bp.get("/status")
 def status():
-    from web.blueprints.live import status_payload
+    from web.live_hub import status_payload
 
     station = context.station()
     return jsonify(status_payload(station.status(), station))
 
 
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _strict_types(data: dict[str, Any]) -> dict[str, str]:
+    """JSON has types: the API takes them at their word. ``runner_id: true`` or ``1.7`` is not
+    runner 1 and ``view: 0`` is not "side" (the form, which only has text, is parsed in forms.py)."""
+    errors: dict[str, str] = {}
+    rid = data.get("runner_id")
+    if rid is not None and (not isinstance(rid, int) or isinstance(rid, bool)):
+        errors["runner_id"] = "must be a whole number (the id of an existing runner)"
+    for key in ("speed_kmh", "incline_pct"):
+        if data.get(key) is not None and not _is_number(data[key]):
+            errors[key] = "must be a number"
+    runner = data.get("runner")
+    if (
+        isinstance(runner, dict)
+        and runner.get("height_cm") is not None
+        and not _is_number(runner["height_cm"])
+    ):
+        errors["height_cm"] = "must be a number"
+    if data.get("height_cm") is not None and not _is_number(data["height_cm"]):
+        errors["height_cm"] = "must be a number"
+    for key in ("view", "shoes", "notes", "runner_name"):
+        if key in data and data[key] is not None and not isinstance(data[key], str):
+            errors[key] = "must be text"
+    return errors
+
+
 def _session_request(data: dict[str, Any]):
     runners = {int(r["id"]) for r in context.store().list_runners()}
-    return parse_session_request(data, runners)
+    req, errors = parse_session_request(data, runners)
+    errors.fields.update(_strict_types(data))  # the type error is the one to report
+    return req, errors
 
 
 @bp.post("/capture/start")
@@ -150,7 +211,10 @@ def capture_cancel():
 
 @bp.get("/runners")
 def runners():
-    return jsonify({"runners": context.store().list_runners(request.args.get("q") or None)})
+    q = request.args.get("q") or None
+    if q is not None and len(q) > SEARCH_MAX:
+        return json_error(400, f"the search is too long (at most {SEARCH_MAX} characters)")
+    return jsonify({"runners": context.store().list_runners(q)})
 
 
 @bp.delete("/runners/<int:runner_id>")
