@@ -45,7 +45,7 @@ def rig(tmp_path, model_path):
 @pytest.fixture
 def rig_rear(tmp_path, model_path):
     """Side camera plus a rear camera (both synthetic), as a clinic with two cameras has."""
-    r = start_rig(tmp_path / "data", model_path, duration_s=4.0, countdown_s=1, rear_source="synthetic:rear")
+    r = start_rig(tmp_path / "data", model_path, duration_s=8.0, countdown_s=1, rear_source="synthetic:rear")
     yield r
     r.close()
 
