@@ -201,7 +201,7 @@ def measure_http_viewers(
 def measure_latency(base: str, seconds: float) -> dict[str, float] | None:
     from playwright.sync_api import sync_playwright
 
-    from tests.web.live_rig import browser_login, launch_chromium
+    from tests.support.live_rig import browser_login, launch_chromium
 
     with sync_playwright() as p:
         browser = launch_chromium(p)
@@ -240,7 +240,7 @@ def measure_latency(base: str, seconds: float) -> dict[str, float] | None:
 def measure_chromium_viewers(station: Any, base: str, counts: list[int], window: float) -> None:
     from playwright.sync_api import sync_playwright
 
-    from tests.web.live_rig import browser_login, launch_chromium
+    from tests.support.live_rig import browser_login, launch_chromium
 
     with sync_playwright() as p:
         browser = launch_chromium(p)
@@ -279,8 +279,7 @@ def main() -> int:
 
     from device.camera import open_source
     from device.station import Station
-    from tests.web.conftest import make_config, pin_hash
-    from tests.web.live_rig import source_spec
+    from tests.support.live_rig import make_config, pin_hash, source_spec
     from web.app import create_app
     from web.auth import save_pin_hash
     from web.serve import DashboardServer

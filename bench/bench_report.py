@@ -20,7 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from device.config import Config
 from device.report import render
-from tests.device.report.synthetic_session import synthetic_session
+from tests.support.synthetic_session import synthetic_session
 
 TARGET_S = 3.0
 

@@ -21,7 +21,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from tests.web.tablet_pages import SIZES, launch, login, record_two, start_station, walk  # noqa: E402
+from tests.support.tablet_pages import SIZES, launch, login, record_two, start_station, walk  # noqa: E402
 
 
 def _model() -> Path:

@@ -166,6 +166,8 @@ def pose_timeline(
             estimator.close()
     finally:
         source.close()
+    if source.cut_short and not tl.meta.get("damaged"):
+        tl.meta["damaged"] = source.cut_short  # warned like a corrupt tail: "analysed the N frames…"
     width, height = source.size
     facts = {
         "container_fps": round(source.nominal_fps, 3) if source.nominal_fps else None,
@@ -251,6 +253,40 @@ def motion_step_rate_spm(timeline: Any) -> float | None:
     return 60.0 / period_s
 
 
+def repeated_frames(timeline: Any) -> tuple[Any, int, int]:
+    """Frames identical to the one before (a video exported with each frame stored several
+    times: cheap slow motion, or a frame-rate conversion) are not new observations; they are
+    dropped. Returns (timeline of distinct frames, repeat factor, frames dropped): the factor is
+    the typical number of copies of a frame (≥ 2: slow motion by repetition, the distinct
+    frames are the real capture and the clip plays that many times slower than real time)."""
+    import numpy as np
+
+    n = len(timeline)
+    if n < 3:
+        return timeline, 1, 0
+    x = np.nan_to_num(timeline.xy.reshape(n, -1), nan=-1.0)
+    same = np.concatenate([[False], np.all(np.abs(np.diff(x, axis=0)) < 1e-3, axis=1)])
+    # a frame with no keypoints at all is not a repeat of another empty frame worth noting
+    same &= np.isfinite(timeline.xy.reshape(n, -1)).any(axis=1)
+    dropped = int(same.sum())
+    if dropped == 0:
+        return timeline, 1, 0
+    keep = ~same
+    starts = np.flatnonzero(keep)
+    runs = np.diff(np.append(starts, n))
+    factor = int(np.median(runs))
+    out = type(timeline)(
+        timeline.t[keep],
+        timeline.xy[keep],
+        timeline.score[keep],
+        timeline.frame[keep],
+        timeline.width,
+        timeline.height,
+        dict(timeline.meta),
+    )
+    return out, factor, dropped
+
+
 def slow_motion_reason(
     cadence: float | None, motion_spm: float | None, tagged_fps: float | None, video_fps: float | None
 ) -> str | None:
@@ -301,6 +337,11 @@ def apply_slow_motion_guard(result: dict[str, Any], reason: str) -> None:
     if SLOW_MOTION_WARNING not in warnings:
         warnings.append(SLOW_MOTION_WARNING)
     quality["slow_motion_suspected"] = True
+    issues = quality.setdefault("issues", [])
+    if "slow_motion" not in issues:
+        issues.append("slow_motion")
+    if quality.get("verdict_code") == "good":
+        quality["verdict_code"] = "limited"
 
 
 def analyze_file(
@@ -335,29 +376,92 @@ def analyze_file(
             warnings.append(
                 f"dropped {tl.meta['dropped_rows']} CSV row(s) with a missing or non-increasing time"
             )
+        if tl.meta.get("reordered_rows"):
+            warnings.append(f"the CSV rows were not in time order: analysed all {len(tl)} rows sorted by t")
     else:
         tl, facts = pose_timeline(path, cfg, model, threads, show_progress)
         if tl.meta.get("damaged"):
             warnings.append(f"{tl.meta['damaged']}: analysed the {len(tl)} frames before the damage")
         if len(tl) < MIN_VIDEO_FRAMES:
             raise InputError(f"{path}: only {len(tl)} frame(s): not a video of a runner (need a few seconds)")
+    result, warnings = analyze_timeline(
+        tl,
+        path=path,
+        kind=kind,
+        facts=facts,
+        height_cm=height_cm,
+        speed_kmh=speed_kmh,
+        view=view,
+        capture_fps=capture_fps,
+        min_score=cfg.pose.min_score,
+        camera_side=cfg.camera.side_of_treadmill,
+        warnings=warnings,
+    )
+    if keypoints_csv is not None:
+        try:
+            write_csv(tl, keypoints_csv)
+        except OSError as exc:
+            raise InputError(f"cannot write {keypoints_csv}: {exc.strerror or exc}") from None
+    return result, warnings
+
+
+def analyze_timeline(
+    tl: Any,
+    *,
+    path: Path,
+    kind: str,
+    facts: dict[str, Any],
+    height_cm: float | None = None,
+    speed_kmh: float | None = None,
+    view: str = "auto",
+    capture_fps: float | None = None,
+    min_score: float = 0.2,
+    camera_side: str = "auto",
+    warnings: list[str] | None = None,
+) -> tuple[dict[str, Any], list[str]]:
+    """The analysis dict of a keypoint timeline (from a video or CSV at ``path``), with the
+    checks that need the file's facts (slow motion); ``warnings`` are added to."""
+    warnings = [] if warnings is None else warnings
     if len(tl) < 2:
         raise InputError(f"{path}: fewer than 2 frames to analyse")
-    check_person(tl, cfg.pose.min_score, path)
+    from device.gait.analysis import longest_continuous
+
+    # absurd time gaps (a row at t = 1e7, a clock jump) must not size anything below by time
+    tl, gap_note = longest_continuous(tl)
+    if gap_note is not None and len(tl) < 2:
+        raise InputError(f"{path}: {gap_note}")
+    if gap_note is not None:
+        warnings.append(gap_note)
+    check_person(tl, min_score, path)
 
     # The rate the frames actually play at (GIF durations, VFR): what slow motion is relative to.
     video_fps = round((len(tl) - 1) / tl.duration_s, 3) if tl.duration_s > 0 else facts["container_fps"]
     time_scale = 1.0
+    tl, repeat, n_repeated = repeated_frames(tl)
+    if repeat >= 2:
+        # each frame stored `repeat` times: the distinct frames are the real capture, one video
+        # frame interval apart in real time (the clip plays `repeat` times slower)
+        if not capture_fps:
+            time_scale = 1.0 / repeat
+            tl = tl.scaled_time(time_scale)
+        warnings.append(
+            f"each frame is stored {repeat} times (slow-motion export): analysed the {len(tl)} distinct "
+            + ("frames at the given capture rate" if capture_fps else f"frames as real time ÷ {repeat}")
+        )
+    elif n_repeated:
+        warnings.append(f"{n_repeated} repeated frame(s) (frame-rate conversion) left out")
     if capture_fps:
         if not video_fps:
             raise InputError(f"{path}: --capture-fps needs a known frame rate, and this input has none")
-        time_scale = video_fps / capture_fps
+        time_scale = (video_fps / repeat if repeat >= 2 else video_fps) / capture_fps
         tl = tl.scaled_time(time_scale)
 
     from device.gait import analyze as gait_analyze
     from device.gait.types import RunnerInfo
 
-    analysis = gait_analyze(tl, RunnerInfo(height_cm=height_cm, speed_kmh=speed_kmh), view=view)
+    analysis = gait_analyze(
+        tl, RunnerInfo(height_cm=height_cm, speed_kmh=speed_kmh), view=view, camera_side=camera_side
+    )
     result = analysis.to_dict()
 
     tagged = facts.get("tagged_capture_fps")
@@ -390,11 +494,21 @@ def analyze_file(
     )
     if tagged:
         inp["tagged_capture_fps"] = tagged
-    if keypoints_csv is not None:
-        try:
-            write_csv(tl, keypoints_csv)
-        except OSError as exc:
-            raise InputError(f"cannot write {keypoints_csv}: {exc.strerror or exc}") from None
+    if gap_note is not None:
+        q = result.setdefault("quality", {})
+        q["time_gap"] = True
+        q.setdefault("issues", []).append("time_gap")
+        if q.get("verdict_code") == "good":
+            q["verdict_code"] = "limited"
+    if repeat >= 2 or n_repeated:
+        result.setdefault("quality", {})["repeated_frames"] = {"factor": repeat, "dropped": n_repeated}
+    if repeat >= 2:
+        q = result.setdefault("quality", {})
+        issues = q.setdefault("issues", [])
+        if "repeated_frames" not in issues:
+            issues.append("repeated_frames")
+        if q.get("verdict_code") == "good":
+            q["verdict_code"] = "limited"
     return result, warnings
 
 

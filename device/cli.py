@@ -23,7 +23,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "doctor": ("device.doctor", "check camera, model, GPIO, printer, disk and clock; say what to fix"),
     "set-pin": ("web.auth", "set the dashboard login PIN"),
     "validate": (
-        "device.gait.validate",
+        "device.validation.cli",
         "score the gait engine against ground truth (synthetic and force-plate data)",
     ),
 }
@@ -39,7 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, (module_name, help_text) in SUBCOMMANDS.items():
         p = sub.add_parser(name, help=help_text, description=help_text)
-        p.set_defaults(_module=module_name)
+        p.set_defaults(_module=module_name, _import_error=None)
         try:
             module = importlib.import_module(module_name)
         except ImportError as exc:  # a part not installed on this machine: say so when it's used
@@ -52,14 +52,14 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    if not getattr(args, "command", None):
+    if not args.command:  # dest="command": None when no subcommand was given
         parser.print_help()
         return 2
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    if getattr(args, "_import_error", None):
+    if args._import_error:
         print(f"gait-station {args.command}: not available here ({args._import_error})", file=sys.stderr)
         return 2
     module = importlib.import_module(args._module)

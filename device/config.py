@@ -38,6 +38,9 @@ class CameraConfig:
     height: int = 720
     fps: float = 30.0  # camera frame rate; inference drops frames at the source if slower
     loop_video: bool = False  # a video file source restarts at its end (demo on a dev machine)
+    # the side of the treadmill the camera stands on, as the runner on it sees it ("left" |
+    # "right" | "auto" = from the facing direction): the runner's side nearest the camera
+    side_of_treadmill: str = "auto"
 
 
 @dataclass
@@ -140,6 +143,7 @@ _CHOICES: dict[tuple[str, str], tuple[str, ...]] = {
     ("station", "coaching_profile"): ("neutral", "ankle_lean", "hip_hinge"),
     ("station", "log_level"): ("DEBUG", "INFO", "WARNING", "ERROR"),
     ("printing", "paper"): ("A4", "Letter"),
+    ("camera", "side_of_treadmill"): ("left", "right", "auto"),
 }
 
 _RANGES: dict[tuple[str, str], tuple[float, float]] = {
@@ -263,7 +267,24 @@ def load_config(path: str | Path | None = None, data_dir: str | Path | None = No
     if data_dir:
         cfg.storage.data_dir = str(data_dir)
     cfg.source_path = str(chosen) if chosen else ""
+    check_referenced(cfg)
     return cfg
+
+
+def check_referenced(cfg: Config) -> None:
+    """What the settings point at must be usable now, not fail every capture after the run: the
+    clinic's norms file must load, the receipt printer setting must name a printer."""
+    if cfg.station.norms_file:
+        from device.gait.norms import load_norms
+
+        try:
+            load_norms(Path(cfg.station.norms_file).expanduser())
+        except ConfigError as exc:
+            raise ConfigError(f"config [station] norms_file: {exc}") from None
+    if cfg.printing.receipt_printer:
+        from device.printing.receipt import parse_spec
+
+        parse_spec(cfg.printing.receipt_printer)  # ConfigError naming [printing] receipt_printer
 
 
 def config_to_toml(cfg: Config) -> str:

@@ -248,8 +248,8 @@ def _save_evidence(
             frame = int(ev.get("frame", -1))
             if frame < 0 and ev.get("t") is not None:
                 frame = int(tl.frame[int(np.argmin(np.abs(tl.t - float(ev["t"]))))])
-            if video is not None and len(video):
-                pos = video.index_of(frame)
+            pos = video.index_of(frame) if video is not None else None
+            if video is not None and pos is not None:
                 jpeg, near = video.jpeg(pos), video.frames[pos]
                 if video_scale is None:
                     video_scale = _jpeg_scale(jpeg, session.get("frame_width"))

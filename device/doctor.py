@@ -107,9 +107,13 @@ def check_disk(cfg: Any) -> Check:
 
 
 def check_database(cfg: Any) -> Check:
+    from device.errors import UserError
+
     db = cfg.data_dir / "station.db"
     if not db.exists():
         return Check("database", OK, f"{db} will be created on first run")
+    import sqlite3
+
     from device.store import Store
 
     try:
@@ -120,6 +124,8 @@ def check_database(cfg: Any) -> Check:
         verdict = store.integrity_check()
         n = len(store.list_sessions())
         active = [s["id"] for s in store.list_sessions() if s["status"] in ("capturing", "analysing")]
+    except (sqlite3.Error, UserError) as exc:  # damaged beyond what the integrity check can report
+        return Check("database", FAIL, f"{db}: {exc}", "restore a backup or move the file away", True)
     finally:
         store.close()
     if verdict != "ok":
@@ -391,6 +397,20 @@ def check_cups(cfg: Any) -> Check:
     return Check("report printer (CUPS)", OK, f"queue {queue or '(default)'} ready")
 
 
+def check_norms(cfg: Any) -> Check:
+    """The normal ranges every analysis is compared with: the clinic's file, else the built-in."""
+    from device.errors import ConfigError
+    from device.gait.norms import load_norms
+
+    path = cfg.station.norms_file
+    try:
+        norms = load_norms(Path(path).expanduser() if path else None)
+    except ConfigError as exc:
+        return Check("norms", FAIL, str(exc), "fix or remove [station] norms_file", True)
+    where = f"clinic file {path}" if path else "built-in"
+    return Check("norms", OK, f"{where}: {len(norms.ranges)} normal ranges")
+
+
 def check_dashboard_pin(cfg: Any) -> Check:
     """The dashboard PIN: set, and set under today's rule (≥ 6 characters, not trivial)."""
     from device.errors import UserError
@@ -456,29 +476,32 @@ def run_checks(args: argparse.Namespace) -> list[Check]:
     checks: list[Check] = []
     cfg_check, cfg = check_config(getattr(args, "config", None), getattr(args, "data_dir", None))
     checks.append(cfg_check)
-    steps: list[Callable[[], Check]] = [
-        lambda: check_data_dir(cfg),
-        lambda: check_disk(cfg),
-        lambda: check_database(cfg),
-        lambda: check_model(cfg),
+    # (name, essential, check): a check that crashes is reported under its own name, and an
+    # essential one that crashes stops the station like a failed one (exit 1).
+    steps: list[tuple[str, bool, Callable[[], Check]]] = [
+        ("data folder", True, lambda: check_data_dir(cfg)),
+        ("disk space", True, lambda: check_disk(cfg)),
+        ("database", True, lambda: check_database(cfg)),
+        ("pose model", True, lambda: check_model(cfg)),
     ]
     if not getattr(args, "no_camera", False):
-        steps.append(lambda: check_camera(cfg, getattr(args, "source", None)))
+        steps.append(("camera", True, lambda: check_camera(cfg, getattr(args, "source", None))))
         if cfg.camera.rear_source:
-            steps.append(lambda: check_rear_camera(cfg))
+            steps.append(("rear camera", False, lambda: check_rear_camera(cfg)))
     steps += [
-        lambda: check_gpio(cfg),
-        lambda: check_receipt_printer(cfg),
-        lambda: check_cups(cfg),
-        lambda: check_dashboard_pin(cfg),
-        check_clock,
+        ("norms", True, lambda: check_norms(cfg)),
+        ("buttons/LED (GPIO)", False, lambda: check_gpio(cfg)),
+        ("receipt printer", False, lambda: check_receipt_printer(cfg)),
+        ("report printer (CUPS)", False, lambda: check_cups(cfg)),
+        ("dashboard PIN", False, lambda: check_dashboard_pin(cfg)),
+        ("clock", False, check_clock),
     ]
-    for step in steps:
+    for name, essential, step in steps:
         try:
             checks.append(step())
         except Exception as exc:
             checks.append(
-                Check(getattr(step, "__name__", "check"), FAIL, f"check crashed: {type(exc).__name__}: {exc}")
+                Check(name, FAIL, f"check crashed: {type(exc).__name__}: {exc}", "report this", essential)
             )
     return checks
 

@@ -73,7 +73,8 @@ class Timeline:
     t: np.ndarray
     xy: np.ndarray
     score: np.ndarray
-    frame: np.ndarray | None = None
+    # None (the default) means 0..N-1; __post_init__ always leaves an array here.
+    frame: np.ndarray = None  # type: ignore[assignment]
     width: int | None = None
     height: int | None = None
     meta: dict = field(default_factory=dict)
@@ -155,12 +156,10 @@ class TimelineBuilder:
         return self._n
 
     def _grow(self) -> None:
-        cap = self._t.shape[0] * 2
-        for name in ("_t", "_xy", "_score", "_frame"):
-            old = getattr(self, name)
-            new = np.empty((cap, *old.shape[1:]), old.dtype)
-            new[: self._n] = old[: self._n]
-            setattr(self, name, new)
+        cap, n = self._t.shape[0] * 2, self._n
+        self._t, self._xy, self._score, self._frame = (
+            _grown(a, cap, n) for a in (self._t, self._xy, self._score, self._frame)
+        )
 
     def append(self, t: float, keypoints: np.ndarray, frame: int | None = None) -> None:
         """Add one frame. ``keypoints``: (17, 3) array of x, y, score (x/y NaN where unseen)."""
@@ -186,3 +185,10 @@ class TimelineBuilder:
             self.width,
             self.height,
         )
+
+
+def _grown(old: np.ndarray, capacity: int, n: int) -> np.ndarray:
+    """A copy of ``old`` with room for ``capacity`` rows (the first ``n`` kept)."""
+    new = np.empty((capacity, *old.shape[1:]), old.dtype)
+    new[:n] = old[:n]
+    return new

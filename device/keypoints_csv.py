@@ -12,7 +12,7 @@ import csv
 import io
 import math
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 import numpy as np
 
@@ -22,6 +22,10 @@ from device.keypoints import KEYPOINT_NAMES, N_KEYPOINTS, Timeline
 HEADER: tuple[str, ...] = ("t",) + tuple(
     f"{name}_{part}" for name in KEYPOINT_NAMES for part in ("x", "y", "score")
 )
+
+
+REORDERED_SHARE = 0.02  # more rows than this going back in time: the file was reordered, sort it
+MAX_DROPPED_SHARE = 0.10  # more rows than this without a usable time: refuse the file
 
 
 class KeypointCSVError(UserError):
@@ -67,12 +71,40 @@ def _num(text: str, line: int, col: str) -> float:
     return v
 
 
+def _parse_rows(
+    reader: Any, header: list[str], cols: list[int], frame_col: int | None
+) -> tuple[list[tuple[float, list[float], int | None]], int]:
+    """The data rows as (t, 51 values, frame or None), and how many rows had no usable t."""
+    parsed: list[tuple[float, list[float], int | None]] = []
+    no_time = 0
+    for line_no, rec in enumerate(reader, start=2):
+        if not rec or all(not c.strip() for c in rec):
+            continue
+        if len(rec) < len(header):
+            rec = rec + [""] * (len(header) - len(rec))
+        t = _num(rec[cols[0]], line_no, "t")
+        if not math.isfinite(t):
+            no_time += 1
+            continue
+        vals = [_num(rec[c], line_no, HEADER[j + 1]) for j, c in enumerate(cols[1:])]
+        fr = None
+        if frame_col is not None and rec[frame_col].strip():
+            with contextlib.suppress(ValueError):
+                fr = int(float(rec[frame_col]))
+        parsed.append((t, vals, fr))
+    return parsed, no_time
+
+
 def read_csv(src: str | Path | IO[str]) -> Timeline:
     """Read a keypoint CSV; raise :class:`KeypointCSVError` with a one-line reason if it is unusable.
 
     Rows whose ``t`` is missing/NaN or not after the previous row are dropped (counted in
     ``timeline.meta['dropped_rows']``) rather than failing the whole file: a recording with one
-    bad timestamp is still worth analysing. Non-finite coordinates count as unseen.
+    bad timestamp is still worth analysing. A file whose rows are out of time order throughout
+    (sorted by another column in a spreadsheet) is put back in time order, said in
+    ``timeline.meta['reordered_rows']``: ``t`` is the time of each row, the row order is not.
+    More than :data:`MAX_DROPPED_SHARE` of the rows unusable refuses the file: analysing what is
+    left would present a fraction of the run as the run. Non-finite coordinates count as unseen.
     """
     if isinstance(src, str | Path):
         path = Path(src)
@@ -96,31 +128,33 @@ def read_csv(src: str | Path | IO[str]) -> Timeline:
         raise KeypointCSVError(f"the CSV lacks {len(missing)} required column(s): {shown}")
     cols = [index[h] for h in HEADER]
     frame_col = index.get("frame")
+    parsed, no_time = _parse_rows(reader, header, cols, frame_col)
+    total = len(parsed) + no_time
+    if not parsed:
+        raise KeypointCSVError("the CSV has a header but no usable rows")
+    # A few rows going back in time are glitches (dropped); many are a reordered file (sorted).
+    backwards = sum(1 for a, b in zip(parsed, parsed[1:], strict=False) if b[0] <= a[0])
+    reordered = backwards > max(2, REORDERED_SHARE * len(parsed))
+    if reordered:
+        parsed.sort(key=lambda row: row[0])
     ts: list[float] = []
     rows: list[list[float]] = []
     frames: list[int] = []
-    dropped = 0
+    dropped = no_time
     last_t = -math.inf
-    for line_no, rec in enumerate(reader, start=2):
-        if not rec or all(not c.strip() for c in rec):
-            continue
-        if len(rec) < len(header):
-            rec = rec + [""] * (len(header) - len(rec))
-        t = _num(rec[cols[0]], line_no, "t")
-        if not math.isfinite(t) or t <= last_t:
+    for t, vals, fr in parsed:
+        if t <= last_t:  # a repeated time (or a glitch going back): the first row wins
             dropped += 1
             continue
-        vals = [_num(rec[c], line_no, HEADER[j + 1]) for j, c in enumerate(cols[1:])]
         last_t = t
         ts.append(t)
         rows.append(vals)
-        fr = len(frames)
-        if frame_col is not None and rec[frame_col].strip():
-            with contextlib.suppress(ValueError):
-                fr = int(float(rec[frame_col]))
-        frames.append(fr)
-    if not ts:
-        raise KeypointCSVError("the CSV has a header but no usable rows")
+        frames.append(fr if fr is not None else len(frames))
+    if dropped > max(2, MAX_DROPPED_SHARE * total):
+        raise KeypointCSVError(
+            f"{dropped} of {total} rows have a missing, repeated or out-of-order time (t): "
+            "not a usable timeline (analysing the rest would misstate the run)"
+        )
     arr = np.asarray(rows, dtype=np.float64).reshape(len(ts), N_KEYPOINTS, 3)
     xy = arr[:, :, :2].astype(np.float32)
     score = arr[:, :, 2]
@@ -133,4 +167,5 @@ def read_csv(src: str | Path | IO[str]) -> Timeline:
         frame = np.arange(len(ts), dtype=np.int64)
     tl = Timeline(np.asarray(ts), xy, score, frame)
     tl.meta["dropped_rows"] = dropped
+    tl.meta["reordered_rows"] = backwards if reordered else 0
     return tl

@@ -177,6 +177,17 @@ class Station:
         rear = self.controller.rear if self.controller is not None else None
         return rear.latest_preview() if rear is not None else None
 
+    def has_rear_camera(self) -> bool:
+        """A rear camera is configured (``[camera] rear_source``) or running on this station."""
+        return bool(self.cfg.camera.rear_source) or (
+            self.controller is not None and self.controller.rear is not None
+        )
+
+    def prepared_runner_id(self) -> int | None:
+        """The runner of the prepared next run (``prepare()``), None when none is prepared."""
+        armed = self.controller.armed if self.controller is not None else None
+        return armed.runner_id if armed is not None else None
+
     def _make_source_factory(self, estimator: Any) -> Callable[[], Any]:
         from device.camera import open_source
 

@@ -30,3 +30,17 @@ def test_ruff_format_clean() -> None:
         check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_mypy_clean() -> None:
+    """The type checker passes over device/ and web/ (files, settings and the modules not yet
+    checked: [tool.mypy] in pyproject.toml). Incremental (.mypy_cache): ~20 s of CPU cold, ~2 s warm."""
+    result = subprocess.run(
+        [sys.executable, "-m", "mypy"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Success: no issues found" in result.stdout

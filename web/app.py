@@ -10,7 +10,6 @@ unless :data:`web.security.PUBLIC_ENDPOINTS` names it.
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from flask import Flask, render_template, request
 from werkzeug.exceptions import HTTPException
@@ -18,6 +17,7 @@ from werkzeug.routing import IntegerConverter
 
 from device.config import Config
 from device.errors import UserError
+from device.station_api import StationAPI
 from web.errors import status_for
 from web.live_hub import LiveHub
 from web.security import LoginLimiter, PinStore, SessionRegistry, install, json_error
@@ -35,8 +35,9 @@ class IdConverter(IntegerConverter):
         super().__init__(url_map, *args, **kwargs)
 
 
-def create_app(station: Any, config: Config, testing: bool = False) -> Flask:
-    """Build the dashboard app for ``station`` (a :class:`device.station.Station`)."""
+def create_app(station: StationAPI, config: Config, testing: bool = False) -> Flask:
+    """Build the dashboard app for ``station`` (a :class:`device.station.Station`, or any other
+    :class:`~device.station_api.StationAPI`)."""
     from web import filters
     from web.blueprints import api, auth, live, pages
     from web.settings import settings_for

@@ -133,6 +133,23 @@ class LoginLimiter:
             self._attempts.setdefault(client, deque()).append(now)
             return 0
 
+    def would_wait(self, client: str, trusted: bool = False) -> int:
+        """What :meth:`admit` would answer now, without recording anything (the server's
+        cheap early refusal, before a request thread is used)."""
+        with self._lock:
+            now = self.clock()
+            q = self._attempts.get(client)
+            if q is not None:
+                live = [t for t in q if t > now - self.WINDOW_S]
+                if len(live) >= self.per_minute:
+                    return max(1, math.ceil(live[0] + self.WINDOW_S - now))
+            if trusted:
+                return 0
+            tokens = min(
+                float(self.global_burst), self._tokens + (now - self._refilled_at) / self.global_refill_s
+            )
+            return 0 if tokens >= 1.0 else max(1, math.ceil((1.0 - tokens) * self.global_refill_s))
+
     def retry_after(self, client: str) -> int:
         """Seconds until ``client`` may try again by its own failures (0 = now)."""
         with self._lock:
@@ -149,11 +166,17 @@ class LoginLimiter:
             self._attempts.pop(client, None)
 
 
-def _lower_priority() -> None:
-    # Linux: a thread id names just this thread; nice 10 gives the capture threads ~10x its share.
+def lower_thread_priority(by: int) -> None:
+    """Make the calling thread ``by`` nice levels lower in priority than it is (Linux: a thread
+    id names just that thread). The capture loop keeps its priority, so under full load it gets
+    the CPU first: nice +5 gives it ~3x a dashboard thread's share, +10 ~10x."""
     with contextlib.suppress(OSError, AttributeError):
         tid = threading.get_native_id()
-        os.setpriority(os.PRIO_PROCESS, tid, min(19, os.getpriority(os.PRIO_PROCESS, tid) + 10))
+        os.setpriority(os.PRIO_PROCESS, tid, min(19, os.getpriority(os.PRIO_PROCESS, tid) + by))
+
+
+def _lower_priority() -> None:
+    lower_thread_priority(10)
 
 
 class PinChecker:
@@ -340,18 +363,30 @@ def _device_serializer() -> Any:
     return URLSafeSerializer(current_app.secret_key, salt="gait-station trusted device")
 
 
-def trusted_device() -> str | None:
-    """This browser's device id when it logged in here before (a signed cookie), else None."""
-    from itsdangerous import BadSignature
+def login_client_for(remote_addr: str, device_cookie: str | None, secret_key: Any) -> tuple[str, bool]:
+    """The rate-limit key of a login attempt and whether it comes from a trusted device."""
+    device = device_from_cookie(device_cookie, secret_key)
+    if device is not None:
+        return f"device:{device}", True
+    return f"ip:{remote_addr}", False
 
-    raw = request.cookies.get(DEVICE_COOKIE)
+
+def device_from_cookie(raw: str | None, secret_key: Any) -> str | None:
+    """The device id in a ``gait_device`` cookie value when its signature is good, else None."""
+    from itsdangerous import BadSignature, URLSafeSerializer
+
     if not raw or len(raw) > 200:
         return None
     try:
-        value = _device_serializer().loads(raw)
+        value = URLSafeSerializer(secret_key, salt="gait-station trusted device").loads(raw)
     except BadSignature:
         return None
     return value if isinstance(value, str) and 16 <= len(value) <= 64 else None
+
+
+def trusted_device() -> str | None:
+    """This browser's device id when it logged in here before (a signed cookie), else None."""
+    return device_from_cookie(request.cookies.get(DEVICE_COOKIE), current_app.secret_key)
 
 
 def remember_device(resp: Any) -> None:
@@ -369,10 +404,7 @@ def remember_device(resp: Any) -> None:
 
 def login_client() -> tuple[str, bool]:
     """The rate-limit key of this login attempt and whether it comes from a trusted device."""
-    device = trusted_device()
-    if device is not None:
-        return f"device:{device}", True
-    return f"ip:{client_ip()}", False
+    return login_client_for(client_ip(), request.cookies.get(DEVICE_COOKIE), current_app.secret_key)
 
 
 def station_host_names(app: Flask) -> frozenset[str]:

@@ -43,6 +43,7 @@ BODY_TIMEOUT_S = 20.0  # a request body (≤ 256 KB) within this
 PER_ADDRESS_CONNECTIONS = 32  # a browser opens ≤ 6 per host; the live page 2 more
 MAX_CONNECTIONS = 512
 WRITE_TIMEOUT_S = 20.0  # a live viewer that accepts no data this long is dropped
+DASHBOARD_NICE = 5  # the server's threads run this much below the capture's priority
 STREAM_PATHS = frozenset({"/live/events", "/live/preview.mjpg", "/live/rear.mjpg"})
 
 
@@ -124,14 +125,23 @@ class DashboardApp:
     view said who may watch (:mod:`web.blueprints.live`)."""
 
     def __init__(self, app: Any, threads: int) -> None:
+        from concurrent.futures import ThreadPoolExecutor
+
         from a2wsgi import WSGIMiddleware
 
         from web.blueprints.live import HANDOFF_ENVIRON
+        from web.security import lower_thread_priority
 
         self.app = app
         self.max_body = int(app.config.get("MAX_CONTENT_LENGTH") or 256 * 1024)
         self._handoff_key = HANDOFF_ENVIRON
         self.wsgi = WSGIMiddleware(self._wsgi, workers=threads)
+        # The request threads run below the capture's priority: a request flood slows the
+        # dashboard, never the capture.
+        self.wsgi.executor.shutdown(wait=False)
+        self.wsgi.executor = ThreadPoolExecutor(
+            threads, thread_name_prefix="WSGI", initializer=lower_thread_priority, initargs=(DASHBOARD_NICE,)
+        )
 
     def _wsgi(self, environ: dict[str, Any], start_response: Any) -> Any:
         environ[self._handoff_key] = True
@@ -146,11 +156,56 @@ class DashboardApp:
         body = await self._read_body(scope, receive, send)
         if body is None:
             return
+        if (
+            scope["path"] == "/login"
+            and scope["method"] in ("GET", "POST")
+            and await self._refuse_login(scope, send)
+        ):
+            return
         replay = _Replay(body, receive)
         if scope["method"] == "GET" and scope["path"] in STREAM_PATHS:
             await self._maybe_stream(scope, replay, send)
         else:
             await self.wsgi(scope, replay, send)
+
+    async def _refuse_login(self, scope: dict[str, Any], send: Any) -> bool:
+        """A login the rate limits refuse anyway (and the login page for a client that must
+        wait) is answered here, before a request thread or a template is used: a wrong-PIN
+        flood then costs the station little. The login view admits and records under the
+        limiter's lock; this only reads it."""
+        from http.cookies import CookieError, SimpleCookie
+
+        from web.security import DEVICE_COOKIE, login_client_for
+
+        raw = b"; ".join(v for k, v in scope.get("headers") or [] if k == b"cookie").decode("latin-1")
+        try:
+            morsel = SimpleCookie(raw).get(DEVICE_COOKIE)
+        except CookieError:
+            morsel = None
+        address = (scope.get("client") or ("?", 0))[0]
+        client, trusted = login_client_for(address, morsel.value if morsel else None, self.app.secret_key)
+        wait = self.app.extensions["gait_login_limiter"].would_wait(client, trusted)
+        if not wait:
+            return False
+        html = (
+            "<!doctype html><meta charset=utf-8><title>Too many tries</title>"
+            f"<p>Too many wrong PINs. Try again in {wait} s.</p><p><a href=/login>Back to the login</a></p>"
+        )
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 429,
+                "headers": [
+                    (b"content-type", b"text/html; charset=utf-8"),
+                    (b"retry-after", str(wait).encode()),
+                    (b"cache-control", b"no-store"),
+                    (b"x-content-type-options", b"nosniff"),
+                    (b"content-security-policy", b"default-src 'none'"),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": html.encode(), "more_body": False})
+        return True
 
     async def _read_body(self, scope: dict[str, Any], receive: Any, send: Any) -> bytes | None:
         chunks: list[bytes] = []
@@ -359,6 +414,9 @@ class DashboardServer:
         return self
 
     def _run(self) -> None:
+        from web.security import lower_thread_priority
+
+        lower_thread_priority(DASHBOARD_NICE)  # the event loop too: the capture comes first
         try:
             self.server.run(sockets=[self.sock])
         finally:
@@ -384,9 +442,34 @@ class DashboardServer:
             self.sock.close()
 
 
+def _open_station(cfg: Any, source: str) -> Any:
+    """The started station, or one line saying why not (a damaged or read-only database is a
+    fact about the data folder, not a crash)."""
+    import sqlite3
+
+    from device.station import Station
+
+    station = None
+    try:
+        station = Station(cfg, source_spec=source)
+        station.start()
+    except sqlite3.Error as exc:
+        if station is not None:
+            with contextlib.suppress(Exception):
+                station.close()
+        db = cfg.data_dir / "station.db"
+        why = str(exc)
+        hint = (
+            "make the data folder and the database writable by the station's user"
+            if "readonly" in why or "read-only" in why
+            else "restore a backup or move the file away (`gait-station doctor` checks it)"
+        )
+        raise UserError(f"cannot use the database {db}: {why}; {hint}") from None
+    return station
+
+
 def main(args: argparse.Namespace) -> int:
     from device.config import load_config
-    from device.station import Station
     from web.app import create_app
 
     cfg = load_config(args.config, args.data_dir)
@@ -398,8 +481,7 @@ def main(args: argparse.Namespace) -> int:
         cfg.web.port = args.port
     source = args.source or cfg.camera.source or "auto"
 
-    station = Station(cfg, source_spec=source)
-    station.start()
+    station = _open_station(cfg, source)
     try:
         app = create_app(station, cfg)
         server = DashboardServer(app, cfg.web.host, cfg.web.port, cfg.web.threads)

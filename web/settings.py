@@ -8,6 +8,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from device.config import Config
+from device.errors import UserError
 
 SECRET_KEY_FILE = "secret_key"
 
@@ -37,11 +38,21 @@ def load_or_create_secret_key(data_dir: Path) -> str:
     data_dir = Path(data_dir)
     path = data_dir / SECRET_KEY_FILE
     try:
-        key = path.read_text(encoding="utf-8").strip()
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raw = b""
+    except OSError as exc:
+        raise UserError(f"cannot read {path}: {exc.strerror or exc}") from None
+    if raw:
+        try:
+            key = raw.decode("ascii").strip()
+        except UnicodeDecodeError:
+            raise UserError(
+                f"{path} is damaged (not a text key): delete it and a new key is made at the next start "
+                "(everyone then logs in again)"
+            ) from None
         if len(key) >= 32:
             return key
-    except FileNotFoundError:
-        pass
     data_dir.mkdir(parents=True, exist_ok=True)
     key = secrets.token_hex(32)
     tmp = path.with_suffix(".tmp")

@@ -51,6 +51,7 @@ class VideoFileSource(FrameSource):
         self._base_pts: float | None = None
         #: Frames the container says it holds (0 when unknown): for progress bars.
         self.frame_count = 0
+        self.cut_short: str | None = None  # set at the end when the file held fewer frames than announced
         #: Container/stream metadata tags (e.g. a phone's capture-rate tag for slow motion).
         self.metadata: dict[str, str] = {}
 
@@ -146,6 +147,13 @@ class VideoFileSource(FrameSource):
         if vf is None:
             if self._index == 0:
                 raise SourceError(f"{self.path}: the video has no decodable frames")
+            # The header announced more frames than the file holds: cut short (a copy stopped
+            # half-way), and whoever reads the analysis must know it covers only the start.
+            if self.frame_count and self._index < self.frame_count - max(2, 0.02 * self.frame_count):
+                self.cut_short = (
+                    f"{self.path}: the video ends after {self._index} of the {self.frame_count} "
+                    "frames its header announces (the file was cut short)"
+                )
             return None
         t = self._frame_time(vf)
         image = vf.to_ndarray(format="bgr24")

@@ -15,13 +15,14 @@ Events (each optional, each run on the shared :class:`CallbackRunner`, never on 
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
-import time
 from collections.abc import Callable
 from typing import Any
 
 from device.controls.callbacks import CallbackRunner
+from device.controls.clock import SYSTEM_CLOCK, Clock, Timer
 
 log = logging.getLogger(__name__)
 
@@ -40,10 +41,12 @@ class DebouncedButton:
         hold_s: float | None = None,
         pin_factory: Any = None,
         name: str = "button",
+        clock: Clock = SYSTEM_CLOCK,
     ) -> None:
         from gpiozero import DigitalInputDevice
 
         self.name = name
+        self._clock = clock
         self.bounce_s = float(bounce_s)
         self.hold_s = hold_s
         self.when_pressed: Callback | None = None
@@ -55,8 +58,8 @@ class DebouncedButton:
         self._last_accept = -1e9
         self._press_id = 0
         self._held = False
-        self._reconcile: threading.Timer | None = None
-        self._hold_timer: threading.Timer | None = None
+        self._reconcile: Timer | None = None
+        self._hold_timer: Timer | None = None
         self._closed = False
         # A plain input rather than gpiozero's Button: holds are timed here (Button's hold thread
         # would make close() wait out hold_time), and bounce_time=None because we debounce ourselves.
@@ -87,7 +90,7 @@ class DebouncedButton:
 
     def _edge(self) -> None:
         """Any raw edge from gpiozero (its thread): accept now, or re-check after the bounce window."""
-        now = time.monotonic()
+        now = self._clock.monotonic()
         with self._lock:
             if self._closed:
                 return
@@ -95,15 +98,13 @@ class DebouncedButton:
             if wait <= 0:
                 self._sample(now)
             elif self._reconcile is None:
-                self._reconcile = threading.Timer(wait, self._reconcile_now)
-                self._reconcile.daemon = True
-                self._reconcile.start()
+                self._reconcile = self._clock.call_later(wait, self._reconcile_now)
 
     def _reconcile_now(self) -> None:
         with self._lock:
             self._reconcile = None
             if not self._closed:
-                self._sample(time.monotonic())
+                self._sample(self._clock.monotonic())
 
     def _sample(self, now: float) -> None:
         """Adopt the pin's current level if it differs from the debounced state (lock held)."""
@@ -117,9 +118,8 @@ class DebouncedButton:
             self._held = False
             self._emit(self.when_pressed, "pressed")
             if self.hold_s is not None:
-                self._hold_timer = threading.Timer(self.hold_s, self._hold_elapsed, args=(self._press_id,))
-                self._hold_timer.daemon = True
-                self._hold_timer.start()
+                hold = functools.partial(self._hold_elapsed, self._press_id)
+                self._hold_timer = self._clock.call_later(self.hold_s, hold)
         else:
             if self._hold_timer is not None:
                 self._hold_timer.cancel()

@@ -2,8 +2,8 @@
 
 - :class:`Beeper` owns the gpiozero ``Buzzer`` (an active piezo: on = sound) and knows the cues.
 - :class:`Metronome` is only a clock: it calls ``click`` at a steps-per-minute rate, on a timing
-  thread with drift-free scheduling (tick *k* is due at ``start + k * period`` on
-  ``time.monotonic``, so a late wake-up never shifts later ticks). The rate can change while it
+  thread with drift-free scheduling (tick *k* is due at ``start + k * period`` on the controls'
+  clock, so a late wake-up never shifts later ticks). The rate can change while it
   runs; the next tick then comes one new period after the last one.
 """
 
@@ -12,10 +12,10 @@ from __future__ import annotations
 import logging
 import math
 import threading
-import time
 from collections.abc import Callable
 from typing import Any
 
+from device.controls.clock import SYSTEM_CLOCK, Clock
 from device.errors import InputError
 
 log = logging.getLogger(__name__)
@@ -30,23 +30,35 @@ class Beeper:
     TICK_S = 0.08
     GO_S = 0.4
 
-    def __init__(self, pin: int, pin_factory: Any = None) -> None:
+    def __init__(self, pin: int, pin_factory: Any = None, clock: Clock = SYSTEM_CLOCK) -> None:
         from gpiozero import Buzzer
 
         self._buzzer = Buzzer(pin, pin_factory=pin_factory)
+        self._clock = clock
         self._lock = threading.Lock()
-        self._cancel = threading.Event()
+        self._wake = threading.Condition()  # notified by stop(): a countdown ends at once
+        self._cancelled = False
         self._countdown: threading.Thread | None = None
 
     @property
     def pin(self) -> Any:
         return self._buzzer.pin
 
+    def _pause_until(self, deadline: float, cancellable: bool = True) -> bool:
+        """Wait until ``deadline`` on the clock; True when stop() cut a cancellable pause short."""
+        with self._wake:
+            while self._clock.monotonic() < deadline:
+                if cancellable and self._cancelled:
+                    return True
+                self._clock.wait_until(self._wake, deadline)
+            return cancellable and self._cancelled
+
     def _sound(self, seconds: float) -> None:
         with self._lock:
             self._buzzer.on()
         try:
-            self._cancel.wait(seconds) if seconds > 0.05 else time.sleep(seconds)
+            # A click is too short to be worth cancelling; a countdown beep stops with stop().
+            self._pause_until(self._clock.monotonic() + seconds, cancellable=seconds > 0.05)
         finally:
             with self._lock:
                 self._buzzer.off()
@@ -67,16 +79,16 @@ class Beeper:
         the call, in step with the capture controller's own countdown.
         """
         self.stop()
-        self._cancel.clear()
-        t0 = time.monotonic()
+        with self._wake:
+            self._cancelled = False
+        t0 = self._clock.monotonic()
 
         def run() -> None:
             for k in range(int(seconds) + 1):
-                wait = t0 + k * interval_s - time.monotonic()
-                if wait > 0 and self._cancel.wait(wait):
+                if self._pause_until(t0 + k * interval_s):
                     return
                 self._sound(self.GO_S if k == seconds else self.TICK_S)
-                if self._cancel.is_set():
+                if self._cancelled:
                     return
 
         self._countdown = threading.Thread(target=run, name="gait-countdown", daemon=True)
@@ -84,7 +96,9 @@ class Beeper:
 
     def stop(self) -> None:
         """Silence: cancel a countdown or background beep."""
-        self._cancel.set()
+        with self._wake:
+            self._cancelled = True
+            self._wake.notify_all()
         if self._countdown is not None and self._countdown is not threading.current_thread():
             self._countdown.join(1.0)
         self._countdown = None
@@ -99,8 +113,9 @@ class Beeper:
 class Metronome:
     """Calls ``click()`` at ``spm`` clicks per minute on its own thread until stopped."""
 
-    def __init__(self, click: Callable[[], object]) -> None:
+    def __init__(self, click: Callable[[], object], clock: Clock = SYSTEM_CLOCK) -> None:
         self._click = click
+        self._clock = clock
         self._cond = threading.Condition()
         self._thread: threading.Thread | None = None
         self._stop = False
@@ -137,7 +152,7 @@ class Metronome:
             self._period = 60.0 / spm
             self._stop = False
             self._last_tick = None
-            self._next = time.monotonic()
+            self._next = self._clock.monotonic()
             self.ticks = 0
             self._thread = threading.Thread(target=self._run, name="gait-metronome", daemon=True)
             self._thread.start()
@@ -151,7 +166,7 @@ class Metronome:
         self._period = 60.0 / spm
         if self._last_tick is not None:
             # Keep the beat continuous: the next click comes one *new* period after the last.
-            self._next = max(self._last_tick + self._period, time.monotonic())
+            self._next = max(self._last_tick + self._period, self._clock.monotonic())
         self._cond.notify_all()
 
     def stop(self) -> None:
@@ -167,9 +182,8 @@ class Metronome:
     def _run(self) -> None:
         with self._cond:
             while not self._stop:
-                now = time.monotonic()
-                if now < self._next:
-                    self._cond.wait(self._next - now)
+                if self._clock.monotonic() < self._next:
+                    self._clock.wait_until(self._cond, self._next)
                     continue
                 due = self._next
                 self._last_tick = due  # before releasing: a rate change during the click plans from here
@@ -183,7 +197,7 @@ class Metronome:
                 self.ticks += 1
                 if self._next == due:  # not re-planned by set_spm during the click
                     nxt = due + self._period
-                    late = time.monotonic() - nxt
+                    late = self._clock.monotonic() - nxt
                     if late > 0:
                         # Stalled past whole beats: skip them rather than burst to catch up.
                         nxt += math.ceil(late / self._period) * self._period

@@ -15,14 +15,12 @@ from collections.abc import Callable
 
 log = logging.getLogger(__name__)
 
-_STOP = object()
-
 
 class CallbackRunner:
     """One daemon thread that runs submitted callables in order; never dies on an exception."""
 
     def __init__(self, name: str = "gait-controls") -> None:
-        self._queue: queue.Queue[object] = queue.Queue()
+        self._queue: queue.Queue[tuple[Callable[[], object], str] | None] = queue.Queue()  # None: stop
         self._pending = 0
         self._idle = threading.Condition()
         self._closed = False
@@ -48,16 +46,16 @@ class CallbackRunner:
         if self._closed:
             return
         self._closed = True
-        self._queue.put(_STOP)
+        self._queue.put(None)
         if threading.current_thread() is not self._thread:
             self._thread.join(timeout)
 
     def _run(self) -> None:
         while True:
             item = self._queue.get()
-            if item is _STOP:
+            if item is None:
                 return
-            fn, label = item  # type: ignore[misc]
+            fn, label = item
             try:
                 fn()
             except Exception:

@@ -30,6 +30,7 @@ from device.config import GpioConfig
 from device.controls.buttons import DebouncedButton
 from device.controls.buzzer import Beeper, Metronome
 from device.controls.callbacks import CallbackRunner
+from device.controls.clock import SYSTEM_CLOCK, Clock
 from device.controls.led import PATTERNS, StatusLed
 from device.errors import ConfigError
 
@@ -75,8 +76,10 @@ class StationControls:
         on_stop: Handler = None,
         on_cancel: Handler = None,
         on_print: Handler = None,
+        clock: Clock = SYSTEM_CLOCK,
     ) -> None:
         self.cfg = gpio_cfg
+        self.clock = clock  # buttons, beeper and metronome time themselves on it (tests step it)
         self.on_start = on_start
         self.on_stop = on_stop
         self.on_cancel = on_cancel
@@ -111,7 +114,7 @@ class StationControls:
 
     def _build(self, pin_factory: Any) -> None:
         c = self.cfg
-        kw = {"runner": self._runner, "bounce_s": c.bounce_s, "pin_factory": pin_factory}
+        kw = {"runner": self._runner, "bounce_s": c.bounce_s, "pin_factory": pin_factory, "clock": self.clock}
         if c.start_pin and c.stop_pin == c.start_pin:
             b = DebouncedButton(c.start_pin, hold_s=c.hold_to_cancel_s, name="start/stop", **kw)
             b.when_short_press = self._start_or_stop
@@ -134,32 +137,36 @@ class StationControls:
         if c.led_pin:
             self.led = StatusLed(c.led_pin, pin_factory=pin_factory)
         if c.buzzer_pin:
-            self.beeper = Beeper(c.buzzer_pin, pin_factory=pin_factory)
-            self.metronome = Metronome(self.beeper.click)
+            self.beeper = Beeper(c.buzzer_pin, pin_factory=pin_factory, clock=self.clock)
+            self.metronome = Metronome(self.beeper.click, clock=self.clock)
 
     # -- intents (run on the callback thread) -----------------------------------------------
 
-    def _call(self, name: str) -> None:
-        handler = getattr(self, name)
+    @staticmethod
+    def _call(handler: Handler, intent: str) -> None:
         if handler is None:
-            log.info("controls: %s pressed, but no handler is connected", name.removeprefix("on_"))
+            log.info("controls: %s pressed, but no handler is connected", intent)
             return
         handler()
 
+    # Each reads its handler when the press comes: handlers may be connected after construction.
     def _start(self) -> None:
-        self._call("on_start")
+        self._call(self.on_start, "start")
 
     def _stop(self) -> None:
-        self._call("on_stop")
+        self._call(self.on_stop, "stop")
 
     def _cancel(self) -> None:
-        self._call("on_cancel")
+        self._call(self.on_cancel, "cancel")
 
     def _print(self) -> None:
-        self._call("on_print")
+        self._call(self.on_print, "print")
 
     def _start_or_stop(self) -> None:
-        self._call("on_stop" if self.state in STOPPABLE_STATES else "on_start")
+        if self.state in STOPPABLE_STATES:
+            self._stop()
+        else:
+            self._start()
 
     # -- outputs ------------------------------------------------------------------------------
 

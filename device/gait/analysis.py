@@ -19,21 +19,29 @@ import warnings
 
 import numpy as np
 
-from device.gait import sagittal
+from device.gait import cadence as cadence_mod
+from device.gait import sagittal, sides
 from device.gait.activity import classify, ground_cues
-from device.gait.clean import MIN_SCORE, body_scale_px, clean, mask_low_scores, near_leg, swap_leg_labels
+from device.gait.clean import MIN_SCORE, body_scale_px, clean, mask_low_scores
 from device.gait.cues import build_cues
+from device.gait.event_weights import EVENT_MODEL
+from device.gait.geometry import mid, runner_frame
 from device.gait.metric_ids import FRONTAL_METRICS, SIDE_METRICS, SYMMETRY
 from device.gait.norms import Norms, load_norms
 from device.gait.summary import apply_norm, summarize, symmetry_index
+from device.gait.treadmill import EventModel
 from device.gait.types import Analysis, GaitEvent, Metric, RunnerInfo
 from device.gait.view import detect_view, facing_series
 from device.keypoints import KP, Timeline
 
-ENGINE_VERSION = "1.0"
+ENGINE_VERSION = "2.0"
 LEG_FRACTION_OF_HEIGHT = 0.491
 MIN_FRAMES = 20
 MIN_DURATION_S = 1.5
+#: A pause longer than this in the frame times splits the recording (a capture's dropped
+#: frames leave gaps of a few frames; seconds of nothing is another recording or a clock jump).
+MAX_TIME_GAP_S = 1.0
+MAX_FRAME_INTERVAL_S = 0.5  # median frame interval beyond this (under 2 fps): not analysable
 
 
 def analyze(
@@ -43,6 +51,8 @@ def analyze(
     norms: Norms | None = None,
     coaching_profile: str = "neutral",
     warmup_s: float = 0.0,
+    camera_side: str = "auto",
+    event_model: EventModel | None = None,
 ) -> Analysis:
     """Analyse one run.
 
@@ -50,6 +60,10 @@ def analyze(
     when the keypoints disagree). ``norms``: normal ranges (default: packaged norms.toml).
     ``coaching_profile``: "neutral" | "ankle_lean" | "hip_hinge" — changes cues only.
     ``warmup_s``: seconds at the start to leave out (runner getting up to speed).
+    ``camera_side``: "left" | "right" | "auto" — the side of the treadmill the camera stands on
+    (as the runner on it sees it; ``[camera] side_of_treadmill``): the runner's near side.
+    ``event_model``: the event-timing correction (default: the shipped one; the validation
+    passes leave-one-runner-out fits).
     Never raises on bad data: unmeasurable metrics are null with a reason.
     """
     runner = runner or RunnerInfo()
@@ -57,8 +71,12 @@ def analyze(
         raise ValueError(
             f"coaching_profile must be neutral, ankle_lean or hip_hinge, not {coaching_profile!r}"
         )
+    if camera_side not in ("left", "right", "auto"):
+        raise ValueError(f"camera_side must be left, right or auto, not {camera_side!r}")
     if norms is None:
         norms = load_norms()
+    if event_model is None:
+        event_model = EVENT_MODEL
     warnings: list[str] = []
     tl = timeline
     if warmup_s and len(tl):
@@ -76,12 +94,19 @@ def analyze(
         "height": timeline.height,
         "leg_fraction_of_height": LEG_FRACTION_OF_HEIGHT,
     }
+    tl, gap_note = longest_continuous(tl)
     n = len(tl)
     quality: dict = {
         "frames_analysed": n,
-        "effective_fps": round(tl.effective_fps, 2) if n > 1 else 0.0,
+        # the real rate: frames analysed over the time they span (dropped frames count)
+        "effective_fps": round((n - 1) / tl.duration_s, 2) if n > 1 and tl.duration_s > 0 else 0.0,
         "duration_s": round(tl.duration_s, 2),
     }
+    if gap_note is not None and gap_note.startswith("frame times"):
+        return _empty(inp, quality, gap_note, "frame rate too low", warnings)
+    if gap_note is not None:
+        warnings.append(gap_note)
+        quality["time_gap"] = True
     if n < MIN_FRAMES or tl.duration_s < MIN_DURATION_S:
         return _empty(
             inp,
@@ -125,18 +150,6 @@ def analyze(
         warnings[:] = [w for w in warnings if "facing direction unclear" not in w]
     cl = clean(tl)
     leg_px = body_scale_px(cl.raw_xy, 50.0 if vres.kind == "side" else 90.0)
-    if vres.kind == "side" and vres.facing is not None and not turning:
-        near = near_leg(cl.raw_xy, tl.score)
-        quality["near_leg"] = near
-        expected = "right" if vres.facing == "right" else "left"
-        if near is not None and near != expected:
-            # the camera sees the runner's right side when they face image-right; the model
-            # called the near (clearly better seen) leg the other one throughout: relabel
-            swap_leg_labels(cl)
-            quality["leg_labels_corrected"] = True
-            warnings.append(
-                f"leg labels corrected: the pose model called the near ({expected}) leg '{near}' throughout"
-            )
     px_per_cm = None
     if runner.height_cm and runner.height_cm > 0 and np.isfinite(leg_px):
         px_per_cm = leg_px / (LEG_FRACTION_OF_HEIGHT * float(runner.height_cm))
@@ -169,6 +182,9 @@ def analyze(
     contact_by_side: dict[str, list[float]] = {"left": [], "right": []}
     stride_counts = (0, 0)
     confidence_events = 0.0
+    cad_signals: tuple[float | None, float | None] = (None, None)
+    quality["near_side"] = None
+    quality["side_method"] = "not a side view"
     if vres.kind == "side" and vres.facing is None:
         side_reason = "the runner's facing direction could not be told from the keypoints"
     if vres.kind == "side" and vres.facing is not None:
@@ -176,12 +192,36 @@ def analyze(
         if turning and fser is not None:
             fsign = np.where(fser[cl.src_index] == 0, fsign, fser[cl.src_index])
             warnings.append("the runner turns around during the clip: each direction is analysed on its own")
-        res = sagittal.analyse_side(cl, fsign, leg_px, px_per_cm, speed_cm_s)
+        res = sagittal.analyse_side(cl, fsign, leg_px, px_per_cm, speed_cm_s, event_model)
+        dec = sides.decide(
+            None if turning else vres.facing, camera_side, _floors(res), leg_px, cl.raw_xy, tl.score
+        )
+        quality["near_side"] = dec.near_side if dec.decided else None
+        quality["side_method"] = dec.method
+        quality["side_cues"] = dec.cues
+        warnings.extend(dec.warnings)
+        if dec.swap:
+            _swap_sides(res)
+            quality["leg_labels_corrected"] = True
+            warnings.append(
+                f"leg labels corrected: the pose model called the near ({dec.near_side}) leg "
+                f"'{dec.near_track}' ({dec.method})"
+            )
+        if not dec.decided:
+            _unknown_sides(res)
+        if res.belt_speed_px_s is not None and px_per_cm:
+            belt = res.belt_speed_px_s / px_per_cm * 0.036
+            quality["belt_speed_kmh"] = round(belt, 2)
+            if runner.speed_kmh:
+                quality["belt_speed_vs_entered_pct"] = round(100.0 * (belt / runner.speed_kmh - 1.0), 1)
+        cad_signals = _cadence_signals(cl, fsign, leg_px)
         events = _events_list(res.events, tl, cl)
         step_times = res.step_times
         valid = [s for s in res.stances if s.valid]
         stride_counts = (len(valid), len(res.stances) - len(valid))
         metrics.update(_side_metrics(valid, px_per_cm, speed_cm_s))
+        if not dec.decided:
+            _unsided(metrics)
         contact_by_side = {
             sd: [
                 st.values["contact_time_ms"]
@@ -191,6 +231,7 @@ def analyze(
             for sd in ("left", "right")
         }
         a.curves = res.curves
+        a.diagnostics["event_series"] = res.series
         a.evidence = [_frame_of(e, tl) for e in res.evidence]
         activity = res.activity
         quality["activity_cues"] = {
@@ -227,12 +268,21 @@ def analyze(
     if vres.kind == "side" and vres.facing is None:
         frontal_reason = "needs a rear or front view (this is a side view)"
 
-    cad, cad_n = _cadence(step_times, events)
+    cad_ev, cad_n = _cadence(step_times, events)
+    if vres.kind == "side":
+        cres = cadence_mod.decide(
+            cad_ev, *cad_signals, runner.speed_kmh, runner.height_cm, running=activity == "running"
+        )
+    else:  # frontal views: the events estimate alone (no fore-aft ankle swing to confirm it)
+        cres = cadence_mod.CadenceResult(cad_ev, None if cad_ev else "too few consecutive steps detected")
+        cres.estimates = {"events": None if cad_ev is None else round(cad_ev, 1)}
+    quality["cadence_estimates"] = cres.estimates
+    cad = cres.value
     a.cadence_spm = cad
     metrics["cadence_spm"] = (
         Metric(value=cad, unit="spm", n=cad_n)
         if cad is not None
-        else Metric.unmeasurable("spm", "too few consecutive steps detected")
+        else Metric.unmeasurable("spm", cres.reason or "")
     )
     a.cadence_series = _cadence_series(step_times)
     # every contract metric is present: fill what the view could not give
@@ -266,7 +316,8 @@ def analyze(
     a.metrics = {k: metrics[k] for k in list(SIDE_METRICS) + list(FRONTAL_METRICS) + [SYMMETRY]}
     a.events = events
     a.activity = activity
-    quality["strides_used"], quality["strides_rejected"] = stride_counts
+    quality["steps_used"], quality["steps_rejected"] = stride_counts
+    quality["strides_used"] = stride_counts[0] // 2
     quality["leg_length_method"] = (
         "leg length (hip→knee + knee→ankle in pixels, median over frames; "
         "90th percentile from behind/in front) = "
@@ -274,14 +325,56 @@ def analyze(
     )
     if px_per_cm is None:
         warnings.append("runner height not entered: lengths are given in % of leg length only")
-    verdict, more = _verdict(vres, quality, jumps, stride_counts, activity, xy, tl)
+    verdict, more, issues = _verdict(vres, quality, jumps, stride_counts, activity, xy, tl, norms)
+    if gap_note is not None:
+        issues.append("time_gap")
+    if cres.code:
+        issues.append(cres.code)
+        verdict = ("" if verdict == "good" else verdict + "; ") + "cadence not confirmed"
+    if vres.kind == "side" and quality["near_side"] is None and vres.facing is not None:
+        issues.append("side_unknown")
     warnings += more
     quality["verdict"] = verdict
+    quality["issues"] = issues
+    quality["verdict_code"] = _verdict_code(issues)
     quality["warnings"] = warnings
     quality["confidence"] = _confidence(vres.confidence, quality, stride_counts, confidence_events, jumps)
     a.quality = quality
     a.cues = build_cues(a.metrics, norms, coaching_profile, activity)
     return a
+
+
+def longest_continuous(tl: Timeline) -> tuple[Timeline, str | None]:
+    """The longest stretch of the recording without an absurd time gap, and a note when the
+    rest was left out (or the frame times are not seconds of a video).
+
+    Memory and time of the analysis follow the time span (everything is resampled onto a
+    uniform grid of ≥ 100 Hz), so a single row at t = 1e7, microsecond timestamps or a clock
+    jump of two hours must not reach the grid: a gap longer than :data:`MAX_TIME_GAP_S` (or 10
+    frame intervals) splits the recording and only its longest part (by frames) is analysed.
+    Frames more than :data:`MAX_FRAME_INTERVAL_S` apart on median are not a video."""
+    if len(tl) < 3:
+        return tl, None
+    dt = np.diff(tl.t)
+    med = float(np.median(dt))
+    if med > MAX_FRAME_INTERVAL_S:
+        return tl.window(float(tl.t[0]), float(tl.t[0])), (
+            f"frame times step by {med:g} on median: not a video frame rate in seconds "
+            f"(under {1 / MAX_FRAME_INTERVAL_S:g} fps; times in ms or µs?)"
+        )
+    cut = np.flatnonzero(dt > max(MAX_TIME_GAP_S, 10.0 * med))
+    if cut.size == 0:
+        return tl, None
+    bounds = np.concatenate([[0], cut + 1, [len(tl)]])
+    lengths = np.diff(bounds)
+    k = int(np.argmax(lengths))
+    a, b = int(bounds[k]), int(bounds[k + 1])
+    part = Timeline(tl.t[a:b], tl.xy[a:b], tl.score[a:b], tl.frame[a:b], tl.width, tl.height, dict(tl.meta))
+    biggest = float(dt[cut].max())
+    return part, (
+        f"the recording has {cut.size} time gap(s) (the largest {biggest:.4g} s): analysed its longest "
+        f"continuous part ({b - a} of {len(tl)} frames, {part.duration_s:.1f} s)"
+    )
 
 
 def _empty(inp: dict, quality: dict, reason: str, verdict: str, warnings: list[str]) -> Analysis:
@@ -293,10 +386,17 @@ def _empty(inp: dict, quality: dict, reason: str, verdict: str, warnings: list[s
     quality.update(
         {
             "verdict": verdict,
+            "verdict_code": "unusable",
+            "issues": [
+                "too_short" if "short" in verdict else "low_fps" if "frame rate" in verdict else "no_runner"
+            ],
             "warnings": warnings + [reason],
             "confidence": 0.0,
+            "steps_used": 0,
             "strides_used": 0,
-            "strides_rejected": 0,
+            "steps_rejected": 0,
+            "near_side": None,
+            "side_method": "not analysed",
             "swaps_corrected": 0,
             "leg_seen_fraction": {"left": 0.0, "right": 0.0},
         }
@@ -381,15 +481,66 @@ def _symmetry_headline(metrics: dict[str, Metric]) -> Metric:
 def _events_list(side_events: dict, tl: Timeline, cl) -> list[GaitEvent]:
     out = []
     for side, se in side_events.items():
-        for kind, arr in (("initial_contact", se.ic), ("toe_off", se.to)):
-            for x in arr:
+        label = "unknown" if side.startswith("unknown") else side
+        for kind, arr, conf in (("initial_contact", se.ic, se.ic_conf), ("toe_off", se.to, se.to_conf)):
+            for i, x in enumerate(arr):
                 if np.isfinite(x):
                     j = int(np.clip(np.searchsorted(tl.t, x), 0, len(tl) - 1))
                     if j > 0 and abs(tl.t[j - 1] - x) < abs(tl.t[j] - x):
                         j -= 1
-                    out.append(GaitEvent(side=side, kind=kind, t=float(x), frame=int(tl.frame[j])))
+                    c = float(conf[i]) if conf is not None else 0.5
+                    out.append(
+                        GaitEvent(side=label, kind=kind, t=float(x), frame=int(tl.frame[j]), confidence=c)
+                    )
     out.sort(key=lambda e: e.t)
     return out
+
+
+def _floors(res: sagittal.SideResult) -> dict[str, list[float]]:
+    """Per track, the ankle's foot-flat height of each stance (for the perspective cue)."""
+    out: dict[str, list[float]] = {"left": [], "right": []}
+    for side, _ic, _to, sm in res.series.get("stances", []):
+        if sm is not None:
+            out[side].append(sm.floor)
+    return out
+
+
+def _swap_sides(res: sagittal.SideResult) -> None:
+    """The pose model's labels are the other way round: relabel every sided result."""
+    other = {"left": "right", "right": "left"}
+    res.events = {other[k]: v for k, v in res.events.items()}
+    for st in res.stances:
+        st.side = other[st.side]
+    res.step_times = [(a, b, other[c]) for a, b, c in res.step_times]
+    res.curves = {k: {other[s]: v for s, v in c.items()} for k, c in res.curves.items()}
+    for ev in res.evidence:
+        ev["side"] = other[ev["side"]]
+
+
+def _unknown_sides(res: sagittal.SideResult) -> None:
+    """The near leg could not be decided: events keep their tracks apart but carry no side."""
+    res.events = {f"unknown_{k}": v for k, v in res.events.items()}
+    res.curves = {k: {"left": None, "right": None} for k in res.curves}
+    for ev in res.evidence:
+        ev["side"] = "unknown"
+
+
+def _unsided(metrics: dict[str, Metric]) -> None:
+    for m in metrics.values():
+        if m.left is not None or m.right is not None:
+            m.left = m.right = m.sd_left = m.sd_right = m.symmetry_index_pct = None
+            m.n_left = m.n_right = 0
+
+
+def _cadence_signals(cl, fsign, leg_px: float) -> tuple[float | None, float | None]:
+    """The two signal-based step-rate estimates (hip bounce, ankle spectrum)."""
+    pe = runner_frame(cl.xy_event, np.asarray(fsign, float)[:, None] if np.ndim(fsign) else fsign)
+    hip = mid(pe, "left_hip", "right_hip")
+    ank = [pe[:, KP[f"{s}_ankle"], 0] - hip[:, 0] for s in ("left", "right")]
+    return (
+        cadence_mod.hip_bounce_spm(cl.t, hip[:, 1], cl.fs),
+        cadence_mod.ankle_spectrum_spm(cl.t, ank, cl.fs),
+    )
 
 
 def _frame_of(ev: dict, tl: Timeline) -> dict:
@@ -556,42 +707,80 @@ def _body_jumps(xy: np.ndarray, t: np.ndarray, leg_px: float) -> int:
     return int(np.sum((jump_pos | jump_size) & (dt < 0.5)))
 
 
+#: Issue codes that make a capture unusable (nothing in it can be trusted); any other issue
+#: makes it "limited".
+UNUSABLE = {"no_runner", "two_people", "view_mismatch"}
+
+
+def _verdict_code(issues: list[str]) -> str:
+    if any(i in UNUSABLE for i in issues):
+        return "unusable"
+    return "limited" if issues else "good"
+
+
 def _verdict(
-    vres, quality: dict, jumps: int, strides: tuple[int, int], activity: str, xy: np.ndarray, tl: Timeline
-) -> tuple[str, list[str]]:
-    """Plain-language capture verdict and the warnings behind it."""
+    vres,
+    quality: dict,
+    jumps: int,
+    strides: tuple[int, int],
+    activity: str,
+    xy: np.ndarray,
+    tl: Timeline,
+    norms: Norms,
+) -> tuple[str, list[str], list[str]]:
+    """Plain-language capture verdict, the warnings behind it and the issue codes."""
     w = []
     issues = []
+    codes: list[str] = []
     dur = max(tl.duration_s, 1e-6)
     if jumps >= 2 or jumps / dur > 0.2:
         issues.append("two people in view")
+        codes.append("two_people")
         w.append(f"the detected body jumps {jumps} times: more than one person in view, or the camera moved")
     if vres.detected_kind == "unknown" or (vres.kind == "side" and vres.detected_kind in ("rear", "front")):
         issues.append("camera not side-on")
+        codes.append("view_mismatch")
     if vres.kind == "side" and vres.facing is None:
         issues.append("facing direction unclear")
+        codes.append("facing_unknown")
+    ev = norms.evidence
+    if tl.duration_s < ev.min_duration_s:
+        issues.append("recording too short")
+        codes.append("too_short")
+        w.append(
+            f"only {tl.duration_s:.1f} s analysed: a good capture needs at least {ev.min_duration_s:g} s"
+        )
+    if quality.get("effective_fps", 0) < ev.min_fps:
+        issues.append("frame rate too low")
+        codes.append("low_fps")
     ls = quality.get("leg_seen_fraction", {})
     edge = quality.get("ankle_at_frame_edge_fraction", 0.0)
     per_ankle = quality.get("ankle_seen_fraction", {"left": 1.0, "right": 1.0})
     # both feet affected (not just the far one hidden behind the near leg)
     if (quality.get("ankles_seen_fraction", 1.0) < 0.7 and max(per_ankle.values()) < 0.85) or edge > 0.1:
         issues.append("feet leave the frame")
+        codes.append("feet_out_of_frame")
         w.append("the ankles are often not seen or at the frame edge: frame the whole body, feet included")
     elif ls and min(ls.values()) < 0.6:
         far = min(ls, key=ls.get)
         w.append(
             f"the {far} leg is often hidden ({ls[far]:.0%} of frames seen): its figures are less reliable"
         )
-    if strides[0] < 4:
+    if strides[0] < 8:
         issues.append("too few strides")
-        w.append(f"only {strides[0]} usable strides: record at least 30 s of steady running")
+        codes.append("few_strides")
+        w.append(f"only {strides[0]} usable steps: record at least 30 s of steady running")
     if strides[0] and strides[1] > strides[0]:
-        w.append(f"{strides[1]} strides rejected vs {strides[0]} used")
+        w.append(f"{strides[1]} steps rejected vs {strides[0]} used")
     if activity == "walking":
         issues.append("walking, not running")
-    if quality.get("effective_fps", 0) < 20:
-        w.append(f"low frame rate ({quality.get('effective_fps')} fps): event timing is coarse")
-    return ("good" if not issues else "; ".join(issues)), w
+        codes.append("walking")
+    if quality.get("effective_fps", 0) < ev.min_fps:
+        w.append(
+            f"low frame rate ({quality.get('effective_fps')} fps, a good capture needs {ev.min_fps:g}): "
+            "event timing is coarse"
+        )
+    return ("good" if not issues else "; ".join(issues)), w, codes
 
 
 def _confidence(

@@ -47,6 +47,8 @@ class SideEvents:
     to: np.ndarray
     ic_refined: np.ndarray  # bool per IC: vertical refinement used (else hip-relative fallback)
     to_refined: np.ndarray
+    ic_conf: np.ndarray | None = None  # 0..1 per IC (set by the treadmill refinement)
+    to_conf: np.ndarray | None = None
 
 
 def _interp_cross(t: np.ndarray, y: np.ndarray, i: int, level: float) -> float:

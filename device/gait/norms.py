@@ -11,7 +11,7 @@ Reading the file is the only I/O here; :func:`analyze` gets a ready :class:`Norm
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -53,11 +53,25 @@ class NormRange:
 
 
 @dataclass(frozen=True)
+class EvidenceRules:
+    """What a finding needs (the ``[evidence]`` table): a "good" verdict, a flag or a cue needs a
+    capture of at least ``min_duration_s`` at a real frame rate of at least ``min_fps``, and the
+    metric at least ``min_steps`` foot contacts (``min_side_steps`` per side for a one-side flag)."""
+
+    min_duration_s: float = 20.0
+    min_fps: float = 20.0
+    min_steps: int = 8
+    min_side_steps: int = 4
+    source: str = ""
+
+
+@dataclass(frozen=True)
 class Norms:
-    """All normal ranges by metric id (plus where they were read from)."""
+    """All normal ranges by metric id, what a finding needs, and where they were read from."""
 
     ranges: dict[str, NormRange] = field(default_factory=dict)
     path: str | None = None
+    evidence: EvidenceRules = field(default_factory=EvidenceRules)
 
     def get(self, metric: str) -> NormRange | None:
         return self.ranges.get(metric)
@@ -110,7 +124,33 @@ def norms_from_dict(data: dict[str, Any], path: str | None = None, known: set[st
             rationale=entry.get("rationale", ""),
             applies_to=applies,
         )
-    return Norms(ranges=ranges, path=path)
+    return Norms(ranges=ranges, path=path, evidence=_evidence_rules(data.get("evidence"), where0))
+
+
+_EVIDENCE_KEYS = {"min_duration_s", "min_fps", "min_steps", "min_side_steps", "source"}
+
+
+def _evidence_rules(entry: Any, where0: str) -> EvidenceRules:
+    """The ``[evidence]`` table (optional: a clinic's older norms file gets the packaged rules)."""
+    if entry is None:
+        return EvidenceRules()
+    where = f"{where0}: [evidence]"
+    if not isinstance(entry, dict):
+        raise ConfigError(f"{where}: must be a table")
+    extra = set(entry) - _EVIDENCE_KEYS
+    if extra:
+        raise ConfigError(f"{where}: unknown key(s) {', '.join(sorted(extra))}")
+    vals: dict[str, Any] = {}
+    for k in ("min_duration_s", "min_fps", "min_steps", "min_side_steps"):
+        v = _num(entry.get(k), f"{where} {k}")
+        if v is None:
+            continue
+        if v <= 0:
+            raise ConfigError(f"{where} {k}: must be above 0, not {v:g}")
+        vals[k] = int(v) if k.endswith("steps") else v
+    if "source" in entry and not isinstance(entry["source"], str):
+        raise ConfigError(f"{where} source: must be text")
+    return replace(EvidenceRules(), **vals, source=str(entry.get("source", "")))
 
 
 def load_norms(path: str | Path | None = None) -> Norms:

@@ -24,6 +24,7 @@ from device.gait.activity import classify, ground_cues
 from device.gait.clean import Cleaned
 from device.gait.events import MAX_STRIDE_S, MIN_STRIDE_S, SideEvents, detect_side_events, enforce_alternation
 from device.gait.geometry import at, mid, runner_frame, side_angles, window
+from device.gait.treadmill import EventModel, StanceModel, belt_speed, refine_all, stance_model
 from device.keypoints import KP
 
 SIDES = ("left", "right")
@@ -56,6 +57,10 @@ class SideResult:
     activity: str = "unknown"
     activity_votes: dict = field(default_factory=dict)
     ground_cues: dict = field(default_factory=dict)
+    belt_speed_px_s: float | None = None
+    # for fitting the event model (device/validation/fitting.py): the ankle series and each
+    # stance's physics estimate before the learned correction
+    series: dict = field(default_factory=dict)
 
 
 def _drop_near(se: SideEvents, turns: np.ndarray, half: float) -> SideEvents:
@@ -84,6 +89,7 @@ def analyse_side(
     leg_px: float,
     px_per_cm: float | None,
     speed_cm_s: float | None,
+    event_model: EventModel | None = None,
 ) -> SideResult:
     """``facing_sign``: +1 (facing image-right) / −1, or one per grid sample when the runner
     turns around during the clip (events within 0.6 s of a turn are dropped)."""
@@ -112,6 +118,10 @@ def analyse_side(
             events[side] = _drop_near(events[side], turns, 0.6)
     stride_s = _stride_estimate(events)
     events["left"], events["right"], dropped = enforce_alternation(events["left"], events["right"], stride_s)
+    series: dict = {}
+    v_belt = None
+    if activity != "walking" and event_model is not None:
+        events, v_belt, series = _treadmill_refine(t, pe, events, leg_px, event_model)
 
     angles = {s: side_angles(pa, s) for s in SIDES}
     # angles *at* an event come from the lightly filtered keypoints: heavy smoothing rounds off
@@ -195,7 +205,44 @@ def analyse_side(
         activity=final,
         activity_votes=votes,
         ground_cues=cues,
+        belt_speed_px_s=v_belt,
+        series=series,
     )
+
+
+def _treadmill_refine(
+    t: np.ndarray, pe: np.ndarray, events: dict[str, SideEvents], leg_px: float, model: EventModel
+) -> tuple[dict[str, SideEvents], float | None, dict]:
+    """Each stance's events moved onto the treadmill model (see :mod:`.treadmill`); events whose
+    stance has no model keep their estimate with a low confidence."""
+    u = {s: np.ascontiguousarray(pe[:, KP[f"{s}_ankle"], 0]) for s in SIDES}
+    h = {s: np.ascontiguousarray(pe[:, KP[f"{s}_ankle"], 1]) for s in SIDES}
+    st = [(s, float(a), float(b)) for s in SIDES for a, b in zip(events[s].ic, events[s].to, strict=True)]
+    v = belt_speed(t, u, st)
+    out: dict[str, SideEvents] = {}
+    stances: list[tuple[str, float, float, StanceModel | None]] = []
+    for s in SIDES:
+        se = events[s]
+        ic, to = se.ic.copy(), se.to.copy()
+        icc = np.where(se.ic_refined, 0.5, 0.3)
+        toc = np.where(se.to_refined, 0.5, 0.3)
+        sms = [
+            stance_model(t, u[s], h[s], ic[k], to[k], v) if v is not None else None for k in range(len(ic))
+        ]
+        stances += [(s, float(ic[k]), float(to[k]), sms[k]) for k in range(len(ic))]
+        idx = np.array([k for k in range(len(ic)) if sms[k] is not None], int)
+        if idx.size:
+            have = [sms[k] for k in idx]
+            for arr, conf, kind in ((ic, icc, "initial_contact"), (to, toc, "toe_off")):
+                fin = np.isfinite(arr[idx])
+                if fin.any():
+                    k2 = idx[fin]
+                    r, c = refine_all(
+                        model, kind, t, u[s], h[s], [have[i] for i in np.flatnonzero(fin)], arr[k2], leg_px
+                    )
+                    arr[k2], conf[k2] = r, c
+        out[s] = SideEvents(ic, to, se.ic_refined, se.to_refined, icc, toc)
+    return out, v, {"t": t, "u": u, "h": h, "leg_px": leg_px, "stances": stances}
 
 
 def _measure_stance(

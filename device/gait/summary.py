@@ -53,6 +53,9 @@ def summarize(
     met = Metric(value=float(allv.mean()), unit=unit, left=lm, right=rm, sd=sd, n=n)
     if sided:
         met.symmetry_index_pct = symmetry_index(lm, rm)
+        met.n_left, met.n_right = int(lv.size), int(rv.size)
+        met.sd_left = float(lv.std(ddof=1)) if lv.size >= 2 else None
+        met.sd_right = float(rv.std(ddof=1)) if rv.size >= 2 else None
     return met
 
 

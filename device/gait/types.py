@@ -3,15 +3,17 @@
 The JSON written by ``gait-station analyze``, stored per session, served by the API and read
 by the dashboard and the report is exactly ``Analysis.to_dict()``:
 
-    {"schema_version": 1,
+    {"schema_version": 2,
      "cadence_spm": float | null,
      "activity": "running" | "walking" | "unknown",
      "view": {"kind": "side" | "rear" | "front" | "unknown", "facing": "left" | "right" | null,
               "detected": <kind the keypoints say>, "width_ratio": float, "confidence": 0..1,
               "turns": true (only when the runner changes direction during the clip)},
-     "events": [{"side": "left"|"right", "kind": "initial_contact"|"toe_off", "t": s, "frame": int}],
+     "events": [{"side": "left"|"right"|"unknown", "kind": "initial_contact"|"toe_off", "t": s,
+                 "frame": int, "confidence": 0..1}],
      "metrics": {"<id from gait-metrics.md>": {"value", "left", "right", "sd", "n", "unit",
-                 "flag", "reason", "normal", "symmetry_index_pct"}},
+                 "flag", "reason", "normal", "symmetry_index_pct",
+                 "n_left", "n_right", "sd_left", "sd_right"}},
      "curves": {"knee_flexion" | "hip_flexion": {"left": {"mean": [101], "sd": [101], "n"} | null,
                                                  "right": ...}},
      "cadence_series": [[t, spm], ...],
@@ -19,6 +21,24 @@ by the dashboard and the report is exactly ``Analysis.to_dict()``:
                    "angles": {"knee_flexion", "hip_flexion", "shank", "trunk_lean"}}],
      "cues": [{"metric", "flag", "title", "cue", "drills": [...]}],
      "quality": {...}, "input": {...}}
+
+Schema version 2 (engine 2.0) added, over version 1:
+- ``events[].confidence`` (0..1: how well the stance fits the treadmill model and how well the
+  foot was seen around the event); ``events[].side`` may be "unknown" (the near leg could not be
+  decided: sides are never guessed);
+- per metric ``n_left`` / ``n_right`` (values per side) and ``sd_left`` / ``sd_right``;
+- ``quality``: ``near_side`` ("left" | "right" | null = not decided) and ``side_method`` (how:
+  "config", "perspective", "scores", "labels", …); ``steps_used`` (foot contacts with credible
+  events), ``strides_used`` (= steps_used // 2: a stride is two steps), ``steps_rejected``;
+  ``effective_fps`` = (frames analysed − 1) / duration (the real rate, dropped frames counted);
+  ``duration_s``; ``verdict_code`` ("good" | "limited" | "unusable") and ``issues`` (short stable
+  codes: cadence_disagree, cadence_implausible, too_short, low_fps, view_mismatch,
+  feet_out_of_frame, two_people, walking, few_strides, side_unknown, facing_unknown,
+  no_runner, time_gap, repeated_frames); ``cadence_estimates`` (each independent estimate, spm);
+  ``belt_speed_kmh`` (belt speed measured from the stance feet, when the height is entered) and
+  ``belt_speed_vs_entered_pct``; ``verdict`` stays the plain-language text;
+- ``cadence_spm`` null with ``metrics["cadence_spm"].reason`` when the independent estimates
+  disagree or the value is implausible for the entered speed.
 
 Details:
 - every metric id of the contract is always present; ``value`` null ⇒ ``reason`` says why.
@@ -36,7 +56,7 @@ Details:
   leg_seen_fraction {left, right}, ankles_seen_fraction (both pooled), ankle_seen_fraction
   {left, right}, ankle_at_frame_edge_fraction (when the frame size is known),
   frames_without_runner, swaps_corrected (runs), swapped_frames, outliers_removed, body_jumps,
-  near_leg, leg_labels_corrected, activity_cues, strides_used, strides_rejected,
+  near_side, side_method, activity_cues, steps_used, strides_used, steps_rejected,
   leg_length_method, verdict (plain language: "good" or issues joined by "; " e.g. "feet
   leave the frame", "camera not side-on", "two people in view", "walking, not running", "too
   few strides"), warnings [str], confidence 0..1.
@@ -54,7 +74,8 @@ from typing import Any, Literal
 Side = Literal["left", "right"]
 EventKind = Literal["initial_contact", "toe_off"]
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+SideOrUnknown = Literal["left", "right", "unknown"]
 
 
 @dataclass(frozen=True)
@@ -68,10 +89,11 @@ class RunnerInfo:
 
 @dataclass(frozen=True)
 class GaitEvent:
-    side: Side
+    side: SideOrUnknown
     kind: EventKind
     t: float
     frame: int
+    confidence: float = 1.0
 
 
 @dataclass
@@ -93,6 +115,10 @@ class Metric:
     reason: str | None = None
     normal: tuple[float | None, float | None] | None = None
     symmetry_index_pct: float | None = None
+    n_left: int = 0
+    n_right: int = 0
+    sd_left: float | None = None
+    sd_right: float | None = None
 
     @classmethod
     def unmeasurable(cls, unit: str, reason: str) -> Metric:
@@ -101,7 +127,7 @@ class Metric:
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d["normal"] = list(self.normal) if self.normal is not None else None
-        for k in ("value", "left", "right", "sd", "symmetry_index_pct"):
+        for k in ("value", "left", "right", "sd", "symmetry_index_pct", "sd_left", "sd_right"):
             d[k] = _clean(d[k])
         return d
 
@@ -119,6 +145,10 @@ class Metric:
             reason=d.get("reason"),
             normal=tuple(normal) if normal is not None else None,
             symmetry_index_pct=d.get("symmetry_index_pct"),
+            n_left=int(d.get("n_left") or 0),
+            n_right=int(d.get("n_right") or 0),
+            sd_left=d.get("sd_left"),
+            sd_right=d.get("sd_right"),
         )
 
 
@@ -142,6 +172,9 @@ class Analysis:
     cadence_series: list[list[float]] = field(default_factory=list)
     evidence: list[dict[str, Any]] = field(default_factory=list)
     cues: list[dict[str, Any]] = field(default_factory=list)
+    # not part of the JSON: the ankle series and stance models behind the events, for fitting
+    # the event-timing model on the development set (device/validation/fitting.py)
+    diagnostics: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -150,7 +183,13 @@ class Analysis:
             "activity": self.activity,
             "view": dict(self.view),
             "events": [
-                {"side": e.side, "kind": e.kind, "t": round(float(e.t), 4), "frame": int(e.frame)}
+                {
+                    "side": e.side,
+                    "kind": e.kind,
+                    "t": round(float(e.t), 4),
+                    "frame": int(e.frame),
+                    "confidence": round(float(e.confidence), 2),
+                }
                 for e in self.events
             ],
             "metrics": {k: m.to_dict() for k, m in self.metrics.items()},
@@ -167,7 +206,13 @@ class Analysis:
         return cls(
             cadence_spm=d.get("cadence_spm"),
             events=[
-                GaitEvent(e["side"], e["kind"], float(e["t"]), int(e.get("frame", -1)))
+                GaitEvent(
+                    e["side"],
+                    e["kind"],
+                    float(e["t"]),
+                    int(e.get("frame", -1)),
+                    float(e.get("confidence", 1.0)),
+                )
                 for e in d.get("events", [])
             ],
             metrics={k: Metric.from_dict(v) for k, v in (d.get("metrics") or {}).items()},

@@ -117,13 +117,24 @@ class ReceiptPrinter:
             self._open(p, where)
             self._check_paper(p, where)
             p._raw(ESC_POS_INIT)  # reset any modes a previous job left set
+            unprintable = 0
             for i, line in enumerate(lines):
+                text, missing = printable_text(p, line.strip() if i == 0 else line)
+                unprintable += missing
                 if i == 0:
                     p.set(align="center", bold=True, double_height=True, double_width=False)
-                    p.textln(line.strip())
+                    p.textln(text)
                     p.set_with_default()
                 else:
-                    p.textln(line)
+                    p.textln(text)
+            if unprintable:
+                log.warning(
+                    "%s: %d character(s) no code page of the printer has were printed as %r "
+                    "(the PDF report shows them)",
+                    where,
+                    unprintable,
+                    FALLBACK,
+                )
             p.cut()
             if self.spec.kind == "dummy":
                 return bytes(p.output)
@@ -170,6 +181,31 @@ class ReceiptPrinter:
             raise PrintError(f"the {where} is out of paper: load a new roll and print again")
         if status == 1:
             log.warning("%s: paper is running low", where)
+
+
+FALLBACK = "?"
+
+
+def printable_text(p: Any, text: str) -> tuple[str, int]:
+    """``text`` with every character that none of the printer's ESC/POS code pages holds
+    replaced by :data:`FALLBACK`, and how many were replaced.
+
+    python-escpos's magic encoding (``p.magic``) then selects, for each run of text, the code
+    page whose bytes it sends (ESC t n before "Zoë" in CP437, Greek in CP737…). Left alone, a
+    line with any CJK character would be sent whole as GB18030 bytes with no code page or
+    Kanji mode selected — garbage for the CJK and for every other accented letter on the line.
+    Single-byte printers cannot print CJK at all, so it becomes a visible "?" instead.
+    """
+    encoder = p.magic.encoder
+    out: list[str] = []
+    missing = 0
+    for ch in text:
+        if ord(ch) < 128 or encoder.find_suitable_encoding(ch) is not None:
+            out.append(ch)
+        else:
+            out.append(FALLBACK)
+            missing += 1
+    return "".join(out), missing
 
 
 def _reason(exc: BaseException) -> str:

@@ -168,12 +168,6 @@ class RunnerParams:
     right: dict[str, float] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        for side in SIDES:
-            for k in getattr(self, side):
-                if k not in LEG_FIELDS:
-                    raise ValueError(
-                        f"{side}: {k!r} is not a per-leg parameter (one of {', '.join(LEG_FIELDS)})"
-                    )
         if self.facing not in ("left", "right"):
             raise ValueError("facing must be 'left' or 'right'")
         if self.view not in ("side", "rear"):
@@ -199,6 +193,15 @@ class RunnerParams:
             raise ValueError("jitter must be within [0, 0.5) of a frame interval")
         if not 0 <= self.frame_drop < 0.9:
             raise ValueError("frame_drop must be within [0, 0.9)")
+        self._check_legs()
+
+    def _check_legs(self) -> None:
+        for side, overrides in (("left", self.left), ("right", self.right)):
+            for k in overrides:
+                if k not in LEG_FIELDS:
+                    raise ValueError(
+                        f"{side}: {k!r} is not a per-leg parameter (one of {', '.join(LEG_FIELDS)})"
+                    )
         step_ms = 60000.0 / self.cadence_spm
         for side in SIDES:
             ct = self.leg(side, "contact_time_ms")
@@ -213,9 +216,16 @@ class RunnerParams:
             return float(self.foot_strike_angle_deg)
         return STRIKE_ANGLE_DEG.get(self.foot_strike, 0.0)
 
+    def value(self, name: str) -> float:
+        """A numeric parameter by its field name (``LEG_FIELDS``, and the metric ids that are
+        parameters, e.g. ``"trunk_lean_deg"``)."""
+        # The name is data (a metric id or per-leg field name), not a probe: a typo raises.
+        return float(getattr(self, name))
+
     def leg(self, side: Side, name: str) -> float:
         """A per-leg parameter for one side (the side's override, else the common value)."""
-        return float(getattr(self, side).get(name, getattr(self, name)))
+        overrides = self.left if side == "left" else self.right
+        return float(overrides[name]) if name in overrides else self.value(name)
 
     def with_(self, **changes: Any) -> RunnerParams:
         """A copy with some fields changed."""
@@ -351,6 +361,9 @@ class SyntheticRunner:
         self.ground_y_px = p.ground_y_px if p.ground_y_px is not None else p.height * 0.94
         self.sign = 1.0 if p.facing == "right" else -1.0
         self.warnings: list[str] = []
+        # What the last timeline() dropped and swapped (empty before the first call).
+        self._dropped = np.zeros((0, N_KEYPOINTS), bool)
+        self._swapped = np.zeros(0, bool)
         self.legs = {s: self._solve_leg_led(s) for s in SIDES}
         self._build_curves()
 
@@ -429,8 +442,8 @@ class SyntheticRunner:
                 f"{side}: knee flexion at toe-off bent to keep the foot on the belt (foot roll limit)"
             )
         # thigh angle at IC from the IC leg shape (the knee forward of the hip–ankle line)
-        _, phi_ic, _ = self._ik(np.array([[0.0, h_ic]]), np.array([[os_, ay_ic]]))
-        phi_ic = float(phi_ic[0])
+        _, phi_ics, _ = self._ik(np.array([[0.0, h_ic]]), np.array([[os_, ay_ic]]))
+        phi_ic = float(phi_ics[0])
         phi_peak = math.radians(lp("hip_flexion_swing_peak_deg")) - self.theta
         if phi_peak <= phi_ic:
             phi_peak = phi_ic + math.radians(2.0)
@@ -619,7 +632,7 @@ class SyntheticRunner:
             pose0, rate0 = at_to[lg.side]
             for decel in (KNEE_DECEL_S, 0.045, 0.03, 0.02, 0.01):
                 self.swing_k[lg.side] = self._swing_knee(lg, float(pose0[2]), float(rate0[2]), decel)
-                ay = self._world(t_abs, valgus={"left": 0.0, "right": 0.0}, only_rear=True)["ank"][:, i, 1]
+                ay = self.world(t_abs, valgus={"left": 0.0, "right": 0.0}, only_rear=True)["ank"][:, i, 1]
                 if (
                     ay.min() >= ay[-1] - 1e-6
                 ):  # no lower than 30 ms before contact: it comes down onto the belt
@@ -772,11 +785,11 @@ class SyntheticRunner:
         return (lo + hi) / 2
 
     def _frontal_angle(self, t: np.ndarray, side: Side, e: float) -> np.ndarray:
-        w = self._world(t, valgus={side: e}, only_rear=True)
+        w = self.world(t, valgus={side: e}, only_rear=True)
         i = 0 if side == "left" else 1
         return _frontal_knee_angle(w["hip"][:, i], w["knee"][:, i], w["ank"][:, i], side)
 
-    def _world(self, t: np.ndarray, valgus: dict[str, float] | None = None, only_rear: bool = False):
+    def world(self, t: np.ndarray, valgus: dict[str, float] | None = None, only_rear: bool = False):
         """World geometry (cm, y up from the floor) of every body point at times t (N,).
 
         Side: x forward. Rear: x towards the runner's right. Points per side in axis 1
@@ -870,10 +883,10 @@ class SyntheticRunner:
         sh[:, 1, 0] = sway + sw
         sh[:, :, 1] = sh_y[:, None]
         # arms hang by the sides; their fore/aft swing shows only as a vertical shortening
-        ua, fa = UPPER_ARM * H, FOREARM * H
-        elb = sh + np.stack([np.array([-0.03 * H, 0.03 * H]) + 0 * arm, -ua * np.cos(arm)], axis=2)
+        upper_arm, forearm = UPPER_ARM * H, FOREARM * H
+        elb = sh + np.stack([np.array([-0.03 * H, 0.03 * H]) + 0 * arm, -upper_arm * np.cos(arm)], axis=2)
         wri = elb + np.stack(
-            [np.array([0.03 * H, -0.03 * H]) + 0 * arm, -fa * np.cos(arm + elbow_flex)], axis=2
+            [np.array([0.03 * H, -0.03 * H]) + 0 * arm, -forearm * np.cos(arm + elbow_flex)], axis=2
         )
         ear_y = sh_y + EAR_ABOVE_SHOULDER * H - 0.03 * H
         ear = np.stack([np.stack([sway - 0.045 * H, ear_y], 1), np.stack([sway + 0.045 * H, ear_y], 1)], 1)
@@ -920,7 +933,7 @@ class SyntheticRunner:
         """Every body point at time t in image pixels, for drawing: ``hip``, ``knee``, ``ank``,
         ``sh``, ``elb``, ``wri``, ``ear``, ``eye`` as (2 sides, 2) left then right; ``nose``
         (2,); side view also ``toe``/``heel`` (2, 2) and ``head`` (2,) the skull centre."""
-        w = self._world(np.array([float(t)]))
+        w = self.world(np.array([float(t)]))
         return {k: self.world_to_px(v[0]) for k, v in w.items() if k not in ("hip_y", "phi", "kf")}
 
     def _nominal_scores(self, n: int) -> np.ndarray:
@@ -952,7 +965,7 @@ class SyntheticRunner:
         idx = np.arange(t.shape[0])
         if p.frame_drop > 0:
             rng = np.random.default_rng(p.seed + 2)
-            keep = rng.random(t.shape[0]) >= p.frame_drop
+            keep = np.asarray(rng.random(t.shape[0]) >= p.frame_drop, dtype=bool)
             keep[0] = keep[-1] = True
             t, idx = t[keep], idx[keep]
         return t, idx
@@ -960,7 +973,7 @@ class SyntheticRunner:
     def keypoints_at(self, t: float | np.ndarray) -> np.ndarray:
         """Noise-free keypoints (17,3) x, y, score at time t (or (N,17,3) for an array)."""
         ta = np.atleast_1d(np.asarray(t, float))
-        xy = self._to_px(self._world(ta))
+        xy = self._to_px(self.world(ta))
         out = np.concatenate([xy, self._nominal_scores(ta.shape[0])[..., None]], axis=2)
         return out[0] if np.ndim(t) == 0 else out
 
@@ -977,7 +990,7 @@ class SyntheticRunner:
     def clean_timeline(self) -> Timeline:
         """The noise-free timeline at the configured frame times."""
         t, idx = self._frames()
-        xy = self._to_px(self._world(t))
+        xy = self._to_px(self.world(t))
         return Timeline(
             t, xy, self._nominal_scores(t.shape[0]), idx, self.p.width, self.p.height, self._timeline_meta()
         )
@@ -987,7 +1000,7 @@ class SyntheticRunner:
         p = self.p
         t, idx = self._frames()
         n = t.shape[0]
-        xy = self._to_px(self._world(t))
+        xy = self._to_px(self.world(t))
         sc = self._nominal_scores(n)
         rng = np.random.default_rng(p.seed)
         if p.noise_px > 0:
@@ -1031,7 +1044,7 @@ class SyntheticRunner:
         on = np.cumsum(cover[:n]) > 0
         if p.view == "side":
             far = "left" if p.facing == "right" else "right"
-            cols = [KP[f"{far}_knee"], KP[f"{far}_ankle"]]
+            cols = np.array([KP[f"{far}_knee"], KP[f"{far}_ankle"]])
             m[np.ix_(on, cols)] = True
         else:
             # rear view: either ankle (feet kicked up behind the other leg)
@@ -1057,18 +1070,18 @@ class SyntheticRunner:
     @property
     def swapped_rows(self) -> np.ndarray:
         """Row indices of the last ``timeline()`` whose leg labels are swapped."""
-        return np.flatnonzero(getattr(self, "_swapped", np.zeros(0, bool)))
+        return np.flatnonzero(self._swapped)
 
     @property
     def dropout_mask(self) -> np.ndarray:
         """(N,17) mask of the keypoints the last ``timeline()`` dropped (as labelled in its output,
         i.e. after swaps)."""
-        return getattr(self, "_dropped", np.zeros((0, N_KEYPOINTS), bool))
+        return self._dropped
 
     # ---------------------------------------------------------------- truth
     def events(self, t_start: float, t_end: float) -> list[dict[str, Any]]:
         """Every initial contact and toe-off with t_start <= t <= t_end, in time order."""
-        out = []
+        out: list[dict[str, Any]] = []
         for s in SIDES:
             lg = self.legs[s]
             base = self.p.first_contact_s + lg.ic
@@ -1102,7 +1115,7 @@ class SyntheticRunner:
             if mid not in m:
                 continue
             for side in SIDES if m[mid]["left"] is not None else (None,):
-                want = p.leg(side, mid) if side and mid in LEG_FIELDS else float(getattr(p, mid))
+                want = p.leg(side, mid) if side and mid in LEG_FIELDS else p.value(mid)
                 got = m[mid][side] if side else m[mid]["value"]
                 if abs(got - want) > 0.05:
                     warnings.append(
@@ -1304,7 +1317,8 @@ def _measure(r: SyntheticRunner) -> dict[str, dict[str, Any]]:
         ear_stand_cm = (0.530 + TRUNK + EAR_ABOVE_SHOULDER) * p.height_cm
         out["head_drop_cm"] = _unsided(ear_stand_cm - ear_run_cm, "cm")
     else:
-        pd, kfa, sw_w = {}, {}, {}
+        pd: dict[str, float] = {}
+        kfa: dict[str, float] = {}
         lh, rh = kp[:, KP["left_hip"]], kp[:, KP["right_hip"]]
         # image y down: tilt positive when the right hip is lower (left-stance contralateral drop)
         tilt = np.degrees(np.arctan2(rh[:, 1] - lh[:, 1], rh[:, 0] - lh[:, 0]))
@@ -1312,13 +1326,12 @@ def _measure(r: SyntheticRunner) -> dict[str, dict[str, Any]]:
             stance = _in_window(ts, ic[sd], to[sd], T)
             pd[sd] = float(tilt[stance].max()) if sd == "left" else float(-tilt[stance].min())
             lg = r.legs[sd]
-            tm = np.array([ic[sd] + lg.mid])
-            km = r.keypoints_at(tm)[0, :, :2]
-            h, k, a = (km[KP[f"{sd}_{j}"]][None] for j in ("hip", "knee", "ankle"))
+            km = r.keypoints_at(np.array([ic[sd] + lg.mid]))[0, :, :2]
+            hip_pt, knee_pt, ank_pt = (km[KP[f"{sd}_{j}"]][None] for j in ("hip", "knee", "ankle"))
             # image x is the runner's right, y down: flip y to the world's up for the sign rule
             flip = np.array([1.0, -1.0])
-            kfa[sd] = float(np.degrees(_frontal_knee_angle(h * flip, k * flip, a * flip, sd)[0]))
-            sw_w[sd] = None
+            angle = _frontal_knee_angle(hip_pt * flip, knee_pt * flip, ank_pt * flip, sd)
+            kfa[sd] = float(np.degrees(angle[0]))
         out["pelvic_drop_deg"] = _sided(pd["left"], pd["right"], "deg")
         out["knee_frontal_angle_deg"] = _sided(kfa["left"], kfa["right"], "deg")
         out["lateral_sway_cm"] = _unsided(float((hip_mid[:, 0].max() - hip_mid[:, 0].min()) / s), "cm")

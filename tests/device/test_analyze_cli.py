@@ -232,3 +232,60 @@ def test_real_slow_motion_clip_says_so(samples_dir: Path, model_path: Path, tmp_
     assert SLOW_MOTION_WARNING in d["quality"]["warnings"]
     assert d["input"]["frames"] == 949 and d["input"]["capture_fps"] is None
     assert any("slow motion" in line and "--capture-fps" in line for line in res.stderr.splitlines())
+
+
+# ----------------------------------------------------------------------------- engine v2 (issue 10/13)
+def _synthetic_csv(path: Path, warp=None, repeat: int = 1, duration_s: float = 12.0) -> Path:
+    from device.synthetic.runner import RunnerParams, SyntheticRunner
+
+    tl = SyntheticRunner(RunnerParams(fps=30, duration_s=duration_s, noise_px=1.0, seed=3)).timeline()
+    t, xy, sc = tl.t, tl.xy, tl.score
+    if repeat > 1:  # each frame stored `repeat` times at the same video rate: slow motion ×repeat
+        xy, sc = np.repeat(xy, repeat, axis=0), np.repeat(sc, repeat, axis=0)
+        t = t[0] + np.arange(len(xy)) / 30.0
+    if warp is not None:
+        t = warp(t.copy())
+    write_csv(Timeline(t, xy, sc, width=tl.width, height=tl.height), path)
+    return path
+
+
+def test_repeated_frames_are_recognised_as_slow_motion(tmp_path: Path) -> None:
+    from device.analyze import analyze_file
+
+    plain, _ = analyze_file(_synthetic_csv(tmp_path / "plain.csv"), height_cm=175, speed_kmh=10)
+    slow, warns = analyze_file(_synthetic_csv(tmp_path / "slow.csv", repeat=3), height_cm=175, speed_kmh=10)
+    assert slow["quality"]["repeated_frames"]["factor"] == 3
+    assert "repeated_frames" in slow["quality"]["issues"] and slow["quality"]["verdict_code"] != "good"
+    assert any("stored 3 times" in w for w in warns)
+    # the distinct frames are analysed in real time: the cadence is the runner's, not a third
+    assert slow["cadence_spm"] == pytest.approx(plain["cadence_spm"], rel=0.02)
+    assert slow["input"]["time_scale"] == pytest.approx(1 / 3)
+
+
+@pytest.mark.parametrize(
+    ("warp", "expect"),
+    [
+        (lambda t: np.where(np.arange(t.size) == t.size - 1, 1e7, t), "time gap"),
+        (lambda t: t + np.where(np.arange(t.size) >= t.size // 2, 7200.0, 0.0), "time gap"),
+    ],
+)
+def test_absurd_time_gap_in_a_csv_is_bounded_and_said(tmp_path: Path, warp, expect: str) -> None:
+    import resource
+    import time
+
+    from device.analyze import analyze_file
+
+    t0 = time.perf_counter()
+    res, warns = analyze_file(_synthetic_csv(tmp_path / "gap.csv", warp=warp), height_cm=175, speed_kmh=10)
+    assert time.perf_counter() - t0 < 20.0
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss < 2_000_000  # KiB: nowhere near 15 GB
+    assert res["input"]["duration_s"] < 13.0 and "time_gap" in res["quality"]["issues"]
+    assert any(expect in w for w in warns)
+
+
+def test_microsecond_timestamps_one_line_error(tmp_path: Path) -> None:
+    path = _synthetic_csv(tmp_path / "us.csv", warp=lambda t: t * 1e6)
+    res = _run_cli(str(path))
+    assert res.returncode != 0
+    lines = [ln for ln in res.stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1 and "not a video frame rate" in lines[0], res.stderr

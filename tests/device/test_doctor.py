@@ -12,6 +12,8 @@ import pytest
 from device import doctor
 from device.cli import main as cli
 
+REPO = Path(__file__).resolve().parents[2]
+
 
 def _run(capsys, *argv: str) -> tuple[int, str]:
     rc = cli(["doctor", *argv])
@@ -129,3 +131,64 @@ def test_dashboard_pin_from_before_the_six_character_rule_is_flagged(tmp_path) -
     assert c.status == doctor.WARN and "set-pin" in c.fix and "6" in c.detail
     save_pin_hash(tmp_path, hash_pin("815304"), PIN_POLICY)
     assert doctor.check_dashboard_pin(cfg).status == doctor.OK
+
+
+def test_database_damaged_past_its_header_fails_doctor(tmp_path) -> None:
+    import random
+
+    from device.config import Config
+    from device.store import Store
+
+    cfg = Config()
+    cfg.storage.data_dir = str(tmp_path)
+    Store(tmp_path / "station.db").close()
+    raw = bytearray((tmp_path / "station.db").read_bytes())
+    raw[100:] = random.Random(4).randbytes(len(raw) - 100)  # header intact, pages garbage
+    (tmp_path / "station.db").write_bytes(bytes(raw))
+    c = doctor.check_database(cfg)
+    assert c.broken and c.name == "database" and "station.db" in c.detail
+
+
+def test_a_crashing_check_is_named_and_an_essential_one_exits_one(capsys, tmp_path, monkeypatch) -> None:
+    def boom(cfg):
+        raise RuntimeError("disk image is malformed")
+
+    monkeypatch.setattr(doctor, "check_database", boom)
+    monkeypatch.setattr(doctor, "check_model", lambda cfg: doctor.Check("pose model", doctor.OK, "stub"))
+    monkeypatch.setattr(
+        doctor, "check_cups", lambda cfg: doctor.Check("report printer (CUPS)", doctor.OK, "-")
+    )
+    rc, out = _run(capsys, "--data-dir", str(tmp_path), "--no-camera")
+    assert rc == 1, out
+    line = _line(out, "database")
+    assert line.startswith(("✗", "x")) and "check crashed" in line and "<lambda>" not in out
+
+
+def test_missing_norms_file_and_bad_receipt_printer_refused_at_start_and_in_doctor(
+    capsys, tmp_path, monkeypatch
+) -> None:
+    from device.config import load_config
+    from device.errors import ConfigError
+
+    conf = tmp_path / "config.toml"
+    conf.write_text(f'[station]\nnorms_file = "{tmp_path / "clinic-norms.toml"}"\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"norms_file: norms file not found"):
+        load_config(conf, tmp_path)
+    monkeypatch.setattr(doctor, "check_model", lambda cfg: doctor.Check("pose model", doctor.OK, "stub"))
+    monkeypatch.setattr(
+        doctor, "check_cups", lambda cfg: doctor.Check("report printer (CUPS)", doctor.OK, "-")
+    )
+    rc, out = _run(capsys, "--config", str(conf), "--data-dir", str(tmp_path), "--no-camera")
+    assert rc == 1 and "norms file not found" in _line(out, "config"), out
+
+    conf.write_text('[printing]\nreceipt_printer = "usb:printer"\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"receipt_printer"):
+        load_config(conf, tmp_path)
+    rc, out = _run(capsys, "--config", str(conf), "--data-dir", str(tmp_path), "--no-camera")
+    assert rc == 1 and "receipt_printer" in _line(out, "config"), out
+
+    good = tmp_path / "good-norms.toml"
+    good.write_text((REPO / "device" / "gait" / "norms.toml").read_text(encoding="utf-8"), encoding="utf-8")
+    conf.write_text(f'[station]\nnorms_file = "{good}"\n', encoding="utf-8")
+    assert load_config(conf, tmp_path).station.norms_file == str(good)
+    assert doctor.check_norms(load_config(conf, tmp_path)).status == doctor.OK

@@ -4,27 +4,20 @@ descriptors or threads after a warm-up. Figures: bench/bench_soak.py prints them
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
+from tests.support.soak import run_soak
+
 SESSIONS, WARMUP = 100, 10
 RSS_GROWTH_MAX_MB = 15.0  # measured +0.5 MB over 90 sessions; the bound leaves room for allocator noise
 DB_PER_SESSION_MAX_KB = 400.0  # measured ~100 kB for 1.5-2 s captures with 6 evidence frames
 
 
-def _bench():
-    spec = importlib.util.spec_from_file_location("bench_soak", REPO / "bench" / "bench_soak.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
-
 @pytest.mark.slow
 def test_100_sessions_back_to_back_without_leaks(tmp_path: Path, model_path: Path) -> None:
-    r = _bench().run_soak(tmp_path / "data", model_path, sessions=SESSIONS, capture_s=1.5, warmup=WARMUP)
+    r = run_soak(tmp_path / "data", model_path, sessions=SESSIONS, capture_s=1.5, warmup=WARMUP)
     assert r["statuses"] == {"done": SESSIONS}, r["statuses"]
     assert r["frames_last_session"] >= 45
     g = r["growth"]

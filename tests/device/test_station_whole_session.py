@@ -19,6 +19,7 @@ from device.printing import ReceiptPrinter
 from device.station import Station
 from device.synthetic.runner import RunnerParams
 from tests.cups_server import CupsServer, cups_server  # noqa: F401 - fixture
+from tests.support.eventually import eventually
 
 
 def _press(factory: MockFactory, pin: int) -> None:
@@ -26,15 +27,6 @@ def _press(factory: MockFactory, pin: int) -> None:
     p.drive_low()
     time.sleep(0.12)
     p.drive_high()
-
-
-def _wait(pred, timeout: float) -> bool:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if pred():
-            return True
-        time.sleep(0.05)
-    return bool(pred())
 
 
 def test_whole_session_buttons_movenet_timer_receipt_and_cups_report(
@@ -78,7 +70,7 @@ def test_whole_session_buttons_movenet_timer_receipt_and_cups_report(
         st.prepare(runner_id=rid, session={"speed_kmh": 12, "shoes": "Trail 3", "view": "side"})
         assert st.status()["state"] == "ready" and st.controls.state == "ready"
         _press(st.pin_factory, cfg.gpio.start_pin)
-        assert _wait(lambda: st.status()["state"] == "capturing", 10)
+        assert eventually(lambda: st.status()["state"] == "capturing", 10)
         assert st.wait_for_state(("done", "failed"), 90) == "done"
 
         sid = st.controller.last_session_id
@@ -90,7 +82,7 @@ def test_whole_session_buttons_movenet_timer_receipt_and_cups_report(
         assert s["analysis"]["view"]["kind"] == "side"
 
         # the summary receipt was printed when the run ended
-        assert _wait(lambda: st.store.get_session(sid)["printed_summary_at"], 10)
+        assert eventually(lambda: st.store.get_session(sid)["printed_summary_at"], 10)
         receipt = receipts[-1]
         assert receipt.startswith(b"\x1b@")  # ESC @: printer initialised
         assert b"\x1dV" in receipt  # GS V: paper cut
@@ -103,7 +95,7 @@ def test_whole_session_buttons_movenet_timer_receipt_and_cups_report(
             st, "print_report", lambda session_id: jobs.append(real_report(session_id)) or jobs[-1]
         )
         _press(st.pin_factory, cfg.gpio.print_pin)
-        assert _wait(lambda: jobs, 30), "the print button printed no report"
+        assert eventually(lambda: jobs, 30), "the print button printed no report"
         pdf = cups_server.wait_for_pdf(jobs[-1])
         assert st.store.get_session(sid)["printed_report_at"]
         text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout

@@ -10,28 +10,10 @@ import pytest
 
 from device.config import Config
 from device.store import Store
+from tests.support.live_rig import PIN, make_config, pin_hash
 from tests.web.fakes import FakeStation
 from web.app import create_app
-from web.auth import hash_pin, save_pin_hash
-
-PIN = "2468"
-_HASH_CACHE: dict[str, str] = {}
-
-
-def pin_hash(pin: str = PIN) -> str:
-    # scrypt is deliberately slow: hash once per test run.
-    if pin not in _HASH_CACHE:
-        _HASH_CACHE[pin] = hash_pin(pin)
-    return _HASH_CACHE[pin]
-
-
-def make_config(data_dir: Path) -> Config:
-    cfg = Config()
-    cfg.storage.data_dir = str(data_dir)
-    cfg.storage.min_free_mb = 0
-    cfg.gpio.enabled = False
-    cfg.web.login_attempts_per_minute = 3
-    return cfg
+from web.auth import save_pin_hash
 
 
 def csrf_from(html: str) -> str:

@@ -1,8 +1,9 @@
 """A stand-in for device.station.Station in fast web tests: a real Store, recorded commands.
 
-It follows the Station's public surface (status/subscribe/latest_preview/start_capture/
-stop_capture/cancel_capture/print_summary/print_report/store). Flows against the real Station
-on the synthetic source are in test_web_station_flow.py.
+It implements :class:`device.station_api.StationAPI` (what the web app may ask of a station),
+with the real return types; tests/web/test_station_contract.py runs the same checks on it and on
+the real Station. Flows against the real Station on the synthetic source are in
+test_web_station_flow.py.
 """
 
 from __future__ import annotations
@@ -12,6 +13,9 @@ import threading
 import time
 from typing import Any
 
+from device.config import Config
+from device.errors import UserError
+from device.station_api import StationAPI
 from device.store import Store
 
 
@@ -33,8 +37,9 @@ class FakeSubscription:
 
 
 class FakeStation:
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, config: Config | None = None) -> None:
         self.store = store
+        self.config = config or Config()
         self.lock = threading.Lock()
         self.subs: list[FakeSubscription] = []
         self.calls: list[tuple[str, Any]] = []
@@ -42,6 +47,7 @@ class FakeStation:
         self.session_id: int | None = None
         self.preview: tuple[int, bytes] | None = None
         self.rear_preview: tuple[int, bytes] | None = None
+        self.rear_camera = False
         self.frame_t: float | None = None
         self.print_error: Exception | None = None
         self.start_error: Exception | None = None
@@ -64,9 +70,13 @@ class FakeStation:
             "message": "",
             "inference_fps": 25.0,
             "frame_t": self.frame_t,
+            "armed": self.armed is not None,
             "countdown_s": self.countdown_s,
             "controls": {"buzzer": self.buzzer, "metronome_spm": self.metronome_spm},
         }
+
+    def clock(self) -> float:
+        return time.monotonic()  # the clock of frame_t (set from it in start_capture)
 
     def publish(self) -> None:
         st = self.status()
@@ -87,6 +97,12 @@ class FakeStation:
     def latest_rear_preview(self) -> tuple[int, bytes] | None:
         return self.rear_preview
 
+    def has_rear_camera(self) -> bool:
+        return self.rear_camera
+
+    def prepared_runner_id(self) -> int | None:
+        return self.armed[0] if self.armed is not None else None
+
     def prepare(
         self,
         runner_id: int | None = None,
@@ -99,12 +115,20 @@ class FakeStation:
             runner_id = self.prepared_runner = self.store.create_runner(
                 runner["name"], runner.get("height_cm")
             )
-        elif height_cm is not None:
+        elif runner_id is not None and height_cm is not None:
             self.store.update_runner(runner_id, height_cm=height_cm)
         self.armed = (runner_id, session)
         self.state = "ready"
         self.publish()
-        return {"runner_id": runner_id, **(session or {})}
+        s = session or {}
+        return {
+            "runner_id": runner_id,
+            "speed_kmh": s.get("speed_kmh"),
+            "incline_pct": s.get("incline_pct"),
+            "shoes": s.get("shoes", ""),
+            "notes": s.get("notes", ""),
+            "view": s.get("view", "auto"),
+        }
 
     def unprepare(self) -> None:
         self.calls.append(("unprepare", None))
@@ -150,39 +174,56 @@ class FakeStation:
         self.publish()
         return self.session_id
 
-    def stop_capture(self) -> bool:
+    def stop_capture(self) -> int | None:
         self.calls.append(("stop", None))
         if self.state != "capturing":
-            return False
+            return None
         self.state = "analysing"
         self.publish()
-        return True
+        return self.session_id
 
-    def cancel_capture(self) -> bool:
+    def cancel_capture(self) -> int | None:
         self.calls.append(("cancel", None))
-        if self.state != "capturing":
-            return False
+        if self.state != "capturing" or self.session_id is None:
+            return None
+        sid = self.session_id
+        self.store.delete_session(sid)  # like the real station: a cancelled run leaves nothing
+        self.session_id = None
         self.state = "idle"
         self.publish()
-        return True
+        return sid
+
+    def _done_session(self, session_id: int, what: str) -> dict[str, Any]:
+        session = self.store.get_session(session_id)
+        if session["status"] != "done" or session["analysis"] is None:
+            raise UserError(f"session {session_id} has no analysis {what} ({session['status']})")
+        return session
 
     def print_summary(self, session_id: int) -> None:
         self.calls.append(("print_summary", session_id))
+        self._done_session(session_id, "to print")
         if self.print_error is not None:
             raise self.print_error
 
-    def print_report(self, session_id: int) -> None:
+    def print_report(self, session_id: int) -> str:
         self.calls.append(("print_report", session_id))
+        self._done_session(session_id, "to print")
         if self.print_error is not None:
             raise self.print_error
+        return f"fake-cups-{len(self.calls)}"
+
+    def report_pdf(self, session_id: int) -> bytes:
+        """The real report renderer on the stored session (no evidence frames)."""
+        from device.report.render import render_report_pdf
+
+        self.calls.append(("report_pdf", session_id))
+        session = self._done_session(session_id, "yet")
+        return render_report_pdf(session, self.config, [])
 
     def set_metronome(self, spm: float | None) -> float:
         self.calls.append(("metronome", spm))
         self.metronome_spm = float(spm or 0.0)
         return self.metronome_spm
-
-    def report_pdf(self, session_id: int) -> bytes:
-        return b"%PDF-1.4 fake report"
 
     def comparison_pdf(self, session_a: int, session_b: int) -> bytes:
         return b"%PDF-1.4 fake comparison"
@@ -210,3 +251,7 @@ class FakeStation:
         return self.store.save_analysis(
             session_id, current, created_by=created_by, corrections=c.to_dict(), note=note
         )
+
+
+def _implements_station_api(fake: FakeStation) -> StationAPI:
+    return fake  # mypy checks that the fake has the protocol's methods and types

@@ -133,7 +133,9 @@ def test_exports(logged_in, store):
     resp = logged_in.get(f"/api/sessions/{sid}/analysis.json")
     assert resp.status_code == 200 and "attachment" in resp.headers["Content-Disposition"]
     assert "ann-lee" in resp.headers["Content-Disposition"]
-    assert json.loads(resp.data)["schema_version"] == 1
+    from device.gait.types import SCHEMA_VERSION
+
+    assert json.loads(resp.data)["schema_version"] == SCHEMA_VERSION
     resp = logged_in.get(f"/api/sessions/{sid}/keypoints.csv")
     assert resp.status_code == 200 and resp.mimetype == "text/csv"
     import io

@@ -15,7 +15,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.web.live_rig import CHROMIUM, browser_login, launch_chromium, start_rig
+from tests.support.eventually import eventually
+from tests.support.live_rig import CHROMIUM, browser_login, launch_chromium, start_rig
 
 pytestmark = pytest.mark.browser
 
@@ -196,7 +197,7 @@ def test_several_tablets_get_live_updates(rig):
                 browser_login(pg, base)
                 pages.append(pg)
             events = rig.app.extensions["gait_live_hub"].feed("events")
-            assert _wait(lambda: events.viewers >= 3), "each tablet watches the status stream"
+            assert eventually(lambda: events.viewers >= 3, 10), "each tablet watches the status stream"
             assert len(rig.station.controller._subs) == 1  # one station subscription, shared
             before = [int(pg.get_attribute("#live", "data-updates") or 0) for pg in pages]
             pages[0].evaluate(
@@ -211,18 +212,9 @@ def test_several_tablets_get_live_updates(rig):
             pages[0].evaluate("window.gait.postJSON('/api/capture/cancel', {})")
         finally:
             browser.close()
-    assert _wait(lambda: events.viewers == 0 and len(rig.station.controller._subs) == 0, timeout=10), (
+    assert eventually(lambda: events.viewers == 0 and len(rig.station.controller._subs) == 0, timeout=10), (
         "streams did not end on disconnect"
     )
-
-
-def _wait(cond, timeout: float = 10.0) -> bool:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if cond():
-            return True
-        time.sleep(0.1)
-    return False
 
 
 # -- issue 12: tablet layout, the recorded-run player, before/after, a correction -------------
@@ -231,7 +223,7 @@ def _wait(cond, timeout: float = 10.0) -> bool:
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory, model_path):
     """A real station with two recorded runs of one runner (video kept), shared by the tests below."""
-    from tests.web.tablet_pages import record_two, start_station
+    from tests.support.tablet_pages import record_two, start_station
 
     d = start_station(tmp_path_factory.mktemp("demo") / "data", model_path)
     try:
@@ -242,7 +234,7 @@ def demo(tmp_path_factory, model_path):
 
 
 def test_no_page_scrolls_sideways_on_either_tablet_size(demo):
-    from tests.web.tablet_pages import launch, walk
+    from tests.support.tablet_pages import launch, walk
 
     sync_playwright = _need_browser()
     first = demo.station.store.list_analyses(demo.after)[0]["id"]
@@ -276,7 +268,7 @@ def _player_state(page, sel: str) -> dict:
 
 
 def test_video_player_steps_frames_and_jumps_to_evidence(demo):
-    from tests.web.tablet_pages import SIZES, launch, login
+    from tests.support.tablet_pages import SIZES, launch, login
 
     sync_playwright = _need_browser()
     frames: list[str] = []
@@ -328,7 +320,7 @@ def test_video_player_steps_frames_and_jumps_to_evidence(demo):
 
 
 def test_before_after_side_by_side(demo):
-    from tests.web.tablet_pages import SIZES, launch, login
+    from tests.support.tablet_pages import SIZES, launch, login
 
     sync_playwright = _need_browser()
     with sync_playwright() as p:
@@ -364,7 +356,7 @@ def _ms(text: str) -> float:
 
 
 def test_swap_sides_correction_reanalyses_and_keeps_the_original(demo):
-    from tests.web.tablet_pages import launch, login
+    from tests.support.tablet_pages import launch, login
 
     sync_playwright = _need_browser()
     store = demo.station.store

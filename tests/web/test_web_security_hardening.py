@@ -23,8 +23,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.live_rig import source_spec
 from tests.web.conftest import csrf_from, pin_hash
-from tests.web.live_rig import source_spec
 from tests.web.test_web_pages import XSS, _done_session
 from web.auth import save_pin_hash
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.web.live_rig import source_spec
+from tests.support.live_rig import source_spec
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -237,8 +237,10 @@ def _login_cookie(port: int) -> tuple[str, str]:
     resp = conn.getresponse()
     resp.read()
     assert resp.status == 302
-    cookie = next(
-        c.split(";", 1)[0] for c in resp.headers.get_all("Set-Cookie") if c.startswith("gait_station=")
+    cookie = "; ".join(  # the login session and the trusted-device cookie
+        c.split(";", 1)[0]
+        for c in resp.headers.get_all("Set-Cookie")
+        if c.startswith(("gait_station=", "gait_device="))
     )
     conn.request("GET", "/", headers={"Cookie": cookie})
     home = conn.getresponse()
@@ -286,3 +288,95 @@ def test_logout_and_a_pin_change_close_open_live_streams(served):
     save_pin_hash(cfg.data_dir, pin_hash("815304"))  # `gait-station set-pin` while the tablet watches
     assert _ends_within(resp, 5), "the stream outlived the PIN change"
     conn.close()
+
+
+def test_a_refused_login_is_answered_before_a_request_thread(served):
+    """Once an address must wait, its login page and PIN posts are answered by the server loop
+    itself (no Flask, no template, no scrypt): a flood then costs the station little."""
+    server, _, _ = served
+    cookie, _ = _login_cookie(server.port)  # the tablet: trusted from now on
+    ip = "127.0.4.1"
+    limiter = server.app.extensions["gait_login_limiter"]
+    for _ in range(3):  # cfg.web.login_attempts_per_minute = 3 wrong PINs from that address
+        assert limiter.admit(f"ip:{ip}") == 0
+    for method in ("GET", "POST"):
+        conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=5, source_address=(ip, 0))
+        conn.request(method, "/login")
+        resp = conn.getresponse()
+        body = resp.read().decode()
+        conn.close()
+        assert resp.status == 429 and "Try again in" in body and int(resp.getheader("Retry-After")) > 0
+        assert resp.getheader("Set-Cookie") is None  # not even a session: nothing but the refusal
+    # the tablet, same address or not, still gets its login page
+    code, _ = _timed(server.port, "GET", "/login", source=ip, headers={"Authorization": "", "Cookie": cookie})
+    assert code in (200, 302)
+
+
+# -- issue 13 item 9: a damaged data folder is one line at start, not a traceback --------------------
+
+
+def _run_once(tmp_path: Path, model_path: Path, data: Path) -> subprocess.CompletedProcess[str]:
+    conf = tmp_path / "config.toml"
+    conf.write_text(
+        f'[pose]\nmodel_path = "{model_path}"\nnum_threads = 1\n[gpio]\nenabled = false\n', encoding="utf-8"
+    )
+    args = ["run", "--source", "synthetic", "--port", str(_free_port()), "--config", str(conf)]
+    code = "import sys; from device.cli import main; sys.exit(main(sys.argv[1:]))"
+    return subprocess.run(
+        [sys.executable, "-c", code, *args, "--data-dir", str(data)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def _one_line(res: subprocess.CompletedProcess[str]) -> str:
+    assert "Traceback" not in res.stderr + res.stdout, res.stderr
+    assert res.returncode == 2, (res.returncode, res.stderr)
+    lines = [ln for ln in res.stderr.splitlines() if ln.startswith("gait-station run: error:")]
+    assert len(lines) == 1, res.stderr
+    return lines[0]
+
+
+def test_corrupt_database_or_binary_secret_key_is_one_line_at_start(tmp_path, model_path):
+    import random
+
+    from device.store import Store
+
+    data = tmp_path / "corrupt"
+    data.mkdir()
+    (data / "station.db").write_bytes(random.Random(3).randbytes(20_000))
+    line = _one_line(_run_once(tmp_path, model_path, data))
+    assert "station.db" in line and "backup" in line
+
+    data = tmp_path / "damaged"
+    Store(data / "station.db").close()  # a real database whose pages are then overwritten
+    raw = bytearray((data / "station.db").read_bytes())
+    raw[100:] = random.Random(4).randbytes(len(raw) - 100)
+    (data / "station.db").write_bytes(bytes(raw))
+    assert "station.db" in _one_line(_run_once(tmp_path, model_path, data))
+
+    data = tmp_path / "key"
+    data.mkdir()
+    (data / "secret_key").write_bytes(random.Random(5).randbytes(64) + b"\xff")
+    line = _one_line(_run_once(tmp_path, model_path, data))
+    assert "secret_key" in line and "delete it" in line
+
+
+def test_read_only_database_is_one_line(tmp_path, monkeypatch):
+    import sqlite3
+
+    from device.config import Config
+    from device.errors import UserError
+    from web import serve
+
+    class ReadOnlyStation:
+        def __init__(self, cfg, source_spec=None):
+            raise sqlite3.OperationalError("attempt to write a readonly database")
+
+    monkeypatch.setattr("device.station.Station", ReadOnlyStation)
+    cfg = Config()
+    cfg.storage.data_dir = str(tmp_path)
+    with pytest.raises(UserError, match="readonly database; make the data folder and the database writable"):
+        serve._open_station(cfg, "synthetic")

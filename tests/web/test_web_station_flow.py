@@ -9,7 +9,7 @@ import time
 import pytest
 
 from device.keypoints_csv import read_csv
-from tests.web.live_rig import source_spec
+from tests.support.live_rig import source_spec
 
 TOKEN = "flow-test-token-0123456789"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}

@@ -83,7 +83,7 @@ def test_timer_ends_capture_and_everything_is_stored(rig) -> None:
     assert ev["phase"] == "initial_contact" and ev["meta"]["angles"]["knee_flexion_ic_deg"] == 18.0
     assert store.get_evidence(ev["id"])["jpeg"][:2] == b"\xff\xd8"
     assert s["settings"]["capture"]["duration_s"] == 3.0
-    assert states[:3] == ["capturing", "analysing", "done"] or "capturing" in states
+    assert states == ["capturing", "analysing", "done"]
     assert done == [(sid, True)]
     assert not list((Path(store.path).parent / "spool").glob("*.mjpeg"))  # spool removed
 
@@ -236,7 +236,8 @@ def test_camera_down_refuses_start_with_the_reason(tmp_path: Path) -> None:
 def test_stop_during_countdown_records_nothing(rig) -> None:
     ctl, store, *_ = rig(ScriptedSource(live=True), countdown_s=5)
     ctl.start_capture()
-    assert ctl.status()["countdown_s"] is None or ctl.status()["countdown_s"] <= 5
+    status = ctl.status()  # the controller is capturing; the countdown runs on the frames' clock
+    assert status["state"] == "capturing" and 4.5 < status["countdown_s"] <= 5.0, status
     assert ctl.stop_capture() is True
     assert ctl.wait_for_state(("idle", "failed", "done"), 10) == "idle"
     assert store.list_sessions() == []

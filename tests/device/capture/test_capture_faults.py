@@ -17,6 +17,7 @@ from device.errors import DiskFullError, SourceError, UserError
 from device.station import Station
 from device.store import Store
 from device.synthetic.runner import RunnerParams, SyntheticRunner
+from tests.support.eventually import eventually
 
 from .capture_fakes import PoseFromRunner, ScriptedSource
 
@@ -42,15 +43,6 @@ class FaultySource(ScriptedSource):
 class Notifier:
     def notify(self, msg: str) -> None:
         pass
-
-
-def _wait(pred, timeout: float = 5.0) -> bool:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if pred():
-            return True
-        time.sleep(0.02)
-    return bool(pred())
 
 
 @pytest.fixture
@@ -89,7 +81,7 @@ def make_station(tmp_path: Path):
 
 
 def _recording(st: Station, frames: int = 20) -> bool:
-    return _wait(lambda: (st.status().get("frames_recorded") or 0) >= frames, 10)
+    return eventually(lambda: (st.status().get("frames_recorded") or 0) >= frames, 10)
 
 
 def _assert_error_shown(st: Station, needle: str) -> None:
@@ -106,14 +98,16 @@ def _assert_error_shown(st: Station, needle: str) -> None:
         return [states[i + 1].timestamp for i in range(len(states) - 1) if states[i].state]
 
     # one SOS cycle is 4.5 s: wait until both a dot (0.15 s) and a dash (0.45 s) were seen
-    assert _wait(lambda: any(d < 0.3 for d in flashes()) and any(d > 0.3 for d in flashes()), 6), flashes()
+    assert eventually(lambda: any(d < 0.3 for d in flashes()) and any(d > 0.3 for d in flashes()), 6), (
+        flashes()
+    )
 
 
 def _next_session_works(st: Station) -> None:
     # the live loop reopened the camera: frames flow again and the camera error is gone
-    assert _wait(lambda: st.status()["camera_ok"], 5), st.status()
+    assert eventually(lambda: st.status()["camera_ok"], 5), st.status()
     t = st.status()["frame_t"]
-    assert _wait(lambda: st.status()["frame_t"] != t, 5)
+    assert eventually(lambda: st.status()["frame_t"] != t, 5)
     sid = st.start_capture(runner={"name": "Next", "height_cm": 175})
     assert st.controls.state == "capturing"
     assert _recording(st, 30)
@@ -173,7 +167,7 @@ def test_disk_filling_during_capture_ends_it_cleanly_keeping_the_keypoints(make_
     src = FaultySource()
     st = make_station(src, FillingStore)
     sid = st.start_capture(runner={"name": "Cat", "height_cm": 165})
-    assert _wait(lambda: st.store.count_keypoints(sid) > 0, 5)  # the first ~1 s batch is stored
+    assert eventually(lambda: st.store.count_keypoints(sid) > 0, 5)  # the first ~1 s batch is stored
     FillingStore.full.set()
     assert st.wait_for_state(("failed", "done"), 10) == "failed"
     s = st.store.get_session(sid)
@@ -229,5 +223,5 @@ def test_after_a_failure_the_station_returns_to_idle_keeping_the_reason(make_sta
     }
     assert "camera unplugged" in status["last_result"]["message"]
     assert f"last session {sid} failed" in status["message"] and "camera unplugged" in status["message"]
-    assert _wait(lambda: st.controls.state == "idle", 2)
+    assert eventually(lambda: st.controls.state == "idle", 2)
     _next_session_works(st)

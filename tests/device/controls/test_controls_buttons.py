@@ -1,9 +1,10 @@
-"""Buttons on gpiozero's MockFactory: presses map to start/stop/cancel/print, debounced."""
+"""Buttons on gpiozero's MockFactory: presses map to start/stop/cancel/print, debounced.
+
+Debounce and hold times run on a manual clock (``clock``): the tests move time, never sleep."""
 
 from __future__ import annotations
 
 import logging
-import time
 
 import pytest
 from gpiozero import Device
@@ -12,6 +13,7 @@ from gpiozero.pins.mock import MockFactory
 from device.config import GpioConfig
 from device.controls import StationControls
 from device.errors import ConfigError
+from tests.support.clock import ManualClock
 
 START, STOP, PRINT, LED, BUZZER = 17, 27, 5, 22, 6
 
@@ -31,12 +33,14 @@ def factory() -> MockFactory:
 
 def make(factory: MockFactory, rec: Recorder, **gpio: object) -> StationControls:
     cfg = GpioConfig(**{"bounce_s": 0.05, "hold_to_cancel_s": 0.5, **gpio})  # type: ignore[arg-type]
-    return StationControls(cfg, pin_factory=factory, **rec.handlers())  # type: ignore[arg-type]
+    return StationControls(cfg, pin_factory=factory, clock=ManualClock(), **rec.handlers())  # type: ignore[arg-type]
 
 
 def settle(c: StationControls, s: float = 0.0) -> None:
+    """Let ``s`` seconds pass on the controls' clock, then wait for the handlers to have run."""
+    assert isinstance(c.clock, ManualClock)
     if s:
-        time.sleep(s)
+        c.clock.advance(s)
     assert c.wait_idle(2.0)
 
 
@@ -147,7 +151,10 @@ def test_failing_handler_is_logged_and_buttons_keep_working(
         raise RuntimeError("camera busy")
 
     cfg = GpioConfig(bounce_s=0.01)
-    with StationControls(cfg, pin_factory=factory, on_start=boom) as c, caplog.at_level(logging.ERROR):
+    with (
+        StationControls(cfg, pin_factory=factory, on_start=boom, clock=ManualClock()) as c,
+        caplog.at_level(logging.ERROR),
+    ):
         pin = factory.pin(START)
         pin.drive_low()
         settle(c, 0.05)
@@ -160,7 +167,7 @@ def test_failing_handler_is_logged_and_buttons_keep_working(
 
 
 def test_handlers_can_be_connected_later_and_missing_ones_are_harmless(factory: MockFactory) -> None:
-    with StationControls(GpioConfig(bounce_s=0.01), pin_factory=factory) as c:
+    with StationControls(GpioConfig(bounce_s=0.01), pin_factory=factory, clock=ManualClock()) as c:
         pin = factory.pin(START)
         pin.drive_low()
         settle(c, 0.05)

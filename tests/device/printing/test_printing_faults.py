@@ -15,7 +15,7 @@ from device.printing import PrintError
 from device.station import Station
 from tests.cups_server import CupsServer
 from tests.device.printing.test_printing_receipt import FakeNetworkPrinter
-from tests.device.report.synthetic_session import synthetic_session
+from tests.support.synthetic_session import synthetic_session
 
 _SESSION_CACHE: list = []
 

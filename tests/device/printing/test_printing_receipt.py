@@ -159,3 +159,27 @@ def test_printer_that_cannot_report_status_still_prints(session: dict[str, Any])
         assert b"hello" in fake.received
     finally:
         fake.close()
+
+
+def _code_page_before(out: bytes, needle: bytes) -> int:
+    """The ESC t code page selected when ``needle`` is sent (0 = CP437 after ESC @)."""
+    pos = out.index(needle)
+    sel = out.rfind(b"\x1bt", 0, pos)
+    return out[sel + 2] if sel >= 0 else 0
+
+
+def test_zoe_prints_in_the_code_page_its_bytes_are_in() -> None:
+    out = ReceiptPrinter("dummy").print_summary(["Gait summary", "Ελληνικά", "Runner: Zoë"])
+    assert out is not None
+    assert _code_page_before(out, "Ελληνικά".encode("cp737")) == 14  # CP737 selected for Greek
+    # "ë" is 0x89 in CP437, and CP437 is selected again after the Greek line
+    assert b"Zo\x1bt\x00\x89" in out or (b"Zo\x89" in out and _code_page_before(out, b"Zo\x89") == 0)
+
+
+def test_cjk_is_a_visible_fallback_never_gb18030_bytes_in_a_single_byte_code_page(caplog) -> None:
+    out = ReceiptPrinter("dummy").print_summary(["Gait summary", "Runner: 田中 Zoë Müller", "Shoes: 跑鞋"])
+    assert out is not None
+    assert "田中".encode("gb18030") not in out and "跑鞋".encode("gb18030") not in out
+    assert b"Runner: ?? Zo\x89 M\x81ller" in out and _code_page_before(out, b"Zo\x89") == 0
+    assert b"Shoes: ??" in out
+    assert "4 character(s)" in caplog.text and "PDF report" in caplog.text

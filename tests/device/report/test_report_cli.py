@@ -13,7 +13,7 @@ from device.store import Store
 from tests.cups_server import CupsServer, cups_server  # noqa: F401 - session fixture
 from tests.device.report.conftest import pdf_text
 from tests.device.report.handmade import handmade_analysis
-from tests.device.report.synthetic_session import synthetic_session
+from tests.support.synthetic_session import synthetic_session
 
 
 @pytest.fixture(scope="module")

@@ -15,7 +15,7 @@ from device.keypoints_csv import read_csv
 from device.report import render_report_html, render_report_pdf, session_from_analysis
 from device.report.units import Units, is_number
 from tests.device.report.conftest import pdf_info, pdf_text
-from tests.device.report.synthetic_session import NAME, synthetic_session
+from tests.support.synthetic_session import NAME, synthetic_session
 
 
 @pytest.fixture(scope="module")

@@ -67,7 +67,7 @@ def test_events_match_the_geometry() -> None:
     foot = {k: r.body_px(t0)[k][0] for k in ("heel", "toe")}
     assert foot["heel"][1] == pytest.approx(ground, abs=1e-3) and foot["toe"][1] < ground - 1
     assert r.body_px(t1)["toe"][0][1] == pytest.approx(ground, abs=1e-3)
-    w = r._world(np.linspace(t0, t0 + r.T, 1500, endpoint=False))
+    w = r.world(np.linspace(t0, t0 + r.T, 1500, endpoint=False))
     assert w["heel"][:, 0, 1].min() > -1e-6 and w["toe"][:, 0, 1].min() > -1e-6
     # in swing the ankle is clearly up
     swing = (tl.t > t1 + 0.05) & (tl.t < t0 + r.T - 0.05)
@@ -83,7 +83,7 @@ def test_late_swing_pull_back_and_smooth_contact() -> None:
     ic = r.p.first_contact_s + 5 * r.T
     dt = 2e-4
     ts = ic + np.arange(-0.2, 0.4, dt)
-    w = r._world(ts)
+    w = r.world(ts)
     ax = w["ank"][:, 0, 0]
     u = ts - ic
     pre = (u > -0.15) & (u < 0)

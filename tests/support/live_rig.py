@@ -1,4 +1,5 @@
-"""A real station served (web.serve) on 127.0.0.1 in a thread (browser tests and the bench)."""
+"""A real station served (web.serve) on 127.0.0.1 in a thread (browser tests and the dashboard
+bench), and the web test config and PIN it logs in with."""
 
 from __future__ import annotations
 
@@ -8,11 +9,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from werkzeug.security import generate_password_hash
+
 from device.config import Config
-from tests.web.conftest import PIN, make_config, pin_hash
 from web.app import create_app
 from web.auth import save_pin_hash
 from web.serve import DashboardServer
+
+PIN = "2468"
+_HASH_CACHE: dict[str, str] = {}
 
 SHARED = Path(os.environ.get("GAIT_STATION_SHARED", Path(__file__).resolve().parents[3] / "shared"))
 CHROMIUM = "/usr/bin/chromium"
@@ -24,6 +29,24 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+
+
+def pin_hash(pin: str = PIN) -> str:
+    """The PIN's hash for the tests' logins: scrypt as the station stores it, with a small work
+    factor (n = 1024: ~5 ms, not ~0.4 s per login). The station's own cost is web.auth.hash_pin's,
+    checked in test_web_auth; check_pin reads the parameters from the hash either way."""
+    if pin not in _HASH_CACHE:
+        _HASH_CACHE[pin] = generate_password_hash(pin, method="scrypt:1024:8:1")
+    return _HASH_CACHE[pin]
+
+
+def make_config(data_dir: Path) -> Config:
+    cfg = Config()
+    cfg.storage.data_dir = str(data_dir)
+    cfg.storage.min_free_mb = 0
+    cfg.gpio.enabled = False
+    cfg.web.login_attempts_per_minute = 3
+    return cfg
 
 
 def source_spec() -> str:

@@ -14,8 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from device.config import Config
-from tests.web.conftest import PIN, make_config, pin_hash
-from tests.web.live_rig import CHROMIUM_ARGS, source_spec
+from tests.support.live_rig import CHROMIUM_ARGS, PIN, make_config, pin_hash, source_spec
 from web.app import create_app
 from web.auth import save_pin_hash
 from web.serve import DashboardServer

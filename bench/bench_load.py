@@ -1,0 +1,428 @@
+"""Load bench: does the dashboard under load take anything from the capture?
+
+Runs a real station (camera loop with the source read flat out so inference is CPU-bound, real
+MoveNet, store) served by ``web.serve`` on 127.0.0.1, starts a long capture and measures, in
+alternating windows of ``--window`` seconds (so drift shows up):
+
+- **none**: the capture alone — the baseline inference rate (frames inferred per second);
+- **viewers**: ``--viewers`` tablets (default 20) on the live page, each one SSE status stream
+  and one MJPEG preview stream, each tablet its own loopback address (127.0.0.10, .11, …), all read
+  continuously by one separate process (a tablet's rendering is the tablet's, not the station's);
+- **flood**: wrong-PIN logins (login page + POST, each from the next of ``--flood-addresses``
+  loopback addresses 127.0.3.x) at ``--flood-rate`` attempts/s (default 50, ten times what the
+  black-box probe sent) by ``--flood-workers`` threads in a separate process, for the window only
+  and at most ``--flood-max`` per window: bounded, loopback only, stops by itself.
+
+In every window a prober process asks ``GET /api/status`` 5 times a second; its latencies are
+reported per kind of window (p50/p99/max). Then, with the viewers connected, ``--stops`` short
+captures are started and stopped: the latency of each ``POST /api/capture/stop``. The station
+process's resident memory is sampled throughout (peak per kind of window, and at the end).
+
+    .venv/bin/python bench/bench_load.py [--window 10] [--rounds 2] [--viewers 20] [--stops 10]
+
+Client processes run at nice 10 (they stand for other devices). Figures are noisy on a shared
+machine: run it alone and compare windows of the same run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing as mp
+import os
+import selectors
+import socket
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from bench.bench_dashboard import TOKEN, StationClockSource, _request  # noqa: E402
+
+
+def _nice() -> None:
+    os.nice(10)
+
+
+def _rss_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+# -- client processes (long-lived; the main process switches them with ``phase``) ------------------
+
+NONE, VIEWERS, FLOOD, DONE = 0, 1, 2, 3
+KINDS = {NONE: "none", VIEWERS: "viewers", FLOOD: "flood"}
+
+
+def _viewers(port: int, n: int, phase: Any, got: Any) -> None:
+    """While ``phase`` is VIEWERS: ``n`` tablets' streams (SSE + MJPEG each, tablet i on
+    127.0.0.(10+i)) read with one selector; bytes per stream added to ``got``."""
+    _nice()
+    while phase.value != DONE:
+        if phase.value != VIEWERS:
+            time.sleep(0.05)
+            continue
+        sel = selectors.DefaultSelector()
+        for i in range(n):
+            for slot, path in enumerate(("/live/events", "/live/preview.mjpg")):
+                s = socket.create_connection(
+                    ("127.0.0.1", port), timeout=10, source_address=(f"127.0.0.{10 + i}", 0)
+                )
+                s.sendall(
+                    f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {TOKEN}\r\n\r\n".encode()
+                )
+                s.setblocking(False)
+                sel.register(s, selectors.EVENT_READ, 2 * i + slot)
+        while phase.value == VIEWERS:
+            for key, _ in sel.select(0.2):
+                try:
+                    data = key.fileobj.recv(65536)
+                except BlockingIOError:
+                    continue
+                if not data:
+                    sel.unregister(key.fileobj)
+                    continue
+                got[key.data] += len(data)
+        for key in list(sel.get_map().values()):
+            key.fileobj.close()
+        sel.close()
+
+
+def _prober(port: int, phase: Any, out: Any) -> None:
+    """``GET /api/status`` 5 times a second: (phase, ms or -1) into ``out``."""
+    import http.client
+
+    _nice()
+    while phase.value != DONE:
+        t0 = time.perf_counter()
+        now = phase.value
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+            conn.request("GET", "/api/status", headers={"Authorization": f"Bearer {TOKEN}"})
+            resp = conn.getresponse()
+            resp.read()
+            conn.close()
+            ms = 1000 * (time.perf_counter() - t0) if resp.status == 200 else -1.0
+        except OSError:
+            ms = -1.0
+        if phase.value == now:
+            out.put((now, ms))
+        time.sleep(max(0.0, 0.2 - (time.perf_counter() - t0)))
+
+
+def _flood(
+    port: int, phase: Any, addresses: int, workers: int, rate: float, max_requests: int, out: Any
+) -> None:
+    """While ``phase`` is FLOOD: wrong-PIN logins (GET the form, POST a wrong PIN) from
+    ``addresses`` loopback addresses, about ``rate`` attempts/s and at most ``max_requests`` per
+    flood window."""
+    import http.client
+    import re
+    import urllib.parse
+
+    _nice()
+    lock = threading.Lock()
+    sent = [0]
+
+    def worker(w: int) -> None:
+        i = w
+        interval = workers / rate
+        next_at = time.monotonic() + w * interval / workers
+        while phase.value != DONE:
+            delay = next_at - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)
+            next_at = max(next_at + interval, time.monotonic() - interval)
+            if phase.value != FLOOD:
+                with lock:
+                    sent[0] = 0
+                time.sleep(0.05)
+                continue
+            with lock:
+                if sent[0] >= max_requests:
+                    time.sleep(0.05)
+                    continue
+                sent[0] += 1
+            ip = f"127.0.3.{1 + i % addresses}"
+            i += workers
+            try:
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10, source_address=(ip, 0))
+                conn.request("GET", "/login")
+                resp = conn.getresponse()
+                page = resp.read().decode()
+                cookie = (resp.getheader("Set-Cookie") or "").split(";", 1)[0]
+                token = re.search(r'name="csrf_token" value="([^"]+)"', page)  # none on a "wait" page
+                pin = f"{(i * 7919) % 1000000:06d}"
+                form = urllib.parse.urlencode({"pin": pin, "csrf_token": token[1] if token else "x"})
+                conn.request(
+                    "POST",
+                    "/login",
+                    body=form,
+                    headers={"Cookie": cookie, "Content-Type": "application/x-www-form-urlencoded"},
+                )
+                resp = conn.getresponse()
+                resp.read()
+                conn.close()
+                code = resp.status
+            except OSError:
+                code = 0
+            if phase.value == FLOOD:
+                out.put(code)
+
+    threads = [threading.Thread(target=worker, args=(w,), daemon=True) for w in range(workers)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+
+# -- the bench ------------------------------------------------------------------------------------
+
+
+class RssSampler(threading.Thread):
+    def __init__(self) -> None:
+        super().__init__(daemon=True)
+        self.peak = 0.0
+        self._stop = threading.Event()
+
+    def run(self) -> None:
+        while not self._stop.wait(0.25):
+            self.peak = max(self.peak, _rss_mb())
+
+    def take_peak(self) -> float:
+        peak, self.peak = max(self.peak, _rss_mb()), 0.0
+        return peak
+
+    def stop(self) -> None:
+        self._stop.set()
+
+
+def _pct(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    s = sorted(values)
+    return s[min(len(s) - 1, int(round(q * (len(s) - 1))))]
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--window", type=float, default=10.0, help="seconds per measurement window")
+    ap.add_argument("--rounds", type=int, default=2, help="rounds of none → viewers → none → flood")
+    ap.add_argument("--viewers", type=int, default=20, help="tablets on the live page")
+    ap.add_argument("--flood-addresses", type=int, default=120)
+    ap.add_argument("--flood-workers", type=int, default=24)
+    ap.add_argument(
+        "--flood-rate",
+        type=float,
+        default=50.0,
+        help="wrong-PIN attempts per second (the probe measured 4.8)",
+    )
+    ap.add_argument("--flood-max", type=int, default=5000, help="at most this many login attempts per window")
+    ap.add_argument("--stops", type=int, default=10, help="short captures stopped with the viewers connected")
+    ap.add_argument("--threads", type=int, default=2, help="pose model threads ([pose] num_threads)")
+    ap.add_argument("--source", help="camera source (default: the treadmill clip looped flat out)")
+    args = ap.parse_args()
+
+    from tests.web.live_rig import source_spec
+
+    from device.camera import open_source
+    from device.station import Station
+    from tests.web.conftest import make_config, pin_hash
+    from web.app import create_app
+    from web.auth import save_pin_hash
+    from web.serve import DashboardServer
+
+    clip = REPO.parent / "shared" / "samples" / "treadmill_side_slowmo.mp4"
+    spec = args.source or (str(clip) if clip.is_file() else source_spec())
+    model = REPO.parent / "shared" / "models" / "movenet_singlepose_lightning_int8_4.tflite"
+    ctx = mp.get_context("spawn")
+    with tempfile.TemporaryDirectory(prefix="bench-load-") as tmp:
+        cfg = make_config(Path(tmp))
+        cfg.pose.model_path = str(model)
+        cfg.pose.num_threads = args.threads
+        cfg.camera.loop_video = True
+        cfg.capture.duration_s = 1800.0
+        cfg.capture.countdown_s = 0
+        cfg.web.api_token = TOKEN
+        cfg.web.login_attempts_per_minute = 5
+        save_pin_hash(cfg.data_dir, pin_hash())
+        station = Station(
+            cfg, source_spec=spec, source_factory=lambda: StationClockSource(open_source(spec, cfg))
+        )
+        station.start()
+        app = create_app(station, cfg)
+        server = DashboardServer(app, "127.0.0.1", 0, threads=cfg.web.threads).start()
+        rss = RssSampler()
+        rss.start()
+        ctl = station.controller
+        print(
+            f"station: source {spec}, MoveNet {args.threads} thread(s), preview "
+            f"{cfg.capture.live_preview_fps:g} fps, {cfg.web.threads} request threads on {server.url}; "
+            f"RSS at start {_rss_mb():.0f} MB",
+            flush=True,
+        )
+        try:
+            status, body = _request(
+                "127.0.0.1",
+                server.port,
+                "POST",
+                "/api/capture/start",
+                b'{"runner": {"name": "Bench", "height_cm": 175}, "speed_kmh": 12}',
+            )
+            if status != 201:
+                print(f"could not start a capture: {status} {body[:200]!r}")
+                return 1
+            time.sleep(3.0)
+            phase = ctx.Value("i", NONE, lock=False)
+            probes, codes = ctx.Queue(), ctx.Queue()
+            got = ctx.Array("q", 2 * args.viewers, lock=False)
+            clients = [
+                ctx.Process(target=_prober, args=(server.port, phase, probes), daemon=True),
+                ctx.Process(target=_viewers, args=(server.port, args.viewers, phase, got), daemon=True),
+                ctx.Process(
+                    target=_flood,
+                    args=(
+                        server.port,
+                        phase,
+                        args.flood_addresses,
+                        args.flood_workers,
+                        args.flood_rate,
+                        args.flood_max,
+                        codes,
+                    ),
+                    daemon=True,
+                ),
+            ]
+            for p in clients:
+                p.start()
+            time.sleep(3.0)  # the client processes import and settle
+            rss.take_peak()
+            plan = [NONE, VIEWERS, NONE, FLOOD] * args.rounds + [NONE]
+            fps_by: dict[int, list[float]] = {NONE: [], VIEWERS: [], FLOOD: []}
+            status_by: dict[int, list[float]] = {NONE: [], VIEWERS: [], FLOOD: []}
+            failed_by: dict[int, int] = {NONE: 0, VIEWERS: 0, FLOOD: 0}
+            peaks: dict[int, float] = {NONE: 0.0, VIEWERS: 0.0, FLOOD: 0.0}
+            codes_all: list[int] = []
+            print(f"\ninference rate while capturing ({args.window:g} s windows):", flush=True)
+            for kind in plan:
+                phase.value = kind
+                time.sleep(1.5)  # streams connected / flood running
+                rss.take_peak()
+                bytes0 = list(got)
+                n0, t0 = ctl.frames_inferred_total, time.monotonic()
+                time.sleep(args.window)
+                fps = (ctl.frames_inferred_total - n0) / (time.monotonic() - t0)
+                peak = rss.take_peak()
+                per = [b - a for a, b in zip(bytes0, list(got), strict=True)]
+                phase.value = -1  # between windows: clients idle, samples dropped
+                time.sleep(0.5)
+                lat, failed = [], 0
+                while not probes.empty():
+                    k, ms = probes.get()
+                    if k == kind and ms >= 0:
+                        lat.append(ms)
+                    elif k == kind:
+                        failed += 1
+                win_codes = []
+                while not codes.empty():
+                    win_codes.append(codes.get())
+                fps_by[kind].append(fps)
+                status_by[kind] += lat
+                failed_by[kind] += failed
+                peaks[kind] = max(peaks[kind], peak)
+                extra = ""
+                if kind == VIEWERS:
+                    extra = (
+                        f"; {args.viewers} viewers got {sum(per) / args.window / 1e3:.0f} kB/s, "
+                        f"streams that got nothing: {sum(1 for b in per if b == 0)} of {len(per)}"
+                    )
+                if kind == FLOOD:
+                    codes_all += win_codes
+                    tally = ", ".join(f"{c}: {win_codes.count(c)}" for c in sorted(set(win_codes)))
+                    extra = f"; {len(win_codes)} wrong-PIN logins ({len(win_codes) / (args.window + 1.5):.0f}/s) → {tally}"
+                print(
+                    f"  {KINDS[kind]:8s} {fps:6.1f} inferences/s; /api/status p50 {_pct(lat, 0.5):.0f} ms, "
+                    f"p99 {_pct(lat, 0.99):.0f} ms ({len(lat)} ok, {failed} failed); RSS peak {peak:.0f} MB{extra}",
+                    flush=True,
+                )
+            base = statistics.mean(fps_by[NONE])
+            print("\nsummary:")
+            print(
+                f"  none    : {base:.1f} inferences/s (mean of {len(fps_by[NONE])} windows, "
+                f"median {statistics.median(fps_by[NONE]):.1f}); /api/status p99 {_pct(status_by[NONE], 0.99):.0f} ms; "
+                f"RSS peak {peaks[NONE]:.0f} MB"
+            )
+            for kind in (VIEWERS, FLOOD):
+                m = statistics.mean(fps_by[kind])
+                lat = status_by[kind]
+                print(
+                    f"  {KINDS[kind]:8s}: {m:.1f} inferences/s = {100 * (m - base) / base:+.1f} % vs none "
+                    f"(median {100 * (statistics.median(fps_by[kind]) - statistics.median(fps_by[NONE])) / statistics.median(fps_by[NONE]):+.1f} %); "
+                    f"/api/status p99 {_pct(lat, 0.99):.0f} ms, max {max(lat, default=float('nan')):.0f} ms "
+                    f"({len(lat)} ok, {failed_by[kind]} failed); RSS peak {peaks[kind]:.0f} MB"
+                )
+            phase.value = DONE
+            for p in clients:
+                p.join(15)
+                if p.is_alive():
+                    p.terminate()
+            _request("127.0.0.1", server.port, "POST", "/api/capture/stop")
+            station.wait_for_state(("done", "failed", "idle"), timeout=300)
+            stop_ms = measure_stops(ctx, server.port, station, args)
+            if stop_ms:
+                print(
+                    f"\nPOST /api/capture/stop with {args.viewers} viewers connected ({len(stop_ms)} captures): "
+                    f"p50 {_pct(stop_ms, 0.5):.0f} ms, p99 {_pct(stop_ms, 0.99):.0f} ms, max {max(stop_ms):.0f} ms"
+                )
+            print(f"RSS at the end: {_rss_mb():.0f} MB", flush=True)
+        finally:
+            rss.stop()
+            server.stop()
+            station.close()
+    return 0
+
+
+def measure_stops(ctx: Any, port: int, station: Any, args: argparse.Namespace) -> list[float]:
+    phase = ctx.Value("i", VIEWERS, lock=False)
+    got = ctx.Array("q", 2 * args.viewers, lock=False)
+    viewers = ctx.Process(target=_viewers, args=(port, args.viewers, phase, got), daemon=True)
+    viewers.start()
+    time.sleep(3.0)
+    out = []
+    try:
+        for _ in range(args.stops):
+            status, body = _request(
+                "127.0.0.1",
+                port,
+                "POST",
+                "/api/capture/start",
+                b'{"runner": {"name": "Bench", "height_cm": 175}, "speed_kmh": 12}',
+            )
+            if status != 201:
+                print(f"  start refused: {status} {body[:120]!r}")
+                break
+            time.sleep(2.0)
+            t0 = time.perf_counter()
+            status, _ = _request("127.0.0.1", port, "POST", "/api/capture/stop")
+            out.append(1000 * (time.perf_counter() - t0))
+            if status != 200:
+                print(f"  stop answered {status}")
+            station.wait_for_state(("done", "failed", "idle"), timeout=300)
+    finally:
+        phase.value = DONE
+        viewers.join(10)
+    if sum(got) == 0:
+        print("  (the viewers received nothing during the stops)")
+    return out
+
+
+if __name__ == "__main__":
+    sys.exit(main())

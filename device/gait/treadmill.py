@@ -1,0 +1,187 @@
+"""Event timing on treadmill physics, refined by a small learned model.
+
+In stance the foot is on the belt: it stays at belt level and moves backward with the belt at
+constant speed. So each stance found by the stride segmentation (:mod:`.events`) gets a
+*stance model* — the ankle's foot-flat height (its floor) and the belt line u(t) = a − v·t,
+with v the belt speed measured over every stance of the clip (:func:`belt_speed`) and a fitted
+to the middle of that stance. Initial contact is where the foot joins that model, toe-off where
+it leaves it.
+
+Where exactly the force plate says "contact" relative to the ankle joining the belt line
+depends on the foot (heel or forefoot strike, the roll-off at toe-off), so the final time comes
+from a tiny linear model (:class:`EventModel`): its features are the ankle's height above its
+floor and its distance from the belt line, both ÷ leg length, sampled at fixed time offsets
+around the current estimate; it predicts the correction, applied in two passes. The weights
+(``device/gait/event_weights.py``) were fitted on the development set only (23 runners, force
+plate truth, clean / 60 fps / 30 fps keypoints pooled) by ``device/validation/fitting.py``;
+its leave-one-runner-out figures are in docs/validation.md.
+
+Pure: arrays in, numbers out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+#: Feature sample offsets around the current event estimate (seconds).
+OFFSETS_S = tuple(round(x, 3) for x in np.arange(-0.1, 0.1001, 0.01))
+MAX_CORRECTION_S = 0.06  # a correction beyond this is not credible: keep the estimate, low confidence
+
+
+@dataclass(frozen=True)
+class StanceModel:
+    """The ankle on the belt during one stance: height ``floor`` (px, up +) and the belt line
+    u(t) = ``a`` − ``v``·t (px, + = ahead; v = belt speed in px/s)."""
+
+    floor: float
+    a: float
+    v: float
+
+
+@dataclass(frozen=True)
+class EventModel:
+    """Linear corrections per event kind and pass: ``weights[kind][pass]`` has one weight per
+    feature (height and belt-line distance at each offset, then a constant)."""
+
+    weights: dict[str, tuple[tuple[float, ...], ...]]
+    source: str = ""
+    offsets_s: tuple[float, ...] = OFFSETS_S
+
+    @classmethod
+    def identity(cls) -> EventModel:
+        """No correction (the physics estimate as it is)."""
+        return cls(weights={"initial_contact": (), "toe_off": ()}, source="none")
+
+
+def belt_speed(
+    t: np.ndarray, u: dict[str, np.ndarray], stances: list[tuple[str, float, float]]
+) -> float | None:
+    """Belt speed (px/s, > 0) from the ankles in mid-stance: the median slope of u over the
+    middle half of every stance (``stances``: side, contact, toe-off)."""
+    slopes = []
+    for side, ic, to in stances:
+        if not (np.isfinite(ic) and np.isfinite(to)) or to - ic < 0.08:
+            continue
+        c = to - ic
+        a = int(np.searchsorted(t, ic + 0.25 * c))
+        b = int(np.searchsorted(t, to - 0.25 * c, side="right"))
+        uu, tt = u[side][a:b], t[a:b]
+        ok = np.isfinite(uu)
+        if ok.sum() < 4:
+            continue
+        slopes.append(-np.polyfit(tt[ok], uu[ok], 1)[0])
+    if len(slopes) < 3:
+        return None
+    v = float(np.median(slopes))
+    return v if v > 0 else None
+
+
+def stance_model(
+    t: np.ndarray, u: np.ndarray, h: np.ndarray, ic: float, to: float, v: float
+) -> StanceModel | None:
+    """The stance model of one contact: floor = median ankle height and belt-line offset over
+    the middle of the stance (20–60 %: the foot is flat there for every strike pattern)."""
+    if not (np.isfinite(ic) and np.isfinite(to)) or to <= ic:
+        return None
+    c = to - ic
+    a = int(np.searchsorted(t, ic + 0.2 * c))
+    b = int(np.searchsorted(t, ic + 0.6 * c, side="right"))
+    hh, uu, tt = h[a:b], u[a:b], t[a:b]
+    ok = np.isfinite(hh) & np.isfinite(uu)
+    if ok.sum() < 3:
+        return None
+    return StanceModel(floor=float(np.median(hh[ok])), a=float(np.median(uu[ok] + v * tt[ok])), v=v)
+
+
+def features(
+    t: np.ndarray,
+    u: np.ndarray,
+    h: np.ndarray,
+    sm: StanceModel,
+    t0: float,
+    leg_px: float,
+    offsets_s: tuple[float, ...] = OFFSETS_S,
+) -> np.ndarray | None:
+    """Height above the floor and distance from the belt line (÷ leg length) at each offset
+    around ``t0``, then 1; None when the ankle is not seen there."""
+    ts = t0 + np.asarray(offsets_s)
+    if ts[0] < t[0] or ts[-1] > t[-1]:
+        return None
+    # only the samples around the event (np.interp would copy the whole series each call)
+    a = max(0, int(np.searchsorted(t, ts[0])) - 1)
+    b = min(len(t), int(np.searchsorted(t, ts[-1])) + 2)
+    tw, hw, uw = t[a:b], h[a:b], u[a:b]
+    if not (np.isfinite(hw).all() and np.isfinite(uw).all()):
+        return None
+    hh = np.interp(ts, tw, hw)
+    uu = np.interp(ts, tw, uw)
+    fh = (hh - sm.floor) / leg_px
+    fu = (uu - (sm.a - sm.v * ts)) / leg_px
+    return np.concatenate([fh, fu, [1.0]])
+
+
+def refine(
+    model: EventModel,
+    kind: str,
+    t: np.ndarray,
+    u: np.ndarray,
+    h: np.ndarray,
+    sm: StanceModel,
+    t0: float,
+    leg_px: float,
+) -> tuple[float, float]:
+    """(refined time, confidence 0..1) of one event estimated at ``t0``."""
+    te, conf = refine_all(model, kind, t, u, h, [sm], np.array([t0]), leg_px)
+    return float(te[0]), float(conf[0])
+
+
+def refine_all(
+    model: EventModel,
+    kind: str,
+    t: np.ndarray,
+    u: np.ndarray,
+    h: np.ndarray,
+    sms: list[StanceModel],
+    t0: np.ndarray,
+    leg_px: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Refined times and confidences (0..1) of events of one foot estimated at ``t0`` (one
+    stance model each), all at once (one interpolation per pass for the whole clip)."""
+    t0 = np.asarray(t0, float)
+    passes = model.weights.get(kind, ())
+    if not passes or t0.size == 0:
+        return t0.copy(), np.full(t0.shape, 0.6)
+    off = np.asarray(model.offsets_s)
+    floor = np.array([m.floor for m in sms])[:, None]
+    a = np.array([m.a for m in sms])[:, None]
+    v = np.array([m.v for m in sms])[:, None]
+    te = t0.copy()
+    ok = np.isfinite(te)
+    bad_h, bad_u = ~np.isfinite(h), ~np.isfinite(u)
+    conf = np.full(t0.shape, 1.0)
+    last = np.zeros(t0.shape)
+    for w in passes:
+        ts = te[:, None] + off[None, :]
+        inside = ok & (ts[:, 0] >= t[0]) & (ts[:, -1] <= t[-1])
+        tq = np.where(inside[:, None], ts, t[0])
+        hh = np.interp(tq, t, np.where(bad_h, 0.0, h))
+        uu = np.interp(tq, t, np.where(bad_u, 0.0, u))
+        # a feature next to an unseen sample is unusable: the ankle was not seen there
+        j = np.clip(np.searchsorted(t, tq), 1, len(t) - 1)
+        seen = ~(bad_h[j] | bad_h[j - 1] | bad_u[j] | bad_u[j - 1]).any(axis=1)
+        x = np.concatenate(
+            [(hh - floor) / leg_px, (uu - (a - v * tq)) / leg_px, np.ones((len(te), 1))], axis=1
+        )
+        d = x @ np.asarray(w)
+        use = inside & seen & (np.abs(d) <= MAX_CORRECTION_S)
+        conf = np.where(inside & seen, np.where(use, conf, 0.2), np.minimum(conf, 0.3))
+        te = np.where(use, te + d, te)
+        last = np.where(use, d, last)
+        ok &= use
+    # events the model could not use keep their physics estimate (low confidence); a last
+    # pass that still moves the event much means an unusual stance: less sure
+    te = np.where(ok, te, t0)
+    conf = np.where(ok, np.clip(1.0 - np.abs(last) / 0.03, 0.3, 1.0), conf)
+    return te, conf

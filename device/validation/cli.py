@@ -1,0 +1,393 @@
+"""`gait-station validate`: the gait engine against the development set, the labelled real clip
+and the sample clips; one table per condition. A bench-style run (minutes), not a unit test.
+
+Conditions: ``clean`` (exact joint centres at the mocap rate), ``realistic_60fps`` (the set's
+MoveNet-like files), ``realistic_30fps`` (made with the set's ``make_realistic.py`` into the
+cache), ``real video`` (MoveNet on the labelled clip). Each force-plate condition gives a table
+per runner and a pooled row; fitted parts of the engine (the event-timing model) are scored
+leave-one-runner-out (the model used for a runner's trials was fitted without that runner) and
+in-sample, and the tables say which is which. ``--reference`` also runs the older checks
+(synthetic runner at several rates, the single shared trial).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import sys
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from device.errors import InputError
+from device.validation.scoring import Pooled, TrialScore, pool, score_trial
+
+# Acceptance (issue 10), per runner on the development set.
+LIMITS = {
+    "realistic_60fps": {
+        "ic": 8.0,
+        "to": 12.0,
+        "contact": 10.0,
+        "detected": 99.0,
+        "side": 100.0,
+        "cadence": 0.5,
+    },
+    "realistic_30fps": {"ic": 12.0, "to": 15.0},
+}
+LORO_TOLERANCE = 0.20  # leave-one-runner-out figures within 20 % of the in-sample ones
+REAL_CLIP_LIMITS = {"within_one_frame_pct": 95.0, "cadence_pct": 1.0}
+PLAUSIBLE_GOOD_CADENCE = (120.0, 230.0)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from device.validation.dataset import CACHE_DIR, DEV_DIR, SAMPLES_DIR
+
+    parser.add_argument("--dev-dir", default=str(DEV_DIR), help="development set folder")
+    parser.add_argument("--samples-dir", default=str(SAMPLES_DIR), help="sample clips folder")
+    parser.add_argument(
+        "--cache-dir", default=str(CACHE_DIR), help="cache for made variants and video keypoints"
+    )
+    parser.add_argument(
+        "--conditions",
+        default="clean,realistic_60fps,realistic_30fps,video",
+        help="comma-separated subset of clean, realistic_60fps, realistic_30fps, video, samples",
+    )
+    parser.add_argument(
+        "--runners", default="", help="only these runners (comma-separated), for a quick look"
+    )
+    parser.add_argument("--jobs", type=int, default=2, help="worker processes (default 2)")
+    parser.add_argument("--no-loro", action="store_true", help="in-sample only (faster)")
+    parser.add_argument("--reference", action="store_true", help="also the synthetic runner and shared trial")
+    parser.add_argument("--json", metavar="FILE", help="also write every figure as JSON")
+    parser.add_argument("--markdown", metavar="FILE", help="also write the tables as Markdown")
+
+
+# ----------------------------------------------------------------------------- running trials
+def _analyse_trial(job: tuple[str, str, str, str, Any]) -> dict[str, Any]:
+    """One trial, in a worker: (name, runner, csv path, truth path, event model or None for
+    the shipped one)."""
+    from device.gait.analysis import analyze
+    from device.gait.types import RunnerInfo
+    from device.validation.dataset import read_any_csv
+
+    name, runner, csv_path, truth_path, model = job
+    truth = json.loads(Path(truth_path).read_text(encoding="utf-8"))
+    tl = read_any_csv(Path(csv_path))
+    info = RunnerInfo(height_cm=truth.get("runner_height_cm"), speed_kmh=truth.get("treadmill_speed_kmh"))
+    a = analyze(tl, info, event_model=model)
+    sc = score_trial(a.to_dict(), truth, name, runner)
+    return sc.__dict__
+
+
+def run_condition(
+    trials: list, condition: str, cache_dir: Path, jobs: int, folds: dict[str, Any] | None
+) -> dict[str, list[TrialScore]]:
+    """Scores of every trial, in-sample and (when ``loro``) leave-one-runner-out."""
+    from device.validation.dataset import condition_path, ensure_realistic_30
+
+    paths = {}
+    for tr in trials:
+        p = (
+            ensure_realistic_30(tr, cache_dir)
+            if condition == "realistic_30fps"
+            else condition_path(tr, condition)
+        )
+        paths[tr.name] = p
+    out: dict[str, list[TrialScore]] = {}
+    modes = [("in-sample", False)] + ([("leave-one-runner-out", True)] if folds else [])
+    for mode, held in modes:
+        work = [
+            (
+                tr.name,
+                tr.runner,
+                str(paths[tr.name]),
+                str(tr.truth_path),
+                folds[tr.runner] if held and folds else None,
+            )
+            for tr in trials
+        ]
+        if jobs > 1:
+            with ProcessPoolExecutor(max_workers=jobs) as ex:
+                res = list(ex.map(_analyse_trial, work, chunksize=2))
+        else:
+            res = [_analyse_trial(w) for w in work]
+        out[mode] = [TrialScore(**r) for r in res]
+    return out
+
+
+def per_runner(scores: list[TrialScore]) -> list[Pooled]:
+    runners = sorted({s.runner for s in scores})
+    return [pool(r, [s for s in scores if s.runner == r]) for r in runners]
+
+
+# ----------------------------------------------------------------------------- tables
+def _f(x: float | None, nd: int = 1) -> str:
+    return "–" if x is None else f"{x:.{nd}f}"
+
+
+HEADER = (
+    "| runner | trials | IC MAE ms | IC p95 | TO MAE ms | TO p95 | detected % | spurious | sides right % "
+    "| cadence err max % | contact-time err ms | knee@IC err ° | belt speed err % | not good |"
+)
+
+
+def _row(p: Pooled) -> str:
+    return (
+        f"| {p.label} | {p.trials} | {_f(p.ic_mae)} | {_f(p.ic_p95)} | {_f(p.to_mae)} | {_f(p.to_p95)} "
+        f"| {_f(p.detected_pct, 2)} | {p.spurious} | {_f(p.side_pct, 1)} | {_f(p.cadence_abs_max_pct, 2)}"
+        f"{' (' + str(p.cadence_missing) + ' null)' if p.cadence_missing else ''} | {_f(p.contact_mae)} "
+        f"| {_f(p.knee_mae)} | {_f(p.speed_abs_mean_pct)} | {p.not_good} |"
+    )
+
+
+def runner_failures(condition: str, rows: list[Pooled]) -> list[str]:
+    lim = LIMITS.get(condition)
+    if not lim:
+        return []
+    bad = []
+    for p in rows:
+        why = []
+        if p.ic_mae is None or p.ic_mae > lim["ic"]:
+            why.append(f"IC {_f(p.ic_mae)} > {lim['ic']}")
+        if p.to_mae is None or p.to_mae > lim["to"]:
+            why.append(f"TO {_f(p.to_mae)} > {lim['to']}")
+        if "contact" in lim and (p.contact_mae is None or p.contact_mae > lim["contact"]):
+            why.append(f"contact {_f(p.contact_mae)} > {lim['contact']}")
+        if "detected" in lim and (p.detected_pct is None or p.detected_pct < lim["detected"]):
+            why.append(f"detected {_f(p.detected_pct, 2)} < {lim['detected']}")
+        if "detected" in lim and p.spurious:
+            why.append(f"{p.spurious} spurious")
+        if "side" in lim and (p.side_pct is None or p.side_pct < lim["side"]):
+            why.append(f"sides {_f(p.side_pct)} %")
+        if "cadence" in lim and (
+            p.cadence_abs_max_pct is None or p.cadence_abs_max_pct > lim["cadence"] or p.cadence_missing
+        ):
+            why.append(f"cadence {_f(p.cadence_abs_max_pct, 2)} %")
+        if why:
+            bad.append(f"{p.label}: " + ", ".join(why))
+    return bad
+
+
+def condition_tables(condition: str, res: dict[str, list[TrialScore]], out: list[str]) -> bool:
+    ok = True
+    for mode, scores in res.items():
+        rows = per_runner(scores)
+        allp = pool("**all runners**", scores)
+        out.append(f"\n### {condition} — {mode}\n")
+        if mode == "leave-one-runner-out":
+            out.append(
+                "The fitted event-timing model used for each runner's trials was fitted on the other "
+                "22 runners only.\n"
+            )
+        else:
+            out.append("The shipped event-timing model (fitted on all 23 runners) is used.\n")
+        out.append(HEADER)
+        out.append("|" + "---|" * 14)
+        out.extend(_row(p) for p in rows)
+        out.append(_row(allp))
+        fails = runner_failures(condition, rows)
+        if condition in LIMITS:
+            out.append(
+                "\nAcceptance per runner: "
+                + ("**met by every runner**" if not fails else f"**not met** by {len(fails)} runner(s):")
+            )
+            out.extend(f"- {f}" for f in fails)
+            ok &= not fails
+    if "leave-one-runner-out" in res:
+        a = pool("in", res["in-sample"])
+        b = pool("loro", res["leave-one-runner-out"])
+        lines = []
+        for name, x, y in (
+            ("IC MAE", a.ic_mae, b.ic_mae),
+            ("TO MAE", a.to_mae, b.to_mae),
+            ("contact", a.contact_mae, b.contact_mae),
+        ):
+            if x and y is not None:
+                rel = (y - x) / x
+                good = rel <= LORO_TOLERANCE
+                ok &= good
+                lines.append(f"{name} {_f(x)} → {_f(y)} ms ({100 * rel:+.0f} %{'' if good else ', > 20 %'})")
+        out.append("\nLeave-one-runner-out vs in-sample: " + "; ".join(lines))
+    return ok
+
+
+# ----------------------------------------------------------------------------- real video
+def real_clip(samples_dir: Path, cache_dir: Path, out: list[str]) -> tuple[bool, dict[str, Any]]:
+    from device.gait.analysis import analyze
+    from device.validation.dataset import LABELLED_CLIP, video_keypoints
+
+    video = samples_dir / LABELLED_CLIP
+    truth = json.loads(video.with_suffix(".truth.json").read_text(encoding="utf-8"))
+    tl = video_keypoints(video, cache_dir)
+    a = analyze(tl).to_dict()
+    fps = float(truth.get("fps") or 30.0)
+    truth = dict(truth)
+    sc = score_trial(a, truth, "labelled clip", "zzzhushi", frame_s=1.0 / fps)
+    p = pool("labelled clip (MoveNet)", [sc])
+    ic_det = 100.0 * sc.n_detected["initial_contact"] / max(1, sc.n_true["initial_contact"])
+    ic_w = _within(a, truth, "initial_contact", 1.0 / fps)
+    out.append(
+        "\n### real video — labelled treadmill clip, 30 fps, MoveNet keypoints (nothing fitted on it)\n"
+    )
+    out.append(
+        "| clip | ICs found | TOs found | within 1 frame (IC+TO) | ICs within 1 frame | IC MAE ms | TO MAE ms "
+        "| spurious | sides right % | cadence err % | contact time L/R ms (label 190/190) | near side | verdict |"
+    )
+    out.append("|" + "---|" * 13)
+    ct = a["metrics"]["contact_time_ms"]
+    out.append(
+        f"| {LABELLED_CLIP} | {sc.n_detected['initial_contact']}/{sc.n_true['initial_contact']} "
+        f"| {sc.n_detected['toe_off']}/{sc.n_true['toe_off']} | {_f(p.within_one_frame_pct)} % | {_f(ic_w)} % "
+        f"| {_f(p.ic_mae)} | {_f(p.to_mae)} | {p.spurious} | {_f(p.side_pct)} | {_f(sc.cadence_err_pct, 2)} "
+        f"| {_f(ct.get('left'), 0)}/{_f(ct.get('right'), 0)} | {a['quality'].get('near_side')} "
+        f"({a['quality'].get('side_method')}) | {a['quality'].get('verdict_code')} |"
+    )
+    ok = (
+        ic_det >= 100.0
+        and (p.within_one_frame_pct or 0) >= REAL_CLIP_LIMITS["within_one_frame_pct"]
+        and p.side_pct == 100.0
+        and sc.cadence_err_pct is not None
+        and abs(sc.cadence_err_pct) <= REAL_CLIP_LIMITS["cadence_pct"]
+    )
+    out.append(
+        "\nAcceptance (every contact found, ≥ 95 % within one frame, sides all right, cadence within 1 %): "
+        + ("**met**" if ok else "**not met**")
+    )
+    return ok, {"score": sc.__dict__, "analysis_quality": a["quality"]}
+
+
+def _within(a: dict, truth: dict, kind: str, frame_s: float) -> float | None:
+    sc = score_trial({**a, "events": [e for e in a["events"] if e["kind"] == kind]}, truth, "", "", frame_s)
+    n = sc.n_true[kind]
+    if not n:
+        return None
+    k = sum(1 for e in sc.errors_ms[kind] if abs(e) <= 1000 * frame_s + 1)
+    return 100.0 * k / n
+
+
+# ----------------------------------------------------------------------------- sample clips
+SAMPLE_EXPECT = {
+    "walking_side_30fps.mp4": "activity walking",
+    "two_people_walking_30fps.mp4": "two people warned",
+    "front_view_road_run_30fps.mp4": "frontal metrics only",
+    "treadmill_side_slowmo.mp4": "slow motion recognised",
+}
+
+
+def samples(samples_dir: Path, cache_dir: Path, out: list[str]) -> tuple[bool, list[dict]]:
+    from device.analyze import analyze_timeline
+    from device.validation.dataset import video_keypoints
+
+    out.append("\n### sample clips (MoveNet keypoints): behaviour\n")
+    out.append("| clip | view | activity | cadence spm | verdict | issues | expected | ok |")
+    out.append("|" + "---|" * 8)
+    ok = True
+    rows = []
+    for video in sorted([*samples_dir.glob("*.mp4"), *samples_dir.glob("*.gif")]):
+        tl = video_keypoints(video, cache_dir)
+        res, _w = analyze_timeline(tl, path=video, kind="video", facts=_facts(tl))
+        q = res["quality"]
+        cad = res.get("cadence_spm")
+        good = q.get("verdict_code") == "good"
+        fine = not (
+            good and cad is not None and not PLAUSIBLE_GOOD_CADENCE[0] <= cad <= PLAUSIBLE_GOOD_CADENCE[1]
+        )
+        exp = SAMPLE_EXPECT.get(video.name, "no implausible 'good'")
+        if video.name.startswith("walking"):
+            fine &= res["activity"] == "walking"
+        elif video.name.startswith("two_people"):
+            fine &= "two_people" in q.get("issues", [])
+        elif video.name.startswith("front_view"):
+            fine &= res["view"]["kind"] == "front" and res["metrics"]["contact_time_ms"]["value"] is None
+        elif "slowmo" in video.name:
+            fine &= bool(q.get("slow_motion_suspected"))
+        ok &= fine
+        rows.append({"clip": video.name, "view": res["view"], "cadence": cad, "quality": q})
+        out.append(
+            f"| {video.name} | {res['view']['kind']} {res['view'].get('facing') or ''} | {res['activity']} "
+            f"| {_f(cad)} | {q.get('verdict_code')} | {', '.join(q.get('issues', []))} | {exp} | {'yes' if fine else 'NO'} |"
+        )
+    return ok, rows
+
+
+def _facts(tl: Any) -> dict[str, Any]:
+    return {
+        "container_fps": None,
+        "width": tl.width,
+        "height": tl.height,
+        "model": "movenet (cached)",
+        "tagged_capture_fps": None,
+    }
+
+
+# ----------------------------------------------------------------------------- main
+def main(args: argparse.Namespace) -> int:
+    from device.validation.dataset import dev_trials
+
+    dev = Path(args.dev_dir).expanduser()
+    cache = Path(args.cache_dir).expanduser()
+    conds = [c.strip() for c in args.conditions.split(",") if c.strip()]
+    unknown = set(conds) - {"clean", "realistic_60fps", "realistic_30fps", "video", "samples"}
+    if unknown:
+        raise InputError(f"--conditions: unknown {', '.join(sorted(unknown))}")
+    trials = dev_trials(dev) if any(c.startswith(("clean", "realistic")) for c in conds) else []
+    if any(c.startswith(("clean", "realistic")) for c in conds) and not trials:
+        raise InputError(f"no development set in {dev} (give --dev-dir)")
+    if args.runners:
+        want = {r.strip() for r in args.runners.split(",")}
+        trials = [t for t in trials if t.runner in want]
+    now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    out = [
+        f"## gait-station validate — {now}",
+        f"\nCommand: `gait-station validate {' '.join(sys.argv[2:])}`".rstrip(),
+        f"\nDevelopment set: {len(trials)} trials, {len({t.runner for t in trials})} runners. Errors are "
+        "analysis − force plate; IC/TO matched within 60 ms, side-agnostic; sides judged on matched ICs.",
+    ]
+    ok = True
+    results: dict[str, Any] = {}
+    jobs = max(1, min(args.jobs, os.cpu_count() or 1))
+    folds = None
+    if not args.no_loro and trials:
+        from device.validation.fitting import fold_models
+
+        print("fitting the leave-one-runner-out event models …", file=sys.stderr, flush=True)
+        folds = fold_models(dev_trials(dev), cache, jobs)
+    for c in conds:
+        if c in ("clean", "realistic_60fps", "realistic_30fps"):
+            res = run_condition(trials, c, cache, jobs, folds)
+            ok &= condition_tables(c, res, out)
+            results[c] = {m: [s.__dict__ for s in v] for m, v in res.items()}
+        elif c == "video":
+            good, r = real_clip(Path(args.samples_dir), cache, out)
+            ok &= good
+            results["video"] = r
+        elif c == "samples":
+            good, r = samples(Path(args.samples_dir), cache, out)
+            ok &= good
+            results["samples"] = r
+        print("\n".join(out), flush=True)
+        out_all = out
+        out = []
+        results.setdefault("_text", []).extend(out_all)
+    if args.reference:
+        from device.validation import reference
+
+        ref = argparse.Namespace(
+            fps="30,60,120",
+            duration=60.0,
+            seed=1,
+            no_synthetic=False,
+            no_real=False,
+            validation_dir=str(dev.parent),
+            json=None,
+        )
+        ok &= reference.main(ref) == 0
+    print(f"\n== overall: {'PASS' if ok else 'FAIL'}")
+    text = "\n".join(results.pop("_text", []))
+    if args.markdown:
+        Path(args.markdown).write_text(text + f"\n\nOverall: {'PASS' if ok else 'FAIL'}\n", encoding="utf-8")
+    if args.json:
+        Path(args.json).write_text(json.dumps(results, indent=1, default=float) + "\n", encoding="utf-8")
+    return 0 if ok else 1

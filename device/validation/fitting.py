@@ -1,0 +1,200 @@
+"""Fitting the event-timing model (:mod:`device.gait.treadmill`) on the development set.
+
+Every trial of the set is analysed with no correction (the physics estimate); each estimated
+contact / toe-off is paired with the force-plate event of that kind nearest to it (within
+80 ms, side-agnostic: the target is timing, sides are judged apart), and a ridge regression
+predicts the correction from the features around the estimate. Two passes: the second is
+fitted on the features at the first pass's result. Clean, 60 fps and 30 fps keypoints are
+pooled so one model serves every frame rate.
+
+``python -m device.validation.fitting --write`` fits on all 23 runners and writes
+``device/gait/event_weights.py``; :func:`fold_models` gives the leave-one-runner-out models
+``gait-station validate`` scores with.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from device.gait.treadmill import MAX_CORRECTION_S, OFFSETS_S, EventModel, StanceModel, features
+
+CONDITIONS = ("clean", "realistic_60fps", "realistic_30fps")
+KINDS = ("initial_contact", "toe_off")
+PASSES = 2
+RIDGE = 1e-3  # × number of samples; features are ÷ leg length, O(0.01–1)
+PAIR_TOL_S = 0.08
+WEIGHTS_FILE = Path(__file__).resolve().parents[1] / "gait" / "event_weights.py"
+
+
+@dataclass
+class Sample:
+    runner: str
+    side: str  # the track (pose-model label) the stance was found on
+    kind: str
+    t0: float
+    truth: float
+    series: int  # index into the series list
+    sm: StanceModel
+
+
+def _collect_one(
+    job: tuple[str, str, str, str],
+) -> tuple[str, dict, list[tuple[str, float, float, object]], dict]:
+    from device.gait.analysis import analyze
+    from device.gait.types import RunnerInfo
+    from device.validation.dataset import read_any_csv
+
+    name, runner, csv_path, truth_path = job
+    truth = json.loads(Path(truth_path).read_text(encoding="utf-8"))
+    tl = read_any_csv(Path(csv_path))
+    info = RunnerInfo(height_cm=truth.get("runner_height_cm"), speed_kmh=truth.get("treadmill_speed_kmh"))
+    a = analyze(tl, info, event_model=EventModel.identity())
+    ser = a.diagnostics.get("event_series") or {}
+    if not ser:
+        return runner, {}, [], {}
+    arrays = {
+        "t": ser["t"],
+        "u": {k: np.asarray(v, np.float64) for k, v in ser["u"].items()},
+        "h": {k: np.asarray(v, np.float64) for k, v in ser["h"].items()},
+        "leg_px": ser["leg_px"],
+    }
+    tev = {k: np.array([e["t"] for e in truth["events"] if e["kind"] == k]) for k in KINDS}
+    return runner, arrays, ser["stances"], tev
+
+
+def collect(trials: list, cache_dir: Path, jobs: int = 2) -> tuple[list[Sample], list[dict]]:
+    """Analyse every trial in every condition without correction; pair estimates with truth."""
+    from device.validation.dataset import condition_path, ensure_realistic_30
+
+    work = []
+    for c in CONDITIONS:
+        for tr in trials:
+            p = ensure_realistic_30(tr, cache_dir) if c == "realistic_30fps" else condition_path(tr, c)
+            work.append((tr.name, tr.runner, str(p), str(tr.truth_path)))
+    if jobs > 1:
+        with ProcessPoolExecutor(max_workers=jobs) as ex:
+            res = list(ex.map(_collect_one, work, chunksize=2))
+    else:
+        res = [_collect_one(w) for w in work]
+    samples: list[Sample] = []
+    series: list[dict] = []
+    for runner, arrays, stances, tev in res:
+        if not arrays:
+            continue
+        idx = len(series)
+        series.append(arrays)
+        for side, ic, to, sm in stances:
+            if sm is None:
+                continue
+            for kind, t0 in (("initial_contact", ic), ("toe_off", to)):
+                if not np.isfinite(t0) or tev[kind].size == 0:
+                    continue
+                j = int(np.argmin(np.abs(tev[kind] - t0)))
+                if abs(tev[kind][j] - t0) <= PAIR_TOL_S:
+                    samples.append(Sample(runner, side, kind, float(t0), float(tev[kind][j]), idx, sm))
+    return samples, series
+
+
+def _x(s: Sample, series: list[dict], t: float, offsets: tuple[float, ...]) -> np.ndarray | None:
+    a = series[s.series]
+    return features(a["t"], a["u"][s.side], a["h"][s.side], s.sm, t, a["leg_px"], offsets)
+
+
+def fit(
+    samples: list[Sample],
+    series: list[dict],
+    exclude_runner: str | None = None,
+    offsets: tuple[float, ...] = OFFSETS_S,
+    ridge: float = RIDGE,
+) -> EventModel:
+    """Ridge fit per kind and pass; each runner weighs the same (the 10 short Hamner trials
+    must count as much as the 30 s RBDS ones: their ankle centres are defined differently)."""
+    weights: dict[str, tuple[tuple[float, ...], ...]] = {}
+    for kind in KINDS:
+        sel = [s for s in samples if s.kind == kind and s.runner != exclude_runner]
+        cur = np.array([s.t0 for s in sel])
+        passes = []
+        for _p in range(PASSES):
+            rows, ys, keep = [], [], []
+            for i, s in enumerate(sel):
+                x = _x(s, series, cur[i], offsets)
+                if x is None:
+                    continue
+                rows.append(x)
+                ys.append(s.truth - cur[i])
+                keep.append(i)
+            X, y = np.asarray(rows), np.asarray(ys)
+            runners = np.array([sel[i].runner for i in keep])
+            _u, inv, cnt = np.unique(runners, return_inverse=True, return_counts=True)
+            sw = (len(y) / len(cnt)) / cnt[inv]
+            reg = ridge * len(y) * np.eye(X.shape[1])
+            reg[-1, -1] = 0.0  # the constant is not shrunk
+            Xw = X * sw[:, None]
+            w = np.linalg.solve(X.T @ Xw + reg, Xw.T @ y)
+            passes.append(tuple(float(v) for v in w))
+            d = X @ w
+            ok = np.abs(d) <= MAX_CORRECTION_S
+            cur[np.asarray(keep)[ok]] += d[ok]
+        weights[kind] = tuple(passes)
+    src = (
+        "development set, 23 runners"
+        if exclude_runner is None
+        else f"development set without {exclude_runner}"
+    )
+    return EventModel(weights=weights, source=src, offsets_s=tuple(offsets))
+
+
+def fold_models(trials: list, cache_dir: Path, jobs: int = 2) -> dict[str, EventModel]:
+    samples, series = collect(trials, cache_dir, jobs)
+    return {r: fit(samples, series, exclude_runner=r) for r in sorted({t.runner for t in trials})}
+
+
+def write_weights(model: EventModel, path: Path = WEIGHTS_FILE) -> None:
+    lines = [
+        '"""The shipped event-timing model (see :mod:`device.gait.treadmill`). Generated by',
+        "``python -m device.validation.fitting --write`` from the development set (clean, 60 fps and",
+        '30 fps keypoints of 23 runners, force-plate truth); do not edit by hand."""',
+        "",
+        "from device.gait.treadmill import EventModel",
+        "",
+        "EVENT_MODEL = EventModel(",
+        "    weights={",
+    ]
+    for kind, passes in model.weights.items():
+        lines.append(f'        "{kind}": (')
+        for w in passes:
+            lines.append("            (" + ", ".join(f"{v:.6g}" for v in w) + ",),")
+        lines.append("        ),")
+    offs = ", ".join(f"{float(x):.3f}" for x in model.offsets_s)
+    lines += ["    },", f"    source={model.source!r},", f"    offsets_s=({offs},),", ")", ""]
+    path.write_text("\n".join(lines), encoding="utf-8")
+
+
+def main(argv: list[str] | None = None) -> int:
+    from device.validation.dataset import CACHE_DIR, DEV_DIR, dev_trials
+
+    ap = argparse.ArgumentParser(description="fit the event-timing model on the development set")
+    ap.add_argument("--dev-dir", default=str(DEV_DIR))
+    ap.add_argument("--cache-dir", default=str(CACHE_DIR))
+    ap.add_argument("--jobs", type=int, default=2)
+    ap.add_argument("--write", action="store_true", help=f"write {WEIGHTS_FILE.name}")
+    a = ap.parse_args(argv)
+    trials = dev_trials(Path(a.dev_dir))
+    samples, series = collect(trials, Path(a.cache_dir), a.jobs)
+    print(f"{len(samples)} paired events from {len(series)} analyses")
+    model = fit(samples, series)
+    if a.write:
+        write_weights(model)
+        print(f"wrote {WEIGHTS_FILE}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,228 @@
+"""Engine v2 behaviour: sides from evidence, cadence that cannot double, treadmill-physics event
+timing on force-plate trials and on the labelled real clip, honest verdicts, bounded memory.
+
+The full figures (every runner, every condition, leave-one-runner-out) come from
+``gait-station validate`` (docs/validation.md); these are fast checks of the same behaviour.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from device.gait import analyze, cadence, sides
+from device.gait.types import RunnerInfo
+from device.keypoints import KP, Timeline
+from device.synthetic.runner import RunnerParams, SyntheticRunner
+from device.validation.scoring import score_trial
+
+
+def _synthetic(**kw) -> Timeline:
+    base = dict(fps=60, duration_s=24, noise_px=1.5, swaps=3, jitter=0.2, seed=5)
+    base.update(kw)
+    return SyntheticRunner(RunnerParams(**base)).timeline()
+
+
+# ----------------------------------------------------------------------------- force plate
+@pytest.fixture(scope="module")
+def dev_dir(validation_dir: Path) -> Path:
+    d = validation_dir / "dev"
+    assert (d / "truth").is_dir(), "development set missing"
+    return d
+
+
+@pytest.mark.parametrize("trial", ["rbds_003_t35", "rbds_017_t45", "hamner_s08_run400"])
+def test_force_plate_trial_60fps_events_sides_cadence(dev_dir: Path, trial: str) -> None:
+    from device.validation.dataset import read_any_csv
+
+    truth = json.loads((dev_dir / "truth" / f"{trial}.truth.json").read_text())
+    tl = read_any_csv(dev_dir / "keypoints" / f"{trial}.realistic_60fps.csv.gz")
+    a = analyze(tl, RunnerInfo(truth["runner_height_cm"], truth["treadmill_speed_kmh"])).to_dict()
+    sc = score_trial(a, truth, trial, trial)
+    ic = np.mean(np.abs(sc.errors_ms["initial_contact"]))
+    to = np.mean(np.abs(sc.errors_ms["toe_off"]))
+    assert ic <= 12.0 and to <= 15.0, (ic, to)
+    assert sum(sc.n_detected.values()) >= sum(sc.n_true.values()) - 2  # at most the edge stances
+    assert sc.spurious <= 1
+    assert sc.sides_right == sc.sides_total  # the camera is on the runner's right (README)
+    assert a["quality"]["near_side"] == "right"
+    assert abs(sc.cadence_err_pct) <= 1.0
+    # belt speed measured from the stance feet, compared with the entered speed
+    assert abs(a["quality"]["belt_speed_vs_entered_pct"]) < 15.0
+
+
+def test_physics_estimate_and_learned_correction_both_matter(dev_dir: Path) -> None:
+    """The shipped correction improves on the raw physics estimate (what it was fitted for)."""
+    from device.gait.treadmill import EventModel
+    from device.validation.dataset import read_any_csv
+
+    trial = "rbds_012_t25"
+    truth = json.loads((dev_dir / "truth" / f"{trial}.truth.json").read_text())
+    tl = read_any_csv(dev_dir / "keypoints" / f"{trial}.realistic_60fps.csv.gz")
+    info = RunnerInfo(truth["runner_height_cm"], truth["treadmill_speed_kmh"])
+    raw = score_trial(analyze(tl, info, event_model=EventModel.identity()).to_dict(), truth, trial, trial)
+    fit = score_trial(analyze(tl, info).to_dict(), truth, trial, trial)
+    mae = lambda s, k: float(np.mean(np.abs(s.errors_ms[k])))  # noqa: E731
+    assert mae(fit, "toe_off") < mae(raw, "toe_off") - 3.0
+
+
+# ----------------------------------------------------------------------------- the real clip
+@pytest.fixture(scope="module")
+def labelled_clip(samples_dir: Path, model_path: Path) -> tuple[dict, dict]:
+    from device.validation.dataset import LABELLED_CLIP, video_keypoints
+
+    video = samples_dir / LABELLED_CLIP
+    truth = json.loads(video.with_suffix(".truth.json").read_text())
+    tl = video_keypoints(video, model=str(model_path))  # MoveNet once, cached outside the repo
+    return analyze(tl).to_dict(), truth
+
+
+def test_labelled_clip_near_side_from_perspective(labelled_clip: tuple[dict, dict]) -> None:
+    a, truth = labelled_clip
+    q = a["quality"]
+    assert q["near_side"] == truth["near_side"] == "left"
+    assert "perspective" in q["side_method"]
+    assert a["view"]["facing"] == "left"
+
+
+def test_labelled_clip_cadence_and_sides(labelled_clip: tuple[dict, dict]) -> None:
+    a, truth = labelled_clip
+    sc = score_trial(a, truth, "clip", "clip", frame_s=1 / 30)
+    assert abs(sc.cadence_err_pct) <= 1.0
+    # sides of the matched contacts; the acceptance (all right, every contact found) is tracked in
+    # docs/validation.md and not met yet: one far-foot contact of 26 carries the wrong side
+    assert sc.sides_right >= sc.sides_total - 1
+    assert sc.n_detected["initial_contact"] >= 0.75 * sc.n_true["initial_contact"]
+
+
+def test_labelled_clip_with_camera_side_setting(labelled_clip: tuple[dict, dict], samples_dir: Path) -> None:
+    from device.validation.dataset import LABELLED_CLIP, video_keypoints
+
+    tl = video_keypoints(samples_dir / LABELLED_CLIP)
+    ok = analyze(tl, camera_side="left").to_dict()["quality"]
+    assert ok["near_side"] == "left" and ok["side_method"].startswith("config")
+    # a setting the facing contradicts (mirrored picture, moved camera): no sides, never guessed
+    bad = analyze(tl, camera_side="right").to_dict()
+    assert bad["quality"]["near_side"] is None and "side_unknown" in bad["quality"]["issues"]
+    assert {e["side"] for e in bad["events"]} == {"unknown"}
+    assert bad["metrics"]["contact_time_ms"]["left"] is None
+    assert bad["metrics"]["contact_time_ms"]["value"] is not None
+
+
+# ----------------------------------------------------------------------------- sides (unit)
+def test_side_cues_must_agree() -> None:
+    n = 200
+    xy = np.zeros((n, 17, 2))
+    for s, off in (("left", 0.0), ("right", 0.0)):
+        xy[:, KP[f"{s}_hip"]] = [100 + off, 100]
+        xy[:, KP[f"{s}_knee"]] = [100 + off, 300]
+        xy[:, KP[f"{s}_ankle"]] = [100 + off, 500]
+    score = np.full((n, 17), 0.8)
+    leg = 400.0
+    lower_left = {"left": [-510.0, -511.0, -509.0, -510.0], "right": [-480.0, -481.0, -479.0, -480.0]}
+    d = sides.decide("left", "auto", lower_left, leg, xy, score)
+    assert d.decided and d.near_track == "left" and d.method == "facing+perspective" and not d.swap
+    # scores strongly for the other track: a contradiction leaves sides undecided
+    score2 = score.copy()
+    score2[:, [KP["right_knee"], KP["right_ankle"]]] = 0.95
+    score2[:, [KP["left_knee"], KP["left_ankle"]]] = 0.5
+    d2 = sides.decide("left", "auto", lower_left, leg, xy, score2)
+    assert not d2.decided and d2.warnings
+    # no cue at all: undecided, not guessed
+    same = {"left": [-500.0, -501.0, -499.0], "right": [-500.0, -501.0, -499.0]}
+    assert not sides.decide("right", "auto", same, leg, xy, score).decided
+    # the pose model's labels the other way round: swap
+    d3 = sides.decide("right", "auto", lower_left, leg, xy, score)
+    assert d3.decided and d3.swap and d3.near_side == "right" and d3.near_track == "left"
+
+
+def test_synthetic_camera_side_setting_and_contradiction() -> None:
+    tl = _synthetic(duration_s=12)
+    a = analyze(tl, RunnerInfo(175, 10), camera_side="right").quality
+    assert a["near_side"] == "right" and a["side_method"].startswith("config")
+    b = analyze(tl, RunnerInfo(175, 10), camera_side="left")
+    assert b.quality["near_side"] is None and "side_unknown" in b.quality["issues"]
+    assert b.quality["verdict_code"] != "good"
+    with pytest.raises(ValueError):
+        analyze(tl, camera_side="behind")
+
+
+# ----------------------------------------------------------------------------- cadence
+def test_cadence_estimates_must_agree() -> None:
+    ok = cadence.decide(172.0, 171.0, None, 12.0, 178.0)
+    assert ok.value == 172.0 and ok.reason is None
+    doubled = cadence.decide(330.0, 166.0, 165.0, None, None)
+    assert doubled.value is None and doubled.code == "cadence_disagree" and "disagree" in doubled.reason
+    alone = cadence.decide(170.0, None, None, None, None)
+    assert alone.value is None and alone.code == "cadence_disagree"
+    # all agree but the step length is impossible for the entered speed (speed typed wrong)
+    implausible = cadence.decide(170.0, 170.0, 171.0, 40.0, 170.0)
+    assert implausible.value is None and implausible.code == "cadence_implausible"
+
+
+def test_cadence_signals_track_the_synthetic_truth() -> None:
+    r = SyntheticRunner(RunnerParams(fps=30, duration_s=20, noise_px=2.0, seed=3, cadence_spm=176))
+    a = analyze(r.timeline(), RunnerInfo(175, 11))
+    est = a.quality["cadence_estimates"]
+    for k in ("events", "hip_bounce", "ankle_spectrum"):
+        assert est[k] == pytest.approx(176, rel=0.03), k
+    assert a.cadence_spm == pytest.approx(176, rel=0.01)
+
+
+def test_halved_frame_clock_is_not_a_good_cadence() -> None:
+    """A clock running at half speed makes every estimate agree on half the cadence; the
+    entered speed then makes the step length impossible: no cadence, not 'good'."""
+    tl = _synthetic(duration_s=24)
+    slow = Timeline(tl.t * 2.0, tl.xy, tl.score, tl.frame, tl.width, tl.height)
+    a = analyze(slow, RunnerInfo(175, 10))
+    assert a.cadence_spm is None and a.metrics["cadence_spm"].reason
+    assert a.quality["verdict_code"] != "good"
+
+
+# ----------------------------------------------------------------------------- quality
+def test_short_or_slow_capture_is_not_good() -> None:
+    a = analyze(_synthetic(duration_s=8), RunnerInfo(175, 10))
+    assert "too_short" in a.quality["issues"] and a.quality["verdict_code"] == "limited"
+    slow = _synthetic(fps=8, duration_s=30)
+    b = analyze(slow, RunnerInfo(175, 10))
+    assert "low_fps" in b.quality["issues"] and b.quality["verdict_code"] != "good"
+    good = analyze(_synthetic(duration_s=24), RunnerInfo(175, 10))
+    assert good.quality["verdict_code"] == "good", good.quality["issues"]
+    assert good.quality["effective_fps"] == pytest.approx(60, abs=1.5)
+
+
+def test_effective_fps_counts_dropped_frames() -> None:
+    tl = _synthetic(duration_s=24)
+    keep = np.ones(len(tl), bool)
+    keep[::4] = False  # a quarter of the frames dropped at the source
+    sub = Timeline(tl.t[keep], tl.xy[keep], tl.score[keep], tl.frame[keep], tl.width, tl.height)
+    q = analyze(sub, RunnerInfo(175, 10)).quality
+    assert q["effective_fps"] == pytest.approx(45, abs=1.5)
+
+
+# ----------------------------------------------------------------------------- time gaps (issue 13)
+@pytest.mark.parametrize(
+    "name,warp,issue",
+    [
+        ("one row at t=1e7", lambda t: np.where(np.arange(t.size) == t.size - 1, 1e7, t), "time_gap"),
+        (
+            "two-hour clock jump",
+            lambda t: t + np.where(np.arange(t.size) >= t.size // 2, 7200.0, 0.0),
+            "time_gap",
+        ),
+        ("microsecond timestamps", lambda t: t * 1e6, "low_fps"),
+    ],
+)
+def test_absurd_time_gaps_are_bounded_and_said(name: str, warp, issue: str) -> None:
+    tl = _synthetic(duration_s=10)
+    bad = Timeline(warp(tl.t.copy()), tl.xy, tl.score, tl.frame, tl.width, tl.height)
+    t0 = time.perf_counter()
+    a = analyze(bad, RunnerInfo(175, 10))
+    assert time.perf_counter() - t0 < 5.0, name  # memory and time follow frames, not the span
+    assert issue in a.quality["issues"], name
+    assert a.quality["duration_s"] <= 10.0
+    assert any("gap" in w or "frame times" in w for w in a.quality["warnings"]), a.quality["warnings"]
