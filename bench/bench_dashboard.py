@@ -279,9 +279,9 @@ def main() -> int:
 
     from device.camera import open_source
     from device.station import Station
-    from tests.support.live_rig import make_config, pin_hash, source_spec
+    from tests.support.live_rig import PIN, make_config, source_spec
     from web.app import create_app
-    from web.auth import save_pin_hash
+    from web.auth import hash_pin, save_pin_hash
     from web.serve import DashboardServer
 
     clip = REPO.parent / "shared" / "samples" / "treadmill_side_slowmo.mp4"
@@ -295,7 +295,7 @@ def main() -> int:
         cfg.capture.duration_s = 1800.0
         cfg.capture.countdown_s = 0
         cfg.web.api_token = TOKEN
-        save_pin_hash(cfg.data_dir, pin_hash())
+        save_pin_hash(cfg.data_dir, hash_pin(PIN))  # the station's own scrypt cost, not the tests' cheap one
         station = Station(
             cfg, source_spec=spec, source_factory=lambda: StationClockSource(open_source(spec, cfg))
         )

@@ -231,13 +231,11 @@ def main() -> int:
     ap.add_argument("--source", help="camera source (default: the treadmill clip looped flat out)")
     args = ap.parse_args()
 
-    from tests.web.live_rig import source_spec
-
     from device.camera import open_source
     from device.station import Station
-    from tests.web.conftest import make_config, pin_hash
+    from tests.support.live_rig import PIN, make_config, source_spec
     from web.app import create_app
-    from web.auth import save_pin_hash
+    from web.auth import hash_pin, save_pin_hash
     from web.serve import DashboardServer
 
     clip = REPO.parent / "shared" / "samples" / "treadmill_side_slowmo.mp4"
@@ -253,7 +251,7 @@ def main() -> int:
         cfg.capture.countdown_s = 0
         cfg.web.api_token = TOKEN
         cfg.web.login_attempts_per_minute = 5
-        save_pin_hash(cfg.data_dir, pin_hash())
+        save_pin_hash(cfg.data_dir, hash_pin(PIN))  # the station's own scrypt cost, not the tests' cheap one
         station = Station(
             cfg, source_spec=spec, source_factory=lambda: StationClockSource(open_source(spec, cfg))
         )

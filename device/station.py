@@ -23,12 +23,23 @@ import os
 import threading
 import time
 from collections.abc import Callable
+from types import EllipsisType
 from typing import Any
 
-from device.capture.controller import CaptureController, SessionRequest, Subscription
+from device.camera.base import FrameSource
+from device.capture.controller import CaptureController
+from device.capture.finisher import Analyzer
+from device.capture.rear import RearCamera
+from device.capture.request import CaptureRequest
+from device.capture.states import StationState
+from device.capture.status import Status, Subscription
 from device.config import Config
 from device.errors import InputError, UserError
+from device.gait.norms import Norms
+from device.pose.base import EstimatorFactory, PoseEstimator
 from device.store import Store
+
+SourceFactory = Callable[[], FrameSource]
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +47,9 @@ log = logging.getLogger(__name__)
 class Station:
     """One gait station. ``source_spec`` overrides ``[camera] source``; ``pin_factory`` is
     gpiozero's (a MockFactory in tests). ``estimator``/``source_factory``/``analyzer`` replace
-    the MoveNet model, the camera and the gait engine (tests, benchmarks)."""
+    the MoveNet model, the camera and the gait engine (tests, benchmarks); ``estimator_factory``
+    makes the catch-up's extra estimators (default: more MoveNet interpreters when the live
+    estimator is the station's own MoveNet, none for a given ``estimator``)."""
 
     def __init__(
         self,
@@ -44,12 +57,13 @@ class Station:
         source_spec: str | None = None,
         pin_factory: Any = None,
         *,
-        estimator: Any = None,
-        source_factory: Callable[[], Any] | None = None,
-        rear_estimator: Any = None,
-        rear_source_factory: Callable[[], Any] | None = None,
-        analyzer: Callable[..., Any] | None = None,
-        norms: Any = ...,
+        estimator: PoseEstimator | None = None,
+        estimator_factory: EstimatorFactory | None = None,
+        source_factory: SourceFactory | None = None,
+        rear_estimator: PoseEstimator | None = None,
+        rear_source_factory: SourceFactory | None = None,
+        analyzer: Analyzer | None = None,
+        norms: Norms | None | EllipsisType = ...,
         notifier: Any = None,
     ) -> None:
         self.cfg = self.config = config
@@ -62,6 +76,7 @@ class Station:
             raise UserError(f"cannot create the data folder {self.data_dir}: {exc.strerror}") from None
         self.store = Store(self.data_dir / "station.db")
         self._estimator = estimator
+        self._estimator_factory = estimator_factory
         self._source_factory = source_factory
         self._rear_estimator = rear_estimator
         self._rear_source_factory = rear_source_factory
@@ -71,6 +86,7 @@ class Station:
         self.controller: CaptureController | None = None
         self.controls: Any = None
         self.recovered_sessions: list[int] = []
+        self._resumable: list[int] = []
         self.last_print_error: str | None = None
         self._print_lock = threading.Lock()
         self._reanalyse_lock = threading.Lock()
@@ -93,7 +109,11 @@ class Station:
             self.store.prune(self.cfg.storage.retention_days)
         with contextlib.suppress(Exception):
             self.store.prune_videos(self.cfg.capture.video_retention_days)
-        estimator = self._estimator if self._estimator is not None else self._make_estimator()
+        factory = self._estimator_factory
+        if self._estimator is None:
+            self._estimator = self._make_estimator()
+            factory = factory or self._make_catchup_estimator
+        estimator = self._estimator
         source_factory = self._source_factory or self._make_source_factory(estimator)
         rear = self._make_rear()
         self.controller = CaptureController(
@@ -101,6 +121,7 @@ class Station:
             self.store,
             source_factory,
             estimator,
+            estimator_factory=factory,
             analyzer=self._analyzer,
             summary_formatter=self.format_summary,
             on_state=self._on_state,
@@ -112,6 +133,7 @@ class Station:
         )
         self._clear_spool()
         self.controller.start()
+        self._resume_recovered()
         self.controls = self._make_controls()
         self._started = True
         self._notify("READY=1")
@@ -130,10 +152,9 @@ class Station:
             self.controller.close()
         if self._watchdog is not None:
             self._watchdog.join(5)
-        close = getattr(self._estimator_obj(), "close", None)
-        if close:
+        if self._estimator is not None:
             with contextlib.suppress(Exception):
-                close()
+                self._estimator.close()
         self.store.close()
         self._started = False
 
@@ -144,30 +165,34 @@ class Station:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def _estimator_obj(self) -> Any:
-        return self.controller._estimator if self.controller is not None else self._estimator
-
-    def _make_estimator(self) -> Any:
+    def _make_estimator(self) -> PoseEstimator:
         from device.pose import MoveNetEstimator, resolve_model_path
 
         return MoveNetEstimator(resolve_model_path(self.cfg), self.cfg.pose.num_threads, quiet=True)
 
-    def _make_rear(self) -> Any:
+    def _make_catchup_estimator(self) -> PoseEstimator:
+        """One more MoveNet for the catch-up: one thread each, one estimator per core."""
+        from device.pose import MoveNetEstimator, resolve_model_path
+
+        return MoveNetEstimator(resolve_model_path(self.cfg), 1, quiet=True)
+
+    def _make_rear(self) -> RearCamera | None:
         """The rear camera, when ``[camera] rear_source`` (or a test's factory) is given."""
         spec = self.cfg.camera.rear_source
         if not spec and self._rear_source_factory is None:
             return None
-        from device.capture.rear import RearCamera
-
         est = self._rear_estimator if self._rear_estimator is not None else self._make_estimator()
         if self._rear_source_factory is not None:
             factory = self._rear_source_factory
         else:
             from device.camera import open_source
 
-            side = int((getattr(est, "input_size", None) or (192, 192))[0]) or 192
+            side = max(est.input_size) or 192
             cfg = self.cfg
-            factory = lambda: open_source(spec, cfg, model_input=side)  # noqa: E731
+
+            def factory() -> FrameSource:
+                return open_source(spec, cfg, model_input=side)
+
         return RearCamera(
             self.store, factory, est, self.cfg.pose.min_score, min(5.0, self.cfg.capture.live_preview_fps)
         )
@@ -188,10 +213,10 @@ class Station:
         armed = self.controller.armed if self.controller is not None else None
         return armed.runner_id if armed is not None else None
 
-    def _make_source_factory(self, estimator: Any) -> Callable[[], Any]:
+    def _make_source_factory(self, estimator: PoseEstimator) -> SourceFactory:
         from device.camera import open_source
 
-        side = int((getattr(estimator, "input_size", None) or (192, 192))[0]) or 192
+        side = max(estimator.input_size) or 192
         spec, cfg = self.source_spec, self.cfg
         return lambda: open_source(spec, cfg, model_input=side)
 
@@ -216,15 +241,57 @@ class Station:
             log.error("buttons/LED disabled: %s", exc)
             return None
         with contextlib.suppress(Exception):
-            controls.set_state(self.controller.state if self.controller else "idle")
+            controls.set_state(self.controller.state if self.controller else StationState.IDLE)
         return controls
 
     def _clear_spool(self) -> None:
-        """Spool files left by a crash are useless once their session is marked interrupted."""
+        """After a crash: evidence spools (their index was in memory) are useless; pose spools of
+        sessions that were interrupted are kept for :meth:`_resume_recovered`, others deleted."""
         spool = self.data_dir / "spool"
-        for p in spool.glob("session-*.mjpeg") if spool.is_dir() else []:
-            with contextlib.suppress(OSError):
-                p.unlink()
+        # One attempt per session: a session whose finishing was itself cut short (a crash in
+        # the analysis would otherwise crash every start) stays interrupted, keypoints kept.
+        tried = {sid for sid in self.recovered_sessions if (spool / f"session-{sid}.resuming").exists()}
+        if tried:
+            log.warning(
+                "session(s) %s: finishing after a restart was cut short; left interrupted", sorted(tried)
+            )
+        self._resumable = [sid for sid in self.recovered_sessions if sid not in tried]
+        keep = {f"session-{sid}-{cam}.pose" for sid in self._resumable for cam in ("main", "rear")}
+        for p in spool.glob("session-*") if spool.is_dir() else []:
+            if p.name not in keep:
+                with contextlib.suppress(OSError):
+                    p.unlink()
+
+    def _resume_recovered(self) -> None:
+        """Finish the sessions a crash interrupted, one after the other, from their pose spools
+        and stored keypoints (the station shows ``analysing`` meanwhile). A session with no
+        spool stays ``interrupted`` with its keypoints."""
+        todo = list(self._resumable)
+        if not todo:
+            return
+        ctl = self._ctl()
+
+        def run() -> None:
+            for sid in todo:
+                while not self._stop.is_set() and ctl.state not in (
+                    StationState.IDLE,
+                    StationState.READY,
+                    StationState.DONE,
+                    StationState.FAILED,
+                ):
+                    self._stop.wait(0.2)
+                if self._stop.is_set():
+                    return
+                marker = self.data_dir / "spool" / f"session-{sid}.resuming"
+                with contextlib.suppress(OSError):
+                    marker.touch()
+                if ctl.resume(sid):
+                    log.info("session %d: finishing after the restart", sid)
+                    ctl.wait_for_state((StationState.DONE, StationState.FAILED), timeout=24 * 3600)
+                with contextlib.suppress(OSError):
+                    marker.unlink()
+
+        threading.Thread(target=run, name="resume-sessions", daemon=True).start()
 
     # -- systemd -----------------------------------------------------------------------------
 
@@ -271,17 +338,16 @@ class Station:
     # -- what the dashboard shows -------------------------------------------------------------
 
     def clock(self) -> float:
-        """Now, on the camera's clock (the clock of ``status()['frame_t']``)."""
-        src = self.controller._source if self.controller is not None else None
-        clk = getattr(src, "clock", None)
-        return float(clk()) if callable(clk) else time.monotonic()
+        """Now, on the clock of ``status()['frame_t']`` for a camera: the kernel's monotonic clock,
+        which the Pi camera's ``SensorTimestamp`` uses (a video file's times are its own)."""
+        return time.monotonic()
 
-    def status(self) -> dict[str, Any]:
+    def status(self) -> Status:
         st = (
             self.controller.status()
             if self.controller is not None
             else {
-                "state": "idle",
+                "state": StationState.IDLE,
                 "session_id": None,
                 "elapsed_s": None,
                 "remaining_s": None,
@@ -316,27 +382,21 @@ class Station:
 
     def _request(
         self, runner_id: int | None, runner: dict[str, Any] | None, session: dict[str, Any] | None
-    ) -> SessionRequest:
+    ) -> CaptureRequest:
         from device.store import validate as v
 
-        req = SessionRequest.from_dict(runner_id, session)
-        # Validate everything before creating anything, so a bad form value leaves no trace.
-        v.speed_kmh(req.speed_kmh)
-        v.incline_pct(req.incline_pct)
-        v.text("shoes", req.shoes, v.SHOES_MAX)
-        v.text("notes", req.notes, v.NOTES_MAX)
-        v.view(req.view)
+        # CaptureRequest validates itself: everything is checked before anything is created,
+        # so a bad form value leaves no trace.
+        req = CaptureRequest.from_dict(runner_id, session)
         if runner is not None:
             if req.runner_id is not None:
                 raise InputError("give either an existing runner or a new one, not both")
             unknown = set(runner) - {"name", "height_cm", "notes"}
             if unknown:
                 raise InputError(f"unknown runner field(s): {', '.join(sorted(unknown))}")
-            v.runner_name(runner.get("name"))
-            v.height_cm(runner.get("height_cm"))
-            req.runner_id = self.store.create_runner(
-                runner.get("name"), runner.get("height_cm"), runner.get("notes") or ""
-            )
+            name = v.runner_name(runner.get("name"))
+            height = v.height_cm(runner.get("height_cm"))
+            req = req.for_runner(self.store.create_runner(name, height, runner.get("notes") or ""))
         elif req.runner_id is not None:
             self.store.get_runner(req.runner_id)  # NotFoundError with a clear message
         return req
@@ -399,7 +459,7 @@ class Station:
             with contextlib.suppress(Exception):
                 self.store.update_runner(height[0], height_cm=height[1])
 
-    def _settle_prepared(self, armed: SessionRequest | None, sid: int | None) -> None:
+    def _settle_prepared(self, armed: CaptureRequest | None, sid: int | None) -> None:
         """After a start: what was prepared is kept if the prepared run started, else undone."""
         if sid is not None and armed is not None and self._ctl().armed is None:
             if self._prepared_runner is not None:
@@ -527,8 +587,9 @@ class Station:
         captured = (session.get("settings") or {}).get("capture") or {}
         warmup = float(captured.get("warmup_s", self.cfg.capture.warmup_s))
         profile = self.cfg.station.coaching_profile
-        if self._analyzer is not None:
-            return lambda tl, runner, view: self._analyzer(tl, runner, view, norms, profile, warmup)
+        analyzer = self._analyzer
+        if analyzer is not None:
+            return lambda tl, runner, view: analyzer(tl, runner, view, norms, profile, warmup)
         return lambda tl, runner, view: analyze(
             tl, runner, view=view, norms=norms, coaching_profile=profile, warmup_s=warmup
         )
@@ -543,7 +604,7 @@ class Station:
             self._say(str(exc))
             if self.controls is not None:
                 with contextlib.suppress(Exception):
-                    self.controls.set_state("failed")
+                    self.controls.set_state(StationState.FAILED)
 
     def _button_stop(self) -> None:
         self.stop_capture()

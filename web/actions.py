@@ -86,11 +86,11 @@ def print_session(session_id: int, what: str) -> str:
     session = context.store().get_session(session_id)
     if session.get("status") != "done" or not session.get("analysis"):
         raise WrongStateError(f"session {session_id} has no analysis to print yet ({session.get('status')})")
-    result = station.print_summary(session_id) if what == "summary" else station.print_report(session_id)
-    label = "Summary" if what == "summary" else "Full report"
-    if isinstance(result, str) and result:
-        return f"{label} sent to the printer ({result})."
-    return f"{label} sent to the printer."
+    if what == "summary":
+        station.print_summary(session_id)
+        return "Summary sent to the printer."
+    job = station.print_report(session_id)  # the CUPS job id
+    return f"Full report sent to the printer ({job})." if job else "Full report sent to the printer."
 
 
 def delete_runner(runner_id: int) -> None:
@@ -106,8 +106,7 @@ def delete_runner(runner_id: int) -> None:
             raise WrongStateError(
                 f"this runner's session is {state} right now: wait, or stop the capture first"
             )
-    armed = getattr(getattr(station, "controller", None), "armed", None)
-    if state == "ready" and getattr(armed, "runner_id", None) == runner_id:
+    if state == "ready" and station.prepared_runner_id() == runner_id:
         station.unprepare()
     context.store().delete_runner(runner_id)
 

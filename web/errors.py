@@ -14,9 +14,6 @@ class WrongStateError(UserError):
 
 
 def status_for(exc: BaseException) -> int:
-    explicit = getattr(exc, "http_status", None)
-    if isinstance(explicit, int):
-        return explicit
     if isinstance(exc, NotFoundError):
         return 404
     if isinstance(exc, WrongStateError):

@@ -21,6 +21,8 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from device.station_api import StationAPI
+
 log = logging.getLogger(__name__)
 
 KEEPALIVE_S = 5.0  # short enough that a vanished tablet is noticed quickly
@@ -30,7 +32,7 @@ SSE_KEEPALIVE = b": keep-alive\n\n"
 IDLE_CHECK_S = 0.5  # producers and viewers look at their stop conditions this often
 
 
-def status_payload(status: dict[str, Any], station: Any) -> dict[str, Any]:
+def status_payload(status: dict[str, Any], station: StationAPI) -> dict[str, Any]:
     """The status as sent to the dashboard, plus the clocks needed to measure display latency:
     ``server_time`` (wall clock when sent) and ``frame_age_s`` (station clock now − frame_t).
     ``message`` is the line for the state (:func:`web.present.live_message`); the station's own
@@ -41,10 +43,9 @@ def status_payload(status: dict[str, Any], station: Any) -> dict[str, Any]:
     out["station_message"] = status.get("message")
     out["message"] = live_message(status)
     out["server_time"] = time.time()
-    clock = getattr(station, "clock", None)
     frame_t = status.get("frame_t")
-    if callable(clock) and isinstance(frame_t, int | float):
-        age = float(clock()) - float(frame_t)
+    if isinstance(frame_t, int | float):
+        age = station.clock() - float(frame_t)
         # Only when the source's timestamps are on the station clock (a camera); a video file's
         # container times are not, and a made-up age would mislead the latency figures.
         if -0.5 <= age <= 600:
@@ -177,7 +178,7 @@ class LiveHub:
     """The station's three live streams: ``events`` (SSE status), ``preview`` and ``rear``
     (MJPEG) — each a :class:`Feed` with its producer."""
 
-    def __init__(self, station: Any, preview_fps: float) -> None:
+    def __init__(self, station: StationAPI, preview_fps: float) -> None:
         self.station = station
         self.period = 1.0 / max(0.5, preview_fps)
         self.feeds = {

@@ -24,6 +24,15 @@ class Frame:
     index: int
 
 
+@dataclass(slots=True)
+class LoresFrame(Frame):
+    """A frame that also carries the camera's low-res copy (BGR) for the pose model;
+    ``lores_scale`` = (sx, sy) maps lores pixels to full-frame pixels."""
+
+    lores: np.ndarray | None = None
+    lores_scale: tuple[float, float] = (1.0, 1.0)
+
+
 class FrameSource(ABC):
     """A stream of frames. Use as a context manager; iterate or call :meth:`read`.
 

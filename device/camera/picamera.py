@@ -12,24 +12,14 @@ counts sensor frame periods).
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from device.camera.base import Frame, FrameSource
+from device.camera.base import Frame, FrameSource, LoresFrame
 from device.errors import SourceError
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(slots=True)
-class LoresFrame(Frame):
-    """A frame that also carries the camera's low-res copy (BGR) for the pose model;
-    ``lores_scale`` = (sx, sy) maps lores pixels to full-frame pixels."""
-
-    lores: np.ndarray | None = None
-    lores_scale: tuple[float, float] = (1.0, 1.0)
 
 
 def picamera_available() -> bool:

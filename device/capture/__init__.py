@@ -1,5 +1,6 @@
-"""The capture controller (states, timer, live loop) and what it needs: frame spool, live view
-helpers and the optional rear camera. cv2 is imported only when frames are encoded."""
+"""The capture: camera loop, recorder, live view, catch-up, session finisher, status hub and
+the controller's state machine that composes them. cv2 is imported only when frames are
+encoded."""
 
 from device.capture.controller import (
     ANALYSING,
@@ -10,9 +11,10 @@ from device.capture.controller import (
     READY,
     STATES,
     CaptureController,
-    SessionRequest,
-    Subscription,
 )
+from device.capture.request import CaptureRequest, SessionRequest
+from device.capture.states import SessionStatus, StationState
+from device.capture.status import Subscription
 
 __all__ = [
     "ANALYSING",
@@ -23,6 +25,9 @@ __all__ = [
     "READY",
     "STATES",
     "CaptureController",
+    "CaptureRequest",
     "SessionRequest",
+    "SessionStatus",
+    "StationState",
     "Subscription",
 ]

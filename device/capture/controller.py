@@ -1,188 +1,141 @@
-"""The capture controller: the station's state machine and the live loop that runs all day.
+"""The capture controller: the station's state machine, composing the capture's parts.
 
-States (each change is logged and pushed to subscribers)::
+States: see :class:`device.capture.states.StationState`. Buttons (GPIO), the dashboard and the
+API call :meth:`start_capture`, :meth:`stop_capture` and :meth:`cancel_capture` from any
+thread; a start while busy or a second stop is ignored and logged (``None``/``False``), never
+an error that crashes a caller. Of simultaneous starts exactly one wins: the state changes
+under the same lock that checks it.
 
-    idle ──arm──▶ ready ──start──▶ capturing ──stop / timer / end of video──▶ analysing ──▶ done
-      ▲                                │  ╲ cancel (session discarded) ──▶ idle/ready      ╲──▶ failed
-      └────────── start again from idle, ready, done or failed ◀── camera failure ──▶ failed
+The parts, each owning its state:
 
-Buttons (GPIO), the dashboard and the API call :meth:`start_capture`, :meth:`stop_capture` and
-:meth:`cancel_capture` from any thread; a start while capturing or a second stop is ignored and
-logged, never an error that crashes a caller.
-
-The live loop (one thread) reads the newest frame, runs the pose estimator, and while idle only
-updates the preview and hints; while capturing it also appends the keypoints to a timeline, hands
-them to the background DB writer (never the DB on this path), spools a small JPEG for evidence
-frames and feeds the live cadence. Time is the source's clock (``Frame.t``), so the auto-stop
-after ``duration_s`` is exact even for sources faster than real time.
+- :class:`~device.capture.camera_loop.CameraLoop` reads every camera frame (no inference);
+- :class:`~device.capture.recorder.Recorder` (one per capture) spools every frame and stores
+  the live keypoints;
+- :class:`~device.capture.live_pose.LivePose` infers the newest frame for the live view;
+- :class:`~device.capture.finisher.SessionFinisher` runs the catch-up
+  (:class:`~device.capture.catchup.CatchUp`), the analysis and the store writes;
+- :class:`~device.capture.status.StatusHub` fans the status out to viewers;
+- :class:`~device.capture.rear.RearCamera`, the optional second camera.
 """
 
 from __future__ import annotations
 
 import contextlib
-import inspect
 import logging
-import queue
+import os
 import shutil
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import EllipsisType
 from typing import Any
 
 import numpy as np
 
 from device.camera.base import Frame, FrameSource
+from device.capture.camera_loop import CameraLoop
+from device.capture.finisher import Analyzer, FinishJob, SessionFinisher
+from device.capture.live_pose import LivePose
+from device.capture.rear import RearCamera
+from device.capture.recorder import FrameOutcome, Recorder
+from device.capture.request import CaptureRequest, SessionRequest
+from device.capture.spool import FrameSpool
+from device.capture.states import CAN_START, SessionStatus, StationState
+from device.capture.status import Status, StatusHub, Subscription
 from device.config import Config, as_dict
 from device.errors import DiskFullError, UserError
-from device.keypoints import TimelineBuilder
+from device.gait.norms import Norms
+from device.pose.base import EstimatorFactory, PoseEstimator
+from device.pose.pipeline import ModelImage
 from device.store import KeypointWriter, Store
-from device.store.video import video_fits
-from device.store.writer import is_disk_full
 
 log = logging.getLogger(__name__)
 
-IDLE, READY, CAPTURING, ANALYSING, DONE, FAILED = "idle", "ready", "capturing", "analysing", "done", "failed"
-STATES = (IDLE, READY, CAPTURING, ANALYSING, DONE, FAILED)
-_CAN_START = (IDLE, READY, DONE, FAILED)
-STATUS_RATE_HZ = 4.0  # status pushes while frames flow (plus one on every state change)
-SOURCE_RETRY_S = 2.0
+IDLE, READY, CAPTURING, ANALYSING, DONE, FAILED = (
+    StationState.IDLE,
+    StationState.READY,
+    StationState.CAPTURING,
+    StationState.ANALYSING,
+    StationState.DONE,
+    StationState.FAILED,
+)
+STATES = tuple(StationState)
 
-
-class Subscription:
-    """A bounded queue of status dicts for one viewer; the oldest update is dropped when full.
-    ``None`` is put when the controller closes."""
-
-    def __init__(self, owner: CaptureController, maxsize: int = 16) -> None:
-        self._owner = owner
-        self._q: queue.Queue[dict[str, Any] | None] = queue.Queue(maxsize)
-
-    def put(self, item: dict[str, Any] | None) -> None:
-        while True:
-            try:
-                self._q.put_nowait(item)
-                return
-            except queue.Full:
-                with contextlib.suppress(queue.Empty):
-                    self._q.get_nowait()
-
-    def get(self, timeout: float | None = None) -> dict[str, Any] | None:
-        return self._q.get(timeout=timeout)
-
-    def get_nowait(self) -> dict[str, Any] | None:
-        return self._q.get_nowait()
-
-    def close(self) -> None:
-        self._owner.unsubscribe(self)
-
-
-@dataclass
-class SessionRequest:
-    """What a capture is for: the runner and the session details entered by the clinician."""
-
-    runner_id: int | None = None
-    speed_kmh: float | None = None
-    incline_pct: float | None = None
-    shoes: str = ""
-    notes: str = ""
-    view: str = "auto"
-
-    @classmethod
-    def from_dict(cls, runner_id: int | None, d: dict[str, Any] | None) -> SessionRequest:
-        d = dict(d or {})
-        allowed = {"speed_kmh", "incline_pct", "shoes", "notes", "view"}
-        unknown = set(d) - allowed - {"runner_id"}
-        if unknown:
-            from device.errors import InputError
-
-            raise InputError(f"unknown session field(s): {', '.join(sorted(unknown))}")
-        rid = runner_id if runner_id is not None else d.get("runner_id")
-        return cls(runner_id=rid, **{k: d[k] for k in allowed if k in d and d[k] is not None})
+__all__ = ["CaptureController", "CaptureRequest", "SessionRequest", "StationState", "Subscription"]
 
 
 @dataclass
 class _Capture:
-    """One capture in progress (owned by the live loop until finished)."""
+    """One capture in progress (from start until the finisher takes it over)."""
 
     session_id: int
-    request: SessionRequest
-    height_cm: float | None
-    writer: KeypointWriter
-    spool: Any
-    builder: TimelineBuilder | None = None
-    lock: threading.Lock = field(default_factory=threading.Lock)
-    closed: bool = False
-    restart_source: bool = False
-    t_press: float | None = None  # source time of the first frame after start (countdown start)
-    t0: float | None = None  # source time of the first recorded frame
-    t_last: float | None = None
-    first_index: int | None = None
-    last_index: int | None = None
-    frames_seen: int = 0
-    live_cadence: Any = None
-    rear_timeline: Any = None
+    request: CaptureRequest
+    recorder: Recorder
+    evidence: FrameSpool
+    awaiting_restart: bool  # a file source is being restarted: frames before that are old
+    rear_spool: Path | None = None
     wall_start: float = field(default_factory=time.monotonic)
 
 
-def default_analyzer(
-    timeline: Any, runner: Any, view: str, norms: Any, coaching_profile: str, warmup_s: float
-) -> Any:
-    """``device.gait.analyze`` with the warm-up excluded (passed through if it takes ``warmup_s``)."""
-    from device.gait import analyze
-
-    kwargs: dict[str, Any] = {"view": view, "norms": norms, "coaching_profile": coaching_profile}
-    params = inspect.signature(analyze).parameters
-    if "warmup_s" in params:
-        kwargs["warmup_s"] = warmup_s
-    elif warmup_s > 0 and len(timeline):
-        timeline = timeline.window(float(timeline.t[0]) + warmup_s, None)
-    return analyze(timeline, runner, **kwargs)
+@dataclass
+class _Progress:
+    session_id: int
+    done: int = 0
+    total: int = 0
+    started: float = field(default_factory=time.monotonic)
 
 
-def _new_live_cadence(width: int, height: int) -> Any:
-    try:
-        from device.gait.live import LiveCadence
-    except ImportError:
-        return None
-    try:
-        try:
-            return LiveCadence(width=width, height=height)
-        except TypeError:
-            return LiveCadence()
-    except Exception:
-        log.exception("LiveCadence could not be created")
-        return None
+class _EstimatorPool:
+    """Lends the catch-up the live estimator (live views paused) plus one more per core. The
+    extra estimators are made once and kept (a runtime per session would cost its load time and,
+    with LiteRT, threads that outlive it until garbage collection)."""
 
+    def __init__(self, ctl: CaptureController) -> None:
+        self._ctl = ctl
+        self._extra: list[PoseEstimator] = []
+        self._made = False
 
-def _live_update(lc: Any, t: float, kp: np.ndarray) -> None:
-    for name in ("update", "add", "push"):
-        fn = getattr(lc, name, None)
-        if fn is not None:
-            fn(t, kp)
-            return
+    def borrow(self) -> list[PoseEstimator]:
+        ctl = self._ctl
+        ctl.live.pause()
+        if ctl.rear is not None:
+            ctl.rear.live.pause()
+        if not self._made and ctl.estimator_factory is not None:
+            self._made = True
+            for _ in range(max(0, ctl.catchup_workers - 1)):
+                try:
+                    self._extra.append(ctl.estimator_factory())
+                except Exception:
+                    log.exception("catch-up: an extra estimator could not be made; going on with fewer")
+                    break
+        return [ctl.live.estimator, *self._extra]
 
+    def give_back(self, estimators: list[PoseEstimator]) -> None:
+        ctl = self._ctl
+        ctl.live.reset()
+        ctl.live.resume()
+        if ctl.rear is not None:
+            ctl.rear.live.resume()
 
-def _live_figures(lc: Any) -> tuple[float | None, int | None]:
-    if lc is None:
-        return None, None
-    spm = getattr(lc, "cadence_spm", None)
-    strides = getattr(lc, "strides", None)
-    spm = spm() if callable(spm) else spm
-    strides = strides() if callable(strides) else strides
-    spm = float(spm) if isinstance(spm, int | float) and np.isfinite(spm) else None
-    strides = int(strides) if isinstance(strides, int | float) else None
-    return spm, strides
+    def close(self) -> None:
+        extra, self._extra = self._extra, []
+        for est in extra:
+            with contextlib.suppress(Exception):
+                est.close()
 
 
 class CaptureController:
-    """Owns the live loop, the capture state machine and the hand-off to analysis and storage.
+    """The state machine and the hand-offs between the capture's parts.
 
     ``source_factory()`` returns a new (unopened) :class:`FrameSource`; it is called again after
-    a camera failure. ``estimator`` is one pose estimator (``estimate(image, out=...)``), used only
-    by the live loop thread. ``analyzer(timeline, RunnerInfo, view, norms, profile, warmup_s)``
-    returns an ``Analysis``. ``summary_formatter(session_dict) -> str`` makes the receipt text.
-    ``on_state(state)`` and ``on_session_done(session_id, ok)`` are called from worker threads.
+    a camera failure. ``estimator`` is the live view's pose estimator; ``estimator_factory``
+    makes more for the catch-up (one per core, ``catchup_workers``; without it the catch-up uses
+    the live estimator alone). ``analyzer(timeline, RunnerInfo, view, norms, profile,
+    warmup_s)`` returns an ``Analysis``. ``summary_formatter(session_dict) -> str`` makes the
+    receipt text. ``on_state(state)`` and ``on_session_done(session_id, ok)`` are called from
+    worker threads.
     """
 
     def __init__(
@@ -190,105 +143,115 @@ class CaptureController:
         cfg: Config,
         store: Store,
         source_factory: Callable[[], FrameSource],
-        estimator: Any,
+        estimator: PoseEstimator,
         *,
-        analyzer: Callable[..., Any] | None = None,
+        estimator_factory: EstimatorFactory | None = None,
+        catchup_workers: int | None = None,
+        analyzer: Analyzer | None = None,
         summary_formatter: Callable[[dict[str, Any]], str] | None = None,
         on_state: Callable[[str], None] | None = None,
         on_session_done: Callable[[int, bool], None] | None = None,
         spool_dir: str | Path | None = None,
         source_name: str = "",
-        norms: Any = ...,
-        rear: Any = None,
+        norms: Norms | None | EllipsisType = ...,
+        rear: RearCamera | None = None,
     ) -> None:
         self.cfg = cfg
         self.store = store
-        self._source_factory = source_factory
-        self._estimator = estimator
-        self._analyzer = analyzer or default_analyzer
+        self.estimator_factory = estimator_factory
+        self.catchup_workers = int(catchup_workers or os.cpu_count() or 1)
         self._norms_value = norms  # ... = load cfg.station.norms_file (or the built-in) when needed
-        self.rear = rear  # optional device.capture.rear.RearCamera
-        self._summary_formatter = summary_formatter
+        self.rear = rear
         self._on_state = on_state
         self._on_session_done = on_session_done
         self.spool_dir = Path(spool_dir) if spool_dir else cfg.data_dir / "spool"
         self.source_name = source_name or cfg.camera.source
         self._lock = threading.RLock()
-        self._state = IDLE
-        self._armed: SessionRequest | None = None
+        self._state = StationState.IDLE
+        self._message = "starting camera"
+        self._armed: CaptureRequest | None = None
         self._capture: _Capture | None = None
-        self._source: FrameSource | None = None
+        self._progress: _Progress | None = None
         self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
         self._monitor: threading.Thread | None = None
         self._workers: list[threading.Thread] = []
-        self._subs: list[Subscription] = []
-        self._preview: tuple[int, bytes] | None = None
-        self._preview_seq = 0
-        self._message = "starting camera"
+        self._started = False
         self.last_result: dict[str, Any] | None = None  # {"session_id", "ok", "message"} of the last run
-        self._ended_at: float | None = None
-        self._camera_error: str | None = None
-        self._open_failed = False  # the last attempt to open the camera failed (it is down)
         self.last_session_id: int | None = None
-        self._last_frame_wall: float | None = None
-        self._loop_beat = time.monotonic()
-        self._frame_t: float | None = None
-        self._frame_size: tuple[int, int] | None = None
-        self._kp_buf = np.zeros((17, 3), np.float32)
-        self._last_kp: np.ndarray | None = None
-        self._infer_times: list[float] = []
-        self._inference_fps = 0.0
-        from device.capture.live import QualityMonitor
-
-        self._quality = QualityMonitor(cfg.pose.min_score)
+        self._ended_at: float | None = None
         self._hints: list[str] = []
-        self._countdown_left: float | None = None
-        self.frames_inferred_total = 0
+        self.hub = StatusHub(self.status)
+        self.live = LivePose(
+            "side",
+            estimator,
+            cfg.pose.min_score,
+            cfg.capture.live_preview_fps,
+            on_keypoints=self._on_keypoints,
+            on_tick=self._on_tick,
+            on_error=self._on_pose_error,
+        )
+        self.camera = CameraLoop(
+            "side",
+            source_factory,
+            self._on_frame,
+            model_side=max(estimator.input_size) or 192,
+            on_error=self._on_camera_error,
+            on_end=self._on_source_end,
+            on_open=self._on_camera_open,
+        )
+        self._pool = _EstimatorPool(self)
+        self.finisher = SessionFinisher(
+            cfg,
+            store,
+            self._pool,
+            analyzer=analyzer,
+            norms=self._norms,
+            summary_formatter=summary_formatter,
+            source_name=self.source_name,
+        )
 
     # -- lifecycle ---------------------------------------------------------------------------
 
     def start(self) -> None:
-        """Start the live loop and the stall monitor."""
-        if self._thread is not None:
+        """Start the camera, the live view and the stall monitor."""
+        if self._started:
             return
+        self._started = True
         self._stop.clear()
-        self._thread = threading.Thread(target=self._loop, name="live-loop", daemon=True)
-        self._thread.start()
+        self.live.start()
+        self.camera.start()
         self._monitor = threading.Thread(target=self._watch, name="capture-monitor", daemon=True)
         self._monitor.start()
         if self.rear is not None:
             self.rear.start()
 
     def close(self, timeout: float = 10.0) -> None:
-        """Stop the loop; a capture in progress is stopped and analysed first (nothing lost)."""
+        """Stop; a capture in progress is stopped and analysed first. A catch-up still running
+        after ``timeout`` is left to the next start (its spool is kept)."""
         with self._lock:
             cap = self._capture
         if cap is not None:
             self._finish(cap, "stop", "station shutting down")
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
         for w in list(self._workers):
             w.join(timeout)
+        self._stop.set()
+        self.camera.close(timeout)
+        self.live.close(timeout)
         if self._monitor is not None:
             self._monitor.join(timeout)
-        self._close_source()
         if self.rear is not None:
             self.rear.close()
-        with self._lock:
-            subs, self._subs = self._subs, []
-        for s in subs:
-            s.put(None)
-        self._thread = None
+        self._pool.close()
+        self.hub.close()
+        self._started = False
 
     # -- state -------------------------------------------------------------------------------
 
     @property
-    def state(self) -> str:
+    def state(self) -> StationState:
         return self._state
 
-    def _set_state(self, state: str, message: str | None = None) -> None:
+    def _set_state(self, state: StationState, message: str | None = None) -> None:
         with self._lock:
             old = self._state
             self._state = state
@@ -298,21 +261,21 @@ class CaptureController:
             log.info("capture state %s -> %s%s", old, state, f" ({message})" if message else "")
         self._notify_state(state)
 
-    def _notify_state(self, state: str) -> None:
+    def _notify_state(self, state: StationState) -> None:
         if self._on_state is not None:
             try:
                 self._on_state(state)
             except Exception:
                 log.exception("state listener failed")
-        self._publish()
+        self.hub.publish()
 
-    def arm(self, request: SessionRequest | None = None) -> None:
+    def arm(self, request: CaptureRequest | None = None) -> None:
         """Remember the next session's details (from the dashboard) so the start button can use them."""
         with self._lock:
             if self._state in (CAPTURING, ANALYSING):
                 log.info("arm ignored: %s", self._state)
                 return
-            self._armed = request or SessionRequest()
+            self._armed = request or CaptureRequest()
         self._set_state(READY, "ready: press start")
 
     def disarm(self) -> None:
@@ -329,8 +292,13 @@ class CaptureController:
         return cap.session_id if cap is not None else None
 
     @property
-    def armed(self) -> SessionRequest | None:
+    def armed(self) -> CaptureRequest | None:
         return self._armed
+
+    @property
+    def frames_inferred_total(self) -> int:
+        """Frames the live view inferred since the start (the live rate's numerator)."""
+        return self.live.frames_inferred
 
     def wait_for_state(self, states: tuple[str, ...] | str, timeout: float = 30.0) -> str:
         """Block until the state is one of ``states`` (tests, CLI); returns the state reached."""
@@ -345,24 +313,23 @@ class CaptureController:
 
     # -- commands ----------------------------------------------------------------------------
 
-    def start_capture(self, request: SessionRequest | None = None) -> int | None:
+    def start_capture(self, request: CaptureRequest | None = None) -> int | None:
         """Start a capture for ``request`` (else the armed request, else an unnamed runner).
 
         Returns the new session id, or None when ignored (already capturing / analysing).
         Raises :class:`UserError` when the station cannot capture (disk full, camera down,
-        invalid details)."""
+        unknown runner). The check and the change of state happen under one lock: of two
+        simultaneous starts exactly one gets a session."""
         with self._lock:
-            if self._state not in _CAN_START:
+            if self._state not in CAN_START:
                 log.info("start ignored: %s", self._state)
                 return None
-            if self._open_failed and self._source is None:
-                raise UserError(f"camera not available: {self._camera_error}")
+            if self.camera.open_failed and not self.camera.source_ok:
+                raise UserError(f"camera not available: {self.camera.error}")
             self._check_disk()
-            req = request or self._armed or SessionRequest()
-            height = None
+            req = request or self._armed or CaptureRequest()
             if req.runner_id is not None:
-                height = self.store.get_runner(req.runner_id)["height_cm"]
-            settings = as_dict(self.cfg)
+                self.store.get_runner(req.runner_id)  # NotFoundError with a clear message
             sid = self.store.create_session(
                 req.runner_id,
                 req.speed_kmh,
@@ -371,36 +338,42 @@ class CaptureController:
                 req.notes,
                 req.view,
                 self.source_name,
-                settings,
+                as_dict(self.cfg),
             )
-            from device.capture.spool import FrameSpool
-
             try:
-                spool = FrameSpool(
+                evidence = FrameSpool(
                     self.spool_dir / f"session-{sid}.mjpeg", self.cfg.capture.evidence_jpeg_quality
                 )
             except OSError as exc:
                 self.store.delete_session(sid)
                 raise UserError(f"cannot write to {self.spool_dir}: {exc.strerror}") from None
-            cap = _Capture(
-                session_id=sid,
-                request=req,
-                height_cm=height,
-                writer=KeypointWriter(self.store, sid),
-                spool=spool,
-                restart_source=self._source is not None and not self._source.is_live,
+            recorder = Recorder(
+                self.pose_spool_path(sid, "main"),
+                KeypointWriter(self.store, sid),
+                evidence=evidence,
+                countdown_s=self.cfg.capture.countdown_s,
+                duration_s=self.cfg.capture.duration_s,
+                live_cadence=True,
             )
+            cap = _Capture(sid, req, recorder, evidence, awaiting_restart=self.camera.restart_source())
             self._capture = cap
             self._armed = None
             self.last_session_id = sid
-            self._countdown_left = float(self.cfg.capture.countdown_s) or None
-        if self._countdown_left:
+            self.camera.flat_out = True
+            self._state = CAPTURING
+            countdown = self.cfg.capture.countdown_s
+            self._message = (
+                f"session {sid}: starting in {countdown} s" if countdown else f"capturing session {sid}"
+            )
+        log.info("capture state -> capturing (session %d)", sid)
+        self._notify_state(CAPTURING)
+        if countdown:
             # controls show "countdown" (LED, beeps); the controller's state is already capturing
-            self._set_state(CAPTURING, f"session {sid}: starting in {self.cfg.capture.countdown_s} s")
-            self._notify_state("countdown")
-        else:
-            self._set_state(CAPTURING, f"capturing session {sid}")
+            self._notify_state(StationState.COUNTDOWN)
         return sid
+
+    def pose_spool_path(self, session_id: int, camera: str) -> Path:
+        return self.spool_dir / f"session-{session_id}-{camera}.pose"
 
     def _check_disk(self) -> None:
         need = self.cfg.storage.min_free_mb
@@ -442,23 +415,50 @@ class CaptureController:
             return False
         return self._finish(cap, "fail", message)
 
+    def say(self, message: str) -> None:
+        """Show ``message`` on the dashboard (e.g. a printer problem) without changing state."""
+        with self._lock:
+            self._message = message
+        self.hub.publish()
+
+    def resume(self, session_id: int) -> bool:
+        """Finish a session a restart interrupted: infer the spooled frames the store has no
+        keypoints for, then analyse it. False when nothing of it was spooled (it stays
+        ``interrupted`` with its keypoints). Runs as an ``analysing`` phase: starts wait."""
+        spools = {
+            cam: self.pose_spool_path(session_id, cam)
+            for cam in ("main", "rear")
+            if self.pose_spool_path(session_id, cam).is_file()
+        }
+        if "main" not in spools:
+            return False
+        with self._lock:
+            if self._state not in CAN_START:
+                return False
+            self._state = ANALYSING
+            self._message = f"finishing session {session_id} (interrupted by a restart)"
+            self.last_session_id = session_id
+        self._notify_state(ANALYSING)
+        job = FinishJob(session_id, spools, has_rear="rear" in spools)
+        self._spawn(job)
+        return True
+
+    # -- ending a capture --------------------------------------------------------------------
+
     def _finish(self, cap: _Capture, outcome: str, message: str) -> bool:
         with self._lock:
             if self._capture is not cap:
                 return False  # someone else (timer, second press) finished it first
             self._capture = None
-            self._countdown_left = None
-            if self.rear is not None:
-                self.rear.stop()
-            with cap.lock:
-                cap.closed = True
-                if outcome == "stop" and cap.builder is None:
-                    outcome, message = "cancel", "stopped during the countdown: nothing recorded"
+            self.camera.flat_out = False
+            if outcome == "stop" and not cap.recorder.began:
+                outcome, message = "cancel", "stopped during the countdown: nothing recorded"
             if outcome == "stop":
-                # set at once, under the lock, so a start in the same instant is refused; a cancel
+                # at once, under the lock, so a start in the same instant is refused; a cancel
                 # or failure changes state once its data is settled (session deleted / marked)
                 self._state = ANALYSING
                 self._message = f"analysing session {cap.session_id}"
+        cap.recorder.close()
         log.info(
             "session %d: %s (%s)",
             cap.session_id,
@@ -466,7 +466,6 @@ class CaptureController:
             message,
         )
         if outcome == "stop":
-            log.info("capture state %s -> %s", CAPTURING, ANALYSING)
             self._notify_state(ANALYSING)
         w = threading.Thread(
             target=self._finalize,
@@ -478,179 +477,87 @@ class CaptureController:
         w.start()
         return True
 
-    # -- after a capture (worker thread) -----------------------------------------------------
-
-    def _stats(self, cap: _Capture) -> dict[str, Any]:
-        n = len(cap.builder) if cap.builder is not None else 0
-        dropped = 0
-        if cap.first_index is not None and cap.last_index is not None:
-            dropped = max(0, (cap.last_index - cap.first_index + 1) - n)
-        dur = (cap.t_last - cap.t0) if cap.t0 is not None and cap.t_last is not None else 0.0
+    def _capture_stats(self, cap: _Capture) -> dict[str, Any]:
+        f = cap.recorder.figures()
         stats: dict[str, Any] = {
-            "frames_captured": n + dropped,
-            "frames_inferred": n,
-            "frames_dropped": dropped,
-            "effective_fps": round((n - 1) / dur, 2) if n > 1 and dur > 0 else None,
+            "frames_captured": f.frames_spooled + f.frames_missed,
+            "frames_inferred": cap.recorder.writer.written,
+            "frames_dropped": f.frames_missed,
         }
-        if cap.builder is not None and cap.builder.width:
-            stats["frame_width"] = cap.builder.width
-            stats["frame_height"] = cap.builder.height
+        if f.width:
+            stats.update(frame_width=f.width, frame_height=f.height)
         return stats
 
     def _finalize(self, cap: _Capture, outcome: str, message: str) -> None:
-        try:
-            self._finalize_session(cap, outcome, message)
-        finally:
-            self.store.release_thread()
-
-    def _finalize_session(self, cap: _Capture, outcome: str, message: str) -> None:
         sid = cap.session_id
         try:
-            written = cap.writer.close()
-            cap.rear_timeline = self.rear.end() if self.rear is not None else None
+            cap.recorder.writer.close()  # every live keypoint is in the store
+            rear_spool, rear_error = self.rear.end() if self.rear is not None else (None, None)
+            spools = {"main": cap.recorder.spool_path}
+            if rear_spool is not None:
+                spools["rear"] = rear_spool
+            job = FinishJob(
+                sid,
+                spools,
+                evidence=cap.evidence,
+                frames_missed=cap.recorder.figures().frames_missed,
+                rear_error=rear_error,
+                has_rear=self.rear is not None,
+                stats=self._capture_stats(cap),
+            )
             if outcome == "cancel":
-                cap.spool.delete()
+                cap.evidence.delete()
+                SessionFinisher.delete_spools(job)
                 self.store.delete_session(sid)
                 with self._lock:
                     settle = self._capture is None and self._state == CAPTURING
                 if settle:
                     self._set_state(IDLE, message)
                 return
-            stats = self._stats(cap)
-            if written != stats["frames_inferred"]:
-                log.error(
-                    "session %d: %d keypoint frames inferred but %d written (%s)",
-                    sid,
-                    stats["frames_inferred"],
-                    written,
-                    cap.writer.error,
-                )
             if outcome == "fail":
-                cap.spool.delete()
-                self.store.set_status(sid, "failed", error=message, **stats)
+                cap.evidence.delete()
+                SessionFinisher.delete_spools(job)
+                self.store.set_status(sid, SessionStatus.FAILED, error=message, **job.stats)
                 self._end(FAILED, message, sid, ok=False)
                 return
-            self.store.set_status(sid, "analysing", **stats)
-            cap.spool.finish()
-            self._analyse(cap, stats)
         except Exception as exc:
-            msg = str(exc) if isinstance(exc, UserError) else f"analysis failed: {type(exc).__name__}: {exc}"
-            if is_disk_full(exc):
-                msg = "disk full: the session could not be saved; free space (delete old sessions) and start again"
-            elif not isinstance(exc, UserError):
-                log.exception("session %d: finishing failed", sid)
+            log.exception("session %d: ending the capture failed", sid)
             with contextlib.suppress(Exception):
-                cap.spool.delete()
-            try:
-                self.store.set_status(sid, "failed", error=msg)
-            except Exception:
-                log.exception("session %d: could not record the failure", sid)
-            self._end(FAILED, msg, sid, ok=False)
+                self.store.set_status(sid, SessionStatus.FAILED, error=f"{type(exc).__name__}: {exc}")
+            self._end(FAILED, f"session {sid} failed: {exc}", sid, ok=False)
+            return
+        finally:
+            self.store.release_thread()
+        self._run_job(job)
 
-    def _analyse(self, cap: _Capture, stats: dict[str, Any]) -> None:
-        from device.gait.types import RunnerInfo
+    def _spawn(self, job: FinishJob) -> None:
+        w = threading.Thread(target=self._run_job, args=(job,), name=f"finish-{job.session_id}", daemon=True)
+        self._workers = [t for t in self._workers if t.is_alive()] + [w]
+        w.start()
 
-        sid = cap.session_id
-        req = cap.request
-        timeline = cap.builder.build() if cap.builder is not None else None
-        if timeline is None or len(timeline) == 0:
-            raise UserError("no frames were captured")
-        timeline.meta.update({"session_id": sid, "source": self.source_name})
-        runner = RunnerInfo(height_cm=cap.height_cm, speed_kmh=req.speed_kmh, incline_pct=req.incline_pct)
-        t_start = time.monotonic()
-        analysis = self._analyzer(
-            timeline,
-            runner,
-            req.view,
-            self._norms(),
-            self.cfg.station.coaching_profile,
-            self.cfg.capture.warmup_s,
-        )
-        log.info("session %d: analysed %d frames in %.2f s", sid, len(timeline), time.monotonic() - t_start)
-        self._save_evidence(cap, timeline, analysis)
-        video_path = None
-        if self.cfg.capture.record_video and len(cap.spool) and video_fits(self.cfg, cap.spool.bytes):
-            video_path = str(cap.spool.keep_as_video(self.cfg.data_dir / "videos" / f"session-{sid}.mjpeg"))
-        else:
-            cap.spool.delete()
-        if video_path:
-            self.store.set_status(sid, "analysing", video_path=video_path)
-        result = analysis.to_dict()
-        if self.rear is not None:
-            result = self._with_rear(cap, runner, result)
-        self.store.save_analysis(sid, result)
-        if self._summary_formatter is not None:
-            try:
-                self.store.set_summary_text(sid, self._summary_formatter(self.store.get_session(sid)))
-            except Exception:
-                log.exception("session %d: summary text failed", sid)
-        cad = analysis.cadence_spm
-        self._end(DONE, f"session {sid} done" + (f": cadence {cad:.0f} spm" if cad else ""), sid, ok=True)
-
-    def _with_rear(self, cap: _Capture, runner: Any, result: dict[str, Any]) -> dict[str, Any]:
-        from device.capture.rear import merge_rear
-
-        tl = cap.rear_timeline
-        if tl is None or len(tl) == 0:
-            return merge_rear(result, None, self.rear.session_error)
+    def _run_job(self, job: FinishJob) -> None:
+        self._progress = _Progress(job.session_id)
         try:
-            tl.meta.update({"session_id": cap.session_id, "camera": "rear"})
-            rear = self._analyzer(
-                tl,
-                runner,
-                "rear",
-                self._norms(),
-                self.cfg.station.coaching_profile,
-                self.cfg.capture.warmup_s,
-            )
-        except Exception as exc:
-            log.exception("session %d: rear view analysis failed", cap.session_id)
-            return merge_rear(result, None, f"rear view analysis failed: {exc}")
-        merged = merge_rear(result, rear.to_dict(), self.rear.session_error)
-        merged["rear"]["frames"] = len(tl)
-        return merged
+            ok, message = self.finisher.finish(job, self._on_progress)
+        finally:
+            self._progress = None
+            self.store.release_thread()
+        self._end(DONE if ok else FAILED, message, job.session_id, ok=ok)
 
-    def _save_evidence(self, cap: _Capture, timeline: Any, analysis: Any) -> None:
-        for ev in analysis.evidence or []:
-            try:
-                frame = int(ev.get("frame", -1))
-                if frame < 0 and ev.get("t") is not None:
-                    frame = int(timeline.frame[int(np.argmin(np.abs(timeline.t - float(ev["t"]))))])
-                near = cap.spool.nearest(frame)
-                if near is None:
-                    continue
-                got = cap.spool.read(near)
-                if got is None:
-                    continue
-                jpeg, scale = got
-                row = int(np.searchsorted(timeline.frame, near))
-                row = min(row, len(timeline) - 1)
-                kp = np.concatenate([timeline.xy[row] * scale, timeline.score[row][:, None]], axis=1)
-                meta = {k: v for k, v in ev.items() if k not in ("side", "phase", "t", "frame")}
-                meta.update({"scale": scale, "requested_frame": frame})
-                self.store.add_evidence(
-                    cap.session_id,
-                    ev.get("side"),
-                    str(ev.get("phase", "")),
-                    float(timeline.t[row]),
-                    near,
-                    jpeg,
-                    kp,
-                    meta=meta,
-                )
-            except Exception:
-                log.exception("session %d: evidence frame %r failed", cap.session_id, ev)
+    def _on_progress(self, done: int, total: int) -> None:
+        p = self._progress
+        if p is not None:
+            p.done, p.total = done, total
+            self.hub.publish(force=done >= total)
 
-    def _norms(self) -> Any:
-        if self._norms_value is not ...:
+    def _norms(self) -> Norms | None:
+        if not isinstance(self._norms_value, EllipsisType):
             return self._norms_value
-        try:
-            from device.gait.norms import load_norms
-        except ImportError:
-            return None
+        from device.gait.norms import load_norms
+
         return load_norms(self.cfg.station.norms_file or None)
 
-    def _end(self, state: str, message: str, sid: int, ok: bool) -> None:
+    def _end(self, state: StationState, message: str, sid: int, ok: bool) -> None:
         with self._lock:
             superseded = self._capture is not None  # a new capture already started
             self.last_result = {"session_id": sid, "ok": ok, "message": message}
@@ -663,221 +570,102 @@ class CaptureController:
             except Exception:
                 log.exception("session %d: done-callback failed", sid)
 
-    # -- the live loop -----------------------------------------------------------------------
+    # -- the camera's and the live view's callbacks ---------------------------------------------
 
-    def _open_source(self) -> bool:
-        try:
-            src = self._source_factory()
-            src.open()
-        except Exception as exc:
-            msg = str(exc) if isinstance(exc, UserError) else f"{type(exc).__name__}: {exc}"
-            if msg != self._camera_error:
-                log.error("camera: %s", msg)
-            self._camera_error = msg
-            self._open_failed = True
-            self._message = f"camera not available: {msg}"
-            self._publish()
-            return False
-        self._source = src
-        self._camera_error = None
-        self._open_failed = False
-        if self._state in (IDLE, READY) and self._message.startswith(("camera", "starting")):
-            self._message = ""
-        self._estimator_reset()
-        self._publish()
-        return True
+    def _on_frame(self, frame: Frame, picture: ModelImage) -> None:
+        cap = self._capture
+        if cap is not None and not cap.awaiting_restart:
+            outcome = cap.recorder.on_frame(frame, picture)
+            if outcome is FrameOutcome.BEGAN:
+                if self.rear is not None:
+                    self.rear.begin(cap.session_id, self.pose_spool_path(cap.session_id, "rear"))
+                self.live.quality.reset()
+                if self.cfg.capture.countdown_s:
+                    self._notify_state(CAPTURING)  # the countdown is over: recording
+            elif outcome is FrameOutcome.DONE:
+                self._finish(cap, "stop", f"{self.cfg.capture.duration_s:g} s captured")
+            elif cap.recorder.error is not None:
+                self.fail_capture(self._spool_failure(cap))
+        self.live.offer(frame, picture)
 
-    def _estimator_reset(self) -> None:
-        reset = getattr(self._estimator, "reset", None)
-        if reset:
-            reset()
+    def _spool_failure(self, cap: _Capture) -> str:
+        if cap.recorder.disk_full:
+            return (
+                f"disk full while recording: the {cap.recorder.writer.written} frames of keypoints "
+                "stored before are kept; free space (delete old sessions) and start again"
+            )
+        return f"recording failed: {cap.recorder.error}"
 
-    def _close_source(self) -> None:
-        src, self._source = self._source, None
-        if src is not None:
-            with contextlib.suppress(Exception):
-                src.close()
+    def _on_keypoints(self, frame: Frame, keypoints: np.ndarray) -> None:
+        cap = self._capture
+        if cap is not None:
+            cap.recorder.on_keypoints(frame, keypoints)
 
-    def _loop(self) -> None:
-        last_status = 0.0
-        last_preview = 0.0
-        preview_period = 1.0 / self.cfg.capture.live_preview_fps
-        while not self._stop.is_set():
-            self._loop_beat = time.monotonic()
-            cap = self._capture
-            if cap is not None and cap.restart_source and cap.builder is None:
-                # A file/synthetic source: the capture covers it from its beginning.
-                cap.restart_source = False
-                self._close_source()
-            if self._source is None and not self._open_source():
-                self._stop.wait(SOURCE_RETRY_S)
-                continue
-            src = self._source
-            try:
-                frame = src.read()
-            except Exception as exc:
-                msg = str(exc) if isinstance(exc, UserError) else f"{type(exc).__name__}: {exc}"
-                self._source_failed(f"camera failed: {msg}")
-                continue
-            if frame is None:
-                self._source_ended()
-                continue
-            now = time.monotonic()
-            self._last_frame_wall = now
-            cap = self._capture
-            recording = cap is not None
-            if not recording and not src.is_live:
-                # Not capturing from a file/synthetic source: play it at its own rate, not flat out.
-                self._stop.wait(1.0 / max(1.0, src.nominal_fps))
-            try:
-                lores = getattr(frame, "lores", None)
-                if lores is not None:  # Pi camera: the ISP already made a model-sized image
-                    kp = self._estimator.estimate(lores, out=self._kp_buf, scale=frame.lores_scale)
-                else:
-                    kp = self._estimator.estimate(frame.image, out=self._kp_buf)
-            except Exception as exc:
-                log.exception("pose estimation failed")
-                self._source_failed(f"pose estimation failed: {exc}")
-                continue
-            self.frames_inferred_total += 1
-            self._frame_t = frame.t
-            h, w = frame.image.shape[:2]
-            self._frame_size = (w, h)
-            self._track_rate(now)
-            self._quality.add(kp, (w, h))
-            self._last_kp = kp
-            if cap is not None:
-                self._record(cap, frame, kp)
-            if now - last_preview >= preview_period:
-                last_preview = now
-                self._make_preview(frame, kp)
-            if now - last_status >= 1.0 / STATUS_RATE_HZ:
-                last_status = now
-                self._hints = self._merged_hints(cap)
-                self._publish()
+    def _on_tick(self) -> None:
+        if self.hub.viewers:
+            self._hints = self._merged_hints()
+        self.hub.publish(force=False)
 
-    def _merged_hints(self, cap: _Capture | None) -> list[str]:
-        hints = self._quality.hints(self._inference_fps)
-        lc = cap.live_cadence if cap is not None else None
-        if lc is not None and callable(getattr(lc, "hints", None)):
-            try:
-                hints += [h for h in lc.hints() if not any(x.startswith(h.split(":")[0]) for x in hints)]
-            except Exception:
-                log.debug("live hints failed", exc_info=True)
+    def _merged_hints(self) -> list[str]:
+        hints = self.live.hints()
+        cap = self._capture
+        if cap is not None:
+            hints += [
+                h for h in cap.recorder.live_hints() if not any(x.startswith(h.split(":")[0]) for x in hints)
+            ]
         return hints
 
-    def _track_rate(self, now: float) -> None:
-        ts = self._infer_times
-        ts.append(now)
-        if len(ts) > 30:
-            del ts[0]
-        if len(ts) >= 2 and ts[-1] > ts[0]:
-            self._inference_fps = (len(ts) - 1) / (ts[-1] - ts[0])
-
-    def _record(self, cap: _Capture, frame: Frame, kp: np.ndarray) -> None:
-        with cap.lock:
-            if cap.closed:
-                return
-            if cap.t_press is None:
-                cap.t_press = frame.t
-            countdown = self.cfg.capture.countdown_s
-            if countdown and frame.t - cap.t_press < countdown:
-                self._countdown_left = countdown - (frame.t - cap.t_press)
-                return
-            self._countdown_left = None
-            began = cap.builder is None
-            if began:
-                h, w = frame.image.shape[:2]
-                cap.builder = TimelineBuilder(
-                    capacity=int(self.cfg.camera.fps * (self.cfg.capture.duration_s + 5)), width=w, height=h
-                )
-                cap.t0 = frame.t
-                cap.first_index = frame.index
-                cap.live_cadence = _new_live_cadence(w, h)
-                if self.rear is not None:
-                    self.rear.begin(cap.session_id)
-                self._quality.reset()
-            if cap.t_last is not None and frame.t <= cap.t_last:
-                log.debug("frame %d: time %.4f not after %.4f; skipped", frame.index, frame.t, cap.t_last)
-                return
-            row = kp.copy()  # the estimator reuses its buffer
-            cap.builder.append(frame.t, row, frame.index)
-            cap.writer.append(frame.t, row, frame.index)
-            cap.spool.put(frame.index, frame.image)
-            if cap.live_cadence is not None:
-                try:
-                    _live_update(cap.live_cadence, frame.t, row)
-                except Exception:
-                    log.exception("live cadence failed; disabled for this capture")
-                    cap.live_cadence = None
-            cap.t_last = frame.t
-            cap.last_index = frame.index
-            cap.frames_seen += 1
-            done = frame.t - cap.t0 >= self.cfg.capture.duration_s
-        if began and self.cfg.capture.countdown_s:
-            self._notify_state(CAPTURING)  # the countdown is over: recording
-        if done:
-            self._finish(cap, "stop", f"{self.cfg.capture.duration_s:g} s captured")
-
-    def _source_failed(self, message: str) -> None:
-        log.error(message)
-        self._close_source()
-        self._camera_error = message
-        self._estimator_reset()
-        if not self.fail_capture(message):
-            self._message = message
-            self._publish()
-        self._stop.wait(0.2)
-
-    def _source_ended(self) -> None:
-        """A finite source (video file) reached its end: a capture ends there and is analysed."""
-        self._close_source()
+    def _on_camera_open(self) -> None:
+        cap = self._capture
+        if cap is not None:
+            cap.awaiting_restart = False
         with self._lock:
-            cap = self._capture
-        if cap is not None and not cap.restart_source:
-            if cap.builder is None:
-                self.fail_capture("the video ended before the capture began")
-            else:
-                self._finish(cap, "stop", "end of video")
-        else:
-            self._stop.wait(0.5)  # idle: start the clip again for the preview, not in a tight loop
+            if self._state in (IDLE, READY) and self._message.startswith(("camera", "starting")):
+                self._message = ""
+        self.live.reset()
+        self.hub.publish()
 
-    def _make_preview(self, frame: Frame, kp: np.ndarray) -> None:
-        from device.capture.live import render_preview
-
-        try:
-            jpeg = render_preview(frame.image, kp, self.cfg.pose.min_score)
-        except Exception:
-            log.exception("preview failed")
-            return
-        if jpeg:
+    def _on_camera_error(self, message: str) -> None:
+        self.live.reset()
+        if not self.fail_capture(message):
             with self._lock:
-                self._preview_seq += 1
-                self._preview = (self._preview_seq, jpeg)
+                self._message = (
+                    message if message.startswith("camera") else f"camera not available: {message}"
+                )
+            self.hub.publish()
+
+    def _on_pose_error(self, message: str) -> None:
+        self.fail_capture(message)
+
+    def _on_source_end(self) -> None:
+        """A finite source (video file) reached its end: a capture ends there and is analysed."""
+        cap = self._capture
+        if cap is None or cap.awaiting_restart:
+            return
+        if not cap.recorder.began:
+            self.fail_capture("the video ended before the capture began")
+        else:
+            self._finish(cap, "stop", "end of video")
 
     def _watch(self) -> None:
-        """Fail a capture whose camera stopped delivering (read() blocked or the driver hung)."""
+        """Fail a capture whose camera stopped delivering (read() blocked or the driver hung),
+        or whose disk filled up; settle a shown result back to idle."""
         timeout = self.cfg.capture.stall_timeout_s
         while not self._stop.wait(0.25):
             cap = self._capture
+            if cap is not None or self._progress is not None:
+                # Viewers see the capture's clock and the catch-up move even while the pose
+                # model is slow (the live view's own updates follow its inference rate).
+                self.hub.publish(force=False)
             if cap is None:
                 self._settle_result()
                 continue
-            last = max(self._last_frame_wall or 0.0, cap.wall_start)
+            last = max(self.camera.last_frame_wall or 0.0, cap.wall_start)
             if time.monotonic() - last > timeout:
                 self.fail_capture(f"camera stopped delivering frames for {timeout:g} s")
-            elif cap.writer.disk_full:
-                # Stop now rather than run on with keypoints that can no longer be stored.
-                self.fail_capture(
-                    f"disk full while recording: the {cap.writer.written} frames of keypoints "
-                    "stored before are kept; free space (delete old sessions) and start again"
-                )
-
-    def say(self, message: str) -> None:
-        """Show ``message`` on the dashboard (e.g. a printer problem) without changing state."""
-        with self._lock:
-            self._message = message
-        self._publish()
+            elif cap.recorder.disk_full:
+                # Stop now rather than run on with frames that can no longer be stored.
+                self.fail_capture(self._spool_failure(cap))
 
     def _settle_result(self) -> None:
         """After done/failed has been shown for ``result_hold_s`` the station is idle again (LED
@@ -893,33 +681,43 @@ class CaptureController:
         self._set_state(IDLE, message)
 
     def healthy(self, max_stall_s: float = 10.0) -> bool:
-        """True while the live loop turns (a frame, a retry or a wait within ``max_stall_s``)."""
-        if self._thread is None or not self._thread.is_alive():
-            return False
-        return time.monotonic() - self._loop_beat < max_stall_s
+        """True while the camera loop turns (a frame, a retry or a wait within ``max_stall_s``)."""
+        return self.camera.alive() and time.monotonic() - self.camera.beat < max_stall_s
 
     # -- what viewers see --------------------------------------------------------------------
 
     def latest_preview(self) -> tuple[int, bytes] | None:
-        return self._preview
+        return self.live.latest_preview()
 
-    def status(self) -> dict[str, Any]:
+    def status(self) -> Status:
         with self._lock:
             cap = self._capture
             state = self._state
             message = self._message
-            countdown = self._countdown_left
-        elapsed = remaining = cadence = strides = None
+        elapsed = remaining = cadence = strides = countdown = None
+        recorded = missed = None
         sid = cap.session_id if cap is not None else self.last_session_id
         if cap is not None:
-            with cap.lock:
-                if cap.t0 is not None and cap.t_last is not None:
-                    elapsed = round(cap.t_last - cap.t0, 2)
-                    remaining = round(max(0.0, self.cfg.capture.duration_s - elapsed), 2)
-                cadence, strides = _live_figures(cap.live_cadence)
+            rec = cap.recorder
+            f = rec.figures()
+            if f.elapsed_s is not None:
+                elapsed = round(f.elapsed_s, 2)
+                remaining = round(max(0.0, self.cfg.capture.duration_s - f.elapsed_s), 2)
+            countdown = rec.countdown_left
+            cadence, strides = rec.live_cadence()
+            recorded, missed = f.frames_spooled, f.frames_missed
+        p = self._progress
+        catchup = None
+        if p is not None and p.total:
+            catchup = {
+                "session_id": p.session_id,
+                "done": p.done,
+                "total": p.total,
+                "percent": round(100.0 * p.done / p.total, 1),
+            }
         hints = list(self._hints)
-        if self._camera_error:
-            hints.insert(0, self._camera_error)
+        if self.camera.error:
+            hints.insert(0, self.camera.error)
         return {
             "state": state,
             "session_id": sid,
@@ -931,31 +729,24 @@ class CaptureController:
             "strides": strides,
             "quality_hints": hints,
             "message": message,
-            "inference_fps": round(self._inference_fps, 1),
-            "frame_t": self._frame_t,
-            "camera_ok": self._source is not None and self._camera_error is None,
+            "inference_fps": round(self.live.inference_fps, 1),
+            "frame_t": self.live.frame_t,
+            "camera_ok": self.camera.source_ok,
             "armed": self._armed is not None,
-            "frames_recorded": len(cap.builder) if cap is not None and cap.builder is not None else None,
+            "frames_recorded": recorded,
+            "frames_missed": missed,
+            "catchup": catchup,
             "last_result": dict(self.last_result) if self.last_result else None,
             **(self.rear.status() if self.rear is not None else {}),
         }
 
     def subscribe(self, maxsize: int = 16) -> Subscription:
-        sub = Subscription(self, maxsize)
-        with self._lock:
-            self._subs.append(sub)
-        sub.put(self.status())
-        return sub
+        return self.hub.subscribe(maxsize)
 
     def unsubscribe(self, sub: Subscription) -> None:
-        with self._lock, contextlib.suppress(ValueError):
-            self._subs.remove(sub)
+        self.hub.unsubscribe(sub)
 
-    def _publish(self) -> None:
-        with self._lock:
-            subs = list(self._subs)
-        if not subs:
-            return
-        st = self.status()
-        for s in subs:
-            s.put(st)
+    @property
+    def _subs(self) -> list[Subscription]:
+        # tests/web/test_web_browser.py counts open streams through this name
+        return self.hub.subscribers()

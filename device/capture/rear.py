@@ -1,9 +1,11 @@
 """The optional second camera, filming from behind the treadmill (``[camera] rear_source``).
 
-It has its own loop thread and pose estimator (estimators keep per-camera crop state and are
-not shared between threads) and records into its own timeline and keypoint writer (stored with
-``camera = "rear"``) while the main camera records. Its frames are timed by its own source
-clock; two Pi cameras share the kernel's monotonic clock, so their times line up.
+The same parts as the side camera — a :class:`~device.capture.camera_loop.CameraLoop`, a
+:class:`~device.capture.live_pose.LivePose` for its preview and a
+:class:`~device.capture.recorder.Recorder` per capture (its own pose spool; keypoints stored
+with ``camera = "rear"``) — with its own estimator (estimators keep per-camera crop state).
+Its frames are timed by its own source clock; two Pi cameras share the kernel's monotonic
+clock, so their times line up. The capture controller starts and stops its recording.
 
 The rear camera is optional: when it fails, the capture goes on with the side view and the
 session says why the rear metrics are missing.
@@ -11,16 +13,18 @@ session says why the rear metrics are missing.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import threading
-import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
-import numpy as np
-
-from device.keypoints import TimelineBuilder
+from device.camera.base import Frame, FrameSource
+from device.capture.camera_loop import CameraLoop
+from device.capture.live_pose import LivePose
+from device.capture.recorder import Recorder
+from device.pose.base import PoseEstimator
+from device.pose.pipeline import ModelImage
 from device.store import KeypointWriter, Store
 
 log = logging.getLogger(__name__)
@@ -30,161 +34,110 @@ FRONTAL_METRICS = ("pelvic_drop_deg", "lateral_sway_cm", "step_width_cm", "knee_
 
 
 class RearCamera:
-    """Loop + recording for the rear camera. ``begin``/``stop``/``end`` are called by the
-    capture controller; everything else is internal."""
+    """Loop, live view and recording of the rear camera. ``begin``/``end``/``abandon`` are
+    called by the capture controller."""
 
     def __init__(
         self,
         store: Store,
-        source_factory: Callable[[], Any],
-        estimator: Any,
+        source_factory: Callable[[], FrameSource],
+        estimator: PoseEstimator,
         min_score: float = 0.3,
         preview_fps: float = 5.0,
     ) -> None:
         self.store = store
-        self._factory = source_factory
-        self._est = estimator
-        self._min_score = min_score
-        self._preview_period = 1.0 / max(0.5, preview_fps)
+        self.estimator = estimator
         self._lock = threading.Lock()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-        self._source: Any = None
-        self._builder: TimelineBuilder | None = None
-        self._writer: KeypointWriter | None = None
-        self._stopped_builder: TimelineBuilder | None = None
-        self._restart = False
-        self._t_last: float | None = None
-        self._buf = np.zeros((17, 3), np.float32)
-        self._preview: tuple[int, bytes] | None = None
-        self._seq = 0
+        self._recorder: Recorder | None = None
         self.error: str | None = None
         self.session_error: str | None = None  # why this capture's rear view is incomplete
+        self.live = LivePose(
+            "rear",
+            estimator,
+            min_score,
+            preview_fps,
+            on_keypoints=self._on_keypoints,
+            on_error=self._set_error,
+        )
+        side = max(estimator.input_size) or 192
+        self.camera = CameraLoop(
+            "rear",
+            source_factory,
+            self._on_frame,
+            model_side=side,
+            on_error=lambda m: self._set_error(f"rear camera not available: {m}"),
+            on_open=self._on_open,
+        )
 
     def start(self) -> None:
-        self._thread = threading.Thread(target=self._loop, name="rear-loop", daemon=True)
-        self._thread.start()
+        self.live.start()
+        self.camera.start()
 
     def close(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(10)
-        self.end()
-        src, self._source = self._source, None
-        if src is not None:
-            with contextlib.suppress(Exception):
-                src.close()
+        self.camera.close()
+        self.live.close()
+        self.abandon()
 
     # -- recording (called by the controller) ----------------------------------------------------
 
-    def begin(self, session_id: int) -> None:
+    def begin(self, session_id: int, spool_path: Path) -> None:
+        rec = Recorder(spool_path, KeypointWriter(self.store, session_id, camera="rear"))
         with self._lock:
-            self._builder = TimelineBuilder()
-            self._writer = KeypointWriter(self.store, session_id, camera="rear")
-            self._t_last = None
+            self._recorder = rec
             self.session_error = self.error
-            self._restart = self._source is not None and not getattr(self._source, "is_live", False)
+        self.camera.flat_out = True
+        self.camera.restart_source()
 
-    def stop(self) -> None:
-        """Stop recording now (cheap; the writer is closed by :meth:`end`)."""
+    def end(self) -> tuple[Path | None, str | None]:
+        """Stop recording and store every live keypoint. Returns (pose spool path or None,
+        why the rear view is incomplete or None)."""
         with self._lock:
-            if self._builder is not None:
-                self._stopped_builder, self._builder = self._builder, None
+            rec, self._recorder = self._recorder, None
+        self.camera.flat_out = False
+        if rec is None:
+            return None, self.session_error
+        rec.close()
+        rec.writer.close()
+        return (rec.spool_path if rec.began else None), self.session_error
 
-    def end(self) -> Any:
-        """Stop recording, write every keypoint, and return the rear Timeline (None if empty)."""
-        self.stop()
-        with self._lock:
-            writer, self._writer = self._writer, None
-            builder, self._stopped_builder = self._stopped_builder, None
-        if writer is not None:
-            writer.close()
-        if builder is None or len(builder) == 0:
-            return None
-        return builder.build()
+    def abandon(self) -> None:
+        """Stop recording and delete the pose spool (a cancelled capture)."""
+        path, _ = self.end()
+        if path is not None:
+            path.unlink(missing_ok=True)
 
-    # -- the loop ---------------------------------------------------------------------------------
+    # -- the camera's callbacks ----------------------------------------------------------------
 
-    def _loop(self) -> None:
-        last_preview = 0.0
-        while not self._stop.is_set():
-            if self._restart:
-                self._restart = False
-                self._close_source()
-            if self._source is None:
-                try:
-                    src = self._factory()
-                    src.open()
-                    self._source = src
-                    self.error = None
-                    reset = getattr(self._est, "reset", None)
-                    if reset:
-                        reset()
-                except Exception as exc:
-                    self._set_error(f"rear camera not available: {exc}")
-                    self._stop.wait(2.0)
-                    continue
-            try:
-                frame = self._source.read()
-            except Exception as exc:
-                self._set_error(f"rear camera failed: {exc}")
-                self._close_source()
-                self._stop.wait(0.5)
-                continue
-            if frame is None:
-                self._close_source()
-                self._stop.wait(0.2)
-                continue
-            recording = self._builder is not None
-            if not recording and not getattr(self._source, "is_live", False):
-                self._stop.wait(1.0 / max(1.0, self._source.nominal_fps))
-            lores = getattr(frame, "lores", None)
-            try:
-                if lores is not None:
-                    kp = self._est.estimate(lores, out=self._buf, scale=frame.lores_scale)
-                else:
-                    kp = self._est.estimate(frame.image, out=self._buf)
-            except Exception as exc:
-                self._set_error(f"rear pose estimation failed: {exc}")
-                continue
-            with self._lock:
-                b = self._builder
-                if b is not None and (self._t_last is None or frame.t > self._t_last):
-                    if b.width is None:
-                        b.width, b.height = frame.image.shape[1], frame.image.shape[0]
-                    row = kp.copy()
-                    b.append(frame.t, row, frame.index)
-                    self._writer.append(frame.t, row, frame.index)
-                    self._t_last = frame.t
-            now = time.monotonic()
-            if now - last_preview >= self._preview_period:
-                last_preview = now
-                from device.capture.live import render_preview
+    def _on_frame(self, frame: Frame, picture: ModelImage) -> None:
+        rec = self._recorder
+        if rec is not None:
+            rec.on_frame(frame, picture)
+            if rec.error and self.session_error is None:
+                self._set_error(f"rear camera recording stopped: {rec.error}")
+        self.live.offer(frame, picture)
 
-                with contextlib.suppress(Exception):
-                    jpeg = render_preview(frame.image, kp, self._min_score)
-                    self._seq += 1
-                    self._preview = (self._seq, jpeg)
+    def _on_keypoints(self, frame: Frame, keypoints: Any) -> None:
+        rec = self._recorder
+        if rec is not None:
+            rec.on_keypoints(frame, keypoints)
+
+    def _on_open(self) -> None:
+        self.error = None
+        self.live.reset()
 
     def _set_error(self, msg: str) -> None:
         if msg != self.error:
             log.error(msg)
         self.error = msg
         with self._lock:
-            if self._builder is not None:
+            if self._recorder is not None:
                 self.session_error = msg
 
-    def _close_source(self) -> None:
-        src, self._source = self._source, None
-        if src is not None:
-            with contextlib.suppress(Exception):
-                src.close()
-
     def latest_preview(self) -> tuple[int, bytes] | None:
-        return self._preview
+        return self.live.latest_preview()
 
     def status(self) -> dict[str, Any]:
-        return {"rear_camera_ok": self._source is not None and self.error is None, "rear_error": self.error}
+        return {"rear_camera_ok": self.camera.source_ok and self.error is None, "rear_error": self.error}
 
 
 def merge_rear(main: dict[str, Any], rear: dict[str, Any] | None, error: str | None = None) -> dict[str, Any]:

@@ -661,6 +661,10 @@ class Store:
                 [np.frombuffer(r["score"], "<f4").reshape(r["n"], N_KEYPOINTS) for r in rows]
             )
             frame = np.concatenate([np.frombuffer(r["frame"], "<i8") for r in rows]).astype(np.int64)
+            if t.size > 1 and not bool(np.all(np.diff(t) > 0)):
+                # Live and catch-up keypoints are stored in two passes: hand them out in time order.
+                order = np.argsort(t, kind="stable")
+                t, xy, score, frame = t[order], xy[order], score[order], frame[order]
         else:
             t = np.empty(0)
             xy = np.empty((0, N_KEYPOINTS, 2), np.float32)

@@ -44,6 +44,7 @@ def gif_run(samples_dir: Path, model_path: Path, tmp_path_factory: pytest.TempPa
     return {"json": json.loads((out / "a.json").read_text()), "csv": out / "kp.csv", "dir": out}
 
 
+@pytest.mark.slow
 def test_gif_end_to_end(gif_run: dict) -> None:
     d = gif_run["json"]
     assert d["view"]["kind"] == "side" and d["view"]["facing"] == "left"
@@ -61,6 +62,7 @@ def test_gif_end_to_end(gif_run: dict) -> None:
     assert SLOW_MOTION_WARNING not in d["quality"].get("warnings", [])
 
 
+@pytest.mark.slow
 def test_keypoint_csv_written_and_analysable(gif_run: dict, capsys: pytest.CaptureFixture[str]) -> None:
     tl = read_csv(gif_run["csv"])
     assert len(tl) == 90 and np.isnan(tl.xy).any()
@@ -71,6 +73,7 @@ def test_keypoint_csv_written_and_analysable(gif_run: dict, capsys: pytest.Captu
     assert abs(d["cadence_spm"] - gif_run["json"]["cadence_spm"]) < 2
 
 
+@pytest.mark.slow
 def test_slow_motion_without_capture_fps_gives_no_cadence(
     gif_run: dict, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -121,6 +124,7 @@ def test_slow_motion_reason() -> None:
     assert "240" in slow_motion_reason(165.0, None, 240.0, 30.0)
 
 
+@pytest.mark.slow
 def test_detect_kind(tmp_path: Path, gif_run: dict, samples_dir: Path) -> None:
     assert detect_kind(gif_run["csv"]) == "csv"
     assert detect_kind(samples_dir / "treadmill_side_18fps.gif") == "video"
@@ -283,6 +287,7 @@ def test_absurd_time_gap_in_a_csv_is_bounded_and_said(tmp_path: Path, warp, expe
     assert any(expect in w for w in warns)
 
 
+@pytest.mark.slow
 def test_microsecond_timestamps_one_line_error(tmp_path: Path) -> None:
     path = _synthetic_csv(tmp_path / "us.csv", warp=lambda t: t * 1e6)
     res = _run_cli(str(path))

@@ -52,6 +52,7 @@ def _flip(src: Path, dst: Path, start: float, end: float, every: int) -> Path:
     return dst
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("name", "make"),
     [
@@ -199,6 +200,7 @@ def test_absurd_runner_values_on_the_cli(tmp_path: Path, capsys, args: list[str]
     assert message in err and "Traceback" not in err
 
 
+@pytest.mark.slow
 def test_report_cli_refuses_paths_and_junk_targets(tmp_path: Path) -> None:
     data = tmp_path / "data"
     from device.store import Store

@@ -21,6 +21,8 @@ from device.synthetic.runner import RunnerParams
 from tests.cups_server import CupsServer, cups_server  # noqa: F401 - fixture
 from tests.support.eventually import eventually
 
+pytestmark = pytest.mark.slow  # a whole session: MoveNet, CUPS
+
 
 def _press(factory: MockFactory, pin: int) -> None:
     p = factory.pin(pin)

@@ -15,7 +15,6 @@ from typing import Any
 
 from device.config import Config
 from device.errors import UserError
-from device.station_api import StationAPI
 from device.store import Store
 
 
@@ -251,7 +250,3 @@ class FakeStation:
         return self.store.save_analysis(
             session_id, current, created_by=created_by, corrections=c.to_dict(), note=note
         )
-
-
-def _implements_station_api(fake: FakeStation) -> StationAPI:
-    return fake  # mypy checks that the fake has the protocol's methods and types

@@ -159,6 +159,7 @@ def test_printing_and_report_refuse_a_session_without_analysis(station: StationA
         station.report_pdf(9999)
 
 
+@pytest.mark.slow
 def test_report_pdf_is_pdf_bytes(station: StationAPI) -> None:
     rid = station.store.create_runner("Ann", 168)
     sid = station.store.create_session(rid, 12.0, 0.0, "", "", "side", "t", {})

@@ -201,6 +201,7 @@ def _listeners(port: int) -> list[str]:
     return found
 
 
+@pytest.mark.slow
 def test_run_binds_only_the_configured_address_and_logs_no_secrets(tmp_path: Path, model_path: Path) -> None:
     pin = "73918264"
     data = tmp_path / "data"

@@ -27,6 +27,7 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+@pytest.mark.slow
 def test_run_serves_and_stops_cleanly_on_sigterm(tmp_path, model_path):
     port = _free_port()
     cfg = tmp_path / "config.toml"
@@ -171,6 +172,7 @@ def test_forty_live_streams_hold_no_request_thread(served):
             conn.close()
 
 
+@pytest.mark.slow
 def test_half_sent_requests_do_not_lock_out_the_api_and_are_closed(served):
     server, _, _ = served
     server.limits["head_timeout"] = 1.5
@@ -197,6 +199,7 @@ def test_half_sent_requests_do_not_lock_out_the_api_and_are_closed(served):
             s.close()
 
 
+@pytest.mark.slow
 def test_one_address_cannot_hold_the_server(served):
     from web.serve import PER_ADDRESS_CONNECTIONS
 

@@ -11,6 +11,8 @@ import pytest
 from device.keypoints_csv import read_csv
 from tests.support.live_rig import source_spec
 
+pytestmark = pytest.mark.slow  # the real Station with MoveNet behind the API
+
 TOKEN = "flow-test-token-0123456789"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 

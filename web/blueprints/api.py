@@ -191,7 +191,7 @@ def _capture_action(name: str):
         from web.errors import WrongStateError
 
         raise WrongStateError(f"nothing to {name}: the station is {state or 'idle'}")
-    session_id = getattr(station, f"{name}_capture")()
+    session_id = station.stop_capture() if name == "stop" else station.cancel_capture()
     if session_id is None:
         session_id = before.get("session_id")
     return jsonify({"session_id": session_id, "status": station.status()})

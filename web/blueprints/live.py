@@ -10,10 +10,9 @@ logout, or a PIN change (:func:`web.security.grant_still_valid`).
 
 from __future__ import annotations
 
-from typing import Any
-
 from flask import Blueprint, Response, abort, current_app, request
 
+from device.station_api import StationAPI
 from web import context
 from web.live_hub import (
     BOUNDARY,
@@ -66,11 +65,9 @@ def events() -> Response:
     return _stream("events", "text/event-stream")
 
 
-def has_rear_camera(station: Any) -> bool:
+def has_rear_camera(station: StationAPI) -> bool:
     """A rear camera is configured (``[camera] rear_source``) or running on this station."""
-    if context.config().camera.rear_source:
-        return True
-    return getattr(getattr(station, "controller", None), "rear", None) is not None
+    return bool(context.config().camera.rear_source) or station.has_rear_camera()
 
 
 @bp.route("/preview.mjpg")

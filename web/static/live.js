@@ -58,6 +58,20 @@
       setField("metronome", controls.metronome_spm > 0 ? Math.round(controls.metronome_spm) + " steps/min" : "off");
     }
 
+    /* after a capture: the frames the live view skipped are inferred ("catch-up") */
+    var cu = st.catchup;
+    var cuBox = document.getElementById("catchup");
+    cuBox.hidden = !cu;
+    if (cu) {
+      var bar = document.getElementById("catchup-bar");
+      bar.max = cu.total;
+      bar.value = cu.done;
+      setField("catchup", cu.done + " / " + cu.total + " frames");
+    }
+    /* sensor-clock gaps: frames the camera did not deliver are counted, never hidden */
+    document.getElementById("frames-missed").hidden = !st.frames_missed;
+    setField("frames_missed", String(st.frames_missed || 0));
+
     var hints = document.getElementById("hints");
     var list = all.slice(1);
     var html = list;

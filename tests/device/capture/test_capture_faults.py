@@ -21,6 +21,8 @@ from tests.support.eventually import eventually
 
 from .capture_fakes import PoseFromRunner, ScriptedSource
 
+pytestmark = pytest.mark.slow  # capture faults that play out over seconds of camera time
+
 
 class FaultySource(ScriptedSource):
     """A live camera that fails (``fail``) or hangs (``stall``) when the test says so."""

@@ -5,11 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from device.camera import open_source
 from device.capture.controller import CaptureController, SessionRequest
 from device.config import Config
 from device.store import Store
+
+pytestmark = pytest.mark.slow  # a sample clip through MoveNet
 
 
 def test_sample_clip_through_movenet(tmp_path: Path, model_path: Path, samples_dir: Path) -> None:

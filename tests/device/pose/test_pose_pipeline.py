@@ -5,11 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from device.camera.video import VideoFileSource
 from device.keypoints import KP
 from device.pose.base import new_keypoint_buffer
 from device.pose.pipeline import body_visible, estimate_frame, run_pose
+
+pytestmark = pytest.mark.slow  # sample clips through MoveNet
 
 
 def test_run_pose_on_gif(estimator, gif_path: Path) -> None:

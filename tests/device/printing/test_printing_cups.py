@@ -29,6 +29,7 @@ def pdftotext(data_or_path: bytes | Path) -> str:
     ).stdout.decode()
 
 
+@pytest.mark.slow
 def test_summary_pdf_has_the_lines(session: dict[str, Any]) -> None:
     lines = format_summary(session, clinic_name="Riverside Physio")
     pdf = summary_pdf(lines, paper="Letter")

@@ -17,6 +17,8 @@ from tests.cups_server import CupsServer
 from tests.device.printing.test_printing_receipt import FakeNetworkPrinter
 from tests.support.synthetic_session import synthetic_session
 
+pytestmark = pytest.mark.slow  # printer faults with a private cupsd and real reports
+
 _SESSION_CACHE: list = []
 
 

@@ -15,6 +15,8 @@ from tests.device.report.conftest import pdf_text
 from tests.device.report.handmade import handmade_analysis
 from tests.support.synthetic_session import synthetic_session
 
+pytestmark = pytest.mark.slow  # report CLI runs: PDFs, CUPS
+
 
 @pytest.fixture(scope="module")
 def stored(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:

@@ -17,6 +17,8 @@ from device.report.units import Units, is_number
 from tests.device.report.conftest import pdf_info, pdf_text
 from tests.support.synthetic_session import NAME, synthetic_session
 
+pytestmark = pytest.mark.slow  # full report PDFs from the gait engine's analyses
+
 
 @pytest.fixture(scope="module")
 def synthetic() -> tuple[dict[str, Any], list[tuple[dict[str, Any], bytes]]]:

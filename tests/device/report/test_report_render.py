@@ -97,6 +97,7 @@ def test_cues_come_from_the_engine_library_and_follow_the_clinic_profile() -> No
     )
 
 
+@pytest.mark.slow
 def test_pdf_a4_and_letter(tmp_path: Path) -> None:
     s = handmade_session()
     a4 = pdf_info(render_report_pdf(s, _cfg()), tmp_path)
@@ -146,6 +147,7 @@ def test_comparison_marks_changes_beyond_stride_noise() -> None:
     assert "vertical_ratio_pct" not in rows  # measured in neither
 
 
+@pytest.mark.slow
 def test_comparison_report(tmp_path: Path) -> None:
     a, b = handmade_session(), handmade_session()
     b["started_at"] = "2026-12-20T09:30:00+00:00"
