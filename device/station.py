@@ -730,12 +730,12 @@ class Station:
         """Print the comparison of two sessions on the CUPS queue. Returns the CUPS job id."""
         from device import printing
 
-        pdf = self.comparison_pdf(session_a, session_b)
+        printer = printing.CupsPrinter(self.cfg.printing.cups_queue or None)
         try:
+            printer.check()  # a printer that is down says so at once, before the PDF is rendered
+            pdf = self.comparison_pdf(session_a, session_b)
             with self._print_lock:
-                job = printing.CupsPrinter(self.cfg.printing.cups_queue or None).print_pdf(
-                    pdf, f"Gait comparison sessions {session_a} and {session_b}"
-                )
+                job = printer.print_pdf(pdf, f"Gait comparison sessions {session_a} and {session_b}")
         except UserError as exc:
             self.last_print_error = f"comparison of sessions {session_a} and {session_b} not printed: {exc}"
             raise

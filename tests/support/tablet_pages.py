@@ -43,7 +43,9 @@ class Demo:
         self.station.close()
 
 
-def start_station(data_dir: Path, model_path: Path, *, duration_s: float = 8.0, countdown_s: int = 0) -> Demo:
+def start_station(
+    data_dir: Path, model_path: Path, *, duration_s: float = 12.0, countdown_s: int = 0
+) -> Demo:
     """A real station on the synthetic runner with video recording and a (mock) buzzer."""
     from gpiozero.pins.mock import MockFactory
 
@@ -55,6 +57,9 @@ def start_station(data_dir: Path, model_path: Path, *, duration_s: float = 8.0, 
     cfg.capture.duration_s = duration_s  # below the config file's minimum on purpose: fast runs
     cfg.capture.countdown_s = countdown_s
     cfg.capture.record_video = True
+    cfg.capture.stall_timeout_s = (
+        30.0  # the synthetic runner is drawn in software: a busy CI machine stalls it
+    )
     cfg.gpio.enabled = True  # buttons, LED and buzzer on gpiozero's mock pins: the metronome shows
     cfg.gpio.buzzer_pin = 18
     cfg.printing.cups_queue = "gait-screens-no-such-queue"  # printing fails: the fallback page shows
@@ -121,8 +126,8 @@ def _new_session_duplicate(page: Any, base: str) -> None:
 
 def _print_failed(page: Any, base: str, demo: Demo) -> None:
     page.goto(f"{base}/compare?a={demo.before}&b={demo.after}")
-    page.click("#print-comparison")
-    page.wait_for_selector("#print-failed")
+    page.click("#print-comparison", timeout=90000)
+    page.wait_for_selector("#print-failed", timeout=90000)
 
 
 def pages(demo: Demo) -> list[tuple[str, Callable[[Any, str], None], bool]]:

@@ -157,8 +157,10 @@ def test_dashboard_end_to_end_in_chromium(rig_rear):
             page.wait_for_url(base + "/")
             page.wait_for_selector("#btn-stop:not([hidden])", timeout=20000)
             page.wait_for_function(  # long enough for several strides (however slow the machine)
-                "() => +document.querySelector('[data-field=strides]').textContent >= 6",
-                timeout=30000,
+                "() => +document.querySelector('[data-field=strides]').textContent >= 6"
+                " || !['—','0:00','0:01','0:02','0:03','0:04','0:05','0:06','0:07','0:08','0:09']"
+                ".includes(document.querySelector('[data-field=elapsed_s]').textContent)",
+                timeout=60000,
             )
             page.click("#btn-stop")
             page.wait_for_function(
@@ -351,8 +353,32 @@ def test_before_after_side_by_side(demo):
             browser.close()
 
 
-def _ms(text: str) -> float:
-    return float(text.replace("ms", "").replace("−", "-").strip())
+def _num(text: str) -> float:
+    """A shown value as a number ("312 ms", "−12°", "4.1 cm"); NaN for "—" (not measured)."""
+    digits = re.sub(r"[^0-9.\-]", "", text.replace("−", "-"))
+    return float(digits) if re.search(r"\d", digits) else float("nan")
+
+
+def _exact_session(store, runner_id: int) -> int:
+    """A finished session whose keypoints are the synthetic runner's exact ones, with a right
+    contact 40 ms longer than the left: a swap must show in the numbers, whatever the machine's
+    speed did to the recorded runs."""
+    import numpy as np
+
+    from device.gait import analyze
+    from device.gait.types import RunnerInfo
+    from device.synthetic.runner import RunnerParams, SyntheticRunner
+
+    tl = SyntheticRunner(
+        RunnerParams(
+            cadence_spm=170, duration_s=20, height_cm=178, speed_kmh=11, right={"contact_time_ms": 290}
+        )
+    ).clean_timeline()
+    sid = store.create_session(runner_id, 11.0, 0.0, "Exact", "", "side", "synthetic", {}, height_cm=178)
+    store.append_keypoints(sid, tl.t, np.concatenate([tl.xy, tl.score[..., None]], axis=2), tl.frame)
+    store.set_status(sid, "analysing", frame_width=tl.width, frame_height=tl.height)
+    store.save_analysis(sid, analyze(tl, RunnerInfo(height_cm=178, speed_kmh=11.0), view="side").to_dict())
+    return sid
 
 
 def test_swap_sides_correction_reanalyses_and_keeps_the_original(demo):
@@ -360,7 +386,7 @@ def test_swap_sides_correction_reanalyses_and_keeps_the_original(demo):
 
     sync_playwright = _need_browser()
     store = demo.station.store
-    sid = demo.before
+    sid = _exact_session(store, demo.runner_id)
     original = store.get_session(sid)["analysis"]
     with sync_playwright() as p:
         browser = launch(p)
@@ -369,8 +395,17 @@ def test_swap_sides_correction_reanalyses_and_keeps_the_original(demo):
             page = ctx.new_page()
             login(page, demo.url)
             page.goto(f"{demo.url}/sessions/{sid}")
-            before_left = page.inner_text("#m-contact_time_ms td.left")
-            before_right = page.inner_text("#m-contact_time_ms td.right")
+            # a measurement measured on at least one side, differing between the sides (the
+            # engine may leave the far leg's value out: then it is the measured side that moves)
+            metric = page.evaluate(
+                r"""() => [...document.querySelectorAll('#metrics tr[data-metric]')].find(tr => {
+                     const l = tr.querySelector('td.left'), r = tr.querySelector('td.right');
+                     return l && r && /\d/.test(l.textContent + r.textContent)
+                       && l.textContent.trim() !== r.textContent.trim(); })?.dataset.metric"""
+            )
+            assert metric, "no measurement with a left or right value"
+            before_left = page.inner_text(f"#m-{metric} td.left")
+            before_right = page.inner_text(f"#m-{metric} td.right")
             page.click("#corrections summary")
             page.check("#swap_sides")
             page.fill("#c_created_by", "Dr <b>Kay</b>")
@@ -386,23 +421,26 @@ def test_swap_sides_correction_reanalyses_and_keeps_the_original(demo):
             )
             # the sides of the re-analysis are the original's, exchanged (the engine's own
             # tie-breaks on real keypoints can move an event by a frame: within 5 %)
-            after_left = page.inner_text("#m-contact_time_ms td.left")
-            after_right = page.inner_text("#m-contact_time_ms td.right")
-            swapped = (_ms(after_left), _ms(after_right))
-            assert swapped[0] == pytest.approx(_ms(before_right), rel=0.05), (
+            after_left = page.inner_text(f"#m-{metric} td.left")
+            after_right = page.inner_text(f"#m-{metric} td.right")
+            assert _num(after_left) == pytest.approx(_num(before_right), rel=0.05, nan_ok=True), (
+                metric,
                 before_left,
                 before_right,
-                swapped,
+                after_left,
+                after_right,
             )
-            assert swapped[1] == pytest.approx(_ms(before_left), rel=0.05), (
+            assert _num(after_right) == pytest.approx(_num(before_left), rel=0.05, nan_ok=True), (
+                metric,
                 before_left,
                 before_right,
-                swapped,
+                after_left,
+                after_right,
             )
             # the original stays, one tap away
             rows.nth(0).locator("a").click()
             page.wait_for_selector("#earlier-analysis")
-            assert page.inner_text("#m-contact_time_ms td.left") == before_left
+            assert page.inner_text(f"#m-{metric} td.left") == before_left
         finally:
             browser.close()
     hist = store.list_analyses(sid)
@@ -410,4 +448,11 @@ def test_swap_sides_correction_reanalyses_and_keeps_the_original(demo):
     assert store.get_analysis(hist[0]["id"])["analysis"] == original
     now = store.get_session(sid)["analysis"]
     assert now["input"]["sides_swapped"] is True
+    sided = [
+        k for k, m in original["metrics"].items() if m.get("left") is not None or m.get("right") is not None
+    ]
+    assert sided, "the original analysis has no sided value to swap"
+    for k in sided:
+        o, n = original["metrics"][k], now["metrics"][k]
+        assert (n["left"] is None) == (o["right"] is None) and (n["right"] is None) == (o["left"] is None), k
     assert now["view"]["facing"] == original["view"]["facing"]  # the video's runner, not the mirror
