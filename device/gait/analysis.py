@@ -219,7 +219,9 @@ def analyze(
         events = _events_list(res.events, tl, cl)
         step_times = res.step_times
         valid = [s for s in res.stances if s.valid]
-        stride_counts = (len(valid), len(res.stances) - len(valid))
+        # contacts left out: stances whose events are not credible, and contacts that broke the
+        # strict left/right alternation
+        stride_counts = (len(valid), len(res.stances) - len(valid) + res.dropped_events)
         metrics.update(_side_metrics(valid, px_per_cm, speed_cm_s))
         if not dec.decided:
             _unsided(metrics)

@@ -139,7 +139,12 @@ def _analysis_lines(out: _Lines, analysis: dict[str, Any], u: Units) -> None:
         for f in findings:
             out.para(f.text, bullet="* ")
     elif not withheld:
-        out.para("Nothing outside the clinic's normal ranges.")
+        unsure = [m for m, e in evidence.items() if (e or {}).get("status") == Status.NOT_ENOUGH_EVIDENCE]
+        if unsure:  # not "all normal": some values lack the evidence for any verdict
+            labels = ", ".join(catalog.info(m).label for m in catalog.sorted_ids(unsure))
+            out.para(f"Nothing flagged. Not enough evidence for: {labels} (see the report).")
+        else:
+            out.para("Nothing outside the clinic's normal ranges.")
     verdict = q.get("verdict")
     if verdict:
         out.add(rule)

@@ -227,13 +227,21 @@ def rank_findings(metrics: dict[str, dict[str, Any]], units: Units) -> list[Find
     return heads + rest
 
 
-def good_points(metrics: dict[str, dict[str, Any]], units: Units, limit: int = 3) -> list[str]:
-    """What is within the normal range, most important first: the summary when nothing is flagged."""
+def good_points(
+    metrics: dict[str, dict[str, Any]],
+    units: Units,
+    limit: int = 3,
+    evidence: dict[str, dict[str, Any]] | None = None,
+) -> list[str]:
+    """What is within the normal range, most important first: the summary when nothing is flagged.
+    With the evidence gate's verdicts (``quality.evidence``) only metrics it calls "in range"."""
     cands = []
     for mid, m in metrics.items():
         v = m.get("value")
         lo, hi = _bounds(m)
         if m.get("flag") or not is_number(v) or (lo is None and hi is None):
+            continue
+        if evidence is not None and (evidence.get(mid) or {}).get("status") != "in_range":
             continue
         if (lo is not None and v < lo) or (hi is not None and v > hi):
             continue

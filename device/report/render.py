@@ -478,7 +478,9 @@ def render_report_html(
         "h": _header(session, config, units),
         "findings": findings[:3],
         "more_findings": len(findings) - 3 if len(findings) > 3 else 0,
-        "good": good_points(metrics, units) if not findings and not q.get("withheld") else [],
+        "good": good_points(metrics, units, evidence=q.get("evidence") or {})
+        if not findings and not q.get("withheld")
+        else [],
         "sections": [sec for sec in sections if sec["group"] != REAR_GROUP],
         "rear": {
             "summary": rear_summary(a),

@@ -92,6 +92,13 @@ def _no_sideways_scroll(page) -> None:
     assert w[0] <= w[1], f"document {w[0]} px wider than the {w[1]} px viewport"
 
 
+def _flag_on_screen(page, flag, tag: str) -> None:
+    """The flag badge is on screen, not cut off by the table's scroll box."""
+    box = flag.bounding_box()
+    wrap = page.locator(".table-wrap").first.bounding_box()
+    assert box["x"] + box["width"] <= min(wrap["x"] + wrap["width"], SIZES[tag]["width"]) + 0.5, (box, wrap)
+
+
 def _receipt(served, name: str) -> str:
     from device.printing.receipt import ReceiptPrinter
 
@@ -149,6 +156,7 @@ def test_three_second_capture_is_not_good(served, browser_pages, tag, tmp_path):
     assert "findings need at least 20 s" in page.inner_text("#withheld")
     st = _statuses(page)
     assert st.get("cadence_spm") in ("", Status.NOT_ENOUGH_EVIDENCE), st  # 150 spm, but 3 s
+    _flag_on_screen(page, page.locator("#m-cadence_spm .flag"), tag)
     assert page.locator(".cues .cue").count() == 0
     if tag == "landscape":
         receipt = _receipt(served, "short")
@@ -182,6 +190,7 @@ def test_sided_out_of_range_flagged_on_page_receipt_and_pdf(served, browser_page
     assert "above normal" in row.inner_text()
     assert "far leg" in row.locator("td.left").inner_text()  # facing right: the left leg is far
     assert row.locator(".flag").is_visible()
+    _flag_on_screen(page, row.locator(".flag"), tag)
     if tag == "landscape":
         receipt = _receipt(served, "sided")
         assert re.search(r"Peak knee bend in stance\s+\d+° above normal", receipt), receipt

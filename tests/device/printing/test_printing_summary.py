@@ -128,3 +128,36 @@ def test_nothing_flagged(session: dict[str, Any]) -> None:
     t = text(fmt(session))
     assert "Nothing outside the clinic's normal ranges." in flowing(fmt(session))
     assert "What stood out" not in t
+
+
+def test_wrong_view_prints_why_first_and_no_flag(session: dict[str, Any]) -> None:
+    session["analysis"]["view"] = {"kind": "rear", "facing": None, "detected": "side"}
+    lines = fmt(session)
+    t = text(lines)
+    assert lines.index("NO FINDINGS FROM THIS CAPTURE:") < next(
+        i for i, ln in enumerate(lines) if ln.startswith("Cadence")
+    )
+    assert "set to rear view but the video looks like a side view" in flowing(lines)
+    assert "above normal" not in t and "below normal" not in t and "What stood out" not in t
+    assert "Capture: unusable" in t
+
+
+def test_far_leg_alone_is_not_enough_evidence(session: dict[str, Any]) -> None:
+    m = session["analysis"]["metrics"]
+    m["cadence_spm"]["value"] = 175.0
+    m["overstride_cm"].update(value=8.0, left=7.9, right=8.1)
+    # facing right: the left leg is the far one; only it is over 25 cm
+    m["overstride_cm"].update(value=20.0, left=31.0, right=9.0)
+    lines = format_summary(session)  # the packaged norms: overstride ≤ 25 cm, contact ≤ 300 ms
+    t = flowing(lines)
+    assert "L 31.0 cm (far)" in t
+    assert "not enough evidence: only the left leg, the one further from the camera" in t
+    assert "Nothing flagged. Not enough evidence for: Overstride" in t
+
+
+def test_one_foot_contact_time_is_flagged_for_either_foot(session: dict[str, Any]) -> None:
+    """Contact times come from both feet's events (seen from the side): the far foot counts."""
+    session["analysis"]["metrics"]["contact_time_ms"].update(value=265.0, left=330.0, right=200.0)
+    lines = format_summary(session)
+    assert any(ln.startswith("Ground contact time") and ln.endswith("above normal") for ln in lines)
+    assert "  L 330 ms above normal   R 200 ms" in lines
