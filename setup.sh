@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# Set up the gait station on a Raspberry Pi (Raspberry Pi OS bookworm, aarch64) or on a
+# Set up the gait station on a Raspberry Pi (64-bit Raspberry Pi OS bookworm or trixie) or on a
 # Debian/Ubuntu dev machine / CI. Idempotent: running it twice is harmless and fast.
 #
 #   bash setup.sh                     # station: system packages, .venv, model
 #   bash setup.sh --with-tests        # + what the test suite needs (chromium, cups-pdf, poppler)
 #   sudo bash setup.sh --install-service   # Pi: + systemd unit, service user, starts at boot
+#   bash setup.sh --plan              # only say what was detected and what would be installed
 #
 # Options:
 #   --with-tests        install test dependencies too
@@ -12,6 +13,11 @@
 #   --model PATH        use this MoveNet .tflite instead of downloading (also $GAIT_STATION_MODEL)
 #   --no-apt            skip system packages (you installed them yourself)
 #   --data-dir DIR      station data dir for the service (default /var/lib/gait-station)
+#   --plan              print the detected platform, apt packages and numpy constraint; change nothing
+#
+# For tools/pi-check.sh (emulated Pi OS check), not for stations:
+#   GAIT_PI_MODEL_FILE=F            read the board model from F instead of /proc/device-tree/model
+#   GAIT_SETUP_ALLOW_MISSING_APT=1  apt packages missing from the apt sources are named and skipped
 set -euo pipefail
 
 cd "$(dirname "$0")"
@@ -19,6 +25,7 @@ REPO=$(pwd)
 WITH_TESTS=0
 INSTALL_SERVICE=0
 NO_APT=0
+PLAN=0
 MODEL_ARG=${GAIT_STATION_MODEL:-}
 SERVICE_DATA_DIR=/var/lib/gait-station
 while [ $# -gt 0 ]; do
@@ -28,7 +35,8 @@ while [ $# -gt 0 ]; do
     --no-apt) NO_APT=1 ;;
     --model) MODEL_ARG=$2; shift ;;
     --data-dir) SERVICE_DATA_DIR=$2; shift ;;
-    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+    --plan) PLAN=1 ;;
+    -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
     *) echo "setup.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
   shift
@@ -42,53 +50,110 @@ MODEL_URL="https://tfhub.dev/google/lite-model/movenet/singlepose/lightning/tfli
 say() { printf '\033[1m[setup]\033[0m %s\n' "$*"; }
 die() { printf '[setup] error: %s\n' "$*" >&2; exit 1; }
 
+# ---------------------------------------------------------------- platform
+PY=${PYTHON:-python3}
+command -v "$PY" >/dev/null 2>&1 || die "no $PY on this machine (install python3)"
+# Python's pointer size is the userland's: a 32-bit Raspberry Pi OS under the 64-bit kernel (the
+# default on a Pi 4/5) still says aarch64 in uname, but its Python and its wheels are armhf.
+PY_BITS=$("$PY" -c 'import struct; print(struct.calcsize("P") * 8)')
+DEB_ARCH=$(dpkg --print-architecture 2>/dev/null || true)
+case "$DEB_ARCH" in armhf | armel | i386) USERLAND_32=1 ;; *) USERLAND_32=0 ;; esac
+if [ "$PY_BITS" != 64 ] || [ "$USERLAND_32" -eq 1 ]; then
+  die "32-bit userland (dpkg: ${DEB_ARCH:-none}, Python: ${PY_BITS}-bit, kernel: $(uname -m)) is not supported: LiteRT has no 32-bit wheel; install the 64-bit Raspberry Pi OS"
+fi
+"$PY" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)' \
+  || die "Python 3.11 or newer is needed, this is $("$PY" --version 2>&1) (Raspberry Pi OS bookworm or newer)"
+
+PI_MODEL_FILE=${GAIT_PI_MODEL_FILE:-/proc/device-tree/model}
+PI_MODEL=$(tr -d '\0' 2>/dev/null <"$PI_MODEL_FILE" || true)
 IS_PI=0
-if grep -qs "Raspberry Pi" /proc/device-tree/model 2>/dev/null; then IS_PI=1; fi
+case "$PI_MODEL" in *"Raspberry Pi"*) IS_PI=1 ;; esac
+
+# On a Pi the venv sees the system's picamera2 stack (--system-site-packages), whose compiled
+# modules are built against the system numpy: a venv numpy of another major version breaks them
+# (bookworm's stack is numpy 1, trixie's numpy 2). Elsewhere there is no such stack: no pin.
+numpy_pin() {
+  [ "$IS_PI" -eq 1 ] || return 0
+  local v
+  v=$("$PY" -s -c 'import numpy; print(numpy.__version__)' 2>/dev/null) || return 0
+  echo "numpy>=${v%%.*},<$((${v%%.*} + 1))"
+}
+# Wheels only for the big compiled packages: building numpy/scipy/opencv from source takes hours
+# on a Pi and fails half-way on a full SD card; a missing wheel must stop setup with pip's reason.
+ONLY_BINARY=numpy,scipy,opencv-python-headless,av,pillow,ml-dtypes,ai-edge-litert,tflite-runtime,cffi,fonttools,brotli,zopfli
+
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then
   if command -v sudo >/dev/null 2>&1; then SUDO=sudo; else SUDO=""; fi
 fi
 
 # ---------------------------------------------------------------- system packages
+missing_pkgs() {
+  local p
+  for p in "$@"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || echo "$p"
+  done
+}
 apt_install() {
   # Install only what is missing, so a second run does no network work at all.
   # $APT_OPTS: extra apt-get options (e.g. --no-install-recommends).
-  local missing=()
-  for p in "$@"; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-  done
+  local missing=() absent=() p
+  mapfile -t missing < <(missing_pkgs "$@")
   [ ${#missing[@]} -eq 0 ] && return 0
   if [ "$(id -u)" -ne 0 ] && [ -z "$SUDO" ]; then
     die "need root to install: ${missing[*]} (run as root, install them yourself and pass --no-apt)"
   fi
-  say "installing system packages: ${missing[*]}"
   if [ -z "${_APT_UPDATED:-}" ]; then
     $SUDO apt-get update -qq
     _APT_UPDATED=1
   fi
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq ${APT_OPTS:-} "${missing[@]}" >/dev/null
+  local available=()
+  local cand
+  for p in "${missing[@]}"; do
+    cand=$(apt-cache policy "$p" 2>/dev/null | sed -n 's/^ *Candidate: //p')
+    if [ -n "$cand" ] && [ "$cand" != "(none)" ]; then available+=("$p"); else absent+=("$p"); fi
+  done
+  if [ ${#absent[@]} -gt 0 ]; then
+    [ "${GAIT_SETUP_ALLOW_MISSING_APT:-0}" = 1 ] \
+      || die "not available from this system's apt sources: ${absent[*]} (on a Pi these come with Raspberry Pi OS 64-bit)"
+    say "not available from this system's apt sources, skipped: ${absent[*]}"
+  fi
+  [ ${#available[@]} -eq 0 ] && return 0
+  say "installing system packages: ${available[*]}"
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq ${APT_OPTS:-} "${available[@]}" >/dev/null
 }
 
+# weasyprint needs pango; fonts for the report; sqlite3 for inspection; cups client for printing.
+BASE_PKGS=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core sqlite3 cups-client curl ca-certificates)
+"$PY" -c 'import venv, ensurepip' 2>/dev/null || BASE_PKGS+=(python3-venv)
+if [ "$IS_PI" -eq 1 ]; then
+  # picamera2/libcamera only exist as Raspberry Pi OS packages; lgpio is gpiozero's pin backend on
+  # the Pi 5; python3-numpy is the numpy picamera2 is built against (the venv's numpy follows it).
+  BASE_PKGS+=(python3-picamera2 python3-libcamera python3-lgpio python3-numpy python3-dev cups printer-driver-cups-pdf)
+fi
+# Browser tests (Debian chromium driven by Playwright), a private cupsd with the cups-pdf queue
+# (tests start it themselves), pdftotext/pdftoppm to read the rendered reports.
+TEST_PKGS=(chromium cups cups-client cups-bsd printer-driver-cups-pdf ghostscript poppler-utils)
+
+if [ "$PLAN" -eq 1 ]; then
+  echo "platform: $(uname -m) kernel, ${DEB_ARCH:-no dpkg} userland, $("$PY" --version 2>&1) (${PY_BITS}-bit)"
+  if [ "$IS_PI" -eq 1 ]; then echo "raspberry pi: yes ($PI_MODEL)"; else echo "raspberry pi: no"; fi
+  echo "numpy constraint: $(numpy_pin | grep . || echo none)"
+  echo "wheels only: $ONLY_BINARY"
+  if [ "$NO_APT" -eq 0 ] && command -v dpkg-query >/dev/null 2>&1; then
+    pkgs=("${BASE_PKGS[@]}")
+    [ "$WITH_TESTS" -eq 1 ] && pkgs+=("${TEST_PKGS[@]}")
+    echo "apt packages to install: $(missing_pkgs "${pkgs[@]}" | sort -u | tr '\n' ' ' | sed 's/ $//' | grep . || echo none)"
+  fi
+  exit 0
+fi
+
 if [ "$NO_APT" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
-  # weasyprint needs pango; fonts for the report; sqlite3 for inspection; cups client for printing.
-  BASE_PKGS=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core sqlite3 cups-client curl ca-certificates)
-  "${PYTHON:-python3}" -c 'import venv, ensurepip' 2>/dev/null || BASE_PKGS+=(python3-venv)
-  if [ "$IS_PI" -eq 1 ]; then
-    # picamera2/libcamera only exist as Raspberry Pi OS packages; lgpio is gpiozero's pin backend on the Pi 5.
-    BASE_PKGS+=(python3-picamera2 python3-libcamera python3-lgpio python3-dev cups printer-driver-cups-pdf)
-  fi
   APT_OPTS=--no-install-recommends apt_install "${BASE_PKGS[@]}"
-  if [ "$WITH_TESTS" -eq 1 ]; then
-    # Browser tests (Debian chromium driven by Playwright), a private cupsd with the cups-pdf
-    # queue (tests start it themselves), pdftotext/pdftoppm to read the rendered reports.
-    apt_install chromium cups cups-client cups-bsd printer-driver-cups-pdf ghostscript poppler-utils
-  fi
+  [ "$WITH_TESTS" -eq 1 ] && apt_install "${TEST_PKGS[@]}"
 fi
 
 # ---------------------------------------------------------------- python venv
-PY=${PYTHON:-python3}
-"$PY" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)' \
-  || die "Python 3.11 or newer is needed ($("$PY" --version 2>&1))"
 if [ ! -x .venv/bin/python ]; then
   if [ "$IS_PI" -eq 1 ]; then
     # --system-site-packages: picamera2 and libcamera come from apt and must be importable.
@@ -99,25 +164,40 @@ if [ ! -x .venv/bin/python ]; then
     "$PY" -m venv .venv
   fi
 fi
-PIP=(.venv/bin/python -m pip install -q --disable-pip-version-check)
-CONSTRAINTS=()
-if [ "$IS_PI" -eq 1 ]; then
-  # Raspberry Pi OS's picamera2 stack (simplejpeg, pidng) is built against numpy 1.x.
-  echo "numpy<2" > .venv/constraints.txt
-  CONSTRAINTS=(-c .venv/constraints.txt)
-fi
+PIP=(.venv/bin/python -m pip install -q --disable-pip-version-check --only-binary "$ONLY_BINARY")
+NUMPY_PIN=$(numpy_pin)
+printf '%s\n' "$NUMPY_PIN" >.venv/constraints.txt
+CONSTRAINTS=(-c .venv/constraints.txt)
 EXTRAS=""
 [ "$WITH_TESTS" -eq 1 ] && EXTRAS="[test]"
 STAMP=.venv/.installed$EXTRAS
-if [ ! -f "$STAMP" ] || [ pyproject.toml -nt "$STAMP" ]; then
-  say "installing the gait station into .venv"
+# pip exits 0 even when its resolver leaves a package beside a numpy it cannot use; pip check
+# does not, and a wrong numpy gives wrong numbers rather than an error.
+pip_check() {
+  local out
+  out=$(.venv/bin/python -m pip check --disable-pip-version-check 2>&1) \
+    || die "the venv's packages do not fit together: $(echo "$out" | tr '\n' ';')"
+}
+# The stamp holds the numpy constraint it was installed under: a system numpy moving to another
+# major version (an OS upgrade) reinstalls.
+if [ ! -f "$STAMP" ] || [ pyproject.toml -nt "$STAMP" ] || [ "$(cat "$STAMP")" != "$NUMPY_PIN" ]; then
+  say "installing the gait station into .venv${NUMPY_PIN:+ ($NUMPY_PIN, as the system picamera2 stack)}"
   "${PIP[@]}" "${CONSTRAINTS[@]}" -e ".$EXTRAS"
-  # LiteRT first; tflite-runtime only where LiteRT has no wheel (it needs numpy<2 there).
+  # LiteRT first; tflite-runtime only where LiteRT does not import. tflite-runtime's wheels are
+  # built against numpy 1 and have none for Python 3.12+, so the whole set is resolved again
+  # under numpy<2 (pip then picks matching opencv/scipy too) rather than numpy alone downgraded.
   if ! .venv/bin/python -c 'import ai_edge_litert.interpreter' 2>/dev/null; then
-    say "ai-edge-litert not available here; falling back to tflite-runtime"
-    "${PIP[@]}" "numpy<2" "tflite-runtime>=2.14"
+    grep -q '^numpy>=[2-9]' .venv/constraints.txt \
+      && die "LiteRT does not import here and tflite-runtime needs numpy 1, but the system's picamera2 stack uses $(cat .venv/constraints.txt)"
+    say "ai-edge-litert not available here; falling back to tflite-runtime (numpy 1)"
+    echo "numpy<2" >>.venv/constraints.txt
+    "${PIP[@]}" "${CONSTRAINTS[@]}" -e ".$EXTRAS" "tflite-runtime>=2.14" \
+      || die "no tflite-runtime wheel for $("$PY" --version 2>&1) on $(uname -m) either: no pose runtime for this platform"
+    .venv/bin/python -c 'import tflite_runtime.interpreter' \
+      || die "tflite-runtime installed but does not import (see above)"
   fi
-  touch "$STAMP"
+  pip_check
+  printf '%s' "$NUMPY_PIN" >"$STAMP"
 fi
 
 # ---------------------------------------------------------------- model
@@ -147,6 +227,11 @@ fi
 if [ "$INSTALL_SERVICE" -eq 1 ]; then
   [ "$(id -u)" -eq 0 ] || die "--install-service needs root (sudo bash setup.sh --install-service)"
   id gaitstation >/dev/null 2>&1 || useradd --system --home-dir "$SERVICE_DATA_DIR" --shell /usr/sbin/nologin gaitstation
+  # The unit's SupplementaryGroups must all exist or systemd will not start it (status 216/GROUP);
+  # Raspberry Pi OS has gpio, plain Debian does not.
+  for g in $(sed -n 's/^SupplementaryGroups=//p' systemd/gait-station.service); do
+    getent group "$g" >/dev/null || groupadd --system "$g"
+  done
   for g in video gpio lp render; do getent group "$g" >/dev/null && usermod -aG "$g" gaitstation; done
   install -d -o gaitstation -g gaitstation -m 0750 "$SERVICE_DATA_DIR" "$SERVICE_DATA_DIR/models"
   install -o gaitstation -g gaitstation -m 0644 "$MODEL_DEST" "$SERVICE_DATA_DIR/models/$MODEL_NAME"
@@ -157,6 +242,15 @@ if [ "$INSTALL_SERVICE" -eq 1 ]; then
     chown gaitstation:gaitstation "$SERVICE_DATA_DIR/config.toml"
   fi
   chmod o+rx "$REPO" "$REPO/.venv" 2>/dev/null || true
+  # The service user runs the checkout's venv: every folder above it must let it pass (a home made
+  # 0700, Debian 12's default, does not). Search only (o+x), never listing.
+  d=$(dirname "$REPO")
+  while [ "$d" != / ]; do
+    runuser -u gaitstation -- test -x "$d" || { chmod o+x "$d" && say "let the service user through $d (chmod o+x)"; }
+    d=$(dirname "$d")
+  done
+  runuser -u gaitstation -- "$REPO/.venv/bin/python" -c 'import device' \
+    || die "the service user gaitstation cannot run $REPO/.venv (move the checkout somewhere it can read)"
   sed -e "s#@VENV@#$REPO/.venv#g" -e "s#@USER@#gaitstation#g" -e "s#@DATA_DIR@#$SERVICE_DATA_DIR#g" \
       -e "s#@REPO@#$REPO#g" systemd/gait-station.service > /etc/systemd/system/gait-station.service
   systemctl daemon-reload

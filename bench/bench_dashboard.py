@@ -130,7 +130,7 @@ def _thread_cpu() -> dict[str, float]:
         except (OSError, IndexError, ValueError):
             continue
         name = names.get(int(task.name), "native (pose runtime, encoder)")
-        if name.startswith(("dashboard-server", "WSGI", "live-")):
+        if name.startswith(("dashboard-server", "WSGI", "stream-", "pin-check")):
             name = "dashboard"
         elif name.startswith(("finalize", "keypoint", "capture")):
             name = "capture workers"

@@ -1,8 +1,10 @@
-"""Benchmark the gait engine: analysing two minutes at 120 fps (14,400 frames) must take < 1 s.
+"""Benchmark the gait engine: analysing two minutes at 120 fps (14,400 frames) must take < 0.3 s.
 
 Builds the input from the synthetic runner (pose-model noise, far-leg dropouts, leg swaps,
 jittered timestamps), runs ``device.gait.analyze`` ``--repeat`` times and prints the median and
-best wall time, plus LiveCadence's cost per frame. Run on an otherwise idle machine:
+best wall time, plus LiveCadence's cost per frame. The target is for an idle machine (the
+best-of figure is the one to compare; a loaded machine slows every run alike). Run on an
+otherwise idle machine:
 
     .venv/bin/python bench/bench_gait.py [--fps 120] [--duration 120] [--repeat 7]
 """
@@ -24,6 +26,8 @@ from device.gait.live import LiveCadence
 from device.gait.types import RunnerInfo
 from device.synthetic.runner import RunnerParams, SyntheticRunner
 
+TARGET_S = 0.3
+
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -38,11 +42,12 @@ def main() -> int:
     tl = runner.timeline()
     info = RunnerInfo(height_cm=p.height_cm, speed_kmh=p.speed_kmh)
     analyze(tl, info)  # warm-up: imports, caches
-    times = []
+    times, cpu = [], []
     for _ in range(a.repeat):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         res = analyze(tl, info)
         times.append(time.perf_counter() - t0)
+        cpu.append(time.process_time() - c0)
     med = statistics.median(times)
     print(
         f"gait analyze: {len(tl)} frames ({a.duration:g} s at {a.fps:g} fps), {len(res.events)} events, "
@@ -50,8 +55,10 @@ def main() -> int:
     )
     print(
         f"  median {med * 1000:.0f} ms, best {min(times) * 1000:.0f} ms over {a.repeat} runs "
-        f"-> {'OK' if med < 1.0 else 'TOO SLOW'} (target < 1000 ms)"
+        f"-> {'OK' if min(times) < TARGET_S else 'TOO SLOW'} (target < {TARGET_S * 1000:.0f} ms, idle machine)"
     )
+    # CPU time of this process: the figure that still means something on a shared, loaded machine
+    print(f"  CPU time: median {statistics.median(cpu) * 1000:.0f} ms, best {min(cpu) * 1000:.0f} ms")
     lc = LiveCadence(p.width, p.height)
     kp = np.concatenate([tl.xy, tl.score[..., None]], axis=2)
     t0 = time.perf_counter()
@@ -61,7 +68,7 @@ def main() -> int:
     print(
         f"LiveCadence: {per * 1e6:.1f} µs per frame, cadence {lc.cadence_spm:.1f} spm, {lc.strides} strides"
     )
-    return 0 if med < 1.0 else 1
+    return 0 if min(times) < TARGET_S else 1
 
 
 if __name__ == "__main__":

@@ -13,7 +13,9 @@ alternating windows of ``--window`` seconds (so drift shows up):
   black-box probe sent) by ``--flood-workers`` threads in a separate process, for the window only
   and at most ``--flood-max`` per window: bounded, loopback only, stops by itself.
 
-In every window a prober process asks ``GET /api/status`` 5 times a second; its latencies are
+The CPU time of the dashboard's own threads (event loop, request threads, stream producers,
+PIN check) is reported per window: on a shared machine it says what the load costs the station
+more steadily than the inference rate does. In every window a prober process asks ``GET /api/status`` 5 times a second; its latencies are
 reported per kind of window (p50/p99/max). Then, with the viewers connected, ``--stops`` short
 captures are started and stopped: the latency of each ``POST /api/capture/stop``. The station
 process's resident memory is sampled throughout (peak per kind of window, and at the end).
@@ -42,7 +44,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from bench.bench_dashboard import TOKEN, StationClockSource, _request  # noqa: E402
+from bench.bench_dashboard import TOKEN, StationClockSource, _request, _thread_cpu  # noqa: E402
 
 
 def _nice() -> None:
@@ -97,10 +99,10 @@ def _viewers(port: int, n: int, phase: Any, got: Any) -> None:
 
 
 def _prober(port: int, phase: Any, out: Any) -> None:
-    """``GET /api/status`` 5 times a second: (phase, ms or -1) into ``out``."""
+    """``GET /api/status`` 5 times a second: (phase, ms or -1) into ``out``. At normal priority:
+    it stands for the clinician's tablet, whose latency the other clients must not inflate."""
     import http.client
 
-    _nice()
     while phase.value != DONE:
         t0 = time.perf_counter()
         now = phase.value
@@ -218,7 +220,7 @@ def main() -> int:
     ap.add_argument("--rounds", type=int, default=2, help="rounds of none → viewers → none → flood")
     ap.add_argument("--viewers", type=int, default=20, help="tablets on the live page")
     ap.add_argument("--flood-addresses", type=int, default=120)
-    ap.add_argument("--flood-workers", type=int, default=24)
+    ap.add_argument("--flood-workers", type=int, default=8)
     ap.add_argument(
         "--flood-rate",
         type=float,
@@ -308,6 +310,7 @@ def main() -> int:
             status_by: dict[int, list[float]] = {NONE: [], VIEWERS: [], FLOOD: []}
             failed_by: dict[int, int] = {NONE: 0, VIEWERS: 0, FLOOD: 0}
             peaks: dict[int, float] = {NONE: 0.0, VIEWERS: 0.0, FLOOD: 0.0}
+            cpu_by: dict[int, list[float]] = {NONE: [], VIEWERS: [], FLOOD: []}
             codes_all: list[int] = []
             print(f"\ninference rate while capturing ({args.window:g} s windows):", flush=True)
             for kind in plan:
@@ -315,9 +318,12 @@ def main() -> int:
                 time.sleep(1.5)  # streams connected / flood running
                 rss.take_peak()
                 bytes0 = list(got)
-                n0, t0 = ctl.frames_inferred_total, time.monotonic()
+                n0, t0, cpu0 = ctl.frames_inferred_total, time.monotonic(), _thread_cpu()
                 time.sleep(args.window)
-                fps = (ctl.frames_inferred_total - n0) / (time.monotonic() - t0)
+                elapsed = time.monotonic() - t0
+                fps = (ctl.frames_inferred_total - n0) / elapsed
+                cpu1 = _thread_cpu()
+                server_cpu = (cpu1.get("dashboard", 0.0) - cpu0.get("dashboard", 0.0)) / elapsed
                 peak = rss.take_peak()
                 per = [b - a for a, b in zip(bytes0, list(got), strict=True)]
                 phase.value = -1  # between windows: clients idle, samples dropped
@@ -336,6 +342,7 @@ def main() -> int:
                 status_by[kind] += lat
                 failed_by[kind] += failed
                 peaks[kind] = max(peaks[kind], peak)
+                cpu_by[kind].append(server_cpu)
                 extra = ""
                 if kind == VIEWERS:
                     extra = (
@@ -347,7 +354,8 @@ def main() -> int:
                     tally = ", ".join(f"{c}: {win_codes.count(c)}" for c in sorted(set(win_codes)))
                     extra = f"; {len(win_codes)} wrong-PIN logins ({len(win_codes) / (args.window + 1.5):.0f}/s) → {tally}"
                 print(
-                    f"  {KINDS[kind]:8s} {fps:6.1f} inferences/s; /api/status p50 {_pct(lat, 0.5):.0f} ms, "
+                    f"  {KINDS[kind]:8s} {fps:6.1f} inferences/s; dashboard threads {100 * server_cpu:4.1f} % of a core; "
+                    f"/api/status p50 {_pct(lat, 0.5):.0f} ms, "
                     f"p99 {_pct(lat, 0.99):.0f} ms ({len(lat)} ok, {failed} failed); RSS peak {peak:.0f} MB{extra}",
                     flush=True,
                 )
@@ -365,7 +373,9 @@ def main() -> int:
                     f"  {KINDS[kind]:8s}: {m:.1f} inferences/s = {100 * (m - base) / base:+.1f} % vs none "
                     f"(median {100 * (statistics.median(fps_by[kind]) - statistics.median(fps_by[NONE])) / statistics.median(fps_by[NONE]):+.1f} %); "
                     f"/api/status p99 {_pct(lat, 0.99):.0f} ms, max {max(lat, default=float('nan')):.0f} ms "
-                    f"({len(lat)} ok, {failed_by[kind]} failed); RSS peak {peaks[kind]:.0f} MB"
+                    f"({len(lat)} ok, {failed_by[kind]} failed); RSS peak {peaks[kind]:.0f} MB; "
+                    f"dashboard threads {100 * statistics.mean(cpu_by[kind]):.1f} % of a core "
+                    f"(none: {100 * statistics.mean(cpu_by[NONE]):.1f} %)"
                 )
             phase.value = DONE
             for p in clients:
@@ -374,12 +384,16 @@ def main() -> int:
                     p.terminate()
             _request("127.0.0.1", server.port, "POST", "/api/capture/stop")
             station.wait_for_state(("done", "failed", "idle"), timeout=300)
-            stop_ms = measure_stops(ctx, server.port, station, args)
-            if stop_ms:
-                print(
-                    f"\nPOST /api/capture/stop with {args.viewers} viewers connected ({len(stop_ms)} captures): "
-                    f"p50 {_pct(stop_ms, 0.5):.0f} ms, p99 {_pct(stop_ms, 0.99):.0f} ms, max {max(stop_ms):.0f} ms"
-                )
+            print()
+            for viewers in (0, args.viewers):
+                stop_ms = measure_stops(ctx, server.port, station, args, viewers)
+                if stop_ms:
+                    print(
+                        f"POST /api/capture/stop with {viewers} viewers connected ({len(stop_ms)} captures): "
+                        f"p50 {_pct(stop_ms, 0.5):.0f} ms, p99 {_pct(stop_ms, 0.99):.0f} ms, "
+                        f"max {max(stop_ms):.0f} ms",
+                        flush=True,
+                    )
             print(f"RSS at the end: {_rss_mb():.0f} MB", flush=True)
         finally:
             rss.stop()
@@ -388,10 +402,10 @@ def main() -> int:
     return 0
 
 
-def measure_stops(ctx: Any, port: int, station: Any, args: argparse.Namespace) -> list[float]:
-    phase = ctx.Value("i", VIEWERS, lock=False)
-    got = ctx.Array("q", 2 * args.viewers, lock=False)
-    viewers = ctx.Process(target=_viewers, args=(port, args.viewers, phase, got), daemon=True)
+def measure_stops(ctx: Any, port: int, station: Any, args: argparse.Namespace, n_viewers: int) -> list[float]:
+    phase = ctx.Value("i", VIEWERS if n_viewers else NONE, lock=False)
+    got = ctx.Array("q", max(1, 2 * n_viewers), lock=False)
+    viewers = ctx.Process(target=_viewers, args=(port, n_viewers, phase, got), daemon=True)
     viewers.start()
     time.sleep(3.0)
     out = []
@@ -417,7 +431,7 @@ def measure_stops(ctx: Any, port: int, station: Any, args: argparse.Namespace) -
     finally:
         phase.value = DONE
         viewers.join(10)
-    if sum(got) == 0:
+    if n_viewers and sum(got) == 0:
         print("  (the viewers received nothing during the stops)")
     return out
 

@@ -36,7 +36,10 @@ class CameraConfig:
     rear_source: str = ""  # optional second camera (rear view), e.g. "picamera:1"
     width: int = 1280  # main stream size (evidence frames, preview); the model gets its own low-res stream
     height: int = 720
-    fps: float = 30.0  # camera frame rate; inference drops frames at the source if slower
+    # Camera frame rate. 0 = auto: a Pi camera's fastest mode that frames the whole runner (120 fps:
+    # 1536×864 on a Camera Module 3, 1332×990 on the HQ camera); a webcam or the synthetic runner
+    # then runs at 30. Every frame is recorded whatever the pose model's speed (docs/capture.md).
+    fps: float = 0.0
     loop_video: bool = False  # a video file source restarts at its end (demo on a dev machine)
     # the side of the treadmill the camera stands on, as the runner on it sees it ("left" |
     # "right" | "auto" = from the facing direction): the runner's side nearest the camera
@@ -149,7 +152,7 @@ _CHOICES: dict[tuple[str, str], tuple[str, ...]] = {
 _RANGES: dict[tuple[str, str], tuple[float, float]] = {
     ("camera", "width"): (64, 4096),
     ("camera", "height"): (64, 4096),
-    ("camera", "fps"): (1, 240),
+    ("camera", "fps"): (0, 240),
     ("pose", "num_threads"): (1, 8),
     ("pose", "min_score"): (0.0, 1.0),
     ("capture", "duration_s"): (5, 1800),

@@ -263,10 +263,13 @@ def check_camera(cfg: Any, spec: str | None) -> Check:
         )
     w, h = src.size
     status = WARN if kind == "synthetic" else OK
+    from device.camera.picamera import PicameraSource
+
+    mode = f"; {src.mode.describe()}" if isinstance(src, PicameraSource) and src.mode is not None else ""
     return Check(
         "camera",
         status,
-        f"{base}: {n} frames {w}×{h} in {dt:.1f} s",
+        f"{base}: {n} frames {w}×{h} in {dt:.1f} s{mode}",
         "set [camera] source to your camera" if status == WARN else "",
     )
 

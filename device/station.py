@@ -663,6 +663,7 @@ class Station:
             self.cfg.printing.receipt_width_chars,
             self.cfg.station.units,
             clinic_name=self.cfg.station.clinic_name,
+            config=self.cfg,  # the clinic's norms and profile: the same evidence gate as the report
         )
         return "\n".join(lines)
 

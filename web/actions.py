@@ -219,7 +219,14 @@ def video_info(session: dict[str, Any]) -> dict[str, Any]:
     frames = np.asarray(video.frames, np.int64)
     jpeg0 = video.jpeg(0) if len(video) else b""
     width, height, scale = _jpeg_size(jpeg0, session.get("frame_width"))
-    t0 = float(tl.t[0]) if len(tl) else 0.0
+    from device.report.review import time_origin
+
+    # seconds into the session, as the charts and evidence captions count
+    t0 = (
+        time_origin(session.get("analysis"))
+        if session.get("analysis")
+        else (float(tl.t[0]) if len(tl) else 0.0)
+    )
     times = np.interp(frames, tl.frame, tl.t) - t0 if len(tl) > 1 else np.zeros(len(frames))
     rows = np.searchsorted(tl.frame, frames) if len(tl) else np.zeros(len(frames), np.int64)
     kps: list[Any] = []

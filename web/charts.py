@@ -9,6 +9,7 @@ from markupsafe import Markup
 
 from device.report import catalog
 from device.report import charts as svg
+from device.report.review import session_series
 
 WIDTH, HEIGHT = 340, 210  # viewBox units: small enough that the labels read at tablet size
 
@@ -33,11 +34,12 @@ def curve_charts(analysis: dict[str, Any] | None) -> list[tuple[str, Markup]]:
 
 
 def cadence_chart(analysis: dict[str, Any] | None, compare: dict[str, Any] | None = None) -> Markup | None:
-    series = (analysis or {}).get("cadence_series") or []
+    """Cadence over the run in seconds into the session (not the station clock)."""
+    series = session_series(analysis)
     if not series:
         return None
     normal = (((analysis or {}).get("metrics") or {}).get("cadence_spm") or {}).get("normal")
-    before = (compare or {}).get("cadence_series") if compare is not None else None
+    before = session_series(compare) if compare is not None else None
     return Markup(svg.cadence_chart(series, normal=normal, width=WIDTH, height=HEIGHT, compare=before))
 
 

@@ -90,7 +90,7 @@ class Feed:
             if self._running:
                 return
             self._running = True
-        threading.Thread(target=self._run, name=f"live-{self.name}", daemon=True).start()
+        threading.Thread(target=self._run, name=f"stream-{self.name}", daemon=True).start()
 
     def leave(self) -> None:
         with self._cond:

@@ -12,9 +12,11 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+from device.gait.evidence import Status, words
 from device.report import catalog
 from device.report.findings import compare_metric, flag_direction, metric_si, reason_text
 from device.report.rear import REAR_GROUP, rear_summary
+from device.report.review import reviewed, session_time
 from device.report.units import is_number
 
 
@@ -36,6 +38,14 @@ class MetricRow:
     reason: str | None
     symmetry_pct: float | None
     source: str | None = None  # "rear" when the rear camera measured it
+    status: str = ""  # the evidence gate's verdict (device.gait.evidence.Status)
+    why: str = ""  # why a value outside its range is not flagged ("not enough evidence")
+    far: str | None = None  # the side seen through the near leg: marked, never a finding alone
+
+    @property
+    def status_words(self) -> str:
+        """The one vocabulary: "above normal", "in range", "not enough evidence", …"""
+        return words(self.status) if self.status and self.status != Status.NO_RANGE else ""
 
     @property
     def measurable(self) -> bool:
@@ -48,9 +58,14 @@ def metric_rows(analysis: dict[str, Any] | None) -> list[MetricRow]:
     if not analysis:
         return []
     metrics = catalog.complete_metrics(analysis.get("metrics"))
+    q = analysis.get("quality") or {}
+    evidence = q.get("evidence") or {}
+    withheld = q.get("withheld") or []
     rows = []
     for mid in catalog.sorted_ids(set(metrics)):
         m = metrics[mid] or {}
+        ev = evidence.get(mid) or {}
+        why = str(ev.get("why") or "")
         inf = catalog.info(mid)
         rows.append(
             MetricRow(
@@ -70,9 +85,24 @@ def metric_rows(analysis: dict[str, Any] | None) -> list[MetricRow]:
                 reason=reason_text(m.get("reason")),
                 symmetry_pct=metric_si(m),
                 source=m.get("source"),
+                status=str(ev.get("status") or ""),
+                why="see the note at the top" if why in withheld else why,
+                far=ev.get("far"),
             )
         )
     return rows
+
+
+def session_analysis(session: dict[str, Any], config: Any) -> dict[str, Any] | None:
+    """The session's analysis as every surface shows it: through the evidence gate with the
+    clinic's current norms and coaching profile (the report, receipt and API do the same)."""
+    return reviewed(session.get("analysis"), config)
+
+
+def session_evidence(items: list[dict[str, Any]], analysis: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """Evidence frames as the page and the API show them: ``t`` in seconds into the session (as
+    the report captions it), ``t_source`` the source clock the frame store and keypoints use."""
+    return [{**ev, "t": session_time(analysis, ev.get("t")), "t_source": ev.get("t")} for ev in items]
 
 
 def grouped(rows: list[MetricRow], *, rear: bool = False) -> list[tuple[str, list[MetricRow]]]:
@@ -157,6 +187,8 @@ def by_reason(rows: list[CompareRow]) -> list[tuple[str, list[str]]]:
 def quality_items(analysis: dict[str, Any] | None) -> tuple[str | None, list[str], list[tuple[str, Any]]]:
     """(verdict, warnings, other items) from ``analysis.quality``."""
     q = dict((analysis or {}).get("quality") or {})
+    q.pop("evidence", None)  # per metric: shown in the table's flag column
+    q.pop("withheld", None)  # shown first on the page
     verdict = q.pop("verdict", None)
     warnings = q.pop("warnings", None) or q.pop("problems", None) or []
     if isinstance(warnings, str):

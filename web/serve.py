@@ -411,6 +411,9 @@ class DashboardServer:
         end = time.monotonic() + 10
         while not self.server.started and self._thread.is_alive() and time.monotonic() < end:
             time.sleep(0.01)
+        if not self.server.started:
+            self.stop(timeout=2)
+            raise UserError(f"the dashboard server did not start on {self.url} (see the log above)")
         return self
 
     def _run(self) -> None:

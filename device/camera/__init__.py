@@ -58,7 +58,8 @@ def open_source(spec: str, cfg: Config | None = None, model_input: int = 192) ->
     size the Pi camera's low-res stream.
     """
     cam = cfg.camera if cfg is not None else None
-    width, height, fps = (cam.width, cam.height, cam.fps) if cam else (1280, 720, 30.0)
+    # fps 0 = auto: a Pi camera's fastest whole-runner mode; 30 for a webcam or the synthetic runner
+    width, height, fps = (cam.width, cam.height, cam.fps) if cam else (1280, 720, 0.0)
     kind, arg = parse_spec(spec)
     if kind == "auto":
         from device.camera.picamera import picamera_available
@@ -73,7 +74,7 @@ def open_source(spec: str, cfg: Config | None = None, model_input: int = 192) ->
     if kind == "webcam":
         from device.camera.webcam import WebcamSource
 
-        return WebcamSource(_index(kind, arg), width, height, fps)
+        return WebcamSource(_index(kind, arg), width, height, fps or 30.0)
     if kind == "synthetic":
         return _synthetic(cfg, arg)
     from device.camera.video import VideoFileSource

@@ -11,7 +11,9 @@ counts sensor frame periods).
 
 from __future__ import annotations
 
+import contextlib
 import logging
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -20,6 +22,62 @@ from device.camera.base import Frame, FrameSource, LoresFrame
 from device.errors import SourceError
 
 log = logging.getLogger(__name__)
+
+#: Per sensor, the fastest mode that still frames the whole runner at treadmill distance (the
+#: Raspberry Pi camera documentation's mode list: Camera Module 3 / imx708 1536×864 at 120 fps,
+#: HQ camera / imx477 1332×990 at 120 fps).
+WHOLE_RUNNER_MODES: dict[str, tuple[int, int]] = {"imx708": (1536, 864), "imx477": (1332, 990)}
+#: Other sensors: a mode narrower than this is a small centre crop (e.g. the v2 camera's 640×480
+#: at 200 fps) that cuts off the runner's head or feet.
+MIN_MODE_WIDTH = 1280
+#: Buffers in flight: at 120 fps, 12 buffers are 100 ms of slack for the camera loop.
+BUFFER_COUNT = 12
+
+
+@dataclass(frozen=True, slots=True)
+class CameraMode:
+    """The sensor mode a Pi camera runs in and the frame rate asked of it."""
+
+    sensor: str
+    size: tuple[int, int]
+    max_fps: float
+    bit_depth: int
+    fps: float
+
+    def describe(self) -> str:
+        w, h = self.size
+        return f"{self.sensor} sensor mode {w}×{h} {self.bit_depth}-bit, {self.fps:g} fps (mode max {self.max_fps:.1f})"
+
+
+def pick_mode(sensor: str, sensor_modes: list[dict[str, Any]], want_fps: float = 0.0) -> CameraMode:
+    """The sensor mode to use. Whole-runner modes are the sensor's :data:`WHOLE_RUNNER_MODES`
+    one and larger (unknown sensors: at least :data:`MIN_MODE_WIDTH` wide). ``want_fps`` 0 = the
+    fastest of them at its full rate; otherwise the largest that reaches ``want_fps`` (or, if
+    none does, the fastest, at its own rate)."""
+    modes = [m for m in sensor_modes if "size" in m and "fps" in m]
+    if not modes:
+        raise SourceError(f"the {sensor} camera lists no sensor modes")
+    known = WHOLE_RUNNER_MODES.get(sensor.split("_")[0])  # "imx708_wide" is an imx708 too
+    min_width = known[0] if known else MIN_MODE_WIDTH
+    whole = [m for m in modes if int(m["size"][0]) >= min_width] or modes
+    if want_fps > 0:
+        fast_enough = [m for m in whole if float(m["fps"]) >= want_fps - 0.5]
+        chosen = (
+            max(fast_enough, key=lambda m: (int(m["size"][0]) * int(m["size"][1]), float(m["fps"])))
+            if fast_enough
+            else max(whole, key=lambda m: float(m["fps"]))
+        )
+    else:
+        chosen = max(whole, key=lambda m: (float(m["fps"]), int(m["size"][0]) * int(m["size"][1])))
+    max_fps = float(chosen["fps"])
+    fps = min(want_fps, max_fps) if want_fps > 0 else max_fps
+    return CameraMode(
+        sensor,
+        (int(chosen["size"][0]), int(chosen["size"][1])),
+        max_fps,
+        int(chosen.get("bit_depth", 10)),
+        fps,
+    )
 
 
 def picamera_available() -> bool:
@@ -46,7 +104,10 @@ def lores_size_for(main: tuple[int, int], model_input: int = 192) -> tuple[int, 
 
 
 class PicameraSource(FrameSource):
-    """Camera ``index`` (0 = first CSI camera) at ``width``×``height`` and ``fps``."""
+    """Camera ``index`` (0 = first CSI camera), main stream ``width``×``height``, at ``fps``
+    (0 = the fastest mode that frames the whole runner, :func:`pick_mode`). The sensor mode is
+    set explicitly and the frame time pinned with ``FrameDurationLimits``; :attr:`mode` says
+    which mode is in use once open."""
 
     is_live = True
 
@@ -55,14 +116,16 @@ class PicameraSource(FrameSource):
         index: int = 0,
         width: int = 1280,
         height: int = 720,
-        fps: float = 30.0,
+        fps: float = 0.0,
         lores_size: tuple[int, int] | None = None,
         timeout_s: float = 2.0,
     ) -> None:
         self.index = index
         self.name = f"picamera:{index}"
         self._size = (int(width), int(height))
-        self._fps = float(fps)
+        self._want_fps = float(fps)
+        self._fps = float(fps) or 120.0  # until open() knows the mode
+        self.mode: CameraMode | None = None
         self._lores_size = lores_size or lores_size_for(self._size)
         self._timeout_s = timeout_s
         self._cam: Any = None
@@ -90,19 +153,31 @@ class PicameraSource(FrameSource):
             raise SourceError(
                 f"Pi camera {self.index} not found ({len(cameras)} connected): check the ribbon cable"
             )
+        sensor = str(cameras[self.index].get("Model", "unknown"))
         try:
             cam = Picamera2(self.index)
+        except Exception as exc:
+            raise SourceError(f"Pi camera {self.index} failed to start: {exc}") from None
+        try:
+            mode = pick_mode(sensor, list(cam.sensor_modes), self._want_fps)
+            frame_us = round(1e6 / mode.fps)
             # RGB888 is B,G,R in memory: OpenCV's BGR order, no conversion needed.
             config = cam.create_video_configuration(
                 main={"size": self._size, "format": "RGB888"},
                 lores={"size": self._lores_size, "format": "YUV420"},
-                controls={"FrameRate": self._fps},
-                buffer_count=4,
+                sensor={"output_size": mode.size, "bit_depth": mode.bit_depth},
+                controls={"FrameDurationLimits": (frame_us, frame_us)},
+                buffer_count=BUFFER_COUNT,
             )
             cam.configure(config)
             cam.start()
         except Exception as exc:
+            with contextlib.suppress(Exception):
+                cam.close()
             raise SourceError(f"Pi camera {self.index} failed to start: {exc}") from None
+        self.mode = mode
+        self._fps = mode.fps
+        log.info("Pi camera %d: %s", self.index, mode.describe())
         self._cam = cam
         self._count = 0
         self._t0_ns = None

@@ -110,7 +110,7 @@ class SyntheticSource(FrameSource):
             raise SourceError(f"synthetic source: {exc}") from None
         cam = cfg.camera if cfg is not None else None
         size = (cam.width, cam.height) if cam else None
-        fps = cam.fps if cam and "fps" not in kwargs else None
+        fps = (cam.fps or None) if cam and "fps" not in kwargs else None  # 0 = auto: the runner's own rate
         return cls(params, realtime=True, size=size, fps=fps)
 
     @property

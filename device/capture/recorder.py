@@ -75,6 +75,7 @@ class Recorder:
         countdown_s: float = 0.0,
         duration_s: float | None = None,
         live_cadence: bool = False,
+        min_score: float = 0.3,
     ) -> None:
         self.spool_path = spool_path
         self.writer = writer
@@ -82,6 +83,7 @@ class Recorder:
         self.countdown_s = float(countdown_s)
         self.duration_s = duration_s
         self._want_cadence = live_cadence
+        self.min_score = min_score
         self.cadence: LiveCadence | None = None
         self.spool: PoseSpoolWriter | None = None
         self._lock = threading.Lock()
@@ -125,7 +127,8 @@ class Recorder:
                 self.t0 = frame.t
                 self.first_index = frame.index
                 if self._want_cadence:
-                    self.cadence = LiveCadence(width=w, height=h)
+                    # The pose path's threshold: keypoints below it are already unseen (NaN).
+                    self.cadence = LiveCadence(width=w, height=h, min_score=self.min_score)
             elif self.t_last is not None and frame.t <= self.t_last:
                 log.debug("frame %d: time %.4f not after %.4f; skipped", frame.index, frame.t, self.t_last)
                 return FrameOutcome.IGNORED

@@ -60,7 +60,13 @@ class CaptureRequest:
         return dataclasses.replace(self, runner_id=runner_id)
 
     def session_fields(self) -> dict[str, Any]:
-        return {k: getattr(self, k) for k in _SESSION_FIELDS}
+        return {
+            "speed_kmh": self.speed_kmh,
+            "incline_pct": self.incline_pct,
+            "shoes": self.shoes,
+            "notes": self.notes,
+            "view": self.view,
+        }
 
 
 #: The name this type had before (web/ and older callers import it).

@@ -132,3 +132,45 @@ class FrameSpool:
         self.finish()
         with contextlib.suppress(OSError):
             self.path.unlink()
+
+
+class SpooledVideo:
+    """A session video kept by :meth:`FrameSpool.keep_as_video` (``session["video_path"]``),
+    read back frame by frame: the ``.idx`` beside it lists each frame's number and byte span.
+
+    ``frames`` are the source frame numbers (the keypoints' ``frame`` column) in order;
+    :meth:`read` gives one frame's JPEG. A video without its index reads as empty.
+    """
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        try:
+            index = json.loads(Path(str(self.path) + ".idx").read_text(encoding="utf-8"))
+            frames = [int(f) for f in index["frames"]]
+            spans = [(int(o), int(n)) for o, n in index["spans"]]
+        except (OSError, ValueError, KeyError, TypeError):
+            frames, spans = [], []
+        self.frames: list[int] = frames if len(frames) == len(spans) else []
+        self._spans = spans if self.frames else []
+
+    def __len__(self) -> int:
+        return len(self.frames)
+
+    def nearest(self, frame_index: int) -> int | None:
+        """The stored frame number closest to ``frame_index`` (None for an empty video)."""
+        if not self.frames:
+            return None
+        i = bisect.bisect_left(self.frames, frame_index)
+        cands = [self.frames[j] for j in (i - 1, i) if 0 <= j < len(self.frames)]
+        return min(cands, key=lambda f: abs(f - frame_index))
+
+    def read(self, frame_index: int) -> bytes | None:
+        """The JPEG of stored frame ``frame_index`` (None when that frame is not in the video)."""
+        i = bisect.bisect_left(self.frames, frame_index)
+        if i >= len(self.frames) or self.frames[i] != frame_index:
+            return None
+        offset, length = self._spans[i]
+        with open(self.path, "rb") as fh:
+            fh.seek(offset)
+            data = fh.read(length)
+        return data if len(data) == length else None

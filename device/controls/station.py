@@ -26,6 +26,7 @@ import warnings
 from collections.abc import Callable
 from typing import Any
 
+from device.capture.states import StationState
 from device.config import GpioConfig
 from device.controls.buttons import DebouncedButton
 from device.controls.buzzer import Beeper, Metronome
@@ -41,9 +42,11 @@ Handler = Callable[[], object] | None
 # Capture-controller / store words that share a pattern with a canonical state.
 STATE_ALIASES = {"interrupted": "idle", "cancelled": "idle", "error": "failed", "stopping": "analysing"}
 # States in which a single start/stop button means "stop".
-STOPPABLE_STATES = frozenset({"countdown", "capturing"})
+STOPPABLE_STATES = frozenset({StationState.COUNTDOWN, StationState.CAPTURING})
 # The metronome is a cue for the run itself; it stops on its own when the run is over.
-METRONOME_OFF_STATES = frozenset({"idle", "analysing", "done", "failed"})
+METRONOME_OFF_STATES = frozenset(
+    {StationState.IDLE, StationState.ANALYSING, StationState.DONE, StationState.FAILED}
+)
 
 
 def check_pins(cfg: GpioConfig) -> None:

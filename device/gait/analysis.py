@@ -25,6 +25,7 @@ from device.gait.activity import classify, ground_cues
 from device.gait.clean import MIN_SCORE, body_scale_px, clean, mask_low_scores
 from device.gait.cues import build_cues
 from device.gait.event_weights import EVENT_MODEL
+from device.gait.evidence import gate
 from device.gait.geometry import mid, runner_frame
 from device.gait.metric_ids import FRONTAL_METRICS, SIDE_METRICS, SYMMETRY
 from device.gait.norms import Norms, load_norms
@@ -218,7 +219,9 @@ def analyze(
         events = _events_list(res.events, tl, cl)
         step_times = res.step_times
         valid = [s for s in res.stances if s.valid]
-        stride_counts = (len(valid), len(res.stances) - len(valid))
+        # contacts left out: stances whose events are not credible, and contacts that broke the
+        # strict left/right alternation
+        stride_counts = (len(valid), len(res.stances) - len(valid) + res.dropped_events)
         metrics.update(_side_metrics(valid, px_per_cm, speed_cm_s))
         if not dec.decided:
             _unsided(metrics)
@@ -341,7 +344,8 @@ def analyze(
     quality["confidence"] = _confidence(vres.confidence, quality, stride_counts, confidence_events, jumps)
     a.quality = quality
     a.cues = build_cues(a.metrics, norms, coaching_profile, activity)
-    return a
+    a.input["t0_s"] = round(float(timeline.t[0]), 4)  # session start: charts and captions count from it
+    return gate(a, norms, coaching_profile)  # only the findings the evidence supports
 
 
 def longest_continuous(tl: Timeline) -> tuple[Timeline, str | None]:

@@ -183,17 +183,28 @@ _LIBRARY: dict[tuple[str, str], dict] = {
 }
 
 
+# Metrics that say the same thing get one cue (the first flagged of the family, in this order):
+# overstriding shows as overstride in cm, in % of leg length and as the shin angle at landing.
+FAMILIES: tuple[tuple[str, ...], ...] = (("overstride_cm", "overstride_pct_leg", "shank_angle_ic_deg"),)
+_FAMILY_OF = {mid: fam for fam in FAMILIES for mid in fam}
+
+
 def build_cues(
     metrics: dict[str, Metric], norms: Norms | None, profile: str = "neutral", activity: str = "running"
 ) -> list[dict]:
-    """Cues for every flagged metric (none for walking: the running norms don't apply)."""
+    """Cues for every flagged metric, one per family (none for walking: the running norms don't
+    apply). ``metrics`` should carry the evidence gate's flags (:mod:`device.gait.evidence`)."""
     if profile not in PROFILES:
         raise ValueError(f"coaching profile must be one of {', '.join(PROFILES)}")
     if activity == "walking":
         return []
     out = []
+    # the one metric that speaks for each family: its first flagged member
+    speaker = {fam: next((k for k in fam if k in metrics and metrics[k].flag), None) for fam in FAMILIES}
     for mid, m in metrics.items():
         if not m.flag:
+            continue
+        if mid in _FAMILY_OF and speaker[_FAMILY_OF[mid]] != mid:
             continue
         entry = _LIBRARY.get((mid, m.flag))
         rng = norms.get(mid) if norms else None

@@ -217,3 +217,46 @@ def enforce_alternation(
         keep = np.array([i not in drop[side] for i in range(len(se.ic))], bool)
         out.append(SideEvents(se.ic[keep], se.to[keep], se.ic_refined[keep], se.to_refined[keep]))
     return out[0], out[1], len(drop["left"]) + len(drop["right"])
+
+
+def strict_alternation(
+    left: SideEvents, right: SideEvents, stride_s: float
+) -> tuple[SideEvents, SideEvents, int]:
+    """Contacts alternate strictly between the feet: two consecutive contacts of the same foot
+    less than 75 % of a stride apart (one of them belongs to the other foot, or to no foot) are
+    not credible together, and the less confident one is left out (stance and all). Returns the
+    filtered sides and the number of stances left out."""
+    allev = sorted(
+        [(float(t), "left", i) for i, t in enumerate(left.ic) if np.isfinite(t)]
+        + [(float(t), "right", i) for i, t in enumerate(right.ic) if np.isfinite(t)]
+    )
+    sides = {"left": left, "right": right}
+    drop: dict[str, set[int]] = {"left": set(), "right": set()}
+
+    def conf(ev: tuple[float, str, int]) -> float:
+        c = sides[ev[1]].ic_conf
+        return float(c[ev[2]]) if c is not None else 0.5
+
+    prev = None
+    for ev in allev:
+        if prev is not None and ev[1] == prev[1] and ev[0] - prev[0] < 0.75 * stride_s:
+            loser = ev if conf(ev) < conf(prev) else prev
+            drop[loser[1]].add(loser[2])
+            prev = ev if loser is prev else prev
+            continue
+        prev = ev
+    out = []
+    for side in ("left", "right"):
+        se = sides[side]
+        keep = np.array([i not in drop[side] for i in range(len(se.ic))], bool)
+        out.append(
+            SideEvents(
+                se.ic[keep],
+                se.to[keep],
+                se.ic_refined[keep],
+                se.to_refined[keep],
+                None if se.ic_conf is None else se.ic_conf[keep],
+                None if se.to_conf is None else se.to_conf[keep],
+            )
+        )
+    return out[0], out[1], len(drop["left"]) + len(drop["right"])

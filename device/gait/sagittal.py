@@ -22,7 +22,14 @@ import numpy as np
 
 from device.gait.activity import classify, ground_cues
 from device.gait.clean import Cleaned
-from device.gait.events import MAX_STRIDE_S, MIN_STRIDE_S, SideEvents, detect_side_events, enforce_alternation
+from device.gait.events import (
+    MAX_STRIDE_S,
+    MIN_STRIDE_S,
+    SideEvents,
+    detect_side_events,
+    enforce_alternation,
+    strict_alternation,
+)
 from device.gait.geometry import at, mid, runner_frame, side_angles, window
 from device.gait.treadmill import EventModel, StanceModel, belt_speed, refine_all, stance_model
 from device.keypoints import KP
@@ -122,6 +129,8 @@ def analyse_side(
     v_belt = None
     if activity != "walking" and event_model is not None:
         events, v_belt, series = _treadmill_refine(t, pe, events, leg_px, event_model)
+    events["left"], events["right"], n_alt = strict_alternation(events["left"], events["right"], stride_s)
+    dropped += n_alt
 
     angles = {s: side_angles(pa, s) for s in SIDES}
     # angles *at* an event come from the lightly filtered keypoints: heavy smoothing rounds off

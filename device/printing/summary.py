@@ -15,8 +15,10 @@ import textwrap
 from datetime import datetime
 from typing import Any
 
+from device.gait.evidence import FLAGGED, Status, words
 from device.report import catalog
 from device.report.findings import rank_findings
+from device.report.review import reviewed
 from device.report.units import Units, is_number
 
 # The numbers a runner asks about at the counter, in this order (when the analysis has them).
@@ -42,6 +44,7 @@ _FOLD = str.maketrans(
         "“": '"',
         "”": '"',
         "\u00a0": " ",
+        "≠": "!=",
     }
 )
 
@@ -52,13 +55,20 @@ def printable(text: str) -> str:
 
 
 def format_summary(
-    session: dict[str, Any], width_chars: int = 42, units: str = "metric", *, clinic_name: str = ""
+    session: dict[str, Any],
+    width_chars: int = 42,
+    units: str = "metric",
+    *,
+    clinic_name: str = "",
+    config: Any = None,
 ) -> list[str]:
     """The summary of one session as lines no longer than ``width_chars``.
 
     Reads ``runner`` {name, height_cm}, ``started_at`` (ISO 8601), ``speed_kmh``, ``incline_pct``,
-    ``shoes``, ``status``, ``error`` and ``analysis`` {cadence_spm, metrics, quality{verdict}}.
-    A metric that could not be measured is printed as "not measurable" with its reason.
+    ``shoes``, ``status``, ``error`` and ``analysis``, read through the evidence gate with the
+    clinic's norms (``config``; the packaged norms without one) like the page, report and API.
+    A metric that could not be measured is printed as "not measurable" with its reason; a value
+    outside its range without the evidence for a flag as "not enough evidence" with why.
     """
     w = int(width_chars)
     if w < 24:
@@ -91,14 +101,36 @@ def format_summary(
             out.para(f"No analysis yet (session {status}).")
         return out.lines
 
+    _analysis_lines(out, reviewed(analysis, config) or {}, u)
+    return out.lines
+
+
+def _analysis_lines(out: _Lines, analysis: dict[str, Any], u: Units) -> None:
+    """The reviewed analysis: why no finding is made (first), the key numbers and every flagged
+    metric, the step count, what stood out and the capture verdict."""
+    rule = "-" * out.w
+    q = analysis.get("quality") or {}
+    evidence = q.get("evidence") or {}
+    withheld = [str(x) for x in q.get("withheld") or []]
+    if withheld:  # the reason comes before any number
+        out.add("NO FINDINGS FROM THIS CAPTURE:")
+        for x in withheld:
+            out.para(x, bullet="! ")
+        out.add(rule)
     metrics: dict[str, dict[str, Any]] = analysis.get("metrics") or {}
     cadence = metrics.get("cadence_spm") or {"value": analysis.get("cadence_spm"), "unit": "spm"}
     if cadence.get("value") is None and not cadence.get("reason"):
         cadence = {**cadence, "reason": "too few steps seen"}
-    out.metric("Cadence", cadence, u)
-    for mid in KEY_METRICS:
-        if mid in metrics:
-            out.metric(catalog.info(mid).label, metrics[mid], u)
+    out.metric("Cadence", cadence, u, evidence.get("cadence_spm"), withheld)
+    flagged = [
+        m for m in catalog.sorted_ids(list(metrics)) if (evidence.get(m) or {}).get("status") in FLAGGED
+    ]
+    # the key numbers, then every other flagged metric: the receipt carries the page's flags
+    for mid in [*(m for m in KEY_METRICS if m in metrics), *(m for m in flagged if m not in KEY_METRICS)]:
+        if mid != "cadence_spm":
+            out.metric(catalog.info(mid).label, metrics[mid], u, evidence.get(mid), withheld)
+    if is_number(q.get("steps_used")):
+        out.field("Steps", f"{q['steps_used']} used ({q.get('strides_used', q['steps_used'] // 2)} strides)")
     out.add(rule)
 
     findings = rank_findings(metrics, u)[:MAX_FINDINGS]
@@ -106,13 +138,18 @@ def format_summary(
         out.add("What stood out:")
         for f in findings:
             out.para(f.text, bullet="* ")
-    else:
-        out.para("Nothing outside the clinic's normal ranges.")
-    verdict = (analysis.get("quality") or {}).get("verdict")
+    elif not withheld:
+        unsure = [m for m, e in evidence.items() if (e or {}).get("status") == Status.NOT_ENOUGH_EVIDENCE]
+        if unsure:  # not "all normal": some values lack the evidence for any verdict
+            labels = ", ".join(catalog.info(m).label for m in catalog.sorted_ids(unsure))
+            out.para(f"Nothing flagged. Not enough evidence for: {labels} (see the report).")
+        else:
+            out.para("Nothing outside the clinic's normal ranges.")
+    verdict = q.get("verdict")
     if verdict:
         out.add(rule)
-        out.para("Capture: " + str(verdict))
-    return out.lines
+        code = str(q.get("verdict_code") or "")
+        out.para("Capture: " + (str(verdict) if code in ("", "good") else f"{code} - {verdict}"))
 
 
 def _when(started_at: Any) -> str:
@@ -154,8 +191,16 @@ class _Lines:
             or [head.rstrip()]
         )
 
-    def metric(self, label: str, m: dict[str, Any], u: Units) -> None:
-        """Label left, value right; sides and flags, or "not measurable" and why."""
+    def metric(
+        self,
+        label: str,
+        m: dict[str, Any],
+        u: Units,
+        ev: dict[str, Any] | None = None,
+        withheld: list[str] | None = None,
+    ) -> None:
+        """Label left, value right with the evidence gate's word (one vocabulary); the sides, the
+        far leg marked; or "not measurable" and why."""
         unit = m.get("unit") or ""
         value = m.get("value")
         left, right = m.get("left"), m.get("right")
@@ -165,21 +210,33 @@ class _Lines:
             if reason:
                 self.para(f"({reason})", bullet="  ")
             return
+        ev = ev or {}
+        status = ev.get("status")
         shown = u.value(value, unit) if is_number(value) else "-"
-        flag = str(m.get("flag") or "")
-        if flag:
-            shown += " " + ("HIGH" if flag == "high" else "LOW" if flag == "low" else "!")
+        if status in FLAGGED:
+            shown += " " + words(status)
         self._row(label, shown)
         if is_number(left) or is_number(right):
-            self.add(f"  L {u.value(left, unit)}   R {u.value(right, unit)}")
+            sides = []
+            # a side's word only when the sides differ (one is outside the range, the other not)
+            one_side = status in FLAGGED and (ev.get("left") in FLAGGED) != (ev.get("right") in FLAGGED)
+            for side, v in (("L", left), ("R", right)):
+                full = "left" if side == "L" else "right"
+                note = " (far)" if ev.get("far") == full and is_number(v) else ""
+                if one_side and ev.get(full) in FLAGGED:
+                    note += " " + words(ev[full])
+                sides.append(f"{side} {u.value(v, unit)}{note}")
+            self.para("   ".join(sides), bullet="  ")
+        if status == Status.NOT_ENOUGH_EVIDENCE:
+            why = ev.get("why") or ""
+            why = "see above" if why in (withheld or []) else why
+            self.para(f"{words(status)}: {why}" if why else words(status), bullet="  ")
 
     def _row(self, label: str, value: str) -> None:
         label, value = printable(label), printable(value)
         room = self.w - len(value) - 1
-        if room < 8:  # value too long for one line with its label: two lines
-            self.add(label)
+        if len(label) > room:  # label and value do not fit on one line: two lines, nothing cut
+            self.para(label)
             self.add(value.rjust(self.w))
             return
-        if len(label) > room:
-            label = label[: room - 1] + "."
         self.lines.append(f"{label:<{room}} {value}")

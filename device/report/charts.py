@@ -384,7 +384,7 @@ def cadence_chart(
     return line_chart(
         lines,
         title=title,
-        x_axis=Axis("time (s)", lo=0 if xs_ok and min(xs_ok) >= 0 else None),
+        x_axis=Axis("time into the run (s)", lo=0 if xs_ok and min(xs_ok) >= 0 else None),
         y_axis=Axis("steps/min"),
         hbands=hb,
         style=ChartStyle(width=width, height=height),

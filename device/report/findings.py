@@ -35,9 +35,10 @@ def symmetry_index(left: Any, right: Any) -> float | None:
 
 
 def metric_si(m: dict[str, Any]) -> float | None:
-    """A metric's left/right symmetry index: the engine's when it reports one, else from L and R."""
+    """A metric's left/right symmetry index as the evidence gate left it: none for signed or
+    near-zero quantities or where a side is not reliable (never recomputed from L and R)."""
     si = m.get("symmetry_index_pct")
-    return float(si) if is_number(si) else symmetry_index(m.get("left"), m.get("right"))
+    return float(si) if is_number(si) else None
 
 
 def flag_direction(m: dict[str, Any]) -> str | None:
@@ -226,13 +227,21 @@ def rank_findings(metrics: dict[str, dict[str, Any]], units: Units) -> list[Find
     return heads + rest
 
 
-def good_points(metrics: dict[str, dict[str, Any]], units: Units, limit: int = 3) -> list[str]:
-    """What is within the normal range, most important first: the summary when nothing is flagged."""
+def good_points(
+    metrics: dict[str, dict[str, Any]],
+    units: Units,
+    limit: int = 3,
+    evidence: dict[str, dict[str, Any]] | None = None,
+) -> list[str]:
+    """What is within the normal range, most important first: the summary when nothing is flagged.
+    With the evidence gate's verdicts (``quality.evidence``) only metrics it calls "in range"."""
     cands = []
     for mid, m in metrics.items():
         v = m.get("value")
         lo, hi = _bounds(m)
         if m.get("flag") or not is_number(v) or (lo is None and hi is None):
+            continue
+        if evidence is not None and (evidence.get(mid) or {}).get("status") != "in_range":
             continue
         if (lo is not None and v < lo) or (hi is not None and v > hi):
             continue

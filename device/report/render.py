@@ -16,6 +16,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from device.gait.evidence import Status, words
 from device.report import catalog, charts
 from device.report.findings import (
     compare_metric,
@@ -26,6 +27,7 @@ from device.report.findings import (
     reason_text,
 )
 from device.report.rear import REAR_GROUP, from_rear, rear_summary
+from device.report.review import reviewed, session_series, session_time
 from device.report.units import Units, is_number, units_for
 
 log = logging.getLogger(__name__)
@@ -166,20 +168,23 @@ def _header(session: dict[str, Any], config: Any, units: Units) -> dict[str, Any
     }
 
 
-def _metric_rows(metrics: dict[str, dict[str, Any]], units: Units) -> list[dict[str, Any]]:
-    """Table sections: [{group, rows:[...], unmeasured: reason | None}], in contract order."""
+def _metric_rows(
+    metrics: dict[str, dict[str, Any]],
+    units: Units,
+    evidence: dict[str, dict[str, Any]] | None = None,
+    withheld: list[str] | None = None,
+) -> list[dict[str, Any]]:
+    """Table sections: [{group, rows:[...], unmeasured: reason | None}], in contract order. The
+    flag column is the evidence gate's status (``quality.evidence``) in the one vocabulary."""
     by_group: dict[str, list[dict[str, Any]]] = {}
     for mid in catalog.sorted_ids(list(metrics)):
         m = metrics[mid] or {}
         unit = m.get("unit", "")
         meta = catalog.info(mid)
         direction = flag_direction(m)
-        normal = m.get("normal") or [None, None]
-        lo = normal[0] if len(normal) == 2 and is_number(normal[0]) else None
-        hi = normal[1] if len(normal) == 2 and is_number(normal[1]) else None
-
-        def out_of_range(v: Any, lo: Any = lo, hi: Any = hi) -> bool:
-            return is_number(v) and ((lo is not None and v < lo) or (hi is not None and v > hi))
+        ev = (evidence or {}).get(mid) or {}
+        status = ev.get("status")
+        flagged_side = {s: ev.get(s) in (Status.ABOVE, Status.BELOW) for s in ("left", "right")}
 
         measured = any(is_number(m.get(k)) for k in ("value", "left", "right"))
         sd = m.get("sd")
@@ -193,21 +198,20 @@ def _metric_rows(metrics: dict[str, dict[str, Any]], units: Units) -> list[dict[
             "reason": reason_text(m.get("reason")),
             "left": units.value(m.get("left"), unit) if is_number(m.get("left")) else "",
             "right": units.value(m.get("right"), unit) if is_number(m.get("right")) else "",
-            "left_out": out_of_range(m.get("left")),
-            "right_out": out_of_range(m.get("right")),
+            "left_out": flagged_side["left"],
+            "right_out": flagged_side["right"],
+            "far": ev.get("far"),
+            "status": status or "",
+            "why": "see the capture note at the top"
+            if ev.get("why") in (withheld or [])
+            else ev.get("why") or "",
             "value": units.value(m.get("value"), unit),
             "sd": f"± {units.number(sd, unit)}" if is_number(sd) else "",
             "n": m.get("n") or "",
             "normal": units.range(m.get("normal"), unit),
             "si": f"{si:.0f}%" if si is not None else "",
             "flag": direction,
-            "flag_text": {"high": "High", "low": "Low", "asymmetric": "L/R uneven", "flagged": "Check"}.get(
-                direction or "", ""
-            ),
-            "ok": measured
-            and direction is None
-            and (lo is not None or hi is not None)
-            and not out_of_range(m.get("value")),
+            "flag_text": words(status) if status and status != Status.NO_RANGE else "",
         }
         by_group.setdefault(meta.group, []).append(row)
     sections = []
@@ -228,23 +232,12 @@ def _metric_rows(metrics: dict[str, dict[str, Any]], units: Units) -> list[dict[
     return sections
 
 
-def _cues(a: dict[str, Any], findings: list[Any], config: Any) -> list[dict[str, Any]]:
+def _cues(a: dict[str, Any], findings: list[Any]) -> list[dict[str, Any]]:
     """One coaching block per flagged metric, in the order of the findings; blocks with the same
-    title are merged. Cues come from the gait engine's one cue library (``device.gait.cues``),
-    re-derived here with the clinic's current coaching profile and norms: a profile change shows
-    on the next printed report, and the measurements (flags) are untouched."""
-    from device.gait.cues import PROFILES, build_cues
-    from device.gait.norms import load_norms
-    from device.gait.types import Metric
-
-    station = getattr(config, "station", None)
-    profile = getattr(station, "coaching_profile", "neutral")
-    profile = profile if profile in PROFILES else "neutral"
-    norms_file = getattr(station, "norms_file", "") or None
-    metrics = {k: Metric.from_dict(v) for k, v in (a.get("metrics") or {}).items() if isinstance(v, dict)}
-    derived = build_cues(metrics, load_norms(norms_file), profile, str(a.get("activity") or "running"))
-    if not derived:  # an analysis from elsewhere may carry cues of its own
-        derived = [c for c in (a.get("cues") or []) if isinstance(c, dict)]
+    title are merged. ``a`` is the reviewed analysis: its cues were re-derived by the evidence gate
+    (:func:`device.report.review.reviewed`) with the clinic's current coaching profile and norms,
+    from the flags the evidence supports."""
+    derived = [c for c in (a.get("cues") or []) if isinstance(c, dict)]
     by_metric: dict[str, dict[str, Any]] = {}
     for c in derived:
         by_metric.setdefault(str(c.get("metric")), c)
@@ -306,14 +299,14 @@ def _charts(a: dict[str, Any], compare: dict[str, Any] | None = None) -> list[st
             )
         )
     cad = (a.get("metrics") or {}).get("cadence_spm") or {}
-    series = a.get("cadence_series") or []
+    series = session_series(a)
     # a cadence curve needs a few points: a 2-second clip gives one, which is no curve at all
     if len(series) >= 3 or (compare is not None and len(compare.get("cadence_series") or []) >= 3):
         out.append(
             charts.cadence_chart(
                 series,
                 normal=cad.get("normal"),
-                compare=(compare.get("cadence_series") or []) if compare else None,
+                compare=session_series(compare) if compare else None,
                 width=CHART_W,
                 height=CHART_H,
                 legend=False,
@@ -360,7 +353,7 @@ def _evidence_entries(
                 "side": side,
                 "phase": phase,
                 "caption": f"{str(side).capitalize()} · {PHASE_LABELS.get(str(phase), str(phase))}",
-                "t": f"{meta.get('t'):.2f} s" if is_number(meta.get("t")) else "",
+                "t": _session_t(a, meta.get("t")),
                 "src": _data_uri(img, "image/jpeg"),
             }
         )
@@ -370,28 +363,33 @@ def _evidence_entries(
     return entries
 
 
+def _session_t(a: dict[str, Any], t: Any) -> str:
+    rel = session_time(a, t)
+    return f"{rel:.2f} s into the run" if rel is not None else ""
+
+
 # Quality figures shown on paper, in this order (the engine may report more; they stay in the JSON).
 _QUALITY_SHOWN: tuple[tuple[tuple[str, ...], str], ...] = (
     (("frames_analysed", "frames", "n_frames"), "Frames analysed"),
     (("duration_s",), "Duration"),
-    (("effective_fps", "fps"), "Effective frame rate"),
-    (("confidence",), "Confidence"),
-    (("strides_used",), "Strides used"),
-    (("strides_rejected",), "Strides rejected"),
+    (("effective_fps", "fps"), "Effective frame rate (frames analysed over the time they span)"),
+    (("steps_used",), "Steps used"),
+    (("strides_used",), "Strides used (2 steps each)"),
+    (("steps_rejected",), "Steps rejected"),
     (("body_seen_fraction",), "Runner seen"),
     (("leg_seen_fraction",), "Legs seen"),
     (("swaps_corrected",), "Left/right swaps corrected"),
 )
 _VERDICTS = {
-    "good": "Good capture: the measurements can be trusted.",
-    "fair": "Fair capture: some measurements are less certain (see the notes).",
-    "poor": "Poor capture: treat the measurements with caution and consider filming again.",
-    "unusable": "Unusable capture: the run could not be measured; film again.",
+    "good": "Good capture: enough steady running, frame rate and agreement with the chosen view to make findings.",
+    "limited": "Limited capture",
+    "unusable": "Unusable capture",
 }
 
 
 def quality_note(q: dict[str, Any]) -> dict[str, Any]:
-    """The quality note: verdict in words, the figures that back it, and the engine's warnings."""
+    """The quality note of a reviewed analysis: verdict in words (the gate's ``verdict_code`` and
+    issues), why findings are withheld, the figures that back it, and the engine's warnings."""
     items: list[tuple[str, str]] = []
     for keys, label in _QUALITY_SHOWN:
         for key in keys:
@@ -400,11 +398,18 @@ def quality_note(q: dict[str, Any]) -> dict[str, Any]:
                 if text:
                     items.append((label, text))
                 break
+    code = str(q.get("verdict_code") or "")
     verdict = q.get("verdict")
-    verdict_text = _VERDICTS.get(str(verdict).lower(), str(verdict)) if verdict else ""
+    if code == "good":
+        verdict_text = _VERDICTS["good"]
+    elif code in _VERDICTS:
+        verdict_text = f"{_VERDICTS[code]}: {verdict}." if verdict else f"{_VERDICTS[code]}."
+    else:
+        verdict_text = str(verdict or "")
     raw = q.get("warnings") or q.get("hints") or []
     hints = [str(h) for h in raw if h] if isinstance(raw, list) else [str(raw)]
-    return {"verdict": verdict_text, "figures": items, "hints": hints}
+    withheld = [str(w) for w in q.get("withheld") or []]
+    return {"verdict": verdict_text, "code": code, "withheld": withheld, "figures": items, "hints": hints}
 
 
 def _quality_value(key: str, value: Any) -> str:
@@ -462,17 +467,20 @@ def render_report_html(
     from markupsafe import Markup
 
     units = units_for(config)
-    a = _analysis(session)
+    a = reviewed(_analysis(session), config)
     metrics = {k: v for k, v in (a.get("metrics") or {}).items() if isinstance(v, dict)}
     findings = rank_findings(metrics, units)
-    sections = _metric_rows(catalog.complete_metrics(metrics), units)
+    q = a.get("quality") or {}
+    sections = _metric_rows(catalog.complete_metrics(metrics), units, q.get("evidence"), q.get("withheld"))
     ctx = {
         "css": Markup(_css(_paper(config))),
         "paper": _paper(config),
         "h": _header(session, config, units),
         "findings": findings[:3],
         "more_findings": len(findings) - 3 if len(findings) > 3 else 0,
-        "good": good_points(metrics, units) if not findings else [],
+        "good": good_points(metrics, units, evidence=q.get("evidence") or {})
+        if not findings and not q.get("withheld")
+        else [],
         "sections": [sec for sec in sections if sec["group"] != REAR_GROUP],
         "rear": {
             "summary": rear_summary(a),
@@ -480,8 +488,8 @@ def render_report_html(
         },
         "charts": [Markup(svg) for svg in _charts(a)],
         "evidence": _evidence_entries(a, evidence, units),
-        "cues": _cues(a, findings, config),
-        "quality": quality_note(a.get("quality") or {}),
+        "cues": _cues(a, findings),
+        "quality": quality_note(q),
         "units": units.system,
         "generated": _date(datetime.now().astimezone().isoformat()),
         "profile": getattr(getattr(config, "station", None), "coaching_profile", "neutral"),
@@ -552,7 +560,7 @@ def render_comparison_html(session_a: dict[str, Any], session_b: dict[str, Any],
     from markupsafe import Markup
 
     units = units_for(config)
-    a, b = _analysis(session_a), _analysis(session_b)
+    a, b = reviewed(_analysis(session_a), config), reviewed(_analysis(session_b), config)
     rows = comparison_rows(a, b, units)
     ctx = {
         "css": Markup(_css(_paper(config))),

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from device.gait.treadmill import MAX_CORRECTION_S, OFFSETS_S, EventModel, StanceModel, features
+from device.gait.treadmill import MAX_CORRECTION_S, OFFSETS_S, EventModel, StanceModel
 
 CONDITIONS = ("clean", "realistic_60fps", "realistic_30fps")
 KINDS = ("initial_contact", "toe_off")
@@ -46,7 +46,7 @@ class Sample:
 
 def _collect_one(
     job: tuple[str, str, str, str],
-) -> tuple[str, dict, list[tuple[str, float, float, object]], dict]:
+) -> tuple[str, dict, list[tuple[str, float, float, StanceModel | None]], dict]:
     from device.gait.analysis import analyze
     from device.gait.types import RunnerInfo
     from device.validation.dataset import read_any_csv
@@ -102,9 +102,36 @@ def collect(trials: list, cache_dir: Path, jobs: int = 2) -> tuple[list[Sample],
     return samples, series
 
 
-def _x(s: Sample, series: list[dict], t: float, offsets: tuple[float, ...]) -> np.ndarray | None:
-    a = series[s.series]
-    return features(a["t"], a["u"][s.side], a["h"][s.side], s.sm, t, a["leg_px"], offsets)
+def _features_batch(
+    samples: list[Sample], series: list[dict], times: np.ndarray, offsets: tuple[float, ...]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Features of every sample at ``times`` (one interpolation per series and side): (X, ok)."""
+    off = np.asarray(offsets)
+    X = np.full((len(samples), 2 * off.size + 1), np.nan)
+    ok = np.zeros(len(samples), bool)
+    groups: dict[tuple[int, str], list[int]] = {}
+    for i, s in enumerate(samples):
+        groups.setdefault((s.series, s.side), []).append(i)
+    for (k, side), idx in groups.items():
+        a = series[k]
+        t, u, h, leg = a["t"], a["u"][side], a["h"][side], a["leg_px"]
+        ii = np.asarray(idx)
+        ts = times[ii][:, None] + off[None, :]
+        inside = (ts[:, 0] >= t[0]) & (ts[:, -1] <= t[-1])
+        tq = np.where(inside[:, None], ts, t[0])
+        bad_h, bad_u = ~np.isfinite(h), ~np.isfinite(u)
+        hh = np.interp(tq, t, np.where(bad_h, 0.0, h))
+        uu = np.interp(tq, t, np.where(bad_u, 0.0, u))
+        j = np.clip(np.searchsorted(t, tq), 1, len(t) - 1)
+        seen = ~(bad_h[j] | bad_h[j - 1] | bad_u[j] | bad_u[j - 1]).any(axis=1)
+        floor = np.array([samples[i].sm.floor for i in idx])[:, None]
+        aa = np.array([samples[i].sm.a for i in idx])[:, None]
+        v = np.array([samples[i].sm.v for i in idx])[:, None]
+        X[ii] = np.concatenate(
+            [(hh - floor) / leg, (uu - (aa - v * tq)) / leg, np.ones((len(idx), 1))], axis=1
+        )
+        ok[ii] = inside & seen
+    return X, ok
 
 
 def fit(
@@ -120,19 +147,13 @@ def fit(
     for kind in KINDS:
         sel = [s for s in samples if s.kind == kind and s.runner != exclude_runner]
         cur = np.array([s.t0 for s in sel])
+        truth = np.array([s.truth for s in sel])
+        runners = np.array([s.runner for s in sel])
         passes = []
         for _p in range(PASSES):
-            rows, ys, keep = [], [], []
-            for i, s in enumerate(sel):
-                x = _x(s, series, cur[i], offsets)
-                if x is None:
-                    continue
-                rows.append(x)
-                ys.append(s.truth - cur[i])
-                keep.append(i)
-            X, y = np.asarray(rows), np.asarray(ys)
-            runners = np.array([sel[i].runner for i in keep])
-            _u, inv, cnt = np.unique(runners, return_inverse=True, return_counts=True)
+            X, ok = _features_batch(sel, series, cur, offsets)
+            X, y, r = X[ok], (truth - cur)[ok], runners[ok]
+            _u, inv, cnt = np.unique(r, return_inverse=True, return_counts=True)
             sw = (len(y) / len(cnt)) / cnt[inv]
             reg = ridge * len(y) * np.eye(X.shape[1])
             reg[-1, -1] = 0.0  # the constant is not shrunk
@@ -140,8 +161,9 @@ def fit(
             w = np.linalg.solve(X.T @ Xw + reg, Xw.T @ y)
             passes.append(tuple(float(v) for v in w))
             d = X @ w
-            ok = np.abs(d) <= MAX_CORRECTION_S
-            cur[np.asarray(keep)[ok]] += d[ok]
+            move = np.abs(d) <= MAX_CORRECTION_S
+            keep = np.flatnonzero(ok)
+            cur[keep[move]] += d[move]
         weights[kind] = tuple(passes)
     src = (
         "development set, 23 runners"

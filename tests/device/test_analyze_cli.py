@@ -20,6 +20,7 @@ from device.cli import main as cli_main
 from device.errors import InputError
 from device.keypoints import KP, Timeline
 from device.keypoints_csv import read_csv, write_csv
+from tests.support.timing import scaled
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -139,7 +140,11 @@ def test_detect_kind(tmp_path: Path, gif_run: dict, samples_dir: Path) -> None:
 def _run_cli(*args: str) -> subprocess.CompletedProcess[str]:
     code = "import sys; from device.cli import main; sys.exit(main(sys.argv[1:]))"
     return subprocess.run(
-        [sys.executable, "-c", code, "analyze", *args], cwd=REPO, capture_output=True, text=True, timeout=120
+        [sys.executable, "-c", code, "analyze", *args],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=scaled(120),
     )
 
 

@@ -26,7 +26,9 @@ def csrf_from(html: str) -> str:
 
 @pytest.fixture
 def cfg(tmp_path: Path) -> Config:
-    return make_config(tmp_path / "data")
+    cfg = make_config(tmp_path / "data")
+    cfg.station.norms_file = str(Path(__file__).with_name("sample_norms.toml"))  # sample_data's ranges
+    return cfg
 
 
 @pytest.fixture

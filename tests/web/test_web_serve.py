@@ -383,3 +383,41 @@ def test_read_only_database_is_one_line(tmp_path, monkeypatch):
     cfg.storage.data_dir = str(tmp_path)
     with pytest.raises(UserError, match="readonly database; make the data folder and the database writable"):
         serve._open_station(cfg, "synthetic")
+
+
+def test_a_tablet_that_stops_reading_is_dropped_not_buffered(served, monkeypatch):
+    import threading
+
+    from web import serve
+
+    server, station, _ = served
+    monkeypatch.setattr(serve, "WRITE_TIMEOUT_S", 1.0)
+    stop = threading.Event()
+
+    def camera() -> None:  # a new 300 kB preview frame every 50 ms
+        seq = 1
+        while not stop.wait(0.05):
+            seq += 1
+            station.preview = (seq, b"\xff\xd8" + bytes([seq % 251]) * 300_000 + b"\xff\xd9")
+
+    cam = threading.Thread(target=camera, daemon=True)
+    cam.start()
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    s.bind(("127.0.0.7", 0))
+    s.connect(("127.0.0.1", server.port))
+    s.sendall(f"GET /live/preview.mjpg HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {TOKEN}\r\n\r\n".encode())
+    preview = server.app.extensions["gait_live_hub"].feed("preview")
+    try:
+        end = time.monotonic() + 5
+        while preview.viewers == 0 and time.monotonic() < end:
+            time.sleep(0.05)
+        assert preview.viewers == 1
+        end = time.monotonic() + 10  # never read: the server gives up on it after ~1 s of no progress
+        while preview.viewers and time.monotonic() < end:
+            time.sleep(0.1)
+        assert preview.viewers == 0, "a stuck tablet is still being fed"
+        assert _timed(server.port, "GET", "/api/status")[0] == 200
+    finally:
+        stop.set()
+        s.close()

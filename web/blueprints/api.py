@@ -14,7 +14,7 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, request, url_for
 
-from web import actions, context
+from web import actions, context, present
 from web.forms import parse_session_request
 from web.security import json_error
 
@@ -72,7 +72,10 @@ def _bad_request(exc: _BadRequest):
 
 
 def _session(session_id: int) -> dict[str, Any]:
-    return context.store().get_session(session_id)  # NotFoundError → 404 via the app handler
+    s = context.store().get_session(session_id)  # NotFoundError → 404 via the app handler
+    # the analysis as the page, receipt and report show it: through the evidence gate
+    s["analysis"] = present.session_analysis(s, context.config())
+    return s
 
 
 def _require_analysis(s: dict[str, Any]) -> dict[str, Any]:
@@ -241,7 +244,8 @@ def session_detail(session_id: int):
             **{k: v for k, v in ev.items() if k != "keypoints"},
             "url": url_for("pages.evidence_image", session_id=session_id, evidence_id=ev["id"]),
         }
-        for ev in context.store().list_evidence(session_id)
+        # t: seconds into the session, as the page and the report caption it (t_source: the clock)
+        for ev in present.session_evidence(context.store().list_evidence(session_id), s["analysis"])
     ]
     return jsonify(s)
 

@@ -191,17 +191,21 @@ def session_page(session_id: int):
         if earlier["session_id"] != session_id:
             abort(404, description=f"Analysis {shown} is not part of session {session_id}.")
         s = {**s, "analysis": earlier["analysis"]}
-    analysis = s.get("analysis")
+    analysis = present.session_analysis(s, context.config())  # through the evidence gate
     rows = present.metric_rows(analysis)
     from device.report.render import quality_note
 
     _verdict, _warnings, quality = present.quality_items(analysis)
-    evidence = actions.evidence_items(s, earlier["id"] if earlier else None)
+    evidence = present.session_evidence(
+        actions.evidence_items(s, earlier["id"] if earlier else None), analysis
+    )
     units = units_for(context.config())
     for h in history:
         h["described"] = Corrections.from_dict(h["corrections"]).describe(units) if h["corrections"] else []
     current = next((h for h in history if h["current"]), None)
-    t0 = context.store().first_keypoint_t(session_id) or 0.0  # strides read as seconds into the run
+    from device.report.review import time_origin
+
+    t0 = time_origin(analysis)  # strides read as seconds into the run, like every caption
     return render_template(
         "session.html",
         s=s,
@@ -448,6 +452,8 @@ def compare_print():
 @bp.route("/compare")
 def compare():
     a, b = _compare_pair()
+    a["analysis"] = present.session_analysis(a, context.config())  # through the evidence gate
+    b["analysis"] = present.session_analysis(b, context.config())
     rows = present.compare_rows(a.get("analysis"), b.get("analysis"))
     return render_template(
         "compare.html",

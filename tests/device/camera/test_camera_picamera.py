@@ -48,8 +48,17 @@ class _Camera:
     def global_camera_info() -> list[dict]:
         return [{"Model": "imx708"}]
 
-    def create_video_configuration(self, main: dict, lores: dict, controls: dict, buffer_count: int) -> dict:
-        return {"main": main, "lores": lores, "controls": controls}
+    # What Picamera2 lists for a Camera Module 3 (imx708, Raspberry Pi camera documentation).
+    sensor_modes = [
+        {"size": (1536, 864), "fps": 120.13, "bit_depth": 10},
+        {"size": (2304, 1296), "fps": 56.03, "bit_depth": 10},
+        {"size": (4608, 2592), "fps": 14.35, "bit_depth": 10},
+    ]
+
+    def create_video_configuration(
+        self, main: dict, lores: dict, sensor: dict, controls: dict, buffer_count: int
+    ) -> dict:
+        return {"main": main, "lores": lores, "sensor": sensor, "controls": controls, "buffers": buffer_count}
 
     def configure(self, config: dict) -> None:
         self.config = config
@@ -93,7 +102,10 @@ def test_frames_timestamps_and_low_res(fake_picamera2: type[_Camera]) -> None:
         cam = fake_picamera2.instances[0]
         assert cam.started and cam.config["main"] == {"size": (1280, 720), "format": "RGB888"}
         assert cam.config["lores"] == {"size": (426, 240), "format": "YUV420"}
-        assert cam.config["controls"] == {"FrameRate": 30.0}
+        # 30 fps asked: the largest whole-runner mode that reaches it, frame time pinned
+        assert cam.config["sensor"] == {"output_size": (2304, 1296), "bit_depth": 10}
+        assert cam.config["controls"] == {"FrameDurationLimits": (33333, 33333)}
+        assert src.mode is not None and src.nominal_fps == 30.0
         frames = [src.read() for _ in range(5)]
     assert cam.closed and not cam.started
     assert all(isinstance(f, LoresFrame) for f in frames)
@@ -118,3 +130,36 @@ def test_unplugged_camera_is_a_source_error(fake_picamera2: type[_Camera]) -> No
 def test_camera_index_not_connected(fake_picamera2: type[_Camera]) -> None:
     with pytest.raises(SourceError, match="camera 1 not found"):
         PicameraSource(1).open()
+
+
+def test_default_is_the_fastest_mode_that_frames_the_whole_runner(fake_picamera2: type[_Camera]) -> None:
+    src = PicameraSource(0, 1280, 720)  # [camera] fps = 0: auto
+    with src:
+        cam = fake_picamera2.instances[0]
+        assert cam.config["sensor"] == {"output_size": (1536, 864), "bit_depth": 10}
+        assert cam.config["controls"] == {"FrameDurationLimits": (8324, 8324)}  # 1e6 / 120.13 µs
+        assert src.nominal_fps == pytest.approx(120.13)
+        assert src.mode is not None
+        assert src.mode.describe() == "imx708 sensor mode 1536×864 10-bit, 120.13 fps (mode max 120.1)"
+
+
+def test_mode_choice_per_sensor() -> None:
+    from device.camera.picamera import pick_mode
+
+    hq = [
+        {"size": (1332, 990), "fps": 120.05, "bit_depth": 10},
+        {"size": (2028, 1080), "fps": 50.03, "bit_depth": 12},
+        {"size": (4056, 3040), "fps": 10.0, "bit_depth": 12},
+    ]
+    assert pick_mode("imx477", hq).size == (1332, 990)
+    assert pick_mode("imx477", hq, 50).size == (2028, 1080)
+    v2 = [  # the v2 camera's 640×480 at 206 fps is a centre crop: it would cut the runner off
+        {"size": (640, 480), "fps": 206.65, "bit_depth": 10},
+        {"size": (1640, 1232), "fps": 41.85, "bit_depth": 10},
+        {"size": (1920, 1080), "fps": 47.57, "bit_depth": 10},
+    ]
+    m = pick_mode("imx219", v2)
+    assert m.size == (1920, 1080) and m.fps == pytest.approx(47.57)
+    m = pick_mode("imx219", v2, 120)  # more than any whole-runner mode gives: its fastest, at its rate
+    assert m.size == (1920, 1080) and m.fps == pytest.approx(47.57)
+    assert pick_mode("imx708_wide", _Camera.sensor_modes).size == (1536, 864)

@@ -290,7 +290,8 @@ def test_too_few_strides_null_with_reason() -> None:
 
 
 def test_flags_and_coaching_profiles_change_cues_not_measurements() -> None:
-    _, tl = _run(duration_s=12, cadence_spm=150, contact_time_ms=320, overstride_cm=30.0, trunk_lean_deg=2.0)
+    # 25 s: a flag needs 20 s of running (norms.toml [evidence])
+    _, tl = _run(duration_s=25, cadence_spm=150, contact_time_ms=320, overstride_cm=30.0, trunk_lean_deg=2.0)
     a = analyze(tl, RunnerInfo(175, 10), coaching_profile="ankle_lean")
     b = analyze(tl, RunnerInfo(175, 10), coaching_profile="hip_hinge")
     assert a.metrics["cadence_spm"].flag == "low"

@@ -226,3 +226,54 @@ def test_absurd_time_gaps_are_bounded_and_said(name: str, warp, issue: str) -> N
     assert issue in a.quality["issues"], name
     assert a.quality["duration_s"] <= 10.0
     assert any("gap" in w or "frame times" in w for w in a.quality["warnings"]), a.quality["warnings"]
+
+
+# ----------------------------------------------------------------------------- alternation, scoring
+def test_strict_alternation_leaves_out_the_less_confident_same_foot_contact() -> None:
+    from device.gait.events import SideEvents, strict_alternation
+
+    def se(ic: list[float], conf: list[float]) -> SideEvents:
+        a = np.array(ic)
+        return SideEvents(
+            a, a + 0.2, np.ones(a.size, bool), np.ones(a.size, bool), np.array(conf), np.array(conf)
+        )
+
+    # right contacts at 0.0, 0.70, 1.05 (the last is one step after 0.70: a left contact mislabelled)
+    left = se([0.35, 1.40], [0.9, 0.9])
+    right = se([0.0, 0.70, 1.05], [0.9, 0.9, 0.4])
+    lf, rt, n = strict_alternation(left, right, stride_s=0.70)
+    assert n == 1 and list(rt.ic) == [0.0, 0.70] and list(lf.ic) == [0.35, 1.40]
+    # alternating contacts are all kept
+    lf, rt, n = strict_alternation(se([0.35, 1.05], [0.5, 0.5]), se([0.0, 0.7], [0.5, 0.5]), 0.7)
+    assert n == 0 and len(lf.ic) == len(rt.ic) == 2
+
+
+def test_scoring_is_side_agnostic_and_ignores_window_edges() -> None:
+    truth = {
+        "valid_window_s": [0.0, 10.0],
+        "events": [
+            {"side": "left", "kind": "initial_contact", "t": 1.0},
+            {"side": "right", "kind": "initial_contact", "t": 1.35},
+            {"side": "left", "kind": "toe_off", "t": 1.25},
+        ],
+        "cadence_spm": 170.0,
+        "contact_time_ms": {"left": 250.0, "right": 250.0},
+    }
+    pred = {
+        "events": [
+            {"side": "left", "kind": "initial_contact", "t": 1.004},
+            {"side": "left", "kind": "initial_contact", "t": 1.351},  # wrong side, right time
+            {"side": "left", "kind": "toe_off", "t": 1.26},
+            {"side": "left", "kind": "toe_off", "t": 5.0},  # spurious
+            {"side": "left", "kind": "toe_off", "t": 9.97},  # at the window edge: not counted
+        ],
+        "cadence_spm": 171.7,
+        "metrics": {"contact_time_ms": {"left": 260.0, "right": None}},
+        "quality": {"verdict_code": "good"},
+    }
+    s = score_trial(pred, truth, "t", "r")
+    assert s.n_detected == {"initial_contact": 2, "toe_off": 1}
+    assert s.spurious == 1 and s.sides_right == 1 and s.sides_total == 2
+    assert sorted(s.errors_ms["initial_contact"]) == pytest.approx([1.0, 4.0], abs=0.01)
+    assert s.cadence_err_pct == pytest.approx(1.0, abs=0.01)
+    assert s.contact_err_ms is None  # a side the engine did not give is not a small error

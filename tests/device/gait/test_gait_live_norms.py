@@ -130,7 +130,7 @@ def test_clinic_norms_change_flags(tmp_path: Path) -> None:
         "[metrics.cadence_spm]\nlow = 175\nsource = 'our clinic'\nflag_low = 'below our 175 target'\n",
         encoding="utf-8",
     )
-    tl = SyntheticRunner(RunnerParams(fps=30, duration_s=8)).timeline()
+    tl = SyntheticRunner(RunnerParams(fps=30, duration_s=25)).timeline()  # findings need 20 s
     a = analyze(tl, RunnerInfo(175, 10), norms=load_norms(f))
     m = a.metrics["cadence_spm"]
     assert m.flag == "low" and m.normal == (175.0, None)

@@ -6,7 +6,39 @@ from typing import Any
 
 import pytest
 
+from device.config import Config
 from device.printing import format_summary
+from tests.device.report.handmade import NORMS
+
+CFG = Config()
+CFG.station.norms_file = str(NORMS)  # the ranges the fixture's numbers were written against
+
+
+@pytest.fixture
+def session(session: dict[str, Any]) -> dict[str, Any]:
+    """The printing fixture as the engine now stores it: schema 2, a 2-minute side-view capture
+    at 30 fps with the near leg known and per-side counts (so its flags have their evidence)."""
+    a = session["analysis"]
+    a["schema_version"] = 2
+    for m in a["metrics"].values():
+        if m.get("left") is not None:
+            m.update(n_left=20, n_right=20, sd_left=m["sd"], sd_right=m["sd"])
+    a["view"]["detected"] = "side"
+    a["quality"].update(
+        frames_analysed=3600,
+        duration_s=120.0,
+        steps_used=40,
+        strides_used=20,
+        near_side="right",
+        verdict_code="good",
+        issues=[],
+        verdict="good",
+    )
+    return session
+
+
+def fmt(session: dict[str, Any], **kw: Any) -> list[str]:
+    return format_summary(session, config=CFG, **kw)
 
 
 def text(lines: list[str]) -> str:
@@ -19,22 +51,24 @@ def flowing(lines: list[str]) -> str:
 
 
 def test_summary_has_the_headline_facts(session: dict[str, Any]) -> None:
-    lines = format_summary(session, clinic_name="Riverside Physio")
+    lines = fmt(session, clinic_name="Riverside Physio")
     t = text(lines)
     assert lines[0].strip() == "Riverside Physio"
     assert "Jane Müller" in t
     assert "2026-11-22" in t
     assert "12.0 km/h, 1% incline" in t
     assert "Pegasus 40" in t
-    assert any(ln.startswith("Cadence") and ln.endswith("164 spm LOW") for ln in lines), t
+    assert any(ln.startswith("Cadence") and ln.endswith("164 spm below normal") for ln in lines), t
     assert any(ln.startswith("Ground contact time") and ln.endswith("252 ms") for ln in lines), t
     assert "  L 248 ms   R 256 ms" in lines
-    assert any(ln.startswith("Overstride") and ln.endswith("14.2 cm HIGH") for ln in lines), t
-    assert "Capture: Good side view; feet visible throughout." in " ".join(lines)
+    assert any(ln.startswith("Overstride") and ln.endswith("14.2 cm above normal") for ln in lines), t
+    assert "  L 13.9 cm (far)   R 14.5 cm" in lines
+    assert "Steps:  40 used (20 strides)" in lines
+    assert "Capture: good" in lines
 
 
 def test_main_flags_listed_most_important_first(session: dict[str, Any]) -> None:
-    t = text(format_summary(session))
+    t = text(fmt(session))
     assert "What stood out:" in t
     bullets = list(t.split("What stood out:")[1].split("* ")[1:])
     # Overstride is the most important flagged metric (catalog importance), cadence next.
@@ -45,7 +79,7 @@ def test_main_flags_listed_most_important_first(session: dict[str, Any]) -> None
 def test_unmeasurable_key_metric_says_why(session: dict[str, Any]) -> None:
     m = session["analysis"]["metrics"]["overstride_cm"]
     m.update(value=None, left=None, right=None, flag=None, reason="feet leave the frame at landing")
-    lines = format_summary(session)
+    lines = fmt(session)
     row = next(ln for ln in lines if ln.startswith("Overstride"))
     assert row.endswith("not measurable")
     assert "(feet leave the frame at landing)" in text(lines).replace("\n  ", " ")
@@ -54,16 +88,14 @@ def test_unmeasurable_key_metric_says_why(session: dict[str, Any]) -> None:
 def test_missing_cadence_is_not_measurable_not_zero(session: dict[str, Any]) -> None:
     session["analysis"]["cadence_spm"] = None
     del session["analysis"]["metrics"]["cadence_spm"]
-    lines = format_summary(session)
+    lines = fmt(session)
     assert next(ln for ln in lines if ln.startswith("Cadence")).endswith("not measurable")
 
 
 @pytest.mark.parametrize("width", [24, 32, 42, 48, 64])
 def test_every_line_fits_the_paper(session: dict[str, Any], width: int) -> None:
     session["shoes"] = "A very long shoe model name with a colourway description, size 44.5"
-    lines = format_summary(
-        session, width_chars=width, clinic_name="The Extremely Long Named Running Clinic and Physio"
-    )
+    lines = fmt(session, width_chars=width, clinic_name="The Extremely Long Named Running Clinic and Physio")
     assert all(len(ln) <= width for ln in lines), [ln for ln in lines if len(ln) > width]
 
 
@@ -71,27 +103,61 @@ def test_receipt_text_is_printer_safe(session: dict[str, Any]) -> None:
     session["analysis"]["metrics"]["knee_flexion_ic_deg"][
         "value"
     ] = -0.4  # would print "−0"/"−" in the report
-    t = text(format_summary(session))
+    t = text(fmt(session))
     for ch in "−–—≤≥×→′″":
         assert ch not in t
 
 
 def test_imperial_units(session: dict[str, Any]) -> None:
-    t = text(format_summary(session, units="imperial"))
+    t = text(fmt(session, units="imperial"))
     assert "7.5 mph" in t
-    assert "5.6 in HIGH" in t  # 14.2 cm
+    assert "5.6 in above normal" in t  # 14.2 cm
 
 
 def test_failed_session(session: dict[str, Any]) -> None:
     session.update(status="failed", analysis=None, error="no runner found in the video")
-    t = text(format_summary(session))
+    t = text(fmt(session))
     assert "Analysis failed: no runner found in the video" in t.replace("\n", " ")
     assert "Jane Müller" in t
 
 
 def test_nothing_flagged(session: dict[str, Any]) -> None:
-    for m in session["analysis"]["metrics"].values():
-        m["flag"] = None
-    t = text(format_summary(session))
-    assert "Nothing outside the clinic's normal ranges." in flowing(format_summary(session))
+    # flags follow the values and the clinic's ranges: bring the flagged ones in range
+    session["analysis"]["metrics"]["cadence_spm"]["value"] = 175.0
+    session["analysis"]["metrics"]["overstride_cm"].update(value=8.0, left=7.9, right=8.1)
+    t = text(fmt(session))
+    assert "Nothing outside the clinic's normal ranges." in flowing(fmt(session))
     assert "What stood out" not in t
+
+
+def test_wrong_view_prints_why_first_and_no_flag(session: dict[str, Any]) -> None:
+    session["analysis"]["view"] = {"kind": "rear", "facing": None, "detected": "side"}
+    lines = fmt(session)
+    t = text(lines)
+    assert lines.index("NO FINDINGS FROM THIS CAPTURE:") < next(
+        i for i, ln in enumerate(lines) if ln.startswith("Cadence")
+    )
+    assert "set to rear view but the video looks like a side view" in flowing(lines)
+    assert "above normal" not in t and "below normal" not in t and "What stood out" not in t
+    assert "Capture: unusable" in t
+
+
+def test_far_leg_alone_is_not_enough_evidence(session: dict[str, Any]) -> None:
+    m = session["analysis"]["metrics"]
+    m["cadence_spm"]["value"] = 175.0
+    m["overstride_cm"].update(value=8.0, left=7.9, right=8.1)
+    # facing right: the left leg is the far one; only it is over 25 cm
+    m["overstride_cm"].update(value=20.0, left=31.0, right=9.0)
+    lines = format_summary(session)  # the packaged norms: overstride ≤ 25 cm, contact ≤ 300 ms
+    t = flowing(lines)
+    assert "L 31.0 cm (far)" in t
+    assert "not enough evidence: only the left leg, the one further from the camera" in t
+    assert "Nothing flagged. Not enough evidence for: Overstride" in t
+
+
+def test_one_foot_contact_time_is_flagged_for_either_foot(session: dict[str, Any]) -> None:
+    """Contact times come from both feet's events (seen from the side): the far foot counts."""
+    session["analysis"]["metrics"]["contact_time_ms"].update(value=265.0, left=330.0, right=200.0)
+    lines = format_summary(session)
+    assert any(ln.startswith("Ground contact time") and ln.endswith("above normal") for ln in lines)
+    assert "  L 330 ms above normal   R 200 ms" in lines

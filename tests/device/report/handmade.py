@@ -4,7 +4,10 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 from typing import Any
+
+NORMS = Path(__file__).with_name("handmade_norms.toml")  # the ranges these numbers were written against
 
 
 def _curve(fn, sd: float) -> dict[str, list[float]]:
@@ -25,6 +28,8 @@ def hip(p: float, shift: float = 0.0) -> float:
 def metric(
     value, unit, left=None, right=None, sd=None, n=0, flag=None, normal=None, reason=None
 ) -> dict[str, Any]:
+    """One metric of schema 2: per-side counts and spreads split evenly when sided."""
+    sided = left is not None or right is not None
     return {
         "value": value,
         "unit": unit,
@@ -32,6 +37,10 @@ def metric(
         "right": right,
         "sd": sd,
         "n": n,
+        "n_left": n // 2 if sided else None,
+        "n_right": n - n // 2 if sided else None,
+        "sd_left": sd if sided else None,
+        "sd_right": sd if sided else None,
         "flag": flag,
         "reason": reason,
         "normal": normal,
@@ -67,7 +76,7 @@ def handmade_analysis(**overrides: Any) -> dict[str, Any]:
         "knee_frontal_angle_deg": metric(None, "deg", reason="needs a rear view"),
     }
     a: dict[str, Any] = {
-        "schema_version": 1,
+        "schema_version": 2,
         "cadence_spm": 158.4,
         "activity": "running",
         "view": {"kind": "side", "facing": "right"},
@@ -90,12 +99,18 @@ def handmade_analysis(**overrides: Any) -> dict[str, Any]:
         "cues": [],
         "quality": {
             "frames_analysed": 3580,
+            "duration_s": 120.1,
             "effective_fps": 29.8,
             "confidence": 0.87,
+            "steps_used": 46,
             "strides_used": 23,
-            "strides_rejected": 2,
+            "steps_rejected": 2,
             "swaps_corrected": 3,
-            "verdict": "Good capture: both legs visible, side-on camera.",
+            "near_side": "left",
+            "side_method": "visibility",
+            "verdict_code": "good",
+            "issues": [],
+            "verdict": "good",
         },
         "input": {"source": "synthetic", "height_cm": 178.0},
     }

@@ -22,7 +22,7 @@ pytestmark = pytest.mark.slow  # full report PDFs from the gait engine's analyse
 
 @pytest.fixture(scope="module")
 def synthetic() -> tuple[dict[str, Any], list[tuple[dict[str, Any], bytes]]]:
-    return synthetic_session(duration_s=20.0)
+    return synthetic_session(duration_s=25.0)  # findings need 20 s of running (norms.toml [evidence])
 
 
 def _expected_values(analysis: dict[str, Any], units: Units) -> list[str]:

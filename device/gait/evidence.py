@@ -1,0 +1,486 @@
+"""The evidence gate: no flag, coaching cue or "good" verdict beyond what the capture supports.
+
+:func:`review` judges one analysis (its JSON form, schema 1 or 2) against the clinic's norms and
+evidence rules (``norms.toml`` ``[evidence]``) and returns it with
+
+- each metric's ``flag`` kept only when the capture (length, real frame rate, view agreement),
+  the metric's steps and the side's reliability support it; ``symmetry_index_pct`` only where
+  the sided metric is a magnitude and both sides are reliable; negative flight times not
+  measurable (with the reason);
+- ``quality["evidence"]``: ``{metric id: {"status", "why", "left", "right", "far"}}``, the one
+  verdict per metric every screen and paper shows (words in :data:`WORDS`);
+- ``quality["verdict_code"]`` ("good" | "limited" | "unusable"), ``quality["issues"]`` (short
+  codes), ``quality["verdict"]`` (words), ``quality["withheld"]`` (why no finding at all is
+  made, shown before anything else), ``steps_used``/``strides_used`` (a stride = two steps) and
+  the real ``effective_fps`` (frames analysed / duration);
+- ``cues`` rebuilt from the supported flags with the clinic's coaching profile.
+
+The gait engine calls it at the end of ``analyze()``; the dashboard, the receipt, the report and
+the API call it again on the stored analysis with the clinic's current norms and profile, so all
+four say the same. Reviewing a reviewed analysis changes nothing.
+
+Sides: from the side the camera sees one leg clearly (the near leg) and the other through or
+behind it. The far leg's angles and positions are marked and never make a finding on their own;
+event timing (contact, step, flight) is seen for both feet. Schema-1 analyses carry no per-side
+counts or spreads, so they get no one-side flag and no asymmetry flag.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from enum import StrEnum
+from typing import Any, TypeGuard
+
+from device.gait.cues import build_cues
+from device.gait.norms import EvidenceRules, Norms
+from device.gait.types import Analysis, Metric
+
+
+class Status(StrEnum):
+    """A metric's one verdict, the same on every screen and paper."""
+
+    ABOVE = "above"
+    BELOW = "below"
+    UNEVEN = "uneven"
+    IN_RANGE = "in_range"
+    NO_RANGE = "no_range"
+    NOT_ENOUGH_EVIDENCE = "not_enough_evidence"
+    NOT_MEASURABLE = "not_measurable"
+
+
+# The one vocabulary for flags: page, receipt, report and API use these words.
+WORDS: dict[Status, str] = {
+    Status.ABOVE: "above normal",
+    Status.BELOW: "below normal",
+    Status.UNEVEN: "left ≠ right",
+    Status.IN_RANGE: "in range",
+    Status.NO_RANGE: "no normal range",
+    Status.NOT_ENOUGH_EVIDENCE: "not enough evidence",
+    Status.NOT_MEASURABLE: "not measurable",
+}
+FLAGGED = (Status.ABOVE, Status.BELOW, Status.UNEVEN)
+_FLAG_STATUS = {"high": Status.ABOVE, "low": Status.BELOW}
+
+# Capture problems (engine issue codes) in words, and which of them stop every finding.
+ISSUE_WORDS: dict[str, str] = {
+    "view_mismatch": "the camera view differs from the one chosen",
+    "too_short": "capture too short",
+    "low_fps": "frame rate too low",
+    "no_runner": "runner not detected",
+    "two_people": "two people in view",
+    "feet_out_of_frame": "feet leave the frame",
+    "few_strides": "too few strides",
+    "walking": "walking, not running",
+    "cadence_disagree": "cadence estimates disagree",
+    "side_unknown": "which leg is nearer the camera is unknown",
+    "facing_unknown": "facing direction unclear",
+    "time_gap": "gaps in the recording (its longest part analysed)",
+    "slow_motion": "slow-motion video suspected (times not measurable)",
+    "repeated_frames": "repeated frames in the video",
+}
+_BLOCKING = {
+    "view_mismatch",
+    "too_short",
+    "low_fps",
+    "no_runner",
+    "two_people",
+    "feet_out_of_frame",
+    "few_strides",
+    "walking",
+}
+_UNUSABLE = {"view_mismatch", "no_runner", "two_people"}  # as the engine's verdict_code
+_ORDER = list(ISSUE_WORDS)
+# Schema-1 verdict words -> issue codes.
+_V1_ISSUES = {
+    "recording too short": "too_short",
+    "runner not detected": "no_runner",
+    "two people in view": "two_people",
+    "camera not side-on": "view_mismatch",
+    "facing direction unclear": "facing_unknown",
+    "feet leave the frame": "feet_out_of_frame",
+    "too few strides": "few_strides",
+    "walking, not running": "walking",
+}
+
+# Metrics timed from gait events (both feet's contacts are seen from the side) or taken from the
+# hips, not the leg: both sides count. Angles and positions of the far leg are seen through the
+# near one: marked, never a finding on their own.
+BOTH_SIDES_SEEN = {
+    "step_time_ms",
+    "contact_time_ms",
+    "flight_time_ms",
+    "duty_factor",
+    "step_length_cm",
+    "vertical_oscillation_cm",
+    "vertical_ratio_pct",
+}
+# Sided metrics that are magnitudes (a symmetry index means something), with the value below
+# which a side counts as near zero (a % difference of two small numbers says nothing).
+MAGNITUDES: dict[str, float] = {
+    "step_time_ms": 100.0,
+    "contact_time_ms": 100.0,
+    "duty_factor": 0.1,
+    "step_length_cm": 20.0,
+    "knee_flexion_ic_deg": 10.0,
+    "knee_flexion_stance_peak_deg": 10.0,
+    "knee_flexion_swing_peak_deg": 10.0,
+    "hip_flexion_swing_peak_deg": 10.0,
+    "hip_extension_peak_deg": 10.0,
+    "vertical_oscillation_cm": 2.0,
+}
+SYMMETRY = "symmetry_index_pct"
+SYMMETRY_SOURCE = "contact_time_ms"  # the headline L/R balance figure
+
+
+def review(analysis: dict[str, Any], norms: Norms, profile: str = "neutral") -> dict[str, Any]:
+    """The analysis with only the findings its evidence supports (a new dict; see the module)."""
+    a = copy.deepcopy(analysis)
+    rules = norms.evidence
+    q: dict[str, Any] = a.setdefault("quality", {}) or {}
+    a["quality"] = q
+    metrics: dict[str, dict[str, Any]] = {
+        k: v for k, v in (a.get("metrics") or {}).items() if isinstance(v, dict)
+    }
+    a["metrics"] = metrics
+    v2 = int(a.get("schema_version") or 1) >= 2
+    _counts(q, v2)
+    issues = _issues(a, q, rules)
+    blocking = [i for i in issues if i in _BLOCKING]
+    withheld = [_withheld_text(i, a, q, rules) for i in _sorted(blocking)]
+    near = _near_side(a, q)
+    view_kind = (a.get("view") or {}).get("kind")
+    fps = q.get("effective_fps")
+    ev: dict[str, dict[str, Any]] = {}
+    for mid, m in metrics.items():
+        _no_negative_times(mid, m)
+        # a rear camera's metrics (and a rear/front main view) see both legs alike
+        side_view = view_kind == "side" and m.get("source") != "rear"
+        ev[mid] = _judge(mid, m, norms, rules, withheld, near if side_view else "both", v2, issues)
+    if SYMMETRY in metrics:
+        ev[SYMMETRY] = _judge_symmetry(metrics, norms, rules, withheld, v2, fps)
+    for mid, m in metrics.items():
+        st = Status(ev[mid]["status"])
+        m["flag"] = "high" if st in (Status.ABOVE, Status.UNEVEN) else "low" if st is Status.BELOW else None
+        if not ev[mid].pop("symmetry") and mid != SYMMETRY:
+            m["symmetry_index_pct"] = None
+    code = "unusable" if any(i in _UNUSABLE for i in issues) or q.get("verdict_code") == "unusable" else None
+    code = code or ("good" if not issues and _engine_good(q, v2) else "limited")
+    q["verdict_code"] = code
+    q["issues"] = _sorted(issues)
+    q["verdict"] = "good" if code == "good" else "; ".join(ISSUE_WORDS.get(i, i) for i in q["issues"])
+    if code != "good" and not q["issues"]:
+        q["verdict"] = str(q.get("verdict") or "limited")
+    q["withheld"] = withheld
+    q["evidence"] = ev
+    objs = {k: Metric.from_dict(v) for k, v in metrics.items()}
+    a["cues"] = build_cues(objs, norms, profile, str(a.get("activity") or "running"))
+    return a
+
+
+def gate(analysis: Analysis, norms: Norms, profile: str = "neutral") -> Analysis:
+    """:func:`review` applied to the engine's result in place (the end of ``analyze()``)."""
+    d = review(analysis.to_dict(), norms, profile)
+    for mid, m in analysis.metrics.items():
+        r = d["metrics"][mid]
+        m.value, m.left, m.right, m.sd, m.reason = r["value"], r["left"], r["right"], r["sd"], r["reason"]
+        m.flag, m.symmetry_index_pct = r["flag"], r["symmetry_index_pct"]
+        m.normal = tuple(r["normal"]) if r.get("normal") is not None else None
+    analysis.quality = d["quality"]
+    analysis.cues = d["cues"]
+    return analysis
+
+
+def words(status: str | Status | None) -> str:
+    """A status in the one vocabulary ("" for None)."""
+    return WORDS[Status(status)] if status else ""
+
+
+# ------------------------------------------------------------------------------- capture
+
+
+def _counts(q: dict[str, Any], v2: bool) -> None:
+    """Steps and strides named once (a stride = two steps; schema 1 counted steps as
+    "strides_used"), and the real frame rate: frames analysed over the time they span."""
+    if not v2 and "steps_used" not in q and "strides_used" in q:
+        q["steps_used"] = int(q["strides_used"] or 0)
+        q["steps_rejected"] = int(q.get("strides_rejected") or 0)
+        q["strides_used"] = q["steps_used"] // 2
+        q["strides_rejected"] = q["steps_rejected"] // 2
+    elif "steps_used" in q and "strides_used" not in q:
+        q["strides_used"] = int(q["steps_used"] or 0) // 2
+    frames, dur = q.get("frames_analysed"), q.get("duration_s")
+    if _num(frames) and _num(dur) and dur > 0 and frames > 1:
+        # frame intervals over the time they span, as the engine counts it (v2); schema 1 stored
+        # the median spacing, which hides dropped frames
+        q["effective_fps"] = round((float(frames) - 1.0) / float(dur), 2)
+
+
+def _issues(a: dict[str, Any], q: dict[str, Any], rules: EvidenceRules) -> list[str]:
+    issues = [str(i) for i in q.get("issues") or []]
+    if not q.get("issues"):
+        for part in str(q.get("verdict") or "").split(";"):
+            code = _V1_ISSUES.get(part.strip().lower())
+            if code:
+                issues.append(code)
+    view = a.get("view") or {}
+    kind, detected = view.get("kind"), view.get("detected")
+    frontal = {"rear", "front"}
+    if (kind == "side" and detected in frontal) or (kind in frontal and detected == "side"):
+        issues.append("view_mismatch")
+    dur, fps = q.get("duration_s"), q.get("effective_fps")
+    if not _num(dur) or dur < rules.min_duration_s:
+        issues.append("too_short")
+    if not _num(fps) or fps < rules.min_fps:
+        issues.append("low_fps")
+    if (q.get("strides_used") or 0) < rules.min_steps and "few_strides" not in issues:
+        issues.append("few_strides")
+    if a.get("activity") == "walking":
+        issues.append("walking")
+    if (a.get("view") or {}).get("kind") == "side" and _near_side(a, q) is None:
+        issues.append("side_unknown")
+    return list(dict.fromkeys(issues))
+
+
+def _engine_good(q: dict[str, Any], v2: bool) -> bool:
+    if v2:
+        return q.get("verdict_code") == "good"
+    return str(q.get("verdict") or "").strip().lower() == "good"
+
+
+def _sorted(issues: list[str]) -> list[str]:
+    return sorted(issues, key=lambda i: _ORDER.index(i) if i in _ORDER else len(_ORDER))
+
+
+def _withheld_text(issue: str, a: dict[str, Any], q: dict[str, Any], rules: EvidenceRules) -> str:
+    """Why no finding is made, in words a clinician can act on."""
+    view = a.get("view") or {}
+    if issue == "view_mismatch":
+        return (
+            f"The camera was set to {view.get('kind')} view but the video looks like a "
+            f"{view.get('detected')} view: no clinical finding is made from it. Re-analyse it as a "
+            f"{view.get('detected')} view or film again."
+        )
+    if issue == "too_short":
+        dur = q.get("duration_s")
+        got = f"{dur:.1f} s" if _num(dur) else "an unknown length"
+        return f"The capture is {got}; findings need at least {rules.min_duration_s:g} s of steady running."
+    if issue == "low_fps":
+        fps = q.get("effective_fps")
+        got = f"{fps:.1f} fps" if _num(fps) else "an unknown rate"
+        return (
+            f"The frames were analysed at {got}; findings need at least {rules.min_fps:g} fps "
+            "(the station was overloaded or the camera dropped frames)."
+        )
+    if issue == "few_strides":
+        return (
+            f"Only {q.get('strides_used', 0)} usable strides; findings need at least {rules.min_steps} "
+            "(record at least 30 s of steady running)."
+        )
+    if issue == "walking":
+        return "This looks like walking, not running: the running norms are not applied."
+    return f"{ISSUE_WORDS.get(issue, issue).capitalize()}: no finding is made from this capture."
+
+
+def _near_side(a: dict[str, Any], q: dict[str, Any]) -> str | None:
+    near = q.get("near_side", q.get("near_leg"))
+    return near if near in ("left", "right") else None
+
+
+# ------------------------------------------------------------------------------- metrics
+
+
+def _no_negative_times(mid: str, m: dict[str, Any]) -> None:
+    """A negative flight time is an event-timing error, not a measurement: not measurable."""
+    if mid != "flight_time_ms":
+        return
+    neg = [k for k in ("value", "left", "right") if _num(m.get(k)) and m[k] < 0]
+    if not neg:
+        return
+    for k in neg:
+        m[k] = None
+    if m.get("value") is None:
+        m["left"] = m["right"] = m["sd"] = None
+        m["reason"] = (
+            "no flight phase measured (contact lasts until the other foot lands, or the event "
+            "timing is too coarse): not measurable"
+        )
+
+
+def _judge(
+    mid: str,
+    m: dict[str, Any],
+    norms: Norms,
+    rules: EvidenceRules,
+    withheld: list[str],
+    near: str | None,
+    v2: bool,
+    issues: list[str],
+) -> dict[str, Any]:
+    """One metric's status, the side statuses and whether its symmetry index may be shown."""
+    value, left, right = m.get("value"), m.get("left"), m.get("right")
+    sided = _num(left) or _num(right)
+    both_reliable = near == "both" or mid in BOTH_SIDES_SEEN or not sided
+    far = None if near is None or both_reliable else ("right" if near == "left" else "left")
+    out: dict[str, Any] = {"status": None, "why": None, "left": None, "right": None, "far": far}
+    out["symmetry"] = _symmetry_shown(mid, m, v2, both_reliable)
+    if not _num(value) and not sided:
+        out["status"] = Status.NOT_MEASURABLE.value
+        return out
+    rng = norms.get(mid)
+    if mid == SYMMETRY or rng is None:
+        out["status"] = Status.NO_RANGE.value
+        return out
+    m["normal"] = [rng.low, rng.high]
+    mean_flag = rng.flag(value) if _num(value) else None
+    side_flag = {s: rng.flag(m.get(s)) if _num(m.get(s)) else None for s in ("left", "right")}
+    for s in ("left", "right"):
+        if _num(m.get(s)):
+            flag_s = side_flag[s]
+            out[s] = (_FLAG_STATUS[flag_s] if flag_s else Status.IN_RANGE).value
+    if not (mean_flag or any(side_flag.values())):
+        # "in range" is a finding too: it needs the same capture and the same number of steps
+        n = int(m.get("n") or 0)
+        why = withheld[0] if withheld else None
+        if why is None and n < rules.min_steps:
+            why = f"measured on {n} steps; a verdict needs at least {rules.min_steps}"
+        if why:
+            out["status"], out["why"] = Status.NOT_ENOUGH_EVIDENCE.value, why
+        else:
+            out["status"] = Status.IN_RANGE.value
+        return out
+    why = _why_not(mid, m, rules, withheld, near, v2, mean_flag, side_flag, both_reliable, issues)
+    if why:
+        out["status"], out["why"] = Status.NOT_ENOUGH_EVIDENCE.value, why
+        return out
+    near_flag = side_flag.get(near) if near in side_flag else None
+    if both_reliable:
+        flag = mean_flag or next((f for f in side_flag.values() if f), None)
+    elif near_flag:
+        flag = near_flag  # the near leg, seen clearly, is outside the range
+    else:
+        flag = mean_flag  # which leg is near is unknown: only the mean counts
+    if flag is None:  # not reached: _why_not explains every unflagged case
+        out["status"] = Status.IN_RANGE.value
+        return out
+    out["status"] = _FLAG_STATUS[flag].value
+    return out
+
+
+def _why_not(
+    mid: str,
+    m: dict[str, Any],
+    rules: EvidenceRules,
+    withheld: list[str],
+    near: str | None,
+    v2: bool,
+    mean_flag: str | None,
+    side_flag: dict[str, str | None],
+    both_reliable: bool,
+    issues: list[str],
+) -> str | None:
+    """Why an out-of-range value is not flagged (None: it is)."""
+    if withheld:
+        return withheld[0]
+    if mid == "cadence_spm" and "cadence_disagree" in issues:
+        return "the cadence estimates of this capture disagree"
+    n = int(m.get("n") or 0)
+    if n < rules.min_steps:
+        return f"measured on {n} steps; a flag needs at least {rules.min_steps}"
+    sides = [s for s in ("left", "right") if side_flag[s]]
+    if not both_reliable:
+        if near is None:
+            if not mean_flag:
+                return "only one side is outside the range and which leg is nearer the camera is unknown"
+            sides = []
+        else:
+            if not side_flag.get(near) and (mean_flag or sides):
+                far = "right" if near == "left" else "left"
+                return (
+                    f"only the {far} leg, the one further from the camera (partly hidden), is outside "
+                    "the range: film that side to check it"
+                )
+            sides = [near] if side_flag.get(near) else []
+    if mean_flag and not sides:
+        return None
+    for s in sides:
+        ns = m.get(f"n_{s}")
+        if not v2 or not _num(ns):
+            if mean_flag:
+                return None
+            return (
+                f"the {s} side alone is outside the range and this older analysis has no per-side step counts"
+            )
+        if ns < rules.min_side_steps:
+            return (
+                f"the {s} side is measured on {int(ns)} steps; a one-side flag needs {rules.min_side_steps}"
+            )
+    return None
+
+
+def _symmetry_shown(mid: str, m: dict[str, Any], v2: bool, both_reliable: bool) -> bool:
+    """A left/right % difference only for a magnitude, both sides reliable and clear of zero."""
+    floor = MAGNITUDES.get(mid)
+    left, right = m.get("left"), m.get("right")
+    if floor is None or not both_reliable or not (_num(left) and _num(right)):
+        return False
+    return left > floor and right > floor
+
+
+def _judge_symmetry(
+    metrics: dict[str, dict[str, Any]],
+    norms: Norms,
+    rules: EvidenceRules,
+    withheld: list[str],
+    v2: bool,
+    fps: Any,
+) -> dict[str, Any]:
+    """The headline left/right balance (contact time): flagged only when the difference exceeds
+    the clinic's threshold, twice its standard error (stride-to-stride noise) and one frame."""
+    m = metrics[SYMMETRY]
+    out: dict[str, Any] = {"status": None, "why": None, "left": None, "right": None, "far": None}
+    out["symmetry"] = False
+    if not _num(m.get("value")):
+        out["status"] = Status.NOT_MEASURABLE.value
+        return out
+    rng = norms.get(SYMMETRY)
+    if rng is None:
+        out["status"] = Status.NO_RANGE.value
+        return out
+    m["normal"] = [rng.low, rng.high]
+    if not rng.flag(m["value"]):
+        if withheld:
+            out["status"], out["why"] = Status.NOT_ENOUGH_EVIDENCE.value, withheld[0]
+        else:
+            out["status"] = Status.IN_RANGE.value
+        return out
+    src = metrics.get(SYMMETRY_SOURCE) or {}
+    why = withheld[0] if withheld else _asymmetry_unsupported(src, rules, v2, fps)
+    if why:
+        out["status"], out["why"] = Status.NOT_ENOUGH_EVIDENCE.value, why
+    else:
+        out["status"] = Status.UNEVEN.value
+    return out
+
+
+def _asymmetry_unsupported(src: dict[str, Any], rules: EvidenceRules, v2: bool, fps: Any) -> str | None:
+    left, right = src.get("left"), src.get("right")
+    if not (_num(left) and _num(right)):
+        return "needs contact times of both feet"
+    if not v2 or not all(_num(src.get(k)) for k in ("n_left", "n_right", "sd_left", "sd_right")):
+        return "this older analysis has no per-side spread to tell a difference from stride-to-stride noise"
+    nl, nr = int(src["n_left"]), int(src["n_right"])
+    if min(nl, nr) < rules.min_side_steps:
+        return f"needs {rules.min_side_steps} contacts per foot (left {nl}, right {nr})"
+    diff = abs(float(left) - float(right))
+    se = math.sqrt(src["sd_left"] ** 2 / nl + src["sd_right"] ** 2 / nr)
+    frame_ms = 1000.0 / float(fps) if _num(fps) and fps > 0 else math.inf
+    if diff <= frame_ms:
+        return f"the {diff:.0f} ms difference is less than one frame ({frame_ms:.0f} ms)"
+    if diff <= 2.0 * se:
+        return f"the {diff:.0f} ms difference is within the stride-to-stride variation (±{2.0 * se:.0f} ms)"
+    return None
+
+
+def _num(v: Any) -> TypeGuard[float]:
+    return isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)

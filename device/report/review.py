@@ -1,0 +1,82 @@
+"""The one reading of a stored analysis that every surface shows: the dashboard page, the API,
+the receipt and the printed report all pass the analysis through :func:`reviewed`, which applies
+the evidence gate (:func:`device.gait.evidence.review`) with the clinic's current norms and
+coaching profile. The gate is pure; reading the norms file is done here (cached on the file's
+path and modification time, so an edited norms file is picked up without a restart)."""
+
+from __future__ import annotations
+
+import math
+import os
+import threading
+from typing import Any
+
+from device.gait.cues import PROFILES
+from device.gait.evidence import review
+from device.gait.norms import DEFAULT_PATH, Norms, load_norms
+
+_lock = threading.Lock()
+_cache: dict[tuple[str, float], Norms] = {}
+
+
+def clinic_norms(config: Any = None) -> Norms:
+    """The clinic's norms (``[station] norms_file``; the packaged file when empty)."""
+    path = str(config.station.norms_file or DEFAULT_PATH) if config is not None else str(DEFAULT_PATH)
+    try:
+        key = (path, os.stat(path).st_mtime)
+    except OSError:
+        return load_norms(path)  # raises the one-line ConfigError
+    with _lock:
+        norms = _cache.get(key)
+    if norms is None:
+        norms = load_norms(path)
+        with _lock:
+            _cache.clear()
+            _cache[key] = norms
+    return norms
+
+
+def clinic_profile(config: Any = None) -> str:
+    profile = config.station.coaching_profile if config is not None else "neutral"
+    return profile if profile in PROFILES else "neutral"
+
+
+def reviewed(analysis: dict[str, Any] | None, config: Any = None) -> dict[str, Any] | None:
+    """The analysis with only the findings its evidence supports (None stays None)."""
+    if not isinstance(analysis, dict):
+        return analysis
+    return review(analysis, clinic_norms(config), clinic_profile(config))
+
+
+def session_time(analysis: dict[str, Any] | None, t: Any) -> float | None:
+    """A source-clock time (s) as seconds into the session: charts, captions and evidence
+    frames count from the start of the capture, not the station clock."""
+    if not isinstance(t, int | float) or isinstance(t, bool) or not math.isfinite(t):
+        return None
+    return float(t) - time_origin(analysis)
+
+
+def time_origin(analysis: dict[str, Any] | None) -> float:
+    """The source time of the session's first frame (``input.t0_s``); analyses made before it
+    was recorded count from their first gait event (or first time they carry)."""
+    a = analysis or {}
+    t0 = (a.get("input") or {}).get("t0_s")
+    if isinstance(t0, int | float) and not isinstance(t0, bool) and math.isfinite(t0):
+        return float(t0)
+    times = [e.get("t") for e in a.get("events") or [] if isinstance(e, dict)]
+    times += [p[0] for p in a.get("cadence_series") or [] if isinstance(p, list | tuple) and p]
+    times += [e.get("t") for e in a.get("evidence") or [] if isinstance(e, dict)]
+    finite = [float(x) for x in times if isinstance(x, int | float) and math.isfinite(x)]
+    return math.floor(min(finite)) if finite else 0.0
+
+
+def session_series(analysis: dict[str, Any] | None) -> list[list[float]]:
+    """The cadence series against seconds into the session (the two sessions of a comparison
+    then share one time axis)."""
+    out = []
+    for p in (analysis or {}).get("cadence_series") or []:
+        if isinstance(p, list | tuple) and len(p) >= 2:
+            t = session_time(analysis, p[0])
+            if t is not None:
+                out.append([round(t, 3), p[1]])
+    return out

@@ -1,0 +1,334 @@
+"""The evidence gate (device.gait.evidence): no flag, cue or "good" verdict beyond the evidence.
+
+Engine cases run the synthetic runner (exact truth) through ``analyze``; the rules themselves are
+tested on hand-built schema-2 analyses with known numbers.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import pytest
+
+from device.errors import ConfigError
+from device.gait.analysis import analyze
+from device.gait.evidence import WORDS, Status, review
+from device.gait.norms import DEFAULT_PATH, load_norms, norms_from_dict
+from device.gait.types import RunnerInfo
+from device.synthetic.runner import RunnerParams, SyntheticRunner
+
+NORMS = load_norms()
+
+
+def _engine(view: str = "side", **params: Any) -> dict[str, Any]:
+    p = RunnerParams(**{"duration_s": 30.0, "noise_px": 1.5, "seed": 3, **params})
+    tl = SyntheticRunner(p).timeline()
+    return analyze(tl, RunnerInfo(height_cm=p.height_cm, speed_kmh=p.speed_kmh), view=view).to_dict()
+
+
+def _metric(value, unit, left=None, right=None, sd=2.0, n=60, **kw) -> dict[str, Any]:
+    sided = left is not None or right is not None
+    m = {
+        "value": value,
+        "unit": unit,
+        "left": left,
+        "right": right,
+        "sd": sd,
+        "n": n,
+        "n_left": n // 2 if sided else None,
+        "n_right": n - n // 2 if sided else None,
+        "sd_left": sd if sided else None,
+        "sd_right": sd if sided else None,
+        "flag": None,
+        "reason": None,
+        "normal": None,
+        "symmetry_index_pct": None,
+    }
+    m.update(kw)
+    return m
+
+
+def _v2(**metrics: dict[str, Any]) -> dict[str, Any]:
+    """A good 2-minute side-view capture at 30 fps, near leg right, with the given metrics."""
+    base = {
+        "cadence_spm": _metric(172.0, "spm"),
+        "contact_time_ms": _metric(250.0, "ms", 248.0, 252.0, sd=12.0),
+        "symmetry_index_pct": _metric(1.6, "%"),
+    }
+    base.update(metrics)
+    return {
+        "schema_version": 2,
+        "cadence_spm": base["cadence_spm"]["value"],
+        "activity": "running",
+        "view": {"kind": "side", "facing": "right", "detected": "side"},
+        "metrics": base,
+        "events": [],
+        "cues": [],
+        "quality": {
+            "frames_analysed": 3600,
+            "duration_s": 120.0,
+            "effective_fps": 30.0,
+            "steps_used": 120,
+            "strides_used": 60,
+            "near_side": "right",
+            "verdict_code": "good",
+            "issues": [],
+            "verdict": "good",
+        },
+        "input": {"t0_s": 296.0},
+    }
+
+
+def _status(a: dict[str, Any], mid: str) -> str:
+    return a["quality"]["evidence"][mid]["status"]
+
+
+# ----------------------------------------------------------------------------- engine cases
+
+
+def test_wrong_view_makes_no_finding_and_says_why_first() -> None:
+    """A side-on camera declared "rear": the engine's pelvic drop etc. are no clinical finding."""
+    a = _engine(view="rear")
+    q = a["quality"]
+    assert a["view"]["kind"] == "rear" and a["view"]["detected"] == "side"
+    assert q["verdict_code"] == "unusable" and "view_mismatch" in q["issues"]
+    assert q["withheld"][0].startswith("The camera was set to rear view but the video looks like a side view")
+    assert not [k for k, m in a["metrics"].items() if m["flag"]]
+    assert a["cues"] == []
+    measured_out = [k for k, e in q["evidence"].items() if e["status"] == Status.NOT_ENOUGH_EVIDENCE]
+    assert all(q["evidence"][k]["why"] == q["withheld"][0] for k in measured_out)
+
+
+def test_three_second_capture_is_not_good() -> None:
+    a = _engine(duration_s=3.0, cadence_spm=150.0)  # 150 spm would be "below normal"
+    q = a["quality"]
+    assert q["verdict_code"] != "good" and "too_short" in q["issues"]
+    assert any("findings need at least 20 s" in w for w in q["withheld"])
+    assert a["metrics"]["cadence_spm"]["flag"] is None and a["cues"] == []
+
+
+@pytest.mark.parametrize("fps", [3.0, 5.0])
+def test_overloaded_pi_frame_rate_is_never_good(fps: float) -> None:
+    a = _engine(fps=fps, duration_s=60.0)
+    q = a["quality"]
+    assert q["verdict_code"] != "good" and "low_fps" in q["issues"]
+    assert not [k for k, m in a["metrics"].items() if m["flag"]] and a["cues"] == []
+
+
+@pytest.mark.parametrize("fps", [30, 60, 120])
+def test_symmetric_runner_has_no_asymmetry_at_any_frame_rate(fps: int) -> None:
+    """The synthetic runner is exactly symmetric: noise and far-leg dropouts must not become an
+    asymmetry, and no angle carries a left/right percentage (far leg unreliable from the side)."""
+    a = _engine(fps=fps, noise_px=3.0, dropout_prob=0.03, swaps=4, seed=fps)
+    q = a["quality"]
+    assert q["verdict_code"] == "good"
+    assert all(e["status"] != Status.UNEVEN for e in q["evidence"].values())
+    assert a["metrics"]["symmetry_index_pct"]["flag"] is None
+    for mid, m in a["metrics"].items():
+        if m["unit"] == "deg":
+            assert m["symmetry_index_pct"] is None, mid
+    assert not [c for c in a["cues"] if c["metric"] == "symmetry_index_pct"]
+
+
+def test_engine_counts_steps_and_strides_and_the_real_frame_rate() -> None:
+    a = _engine(fps=30, frame_drop=0.25, duration_s=30.0, seed=4)
+    q = a["quality"]
+    assert q["strides_used"] == q["steps_used"] // 2
+    # frames analysed / duration: a quarter of the frames dropped is ~22.5 fps, not the nominal 30
+    assert q["effective_fps"] == pytest.approx((q["frames_analysed"] - 1) / q["duration_s"], abs=0.01)
+    assert 21.0 < q["effective_fps"] < 24.0
+
+
+def test_engine_records_the_session_start() -> None:
+    a = _engine(t0=296.0)
+    assert a["input"]["t0_s"] == pytest.approx(296.0)
+
+
+# ----------------------------------------------------------------------------- the rules
+
+
+def test_each_side_is_checked_and_the_near_side_is_flagged() -> None:
+    """Stance knee: mean 45° in range (30–50) but the near (right) knee 59°: flagged, that side."""
+    a = review(_v2(knee_flexion_stance_peak_deg=_metric(45.0, "deg", 31.0, 59.0)), NORMS)
+    e = a["quality"]["evidence"]["knee_flexion_stance_peak_deg"]
+    assert e["status"] == Status.ABOVE and e["right"] == Status.ABOVE and e["left"] == Status.IN_RANGE
+    assert a["metrics"]["knee_flexion_stance_peak_deg"]["flag"] == "high"
+    assert e["far"] == "left"
+    assert [c["metric"] for c in a["cues"]] == ["knee_flexion_stance_peak_deg"]
+
+
+def test_far_leg_alone_never_makes_a_finding() -> None:
+    a = review(_v2(knee_flexion_stance_peak_deg=_metric(45.0, "deg", 59.0, 31.0)), NORMS)
+    e = a["quality"]["evidence"]["knee_flexion_stance_peak_deg"]
+    assert e["status"] == Status.NOT_ENOUGH_EVIDENCE and e["far"] == "left"
+    assert "left leg, the one further from the camera" in e["why"]
+    assert a["metrics"]["knee_flexion_stance_peak_deg"]["flag"] is None and a["cues"] == []
+
+
+def test_side_unknown_allows_only_the_mean() -> None:
+    a = _v2(knee_flexion_stance_peak_deg=_metric(45.0, "deg", 31.0, 59.0))
+    a["quality"]["near_side"] = None
+    r = review(a, NORMS)
+    assert _status(r, "knee_flexion_stance_peak_deg") == Status.NOT_ENOUGH_EVIDENCE
+    assert "side_unknown" in r["quality"]["issues"] and r["quality"]["verdict_code"] == "limited"
+
+
+def test_a_flag_needs_enough_steps() -> None:
+    a = review(_v2(overstride_cm=_metric(31.0, "cm", 30.0, 32.0, n=6)), NORMS)
+    e = a["quality"]["evidence"]["overstride_cm"]
+    assert e["status"] == Status.NOT_ENOUGH_EVIDENCE and "measured on 6 steps" in e["why"]
+
+
+def test_overstriding_is_one_cue_not_two() -> None:
+    a = review(
+        _v2(
+            overstride_cm=_metric(31.0, "cm", 30.0, 32.0),
+            overstride_pct_leg=_metric(35.0, "%", 34.0, 36.0),
+            shank_angle_ic_deg=_metric(14.0, "deg", 13.0, 15.0),
+        ),
+        NORMS,
+    )
+    assert {_status(a, k) for k in ("overstride_cm", "overstride_pct_leg", "shank_angle_ic_deg")} == {
+        Status.ABOVE
+    }
+    assert [c["metric"] for c in a["cues"]] == ["overstride_cm"]
+
+
+def test_negative_flight_time_is_not_measurable() -> None:
+    a = review(_v2(flight_time_ms=_metric(-218.0, "ms", -230.0, -206.0)), NORMS)
+    m = a["metrics"]["flight_time_ms"]
+    assert m["value"] is None and m["left"] is None and m["right"] is None
+    assert "no flight phase measured" in m["reason"]
+    assert _status(a, "flight_time_ms") == Status.NOT_MEASURABLE
+
+
+def test_no_percentage_on_signed_or_near_zero_angles() -> None:
+    a = review(
+        _v2(
+            shank_angle_ic_deg=_metric(0.2, "deg", -1.0, 1.4, symmetry_index_pct=None),
+            knee_flexion_ic_deg=_metric(2.0, "deg", 0.5, 3.5, symmetry_index_pct=150.0),
+            contact_time_ms=_metric(250.0, "ms", 248.0, 252.0, sd=12.0, symmetry_index_pct=1.6),
+        ),
+        NORMS,
+    )
+    assert a["metrics"]["knee_flexion_ic_deg"]["symmetry_index_pct"] is None  # 0.5°/3.5° → no "150 %"
+    assert a["metrics"]["shank_angle_ic_deg"]["symmetry_index_pct"] is None
+    assert a["metrics"]["contact_time_ms"]["symmetry_index_pct"] == 1.6  # a magnitude, both feet seen
+
+
+def _asym(left: float, right: float, sd: float, fps: float = 23.2) -> dict[str, Any]:
+    a = _v2(
+        contact_time_ms=_metric((left + right) / 2, "ms", left, right, sd=sd, n=120),
+        symmetry_index_pct=_metric(100 * abs(left - right) / ((left + right) / 2), "%", n=120),
+    )
+    a["quality"]["frames_analysed"] = round(120.0 * fps)
+    return a
+
+
+def test_sub_frame_difference_never_makes_an_injury_cue() -> None:
+    """42 ms at 23.2 fps (one frame = 43 ms): SI 16 % over the 10 % threshold, but less than a frame."""
+    a = review(_asym(240.0, 282.0, sd=5.0), NORMS)
+    e = a["quality"]["evidence"]["symmetry_index_pct"]
+    assert e["status"] == Status.NOT_ENOUGH_EVIDENCE and "less than one frame (43 ms)" in e["why"]
+    assert a["metrics"]["symmetry_index_pct"]["flag"] is None
+    assert not [c for c in a["cues"] if c["metric"] == "symmetry_index_pct"]
+
+
+def test_difference_within_stride_noise_is_not_flagged() -> None:
+    a = review(_asym(230.0, 290.0, sd=180.0, fps=60.0), NORMS)
+    assert "stride-to-stride variation" in a["quality"]["evidence"]["symmetry_index_pct"]["why"]
+
+
+def test_real_asymmetry_is_flagged_once() -> None:
+    a = review(_asym(230.0, 290.0, sd=10.0, fps=60.0), NORMS)
+    assert _status(a, "symmetry_index_pct") == Status.UNEVEN
+    assert a["metrics"]["symmetry_index_pct"]["flag"] == "high"
+    assert [c["metric"] for c in a["cues"]] == ["symmetry_index_pct"]
+
+
+def test_schema_1_is_read_conservatively() -> None:
+    """A stored schema-1 analysis: "strides_used" counted steps; no per-side spread ⇒ no asymmetry
+    flag and no one-side flag; the frame rate is frames analysed / duration."""
+    a = _asym(230.0, 290.0, sd=10.0, fps=60.0)
+    a["schema_version"] = 1
+    q = a["quality"]
+    q.pop("steps_used")
+    q.pop("near_side")
+    q.pop("verdict_code")
+    q.pop("issues")
+    q.update(strides_used=268, near_leg="right", effective_fps=30.0, frames_analysed=2789, duration_s=120.2)
+    a["metrics"]["knee_flexion_stance_peak_deg"] = _metric(45.0, "deg", 31.0, 59.0)
+    r = review(a, NORMS)
+    rq = r["quality"]
+    assert (rq["steps_used"], rq["strides_used"]) == (268, 134)
+    assert rq["effective_fps"] == pytest.approx(23.2, abs=0.01)
+    assert rq["verdict_code"] == "good"
+    assert _status(r, "symmetry_index_pct") == Status.NOT_ENOUGH_EVIDENCE
+    assert "older analysis" in rq["evidence"]["symmetry_index_pct"]["why"]
+    assert _status(r, "knee_flexion_stance_peak_deg") == Status.NOT_ENOUGH_EVIDENCE
+
+
+def test_schema_1_verdict_words_become_issues() -> None:
+    a = _v2()
+    a["schema_version"] = 1
+    for k in ("verdict_code", "issues", "steps_used"):
+        a["quality"].pop(k)
+    a["quality"].update(strides_used=120, verdict="two people in view; too few strides")
+    q = review(a, NORMS)["quality"]
+    assert q["verdict_code"] == "unusable" and {"two_people", "few_strides"} <= set(q["issues"])
+
+
+def test_walking_makes_no_running_finding() -> None:
+    a = _v2(cadence_spm=_metric(110.0, "spm"))
+    a["activity"] = "walking"
+    r = review(a, NORMS)
+    assert _status(r, "cadence_spm") == Status.NOT_ENOUGH_EVIDENCE and r["cues"] == []
+    assert "walking" in r["quality"]["withheld"][0]
+
+
+def test_review_is_idempotent_and_pure() -> None:
+    a = _v2(
+        knee_flexion_stance_peak_deg=_metric(45.0, "deg", 31.0, 59.0),
+        flight_time_ms=_metric(-20.0, "ms", -30.0, -10.0),
+    )
+    before = copy.deepcopy(a)
+    once = review(a, NORMS)
+    assert a == before  # the input is not touched
+    assert review(once, NORMS) == once
+
+
+def test_one_vocabulary() -> None:
+    assert WORDS[Status.IN_RANGE] == "in range" and WORDS[Status.ABOVE] == "above normal"
+    assert WORDS[Status.NOT_ENOUGH_EVIDENCE] == "not enough evidence"
+    assert set(WORDS) == set(Status)
+
+
+# ----------------------------------------------------------------------------- norms.toml
+
+
+def test_packaged_norms_state_the_evidence_rules() -> None:
+    rules = load_norms(DEFAULT_PATH).evidence
+    assert rules.min_duration_s == 20 and rules.min_fps == 20
+    assert rules.min_steps >= 8 and rules.source
+
+
+@pytest.mark.parametrize(
+    ("table", "msg"),
+    [
+        ({"min_fps": 0}, "must be above 0"),
+        ({"min_fps": "fast"}, "must be a number"),
+        ({"minimum": 3}, "unknown key"),
+    ],
+)
+def test_bad_evidence_table_is_one_clear_line(table: dict[str, Any], msg: str) -> None:
+    doc = {"metrics": {"cadence_spm": {"low": 160, "source": "x"}}, "evidence": table}
+    with pytest.raises(ConfigError, match=msg):
+        norms_from_dict(doc, "clinic.toml")
+
+
+def test_clinic_rules_apply(tmp_path) -> None:
+    doc = {"metrics": {"cadence_spm": {"low": 160, "source": "x"}}, "evidence": {"min_duration_s": 300}}
+    strict = norms_from_dict(doc, "clinic.toml")
+    q = review(_v2(), strict)["quality"]
+    assert "too_short" in q["issues"] and "at least 300 s" in q["withheld"][0]
