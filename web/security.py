@@ -360,7 +360,7 @@ DEVICE_COOKIE_DAYS = 400
 def _device_serializer() -> Any:
     from itsdangerous import URLSafeSerializer
 
-    return URLSafeSerializer(current_app.secret_key, salt="gait-station trusted device")
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="gait-station trusted device")
 
 
 def login_client_for(remote_addr: str, device_cookie: str | None, secret_key: Any) -> tuple[str, bool]:

@@ -103,8 +103,8 @@ class LiveCadence:
             return
         d = math.hypot(float(kp[la, 0] - kp[ra, 0]), float(kp[la, 1] - kp[ra, 1]))
         # one-pole low-pass at ~6 Hz: keeps the once-per-step peak, drops pose jitter
-        a = 1.0 - math.exp(-2 * math.pi * 6.0 * dt) if dt > 0 else 1.0
-        self._level += a * (d - self._level)
+        alpha = 1.0 - math.exp(-2 * math.pi * 6.0 * dt) if dt > 0 else 1.0
+        self._level += alpha * (d - self._level)
         # decaying envelope (max and min) of the distance: thresholds follow zoom and stride
         k = math.exp(-dt / 3.0) if dt > 0 else 1.0
         if self._frames <= 1 or self._lo_env > self._amp:

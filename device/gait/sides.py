@@ -110,6 +110,7 @@ def decide(
     stance floors; ``xy``/``score``: the cleaned input rows (for leg lengths and scores)."""
     warnings: list[str] = []
     from_facing = facing  # facing image-right shows the right side (unmirrored)
+    near_side: str | None
     if camera_side in ("left", "right"):
         near_side = camera_side
         how = "config"

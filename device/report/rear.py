@@ -21,7 +21,7 @@ REAR_IDS: tuple[str, ...] = tuple(m for m, inf in catalog.METRICS.items() if inf
 
 def from_rear(m: dict[str, Any] | None) -> bool:
     """The metric's value came from the rear camera."""
-    return bool(m) and m.get("source") == "rear"
+    return m is not None and m.get("source") == "rear"
 
 
 def rear_summary(analysis: dict[str, Any] | None) -> dict[str, Any]:

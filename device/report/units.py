@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeGuard
 
 CM_PER_INCH = 2.54
 KM_PER_MILE = 1.609344
@@ -19,7 +19,7 @@ _DECIMALS = {"spm": 0, "ms": 0, "ratio": 2, "cm": 1, "in": 1, "%": 1, "deg": 0, 
 _SUFFIX = {"deg": "°", "%": "%", "ratio": "", "spm": " spm", "ms": " ms", "cm": " cm", "in": " in"}
 
 
-def is_number(v: Any) -> bool:
+def is_number(v: Any) -> TypeGuard[float]:
     return isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
 
 

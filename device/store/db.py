@@ -195,7 +195,7 @@ class Store:
                 "INSERT INTO runners (name, height_cm, notes, created_at, updated_at) VALUES (?, ?, ?, ?, ?)",
                 (name, h, notes, now, now),
             )
-            return int(cur.lastrowid)
+            return _inserted_id(cur)
 
     def get_runner(self, runner_id: int) -> dict[str, Any]:
         row = (
@@ -350,7 +350,7 @@ class Store:
                 "notes, view, source, settings) VALUES (?, 'capturing', ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (runner_id, utc_now(), height, *row),
             )
-            return int(cur.lastrowid)
+            return _inserted_id(cur)
 
     def update_session(self, session_id: int, **fields: Any) -> None:
         """Edit the clinician's details of a session (speed_kmh, incline_pct, shoes, notes, view)."""
@@ -386,7 +386,8 @@ class Store:
         self, runner_id: int | None = None, *, limit: int | None = None, status: str | None = None
     ) -> list[dict[str, Any]]:
         """Sessions newest first, without the analysis body (``cadence_spm`` lifted out for lists)."""
-        where, params = [], []
+        where: list[str] = []
+        params: list[Any] = []
         if runner_id is not None:
             where.append("s.runner_id = ?")
             params.append(runner_id)
@@ -461,7 +462,7 @@ class Store:
                 "VALUES (?, ?, ?, ?, ?, ?)",
                 (session_id, utc_now(), by, json.dumps(corrections or {}, default=str), note, body),
             )
-            aid = int(cur.lastrowid)
+            aid = _inserted_id(cur)
             sets: dict[str, Any] = {"analysis": body, "analysis_id": aid, "status": "done", "error": None}
             if summary_text is not None:
                 sets["summary_text"] = summary_text
@@ -682,7 +683,7 @@ class Store:
                     analysis_id,
                 ),
             )
-            return int(cur.lastrowid)
+            return _inserted_id(cur)
 
     def list_evidence(self, session_id: int, analysis_id: int | None = None) -> list[dict[str, Any]]:
         """Evidence frames of one analysis of a session (default: the current one), metadata and
@@ -793,3 +794,11 @@ def _split_sql(script: str) -> list[str]:
         if stmt:
             out.append(stmt)
     return out
+
+
+def _inserted_id(cur: sqlite3.Cursor) -> int:
+    """The row id an INSERT just made (sqlite3 types it Optional: None only without an INSERT)."""
+    rowid = cur.lastrowid
+    if rowid is None:
+        raise RuntimeError("INSERT made no row")
+    return rowid

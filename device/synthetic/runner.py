@@ -52,6 +52,7 @@ EAR_ABOVE_SHOULDER = 0.115  # ear ~0.933 H
 G = 981.0  # cm/s²
 
 Side = Literal["left", "right"]
+View = Literal["side", "rear"]
 SIDES: tuple[Side, Side] = ("left", "right")
 
 # Per-leg parameters that may differ left/right (see RunnerParams.left / .right).
@@ -143,7 +144,7 @@ class RunnerParams:
     height_cm: float = 175.0
     # camera
     facing: Literal["left", "right"] = "right"
-    view: Literal["side", "rear"] = "side"
+    view: View = "side"
     width: int = 1280
     height: int = 720
     px_per_cm: float | None = None  # None: the runner's standing height fills 80% of the frame

@@ -364,9 +364,9 @@ def main(args: argparse.Namespace) -> int:
             ok &= good
             results["video"] = r
         elif c == "samples":
-            good, r = samples(Path(args.samples_dir), cache, out)
+            good, found = samples(Path(args.samples_dir), cache, out)
             ok &= good
-            results["samples"] = r
+            results["samples"] = found
         print("\n".join(out), flush=True)
         out_all = out
         out = []

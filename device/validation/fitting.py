@@ -46,7 +46,7 @@ class Sample:
 
 def _collect_one(
     job: tuple[str, str, str, str],
-) -> tuple[str, dict, list[tuple[str, float, float, object]], dict]:
+) -> tuple[str, dict, list[tuple[str, float, float, StanceModel | None]], dict]:
     from device.gait.analysis import analyze
     from device.gait.types import RunnerInfo
     from device.validation.dataset import read_any_csv

@@ -20,7 +20,10 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from device.synthetic.runner import View
 
 REPO = Path(__file__).resolve().parents[2]
 DEFAULT_VALIDATION_DIR = REPO.parent / "shared" / "validation"
@@ -128,7 +131,8 @@ def main(args: argparse.Namespace) -> int:
             raise InputError(f"--fps: not a list of numbers: {args.fps!r}") from None
         print("== synthetic runner (noise, far-leg dropouts, leg swaps, jittered timestamps)")
         for fps in fps_list:
-            for view in ("side", "rear"):
+            views: tuple[View, ...] = ("side", "rear")
+            for view in views:
                 r = validate_synthetic(fps, view, args.duration, args.seed)
                 results["synthetic"].append(r)
                 ok &= r["pass"]
@@ -189,7 +193,7 @@ def _stats(errs: list[float]) -> tuple[float | None, float | None]:
 
 
 # ------------------------------------------------------------------------------ synthetic
-def validate_synthetic(fps: float, view: str, duration_s: float, seed: int) -> dict[str, Any]:
+def validate_synthetic(fps: float, view: View, duration_s: float, seed: int) -> dict[str, Any]:
     """Analyse one synthetic run; compare events and every metric with the truth."""
     import numpy as np
 
