@@ -100,8 +100,9 @@ def session_analysis(session: dict[str, Any], config: Any) -> dict[str, Any] | N
 
 
 def session_evidence(items: list[dict[str, Any]], analysis: dict[str, Any] | None) -> list[dict[str, Any]]:
-    """Evidence frames with their time as seconds into the session (not the station clock)."""
-    return [{**ev, "t": session_time(analysis, ev.get("t"))} for ev in items]
+    """Evidence frames as the page and the API show them: ``t`` in seconds into the session (as
+    the report captions it), ``t_source`` the source clock the frame store and keypoints use."""
+    return [{**ev, "t": session_time(analysis, ev.get("t")), "t_source": ev.get("t")} for ev in items]
 
 
 def grouped(rows: list[MetricRow], *, rear: bool = False) -> list[tuple[str, list[MetricRow]]]:

@@ -9,6 +9,7 @@ does not have yet).
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import time
 from collections.abc import Callable
@@ -58,11 +59,18 @@ def default_analyzer(
     norms: Norms | None,
     coaching_profile: str,
     warmup_s: float,
+    camera_side: str = "auto",
 ) -> Analysis:
     from device.gait import analyze
 
     return analyze(
-        timeline, runner, view=view, norms=norms, coaching_profile=coaching_profile, warmup_s=warmup_s
+        timeline,
+        runner,
+        view=view,
+        norms=norms,
+        coaching_profile=coaching_profile,
+        warmup_s=warmup_s,
+        camera_side=camera_side,
     )
 
 
@@ -116,7 +124,10 @@ class SessionFinisher:
         self.cfg = cfg
         self.store = store
         self.estimators = estimators
-        self.analyzer: Analyzer = analyzer or default_analyzer
+        # [camera] side_of_treadmill names the runner's side nearest the camera (issue 10)
+        self.analyzer: Analyzer = analyzer or functools.partial(
+            default_analyzer, camera_side=cfg.camera.side_of_treadmill
+        )
         self.norms = norms
         self.summary_formatter = summary_formatter
         self.source_name = source_name

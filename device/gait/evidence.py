@@ -75,6 +75,9 @@ ISSUE_WORDS: dict[str, str] = {
     "cadence_disagree": "cadence estimates disagree",
     "side_unknown": "which leg is nearer the camera is unknown",
     "facing_unknown": "facing direction unclear",
+    "time_gap": "gaps in the recording (its longest part analysed)",
+    "slow_motion": "slow-motion video suspected (times not measurable)",
+    "repeated_frames": "repeated frames in the video",
 }
 _BLOCKING = {
     "view_mismatch",
@@ -86,7 +89,7 @@ _BLOCKING = {
     "few_strides",
     "walking",
 }
-_UNUSABLE = {"view_mismatch", "no_runner"}
+_UNUSABLE = {"view_mismatch", "no_runner", "two_people"}  # as the engine's verdict_code
 _ORDER = list(ISSUE_WORDS)
 # Schema-1 verdict words -> issue codes.
 _V1_ISSUES = {

@@ -125,7 +125,9 @@ def test_times_count_from_the_session_start(served, client, tmp_path):
     assert "12.34 s" in html and "308.34" not in html
     chart = re.search(r'data-chart="cadence">(.*?)</div>', html, re.S).group(1)
     assert "time into the run (s)" in chart
-    api = client.get(f"/api/sessions/{sid}").json["analysis"]
-    assert api["input"]["t0_s"] == pytest.approx(296.0)
+    detail = client.get(f"/api/sessions/{sid}").json
+    assert detail["analysis"]["input"]["t0_s"] == pytest.approx(296.0)
+    frame = detail["evidence_frames"][0]
+    assert frame["t"] == pytest.approx(12.34) and frame["t_source"] == pytest.approx(308.34)
     _, _, pdf = _pdf(served, sid, tmp_path)
     assert "time into the run (s)" in pdf

@@ -244,7 +244,8 @@ def session_detail(session_id: int):
             **{k: v for k, v in ev.items() if k != "keypoints"},
             "url": url_for("pages.evidence_image", session_id=session_id, evidence_id=ev["id"]),
         }
-        for ev in context.store().list_evidence(session_id)
+        # t: seconds into the session, as the page and the report caption it (t_source: the clock)
+        for ev in present.session_evidence(context.store().list_evidence(session_id), s["analysis"])
     ]
     return jsonify(s)
 

@@ -276,7 +276,7 @@ def test_schema_1_verdict_words_become_issues() -> None:
         a["quality"].pop(k)
     a["quality"].update(strides_used=120, verdict="two people in view; too few strides")
     q = review(a, NORMS)["quality"]
-    assert q["verdict_code"] == "limited" and {"two_people", "few_strides"} <= set(q["issues"])
+    assert q["verdict_code"] == "unusable" and {"two_people", "few_strides"} <= set(q["issues"])
 
 
 def test_walking_makes_no_running_finding() -> None:
