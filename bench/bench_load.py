@@ -207,6 +207,31 @@ class RssSampler(threading.Thread):
         self._stop.set()
 
 
+def _set_dashboard_nice(nice: int | None) -> None:
+    if nice is not None:
+        from web import serve
+
+        serve.DASHBOARD_NICE = nice
+
+
+def _time_status_in_server(server: Any) -> list[float]:
+    """Server-side time of each ``GET /api/status`` (request head parsed → response sent, in ms):
+    what the station itself takes, apart from the client's and the kernel's scheduling."""
+    out: list[float] = []
+    inner = server.asgi.wsgi
+
+    async def timed(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope.get("path") != "/api/status":
+            await inner(scope, receive, send)
+            return
+        t0 = time.perf_counter()
+        await inner(scope, receive, send)
+        out.append(1000 * (time.perf_counter() - t0))
+
+    server.asgi.wsgi = timed
+    return out
+
+
 def _pct(values: list[float], q: float) -> float:
     if not values:
         return float("nan")
@@ -231,6 +256,11 @@ def main() -> int:
     ap.add_argument("--stops", type=int, default=10, help="short captures stopped with the viewers connected")
     ap.add_argument("--threads", type=int, default=2, help="pose model threads ([pose] num_threads)")
     ap.add_argument("--source", help="camera source (default: the treadmill clip looped flat out)")
+    ap.add_argument(
+        "--dashboard-nice",
+        type=int,
+        help="nice of the dashboard's threads (default: web.serve.DASHBOARD_NICE)",
+    )
     args = ap.parse_args()
 
     from device.camera import open_source
@@ -239,6 +269,8 @@ def main() -> int:
     from web.app import create_app
     from web.auth import hash_pin, save_pin_hash
     from web.serve import DashboardServer
+
+    _set_dashboard_nice(args.dashboard_nice)
 
     clip = REPO.parent / "shared" / "samples" / "treadmill_side_slowmo.mp4"
     spec = args.source or (str(clip) if clip.is_file() else source_spec())
@@ -260,6 +292,7 @@ def main() -> int:
         station.start()
         app = create_app(station, cfg)
         server = DashboardServer(app, "127.0.0.1", 0, threads=cfg.web.threads).start()
+        served_ms = _time_status_in_server(server)
         rss = RssSampler()
         rss.start()
         ctl = station.controller
@@ -311,6 +344,7 @@ def main() -> int:
             failed_by: dict[int, int] = {NONE: 0, VIEWERS: 0, FLOOD: 0}
             peaks: dict[int, float] = {NONE: 0.0, VIEWERS: 0.0, FLOOD: 0.0}
             cpu_by: dict[int, list[float]] = {NONE: [], VIEWERS: [], FLOOD: []}
+            served_by: dict[int, list[float]] = {NONE: [], VIEWERS: [], FLOOD: []}
             codes_all: list[int] = []
             print(f"\ninference rate while capturing ({args.window:g} s windows):", flush=True)
             for kind in plan:
@@ -318,12 +352,15 @@ def main() -> int:
                 time.sleep(1.5)  # streams connected / flood running
                 rss.take_peak()
                 bytes0 = list(got)
+                served_ms.clear()
                 n0, t0, cpu0 = ctl.frames_inferred_total, time.monotonic(), _thread_cpu()
                 time.sleep(args.window)
                 elapsed = time.monotonic() - t0
                 fps = (ctl.frames_inferred_total - n0) / elapsed
                 cpu1 = _thread_cpu()
                 server_cpu = (cpu1.get("dashboard", 0.0) - cpu0.get("dashboard", 0.0)) / elapsed
+                in_server = list(served_ms)
+                served_by[kind] += in_server
                 peak = rss.take_peak()
                 per = [b - a for a, b in zip(bytes0, list(got), strict=True)]
                 phase.value = -1  # between windows: clients idle, samples dropped
@@ -356,7 +393,8 @@ def main() -> int:
                 print(
                     f"  {KINDS[kind]:8s} {fps:6.1f} inferences/s; dashboard threads {100 * server_cpu:4.1f} % of a core; "
                     f"/api/status p50 {_pct(lat, 0.5):.0f} ms, "
-                    f"p99 {_pct(lat, 0.99):.0f} ms ({len(lat)} ok, {failed} failed); RSS peak {peak:.0f} MB{extra}",
+                    f"p99 {_pct(lat, 0.99):.0f} ms ({len(lat)} ok, {failed} failed), in the server p99 "
+                    f"{_pct(in_server, 0.99):.0f} ms; RSS peak {peak:.0f} MB{extra}",
                     flush=True,
                 )
             base = statistics.mean(fps_by[NONE])
@@ -373,7 +411,9 @@ def main() -> int:
                     f"  {KINDS[kind]:8s}: {m:.1f} inferences/s = {100 * (m - base) / base:+.1f} % vs none "
                     f"(median {100 * (statistics.median(fps_by[kind]) - statistics.median(fps_by[NONE])) / statistics.median(fps_by[NONE]):+.1f} %); "
                     f"/api/status p99 {_pct(lat, 0.99):.0f} ms, max {max(lat, default=float('nan')):.0f} ms "
-                    f"({len(lat)} ok, {failed_by[kind]} failed); RSS peak {peaks[kind]:.0f} MB; "
+                    f"({len(lat)} ok, {failed_by[kind]} failed), in the server p50 {_pct(served_by[kind], 0.5):.0f} ms "
+                    f"p99 {_pct(served_by[kind], 0.99):.0f} ms (none: {_pct(served_by[NONE], 0.99):.0f} ms); "
+                    f"RSS peak {peaks[kind]:.0f} MB; "
                     f"dashboard threads {100 * statistics.mean(cpu_by[kind]):.1f} % of a core "
                     f"(none: {100 * statistics.mean(cpu_by[NONE]):.1f} %)"
                 )
@@ -382,8 +422,10 @@ def main() -> int:
                 p.join(15)
                 if p.is_alive():
                     p.terminate()
-            _request("127.0.0.1", server.port, "POST", "/api/capture/stop")
-            station.wait_for_state(("done", "failed", "idle"), timeout=300)
+            # The long capture is cancelled (its analysis would take minutes): Stop is measured
+            # on the short captures below.
+            _request("127.0.0.1", server.port, "POST", "/api/capture/cancel")
+            station.wait_for_state(("done", "failed", "idle"), timeout=120)
             print()
             for viewers in (0, args.viewers):
                 stop_ms = measure_stops(ctx, server.port, station, args, viewers)
@@ -427,7 +469,9 @@ def measure_stops(ctx: Any, port: int, station: Any, args: argparse.Namespace, n
             out.append(1000 * (time.perf_counter() - t0))
             if status != 200:
                 print(f"  stop answered {status}")
-            station.wait_for_state(("done", "failed", "idle"), timeout=300)
+            if station.wait_for_state(("done", "failed", "idle"), timeout=600) == "analysing":
+                print("  the analysis of a 2 s capture took over 10 min: stopping here")
+                break
     finally:
         phase.value = DONE
         viewers.join(10)

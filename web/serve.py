@@ -139,16 +139,17 @@ class DashboardApp:
         # The request threads run below the capture's priority: a request flood slows the
         # dashboard, never the capture.
         self.wsgi.executor.shutdown(wait=False)
-        self.wsgi.executor = ThreadPoolExecutor(
+        self.executor = ThreadPoolExecutor(
             threads, thread_name_prefix="WSGI", initializer=lower_thread_priority, initargs=(DASHBOARD_NICE,)
         )
+        self.wsgi.executor = self.executor
 
     def _wsgi(self, environ: dict[str, Any], start_response: Any) -> Any:
         environ[self._handoff_key] = True
         return self.app(environ, start_response)
 
     def close(self) -> None:
-        self.wsgi.executor.shutdown(wait=False, cancel_futures=True)
+        self.executor.shutdown(wait=False, cancel_futures=True)
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http":

@@ -180,6 +180,7 @@ class CaptureController:
         self.last_session_id: int | None = None
         self._ended_at: float | None = None
         self._hints: list[str] = []
+        self._hints_at = 0.0
         self.hub = StatusHub(self.status)
         self.live = LivePose(
             "side",
@@ -603,7 +604,9 @@ class CaptureController:
             cap.recorder.on_keypoints(frame, keypoints)
 
     def _on_tick(self) -> None:
-        if self.hub.viewers:
+        now = time.monotonic()
+        if now - self._hints_at >= 0.25:  # the hints look back ~2 s: 4 updates a second suffice
+            self._hints_at = now
             self._hints = self._merged_hints()
         self.hub.publish(force=False)
 

@@ -79,6 +79,8 @@ class QualityMonitor:
         self._i = 0
 
     def hints(self, inference_fps: float | None = None) -> list[str]:
+        # ``inference_fps`` gives no hint any more: every frame is spooled and analysed after the
+        # capture, so a slow live view costs nothing but a slower preview (docs/capture.md).
         if self._n < 5:
             return []
         seen = self._score[: self._n] >= self.min_score
@@ -106,8 +108,4 @@ class QualityMonitor:
                 torso_len = np.nanmedian(np.linalg.norm(shoulder_mid - hip, axis=1))
             if np.isfinite(width) and np.isfinite(torso_len) and torso_len > 0 and width > 0.45 * torso_len:
                 out.append("camera not side-on: film the runner from the side")
-        if inference_fps is not None and 0 < inference_fps < 15:
-            out.append(
-                f"analysis rate low ({inference_fps:.0f} frames/s): close other apps or lower the camera resolution"
-            )
         return out
