@@ -102,6 +102,7 @@ def _plan(rig, *, pi: bool, numpy: str | None) -> str:
     return res.stdout
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("numpy", "constraint"),
     [("1.24.2", "numpy>=1,<2"), ("2.2.4", "numpy>=2,<3"), (None, "none")],
@@ -119,11 +120,13 @@ def test_no_numpy_pin_off_the_pi(rig) -> None:
     assert "numpy constraint: none\n" in out
 
 
+@pytest.mark.slow
 def test_pi_packages_planned_only_on_a_pi(rig) -> None:
     assert "python3-picamera2" in _plan(rig, pi=True, numpy="2.2.4")
     assert "python3-picamera2" not in _plan(rig, pi=False, numpy="2.2.4")
 
 
+@pytest.mark.slow
 def test_big_wheels_are_never_built_from_source(rig) -> None:
     out = _plan(rig, pi=True, numpy="2.2.4")
     only = next(ln for ln in out.splitlines() if ln.startswith("wheels only: "))

@@ -248,6 +248,7 @@ def test_a_csv_mostly_without_usable_times_is_refused(tmp_path: Path) -> None:
     assert tl.meta["dropped_rows"] == 1 and tl.meta["reordered_rows"] == 0
 
 
+@pytest.mark.slow
 def test_a_half_cut_video_says_it_was_cut_short(tmp_path: Path, samples_dir: Path, model_path: Path) -> None:
     video = _truncate(samples_dir / "treadmill_side_slowmo.mp4", tmp_path / "half.mp4", 0.5)
     out = tmp_path / "a.json"

@@ -181,6 +181,7 @@ while True:
 """
 
 
+@pytest.mark.slow
 def test_power_cut_mid_catch_up_then_restart_finishes_every_frame(tmp_path: Path) -> None:
     data = tmp_path / "data"
     env = {**os.environ, "PYTHONPATH": str(REPO)}

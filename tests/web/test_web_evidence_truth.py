@@ -98,6 +98,7 @@ def _pdf(served, sid: int, tmp_path: Path) -> tuple[dict[str, str], tuple[int, i
     return _labelled(table.splitlines()), (steps, strides), text
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", list(CASES))
 def test_page_api_receipt_and_pdf_say_the_same(served, client, name, tmp_path):
     sid = served.sessions[name]
@@ -117,6 +118,7 @@ def test_page_api_receipt_and_pdf_say_the_same(served, client, name, tmp_path):
         assert api_flags == {}
 
 
+@pytest.mark.slow
 def test_times_count_from_the_session_start(served, client, tmp_path):
     """The synthetic capture starts at 296 s on the source clock: captions say 12.34 s, charts
     run from 0 to the capture's length."""

@@ -342,6 +342,7 @@ def _one_line(res: subprocess.CompletedProcess[str]) -> str:
     return lines[0]
 
 
+@pytest.mark.slow
 def test_corrupt_database_or_binary_secret_key_is_one_line_at_start(tmp_path, model_path):
     import random
 

@@ -39,6 +39,7 @@ def _cfg(tmp_path: Path, duration_s: float) -> Config:
     return cfg
 
 
+@pytest.mark.slow
 def test_120fps_camera_with_a_pi4_speed_model_keeps_every_frame(tmp_path: Path) -> None:
     cfg = _cfg(tmp_path, duration_s=2.0)
     store = Store(tmp_path / "station.db")

@@ -168,6 +168,7 @@ def test_comparison_report(tmp_path: Path) -> None:
     assert 1 <= int(pdf_info(pdf, tmp_path)["Pages"]) <= 2
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "name",
     [
