@@ -58,7 +58,8 @@ class CaptureConfig:
     duration_s: float = 120.0  # the capture stops by itself after this
     warmup_s: float = 0.0  # seconds at the start excluded from the analysis
     countdown_s: int = 3  # beeps before recording starts
-    record_video: bool = False  # off by default: evidence frames only
+    record_video: bool = True  # keep the run's frames as video when the disk has room for it
+    video_retention_days: int = 30  # videos older than this are deleted (0 = kept with the session)
     evidence_jpeg_quality: int = 85  # JPEG quality of the saved evidence frames
     live_preview_fps: float = 10.0  # MJPEG rate to the dashboard: low enough not to starve inference
     metronome_spm: float = 0.0  # 0 = off
@@ -160,6 +161,7 @@ _RANGES: dict[tuple[str, str], tuple[float, float]] = {
     ("capture", "evidence_jpeg_quality"): (10, 100),
     ("capture", "live_preview_fps"): (0.5, 30),
     ("capture", "metronome_spm"): (0, 240),
+    ("capture", "video_retention_days"): (0, 36500),
     ("capture", "stall_timeout_s"): (1, 120),
     ("capture", "result_hold_s"): (0, 3600),
     ("gpio", "start_pin"): (0, 27),

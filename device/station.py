@@ -89,6 +89,7 @@ class Station:
         self._resumable: list[int] = []
         self.last_print_error: str | None = None
         self._print_lock = threading.Lock()
+        self._reanalyse_lock = threading.Lock()
         # what prepare() changed for a run not yet started: undone if it never starts
         self._prepared_runner: int | None = None  # a runner created for it
         self._prepared_height: tuple[int, float | None] | None = None  # (runner, height before)
@@ -106,6 +107,8 @@ class Station:
         self.recovered_sessions = self.store.recover_interrupted()
         with contextlib.suppress(Exception):
             self.store.prune(self.cfg.storage.retention_days)
+        with contextlib.suppress(Exception):
+            self.store.prune_videos(self.cfg.capture.video_retention_days)
         factory = self._estimator_factory
         if self._estimator is None:
             self._estimator = self._make_estimator()
@@ -317,10 +320,11 @@ class Station:
         was_ok = True
         last_prune = time.monotonic()
         while not self._stop.wait(period):
-            if self.cfg.storage.retention_days and time.monotonic() - last_prune > 6 * 3600:
+            if time.monotonic() - last_prune > 6 * 3600:
                 last_prune = time.monotonic()  # the station runs for weeks: prune as it goes
                 try:
                     self.store.prune(self.cfg.storage.retention_days)
+                    self.store.prune_videos(self.cfg.capture.video_retention_days)
                 except Exception:
                     log.exception("pruning old sessions failed")
             ok = self.healthy()
@@ -535,6 +539,61 @@ class Station:
     def wait_for_state(self, states: tuple[str, ...] | str, timeout: float = 30.0) -> str:
         return self._ctl().wait_for_state(states, timeout)
 
+    def set_metronome(self, spm: float | None) -> float:
+        """Start the buzzer metronome at ``spm`` steps/min (None or 0: stop) from the dashboard.
+        Returns the rate now running (0 = off). It stops by itself when the run is over."""
+        metronome = self.controls.metronome if self.controls is not None else None
+        if metronome is None:
+            raise UserError("no metronome: the station has no buzzer (set [gpio] buzzer_pin)")
+        if not spm:
+            metronome.stop()
+        else:
+            metronome.start(float(spm))  # InputError outside the metronome's range
+        return metronome.spm
+
+    # -- corrections ---------------------------------------------------------------------------
+
+    def reanalyse(self, session_id: int, corrections: dict[str, Any], created_by: str, note: str = "") -> int:
+        """Analyse a finished session again with a clinician's corrections (device.corrections:
+        swap sides, near leg, height/speed/view, excluded strides). The result becomes the
+        session's current analysis; the earlier ones stay in its history. Refused while a
+        capture or analysis runs, so a correction never takes the Pi from a capture.
+        Returns the new analysis id."""
+        from device.corrections import Corrections, reanalyse
+
+        c = Corrections.from_dict(corrections)
+        state = str(self.status().get("state") or "idle")
+        if state in ("countdown", "starting", "capturing", "analysing"):
+            raise UserError(f"the station is {state}: correct sessions once it has finished")
+        if not self._reanalyse_lock.acquire(blocking=False):
+            raise UserError("another re-analysis is running: try again in a moment")
+        try:
+            session = self.store.get_session(session_id)
+            aid = reanalyse(self.store, session_id, c, created_by, self._analyze_fn(session), note)
+        finally:
+            self._reanalyse_lock.release()
+        try:
+            self.store.set_summary_text(session_id, self.format_summary(self.store.get_session(session_id)))
+        except Exception:
+            log.exception("session %d: summary text of the re-analysis failed", session_id)
+        return aid
+
+    def _analyze_fn(self, session: dict[str, Any]) -> Callable[[Any, Any, str], Any]:
+        """The gait engine as the capture ran it: same norms, coaching profile and warm-up."""
+        from device.gait import analyze
+        from device.gait.norms import load_norms
+
+        norms = self._norms if self._norms is not ... else load_norms(self.cfg.station.norms_file or None)
+        captured = (session.get("settings") or {}).get("capture") or {}
+        warmup = float(captured.get("warmup_s", self.cfg.capture.warmup_s))
+        profile = self.cfg.station.coaching_profile
+        analyzer = self._analyzer
+        if analyzer is not None:
+            return lambda tl, runner, view: analyzer(tl, runner, view, norms, profile, warmup)
+        return lambda tl, runner, view: analyze(
+            tl, runner, view=view, norms=norms, coaching_profile=profile, warmup_s=warmup
+        )
+
     # -- button handlers (GPIO callback thread: never raise) -----------------------------------
 
     def _button_start(self) -> None:
@@ -657,6 +716,32 @@ class Station:
         if session["analysis"] is None:
             raise UserError(f"session {session_id} has no analysis yet ({session['status']})")
         return render_report_pdf(session, self.cfg, self.evidence_for_report(session_id))
+
+    def comparison_pdf(self, session_a: int, session_b: int) -> bytes:
+        """The before (``session_a``) / after (``session_b``) comparison as PDF bytes."""
+        from device.report.render import render_comparison_pdf
+
+        a, b = self.store.get_session(session_a), self.store.get_session(session_b)
+        for s in (a, b):
+            if s["analysis"] is None:
+                raise UserError(f"session {s['id']} has no analysis yet ({s['status']})")
+        return render_comparison_pdf(a, b, self.cfg)
+
+    def print_comparison(self, session_a: int, session_b: int) -> str:
+        """Print the comparison of two sessions on the CUPS queue. Returns the CUPS job id."""
+        from device import printing
+
+        printer = printing.CupsPrinter(self.cfg.printing.cups_queue or None)
+        try:
+            printer.check()  # a printer that is down says so at once, before the PDF is rendered
+            pdf = self.comparison_pdf(session_a, session_b)
+            with self._print_lock:
+                job = printer.print_pdf(pdf, f"Gait comparison sessions {session_a} and {session_b}")
+        except UserError as exc:
+            self.last_print_error = f"comparison of sessions {session_a} and {session_b} not printed: {exc}"
+            raise
+        self.last_print_error = None
+        return str(job)
 
     def print_report(self, session_id: int) -> str:
         """Render the full report and send it to the CUPS queue. Returns the CUPS job id."""

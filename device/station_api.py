@@ -113,3 +113,24 @@ class StationAPI(Protocol):
     def report_pdf(self, session_id: int) -> bytes:
         """The full report as PDF bytes; UserError when the session has no analysis."""
         ...
+
+    def comparison_pdf(self, session_a: int, session_b: int) -> bytes:
+        """The before (a) / after (b) comparison as PDF bytes; UserError without analyses."""
+        ...
+
+    def print_comparison(self, session_a: int, session_b: int) -> str:
+        """Print the comparison through CUPS; returns the CUPS job id (PrintError when not)."""
+        ...
+
+    # -- corrections and the live view's controls -------------------------------------------
+
+    def reanalyse(self, session_id: int, corrections: dict[str, Any], created_by: str, note: str = "") -> int:
+        """Analyse a finished session again with a clinician's corrections
+        (device.corrections.Corrections fields); returns the new analysis id. The earlier
+        analyses stay in the session's history. UserError while a capture runs."""
+        ...
+
+    def set_metronome(self, spm: float | None) -> float:
+        """Start the buzzer metronome at ``spm`` steps/min (None/0: stop); returns the rate
+        now running. UserError without a buzzer, InputError outside its range."""
+        ...

@@ -152,10 +152,11 @@ def _angles_for(analysis: dict[str, Any] | None, ev: dict[str, Any]) -> dict[str
     return {}
 
 
-def evidence_items(session: dict[str, Any]) -> list[dict[str, Any]]:
-    """The session's evidence frames with the angles the analysis measured on each."""
+def evidence_items(session: dict[str, Any], analysis_id: int | None = None) -> list[dict[str, Any]]:
+    """The evidence frames of the session's current (or ``analysis_id``'s) analysis with the
+    angles it measured on each."""
     items = []
-    for ev in context.store().list_evidence(session["id"]):
+    for ev in context.store().list_evidence(session["id"], analysis_id):
         items.append({**ev, "angles": _angles_for(session.get("analysis"), ev)})
     return items
 
@@ -186,3 +187,99 @@ def evidence_jpeg(session_id: int, evidence_id: int) -> bytes:
     except ValueError as exc:
         log.warning("evidence frame %s not drawable: %s", evidence_id, exc)
         return bytes(ev["jpeg"])
+
+
+def reanalyse(session_id: int, corrections: dict[str, Any], created_by: str, note: str = "") -> int:
+    """Analyse a session again with a clinician's corrections; refused while it is captured or
+    analysed, or while the station captures (the Pi's time belongs to the capture)."""
+    session = context.store().get_session(session_id)
+    if session.get("status") in ("capturing", "analysing"):
+        raise WrongStateError(f"session {session_id} is {session['status']}: correct it once it is done")
+    state = context.station().status().get("state")
+    if state in ("countdown", "starting", "capturing", "analysing"):
+        raise WrongStateError(f"the station is {state}: correct sessions once it has finished")
+    return int(context.station().reanalyse(session_id, corrections, created_by, note))
+
+
+def video_info(session: dict[str, Any]) -> dict[str, Any]:
+    """What the player needs: per recorded frame its time (s from the first analysed frame) and
+    keypoints in the frame's pixels (as the current analysis labels the sides), and where the
+    evidence frames are. Raises VideoUnavailableError (404)."""
+    import numpy as np
+
+    from device.corrections import swap_sides
+    from device.keypoints import KP, LEFT_RIGHT_PAIRS, SKELETON_EDGES
+    from device.store.video import open_video
+
+    video = open_video(session)
+    store = context.store()
+    tl = store.get_keypoints(session["id"])
+    if ((session.get("analysis") or {}).get("input") or {}).get("sides_swapped"):
+        tl = swap_sides(tl, mirror=False)
+    frames = np.asarray(video.frames, np.int64)
+    jpeg0 = video.jpeg(0) if len(video) else b""
+    width, height, scale = _jpeg_size(jpeg0, session.get("frame_width"))
+    from device.report.review import time_origin
+
+    # seconds into the session, as the charts and evidence captions count
+    t0 = (
+        time_origin(session.get("analysis"))
+        if session.get("analysis")
+        else (float(tl.t[0]) if len(tl) else 0.0)
+    )
+    times = np.interp(frames, tl.frame, tl.t) - t0 if len(tl) > 1 else np.zeros(len(frames))
+    rows = np.searchsorted(tl.frame, frames) if len(tl) else np.zeros(len(frames), np.int64)
+    kps: list[Any] = []
+    for i, f in enumerate(frames):
+        r = int(rows[i])
+        if r >= len(tl) or int(tl.frame[r]) != int(f):
+            kps.append(None)
+            continue
+        xy = np.nan_to_num(tl.xy[r] * scale, nan=-1.0)
+        kps.append(
+            [
+                [int(round(x)), int(round(y)), int(round(100 * s))]
+                for (x, y), s in zip(xy, tl.score[r], strict=True)
+            ]
+        )
+    evidence = []
+    for ev in store.list_evidence(session["id"]):
+        pos = video.index_of(int(ev["frame"]))
+        if pos is not None:
+            evidence.append(
+                {"index": pos, "side": ev.get("side"), "phase": ev.get("phase"), "t": float(times[pos])}
+            )
+    return {
+        "session_id": session["id"],
+        "n": len(video),
+        "width": width,
+        "height": height,
+        "t": [round(float(x), 3) for x in times],
+        "kp": kps,
+        "evidence": evidence,
+        "edges": [list(e) for e in SKELETON_EDGES],
+        "left": [a for a, _ in LEFT_RIGHT_PAIRS],
+        "right": [b for _, b in LEFT_RIGHT_PAIRS],
+        "nose": KP["nose"],
+    }
+
+
+def _jpeg_size(jpeg: bytes, frame_width: int | None) -> tuple[int, int, float]:
+    """(width, height) of a recorded frame and the scale from full-frame pixels to it."""
+    import cv2
+    import numpy as np
+
+    img = cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_GRAYSCALE) if jpeg else None
+    if img is None:
+        return 0, 0, 1.0
+    h, w = img.shape[:2]
+    return w, h, (w / float(frame_width)) if frame_width else 1.0
+
+
+def video_frame(session: dict[str, Any], index: int) -> bytes:
+    from device.store.video import open_video
+
+    video = open_video(session)
+    if not 0 <= index < len(video):
+        abort(404, description=f"frame {index} is outside this session's video (0–{len(video) - 1})")
+    return video.jpeg(index)

@@ -222,3 +222,51 @@ def parse_runner_edit(data: dict[str, Any], units: str = "metric") -> tuple[Runn
         )
     edit.notes = _text(data.get("notes"), "notes", NOTES_MAX, errors)
     return edit, errors
+
+
+@dataclass
+class CorrectionRequest:
+    """A clinician's corrections of a finished session (device.corrections.Corrections fields)."""
+
+    corrections: dict[str, Any] = field(default_factory=dict)
+    created_by: str = ""
+    note: str = ""
+
+
+def parse_corrections(data: Any, units: str = "metric") -> tuple[CorrectionRequest, FormErrors]:
+    """The correction form (a werkzeug MultiDict: ``exclude`` may repeat). Blank = as captured."""
+    errors = FormErrors()
+    out = CorrectionRequest()
+    out.created_by = _text(data.get("created_by"), "created_by", NAME_MAX, errors, required=True)
+    out.note = _text(data.get("note"), "note", NOTES_MAX, errors)
+    c: dict[str, Any] = {"swap_sides": data.get("swap_sides") in ("1", "on", "true")}
+    near = data.get("near_leg") or None
+    if near not in (None, "left", "right"):
+        errors.add("near_leg", "must be left or right")
+    c["near_leg"] = near
+    if units == "imperial":
+        c["height_cm"] = _imperial_height(data, errors, required=False)
+        if (data.get("speed_mph") or "").strip():
+            c["speed_kmh"] = _imperial_speed(data, errors)
+    else:
+        c["height_cm"] = _number(
+            data.get("height_cm"), "height_cm", HEIGHT_RANGE, "cm", errors, required=False
+        )
+        c["speed_kmh"] = _number(
+            data.get("speed_kmh"), "speed_kmh", SPEED_RANGE, "km/h", errors, required=False
+        )
+    view = data.get("view") or None
+    if view is not None and view not in VIEWS:
+        errors.add("view", f"must be one of {', '.join(VIEWS)}")
+    c["view"] = view
+    spans = []
+    for raw in data.getlist("exclude") if hasattr(data, "getlist") else data.get("exclude") or []:
+        try:
+            a, b = (float(x) for x in str(raw).split(":"))
+        except ValueError:
+            errors.add("exclude", "choose strides from the list")
+            break
+        spans.append([a, b])
+    c["excluded"] = spans
+    out.corrections = {k: val for k, val in c.items() if val not in (None, [], False)}
+    return out, errors

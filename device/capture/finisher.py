@@ -31,6 +31,7 @@ from device.gait.types import Analysis, RunnerInfo
 from device.keypoints import Timeline
 from device.pose.base import PoseEstimator
 from device.store import KeypointWriter, Store
+from device.store.video import video_fits
 from device.store.writer import is_disk_full
 
 log = logging.getLogger(__name__)
@@ -255,7 +256,7 @@ class SessionFinisher:
         video_path = None
         ev = job.evidence
         if ev is not None:
-            if self.cfg.capture.record_video and len(ev):
+            if self.cfg.capture.record_video and len(ev) and video_fits(self.cfg, ev.bytes):
                 video_path = str(ev.keep_as_video(self.cfg.data_dir / "videos" / f"session-{sid}.mjpeg"))
             else:
                 ev.delete()

@@ -569,6 +569,29 @@ class Store:
         log.info("pruned %d session(s) older than %d days", len(rows), retention_days)
         return len(rows)
 
+    def prune_videos(self, retention_days: int) -> int:
+        """Delete the recorded videos of sessions older than ``retention_days`` (0 = keep them as
+        long as the session); the sessions, analyses and evidence frames stay. Returns how many."""
+        if retention_days <= 0:
+            return 0
+        cutoff = (datetime.now(UTC) - timedelta(days=retention_days)).isoformat(timespec="milliseconds")
+        rows = (
+            self._conn()
+            .execute(
+                "SELECT id, video_path FROM sessions WHERE video_path IS NOT NULL AND started_at < ? "
+                "AND status NOT IN ('capturing', 'analysing')",
+                (cutoff,),
+            )
+            .fetchall()
+        )
+        if not rows:
+            return 0
+        with self._tx() as c:
+            c.executemany("UPDATE sessions SET video_path = NULL WHERE id = ?", [(r[0],) for r in rows])
+        _unlink_all([r[1] for r in rows])
+        log.info("deleted %d video(s) older than %d days", len(rows), retention_days)
+        return len(rows)
+
     # -- keypoints ---------------------------------------------------------------------------
 
     def append_keypoints(
@@ -604,6 +627,20 @@ class Store:
                 (session_id, camera),
             )
             .fetchone()[0]
+        )
+
+    def first_keypoint_t(self, session_id: int, camera: str = "main") -> float | None:
+        """The time of the session's first recorded frame (station clock), None if none."""
+        row = (
+            self._conn()
+            .execute(
+                "SELECT t FROM keypoint_batches WHERE session_id = ? AND camera = ? ORDER BY id LIMIT 1",
+                (session_id, camera),
+            )
+            .fetchone()
+        )
+        return (
+            float(np.frombuffer(row[0], "<f8", count=1)[0]) if row is not None and len(row[0]) >= 8 else None
         )
 
     def get_keypoints(self, session_id: int, camera: str = "main") -> Timeline:
@@ -701,6 +738,23 @@ class Store:
             sql = f"SELECT {cols} FROM evidence WHERE session_id = ? AND analysis_id = ?"
         rows = conn.execute(sql + " ORDER BY t, id", (session_id, analysis_id)).fetchall()
         return [_evidence_dict(r) for r in rows]
+
+    def evidence_image_at(self, session_id: int, frame: int) -> tuple[bytes, float, int] | None:
+        """(JPEG, scale, frame) of a stored evidence frame of this session at or nearest to
+        ``frame`` within 2 frames (any analysis): a re-analysis without video reuses them."""
+        row = (
+            self._conn()
+            .execute(
+                "SELECT jpeg, meta, frame FROM evidence WHERE session_id = ? AND camera = 'main' "
+                "AND ABS(frame - ?) <= 2 ORDER BY ABS(frame - ?), id LIMIT 1",
+                (session_id, frame, frame),
+            )
+            .fetchone()
+        )
+        if row is None:
+            return None
+        scale = json.loads(row["meta"] or "{}").get("scale", 1.0)
+        return bytes(row["jpeg"]), float(scale), int(row["frame"])
 
     def get_evidence(self, evidence_id: int) -> dict[str, Any]:
         """One evidence frame with its ``jpeg`` bytes."""

@@ -52,6 +52,9 @@ class FakeStation:
         self.start_error: Exception | None = None
         self.armed: tuple[int | None, dict[str, Any] | None] | None = None
         self.prepared_runner: int | None = None
+        self.countdown_s: float | None = None
+        self.buzzer = True
+        self.metronome_spm = 0.0
         self.reanalysed: list[tuple[int, dict[str, Any], str]] = []
 
     def status(self) -> dict[str, Any]:
@@ -67,6 +70,8 @@ class FakeStation:
             "inference_fps": 25.0,
             "frame_t": self.frame_t,
             "armed": self.armed is not None,
+            "countdown_s": self.countdown_s,
+            "controls": {"buzzer": self.buzzer, "metronome_spm": self.metronome_spm},
         }
 
     def clock(self) -> float:
@@ -213,3 +218,35 @@ class FakeStation:
         self.calls.append(("report_pdf", session_id))
         session = self._done_session(session_id, "yet")
         return render_report_pdf(session, self.config, [])
+
+    def set_metronome(self, spm: float | None) -> float:
+        self.calls.append(("metronome", spm))
+        self.metronome_spm = float(spm or 0.0)
+        return self.metronome_spm
+
+    def comparison_pdf(self, session_a: int, session_b: int) -> bytes:
+        return b"%PDF-1.4 fake comparison"
+
+    def print_comparison(self, session_a: int, session_b: int) -> str:
+        self.calls.append(("print_comparison", (session_a, session_b)))
+        if self.print_error is not None:
+            raise self.print_error
+        return "7"
+
+    def reanalyse(self, session_id: int, corrections: dict[str, Any], created_by: str, note: str = "") -> int:
+        """Like the Station, with the gait engine when the session has keypoints; otherwise
+        the current analysis is kept again with the corrections recorded (page tests)."""
+        from device.corrections import Corrections, reanalyse
+        from device.gait import analyze
+
+        self.calls.append(("reanalyse", (session_id, corrections, created_by)))
+        c = Corrections.from_dict(corrections)
+        if self.store.count_keypoints(session_id):
+            return reanalyse(
+                self.store, session_id, c, created_by, lambda tl, r, v: analyze(tl, r, view=v), note
+            )
+        current = dict(self.store.get_session(session_id)["analysis"] or {})
+        current["input"] = {**(current.get("input") or {}), "corrections": c.to_dict()}
+        return self.store.save_analysis(
+            session_id, current, created_by=created_by, corrections=c.to_dict(), note=note
+        )

@@ -46,7 +46,7 @@ def rig(tmp_path, model_path):
 @pytest.fixture
 def rig_rear(tmp_path, model_path):
     """Side camera plus a rear camera (both synthetic), as a clinic with two cameras has."""
-    r = start_rig(tmp_path / "data", model_path, duration_s=4.0, countdown_s=1, rear_source="synthetic:rear")
+    r = start_rig(tmp_path / "data", model_path, duration_s=8.0, countdown_s=1, rear_source="synthetic:rear")
     yield r
     r.close()
 
@@ -156,9 +156,11 @@ def test_dashboard_end_to_end_in_chromium(rig_rear):
             page.click("#start-capture")
             page.wait_for_url(base + "/")
             page.wait_for_selector("#btn-stop:not([hidden])", timeout=20000)
-            page.wait_for_function(  # long enough for a few strides: a comparison with numbers
-                "() => !['—','0:00','0:01','0:02'].includes(document.querySelector('[data-field=elapsed_s]').textContent)",
-                timeout=30000,
+            page.wait_for_function(  # long enough for several strides (however slow the machine)
+                "() => +document.querySelector('[data-field=strides]').textContent >= 6"
+                " || !['—','0:00','0:01','0:02','0:03','0:04','0:05','0:06','0:07','0:08','0:09']"
+                ".includes(document.querySelector('[data-field=elapsed_s]').textContent)",
+                timeout=60000,
             )
             page.click("#btn-stop")
             page.wait_for_function(
@@ -215,3 +217,242 @@ def test_several_tablets_get_live_updates(rig):
     assert eventually(lambda: events.viewers == 0 and len(rig.station.controller._subs) == 0, timeout=10), (
         "streams did not end on disconnect"
     )
+
+
+# -- issue 12: tablet layout, the recorded-run player, before/after, a correction -------------
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory, model_path):
+    """A real station with two recorded runs of one runner (video kept), shared by the tests below."""
+    from tests.support.tablet_pages import record_two, start_station
+
+    d = start_station(tmp_path_factory.mktemp("demo") / "data", model_path)
+    try:
+        record_two(d)
+        yield d
+    finally:
+        d.close()
+
+
+def test_no_page_scrolls_sideways_on_either_tablet_size(demo):
+    from tests.support.tablet_pages import launch, walk
+
+    sync_playwright = _need_browser()
+    first = demo.station.store.list_analyses(demo.after)[0]["id"]
+    demo.station.reanalyse(demo.after, {"swap_sides": True}, "Dr Kay")  # the history table shows
+    demo.ids["earlier_analysis"] = first
+    seen = []
+    with sync_playwright() as p:
+        browser = launch(p)
+        try:
+            seen = list(walk(browser, demo))
+        finally:
+            browser.close()
+    names = {n for n, _, _ in seen}
+    assert {"login", "live", "new-session", "session", "compare", "runner-merge", "print-failed"} <= names
+    assert len(seen) == 2 * len(names)  # every page at both sizes
+    wide = [(n, s, w) for n, s, w in seen if w["doc"] > w["view"]]
+    assert not wide, f"pages wider than the tablet: {wide}"
+    hidden = [(n, s, w) for n, s, w in seen if w["table"] > 0]
+    assert not hidden, f"table columns hidden behind a sideways scroll: {hidden}"
+
+
+def _player_state(page, sel: str) -> dict:
+    return page.evaluate(
+        """(sel) => { const el = document.querySelector(sel); const c = el.querySelector('canvas');
+             const px = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+             let lit = 0; for (let i = 0; i < px.length; i += 4 * 97) if (px[i] + px[i+1] + px[i+2] > 30) lit++;
+             return {index: +el.dataset.index, loaded: el.dataset.loaded, lit: lit,
+                     pos: el.querySelector('[data-field=pos]').textContent}; }""",
+        sel,
+    )
+
+
+def test_video_player_steps_frames_and_jumps_to_evidence(demo):
+    from tests.support.tablet_pages import SIZES, launch, login
+
+    sync_playwright = _need_browser()
+    frames: list[str] = []
+    with sync_playwright() as p:
+        browser = launch(p)
+        try:
+            for size in SIZES.values():
+                ctx = browser.new_context(viewport=size)
+                page = ctx.new_page()
+                page.on(
+                    "response",
+                    lambda r: (
+                        frames.append(r.headers.get("cache-control", "")) if "/video/" in r.url else None
+                    ),
+                )
+                login(page, demo.url)
+                page.goto(f"{demo.url}/sessions/{demo.before}")
+                page.wait_for_selector("#player[data-ready='1'][data-loaded='0']", timeout=20000)
+                st = _player_state(page, "#player")
+                assert st["index"] == 0 and st["lit"] > 50, st  # the first frame is on the canvas
+                page.click("#player [data-act=fwd]")
+                page.wait_for_selector("#player[data-loaded='1']")
+                page.click("#player [data-act=fwd]")
+                page.wait_for_selector("#player[data-loaded='2']")
+                page.click("#player [data-act=back]")
+                page.wait_for_selector("#player[data-loaded='1']")
+                assert "frame 2 /" in _player_state(page, "#player")["pos"]
+                chips = page.locator("#player .player-evidence .chip")
+                assert chips.count() >= 2
+                target = page.evaluate(
+                    "fetch(document.querySelector('#player').dataset.video).then(r => r.json())"
+                    ".then(m => m.evidence[m.evidence.length - 1].index)"
+                )
+                chips.last.click()
+                page.wait_for_selector(f"#player[data-loaded='{target}']")
+                # slow motion: a quarter speed plays frame after frame, then pauses
+                page.click("#player [data-act=back]")
+                page.wait_for_selector(f"#player[data-loaded='{target - 1}']")
+                page.select_option("#player [data-act=rate]", "0.25")
+                page.click("#player [data-act=play]")
+                page.wait_for_function(
+                    f"() => +document.querySelector('#player').dataset.loaded >= {target + 1}", timeout=10000
+                )
+                page.click("#player [data-act=play]")  # pause
+                ctx.close()
+        finally:
+            browser.close()
+    assert frames and all("no-store" in cc for cc in frames), frames[:3]
+
+
+def test_before_after_side_by_side(demo):
+    from tests.support.tablet_pages import SIZES, launch, login
+
+    sync_playwright = _need_browser()
+    with sync_playwright() as p:
+        browser = launch(p)
+        try:
+            for size in SIZES.values():
+                ctx = browser.new_context(viewport=size)
+                page = ctx.new_page()
+                login(page, demo.url)
+                page.goto(f"{demo.url}/compare?a={demo.after}&b={demo.before}")
+                for sel in ("#player-1", "#player-2"):
+                    page.wait_for_selector(f"{sel}[data-ready='1'][data-loaded='0']", timeout=20000)
+                labels = page.locator(".player-label").all_inner_texts()
+                assert labels[0].startswith("Before") and "Clifton 9" in labels[0]  # older run on the left
+                assert labels[1].startswith("After") and "Ghost 15" in labels[1]
+                boxes = [page.locator(s).bounding_box() for s in ("#player-1", "#player-2")]
+                if size["width"] > size["height"]:
+                    assert boxes[0]["x"] + boxes[0]["width"] <= boxes[1]["x"] + 1  # side by side
+                page.click("#player-group > .player-controls [data-act=fwd]")  # one tap steps both
+                for sel in ("#player-1", "#player-2"):
+                    page.wait_for_selector(f"{sel}[data-loaded='1']")
+                    assert _player_state(page, sel)["lit"] > 50
+                page.click("#player-2 [data-act=fwd]")  # and each alone
+                page.wait_for_selector("#player-2[data-loaded='2']")
+                assert _player_state(page, "#player-1")["index"] == 1
+                ctx.close()
+        finally:
+            browser.close()
+
+
+def _num(text: str) -> float:
+    """A shown value as a number ("312 ms", "−12°", "4.1 cm"); NaN for "—" (not measured)."""
+    digits = re.sub(r"[^0-9.\-]", "", text.replace("−", "-"))
+    return float(digits) if re.search(r"\d", digits) else float("nan")
+
+
+def _exact_session(store, runner_id: int) -> int:
+    """A finished session whose keypoints are the synthetic runner's exact ones, with a right
+    contact 40 ms longer than the left: a swap must show in the numbers, whatever the machine's
+    speed did to the recorded runs."""
+    import numpy as np
+
+    from device.gait import analyze
+    from device.gait.types import RunnerInfo
+    from device.synthetic.runner import RunnerParams, SyntheticRunner
+
+    tl = SyntheticRunner(
+        RunnerParams(
+            cadence_spm=170, duration_s=20, height_cm=178, speed_kmh=11, right={"contact_time_ms": 290}
+        )
+    ).clean_timeline()
+    sid = store.create_session(runner_id, 11.0, 0.0, "Exact", "", "side", "synthetic", {}, height_cm=178)
+    store.append_keypoints(sid, tl.t, np.concatenate([tl.xy, tl.score[..., None]], axis=2), tl.frame)
+    store.set_status(sid, "analysing", frame_width=tl.width, frame_height=tl.height)
+    store.save_analysis(sid, analyze(tl, RunnerInfo(height_cm=178, speed_kmh=11.0), view="side").to_dict())
+    return sid
+
+
+def test_swap_sides_correction_reanalyses_and_keeps_the_original(demo):
+    from tests.support.tablet_pages import launch, login
+
+    sync_playwright = _need_browser()
+    store = demo.station.store
+    sid = _exact_session(store, demo.runner_id)
+    original = store.get_session(sid)["analysis"]
+    with sync_playwright() as p:
+        browser = launch(p)
+        try:
+            ctx = browser.new_context(viewport={"width": 768, "height": 1024})
+            page = ctx.new_page()
+            login(page, demo.url)
+            page.goto(f"{demo.url}/sessions/{sid}")
+            # a measurement measured on at least one side, differing between the sides (the
+            # engine may leave the far leg's value out: then it is the measured side that moves)
+            metric = page.evaluate(
+                r"""() => [...document.querySelectorAll('#metrics tr[data-metric]')].find(tr => {
+                     const l = tr.querySelector('td.left'), r = tr.querySelector('td.right');
+                     return l && r && /\d/.test(l.textContent + r.textContent)
+                       && l.textContent.trim() !== r.textContent.trim(); })?.dataset.metric"""
+            )
+            assert metric, "no measurement with a left or right value"
+            before_left = page.inner_text(f"#m-{metric} td.left")
+            before_right = page.inner_text(f"#m-{metric} td.right")
+            page.click("#corrections summary")
+            page.check("#swap_sides")
+            page.fill("#c_created_by", "Dr <b>Kay</b>")
+            page.fill("#c_note", "camera mounted mirrored")
+            page.click("#reanalyse")
+            page.wait_for_selector("#analysis-history tr[data-analysis] >> nth=1", timeout=60000)
+            rows = page.locator("#analysis-history tbody tr")
+            assert rows.count() == 2
+            assert "as captured (original)" in rows.nth(0).inner_text()
+            assert "Dr <b>Kay</b>" in rows.nth(1).inner_text()  # shown as text
+            assert (
+                "left and right swapped" in rows.nth(1).inner_text() and "current" in rows.nth(1).inner_text()
+            )
+            # the sides of the re-analysis are the original's, exchanged (the engine's own
+            # tie-breaks on real keypoints can move an event by a frame: within 5 %)
+            after_left = page.inner_text(f"#m-{metric} td.left")
+            after_right = page.inner_text(f"#m-{metric} td.right")
+            assert _num(after_left) == pytest.approx(_num(before_right), rel=0.05, nan_ok=True), (
+                metric,
+                before_left,
+                before_right,
+                after_left,
+                after_right,
+            )
+            assert _num(after_right) == pytest.approx(_num(before_left), rel=0.05, nan_ok=True), (
+                metric,
+                before_left,
+                before_right,
+                after_left,
+                after_right,
+            )
+            # the original stays, one tap away
+            rows.nth(0).locator("a").click()
+            page.wait_for_selector("#earlier-analysis")
+            assert page.inner_text(f"#m-{metric} td.left") == before_left
+        finally:
+            browser.close()
+    hist = store.list_analyses(sid)
+    assert [h["created_by"] for h in hist] == ["station", "Dr <b>Kay</b>"]
+    assert store.get_analysis(hist[0]["id"])["analysis"] == original
+    now = store.get_session(sid)["analysis"]
+    assert now["input"]["sides_swapped"] is True
+    sided = [
+        k for k, m in original["metrics"].items() if m.get("left") is not None or m.get("right") is not None
+    ]
+    assert sided, "the original analysis has no sided value to swap"
+    for k in sided:
+        o, n = original["metrics"][k], now["metrics"][k]
+        assert (n["left"] is None) == (o["right"] is None) and (n["right"] is None) == (o["left"] is None), k
+    assert now["view"]["facing"] == original["view"]["facing"]  # the video's runner, not the mirror

@@ -16,7 +16,14 @@ from flask import (
 )
 
 from web import actions, charts, context, present
-from web.forms import VIEW_LABELS, VIEWS, imperial_values, parse_runner_edit, parse_session_request
+from web.forms import (
+    VIEW_LABELS,
+    VIEWS,
+    imperial_values,
+    parse_corrections,
+    parse_runner_edit,
+    parse_session_request,
+)
 
 bp = Blueprint("pages", __name__)
 
@@ -58,6 +65,33 @@ def home():
 
 def _units() -> str:
     return context.config().station.units
+
+
+@bp.route("/metronome", methods=["POST"])
+def metronome():
+    """Switch the buzzer metronome from the dashboard (JSON from the live view, or a form)."""
+    from flask import jsonify
+
+    from device.errors import InputError, UserError
+    from web.errors import status_for
+    from web.security import json_error
+
+    data = request.get_json(silent=True) if request.is_json else request.form
+    raw = "off" if (data or {}).get("off") else (data or {}).get("spm")
+    try:
+        try:
+            spm = float(raw) if raw not in (None, "", "off") else 0.0
+        except (TypeError, ValueError):
+            raise InputError("metronome: give a cadence in steps/min, or off") from None
+        running = context.station().set_metronome(spm)
+    except UserError as exc:
+        if request.is_json:
+            return json_error(status_for(exc), str(exc))
+        raise
+    if request.is_json:
+        return jsonify({"metronome_spm": running})
+    flash(f"Metronome at {running:.0f} steps/min." if running else "Metronome off.", "ok")
+    return redirect(url_for("pages.home"))
 
 
 @bp.route("/sessions/new", methods=["GET", "POST"])
@@ -133,19 +167,57 @@ def sessions():
     return render_template("sessions.html", sessions=context.store().list_sessions(limit=300))
 
 
+def _no_store(resp: Response) -> Response:
+    # health data: never kept by a tablet's cache or a proxy for the next person to see
+    resp.headers["Cache-Control"] = "private, no-store"
+    return resp
+
+
 @bp.route("/sessions/<int:session_id>")
 def session_page(session_id: int):
+    from device.corrections import Corrections, near_leg_of, strides
+    from device.report.units import units_for
+    from device.store import NotFoundError
+
     s = _session_or_404(session_id)
+    history = context.store().list_analyses(session_id)
+    shown = request.args.get("analysis", type=int)
+    earlier = None
+    if shown is not None and shown != s.get("analysis_id"):
+        try:
+            earlier = context.store().get_analysis(shown)
+        except NotFoundError:
+            abort(404, description=f"There is no analysis {shown}.")
+        if earlier["session_id"] != session_id:
+            abort(404, description=f"Analysis {shown} is not part of session {session_id}.")
+        s = {**s, "analysis": earlier["analysis"]}
     analysis = present.session_analysis(s, context.config())  # through the evidence gate
     rows = present.metric_rows(analysis)
     from device.report.render import quality_note
 
     _verdict, _warnings, quality = present.quality_items(analysis)
-    evidence = present.session_evidence(actions.evidence_items(s), analysis)
+    evidence = present.session_evidence(
+        actions.evidence_items(s, earlier["id"] if earlier else None), analysis
+    )
+    units = units_for(context.config())
+    for h in history:
+        h["described"] = Corrections.from_dict(h["corrections"]).describe(units) if h["corrections"] else []
+    current = next((h for h in history if h["current"]), None)
+    from device.report.review import time_origin
+
+    t0 = time_origin(analysis)  # strides read as seconds into the run, like every caption
     return render_template(
         "session.html",
         s=s,
         a=analysis,
+        history=history,
+        earlier=earlier,
+        corrections=(current or {}).get("corrections") or {},
+        near_leg=near_leg_of(analysis) if analysis else None,
+        strides=[(st, st.t_start - t0, st.t_end - t0) for st in strides(analysis)] if not earlier else [],
+        imperial=_units() == "imperial",
+        views=[(v, VIEW_LABELS[v]) for v in VIEWS],
+        has_video=bool(s.get("video_path")),
         groups=present.grouped(rows),
         rear=present.rear_view(analysis, rows),
         note=quality_note((analysis or {}).get("quality") or {}),
@@ -160,22 +232,65 @@ def session_page(session_id: int):
     )
 
 
+@bp.route("/sessions/<int:session_id>/reanalyse", methods=["POST"])
+def reanalyse(session_id: int):
+    """Correct a finished session and analyse it again; the earlier analyses stay listed."""
+    _session_or_404(session_id)
+    req, errs = parse_corrections(request.form, _units())
+    if errs:
+        flash("Not re-analysed: " + errs.summary(), "error")
+        return redirect(url_for("pages.session_page", session_id=session_id) + "#corrections")
+    actions.reanalyse(session_id, req.corrections, req.created_by, req.note)
+    flash(f"Re-analysed by {req.created_by}; the earlier analysis is kept in the list below.", "ok")
+    return redirect(url_for("pages.session_page", session_id=session_id))
+
+
+@bp.route("/sessions/<int:session_id>/video.json")
+def video_info(session_id: int) -> Response:
+    from flask import jsonify
+
+    return _no_store(jsonify(actions.video_info(_session_or_404(session_id))))
+
+
+@bp.route("/sessions/<int:session_id>/video/<int:index>.jpg")
+def video_frame(session_id: int, index: int) -> Response:
+    jpeg = actions.video_frame(_session_or_404(session_id), index)
+    return _no_store(Response(jpeg, mimetype="image/jpeg"))
+
+
 @bp.route("/sessions/<int:session_id>/evidence/<int:evidence_id>.jpg")
 def evidence_image(session_id: int, evidence_id: int) -> Response:
     jpeg = actions.evidence_jpeg(session_id, evidence_id)
-    resp = Response(jpeg, mimetype="image/jpeg")
-    # health data: never kept by a tablet's cache or a proxy for the next person to see
-    resp.headers["Cache-Control"] = "private, no-store"
-    return resp
+    return _no_store(Response(jpeg, mimetype="image/jpeg"))
+
+
+def _print_failed(exc: Exception, pdf_url: str, back_url: str, what: str):
+    """A print that failed says why and offers the PDF (to print elsewhere) and a way back."""
+    from web.errors import status_for
+
+    return (
+        render_template("print_failed.html", message=str(exc), pdf_url=pdf_url, back_url=back_url, what=what),
+        status_for(exc),
+    )
 
 
 @bp.route("/sessions/<int:session_id>/print", methods=["POST"])
 def print_session(session_id: int):
+    from device.printing.errors import PrintError
+
     _session_or_404(session_id)
     what = request.form.get("what", "summary")
     if what not in ("summary", "report"):
         abort(400, description="Choose what to print: summary or report.")
-    result = actions.print_session(session_id, what)
+    try:
+        result = actions.print_session(session_id, what)
+    except PrintError as exc:
+        return _print_failed(
+            exc,
+            url_for("api.report_pdf", session_id=session_id),
+            url_for("pages.session_page", session_id=session_id),
+            "summary" if what == "summary" else "report",
+        )
     flash(result, "ok")
     return redirect(url_for("pages.session_page", session_id=session_id))
 
@@ -297,16 +412,46 @@ def delete_runner(runner_id: int):
     return redirect(url_for("pages.runners"))
 
 
-@bp.route("/compare")
-def compare():
-    a_id = request.args.get("a", type=int)
-    b_id = request.args.get("b", type=int)
+def _compare_pair() -> tuple[dict[str, Any], dict[str, Any]]:
+    a_id = request.values.get("a", type=int)
+    b_id = request.values.get("b", type=int)
     if a_id is None or b_id is None:
         abort(400, description="Choose two sessions to compare.")
     a, b = _session_or_404(a_id), _session_or_404(b_id)
     # Older on the left, so Δ reads as "what changed since".
     if (a.get("started_at") or "") > (b.get("started_at") or ""):
         a, b = b, a
+    return a, b
+
+
+@bp.route("/compare/report.pdf")
+def compare_pdf() -> Response:
+    a, b = _compare_pair()
+    resp = Response(context.station().comparison_pdf(a["id"], b["id"]), mimetype="application/pdf")
+    resp.headers["Content-Disposition"] = f'inline; filename="gait-comparison-{a["id"]}-{b["id"]}.pdf"'
+    return _no_store(resp)
+
+
+@bp.route("/compare/print", methods=["POST"])
+def compare_print():
+    from device.printing.errors import PrintError
+
+    a, b = _compare_pair()
+    back = url_for("pages.compare", a=a["id"], b=b["id"])
+    for s in (a, b):
+        if not s.get("analysis"):
+            abort(409, description=f"Session {s['id']} has no analysis to print.")
+    try:
+        job = context.station().print_comparison(a["id"], b["id"])
+    except PrintError as exc:
+        return _print_failed(exc, url_for("pages.compare_pdf", a=a["id"], b=b["id"]), back, "comparison")
+    flash(f"Comparison sent to the printer (job {job}).", "ok")
+    return redirect(back)
+
+
+@bp.route("/compare")
+def compare():
+    a, b = _compare_pair()
     a["analysis"] = present.session_analysis(a, context.config())  # through the evidence gate
     b["analysis"] = present.session_analysis(b, context.config())
     rows = present.compare_rows(a.get("analysis"), b.get("analysis"))

@@ -42,6 +42,22 @@
     setField("strides", typeof st.strides === "number" ? String(st.strides) : "—");
     setField("inference_fps", fmtNumber(st.inference_fps, 1));
 
+    /* The countdown, big over the picture: the runner sees it from the belt. */
+    var cd = document.getElementById("countdown");
+    var left = typeof st.countdown_s === "number" && st.countdown_s > 0 ? Math.ceil(st.countdown_s) : null;
+    cd.hidden = left === null;
+    if (left !== null) setField("countdown", String(left));
+
+    /* One thing to fix, named first and big; the rest listed below it. */
+    var all = (st.quality_hints || []).map(function (h) { return String(h); });
+    var fix = document.getElementById("fix-first");
+    fix.hidden = !all.length;
+    setField("fix", all.length ? all[0] : "");
+    var controls = st.controls || {};
+    if (typeof controls.metronome_spm === "number") {
+      setField("metronome", controls.metronome_spm > 0 ? Math.round(controls.metronome_spm) + " steps/min" : "off");
+    }
+
     /* after a capture: the frames the live view skipped are inferred ("catch-up") */
     var cu = st.catchup;
     var cuBox = document.getElementById("catchup");
@@ -57,8 +73,8 @@
     setField("frames_missed", String(st.frames_missed || 0));
 
     var hints = document.getElementById("hints");
-    var list = st.quality_hints || [];
-    var html = list.map(function (h) { return String(h); });
+    var list = all.slice(1);
+    var html = list;
     if (hints.dataset.key !== html.join("\n")) {
       hints.dataset.key = html.join("\n");
       hints.textContent = "";
@@ -151,6 +167,31 @@
   var rearImg = document.getElementById("rear-preview");
   if (rearImg) rearImg.addEventListener("load", function () {
     document.getElementById("rear-overlay").hidden = true;
+  });
+
+  /* Framing guide: where the runner and the belt should be; off once the camera is set up. */
+  var guide = document.getElementById("framing-guide");
+  var toggle = document.getElementById("guide-toggle");
+  if (guide && toggle) {
+    toggle.checked = window.localStorage.getItem("gait.guide") !== "off";
+    guide.hidden = !toggle.checked;
+    toggle.addEventListener("change", function () {
+      guide.hidden = !toggle.checked;
+      window.localStorage.setItem("gait.guide", toggle.checked ? "on" : "off");
+    });
+  }
+
+  /* Metronome from the dashboard: the buzzer clicks the cadence the runner should match. */
+  var metro = document.getElementById("metronome");
+  if (metro) metro.addEventListener("submit", function (ev) {
+    ev.preventDefault();
+    var off = ev.submitter && ev.submitter.id === "metronome-off";
+    var spm = off ? 0 : parseFloat(document.getElementById("metronome-spm").value);
+    window.gait.postJSON(metro.getAttribute("action"), { spm: spm }).then(function (r) {
+      if (!r.ok) { window.gait.showMessage((r.body && r.body.error) || "Metronome not changed (" + r.status + ")", "error"); return; }
+      setField("metronome", r.body.metronome_spm > 0 ? Math.round(r.body.metronome_spm) + " steps/min" : "off");
+      window.gait.showMessage(r.body.metronome_spm > 0 ? "Metronome on." : "Metronome off.", "ok");
+    });
   });
 
   window.addEventListener("pagehide", function () { es.close(); });
