@@ -29,7 +29,7 @@
 set -euo pipefail
 
 ARGS=("$@")
-REPO=$(cd "$(dirname "$0")/.." && pwd)
+REPO=${PI_CHECK_REPO:-$(cd "$(dirname "$0")/.." && pwd)}
 SHARED=${GAIT_STATION_SHARED:-$REPO/../shared}
 CACHE=/var/cache/gait-pi-check
 RELEASES=(bookworm trixie)
@@ -114,9 +114,13 @@ fi
 [ "$(id -u)" -eq 0 ] || die "needs root (mmdebstrap, chroot, mounts, binfmt_misc)"
 # A private mount namespace: nothing mounted for the chroots can reach the host's own mounts, and
 # all of it goes away with this script, however it ends.
+# It runs from a copy: bash reads a script as it goes, and the checkout may change meanwhile.
 if [ -z "${PI_CHECK_IN_NAMESPACE:-}" ]; then
-  PI_CHECK_IN_NAMESPACE=1 exec unshare --mount --propagation private "$0" "${ARGS[@]}"
+  copy=$(mktemp --suffix=.sh /tmp/pi-check.XXXXXX)
+  cp "$0" "$copy"
+  PI_CHECK_IN_NAMESPACE=1 PI_CHECK_REPO=$REPO exec unshare --mount --propagation private bash "$copy" "${ARGS[@]}"
 fi
+case "$0" in /tmp/pi-check.*.sh) rm -f "$0" ;; esac
 [ -d "$SHARED/samples" ] || die "no ../shared beside the repo ($SHARED)"
 mkdir -p "$CACHE" "$RESULTS"
 
@@ -204,10 +208,10 @@ bind() { mkdir -p "$2" && mount --bind "$1" "$2" && MOUNTS+=("$2"); }
 
 # As user pi inside the chroot, with a login environment; QEMU_CPU reaches the emulator.
 as_pi() { chroot "$ROOT" /usr/bin/env -i HOME=/home/pi USER=pi LOGNAME=pi SHELL=/bin/bash \
-  PATH=/usr/local/bin:/usr/bin:/bin LANG=C.UTF-8 QEMU_CPU="$CPU" ${PI_ENV:-} \
+  PATH=/usr/local/bin:/usr/bin:/bin LANG=C.UTF-8 QEMU_CPU="$CPU" PIP_CERT=/etc/ssl/certs/ca-certificates.crt ${PI_ENV:-} \
   /usr/sbin/runuser -u pi -- /bin/bash -c "$1"; }
 as_root() { chroot "$ROOT" /usr/bin/env -i HOME=/root PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
-  LANG=C.UTF-8 QEMU_CPU="$CPU" ${PI_ENV:-} /bin/bash -c "$1"; }
+  LANG=C.UTF-8 QEMU_CPU="$CPU" PIP_CERT=/etc/ssl/certs/ca-certificates.crt ${PI_ENV:-} /bin/bash -c "$1"; }
 
 TSV=""
 LOGDIR=""
@@ -246,11 +250,18 @@ run_one() {
   bind /dev/pts "$ROOT/dev/pts"
   mount -t tmpfs tmpfs "$ROOT/tmp" && MOUNTS+=("$ROOT/tmp")
   mount -t tmpfs tmpfs "$ROOT/dev/shm" && MOUNTS+=("$ROOT/dev/shm")
-  # apt downloads kept per release, so a re-run does not fetch chromium again
-  mkdir -p "$CACHE/apt-archives-$REL/partial"
-  bind "$CACHE/apt-archives-$REL" "$ROOT/var/cache/apt/archives"
+  # apt downloads kept per cell (apt locks the folder, and cells may run at the same time)
+  mkdir -p "$CACHE/apt-archives-$REL-$BR/partial"
+  bind "$CACHE/apt-archives-$REL-$BR" "$ROOT/var/cache/apt/archives"
   cp /etc/resolv.conf "$ROOT/etc/resolv.conf"
   printf '127.0.0.1 localhost\n127.0.1.1 %s\n::1 localhost ip6-localhost\n' "$(uname -n)" >"$ROOT/etc/hosts"
+  # The network the host is on may need local CAs (a TLS-inspecting proxy): the chroot trusts what
+  # the host trusts, without an emulated update-ca-certificates run.
+  if compgen -G "/usr/local/share/ca-certificates/*.crt" >/dev/null; then
+    mkdir -p "$ROOT/usr/local/share/ca-certificates"
+    cp /usr/local/share/ca-certificates/*.crt "$ROOT/usr/local/share/ca-certificates/"
+    cat /usr/local/share/ca-certificates/*.crt >>"$ROOT/etc/ssl/certs/ca-certificates.crt"
+  fi
   as_root "useradd -m -s /bin/bash -G sudo pi && echo 'pi ALL=(ALL) NOPASSWD: ALL' >/etc/sudoers.d/010_pi-nopasswd"
   bind "$SHARED" "$ROOT/home/pi/shared"
   mount -o remount,bind,ro "$ROOT/home/pi/shared"
@@ -322,32 +333,36 @@ finish_run() {
   ROOT=""
 }
 
-# `gait-station run` on the synthetic runner, then the dashboard and the API answer over HTTP.
+# `gait-station run` on the synthetic runner: the live loop turns (camera_ok, frame_t moving on
+# between two reads of /api/status), the dashboard answers, SIGTERM stops it cleanly.
 run_station() {
   local port
   port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
   as_pi "cd ~/gait-station && export GAIT_STATION_API_TOKEN=pi-check-token
     .venv/bin/gait-station run --source synthetic --host 127.0.0.1 --port $port --data-dir /tmp/station >/tmp/station.log 2>&1 &
     pid=\$!
-    ok=0
-    for i in \$(seq 1 240); do
+    status() { curl -fsS -H 'Authorization: Bearer pi-check-token' http://127.0.0.1:$port/api/status 2>/dev/null; }
+    frame_t() { status | python3 -c 'import json, sys; s = json.load(sys.stdin); print(s[\"frame_t\"] if s[\"camera_ok\"] and s[\"frame_t\"] else \"\")' 2>/dev/null; }
+    t1=''
+    for i in \$(seq 1 900); do
       sleep 1
       kill -0 \$pid 2>/dev/null || break
-      s=\$(curl -fsS -H 'Authorization: Bearer pi-check-token' http://127.0.0.1:$port/api/status 2>/dev/null) || continue
-      echo \"\$s\" | grep -q frame_age_s && { ok=1; break; }
+      t1=\$(frame_t) && [ -n \"\$t1\" ] && break
     done
+    sleep 10
+    t2=\$(frame_t)
     login=\$(curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:$port/login)
     page=\$(curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:$port/)
     kill -TERM \$pid 2>/dev/null; wait \$pid; rc=\$?
     tail -n 5 /tmp/station.log
-    echo \"\$s\" | cut -c1-300
-    echo \"started in \${i}s; /api/status answered: \$ok; GET /login \$login, GET / \$page; exit after SIGTERM \$rc\"
-    [ \$ok = 1 ] && [ \$login = 200 ] && [ \$page = 302 ] && [ \$rc = 0 ]"
+    echo \"live after \${i}s (frame_t \$t1 then \$t2 s); GET /login \$login, GET / \$page; exit \$rc after SIGTERM\"
+    [ -n \"\$t1\" ] && [ -n \"\$t2\" ] && python3 -c \"import sys; sys.exit(0 if float('\$t2') > float('\$t1') else 1)\" &&
+      [ \$login = 200 ] && [ \$page = 302 ] && [ \$rc = 0 ]"
 }
 
 # sudo bash setup.sh --install-service, then the installed unit as far as a chroot allows.
 check_service() {
-  as_pi 'cd ~/gait-station && sudo --preserve-env=GAIT_PI_MODEL_FILE,GAIT_SETUP_ALLOW_MISSING_APT,QEMU_CPU bash setup.sh --install-service' || return 1
+  as_pi 'cd ~/gait-station && sudo --preserve-env=GAIT_PI_MODEL_FILE,GAIT_SETUP_ALLOW_MISSING_APT,QEMU_CPU,PIP_CERT bash setup.sh --install-service' || return 1
   as_root 'set -e
     u=/etc/systemd/system/gait-station.service
     test -f "$u"
