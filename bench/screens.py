@@ -83,6 +83,7 @@ def main(argv: list[str] | None = None) -> int:
             first = store.list_analyses(demo.after)[0]["id"]
             demo.station.reanalyse(demo.after, {"swap_sides": True}, "Dr Kay", "camera was mirrored")
             demo.ids["earlier_analysis"] = first
+            store.create_runner("ann  lee", 168, "entered twice at the desk")  # the merge page offers it
             bad = []
             with sync_playwright() as p:
                 browser = launch(p)

@@ -538,13 +538,15 @@ class CaptureController:
         w.start()
 
     def _run_job(self, job: FinishJob) -> None:
-        self._progress = _Progress(job.session_id)
-        try:
-            ok, message = self.finisher.finish(job, self._on_progress)
-        finally:
-            self._progress = None
-            self.store.release_thread()
-        self._end(DONE if ok else FAILED, message, job.session_id, ok=ok)
+        # The scope covers _end too: its done-callback (the receipt) reads the store from this
+        # thread, and a connection opened after the release outlived the thread (2 fds a session).
+        with self.store.thread_scope():
+            self._progress = _Progress(job.session_id)
+            try:
+                ok, message = self.finisher.finish(job, self._on_progress)
+            finally:
+                self._progress = None
+            self._end(DONE if ok else FAILED, message, job.session_id, ok=ok)
 
     def _on_progress(self, done: int, total: int) -> None:
         p = self._progress

@@ -107,6 +107,15 @@ class Store:
             conn.close()
 
     @contextlib.contextmanager
+    def thread_scope(self) -> Iterator[None]:
+        """Wrap a worker thread's whole body: the connection it opened (if any) is closed when
+        the body ends, including any the last callbacks opened."""
+        try:
+            yield
+        finally:
+            self.release_thread()
+
+    @contextlib.contextmanager
     def _tx(self) -> Iterator[sqlite3.Connection]:
         """A write transaction (serialised across threads)."""
         conn = self._conn()

@@ -253,3 +253,40 @@ def test_station_cancelled_capture_of_a_new_runner_leaves_nothing(real_station):
     st.cancel_capture()
     st.wait_for_state(("idle",), 10)
     assert [r["id"] for r in st.store.list_runners()] == [kim]
+
+
+def test_metronome_switched_from_the_dashboard(logged_in, station):
+    resp = logged_in.post("/metronome", json={"spm": 176}, headers={"X-CSRF-Token": logged_in.csrf})
+    assert resp.status_code == 200 and resp.json["metronome_spm"] == 176.0
+    resp = logged_in.post("/metronome", data={"csrf_token": logged_in.csrf, "spm": "170", "off": "1"})
+    assert resp.status_code == 302 and station.metronome_spm == 0.0
+    assert ("metronome", 176.0) in station.calls and 'id="metronome"' in logged_in.get("/").get_data(
+        as_text=True
+    )
+
+
+def test_comparison_print_failure_offers_the_pdf_and_a_way_back(logged_in, store, station):
+    from device.printing.errors import PrintError
+
+    rid = store.create_runner("Ann", 168)
+    a, b = (store.create_session(rid, 11.0) for _ in range(2))
+    for sid in (a, b):
+        store.save_analysis(sid, make_analysis())
+    station.print_error = PrintError("the CUPS print service is not running")
+    resp = logged_in.post("/compare/print", data={"csrf_token": logged_in.csrf, "a": str(a), "b": str(b)})
+    body = resp.get_data(as_text=True)
+    assert resp.status_code == 502 and 'id="print-failed"' in body
+    assert f"/compare/report.pdf?a={a}&amp;b={b}" in body and f"/compare?a={a}&amp;b={b}" in body
+    pdf = logged_in.get(f"/compare/report.pdf?a={a}&b={b}")
+    assert (
+        pdf.status_code == 200 and pdf.data.startswith(b"%PDF") and "no-store" in pdf.headers["Cache-Control"]
+    )
+
+
+def test_video_routes_say_when_there_is_no_video(logged_in, store):
+    rid = store.create_runner("Ann", 168)
+    sid = store.create_session(rid, 11.0)
+    store.save_analysis(sid, make_analysis())
+    assert logged_in.get(f"/sessions/{sid}/video.json").status_code == 404
+    assert logged_in.get(f"/sessions/{sid}/video/0.jpg").status_code == 404
+    assert 'id="no-video"' in logged_in.get(f"/sessions/{sid}").get_data(as_text=True)

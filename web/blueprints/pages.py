@@ -249,12 +249,22 @@ def reanalyse(session_id: int):
 def video_info(session_id: int) -> Response:
     from flask import jsonify
 
-    return _no_store(jsonify(actions.video_info(_session_or_404(session_id))))
+    from device.store.video import VideoUnavailableError
+
+    try:
+        return _no_store(jsonify(actions.video_info(_session_or_404(session_id))))
+    except VideoUnavailableError as exc:
+        abort(404, description=str(exc))
 
 
 @bp.route("/sessions/<int:session_id>/video/<int:index>.jpg")
 def video_frame(session_id: int, index: int) -> Response:
-    jpeg = actions.video_frame(_session_or_404(session_id), index)
+    from device.store.video import VideoUnavailableError
+
+    try:
+        jpeg = actions.video_frame(_session_or_404(session_id), index)
+    except VideoUnavailableError as exc:
+        abort(404, description=str(exc))
     return _no_store(Response(jpeg, mimetype="image/jpeg"))
 
 

@@ -17,6 +17,7 @@ from device.gait.evidence import WORDS, Status, review
 from device.gait.norms import DEFAULT_PATH, load_norms, norms_from_dict
 from device.gait.types import RunnerInfo
 from device.synthetic.runner import RunnerParams, SyntheticRunner
+from tests.device.report.handmade import metric
 
 NORMS = load_norms()
 
@@ -28,23 +29,9 @@ def _engine(view: str = "side", **params: Any) -> dict[str, Any]:
 
 
 def _metric(value, unit, left=None, right=None, sd=2.0, n=60, **kw) -> dict[str, Any]:
-    sided = left is not None or right is not None
-    m = {
-        "value": value,
-        "unit": unit,
-        "left": left,
-        "right": right,
-        "sd": sd,
-        "n": n,
-        "n_left": n // 2 if sided else None,
-        "n_right": n - n // 2 if sided else None,
-        "sd_left": sd if sided else None,
-        "sd_right": sd if sided else None,
-        "flag": None,
-        "reason": None,
-        "normal": None,
-        "symmetry_index_pct": None,
-    }
+    # the report tests' schema-2 metric builder, with this file's defaults (60 steps, sd 2)
+    m = metric(value, unit, left, right, sd=sd, n=n)
+    m["symmetry_index_pct"] = None
     m.update(kw)
     return m
 
