@@ -214,6 +214,11 @@ as_root() { chroot "$ROOT" /usr/bin/env -i HOME=/root PATH=/usr/local/sbin:/usr/
   LANG=C.UTF-8 QEMU_CPU="$CPU" ${SANDBOX_ENV:-} ${PI_ENV:-} /bin/bash -c "$1"; }
 
 # ---------------------------------------------------------------- this sandbox's network
+# Under emulation pip does not byte-compile what it installs (PIP_NO_COMPILE=1): compiling every
+# module of scipy, numpy, opencv, weasyprint... under qemu is most of an emulated setup's time, and
+# what is imported compiles on first import anyway. On a Pi setup.sh compiles as usual (the service
+# user cannot write the checkout's __pycache__, so it needs them made at setup).
+#
 # A property of the machine running the check, not of a Pi: where the host reaches PyPI through a
 # TLS-intercepting proxy, the host trusts that proxy's CA (a local CA in
 # /usr/local/share/ca-certificates, PIP_CERT in the host's environment or pip.conf), and the
@@ -231,13 +236,13 @@ SANDBOX_NOTE=""
 sandbox_ca() {
   local cas=() c
   for c in /usr/local/share/ca-certificates/*.crt; do [ -f "$c" ] && cas+=("$c"); done
-  SANDBOX_ENV=""
+  SANDBOX_ENV="PIP_NO_COMPILE=1"
   [ ${#cas[@]} -gt 0 ] || return 0
   mkdir -p "$ROOT/usr/local/share/ca-certificates"
   cp "${cas[@]}" "$ROOT/usr/local/share/ca-certificates/"
   cat "${cas[@]}" >>"$ROOT/etc/ssl/certs/ca-certificates.crt"
   local b=/etc/ssl/certs/ca-certificates.crt
-  SANDBOX_ENV="PIP_CERT=$b REQUESTS_CA_BUNDLE=$b SSL_CERT_FILE=$b"
+  SANDBOX_ENV="$SANDBOX_ENV PIP_CERT=$b REQUESTS_CA_BUNDLE=$b SSL_CERT_FILE=$b"
   SANDBOX_NOTE="host's local CAs trusted in the chroot: $(basename -a "${cas[@]}" | tr '\n' ' ' | sed 's/ $//')"
   log "$SANDBOX_NOTE (PIP_CERT, REQUESTS_CA_BUNDLE, SSL_CERT_FILE = $b)"
 }
@@ -386,7 +391,7 @@ run_station() {
 
 # sudo bash setup.sh --install-service, then the installed unit as far as a chroot allows.
 check_service() {
-  as_pi 'cd ~/gait-station && sudo --preserve-env=GAIT_PI_MODEL_FILE,GAIT_SETUP_ALLOW_MISSING_APT,QEMU_CPU,PIP_CERT,REQUESTS_CA_BUNDLE,SSL_CERT_FILE bash setup.sh --install-service' || return 1
+  as_pi 'cd ~/gait-station && sudo --preserve-env=GAIT_PI_MODEL_FILE,GAIT_SETUP_ALLOW_MISSING_APT,QEMU_CPU,PIP_NO_COMPILE,PIP_CERT,REQUESTS_CA_BUNDLE,SSL_CERT_FILE bash setup.sh --install-service' || return 1
   as_root 'set -e
     u=/etc/systemd/system/gait-station.service
     test -f "$u"
@@ -422,7 +427,8 @@ run_tests() {
   PI_ENV="$PI_ENV GAIT_SETUP_ALLOW_MISSING_APT=1" as_pi "cd ~/gait-station && bash setup.sh --with-tests" || return 1
   # The 100-session soak is a leak check of the same Python code, hours under emulation: left out.
   local sel="tests --deselect tests/device/test_soak.py::test_100_sessions_back_to_back_without_leaks"
-  [ "$TESTS" = quick ] && sel="tests/test_setup_sh.py tests/device/test_analyze_cli.py tests/device/test_doctor.py tests/device/pose tests/device/test_systemd_unit.py"
+  # quick: what a Pi adds to the picture (setup.sh itself is what the cell has just run).
+  [ "$TESTS" = quick ] && sel="tests/device/test_analyze_cli.py tests/device/test_doctor.py tests/device/pose tests/device/test_systemd_unit.py"
   echo "tests ($TESTS): $sel -m 'not browser', GAIT_TEST_TIME_SCALE=$TIME_SCALE"
   as_pi "cd ~/gait-station && CI=true GAIT_TEST_TIME_SCALE=$TIME_SCALE .venv/bin/python -m pytest $sel -m 'not browser' -q -p no:cacheprovider -o addopts= -rf --durations=15 2>&1"
 }
