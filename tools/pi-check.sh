@@ -292,6 +292,12 @@ run_one() {
   sandbox_ca
   [ -z "$SANDBOX_NOTE" ] || echo "# sandbox: $SANDBOX_NOTE" >>"$TSV"
   as_root "useradd -m -s /bin/bash -G sudo pi && echo 'pi ALL=(ALL) NOPASSWD: ALL' >/etc/sudoers.d/010_pi-nopasswd"
+  # pip's download cache is kept per cell between runs, like the apt archives: downloading (TLS
+  # and hashing, emulated) 150 MB of wheels again is minutes of the setup step, and proves nothing.
+  mkdir -p "$CACHE/pip-$REL-$BR"
+  chown -R "$(as_root 'id -u pi'):$(as_root 'id -g pi')" "$CACHE/pip-$REL-$BR"
+  bind "$CACHE/pip-$REL-$BR" "$ROOT/home/pi/.cache/pip"
+  as_root 'chown pi:pi /home/pi/.cache'
   bind "$SHARED" "$ROOT/home/pi/shared"
   mount -o remount,bind,ro "$ROOT/home/pi/shared"
   git -C "$REPO" bundle create "$ROOT/tmp/repo.bundle" HEAD >/dev/null 2>&1
