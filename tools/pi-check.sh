@@ -334,8 +334,13 @@ run_one() {
     [ "$sysnp" = none ] || [ "${sysnp%%.*}" = "${venvnp%%.*}" ]'
   record numpy "$([ "$STEP_OK" -eq 1 ] && echo ok || echo FAIL)" "$STEP_SECS" "$(last_line "$LAST_LOG")"
 
-  step litert as_pi 'cd ~/gait-station && .venv/bin/python -c "import numpy, ai_edge_litert.interpreter as i; print(\"import numpy, ai_edge_litert.interpreter: ok\")" && .venv/bin/python -m pip check'
-  record litert "$([ "$STEP_OK" -eq 1 ] && echo ok || echo FAIL)" "$STEP_SECS" "$(head -n 1 "$LAST_LOG" | cut -c1-80); $(last_line "$LAST_LOG")"
+  # The acceptance's own command, verbatim, with its output and exit status; then where numpy comes
+  # from (on the Pi branch: the system's, through --system-site-packages) and pip check.
+  step litert as_pi 'cd ~/gait-station && echo "\$ .venv/bin/python -c \"import numpy, ai_edge_litert.interpreter\""
+    .venv/bin/python -c "import numpy, ai_edge_litert.interpreter"; rc=$?; echo "exit $rc"; [ $rc = 0 ] || exit 1
+    .venv/bin/python -c "import numpy, importlib.metadata as m; print(\"numpy\", numpy.__version__, \"from\", numpy.__file__.rsplit(\"/\", 2)[0] + \",\", \"ai-edge-litert\", m.version(\"ai-edge-litert\"))"
+    .venv/bin/python -m pip check'
+  record litert "$([ "$STEP_OK" -eq 1 ] && echo ok || echo FAIL)" "$STEP_SECS" "$(sed -n 2p "$LAST_LOG"); $(sed -n 3p "$LAST_LOG" | cut -c1-110); $(last_line "$LAST_LOG")"
 
   step analyze as_pi 'cd ~/gait-station && .venv/bin/gait-station analyze ~/shared/samples/treadmill_side_18fps.gif --json /tmp/gif.json >/dev/null &&
     .venv/bin/python -c "import json; a = json.load(open(\"/tmp/gif.json\")); print(\"treadmill_side_18fps.gif: cadence\", round(a[\"cadence_spm\"]), \"spm\")"'
