@@ -524,7 +524,7 @@ def _json_safe(v: Any) -> Any:
 
 
 def main(args: argparse.Namespace) -> int:
-    cfg = _load_config(getattr(args, "config", None))
+    cfg = _load_config(args.config)
     path = Path(args.input).expanduser()
     out_json = Path(args.json).expanduser() if args.json else None
     if out_json is not None and not out_json.parent.exists():

@@ -237,6 +237,7 @@ def config_from_dict(data: dict[str, Any]) -> Config:
             )
         if not isinstance(values, dict):
             raise ConfigError(f"config: [{section}] must be a table of settings")
+        # getattr: the section name comes from the TOML file, checked against fields(Config) above
         _apply_section(section, getattr(cfg, section), values)
     return cfg
 
@@ -296,7 +297,7 @@ def config_to_toml(cfg: Config) -> str:
     for f in fields(Config):
         if f.name == "source_path":
             continue
-        section = getattr(cfg, f.name)
+        section = getattr(cfg, f.name)  # walking the dataclass fields by name (fields(Config))
         assert is_dataclass(section)
         lines.append(f"[{f.name}]")
         for sf in fields(section):
@@ -318,6 +319,7 @@ def as_dict(cfg: Config) -> dict[str, dict[str, Any]]:
     for f in fields(Config):
         if f.name == "source_path":
             continue
+        # walking the dataclass fields by name (fields(Config), fields(section))
         section = getattr(cfg, f.name)
         out[f.name] = {sf.name: getattr(section, sf.name) for sf in fields(section)}
     out["web"].pop("pin_hash", None)

@@ -177,7 +177,7 @@ def check_model(cfg: Any) -> Check:
         for _ in range(5):
             est.estimate(img)
         ms = (time.perf_counter() - t0) / 5 * 1000
-        runtime = getattr(est, "runtime", "?")
+        runtime = est.runtime
         est.close()
     except Exception as exc:
         return Check(
@@ -477,7 +477,7 @@ def check_clock() -> Check:
 
 def run_checks(args: argparse.Namespace) -> list[Check]:
     checks: list[Check] = []
-    cfg_check, cfg = check_config(getattr(args, "config", None), getattr(args, "data_dir", None))
+    cfg_check, cfg = check_config(args.config, args.data_dir)
     checks.append(cfg_check)
     # (name, essential, check): a check that crashes is reported under its own name, and an
     # essential one that crashes stops the station like a failed one (exit 1).
@@ -487,8 +487,8 @@ def run_checks(args: argparse.Namespace) -> list[Check]:
         ("database", True, lambda: check_database(cfg)),
         ("pose model", True, lambda: check_model(cfg)),
     ]
-    if not getattr(args, "no_camera", False):
-        steps.append(("camera", True, lambda: check_camera(cfg, getattr(args, "source", None))))
+    if not args.no_camera:
+        steps.append(("camera", True, lambda: check_camera(cfg, args.source)))
         if cfg.camera.rear_source:
             steps.append(("rear camera", False, lambda: check_rear_camera(cfg)))
     steps += [
@@ -522,6 +522,7 @@ def format_table(checks: list[Check]) -> str:
 def main(args: argparse.Namespace) -> int:
     checks = run_checks(args)
     out = sys.stdout
+    # getattr: stdout may be replaced by any stream (a pipe wrapper, a test capture) or be None
     enc = (getattr(out, "encoding", None) or "").lower()
     table = format_table(checks)
     if "utf" not in enc:  # a plain terminal: ASCII marks

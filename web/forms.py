@@ -10,6 +10,8 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+from werkzeug.datastructures import MultiDict
+
 from device.report.units import CM_PER_INCH, KM_PER_MILE
 from device.store import validate as store_limits
 
@@ -233,7 +235,9 @@ class CorrectionRequest:
     note: str = ""
 
 
-def parse_corrections(data: Any, units: str = "metric") -> tuple[CorrectionRequest, FormErrors]:
+def parse_corrections(
+    data: MultiDict[str, str], units: str = "metric"
+) -> tuple[CorrectionRequest, FormErrors]:
     """The correction form (a werkzeug MultiDict: ``exclude`` may repeat). Blank = as captured."""
     errors = FormErrors()
     out = CorrectionRequest()
@@ -260,7 +264,7 @@ def parse_corrections(data: Any, units: str = "metric") -> tuple[CorrectionReque
         errors.add("view", f"must be one of {', '.join(VIEWS)}")
     c["view"] = view
     spans = []
-    for raw in data.getlist("exclude") if hasattr(data, "getlist") else data.get("exclude") or []:
+    for raw in data.getlist("exclude"):
         try:
             a, b = (float(x) for x in str(raw).split(":"))
         except ValueError:

@@ -66,6 +66,7 @@ def load_or_create_secret_key(data_dir: Path) -> str:
 def settings_for(cfg: Config, testing: bool = False) -> dict:
     """The Flask config mapping for this station."""
     base = TestingSettings if testing else BaseSettings
+    # Flask's from_object rule (upper-case class attributes), written out so it returns a dict
     out = {k: getattr(base, k) for k in dir(base) if k.isupper()}
     out["SECRET_KEY"] = cfg.web.secret_key or load_or_create_secret_key(cfg.data_dir)
     out["PERMANENT_SESSION_LIFETIME"] = timedelta(minutes=cfg.web.session_minutes)

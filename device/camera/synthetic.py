@@ -92,7 +92,7 @@ class SyntheticSource(FrameSource):
                 raise SourceError(
                     f"synthetic source: {tok!r} is not understood (use rear/side/left/right or a runner setting=value)"
                 )
-            cur = getattr(defaults, k)
+            cur = getattr(defaults, k)  # k is a user-given RunnerParams field name, checked above
             try:
                 if isinstance(cur, bool):
                     kwargs[k] = v.strip().lower() in ("1", "true", "yes", "on")

@@ -109,6 +109,7 @@ class VideoFileSource(FrameSource):
         if first is None:
             self.close()
             raise SourceError(f"{p}: the video has no decodable frames")
+        # getattr: VideoFrame.rotation is newer than some PyAV versions our range allows (av>=12)
         self._rotation = int(getattr(first, "rotation", 0) or 0) % 360
         if self._rotation in (90, 270):
             self._size = (int(height), int(width))

@@ -25,5 +25,6 @@ def __getattr__(name: str) -> Any:
         import importlib
 
         mod, attr = _LAZY[name]
+        # getattr: PEP 562 lazy loading (the module is named by data in _LAZY), not a probe
         return getattr(importlib.import_module(mod), attr)
     raise AttributeError(f"module 'device.gait' has no attribute {name!r}")

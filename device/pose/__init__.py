@@ -47,5 +47,5 @@ def __getattr__(name: str) -> Any:
     if name in ("run_pose", "estimate_frame", "body_visible"):
         from device.pose import pipeline
 
-        return getattr(pipeline, name)
+        return getattr(pipeline, name)  # PEP 562 lazy loading: name is one of the three above
     raise AttributeError(f"module 'device.pose' has no attribute {name!r}")

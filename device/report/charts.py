@@ -11,7 +11,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from html import escape
-from typing import Any
+from typing import Any, TypeGuard
 
 LEFT_COLOR = "#1f6fb4"  # blue / orange: distinguishable with the common colour-vision deficiencies
 RIGHT_COLOR = "#e07b1a"
@@ -29,7 +29,7 @@ class Series:
     arrays drawn as a translucent area (e.g. mean ± sd), ``dashed`` for a second session."""
 
     label: str
-    xs: Sequence[float]
+    xs: Sequence[float | None]  # None/NaN = gap, as in ys
     ys: Sequence[float | None]
     color: str = INK
     band: tuple[Sequence[float | None], Sequence[float | None]] | None = None
@@ -56,7 +56,7 @@ class ChartStyle:
     notes: list[str] = field(default_factory=list)
 
 
-def _finite(v: Any) -> bool:
+def _finite(v: object) -> TypeGuard[float]:
     return isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
 
 
@@ -70,7 +70,7 @@ def nice_ticks(lo: float, hi: float, target: int = 5) -> list[float]:
     mag = 10 ** math.floor(math.log10(raw))
     step = next(m * mag for m in (1, 2, 2.5, 5, 10) if m * mag >= raw)
     start = math.floor(lo / step) * step
-    ticks = []
+    ticks: list[float] = []
     v = start
     while (not ticks or ticks[-1] < hi - 1e-9) and len(ticks) < 50:
         ticks.append(round(v, 10))
@@ -78,7 +78,7 @@ def nice_ticks(lo: float, hi: float, target: int = 5) -> list[float]:
     return ticks
 
 
-def _segments(xs: Sequence[float], ys: Sequence[float | None]) -> list[list[tuple[float, float]]]:
+def _segments(xs: Sequence[float | None], ys: Sequence[float | None]) -> list[list[tuple[float, float]]]:
     segs: list[list[tuple[float, float]]] = []
     cur: list[tuple[float, float]] = []
     for x, y in zip(xs, ys, strict=False):
@@ -235,13 +235,13 @@ def line_chart(
     for s in series:
         if s.band is not None:
             lo_arr, hi_arr = s.band
-            pts_idx = [
-                i
-                for i in range(min(len(s.xs), len(lo_arr), len(hi_arr)))
-                if _finite(s.xs[i]) and _finite(lo_arr[i]) and _finite(hi_arr[i])
-            ]
+            band = {
+                i: (x, lo, hi)
+                for i, (x, lo, hi) in enumerate(zip(s.xs, lo_arr, hi_arr, strict=False))
+                if _finite(x) and _finite(lo) and _finite(hi)
+            }
             runs: list[list[int]] = []
-            for i in pts_idx:
+            for i in band:
                 if runs and runs[-1][-1] == i - 1:
                     runs[-1].append(i)
                 else:
@@ -249,8 +249,8 @@ def line_chart(
             for run in runs:
                 if len(run) < 2:
                     continue
-                up = " ".join(f"{px(s.xs[i]):.1f},{py(clip(hi_arr[i])):.1f}" for i in run)
-                down = " ".join(f"{px(s.xs[i]):.1f},{py(clip(lo_arr[i])):.1f}" for i in reversed(run))
+                up = " ".join(f"{px(band[i][0]):.1f},{py(clip(band[i][2])):.1f}" for i in run)
+                down = " ".join(f"{px(band[i][0]):.1f},{py(clip(band[i][1])):.1f}" for i in reversed(run))
                 out.append(
                     f'<polygon points="{up} {down}" fill="{escape(s.color)}" fill-opacity="0.16" stroke="none"/>'
                 )
@@ -270,7 +270,7 @@ def line_chart(
             )
 
     # Legend, top right, right-aligned entries.
-    lx = ml + pw
+    lx: float = ml + pw
     for s in reversed([s for s in series if s.label and legend]):
         tw = len(s.label) * fs * 0.58
         lx -= tw
@@ -338,7 +338,7 @@ def angle_cycle_chart(
         if vals:
             vlines.append((sum(vals) / len(vals), "toe-off"))
     elif _finite(toe_off_pct):
-        vlines.append((float(toe_off_pct), "toe-off"))  # type: ignore[arg-type]
+        vlines.append((float(toe_off_pct), "toe-off"))
     return line_chart(
         series,
         title=title,

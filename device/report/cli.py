@@ -148,7 +148,7 @@ def main(args: argparse.Namespace) -> int:
     from device.config import load_config
     from device.report import render
 
-    if not getattr(args, "verbose", False):
+    if not args.verbose:  # -v of the top-level parser (device/cli.py)
         # WeasyPrint reports every layout step at INFO: noise on a terminal.
         for name in ("weasyprint", "fontTools"):
             logging.getLogger(name).setLevel(logging.WARNING)

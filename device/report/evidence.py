@@ -245,13 +245,13 @@ def draw_evidence(
             _label(img, f"{name} {value:.0f}", (int(lab[0]), int(lab[1])), color, fscale)
     over = _pick(angles, ("overstride_cm",))
     if "hip" in P and "ankle" in P and (over is not None or phase == "initial_contact"):
-        h, a = P["hip"], P["ankle"]
-        foot_level = np.array([h[0], a[1]])
-        _dashed(img, h, foot_level, OVERSTRIDE_BGR, t_thin, max(3, int(5 * s)))
+        hip_xy, ankle_xy = P["hip"], P["ankle"]
+        foot_level = np.array([hip_xy[0], ankle_xy[1]])
+        _dashed(img, hip_xy, foot_level, OVERSTRIDE_BGR, t_thin, max(3, int(5 * s)))
         cv2.line(
             img,
             tuple(int(v) for v in foot_level),
-            tuple(int(v) for v in a),
+            tuple(int(v) for v in ankle_xy),
             OVERSTRIDE_BGR,
             t_main,
             cv2.LINE_AA,
@@ -259,7 +259,7 @@ def draw_evidence(
         if over is not None:
             v = over[1] / CM_PER_INCH if units == "imperial" else over[1]
             text = f"{v:+.1f} {'in' if units == 'imperial' else 'cm'}"
-            mid = (foot_level + a) / 2
+            mid = (foot_level + ankle_xy) / 2
             _label(img, text, (int(mid[0] - 30 * s), int(mid[1] + 26 * s)), OVERSTRIDE_BGR, fscale)
     return _encode(img, quality)
 

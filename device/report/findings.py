@@ -78,7 +78,7 @@ def _deviation(m: dict[str, Any], direction: str) -> float:
         si = metric_si(m)
         return min(3.0, si / 10.0) if si is not None else 0.0
     lo, hi = _bounds(m)
-    values = [m.get(k) for k in ("value", "left", "right") if is_number(m.get(k))]
+    values = [float(v) for v in (m.get(k) for k in ("value", "left", "right")) if is_number(v)]
     if not values:
         return 0.0
     if lo is not None and hi is not None and hi > lo:

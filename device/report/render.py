@@ -16,6 +16,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from device.config import Config
 from device.gait.evidence import Status, words
 from device.report import catalog, charts
 from device.report.findings import (
@@ -75,7 +76,8 @@ def session_from_analysis(
     if not isinstance(analysis, dict) or not isinstance(analysis.get("metrics", {}), dict):
         raise ValueError("not an analysis JSON (expected an object with 'metrics')")
     inp = analysis.get("input") or {}
-    runner_in = inp.get("runner") if isinstance(inp.get("runner"), dict) else {}
+    runner = inp.get("runner")
+    runner_in: dict[str, Any] = runner if isinstance(runner, dict) else {}
     height = runner_in.get("height_cm", inp.get("height_cm"))
     return {
         "id": None,
@@ -138,7 +140,7 @@ def _logo_uri(path: str) -> str | None:
 # ---------------------------------------------------------------- context pieces
 
 
-def _header(session: dict[str, Any], config: Any, units: Units) -> dict[str, Any]:
+def _header(session: dict[str, Any], config: Config, units: Units) -> dict[str, Any]:
     a = _analysis(session)
     runner = session.get("runner") or {}
     view = a.get("view") or {}
@@ -150,10 +152,9 @@ def _header(session: dict[str, Any], config: Any, units: Units) -> dict[str, Any
     incline = session.get("incline_pct")
     if is_number(incline) and speed != "—":
         speed += f", {incline:g}% incline"
-    station = getattr(config, "station", None)
     return {
-        "clinic_name": getattr(station, "clinic_name", "") or "Gait Station",
-        "logo": _logo_uri(getattr(station, "clinic_logo", "")),
+        "clinic_name": config.station.clinic_name or "Gait Station",
+        "logo": _logo_uri(config.station.clinic_logo),
         "runner_name": (runner.get("name") or "").strip() or "Runner not recorded",
         "runner_known": bool((runner.get("name") or "").strip()),
         "height": units.height(runner.get("height_cm")),
@@ -328,10 +329,11 @@ def _evidence_entries(
     # a rear camera's frames go with its own analysis; the side camera's are the ones drawn here
     if any(m.get("camera", "main") == "main" for m, _ in evidence):
         evidence = [(m, j) for m, j in evidence if m.get("camera", "main") == "main"]
-    entries = []
+    entries: list[dict[str, Any]] = []
     for meta, jpeg in evidence:
         side, phase = meta.get("side"), meta.get("phase")
-        stored = meta.get("meta") if isinstance(meta.get("meta"), dict) else {}
+        stored_meta = meta.get("meta")
+        stored: dict[str, Any] = stored_meta if isinstance(stored_meta, dict) else {}
         angles = dict(
             meta.get("angles")
             or stored.get("angles")
@@ -343,7 +345,14 @@ def _evidence_entries(
         if kp is not None:
             try:
                 img = draw_evidence(
-                    jpeg, kp, angles, str(side), phase=phase, crop=True, out_height=480, units=units.system
+                    jpeg,
+                    kp,
+                    angles,
+                    str(side),
+                    phase=phase if isinstance(phase, str) else None,
+                    crop=True,
+                    out_height=480,
+                    units=units.system,
                 )
             except ValueError as exc:
                 log.warning("evidence frame %s/%s: %s", side, phase, exc)
@@ -453,12 +462,12 @@ def _css(paper: str) -> str:
     return f"@page {{ size: {size} portrait; }}\n" + css
 
 
-def _paper(config: Any) -> str:
-    return getattr(getattr(config, "printing", None), "paper", "A4") or "A4"
+def _paper(config: Config) -> str:
+    return config.printing.paper or "A4"
 
 
 def render_report_html(
-    session: dict[str, Any], config: Any, evidence: list[tuple[dict[str, Any], bytes]] | None = None
+    session: dict[str, Any], config: Config, evidence: list[tuple[dict[str, Any], bytes]] | None = None
 ) -> str:
     """The full gait report of one session as print-ready, self-contained HTML.
 
@@ -492,7 +501,7 @@ def render_report_html(
         "quality": quality_note(q),
         "units": units.system,
         "generated": _date(datetime.now().astimezone().isoformat()),
-        "profile": getattr(getattr(config, "station", None), "coaching_profile", "neutral"),
+        "profile": config.station.coaching_profile,
     }
     return _env().get_template("report.html.j2").render(**ctx)
 
@@ -507,7 +516,7 @@ def _pdf(html: str) -> bytes:
 
 
 def render_report_pdf(
-    session: dict[str, Any], config: Any, evidence: list[tuple[dict[str, Any], bytes]] | None = None
+    session: dict[str, Any], config: Config, evidence: list[tuple[dict[str, Any], bytes]] | None = None
 ) -> bytes:
     """The full gait report as PDF bytes (WeasyPrint)."""
     return _pdf(render_report_html(session, config, evidence))
@@ -555,7 +564,7 @@ def comparison_rows(a: dict[str, Any], b: dict[str, Any], units: Units) -> list[
     return rows
 
 
-def render_comparison_html(session_a: dict[str, Any], session_b: dict[str, Any], config: Any) -> str:
+def render_comparison_html(session_a: dict[str, Any], session_b: dict[str, Any], config: Config) -> str:
     """Before (``session_a``) / after (``session_b``) comparison as self-contained HTML."""
     from markupsafe import Markup
 
@@ -578,6 +587,6 @@ def render_comparison_html(session_a: dict[str, Any], session_b: dict[str, Any],
     return _env().get_template("comparison.html.j2").render(**ctx)
 
 
-def render_comparison_pdf(session_a: dict[str, Any], session_b: dict[str, Any], config: Any) -> bytes:
+def render_comparison_pdf(session_a: dict[str, Any], session_b: dict[str, Any], config: Config) -> bytes:
     """Before/after comparison as PDF bytes."""
     return _pdf(render_comparison_html(session_a, session_b, config))

@@ -9,8 +9,9 @@ from __future__ import annotations
 import math
 import os
 import threading
-from typing import Any
+from typing import Any, overload
 
+from device.config import Config
 from device.gait.cues import PROFILES
 from device.gait.evidence import review
 from device.gait.norms import DEFAULT_PATH, Norms, load_norms
@@ -19,7 +20,7 @@ _lock = threading.Lock()
 _cache: dict[tuple[str, float], Norms] = {}
 
 
-def clinic_norms(config: Any = None) -> Norms:
+def clinic_norms(config: Config | None = None) -> Norms:
     """The clinic's norms (``[station] norms_file``; the packaged file when empty)."""
     path = str(config.station.norms_file or DEFAULT_PATH) if config is not None else str(DEFAULT_PATH)
     try:
@@ -36,12 +37,16 @@ def clinic_norms(config: Any = None) -> Norms:
     return norms
 
 
-def clinic_profile(config: Any = None) -> str:
+def clinic_profile(config: Config | None = None) -> str:
     profile = config.station.coaching_profile if config is not None else "neutral"
     return profile if profile in PROFILES else "neutral"
 
 
-def reviewed(analysis: dict[str, Any] | None, config: Any = None) -> dict[str, Any] | None:
+@overload
+def reviewed(analysis: dict[str, Any], config: Config | None = None) -> dict[str, Any]: ...
+@overload
+def reviewed(analysis: None, config: Config | None = None) -> None: ...
+def reviewed(analysis: dict[str, Any] | None, config: Config | None = None) -> dict[str, Any] | None:
     """The analysis with only the findings its evidence supports (None stays None)."""
     if not isinstance(analysis, dict):
         return analysis

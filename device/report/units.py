@@ -11,6 +11,8 @@ import math
 from dataclasses import dataclass
 from typing import Any, TypeGuard
 
+from device.config import Config
+
 CM_PER_INCH = 2.54
 KM_PER_MILE = 1.609344
 
@@ -101,7 +103,6 @@ class Units:
         return f"{cm:.0f} cm"
 
 
-def units_for(config: Any) -> Units:
-    """The display units of a station configuration (metric when the config has none)."""
-    system = getattr(getattr(config, "station", None), "units", "metric") or "metric"
-    return Units(system)
+def units_for(config: Config) -> Units:
+    """The display units of a station configuration."""
+    return Units(config.station.units or "metric")

@@ -55,6 +55,12 @@ class NotFoundError(UserError):
     """A runner, session or evidence frame that does not exist (or was deleted)."""
 
 
+class _ThreadConn(threading.local):
+    """Each thread's own connection (sqlite3 connections are not shared between threads)."""
+
+    conn: sqlite3.Connection | None = None
+
+
 class Store:
     """The station database. Thread-safe; use one instance per process and :meth:`close` it."""
 
@@ -65,7 +71,7 @@ class Store:
         except OSError as exc:
             raise UserError(f"cannot create the data folder {self.path.parent}: {exc.strerror}") from None
         _private_files(self.path)
-        self._local = threading.local()
+        self._local = _ThreadConn()
         self._write_lock = threading.RLock()
         self._conns: list[sqlite3.Connection] = []
         self._conns_lock = threading.Lock()
@@ -77,7 +83,7 @@ class Store:
     def _conn(self) -> sqlite3.Connection:
         if self._closed:
             raise RuntimeError("store is closed")
-        conn = getattr(self._local, "conn", None)
+        conn = self._local.conn
         if conn is None:
             try:
                 conn = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
@@ -97,7 +103,7 @@ class Store:
 
     def release_thread(self) -> None:
         """Close the calling thread's connection (short-lived worker threads call this on exit)."""
-        conn = getattr(self._local, "conn", None)
+        conn = self._local.conn
         if conn is None:
             return
         self._local.conn = None
