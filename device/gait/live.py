@@ -32,11 +32,10 @@ MIN_SCORE = 0.25
 class LiveCadence:
     """Incremental cadence from per-frame keypoints.
 
-    ``LiveCadence(width=None, height=None)``; call :meth:`update` (aliases ``add``/``push``)
-    with ``(t, keypoints)`` — t in seconds, keypoints (17, 3) x, y, score in full-frame
-    pixels — once per frame. Read :attr:`cadence_spm` (float or None), :attr:`strides`,
-    :attr:`steps`, and :meth:`hints`. ``width``/``height`` (the frame size) enable the
-    frame-edge hints.
+    ``LiveCadence(width=None, height=None)``; call :meth:`update` with ``(t, keypoints)`` — t in
+    seconds, keypoints (17, 3) x, y, score in full-frame pixels — once per frame. Read
+    :attr:`cadence_spm` (float or None), :attr:`strides`, :attr:`steps`, and :meth:`hints`.
+    ``width``/``height`` (the frame size) enable the frame-edge hints.
     """
 
     def __init__(
@@ -87,15 +86,13 @@ class LiveCadence:
                     edge = True
         small = False
         if body and self.height and ok_l | ok_r:
-            top = (
-                min(
-                    float(kp[KP[k], 1])
-                    for k in ("left_shoulder", "right_shoulder", "nose")
-                    if s[KP[k]] >= self.min_score and math.isfinite(kp[KP[k], 1])
-                )
-                if any(s[KP[k]] >= self.min_score for k in ("left_shoulder", "right_shoulder", "nose"))
-                else None
-            )
+            # a confident point can still have no position (NaN): it does not count as seen
+            heads = [
+                float(kp[KP[k], 1])
+                for k in ("left_shoulder", "right_shoulder", "nose")
+                if s[KP[k]] >= self.min_score and math.isfinite(kp[KP[k], 1])
+            ]
+            top = min(heads) if heads else None
             low = max(float(kp[a, 1]) for ok, a in ((ok_l, la), (ok_r, ra)) if ok)
             small = top is not None and (low - top) < 0.25 * self.height
         self._push_quality((body, ok_l and ok_r, edge, small))
@@ -149,9 +146,6 @@ class LiveCadence:
             return t1
         tm = (t0 + t1) / 2 - s1 / curv
         return float(min(max(tm, t0), t2))
-
-    add = update
-    push = update
 
     def _push_quality(self, flags: tuple[bool, bool, bool, bool]) -> None:
         row = self._q[self._q_i]
