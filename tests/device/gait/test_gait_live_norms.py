@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from device.errors import ConfigError
-from device.gait.live import LiveCadence
+from device.gait.live import HINT_WORDS, Hint, LiveCadence, merge_hints
 from device.gait.metric_ids import ALL_METRICS
 from device.gait.norms import DEFAULT_PATH, load_norms
 from device.keypoints import KP
@@ -64,12 +64,24 @@ def test_live_hints_runner_missing_and_feet_out_of_frame() -> None:
     kp[:, 15:17, 2] = 0.0  # ankles unseen
     for i in range(len(tl)):
         lc.update(float(tl.t[i]), kp[i])
-    assert "feet leave the frame" in lc.hints()
+    assert Hint.FEET_OUT_OF_FRAME in lc.hints()
     assert lc.cadence_spm is None
     lc2 = LiveCadence(p.width, p.height)
     for i in range(80):
         lc2.update(i / 30, np.zeros((17, 3)))
-    assert lc2.hints() == ["runner not detected"]
+    assert lc2.hints() == [Hint.NO_RUNNER]
+
+
+def test_merged_hints_name_each_problem_once_and_no_runner_alone() -> None:
+    # the live view and the live cadence both see the runner missing: one hint, not two
+    assert merge_hints([Hint.NO_RUNNER], [Hint.NO_RUNNER]) == [Hint.NO_RUNNER]
+    assert merge_hints([Hint.NO_RUNNER, Hint.HEAD_OUT_OF_FRAME], [Hint.FEET_OUT_OF_FRAME]) == [Hint.NO_RUNNER]
+    both = merge_hints(
+        [Hint.RUNNER_SMALL, Hint.FEET_OUT_OF_FRAME], [Hint.FEET_OUT_OF_FRAME, Hint.RUNNER_SMALL]
+    )
+    assert both == [Hint.FEET_OUT_OF_FRAME, Hint.RUNNER_SMALL]  # the table's order: feet first
+    assert merge_hints([], []) == []
+    assert set(HINT_WORDS) == set(Hint)  # every code has its words
 
 
 def test_live_cadence_ignores_repeated_timestamps() -> None:
