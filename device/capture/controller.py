@@ -747,8 +747,3 @@ class CaptureController:
 
     def unsubscribe(self, sub: Subscription) -> None:
         self.hub.unsubscribe(sub)
-
-    @property
-    def _subs(self) -> list[Subscription]:
-        # tests/web/test_web_browser.py counts open streams through this name
-        return self.hub.subscribers()

@@ -204,7 +204,7 @@ def test_several_tablets_get_live_updates(rig):
                 pages.append(pg)
             events = rig.app.extensions["gait_live_hub"].feed("events")
             assert eventually(lambda: events.viewers >= 3, 10), "each tablet watches the status stream"
-            assert len(rig.station.controller._subs) == 1  # one station subscription, shared
+            assert rig.station.controller.hub.viewers == 1  # one station subscription, shared
             before = [int(pg.get_attribute("#live", "data-updates") or 0) for pg in pages]
             pages[0].evaluate(
                 "window.gait.postJSON('/api/capture/start', {runner: {name: 'Bo', height_cm: 180}, speed_kmh: 10})"
@@ -218,7 +218,7 @@ def test_several_tablets_get_live_updates(rig):
             pages[0].evaluate("window.gait.postJSON('/api/capture/cancel', {})")
         finally:
             browser.close()
-    assert eventually(lambda: events.viewers == 0 and len(rig.station.controller._subs) == 0, timeout=10), (
+    assert eventually(lambda: events.viewers == 0 and rig.station.controller.hub.viewers == 0, timeout=10), (
         "streams did not end on disconnect"
     )
 
