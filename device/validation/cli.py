@@ -255,7 +255,59 @@ def real_clip(samples_dir: Path, cache_dir: Path, out: list[str]) -> tuple[bool,
         "\nAcceptance (every contact found, ≥ 95 % within one frame, sides all right, cadence within 1 %): "
         + ("**met**" if ok else "**not met**")
     )
-    return ok, {"score": sc.__dict__, "analysis_quality": a["quality"]}
+    bias = signed_by_side(a, truth, 1.0 / fps)
+    phys = label_contact_ms(truth, fps)
+    out.append(
+        "\nTiming against the labels, per side of the runner (mean signed error in frames, engine − "
+        "label, of the events matched within 60 ms; a label is the first frame on the belt (IC) / "
+        "the last frame on it (TO), so a physically exact engine sits near −0.5 (IC) and +0.5 (TO)); "
+        "contact time against the labels' physical estimate (TO − IC + 1 frames):\n"
+    )
+    out.append(
+        "| side | IC bias (frames) | IC n | TO bias (frames) | TO n | contact ms: engine / label physical |"
+    )
+    out.append("|---|---|---|---|---|---|")
+    for side in ("left", "right"):
+        b = bias[side]
+        out.append(
+            f"| {side} | {_f(b['initial_contact'][0], 2)} | {b['initial_contact'][1]} "
+            f"| {_f(b['toe_off'][0], 2)} | {b['toe_off'][1]} | {_f(ct.get(side), 0)} / {_f(phys.get(side), 0)} |"
+        )
+    return ok, {"score": sc.__dict__, "analysis_quality": a["quality"], "bias_frames": bias}
+
+
+def signed_by_side(a: dict, truth: dict, frame_s: float) -> dict[str, dict[str, tuple[float | None, int]]]:
+    """Mean signed error (frames) of the matched events, grouped by the labelled event's side."""
+    from device.validation.scoring import TOL_S, _match
+
+    out: dict[str, dict[str, tuple[float | None, int]]] = {"left": {}, "right": {}}
+    for kind in ("initial_contact", "toe_off"):
+        P = [e["t"] for e in a["events"] if e["kind"] == kind]
+        T = [e for e in truth["events"] if e["kind"] == kind]
+        m = _match(P, [e["t"] for e in T], TOL_S)
+        for side in ("left", "right"):
+            d = [err / frame_s for _i, j, err in m if T[j]["side"] == side]
+            out[side][kind] = (float(sum(d) / len(d)) if d else None, len(d))
+    return out
+
+
+def label_contact_ms(truth: dict, fps: float) -> dict[str, float]:
+    """Per side, the mean of (TO − IC + 1) frames over the labelled stances, in ms: a label marks
+    the first / last frame on the belt, so the contact itself spans about one frame more."""
+    out = {}
+    for side in ("left", "right"):
+        ics = sorted(
+            e["frame"] for e in truth["events"] if e["side"] == side and e["kind"] == "initial_contact"
+        )
+        tos = sorted(e["frame"] for e in truth["events"] if e["side"] == side and e["kind"] == "toe_off")
+        d = []
+        for f in ics:
+            nxt = [x for x in tos if x > f]
+            if nxt:
+                d.append(nxt[0] - f + 1)
+        if d:
+            out[side] = 1000.0 * sum(d) / len(d) / fps
+    return out
 
 
 def _within(a: dict, truth: dict, kind: str, frame_s: float) -> float | None:
