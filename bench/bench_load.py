@@ -538,7 +538,8 @@ def measure_stops(ctx: Any, port: int, station: Any, args: argparse.Namespace, n
                 port,
                 "POST",
                 "/api/capture/start",
-                b'{"runner": {"name": "Bench", "height_cm": 175}, "speed_kmh": 12}',
+                # new_runner: the name repeats each round; the API offers an existing name (409)
+                b'{"runner": {"name": "Bench", "height_cm": 175}, "speed_kmh": 12, "new_runner": true}',
             )
             if status != 201:
                 print(f"  start refused: {status} {body[:120]!r}")

@@ -368,22 +368,26 @@ def test_corrupt_database_or_binary_secret_key_is_one_line_at_start(tmp_path, mo
     assert "secret_key" in line and "delete it" in line
 
 
-def test_read_only_database_is_one_line(tmp_path, monkeypatch):
+def test_read_only_database_is_one_line(tmp_path, monkeypatch, capsys):
+    """`gait-station run` on a database it may not write: one line naming the fix, exit 2 (as
+    root the test cannot make the file read-only, so the station's open says it is)."""
     import sqlite3
 
-    from device.config import Config
-    from device.errors import UserError
-    from web import serve
+    from device.cli import main as cli_main
 
     class ReadOnlyStation:
         def __init__(self, cfg, source_spec=None):
             raise sqlite3.OperationalError("attempt to write a readonly database")
 
     monkeypatch.setattr("device.station.Station", ReadOnlyStation)
-    cfg = Config()
-    cfg.storage.data_dir = str(tmp_path)
-    with pytest.raises(UserError, match="readonly database; make the data folder and the database writable"):
-        serve._open_station(cfg, "synthetic")
+    monkeypatch.delenv("GAIT_STATION_CONFIG", raising=False)
+    rc = cli_main(["run", "--source", "synthetic", "--data-dir", str(tmp_path)])  # fails before it listens
+    err = [ln for ln in capsys.readouterr().err.splitlines() if ln.strip()]
+    assert rc == 2 and len(err) == 1, err
+    assert err[0].startswith(f"gait-station run: error: cannot use the database {tmp_path / 'station.db'}")
+    assert err[0].endswith(
+        "readonly database; make the data folder and the database writable by the station's user"
+    )
 
 
 def test_a_tablet_that_stops_reading_is_dropped_not_buffered(served, monkeypatch):
