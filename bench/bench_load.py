@@ -239,6 +239,28 @@ def _time_status_in_server(server: Any) -> list[float]:
     return out
 
 
+def _dashboard_cpu() -> dict[str, float]:
+    """CPU seconds (user + system) of the dashboard's threads by kind, from /proc."""
+    names = {t.native_id: t.name for t in threading.enumerate()}
+    kinds = {"dashboard-server": "event loop", "WSGI": "request threads", "stream-": "stream producers"}
+    kinds["pin-check"] = "PIN hash"
+    tick = os.sysconf("SC_CLK_TCK")
+    out: dict[str, float] = {}
+    for task in Path("/proc/self/task").iterdir():
+        name = names.get(int(task.name), "")
+        kind = next((k for prefix, k in kinds.items() if name.startswith(prefix)), None)
+        if kind is None:
+            continue
+        try:
+            fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        for part, i in (("user", 11), ("sys", 12)):
+            key = f"{kind} {part}"
+            out[key] = out.get(key, 0.0) + int(fields[i]) / tick
+    return out
+
+
 def _frames_recorded(station: Any) -> tuple[int, int]:
     """(frames recorded, frames missed) of the running capture."""
     st = station.status()
@@ -404,6 +426,7 @@ def main() -> int:
                 served_ms.clear()
                 machine = MachineLoad()
                 n0, t0, cpu0 = ctl.frames_inferred_total, time.monotonic(), _thread_cpu()
+                parts0 = _dashboard_cpu()
                 rec0, missed0 = _frames_recorded(station)
                 time.sleep(args.window)
                 elapsed = time.monotonic() - t0
@@ -414,6 +437,12 @@ def main() -> int:
                 machine_line = machine.line()
                 cpu1 = _thread_cpu()
                 server_cpu = (cpu1.get("dashboard", 0.0) - cpu0.get("dashboard", 0.0)) / elapsed
+                parts1 = _dashboard_cpu()
+                split = ", ".join(
+                    f"{k} {100 * (parts1[k] - parts0.get(k, 0.0)) / elapsed:.1f}"
+                    for k in sorted(parts1)
+                    if parts1[k] - parts0.get(k, 0.0) > 0.005 * elapsed
+                )
                 in_server = list(served_ms)
                 served_by[kind] += in_server
                 peak = rss.take_peak()
@@ -448,7 +477,7 @@ def main() -> int:
                     tally = ", ".join(f"{c}: {win_codes.count(c)}" for c in sorted(set(win_codes)))
                     extra = f"; {len(win_codes)} wrong-PIN logins ({len(win_codes) / (args.window + 1.5):.0f}/s) → {tally}"
                 print(
-                    f"  {KINDS[kind]:8s} {fps:6.1f} inferences/s, {rec_fps:6.1f} frames recorded/s ({missed} missed); dashboard threads {100 * server_cpu:4.1f} % of a core; "
+                    f"  {KINDS[kind]:8s} {fps:6.1f} inferences/s, {rec_fps:6.1f} frames recorded/s ({missed} missed); dashboard threads {100 * server_cpu:4.1f} % of a core ({split}); "
                     f"/api/status p50 {_pct(lat, 0.5):.0f} ms, "
                     f"p99 {_pct(lat, 0.99):.0f} ms ({len(lat)} ok, {failed} failed), in the server p99 "
                     f"{_pct(in_server, 0.99):.0f} ms; RSS peak {peak:.0f} MB{extra}\n"
@@ -473,7 +502,7 @@ def main() -> int:
                     print(
                         f"POST /api/capture/stop with {viewers} viewers connected ({len(stop_ms)} captures): "
                         f"p50 {_pct(stop_ms, 0.5):.0f} ms, p99 {_pct(stop_ms, 0.99):.0f} ms, "
-                        f"max {max(stop_ms):.0f} ms\n  machine: {machine.line()}",
+                        f"max {max(stop_ms):.0f} ms; RSS after them {_rss_mb():.0f} MB\n  machine: {machine.line()}",
                         flush=True,
                     )
             print(f"RSS at the end: {_rss_mb():.0f} MB", flush=True)

@@ -1,8 +1,9 @@
 """`gait-station run`: the station (camera, pose, buttons, printers) plus the dashboard, on
 exactly the configured host and port, until SIGTERM/SIGINT.
 
-The dashboard is served by uvicorn (asyncio, HTTP/1.1 parsed by httptools, else h11) in front of
-the Flask app:
+The dashboard is served by uvicorn (event loop uvloop, else asyncio; HTTP/1.1 parsed by
+httptools, else h11: both in C, so a request costs the station little Python) in front of the
+Flask app:
 
 - pages and API requests run in a pool of ``[web] threads`` threads (a2wsgi), each request's
   body read in full on the event loop first, so a slow sender never holds a thread;
@@ -87,6 +88,16 @@ def _http_protocol() -> type:
 
         return H11Protocol
     return HttpToolsProtocol
+
+
+def _event_loop() -> str:
+    """uvloop (libuv, in C: connections, timers and tasks cost a fraction of asyncio's pure
+    Python, which a login flood spends the dashboard's CPU on), else asyncio."""
+    try:
+        import uvloop  # noqa: F401
+    except ImportError:
+        return "asyncio"
+    return "uvloop"
 
 
 def _guarded_protocol(limits: dict[str, Any]) -> type:
@@ -193,14 +204,14 @@ class DashboardApp:
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http":
             return
-        body = await self._read_body(scope, receive, send)
-        if body is None:
-            return
         if (
             scope["path"] == "/login"
             and scope["method"] in ("GET", "POST")
             and await self._refuse_login(scope, send)
         ):
+            return  # before its body is read: a refused PIN is never looked at
+        body = await self._read_body(scope, receive, send)
+        if body is None:
             return
         replay = _Replay(body, receive)
         if scope["method"] == "GET" and scope["path"] in STREAM_PATHS:
@@ -218,10 +229,10 @@ class DashboardApp:
         from web.security import DEVICE_COOKIE, login_client_for
 
         raw = b"; ".join(v for k, v in scope.get("headers") or [] if k == b"cookie").decode("latin-1")
-        try:
-            morsel = SimpleCookie(raw).get(DEVICE_COOKIE)
-        except CookieError:
-            morsel = None
+        morsel = None
+        if DEVICE_COOKIE in raw:  # parsed only when it may be there: a flood sends none
+            with contextlib.suppress(CookieError):
+                morsel = SimpleCookie(raw).get(DEVICE_COOKIE)
         address = (scope.get("client") or ("?", 0))[0]
         client, trusted = login_client_for(address, morsel.value if morsel else None, self.app.secret_key)
         wait = self.app.extensions["gait_login_limiter"].would_wait(client, trusted)
@@ -424,7 +435,7 @@ class DashboardServer:
             ws="none",
             lifespan="off",
             interface="asgi3",
-            loop="asyncio",
+            loop=_event_loop(),
             log_config=None,
             access_log=False,
             proxy_headers=False,  # no proxy in front: X-Forwarded-For must never pick the client address
