@@ -48,6 +48,7 @@ from bench.bench_dashboard import (  # noqa: E402
     TOKEN,
     MachineLoad,
     StationClockSource,
+    _proc_cpu,
     _request,
     _thread_cpu,
     machine_context,
@@ -425,6 +426,7 @@ def main() -> int:
                 bytes0 = list(got)
                 served_ms.clear()
                 machine = MachineLoad()
+                client_cpu0 = [_proc_cpu(c.pid) for c in clients]
                 n0, t0, cpu0 = ctl.frames_inferred_total, time.monotonic(), _thread_cpu()
                 parts0 = _dashboard_cpu()
                 rec0, missed0 = _frames_recorded(station)
@@ -435,6 +437,10 @@ def main() -> int:
                 rec_fps = (rec1 - rec0) / elapsed
                 missed = missed1 - missed0
                 machine_line = machine.line()
+                client_cpu = ", ".join(
+                    f"{name} {100 * (_proc_cpu(c.pid) - c0) / elapsed:.0f} %"
+                    for name, c, c0 in zip(("prober", "viewers", "flood"), clients, client_cpu0, strict=True)
+                )
                 cpu1 = _thread_cpu()
                 server_cpu = (cpu1.get("dashboard", 0.0) - cpu0.get("dashboard", 0.0)) / elapsed
                 parts1 = _dashboard_cpu()
@@ -481,7 +487,7 @@ def main() -> int:
                     f"/api/status p50 {_pct(lat, 0.5):.0f} ms, "
                     f"p99 {_pct(lat, 0.99):.0f} ms ({len(lat)} ok, {failed} failed), in the server p99 "
                     f"{_pct(in_server, 0.99):.0f} ms; RSS peak {peak:.0f} MB{extra}\n"
-                    f"           machine: {machine_line}",
+                    f"           machine: {machine_line}; the bench's client processes: {client_cpu} of a core",
                     flush=True,
                 )
             _print_summary(fps_by, rec_by, missed_by, status_by, failed_by, served_by, peaks, cpu_by)

@@ -13,7 +13,10 @@ Flask app:
 - connections that never finish a request head are closed after ``HEAD_TIMEOUT_S``; one
   address may hold at most ``PER_ADDRESS_CONNECTIONS``; over ``MAX_CONNECTIONS`` the oldest
   idle connection makes room. 120 half-sent connections cost 120 sockets and lock nobody out
-  (waitress's connection limit did).
+  (waitress's connection limit did); a request head is at most ``MAX_HEAD_BYTES``;
+- the event loop and the request threads run at the capture's priority and the GIL changes
+  hands every millisecond (see ``DASHBOARD_NICE`` and docs/load.md): what holds the GIL must
+  not be preempted by the capture's own threads while the camera loop waits for it.
 
 Shutdown order: the app's shutdown event ends the live streams within a second, the server
 stops accepting and finishes the requests in progress, then the station stops the camera,
