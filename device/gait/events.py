@@ -29,6 +29,7 @@ trial; they assume a shod rear-/mid-foot strike, the common case on a treadmill.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -123,18 +124,16 @@ def detect_side_events(
             stances.append((None, int(q)))
     span = int(0.75 * stride * fs)
     # the belt does not move up or down: a stance cut by the start or end of the data (its
-    # foot-flat level not in the data) is measured against this foot's floor in its whole stances
-    floors = []
-    for p, q in stances:
-        a0 = p if p is not None else max(0, q - span)
-        b0 = q if q is not None else min(n - 1, p + span)
-        seg = height[a0 : b0 + 1]
-        if seg.size >= 3 and np.isfinite(seg).mean() >= 0.8:
-            m = a0 + int(np.nanargmin(seg))
-            if m not in (0, n - 1):
-                floors.append(float(np.nanpercentile(seg, 5)))
-    track_floor = float(np.median(floors)) if len(floors) >= 3 else None
-    for p, q in stances:
+    # foot-flat level not in the data) is measured against this foot's floor in its whole
+    # stances, so those are measured first and the cut ones after them
+    floors: list[float] = []
+    deferred: list[tuple[int | None, int | None]] = []
+
+    def in_order() -> Iterator[tuple[int | None, int | None]]:
+        yield from stances
+        yield from deferred
+
+    for p, q in in_order():
         a0 = p if p is not None else max(0, q - span)
         b0 = q if q is not None else min(n - 1, p + span)
         seg = height[a0 : b0 + 1]
@@ -142,11 +141,17 @@ def detect_side_events(
             continue
         m = a0 + int(np.nanargmin(seg))
         if m in (0, n - 1):
-            if track_floor is None or walking:
+            if walking:
                 continue  # the foot-flat level is not in the data: no floor to measure against
-            floor = track_floor
+            if (p, q) not in deferred:
+                deferred.append((p, q))
+                continue
+            if len(floors) < 3:
+                continue
+            floor = float(np.median(floors))
         else:
             floor = float(np.nanpercentile(seg, 5))  # the ankle's lowest (foot flat) level
+            floors.append(floor)
         t_ic = t_to = None
         refined = refined_to = False
         if walking:
