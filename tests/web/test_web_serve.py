@@ -426,3 +426,53 @@ def test_a_tablet_that_stops_reading_is_dropped_not_buffered(served, monkeypatch
     finally:
         stop.set()
         s.close()
+
+
+def _thread_nice(prefix: str) -> list[int]:
+    import threading
+
+    return [
+        os.getpriority(os.PRIO_PROCESS, t.native_id)
+        for t in threading.enumerate()
+        if t.name.startswith(prefix) and t.native_id is not None
+    ]
+
+
+def test_the_dashboard_threads_share_the_capture_priority_and_the_pin_hash_runs_below(served):
+    """The event loop and request threads take the GIL in turns with the camera loop: at a lower
+    priority, one preempted while holding the GIL makes the camera wait (priority inversion), so
+    they run at the capture's priority. The PIN hash releases the GIL while it works: it runs
+    lower, so a login flood's hashing yields the CPU to the capture. The GIL is handed over
+    within 1 ms, not CPython's 5 ms, so the camera loop gets it back promptly after each
+    OpenCV call."""
+    server, _, _ = served
+    _login_cookie(server.port)  # one request thread and one PIN check have run
+    own = os.getpriority(os.PRIO_PROCESS, 0)
+    assert _thread_nice("dashboard-server") == [own]
+    request_threads = _thread_nice("WSGI")
+    assert request_threads and set(request_threads) == {own}
+    pin_check = _thread_nice("pin-check")
+    assert pin_check and all(n == min(19, own + 10) for n in pin_check)  # 19: the lowest there is
+    assert sys.getswitchinterval() <= 0.001
+
+
+def test_an_endless_request_head_is_refused_not_buffered(served):
+    """A request head is at most MAX_HEAD_BYTES (httptools, unlike h11, sets no limit itself): a
+    client sending headers without end gets 431 and the connection is closed; others are served."""
+    from web.serve import MAX_HEAD_BYTES
+
+    server, _, _ = served
+    s = socket.create_connection(("127.0.0.1", server.port), timeout=5)
+    try:
+        s.sendall(b"GET /api/status HTTP/1.1\r\nHost: x\r\n")
+        answer = b""
+        with contextlib.suppress(OSError):
+            for i in range(4 * MAX_HEAD_BYTES // 1000):
+                s.sendall(f"X-Filler-{i}: {'a' * 990}\r\n".encode())
+        with contextlib.suppress(OSError):
+            while chunk := s.recv(4096):
+                answer += chunk
+        assert answer.startswith(b"HTTP/1.1 431 "), answer[:80]
+    finally:
+        s.close()
+    assert _timed(server.port, "GET", "/api/status")[0] == 200
