@@ -88,11 +88,15 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 
 # ---------------------------------------------------------------- system packages
+# One dpkg-query and one apt-cache for the whole list: each run of them loads the package database,
+# seconds apiece on a Pi's SD card (and half a minute under emulation), so not one per package.
 missing_pkgs() {
-  local p
-  for p in "$@"; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || echo "$p"
-  done
+  local -A ok=()
+  local name status p
+  while read -r name status; do
+    [ "$status" = "install ok installed" ] && ok[$name]=1
+  done < <(dpkg-query -W -f='${Package} ${Status}\n' "$@" 2>/dev/null)
+  for p in "$@"; do [ -n "${ok[$p]:-}" ] || echo "$p"; done
 }
 apt_install() {
   # Install only what is missing, so a second run does no network work at all.
@@ -107,11 +111,14 @@ apt_install() {
     $SUDO apt-get update -qq
     _APT_UPDATED=1
   fi
-  local available=()
-  local cand
+  local available=() pkg
+  local -A candidate=()
+  # "pkg:" starts a package's block in apt-cache policy; a package apt does not know has none.
+  while read -r pkg; do candidate[$pkg]=1; done < <(apt-cache policy "${missing[@]}" 2>/dev/null | awk '
+    /^[^ ].*:$/ { pkg = substr($0, 1, length($0) - 1); next }
+    /^ +Candidate: / && $2 != "(none)" { print pkg }')
   for p in "${missing[@]}"; do
-    cand=$(apt-cache policy "$p" 2>/dev/null | sed -n 's/^ *Candidate: //p')
-    if [ -n "$cand" ] && [ "$cand" != "(none)" ]; then available+=("$p"); else absent+=("$p"); fi
+    if [ -n "${candidate[$p]:-}" ]; then available+=("$p"); else absent+=("$p"); fi
   done
   if [ ${#absent[@]} -gt 0 ]; then
     [ "${GAIT_SETUP_ALLOW_MISSING_APT:-0}" = 1 ] \
@@ -129,7 +136,8 @@ BASE_PKGS=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-cor
 if [ "$IS_PI" -eq 1 ]; then
   # picamera2/libcamera only exist as Raspberry Pi OS packages; lgpio is gpiozero's pin backend on
   # the Pi 5; python3-numpy is the numpy picamera2 is built against (the venv's numpy follows it).
-  BASE_PKGS+=(python3-picamera2 python3-libcamera python3-lgpio python3-numpy python3-dev cups printer-driver-cups-pdf)
+  # No python3-dev: nothing is compiled here (wheels only), and its static libpython is large.
+  BASE_PKGS+=(python3-picamera2 python3-libcamera python3-lgpio python3-numpy cups printer-driver-cups-pdf)
 fi
 # Browser tests (Debian chromium driven by Playwright), a private cupsd with the cups-pdf queue
 # (tests start it themselves), pdftotext/pdftoppm to read the rendered reports.

@@ -139,8 +139,9 @@ def _apt_rig(rig) -> None:
     _script(rig.bin / "dpkg-query", "exit 1")
     _script(
         rig.bin / "apt-cache",
-        'case "$2" in python3-picamera2 | python3-lgpio) printf "%s:\\n  Candidate: (none)\\n" "$2" ;;\n'
-        '  *) printf "%s:\\n  Candidate: 1.0-1\\n" "$2" ;; esac',
+        'shift; for p in "$@"; do case "$p" in\n'
+        '  python3-picamera2 | python3-lgpio) printf "%s:\\n  Candidate: (none)\\n" "$p" ;;\n'
+        '  *) printf "%s:\\n  Installed: (none)\\n  Candidate: 1.0-1\\n" "$p" ;; esac; done',
     )
     _script(rig.bin / "apt-get", f'echo "apt-get $*" >>{rig.calls}; [ "$1" = update ]')
     _script(rig.bin / "sudo", 'exec "$@"')

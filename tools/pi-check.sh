@@ -208,10 +208,44 @@ bind() { mkdir -p "$2" && mount --bind "$1" "$2" && MOUNTS+=("$2"); }
 
 # As user pi inside the chroot, with a login environment; QEMU_CPU reaches the emulator.
 as_pi() { chroot "$ROOT" /usr/bin/env -i HOME=/home/pi USER=pi LOGNAME=pi SHELL=/bin/bash \
-  PATH=/usr/local/bin:/usr/bin:/bin LANG=C.UTF-8 QEMU_CPU="$CPU" PIP_CERT=/etc/ssl/certs/ca-certificates.crt ${PI_ENV:-} \
+  PATH=/usr/local/bin:/usr/bin:/bin LANG=C.UTF-8 QEMU_CPU="$CPU" ${SANDBOX_ENV:-} ${PI_ENV:-} \
   /usr/sbin/runuser -u pi -- /bin/bash -c "$1"; }
 as_root() { chroot "$ROOT" /usr/bin/env -i HOME=/root PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
-  LANG=C.UTF-8 QEMU_CPU="$CPU" PIP_CERT=/etc/ssl/certs/ca-certificates.crt ${PI_ENV:-} /bin/bash -c "$1"; }
+  LANG=C.UTF-8 QEMU_CPU="$CPU" ${SANDBOX_ENV:-} ${PI_ENV:-} /bin/bash -c "$1"; }
+
+# ---------------------------------------------------------------- this sandbox's network
+# Under emulation pip does not byte-compile what it installs (PIP_NO_COMPILE=1): compiling every
+# module of scipy, numpy, opencv, weasyprint... under qemu is most of an emulated setup's time, and
+# what is imported compiles on first import anyway. On a Pi setup.sh compiles as usual (the service
+# user cannot write the checkout's __pycache__, so it needs them made at setup).
+#
+# A property of the machine running the check, not of a Pi: where the host reaches PyPI through a
+# TLS-intercepting proxy, the host trusts that proxy's CA (a local CA in
+# /usr/local/share/ca-certificates, PIP_CERT in the host's environment or pip.conf), and the
+# chroot must trust it too or pip stops with "CERTIFICATE_VERIFY_FAILED ... self-signed
+# certificate in certificate chain". So, only when the host has local CAs: they are added to the
+# chroot's system bundle (appended, no emulated update-ca-certificates run; they are also copied
+# to /usr/local/share/ca-certificates so a later update-ca-certificates keeps them), and pip,
+# requests and OpenSSL inside the chroot are pointed at that bundle explicitly, because pip may
+# verify against its own vendored certifi rather than the system store, and pip's isolated build
+# environments (setuptools for the editable install) are separate pip processes that only inherit
+# the environment. The host's other pip settings (find-links, local indexes) hold x86-64 wheels and
+# are not passed in. On a real Pi none of this applies: setup.sh is run as it is.
+SANDBOX_ENV=""
+SANDBOX_NOTE=""
+sandbox_ca() {
+  local cas=() c
+  for c in /usr/local/share/ca-certificates/*.crt; do [ -f "$c" ] && cas+=("$c"); done
+  SANDBOX_ENV="PIP_NO_COMPILE=1"
+  [ ${#cas[@]} -gt 0 ] || return 0
+  mkdir -p "$ROOT/usr/local/share/ca-certificates"
+  cp "${cas[@]}" "$ROOT/usr/local/share/ca-certificates/"
+  cat "${cas[@]}" >>"$ROOT/etc/ssl/certs/ca-certificates.crt"
+  local b=/etc/ssl/certs/ca-certificates.crt
+  SANDBOX_ENV="$SANDBOX_ENV PIP_CERT=$b REQUESTS_CA_BUNDLE=$b SSL_CERT_FILE=$b"
+  SANDBOX_NOTE="host's local CAs trusted in the chroot: $(basename -a "${cas[@]}" | tr '\n' ' ' | sed 's/ $//')"
+  log "$SANDBOX_NOTE (PIP_CERT, REQUESTS_CA_BUNDLE, SSL_CERT_FILE = $b)"
+}
 
 TSV=""
 LOGDIR=""
@@ -255,14 +289,15 @@ run_one() {
   bind "$CACHE/apt-archives-$REL-$BR" "$ROOT/var/cache/apt/archives"
   cp /etc/resolv.conf "$ROOT/etc/resolv.conf"
   printf '127.0.0.1 localhost\n127.0.1.1 %s\n::1 localhost ip6-localhost\n' "$(uname -n)" >"$ROOT/etc/hosts"
-  # The network the host is on may need local CAs (a TLS-inspecting proxy): the chroot trusts what
-  # the host trusts, without an emulated update-ca-certificates run.
-  if compgen -G "/usr/local/share/ca-certificates/*.crt" >/dev/null; then
-    mkdir -p "$ROOT/usr/local/share/ca-certificates"
-    cp /usr/local/share/ca-certificates/*.crt "$ROOT/usr/local/share/ca-certificates/"
-    cat /usr/local/share/ca-certificates/*.crt >>"$ROOT/etc/ssl/certs/ca-certificates.crt"
-  fi
+  sandbox_ca
+  [ -z "$SANDBOX_NOTE" ] || echo "# sandbox: $SANDBOX_NOTE" >>"$TSV"
   as_root "useradd -m -s /bin/bash -G sudo pi && echo 'pi ALL=(ALL) NOPASSWD: ALL' >/etc/sudoers.d/010_pi-nopasswd"
+  # pip's download cache is kept per cell between runs, like the apt archives: downloading (TLS
+  # and hashing, emulated) 150 MB of wheels again is minutes of the setup step, and proves nothing.
+  mkdir -p "$CACHE/pip-$REL-$BR"
+  chown -R "$(as_root 'id -u pi'):$(as_root 'id -g pi')" "$CACHE/pip-$REL-$BR"
+  bind "$CACHE/pip-$REL-$BR" "$ROOT/home/pi/.cache/pip"
+  as_root 'chown pi:pi /home/pi/.cache'
   bind "$SHARED" "$ROOT/home/pi/shared"
   mount -o remount,bind,ro "$ROOT/home/pi/shared"
   git -C "$REPO" bundle create "$ROOT/tmp/repo.bundle" HEAD >/dev/null 2>&1
@@ -362,7 +397,7 @@ run_station() {
 
 # sudo bash setup.sh --install-service, then the installed unit as far as a chroot allows.
 check_service() {
-  as_pi 'cd ~/gait-station && sudo --preserve-env=GAIT_PI_MODEL_FILE,GAIT_SETUP_ALLOW_MISSING_APT,QEMU_CPU,PIP_CERT bash setup.sh --install-service' || return 1
+  as_pi 'cd ~/gait-station && sudo --preserve-env=GAIT_PI_MODEL_FILE,GAIT_SETUP_ALLOW_MISSING_APT,QEMU_CPU,PIP_NO_COMPILE,PIP_CERT,REQUESTS_CA_BUNDLE,SSL_CERT_FILE bash setup.sh --install-service' || return 1
   as_root 'set -e
     u=/etc/systemd/system/gait-station.service
     test -f "$u"
@@ -398,7 +433,8 @@ run_tests() {
   PI_ENV="$PI_ENV GAIT_SETUP_ALLOW_MISSING_APT=1" as_pi "cd ~/gait-station && bash setup.sh --with-tests" || return 1
   # The 100-session soak is a leak check of the same Python code, hours under emulation: left out.
   local sel="tests --deselect tests/device/test_soak.py::test_100_sessions_back_to_back_without_leaks"
-  [ "$TESTS" = quick ] && sel="tests/test_setup_sh.py tests/device/test_analyze_cli.py tests/device/test_doctor.py tests/device/pose tests/device/test_systemd_unit.py"
+  # quick: what a Pi adds to the picture (setup.sh itself is what the cell has just run).
+  [ "$TESTS" = quick ] && sel="tests/device/test_analyze_cli.py tests/device/test_doctor.py tests/device/pose tests/device/test_systemd_unit.py"
   echo "tests ($TESTS): $sel -m 'not browser', GAIT_TEST_TIME_SCALE=$TIME_SCALE"
   as_pi "cd ~/gait-station && CI=true GAIT_TEST_TIME_SCALE=$TIME_SCALE .venv/bin/python -m pytest $sel -m 'not browser' -q -p no:cacheprovider -o addopts= -rf --durations=15 2>&1"
 }

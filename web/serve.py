@@ -1,7 +1,8 @@
 """`gait-station run`: the station (camera, pose, buttons, printers) plus the dashboard, on
 exactly the configured host and port, until SIGTERM/SIGINT.
 
-The dashboard is served by uvicorn (asyncio, HTTP/1.1 via h11) in front of the Flask app:
+The dashboard is served by uvicorn (asyncio, HTTP/1.1 parsed by httptools, else h11) in front of
+the Flask app:
 
 - pages and API requests run in a pool of ``[web] threads`` threads (a2wsgi), each request's
   body read in full on the event loop first, so a slow sender never holds a thread;
@@ -29,6 +30,7 @@ import logging
 import resource
 import signal
 import socket
+import sys
 import threading
 import time
 from collections import OrderedDict
@@ -42,8 +44,21 @@ HEAD_TIMEOUT_S = 10.0  # a request head (or the next one on a kept-alive connect
 BODY_TIMEOUT_S = 20.0  # a request body (≤ 256 KB) within this
 PER_ADDRESS_CONNECTIONS = 32  # a browser opens ≤ 6 per host; the live page 2 more
 MAX_CONNECTIONS = 512
+MAX_HEAD_BYTES = 16 * 1024  # a request head (request line + headers) at most this long
+HEAD_TOO_LARGE = (
+    b"HTTP/1.1 431 Request Header Fields Too Large\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
+)
 WRITE_TIMEOUT_S = 20.0  # a live viewer that accepts no data this long is dropped
-DASHBOARD_NICE = 5  # the server's threads run this much below the capture's priority
+# The event loop and request threads run at the capture's own priority: they hold the GIL in
+# turns with the camera loop, and a lower-priority thread preempted while holding it makes the
+# camera wait for it (measured by bench/bench_load.py with 20 viewers: nice 5 cost the camera
+# loop 36 % of its frame rate, nice 0 none). What is slow without the GIL (the PIN hash) runs
+# lower (:class:`web.security.PinChecker`).
+DASHBOARD_NICE = 0
+# How long a thread may hold the GIL while another waits for it (CPython's default is 5 ms): the
+# camera loop takes the GIL back after every OpenCV call, several times a frame at 120 fps, and
+# must not wait 5 ms each time for the dashboard's Python.
+GIL_SWITCH_INTERVAL_S = 0.001
 STREAM_PATHS = frozenset({"/live/events", "/live/preview.mjpg", "/live/rear.mjpg"})
 
 
@@ -62,16 +77,41 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _guarded_protocol(limits: dict[str, Any]) -> type:
-    """uvicorn's h11 protocol with the connection limits above (one class per server: its
-    counters are that server's)."""
-    from uvicorn.protocols.http.h11_impl import H11Protocol
+def _http_protocol() -> type:
+    """uvicorn's httptools protocol (a C parser: a request costs a fraction of h11's pure-Python
+    parsing, which is what a login flood and 20 viewers' writes spend the CPU on), else h11."""
+    try:
+        from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+    except ImportError:  # httptools not installed: the pure-Python parser works the same
+        from uvicorn.protocols.http.h11_impl import H11Protocol
 
+        return H11Protocol
+    return HttpToolsProtocol
+
+
+def _guarded_protocol(limits: dict[str, Any]) -> type:
+    """uvicorn's HTTP protocol with the connection limits above (one class per server: its
+    counters are that server's)."""
+    base = _http_protocol()
     per_address: dict[str, int] = {}
     open_conns: OrderedDict[Any, None] = OrderedDict()
 
-    class GuardedH11Protocol(H11Protocol):
-        def connection_made(self, transport: Any) -> None:  # type: ignore[override]
+    class GuardedProtocol(base):  # type: ignore[valid-type,misc]
+        _head_bytes = 0
+
+        def data_received(self, data: bytes) -> None:
+            if self._idle():
+                # A request head, which httptools (unlike h11) does not bound: at most
+                # MAX_HEAD_BYTES of it, as h11 allows, then 431 and the connection is closed.
+                self._head_bytes += len(data)
+                if self._head_bytes > limits["max_head"]:
+                    if not self.transport.is_closing():
+                        self.transport.write(HEAD_TOO_LARGE)
+                        self.transport.close()
+                    return
+            super().data_received(data)
+
+        def connection_made(self, transport: Any) -> None:
             super().connection_made(transport)
             self._head_timer: asyncio.TimerHandle | None = None
             self._address = self.client[0] if self.client else "?"
@@ -112,11 +152,12 @@ def _guarded_protocol(limits: dict[str, Any]) -> type:
                 self.transport.close()  # a half-sent (or never sent) request head
 
         def on_response_complete(self) -> None:
+            self._head_bytes = 0
             super().on_response_complete()
             if not self.transport.is_closing():
                 self._arm_head_timer()
 
-    return GuardedH11Protocol
+    return GuardedProtocol
 
 
 class DashboardApp:
@@ -135,16 +176,14 @@ class DashboardApp:
         self.app = app
         self.max_body = int(app.config.get("MAX_CONTENT_LENGTH") or 256 * 1024)
         self._handoff_key = HANDOFF_ENVIRON
-        self.wsgi = WSGIMiddleware(self._wsgi, workers=threads)
-        # The request threads run below the capture's priority: a request flood slows the
-        # dashboard, never the capture.
+        self.wsgi: Any = WSGIMiddleware(self._wsgi, workers=threads)
         self.wsgi.executor.shutdown(wait=False)
         self.executor = ThreadPoolExecutor(
             threads, thread_name_prefix="WSGI", initializer=lower_thread_priority, initargs=(DASHBOARD_NICE,)
         )
         self.wsgi.executor = self.executor
 
-    def _wsgi(self, environ: dict[str, Any], start_response: Any) -> Any:
+    def _wsgi(self, environ: Any, start_response: Any) -> Any:
         environ[self._handoff_key] = True
         return self.app(environ, start_response)
 
@@ -272,7 +311,8 @@ class DashboardApp:
 
         async def write(data: bytes) -> None:
             msg = {"type": "http.response.body", "body": data, "more_body": True}
-            await asyncio.wait_for(send(msg), WRITE_TIMEOUT_S)
+            async with asyncio.timeout(WRITE_TIMEOUT_S):  # no task per write (wait_for makes one)
+                await send(msg)
 
         loop = asyncio.get_running_loop()
         watcher = loop.create_task(watch())
@@ -281,13 +321,18 @@ class DashboardApp:
             await send(handoff["start"])
             if events:
                 await write(SSE_RETRY)
-            version, last = 0, loop.time()
-            while not gone.is_set() and not shutdown.is_set() and grant_still_valid(app, grant):
+            version, last, checked = 0, loop.time(), loop.time()
+            while not gone.is_set() and not shutdown.is_set():
+                if loop.time() - checked >= IDLE_CHECK_S:
+                    # a logout or PIN change ends the stream within a second; checked at that
+                    # pace, not per frame (it reads the PIN file's stamp)
+                    if not grant_still_valid(app, grant):
+                        break
+                    checked = loop.time()
                 got = await feed.wait_async(version, IDLE_CHECK_S)
                 if got is not None:
-                    version, parts = got
-                    for part in parts:
-                        await write(part)
+                    version, data = got
+                    await write(data)
                     last = loop.time()
                 elif events and loop.time() - last >= KEEPALIVE_S:
                     await write(SSE_KEEPALIVE)
@@ -371,6 +416,7 @@ class DashboardServer:
             "per_address": PER_ADDRESS_CONNECTIONS,
             "max": MAX_CONNECTIONS,
             "head_timeout": HEAD_TIMEOUT_S,
+            "max_head": MAX_HEAD_BYTES,
         }
         config = uvicorn.Config(
             self.asgi,
@@ -407,6 +453,8 @@ class DashboardServer:
         return self.app.extensions.setdefault("gait_shutdown", threading.Event())
 
     def start(self) -> DashboardServer:
+        # Process-wide: the dashboard shares this process (and its GIL) with the capture.
+        sys.setswitchinterval(min(sys.getswitchinterval(), GIL_SWITCH_INTERVAL_S))
         self._thread = threading.Thread(target=self._run, name="dashboard-server", daemon=True)
         self._thread.start()
         end = time.monotonic() + 10
@@ -420,7 +468,7 @@ class DashboardServer:
     def _run(self) -> None:
         from web.security import lower_thread_priority
 
-        lower_thread_priority(DASHBOARD_NICE)  # the event loop too: the capture comes first
+        lower_thread_priority(DASHBOARD_NICE)
         try:
             self.server.run(sockets=[self.sock])
         finally:
