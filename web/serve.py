@@ -114,16 +114,16 @@ def _guarded_protocol(limits: dict[str, Any]) -> type:
         _head_bytes = 0
 
         def data_received(self, data: bytes) -> None:
-            if self._idle():
-                # A request head, which httptools (unlike h11) does not bound: at most
-                # MAX_HEAD_BYTES of it, as h11 allows, then 431 and the connection is closed.
-                self._head_bytes += len(data)
-                if self._head_bytes > limits["max_head"]:
-                    if not self.transport.is_closing():
-                        self.transport.write(HEAD_TOO_LARGE)
-                        self.transport.close()
-                    return
+            in_head = self._idle()
             super().data_received(data)
+            if in_head and self._idle():
+                # Still no whole request head: httptools (unlike h11) does not bound it. At
+                # most MAX_HEAD_BYTES, as h11 allows, then 431 and the connection is closed. (A
+                # chunk that completes a head, with a body behind it, is not counted.)
+                self._head_bytes += len(data)
+                if self._head_bytes > limits["max_head"] and not self.transport.is_closing():
+                    self.transport.write(HEAD_TOO_LARGE)
+                    self.transport.close()
 
         def connection_made(self, transport: Any) -> None:
             super().connection_made(transport)

@@ -476,3 +476,27 @@ def test_an_endless_request_head_is_refused_not_buffered(served):
     finally:
         s.close()
     assert _timed(server.port, "GET", "/api/status")[0] == 200
+
+
+def test_a_request_body_sent_with_its_head_is_not_counted_as_head(served):
+    """A JSON body of 100 KB (the app takes up to 256 KB) arriving in the same reads as its head
+    is a body, not an over-long head: the app answers it."""
+    server, _, _ = served
+    body = b'{"notes": "' + b"n" * 100_000 + b'"}'
+    s = socket.create_connection(("127.0.0.1", server.port), timeout=10)
+    try:
+        s.sendall(
+            b"POST /api/capture/start HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer "
+            + TOKEN.encode()
+            + b"\r\nContent-Type: application/json\r\nContent-Length: "
+            + str(len(body)).encode()
+            + b"\r\nConnection: close\r\n\r\n"
+            + body
+        )
+        answer = b""
+        while chunk := s.recv(4096):
+            answer += chunk
+    finally:
+        s.close()
+    status = int(answer.split(b" ", 2)[1])
+    assert status != 431 and status < 500, answer[:200]
