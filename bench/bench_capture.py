@@ -38,6 +38,7 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from bench.bench_dashboard import MachineLoad, machine_context  # noqa: E402
 from device.camera.base import Frame, FrameSource  # noqa: E402
 from device.config import Config  # noqa: E402
 
@@ -162,6 +163,7 @@ def main() -> int:
     from device.pose.pipeline import ModelImage, estimate_image
     from device.store import Store
 
+    print(f"machine: {machine_context()}", flush=True)
     images = load_clip(args.clip, (1280, 720))
     tmp = Path(tempfile.mkdtemp(prefix="bench-capture-"))
     cfg = Config()
@@ -193,6 +195,7 @@ def main() -> int:
     rid = store.create_runner("Bench Runner", 178)
     spool_dir = tmp / "spool"
     cpu0 = thread_cpu()
+    machine = MachineLoad()
     t0 = time.monotonic()
     sid = ctl.start_capture(CaptureRequest(runner_id=rid, speed_kmh=5.0, view="side"))
     assert sid is not None
@@ -202,6 +205,9 @@ def main() -> int:
         time.sleep(0.5)
     t_captured = time.monotonic()
     cpu1 = thread_cpu()
+    process_cpu1 = time.process_time()  # the catch-up's threads end: /proc/self/task forgets them
+    machine_capture = machine.line()
+    machine.reset()
     live_frames = store.count_keypoints(sid)  # only the live view's, before the catch-up adds
     pose_spool = read_pose_spool(ctl.pose_spool_path(sid, "main"))
     pose_bytes = ctl.pose_spool_path(sid, "main").stat().st_size
@@ -216,7 +222,8 @@ def main() -> int:
     probe.close()
     state = ctl.wait_for_state(("done", "failed"), 3600)
     t_done = time.monotonic()
-    cpu2 = thread_cpu()
+    process_cpu2 = time.process_time()
+    machine_catchup = machine.line()
     s = store.get_session(sid)
     ctl.close()
     store.close()
@@ -230,7 +237,7 @@ def main() -> int:
     infer_ms = 1000 * statistics.median(costs)
     catchup_frames = n - live_frames
     catchup_wall = t_done - t_captured
-    catchup_cpu = sum(cpu2.get(k, 0.0) - cpu1.get(k, 0.0) for k in cpu2)
+    catchup_cpu = process_cpu2 - process_cpu1  # whole process (also the probe's 200 inferences)
     per_min = 60.0 / max(captured_s, 1e-9)
     print(
         f"capture: {args.duration:g} s at {args.fps:g} fps (1280×720 frames of {args.clip.name}); state {state}"
@@ -266,6 +273,9 @@ def main() -> int:
         f"({catchup_frames / max(catchup_wall, 1e-9):.0f} frames/s, {catchup_cpu:.0f} CPU-s); "
         f"measured inference {infer_ms:.1f} ms CPU/frame (median of {len(costs)}, 1 thread)"
     )
+
+    print(f"  machine during the capture: {machine_capture}")
+    print(f"  machine during the catch-up: {machine_catchup}")
 
     # -- ESTIMATES for hardware we do not have -------------------------------------------------
     total = args.fps * args.duration

@@ -114,6 +114,75 @@ def _request(
     return resp.status, data
 
 
+class MachineLoad:
+    """What the rest of the machine did during a measurement: the load average and the share of
+    all CPU time that went to *other* processes (from /proc/stat minus the CPU time of this
+    process and its client processes). On a shared machine this says whether a figure was taken quiet.
+
+    ``nice`` is the share of all CPU time spent in niced processes: with the kernel's autogroup
+    scheduling (``/proc/sys/kernel/sched_autogroup_enabled``) a ``nice -n 19`` job in another
+    session still gets an equal share of the CPU, so it is reported, not assumed away."""
+
+    def __init__(self) -> None:
+        self._t0 = self._sample()
+
+    @staticmethod
+    def _sample() -> tuple[list[int], float]:
+        """(/proc/stat's cpu line, CPU seconds of this process and its child processes)."""
+        import os
+
+        fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+        me = os.getpid()
+        own = sum(os.times()[:2])
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                f = stat.read_text().rsplit(")", 1)[1].split()
+            except (OSError, IndexError):
+                continue
+            if int(f[1]) == me:
+                own += (int(f[11]) + int(f[12])) / os.sysconf("SC_CLK_TCK")
+        return fields, own
+
+    def reset(self) -> None:
+        self._t0 = self._sample()
+
+    def line(self) -> str:
+        import os
+
+        (a, own0), (b, own1) = self._t0, self._sample()
+        d = [y - x for x, y in zip(a, b, strict=False)]
+        total = sum(d[:8]) or 1
+        tick = os.sysconf("SC_CLK_TCK")
+        busy = total - d[3] - d[4]
+        others = max(0.0, busy / tick - (own1 - own0))
+        cores = os.cpu_count() or 1
+        wall = total / tick / cores
+        load = " ".join(f"{x:.2f}" for x in os.getloadavg())
+        return (
+            f"load average {load}; other processes {100 * others / max(wall, 1e-9):.0f} % of a core "
+            f"(niced {100 * d[1] / total * cores:.0f} %), idle {100 * d[3] / total * cores:.0f} % of a core"
+        )
+
+
+def machine_context() -> str:
+    """One line: cores, whether autogroup scheduling is on, and this bench's autogroup nice."""
+    import os
+    import time as _time
+
+    def read(path: str) -> str:
+        try:
+            return Path(path).read_text().strip()
+        except OSError:
+            return "?"
+
+    autogroup = {"1": "on", "0": "off"}.get(read("/proc/sys/kernel/sched_autogroup_enabled"), "?")
+    return (
+        f"{_time.strftime('%Y-%m-%d %H:%M:%S UTC', _time.gmtime())}; {os.cpu_count()} cores; "
+        f"autogroup scheduling {autogroup} (this bench: {read('/proc/self/autogroup')}); "
+        f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}"
+    )
+
+
 def _thread_cpu() -> dict[str, float]:
     """CPU seconds per kind of thread of this process (from /proc), to see where the time goes:
     the live loop, the dashboard server (event loop, request threads, stream producers), the pose
@@ -179,7 +248,9 @@ def measure_http_viewers(
         time.sleep(2.0 if n else 1.0)  # let the streams connect and settle
         before = sum(counts)
         v0 = sum(_proc_cpu(p.pid) for p in procs)
+        machine = MachineLoad()
         fps = _rate(station, window)
+        machine_line = machine.line()
         viewers_cpu = (sum(_proc_cpu(p.pid) for p in procs) - v0) / window
         streamed = sum(counts) - before
         stop.set()
@@ -192,7 +263,8 @@ def measure_http_viewers(
         cpu = ", ".join(f"{k} {100 * v:.1f}%" for k, v in top if v >= 0.001 or k == "dashboard")
         print(
             f"  {n} dashboard(s): {fps:6.1f} inferences/s; {streamed / window / 1e3:6.0f} kB/s to viewers; "
-            f"station CPU: {cpu}; viewer processes {100 * viewers_cpu:.1f}%",
+            f"station CPU: {cpu}; viewer processes {100 * viewers_cpu:.1f}%\n"
+            f"      machine: {machine_line}",
             flush=True,
         )
     return out
@@ -304,6 +376,7 @@ def main() -> int:
         server = DashboardServer(app, "127.0.0.1", 0, threads=cfg.web.threads).start()
         try:
             host, port = server.host, server.port
+            print(f"machine: {machine_context()}")
             print(
                 f"station: source {spec}, MoveNet {args.threads} thread(s), preview "
                 f"{cfg.capture.live_preview_fps:g} fps, {cfg.web.threads} request threads on {server.url}"

@@ -44,7 +44,15 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from bench.bench_dashboard import TOKEN, StationClockSource, _request, _thread_cpu  # noqa: E402
+from bench.bench_dashboard import (  # noqa: E402
+    TOKEN,
+    MachineLoad,
+    StationClockSource,
+    _proc_cpu,
+    _request,
+    _thread_cpu,
+    machine_context,
+)
 
 
 def _nice() -> None:
@@ -232,6 +240,34 @@ def _time_status_in_server(server: Any) -> list[float]:
     return out
 
 
+def _dashboard_cpu() -> dict[str, float]:
+    """CPU seconds (user + system) of the dashboard's threads by kind, from /proc."""
+    names = {t.native_id: t.name for t in threading.enumerate()}
+    kinds = {"dashboard-server": "event loop", "WSGI": "request threads", "stream-": "stream producers"}
+    kinds["pin-check"] = "PIN hash"
+    tick = os.sysconf("SC_CLK_TCK")
+    out: dict[str, float] = {}
+    for task in Path("/proc/self/task").iterdir():
+        name = names.get(int(task.name), "")
+        kind = next((k for prefix, k in kinds.items() if name.startswith(prefix)), None)
+        if kind is None:
+            continue
+        try:
+            fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        for part, i in (("user", 11), ("sys", 12)):
+            key = f"{kind} {part}"
+            out[key] = out.get(key, 0.0) + int(fields[i]) / tick
+    return out
+
+
+def _frames_recorded(station: Any) -> tuple[int, int]:
+    """(frames recorded, frames missed) of the running capture."""
+    st = station.status()
+    return int(st.get("frames_recorded") or 0), int(st.get("frames_missed") or 0)
+
+
 def _pct(values: list[float], q: float) -> float:
     if not values:
         return float("nan")
@@ -239,7 +275,7 @@ def _pct(values: list[float], q: float) -> float:
     return s[min(len(s) - 1, int(round(q * (len(s) - 1))))]
 
 
-def main() -> int:
+def _args() -> argparse.Namespace:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--window", type=float, default=10.0, help="seconds per measurement window")
     ap.add_argument("--rounds", type=int, default=2, help="rounds of none → viewers → none → flood")
@@ -255,27 +291,57 @@ def main() -> int:
     ap.add_argument("--flood-max", type=int, default=5000, help="at most this many login attempts per window")
     ap.add_argument("--stops", type=int, default=10, help="short captures stopped with the viewers connected")
     ap.add_argument("--threads", type=int, default=2, help="pose model threads ([pose] num_threads)")
-    ap.add_argument("--source", help="camera source (default: the treadmill clip looped flat out)")
+    ap.add_argument(
+        "--camera-fps",
+        type=float,
+        default=120.0,
+        help="the camera: the treadmill clip at 1280×720 paced at this rate with 12 buffers, as the "
+        "Pi camera delivers it (a reader more than 12 frames late loses frames: counted as missed); "
+        "0 = the clip read flat out (the camera loop and the live view then share the CPU, so the "
+        "recorded-frame rate is a CPU-throughput figure)",
+    )
+    ap.add_argument("--source", help="camera source read flat out (instead of the paced clip)")
     ap.add_argument(
         "--dashboard-nice",
         type=int,
         help="nice of the dashboard's threads (default: web.serve.DASHBOARD_NICE)",
     )
-    args = ap.parse_args()
+    return ap.parse_args()
 
+
+def _camera(args: argparse.Namespace, cfg: Any) -> tuple[str, list[Any], Any]:
+    """(what the camera is, the replay frames held by the bench, the source factory)."""
     from device.camera import open_source
+    from tests.support.live_rig import source_spec
+
+    clip = REPO.parent / "shared" / "samples" / "treadmill_side_slowmo.mp4"
+    spec = args.source or (str(clip) if clip.is_file() else source_spec())
+    if args.camera_fps > 0 and not args.source and clip.is_file():
+        from bench.bench_capture import ReplayCamera, load_clip
+
+        replay = load_clip(clip, (1280, 720), n=30)
+        return (
+            f"{clip.name} at 1280×720, paced at {args.camera_fps:g} fps (12 buffers)",
+            replay,
+            lambda: ReplayCamera(replay, args.camera_fps),
+        )
+    return f"{spec}, read flat out", [], lambda: StationClockSource(open_source(spec, cfg))
+
+
+def main() -> int:
+    args = _args()
+
     from device.station import Station
-    from tests.support.live_rig import PIN, make_config, source_spec
+    from tests.support.live_rig import PIN, make_config
     from web.app import create_app
     from web.auth import hash_pin, save_pin_hash
     from web.serve import DashboardServer
 
     _set_dashboard_nice(args.dashboard_nice)
 
-    clip = REPO.parent / "shared" / "samples" / "treadmill_side_slowmo.mp4"
-    spec = args.source or (str(clip) if clip.is_file() else source_spec())
     model = REPO.parent / "shared" / "models" / "movenet_singlepose_lightning_int8_4.tflite"
     ctx = mp.get_context("spawn")
+    print(f"machine: {machine_context()}", flush=True)
     with tempfile.TemporaryDirectory(prefix="bench-load-") as tmp:
         cfg = make_config(Path(tmp))
         cfg.pose.model_path = str(model)
@@ -286,9 +352,8 @@ def main() -> int:
         cfg.web.api_token = TOKEN
         cfg.web.login_attempts_per_minute = 5
         save_pin_hash(cfg.data_dir, hash_pin(PIN))  # the station's own scrypt cost, not the tests' cheap one
-        station = Station(
-            cfg, source_spec=spec, source_factory=lambda: StationClockSource(open_source(spec, cfg))
-        )
+        spec, replay, make_source = _camera(args, cfg)
+        station = Station(cfg, source_spec=spec, source_factory=make_source)
         station.start()
         app = create_app(station, cfg)
         server = DashboardServer(app, "127.0.0.1", 0, threads=cfg.web.threads).start()
@@ -299,7 +364,12 @@ def main() -> int:
         print(
             f"station: source {spec}, MoveNet {args.threads} thread(s), preview "
             f"{cfg.capture.live_preview_fps:g} fps, {cfg.web.threads} request threads on {server.url}; "
-            f"RSS at start {_rss_mb():.0f} MB",
+            f"RSS at start {_rss_mb():.0f} MB"
+            + (
+                f" (of which {sum(im.nbytes for im in replay) / 1e6:.0f} MB the bench's replay frames)"
+                if replay
+                else ""
+            ),
             flush=True,
         )
         try:
@@ -340,6 +410,8 @@ def main() -> int:
             rss.take_peak()
             plan = [NONE, VIEWERS, NONE, FLOOD] * args.rounds + [NONE]
             fps_by: dict[int, list[float]] = {NONE: [], VIEWERS: [], FLOOD: []}
+            rec_by: dict[int, list[float]] = {NONE: [], VIEWERS: [], FLOOD: []}
+            missed_by: dict[int, int] = {NONE: 0, VIEWERS: 0, FLOOD: 0}
             status_by: dict[int, list[float]] = {NONE: [], VIEWERS: [], FLOOD: []}
             failed_by: dict[int, int] = {NONE: 0, VIEWERS: 0, FLOOD: 0}
             peaks: dict[int, float] = {NONE: 0.0, VIEWERS: 0.0, FLOOD: 0.0}
@@ -353,12 +425,30 @@ def main() -> int:
                 rss.take_peak()
                 bytes0 = list(got)
                 served_ms.clear()
+                machine = MachineLoad()
+                client_cpu0 = [_proc_cpu(c.pid) for c in clients]
                 n0, t0, cpu0 = ctl.frames_inferred_total, time.monotonic(), _thread_cpu()
+                parts0 = _dashboard_cpu()
+                rec0, missed0 = _frames_recorded(station)
                 time.sleep(args.window)
                 elapsed = time.monotonic() - t0
                 fps = (ctl.frames_inferred_total - n0) / elapsed
+                rec1, missed1 = _frames_recorded(station)
+                rec_fps = (rec1 - rec0) / elapsed
+                missed = missed1 - missed0
+                machine_line = machine.line()
+                client_cpu = ", ".join(
+                    f"{name} {100 * (_proc_cpu(c.pid) - c0) / elapsed:.0f} %"
+                    for name, c, c0 in zip(("prober", "viewers", "flood"), clients, client_cpu0, strict=True)
+                )
                 cpu1 = _thread_cpu()
                 server_cpu = (cpu1.get("dashboard", 0.0) - cpu0.get("dashboard", 0.0)) / elapsed
+                parts1 = _dashboard_cpu()
+                split = ", ".join(
+                    f"{k} {100 * (parts1[k] - parts0.get(k, 0.0)) / elapsed:.1f}"
+                    for k in sorted(parts1)
+                    if parts1[k] - parts0.get(k, 0.0) > 0.005 * elapsed
+                )
                 in_server = list(served_ms)
                 served_by[kind] += in_server
                 peak = rss.take_peak()
@@ -376,6 +466,8 @@ def main() -> int:
                 while not codes.empty():
                     win_codes.append(codes.get())
                 fps_by[kind].append(fps)
+                rec_by[kind].append(rec_fps)
+                missed_by[kind] += missed
                 status_by[kind] += lat
                 failed_by[kind] += failed
                 peaks[kind] = max(peaks[kind], peak)
@@ -391,32 +483,14 @@ def main() -> int:
                     tally = ", ".join(f"{c}: {win_codes.count(c)}" for c in sorted(set(win_codes)))
                     extra = f"; {len(win_codes)} wrong-PIN logins ({len(win_codes) / (args.window + 1.5):.0f}/s) → {tally}"
                 print(
-                    f"  {KINDS[kind]:8s} {fps:6.1f} inferences/s; dashboard threads {100 * server_cpu:4.1f} % of a core; "
+                    f"  {KINDS[kind]:8s} {fps:6.1f} inferences/s, {rec_fps:6.1f} frames recorded/s ({missed} missed); dashboard threads {100 * server_cpu:4.1f} % of a core ({split}); "
                     f"/api/status p50 {_pct(lat, 0.5):.0f} ms, "
                     f"p99 {_pct(lat, 0.99):.0f} ms ({len(lat)} ok, {failed} failed), in the server p99 "
-                    f"{_pct(in_server, 0.99):.0f} ms; RSS peak {peak:.0f} MB{extra}",
+                    f"{_pct(in_server, 0.99):.0f} ms; RSS peak {peak:.0f} MB{extra}\n"
+                    f"           machine: {machine_line}; the bench's client processes: {client_cpu} of a core",
                     flush=True,
                 )
-            base = statistics.mean(fps_by[NONE])
-            print("\nsummary:")
-            print(
-                f"  none    : {base:.1f} inferences/s (mean of {len(fps_by[NONE])} windows, "
-                f"median {statistics.median(fps_by[NONE]):.1f}); /api/status p99 {_pct(status_by[NONE], 0.99):.0f} ms; "
-                f"RSS peak {peaks[NONE]:.0f} MB"
-            )
-            for kind in (VIEWERS, FLOOD):
-                m = statistics.mean(fps_by[kind])
-                lat = status_by[kind]
-                print(
-                    f"  {KINDS[kind]:8s}: {m:.1f} inferences/s = {100 * (m - base) / base:+.1f} % vs none "
-                    f"(median {100 * (statistics.median(fps_by[kind]) - statistics.median(fps_by[NONE])) / statistics.median(fps_by[NONE]):+.1f} %); "
-                    f"/api/status p99 {_pct(lat, 0.99):.0f} ms, max {max(lat, default=float('nan')):.0f} ms "
-                    f"({len(lat)} ok, {failed_by[kind]} failed), in the server p50 {_pct(served_by[kind], 0.5):.0f} ms "
-                    f"p99 {_pct(served_by[kind], 0.99):.0f} ms (none: {_pct(served_by[NONE], 0.99):.0f} ms); "
-                    f"RSS peak {peaks[kind]:.0f} MB; "
-                    f"dashboard threads {100 * statistics.mean(cpu_by[kind]):.1f} % of a core "
-                    f"(none: {100 * statistics.mean(cpu_by[NONE]):.1f} %)"
-                )
+            _print_summary(fps_by, rec_by, missed_by, status_by, failed_by, served_by, peaks, cpu_by)
             phase.value = DONE
             for p in clients:
                 p.join(15)
@@ -428,12 +502,13 @@ def main() -> int:
             station.wait_for_state(("done", "failed", "idle"), timeout=120)
             print()
             for viewers in (0, args.viewers):
+                machine = MachineLoad()
                 stop_ms = measure_stops(ctx, server.port, station, args, viewers)
                 if stop_ms:
                     print(
                         f"POST /api/capture/stop with {viewers} viewers connected ({len(stop_ms)} captures): "
                         f"p50 {_pct(stop_ms, 0.5):.0f} ms, p99 {_pct(stop_ms, 0.99):.0f} ms, "
-                        f"max {max(stop_ms):.0f} ms",
+                        f"max {max(stop_ms):.0f} ms; RSS after them {_rss_mb():.0f} MB\n  machine: {machine.line()}",
                         flush=True,
                     )
             print(f"RSS at the end: {_rss_mb():.0f} MB", flush=True)
@@ -442,6 +517,46 @@ def main() -> int:
             server.stop()
             station.close()
     return 0
+
+
+def _print_summary(
+    fps_by: dict[int, list[float]],
+    rec_by: dict[int, list[float]],
+    missed_by: dict[int, int],
+    status_by: dict[int, list[float]],
+    failed_by: dict[int, int],
+    served_by: dict[int, list[float]],
+    peaks: dict[int, float],
+    cpu_by: dict[int, list[float]],
+) -> None:
+    base = statistics.mean(fps_by[NONE])
+    rec_base = statistics.mean(rec_by[NONE])
+    print("\nsummary:")
+    print(f"  capture : none {rec_base:.1f} frames recorded/s, {missed_by[NONE]} missed")
+    for kind in (VIEWERS, FLOOD):
+        m = statistics.mean(rec_by[kind])
+        print(
+            f"  capture : {KINDS[kind]:8s} {m:.1f} frames recorded/s = {100 * (m - rec_base) / rec_base:+.1f} % vs none, "
+            f"{missed_by[kind]} missed"
+        )
+    print(
+        f"  none    : {base:.1f} inferences/s (mean of {len(fps_by[NONE])} windows, "
+        f"median {statistics.median(fps_by[NONE]):.1f}); /api/status p99 {_pct(status_by[NONE], 0.99):.0f} ms; "
+        f"RSS peak {peaks[NONE]:.0f} MB"
+    )
+    for kind in (VIEWERS, FLOOD):
+        m = statistics.mean(fps_by[kind])
+        lat = status_by[kind]
+        print(
+            f"  {KINDS[kind]:8s}: {m:.1f} inferences/s = {100 * (m - base) / base:+.1f} % vs none "
+            f"(median {100 * (statistics.median(fps_by[kind]) - statistics.median(fps_by[NONE])) / statistics.median(fps_by[NONE]):+.1f} %); "
+            f"/api/status p99 {_pct(lat, 0.99):.0f} ms, max {max(lat, default=float('nan')):.0f} ms "
+            f"({len(lat)} ok, {failed_by[kind]} failed), in the server p50 {_pct(served_by[kind], 0.5):.0f} ms "
+            f"p99 {_pct(served_by[kind], 0.99):.0f} ms (none: {_pct(served_by[NONE], 0.99):.0f} ms); "
+            f"RSS peak {peaks[kind]:.0f} MB; "
+            f"dashboard threads {100 * statistics.mean(cpu_by[kind]):.1f} % of a core "
+            f"(none: {100 * statistics.mean(cpu_by[NONE]):.1f} %)"
+        )
 
 
 def measure_stops(ctx: Any, port: int, station: Any, args: argparse.Namespace, n_viewers: int) -> list[float]:
@@ -458,7 +573,8 @@ def measure_stops(ctx: Any, port: int, station: Any, args: argparse.Namespace, n
                 port,
                 "POST",
                 "/api/capture/start",
-                b'{"runner": {"name": "Bench", "height_cm": 175}, "speed_kmh": 12}',
+                # new_runner: the name repeats each round; the API offers an existing name (409)
+                b'{"runner": {"name": "Bench", "height_cm": 175}, "speed_kmh": 12, "new_runner": true}',
             )
             if status != 201:
                 print(f"  start refused: {status} {body[:120]!r}")

@@ -43,7 +43,8 @@ class StationAPI(Protocol):
 
     def status(self) -> dict[str, Any]:
         """The live status: ``state``, ``session_id``, ``elapsed_s``, ``remaining_s``,
-        ``cadence_spm``, ``strides``, ``quality_hints``, ``message``, ``inference_fps``,
+        ``cadence_spm``, ``strides``, ``quality_hints`` (a camera error first, then each live
+        hint once in ``device.gait.live.HINT_WORDS``' words), ``message``, ``inference_fps``,
         ``frame_t``, ``armed`` (a run is prepared), ...; a fresh dict per call."""
         ...
 

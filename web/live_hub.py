@@ -1,12 +1,13 @@
 """The live view's streams (SSE status, MJPEG previews) for any number of tablets.
 
-One producer thread per stream follows the station and keeps the newest item, already encoded,
-with a version number (a :class:`Feed`). Every viewer sends the newest item whenever it is newer
-than the one it sent last: a coroutine on the server's event loop when served by
-:mod:`web.serve` (no thread per viewer), or a plain generator under any other WSGI server or the
-Flask test client. So 20 tablets cost one status subscription, one preview poller and one JSON
-encode per update, whatever their number, and a slow tablet only ever gets the newest item, never
-a backlog. A producer runs only while its stream has viewers.
+One producer thread per stream follows the station and keeps the newest item, already encoded
+as the one bytes object every viewer sends (SSE event, or MJPEG part head + JPEG + CRLF), with a
+version number (a :class:`Feed`). Every viewer sends the newest item whenever it is newer than
+the one it sent last: a coroutine on the server's event loop when served by :mod:`web.serve` (no
+thread per viewer), or a plain generator under any other WSGI server or the Flask test client. So
+20 tablets cost one status subscription, one preview poller, one JSON encode and one MJPEG part per
+update, whatever their number, and one write per viewer per update; a slow tablet only ever gets
+the newest item, never a backlog. A producer runs only while its stream has viewers.
 """
 
 from __future__ import annotations
@@ -63,18 +64,20 @@ def mjpeg_head(size: int) -> bytes:
 
 
 class Feed:
-    """The newest item of one stream, as the byte parts to send, with a version number."""
+    """The newest item of one stream, as the bytes to send, with a version number."""
 
     def __init__(self, name: str, producer: Callable[[Feed], None]) -> None:
         self.name = name
         self._producer = producer
         self._cond = threading.Condition()
         self._version = 0
-        self._parts: tuple[bytes, ...] = ()
+        self._data = b""
         self._viewers = 0
         self._running = False
         self._refresh = False
-        self._wakers: dict[asyncio.AbstractEventLoop, set[asyncio.Event]] = {}
+        # One event per event loop for the next item, shared by all that loop's viewers: a
+        # publish wakes a loop once, however many tablets wait on it.
+        self._wakers: dict[asyncio.AbstractEventLoop, asyncio.Event] = {}
 
     # -- viewers ----------------------------------------------------------------------------
 
@@ -96,38 +99,31 @@ class Feed:
         with self._cond:
             self._viewers = max(0, self._viewers - 1)
 
-    def newer(self, version: int) -> tuple[int, tuple[bytes, ...]] | None:
+    def newer(self, version: int) -> tuple[int, bytes] | None:
         with self._cond:
-            return (self._version, self._parts) if self._version > version else None
+            return (self._version, self._data) if self._version > version else None
 
-    def wait(self, version: int, timeout: float) -> tuple[int, tuple[bytes, ...]] | None:
+    def wait(self, version: int, timeout: float) -> tuple[int, bytes] | None:
         """Block (a WSGI thread) until an item newer than ``version``, at most ``timeout``."""
         with self._cond:
             self._cond.wait_for(lambda: self._version > version, timeout)
-            return (self._version, self._parts) if self._version > version else None
+            return (self._version, self._data) if self._version > version else None
 
-    async def wait_async(self, version: int, timeout: float) -> tuple[int, tuple[bytes, ...]] | None:
+    async def wait_async(self, version: int, timeout: float) -> tuple[int, bytes] | None:
         """The same for a coroutine: wakes on the event loop, never blocks it."""
         loop = asyncio.get_running_loop()
-        event = asyncio.Event()
         with self._cond:
-            self._wakers.setdefault(loop, set()).add(event)
+            if self._version > version:
+                return self._version, self._data
+            event = self._wakers.get(loop)
+            if event is None:
+                event = self._wakers[loop] = asyncio.Event()
         try:
-            got = self.newer(version)
-            if got is not None:
-                return got
-            try:
-                await asyncio.wait_for(event.wait(), timeout)
-            except TimeoutError:
-                return None
-            return self.newer(version)
-        finally:
-            with self._cond:
-                waiters = self._wakers.get(loop)
-                if waiters is not None:
-                    waiters.discard(event)
-                    if not waiters:
-                        del self._wakers[loop]
+            async with asyncio.timeout(timeout):  # no task per wait (asyncio.wait_for makes one)
+                await event.wait()
+        except TimeoutError:
+            return None
+        return self.newer(version)
 
     # -- the producer side ------------------------------------------------------------------
 
@@ -136,15 +132,17 @@ class Feed:
         with self._cond:
             return self._version
 
-    def publish(self, parts: tuple[bytes, ...]) -> None:
+    def publish(self, *parts: bytes) -> None:
+        """The new item: ``parts`` joined once here, so each viewer's write is one shared object."""
+        data = b"".join(parts)
         with self._cond:
             self._version += 1
-            self._parts = parts
+            self._data = data
             self._cond.notify_all()
-            loops = [(loop, list(events)) for loop, events in self._wakers.items()]
-        for loop, events in loops:
+            wakers, self._wakers = self._wakers, {}
+        for loop, event in wakers.items():
             with contextlib.suppress(RuntimeError):  # that loop has closed (server stopped)
-                loop.call_soon_threadsafe(_set_all, events)
+                loop.call_soon_threadsafe(event.set)
 
     def take_refresh(self) -> bool:
         with self._cond:
@@ -169,11 +167,6 @@ class Feed:
                 self._running = False
 
 
-def _set_all(events: list[asyncio.Event]) -> None:
-    for e in events:
-        e.set()
-
-
 class LiveHub:
     """The station's three live streams: ``events`` (SSE status), ``preview`` and ``rear``
     (MJPEG) — each a :class:`Feed` with its producer."""
@@ -195,7 +188,7 @@ class LiveHub:
         sub = station.subscribe()
         try:
             feed.take_refresh()
-            feed.publish((sse_event(status_payload(station.status(), station), feed.version + 1),))
+            feed.publish(sse_event(status_payload(station.status(), station), feed.version + 1))
             while feed.keep_running():
                 try:
                     item = sub.get(timeout=IDLE_CHECK_S)
@@ -215,7 +208,7 @@ class LiveHub:
                         return
                     item = newer
                 feed.take_refresh()
-                feed.publish((sse_event(status_payload(item, station), feed.version + 1),))
+                feed.publish(sse_event(status_payload(item, station), feed.version + 1))
         finally:
             sub.close()
 
@@ -232,8 +225,8 @@ class LiveHub:
                 time.sleep(min(self.period / 2, 0.1))
                 continue
             last_seq, jpeg = got
-            # Header, then the station's JPEG bytes object itself: shared by every viewer, no copy.
-            feed.publish((mjpeg_head(len(jpeg)), jpeg, b"\r\n"))
+            # One copy of the JPEG per frame, shared by every viewer: one write each.
+            feed.publish(mjpeg_head(len(jpeg)), jpeg, b"\r\n")
             next_send = now + self.period
 
 
@@ -250,8 +243,8 @@ def iter_stream(
         while go_on():
             got = feed.wait(version, IDLE_CHECK_S)
             if got is not None:
-                version, parts = got
-                yield from parts
+                version, data = got
+                yield data
                 last = time.monotonic()
             elif keepalive and time.monotonic() - last >= KEEPALIVE_S:
                 yield keepalive

@@ -103,6 +103,12 @@ class LoginLimiter:
         self._tokens = float(self.global_burst)
         self._refilled_at = clock()
 
+    @property
+    def clients_tracked(self) -> int:
+        """Clients whose attempts the limiter holds in memory (expired ones go at the next check)."""
+        with self._lock:
+            return len(self._attempts)
+
     def _prune(self, now: float) -> None:
         cutoff = now - self.WINDOW_S
         for key in list(self._attempts):

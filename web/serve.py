@@ -1,7 +1,9 @@
 """`gait-station run`: the station (camera, pose, buttons, printers) plus the dashboard, on
 exactly the configured host and port, until SIGTERM/SIGINT.
 
-The dashboard is served by uvicorn (asyncio, HTTP/1.1 via h11) in front of the Flask app:
+The dashboard is served by uvicorn (event loop uvloop, else asyncio; HTTP/1.1 parsed by
+httptools, else h11: both in C, so a request costs the station little Python) in front of the
+Flask app:
 
 - pages and API requests run in a pool of ``[web] threads`` threads (a2wsgi), each request's
   body read in full on the event loop first, so a slow sender never holds a thread;
@@ -11,7 +13,10 @@ The dashboard is served by uvicorn (asyncio, HTTP/1.1 via h11) in front of the F
 - connections that never finish a request head are closed after ``HEAD_TIMEOUT_S``; one
   address may hold at most ``PER_ADDRESS_CONNECTIONS``; over ``MAX_CONNECTIONS`` the oldest
   idle connection makes room. 120 half-sent connections cost 120 sockets and lock nobody out
-  (waitress's connection limit did).
+  (waitress's connection limit did); a request head is at most ``MAX_HEAD_BYTES``;
+- the event loop and the request threads run at the capture's priority and the GIL changes
+  hands every millisecond (see ``DASHBOARD_NICE`` and docs/load.md): what holds the GIL must
+  not be preempted by the capture's own threads while the camera loop waits for it.
 
 Shutdown order: the app's shutdown event ends the live streams within a second, the server
 stops accepting and finishes the requests in progress, then the station stops the camera,
@@ -29,6 +34,7 @@ import logging
 import resource
 import signal
 import socket
+import sys
 import threading
 import time
 from collections import OrderedDict
@@ -42,8 +48,21 @@ HEAD_TIMEOUT_S = 10.0  # a request head (or the next one on a kept-alive connect
 BODY_TIMEOUT_S = 20.0  # a request body (≤ 256 KB) within this
 PER_ADDRESS_CONNECTIONS = 32  # a browser opens ≤ 6 per host; the live page 2 more
 MAX_CONNECTIONS = 512
+MAX_HEAD_BYTES = 16 * 1024  # a request head (request line + headers) at most this long
+HEAD_TOO_LARGE = (
+    b"HTTP/1.1 431 Request Header Fields Too Large\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
+)
 WRITE_TIMEOUT_S = 20.0  # a live viewer that accepts no data this long is dropped
-DASHBOARD_NICE = 5  # the server's threads run this much below the capture's priority
+# The event loop and request threads run at the capture's own priority: they hold the GIL in
+# turns with the camera loop, and a lower-priority thread preempted while holding it makes the
+# camera wait for it (measured by bench/bench_load.py with 20 viewers: nice 5 cost the camera
+# loop 36 % of its frame rate, nice 0 none). What is slow without the GIL (the PIN hash) runs
+# lower (:class:`web.security.PinChecker`).
+DASHBOARD_NICE = 0
+# How long a thread may hold the GIL while another waits for it (CPython's default is 5 ms): the
+# camera loop takes the GIL back after every OpenCV call, several times a frame at 120 fps, and
+# must not wait 5 ms each time for the dashboard's Python.
+GIL_SWITCH_INTERVAL_S = 0.001
 STREAM_PATHS = frozenset({"/live/events", "/live/preview.mjpg", "/live/rear.mjpg"})
 
 
@@ -62,16 +81,51 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _guarded_protocol(limits: dict[str, Any]) -> type:
-    """uvicorn's h11 protocol with the connection limits above (one class per server: its
-    counters are that server's)."""
-    from uvicorn.protocols.http.h11_impl import H11Protocol
+def _http_protocol() -> type:
+    """uvicorn's httptools protocol (a C parser: a request costs a fraction of h11's pure-Python
+    parsing, which is what a login flood and 20 viewers' writes spend the CPU on), else h11."""
+    try:
+        from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+    except ImportError:  # httptools not installed: the pure-Python parser works the same
+        from uvicorn.protocols.http.h11_impl import H11Protocol
 
+        return H11Protocol
+    return HttpToolsProtocol
+
+
+def _event_loop() -> str:
+    """uvloop (libuv, in C: connections, timers and tasks cost a fraction of asyncio's pure
+    Python, which a login flood spends the dashboard's CPU on), else asyncio."""
+    try:
+        import uvloop  # noqa: F401
+    except ImportError:
+        return "asyncio"
+    return "uvloop"
+
+
+def _guarded_protocol(limits: dict[str, Any]) -> type:
+    """uvicorn's HTTP protocol with the connection limits above (one class per server: its
+    counters are that server's)."""
+    base = _http_protocol()
     per_address: dict[str, int] = {}
     open_conns: OrderedDict[Any, None] = OrderedDict()
 
-    class GuardedH11Protocol(H11Protocol):
-        def connection_made(self, transport: Any) -> None:  # type: ignore[override]
+    class GuardedProtocol(base):  # type: ignore[valid-type,misc]
+        _head_bytes = 0
+
+        def data_received(self, data: bytes) -> None:
+            in_head = self._idle()
+            super().data_received(data)
+            if in_head and self._idle():
+                # Still no whole request head: httptools (unlike h11) does not bound it. At
+                # most MAX_HEAD_BYTES, as h11 allows, then 431 and the connection is closed. (A
+                # chunk that completes a head, with a body behind it, is not counted.)
+                self._head_bytes += len(data)
+                if self._head_bytes > limits["max_head"] and not self.transport.is_closing():
+                    self.transport.write(HEAD_TOO_LARGE)
+                    self.transport.close()
+
+        def connection_made(self, transport: Any) -> None:
             super().connection_made(transport)
             self._head_timer: asyncio.TimerHandle | None = None
             self._address = self.client[0] if self.client else "?"
@@ -112,11 +166,12 @@ def _guarded_protocol(limits: dict[str, Any]) -> type:
                 self.transport.close()  # a half-sent (or never sent) request head
 
         def on_response_complete(self) -> None:
+            self._head_bytes = 0
             super().on_response_complete()
             if not self.transport.is_closing():
                 self._arm_head_timer()
 
-    return GuardedH11Protocol
+    return GuardedProtocol
 
 
 class DashboardApp:
@@ -135,16 +190,14 @@ class DashboardApp:
         self.app = app
         self.max_body = int(app.config.get("MAX_CONTENT_LENGTH") or 256 * 1024)
         self._handoff_key = HANDOFF_ENVIRON
-        self.wsgi = WSGIMiddleware(self._wsgi, workers=threads)
-        # The request threads run below the capture's priority: a request flood slows the
-        # dashboard, never the capture.
+        self.wsgi: Any = WSGIMiddleware(self._wsgi, workers=threads)
         self.wsgi.executor.shutdown(wait=False)
         self.executor = ThreadPoolExecutor(
             threads, thread_name_prefix="WSGI", initializer=lower_thread_priority, initargs=(DASHBOARD_NICE,)
         )
         self.wsgi.executor = self.executor
 
-    def _wsgi(self, environ: dict[str, Any], start_response: Any) -> Any:
+    def _wsgi(self, environ: Any, start_response: Any) -> Any:
         environ[self._handoff_key] = True
         return self.app(environ, start_response)
 
@@ -154,14 +207,14 @@ class DashboardApp:
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http":
             return
-        body = await self._read_body(scope, receive, send)
-        if body is None:
-            return
         if (
             scope["path"] == "/login"
             and scope["method"] in ("GET", "POST")
             and await self._refuse_login(scope, send)
         ):
+            return  # before its body is read: a refused PIN is never looked at
+        body = await self._read_body(scope, receive, send)
+        if body is None:
             return
         replay = _Replay(body, receive)
         if scope["method"] == "GET" and scope["path"] in STREAM_PATHS:
@@ -179,10 +232,10 @@ class DashboardApp:
         from web.security import DEVICE_COOKIE, login_client_for
 
         raw = b"; ".join(v for k, v in scope.get("headers") or [] if k == b"cookie").decode("latin-1")
-        try:
-            morsel = SimpleCookie(raw).get(DEVICE_COOKIE)
-        except CookieError:
-            morsel = None
+        morsel = None
+        if DEVICE_COOKIE in raw:  # parsed only when it may be there: a flood sends none
+            with contextlib.suppress(CookieError):
+                morsel = SimpleCookie(raw).get(DEVICE_COOKIE)
         address = (scope.get("client") or ("?", 0))[0]
         client, trusted = login_client_for(address, morsel.value if morsel else None, self.app.secret_key)
         wait = self.app.extensions["gait_login_limiter"].would_wait(client, trusted)
@@ -272,7 +325,8 @@ class DashboardApp:
 
         async def write(data: bytes) -> None:
             msg = {"type": "http.response.body", "body": data, "more_body": True}
-            await asyncio.wait_for(send(msg), WRITE_TIMEOUT_S)
+            async with asyncio.timeout(WRITE_TIMEOUT_S):  # no task per write (wait_for makes one)
+                await send(msg)
 
         loop = asyncio.get_running_loop()
         watcher = loop.create_task(watch())
@@ -281,13 +335,18 @@ class DashboardApp:
             await send(handoff["start"])
             if events:
                 await write(SSE_RETRY)
-            version, last = 0, loop.time()
-            while not gone.is_set() and not shutdown.is_set() and grant_still_valid(app, grant):
+            version, last, checked = 0, loop.time(), loop.time()
+            while not gone.is_set() and not shutdown.is_set():
+                if loop.time() - checked >= IDLE_CHECK_S:
+                    # a logout or PIN change ends the stream within a second; checked at that
+                    # pace, not per frame (it reads the PIN file's stamp)
+                    if not grant_still_valid(app, grant):
+                        break
+                    checked = loop.time()
                 got = await feed.wait_async(version, IDLE_CHECK_S)
                 if got is not None:
-                    version, parts = got
-                    for part in parts:
-                        await write(part)
+                    version, data = got
+                    await write(data)
                     last = loop.time()
                 elif events and loop.time() - last >= KEEPALIVE_S:
                     await write(SSE_KEEPALIVE)
@@ -371,6 +430,7 @@ class DashboardServer:
             "per_address": PER_ADDRESS_CONNECTIONS,
             "max": MAX_CONNECTIONS,
             "head_timeout": HEAD_TIMEOUT_S,
+            "max_head": MAX_HEAD_BYTES,
         }
         config = uvicorn.Config(
             self.asgi,
@@ -378,7 +438,7 @@ class DashboardServer:
             ws="none",
             lifespan="off",
             interface="asgi3",
-            loop="asyncio",
+            loop=_event_loop(),
             log_config=None,
             access_log=False,
             proxy_headers=False,  # no proxy in front: X-Forwarded-For must never pick the client address
@@ -407,6 +467,8 @@ class DashboardServer:
         return self.app.extensions.setdefault("gait_shutdown", threading.Event())
 
     def start(self) -> DashboardServer:
+        # Process-wide: the dashboard shares this process (and its GIL) with the capture.
+        sys.setswitchinterval(min(sys.getswitchinterval(), GIL_SWITCH_INTERVAL_S))
         self._thread = threading.Thread(target=self._run, name="dashboard-server", daemon=True)
         self._thread.start()
         end = time.monotonic() + 10
@@ -420,7 +482,7 @@ class DashboardServer:
     def _run(self) -> None:
         from web.security import lower_thread_priority
 
-        lower_thread_priority(DASHBOARD_NICE)  # the event loop too: the capture comes first
+        lower_thread_priority(DASHBOARD_NICE)
         try:
             self.server.run(sockets=[self.sock])
         finally:

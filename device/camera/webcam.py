@@ -9,9 +9,45 @@ from device.camera.base import Frame, FrameSource
 from device.errors import SourceError
 
 
+class DriverClock:
+    """The capture time of each frame: the driver's timestamp (CAP_PROP_POS_MSEC, ms) while it
+    gives sane, increasing values; once it does not (many drivers report 0, -1 or stale values)
+    the monotonic clock at grab time for good, continuing from the last time so the timeline
+    stays increasing."""
+
+    def __init__(self, fps: float = 30.0) -> None:
+        self.reset(fps)
+
+    def reset(self, fps: float) -> None:
+        self.fps = float(fps)
+        self.frames = 0
+        self.last_t = float("-inf")
+        self.uses_driver = True
+        self._t0: float | None = None
+
+    def time(self, pos_msec: float, grabbed_at: float) -> float:
+        """The time of the frame grabbed now (``grabbed_at``: the monotonic clock)."""
+        t = self._time(pos_msec, grabbed_at)
+        self.frames += 1
+        self.last_t = t
+        return t
+
+    def _time(self, pos_msec: float, grabbed_at: float) -> float:
+        if self.uses_driver:
+            t = pos_msec / 1000.0
+            if pos_msec > 0 and t > self.last_t:
+                return t
+            self.uses_driver = False
+            if self.frames > 0:
+                self._t0 = grabbed_at - self.last_t - 1.0 / (self.fps or 30.0)
+        if self._t0 is None:
+            self._t0 = grabbed_at
+        t = grabbed_at - self._t0
+        return t if t > self.last_t else self.last_t + 1e-6
+
+
 class WebcamSource(FrameSource):
-    """``cv2.VideoCapture(index)``. ``t`` is the driver's timestamp (CAP_PROP_POS_MSEC) when it
-    gives sane, increasing values, else the monotonic clock at grab time. The driver buffer is
+    """``cv2.VideoCapture(index)``. ``t`` comes from :class:`DriverClock`. The driver buffer is
     kept at one frame so a slow reader gets the newest frame."""
 
     is_live = True
@@ -24,9 +60,7 @@ class WebcamSource(FrameSource):
         self._size = (int(width), int(height))
         self._fps = float(fps)
         self._count = 0
-        self._last_t = float("-inf")
-        self._use_driver_clock = True
-        self._t0: float | None = None
+        self.clock = DriverClock(fps)
 
     @property
     def size(self) -> tuple[int, int]:
@@ -55,6 +89,7 @@ class WebcamSource(FrameSource):
         self._fps = float(cap.get(cv2.CAP_PROP_FPS) or fps)
         self._cap = cap
         self._count = 0
+        self.clock.reset(self._fps)
 
     def read(self) -> Frame | None:
         import cv2
@@ -68,26 +103,10 @@ class WebcamSource(FrameSource):
         ok, image = cap.retrieve()
         if not ok or image is None:
             raise SourceError(f"{self.name}: stopped delivering frames (unplugged?)")
-        t = self._time(cap.get(cv2.CAP_PROP_POS_MSEC), grabbed_at)
+        t = self.clock.time(cap.get(cv2.CAP_PROP_POS_MSEC), grabbed_at)
         frame = Frame(image=image, t=t, index=self._count)
         self._count += 1
-        self._last_t = t
         return frame
-
-    def _time(self, pos_msec: float, grabbed_at: float) -> float:
-        if self._use_driver_clock:
-            t = pos_msec / 1000.0
-            if pos_msec > 0 and t > self._last_t:
-                return t
-            # Many drivers report 0, -1 or stale values: switch to our clock for good, continuing
-            # from the last time so the timeline stays increasing.
-            self._use_driver_clock = False
-            if self._count > 0:
-                self._t0 = grabbed_at - self._last_t - 1.0 / (self._fps or 30.0)
-        if self._t0 is None:
-            self._t0 = grabbed_at
-        t = grabbed_at - self._t0
-        return t if t > self._last_t else self._last_t + 1e-6
 
     def close(self) -> None:
         cap, self._cap = self._cap, None

@@ -46,6 +46,7 @@ from device.capture.states import CAN_START, SessionStatus, StationState
 from device.capture.status import Status, StatusHub, Subscription
 from device.config import Config, as_dict
 from device.errors import DiskFullError, UserError
+from device.gait.live import HINT_WORDS, Hint, merge_hints
 from device.gait.norms import Norms
 from device.pose.base import EstimatorFactory, PoseEstimator
 from device.pose.pipeline import ModelImage
@@ -179,7 +180,7 @@ class CaptureController:
         self.last_result: dict[str, Any] | None = None  # {"session_id", "ok", "message"} of the last run
         self.last_session_id: int | None = None
         self._ended_at: float | None = None
-        self._hints: list[str] = []
+        self._hints: list[Hint] = []
         self._hints_at = 0.0
         self.hub = StatusHub(self.status)
         self.live = LivePose(
@@ -612,14 +613,9 @@ class CaptureController:
             self._hints = self._merged_hints()
         self.hub.publish(force=False)
 
-    def _merged_hints(self) -> list[str]:
-        hints = self.live.hints()
+    def _merged_hints(self) -> list[Hint]:
         cap = self._capture
-        if cap is not None:
-            hints += [
-                h for h in cap.recorder.live_hints() if not any(x.startswith(h.split(":")[0]) for x in hints)
-            ]
-        return hints
+        return merge_hints(self.live.hints(), cap.recorder.live_hints() if cap is not None else [])
 
     def _on_camera_open(self) -> None:
         cap = self._capture
@@ -721,7 +717,7 @@ class CaptureController:
                 "total": p.total,
                 "percent": round(100.0 * p.done / p.total, 1),
             }
-        hints = list(self._hints)
+        hints = [HINT_WORDS[h] for h in self._hints]
         if self.camera.error:
             hints.insert(0, self.camera.error)
         return {
@@ -751,8 +747,3 @@ class CaptureController:
 
     def unsubscribe(self, sub: Subscription) -> None:
         self.hub.unsubscribe(sub)
-
-    @property
-    def _subs(self) -> list[Subscription]:
-        # tests/web/test_web_browser.py counts open streams through this name
-        return self.hub.subscribers()

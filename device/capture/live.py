@@ -1,13 +1,14 @@
 """What the live view shows besides the picture: the skeleton overlay and capture-quality hints.
 
 Hints are computed over the last couple of seconds of keypoints (a small ring buffer, no
-per-frame allocation) and phrased for the person positioning the camera.
+per-frame allocation) as codes (:class:`device.gait.live.Hint`), worded in one table.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from device.gait.live import Hint
 from device.keypoints import KP, N_KEYPOINTS, SKELETON_EDGES
 
 PREVIEW_MAX_WIDTH = 640
@@ -78,28 +79,28 @@ class QualityMonitor:
         self._n = 0
         self._i = 0
 
-    def hints(self, inference_fps: float | None = None) -> list[str]:
+    def hints(self, inference_fps: float | None = None) -> list[Hint]:
         # ``inference_fps`` gives no hint any more: every frame is spooled and analysed after the
         # capture, so a slow live view costs nothing but a slower preview (docs/capture.md).
         if self._n < 5:
             return []
         seen = self._score[: self._n] >= self.min_score
         torso = seen[:, _HIPS].any(axis=1) & seen[:, _SHOULDERS].any(axis=1)
-        out: list[str] = []
+        out: list[Hint] = []
         if torso.mean() < 0.5:
-            return ["no runner in view: step into the frame"]
+            return [Hint.NO_RUNNER]
         t = torso
         if seen[t][:, _ANKLES].all(axis=1).mean() < 0.7:
-            out.append("feet leave the frame: move the camera back or lower")
+            out.append(Hint.FEET_OUT_OF_FRAME)
         if not seen[t][:, _HEAD].any(axis=1).mean() >= 0.7:
-            out.append("head out of the frame: move the camera back or higher")
+            out.append(Hint.HEAD_OUT_OF_FRAME)
         xy = self._xy[: self._n][t]
         if self.frame_size and len(xy):
             ys = np.where(seen[t], xy[:, :, 1], np.nan)
             with np.errstate(all="ignore"):
                 body_h = np.nanmedian(np.nanmax(ys, axis=1) - np.nanmin(ys, axis=1))
             if np.isfinite(body_h) and body_h < 0.35 * self.frame_size[1]:
-                out.append("runner small in the picture: move the camera closer")
+                out.append(Hint.RUNNER_SMALL)
             sh = xy[:, _SHOULDERS, 0]
             hip = xy[:, _HIPS, :].mean(axis=1)
             shoulder_mid = xy[:, _SHOULDERS, :].mean(axis=1)
@@ -107,5 +108,5 @@ class QualityMonitor:
                 width = np.nanmedian(np.abs(sh[:, 0] - sh[:, 1]))
                 torso_len = np.nanmedian(np.linalg.norm(shoulder_mid - hip, axis=1))
             if np.isfinite(width) and np.isfinite(torso_len) and torso_len > 0 and width > 0.45 * torso_len:
-                out.append("camera not side-on: film the runner from the side")
+                out.append(Hint.VIEW_MISMATCH)
         return out

@@ -20,6 +20,7 @@ import numpy as np
 
 from device.camera.base import Frame
 from device.capture.live import QualityMonitor, render_preview
+from device.gait.live import Hint
 from device.pose.base import PoseEstimator, new_keypoint_buffer
 from device.pose.pipeline import ModelImage, estimate_image
 
@@ -113,7 +114,7 @@ class LivePose:
     def latest_preview(self) -> tuple[int, bytes] | None:
         return self._preview
 
-    def hints(self) -> list[str]:
+    def hints(self) -> list[Hint]:
         return self.quality.hints(self.inference_fps)
 
     # -- the thread -------------------------------------------------------------------------------

@@ -27,7 +27,7 @@ import numpy as np
 from device.camera.base import Frame
 from device.capture.pose_spool import PoseSpoolWriter
 from device.capture.spool import FrameSpool
-from device.gait.live import LiveCadence
+from device.gait.live import Hint, LiveCadence
 from device.pose.pipeline import ModelImage
 from device.store import KeypointWriter
 
@@ -211,6 +211,6 @@ class Recorder:
         spm = lc.cadence_spm
         return (float(spm) if spm is not None and np.isfinite(spm) else None), int(lc.strides)
 
-    def live_hints(self) -> list[str]:
+    def live_hints(self) -> list[Hint]:
         lc = self.cadence
         return lc.hints() if lc is not None else []

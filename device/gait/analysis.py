@@ -35,7 +35,7 @@ from device.gait.types import Analysis, GaitEvent, Metric, RunnerInfo
 from device.gait.view import detect_view, facing_series
 from device.keypoints import KP, Timeline
 
-ENGINE_VERSION = "2.0"
+ENGINE_VERSION = "2.1"
 LEG_FRACTION_OF_HEIGHT = 0.491
 MIN_FRAMES = 20
 MIN_DURATION_S = 1.5
@@ -235,6 +235,7 @@ def analyze(
         }
         a.curves = res.curves
         a.diagnostics["event_series"] = res.series
+        quality["event_timing"] = _event_timing_note(res.series.get("noise") or {})
         a.evidence = [_frame_of(e, tl) for e in res.evidence]
         activity = res.activity
         quality["activity_cues"] = {
@@ -498,6 +499,28 @@ def _events_list(side_events: dict, tl: Timeline, cl) -> list[GaitEvent]:
                     )
     out.sort(key=lambda e: e.t)
     return out
+
+
+def _event_timing_note(noise: dict) -> dict:
+    """How the events were timed: the mid-stance ankle scatter of each leg track (% of leg) and
+    whether the learned correction could be used on it (see treadmill.MAX_MODEL_NOISE_FRAC)."""
+    from device.gait.treadmill import MAX_MODEL_NOISE_FRAC
+
+    vals = [x for x in noise.values() if x is not None]
+    noisy = [x for x in vals if x > MAX_MODEL_NOISE_FRAC]
+    method = (
+        "physics + learned correction"
+        if vals and not noisy
+        else "physics estimate only (keypoints noisier than the correction was fitted on)"
+        if vals and len(noisy) == len(vals)
+        else "physics + learned correction on the less noisy leg"
+        if vals
+        else "physics estimate"
+    )
+    return {
+        "method": method,
+        "ankle_scatter_pct_leg": sorted(round(100.0 * x, 2) for x in vals),
+    }
 
 
 def _floors(res: sagittal.SideResult) -> dict[str, list[float]]:

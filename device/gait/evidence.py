@@ -329,8 +329,7 @@ def _judge(
         return out
     rng = norms.get(mid)
     if mid == SYMMETRY or rng is None:
-        out["status"] = Status.NO_RANGE.value
-        return out
+        return _no_range(out, withheld)
     m["normal"] = [rng.low, rng.high]
     mean_flag = rng.flag(value) if _num(value) else None
     side_flag = {s: rng.flag(m.get(s)) if _num(m.get(s)) else None for s in ("left", "right")}
@@ -364,6 +363,16 @@ def _judge(
         out["status"] = Status.IN_RANGE.value
         return out
     out["status"] = _FLAG_STATUS[flag].value
+    return out
+
+
+def _no_range(out: dict[str, Any], withheld: list[str]) -> dict[str, Any]:
+    """A measured value with no normal range: nothing to judge; but from a capture whose findings
+    are withheld it is marked with that reason like every other number, never shown as valid."""
+    if withheld:
+        out["status"], out["why"] = Status.NOT_ENOUGH_EVIDENCE.value, withheld[0]
+    else:
+        out["status"] = Status.NO_RANGE.value
     return out
 
 
@@ -445,8 +454,7 @@ def _judge_symmetry(
         return out
     rng = norms.get(SYMMETRY)
     if rng is None:
-        out["status"] = Status.NO_RANGE.value
-        return out
+        return _no_range(out, withheld)
     m["normal"] = [rng.low, rng.high]
     if not rng.flag(m["value"]):
         if withheld:

@@ -11,13 +11,14 @@ analysis (that runs on the whole timeline afterwards); it must be cheap and stea
 - cadence = 60 / mean of the last :data:`STEP_WINDOW` step intervals that lie within 20% of
   their median (None until enough plausible steps); strides = steps // 2.
 
-``hints()`` gives capture-quality hints in plain words ("feet leave the frame", "runner not
-detected", …) from the last ~:data:`HINT_FRAMES` frames.
+``hints()`` gives capture-quality hint codes (:class:`Hint`; their words for the dashboard in
+:data:`HINT_WORDS`) from the last ~:data:`HINT_FRAMES` frames.
 """
 
 from __future__ import annotations
 
 import math
+from enum import StrEnum
 
 import numpy as np
 
@@ -29,14 +30,48 @@ MIN_STEP_S, MAX_STEP_S = 0.2, 1.0  # 60..300 steps/min
 MIN_SCORE = 0.25
 
 
+class Hint(StrEnum):
+    """A live capture-quality hint. The live view (``device.capture.live``) and the live cadence
+    both raise them; the dashboard shows each code once, in :data:`HINT_WORDS`' words. Codes
+    that name a capture problem the analysis also reports are the engine's issue codes
+    (``no_runner``, ``feet_out_of_frame``, ``view_mismatch``: ``device.gait.evidence``)."""
+
+    NO_RUNNER = "no_runner"
+    FEET_OUT_OF_FRAME = "feet_out_of_frame"
+    HEAD_OUT_OF_FRAME = "head_out_of_frame"
+    RUNNER_SMALL = "runner_small"
+    VIEW_MISMATCH = "view_mismatch"
+    NO_STEADY_STEPS = "no_steady_steps"
+
+
+# The one wording of the live hints, phrased for the person placing the camera (in this order:
+# the first one is the dashboard's "fix this first").
+HINT_WORDS: dict[Hint, str] = {
+    Hint.NO_RUNNER: "no runner in view: step into the frame",
+    Hint.FEET_OUT_OF_FRAME: "feet leave the frame: move the camera back or lower",
+    Hint.HEAD_OUT_OF_FRAME: "head out of the frame: move the camera back or higher",
+    Hint.RUNNER_SMALL: "runner small in the picture: move the camera closer",
+    Hint.VIEW_MISMATCH: "camera not side-on: film the runner from the side",
+    Hint.NO_STEADY_STEPS: "no steady steps yet",
+}
+
+
+def merge_hints(*sources: list[Hint]) -> list[Hint]:
+    """Hints from several producers: each code once, in :data:`HINT_WORDS` order; with no runner
+    in view that is the only hint (the others would describe nobody)."""
+    seen = {h for src in sources for h in src}
+    if Hint.NO_RUNNER in seen:
+        return [Hint.NO_RUNNER]
+    return [h for h in HINT_WORDS if h in seen]
+
+
 class LiveCadence:
     """Incremental cadence from per-frame keypoints.
 
-    ``LiveCadence(width=None, height=None)``; call :meth:`update` (aliases ``add``/``push``)
-    with ``(t, keypoints)`` — t in seconds, keypoints (17, 3) x, y, score in full-frame
-    pixels — once per frame. Read :attr:`cadence_spm` (float or None), :attr:`strides`,
-    :attr:`steps`, and :meth:`hints`. ``width``/``height`` (the frame size) enable the
-    frame-edge hints.
+    ``LiveCadence(width=None, height=None)``; call :meth:`update` with ``(t, keypoints)`` — t in
+    seconds, keypoints (17, 3) x, y, score in full-frame pixels — once per frame. Read
+    :attr:`cadence_spm` (float or None), :attr:`strides`, :attr:`steps`, and :meth:`hints`.
+    ``width``/``height`` (the frame size) enable the frame-edge hints.
     """
 
     def __init__(
@@ -87,15 +122,13 @@ class LiveCadence:
                     edge = True
         small = False
         if body and self.height and ok_l | ok_r:
-            top = (
-                min(
-                    float(kp[KP[k], 1])
-                    for k in ("left_shoulder", "right_shoulder", "nose")
-                    if s[KP[k]] >= self.min_score and math.isfinite(kp[KP[k], 1])
-                )
-                if any(s[KP[k]] >= self.min_score for k in ("left_shoulder", "right_shoulder", "nose"))
-                else None
-            )
+            # a confident point can still have no position (NaN): it does not count as seen
+            heads = [
+                float(kp[KP[k], 1])
+                for k in ("left_shoulder", "right_shoulder", "nose")
+                if s[KP[k]] >= self.min_score and math.isfinite(kp[KP[k], 1])
+            ]
+            top = min(heads) if heads else None
             low = max(float(kp[a, 1]) for ok, a in ((ok_l, la), (ok_r, ra)) if ok)
             small = top is not None and (low - top) < 0.25 * self.height
         self._push_quality((body, ok_l and ok_r, edge, small))
@@ -150,9 +183,6 @@ class LiveCadence:
         tm = (t0 + t1) / 2 - s1 / curv
         return float(min(max(tm, t0), t2))
 
-    add = update
-    push = update
-
     def _push_quality(self, flags: tuple[bool, bool, bool, bool]) -> None:
         row = self._q[self._q_i]
         self._q_sum -= row
@@ -199,20 +229,19 @@ class LiveCadence:
             return None  # intervals disagree (e.g. alternate steps missed): no stable cadence yet
         return float(60.0 / near.mean())
 
-    def hints(self) -> list[str]:
-        """Plain-language capture-quality hints from the last frames (empty: all fine)."""
+    def hints(self) -> list[Hint]:
+        """Capture-quality hints from the last frames (empty: all fine)."""
         n = min(self._frames, HINT_FRAMES)
         if n < 10:
             return []
         body, ankles, edge, small = (self._q_sum / n).tolist()
-        out = []
         if body < 0.5:
-            out.append("runner not detected")
-            return out
+            return [Hint.NO_RUNNER]
+        out: list[Hint] = []
         if ankles < 0.7 or edge > 0.2:
-            out.append("feet leave the frame")
+            out.append(Hint.FEET_OUT_OF_FRAME)
         if small > 0.5:
-            out.append("runner too small in the picture: move the camera closer")
+            out.append(Hint.RUNNER_SMALL)
         if self.cadence_spm is None and self._frames > 3 * HINT_FRAMES and ankles >= 0.7:
-            out.append("no steady steps yet")
+            out.append(Hint.NO_STEADY_STEPS)
         return out

@@ -29,9 +29,18 @@ from device.gait.events import (
     detect_side_events,
     enforce_alternation,
     strict_alternation,
+    uncorrected_toe_off,
 )
 from device.gait.geometry import at, mid, runner_frame, side_angles, window
-from device.gait.treadmill import EventModel, StanceModel, belt_speed, refine_all, stance_model
+from device.gait.treadmill import (
+    MAX_MODEL_NOISE_FRAC,
+    EventModel,
+    StanceModel,
+    belt_speed,
+    refine_all,
+    stance_model,
+    stance_noise,
+)
 from device.keypoints import KP
 
 SIDES = ("left", "right")
@@ -190,6 +199,7 @@ def analyse_side(
             )
             stances.append(st)
     stances.sort(key=lambda s: s.ic)
+    _reject_odd_contacts(stances)
     curves = _curves(t, angles, stances)
     evidence = _evidence(t, angles, stances, cl)
     phases = [s.values.get("_hip_phase", np.nan) for s in stances if s.valid]
@@ -230,16 +240,37 @@ def _treadmill_refine(
     v = belt_speed(t, u, st)
     out: dict[str, SideEvents] = {}
     stances: list[tuple[str, float, float, StanceModel | None]] = []
+    noise: dict[str, float | None] = {}
     for s in SIDES:
         se = events[s]
         ic, to = se.ic.copy(), se.to.copy()
         icc = np.where(se.ic_refined, 0.5, 0.3)
         toc = np.where(se.to_refined, 0.5, 0.3)
+        # a stance cut by the start or end of the data has one event: its stance model comes
+        # from this foot's usual contact time (the belt line and floor need the middle of it)
+        ct = to - ic
+        ct = ct[np.isfinite(ct)]
+        ct_med = float(np.median(ct)) if ct.size >= 3 else float("nan")
+        ic_m = np.where(np.isfinite(ic), ic, to - ct_med)
+        to_m = np.where(np.isfinite(to), to, ic + ct_med)
         sms = [
-            stance_model(t, u[s], h[s], ic[k], to[k], v) if v is not None else None for k in range(len(ic))
+            stance_model(t, u[s], h[s], ic_m[k], to_m[k], v)
+            if v is not None
+            and t[0] <= ic_m[k] + 0.2 * (to_m[k] - ic_m[k])
+            and ic_m[k] + 0.6 * (to_m[k] - ic_m[k]) <= t[-1]
+            else None
+            for k in range(len(ic))
         ]
         stances += [(s, float(ic[k]), float(to[k]), sms[k]) for k in range(len(ic))]
         idx = np.array([k for k in range(len(ic)) if sms[k] is not None], int)
+        nz = stance_noise(t, h[s], [(ic[k], to[k], sms[k]) for k in idx], leg_px)
+        noise[s] = nz
+        # keypoints noisier than the ones the correction was fitted on: the physics estimate
+        # stands (the correction would read the noise as stance shape), less sure
+        if nz is not None and nz > MAX_MODEL_NOISE_FRAC:
+            icc, toc = np.minimum(icc, 0.4), np.minimum(toc, 0.4)
+            to = np.array([uncorrected_toe_off(t, h[s], ic[k], to[k], leg_px) for k in range(len(to))])
+            idx = idx[:0]
         if idx.size:
             have = [sms[k] for k in idx]
             for arr, conf, kind in ((ic, icc, "initial_contact"), (to, toc, "toe_off")):
@@ -251,7 +282,7 @@ def _treadmill_refine(
                     )
                     arr[k2], conf[k2] = r, c
         out[s] = SideEvents(ic, to, se.ic_refined, se.to_refined, icc, toc)
-    return out, v, {"t": t, "u": u, "h": h, "leg_px": leg_px, "stances": stances}
+    return out, v, {"t": t, "u": u, "h": h, "leg_px": leg_px, "stances": stances, "noise": noise}
 
 
 def _measure_stance(
@@ -346,6 +377,29 @@ def _measure_stance(
                 v["knee_flexion_swing_peak_deg"] = float(np.nanmax(kf_sw))
             if np.isfinite(hf_sw).any():
                 v["hip_flexion_swing_peak_deg"] = float(np.nanmax(hf_sw))
+
+
+#: A stance whose contact time is further than this many robust SDs (1.4826 × MAD) from its
+#: foot's median — and at least ODD_CONTACT_MIN_FRAC of it — is an event error, not a stride:
+#: a runner's contact time varies by a few % from stride to stride on a treadmill.
+ODD_CONTACT_MADS = 3.0
+ODD_CONTACT_MIN_FRAC = 0.2
+
+
+def _reject_odd_contacts(stances: list[Stance]) -> None:
+    """Leave out (and count, via ``valid``) stances whose contact time is far from the others of
+    the same foot: one contact or toe-off found a few frames off by noisy keypoints would
+    otherwise pull the reported mean contact time by tens of ms."""
+    for side in SIDES:
+        mine = [s for s in stances if s.side == side and s.valid and "contact_time_ms" in s.values]
+        if len(mine) < 5:
+            continue
+        c = np.array([s.values["contact_time_ms"] for s in mine])
+        med = float(np.median(c))
+        lim = max(ODD_CONTACT_MADS * 1.4826 * float(np.median(np.abs(c - med))), ODD_CONTACT_MIN_FRAC * med)
+        for s, x in zip(mine, c, strict=True):
+            if abs(x - med) > lim:
+                s.valid, s.reject = False, "contact time far from this foot's other contacts"
 
 
 def _curves(t: np.ndarray, angles: dict, stances: list[Stance]) -> dict:

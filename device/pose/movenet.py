@@ -171,6 +171,16 @@ class MoveNetEstimator(PoseEstimator):
     def invoke(self) -> None:
         self._interp.invoke()
 
+    @property
+    def input_map(self) -> tuple[float, float, float, float]:
+        """How the last prepared input maps to the image: input pixel (u, v) ↦ image
+        (ax + bx·u, ay + by·v), as ``(ax, bx, ay, by)``; keypoints are mapped back with it."""
+        return self._map
+
+    def model_input(self) -> np.ndarray:
+        """A copy of the input tensor as last prepared (RGB, the model's dtype): what the model sees."""
+        return np.array(self._interp.get_tensor(self._in_idx)[0])
+
     def estimate(
         self,
         image_bgr: np.ndarray,

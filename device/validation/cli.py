@@ -187,6 +187,13 @@ def condition_tables(condition: str, res: dict[str, list[TrialScore]], out: list
         out.append("|" + "---|" * 14)
         out.extend(_row(p) for p in rows)
         out.append(_row(allp))
+        aside = sorted(
+            x.trial for x in scores if x.event_timing and not x.event_timing.startswith("physics +")
+        )
+        out.append(
+            f"\nLearned event-timing correction set aside (keypoints noisier than it was fitted on) on "
+            f"{len(aside)} of {len(scores)} trials{': ' + ', '.join(aside) if aside else ''}."
+        )
         fails = runner_failures(condition, rows)
         if condition in LIMITS:
             out.append(

@@ -103,7 +103,11 @@ def collect(trials: list, cache_dir: Path, jobs: int = 2) -> tuple[list[Sample],
 
 
 def _features_batch(
-    samples: list[Sample], series: list[dict], times: np.ndarray, offsets: tuple[float, ...]
+    samples: list[Sample],
+    series: list[dict],
+    times: np.ndarray,
+    offsets: tuple[float, ...],
+    use_u: bool = True,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Features of every sample at ``times`` (one interpolation per series and side): (X, ok)."""
     off = np.asarray(offsets)
@@ -127,9 +131,8 @@ def _features_batch(
         floor = np.array([samples[i].sm.floor for i in idx])[:, None]
         aa = np.array([samples[i].sm.a for i in idx])[:, None]
         v = np.array([samples[i].sm.v for i in idx])[:, None]
-        X[ii] = np.concatenate(
-            [(hh - floor) / leg, (uu - (aa - v * tq)) / leg, np.ones((len(idx), 1))], axis=1
-        )
+        fu = (uu - (aa - v * tq)) / leg if use_u else np.zeros_like(uu)
+        X[ii] = np.concatenate([(hh - floor) / leg, fu, np.ones((len(idx), 1))], axis=1)
         ok[ii] = inside & seen
     return X, ok
 
@@ -140,6 +143,7 @@ def fit(
     exclude_runner: str | None = None,
     offsets: tuple[float, ...] = OFFSETS_S,
     ridge: float = RIDGE,
+    use_u: bool = True,
 ) -> EventModel:
     """Ridge fit per kind and pass; each runner weighs the same (the 10 short Hamner trials
     must count as much as the 30 s RBDS ones: their ankle centres are defined differently)."""
@@ -151,7 +155,7 @@ def fit(
         runners = np.array([s.runner for s in sel])
         passes = []
         for _p in range(PASSES):
-            X, ok = _features_batch(sel, series, cur, offsets)
+            X, ok = _features_batch(sel, series, cur, offsets, use_u)
             X, y, r = X[ok], (truth - cur)[ok], runners[ok]
             _u, inv, cnt = np.unique(r, return_inverse=True, return_counts=True)
             sw = (len(y) / len(cnt)) / cnt[inv]
@@ -170,7 +174,7 @@ def fit(
         if exclude_runner is None
         else f"development set without {exclude_runner}"
     )
-    return EventModel(weights=weights, source=src, offsets_s=tuple(offsets))
+    return EventModel(weights=weights, source=src, offsets_s=tuple(offsets), use_u=use_u)
 
 
 def fold_models(trials: list, cache_dir: Path, jobs: int = 2) -> dict[str, EventModel]:

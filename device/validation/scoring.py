@@ -36,6 +36,7 @@ class TrialScore:
     verdict_code: str | None = None
     near_side: str | None = None
     speed_err_pct: float | None = None  # belt speed from video vs entered
+    event_timing: str | None = None  # how the events were timed (quality.event_timing.method)
 
 
 def _match(pred: list[float], true: list[float], tol: float) -> list[tuple[int, int, float]]:
@@ -91,6 +92,7 @@ def score_trial(
     s.knee_ic_err_deg = _sided_mae(met.get("knee_flexion_ic_deg"), truth.get("knee_flexion_ic_deg"))
     q = pred.get("quality") or {}
     s.verdict_code = q.get("verdict_code")
+    s.event_timing = (q.get("event_timing") or {}).get("method")
     s.near_side = q.get("near_side")
     belt = q.get("belt_speed_kmh")
     entered = (pred.get("input") or {}).get("speed_kmh")

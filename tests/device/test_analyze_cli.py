@@ -171,14 +171,26 @@ def _jpeg(path: Path) -> Path:
         (lambda d: d, "folder"),
     ],
 )
-def test_bad_inputs_one_line_error_nonzero_exit(tmp_path: Path, make, message: str) -> None:
+def test_bad_inputs_one_line_error_nonzero_exit(
+    tmp_path: Path, make, message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     target = make(tmp_path)
-    res = _run_cli(str(target))
+    assert cli_main(["analyze", str(target)]) != 0
+    out, err = capsys.readouterr()
+    lines = [ln for ln in err.splitlines() if ln.strip()]
+    assert len(lines) == 1, err
+    assert lines[0].startswith("gait-station analyze: error:") and message in lines[0]
+    assert "Traceback" not in err and out == ""
+
+
+def test_bad_input_is_one_line_from_a_fresh_process(tmp_path: Path) -> None:
+    """The same through a new interpreter: nothing printed while the stack imports either."""
+    res = _run_cli(str(tmp_path / "missing.mp4"))
     assert res.returncode != 0
     lines = [ln for ln in res.stderr.splitlines() if ln.strip()]
     assert len(lines) == 1, res.stderr
-    assert lines[0].startswith("gait-station analyze: error:") and message in lines[0]
-    assert "Traceback" not in res.stderr and res.stdout == ""
+    assert lines[0].startswith("gait-station analyze: error:") and "no such file" in lines[0]
+    assert res.stdout == ""
 
 
 def _write_video(path: Path, frames: list[np.ndarray], fps: int = 30) -> Path:

@@ -53,7 +53,12 @@ def _cfg(tmp_path: Path, **capture) -> Config:
 def station_rig(tmp_path: Path):
     made: list[Station] = []
 
-    def build(source: ScriptedSource | None = None, cfg: Config | None = None, **capture) -> Station:
+    def build(
+        source: ScriptedSource | None = None,
+        cfg: Config | None = None,
+        notifier: Notifier | None = None,
+        **capture,
+    ) -> Station:
         cfg = cfg or _cfg(tmp_path, **capture)
         src = source or ScriptedSource(size=(640, 360))
         runner = SyntheticRunner(
@@ -65,7 +70,7 @@ def station_rig(tmp_path: Path):
             MockFactory(),
             estimator=PoseFromRunner(src, runner),
             source_factory=lambda: src,
-            notifier=Notifier(),
+            notifier=notifier or Notifier(),
         )
         st.start()
         made.append(st)
@@ -85,7 +90,8 @@ def _press(factory: MockFactory, pin: int, hold: float = 0.1) -> None:
 
 
 def test_button_start_timer_stop_analysis_stored_and_receipt_printed(station_rig) -> None:
-    st = station_rig()
+    systemd = Notifier()
+    st = station_rig(notifier=systemd)
     rid = st.store.create_runner("Ada", 180)
     st.prepare(runner_id=rid, session={"speed_kmh": 11, "view": "side"})
     assert st.status()["state"] == "ready" and st.controls.state == "ready"
@@ -100,7 +106,7 @@ def test_button_start_timer_stop_analysis_stored_and_receipt_printed(station_rig
     assert st.store.list_evidence(sid), "evidence frames saved at the analysis' key events"
     assert eventually(lambda: st.store.get_session(sid)["printed_summary_at"])  # auto-printed (dummy printer)
     assert st.controls.state == "done"
-    assert "READY=1" in st._notifier.sent
+    assert "READY=1" in systemd.sent
     first = st.store.get_session(sid)["printed_summary_at"]
     time.sleep(0.01)
     _press(st.pin_factory, st.cfg.gpio.print_pin)  # the print button reprints the last session
@@ -166,15 +172,16 @@ def test_disk_full_refused(station_rig, tmp_path) -> None:
 def test_watchdog_pings_only_while_the_loop_turns(station_rig, monkeypatch) -> None:
     monkeypatch.setenv("WATCHDOG_USEC", "200000")
     src = ScriptedSource(size=(640, 360), live=True, stall_at=25)  # the driver hangs after ~0.8 s
-    st = station_rig(src)
+    systemd = Notifier()
+    st = station_rig(src, notifier=systemd)
     time.sleep(0.5)
-    assert st._notifier.sent.count("WATCHDOG=1") >= 2 and st.healthy()
+    assert systemd.sent.count("WATCHDOG=1") >= 2 and st.healthy()
     assert eventually(lambda: not st.healthy(), 6)
     time.sleep(0.25)
-    n = st._notifier.sent.count("WATCHDOG=1")
+    n = systemd.sent.count("WATCHDOG=1")
     time.sleep(0.5)
-    assert st._notifier.sent.count("WATCHDOG=1") == n  # systemd will restart the service
-    assert "STATUS=live loop stalled" in st._notifier.sent
+    assert systemd.sent.count("WATCHDOG=1") == n  # systemd will restart the service
+    assert "STATUS=live loop stalled" in systemd.sent
     src.unstall.set()
     assert eventually(st.healthy, 3)
 

@@ -3,8 +3,10 @@ pruned by the retention setting when the station starts."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -139,9 +141,10 @@ def test_retention_prunes_old_sessions_at_start(tmp_path: Path) -> None:
     for sid in (old, recent):
         store.append_keypoints(sid, np.arange(3.0), np.ones((3, 17, 3)), np.arange(3))
         store.set_status(sid, "failed", error="x")
-    with store._tx() as c:
-        c.execute("UPDATE sessions SET started_at = '2020-01-01T00:00:00.000+00:00' WHERE id = ?", (old,))
     store.close()
+    with contextlib.closing(sqlite3.connect(data / "station.db")) as conn:  # recorded years ago
+        conn.execute("UPDATE sessions SET started_at = '2020-01-01T00:00:00.000+00:00' WHERE id = ?", (old,))
+        conn.commit()
     cfg = _cfg(data)
     cfg.storage.retention_days = 30
     st = _station(cfg)

@@ -15,6 +15,10 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from device.camera.base import Frame
+from device.camera.synthetic import SyntheticSource
+from device.synthetic.render import RunnerRenderer
+from device.synthetic.runner import RunnerParams
 from tests.support.eventually import eventually
 from tests.support.live_rig import CHROMIUM, browser_login, launch_chromium, start_rig
 
@@ -200,7 +204,7 @@ def test_several_tablets_get_live_updates(rig):
                 pages.append(pg)
             events = rig.app.extensions["gait_live_hub"].feed("events")
             assert eventually(lambda: events.viewers >= 3, 10), "each tablet watches the status stream"
-            assert len(rig.station.controller._subs) == 1  # one station subscription, shared
+            assert rig.station.controller.hub.viewers == 1  # one station subscription, shared
             before = [int(pg.get_attribute("#live", "data-updates") or 0) for pg in pages]
             pages[0].evaluate(
                 "window.gait.postJSON('/api/capture/start', {runner: {name: 'Bo', height_cm: 180}, speed_kmh: 10})"
@@ -214,9 +218,62 @@ def test_several_tablets_get_live_updates(rig):
             pages[0].evaluate("window.gait.postJSON('/api/capture/cancel', {})")
         finally:
             browser.close()
-    assert eventually(lambda: events.viewers == 0 and len(rig.station.controller._subs) == 0, timeout=10), (
+    assert eventually(lambda: events.viewers == 0 and rig.station.controller.hub.viewers == 0, timeout=10), (
         "streams did not end on disconnect"
     )
+
+
+class _EmptyTreadmill(SyntheticSource):
+    """The synthetic station's camera with the runner stepped off: the treadmill and the wall
+    only, at the camera's pace. The real MoveNet looks at it and finds nobody."""
+
+    def open(self) -> None:
+        super().open()
+        self.empty = RunnerRenderer(self.runner).background
+
+    def read(self) -> Frame | None:
+        frame = super().read()
+        return None if frame is None else Frame(self.empty.copy(), frame.t, frame.index)
+
+
+def test_no_runner_in_view_is_one_line_on_the_dashboard(tmp_path, model_path):
+    """Capturing an empty treadmill: "Fix this first" names it once, and no second line says
+    the same thing in other words (the live view's and the live cadence's hints merge by code)."""
+    from device.gait.live import HINT_WORDS, Hint
+
+    sync_playwright = _need_browser()
+    r = start_rig(
+        tmp_path / "data",
+        model_path,
+        duration_s=30.0,
+        source_factory=lambda: _EmptyTreadmill(RunnerParams(width=640, height=360, fps=15)),
+    )
+    try:
+        with sync_playwright() as p:
+            browser = launch_chromium(p)
+            try:
+                page = browser.new_context(viewport={"width": 1024, "height": 768}).new_page()
+                browser_login(page, r.url)
+                page.evaluate(
+                    "window.gait.postJSON('/api/capture/start', {runner: {name: 'Nobody', height_cm: 175}, speed_kmh: 10})"
+                )
+                page.wait_for_function(
+                    "() => document.querySelector('#live').dataset.state === 'capturing'", timeout=60000
+                )
+                # the live cadence joins in after 10 frames: give it a few hint updates
+                assert eventually(lambda: (r.station.status()["elapsed_s"] or 0) > 3, timeout=30)
+                page.wait_for_function("() => !document.querySelector('#fix-first').hidden", timeout=20000)
+                page.wait_for_timeout(1000)
+                fix = page.inner_text("#fix-first [data-field=fix]")
+                others = page.eval_on_selector_all("#hints li", "els => els.map(e => e.textContent)")
+                assert (fix, others) == (HINT_WORDS[Hint.NO_RUNNER], [])
+                SHOTS.mkdir(parents=True, exist_ok=True)
+                page.screenshot(path=str(SHOTS / "live-no-runner-1024.png"))
+                page.evaluate("window.gait.postJSON('/api/capture/cancel', {})")
+            finally:
+                browser.close()
+    finally:
+        r.close()
 
 
 # -- issue 12: tablet layout, the recorded-run player, before/after, a correction -------------

@@ -6,6 +6,7 @@ import re
 
 import numpy as np
 
+from device.gait.types import Metric
 from tests.web.sample_data import make_analysis
 from web.forms import parse_session_request
 from web.present import compare_rows
@@ -157,6 +158,20 @@ def test_session_page_shows_every_metric_with_sides_ranges_flags(logged_in, stor
         "Good capture" in body and "Overstriding" in body
     )  # the cue library's, re-derived by the evidence gate
     assert 'id="print-summary"' in body and 'id="print-report"' in body
+
+
+def test_session_page_marks_every_number_of_an_unusable_capture(logged_in, store):
+    """A wrong-view capture: a metric without a normal range (flight time) is marked like the
+    ones with a range, with the pointer to the note at the top, not shown as a valid number."""
+    a = make_analysis()
+    a["metrics"]["flight_time_ms"] = Metric(95.0, "ms", left=94.0, right=96.0, sd=8.0, n=40).to_dict()
+    a["view"]["detected"] = "rear"
+    sid = _done_session(store, store.create_runner("Ann", 168), a)
+    body = logged_in.get(f"/sessions/{sid}").get_data(as_text=True)
+    for mid in ("flight_time_ms", "cadence_spm"):
+        row = re.search(rf'<tr id="m-{mid}".*?</tr>', body, re.S).group(0)
+        assert 'data-status="not_enough_evidence">not enough evidence</span>' in row, mid
+        assert '<span class="why">see the note at the top</span>' in row, mid
 
 
 def test_session_page_404(logged_in):

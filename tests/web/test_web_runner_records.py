@@ -66,6 +66,32 @@ def test_a_different_person_with_the_same_name_can_be_added(logged_in, station, 
     assert len(store.find_runners("Ann Lee")) == 2
 
 
+def _api(client, url, body):
+    return client.post(url, json=body, headers={"X-CSRF-Token": client.csrf})
+
+
+@pytest.mark.parametrize("url", ["/api/capture/start", "/api/capture/prepare"])
+def test_api_offers_the_existing_runner_like_the_form(logged_in, station, store, url):
+    """The API agrees with the form: a new runner's name that exists is a 409 naming the existing
+    runner(s), nothing is created; the client then sends runner_id, or new_runner: true for a
+    different person with the same name."""
+    ann = store.create_runner("Ann Lee", 168)
+    resp = _api(logged_in, url, {"runner": {"name": " ann  lee", "height_cm": 170}, "speed_kmh": 12})
+    assert resp.status_code == 409, resp.json
+    assert "already exists" in resp.json["error"]
+    assert resp.json["existing"] == [{"id": ann, "name": "Ann Lee", "height_cm": 168.0}]
+    assert station.calls == [] and len(store.list_runners()) == 1
+    resp = _api(logged_in, url, {"runner_id": ann, "speed_kmh": 12})
+    assert resp.status_code in (200, 201), resp.json
+    assert len(store.list_runners()) == 1
+    assert _api(logged_in, "/api/capture/cancel", {}).status_code == 200
+    resp = _api(
+        logged_in, url, {"runner": {"name": "Ann Lee", "height_cm": 150}, "speed_kmh": 12, "new_runner": True}
+    )
+    assert resp.status_code in (200, 201), resp.json
+    assert len(store.find_runners("Ann Lee")) == 2
+
+
 def test_prepare_then_cancel_leaves_no_runner(logged_in, station, store):
     resp = logged_in.post(
         "/sessions/new",

@@ -368,22 +368,26 @@ def test_corrupt_database_or_binary_secret_key_is_one_line_at_start(tmp_path, mo
     assert "secret_key" in line and "delete it" in line
 
 
-def test_read_only_database_is_one_line(tmp_path, monkeypatch):
+def test_read_only_database_is_one_line(tmp_path, monkeypatch, capsys):
+    """`gait-station run` on a database it may not write: one line naming the fix, exit 2 (as
+    root the test cannot make the file read-only, so the station's open says it is)."""
     import sqlite3
 
-    from device.config import Config
-    from device.errors import UserError
-    from web import serve
+    from device.cli import main as cli_main
 
     class ReadOnlyStation:
         def __init__(self, cfg, source_spec=None):
             raise sqlite3.OperationalError("attempt to write a readonly database")
 
     monkeypatch.setattr("device.station.Station", ReadOnlyStation)
-    cfg = Config()
-    cfg.storage.data_dir = str(tmp_path)
-    with pytest.raises(UserError, match="readonly database; make the data folder and the database writable"):
-        serve._open_station(cfg, "synthetic")
+    monkeypatch.delenv("GAIT_STATION_CONFIG", raising=False)
+    rc = cli_main(["run", "--source", "synthetic", "--data-dir", str(tmp_path)])  # fails before it listens
+    err = [ln for ln in capsys.readouterr().err.splitlines() if ln.strip()]
+    assert rc == 2 and len(err) == 1, err
+    assert err[0].startswith(f"gait-station run: error: cannot use the database {tmp_path / 'station.db'}")
+    assert err[0].endswith(
+        "readonly database; make the data folder and the database writable by the station's user"
+    )
 
 
 def test_a_tablet_that_stops_reading_is_dropped_not_buffered(served, monkeypatch):
@@ -422,3 +426,77 @@ def test_a_tablet_that_stops_reading_is_dropped_not_buffered(served, monkeypatch
     finally:
         stop.set()
         s.close()
+
+
+def _thread_nice(prefix: str) -> list[int]:
+    import threading
+
+    return [
+        os.getpriority(os.PRIO_PROCESS, t.native_id)
+        for t in threading.enumerate()
+        if t.name.startswith(prefix) and t.native_id is not None
+    ]
+
+
+def test_the_dashboard_threads_share_the_capture_priority_and_the_pin_hash_runs_below(served):
+    """The event loop and request threads take the GIL in turns with the camera loop: at a lower
+    priority, one preempted while holding the GIL makes the camera wait (priority inversion), so
+    they run at the capture's priority. The PIN hash releases the GIL while it works: it runs
+    lower, so a login flood's hashing yields the CPU to the capture. The GIL is handed over
+    within 1 ms, not CPython's 5 ms, so the camera loop gets it back promptly after each
+    OpenCV call."""
+    server, _, _ = served
+    _login_cookie(server.port)  # one request thread and one PIN check have run
+    own = os.getpriority(os.PRIO_PROCESS, 0)
+    assert _thread_nice("dashboard-server") == [own]
+    request_threads = _thread_nice("WSGI")
+    assert request_threads and set(request_threads) == {own}
+    pin_check = _thread_nice("pin-check")
+    assert pin_check and all(n == min(19, own + 10) for n in pin_check)  # 19: the lowest there is
+    assert sys.getswitchinterval() <= 0.001
+
+
+def test_an_endless_request_head_is_refused_not_buffered(served):
+    """A request head is at most MAX_HEAD_BYTES (httptools, unlike h11, sets no limit itself): a
+    client sending headers without end gets 431 and the connection is closed; others are served."""
+    from web.serve import MAX_HEAD_BYTES
+
+    server, _, _ = served
+    s = socket.create_connection(("127.0.0.1", server.port), timeout=5)
+    try:
+        s.sendall(b"GET /api/status HTTP/1.1\r\nHost: x\r\n")
+        answer = b""
+        with contextlib.suppress(OSError):
+            for i in range(4 * MAX_HEAD_BYTES // 1000):
+                s.sendall(f"X-Filler-{i}: {'a' * 990}\r\n".encode())
+        with contextlib.suppress(OSError):
+            while chunk := s.recv(4096):
+                answer += chunk
+        assert answer.startswith(b"HTTP/1.1 431 "), answer[:80]
+    finally:
+        s.close()
+    assert _timed(server.port, "GET", "/api/status")[0] == 200
+
+
+def test_a_request_body_sent_with_its_head_is_not_counted_as_head(served):
+    """A JSON body of 100 KB (the app takes up to 256 KB) arriving in the same reads as its head
+    is a body, not an over-long head: the app answers it."""
+    server, _, _ = served
+    body = b'{"notes": "' + b"n" * 100_000 + b'"}'
+    s = socket.create_connection(("127.0.0.1", server.port), timeout=10)
+    try:
+        s.sendall(
+            b"POST /api/capture/start HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer "
+            + TOKEN.encode()
+            + b"\r\nContent-Type: application/json\r\nContent-Length: "
+            + str(len(body)).encode()
+            + b"\r\nConnection: close\r\n\r\n"
+            + body
+        )
+        answer = b""
+        while chunk := s.recv(4096):
+            answer += chunk
+    finally:
+        s.close()
+    status = int(answer.split(b" ", 2)[1])
+    assert status != 431 and status < 500, answer[:200]

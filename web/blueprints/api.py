@@ -15,7 +15,7 @@ from typing import Any
 from flask import Blueprint, Response, jsonify, request, url_for
 
 from web import actions, context, present
-from web.forms import parse_session_request
+from web.forms import SessionRequest, parse_session_request
 from web.security import json_error
 
 bp = Blueprint("api", __name__)
@@ -145,6 +145,18 @@ def _session_request(data: dict[str, Any]):
     return req, errors
 
 
+def _duplicate_runner(req: SessionRequest):
+    """As the form does: a new runner's name that exists is offered (409 with the existing
+    runners), not duplicated; the client sends their runner_id, or new_runner: true when it is a
+    different person with the same name. None when the request may go ahead."""
+    try:
+        actions.check_new_runner(req)
+    except actions.DuplicateRunnerError as exc:
+        existing = [{"id": r["id"], "name": r["name"], "height_cm": r.get("height_cm")} for r in exc.existing]
+        return json_error(409, str(exc), existing=existing)
+    return None
+
+
 @bp.post("/capture/start")
 def capture_start():
     """Start a capture: with runner and details in the body, or with an empty body the details
@@ -161,6 +173,9 @@ def capture_start():
         req, errors = _session_request(data)
         if errors:
             return json_error(400, errors.summary(), fields=errors.fields)
+        duplicate = _duplicate_runner(req)
+        if duplicate is not None:
+            return duplicate
     session_id = actions.start_capture(req)
     resp = jsonify(
         {
@@ -179,6 +194,9 @@ def capture_prepare():
     req, errors = _session_request(_json_body())
     if errors:
         return json_error(400, errors.summary(), fields=errors.fields)
+    duplicate = _duplicate_runner(req)
+    if duplicate is not None:
+        return duplicate
     prepared = actions.prepare_capture(req)
     return jsonify({"prepared": prepared, "status": context.station().status()})
 

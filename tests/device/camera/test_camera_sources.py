@@ -9,7 +9,7 @@ import pytest
 from device.camera import open_source, parse_spec
 from device.camera.picamera import PicameraSource, lores_size_for, picamera_available
 from device.camera.video import VideoFileSource
-from device.camera.webcam import WebcamSource
+from device.camera.webcam import DriverClock, WebcamSource
 from device.config import Config
 from device.errors import SourceError
 
@@ -56,23 +56,21 @@ def test_lores_stream_sized_for_the_model() -> None:
 
 
 def test_webcam_clock_prefers_driver_then_falls_back() -> None:
-    cam = WebcamSource(0)
-    assert cam._time(1000.0, 50.0) == 1.0
-    cam._count, cam._last_t = 1, 1.0
-    assert cam._time(1033.0, 50.033) == pytest.approx(1.033)
-    cam._count, cam._last_t = 2, 1.033
-    # The driver repeats itself: switch to the monotonic clock, continuing after the last time.
-    t = cam._time(1033.0, 50.066)
-    assert t > 1.033
-    cam._count, cam._last_t = 3, t
-    assert cam._time(0.0, 50.1) == pytest.approx(t + 0.034, abs=1e-6)
+    clock = DriverClock(30.0)
+    assert clock.time(1000.0, 50.0) == 1.0
+    assert clock.time(1033.0, 50.033) == pytest.approx(1.033) and clock.uses_driver
+    # The driver repeats itself: switch to the monotonic clock, continuing one frame after the last time.
+    t = clock.time(1033.0, 50.066)
+    assert t == pytest.approx(1.033 + 1 / 30) and not clock.uses_driver
+    assert clock.time(2000.0, 50.1) == pytest.approx(t + 0.034, abs=1e-6)  # for good
 
 
 def test_webcam_zero_driver_time_uses_monotonic_clock() -> None:
-    cam = WebcamSource(0)
-    assert cam._time(0.0, 100.0) == 0.0
-    cam._count, cam._last_t = 1, 0.0
-    assert cam._time(0.0, 100.04) == pytest.approx(0.04)
+    clock = DriverClock(30.0)
+    assert clock.time(0.0, 100.0) == 0.0
+    assert clock.time(0.0, 100.04) == pytest.approx(0.04)
+    clock.reset(30.0)  # the camera reopened: the driver gets its chance again
+    assert clock.uses_driver and clock.time(500.0, 200.0) == 0.5
 
 
 def test_missing_webcam_is_a_clear_error() -> None:

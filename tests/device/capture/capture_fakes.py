@@ -154,6 +154,25 @@ class PoseFromTime:
         pass
 
 
+class PoseNobody:
+    """Pretends to be a pose estimator looking at an empty treadmill: every keypoint unseen."""
+
+    name = "pose-nobody"
+    input_size = (192, 192)
+
+    def estimate(self, image: np.ndarray, out: np.ndarray | None = None, scale=(1.0, 1.0)) -> np.ndarray:
+        out = np.empty((17, 3), np.float32) if out is None else out
+        out[:, :2] = (image.shape[1] / 2 * scale[0], image.shape[0] / 2 * scale[1])
+        out[:, 2] = 0.02
+        return out
+
+    def reset(self) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
 def fake_analyzer(calls: list):
     def analyze(timeline, runner, view, norms, profile, warmup_s):
         calls.append(

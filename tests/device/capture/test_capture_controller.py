@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import shutil
+import time
 from collections import namedtuple
 from pathlib import Path
 
@@ -14,7 +15,7 @@ from device.config import Config
 from device.errors import InputError, UserError
 from device.store import Store
 
-from .capture_fakes import PoseFromTime, ScriptedSource, fake_analyzer
+from .capture_fakes import PoseFromTime, PoseNobody, ScriptedSource, fake_analyzer
 
 
 def _cfg(tmp_path: Path, **capture) -> Config:
@@ -194,7 +195,7 @@ def test_status_preview_and_subscribers(rig) -> None:
     seq, jpeg = ctl.latest_preview()
     assert jpeg[:2] == b"\xff\xd8"
     # a slow viewer gets the newest updates, never a backlog beyond its queue
-    assert sub._q.qsize() <= 2
+    assert sub.pending() <= 2
     ctl.stop_capture()
     ctl.close()
     items = []
@@ -204,6 +205,33 @@ def test_status_preview_and_subscribers(rig) -> None:
         if item is None:
             break
     assert items[-1] is None
+
+
+def test_no_runner_in_view_is_one_hint_line_while_capturing(tmp_path: Path) -> None:
+    """An empty treadmill during a capture: the live view and the live cadence both notice, and
+    the dashboard's status names it once (the shared hint table's words), nothing else."""
+    from device.gait.live import HINT_WORDS, Hint
+    from tests.support.eventually import eventually
+
+    cfg = _cfg(tmp_path, duration_s=60)
+    store = Store(tmp_path / "s.db")
+    src = ScriptedSource(live=True)
+    ctl = CaptureController(cfg, store, lambda: src, PoseNobody(), analyzer=fake_analyzer([]), norms=None)
+    ctl.start()
+    try:
+        ctl.wait_for_state("idle", 5)
+        ctl.start_capture()
+        # the live cadence speaks after 10 frames it was fed, the live view after 5
+        assert eventually(lambda: ctl.status()["frames_recorded"] >= 20, timeout=20)
+        assert eventually(lambda: ctl.status()["quality_hints"], timeout=5)
+        for _ in range(4):  # a few hint updates (4 a second)
+            hints = ctl.status()["quality_hints"]
+            assert hints == [HINT_WORDS[Hint.NO_RUNNER]], hints
+            time.sleep(0.25)
+        assert ctl.status()["state"] == "capturing"
+    finally:
+        ctl.close()
+        store.close()
 
 
 def test_camera_down_refuses_start_with_the_reason(tmp_path: Path) -> None:

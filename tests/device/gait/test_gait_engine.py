@@ -286,7 +286,12 @@ def test_too_few_strides_null_with_reason() -> None:
     _, tl = _run(duration_s=1.6)
     a = analyze(tl, RunnerInfo(175, 10))
     m = a.metrics["knee_flexion_swing_peak_deg"]
-    assert m.value is None and m.reason == "too few valid strides (1; need 3)"
+    # a stride needs two contacts of one foot: 1.6 s holds at most two (one found at the data's
+    # edge by the descent onto the belt)
+    assert m.value is None and m.reason in (
+        "too few valid strides (1; need 3)",
+        "too few valid strides (2; need 3)",
+    )
 
 
 def test_flags_and_coaching_profiles_change_cues_not_measurements() -> None:

@@ -7,6 +7,7 @@ tested on hand-built schema-2 analyses with known numbers.
 from __future__ import annotations
 
 import copy
+import tomllib
 from typing import Any
 
 import pytest
@@ -272,6 +273,34 @@ def test_walking_makes_no_running_finding() -> None:
     r = review(a, NORMS)
     assert _status(r, "cadence_spm") == Status.NOT_ENOUGH_EVIDENCE and r["cues"] == []
     assert "walking" in r["quality"]["withheld"][0]
+
+
+def test_unusable_capture_marks_every_number_even_without_a_normal_range() -> None:
+    """A wrong-view capture: metrics that have no normal range (step length, flight time) and
+    the symmetry index without one are marked like the others, with the capture's reason, not
+    left bare as if they were valid."""
+    doc = tomllib.loads(DEFAULT_PATH.read_text(encoding="utf-8"))
+    del doc["metrics"]["symmetry_index_pct"]  # a clinic's file without a symmetry range
+    norms = norms_from_dict(doc, "clinic.toml")
+    a = _v2(
+        step_length_cm=_metric(112.0, "cm", 110.0, 114.0),
+        flight_time_ms=_metric(95.0, "ms", 94.0, 96.0),
+    )
+    a["view"]["detected"] = "rear"
+    r = review(a, norms)
+    q = r["quality"]
+    assert q["verdict_code"] == "unusable" and q["withheld"]
+    assert norms.get("step_length_cm") is None and norms.get("symmetry_index_pct") is None
+    for mid in ("step_length_cm", "flight_time_ms", "symmetry_index_pct", "cadence_spm"):
+        assert q["evidence"][mid] == {
+            **q["evidence"][mid],
+            "status": "not_enough_evidence",
+            "why": q["withheld"][0],
+        }
+    # a good capture leaves them "no normal range": nothing to judge, nothing withheld
+    good = review(_v2(step_length_cm=_metric(112.0, "cm", 110.0, 114.0)), norms)
+    assert _status(good, "step_length_cm") == Status.NO_RANGE
+    assert _status(good, "symmetry_index_pct") == Status.NO_RANGE
 
 
 def test_review_is_idempotent_and_pure() -> None:

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from device.errors import ConfigError
-from device.gait.live import LiveCadence
+from device.gait.live import HINT_WORDS, Hint, LiveCadence, merge_hints
 from device.gait.metric_ids import ALL_METRICS
 from device.gait.norms import DEFAULT_PATH, load_norms
+from device.keypoints import KP
 from device.synthetic.runner import RunnerParams, SyntheticRunner
 
 
@@ -62,12 +64,24 @@ def test_live_hints_runner_missing_and_feet_out_of_frame() -> None:
     kp[:, 15:17, 2] = 0.0  # ankles unseen
     for i in range(len(tl)):
         lc.update(float(tl.t[i]), kp[i])
-    assert "feet leave the frame" in lc.hints()
+    assert Hint.FEET_OUT_OF_FRAME in lc.hints()
     assert lc.cadence_spm is None
     lc2 = LiveCadence(p.width, p.height)
     for i in range(80):
         lc2.update(i / 30, np.zeros((17, 3)))
-    assert lc2.hints() == ["runner not detected"]
+    assert lc2.hints() == [Hint.NO_RUNNER]
+
+
+def test_merged_hints_name_each_problem_once_and_no_runner_alone() -> None:
+    # the live view and the live cadence both see the runner missing: one hint, not two
+    assert merge_hints([Hint.NO_RUNNER], [Hint.NO_RUNNER]) == [Hint.NO_RUNNER]
+    assert merge_hints([Hint.NO_RUNNER, Hint.HEAD_OUT_OF_FRAME], [Hint.FEET_OUT_OF_FRAME]) == [Hint.NO_RUNNER]
+    both = merge_hints(
+        [Hint.RUNNER_SMALL, Hint.FEET_OUT_OF_FRAME], [Hint.FEET_OUT_OF_FRAME, Hint.RUNNER_SMALL]
+    )
+    assert both == [Hint.FEET_OUT_OF_FRAME, Hint.RUNNER_SMALL]  # the table's order: feet first
+    assert merge_hints([], []) == []
+    assert set(HINT_WORDS) == set(Hint)  # every code has its words
 
 
 def test_live_cadence_ignores_repeated_timestamps() -> None:
@@ -138,19 +152,62 @@ def test_clinic_norms_change_flags(tmp_path: Path) -> None:
     assert a.metrics["overstride_cm"].normal is None  # not in this clinic's file
 
 
+def _ankle_frames(step_times: list[float], fps: float = 60.0) -> list[tuple[float, np.ndarray]]:
+    """Frames (t, keypoints) of a runner seen whole whose ankle distance peaks once at each of
+    ``step_times`` (what LiveCadence counts as a step), for 1 s after the last one."""
+    frames = []
+    for i in range(int((step_times[-1] + 1.0) * fps)):
+        t = i / fps
+        d = 40 + 200 * sum(math.exp(-0.5 * ((t - s) / 0.06) ** 2) for s in step_times)
+        kp = np.zeros((17, 3))
+        for name in ("left_hip", "right_hip"):
+            kp[KP[name]] = (300, 250, 0.9)
+        for name in ("left_shoulder", "right_shoulder"):
+            kp[KP[name]] = (300, 150, 0.9)
+        kp[KP["left_ankle"]] = (300, 400, 0.9)
+        kp[KP["right_ankle"]] = (300 + d, 400, 0.9)
+        frames.append((t, kp))
+    return frames
+
+
+def _steps_at(intervals: list[float]) -> list[float]:
+    return [1.0 + sum(intervals[:k]) for k in range(len(intervals) + 1)]
+
+
+def test_live_cadence_counts_steps_fed_one_frame_at_a_time() -> None:
+    lc = LiveCadence(640, 480)
+    for t, kp in _ankle_frames(_steps_at([0.4] * 12)):
+        lc.update(t, kp)
+    assert lc.steps == 13 and lc.strides == 6
+    assert lc.cadence_spm == pytest.approx(150.0, abs=0.5)
+
+
 def test_live_cadence_is_none_not_nan_when_step_intervals_disagree() -> None:
     import warnings
 
-    from device.gait.live import LiveCadence
-
-    lc = LiveCadence()
-    lc._intervals[:] = 0.0
+    lc = LiveCadence(640, 480)
     # every other step missed: intervals alternate 0.3 s / 0.6 s, no typical value
-    for k, iv in enumerate([0.3, 0.6] * 4):
-        lc._intervals[k] = iv
-    lc._n_steps = 9
-    lc._step_t[(lc._n_steps - 1) % lc._step_t.shape[0]] = 10.0
-    lc._last_t = 10.0
     with warnings.catch_warnings():
-        warnings.simplefilter("error")
+        warnings.simplefilter("error")  # a mean of no intervals would warn (and give NaN)
+        for t, kp in _ankle_frames(_steps_at([0.3, 0.6] * 6)):
+            lc.update(t, kp)
+        assert lc.steps == 13
         assert lc.cadence_spm is None
+
+
+def test_live_cadence_survives_a_head_point_with_a_score_but_no_position() -> None:
+    """A model can give a confident keypoint whose coordinates are NaN (a bad frame): the
+    size hint skips it instead of taking min() of nothing."""
+    lc = LiveCadence(640, 480)
+    kp = np.zeros((17, 3))
+    kp[KP["left_hip"]] = (300, 250, 0.9)
+    kp[KP["nose"]] = (np.nan, np.nan, 0.9)
+    kp[KP["left_ankle"]] = (300, 400, 0.9)
+    kp[KP["right_ankle"]] = (350, 400, 0.9)
+    for i in range(20):
+        lc.update(i / 30, kp)
+    assert lc.steps == 0 and lc.hints() == []
+
+
+def test_live_cadence_has_one_name_for_feeding_a_frame() -> None:
+    assert "add" not in vars(LiveCadence) and "push" not in vars(LiveCadence)

@@ -152,11 +152,11 @@ def test_input_matches_an_affine_crop(estimator, gif_frames, crop) -> None:
         borderValue=0,
     )
     estimator.prepare(img, crop)
-    got = estimator._interp.get_tensor(estimator._in_idx)[0]
+    got = estimator.model_input()
     diff = np.abs(got.astype(int) - cv2.cvtColor(ref, cv2.COLOR_BGR2RGB).astype(int))
     assert np.median(diff) <= 2
     assert np.mean(diff > 40) < 0.03  # only edge rows/columns may differ by the rounding
-    ax, bx, ay, by = estimator._map
+    ax, bx, ay, by = estimator.input_map
     h, w = img.shape[:2]
     for u in (0.0, 48.0, 96.0, 150.0, 191.0):  # within the picture (padding maps nowhere useful)
         if 0 <= x0 + u / k <= w:

@@ -142,6 +142,23 @@ def test_wrong_view_prints_why_first_and_no_flag(session: dict[str, Any]) -> Non
     assert "Capture: unusable" in t
 
 
+def test_unusable_capture_marks_a_number_that_has_no_normal_range(session: dict[str, Any], tmp_path) -> None:
+    """A clinic without a contact-time range, a wrong-view capture: the contact time printed on the
+    receipt carries the same mark as every number of that capture, not a bare value."""
+    text_ = NORMS.read_text(encoding="utf-8")
+    block = '[metrics.contact_time_ms]\nlow = 180\nhigh = 300\nsource = "test"\n'
+    assert block in text_
+    clinic = tmp_path / "clinic-norms.toml"
+    clinic.write_text(text_.replace(block, ""), encoding="utf-8")
+    cfg = Config()
+    cfg.station.norms_file = str(clinic)
+    session["analysis"]["view"] = {"kind": "rear", "facing": None, "detected": "side"}
+    out = format_summary(session, config=cfg)
+    row = next(i for i, ln in enumerate(out) if ln.startswith("Ground contact time"))
+    assert out[row].split()[-2:] == ["252", "ms"]
+    assert out[row + 2].strip() == "not enough evidence: see above", out[row : row + 3]
+
+
 def test_far_leg_alone_is_not_enough_evidence(session: dict[str, Any]) -> None:
     m = session["analysis"]["metrics"]
     m["cadence_spm"]["value"] = 175.0

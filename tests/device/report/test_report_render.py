@@ -75,6 +75,18 @@ def test_nothing_flagged_says_what_is_good() -> None:
     assert "Cadence 178 spm is within the normal 170–185 spm." in html
 
 
+def test_unusable_capture_marks_numbers_that_have_no_normal_range() -> None:
+    """A wrong-view capture: flight time, step time, duty factor (no normal range) carry the same
+    mark and pointer to the capture note as the metrics with a range, not a bare value."""
+    s = handmade_session(view={"kind": "side", "facing": "right", "detected": "rear"})
+    html = render_report_html(s, _cfg())
+    assert "Unusable capture" in html
+    for mid in ("flight_time_ms", "step_time_ms", "duty_factor", "contact_time_ms"):
+        row = re.search(rf'<tr class="metric" data-metric="{mid}">.*?</tr>', html, re.S).group(0)
+        assert '<span class="badge not_enough_evidence">not enough evidence</span>' in row, mid
+        assert '<span class="why">see the capture note at the top</span>' in row, mid
+
+
 def test_imperial_units_everywhere() -> None:
     html = render_report_html(handmade_session(), _cfg(units="imperial"))
     assert "7.1 mph" in html  # 11.5 km/h

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 import threading
 from pathlib import Path
@@ -34,7 +35,12 @@ def test_schema_wal_and_foreign_keys(store: Store) -> None:
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
     conn.close()
-    assert store._conn().execute("PRAGMA foreign_keys").fetchone()[0] == 1
+    # foreign keys are enforced on the store's connections: a deleted runner takes their sessions
+    rid = store.create_runner("Ada", 170)
+    sid = store.create_session(rid)
+    store.delete_runner(rid)
+    with pytest.raises(NotFoundError):
+        store.get_session(sid)
     assert store.integrity_check() == "ok"
 
 
@@ -44,8 +50,10 @@ def test_reopen_keeps_data_and_refuses_newer_schema(tmp_path: Path) -> None:
     s.close()
     s = Store(tmp_path / "a.db")
     assert s.get_runner(rid)["name"] == "Ada"
-    s._conn().execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
     s.close()
+    with contextlib.closing(sqlite3.connect(tmp_path / "a.db")) as conn:  # a newer station wrote it
+        conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+        conn.commit()
     with pytest.raises(Exception, match="newer gait-station"):
         Store(tmp_path / "a.db")
 
@@ -165,7 +173,7 @@ def test_delete_runner_cascades_everything_including_files(store: Store, tmp_pat
     video.write_bytes(b"v")
     store.set_status(sid, "done", video_path=str(video))
     store.delete_runner(rid)
-    conn = store._conn()
+    conn = sqlite3.connect(store.path)
     for table in ("sessions", "keypoint_batches", "evidence"):
         assert (
             conn.execute(
@@ -176,6 +184,7 @@ def test_delete_runner_cascades_everything_including_files(store: Store, tmp_pat
             ).fetchone()[0]
             == 0
         )
+    conn.close()
     assert not video.exists()
     assert store.get_session(keep)["runner_id"] == other
     with pytest.raises(NotFoundError):
@@ -188,10 +197,12 @@ def test_prune_keeps_recent_and_active(store: Store) -> None:
     new = store.create_session(None)
     store.set_status(old, "done")
     store.set_status(new, "done")
-    store._conn().execute(
-        "UPDATE sessions SET started_at = '2020-01-01T00:00:00.000+00:00' WHERE id IN (?, ?)",
-        (old, active_old),
-    )
+    with contextlib.closing(sqlite3.connect(store.path)) as conn:  # recorded years ago
+        conn.execute(
+            "UPDATE sessions SET started_at = '2020-01-01T00:00:00.000+00:00' WHERE id IN (?, ?)",
+            (old, active_old),
+        )
+        conn.commit()
     assert store.prune(0) == 0
     assert store.prune(30) == 1
     assert {s["id"] for s in store.list_sessions()} == {active_old, new}

@@ -96,10 +96,7 @@ def test_migration_of_an_existing_database_keeps_data_and_stops_id_reuse(tmp_pat
     path = tmp_path / "old.db"
     conn = sqlite3.connect(path, isolation_level=None)
     conn.execute("PRAGMA journal_mode = WAL")
-    from device.store.db import _split_sql
-
-    for stmt in _split_sql(MIGRATIONS[0]):
-        conn.execute(stmt)
+    conn.executescript(MIGRATIONS[0])  # the first schema, as a station of that version made it
     conn.execute("PRAGMA user_version = 1")
     now = "2026-01-01T10:00:00.000+00:00"
     conn.execute("INSERT INTO runners VALUES (1, 'Old', 181, '', ?, ?)", (now, now))
