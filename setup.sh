@@ -80,7 +80,7 @@ numpy_pin() {
 }
 # Wheels only for the big compiled packages: building numpy/scipy/opencv from source takes hours
 # on a Pi and fails half-way on a full SD card; a missing wheel must stop setup with pip's reason.
-ONLY_BINARY=numpy,scipy,opencv-python-headless,av,pillow,ml-dtypes,ai-edge-litert,tflite-runtime,cffi,fonttools,brotli,zopfli
+ONLY_BINARY=numpy,scipy,opencv-python-headless,av,pillow,ml-dtypes,ai-edge-litert,tflite-runtime,cffi,fonttools,brotli,zopfli,uvloop
 
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then
