@@ -80,7 +80,7 @@ numpy_pin() {
 }
 # Wheels only for the big compiled packages: building numpy/scipy/opencv from source takes hours
 # on a Pi and fails half-way on a full SD card; a missing wheel must stop setup with pip's reason.
-ONLY_BINARY=numpy,scipy,opencv-python-headless,av,pillow,ml-dtypes,ai-edge-litert,tflite-runtime,cffi,fonttools,brotli,zopfli
+ONLY_BINARY=numpy,scipy,opencv-python-headless,av,pillow,ml-dtypes,ai-edge-litert,tflite-runtime,cffi,fonttools,brotli,zopfli,uvloop
 
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then
@@ -261,8 +261,15 @@ if [ "$INSTALL_SERVICE" -eq 1 ]; then
     || die "the service user gaitstation cannot run $REPO/.venv (move the checkout somewhere it can read)"
   sed -e "s#@VENV@#$REPO/.venv#g" -e "s#@USER@#gaitstation#g" -e "s#@DATA_DIR@#$SERVICE_DATA_DIR#g" \
       -e "s#@REPO@#$REPO#g" systemd/gait-station.service > /etc/systemd/system/gait-station.service
-  systemctl daemon-reload
-  systemctl enable --now gait-station.service
+  if [ -d /run/systemd/system ]; then
+    systemctl daemon-reload
+    systemctl enable --now gait-station.service
+  else
+    # No running systemd (a chroot, or an SD card image being prepared): daemon-reload and --now
+    # need one; enable works offline, and the station starts at the next boot.
+    systemctl enable gait-station.service
+    say "systemd is not running here: gait-station is enabled and starts at the next boot"
+  fi
   say "service installed: systemctl status gait-station; set the dashboard PIN with:"
   say "  sudo -u gaitstation $REPO/.venv/bin/gait-station set-pin --data-dir $SERVICE_DATA_DIR"
 fi

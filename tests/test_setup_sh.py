@@ -130,7 +130,9 @@ def test_pi_packages_planned_only_on_a_pi(rig) -> None:
 def test_big_wheels_are_never_built_from_source(rig) -> None:
     out = _plan(rig, pi=True, numpy="2.2.4")
     only = next(ln for ln in out.splitlines() if ln.startswith("wheels only: "))
-    assert {"numpy", "scipy", "opencv-python-headless", "ai-edge-litert"} <= set(only[13:].split(","))
+    assert {"numpy", "scipy", "opencv-python-headless", "ai-edge-litert", "uvloop"} <= set(
+        only[13:].split(",")
+    )
 
 
 def _apt_rig(rig) -> None:
