@@ -11,7 +11,7 @@ from flask import abort
 from device.errors import DiskFullError
 from web import context
 from web.errors import WrongStateError
-from web.forms import SessionRequest
+from web.forms import SessionForm
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +43,7 @@ class DuplicateRunnerError(WrongStateError):
         self.existing = existing
 
 
-def check_new_runner(req: SessionRequest) -> None:
+def check_new_runner(req: SessionForm) -> None:
     """A typed name that exists is offered, not duplicated (unless confirmed a different person)."""
     if req.runner_id is not None or req.new_runner_confirmed:
         return
@@ -52,7 +52,7 @@ def check_new_runner(req: SessionRequest) -> None:
         raise DuplicateRunnerError(req.runner_name or "", existing)
 
 
-def _station_args(req: SessionRequest) -> dict[str, Any]:
+def _station_args(req: SessionForm) -> dict[str, Any]:
     """The station creates a new runner itself, so a run that never starts (refused, cancelled
     "get ready") leaves no runner behind and no height changed."""
     if req.runner_id is None:
@@ -63,7 +63,7 @@ def _station_args(req: SessionRequest) -> dict[str, Any]:
     return {"runner_id": req.runner_id, "session": req.session_fields(), "height_cm": req.height_cm}
 
 
-def start_capture(req: SessionRequest | None) -> int:
+def start_capture(req: SessionForm | None) -> int:
     """Start a capture for an existing or new runner (``None``: the details prepared earlier);
     returns the new session id. A refused start (busy, disk full, camera down) leaves nothing."""
     station = context.station()
@@ -75,7 +75,7 @@ def start_capture(req: SessionRequest | None) -> int:
     return int(session_id)
 
 
-def prepare_capture(req: SessionRequest) -> dict[str, Any]:
+def prepare_capture(req: SessionForm) -> dict[str, Any]:
     """Enter the next run's details; the start button (GPIO or tablet) then starts it."""
     return dict(context.station().prepare(**_station_args(req)))
 

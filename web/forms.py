@@ -32,8 +32,10 @@ VIEWS = tuple(v for v in VIEW_LABELS if v in store_limits.VIEWS)
 
 
 @dataclass
-class SessionRequest:
-    """A validated capture request: either ``runner_id`` or a new ``runner_name``."""
+class SessionForm:
+    """The new-session form (or the capture/start JSON body) with its strings converted: the
+    runner (an existing ``runner_id``, or a new ``runner_name`` and height) and the session fields,
+    which the station turns into the one :class:`~device.capture.request.CaptureRequest`."""
 
     runner_id: int | None = None
     runner_name: str | None = None
@@ -151,8 +153,8 @@ def imperial_values(values: dict[str, Any]) -> dict[str, Any]:
 
 def parse_session_request(
     data: dict[str, Any], known_runner_ids: set[int] | None = None, units: str = "metric"
-) -> tuple[SessionRequest, FormErrors]:
-    """Validate a form (strings) or JSON body (typed) into a :class:`SessionRequest`.
+) -> tuple[SessionForm, FormErrors]:
+    """Validate a form (strings) or JSON body (typed) into a :class:`SessionForm`.
 
     Accepts ``runner_id`` for an existing runner, or ``runner_name``/``height_cm`` (form) or
     ``runner: {name, height_cm}`` (JSON) for a new one. ``height_cm`` given with an existing
@@ -161,7 +163,7 @@ def parse_session_request(
     """
     imperial = units == "imperial" and any(k in data for k in ("height_ft", "height_in", "speed_mph"))
     errors = FormErrors()
-    req = SessionRequest()
+    req = SessionForm()
     runner = data.get("runner")
     if runner is not None and not isinstance(runner, dict):
         errors.add("runner", "must be an object with name and height_cm")

@@ -86,6 +86,12 @@ class Feed:
         with self._cond:
             return self._viewers
 
+    @property
+    def waiting_loops(self) -> int:
+        """Event loops with viewers waiting for the next item (one wake-up each per publish)."""
+        with self._cond:
+            return len(self._wakers)
+
     def join(self) -> None:
         with self._cond:
             self._viewers += 1

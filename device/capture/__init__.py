@@ -12,7 +12,7 @@ from device.capture.controller import (
     STATES,
     CaptureController,
 )
-from device.capture.request import CaptureRequest, SessionRequest
+from device.capture.request import CaptureRequest
 from device.capture.states import SessionStatus, StationState
 from device.capture.status import Subscription
 
@@ -26,7 +26,6 @@ __all__ = [
     "STATES",
     "CaptureController",
     "CaptureRequest",
-    "SessionRequest",
     "SessionStatus",
     "StationState",
     "Subscription",

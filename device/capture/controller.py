@@ -40,7 +40,7 @@ from device.capture.finisher import Analyzer, FinishJob, SessionFinisher
 from device.capture.live_pose import LivePose
 from device.capture.rear import RearCamera
 from device.capture.recorder import FrameOutcome, Recorder
-from device.capture.request import CaptureRequest, SessionRequest
+from device.capture.request import CaptureRequest
 from device.capture.spool import FrameSpool
 from device.capture.states import CAN_START, SessionStatus, StationState
 from device.capture.status import Status, StatusHub, Subscription
@@ -64,7 +64,7 @@ IDLE, READY, CAPTURING, ANALYSING, DONE, FAILED = (
 )
 STATES = tuple(StationState)
 
-__all__ = ["CaptureController", "CaptureRequest", "SessionRequest", "StationState", "Subscription"]
+__all__ = ["CaptureController", "CaptureRequest", "StationState", "Subscription"]
 
 
 @dataclass

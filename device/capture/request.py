@@ -67,7 +67,3 @@ class CaptureRequest:
             "notes": self.notes,
             "view": self.view,
         }
-
-
-#: The name this type had before (web/ and older callers import it).
-SessionRequest = CaptureRequest

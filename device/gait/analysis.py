@@ -16,6 +16,7 @@ the % of leg length forms do not depend on it.
 from __future__ import annotations
 
 import warnings
+from typing import Any, cast
 
 import numpy as np
 
@@ -31,7 +32,7 @@ from device.gait.metric_ids import FRONTAL_METRICS, SIDE_METRICS, SYMMETRY
 from device.gait.norms import Norms, load_norms
 from device.gait.summary import apply_norm, summarize, symmetry_index
 from device.gait.treadmill import EventModel
-from device.gait.types import Analysis, GaitEvent, Metric, RunnerInfo
+from device.gait.types import Analysis, EventKind, GaitEvent, Metric, RunnerInfo, SideOrUnknown
 from device.gait.view import detect_view, facing_series
 from device.keypoints import KP, Timeline
 
@@ -144,13 +145,15 @@ def analyze(
     warnings += vres.warnings
     fser = facing_series(xy, tl.t) if vres.kind == "side" else None
     turning = fser is not None and bool(np.any(np.diff(fser) != 0))
-    if turning and vres.facing is None:
+    if turning and fser is not None and vres.facing is None:
         # both directions in one clip: the overall vote cancels out, the per-time one doesn't
         vres.facing = "right" if np.sum(fser > 0) >= np.sum(fser < 0) else "left"
         vres.warnings = [w for w in vres.warnings if "facing direction unclear" not in w]
         warnings[:] = [w for w in warnings if "facing direction unclear" not in w]
     cl = clean(tl)
-    leg_px = body_scale_px(cl.raw_xy, 50.0 if vres.kind == "side" else 90.0)
+    raw_xy = cl.raw_xy
+    assert raw_xy is not None  # clean() always keeps the input rows
+    leg_px = body_scale_px(raw_xy, 50.0 if vres.kind == "side" else 90.0)
     px_per_cm = None
     if runner.height_cm and runner.height_cm > 0 and np.isfinite(leg_px):
         px_per_cm = leg_px / (LEG_FRACTION_OF_HEIGHT * float(runner.height_cm))
@@ -195,7 +198,7 @@ def analyze(
             warnings.append("the runner turns around during the clip: each direction is analysed on its own")
         res = sagittal.analyse_side(cl, fsign, leg_px, px_per_cm, speed_cm_s, event_model)
         dec = sides.decide(
-            None if turning else vres.facing, camera_side, _floors(res), leg_px, cl.raw_xy, tl.score
+            None if turning else vres.facing, camera_side, _floors(res), leg_px, raw_xy, tl.score
         )
         quality["near_side"] = dec.near_side if dec.decided else None
         quality["side_method"] = dec.method
@@ -486,8 +489,12 @@ def _symmetry_headline(metrics: dict[str, Metric]) -> Metric:
 def _events_list(side_events: dict, tl: Timeline, cl) -> list[GaitEvent]:
     out = []
     for side, se in side_events.items():
-        label = "unknown" if side.startswith("unknown") else side
-        for kind, arr, conf in (("initial_contact", se.ic, se.ic_conf), ("toe_off", se.to, se.to_conf)):
+        label = cast(SideOrUnknown, "unknown" if side.startswith("unknown") else side)
+        kinds: tuple[tuple[EventKind, np.ndarray, np.ndarray | None], ...] = (
+            ("initial_contact", se.ic, se.ic_conf),
+            ("toe_off", se.to, se.to_conf),
+        )
+        for kind, arr, conf in kinds:
             for i, x in enumerate(arr):
                 if np.isfinite(x):
                     j = int(np.clip(np.searchsorted(tl.t, x), 0, len(tl) - 1))
@@ -600,7 +607,7 @@ def _cadence(step_times: list, events: list[GaitEvent]) -> tuple[float | None, i
 
 def _stride_period(events: list[GaitEvent], guess: float | None) -> tuple[float | None, int]:
     """Least-squares stride period shared by the four event sequences (foot × kind)."""
-    groups = {}
+    groups: dict[tuple[str, str], list[float]] = {}
     for e in events:
         groups.setdefault((e.side, e.kind), []).append(e.t)
     if guess is None:
@@ -611,8 +618,8 @@ def _stride_period(events: list[GaitEvent], guess: float | None) -> tuple[float 
         guess = float(np.median(d))
     sxx = sxy = 0.0
     span = []
-    for ts in groups.values():
-        ts = np.sort(np.asarray(ts))
+    for times in groups.values():
+        ts = np.sort(np.asarray(times))
         if ts.size < 2:
             continue
         k = np.round((ts - ts[0]) / guess)
@@ -642,7 +649,7 @@ def _cadence_series(step_times: list, window_steps: int = 8) -> list[list[float]
 
 
 def _seen_quality(xy: np.ndarray, tl: Timeline) -> dict:
-    out = {"leg_seen_fraction": {}}
+    out: dict[str, Any] = {"leg_seen_fraction": {}}
     for side in ("left", "right"):
         pts = [KP[f"{side}_hip"], KP[f"{side}_knee"], KP[f"{side}_ankle"]]
         out["leg_seen_fraction"][side] = round(float(np.isfinite(xy[:, pts, 0]).all(1).mean()), 3)

@@ -134,8 +134,9 @@ def detect_side_events(
         yield from deferred
 
     for p, q in in_order():
-        a0 = p if p is not None else max(0, q - span)
-        b0 = q if q is not None else min(n - 1, p + span)
+        # a stance has at least one end in the data (``or 0`` only satisfies the type checker)
+        a0 = p if p is not None else max(0, (q or 0) - span)
+        b0 = q if q is not None else min(n - 1, (p or 0) + span)
         seg = height[a0 : b0 + 1]
         if seg.size < 3 or np.isfinite(seg).mean() < 0.8:
             continue
@@ -206,7 +207,7 @@ def detect_side_events(
         # toe-off: the far foot often disappears behind the near leg just after it leaves the
         # belt; the rise up to the crossing is what times it
         t_to = t_to if t_to is not None and _seen_around(t, height, t_to, 0.06, 0.015) else None
-        if t_ic is not None and not refined and not _seen_around(t, rel, t[p], 0.1):
+        if t_ic is not None and not refined and not _seen_around(t, rel, float(t[p]), 0.1):
             t_ic = None
         if t_to is not None and not refined_to and q is not None and not _seen_around(t, rel, t[q], 0.1):
             t_to = None
@@ -218,7 +219,9 @@ def detect_side_events(
         tos.append(np.nan if t_to is None else t_to)
         icr.append(refined)
         tor.append(refined_to)
-    order = np.argsort([x if np.isfinite(x) else y for x, y in zip(ics, tos, strict=True)]) if ics else []
+    order = np.argsort(
+        np.array([x if np.isfinite(x) else y for x, y in zip(ics, tos, strict=True)], dtype=float)
+    )
     ics = [ics[i] for i in order]
     tos = [tos[i] for i in order]
     icr = [icr[i] for i in order]
@@ -238,7 +241,7 @@ def enforce_alternation(
         (t, "right", i) for i, t in enumerate(right.ic)
     ]
     allev.sort()
-    drop = {"left": set(), "right": set()}
+    drop: dict[str, set[int]] = {"left": set(), "right": set()}
     min_gap = 0.3 * stride_s / 2
     ct_all = np.concatenate([left.to - left.ic, right.to - right.ic])
     ct_all = ct_all[np.isfinite(ct_all)]

@@ -65,7 +65,7 @@ class SideResult:
     events: dict[str, SideEvents]
     stances: list[Stance]
     step_times: list[tuple[float, float, str]]  # (t_end, step_s, landing side), alternating contacts
-    curves: dict[str, dict[str, dict[str, list[float]]]]
+    curves: dict[str, dict[str, dict[str, list[float]] | None]]  # a side is None when unknown
     evidence: list[dict]
     dropped_events: int
     hip_phase: float | None  # hip height at midstance vs stride mean (− = lowest: running)

@@ -31,13 +31,13 @@ def test_one_publish_wakes_every_waiting_viewer_of_an_event_loop():
     async def viewers() -> list[tuple[int, bytes] | None]:
         waits = [asyncio.ensure_future(feed.wait_async(0, 5.0)) for _ in range(20)]
         await asyncio.sleep(0.05)  # all 20 are waiting now
-        assert len(feed._wakers) == 1, "one wake-up per event loop, not one per viewer"
+        assert feed.waiting_loops == 1, "one wake-up per event loop, not one per viewer"
         threading.Thread(target=feed.publish, args=(b"data: 1\n\n",)).start()
         return await asyncio.gather(*waits)
 
     got = asyncio.run(viewers())
     assert got == [(1, b"data: 1\n\n")] * 20
-    assert feed._wakers == {}
+    assert feed.waiting_loops == 0
 
 
 def test_a_viewer_that_waits_in_vain_times_out_and_a_newer_item_returns_at_once():

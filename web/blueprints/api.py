@@ -15,7 +15,7 @@ from typing import Any
 from flask import Blueprint, Response, jsonify, request, url_for
 
 from web import actions, context, present
-from web.forms import SessionRequest, parse_session_request
+from web.forms import SessionForm, parse_session_request
 from web.security import json_error
 
 bp = Blueprint("api", __name__)
@@ -145,7 +145,7 @@ def _session_request(data: dict[str, Any]):
     return req, errors
 
 
-def _duplicate_runner(req: SessionRequest):
+def _duplicate_runner(req: SessionForm):
     """As the form does: a new runner's name that exists is offered (409 with the existing
     runners), not duplicated; the client sends their runner_id, or new_runner: true when it is a
     different person with the same name. None when the request may go ahead."""

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from device.capture.controller import CaptureController, SessionRequest
+from device.capture.controller import CaptureController, CaptureRequest
 from device.config import Config
 from device.errors import InputError, UserError
 from device.store import Store
@@ -67,7 +67,7 @@ def test_timer_ends_capture_and_everything_is_stored(rig) -> None:
     ctl, store, src, calls, states, done = rig(warmup_s=0.5)
     rid = store.create_runner("Ada", 168)
     ctl.wait_for_state("idle", 5)
-    sid = ctl.start_capture(SessionRequest.from_dict(rid, {"speed_kmh": 11.5, "view": "side", "shoes": "X"}))
+    sid = ctl.start_capture(CaptureRequest.from_dict(rid, {"speed_kmh": 11.5, "view": "side", "shoes": "X"}))
     assert ctl.state == "capturing"
     assert ctl.wait_for_state(("done", "failed"), 20) == "done"
     s = store.get_session(sid)
@@ -145,7 +145,7 @@ def test_disk_nearly_full_refuses_start(rig, monkeypatch) -> None:
 
 def test_cancel_discards_the_session(rig) -> None:
     ctl, store, *_ = rig(ScriptedSource(live=True), duration_s=60)
-    ctl.arm(SessionRequest(speed_kmh=10))
+    ctl.arm(CaptureRequest(speed_kmh=10))
     assert ctl.state == "ready"
     sid = ctl.start_capture()
     assert store.get_session(sid)["speed_kmh"] == 10  # the armed details were used
@@ -176,9 +176,9 @@ def test_dropped_frames_and_countdown(rig) -> None:
 def test_invalid_details_refused_without_a_session(rig) -> None:
     ctl, store, *_ = rig()
     with pytest.raises(InputError, match="speed"):
-        ctl.start_capture(SessionRequest(speed_kmh=99))
+        ctl.start_capture(CaptureRequest(speed_kmh=99))
     with pytest.raises(InputError, match="unknown session field"):
-        SessionRequest.from_dict(None, {"sped": 3})
+        CaptureRequest.from_dict(None, {"sped": 3})
     assert store.list_sessions() == [] and ctl.state == "idle"
 
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from device.camera import open_source
-from device.capture.controller import CaptureController, SessionRequest
+from device.capture.controller import CaptureController, CaptureRequest
 from device.config import Config
 from device.store import Store
 
@@ -30,7 +30,7 @@ def test_sample_clip_through_movenet(tmp_path: Path, model_path: Path, samples_d
     ctl.start()
     try:
         rid = store.create_runner("Walker", 175)
-        sid = ctl.start_capture(SessionRequest(runner_id=rid, speed_kmh=5.0))
+        sid = ctl.start_capture(CaptureRequest(runner_id=rid, speed_kmh=5.0))
         assert ctl.wait_for_state(("done", "failed"), 90) == "done", store.get_session(sid)["error"]
     finally:
         ctl.close()
