@@ -562,10 +562,11 @@ class Store:
             log.warning("marked %d interrupted session(s): %s", len(ids), ids)
         return ids
 
-    def prune(self, retention_days: int) -> int:
-        """Delete finished sessions older than ``retention_days`` (0 = keep all). Returns how many."""
+    def _finished_before(self, retention_days: int) -> list[tuple[int, str | None]]:
+        """(id, video_path) of the sessions started more than ``retention_days`` ago and not being
+        captured or analysed (none when ``retention_days`` <= 0: keep everything)."""
         if retention_days <= 0:
-            return 0
+            return []
         cutoff = (datetime.now(UTC) - timedelta(days=retention_days)).isoformat(timespec="milliseconds")
         rows = (
             self._conn()
@@ -575,6 +576,11 @@ class Store:
             )
             .fetchall()
         )
+        return [(int(r[0]), r[1]) for r in rows]
+
+    def prune(self, retention_days: int) -> int:
+        """Delete finished sessions older than ``retention_days`` (0 = keep all). Returns how many."""
+        rows = self._finished_before(retention_days)
         if not rows:
             return 0
         with self._tx() as c:
@@ -587,23 +593,12 @@ class Store:
     def prune_videos(self, retention_days: int) -> int:
         """Delete the recorded videos of sessions older than ``retention_days`` (0 = keep them as
         long as the session); the sessions, analyses and evidence frames stay. Returns how many."""
-        if retention_days <= 0:
-            return 0
-        cutoff = (datetime.now(UTC) - timedelta(days=retention_days)).isoformat(timespec="milliseconds")
-        rows = (
-            self._conn()
-            .execute(
-                "SELECT id, video_path FROM sessions WHERE video_path IS NOT NULL AND started_at < ? "
-                "AND status NOT IN ('capturing', 'analysing')",
-                (cutoff,),
-            )
-            .fetchall()
-        )
+        rows = [r for r in self._finished_before(retention_days) if r[1]]
         if not rows:
             return 0
         with self._tx() as c:
             c.executemany("UPDATE sessions SET video_path = NULL WHERE id = ?", [(r[0],) for r in rows])
-        _unlink_all([r[1] for r in rows])
+        _unlink_all([r[1] for r in rows if r[1]])
         log.info("deleted %d video(s) older than %d days", len(rows), retention_days)
         return len(rows)
 
