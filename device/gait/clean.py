@@ -140,8 +140,8 @@ def repair_leg_swaps(
     d_cross = np.zeros(n - 1)
     for li, ri in ((KP["left_knee"], KP["right_knee"]), (KP["left_ankle"], KP["right_ankle"])):
         L, R = xy[:, li], xy[:, ri]
-        same = _dist(L[1:] - L[:-1]) + _dist(R[1:] - R[:-1])
-        cross = _dist(L[1:] - R[:-1]) + _dist(R[1:] - L[:-1])
+        same = np.linalg.norm(L[1:] - L[:-1], axis=1) + np.linalg.norm(R[1:] - R[:-1], axis=1)
+        cross = np.linalg.norm(L[1:] - R[:-1], axis=1) + np.linalg.norm(R[1:] - L[:-1], axis=1)
         # a joint says something only when both legs' points are seen in both frames
         ok = np.isfinite(same) & np.isfinite(cross)
         d_same += np.where(ok, same, 0.0)
