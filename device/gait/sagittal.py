@@ -38,7 +38,7 @@ from device.gait.treadmill import (
     StanceModel,
     belt_speed,
     refine_all,
-    stance_model,
+    stance_models,
     stance_noise,
 )
 from device.keypoints import KP
@@ -253,14 +253,10 @@ def _treadmill_refine(
         ct_med = float(np.median(ct)) if ct.size >= 3 else float("nan")
         ic_m = np.where(np.isfinite(ic), ic, to - ct_med)
         to_m = np.where(np.isfinite(to), to, ic + ct_med)
-        sms = [
-            stance_model(t, u[s], h[s], ic_m[k], to_m[k], v)
-            if v is not None
-            and t[0] <= ic_m[k] + 0.2 * (to_m[k] - ic_m[k])
-            and ic_m[k] + 0.6 * (to_m[k] - ic_m[k]) <= t[-1]
-            else None
-            for k in range(len(ic))
-        ]
+        # the middle of the stance (where its model is measured) must be in the data
+        mid_in = (t[0] <= ic_m + 0.2 * (to_m - ic_m)) & (ic_m + 0.6 * (to_m - ic_m) <= t[-1])
+        sms = [None] * len(ic) if v is None else stance_models(t, u[s], h[s], ic_m, to_m, v)
+        sms = [sm if ok else None for sm, ok in zip(sms, mid_in.tolist(), strict=True)]
         stances += [(s, float(ic[k]), float(to[k]), sms[k]) for k in range(len(ic))]
         idx = np.array([k for k in range(len(ic)) if sms[k] is not None], int)
         nz = stance_noise(t, h[s], [(ic[k], to[k], sms[k]) for k in idx], leg_px)
