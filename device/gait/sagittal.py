@@ -303,7 +303,7 @@ def _measure_stance(
         return
     # the leg must have been seen (not bridged over long gaps) through the stance
     seen = window(t, pre["seen"], ic, to)
-    if seen.size == 0 or seen.mean() < 0.8:
+    if seen.size == 0 or _fraction(seen) < 0.8:
         st.valid, st.reject = False, "leg not seen through the stance"
         return
     v["contact_time_ms"] = 1000.0 * contact
@@ -315,7 +315,7 @@ def _measure_stance(
     v["knee_flexion_ic_deg"] = at(t, ang_e["knee_flexion"], ic)
     v["hip_flexion_ic_deg"] = at(t, ang_e["hip_flexion"], ic)
     kf_st = window(t, ang["knee_flexion"], ic, to)
-    v["knee_flexion_stance_peak_deg"] = float(np.nanmax(kf_st)) if np.isfinite(kf_st).any() else np.nan
+    v["knee_flexion_stance_peak_deg"] = _nanmax(kf_st)
     # midstance: the ankle passes under the hip (else the middle of stance)
     rel = window(t, pre["rel_a"], ic, to)
     tw = window(t, t, ic, to)
@@ -334,7 +334,7 @@ def _measure_stance(
     v["hip_hinge_deg"] = at(t, ang["trunk_lean"], ms) - body
     # hip extension: thigh behind the trunk line from midstance to shortly after toe-off
     hf_ext = window(t, ang["hip_flexion"], ms, to + 0.1 * stride_s)
-    v["hip_extension_peak_deg"] = float(np.nanmax(-hf_ext)) if np.isfinite(hf_ext).any() else np.nan
+    v["hip_extension_peak_deg"] = _nanmax(-hf_ext)
     # the step that starts with this contact: step time (to the next opposite contact) and
     # flight time (this foot's toe-off to that contact)
     step = step_by_start.get(round(ic, 9))
@@ -345,7 +345,7 @@ def _measure_stance(
         if speed_cm_s:
             v["step_length_cm"] = speed_cm_s * step
     # vertical oscillation of the step that starts with this contact (this foot in stance)
-    j = int(np.searchsorted(ic_times, ic + 1e-9, side="right"))
+    j = int(ic_times.searchsorted(ic + 1e-9, side="right"))
     nxt = ic_times[j : j + 1]
     if nxt.size and nxt[0] - ic < 0.75 * stride_s:
         # the lightly filtered hip: heavy smoothing would shave the peaks off the bounce
@@ -363,16 +363,35 @@ def _measure_stance(
     if np.isfinite(st.next_ic):
         stride = st.next_ic - ic
         seen_st = window(t, pre["seen"], ic, st.next_ic)
-        if seen_st.mean() >= 0.8:
+        if _fraction(seen_st) >= 0.8:
             v["duty_factor"] = contact / stride
             tl = window(t, ang["trunk_lean"], ic, st.next_ic)
-            v["trunk_lean_deg"] = float(np.nanmean(tl)) if np.isfinite(tl).any() else np.nan
+            v["trunk_lean_deg"] = _nanmean(tl)
             kf_sw = window(t, ang["knee_flexion"], to, st.next_ic)
             hf_sw = window(t, ang["hip_flexion"], to, st.next_ic)
             if np.isfinite(kf_sw).any():
                 v["knee_flexion_swing_peak_deg"] = float(np.nanmax(kf_sw))
             if np.isfinite(hf_sw).any():
                 v["hip_flexion_swing_peak_deg"] = float(np.nanmax(hf_sw))
+
+
+# np.nanmax / np.nanmean / ndarray.mean cost more in Python overhead than in work on the short
+# per-stance windows (a thousand calls per two minutes): the same reductions, called directly.
+def _nanmax(x: np.ndarray) -> float:
+    """``np.nanmax`` (NaN when nothing is finite): the fmax reduction it runs."""
+    return float(np.fmax.reduce(x)) if x.size else float("nan")
+
+
+def _nanmean(x: np.ndarray) -> float:
+    """``np.nanmean`` (NaN when nothing is finite): its sum with NaN as 0, over the count."""
+    nan = np.isnan(x)
+    n = x.size - int(np.count_nonzero(nan))
+    return float(np.add.reduce(np.where(nan, 0.0, x))) / n if n else float("nan")
+
+
+def _fraction(mask: np.ndarray) -> float:
+    """``mask.mean()`` of a non-empty boolean array."""
+    return np.count_nonzero(mask) / mask.size
 
 
 #: A stance whose contact time is further than this many robust SDs (1.4826 × MAD) from its
