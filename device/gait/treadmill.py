@@ -71,22 +71,37 @@ def belt_speed(
 ) -> float | None:
     """Belt speed (px/s, > 0) from the ankles in mid-stance: the median slope of u over the
     middle half of every stance (``stances``: side, contact, toe-off)."""
-    slopes = []
+    fits = []  # (t, u) of each stance's middle half
     for side, ic, to in stances:
         if not (np.isfinite(ic) and np.isfinite(to)) or to - ic < 0.08:
             continue
         c = to - ic
-        a = int(np.searchsorted(t, ic + 0.25 * c))
-        b = int(np.searchsorted(t, to - 0.25 * c, side="right"))
+        a = int(t.searchsorted(ic + 0.25 * c))
+        b = int(t.searchsorted(to - 0.25 * c, side="right"))
         uu, tt = u[side][a:b], t[a:b]
         ok = np.isfinite(uu)
-        if ok.sum() < 4:
+        if np.count_nonzero(ok) < 4:
             continue
-        slopes.append(-np.polyfit(tt[ok], uu[ok], 1)[0])
-    if len(slopes) < 3:
+        fits.append((tt[ok], uu[ok]))
+    if len(fits) < 3:
         return None
+    # the slope is np.polyfit's, but a polyfit per stance was a tenth of the analysis: the
+    # closed-form least-squares slope (equal to 1e-10 or better) puts the stances in order, and
+    # only those that can be the middle one(s) are fitted with polyfit
+    slopes = np.array([-_slope(tt, uu) for tt, uu in fits])
+    srt = np.sort(slopes)
+    lo, hi = srt[(srt.size - 1) // 2], srt[srt.size // 2]
+    tol = 1e-6 * float(np.abs(srt).max())
+    for k in np.flatnonzero((slopes >= lo - tol) & (slopes <= hi + tol)):
+        slopes[k] = -np.polyfit(*fits[k], 1)[0]
     v = float(np.median(slopes))
     return v if v > 0 else None
+
+
+def _slope(x: np.ndarray, y: np.ndarray) -> float:
+    """Least-squares slope of y over x (closed form)."""
+    xc = x - x.mean()
+    return float(xc @ (y - y.mean())) / float(xc @ xc)
 
 
 def stance_noise(
@@ -98,15 +113,16 @@ def stance_noise(
     res = []
     for ic, to, _sm in stances:
         c = to - ic
-        a = int(np.searchsorted(t, ic + 0.2 * c))
-        b = int(np.searchsorted(t, ic + 0.6 * c, side="right"))
+        a = int(t.searchsorted(ic + 0.2 * c))
+        b = int(t.searchsorted(ic + 0.6 * c, side="right"))
         hh, tt = h[a:b], t[a:b]
         ok = np.isfinite(hh)
-        if ok.sum() < 4:
+        if np.count_nonzero(ok) < 4:
             continue
         # about a straight line: a foot that is still flattening or already rolling moves the
         # ankle steadily; the noise is what a line cannot follow (least squares, closed form)
-        x, y = tt[ok] - tt[ok].mean(), hh[ok] - hh[ok].mean()
+        tt, hh = tt[ok], hh[ok]
+        x, y = tt - tt.mean(), hh - hh.mean()
         slope = float(x @ y) / max(float(x @ x), 1e-12)
         res.append(np.abs(y - slope * x))
     r = np.concatenate(res) if res else np.array([])
