@@ -118,7 +118,8 @@ def repair_leg_swaps(
     jump under the chosen labels (legs move continuously; a label swap makes both jump across),
     and staying swapped costs 1.5 leg lengths per second, so the model's labels win when
     continuity cannot tell (legs crossing, a leg unseen: a joint counts only when both legs'
-    points are seen in both frames). With ``score`` given and a clear near leg (side view: its
+    points are seen in both frames, or in the two frames either side of a single one where they
+    are not). With ``score`` given and a clear near leg (side view: its
     knee/ankle score ≥ 0.1 higher over the clip), frames where the scores are the other way
     round lean towards swapped. Hips are swapped along with knees and ankles.
     Returns (repaired copy, number of swapped runs, number of swapped frames).
@@ -129,6 +130,12 @@ def repair_leg_swaps(
         return out, 0, 0
     d_same = np.zeros(n - 1)
     d_cross = np.zeros(n - 1)
+    # the same across one row where the joint is not seen on both legs (row i compared with row
+    # i − 2): pose models lose both feet for a frame at foot strike and swap them right after;
+    # over a longer gap a swinging foot moves further than the feet are apart
+    b_same = np.zeros(n)
+    b_cross = np.zeros(n)
+    frame_dt = float(np.median(np.diff(t)))
     for li, ri in ((KP["left_knee"], KP["right_knee"]), (KP["left_ankle"], KP["right_ankle"])):
         L, R = xy[:, li], xy[:, ri]
         same = np.linalg.norm(L[1:] - L[:-1], axis=1) + np.linalg.norm(R[1:] - R[:-1], axis=1)
@@ -137,6 +144,11 @@ def repair_leg_swaps(
         ok = np.isfinite(same) & np.isfinite(cross)
         d_same += np.where(ok, same, 0.0)
         d_cross += np.where(ok, cross, 0.0)
+        both = np.isfinite(L).all(1) & np.isfinite(R).all(1)
+        r = np.flatnonzero(both[2:] & ~both[1:-1] & both[:-2]) + 2
+        r = r[t[r] - t[r - 2] < 2.5 * frame_dt]  # one frame between them, not a dropped stretch
+        b_same[r] += np.linalg.norm(L[r] - L[r - 2], axis=1) + np.linalg.norm(R[r] - R[r - 2], axis=1)
+        b_cross[r] += np.linalg.norm(L[r] - R[r - 2], axis=1) + np.linalg.norm(R[r] - L[r - 2], axis=1)
     # staying swapped costs 1.5 leg lengths per second: a few frames are cheap next to the two
     # jumps a swap causes, a long wrong flip is not
     dts = np.diff(t)
@@ -153,30 +165,48 @@ def repair_leg_swaps(
             w = 0.5 * scale
             e0 = w * np.maximum(0.0, -np.sign(typical) * d)
             e1 = w * np.maximum(0.0, np.sign(typical) * d)
-    c0, c1 = float(e0[0]), lam_f + float(e1[0])
-    back = np.zeros((n, 2), dtype=np.int8)
+    # Viterbi over pairs of consecutive states (previous row, this row), so that a comparison
+    # with row i − 2 is scored against that row's own state on every path; cAB = best cost with
+    # row i − 1 in state A and row i in state B
+    inf = float("inf")
+    c00, c01, c10, c11 = float(e0[0]), inf, inf, lam_f + float(e1[0])
+    back = [0] * n  # per row, 4 bits (one per pair state 2·A + B): row i − 2 in state 1
     ds, dc = d_same.tolist(), d_cross.tolist()
+    bs, bc = b_same.tolist(), b_cross.tolist()
     e0l, e1l = e0.tolist(), e1.tolist()
     for i in range(1, n):
-        s, c = ds[i - 1], dc[i - 1]
-        a0, b0 = c0 + s, c1 + c  # into state 0 from 0 / from 1
-        a1, b1 = c1 + s, c0 + c  # into state 1 from 1 / from 0
-        if a0 <= b0:
-            n0 = a0
+        s, c, q, r = ds[i - 1], dc[i - 1], bs[i], bc[i]
+        bits = 0
+        x, y = c00 + q, c10 + r  # into (0, 0) from row i − 2 in state 0 / 1
+        if x <= y:
+            n00 = x
         else:
-            n0 = b0
-            back[i, 0] = 1
-        if a1 <= b1:
-            n1 = a1
-            back[i, 1] = 1
+            n00, bits = y, 1
+        x, y = c00 + r, c10 + q  # into (0, 1)
+        if x <= y:
+            n01 = x
         else:
-            n1 = b1
-        c0, c1 = n0 + e0l[i], n1 + lam_f + e1l[i]
+            n01, bits = y, bits | 2
+        x, y = c11 + r, c01 + q  # into (1, 0) from 1 / 0 (ties: no change of state, as above)
+        if x <= y:
+            n10, bits = x, bits | 4
+        else:
+            n10 = y
+        x, y = c11 + q, c01 + r  # into (1, 1)
+        if x <= y:
+            n11, bits = x, bits | 8
+        else:
+            n11 = y
+        back[i] = bits
+        e_0, e_1 = e0l[i], lam_f + e1l[i]
+        c00, c01, c10, c11 = n00 + s + e_0, n01 + c + e_1, n10 + c + e_0, n11 + s + e_1
     state = np.zeros(n, dtype=bool)
-    st = 0 if c0 <= c1 else 1
-    for i in range(n - 1, -1, -1):
-        state[i] = bool(st)
-        st = int(back[i, st])
+    k = int(np.argmin([c00, c01, c10, c11]))
+    prev, cur = k >> 1, k & 1
+    for i in range(n - 1, 0, -1):
+        state[i] = bool(cur)
+        prev, cur = (back[i] >> (2 * prev + cur)) & 1, prev
+    state[0] = bool(cur)
     _swap_rows(out, state)
     # frames where only one leg is seen: continuity between frames says nothing, so the seen
     # leg goes with whichever leg's path (interpolated from frames with both legs) it lies on
