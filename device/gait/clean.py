@@ -169,10 +169,10 @@ def repair_leg_swaps(
         d_same += np.where(ok, same, 0.0)
         d_cross += np.where(ok, cross, 0.0)
         both = np.isfinite(L).all(1) & np.isfinite(R).all(1)
-        r = np.flatnonzero(both[2:] & ~both[1:-1] & both[:-2]) + 2
-        r = r[t[r] - t[r - 2] < 2.5 * frame_dt]  # one frame between them, not a dropped stretch
-        b_same[r] += np.linalg.norm(L[r] - L[r - 2], axis=1) + np.linalg.norm(R[r] - R[r - 2], axis=1)
-        b_cross[r] += np.linalg.norm(L[r] - R[r - 2], axis=1) + np.linalg.norm(R[r] - L[r - 2], axis=1)
+        k2 = np.flatnonzero(both[2:] & ~both[1:-1] & both[:-2]) + 2
+        k2 = k2[t[k2] - t[k2 - 2] < 2.5 * frame_dt]  # one frame between them, not a dropped stretch
+        b_same[k2] += np.linalg.norm(L[k2] - L[k2 - 2], axis=1) + np.linalg.norm(R[k2] - R[k2 - 2], axis=1)
+        b_cross[k2] += np.linalg.norm(L[k2] - R[k2 - 2], axis=1) + np.linalg.norm(R[k2] - L[k2 - 2], axis=1)
     # staying swapped costs 1.5 leg lengths per second: a few frames are cheap next to the two
     # jumps a swap causes, a long wrong flip is not
     dts = np.diff(t)
