@@ -18,7 +18,8 @@
 # Options:
 #   --release bookworm|trixie|all   (default all)
 #   --branch plain|pi|all           (default all)
-#   --tests full|quick|none         non-browser suite, a short subset, or none (default full)
+#   --tests full|fast|quick|none    non-browser suite; its fast tier (not slow); a short subset;
+#                                   or none (default full)
 #   --cpu NAME                      QEMU_CPU (default cortex-a72 = Pi 4; cortex-a76 = Pi 5)
 #   --time-scale N                  GAIT_TEST_TIME_SCALE for the tests (default 15)
 #   --cache DIR                     rootfs and results (default /var/cache/gait-pi-check)
@@ -51,7 +52,7 @@ while [ $# -gt 0 ]; do
     --keep) KEEP=1 ;;
     --table) TABLE_ONLY=1 ;;
     --doc) DOC=$2; shift ;;
-    -h | --help) sed -n '2,28p' "$0"; exit 0 ;;
+    -h | --help) sed -n '2,29p' "$0"; exit 0 ;;
     *) echo "pi-check: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
   shift
@@ -451,8 +452,11 @@ run_tests() {
   local sel="tests --deselect tests/device/test_soak.py::test_100_sessions_back_to_back_without_leaks"
   # quick: what a Pi adds to the picture (setup.sh itself is what the cell has just run).
   [ "$TESTS" = quick ] && sel="tests/device/test_analyze_cli.py tests/device/test_doctor.py tests/device/pose tests/device/test_systemd_unit.py"
-  echo "tests ($TESTS): $sel -m 'not browser', GAIT_TEST_TIME_SCALE=$TIME_SCALE"
-  as_pi "cd ~/gait-station && CI=true GAIT_TEST_TIME_SCALE=$TIME_SCALE .venv/bin/python -m pytest $sel -m 'not browser' -q -p no:cacheprovider -o addopts= -rf --durations=15 2>&1"
+  # fast: the fast tier of docs/testing.md (everything not marked slow), for cells run side by side.
+  local marks="not browser"
+  [ "$TESTS" = fast ] && marks="not browser and not slow"
+  echo "tests ($TESTS): $sel -m '$marks', GAIT_TEST_TIME_SCALE=$TIME_SCALE"
+  as_pi "cd ~/gait-station && CI=true GAIT_TEST_TIME_SCALE=$TIME_SCALE .venv/bin/python -m pytest $sel -m '$marks' -q -p no:cacheprovider -o addopts= -rf --durations=15 2>&1"
 }
 
 ensure_qemu

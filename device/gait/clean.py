@@ -4,8 +4,9 @@ Pose models give noisy, sometimes missing and sometimes wrong keypoints. Before 
 event or angle is measured, this module:
 
 1. treats low-score keypoints as missing (:data:`MIN_SCORE`),
-2. finds and repairs short left/right leg swaps (side views: the model mixes up the legs for a
-   few frames, often just when the legs cross or a foot lands),
+2. drops the guessed ankle point where both labels sit on one foot (the far foot hidden),
+   then finds and repairs short left/right leg swaps (side views: the model mixes up the legs
+   for a few frames, often just when the legs cross or a foot lands),
 3. rejects isolated outliers with a Hampel filter (median ± k·MAD in a short window),
 4. resamples onto a uniform time grid (the capture clock ``t`` may be uneven), filling only
    short gaps (:data:`MAX_GAP_S`); longer gaps stay missing,
@@ -27,6 +28,11 @@ from device.keypoints import KP, N_KEYPOINTS, Timeline
 
 MIN_SCORE = 0.2  # below this a keypoint counts as not seen
 MAX_GAP_S = 0.1  # only gaps up to this long are bridged by interpolation
+#: Two ankle points closer than this (÷ leg length) are one foot carrying both labels: the
+#: development set's exact ankle centres never come closer than 9 % of leg (min over 70 trials;
+#: the feet pass each other with the swing foot well above the stance foot), its noisy 60 / 30 fps
+#: keypoints never closer than 6 %. A pose model puts the hidden far foot's label on the near foot.
+SHARED_FOOT_FRAC = 0.05
 LEG_PAIRS = (
     (KP["left_hip"], KP["right_hip"]),
     (KP["left_knee"], KP["right_knee"]),
@@ -57,6 +63,7 @@ class Cleaned:
     swaps_corrected: int = 0
     swapped_frames: int = 0
     outliers_removed: int = 0
+    shared_feet: int = 0  # frames whose two ankle points were on one foot (the guessed one dropped)
     fc_event: float = 0.0
     fc_angle: float = 0.0
     raw_xy: np.ndarray | None = None  # after masking + swap repair + Hampel, input rows
@@ -103,6 +110,23 @@ def body_scale_px(xy: np.ndarray, percentile: float = 50.0) -> float:
     return float(np.median(torso) * 1.7) if torso.size else float("nan")
 
 
+def drop_shared_feet(xy: np.ndarray, scale: float, score: np.ndarray) -> tuple[np.ndarray, int]:
+    """Frames where both ankle points are on one foot (closer than :data:`SHARED_FOOT_FRAC` of leg
+    length): the lower-scored label is the guessed one (a pose model scores the foot it sees
+    above the one it cannot) and is set missing, both when the scores are equal; kept, it would
+    pull the hidden foot's track onto the other foot. Returns (copy, frames with a shared foot)."""
+    la, ra = KP["left_ankle"], KP["right_ankle"]
+    out = xy.copy()
+    if not np.isfinite(scale):
+        return out, 0
+    with np.errstate(invalid="ignore"):
+        shared = np.linalg.norm(xy[:, la] - xy[:, ra], axis=1) < SHARED_FOOT_FRAC * scale
+    sl, sr = score[:, la], score[:, ra]
+    out[shared & (sl <= sr), la] = np.nan
+    out[shared & (sr <= sl), ra] = np.nan
+    return out, int(shared.sum())
+
+
 def _ffill(a: np.ndarray, t: np.ndarray, max_s: float) -> np.ndarray:
     """Forward-fill NaN rows of ``a`` (N, ...) with the last finite row, for up to ``max_s``."""
     flat = a.reshape(a.shape[0], -1)
@@ -127,7 +151,8 @@ def repair_leg_swaps(
     jump under the chosen labels (legs move continuously; a label swap makes both jump across),
     and staying swapped costs 1.5 leg lengths per second, so the model's labels win when
     continuity cannot tell (legs crossing, a leg unseen: a joint counts only when both legs'
-    points are seen in both frames). With ``score`` given and a clear near leg (side view: its
+    points are seen in both frames, or in the two frames either side of a single one where they
+    are not). With ``score`` given and a clear near leg (side view: its
     knee/ankle score ≥ 0.1 higher over the clip), frames where the scores are the other way
     round lean towards swapped. Hips are swapped along with knees and ankles.
     Returns (repaired copy, number of swapped runs, number of swapped frames).
@@ -138,6 +163,12 @@ def repair_leg_swaps(
         return out, 0, 0
     d_same = np.zeros(n - 1)
     d_cross = np.zeros(n - 1)
+    # the same across one row where the joint is not seen on both legs (row i compared with row
+    # i − 2): pose models lose both feet for a frame at foot strike and swap them right after;
+    # over a longer gap a swinging foot moves further than the feet are apart
+    b_same = np.zeros(n)
+    b_cross = np.zeros(n)
+    frame_dt = float(np.median(np.diff(t)))
     for li, ri in ((KP["left_knee"], KP["right_knee"]), (KP["left_ankle"], KP["right_ankle"])):
         L, R = xy[:, li], xy[:, ri]
         same = np.linalg.norm(L[1:] - L[:-1], axis=1) + np.linalg.norm(R[1:] - R[:-1], axis=1)
@@ -146,6 +177,11 @@ def repair_leg_swaps(
         ok = np.isfinite(same) & np.isfinite(cross)
         d_same += np.where(ok, same, 0.0)
         d_cross += np.where(ok, cross, 0.0)
+        both = np.isfinite(L).all(1) & np.isfinite(R).all(1)
+        k2 = np.flatnonzero(both[2:] & ~both[1:-1] & both[:-2]) + 2
+        k2 = k2[t[k2] - t[k2 - 2] < 2.5 * frame_dt]  # one frame between them, not a dropped stretch
+        b_same[k2] += np.linalg.norm(L[k2] - L[k2 - 2], axis=1) + np.linalg.norm(R[k2] - R[k2 - 2], axis=1)
+        b_cross[k2] += np.linalg.norm(L[k2] - R[k2 - 2], axis=1) + np.linalg.norm(R[k2] - L[k2 - 2], axis=1)
     # staying swapped costs 1.5 leg lengths per second: a few frames are cheap next to the two
     # jumps a swap causes, a long wrong flip is not
     dts = np.diff(t)
@@ -162,32 +198,48 @@ def repair_leg_swaps(
             w = 0.5 * scale
             e0 = w * np.maximum(0.0, -np.sign(typical) * d)
             e1 = w * np.maximum(0.0, np.sign(typical) * d)
-    c0, c1 = float(e0[0]), lam_f + float(e1[0])
-    # the recursion is sequential: plain Python floats and bytearrays (numpy scalars and item
-    # access cost several times more per frame). prev0[i] / prev1[i]: the state at frame i−1
-    # on the best path into state 0 / 1 at frame i
-    prev0, prev1 = bytearray(n), bytearray(n)
-    steps = zip(range(1, n), d_same.tolist(), d_cross.tolist(), e0[1:].tolist(), e1[1:].tolist(), strict=True)
-    for i, s, c, e0i, e1i in steps:
-        a0, b0 = c0 + s, c1 + c  # into state 0 from 0 / from 1
-        a1, b1 = c1 + s, c0 + c  # into state 1 from 1 / from 0
-        if a0 <= b0:
-            n0 = a0
+    # Viterbi over pairs of consecutive states (previous row, this row), so that a comparison
+    # with row i − 2 is scored against that row's own state on every path; cAB = best cost with
+    # row i − 1 in state A and row i in state B
+    inf = float("inf")
+    c00, c01, c10, c11 = float(e0[0]), inf, inf, lam_f + float(e1[0])
+    back = [0] * n  # per row, 4 bits (one per pair state 2·A + B): row i − 2 in state 1
+    ds, dc = d_same.tolist(), d_cross.tolist()
+    bs, bc = b_same.tolist(), b_cross.tolist()
+    e0l, e1l = e0.tolist(), e1.tolist()
+    for i in range(1, n):
+        s, c, q, r = ds[i - 1], dc[i - 1], bs[i], bc[i]
+        bits = 0
+        x, y = c00 + q, c10 + r  # into (0, 0) from row i − 2 in state 0 / 1
+        if x <= y:
+            n00 = x
         else:
-            n0 = b0
-            prev0[i] = 1
-        if a1 <= b1:
-            n1 = a1
-            prev1[i] = 1
+            n00, bits = y, 1
+        x, y = c00 + r, c10 + q  # into (0, 1)
+        if x <= y:
+            n01 = x
         else:
-            n1 = b1
-        c0, c1 = n0 + e0i, n1 + lam_f + e1i
-    path = bytearray(n)
-    st = 0 if c0 <= c1 else 1
-    for i in range(n - 1, -1, -1):
-        path[i] = st
-        st = prev1[i] if st else prev0[i]
-    state = np.frombuffer(path, dtype=np.uint8).astype(bool)
+            n01, bits = y, bits | 2
+        x, y = c11 + r, c01 + q  # into (1, 0) from 1 / 0 (ties: no change of state, as above)
+        if x <= y:
+            n10, bits = x, bits | 4
+        else:
+            n10 = y
+        x, y = c11 + q, c01 + r  # into (1, 1)
+        if x <= y:
+            n11, bits = x, bits | 8
+        else:
+            n11 = y
+        back[i] = bits
+        e_0, e_1 = e0l[i], lam_f + e1l[i]
+        c00, c01, c10, c11 = n00 + s + e_0, n01 + c + e_1, n10 + c + e_0, n11 + s + e_1
+    state = np.zeros(n, dtype=bool)
+    k = int(np.argmin([c00, c01, c10, c11]))
+    prev, cur = k >> 1, k & 1
+    for i in range(n - 1, 0, -1):
+        state[i] = bool(cur)
+        prev, cur = (back[i] >> (2 * prev + cur)) & 1, prev
+    state[0] = bool(cur)
     _swap_rows(out, state)
     # frames where only one leg is seen: continuity between frames says nothing, so the seen
     # leg goes with whichever leg's path (interpolated from frames with both legs) it lies on
@@ -423,6 +475,7 @@ def clean(timeline: Timeline, min_score: float = MIN_SCORE) -> Cleaned:
     t = np.asarray(timeline.t, dtype=np.float64)
     xy = mask_low_scores(timeline.xy, timeline.score, min_score)
     scale = body_scale_px(xy)
+    xy, n_shared = drop_shared_feet(xy, scale, timeline.score)
     xy, n_runs, n_frames = repair_leg_swaps(xy, t, scale, timeline.score)
     xy, n_out = hampel(xy, t, scale)
     grid, fs = uniform_grid(t)
@@ -444,6 +497,7 @@ def clean(timeline: Timeline, min_score: float = MIN_SCORE) -> Cleaned:
         swaps_corrected=n_runs,
         swapped_frames=n_frames,
         outliers_removed=n_out,
+        shared_feet=n_shared,
         fc_event=fce,
         fc_angle=fca,
         raw_xy=xy,
@@ -455,6 +509,7 @@ __all__ = [
     "clean",
     "mask_low_scores",
     "repair_leg_swaps",
+    "drop_shared_feet",
     "hampel",
     "resample",
     "lowpass",

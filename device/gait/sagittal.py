@@ -34,6 +34,7 @@ from device.gait.events import (
 from device.gait.geometry import at, mid, runner_frame, side_angles, window
 from device.gait.treadmill import (
     MAX_MODEL_NOISE_FRAC,
+    MAX_MODEL_UNSEEN_FRAC,
     EventModel,
     StanceModel,
     belt_speed,
@@ -137,7 +138,10 @@ def analyse_side(
     series: dict = {}
     v_belt = None
     if activity != "walking" and event_model is not None:
-        events, v_belt, series = _treadmill_refine(t, pe, events, leg_px, event_model)
+        # the share of frames each ankle was not seen in (or dropped as unreliable by cleaning)
+        assert cl.raw_xy is not None  # clean() always keeps the input rows
+        unseen = {s: float(np.isnan(cl.raw_xy[:, KP[f"{s}_ankle"], 0]).mean()) for s in SIDES}
+        events, v_belt, series = _treadmill_refine(t, pe, events, leg_px, event_model, unseen)
     events["left"], events["right"], n_alt = strict_alternation(events["left"], events["right"], stride_s)
     dropped += n_alt
 
@@ -230,10 +234,16 @@ def analyse_side(
 
 
 def _treadmill_refine(
-    t: np.ndarray, pe: np.ndarray, events: dict[str, SideEvents], leg_px: float, model: EventModel
+    t: np.ndarray,
+    pe: np.ndarray,
+    events: dict[str, SideEvents],
+    leg_px: float,
+    model: EventModel,
+    unseen: dict[str, float] | None = None,
 ) -> tuple[dict[str, SideEvents], float | None, dict]:
     """Each stance's events moved onto the treadmill model (see :mod:`.treadmill`); events whose
-    stance has no model keep their estimate with a low confidence."""
+    stance has no model keep their estimate with a low confidence. ``unseen``: per track, the
+    share of frames without its ankle."""
     u = {s: np.ascontiguousarray(pe[:, KP[f"{s}_ankle"], 0]) for s in SIDES}
     h = {s: np.ascontiguousarray(pe[:, KP[f"{s}_ankle"], 1]) for s in SIDES}
     st = [(s, float(a), float(b)) for s in SIDES for a, b in zip(events[s].ic, events[s].to, strict=True)]
@@ -241,6 +251,7 @@ def _treadmill_refine(
     out: dict[str, SideEvents] = {}
     stances: list[tuple[str, float, float, StanceModel | None]] = []
     noise: dict[str, float | None] = {}
+    aside: dict[str, bool] = {}
     for s in SIDES:
         se = events[s]
         ic, to = se.ic.copy(), se.to.copy()
@@ -261,9 +272,13 @@ def _treadmill_refine(
         idx = np.array([k for k in range(len(ic)) if sms[k] is not None], int)
         nz = stance_noise(t, h[s], [(ic[k], to[k], sms[k]) for k in idx], leg_px)
         noise[s] = nz
-        # keypoints noisier than the ones the correction was fitted on: the physics estimate
-        # stands (the correction would read the noise as stance shape), less sure
-        if nz is not None and nz > MAX_MODEL_NOISE_FRAC:
+        # keypoints noisier or patchier than the ones the correction was fitted on: the physics
+        # estimate stands (the correction would read noise and bridged gaps as stance shape)
+        aside[s] = (
+            bool(nz is not None and nz > MAX_MODEL_NOISE_FRAC)
+            or (unseen or {}).get(s, 0.0) > MAX_MODEL_UNSEEN_FRAC
+        )
+        if aside[s]:
             icc, toc = np.minimum(icc, 0.4), np.minimum(toc, 0.4)
             to = np.array([uncorrected_toe_off(t, h[s], ic[k], to[k], leg_px) for k in range(len(to))])
             idx = idx[:0]
@@ -278,7 +293,8 @@ def _treadmill_refine(
                     )
                     arr[k2], conf[k2] = r, c
         out[s] = SideEvents(ic, to, se.ic_refined, se.to_refined, icc, toc)
-    return out, v, {"t": t, "u": u, "h": h, "leg_px": leg_px, "stances": stances, "noise": noise}
+    series = {"t": t, "u": u, "h": h, "leg_px": leg_px, "stances": stances, "noise": noise}
+    return out, v, {**series, "unseen": unseen or {}, "set_aside": aside}
 
 
 def _measure_stance(
