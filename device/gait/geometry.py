@@ -89,6 +89,20 @@ def at(t_grid: np.ndarray, series: np.ndarray, t: float) -> float:
     return float(series[i - 1]) * (1 - f) + float(series[i]) * f
 
 
+def at_many(t_grid: np.ndarray, series: np.ndarray, ts: np.ndarray) -> np.ndarray:
+    """:func:`at` at each of the times ``ts`` (the same arithmetic, as arrays)."""
+    ts = np.asarray(ts, dtype=float)
+    inside = np.isfinite(ts) & (ts >= t_grid[0]) & (ts <= t_grid[-1])
+    i0 = t_grid.searchsorted(ts)
+    i = np.clip(i0, 1, t_grid.size - 1)
+    t0, t1 = t_grid[i - 1], t_grid[i]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        f = np.where(t1 > t0, (ts - t0) / (t1 - t0), 0.0)
+        y = series[i - 1] * (1 - f) + series[i] * f
+    y = np.where(i0 == 0, series[0], y)  # at the first sample itself
+    return np.where(inside, y, np.nan)
+
+
 def window(t_grid: np.ndarray, series: np.ndarray, t0: float, t1: float) -> np.ndarray:
     """Samples of ``series`` with t0 <= t <= t1."""
     a = int(t_grid.searchsorted(t0))
