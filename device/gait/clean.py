@@ -203,43 +203,64 @@ def repair_leg_swaps(
     # row i − 1 in state A and row i in state B
     inf = float("inf")
     c00, c01, c10, c11 = float(e0[0]), inf, inf, lam_f + float(e1[0])
-    back = [0] * n  # per row, 4 bits (one per pair state 2·A + B): row i − 2 in state 1
-    ds, dc = d_same.tolist(), d_cross.tolist()
-    bs, bc = b_same.tolist(), b_cross.tolist()
-    e0l, e1l = e0.tolist(), e1.tolist()
-    for i in range(1, n):
-        s, c, q, r = ds[i - 1], dc[i - 1], bs[i], bc[i]
-        bits = 0
-        x, y = c00 + q, c10 + r  # into (0, 0) from row i − 2 in state 0 / 1
-        if x <= y:
-            n00 = x
+    back = [0]  # per row, 4 bits (one per pair state 2·A + B): row i − 2 in state 1
+    # once per frame (14,400 for two minutes at 120 fps): plain floats from one zip
+    rows = zip(
+        d_same.tolist(),
+        d_cross.tolist(),
+        b_same[1:].tolist(),
+        b_cross[1:].tolist(),
+        e0[1:].tolist(),
+        (lam_f + e1[1:]).tolist(),
+        strict=True,
+    )
+    for s, c, q, r, e_0, e_1 in rows:
+        if q or r:
+            bits = 0
+            x, y = c00 + q, c10 + r  # into (0, 0) from row i − 2 in state 0 / 1
+            if x <= y:
+                n00 = x
+            else:
+                n00, bits = y, 1
+            x, y = c00 + r, c10 + q  # into (0, 1)
+            if x <= y:
+                n01 = x
+            else:
+                n01, bits = y, bits | 2
+            x, y = c11 + r, c01 + q  # into (1, 0) from 1 / 0 (ties: no change of state, as above)
+            if x <= y:
+                n10, bits = x, bits | 4
+            else:
+                n10 = y
+            x, y = c11 + q, c01 + r  # into (1, 1)
+            if x <= y:
+                n11, bits = x, bits | 8
+            else:
+                n11 = y
         else:
-            n00, bits = y, 1
-        x, y = c00 + r, c10 + q  # into (0, 1)
-        if x <= y:
-            n01 = x
-        else:
-            n01, bits = y, bits | 2
-        x, y = c11 + r, c01 + q  # into (1, 0) from 1 / 0 (ties: no change of state, as above)
-        if x <= y:
-            n10, bits = x, bits | 4
-        else:
-            n10 = y
-        x, y = c11 + q, c01 + r  # into (1, 1)
-        if x <= y:
-            n11, bits = x, bits | 8
-        else:
-            n11 = y
-        back[i] = bits
-        e_0, e_1 = e0l[i], lam_f + e1l[i]
+            # most rows: no comparison across a skipped row, so the two pair states into B
+            # from A = 0 (or A = 1) come from the same best state of row i − 2 (the same sums)
+            if c00 <= c10:
+                n00 = n01 = c00
+                bits = 0
+            else:
+                n00 = n01 = c10
+                bits = 3
+            if c11 <= c01:
+                n10 = n11 = c11
+                bits |= 12
+            else:
+                n10 = n11 = c01
+        back.append(bits)
         c00, c01, c10, c11 = n00 + s + e_0, n01 + c + e_1, n10 + c + e_0, n11 + s + e_1
-    state = np.zeros(n, dtype=bool)
+    path = bytearray(n)
     k = int(np.argmin([c00, c01, c10, c11]))
     prev, cur = k >> 1, k & 1
     for i in range(n - 1, 0, -1):
-        state[i] = bool(cur)
+        path[i] = cur
         prev, cur = (back[i] >> (2 * prev + cur)) & 1, prev
-    state[0] = bool(cur)
+    path[0] = cur
+    state = np.frombuffer(path, dtype=np.uint8).astype(bool)
     _swap_rows(out, state)
     # frames where only one leg is seen: continuity between frames says nothing, so the seen
     # leg goes with whichever leg's path (interpolated from frames with both legs) it lies on
