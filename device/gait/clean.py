@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy.signal import butter, sosfiltfilt
 
+from device.gait.geometry import length
 from device.keypoints import KP, N_KEYPOINTS, Timeline
 
 MIN_SCORE = 0.2  # below this a keypoint counts as not seen
@@ -70,12 +71,6 @@ class Cleaned:
     notes: list[str] = field(default_factory=list)
 
 
-def _dist(d: np.ndarray) -> np.ndarray:
-    """Length of 2-D vectors ``d`` (..., 2): the arithmetic of ``np.linalg.norm(d, axis=-1)``
-    written out, as numpy reductions over a length-2 axis are slow."""
-    return np.sqrt(d[..., 0] * d[..., 0] + d[..., 1] * d[..., 1])
-
-
 def _seen_points(xy: np.ndarray) -> np.ndarray:
     """(N, K) True where both coordinates of a point (N, K, 2) are finite."""
     return np.isfinite(xy[..., 0]) & np.isfinite(xy[..., 1])
@@ -96,7 +91,7 @@ def body_scale_px(xy: np.ndarray, percentile: float = 50.0) -> float:
     high percentile (the straight stance leg)."""
     vals = []
     for hip, knee, ankle in LEG_POINTS.values():
-        seg = _dist(xy[:, hip] - xy[:, knee]) + _dist(xy[:, knee] - xy[:, ankle])
+        seg = length(xy[:, hip] - xy[:, knee]) + length(xy[:, knee] - xy[:, ankle])
         vals.append(seg[np.isfinite(seg)])
     allv = np.concatenate(vals)
     if allv.size >= 5:
@@ -338,8 +333,8 @@ def _one_leg_swaps(xy: np.ndarray, t: np.ndarray, scale: float) -> np.ndarray:
             m = seen & near
             if not m.any():
                 continue
-            d_own = _dist(P[m] - own[m])
-            d_oth = _dist(P[m] - other[m])
+            d_own = length(P[m] - own[m])
+            d_oth = length(P[m] - other[m])
             votes[m] += sgn * np.where(
                 d_oth + 0.05 * scale < d_own, 1.0, np.where(d_own + 0.05 * scale < d_oth, -1.0, 0.0)
             )
@@ -386,10 +381,8 @@ def hampel(xy: np.ndarray, t: np.ndarray, scale: float, k_mad: float = 4.0) -> t
     pred = _nanmedian3(*preds)
     # judge a sample only when at least two predictions agree on where it should be: a lone
     # extrapolation across a gap overshoots at every sharp turn (foot strike at 30 fps)
-    # (x and y written out: numpy reductions over a length-2 axis are slow)
-    n_pred = sum(np.isfinite(p[..., 0]) & np.isfinite(p[..., 1]) for p in preds)  # (n, 17)
-    d = xy - pred
-    res = np.sqrt(d[..., 0] * d[..., 0] + d[..., 1] * d[..., 1])  # (n, 17), as np.linalg.norm
+    n_pred = sum(_seen_points(p) for p in preds)  # (n, 17)
+    res = length(xy - pred)  # (n, 17)
     res[n_pred < 2] = np.nan
     # robust spread of the residuals per keypoint over the run (pose noise is ~stationary);
     # keypoint-major rows: each keypoint's residuals are contiguous

@@ -22,6 +22,12 @@ def runner_frame(xy: np.ndarray, facing_sign: float | np.ndarray) -> np.ndarray:
     return out
 
 
+def length(d: np.ndarray) -> np.ndarray:
+    """Length of 2-D vectors ``d`` (..., 2): ``np.linalg.norm(d, axis=-1)``'s arithmetic written
+    out (numpy reductions over a length-2 axis are slow; these run on every frame)."""
+    return np.sqrt(d[..., 0] * d[..., 0] + d[..., 1] * d[..., 1])
+
+
 def mid(p: np.ndarray, a: str, b: str) -> np.ndarray:
     """Midpoint of two keypoints; falls back to whichever one is present."""
     pa, pb = p[:, KP[a]], p[:, KP[b]]
@@ -46,9 +52,9 @@ def segment_from_down(upper: np.ndarray, lower: np.ndarray) -> np.ndarray:
 def inner_angle(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> np.ndarray:
     """Angle a-b-c at b (0..180)."""
     v1, v2 = a - b, c - b
-    n = np.linalg.norm(v1, axis=1) * np.linalg.norm(v2, axis=1)
+    n = length(v1) * length(v2)
     with np.errstate(invalid="ignore", divide="ignore"):
-        cos = np.sum(v1 * v2, axis=1) / n
+        cos = (v1[:, 0] * v2[:, 0] + v1[:, 1] * v2[:, 1]) / n  # the dot product, as np.sum
     return np.degrees(np.arccos(np.clip(cos, -1.0, 1.0)))
 
 
