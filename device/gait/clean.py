@@ -363,6 +363,23 @@ def _nanmedian3(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> np.ndarray:
     return np.where(n == 3, mid3, (lo + hi) / 2)
 
 
+_HAMPEL_BLOCK = 1024  # frames: 1024 × 17 × 2 float64 = 280 kB per temporary
+
+
+def _residuals(x: np.ndarray) -> np.ndarray:
+    """(n, 17) distance of each point of ``x[2:-2]`` from the median of its three predictions;
+    NaN where fewer than two predictions exist. ``x`` (n + 4, 17, 2): the frames with two more
+    on each side."""
+    preds = ((x[1:-3] + x[3:-1]) / 2, 2 * x[1:-3] - x[:-4], 2 * x[3:-1] - x[4:])
+    pred = _nanmedian3(*preds)
+    # judge a sample only when at least two predictions agree on where it should be: a lone
+    # extrapolation across a gap overshoots at every sharp turn (foot strike at 30 fps)
+    n_pred = sum(_seen_points(p) for p in preds)
+    res = length(x[2:-2] - pred)
+    res[n_pred < 2] = np.nan
+    return res
+
+
 def hampel(xy: np.ndarray, t: np.ndarray, scale: float, k_mad: float = 4.0) -> tuple[np.ndarray, int]:
     """Outlier rejection (a Hampel identifier on motion-aware residuals).
 
@@ -377,13 +394,11 @@ def hampel(xy: np.ndarray, t: np.ndarray, scale: float, k_mad: float = 4.0) -> t
         return xy, 0
     pad = np.full((2, *xy.shape[1:]), np.nan)
     x = np.concatenate([pad, xy, pad])
-    preds = ((x[1:-3] + x[3:-1]) / 2, 2 * x[1:-3] - x[:-4], 2 * x[3:-1] - x[4:])
-    pred = _nanmedian3(*preds)
-    # judge a sample only when at least two predictions agree on where it should be: a lone
-    # extrapolation across a gap overshoots at every sharp turn (foot strike at 30 fps)
-    n_pred = sum(_seen_points(p) for p in preds)  # (n, 17)
-    res = length(xy - pred)  # (n, 17)
-    res[n_pred < 2] = np.nan
+    # the residuals are per sample: worked out a block of frames at a time, so the dozen
+    # temporaries stay in the CPU cache (three times faster than whole-clip arrays)
+    res = np.empty((n, xy.shape[1]))
+    for s in range(0, n, _HAMPEL_BLOCK):
+        res[s : s + _HAMPEL_BLOCK] = _residuals(x[s : s + _HAMPEL_BLOCK + 4])
     # robust spread of the residuals per keypoint over the run (pose noise is ~stationary);
     # keypoint-major rows: each keypoint's residuals are contiguous
     res_k = np.ascontiguousarray(res.T)
@@ -420,7 +435,9 @@ def resample(
     m = len(grid)
     dts = np.diff(t)
     frame_dt = float(np.median(dts)) if dts.size else 0.0
-    out = np.full((m, xy.shape[1], 2), np.nan)
+    # keypoint-major (17, 2, time): each coordinate's series contiguous for np.interp
+    src = np.ascontiguousarray(np.moveaxis(xy, 0, -1))
+    out = np.full((xy.shape[1], 2, m), np.nan)
     seen = np.zeros((m, xy.shape[1]), dtype=bool)
     # keypoints seen in the same frames (most of them, most of the time) share which grid
     # samples are bridgeable: that is worked out once per pattern
@@ -443,11 +460,11 @@ def resample(
         # (plus half a frame of slack for timestamp jitter)
         good = inside & (exact | (next_t - prev_t <= max_gap_s + 1.5 * frame_dt))
         for k in ks:
-            out[:, k, 0] = np.interp(grid, tk, xy[ok, k, 0])
-            out[:, k, 1] = np.interp(grid, tk, xy[ok, k, 1])
-            out[~good, k] = np.nan
+            for c in (0, 1):
+                out[k, c] = np.interp(grid, tk, src[k, c][ok])
+                out[k, c, ~good] = np.nan
             seen[:, k] = good
-    return out, seen
+    return np.ascontiguousarray(np.moveaxis(out, -1, 0)), seen
 
 
 def lowpass(a: np.ndarray, fs: float, fc: float, order: int = 2) -> np.ndarray:
