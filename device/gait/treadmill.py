@@ -92,9 +92,9 @@ def belt_speed(
     if len(fits) < 3:
         return None
     # the slope is np.polyfit's, but a polyfit per stance was a tenth of the analysis: the
-    # closed-form least-squares slope (equal to 1e-10 or better) puts the stances in order, and
-    # only those that can be the middle one(s) are fitted with polyfit
-    slopes = np.array([-_slope(tt, uu) for tt, uu in fits])
+    # closed-form least-squares slopes of all stances at once (equal to it within 1e-10) put
+    # the stances in order, and only those that can be the middle one(s) get polyfit's
+    slopes = -_slopes(fits)
     srt = np.sort(slopes)
     lo, hi = srt[(srt.size - 1) // 2], srt[srt.size // 2]
     tol = 1e-6 * float(np.abs(srt).max())
@@ -104,10 +104,17 @@ def belt_speed(
     return v if v > 0 else None
 
 
-def _slope(x: np.ndarray, y: np.ndarray) -> float:
-    """Least-squares slope of y over x (closed form)."""
-    xc = x - x.mean()
-    return float(xc @ (y - y.mean())) / float(xc @ xc)
+def _slopes(fits: list[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
+    """Least-squares slope of each (x, y) (closed form), all as the rows of two padded arrays."""
+    n = np.array([x.size for x, _ in fits])
+    xs = np.zeros((n.size, int(n.max())))
+    ys = np.zeros_like(xs)
+    inside = np.arange(xs.shape[1]) < n[:, None]
+    xs[inside] = np.concatenate([x - x[0] for x, _ in fits])  # from each stance's start: well scaled
+    ys[inside] = np.concatenate([y for _, y in fits])
+    xc = np.where(inside, xs - (xs.sum(axis=1) / n)[:, None], 0.0)
+    yc = np.where(inside, ys - (ys.sum(axis=1) / n)[:, None], 0.0)
+    return (xc * yc).sum(axis=1) / (xc * xc).sum(axis=1)
 
 
 def stance_noise(
@@ -128,7 +135,8 @@ def stance_noise(
         # about a straight line: a foot that is still flattening or already rolling moves the
         # ankle steadily; the noise is what a line cannot follow (least squares, closed form)
         tt, hh = tt[ok], hh[ok]
-        x, y = tt - tt.mean(), hh - hh.mean()
+        # np.add.reduce(v) / v.size is ndarray.mean's arithmetic without its per-call overhead
+        x, y = tt - np.add.reduce(tt) / tt.size, hh - np.add.reduce(hh) / hh.size
         slope = float(x @ y) / max(float(x @ x), 1e-12)
         res.append(np.abs(y - slope * x))
     r = np.concatenate(res) if res else np.array([])
