@@ -476,19 +476,22 @@ def lowpass(a: np.ndarray, fs: float, fc: float, order: int = 2) -> np.ndarray:
     flat = a.reshape(a.shape[0], -1)
     of = out.reshape(out.shape[0], -1)
     finite = np.isfinite(flat)
-    # columns share gaps most of the time: group columns by their finite pattern
+    # columns share gaps most of the time: group columns by their finite pattern (read from
+    # a column-major copy: one contiguous row per column)
     patterns: dict[bytes, list[int]] = {}
-    for c in range(flat.shape[1]):
-        patterns.setdefault(finite[:, c].tobytes(), []).append(c)
+    for c, fin_c in enumerate(np.ascontiguousarray(finite.T)):
+        patterns.setdefault(fin_c.tobytes(), []).append(c)
     padlen_need = 3 * (2 * len(sos) + 1)
     for cols in patterns.values():
         fin = finite[:, cols[0]]
+        # all columns alike (the usual case): slices, not copies through an index list
+        sel: slice | list[int] = slice(None) if len(cols) == flat.shape[1] else cols
         for s, e in _runs(fin):
-            seg = flat[s:e][:, cols]
+            seg = flat[s:e, sel]
             if e - s > padlen_need + 1:
-                of[s:e, cols] = sosfiltfilt(sos, seg, axis=0, padlen=min(padlen_need * 4, e - s - 1))
+                of[s:e, sel] = sosfiltfilt(sos, seg, axis=0, padlen=min(padlen_need * 4, e - s - 1))
             else:
-                of[s:e, cols] = seg
+                of[s:e, sel] = seg
     return out
 
 
