@@ -31,7 +31,7 @@ from device.gait.events import (
     strict_alternation,
     uncorrected_toe_off,
 )
-from device.gait.geometry import at, at_many, mid, runner_frame, side_angles, window
+from device.gait.geometry import at, at_many, mid, runner_frame, side_angles, trunk_lean, window
 from device.gait.treadmill import (
     MAX_MODEL_NOISE_FRAC,
     MAX_MODEL_UNSEEN_FRAC,
@@ -145,10 +145,12 @@ def analyse_side(
     events["left"], events["right"], n_alt = strict_alternation(events["left"], events["right"], stride_s)
     dropped += n_alt
 
-    angles = {s: side_angles(pa, s) for s in SIDES}
+    trunk_a = trunk_lean(pa)  # one trunk for both sides
+    angles = {s: side_angles(pa, s, trunk_a) for s in SIDES}
     # angles *at* an event come from the lightly filtered keypoints: heavy smoothing rounds off
     # the fast knee extension just before contact and biases the value at contact
-    angles_e = {s: side_angles(pe, s) for s in SIDES}
+    trunk_e = trunk_lean(pe)
+    angles_e = {s: side_angles(pe, s, trunk_e) for s in SIDES}
     hip_a = mid(pa, "left_hip", "right_hip")
     sh_a = mid(pa, "left_shoulder", "right_shoulder")
     # every contact of either foot, in time order, for steps and flights
