@@ -124,17 +124,21 @@ def stance_noise(
     the middle of each stance (20–60 %), ÷ leg length: how noisy this track's keypoints are where
     the foot is known to be on the belt. None with too few samples."""
     res = []
-    for ic, to, _sm in stances:
-        c = to - ic
-        a = int(t.searchsorted(ic + 0.2 * c))
-        b = int(t.searchsorted(ic + 0.6 * c, side="right"))
-        hh, tt = h[a:b], t[a:b]
-        ok = np.isfinite(hh)
-        if np.count_nonzero(ok) < 4:
+    ic = np.array([x[0] for x in stances], dtype=float)
+    c = np.array([x[1] for x in stances], dtype=float) - ic
+    # every stance's window and how many samples in it are seen, at once
+    wa = t.searchsorted(ic + 0.2 * c).tolist()
+    wb = t.searchsorted(ic + 0.6 * c, side="right").tolist()
+    n_seen = np.concatenate([[0], np.cumsum(np.isfinite(h))])
+    for a, b, ns in zip(wa, wb, (n_seen[wb] - n_seen[wa]).tolist(), strict=True):
+        if ns < 4:
             continue
+        hh, tt = h[a:b], t[a:b]
+        if ns < b - a:
+            ok = np.isfinite(hh)
+            tt, hh = tt[ok], hh[ok]
         # about a straight line: a foot that is still flattening or already rolling moves the
         # ankle steadily; the noise is what a line cannot follow (least squares, closed form)
-        tt, hh = tt[ok], hh[ok]
         # np.add.reduce(v) / v.size is ndarray.mean's arithmetic without its per-call overhead
         x, y = tt - np.add.reduce(tt) / tt.size, hh - np.add.reduce(hh) / hh.size
         slope = float(x @ y) / max(float(x @ x), 1e-12)
