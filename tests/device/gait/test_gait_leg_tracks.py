@@ -107,3 +107,24 @@ def test_a_patchy_ankle_track_keeps_the_physics_estimate() -> None:
     et = patchy.quality["event_timing"]
     assert et["method"].startswith("physics + learned correction on one leg"), et
     assert max(et["ankle_unseen_pct"]) >= 24.0 and max(et["ankle_scatter_pct_leg"]) < 0.8
+
+
+def test_a_contact_whose_descent_is_seen_after_feet_missing_at_the_start_is_found() -> None:
+    """A clip whose first frames show no ankles (MoveNet missed them; the labelled clip's frames
+    0–1) and whose first contact comes soon after: the descent onto the belt is seen, so the
+    contact is timed by it (the unseen start of the search window does not matter)."""
+    from device.gait import analyze
+    from device.gait.types import RunnerInfo
+    from device.synthetic.runner import RunnerParams, SyntheticRunner
+
+    r = SyntheticRunner(RunnerParams(fps=60, duration_s=12, noise_px=1.0, seed=2))
+    tl = r.timeline()
+    ics = [e for e in r.truth()["events"] if e["kind"] == "initial_contact"]
+    target = next(e for e in ics if e["t"] > 2.0)
+    cut = tl.window(target["t"] - 0.2)
+    score = cut.score.copy()
+    score[cut.t < cut.t[0] + 0.07, KP["left_ankle"]] = 0.0
+    score[cut.t < cut.t[0] + 0.07, KP["right_ankle"]] = 0.0
+    a = analyze(cut.__class__(cut.t, cut.xy, score, cut.frame, cut.width, cut.height), RunnerInfo(175, 10))
+    found = [e.t for e in a.events if e.kind == "initial_contact"]
+    assert found and min(abs(x - target["t"]) for x in found) < 0.03, (target["t"], found[:3])
