@@ -188,11 +188,12 @@ def detect_side_events(
             # stand out): the descent onto the belt, if it is in the data, still marks contact
             lvl_ic = floor + IC_HEIGHT_FRAC * leg_px
             below = np.flatnonzero(height[a0 : m + 1] <= lvl_ic)
-            # the descent must be seen (60 ms up to the crossing), not the whole search window:
-            # data that starts (or a gap that ends) before the descent leaves that part unseen
+            # the descent must be seen from the start of the window, or for 60 ms up to the
+            # crossing: frames unseen at the start of the data (or before a gap's end) do not
+            # hide a descent that is in the data
             c = a0 + int(below[0]) if below.size else 0
-            lo = c - int(0.06 * fs)
-            if below.size and below[0] > 0 and lo >= 0 and np.all(np.isfinite(height[lo : c + 1])):
+            lo = max(a0, c - int(0.06 * fs))
+            if below.size and below[0] > 0 and np.all(np.isfinite(height[lo : c + 1])):
                 t_ic = _interp_cross(t, height, c, lvl_ic)
                 refined = True
         # toe-off: after the lowest point, the rising ankle passes floor + TO_HEIGHT_FRAC·leg
