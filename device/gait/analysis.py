@@ -495,15 +495,17 @@ def _events_list(side_events: dict, tl: Timeline, cl) -> list[GaitEvent]:
             ("toe_off", se.to, se.to_conf),
         )
         for kind, arr, conf in kinds:
-            for i, x in enumerate(arr):
-                if np.isfinite(x):
-                    j = int(np.clip(np.searchsorted(tl.t, x), 0, len(tl) - 1))
-                    if j > 0 and abs(tl.t[j - 1] - x) < abs(tl.t[j] - x):
-                        j -= 1
-                    c = float(conf[i]) if conf is not None else 0.5
-                    out.append(
-                        GaitEvent(side=label, kind=kind, t=float(x), frame=int(tl.frame[j]), confidence=c)
-                    )
+            have = np.flatnonzero(np.isfinite(arr))
+            x = arr[have]
+            # the frame nearest each event, for all of them at once
+            j = np.clip(np.searchsorted(tl.t, x), 0, len(tl) - 1)
+            before = np.maximum(j - 1, 0)
+            j = np.where((j > 0) & (np.abs(tl.t[before] - x) < np.abs(tl.t[j] - x)), before, j)
+            cs = conf[have].tolist() if conf is not None else [0.5] * have.size
+            out += [
+                GaitEvent(side=label, kind=kind, t=tx, frame=f, confidence=c)
+                for tx, f, c in zip(x.tolist(), tl.frame[j].tolist(), cs, strict=True)
+            ]
     out.sort(key=lambda e: e.t)
     return out
 
