@@ -242,7 +242,8 @@ def repair_leg_swaps(
     state[0] = bool(cur)
     _swap_rows(out, state)
     # frames where only one leg is seen: continuity between frames says nothing, so the seen
-    # leg goes with whichever leg's path (interpolated from frames with both legs) it lies on
+    # leg goes with whichever leg's path (between that leg's own sightings, else interpolated
+    # from frames with both legs) it lies on
     one = _one_leg_swaps(out, t, scale)
     _swap_rows(out, one)
     state |= one
@@ -299,6 +300,7 @@ def _one_leg_swaps(xy: np.ndarray, t: np.ndarray, scale: float) -> np.ndarray:
     n = len(t)
     flip = np.zeros(n, dtype=bool)
     votes = np.zeros(n)
+    rows = np.arange(n)
     for li, ri in ((KP["left_knee"], KP["right_knee"]), (KP["left_ankle"], KP["right_ankle"])):
         L, R = xy[:, li], xy[:, ri]
         okl, okr = _seen_points(L), _seen_points(R)
@@ -313,6 +315,23 @@ def _one_leg_swaps(xy: np.ndarray, t: np.ndarray, scale: float) -> np.ndarray:
         near = (t - prev_t <= 0.2) & (next_t - t <= 0.2) & (t >= tb[0]) & (t <= tb[-1])
         Li = np.stack([np.interp(t, tb, L[both, 0]), np.interp(t, tb, L[both, 1])], 1)
         Ri = np.stack([np.interp(t, tb, R[both, 0]), np.interp(t, tb, R[both, 1])], 1)
+        # where a leg was itself seen just before and just after (within MAX_GAP_S), its path
+        # runs between those sightings: a swinging foot curves too much for a straight line
+        # between frames with both legs (0.2 s apart) to say where it is
+        for own_ok, P, est in ((okl, L, Li), (okr, R, Ri)):
+            sx = np.flatnonzero(own_ok)
+            if sx.size < 2:
+                continue
+            ip = sx[np.clip(np.searchsorted(sx, rows, side="left") - 1, 0, sx.size - 1)]
+            inx = sx[np.clip(np.searchsorted(sx, rows, side="right"), 0, sx.size - 1)]
+            has = (
+                (ip < rows)
+                & (inx > rows)
+                & (t - t[ip] <= MAX_GAP_S + 1e-9)
+                & (t[inx] - t <= MAX_GAP_S + 1e-9)
+            )
+            f = ((t - t[ip]) / np.maximum(t[inx] - t[ip], 1e-9))[:, None]
+            est[has] = (P[ip] + f * (P[inx] - P[ip]))[has]
         for seen, P, own, other, sgn in ((okl & ~okr, L, Li, Ri, 1.0), (okr & ~okl, R, Ri, Li, 1.0)):
             m = seen & near
             if not m.any():

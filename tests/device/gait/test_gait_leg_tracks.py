@@ -160,3 +160,23 @@ def test_a_contact_timed_by_the_swing_alone_is_left_out_of_the_metrics() -> None
     assert hovering[0].reject == "contact time not credible (hip-relative estimate only)"
     others = [s for s in res.stances if s.side == "right" and abs(s.ic - t0) > 0.5]
     assert sum(s.valid for s in others) >= 0.8 * len(others)
+
+
+def test_a_lone_point_goes_with_the_leg_whose_own_sightings_it_continues() -> None:
+    """A frame showing one ankle, labelled as the far leg, while the near foot swings out and back
+    between frames with both legs (the far ankle hidden in between): the near foot's own
+    sightings just before and after say the point is the near foot; a straight line between
+    the frames with both legs (0.2 s apart) misses the swing and kept the wrong label."""
+    n = 11
+    t = np.arange(n) / 30.0
+    xy = np.full((n, N_KEYPOINTS, 2), np.nan)
+    la, ra = KP["left_ankle"], KP["right_ankle"]
+    xy[:, la, 0] = [0, 10, 20, 80, 140, 200, 140, 80, 20, 10, 0]  # out and back
+    xy[:, la, 1] = 0.0
+    xy[:, ra] = [100.0, 50.0]  # the far foot, still
+    xy[3:8, ra] = np.nan  # hidden while the near foot swings out
+    xy[5, ra] = xy[5, la]  # the one point seen carries the far leg's label
+    xy[5, la] = np.nan
+    fixed, runs, frames = repair_leg_swaps(xy, t, LEG)
+    np.testing.assert_allclose(fixed[5, la], [200.0, 0.0])
+    assert np.isnan(fixed[5, ra]).all() and (runs, frames) == (1, 1)
