@@ -206,7 +206,9 @@ def detect_side_events(
                 # a crossing far from where the hip-relative peak puts contact is not credible
                 refined = abs(t_ic - t_ic_z) < 0.12 * stride
             if not refined:
-                t_ic = t_ic_z if q is not None else None
+                # the swing's estimate (low confidence), also for a stance the data's end cuts
+                # before its backward peak: its forward peak is in the data all the same
+                t_ic = t_ic_z
         elif m > 0:
             # no forward peak in the data (it came before the start, or too close to the end to
             # stand out): the descent onto the belt, if it is in the data, still marks contact
