@@ -209,6 +209,18 @@ def repair_leg_swaps(
     e0l, e1l = e0.tolist(), e1.tolist()
     for i in range(1, n):
         s, c, q, r = ds[i - 1], dc[i - 1], bs[i], bc[i]
+        e_0, e_1 = e0l[i], lam_f + e1l[i]
+        if not (q or r):
+            # no comparison with row i − 2 (most rows): the best way into each state of row i − 1
+            # serves both states of row i (same choices as below, in fewer steps)
+            m0, bits = (c00, 0) if c00 <= c10 else (c10, 3)
+            if c11 <= c01:
+                m1, bits = c11, bits | 12
+            else:
+                m1 = c01
+            back[i] = bits
+            c00, c01, c10, c11 = m0 + s + e_0, m0 + c + e_1, m1 + c + e_0, m1 + s + e_1
+            continue
         bits = 0
         x, y = c00 + q, c10 + r  # into (0, 0) from row i − 2 in state 0 / 1
         if x <= y:
@@ -231,7 +243,6 @@ def repair_leg_swaps(
         else:
             n11 = y
         back[i] = bits
-        e_0, e_1 = e0l[i], lam_f + e1l[i]
         c00, c01, c10, c11 = n00 + s + e_0, n01 + c + e_1, n10 + c + e_0, n11 + s + e_1
     state = np.zeros(n, dtype=bool)
     k = int(np.argmin([c00, c01, c10, c11]))
