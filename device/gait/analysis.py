@@ -36,7 +36,7 @@ from device.gait.types import Analysis, EventKind, GaitEvent, Metric, RunnerInfo
 from device.gait.view import detect_view, facing_series
 from device.keypoints import KP, Timeline
 
-ENGINE_VERSION = "2.1"
+ENGINE_VERSION = "2.2"
 LEG_FRACTION_OF_HEIGHT = 0.491
 MIN_FRAMES = 20
 MIN_DURATION_S = 1.5
@@ -238,7 +238,7 @@ def analyze(
         }
         a.curves = res.curves
         a.diagnostics["event_series"] = res.series
-        quality["event_timing"] = _event_timing_note(res.series.get("noise") or {})
+        quality["event_timing"] = _event_timing_note(res.series)
         a.evidence = [_frame_of(e, tl) for e in res.evidence]
         activity = res.activity
         quality["activity_cues"] = {
@@ -495,38 +495,42 @@ def _events_list(side_events: dict, tl: Timeline, cl) -> list[GaitEvent]:
             ("toe_off", se.to, se.to_conf),
         )
         for kind, arr, conf in kinds:
-            for i, x in enumerate(arr):
-                if np.isfinite(x):
-                    j = int(np.clip(np.searchsorted(tl.t, x), 0, len(tl) - 1))
-                    if j > 0 and abs(tl.t[j - 1] - x) < abs(tl.t[j] - x):
-                        j -= 1
-                    c = float(conf[i]) if conf is not None else 0.5
-                    out.append(
-                        GaitEvent(side=label, kind=kind, t=float(x), frame=int(tl.frame[j]), confidence=c)
-                    )
+            have = np.flatnonzero(np.isfinite(arr))
+            x = arr[have]
+            # the frame nearest each event, for all of them at once
+            j = np.clip(np.searchsorted(tl.t, x), 0, len(tl) - 1)
+            before = np.maximum(j - 1, 0)
+            j = np.where((j > 0) & (np.abs(tl.t[before] - x) < np.abs(tl.t[j] - x)), before, j)
+            cs = conf[have].tolist() if conf is not None else [0.5] * have.size
+            out += [
+                GaitEvent(side=label, kind=kind, t=tx, frame=f, confidence=c)
+                for tx, f, c in zip(x.tolist(), tl.frame[j].tolist(), cs, strict=True)
+            ]
     out.sort(key=lambda e: e.t)
     return out
 
 
-def _event_timing_note(noise: dict) -> dict:
-    """How the events were timed: the mid-stance ankle scatter of each leg track (% of leg) and
-    whether the learned correction could be used on it (see treadmill.MAX_MODEL_NOISE_FRAC)."""
-    from device.gait.treadmill import MAX_MODEL_NOISE_FRAC
-
+def _event_timing_note(series: dict) -> dict:
+    """How the events were timed: per leg track, the mid-stance ankle scatter (% of leg) and the
+    share of frames without the ankle, and whether the learned correction could be used on it
+    (see treadmill.MAX_MODEL_NOISE_FRAC and MAX_MODEL_UNSEEN_FRAC)."""
+    noise = series.get("noise") or {}
+    aside = series.get("set_aside") or {}
     vals = [x for x in noise.values() if x is not None]
-    noisy = [x for x in vals if x > MAX_MODEL_NOISE_FRAC]
+    n_aside = sum(1 for x in aside.values() if x)
     method = (
-        "physics + learned correction"
-        if vals and not noisy
-        else "physics estimate only (keypoints noisier than the correction was fitted on)"
-        if vals and len(noisy) == len(vals)
-        else "physics + learned correction on the less noisy leg"
-        if vals
-        else "physics estimate"
+        "physics estimate"
+        if not vals
+        else "physics + learned correction"
+        if not n_aside
+        else "physics estimate only (keypoints noisier or patchier than the correction was fitted on)"
+        if n_aside >= len(aside)
+        else "physics + learned correction on one leg (the other's keypoints are noisier or patchier)"
     )
     return {
         "method": method,
         "ankle_scatter_pct_leg": sorted(round(100.0 * x, 2) for x in vals),
+        "ankle_unseen_pct": sorted(round(100.0 * x, 1) for x in (series.get("unseen") or {}).values()),
     }
 
 

@@ -4,8 +4,9 @@ Pose models give noisy, sometimes missing and sometimes wrong keypoints. Before 
 event or angle is measured, this module:
 
 1. treats low-score keypoints as missing (:data:`MIN_SCORE`),
-2. finds and repairs short left/right leg swaps (side views: the model mixes up the legs for a
-   few frames, often just when the legs cross or a foot lands),
+2. drops the guessed ankle point where both labels sit on one foot (the far foot hidden),
+   then finds and repairs short left/right leg swaps (side views: the model mixes up the legs
+   for a few frames, often just when the legs cross or a foot lands),
 3. rejects isolated outliers with a Hampel filter (median ± k·MAD in a short window),
 4. resamples onto a uniform time grid (the capture clock ``t`` may be uneven), filling only
    short gaps (:data:`MAX_GAP_S`); longer gaps stay missing,
@@ -27,6 +28,11 @@ from device.keypoints import KP, N_KEYPOINTS, Timeline
 
 MIN_SCORE = 0.2  # below this a keypoint counts as not seen
 MAX_GAP_S = 0.1  # only gaps up to this long are bridged by interpolation
+#: Two ankle points closer than this (÷ leg length) are one foot carrying both labels: the
+#: development set's exact ankle centres never come closer than 9 % of leg (min over 70 trials;
+#: the feet pass each other with the swing foot well above the stance foot), its noisy 60 / 30 fps
+#: keypoints never closer than 6 %. A pose model puts the hidden far foot's label on the near foot.
+SHARED_FOOT_FRAC = 0.05
 LEG_PAIRS = (
     (KP["left_hip"], KP["right_hip"]),
     (KP["left_knee"], KP["right_knee"]),
@@ -57,16 +63,28 @@ class Cleaned:
     swaps_corrected: int = 0
     swapped_frames: int = 0
     outliers_removed: int = 0
+    shared_feet: int = 0  # frames whose two ankle points were on one foot (the guessed one dropped)
     fc_event: float = 0.0
     fc_angle: float = 0.0
     raw_xy: np.ndarray | None = None  # after masking + swap repair + Hampel, input rows
     notes: list[str] = field(default_factory=list)
 
 
+def _dist(d: np.ndarray) -> np.ndarray:
+    """Length of 2-D vectors ``d`` (..., 2): the arithmetic of ``np.linalg.norm(d, axis=-1)``
+    written out, as numpy reductions over a length-2 axis are slow."""
+    return np.sqrt(d[..., 0] * d[..., 0] + d[..., 1] * d[..., 1])
+
+
+def _seen_points(xy: np.ndarray) -> np.ndarray:
+    """(N, K) True where both coordinates of a point (N, K, 2) are finite."""
+    return np.isfinite(xy[..., 0]) & np.isfinite(xy[..., 1])
+
+
 def mask_low_scores(xy: np.ndarray, score: np.ndarray, min_score: float = MIN_SCORE) -> np.ndarray:
     """A copy of ``xy`` (float64) with keypoints below ``min_score`` (or non-finite) set to NaN."""
     out = np.array(xy, dtype=np.float64)
-    bad = ~(score >= min_score) | ~np.isfinite(out).all(axis=2)
+    bad = ~(score >= min_score) | ~_seen_points(out)
     out[bad] = np.nan
     return out
 
@@ -78,9 +96,7 @@ def body_scale_px(xy: np.ndarray, percentile: float = 50.0) -> float:
     high percentile (the straight stance leg)."""
     vals = []
     for hip, knee, ankle in LEG_POINTS.values():
-        seg = np.linalg.norm(xy[:, hip] - xy[:, knee], axis=1) + np.linalg.norm(
-            xy[:, knee] - xy[:, ankle], axis=1
-        )
+        seg = _dist(xy[:, hip] - xy[:, knee]) + _dist(xy[:, knee] - xy[:, ankle])
         vals.append(seg[np.isfinite(seg)])
     allv = np.concatenate(vals)
     if allv.size >= 5:
@@ -92,6 +108,23 @@ def body_scale_px(xy: np.ndarray, percentile: float = 50.0) -> float:
     torso = np.linalg.norm(sh - hp, axis=1)
     torso = torso[np.isfinite(torso)]
     return float(np.median(torso) * 1.7) if torso.size else float("nan")
+
+
+def drop_shared_feet(xy: np.ndarray, scale: float, score: np.ndarray) -> tuple[np.ndarray, int]:
+    """Frames where both ankle points are on one foot (closer than :data:`SHARED_FOOT_FRAC` of leg
+    length): the lower-scored label is the guessed one (a pose model scores the foot it sees
+    above the one it cannot) and is set missing, both when the scores are equal; kept, it would
+    pull the hidden foot's track onto the other foot. Returns (copy, frames with a shared foot)."""
+    la, ra = KP["left_ankle"], KP["right_ankle"]
+    out = xy.copy()
+    if not np.isfinite(scale):
+        return out, 0
+    with np.errstate(invalid="ignore"):
+        shared = np.linalg.norm(xy[:, la] - xy[:, ra], axis=1) < SHARED_FOOT_FRAC * scale
+    sl, sr = score[:, la], score[:, ra]
+    out[shared & (sl <= sr), la] = np.nan
+    out[shared & (sr <= sl), ra] = np.nan
+    return out, int(shared.sum())
 
 
 def _ffill(a: np.ndarray, t: np.ndarray, max_s: float) -> np.ndarray:
@@ -118,7 +151,8 @@ def repair_leg_swaps(
     jump under the chosen labels (legs move continuously; a label swap makes both jump across),
     and staying swapped costs 1.5 leg lengths per second, so the model's labels win when
     continuity cannot tell (legs crossing, a leg unseen: a joint counts only when both legs'
-    points are seen in both frames). With ``score`` given and a clear near leg (side view: its
+    points are seen in both frames, or in the two frames either side of a single one where they
+    are not). With ``score`` given and a clear near leg (side view: its
     knee/ankle score ≥ 0.1 higher over the clip), frames where the scores are the other way
     round lean towards swapped. Hips are swapped along with knees and ankles.
     Returns (repaired copy, number of swapped runs, number of swapped frames).
@@ -129,6 +163,12 @@ def repair_leg_swaps(
         return out, 0, 0
     d_same = np.zeros(n - 1)
     d_cross = np.zeros(n - 1)
+    # the same across one row where the joint is not seen on both legs (row i compared with row
+    # i − 2): pose models lose both feet for a frame at foot strike and swap them right after;
+    # over a longer gap a swinging foot moves further than the feet are apart
+    b_same = np.zeros(n)
+    b_cross = np.zeros(n)
+    frame_dt = float(np.median(np.diff(t)))
     for li, ri in ((KP["left_knee"], KP["right_knee"]), (KP["left_ankle"], KP["right_ankle"])):
         L, R = xy[:, li], xy[:, ri]
         same = np.linalg.norm(L[1:] - L[:-1], axis=1) + np.linalg.norm(R[1:] - R[:-1], axis=1)
@@ -137,6 +177,11 @@ def repair_leg_swaps(
         ok = np.isfinite(same) & np.isfinite(cross)
         d_same += np.where(ok, same, 0.0)
         d_cross += np.where(ok, cross, 0.0)
+        both = np.isfinite(L).all(1) & np.isfinite(R).all(1)
+        k2 = np.flatnonzero(both[2:] & ~both[1:-1] & both[:-2]) + 2
+        k2 = k2[t[k2] - t[k2 - 2] < 2.5 * frame_dt]  # one frame between them, not a dropped stretch
+        b_same[k2] += np.linalg.norm(L[k2] - L[k2 - 2], axis=1) + np.linalg.norm(R[k2] - R[k2 - 2], axis=1)
+        b_cross[k2] += np.linalg.norm(L[k2] - R[k2 - 2], axis=1) + np.linalg.norm(R[k2] - L[k2 - 2], axis=1)
     # staying swapped costs 1.5 leg lengths per second: a few frames are cheap next to the two
     # jumps a swap causes, a long wrong flip is not
     dts = np.diff(t)
@@ -153,33 +198,63 @@ def repair_leg_swaps(
             w = 0.5 * scale
             e0 = w * np.maximum(0.0, -np.sign(typical) * d)
             e1 = w * np.maximum(0.0, np.sign(typical) * d)
-    c0, c1 = float(e0[0]), lam_f + float(e1[0])
-    back = np.zeros((n, 2), dtype=np.int8)
+    # Viterbi over pairs of consecutive states (previous row, this row), so that a comparison
+    # with row i − 2 is scored against that row's own state on every path; cAB = best cost with
+    # row i − 1 in state A and row i in state B
+    inf = float("inf")
+    c00, c01, c10, c11 = float(e0[0]), inf, inf, lam_f + float(e1[0])
+    back = [0] * n  # per row, 4 bits (one per pair state 2·A + B): row i − 2 in state 1
     ds, dc = d_same.tolist(), d_cross.tolist()
+    bs, bc = b_same.tolist(), b_cross.tolist()
     e0l, e1l = e0.tolist(), e1.tolist()
     for i in range(1, n):
-        s, c = ds[i - 1], dc[i - 1]
-        a0, b0 = c0 + s, c1 + c  # into state 0 from 0 / from 1
-        a1, b1 = c1 + s, c0 + c  # into state 1 from 1 / from 0
-        if a0 <= b0:
-            n0 = a0
+        s, c, q, r = ds[i - 1], dc[i - 1], bs[i], bc[i]
+        e_0, e_1 = e0l[i], lam_f + e1l[i]
+        if not (q or r):
+            # no comparison with row i − 2 (most rows): the best way into each state of row i − 1
+            # serves both states of row i (same choices as below, in fewer steps)
+            m0, bits = (c00, 0) if c00 <= c10 else (c10, 3)
+            if c11 <= c01:
+                m1, bits = c11, bits | 12
+            else:
+                m1 = c01
+            back[i] = bits
+            c00, c01, c10, c11 = m0 + s + e_0, m0 + c + e_1, m1 + c + e_0, m1 + s + e_1
+            continue
+        bits = 0
+        x, y = c00 + q, c10 + r  # into (0, 0) from row i − 2 in state 0 / 1
+        if x <= y:
+            n00 = x
         else:
-            n0 = b0
-            back[i, 0] = 1
-        if a1 <= b1:
-            n1 = a1
-            back[i, 1] = 1
+            n00, bits = y, 1
+        x, y = c00 + r, c10 + q  # into (0, 1)
+        if x <= y:
+            n01 = x
         else:
-            n1 = b1
-        c0, c1 = n0 + e0l[i], n1 + lam_f + e1l[i]
+            n01, bits = y, bits | 2
+        x, y = c11 + r, c01 + q  # into (1, 0) from 1 / 0 (ties: no change of state, as above)
+        if x <= y:
+            n10, bits = x, bits | 4
+        else:
+            n10 = y
+        x, y = c11 + q, c01 + r  # into (1, 1)
+        if x <= y:
+            n11, bits = x, bits | 8
+        else:
+            n11 = y
+        back[i] = bits
+        c00, c01, c10, c11 = n00 + s + e_0, n01 + c + e_1, n10 + c + e_0, n11 + s + e_1
     state = np.zeros(n, dtype=bool)
-    st = 0 if c0 <= c1 else 1
-    for i in range(n - 1, -1, -1):
-        state[i] = bool(st)
-        st = int(back[i, st])
+    k = int(np.argmin([c00, c01, c10, c11]))
+    prev, cur = k >> 1, k & 1
+    for i in range(n - 1, 0, -1):
+        state[i] = bool(cur)
+        prev, cur = (back[i] >> (2 * prev + cur)) & 1, prev
+    state[0] = bool(cur)
     _swap_rows(out, state)
     # frames where only one leg is seen: continuity between frames says nothing, so the seen
-    # leg goes with whichever leg's path (interpolated from frames with both legs) it lies on
+    # leg goes with whichever leg's path (between that leg's own sightings, else interpolated
+    # from frames with both legs) it lies on
     one = _one_leg_swaps(out, t, scale)
     _swap_rows(out, one)
     state |= one
@@ -236,9 +311,10 @@ def _one_leg_swaps(xy: np.ndarray, t: np.ndarray, scale: float) -> np.ndarray:
     n = len(t)
     flip = np.zeros(n, dtype=bool)
     votes = np.zeros(n)
+    rows = np.arange(n)
     for li, ri in ((KP["left_knee"], KP["right_knee"]), (KP["left_ankle"], KP["right_ankle"])):
         L, R = xy[:, li], xy[:, ri]
-        okl, okr = np.isfinite(L).all(1), np.isfinite(R).all(1)
+        okl, okr = _seen_points(L), _seen_points(R)
         both = okl & okr
         if both.sum() < 2:
             continue
@@ -250,12 +326,29 @@ def _one_leg_swaps(xy: np.ndarray, t: np.ndarray, scale: float) -> np.ndarray:
         near = (t - prev_t <= 0.2) & (next_t - t <= 0.2) & (t >= tb[0]) & (t <= tb[-1])
         Li = np.stack([np.interp(t, tb, L[both, 0]), np.interp(t, tb, L[both, 1])], 1)
         Ri = np.stack([np.interp(t, tb, R[both, 0]), np.interp(t, tb, R[both, 1])], 1)
+        # where a leg was itself seen just before and just after (within MAX_GAP_S), its path
+        # runs between those sightings: a swinging foot curves too much for a straight line
+        # between frames with both legs (0.2 s apart) to say where it is
+        for own_ok, P, est in ((okl, L, Li), (okr, R, Ri)):
+            sx = np.flatnonzero(own_ok)
+            if sx.size < 2:
+                continue
+            ip = sx[np.clip(np.searchsorted(sx, rows, side="left") - 1, 0, sx.size - 1)]
+            inx = sx[np.clip(np.searchsorted(sx, rows, side="right"), 0, sx.size - 1)]
+            has = (
+                (ip < rows)
+                & (inx > rows)
+                & (t - t[ip] <= MAX_GAP_S + 1e-9)
+                & (t[inx] - t <= MAX_GAP_S + 1e-9)
+            )
+            f = ((t - t[ip]) / np.maximum(t[inx] - t[ip], 1e-9))[:, None]
+            est[has] = (P[ip] + f * (P[inx] - P[ip]))[has]
         for seen, P, own, other, sgn in ((okl & ~okr, L, Li, Ri, 1.0), (okr & ~okl, R, Ri, Li, 1.0)):
             m = seen & near
             if not m.any():
                 continue
-            d_own = np.linalg.norm(P[m] - own[m], axis=1)
-            d_oth = np.linalg.norm(P[m] - other[m], axis=1)
+            d_own = _dist(P[m] - own[m])
+            d_oth = _dist(P[m] - other[m])
             votes[m] += sgn * np.where(
                 d_oth + 0.05 * scale < d_own, 1.0, np.where(d_own + 0.05 * scale < d_oth, -1.0, 0.0)
             )
@@ -272,13 +365,16 @@ def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
     return list(zip(np.flatnonzero(d == 1).tolist(), np.flatnonzero(d == -1).tolist(), strict=True))
 
 
-def _nanmedian3(a: np.ndarray) -> np.ndarray:
-    """Median over axis 0 of three stacked arrays, ignoring NaN (fast: no masked arrays)."""
-    s = np.sort(a, axis=0)  # NaN sorts last
-    n = np.isfinite(a).sum(axis=0)
-    lo = np.take_along_axis(s, np.clip((n - 1) // 2, 0, 2)[None], axis=0)[0]
-    hi = np.take_along_axis(s, np.clip(n // 2, 0, 2)[None], axis=0)[0]
-    return np.where(n > 0, (lo + hi) / 2, np.nan)
+def _nanmedian3(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> np.ndarray:
+    """Element-wise median of three arrays ignoring NaN (two finite: their mean; one: itself).
+
+    A min/max network instead of sorting a stacked array: the same values, several times
+    faster on a two-minute clip (sorting along a short first axis is slow in numpy)."""
+    n = np.isfinite(a).astype(np.int8) + np.isfinite(b) + np.isfinite(c)
+    lo = np.fmin(np.fmin(a, b), c)  # fmin/fmax skip NaN: the smallest / largest finite value
+    hi = np.fmax(np.fmax(a, b), c)
+    mid3 = np.maximum(np.minimum(a, b), np.minimum(np.maximum(a, b), c))
+    return np.where(n == 3, mid3, (lo + hi) / 2)
 
 
 def hampel(xy: np.ndarray, t: np.ndarray, scale: float, k_mad: float = 4.0) -> tuple[np.ndarray, int]:
@@ -295,20 +391,24 @@ def hampel(xy: np.ndarray, t: np.ndarray, scale: float, k_mad: float = 4.0) -> t
         return xy, 0
     pad = np.full((2, *xy.shape[1:]), np.nan)
     x = np.concatenate([pad, xy, pad])
-    preds = np.stack([(x[1:-3] + x[3:-1]) / 2, 2 * x[1:-3] - x[:-4], 2 * x[3:-1] - x[4:]])
-    pred = _nanmedian3(preds)
+    preds = ((x[1:-3] + x[3:-1]) / 2, 2 * x[1:-3] - x[:-4], 2 * x[3:-1] - x[4:])
+    pred = _nanmedian3(*preds)
     # judge a sample only when at least two predictions agree on where it should be: a lone
     # extrapolation across a gap overshoots at every sharp turn (foot strike at 30 fps)
-    n_pred = np.isfinite(preds).all(axis=3).sum(axis=0)  # (n, 17)
-    res = np.linalg.norm(xy - pred, axis=2)  # (n, 17)
+    # (x and y written out: numpy reductions over a length-2 axis are slow)
+    n_pred = sum(np.isfinite(p[..., 0]) & np.isfinite(p[..., 1]) for p in preds)  # (n, 17)
+    d = xy - pred
+    res = np.sqrt(d[..., 0] * d[..., 0] + d[..., 1] * d[..., 1])  # (n, 17), as np.linalg.norm
     res[n_pred < 2] = np.nan
-    # robust spread of the residuals per keypoint over the run (pose noise is ~stationary)
-    fin = np.isfinite(res)
+    # robust spread of the residuals per keypoint over the run (pose noise is ~stationary);
+    # keypoint-major rows: each keypoint's residuals are contiguous
+    res_k = np.ascontiguousarray(res.T)
     mad = np.zeros(res.shape[1])
-    for k in range(res.shape[1]):
-        r = res[fin[:, k], k]
+    for k, rk in enumerate(res_k):
+        r = rk[np.isfinite(rk)]
         if r.size:
             mad[k] = 1.4826 * float(np.median(r))
+    fin = np.isfinite(res)
     floor = 0.10 * scale if np.isfinite(scale) else 0.0
     bad = fin & (res > np.maximum(k_mad * mad, floor))
     out = xy.copy()
@@ -338,13 +438,17 @@ def resample(
     frame_dt = float(np.median(dts)) if dts.size else 0.0
     out = np.full((m, xy.shape[1], 2), np.nan)
     seen = np.zeros((m, xy.shape[1]), dtype=bool)
+    # keypoints seen in the same frames (most of them, most of the time) share which grid
+    # samples are bridgeable: that is worked out once per pattern
+    seen_in = _seen_points(xy)
+    patterns: dict[bytes, list[int]] = {}
     for k in range(xy.shape[1]):
-        ok = np.isfinite(xy[:, k]).all(axis=1)
+        patterns.setdefault(seen_in[:, k].tobytes(), []).append(k)
+    for ks in patterns.values():
+        ok = seen_in[:, ks[0]]
         if ok.sum() < 2:
             continue
         tk = t[ok]
-        out[:, k, 0] = np.interp(grid, tk, xy[ok, k, 0])
-        out[:, k, 1] = np.interp(grid, tk, xy[ok, k, 1])
         # distance to the previous / next real observation: bridge only short gaps
         j = np.searchsorted(tk, grid)
         prev_t = tk[np.clip(j - 1, 0, len(tk) - 1)]
@@ -354,8 +458,11 @@ def resample(
         # the gap is the time with no data: up to max_gap_s missing on top of one frame interval
         # (plus half a frame of slack for timestamp jitter)
         good = inside & (exact | (next_t - prev_t <= max_gap_s + 1.5 * frame_dt))
-        out[~good, k] = np.nan
-        seen[:, k] = good
+        for k in ks:
+            out[:, k, 0] = np.interp(grid, tk, xy[ok, k, 0])
+            out[:, k, 1] = np.interp(grid, tk, xy[ok, k, 1])
+            out[~good, k] = np.nan
+            seen[:, k] = good
     return out, seen
 
 
@@ -398,6 +505,7 @@ def clean(timeline: Timeline, min_score: float = MIN_SCORE) -> Cleaned:
     t = np.asarray(timeline.t, dtype=np.float64)
     xy = mask_low_scores(timeline.xy, timeline.score, min_score)
     scale = body_scale_px(xy)
+    xy, n_shared = drop_shared_feet(xy, scale, timeline.score)
     xy, n_runs, n_frames = repair_leg_swaps(xy, t, scale, timeline.score)
     xy, n_out = hampel(xy, t, scale)
     grid, fs = uniform_grid(t)
@@ -419,6 +527,7 @@ def clean(timeline: Timeline, min_score: float = MIN_SCORE) -> Cleaned:
         swaps_corrected=n_runs,
         swapped_frames=n_frames,
         outliers_removed=n_out,
+        shared_feet=n_shared,
         fc_event=fce,
         fc_angle=fca,
         raw_xy=xy,
@@ -430,6 +539,7 @@ __all__ = [
     "clean",
     "mask_low_scores",
     "repair_leg_swaps",
+    "drop_shared_feet",
     "hampel",
     "resample",
     "lowpass",

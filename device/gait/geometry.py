@@ -6,6 +6,8 @@ facing sign: + = ahead of the runner), ``v`` is height (−image y: + = up). All
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from device.keypoints import KP
@@ -74,18 +76,35 @@ def side_angles(p: np.ndarray, side: str) -> dict[str, np.ndarray]:
 
 def at(t_grid: np.ndarray, series: np.ndarray, t: float) -> float:
     """Linear interpolation of ``series`` at time ``t`` (NaN if a neighbour is missing)."""
-    if not np.isfinite(t) or t < t_grid[0] or t > t_grid[-1]:
+    # called a few thousand times per clip: Python floats and the array's own searchsorted
+    # (a tenth of the cost of numpy scalars and np.searchsorted; the same arithmetic)
+    t = float(t)
+    if not math.isfinite(t) or t < t_grid[0] or t > t_grid[-1]:
         return float("nan")
-    i = int(np.searchsorted(t_grid, t))
+    i = int(t_grid.searchsorted(t))
     if i == 0:
         return float(series[0])
-    t0, t1 = t_grid[i - 1], t_grid[i]
+    t0, t1 = float(t_grid[i - 1]), float(t_grid[i])
     f = (t - t0) / (t1 - t0) if t1 > t0 else 0.0
-    return float(series[i - 1] * (1 - f) + series[i] * f)
+    return float(series[i - 1]) * (1 - f) + float(series[i]) * f
+
+
+def at_many(t_grid: np.ndarray, series: np.ndarray, ts: np.ndarray) -> np.ndarray:
+    """:func:`at` at each of the times ``ts`` (the same arithmetic, as arrays)."""
+    ts = np.asarray(ts, dtype=float)
+    inside = np.isfinite(ts) & (ts >= t_grid[0]) & (ts <= t_grid[-1])
+    i0 = t_grid.searchsorted(ts)
+    i = np.clip(i0, 1, t_grid.size - 1)
+    t0, t1 = t_grid[i - 1], t_grid[i]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        f = np.where(t1 > t0, (ts - t0) / (t1 - t0), 0.0)
+        y = series[i - 1] * (1 - f) + series[i] * f
+    y = np.where(i0 == 0, series[0], y)  # at the first sample itself
+    return np.where(inside, y, np.nan)
 
 
 def window(t_grid: np.ndarray, series: np.ndarray, t0: float, t1: float) -> np.ndarray:
     """Samples of ``series`` with t0 <= t <= t1."""
-    a = int(np.searchsorted(t_grid, t0))
-    b = int(np.searchsorted(t_grid, t1, side="right"))
+    a = int(t_grid.searchsorted(t0))
+    b = int(t_grid.searchsorted(t1, side="right"))
     return series[a:b]

@@ -31,14 +31,15 @@ from device.gait.events import (
     strict_alternation,
     uncorrected_toe_off,
 )
-from device.gait.geometry import at, mid, runner_frame, side_angles, window
+from device.gait.geometry import at, at_many, mid, runner_frame, side_angles, window
 from device.gait.treadmill import (
     MAX_MODEL_NOISE_FRAC,
+    MAX_MODEL_UNSEEN_FRAC,
     EventModel,
     StanceModel,
     belt_speed,
     refine_all,
-    stance_model,
+    stance_models,
     stance_noise,
 )
 from device.keypoints import KP
@@ -137,7 +138,10 @@ def analyse_side(
     series: dict = {}
     v_belt = None
     if activity != "walking" and event_model is not None:
-        events, v_belt, series = _treadmill_refine(t, pe, events, leg_px, event_model)
+        # the share of frames each ankle was not seen in (or dropped as unreliable by cleaning)
+        assert cl.raw_xy is not None  # clean() always keeps the input rows
+        unseen = {s: float(np.isnan(cl.raw_xy[:, KP[f"{s}_ankle"], 0]).mean()) for s in SIDES}
+        events, v_belt, series = _treadmill_refine(t, pe, events, leg_px, event_model, unseen)
     events["left"], events["right"], n_alt = strict_alternation(events["left"], events["right"], stride_s)
     dropped += n_alt
 
@@ -175,6 +179,7 @@ def analyse_side(
     for side in SIDES:
         se = events[side]
         ics = se.ic
+        mine: list[Stance] = []
         for k in range(len(ics)):
             ic, to = float(se.ic[k]), float(se.to[k])
             if not (np.isfinite(ic) and np.isfinite(to)):
@@ -183,21 +188,23 @@ def analyse_side(
             later = ics[k + 1 :][np.isfinite(ics[k + 1 :])]
             if later.size and MIN_STRIDE_S <= later[0] - ic <= min(MAX_STRIDE_S, 1.6 * stride_s):
                 st.next_ic = float(later[0])
-            _measure_stance(
-                st,
-                t,
-                pre[side],
-                angles[side],
-                angles_e[side],
-                hip_e,
-                leg_px,
-                px_per_cm,
-                speed_cm_s,
-                ic_times,
-                step_by_start,
-                stride_s,
-            )
-            stances.append(st)
+            mine.append(st)
+        _measure_stances(
+            mine,
+            t,
+            pre[side],
+            angles[side],
+            angles_e[side],
+            hip_e,
+            leg_px,
+            px_per_cm,
+            speed_cm_s,
+            ic_times,
+            step_by_start,
+            stride_s,
+        )
+        _leave_out_swing_timed(mine, se, physics_only=bool(series.get("set_aside", {}).get(side)))
+        stances += mine
     stances.sort(key=lambda s: s.ic)
     _reject_odd_contacts(stances)
     curves = _curves(t, angles, stances)
@@ -230,10 +237,16 @@ def analyse_side(
 
 
 def _treadmill_refine(
-    t: np.ndarray, pe: np.ndarray, events: dict[str, SideEvents], leg_px: float, model: EventModel
+    t: np.ndarray,
+    pe: np.ndarray,
+    events: dict[str, SideEvents],
+    leg_px: float,
+    model: EventModel,
+    unseen: dict[str, float] | None = None,
 ) -> tuple[dict[str, SideEvents], float | None, dict]:
     """Each stance's events moved onto the treadmill model (see :mod:`.treadmill`); events whose
-    stance has no model keep their estimate with a low confidence."""
+    stance has no model keep their estimate with a low confidence. ``unseen``: per track, the
+    share of frames without its ankle."""
     u = {s: np.ascontiguousarray(pe[:, KP[f"{s}_ankle"], 0]) for s in SIDES}
     h = {s: np.ascontiguousarray(pe[:, KP[f"{s}_ankle"], 1]) for s in SIDES}
     st = [(s, float(a), float(b)) for s in SIDES for a, b in zip(events[s].ic, events[s].to, strict=True)]
@@ -241,6 +254,7 @@ def _treadmill_refine(
     out: dict[str, SideEvents] = {}
     stances: list[tuple[str, float, float, StanceModel | None]] = []
     noise: dict[str, float | None] = {}
+    aside: dict[str, bool] = {}
     for s in SIDES:
         se = events[s]
         ic, to = se.ic.copy(), se.to.copy()
@@ -253,21 +267,21 @@ def _treadmill_refine(
         ct_med = float(np.median(ct)) if ct.size >= 3 else float("nan")
         ic_m = np.where(np.isfinite(ic), ic, to - ct_med)
         to_m = np.where(np.isfinite(to), to, ic + ct_med)
-        sms = [
-            stance_model(t, u[s], h[s], ic_m[k], to_m[k], v)
-            if v is not None
-            and t[0] <= ic_m[k] + 0.2 * (to_m[k] - ic_m[k])
-            and ic_m[k] + 0.6 * (to_m[k] - ic_m[k]) <= t[-1]
-            else None
-            for k in range(len(ic))
-        ]
+        # the middle of the stance (where its model is measured) must be in the data
+        mid_in = (t[0] <= ic_m + 0.2 * (to_m - ic_m)) & (ic_m + 0.6 * (to_m - ic_m) <= t[-1])
+        sms = [None] * len(ic) if v is None else stance_models(t, u[s], h[s], ic_m, to_m, v)
+        sms = [sm if ok else None for sm, ok in zip(sms, mid_in.tolist(), strict=True)]
         stances += [(s, float(ic[k]), float(to[k]), sms[k]) for k in range(len(ic))]
         idx = np.array([k for k in range(len(ic)) if sms[k] is not None], int)
         nz = stance_noise(t, h[s], [(ic[k], to[k], sms[k]) for k in idx], leg_px)
         noise[s] = nz
-        # keypoints noisier than the ones the correction was fitted on: the physics estimate
-        # stands (the correction would read the noise as stance shape), less sure
-        if nz is not None and nz > MAX_MODEL_NOISE_FRAC:
+        # keypoints noisier or patchier than the ones the correction was fitted on: the physics
+        # estimate stands (the correction would read noise and bridged gaps as stance shape)
+        aside[s] = (
+            bool(nz is not None and nz > MAX_MODEL_NOISE_FRAC)
+            or (unseen or {}).get(s, 0.0) > MAX_MODEL_UNSEEN_FRAC
+        )
+        if aside[s]:
             icc, toc = np.minimum(icc, 0.4), np.minimum(toc, 0.4)
             to = np.array([uncorrected_toe_off(t, h[s], ic[k], to[k], leg_px) for k in range(len(to))])
             idx = idx[:0]
@@ -282,11 +296,12 @@ def _treadmill_refine(
                     )
                     arr[k2], conf[k2] = r, c
         out[s] = SideEvents(ic, to, se.ic_refined, se.to_refined, icc, toc)
-    return out, v, {"t": t, "u": u, "h": h, "leg_px": leg_px, "stances": stances, "noise": noise}
+    series = {"t": t, "u": u, "h": h, "leg_px": leg_px, "stances": stances, "noise": noise}
+    return out, v, {**series, "unseen": unseen or {}, "set_aside": aside}
 
 
-def _measure_stance(
-    st: Stance,
+def _measure_stances(
+    sts: list[Stance],
     t: np.ndarray,
     pre: dict[str, np.ndarray],
     ang: dict[str, np.ndarray],
@@ -299,84 +314,180 @@ def _measure_stance(
     step_by_start: dict[float, float],
     stride_s: float,
 ) -> None:
-    ic, to = st.ic, st.to
-    v = st.values
+    """Measure the stances of one foot: fill each one's ``values`` and ``midstance``, or mark it
+    not valid with the reason. All stances at once, as arrays: a few thousand numpy calls on
+    short windows cost far more in call overhead than in work (each figure is the same
+    arithmetic on the same samples as one stance at a time)."""
+    if not sts:
+        return
+    ic = np.array([st.ic for st in sts])
+    to = np.array([st.to for st in sts])
     contact = to - ic
-    if not (0.08 <= contact <= 0.8 * min(stride_s * 1.6, MAX_STRIDE_S)):
-        st.valid, st.reject = False, "contact time not credible"
-        return
+    credible = (contact >= 0.08) & (contact <= 0.8 * min(stride_s * 1.6, MAX_STRIDE_S))
     # the leg must have been seen (not bridged over long gaps) through the stance
-    seen = window(t, pre["seen"], ic, to)
-    if seen.size == 0 or seen.mean() < 0.8:
-        st.valid, st.reject = False, "leg not seen through the stance"
+    a_ic, b_to = t.searchsorted(ic), t.searchsorted(to, side="right")
+    n_st = b_to - a_ic
+    seen_frac = _fractions(pre["seen"], a_ic, b_to)
+    seen_ok = credible & (n_st > 0) & (seen_frac >= 0.8)
+    for st, c_ok, s_ok in zip(sts, credible.tolist(), seen_ok.tolist(), strict=True):
+        if not c_ok:
+            st.valid, st.reject = False, "contact time not credible"
+        elif not s_ok:
+            st.valid, st.reject = False, "leg not seen through the stance"
+    k = np.flatnonzero(seen_ok)
+    if not k.size:
         return
-    v["contact_time_ms"] = 1000.0 * contact
-    over_px = at(t, pre["over"], ic)
-    v["overstride_pct_leg"] = 100.0 * over_px / leg_px
-    if px_per_cm:
-        v["overstride_cm"] = over_px / px_per_cm
-    v["shank_angle_ic_deg"] = at(t, ang_e["shank"], ic)
-    v["knee_flexion_ic_deg"] = at(t, ang_e["knee_flexion"], ic)
-    v["hip_flexion_ic_deg"] = at(t, ang_e["hip_flexion"], ic)
-    kf_st = window(t, ang["knee_flexion"], ic, to)
-    v["knee_flexion_stance_peak_deg"] = float(np.nanmax(kf_st)) if np.isfinite(kf_st).any() else np.nan
-    # midstance: the ankle passes under the hip (else the middle of stance)
-    rel = window(t, pre["rel_a"], ic, to)
-    tw = window(t, t, ic, to)
-    cross = np.flatnonzero((rel[:-1] > 0) & (rel[1:] <= 0)) if rel.size > 1 else np.array([])
-    if cross.size:
-        i = int(cross[0])
-        f = rel[i] / (rel[i] - rel[i + 1]) if rel[i] != rel[i + 1] else 0.0
-        ms = float(tw[i] + f * (tw[i + 1] - tw[i]))
-    else:
-        ms = (ic + to) / 2
-    st.midstance = ms
+    sts = [sts[i] for i in k.tolist()]
+    ic, to, contact, a_ic, b_to = ic[k], to[k], contact[k], a_ic[k], b_to[k]
+    over_px = at_many(t, pre["over"], ic)
+    at_ic = {name: at_many(t, ang_e[name], ic) for name in ("shank", "knee_flexion", "hip_flexion")}
+    kf_peak = _nanmax_rows(_rows(ang["knee_flexion"], a_ic, b_to))
+    # midstance: the ankle passes under the hip (else the middle of stance): the first sample
+    # pair inside the stance where the ankle goes from ahead of the hip to under or behind it
+    rel = pre["rel_a"]
+    cross = np.flatnonzero((rel[:-1] > 0) & (rel[1:] <= 0))
+    j = cross[np.minimum(cross.searchsorted(a_ic), max(cross.size - 1, 0))] if cross.size else a_ic
+    has = (j >= a_ic) & (j + 1 < b_to) if cross.size else np.zeros(ic.size, bool)
+    j = np.where(has, j, 0)
+    r0, r1 = rel[j], rel[j + 1]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        f = np.where(r0 != r1, r0 / (r0 - r1), 0.0)
+    ms = np.where(has, t[j] + f * (t[j + 1] - t[j]), (ic + to) / 2)
     # body lean: stance ankle -> shoulder line from vertical at midstance
-    du, dv = at(t, pre["body_du"], ms), at(t, pre["body_dv"], ms)
-    body = float(np.degrees(np.arctan2(du, dv)))
-    v["body_lean_deg"] = body
-    v["hip_hinge_deg"] = at(t, ang["trunk_lean"], ms) - body
+    body = np.degrees(np.arctan2(at_many(t, pre["body_du"], ms), at_many(t, pre["body_dv"], ms)))
+    hinge = at_many(t, ang["trunk_lean"], ms) - body
     # hip extension: thigh behind the trunk line from midstance to shortly after toe-off
-    hf_ext = window(t, ang["hip_flexion"], ms, to + 0.1 * stride_s)
-    v["hip_extension_peak_deg"] = float(np.nanmax(-hf_ext)) if np.isfinite(hf_ext).any() else np.nan
-    # the step that starts with this contact: step time (to the next opposite contact) and
-    # flight time (this foot's toe-off to that contact)
-    step = step_by_start.get(round(ic, 9))
-    if step is not None:
-        nxt_opp = ic + step
-        v["step_time_ms"] = 1000.0 * step
-        v["flight_time_ms"] = 1000.0 * (nxt_opp - to)
-        if speed_cm_s:
-            v["step_length_cm"] = speed_cm_s * step
-    # vertical oscillation of the step that starts with this contact (this foot in stance)
-    j = int(np.searchsorted(ic_times, ic + 1e-9, side="right"))
-    nxt = ic_times[j : j + 1]
-    if nxt.size and nxt[0] - ic < 0.75 * stride_s:
-        # the lightly filtered hip: heavy smoothing would shave the peaks off the bounce
-        hv = window(t, hip_e[:, 1], ic, nxt[0])
-        if hv.size >= 3 and np.isfinite(hv).all():
-            vo_px = float(hv.max() - hv.min())
-            v["_vo_pct_leg"] = 100.0 * vo_px / leg_px
+    hf_a, hf_b = t.searchsorted(ms), t.searchsorted(to + 0.1 * stride_s, side="right")
+    hip_ext = _nanmax_rows(-_rows(ang["hip_flexion"], hf_a, hf_b))
+    # vertical oscillation of the step that starts with this contact (this foot in stance): to
+    # the next contact of either foot
+    jn = ic_times.searchsorted(ic + 1e-9, side="right")
+    nxt = ic_times[np.minimum(jn, max(ic_times.size - 1, 0))] if ic_times.size else ic
+    step_ok = (jn < ic_times.size) & (nxt - ic < 0.75 * stride_s)
+    # the lightly filtered hip: heavy smoothing would shave the peaks off the bounce
+    hip_v = hip_e[:, 1]
+    hv_b = t.searchsorted(nxt, side="right")
+    hv_n = hv_b - a_ic
+    hv_ok = step_ok & (hv_n >= 3) & (_fractions(np.isfinite(hip_v), a_ic, hv_b) == 1.0)
+    hv = _rows(hip_v, a_ic, hv_b)
+    vo_px = np.fmax.reduce(hv, axis=1) - np.fmin.reduce(hv, axis=1)
+    hip_at_ms = at_many(t, hip_v, ms)
+    # the stride (to this foot's next contact): trunk lean over it, swing peaks, duty factor
+    nic = np.array([st.next_ic for st in sts])
+    b_nic = t.searchsorted(nic, side="right")
+    stride_ok = np.isfinite(nic) & (b_nic > a_ic) & (_fractions(pre["seen"], a_ic, b_nic) >= 0.8)
+    a_to = t.searchsorted(to)
+    kf_sw = _nanmax_rows(_rows(ang["knee_flexion"], a_to, b_nic))
+    hf_sw = _nanmax_rows(_rows(ang["hip_flexion"], a_to, b_nic))
+
+    rows = zip(
+        sts,
+        contact.tolist(),
+        over_px.tolist(),
+        *(at_ic[name].tolist() for name in ("shank", "knee_flexion", "hip_flexion")),
+        kf_peak.tolist(),
+        ms.tolist(),
+        body.tolist(),
+        hinge.tolist(),
+        hip_ext.tolist(),
+        strict=True,
+    )
+    for i, (st, c, over, shank, knee, hip, kf_pk, m, bd, hh, hx) in enumerate(rows):
+        v = st.values
+        v["contact_time_ms"] = 1000.0 * c
+        v["overstride_pct_leg"] = 100.0 * over / leg_px
+        if px_per_cm:
+            v["overstride_cm"] = over / px_per_cm
+        v["shank_angle_ic_deg"] = shank
+        v["knee_flexion_ic_deg"] = knee
+        v["hip_flexion_ic_deg"] = hip
+        v["knee_flexion_stance_peak_deg"] = kf_pk
+        st.midstance = m
+        v["body_lean_deg"] = bd
+        v["hip_hinge_deg"] = hh
+        v["hip_extension_peak_deg"] = hx
+        _step_values(st, step_by_start.get(round(st.ic, 9)), speed_cm_s)
+        if hv_ok[i]:
+            vo = float(vo_px[i])
+            v["_vo_pct_leg"] = 100.0 * vo / leg_px
             if px_per_cm:
-                v["vertical_oscillation_cm"] = vo_px / px_per_cm
+                v["vertical_oscillation_cm"] = vo / px_per_cm
                 if speed_cm_s:
-                    v["vertical_ratio_pct"] = 100.0 * (vo_px / px_per_cm) / (speed_cm_s * (nxt[0] - ic))
-            # where in the step the hip is lowest: at midstance when running
-            v["_hip_phase"] = (at(t, hip_e[:, 1], ms) - float(hv.mean())) / max(vo_px, 1e-6)
-    # trunk lean over the stride, swing peaks and duty factor need the whole stride
-    if np.isfinite(st.next_ic):
-        stride = st.next_ic - ic
-        seen_st = window(t, pre["seen"], ic, st.next_ic)
-        if seen_st.mean() >= 0.8:
-            v["duty_factor"] = contact / stride
-            tl = window(t, ang["trunk_lean"], ic, st.next_ic)
-            v["trunk_lean_deg"] = float(np.nanmean(tl)) if np.isfinite(tl).any() else np.nan
-            kf_sw = window(t, ang["knee_flexion"], to, st.next_ic)
-            hf_sw = window(t, ang["hip_flexion"], to, st.next_ic)
-            if np.isfinite(kf_sw).any():
-                v["knee_flexion_swing_peak_deg"] = float(np.nanmax(kf_sw))
-            if np.isfinite(hf_sw).any():
-                v["hip_flexion_swing_peak_deg"] = float(np.nanmax(hf_sw))
+                    v["vertical_ratio_pct"] = 100.0 * (vo / px_per_cm) / (speed_cm_s * float(nxt[i] - st.ic))
+            # where in the step the hip is lowest: at midstance when running (the mean of the
+            # samples as ndarray.mean sums them)
+            mean = float(hip_v[a_ic[i] : hv_b[i]].mean())
+            v["_hip_phase"] = (float(hip_at_ms[i]) - mean) / max(vo, 1e-6)
+        if stride_ok[i]:
+            v["duty_factor"] = c / (st.next_ic - st.ic)
+            v["trunk_lean_deg"] = _nanmean(window(t, ang["trunk_lean"], st.ic, st.next_ic))
+            if np.isfinite(kf_sw[i]):
+                v["knee_flexion_swing_peak_deg"] = float(kf_sw[i])
+            if np.isfinite(hf_sw[i]):
+                v["hip_flexion_swing_peak_deg"] = float(hf_sw[i])
+
+
+def _step_values(st: Stance, step: float | None, speed_cm_s: float | None) -> None:
+    """The step that starts with this contact: step time (to the next opposite contact) and
+    flight time (this foot's toe-off to that contact)."""
+    if step is not None:
+        st.values["step_time_ms"] = 1000.0 * step
+        st.values["flight_time_ms"] = 1000.0 * (st.ic + step - st.to)
+        if speed_cm_s:
+            st.values["step_length_cm"] = speed_cm_s * step
+
+
+def _rows(series: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``series[a[k]:b[k]]`` for every k as the rows of one array, padded with NaN."""
+    width = max(int((b - a).max()), 1)
+    idx = a[:, None] + np.arange(width)
+    return np.where(idx < b[:, None], series[np.minimum(idx, series.size - 1)], np.nan)
+
+
+def _nanmax_rows(rows: np.ndarray) -> np.ndarray:
+    """np.nanmax of each row (NaN where nothing is finite), as fmax ignores NaN."""
+    return np.fmax.reduce(rows, axis=1)
+
+
+def _fractions(mask: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``mask[a[k]:b[k]].mean()`` for every k (NaN where empty), from one running count."""
+    count = np.concatenate([[0], np.cumsum(mask)])
+    n = b - a
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(n > 0, (count[np.maximum(b, a)] - count[a]) / n, np.nan)
+
+
+# np.nanmax / np.nanmean / ndarray.mean cost more in Python overhead than in work on the short
+# per-stance windows (a thousand calls per two minutes): the same reductions, called directly.
+def _nanmax(x: np.ndarray) -> float:
+    """``np.nanmax`` (NaN when nothing is finite): the fmax reduction it runs."""
+    return float(np.fmax.reduce(x)) if x.size else float("nan")
+
+
+def _nanmean(x: np.ndarray) -> float:
+    """``np.nanmean`` (NaN when nothing is finite): its sum with NaN as 0, over the count."""
+    nan = np.isnan(x)
+    n = x.size - int(np.count_nonzero(nan))
+    return float(np.add.reduce(np.where(nan, 0.0, x))) / n if n else float("nan")
+
+
+def _fraction(mask: np.ndarray) -> float:
+    """``mask.mean()`` of a non-empty boolean array."""
+    return np.count_nonzero(mask) / mask.size
+
+
+def _leave_out_swing_timed(mine: list[Stance], se: SideEvents, physics_only: bool) -> None:
+    """On a track timed by physics alone, a contact the descent onto the belt could not time
+    (not in the data, or far from where the hip-relative swing puts it: the two disagree) rests
+    on the swing's typical offset alone and is not credible: its stance is left out of the
+    metrics (and counted). On the corrected path the learned correction re-times it from the
+    stance itself."""
+    if not physics_only:
+        return
+    swing_only = {float(x) for x, ok in zip(se.ic, se.ic_refined, strict=True) if not ok}
+    for st in mine:
+        if st.valid and st.ic in swing_only:
+            st.valid, st.reject = False, "contact time not credible (hip-relative estimate only)"
 
 
 #: A stance whose contact time is further than this many robust SDs (1.4826 × MAD) from its
@@ -409,20 +520,17 @@ def _curves(t: np.ndarray, angles: dict, stances: list[Stance]) -> dict:
     for name in ("knee_flexion", "hip_flexion"):
         out[name] = {}
         for side in SIDES:
-            rows = []
-            for st in stances:
-                if st.side != side or not st.valid or not np.isfinite(st.next_ic):
-                    continue
-                ts = st.ic + grid * (st.next_ic - st.ic)
-                y = np.interp(ts, t, angles[side][name])
-                if np.isfinite(y).all():
-                    rows.append(y)
-            if len(rows) >= 2:
-                r = np.array(rows)
+            mine = [st for st in stances if st.side == side and st.valid and np.isfinite(st.next_ic)]
+            ic = np.array([st.ic for st in mine])
+            nic = np.array([st.next_ic for st in mine])
+            # every stride's samples in one interpolation call (np.interp is element-wise)
+            y = np.interp(ic[:, None] + grid * (nic - ic)[:, None], t, angles[side][name])
+            r = y[np.isfinite(y).all(axis=1)]
+            if len(r) >= 2:
                 out[name][side] = {
                     "mean": np.round(r.mean(0), 2).tolist(),
                     "sd": np.round(r.std(0, ddof=1), 2).tolist(),
-                    "n": len(rows),
+                    "n": len(r),
                 }
             else:
                 out[name][side] = None

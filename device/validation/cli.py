@@ -191,7 +191,7 @@ def condition_tables(condition: str, res: dict[str, list[TrialScore]], out: list
             x.trial for x in scores if x.event_timing and not x.event_timing.startswith("physics +")
         )
         out.append(
-            f"\nLearned event-timing correction set aside (keypoints noisier than it was fitted on) on "
+            f"\nLearned event-timing correction set aside (keypoints noisier or patchier than it was fitted on) on "
             f"{len(aside)} of {len(scores)} trials{': ' + ', '.join(aside) if aside else ''}."
         )
         fails = runner_failures(condition, rows)
