@@ -198,55 +198,46 @@ def repair_leg_swaps(
     # row i − 1 in state A and row i in state B
     inf = float("inf")
     c00, c01, c10, c11 = float(e0[0]), inf, inf, lam_f + float(e1[0])
-    back = [0]  # per row, 4 bits (one per pair state 2·A + B): row i − 2 in state 1
-    # once per frame (14,400 for two minutes at 120 fps): plain floats from one zip
-    rows = zip(
-        d_same.tolist(),
-        d_cross.tolist(),
-        b_same[1:].tolist(),
-        b_cross[1:].tolist(),
-        e0[1:].tolist(),
-        (lam_f + e1[1:]).tolist(),
-        strict=True,
-    )
-    for s, c, q, r, e_0, e_1 in rows:
-        if q or r:
-            bits = 0
-            x, y = c00 + q, c10 + r  # into (0, 0) from row i − 2 in state 0 / 1
-            if x <= y:
-                n00 = x
-            else:
-                n00, bits = y, 1
-            x, y = c00 + r, c10 + q  # into (0, 1)
-            if x <= y:
-                n01 = x
-            else:
-                n01, bits = y, bits | 2
-            x, y = c11 + r, c01 + q  # into (1, 0) from 1 / 0 (ties: no change of state, as above)
-            if x <= y:
-                n10, bits = x, bits | 4
-            else:
-                n10 = y
-            x, y = c11 + q, c01 + r  # into (1, 1)
-            if x <= y:
-                n11, bits = x, bits | 8
-            else:
-                n11 = y
-        else:
-            # most rows: no comparison across a skipped row, so the two pair states into B
-            # from A = 0 (or A = 1) come from the same best state of row i − 2 (the same sums)
-            if c00 <= c10:
-                n00 = n01 = c00
-                bits = 0
-            else:
-                n00 = n01 = c10
-                bits = 3
+    back = [0] * n  # per row, 4 bits (one per pair state 2·A + B): row i − 2 in state 1
+    ds, dc = d_same.tolist(), d_cross.tolist()
+    bs, bc = b_same.tolist(), b_cross.tolist()
+    e0l, e1l = e0.tolist(), e1.tolist()
+    for i in range(1, n):
+        s, c, q, r = ds[i - 1], dc[i - 1], bs[i], bc[i]
+        e_0, e_1 = e0l[i], lam_f + e1l[i]
+        if not (q or r):
+            # no comparison with row i − 2 (most rows): the best way into each state of row i − 1
+            # serves both states of row i (same choices as below, in fewer steps)
+            m0, bits = (c00, 0) if c00 <= c10 else (c10, 3)
             if c11 <= c01:
-                n10 = n11 = c11
-                bits |= 12
+                m1, bits = c11, bits | 12
             else:
-                n10 = n11 = c01
-        back.append(bits)
+                m1 = c01
+            back[i] = bits
+            c00, c01, c10, c11 = m0 + s + e_0, m0 + c + e_1, m1 + c + e_0, m1 + s + e_1
+            continue
+        bits = 0
+        x, y = c00 + q, c10 + r  # into (0, 0) from row i − 2 in state 0 / 1
+        if x <= y:
+            n00 = x
+        else:
+            n00, bits = y, 1
+        x, y = c00 + r, c10 + q  # into (0, 1)
+        if x <= y:
+            n01 = x
+        else:
+            n01, bits = y, bits | 2
+        x, y = c11 + r, c01 + q  # into (1, 0) from 1 / 0 (ties: no change of state, as above)
+        if x <= y:
+            n10, bits = x, bits | 4
+        else:
+            n10 = y
+        x, y = c11 + q, c01 + r  # into (1, 1)
+        if x <= y:
+            n11, bits = x, bits | 8
+        else:
+            n11 = y
+        back[i] = bits
         c00, c01, c10, c11 = n00 + s + e_0, n01 + c + e_1, n10 + c + e_0, n11 + s + e_1
     path = bytearray(n)
     k = int(np.argmin([c00, c01, c10, c11]))
@@ -258,7 +249,8 @@ def repair_leg_swaps(
     state = np.frombuffer(path, dtype=np.uint8).astype(bool)
     _swap_rows(out, state)
     # frames where only one leg is seen: continuity between frames says nothing, so the seen
-    # leg goes with whichever leg's path (interpolated from frames with both legs) it lies on
+    # leg goes with whichever leg's path (between that leg's own sightings, else interpolated
+    # from frames with both legs) it lies on
     one = _one_leg_swaps(out, t, scale)
     _swap_rows(out, one)
     state |= one
@@ -315,6 +307,7 @@ def _one_leg_swaps(xy: np.ndarray, t: np.ndarray, scale: float) -> np.ndarray:
     n = len(t)
     flip = np.zeros(n, dtype=bool)
     votes = np.zeros(n)
+    rows = np.arange(n)
     for li, ri in ((KP["left_knee"], KP["right_knee"]), (KP["left_ankle"], KP["right_ankle"])):
         L, R = xy[:, li], xy[:, ri]
         okl, okr = _seen_points(L), _seen_points(R)
@@ -329,6 +322,23 @@ def _one_leg_swaps(xy: np.ndarray, t: np.ndarray, scale: float) -> np.ndarray:
         near = (t - prev_t <= 0.2) & (next_t - t <= 0.2) & (t >= tb[0]) & (t <= tb[-1])
         Li = np.stack([np.interp(t, tb, L[both, 0]), np.interp(t, tb, L[both, 1])], 1)
         Ri = np.stack([np.interp(t, tb, R[both, 0]), np.interp(t, tb, R[both, 1])], 1)
+        # where a leg was itself seen just before and just after (within MAX_GAP_S), its path
+        # runs between those sightings: a swinging foot curves too much for a straight line
+        # between frames with both legs (0.2 s apart) to say where it is
+        for own_ok, P, est in ((okl, L, Li), (okr, R, Ri)):
+            sx = np.flatnonzero(own_ok)
+            if sx.size < 2:
+                continue
+            ip = sx[np.clip(np.searchsorted(sx, rows, side="left") - 1, 0, sx.size - 1)]
+            inx = sx[np.clip(np.searchsorted(sx, rows, side="right"), 0, sx.size - 1)]
+            has = (
+                (ip < rows)
+                & (inx > rows)
+                & (t - t[ip] <= MAX_GAP_S + 1e-9)
+                & (t[inx] - t <= MAX_GAP_S + 1e-9)
+            )
+            f = ((t - t[ip]) / np.maximum(t[inx] - t[ip], 1e-9))[:, None]
+            est[has] = (P[ip] + f * (P[inx] - P[ip]))[has]
         for seen, P, own, other, sgn in ((okl & ~okr, L, Li, Ri, 1.0), (okr & ~okl, R, Ri, Li, 1.0)):
             m = seen & near
             if not m.any():

@@ -206,14 +206,21 @@ def detect_side_events(
                 # a crossing far from where the hip-relative peak puts contact is not credible
                 refined = abs(t_ic - t_ic_z) < 0.12 * stride
             if not refined:
-                t_ic = t_ic_z if q is not None else None
+                # the swing's estimate (low confidence), also for a stance the data's end cuts
+                # before its backward peak: its forward peak is in the data all the same
+                t_ic = t_ic_z
         elif m > 0:
             # no forward peak in the data (it came before the start, or too close to the end to
             # stand out): the descent onto the belt, if it is in the data, still marks contact
             lvl_ic = floor + IC_HEIGHT_FRAC * leg_px
             below = np.flatnonzero(height[a0 : m + 1] <= lvl_ic)
-            if below.size and below[0] > 0 and np.all(np.isfinite(height[a0 : a0 + int(below[0]) + 1])):
-                t_ic = _interp_cross(t, height, a0 + int(below[0]), lvl_ic)
+            # the descent must be seen from the start of the window, or for 60 ms up to the
+            # crossing: frames unseen at the start of the data (or before a gap's end) do not
+            # hide a descent that is in the data
+            c = a0 + int(below[0]) if below.size else 0
+            lo = max(a0, c - int(0.06 * fs))
+            if below.size and below[0] > 0 and np.all(np.isfinite(height[lo : c + 1])):
+                t_ic = _interp_cross(t, height, c, lvl_ic)
                 refined = True
         # toe-off: after the lowest point, the rising ankle passes floor + TO_HEIGHT_FRAC·leg
         lvl_to = floor + TO_HEIGHT_FRAC * leg_px

@@ -204,6 +204,7 @@ def analyse_side(
             step_by_start,
             stride_s,
         )
+        _leave_out_swing_timed(mine, se, physics_only=bool(series.get("set_aside", {}).get(side)))
         stances += mine
     stances.sort(key=lambda s: s.ic)
     _reject_odd_contacts(stances)
@@ -486,6 +487,20 @@ def _nanmean(x: np.ndarray) -> float:
 def _fraction(mask: np.ndarray) -> float:
     """``mask.mean()`` of a non-empty boolean array."""
     return np.count_nonzero(mask) / mask.size
+
+
+def _leave_out_swing_timed(mine: list[Stance], se: SideEvents, physics_only: bool) -> None:
+    """On a track timed by physics alone, a contact the descent onto the belt could not time
+    (not in the data, or far from where the hip-relative swing puts it: the two disagree) rests
+    on the swing's typical offset alone and is not credible: its stance is left out of the
+    metrics (and counted). On the corrected path the learned correction re-times it from the
+    stance itself."""
+    if not physics_only:
+        return
+    swing_only = {float(x) for x, ok in zip(se.ic, se.ic_refined, strict=True) if not ok}
+    for st in mine:
+        if st.valid and st.ic in swing_only:
+            st.valid, st.reject = False, "contact time not credible (hip-relative estimate only)"
 
 
 #: A stance whose contact time is further than this many robust SDs (1.4826 × MAD) from its

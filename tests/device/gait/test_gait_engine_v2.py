@@ -100,6 +100,23 @@ def test_labelled_clip_cadence_and_sides(labelled_clip: tuple[dict, dict]) -> No
     assert sc.n_detected["toe_off"] >= 0.75 * sc.n_true["toe_off"]
 
 
+def test_labelled_clip_contacts_found_on_both_tracks_to_the_clip_edges(
+    labelled_clip: tuple[dict, dict],
+) -> None:
+    """Engine 2.1 found 25 of the 33 labelled contacts and 29 of 34 toe-offs within 60 ms. The
+    near foot's track took the far foot across a lost frame (168), the far foot's hidden label
+    sat on the near foot (toe-offs 269, 290), the first contact (7) was lost to two frames
+    without ankles, the last (348, no backward swing peak before the clip ends) to a descent that
+    disagreed with the swing. What is left are contacts timed 2 frames early (docs/validation.md)."""
+    a, truth = labelled_clip
+    sc = score_trial(a, truth, "clip", "clip", frame_s=1 / 30)
+    assert sc.n_detected["initial_contact"] >= 29 and sc.n_detected["toe_off"] >= 32, sc.n_detected
+    assert sc.spurious <= 5
+    ics = [e["t"] for e in a["events"] if e["kind"] == "initial_contact"]
+    for frame in (7, 168, 348):
+        assert min(abs(x - frame / 30) for x in ics) < 0.06, frame
+
+
 def test_labelled_clip_contact_time_near_the_labels(labelled_clip: tuple[dict, dict]) -> None:
     """The labels mark the first and last frame on the belt, so the contact itself lasts about
     (TO − IC + 1) frames (~223 ms here). Engine 2.0 printed 271 ms for the near foot; it must stay
