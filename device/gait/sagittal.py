@@ -16,6 +16,7 @@ Attribution to sides (documented here because the contract leaves it open):
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -31,7 +32,7 @@ from device.gait.events import (
     strict_alternation,
     uncorrected_toe_off,
 )
-from device.gait.geometry import at, at_many, mid, runner_frame, side_angles, trunk_lean, window
+from device.gait.geometry import at, at_many, mid, runner_frame, side_angles, trunk_lean
 from device.gait.treadmill import (
     MAX_MODEL_NOISE_FRAC,
     MAX_MODEL_UNSEEN_FRAC,
@@ -393,6 +394,12 @@ def _measure_stances(
         hip_ext.tolist(),
         strict=True,
     )
+    # per-stance values as Python lists (numpy scalar access costs more than the arithmetic)
+    hv_ok, stride_ok = hv_ok.tolist(), stride_ok.tolist()
+    vo_l, nxt_l, hip_ms_l = vo_px.tolist(), nxt.tolist(), hip_at_ms.tolist()
+    a_l, hv_b_l, b_nic_l = a_ic.tolist(), hv_b.tolist(), b_nic.tolist()
+    kf_sw_l, hf_sw_l = kf_sw.tolist(), hf_sw.tolist()
+    trunk = ang["trunk_lean"]
     for i, (st, c, over, shank, knee, hip, kf_pk, m, bd, hh, hx) in enumerate(rows):
         v = st.values
         v["contact_time_ms"] = 1000.0 * c
@@ -409,23 +416,22 @@ def _measure_stances(
         v["hip_extension_peak_deg"] = hx
         _step_values(st, step_by_start.get(round(st.ic, 9)), speed_cm_s)
         if hv_ok[i]:
-            vo = float(vo_px[i])
+            vo = vo_l[i]
             v["_vo_pct_leg"] = 100.0 * vo / leg_px
             if px_per_cm:
                 v["vertical_oscillation_cm"] = vo / px_per_cm
                 if speed_cm_s:
-                    v["vertical_ratio_pct"] = 100.0 * (vo / px_per_cm) / (speed_cm_s * float(nxt[i] - st.ic))
-            # where in the step the hip is lowest: at midstance when running (the mean of the
-            # samples as ndarray.mean sums them)
-            mean = float(hip_v[a_ic[i] : hv_b[i]].mean())
-            v["_hip_phase"] = (float(hip_at_ms[i]) - mean) / max(vo, 1e-6)
+                    v["vertical_ratio_pct"] = 100.0 * (vo / px_per_cm) / (speed_cm_s * (nxt_l[i] - st.ic))
+            # where in the step the hip is lowest: at midstance when running
+            mean = _mean(hip_v[a_l[i] : hv_b_l[i]])
+            v["_hip_phase"] = (hip_ms_l[i] - mean) / max(vo, 1e-6)
         if stride_ok[i]:
             v["duty_factor"] = c / (st.next_ic - st.ic)
-            v["trunk_lean_deg"] = _nanmean(window(t, ang["trunk_lean"], st.ic, st.next_ic))
-            if np.isfinite(kf_sw[i]):
-                v["knee_flexion_swing_peak_deg"] = float(kf_sw[i])
-            if np.isfinite(hf_sw[i]):
-                v["hip_flexion_swing_peak_deg"] = float(hf_sw[i])
+            v["trunk_lean_deg"] = _nanmean(trunk[a_l[i] : b_nic_l[i]])
+            if math.isfinite(kf_sw_l[i]):
+                v["knee_flexion_swing_peak_deg"] = kf_sw_l[i]
+            if math.isfinite(hf_sw_l[i]):
+                v["hip_flexion_swing_peak_deg"] = hf_sw_l[i]
 
 
 def _angles_near(t: np.ndarray, p: np.ndarray, side: str, times: np.ndarray) -> dict[str, np.ndarray]:
@@ -470,13 +476,8 @@ def _fractions(mask: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         return np.where(n > 0, (count[np.maximum(b, a)] - count[a]) / n, np.nan)
 
 
-# np.nanmax / np.nanmean / ndarray.mean cost more in Python overhead than in work on the short
-# per-stance windows (a thousand calls per two minutes): the same reductions, called directly.
-def _nanmax(x: np.ndarray) -> float:
-    """``np.nanmax`` (NaN when nothing is finite): the fmax reduction it runs."""
-    return float(np.fmax.reduce(x)) if x.size else float("nan")
-
-
+# np.nanmean / ndarray.mean cost more in Python overhead than in work on the short per-stance
+# windows (a thousand calls per two minutes): the same reductions, called directly.
 def _nanmean(x: np.ndarray) -> float:
     """``np.nanmean`` (NaN when nothing is finite): its sum with NaN as 0, over the count."""
     nan = np.isnan(x)
@@ -484,9 +485,9 @@ def _nanmean(x: np.ndarray) -> float:
     return float(np.add.reduce(np.where(nan, 0.0, x))) / n if n else float("nan")
 
 
-def _fraction(mask: np.ndarray) -> float:
-    """``mask.mean()`` of a non-empty boolean array."""
-    return np.count_nonzero(mask) / mask.size
+def _mean(x: np.ndarray) -> float:
+    """``x.mean()``: the same sum over the count."""
+    return float(np.add.reduce(x)) / x.size
 
 
 def _leave_out_swing_timed(mine: list[Stance], se: SideEvents, physics_only: bool) -> None:

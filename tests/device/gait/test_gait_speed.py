@@ -13,7 +13,7 @@ import pytest
 from device.gait.clean import _nanmedian3, hampel, resample
 from device.gait.events import _nanargmin, _nanpercentile
 from device.gait.geometry import at, at_many
-from device.gait.sagittal import _fractions, _nanmax_rows, _nanmean, _rows
+from device.gait.sagittal import _fractions, _mean, _nanmax_rows, _nanmean, _rows
 from device.gait.treadmill import belt_speed, stance_model, stance_models
 from device.keypoints import N_KEYPOINTS
 
@@ -94,6 +94,8 @@ def test_window_reductions_are_the_per_window_ones() -> None:
         if w.size and np.isfinite(w).any():
             assert mx == np.nanmax(w)
             assert _nanmean(w) == np.nanmean(w)
+            fin = w[np.isfinite(w)]
+            assert _mean(fin) == fin.mean()
         else:
             assert np.isnan(mx) and np.isnan(_nanmean(w))
         m = mask[a[k] : b[k]]
