@@ -19,6 +19,7 @@ import warnings
 from typing import Any, cast
 
 import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
 
 from device.gait import cadence as cadence_mod
 from device.gait import sagittal, sides
@@ -645,10 +646,17 @@ def _cadence_series(step_times: list, window_steps: int = 8) -> list[list[float]
     """Rolling cadence: at each contact, 60 / mean of the last ``window_steps`` step times."""
     out = []
     st = [(t, s) for t, s, _ in step_times]
+    steps = np.array([s for _, s in st], dtype=float)
+    # the full windows' means in one reduction (a np.mean per contact was most of the time)
+    full = []
+    if steps.size >= window_steps:
+        full = (np.add.reduce(sliding_window_view(steps, window_steps), axis=1) / window_steps).tolist()
     for i in range(len(st)):
-        w = [s for _, s in st[max(0, i - window_steps + 1) : i + 1]]
-        if len(w) >= min(4, len(st)):
-            out.append([round(st[i][0], 3), round(60.0 / float(np.mean(w)), 1)])
+        w = st[max(0, i - window_steps + 1) : i + 1]
+        if len(w) < min(4, len(st)):
+            continue
+        mean = full[i - window_steps + 1] if len(w) == window_steps else float(np.mean([s for _, s in w]))
+        out.append([round(st[i][0], 3), round(60.0 / mean, 1)])
     return out
 
 

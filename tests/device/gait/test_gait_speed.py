@@ -141,3 +141,17 @@ def test_belt_speed_is_the_median_polyfit_slope(n_stances: int) -> None:
             slopes.append(-np.polyfit(t[i:j][ok], u[i:j][ok], 1)[0])
     want = float(np.median(slopes)) if len(slopes) >= 3 else None
     assert belt_speed(t, {"left": u}, stances) == want
+
+
+def test_rolling_cadence_is_the_mean_of_each_window() -> None:
+    from device.gait.analysis import _cadence_series
+
+    for n in (0, 3, 7, 8, 9, 60):
+        steps = RNG.uniform(0.3, 0.4, n)
+        st = [(float(k), float(s), "left") for k, s in enumerate(steps)]
+        want = []
+        for i in range(n):  # the straightforward version: one np.mean per contact
+            w = steps[max(0, i - 7) : i + 1].tolist()
+            if len(w) >= min(4, n):
+                want.append([round(float(i), 3), round(60.0 / float(np.mean(w)), 1)])
+        assert _cadence_series(st) == want
