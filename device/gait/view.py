@@ -46,7 +46,8 @@ class ViewResult:
 
 def _mid(xy: np.ndarray, a: str, b: str) -> np.ndarray:
     """Midpoint of two keypoints, or whichever one is seen (NaN when neither)."""
-    pa, pb = xy[:, KP[a]], xy[:, KP[b]]
+    # contiguous copies: each point is read three times below, from a (N, 17, 2) array
+    pa, pb = np.ascontiguousarray(xy[:, KP[a]]), np.ascontiguousarray(xy[:, KP[b]])
     with np.errstate(invalid="ignore"):
         m = (pa + pb) / 2
     m = np.where(np.isfinite(m), m, pa)
