@@ -3,15 +3,21 @@
 Builds the input from the synthetic runner (pose-model noise, far-leg dropouts, leg swaps,
 jittered timestamps), runs ``device.gait.analyze`` ``--repeat`` times and prints the median and
 best wall time, plus LiveCadence's cost per frame. The target is for an idle machine (the
-best-of figure is the one to compare; a loaded machine slows every run alike). Run on an
+best-of figure is the one to compare; a loaded machine slows every run alike). ``--profile N``
+adds one run under cProfile and lists the N gait-core functions taking the most time (with
+their callees; profiling inflates the times, the ranking is what it shows). Run on an
 otherwise idle machine:
 
-    .venv/bin/python bench/bench_gait.py [--fps 120] [--duration 120] [--repeat 7]
+    .venv/bin/python bench/bench_gait.py [--fps 120] [--duration 120] [--repeat 7] [--profile 15]
 """
 
 from __future__ import annotations
 
 import argparse
+import cProfile
+import io
+import os
+import pstats
 import statistics
 import sys
 import time
@@ -34,6 +40,7 @@ def main() -> int:
     ap.add_argument("--fps", type=float, default=120.0)
     ap.add_argument("--duration", type=float, default=120.0)
     ap.add_argument("--repeat", type=int, default=7)
+    ap.add_argument("--profile", type=int, default=0, metavar="N", help="list the N slowest gait functions")
     a = ap.parse_args()
     p = RunnerParams(
         fps=a.fps, duration_s=a.duration, noise_px=2.0, dropout_prob=0.01, swaps=20, jitter=0.2, seed=1
@@ -59,6 +66,10 @@ def main() -> int:
     )
     # CPU time of this process: the figure that still means something on a shared, loaded machine
     print(f"  CPU time: median {statistics.median(cpu) * 1000:.0f} ms, best {min(cpu) * 1000:.0f} ms")
+    # the load the figures were taken under (other processes share the CPU and its caches)
+    print(f"  load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    if a.profile:
+        _profile(lambda: analyze(tl, info), a.profile)
     lc = LiveCadence(p.width, p.height)
     kp = np.concatenate([tl.xy, tl.score[..., None]], axis=2)
     t0 = time.perf_counter()
@@ -69,6 +80,20 @@ def main() -> int:
         f"LiveCadence: {per * 1e6:.1f} µs per frame, cadence {lc.cadence_spm:.1f} spm, {lc.strides} strides"
     )
     return 0 if min(times) < TARGET_S else 1
+
+
+def _profile(run, n: int) -> None:
+    """One run under cProfile: the ``n`` device/gait functions with the most cumulative time."""
+    prof = cProfile.Profile()
+    prof.runcall(run)
+    out = io.StringIO()
+    stats = pstats.Stats(prof, stream=out)
+    stats.sort_stats("cumulative").print_stats(os.sep + os.path.join("device", "gait") + os.sep, n)
+    lines = [ln for ln in out.getvalue().splitlines() if ln.strip()]
+    start = next((i for i, ln in enumerate(lines) if ln.lstrip().startswith("ncalls")), 0)
+    print(f"profile (one run under cProfile, seconds; the {n} gait functions with the most cumulative time):")
+    for ln in lines[start:]:
+        print("  " + ln.replace(str(Path(__file__).resolve().parents[1]) + os.sep, ""))
 
 
 if __name__ == "__main__":

@@ -27,7 +27,7 @@ from device.gait.clean import MIN_SCORE, body_scale_px, clean, mask_low_scores
 from device.gait.cues import build_cues
 from device.gait.event_weights import EVENT_MODEL
 from device.gait.evidence import gate
-from device.gait.geometry import mid, runner_frame
+from device.gait.geometry import length, mid, runner_frame
 from device.gait.metric_ids import FRONTAL_METRICS, SIDE_METRICS, SYMMETRY
 from device.gait.norms import Norms, load_norms
 from device.gait.summary import apply_norm, summarize, symmetry_index
@@ -677,7 +677,7 @@ def _implausible_bodies(xy: np.ndarray) -> np.ndarray:
         warnings.simplefilter("ignore", RuntimeWarning)
         hip = np.nanmean(xy[:, [KP["left_hip"], KP["right_hip"]]], axis=1)
         sh = np.nanmean(xy[:, [KP["left_shoulder"], KP["right_shoulder"]]], axis=1)
-    torso = np.linalg.norm(sh - hip, axis=1)
+    torso = length(sh - hip)
     ok = np.isfinite(torso)
     if ok.sum() < 10:
         return np.zeros(len(xy), bool)
@@ -709,7 +709,7 @@ def _size_change_warning(xy: np.ndarray) -> str | None:
         warnings.simplefilter("ignore", RuntimeWarning)
         hip = np.nanmean(xy[:, [KP["left_hip"], KP["right_hip"]]], axis=1)
         sh = np.nanmean(xy[:, [KP["left_shoulder"], KP["right_shoulder"]]], axis=1)
-    torso = np.linalg.norm(sh - hip, axis=1)
+    torso = length(sh - hip)
     torso = torso[np.isfinite(torso)]
     if torso.size < 20:
         return None
@@ -731,12 +731,12 @@ def _body_jumps(xy: np.ndarray, t: np.ndarray, leg_px: float) -> int:
         warnings.simplefilter("ignore", RuntimeWarning)  # frames with neither hip: NaN, expected
         hip = np.nanmean(xy[:, [KP["left_hip"], KP["right_hip"]]], axis=1)
         sh = np.nanmean(xy[:, [KP["left_shoulder"], KP["right_shoulder"]]], axis=1)
-    torso = np.linalg.norm(sh - hip, axis=1)
+    torso = length(sh - hip)
     ok = np.isfinite(hip).all(1) & np.isfinite(torso)
     idx = np.flatnonzero(ok)
     if idx.size < 3:
         return 0
-    d = np.linalg.norm(np.diff(hip[idx], axis=0), axis=1)
+    d = length(np.diff(hip[idx], axis=0))
     dt = np.diff(t[idx])
     # a runner's hips move < ~3 leg lengths per second in the image (treadmill or passing by)
     jump_pos = d > np.maximum(0.4 * leg_px, 3.0 * leg_px * dt)

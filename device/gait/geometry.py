@@ -22,9 +22,16 @@ def runner_frame(xy: np.ndarray, facing_sign: float | np.ndarray) -> np.ndarray:
     return out
 
 
+def length(d: np.ndarray) -> np.ndarray:
+    """Length of 2-D vectors ``d`` (..., 2): ``np.linalg.norm(d, axis=-1)``'s arithmetic written
+    out (numpy reductions over a length-2 axis are slow; these run on every frame)."""
+    return np.sqrt(d[..., 0] * d[..., 0] + d[..., 1] * d[..., 1])
+
+
 def mid(p: np.ndarray, a: str, b: str) -> np.ndarray:
     """Midpoint of two keypoints; falls back to whichever one is present."""
-    pa, pb = p[:, KP[a]], p[:, KP[b]]
+    # contiguous copies: each point is read three times below, from a (N, 17, 2) array
+    pa, pb = np.ascontiguousarray(p[:, KP[a]]), np.ascontiguousarray(p[:, KP[b]])
     with np.errstate(invalid="ignore"):
         m = (pa + pb) / 2
     m = np.where(np.isfinite(m), m, pa)
@@ -46,24 +53,29 @@ def segment_from_down(upper: np.ndarray, lower: np.ndarray) -> np.ndarray:
 def inner_angle(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> np.ndarray:
     """Angle a-b-c at b (0..180)."""
     v1, v2 = a - b, c - b
-    n = np.linalg.norm(v1, axis=1) * np.linalg.norm(v2, axis=1)
+    n = length(v1) * length(v2)
     with np.errstate(invalid="ignore", divide="ignore"):
-        cos = np.sum(v1 * v2, axis=1) / n
+        cos = (v1[:, 0] * v2[:, 0] + v1[:, 1] * v2[:, 1]) / n  # the dot product, as np.sum
     return np.degrees(np.arccos(np.clip(cos, -1.0, 1.0)))
 
 
-def side_angles(p: np.ndarray, side: str) -> dict[str, np.ndarray]:
+def trunk_lean(p: np.ndarray) -> np.ndarray:
+    """Per-sample trunk lean (hip midpoint → shoulder midpoint from vertical, + = forward)."""
+    return angle_from_vertical(mid(p, "left_shoulder", "right_shoulder"), mid(p, "left_hip", "right_hip"))
+
+
+def side_angles(p: np.ndarray, side: str, trunk: np.ndarray | None = None) -> dict[str, np.ndarray]:
     """Per-sample sagittal angles for one side from runner-frame points ``p`` (N,17,2).
 
     knee_flexion: 180 − hip-knee-ankle angle (0 = straight). shank: knee→ankle from vertical,
     + = ankle ahead of knee. thigh: hip→knee from vertical, + = knee ahead. trunk_lean:
     hip→shoulder from vertical, + = forward. hip_flexion: thigh relative to the trunk line
-    extended down through the hip (= thigh + trunk_lean), + = thigh forward.
+    extended down through the hip (= thigh + trunk_lean), + = thigh forward. ``trunk``: the
+    trunk lean of ``p`` when already known (both sides share it).
     """
     hip, knee, ankle = p[:, KP[f"{side}_hip"]], p[:, KP[f"{side}_knee"]], p[:, KP[f"{side}_ankle"]]
-    sh = mid(p, "left_shoulder", "right_shoulder")
-    hp = mid(p, "left_hip", "right_hip")
-    trunk = angle_from_vertical(sh, hp)
+    if trunk is None:
+        trunk = trunk_lean(p)
     thigh = segment_from_down(hip, knee)
     return {
         "knee_flexion": 180.0 - inner_angle(hip, knee, ankle),

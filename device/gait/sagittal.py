@@ -31,7 +31,7 @@ from device.gait.events import (
     strict_alternation,
     uncorrected_toe_off,
 )
-from device.gait.geometry import at, at_many, mid, runner_frame, side_angles, window
+from device.gait.geometry import at, at_many, mid, runner_frame, side_angles, trunk_lean, window
 from device.gait.treadmill import (
     MAX_MODEL_NOISE_FRAC,
     MAX_MODEL_UNSEEN_FRAC,
@@ -145,10 +145,11 @@ def analyse_side(
     events["left"], events["right"], n_alt = strict_alternation(events["left"], events["right"], stride_s)
     dropped += n_alt
 
-    angles = {s: side_angles(pa, s) for s in SIDES}
+    trunk_a = trunk_lean(pa)  # one trunk for both sides
+    angles = {s: side_angles(pa, s, trunk_a) for s in SIDES}
     # angles *at* an event come from the lightly filtered keypoints: heavy smoothing rounds off
     # the fast knee extension just before contact and biases the value at contact
-    angles_e = {s: side_angles(pe, s) for s in SIDES}
+    angles_e = {s: _angles_near(t, pe, s, events[s].ic) for s in SIDES}
     hip_a = mid(pa, "left_hip", "right_hip")
     sh_a = mid(pa, "left_shoulder", "right_shoulder")
     # every contact of either foot, in time order, for steps and flights
@@ -425,6 +426,18 @@ def _measure_stances(
                 v["knee_flexion_swing_peak_deg"] = float(kf_sw[i])
             if np.isfinite(hf_sw[i]):
                 v["hip_flexion_swing_peak_deg"] = float(hf_sw[i])
+
+
+def _angles_near(t: np.ndarray, p: np.ndarray, side: str, times: np.ndarray) -> dict[str, np.ndarray]:
+    """``side_angles(p, side)`` on the grid samples either side of each of ``times`` (NaN at the
+    others): all that interpolating them at those times reads, for a fraction of the work."""
+    i = np.clip(t.searchsorted(times[np.isfinite(times)]), 1, t.size - 1)
+    rows = np.unique(np.concatenate([[0], i - 1, i]))
+    out = {}
+    for name, values in side_angles(p[rows], side).items():
+        out[name] = np.full(t.size, np.nan)
+        out[name][rows] = values
+    return out
 
 
 def _step_values(st: Stance, step: float | None, speed_cm_s: float | None) -> None:

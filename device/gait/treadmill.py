@@ -92,9 +92,9 @@ def belt_speed(
     if len(fits) < 3:
         return None
     # the slope is np.polyfit's, but a polyfit per stance was a tenth of the analysis: the
-    # closed-form least-squares slope (equal to 1e-10 or better) puts the stances in order, and
-    # only those that can be the middle one(s) are fitted with polyfit
-    slopes = np.array([-_slope(tt, uu) for tt, uu in fits])
+    # closed-form least-squares slopes of all stances at once (equal to it within 1e-10) put
+    # the stances in order, and only those that can be the middle one(s) get polyfit's
+    slopes = -_slopes(fits)
     srt = np.sort(slopes)
     lo, hi = srt[(srt.size - 1) // 2], srt[srt.size // 2]
     tol = 1e-6 * float(np.abs(srt).max())
@@ -104,10 +104,17 @@ def belt_speed(
     return v if v > 0 else None
 
 
-def _slope(x: np.ndarray, y: np.ndarray) -> float:
-    """Least-squares slope of y over x (closed form)."""
-    xc = x - x.mean()
-    return float(xc @ (y - y.mean())) / float(xc @ xc)
+def _slopes(fits: list[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
+    """Least-squares slope of each (x, y) (closed form), all as the rows of two padded arrays."""
+    n = np.array([x.size for x, _ in fits])
+    xs = np.zeros((n.size, int(n.max())))
+    ys = np.zeros_like(xs)
+    inside = np.arange(xs.shape[1]) < n[:, None]
+    xs[inside] = np.concatenate([x - x[0] for x, _ in fits])  # from each stance's start: well scaled
+    ys[inside] = np.concatenate([y for _, y in fits])
+    xc = np.where(inside, xs - (xs.sum(axis=1) / n)[:, None], 0.0)
+    yc = np.where(inside, ys - (ys.sum(axis=1) / n)[:, None], 0.0)
+    return (xc * yc).sum(axis=1) / (xc * xc).sum(axis=1)
 
 
 def stance_noise(
@@ -117,18 +124,23 @@ def stance_noise(
     the middle of each stance (20–60 %), ÷ leg length: how noisy this track's keypoints are where
     the foot is known to be on the belt. None with too few samples."""
     res = []
-    for ic, to, _sm in stances:
-        c = to - ic
-        a = int(t.searchsorted(ic + 0.2 * c))
-        b = int(t.searchsorted(ic + 0.6 * c, side="right"))
-        hh, tt = h[a:b], t[a:b]
-        ok = np.isfinite(hh)
-        if np.count_nonzero(ok) < 4:
+    ic = np.array([x[0] for x in stances], dtype=float)
+    c = np.array([x[1] for x in stances], dtype=float) - ic
+    # every stance's window and how many samples in it are seen, at once
+    wa = t.searchsorted(ic + 0.2 * c).tolist()
+    wb = t.searchsorted(ic + 0.6 * c, side="right").tolist()
+    n_seen = np.concatenate([[0], np.cumsum(np.isfinite(h))])
+    for a, b, ns in zip(wa, wb, (n_seen[wb] - n_seen[wa]).tolist(), strict=True):
+        if ns < 4:
             continue
+        hh, tt = h[a:b], t[a:b]
+        if ns < b - a:
+            ok = np.isfinite(hh)
+            tt, hh = tt[ok], hh[ok]
         # about a straight line: a foot that is still flattening or already rolling moves the
         # ankle steadily; the noise is what a line cannot follow (least squares, closed form)
-        tt, hh = tt[ok], hh[ok]
-        x, y = tt - tt.mean(), hh - hh.mean()
+        # np.add.reduce(v) / v.size is ndarray.mean's arithmetic without its per-call overhead
+        x, y = tt - np.add.reduce(tt) / tt.size, hh - np.add.reduce(hh) / hh.size
         slope = float(x @ y) / max(float(x @ x), 1e-12)
         res.append(np.abs(y - slope * x))
     r = np.concatenate(res) if res else np.array([])

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from device.gait.geometry import length
 from device.keypoints import KP
 
 SIDE_MAX_WIDTH = 0.30  # shoulder/hip width ÷ torso length below this: side view
@@ -60,9 +61,7 @@ def width_ratio(xy: np.ndarray) -> float | None:
     widths = np.stack([sh_w, hp_w])
     n = np.isfinite(widths).sum(axis=0)
     w = np.where(n > 0, np.nansum(widths, axis=0) / np.maximum(n, 1), np.nan)
-    torso = np.linalg.norm(
-        _mid(xy, "left_shoulder", "right_shoulder") - _mid(xy, "left_hip", "right_hip"), axis=1
-    )
+    torso = length(_mid(xy, "left_shoulder", "right_shoulder") - _mid(xy, "left_hip", "right_hip"))
     with np.errstate(invalid="ignore", divide="ignore"):
         r = w / torso
     r = r[np.isfinite(r) & (torso > 1)]
@@ -80,7 +79,7 @@ def facing_direction(xy: np.ndarray) -> tuple[str | None, float, str | None]:
         h, k, a = xy[:, KP[f"{side}_hip"]], xy[:, KP[f"{side}_knee"]], xy[:, KP[f"{side}_ankle"]]
         u, v = k - h, a - k
         cross = u[:, 0] * v[:, 1] - u[:, 1] * v[:, 0]
-        norm = np.linalg.norm(u, axis=1) * np.linalg.norm(v, axis=1)
+        norm = length(u) * length(v)
         with np.errstate(invalid="ignore", divide="ignore"):
             s = cross / norm  # sin of the bend angle, signed
         votes.append(s[np.isfinite(s)])
@@ -91,7 +90,7 @@ def facing_direction(xy: np.ndarray) -> tuple[str | None, float, str | None]:
     sh = _mid(xy, "left_shoulder", "right_shoulder")
     ref = np.where(np.isfinite(ears), ears, sh)
     dx = xy[:, KP["nose"], 0] - ref[:, 0]
-    torso = np.linalg.norm(sh - _mid(xy, "left_hip", "right_hip"), axis=1)
+    torso = length(sh - _mid(xy, "left_hip", "right_hip"))
     with np.errstate(invalid="ignore", divide="ignore"):
         rel = dx / torso
     rel = rel[np.isfinite(rel)]
@@ -119,9 +118,7 @@ def facing_series(xy: np.ndarray, t: np.ndarray, min_segment_s: float = 1.5) -> 
         h, k, a = xy[:, KP[f"{side}_hip"]], xy[:, KP[f"{side}_knee"]], xy[:, KP[f"{side}_ankle"]]
         u, v = k - h, a - k
         with np.errstate(invalid="ignore", divide="ignore"):
-            s = (u[:, 0] * v[:, 1] - u[:, 1] * v[:, 0]) / (
-                np.linalg.norm(u, axis=1) * np.linalg.norm(v, axis=1)
-            )
+            s = (u[:, 0] * v[:, 1] - u[:, 1] * v[:, 0]) / (length(u) * length(v))
         ok = np.isfinite(s)
         votes[ok] += s[ok]
         weight[ok] += 1

@@ -13,6 +13,7 @@ from device.camera.synthetic import SyntheticSource
 from device.config import Config
 from device.errors import SourceError
 from device.synthetic.runner import RunnerParams
+from tests.support.timing import time_scale
 
 
 def test_not_realtime_yields_every_frame_of_a_duration() -> None:
@@ -31,7 +32,10 @@ def test_not_realtime_yields_every_frame_of_a_duration() -> None:
 
 
 def test_realtime_paces_and_drops_for_a_slow_reader() -> None:
-    src = SyntheticSource(realtime=True, size=(320, 240), fps=20)
+    # Under emulation one synthetic frame takes longer to draw than 1/20 s, so the camera's rate
+    # and the reader's nap stretch together (tests/support/timing.py); the counts stay the same.
+    fps = 20 / time_scale()
+    src = SyntheticSource(realtime=True, size=(320, 240), fps=fps)
     assert src.is_live
     with src:
         t0 = time.monotonic()
@@ -40,11 +44,11 @@ def test_realtime_paces_and_drops_for_a_slow_reader() -> None:
         c = src.read()
         paced = time.monotonic() - t0
         assert [a.index, b.index, c.index] == [0, 1, 2]
-        assert paced >= 0.09  # two frame intervals at 20 fps
-        time.sleep(0.35)  # a slow reader: about 7 frames go by
+        assert paced >= 1.8 / fps  # two frame intervals
+        time.sleep(7 / fps)  # a slow reader: about 7 frames go by
         d = src.read()
     assert d.index >= 7
-    assert d.t == pytest.approx(d.index / 20)
+    assert d.t == pytest.approx(d.index / fps)
 
 
 def test_infinite_by_default() -> None:

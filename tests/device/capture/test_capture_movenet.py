@@ -11,6 +11,7 @@ from device.camera import open_source
 from device.capture.controller import CaptureController, CaptureRequest
 from device.config import Config
 from device.store import Store
+from tests.support.timing import scaled
 
 pytestmark = pytest.mark.slow  # a sample clip through MoveNet
 
@@ -31,7 +32,7 @@ def test_sample_clip_through_movenet(tmp_path: Path, model_path: Path, samples_d
     try:
         rid = store.create_runner("Walker", 175)
         sid = ctl.start_capture(CaptureRequest(runner_id=rid, speed_kmh=5.0))
-        assert ctl.wait_for_state(("done", "failed"), 90) == "done", store.get_session(sid)["error"]
+        assert ctl.wait_for_state(("done", "failed"), scaled(90)) == "done", store.get_session(sid)["error"]
     finally:
         ctl.close()
     s = store.get_session(sid)

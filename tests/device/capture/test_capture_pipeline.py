@@ -21,6 +21,7 @@ from device.capture.controller import CaptureController
 from device.capture.pose_spool import PoseSpoolWriter, read_pose_spool
 from device.config import Config
 from device.store import Store
+from tests.support.timing import scaled, time_scale
 
 from .capture_fakes import PoseFromTime, ScriptedSource, fake_analyzer
 
@@ -41,14 +42,20 @@ def _cfg(tmp_path: Path, duration_s: float) -> Config:
 
 @pytest.mark.slow
 def test_120fps_camera_with_a_pi4_speed_model_keeps_every_frame(tmp_path: Path) -> None:
-    cfg = _cfg(tmp_path, duration_s=2.0)
+    # Under emulation (GAIT_TEST_TIME_SCALE = k) the camera runs k times slower, for k times as
+    # long, and the model is k times slower: the same 240 frames and the same model/camera ratio.
+    k = time_scale()
+    fps = 120 / k
+    cfg = _cfg(tmp_path, duration_s=2.0 * k)
+    cfg.camera.fps = fps
+    cfg.capture.stall_timeout_s *= k
     store = Store(tmp_path / "station.db")
-    src = ScriptedSource(fps=120, size=(320, 240), live=True, buffers=30)
-    live_est = PoseFromTime(delay_s=PI4_MS)
+    src = ScriptedSource(fps=fps, size=(320, 240), live=True, buffers=30)
+    live_est = PoseFromTime(delay_s=PI4_MS * k)
     made: list[PoseFromTime] = []
 
     def factory() -> PoseFromTime:
-        made.append(PoseFromTime(delay_s=PI4_MS))
+        made.append(PoseFromTime(delay_s=PI4_MS * k))
         return made[-1]
 
     calls: list = []
@@ -86,9 +93,9 @@ def test_120fps_camera_with_a_pi4_speed_model_keeps_every_frame(tmp_path: Path) 
     try:
         time.sleep(0.3)
         sid = ctl.start_capture()
-        assert ctl.wait_for_state("analysing", 20) == "analysing"
+        assert ctl.wait_for_state("analysing", scaled(20)) == "analysing"
         live_calls = live_est.calls
-        assert ctl.wait_for_state(("done", "failed"), 60) == "done", store.get_session(sid)["error"]
+        assert ctl.wait_for_state(("done", "failed"), scaled(60)) == "done", store.get_session(sid)["error"]
     finally:
         stop.set()
         watcher.join(5)
@@ -101,12 +108,12 @@ def test_120fps_camera_with_a_pi4_speed_model_keeps_every_frame(tmp_path: Path) 
     assert s["frames_dropped"] == 0 and not gaps, (s, gaps)
     assert 240 <= n <= 242 and s["frames_inferred"] == n == s["frames_captured"] == calls[0]["n"]
     assert s["frames_dropped"] == 0 and np.all(np.diff(tl.frame) == 1)
-    assert s["effective_fps"] == pytest.approx(120, abs=0.5)  # the analysis ran at the capture rate
+    assert s["effective_fps"] == pytest.approx(fps, abs=0.5 / k)  # the analysis ran at the capture rate
     assert np.all(np.diff(tl.t) > 0) and np.isfinite(tl.xy).all()
     # the live view kept going at the model's pace, and inferred only a fraction of the frames
     capturing = [x for x in seen if x["state"] == "capturing" and x["frames_recorded"]]
     assert len(previews) >= 5, "the preview kept updating during the capture"
-    assert max(x["inference_fps"] for x in capturing) <= 12
+    assert max(x["inference_fps"] for x in capturing) <= 12 / k
     assert 5 <= live_calls < 0.4 * n
     assert sum(e.calls for e in made) + live_est.calls >= n  # the catch-up inferred the rest (live one too)
     # the catch-up's progress reached the status stream, up to every frame
