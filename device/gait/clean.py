@@ -307,7 +307,6 @@ def _one_leg_swaps(xy: np.ndarray, t: np.ndarray, scale: float) -> np.ndarray:
     n = len(t)
     flip = np.zeros(n, dtype=bool)
     votes = np.zeros(n)
-    rows = np.arange(n)
     for li, ri in ((KP["left_knee"], KP["right_knee"]), (KP["left_ankle"], KP["right_ankle"])):
         L, R = xy[:, li], xy[:, ri]
         okl, okr = _seen_points(L), _seen_points(R)
@@ -325,20 +324,22 @@ def _one_leg_swaps(xy: np.ndarray, t: np.ndarray, scale: float) -> np.ndarray:
         # where a leg was itself seen just before and just after (within MAX_GAP_S), its path
         # runs between those sightings: a swinging foot curves too much for a straight line
         # between frames with both legs (0.2 s apart) to say where it is
+        lone = np.flatnonzero(okl != okr)  # the frames to judge: one leg seen
         for own_ok, P, est in ((okl, L, Li), (okr, R, Ri)):
             sx = np.flatnonzero(own_ok)
-            if sx.size < 2:
+            if sx.size < 2 or not lone.size:
                 continue
-            ip = sx[np.clip(np.searchsorted(sx, rows, side="left") - 1, 0, sx.size - 1)]
-            inx = sx[np.clip(np.searchsorted(sx, rows, side="right"), 0, sx.size - 1)]
+            ip = sx[np.clip(np.searchsorted(sx, lone, side="left") - 1, 0, sx.size - 1)]
+            inx = sx[np.clip(np.searchsorted(sx, lone, side="right"), 0, sx.size - 1)]
+            t_lone = t[lone]
             has = (
-                (ip < rows)
-                & (inx > rows)
-                & (t - t[ip] <= MAX_GAP_S + 1e-9)
-                & (t[inx] - t <= MAX_GAP_S + 1e-9)
+                (ip < lone)
+                & (inx > lone)
+                & (t_lone - t[ip] <= MAX_GAP_S + 1e-9)
+                & (t[inx] - t_lone <= MAX_GAP_S + 1e-9)
             )
-            f = ((t - t[ip]) / np.maximum(t[inx] - t[ip], 1e-9))[:, None]
-            est[has] = (P[ip] + f * (P[inx] - P[ip]))[has]
+            f = ((t_lone - t[ip]) / np.maximum(t[inx] - t[ip], 1e-9))[:, None]
+            est[lone[has]] = (P[ip] + f * (P[inx] - P[ip]))[has]
         for seen, P, own, other, sgn in ((okl & ~okr, L, Li, Ri, 1.0), (okr & ~okl, R, Ri, Li, 1.0)):
             m = seen & near
             if not m.any():
