@@ -93,8 +93,9 @@ def test_labelled_clip_cadence_and_sides(labelled_clip: tuple[dict, dict]) -> No
     a, truth = labelled_clip
     sc = score_trial(a, truth, "clip", "clip", frame_s=1 / 30)
     assert abs(sc.cadence_err_pct) <= 1.0
-    # sides of the matched contacts; the acceptance (all right, every contact found) is tracked in
-    # docs/validation.md and not met yet: one far-foot contact of 26 carries the wrong side
+    # sides of the matched contacts (all right with engine 2.2 on x86's decode); the acceptance
+    # (every contact found) is tracked in docs/validation.md and not met yet. One wrong side is
+    # allowed: MoveNet's keypoints differ per decode (docs/validation.md, arm64).
     assert sc.sides_right >= sc.sides_total - 1
     assert sc.n_detected["initial_contact"] >= 0.75 * sc.n_true["initial_contact"]
     assert sc.n_detected["toe_off"] >= 0.75 * sc.n_true["toe_off"]
