@@ -33,6 +33,7 @@ from pathlib import Path
 import pytest
 
 from device.printing import CupsPrinter
+from tests.support.timing import scaled
 
 QUEUE = "gait-test-pdf"
 PPD_GLOBS = (
@@ -43,7 +44,7 @@ PPD_GLOBS = (
 )
 BACKEND_DIRS = ("/usr/lib/cups/backend", "/usr/libexec/cups/backend")
 CUPS_PDF_CONF = Path("/etc/cups/cups-pdf.conf")
-START_TIMEOUT_S = 15.0
+START_TIMEOUT_S = scaled(15.0)  # native-speed limit, stretched under emulation
 
 
 def in_ci() -> bool:
@@ -107,7 +108,7 @@ class CupsServer:
     produced: list[Path] = field(default_factory=list)
 
     def printer(self, queue: str | None = None) -> CupsPrinter:
-        return CupsPrinter(queue or self.queue, server=self.server, timeout_s=15)
+        return CupsPrinter(queue or self.queue, server=self.server, timeout_s=scaled(15))
 
     def log_tail(self, n: int = 40) -> str:
         try:
@@ -119,7 +120,7 @@ class CupsServer:
         """The finished PDF of ``job_id`` from the cups-pdf backend (file name ends ``-job_N.pdf``)."""
         n = job_id.rsplit("-", 1)[1]
         dirs = cups_pdf_output_dirs()
-        deadline = time.monotonic() + timeout_s
+        deadline = time.monotonic() + scaled(timeout_s)
         last_size = -1
         while time.monotonic() < deadline:
             hits = [p for d in dirs for p in d.glob(f"*-job_{n}.pdf")] if dirs else []
@@ -208,7 +209,12 @@ def _wait_running(proc: subprocess.Popen[bytes], sock: str, root: Path) -> None:
 @contextlib.contextmanager
 def private_cups(queue: str = QUEUE) -> Iterator[CupsServer]:
     """Start a private cupsd with a cups-pdf queue; stop it and remove its files afterwards."""
-    missing = [t for t in ("cupsd", "lpadmin", "lp", "lpstat") if shutil.which(t) is None]
+    if os.geteuid() != 0:
+        unavailable("needs root (cupsd runs the cups-pdf backend as root only when it is root itself)")
+    # cupsd and lpadmin live in /usr/sbin, which a login user's PATH often lacks
+    search = os.pathsep.join([os.environ.get("PATH", ""), "/usr/sbin", "/sbin"])
+    found = {t: shutil.which(t, path=search) for t in ("cupsd", "lpadmin", "lp", "lpstat")}
+    missing = [t for t, where in found.items() if where is None]
     if missing:
         unavailable(f"{', '.join(missing)} not installed (apt install cups cups-client)")
     if not any(Path(d, "cups-pdf").exists() for d in BACKEND_DIRS):
@@ -225,7 +231,9 @@ def private_cups(queue: str = QUEUE) -> Iterator[CupsServer]:
     root = Path(tempfile.mkdtemp(prefix="gait-cups-", dir="/tmp"))  # short path: socket names max 107
     conf, files, sock = _write_config(root)
     out = (root / "log" / "cupsd.out").open("wb")
-    proc = subprocess.Popen(["cupsd", "-f", "-c", str(conf), "-s", str(files)], stdout=out, stderr=out)
+    proc = subprocess.Popen(
+        [str(found["cupsd"]), "-f", "-c", str(conf), "-s", str(files)], stdout=out, stderr=out
+    )
     server: CupsServer | None = None
     try:
         try:
@@ -234,7 +242,7 @@ def private_cups(queue: str = QUEUE) -> Iterator[CupsServer]:
             # cups-pdf output (the default Ghostscript path turns it into unmapped glyphs).
             r = subprocess.run(
                 [
-                    "lpadmin",
+                    str(found["lpadmin"]),
                     "-h",
                     sock,
                     "-p",

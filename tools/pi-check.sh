@@ -456,7 +456,9 @@ run_tests() {
   local marks="not browser"
   [ "$TESTS" = fast ] && marks="not browser and not slow"
   echo "tests ($TESTS): $sel -m '$marks', GAIT_TEST_TIME_SCALE=$TIME_SCALE"
-  as_pi "cd ~/gait-station && CI=true GAIT_TEST_TIME_SCALE=$TIME_SCALE .venv/bin/python -m pytest $sel -m '$marks' -q -p no:cacheprovider -o addopts= -rf --durations=15 2>&1"
+  # As root, as CI runs it: the printing tests start a private cupsd, which runs the cups-pdf
+  # backend only when it is root itself (tests/cups_server.py).
+  as_root "cd /home/pi/gait-station && CI=true GAIT_TEST_TIME_SCALE=$TIME_SCALE .venv/bin/python -m pytest $sel -m '$marks' -q -p no:cacheprovider -o addopts= -rfE --durations=15 2>&1"
 }
 
 ensure_qemu
