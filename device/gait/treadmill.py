@@ -25,8 +25,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-#: Feature sample offsets around the current event estimate (seconds).
-OFFSETS_S = tuple(round(x, 3) for x in np.arange(-0.1, 0.1001, 0.01))
+#: Feature sample offsets around the current event estimate (seconds); Python floats (numpy's
+#: rounding kept), so the type is the same under every numpy's stubs.
+OFFSETS_S = tuple(float(round(x, 3)) for x in np.arange(-0.1, 0.1001, 0.01))
 MAX_CORRECTION_S = 0.06  # a correction beyond this is not credible: keep the estimate, low confidence
 #: The learned correction reads the ankle's height at 21 instants around each event; it was
 #: fitted on keypoints whose mid-stance ankle height scatters about a straight line by 0.1–0.7 %
