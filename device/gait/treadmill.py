@@ -100,7 +100,8 @@ def belt_speed(
     lo, hi = srt[(srt.size - 1) // 2], srt[srt.size // 2]
     tol = 1e-6 * float(np.abs(srt).max())
     for k in np.flatnonzero((slopes >= lo - tol) & (slopes <= hi + tol)):
-        slopes[k] = -np.polyfit(*fits[k], 1)[0]
+        tt, uu = fits[k]  # named, not *-unpacked: numpy 1.26's stubs have no overload for that
+        slopes[k] = -np.polyfit(tt, uu, 1)[0]
     v = float(np.median(slopes))
     return v if v > 0 else None
 
