@@ -518,15 +518,13 @@ def _event_timing_note(series: dict) -> dict:
     noise = series.get("noise") or {}
     aside = series.get("set_aside") or {}
     vals = [x for x in noise.values() if x is not None]
-    n_aside = sum(1 for x in aside.values() if x)
+    # set aside for both legs or neither (sagittal._treadmill_refine: the legs are compared)
     method = (
         "physics estimate"
         if not vals
-        else "physics + learned correction"
-        if not n_aside
         else "physics estimate only (keypoints noisier or patchier than the correction was fitted on)"
-        if n_aside >= len(aside)
-        else "physics + learned correction on one leg (the other's keypoints are noisier or patchier)"
+        if any(aside.values())
+        else "physics + learned correction"
     )
     return {
         "method": method,

@@ -256,12 +256,10 @@ def _treadmill_refine(
     out: dict[str, SideEvents] = {}
     stances: list[tuple[str, float, float, StanceModel | None]] = []
     noise: dict[str, float | None] = {}
-    aside: dict[str, bool] = {}
+    prepared: dict[str, tuple[np.ndarray, np.ndarray, list[StanceModel | None], np.ndarray]] = {}
     for s in SIDES:
         se = events[s]
         ic, to = se.ic.copy(), se.to.copy()
-        icc = np.where(se.ic_refined, 0.5, 0.3)
-        toc = np.where(se.to_refined, 0.5, 0.3)
         # a stance cut by the start or end of the data has one event: its stance model comes
         # from this foot's usual contact time (the belt line and floor need the middle of it)
         ct = to - ic
@@ -275,15 +273,24 @@ def _treadmill_refine(
         sms = [sm if ok else None for sm, ok in zip(sms, mid_in.tolist(), strict=True)]
         stances += [(s, float(ic[k]), float(to[k]), sms[k]) for k in range(len(ic))]
         idx = np.array([k for k in range(len(ic)) if sms[k] is not None], int)
-        nz = stance_noise(t, h[s], [(ic[k], to[k], sms[k]) for k in idx], leg_px)
-        noise[s] = nz
-        # keypoints noisier or patchier than the ones the correction was fitted on: the physics
-        # estimate stands (the correction would read noise and bridged gaps as stance shape)
-        aside[s] = (
-            bool(nz is not None and nz > MAX_MODEL_NOISE_FRAC)
-            or (unseen or {}).get(s, 0.0) > MAX_MODEL_UNSEEN_FRAC
-        )
-        if aside[s]:
+        noise[s] = stance_noise(t, h[s], [(ic[k], to[k], sms[k]) for k in idx], leg_px)
+        prepared[s] = (ic, to, sms, idx)
+    # keypoints noisier or patchier than the ones the correction was fitted on: the physics
+    # estimate stands (the correction would read noise and bridged gaps as stance shape). Both
+    # legs or neither: the two legs are compared with each other (symmetry), so they are timed
+    # the same way (one leg corrected and one not made a symmetric runner look uneven).
+    set_aside = any(
+        ((nz := noise[s]) is not None and nz > MAX_MODEL_NOISE_FRAC)
+        or (unseen or {}).get(s, 0.0) > MAX_MODEL_UNSEEN_FRAC
+        for s in SIDES
+    )
+    aside = dict.fromkeys(SIDES, set_aside)
+    for s in SIDES:
+        se = events[s]
+        ic, to, sms, idx = prepared[s]
+        icc = np.where(se.ic_refined, 0.5, 0.3)
+        toc = np.where(se.to_refined, 0.5, 0.3)
+        if set_aside:
             icc, toc = np.minimum(icc, 0.4), np.minimum(toc, 0.4)
             to = np.array([uncorrected_toe_off(t, h[s], ic[k], to[k], leg_px) for k in range(len(to))])
             idx = idx[:0]

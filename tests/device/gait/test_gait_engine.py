@@ -326,7 +326,10 @@ def test_metrics_are_finite_or_null() -> None:
 
 def test_globally_mislabelled_legs_are_relabelled_by_the_near_leg() -> None:
     # facing right, the camera sees the runner's right leg (higher scores); swap all labels
-    r, tl = _run(duration_s=10, swaps=0, dropout_prob=0.02, right={"contact_time_ms": 270.0})
+    # far-leg dropouts kept under the 12 % the learned correction allows (treadmill.MAX_MODEL_UNSEEN_FRAC):
+    # the longer contact is the check of the labels, and the physics-only timing does not resolve a
+    # 20 ms asymmetry of the synthetic runner (docs/validation.md)
+    r, tl = _run(duration_s=10, swaps=0, dropout_prob=0.01, right={"contact_time_ms": 270.0})
     xy, sc = tl.xy.copy(), tl.score.copy()
     for a, b in (
         (KP["left_hip"], KP["right_hip"]),
