@@ -16,9 +16,12 @@ import logging
 import math
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from device.errors import InputError, NoPersonError
+
+if TYPE_CHECKING:
+    from device.camera.video import VideoFileSource
 
 log = logging.getLogger(__name__)
 
@@ -133,15 +136,21 @@ def _load_config(path: str | None):
 
 
 def pose_timeline(
-    path: Path, cfg: Any, model: str | None, threads: int | None, show_progress: bool
+    path: Path,
+    cfg: Any,
+    model: str | None,
+    threads: int | None,
+    show_progress: bool,
+    source: VideoFileSource | None = None,
 ) -> tuple[Any, dict[str, Any]]:
-    """Run pose over the video at ``path``: (Timeline, facts for the ``input`` block)."""
+    """Run pose over the video at ``path`` (or ``source``, a reader of it such as the
+    validation's noise draws): (Timeline, facts for the ``input`` block)."""
     from device.camera.video import VideoFileSource
     from device.pose.model import resolve_model_path
     from device.pose.movenet import MoveNetEstimator
     from device.pose.pipeline import run_pose
 
-    source = VideoFileSource(path)
+    source = source or VideoFileSource(path)
     source.open()  # file problems are reported before the model loads
     try:
         model_path = Path(model).expanduser() if model else resolve_model_path(cfg)

@@ -5,14 +5,16 @@
   variant is made with the set's own ``make_realistic.py`` (seed as the README defines it) into a
   cache directory outside the repository;
 - the labelled real clip (``shared/samples/treadmill_side_30fps_labelled.mp4`` + truth) and the
-  other sample clips: MoveNet keypoints computed once, cached as keypoint CSVs keyed by the
-  video's sha256.
+  other sample clips: MoveNet keypoints computed once and cached, keyed by the video's sha256
+  and by everything that makes them (:func:`pose_path_key`).
 """
 
 from __future__ import annotations
 
 import gzip
 import hashlib
+import importlib
+import importlib.metadata
 import io
 import json
 import os
@@ -23,8 +25,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
+from device.camera.base import Frame
+from device.camera.video import VideoFileSource
 from device.keypoints import Timeline
-from device.keypoints_csv import read_csv, write_csv
+from device.keypoints_csv import read_csv
 
 REPO = Path(__file__).resolve().parents[2]
 SHARED = Path(os.environ.get("GAIT_STATION_SHARED", REPO.parent / "shared"))
@@ -110,25 +116,91 @@ def file_sha(path: Path) -> str:
     return h.hexdigest()[:16]
 
 
-def video_keypoints(video: Path, cache_dir: Path = CACHE_DIR, model: str | None = None) -> Timeline:
-    """MoveNet keypoints of ``video``: from the cache (keyed by the file's sha) or computed now
-    with the station's own pose path and cached."""
-    cached = cache_dir / "keypoints" / f"{file_sha(video)}.csv"
-    if cached.is_file():
-        return _with_size(read_csv(cached), video)
-    from device.analyze import _load_config, pose_timeline
+#: The modules between a video file and its keypoints: a change to any of them (the decode, the
+#: model's picture, the crop) changes the keypoints, so it must not be served from the cache.
+POSE_PATH_MODULES = (
+    "device.camera.video",
+    "device.pose.base",
+    "device.pose.movenet",
+    "device.pose.pipeline",
+    "device.pose.runtime",
+)
+#: Libraries on that path: a new FFmpeg (PyAV), OpenCV resize or LiteRT kernel moves keypoints too.
+POSE_PATH_DISTRIBUTIONS = (
+    "av",
+    "opencv-python-headless",
+    "opencv-python",
+    "ai-edge-litert",
+    "tflite-runtime",
+)
 
-    tl, _facts = pose_timeline(video, _load_config(None), model, None, False)
-    cached.parent.mkdir(parents=True, exist_ok=True)
-    tmp = cached.with_name(cached.name + ".part")
-    write_csv(tl, tmp)
-    tmp.replace(cached)
-    return _with_size(read_csv(cached), video)
+
+def pose_path_key(model: Path) -> str:
+    """A digest of what turns a video into keypoints: the model file, the source of the pose
+    path's modules and the libraries' versions. The cache was once keyed by the video alone,
+    and tests and validation read keypoints of a pose path replaced hours earlier."""
+    h = hashlib.sha256(file_sha(model).encode())
+    for name in POSE_PATH_MODULES:
+        src = importlib.import_module(name).__file__
+        assert src is not None  # plain .py modules of this package
+        h.update(Path(src).read_bytes())
+    for dist in POSE_PATH_DISTRIBUTIONS:
+        try:
+            h.update(f"{dist}=={importlib.metadata.version(dist)}".encode())
+        except importlib.metadata.PackageNotFoundError:
+            continue
+    return h.hexdigest()[:16]
+
+
+class DitheredVideo(VideoFileSource):
+    """A video's frames with every pixel level moved by −1, 0 or +1 at random (seeded). That is
+    the size of the difference between two machines' decoders (FFmpeg's YUV→BGR on arm64 and
+    on x86-64 differ by 1–2 levels in most pixels), so scoring the clip over several draws
+    shows how far its figures rest on MoveNet's response to invisible noise."""
+
+    def __init__(self, path: Path, seed: int) -> None:
+        super().__init__(path)
+        self._rng = np.random.default_rng(seed)
+
+    def read(self) -> Frame | None:
+        frame = super().read()
+        if frame is not None:
+            noise = self._rng.integers(-1, 2, frame.image.shape, dtype=np.int16)
+            frame.image = np.clip(frame.image + noise, 0, 255).astype(np.uint8)
+        return frame
+
+
+def video_keypoints(
+    video: Path, cache_dir: Path = CACHE_DIR, model: str | None = None, draw: int | None = None
+) -> Timeline:
+    """MoveNet keypoints of ``video`` exactly as ``gait-station analyze`` computes them: from the
+    cache (keyed by the video and :func:`pose_path_key`) or computed now with the station's own
+    pose path and cached. Kept as float arrays (``.npz``), not CSV: the CSV's rounding to 0.01 px
+    is a different input, and the figures must be those of the product's own keypoints.
+    ``draw``: the frames of :class:`DitheredVideo` with that seed instead of the plain decode."""
+    from device.analyze import _load_config, pose_timeline
+    from device.pose.model import resolve_model_path
+
+    cfg = _load_config(None)
+    model_path = Path(model).expanduser() if model else resolve_model_path(cfg)
+    suffix = "" if draw is None else f"-draw{draw}"
+    cached = cache_dir / "keypoints" / f"{file_sha(video)}-{pose_path_key(model_path)}{suffix}.npz"
+    if not cached.is_file():
+        source = None if draw is None else DitheredVideo(video, draw)
+        tl, _facts = pose_timeline(video, cfg, str(model_path), None, False, source)
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        tmp = cached.with_name(cached.name + ".part.npz")
+        np.savez(tmp, t=tl.t, xy=tl.xy, score=tl.score, frame=tl.frame, meta=json.dumps(tl.meta, default=str))
+        tmp.replace(cached)
+    with np.load(cached) as z:
+        tl = Timeline(
+            t=z["t"], xy=z["xy"], score=z["score"], frame=z["frame"], meta=json.loads(str(z["meta"]))
+        )
+    return _with_size(tl, video)
 
 
 def _with_size(tl: Timeline, video: Path) -> Timeline:
     """The CSV does not carry the frame size; the analysis uses it (feet at the frame edge)."""
-    from device.camera.video import VideoFileSource
 
     src = VideoFileSource(video)
     src.open()
