@@ -37,7 +37,7 @@ from device.gait.types import Analysis, EventKind, GaitEvent, Metric, RunnerInfo
 from device.gait.view import detect_view, facing_series
 from device.keypoints import KP, Timeline
 
-ENGINE_VERSION = "2.2"
+ENGINE_VERSION = "2.3"
 LEG_FRACTION_OF_HEIGHT = 0.491
 MIN_FRAMES = 20
 MIN_DURATION_S = 1.5
@@ -268,6 +268,10 @@ def analyze(
             activity = "running" if tot > 0 else "walking" if tot < 0 else "unknown"
         quality["activity_cues"] = {"double_support": fcues["double_support"], "votes": fvotes}
         confidence_events = 0.6
+        # the hips bounce once per step seen from behind or in front too (the ankles' fore-aft
+        # swing is not visible there): the second, independent estimate
+        hip_y = mid(cl.xy_event, "left_hip", "right_hip")[:, 1]
+        cad_signals = (cadence_mod.hip_bounce_spm(cl.t, hip_y, cl.fs), None)
         side_reason = f"needs a side view (this is a {vres.kind} view)"
     else:
         why = "camera view not recognised (neither side-on nor from behind/in front)"
@@ -277,13 +281,12 @@ def analyze(
         frontal_reason = "needs a rear or front view (this is a side view)"
 
     cad_ev, cad_n = _cadence(step_times, events)
-    if vres.kind == "side":
+    if vres.kind in ("side", "rear", "front"):
         cres = cadence_mod.decide(
             cad_ev, *cad_signals, runner.speed_kmh, runner.height_cm, running=activity == "running"
         )
-    else:  # frontal views: the events estimate alone (no fore-aft ankle swing to confirm it)
-        cres = cadence_mod.CadenceResult(cad_ev, None if cad_ev else "too few consecutive steps detected")
-        cres.estimates = {"events": None if cad_ev is None else round(cad_ev, 1)}
+    else:
+        cres = cadence_mod.CadenceResult(None, "camera view not recognised")
     quality["cadence_estimates"] = cres.estimates
     cad = cres.value
     a.cadence_spm = cad

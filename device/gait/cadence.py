@@ -74,10 +74,13 @@ def _filled(t: np.ndarray, y: np.ndarray) -> np.ndarray | None:
 
 
 def hip_bounce_spm(t: np.ndarray, hip_height: np.ndarray, fs: float) -> float | None:
-    """Steps per minute from the hips' vertical bounce (one bounce per step)."""
+    """Steps per minute from the hips' vertical bounce (one bounce per step). A slow drift (a
+    runner coming toward a front camera, drifting on the belt) is taken out first: it would
+    dominate the autocorrelation."""
     y = _filled(t, hip_height)
     if y is None:
         return None
+    y = y - np.polyval(np.polyfit(t - t[0], y, 2), t - t[0])
     p = _period_autocorr(y, fs, 60.0 / 260.0, 60.0 / 60.0)
     return None if p is None else 60.0 / p
 

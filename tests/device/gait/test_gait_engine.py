@@ -96,6 +96,24 @@ def test_rear_view_refuses_side_metrics() -> None:
     assert a.cadence_spm is not None and abs(a.cadence_spm - 170) < 2
 
 
+def test_rear_view_cadence_is_confirmed_by_the_hips_bounce() -> None:
+    """Seen from behind the ankles' fore-aft swing is hidden, so the hips' bounce (one per step)
+    is the second estimate; without it a frontal cadence rested on the events alone."""
+    _, tl = _run(view="rear", duration_s=12)
+    a = analyze(tl, RunnerInfo(175, 10))
+    est = a.quality["cadence_estimates"]
+    assert est["hip_bounce"] is not None and abs(est["hip_bounce"] - 170) < 3
+    assert a.cadence_spm is not None and abs(a.cadence_spm - 170) < 2
+    # hips that do not bounce with the steps (flat, a second rhythm): the events alone are not
+    # a cadence to print
+    flat = Timeline(tl.t, tl.xy.copy(), tl.score, tl.frame, tl.width, tl.height)
+    for hip in ("left_hip", "right_hip"):
+        flat.xy[:, KP[hip], 1] = tl.xy[:, KP[hip], 1].mean() + 6.0 * np.sin(2 * np.pi * 1.1 * tl.t)
+    b = analyze(flat, RunnerInfo(175, 10))
+    assert b.cadence_spm is None
+    assert b.metrics["cadence_spm"].reason and "disagree" in b.metrics["cadence_spm"].reason
+
+
 def test_view_override_that_contradicts_warns() -> None:
     _, tl = _run(view="rear", duration_s=6)
     a = analyze(tl, RunnerInfo(175, 10), view="side")
