@@ -168,6 +168,13 @@ def analyze(
     quality["swapped_frames"] = cl.swapped_frames
     quality["outliers_removed"] = cl.outliers_removed
     jumps = _body_jumps(xy, tl.t, leg_px)
+    cuts = _take_cuts(xy, tl.t)
+    if cuts:
+        quality["take_cuts_s"] = [round(float(c), 2) for c in cuts]
+        warnings.append(
+            f"the video is edited: the runner's size in the picture jumps at {len(cuts)} cut(s) between "
+            f"camera takes (at {', '.join(f'{c:.1f}' for c in cuts)} s); timing needs one continuous take"
+        )
     tw = _travel_warning(xy, leg_px)
     if tw:
         warnings.append(tw)
@@ -281,7 +288,12 @@ def analyze(
         frontal_reason = "needs a rear or front view (this is a side view)"
 
     cad_ev, cad_n = _cadence(step_times, events)
-    if vres.kind in ("side", "rear", "front"):
+    if cuts:  # events of different takes share no rhythm, and their hips no bounce
+        cres = cadence_mod.CadenceResult(
+            None, "the video is edited (cuts between camera takes): a cadence needs one continuous take"
+        )
+        cres.code = "edited_video"
+    elif vres.kind in ("side", "rear", "front"):
         cres = cadence_mod.decide(
             cad_ev, *cad_signals, runner.speed_kmh, runner.height_cm, running=activity == "running"
         )
@@ -772,6 +784,43 @@ def _size_change_warning(xy: np.ndarray) -> str | None:
             "away from the camera): cm values are approximate"
         )
     return None
+
+
+#: The torso (shoulders to hips) in the picture is this many times larger or smaller over the few
+#: frames after an instant than over the few before: a cut between camera takes. Running does not
+#: do it: a runner coming toward a phone at 5 m/s from 5 m grows ~3 % a frame at 30 fps.
+TAKE_SCALE_JUMP = 1.35
+_TAKE_FRAMES = 5
+
+
+def _take_cuts(xy: np.ndarray, t: np.ndarray) -> list[float]:
+    """Times where the video cuts to another camera take (an edited clip): the torso's median
+    size over the next frames differs from that over the previous ones by more than
+    :data:`TAKE_SCALE_JUMP`, at the frame where it jumps. Medians over several frames, so one
+    frame of a wrong pose (or another person for a moment) is not a cut."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # frames with neither hip: NaN, expected
+        hip = np.nanmean(xy[:, [KP["left_hip"], KP["right_hip"]]], axis=1)
+        sh = np.nanmean(xy[:, [KP["left_shoulder"], KP["right_shoulder"]]], axis=1)
+    torso = length(sh - hip)
+    idx = np.flatnonzero(np.isfinite(torso) & (torso > 0))
+    w = _TAKE_FRAMES
+    if idx.size < 4 * w:
+        return []
+    lt = np.log(torso[idx])
+    win = sliding_window_view(lt, w)
+    med = np.median(win, axis=1)  # med[j]: frames j .. j+w-1
+    j = np.arange(w, idx.size - w + 1)  # a boundary between idx[j-1] and idx[j]
+    shift = med[j] - med[j - w]
+    step = np.abs(lt[j] - lt[j - 1])
+    cand = j[np.abs(shift) > np.log(TAKE_SCALE_JUMP)]
+    cuts: list[float] = []
+    for k in cand:
+        lo, hi = max(1, k - w), min(idx.size - 1, k + w)
+        steps = np.abs(np.diff(lt[lo - 1 : hi + 1]))
+        if step[k - w] >= steps.max() and (not cuts or t[idx[k]] - cuts[-1] > 0.5):
+            cuts.append(float(t[idx[k]]))
+    return cuts
 
 
 def _body_jumps(xy: np.ndarray, t: np.ndarray, leg_px: float) -> int:

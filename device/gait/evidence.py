@@ -78,6 +78,7 @@ ISSUE_WORDS: dict[str, str] = {
     "time_gap": "gaps in the recording (its longest part analysed)",
     "slow_motion": "slow-motion video suspected (times not measurable)",
     "repeated_frames": "repeated frames in the video",
+    "edited_video": "an edited video (cuts between camera takes)",
 }
 _BLOCKING = {
     "view_mismatch",
@@ -88,6 +89,7 @@ _BLOCKING = {
     "feet_out_of_frame",
     "few_strides",
     "walking",
+    "edited_video",
 }
 _UNUSABLE = {"view_mismatch", "no_runner", "two_people"}  # as the engine's verdict_code
 _ORDER = list(ISSUE_WORDS)

@@ -114,6 +114,30 @@ def test_rear_view_cadence_is_confirmed_by_the_hips_bounce() -> None:
     assert b.metrics["cadence_spm"].reason and "disagree" in b.metrics["cadence_spm"].reason
 
 
+def test_an_edited_video_has_no_cadence_and_says_why() -> None:
+    """A clip cut from several camera takes (the front-view sample: far and close shots every
+    2.5 s) has no one rhythm: its events and its hips' bounce once agreed on 185 spm where the
+    runner ran about 156. A cut shows as the runner's size jumping for good between two frames;
+    a single frame of a wrong pose is not a cut."""
+    _, tl = _run(duration_s=12)
+    plain = analyze(tl, RunnerInfo(175, 10))
+    assert "take_cuts_s" not in plain.quality and plain.cadence_spm is not None
+
+    def scaled(rows: slice, k: float) -> Timeline:
+        xy = tl.xy.copy()
+        centre = np.nanmedian(tl.xy[:, [KP["left_hip"], KP["right_hip"]]], axis=(0, 1))
+        xy[rows] = centre + k * (xy[rows] - centre)
+        return Timeline(tl.t, xy, tl.score, tl.frame, tl.width, tl.height)
+
+    half = len(tl) // 2
+    cut = analyze(scaled(slice(half, None), 0.6), RunnerInfo(175, 10))
+    assert cut.quality["take_cuts_s"] == [pytest.approx(float(tl.t[half]), abs=0.05)]
+    assert cut.cadence_spm is None and "edited" in (cut.metrics["cadence_spm"].reason or "")
+    assert "edited_video" in cut.quality["issues"] and cut.quality["verdict_code"] != "good"
+    glitch = analyze(scaled(slice(half, half + 2), 0.6), RunnerInfo(175, 10))
+    assert "take_cuts_s" not in glitch.quality
+
+
 def test_view_override_that_contradicts_warns() -> None:
     _, tl = _run(view="rear", duration_s=6)
     a = analyze(tl, RunnerInfo(175, 10), view="side")
