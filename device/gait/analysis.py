@@ -172,8 +172,9 @@ def analyze(
     if cuts:
         quality["take_cuts_s"] = [round(float(c), 2) for c in cuts]
         warnings.append(
-            f"the video is edited: the runner's size in the picture jumps at {len(cuts)} cut(s) between "
-            f"camera takes (at {', '.join(f'{c:.1f}' for c in cuts)} s); timing needs one continuous take"
+            f"the runner's size in the picture jumps for good at {len(cuts)} point(s) (at "
+            f"{', '.join(f'{c:.1f}' for c in cuts)} s): cuts between camera takes, or the camera moved; "
+            "timing needs one continuous take"
         )
     tw = _travel_warning(xy, leg_px)
     if tw:
@@ -290,7 +291,7 @@ def analyze(
     cad_ev, cad_n = _cadence(step_times, events)
     if cuts:  # events of different takes share no rhythm, and their hips no bounce
         cres = cadence_mod.CadenceResult(
-            None, "the video is edited (cuts between camera takes): a cadence needs one continuous take"
+            None, "not one continuous take (cuts, or the camera moved): a cadence needs one"
         )
         cres.code = "edited_video"
     elif vres.kind in ("side", "rear", "front"):
@@ -786,25 +787,27 @@ def _size_change_warning(xy: np.ndarray) -> str | None:
     return None
 
 
-#: The torso (shoulders to hips) in the picture is this many times larger or smaller over the few
-#: frames after an instant than over the few before: a cut between camera takes. Running does not
-#: do it: a runner coming toward a phone at 5 m/s from 5 m grows ~3 % a frame at 30 fps.
+#: The torso (shoulders to hips) in the picture is this many times larger or smaller over the
+#: half second after an instant than over the half second before: a cut between camera takes (or
+#: the camera moved). Running does not do it: a runner coming toward a phone at 5 m/s from 5 m
+#: grows ~3 % a frame at 30 fps. Half a second, so that someone passing the camera is not a cut.
 TAKE_SCALE_JUMP = 1.35
-_TAKE_FRAMES = 5
+TAKE_WINDOW_S = 0.5
 
 
 def _take_cuts(xy: np.ndarray, t: np.ndarray) -> list[float]:
-    """Times where the video cuts to another camera take (an edited clip): the torso's median
-    size over the next frames differs from that over the previous ones by more than
-    :data:`TAKE_SCALE_JUMP`, at the frame where it jumps. Medians over several frames, so one
-    frame of a wrong pose (or another person for a moment) is not a cut."""
+    """Times where the video cuts to another camera take (an edited clip, or the camera moved):
+    the torso's median size over the next :data:`TAKE_WINDOW_S` differs from that over the
+    previous one by more than :data:`TAKE_SCALE_JUMP`, at the frame where it jumps. Medians over
+    half a second, so a wrong pose or another person for a moment is not a cut."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # frames with neither hip: NaN, expected
         hip = np.nanmean(xy[:, [KP["left_hip"], KP["right_hip"]]], axis=1)
         sh = np.nanmean(xy[:, [KP["left_shoulder"], KP["right_shoulder"]]], axis=1)
     torso = length(sh - hip)
     idx = np.flatnonzero(np.isfinite(torso) & (torso > 0))
-    w = _TAKE_FRAMES
+    fs = 1.0 / float(np.median(np.diff(t))) if len(t) > 1 else 0.0
+    w = max(5, round(TAKE_WINDOW_S * fs))
     if idx.size < 4 * w:
         return []
     lt = np.log(torso[idx])

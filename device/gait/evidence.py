@@ -78,7 +78,7 @@ ISSUE_WORDS: dict[str, str] = {
     "time_gap": "gaps in the recording (its longest part analysed)",
     "slow_motion": "slow-motion video suspected (times not measurable)",
     "repeated_frames": "repeated frames in the video",
-    "edited_video": "an edited video (cuts between camera takes)",
+    "edited_video": "not one continuous take (cuts, or the camera moved)",
 }
 _BLOCKING = {
     "view_mismatch",

@@ -118,7 +118,7 @@ def test_an_edited_video_has_no_cadence_and_says_why() -> None:
     """A clip cut from several camera takes (the front-view sample: far and close shots every
     2.5 s) has no one rhythm: its events and its hips' bounce once agreed on 185 spm where the
     runner ran about 156. A cut shows as the runner's size jumping for good between two frames;
-    a single frame of a wrong pose is not a cut."""
+    a moment of a wrong pose or of someone else in view is not a cut."""
     _, tl = _run(duration_s=12)
     plain = analyze(tl, RunnerInfo(175, 10))
     assert "take_cuts_s" not in plain.quality and plain.cadence_spm is not None
@@ -132,10 +132,11 @@ def test_an_edited_video_has_no_cadence_and_says_why() -> None:
     half = len(tl) // 2
     cut = analyze(scaled(slice(half, None), 0.6), RunnerInfo(175, 10))
     assert cut.quality["take_cuts_s"] == [pytest.approx(float(tl.t[half]), abs=0.05)]
-    assert cut.cadence_spm is None and "edited" in (cut.metrics["cadence_spm"].reason or "")
+    assert cut.cadence_spm is None and "continuous take" in (cut.metrics["cadence_spm"].reason or "")
     assert "edited_video" in cut.quality["issues"] and cut.quality["verdict_code"] != "good"
-    glitch = analyze(scaled(slice(half, half + 2), 0.6), RunnerInfo(175, 10))
-    assert "take_cuts_s" not in glitch.quality
+    # someone passing the camera for a third of a second is not a cut (60 fps: 20 frames)
+    passing = analyze(scaled(slice(half, half + 20), 0.6), RunnerInfo(175, 10))
+    assert "take_cuts_s" not in passing.quality
 
 
 def test_view_override_that_contradicts_warns() -> None:
