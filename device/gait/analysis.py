@@ -735,14 +735,20 @@ def _seen_quality(xy: np.ndarray, tl: Timeline) -> dict:
     return out
 
 
+def _hip_and_torso(xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per frame: the hip midpoint (x, y) and the torso's length in pixels (shoulder midpoint
+    to hip midpoint), NaN where a side is unseen — the body's place and size in the picture."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # frames with neither hip: NaN, expected
+        hip = np.nanmean(xy[:, [KP["left_hip"], KP["right_hip"]]], axis=1)
+        sh = np.nanmean(xy[:, [KP["left_shoulder"], KP["right_shoulder"]]], axis=1)
+    return hip, length(sh - hip)
+
+
 def _implausible_bodies(xy: np.ndarray) -> np.ndarray:
     """Frames whose torso (shoulder midpoint to hip midpoint) is less than 60% or more than
     1.6× the clip's median torso: not the runner (left the frame, or a ghost detection)."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        hip = np.nanmean(xy[:, [KP["left_hip"], KP["right_hip"]]], axis=1)
-        sh = np.nanmean(xy[:, [KP["left_shoulder"], KP["right_shoulder"]]], axis=1)
-    torso = length(sh - hip)
+    _, torso = _hip_and_torso(xy)
     ok = np.isfinite(torso)
     if ok.sum() < 10:
         return np.zeros(len(xy), bool)
@@ -770,11 +776,7 @@ def _travel_warning(xy: np.ndarray, leg_px: float) -> str | None:
 def _size_change_warning(xy: np.ndarray) -> str | None:
     """A runner coming toward (or going away from) the camera changes size in the picture;
     one pixel scale for the whole clip then makes cm values approximate."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        hip = np.nanmean(xy[:, [KP["left_hip"], KP["right_hip"]]], axis=1)
-        sh = np.nanmean(xy[:, [KP["left_shoulder"], KP["right_shoulder"]]], axis=1)
-    torso = length(sh - hip)
+    _, torso = _hip_and_torso(xy)
     torso = torso[np.isfinite(torso)]
     if torso.size < 20:
         return None
@@ -800,11 +802,7 @@ def _take_cuts(xy: np.ndarray, t: np.ndarray) -> list[float]:
     the torso's median size over the next :data:`TAKE_WINDOW_S` differs from that over the
     previous one by more than :data:`TAKE_SCALE_JUMP`, at the frame where it jumps. Medians over
     half a second, so a wrong pose or another person for a moment is not a cut."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # frames with neither hip: NaN, expected
-        hip = np.nanmean(xy[:, [KP["left_hip"], KP["right_hip"]]], axis=1)
-        sh = np.nanmean(xy[:, [KP["left_shoulder"], KP["right_shoulder"]]], axis=1)
-    torso = length(sh - hip)
+    _, torso = _hip_and_torso(xy)
     idx = np.flatnonzero(np.isfinite(torso) & (torso > 0))
     fs = 1.0 / float(np.median(np.diff(t))) if len(t) > 1 else 0.0
     w = max(5, round(TAKE_WINDOW_S * fs))
@@ -831,11 +829,7 @@ def _body_jumps(xy: np.ndarray, t: np.ndarray, leg_px: float) -> int:
     changes size abruptly): the pose model switching between people, or a cut in the video."""
     if not np.isfinite(leg_px) or len(t) < 3:
         return 0
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # frames with neither hip: NaN, expected
-        hip = np.nanmean(xy[:, [KP["left_hip"], KP["right_hip"]]], axis=1)
-        sh = np.nanmean(xy[:, [KP["left_shoulder"], KP["right_shoulder"]]], axis=1)
-    torso = length(sh - hip)
+    hip, torso = _hip_and_torso(xy)
     ok = np.isfinite(hip).all(1) & np.isfinite(torso)
     idx = np.flatnonzero(ok)
     if idx.size < 3:
