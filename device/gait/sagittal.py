@@ -38,6 +38,7 @@ from device.gait.treadmill import (
     MAX_MODEL_UNSEEN_FRAC,
     EventModel,
     StanceModel,
+    Track,
     belt_speed,
     refine_all,
     stance_models,
@@ -76,7 +77,7 @@ class SideResult:
     activity_votes: dict = field(default_factory=dict)
     ground_cues: dict = field(default_factory=dict)
     belt_speed_px_s: float | None = None
-    # for fitting the event model (device/validation/fitting.py): the ankle series and each
+    # for fitting the event model (device/validation/fitting.py): each leg's series and each
     # stance's physics estimate before the learned correction
     series: dict = field(default_factory=dict)
 
@@ -251,6 +252,15 @@ def _treadmill_refine(
     share of frames without its ankle."""
     u = {s: np.ascontiguousarray(pe[:, KP[f"{s}_ankle"], 0]) for s in SIDES}
     h = {s: np.ascontiguousarray(pe[:, KP[f"{s}_ankle"], 1]) for s in SIDES}
+    tracks = {
+        s: Track(
+            u[s],
+            h[s],
+            np.ascontiguousarray(pe[:, KP[f"{s}_knee"], 0]),
+            np.ascontiguousarray(pe[:, KP[f"{s}_knee"], 1]),
+        )
+        for s in SIDES
+    }
     st = [(s, float(a), float(b)) for s in SIDES for a, b in zip(events[s].ic, events[s].to, strict=True)]
     v = belt_speed(t, u, st)
     out: dict[str, SideEvents] = {}
@@ -301,11 +311,11 @@ def _treadmill_refine(
                 if fin.any():
                     k2 = idx[fin]
                     r, c = refine_all(
-                        model, kind, t, u[s], h[s], [have[i] for i in np.flatnonzero(fin)], arr[k2], leg_px
+                        model, kind, t, tracks[s], [have[i] for i in np.flatnonzero(fin)], arr[k2], leg_px
                     )
                     arr[k2], conf[k2] = r, c
         out[s] = SideEvents(ic, to, se.ic_refined, se.to_refined, icc, toc)
-    series = {"t": t, "u": u, "h": h, "leg_px": leg_px, "stances": stances, "noise": noise}
+    series = {"t": t, "tracks": tracks, "leg_px": leg_px, "stances": stances, "noise": noise}
     return out, v, {**series, "unseen": unseen or {}, "set_aside": aside}
 
 

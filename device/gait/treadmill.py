@@ -10,8 +10,11 @@ it leaves it.
 Where exactly the force plate says "contact" relative to the ankle joining the belt line
 depends on the foot (heel or forefoot strike, the roll-off at toe-off), so the final time comes
 from a tiny linear model (:class:`EventModel`): its features are the ankle's height above its
-floor and its distance from the belt line, both ÷ leg length, sampled at fixed time offsets
-around the current estimate; it predicts the correction, applied in two passes. The weights
+floor, its distance from the belt line and the knee's place relative to the ankle (how the shin
+stands: a runner landing on the heel with the shin reaching forward and one landing on the
+forefoot under the knee touch down at different moments of the ankle's descent), all ÷ leg
+length, sampled at fixed time offsets around the current estimate; it predicts the correction,
+applied in two passes. The weights
 (``device/gait/event_weights.py``) were fitted on the development set only (23 runners, force
 plate truth, clean / 60 fps / 30 fps keypoints pooled) by ``device/validation/fitting.py``;
 its leave-one-runner-out figures are in docs/validation.md.
@@ -28,7 +31,12 @@ import numpy as np
 #: Feature sample offsets around the current event estimate (seconds); Python floats (numpy's
 #: rounding kept), so the type is the same under every numpy's stubs.
 OFFSETS_S = tuple(float(round(x, 3)) for x in np.arange(-0.1, 0.1001, 0.01))
-MAX_CORRECTION_S = 0.06  # a correction beyond this is not credible: keep the estimate, low confidence
+#: The features read ±0.1 s around the estimate: a correction beyond that puts the event where
+#: the model has not looked, so it is not credible (the estimate is kept, low confidence). It
+#: was 0.06 s: on 60 fps keypoints with a leg swap across a contact the physics estimate can be
+#: 60–80 ms early, and the model's right answer was refused (6 of 7 spurious contacts of the
+#: development set's realistic 60 fps trials, 11 of 16 at 30 fps).
+MAX_CORRECTION_S = 0.1
 #: The learned correction reads the ankle's height at 21 instants around each event; it was
 #: fitted on keypoints whose mid-stance ankle height scatters about a straight line by 0.1–0.7 %
 #: of leg length (robust SD over a track's stances; development set, clean / 60 fps / 30 fps;
@@ -66,6 +74,8 @@ class EventModel:
     offsets_s: tuple[float, ...] = OFFSETS_S
     #: use the belt-line distance features (False: the ankle height alone; the u weights are 0)
     use_u: bool = True
+    #: also the knee relative to the ankle (height and horizontal distance at each offset)
+    use_knee: bool = False
 
     @classmethod
     def identity(cls) -> EventModel:
@@ -201,54 +211,49 @@ def stance_models(
     return out
 
 
-def features(
-    t: np.ndarray,
-    u: np.ndarray,
-    h: np.ndarray,
-    sm: StanceModel,
-    t0: float,
-    leg_px: float,
-    offsets_s: tuple[float, ...] = OFFSETS_S,
-) -> np.ndarray | None:
-    """Height above the floor and distance from the belt line (÷ leg length) at each offset
-    around ``t0``, then 1; None when the ankle is not seen there."""
-    ts = t0 + np.asarray(offsets_s)
-    if ts[0] < t[0] or ts[-1] > t[-1]:
-        return None
-    # only the samples around the event (np.interp would copy the whole series each call)
-    a = max(0, int(np.searchsorted(t, ts[0])) - 1)
-    b = min(len(t), int(np.searchsorted(t, ts[-1])) + 2)
-    tw, hw, uw = t[a:b], h[a:b], u[a:b]
-    if not (np.isfinite(hw).all() and np.isfinite(uw).all()):
-        return None
-    hh = np.interp(ts, tw, hw)
-    uu = np.interp(ts, tw, uw)
-    fh = (hh - sm.floor) / leg_px
-    fu = (uu - (sm.a - sm.v * ts)) / leg_px
-    return np.concatenate([fh, fu, [1.0]])
+@dataclass(frozen=True)
+class Track:
+    """One leg's series for the event model (px, u + = ahead, h + = up; NaN = not seen)."""
+
+    u: np.ndarray  # ankle
+    h: np.ndarray
+    knee_u: np.ndarray
+    knee_h: np.ndarray
 
 
-def refine(
-    model: EventModel,
-    kind: str,
-    t: np.ndarray,
-    u: np.ndarray,
-    h: np.ndarray,
-    sm: StanceModel,
-    t0: float,
-    leg_px: float,
-) -> tuple[float, float]:
-    """(refined time, confidence 0..1) of one event estimated at ``t0``."""
-    te, conf = refine_all(model, kind, t, u, h, [sm], np.array([t0]), leg_px)
-    return float(te[0]), float(conf[0])
+def feature_rows(
+    model: EventModel, t: np.ndarray, tr: Track, sms: list[StanceModel], times: np.ndarray, leg_px: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """The model's features of the events at ``times`` (one stance model each), all at once:
+    (rows, usable). A row is unusable when its window leaves the data or touches an unseen
+    sample (bridging a gap with a straight line would read as stance shape)."""
+    off = np.asarray(model.offsets_s)
+    ts = np.asarray(times, float)[:, None] + off[None, :]
+    inside = np.isfinite(ts[:, 0]) & (ts[:, 0] >= t[0]) & (ts[:, -1] <= t[-1])
+    tq = np.where(inside[:, None], ts, t[0])
+    j = np.clip(np.searchsorted(t, tq), 1, len(t) - 1)
+    series = [tr.h, tr.u] + ([tr.knee_h, tr.knee_u] if model.use_knee else [])
+    vals = []
+    seen = inside.copy()
+    for y in series:
+        bad = ~np.isfinite(y)
+        vals.append(np.interp(tq, t, np.where(bad, 0.0, y)))
+        seen &= ~(bad[j] | bad[j - 1]).any(axis=1)
+    floor = np.array([m.floor for m in sms])[:, None]
+    a = np.array([m.a for m in sms])[:, None]
+    v = np.array([m.v for m in sms])[:, None]
+    hh, uu = vals[0], vals[1]
+    cols = [(hh - floor) / leg_px, (uu - (a - v * tq)) / leg_px if model.use_u else np.zeros_like(uu)]
+    if model.use_knee:
+        cols += [(vals[2] - hh) / leg_px, (vals[3] - uu) / leg_px]
+    return np.concatenate(cols + [np.ones((len(ts), 1))], axis=1), seen
 
 
 def refine_all(
     model: EventModel,
     kind: str,
     t: np.ndarray,
-    u: np.ndarray,
-    h: np.ndarray,
+    tr: Track,
     sms: list[StanceModel],
     t0: np.ndarray,
     leg_px: float,
@@ -259,29 +264,15 @@ def refine_all(
     passes = model.weights.get(kind, ())
     if not passes or t0.size == 0:
         return t0.copy(), np.full(t0.shape, 0.6)
-    off = np.asarray(model.offsets_s)
-    floor = np.array([m.floor for m in sms])[:, None]
-    a = np.array([m.a for m in sms])[:, None]
-    v = np.array([m.v for m in sms])[:, None]
     te = t0.copy()
     ok = np.isfinite(te)
-    bad_h, bad_u = ~np.isfinite(h), ~np.isfinite(u)
     conf = np.full(t0.shape, 1.0)
     last = np.zeros(t0.shape)
     for w in passes:
-        ts = te[:, None] + off[None, :]
-        inside = ok & (ts[:, 0] >= t[0]) & (ts[:, -1] <= t[-1])
-        tq = np.where(inside[:, None], ts, t[0])
-        hh = np.interp(tq, t, np.where(bad_h, 0.0, h))
-        uu = np.interp(tq, t, np.where(bad_u, 0.0, u))
-        # a feature next to an unseen sample is unusable: the ankle was not seen there
-        j = np.clip(np.searchsorted(t, tq), 1, len(t) - 1)
-        seen = ~(bad_h[j] | bad_h[j - 1] | bad_u[j] | bad_u[j - 1]).any(axis=1)
-        fu = (uu - (a - v * tq)) / leg_px if model.use_u else np.zeros_like(uu)
-        x = np.concatenate([(hh - floor) / leg_px, fu, np.ones((len(te), 1))], axis=1)
+        x, seen = feature_rows(model, t, tr, sms, te, leg_px)
         d = x @ np.asarray(w)
-        use = inside & seen & (np.abs(d) <= MAX_CORRECTION_S)
-        conf = np.where(inside & seen, np.where(use, conf, 0.2), np.minimum(conf, 0.3))
+        use = ok & seen & (np.abs(d) <= MAX_CORRECTION_S)
+        conf = np.where(seen, np.where(use, conf, 0.2), np.minimum(conf, 0.3))
         te = np.where(use, te + d, te)
         last = np.where(use, d, last)
         ok &= use

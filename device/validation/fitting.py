@@ -3,7 +3,9 @@
 Every trial of the set is analysed with no correction (the physics estimate); each estimated
 contact / toe-off is paired with the force-plate event of that kind nearest to it (within
 80 ms, side-agnostic: the target is timing, sides are judged apart), and a ridge regression
-predicts the correction from the features around the estimate. Two passes: the second is
+predicts the correction from the features around the estimate (the same
+:func:`device.gait.treadmill.feature_rows` the engine uses: ankle height and belt-line distance,
+knee relative to the ankle). Two passes: the second is
 fitted on the features at the first pass's result. Clean, 60 fps and 30 fps keypoints are
 pooled so one model serves every frame rate.
 
@@ -23,12 +25,16 @@ from pathlib import Path
 
 import numpy as np
 
-from device.gait.treadmill import MAX_CORRECTION_S, OFFSETS_S, EventModel, StanceModel
+from device.gait.treadmill import MAX_CORRECTION_S, OFFSETS_S, EventModel, StanceModel, feature_rows
 
 CONDITIONS = ("clean", "realistic_60fps", "realistic_30fps")
 KINDS = ("initial_contact", "toe_off")
 PASSES = 2
-RIDGE = 1e-3  # × number of samples; features are ÷ leg length, O(0.01–1)
+#: × number of samples; features are ÷ leg length, O(0.01–1). Chosen by the leave-one-runner-out
+#: error, pooled (`gait-station validate`, 2026-12-03): realistic 60 / 30 fps IC MAE 6.5 / 7.7 ms
+#: with 1e-5 against 7.1 / 8.4 with 1e-3 (ankle features only); with the knee features 1e-5
+#: gives 5.8 / 6.6 and 1e-4 6.0 / 6.8.
+RIDGE = 1e-5
 PAIR_TOL_S = 0.08
 WEIGHTS_FILE = Path(__file__).resolve().parents[1] / "gait" / "event_weights.py"
 
@@ -59,12 +65,7 @@ def _collect_one(
     ser = a.diagnostics.get("event_series") or {}
     if not ser:
         return runner, {}, [], {}
-    arrays = {
-        "t": ser["t"],
-        "u": {k: np.asarray(v, np.float64) for k, v in ser["u"].items()},
-        "h": {k: np.asarray(v, np.float64) for k, v in ser["h"].items()},
-        "leg_px": ser["leg_px"],
-    }
+    arrays = {"t": ser["t"], "tracks": ser["tracks"], "leg_px": ser["leg_px"]}
     tev = {k: np.array([e["t"] for e in truth["events"] if e["kind"] == k]) for k in KINDS}
     return runner, arrays, ser["stances"], tev
 
@@ -103,37 +104,24 @@ def collect(trials: list, cache_dir: Path, jobs: int = 2) -> tuple[list[Sample],
 
 
 def _features_batch(
-    samples: list[Sample],
-    series: list[dict],
-    times: np.ndarray,
-    offsets: tuple[float, ...],
-    use_u: bool = True,
+    samples: list[Sample], series: list[dict], times: np.ndarray, model: EventModel
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Features of every sample at ``times`` (one interpolation per series and side): (X, ok)."""
-    off = np.asarray(offsets)
-    X = np.full((len(samples), 2 * off.size + 1), np.nan)
-    ok = np.zeros(len(samples), bool)
+    """Features of every sample at ``times``, exactly as the engine computes them
+    (:func:`device.gait.treadmill.feature_rows`, one call per series and side): (X, ok)."""
     groups: dict[tuple[int, str], list[int]] = {}
     for i, s in enumerate(samples):
         groups.setdefault((s.series, s.side), []).append(i)
+    X = np.full((len(samples), 0), np.nan)
+    ok = np.zeros(len(samples), bool)
     for (k, side), idx in groups.items():
         a = series[k]
-        t, u, h, leg = a["t"], a["u"][side], a["h"][side], a["leg_px"]
         ii = np.asarray(idx)
-        ts = times[ii][:, None] + off[None, :]
-        inside = (ts[:, 0] >= t[0]) & (ts[:, -1] <= t[-1])
-        tq = np.where(inside[:, None], ts, t[0])
-        bad_h, bad_u = ~np.isfinite(h), ~np.isfinite(u)
-        hh = np.interp(tq, t, np.where(bad_h, 0.0, h))
-        uu = np.interp(tq, t, np.where(bad_u, 0.0, u))
-        j = np.clip(np.searchsorted(t, tq), 1, len(t) - 1)
-        seen = ~(bad_h[j] | bad_h[j - 1] | bad_u[j] | bad_u[j - 1]).any(axis=1)
-        floor = np.array([samples[i].sm.floor for i in idx])[:, None]
-        aa = np.array([samples[i].sm.a for i in idx])[:, None]
-        v = np.array([samples[i].sm.v for i in idx])[:, None]
-        fu = (uu - (aa - v * tq)) / leg if use_u else np.zeros_like(uu)
-        X[ii] = np.concatenate([(hh - floor) / leg, fu, np.ones((len(idx), 1))], axis=1)
-        ok[ii] = inside & seen
+        x, seen = feature_rows(
+            model, a["t"], a["tracks"][side], [samples[i].sm for i in idx], times[ii], a["leg_px"]
+        )
+        if X.shape[1] == 0:
+            X = np.full((len(samples), x.shape[1]), np.nan)
+        X[ii], ok[ii] = x, seen
     return X, ok
 
 
@@ -144,10 +132,12 @@ def fit(
     offsets: tuple[float, ...] = OFFSETS_S,
     ridge: float = RIDGE,
     use_u: bool = True,
+    use_knee: bool = True,
 ) -> EventModel:
     """Ridge fit per kind and pass; each runner weighs the same (the 10 short Hamner trials
     must count as much as the 30 s RBDS ones: their ankle centres are defined differently)."""
     weights: dict[str, tuple[tuple[float, ...], ...]] = {}
+    shape = EventModel(weights={}, offsets_s=tuple(offsets), use_u=use_u, use_knee=use_knee)
     for kind in KINDS:
         sel = [s for s in samples if s.kind == kind and s.runner != exclude_runner]
         cur = np.array([s.t0 for s in sel])
@@ -155,7 +145,7 @@ def fit(
         runners = np.array([s.runner for s in sel])
         passes = []
         for _p in range(PASSES):
-            X, ok = _features_batch(sel, series, cur, offsets, use_u)
+            X, ok = _features_batch(sel, series, cur, shape)
             X, y, r = X[ok], (truth - cur)[ok], runners[ok]
             _u, inv, cnt = np.unique(r, return_inverse=True, return_counts=True)
             sw = (len(y) / len(cnt)) / cnt[inv]
@@ -174,7 +164,7 @@ def fit(
         if exclude_runner is None
         else f"development set without {exclude_runner}"
     )
-    return EventModel(weights=weights, source=src, offsets_s=tuple(offsets), use_u=use_u)
+    return EventModel(weights=weights, source=src, offsets_s=tuple(offsets), use_u=use_u, use_knee=use_knee)
 
 
 def fold_models(trials: list, cache_dir: Path, jobs: int = 2) -> dict[str, EventModel]:
@@ -199,7 +189,15 @@ def write_weights(model: EventModel, path: Path = WEIGHTS_FILE) -> None:
             lines.append("            (" + ", ".join(f"{v:.6g}" for v in w) + ",),")
         lines.append("        ),")
     offs = ", ".join(f"{float(x):.3f}" for x in model.offsets_s)
-    lines += ["    },", f"    source={model.source!r},", f"    offsets_s=({offs},),", ")", ""]
+    lines += [
+        "    },",
+        f"    source={model.source!r},",
+        f"    offsets_s=({offs},),",
+        f"    use_u={model.use_u},",
+        f"    use_knee={model.use_knee},",
+        ")",
+        "",
+    ]
     path.write_text("\n".join(lines), encoding="utf-8")
 
 

@@ -410,3 +410,77 @@ def test_odd_contact_times_are_left_out_and_counted() -> None:
     st[3].values["contact_time_ms"] = 390.0  # a contact found 140 ms early by noisy keypoints
     _reject_odd_contacts(st)
     assert [s.valid for s in st].count(False) == 1 and not st[3].valid and st[3].reject
+
+
+# ----------------------------------------------------------------------------- the event model
+def _one_leg(knee_seen: bool = True):
+    from device.gait.treadmill import StanceModel, Track
+
+    t = np.arange(0.0, 2.0, 1 / 60)
+    u = 200.0 - 300.0 * t  # on the belt line the whole time: only the model moves the event
+    h = np.full_like(t, -800.0)
+    knee_u = u + 40.0 * np.sin(2 * np.pi * t)  # the shin's lean changes over the stride
+    knee_h = h + 420.0
+    if not knee_seen:
+        knee_u = np.where(np.abs(t - 1.0) < 0.05, np.nan, knee_u)
+    return t, Track(u, h, knee_u, knee_h), StanceModel(floor=-800.0, a=200.0, v=300.0)
+
+
+def _model(knee_du: float, const: float):
+    from device.gait.treadmill import OFFSETS_S, EventModel
+
+    n = len(OFFSETS_S)
+    w = [0.0] * (4 * n) + [const]
+    w[3 * n + n // 2] = knee_du  # the knee's horizontal place relative to the ankle, at the estimate
+    return EventModel(weights={"initial_contact": (tuple(w),)}, use_knee=True)
+
+
+def test_event_model_reads_where_the_knee_stands_over_the_ankle() -> None:
+    from device.gait.treadmill import refine_all
+
+    t, tr, sm = _one_leg()
+    leg = 900.0
+    (te,), (conf,) = refine_all(_model(0.9, 0.0), "initial_contact", t, tr, [sm], np.array([1.0]), leg)
+    # at t = 1.0 the knee is 40·sin(2π) ≈ 0 px ahead; at 1.1 s it is 40·sin(0.2π) = 23.5 px ahead
+    assert te == pytest.approx(1.0, abs=1e-3) and conf > 0.9
+    (te2,), _ = refine_all(_model(0.9, 0.0), "initial_contact", t, tr, [sm], np.array([1.1]), leg)
+    assert te2 == pytest.approx(1.1 + 0.9 * 40.0 * np.sin(2 * np.pi * 1.1) / leg, abs=1e-3)
+
+
+def test_event_model_keeps_the_physics_estimate_where_the_knee_is_unseen() -> None:
+    from device.gait.treadmill import refine_all
+
+    t, tr, sm = _one_leg(knee_seen=False)
+    (te,), (conf,) = refine_all(_model(0.0, 0.02), "initial_contact", t, tr, [sm], np.array([1.0]), 900.0)
+    assert te == 1.0 and conf <= 0.3
+    (te,), _ = refine_all(_model(0.0, 0.02), "initial_contact", t, tr, [sm], np.array([1.5]), 900.0)
+    assert te == pytest.approx(1.52)  # seen there: moved
+
+
+@pytest.mark.parametrize(("const", "moved"), [(0.08, True), (-0.095, True), (0.12, False)])
+def test_event_model_correction_is_credible_within_the_window_it_reads(const: float, moved: bool) -> None:
+    """The features span ±0.1 s around the estimate: a correction inside that window is applied
+    (on 60 fps keypoints with a leg swap across a contact the estimate can be 60–80 ms off),
+    one beyond it is refused and the event keeps its estimate with a low confidence."""
+    from device.gait.treadmill import refine_all
+
+    t, tr, sm = _one_leg()
+    (te,), (conf,) = refine_all(_model(0.0, const), "initial_contact", t, tr, [sm], np.array([1.0]), 900.0)
+    if moved:
+        assert te == pytest.approx(1.0 + const)
+    else:
+        assert te == 1.0 and conf == pytest.approx(0.2)
+
+
+@pytest.mark.parametrize("trial", ["rbds_015_t35", "rbds_022_t35"])
+def test_contacts_after_a_leg_swap_are_not_left_early(dev_dir: Path, trial: str) -> None:
+    """Two contacts each in these trials (60 fps, a leg swap across a foot strike) came out
+    60–75 ms early and counted as spurious while the correction was capped at 60 ms."""
+    from device.validation.dataset import read_any_csv
+
+    truth = json.loads((dev_dir / "truth" / f"{trial}.truth.json").read_text())
+    tl = read_any_csv(dev_dir / "keypoints" / f"{trial}.realistic_60fps.csv.gz")
+    a = analyze(tl, RunnerInfo(truth["runner_height_cm"], truth["treadmill_speed_kmh"])).to_dict()
+    sc = score_trial(a, truth, trial, trial)
+    assert sc.spurious == 0
+    assert sc.n_detected["initial_contact"] == sc.n_true["initial_contact"]
