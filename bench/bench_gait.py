@@ -8,7 +8,7 @@ adds one run under cProfile and lists the N gait-core functions taking the most 
 their callees; profiling inflates the times, the ranking is what it shows). Run on an
 otherwise idle machine:
 
-    .venv/bin/python bench/bench_gait.py [--fps 120] [--duration 120] [--repeat 7] [--profile 15]
+    .venv/bin/python bench/bench_gait.py [--fps 120] [--duration 120] [--repeat 7] [--physics] [--profile 15]
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ import numpy as np
 
 from device.gait import analyze
 from device.gait.live import LiveCadence
+from device.gait.treadmill import EventModel
 from device.gait.types import RunnerInfo
 from device.synthetic.runner import RunnerParams, SyntheticRunner
 
@@ -40,6 +41,11 @@ def main() -> int:
     ap.add_argument("--fps", type=float, default=120.0)
     ap.add_argument("--duration", type=float, default=120.0)
     ap.add_argument("--repeat", type=int, default=7)
+    ap.add_argument(
+        "--physics",
+        action="store_true",
+        help="time the path real video takes: no learned correction, contacts on the turning points",
+    )
     ap.add_argument("--profile", type=int, default=0, metavar="N", help="list the N slowest gait functions")
     a = ap.parse_args()
     p = RunnerParams(
@@ -48,17 +54,18 @@ def main() -> int:
     runner = SyntheticRunner(p)
     tl = runner.timeline()
     info = RunnerInfo(height_cm=p.height_cm, speed_kmh=p.speed_kmh)
-    analyze(tl, info)  # warm-up: imports, caches
+    model = EventModel.physics() if a.physics else None
+    analyze(tl, info, event_model=model)  # warm-up: imports, caches
     times, cpu = [], []
     for _ in range(a.repeat):
         t0, c0 = time.perf_counter(), time.process_time()
-        res = analyze(tl, info)
+        res = analyze(tl, info, event_model=model)
         times.append(time.perf_counter() - t0)
         cpu.append(time.process_time() - c0)
     med = statistics.median(times)
     print(
         f"gait analyze: {len(tl)} frames ({a.duration:g} s at {a.fps:g} fps), {len(res.events)} events, "
-        f"cadence {res.cadence_spm:.1f} spm"
+        f"cadence {res.cadence_spm:.1f} spm; event timing: {res.quality['event_timing']['method']}"
     )
     print(
         f"  median {med * 1000:.0f} ms, best {min(times) * 1000:.0f} ms over {a.repeat} runs "
@@ -69,7 +76,7 @@ def main() -> int:
     # the load the figures were taken under (other processes share the CPU and its caches)
     print(f"  load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     if a.profile:
-        _profile(lambda: analyze(tl, info), a.profile)
+        _profile(lambda: analyze(tl, info, event_model=model), a.profile)
     lc = LiveCadence(p.width, p.height)
     kp = np.concatenate([tl.xy, tl.score[..., None]], axis=2)
     t0 = time.perf_counter()

@@ -37,7 +37,7 @@ from device.gait.types import Analysis, EventKind, GaitEvent, Metric, RunnerInfo
 from device.gait.view import detect_view, facing_series
 from device.keypoints import KP, Timeline
 
-ENGINE_VERSION = "2.4"
+ENGINE_VERSION = "2.5"
 LEG_FRACTION_OF_HEIGHT = 0.491
 MIN_FRAMES = 20
 MIN_DURATION_S = 1.5
@@ -539,6 +539,11 @@ def _event_timing_note(series: dict) -> dict:
         "physics estimate"
         if not vals
         else "physics estimate only (keypoints noisier or patchier than the correction was fitted on)"
+        + (
+            "; contacts timed on the ankles' forward turning points"
+            if series.get("anchored_contacts")
+            else ""
+        )
         if any(aside.values())
         else "physics + learned correction"
     )

@@ -39,10 +39,12 @@ from device.gait.treadmill import (
     EventModel,
     StanceModel,
     Track,
+    anchor_contacts,
     belt_speed,
     refine_all,
     stance_models,
     stance_noise,
+    turning_points,
 )
 from device.keypoints import KP
 
@@ -289,12 +291,20 @@ def _treadmill_refine(
     # estimate stands (the correction would read noise and bridged gaps as stance shape). Both
     # legs or neither: the two legs are compared with each other (symmetry), so they are timed
     # the same way (one leg corrected and one not made a symmetric runner look uneven).
-    set_aside = any(
+    set_aside = model.physics_only or any(
         ((nz := noise[s]) is not None and nz > MAX_MODEL_NOISE_FRAC)
         or (unseen or {}).get(s, 0.0) > MAX_MODEL_UNSEEN_FRAC
         for s in SIDES
     )
     aside = dict.fromkeys(SIDES, set_aside)
+    anchored = 0
+    moved: dict[str, np.ndarray] = {}
+    if set_aside:
+        # the contacts' stride-to-stride timing from each ankle's forward turning point
+        # relative to the hips (see treadmill.py): steadier than the height on such keypoints
+        hips = _nanmean_rows(pe[:, [KP["left_hip"], KP["right_hip"]], 0])
+        turns = {s: turning_points(t, pe[:, KP[f"{s}_ankle"], 0] - hips, 1.0) for s in SIDES}
+        moved, anchored = anchor_contacts({s: prepared[s][0] for s in SIDES}, turns)
     for s in SIDES:
         se = events[s]
         ic, to, sms, idx = prepared[s]
@@ -304,6 +314,7 @@ def _treadmill_refine(
             icc, toc = np.minimum(icc, 0.4), np.minimum(toc, 0.4)
             to = np.array([uncorrected_toe_off(t, h[s], ic[k], to[k], leg_px) for k in range(len(to))])
             idx = idx[:0]
+            ic = moved.get(s, ic)
         if idx.size:
             have = [sms[k] for k in idx]
             for arr, conf, kind in ((ic, icc, "initial_contact"), (to, toc, "toe_off")):
@@ -316,7 +327,7 @@ def _treadmill_refine(
                     arr[k2], conf[k2] = r, c
         out[s] = SideEvents(ic, to, se.ic_refined, se.to_refined, icc, toc)
     series = {"t": t, "tracks": tracks, "leg_px": leg_px, "stances": stances, "noise": noise}
-    return out, v, {**series, "unseen": unseen or {}, "set_aside": aside}
+    return out, v, {**series, "unseen": unseen or {}, "set_aside": aside, "anchored_contacts": anchored}
 
 
 def _measure_stances(
@@ -495,6 +506,13 @@ def _fractions(mask: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 # np.nanmean / ndarray.mean cost more in Python overhead than in work on the short per-stance
 # windows (a thousand calls per two minutes): the same reductions, called directly.
+def _nanmean_rows(x: np.ndarray) -> np.ndarray:
+    """Mean of each row's seen values (NaN where none is seen), without numpy's warning."""
+    seen = np.isfinite(x)
+    n = seen.sum(axis=1)
+    return np.where(n > 0, np.where(seen, x, 0.0).sum(axis=1) / np.maximum(n, 1), np.nan)
+
+
 def _nanmean(x: np.ndarray) -> float:
     """``np.nanmean`` (NaN when nothing is finite): its sum with NaN as 0, over the count."""
     nan = np.isnan(x)

@@ -76,11 +76,20 @@ class EventModel:
     use_u: bool = True
     #: also the knee relative to the ankle (height and horizontal distance at each offset)
     use_knee: bool = False
+    #: no correction at all, as on keypoints noisier than the model was fitted on (real video):
+    #: toe-offs by the height rule, contacts on the ankles' turning points
+    physics_only: bool = False
 
     @classmethod
     def identity(cls) -> EventModel:
         """No correction (the physics estimate as it is)."""
         return cls(weights={"initial_contact": (), "toe_off": ()}, source="none")
+
+    @classmethod
+    def physics(cls) -> EventModel:
+        """The timing every capture gets whose keypoints the correction was not fitted for
+        (``gait-station validate`` scores it on the force-plate trials)."""
+        return cls(weights={"initial_contact": (), "toe_off": ()}, source="physics only", physics_only=True)
 
 
 def belt_speed(
@@ -281,3 +290,97 @@ def refine_all(
     te = np.where(ok, te, t0)
     conf = np.where(ok, np.clip(1.0 - np.abs(last) / 0.03, 0.3, 1.0), conf)
     return te, conf
+
+
+# ----------------------------------------------------------------------------- turning points
+#: Each leg's ankle reaches its most forward place relative to the hips once per stride, just
+#: before contact, and its rearmost place once, just after toe-off. On MoveNet keypoints these
+#: turning points are far steadier than the height-based estimate: the ankle moves fast
+#: horizontally and its height is what the model gets most wrong near the belt. A sample is a
+#: turning point when it is the extreme within ±TURN_WINDOW_S (one per stride at any running
+#: cadence: a stride lasts ≥ 0.5 s).
+TURN_WINDOW_S = 0.2
+#: The turning point's time is the vertex of a parabola through the seen samples within ±50 ms
+#: (three frames at 30 fps).
+TURN_FIT_S = 0.05
+#: An event pairs with its own leg's turning point when they are closer than this (under half a
+#: step at 200 spm, so never the other stride's).
+ANCHOR_PAIR_S = 0.15
+#: The offset from turning point to event is the median over at least this many pairs.
+MIN_ANCHOR_PAIRS = 3
+
+
+def turning_points(t: np.ndarray, x: np.ndarray, sign: float) -> np.ndarray:
+    """Times of the maxima of ``sign · x`` (NaN = not seen) that are the extreme within
+    ±:data:`TURN_WINDOW_S`, refined to the vertex of a parabola over ±:data:`TURN_FIT_S`."""
+    seen = np.isfinite(x)
+    if seen.sum() < 5:
+        return np.array([])
+    y = sign * np.interp(t, t[seen], x[seen])  # gaps bridged only to find the peaks
+    dt = float(np.median(np.diff(t)))
+    half = max(1, int(round(TURN_WINDOW_S / dt)))
+    pad = np.pad(y, half, mode="constant", constant_values=-np.inf)
+    top = np.lib.stride_tricks.sliding_window_view(pad, 2 * half + 1).max(axis=1)
+    peak = np.flatnonzero((y >= top) & seen)
+    if peak.size == 0:
+        return np.array([])
+    # least-squares parabola through the seen samples within ±TURN_FIT_S of every peak at once
+    k = max(1, int(round(TURN_FIT_S / dt)))
+    rows = peak[:, None] + np.arange(-k, k + 1)[None, :]
+    inside = (rows >= 0) & (rows < t.size)
+    rows = np.clip(rows, 0, t.size - 1)
+    xx = t[rows] - t[peak][:, None]
+    use = inside & seen[rows] & (np.abs(xx) <= TURN_FIT_S + 1e-9)
+    w = use.astype(float)
+    yy = np.where(use, y[rows] - y[peak][:, None], 0.0)
+    m = np.stack([[(w * xx ** (a + b)).sum(axis=1) for b in range(3)] for a in range(3)], axis=-1)
+    m = np.moveaxis(m, 0, 1)  # (peak, 3, 3): sums of x^(a+b)
+    r = np.stack([(w * yy * xx**a).sum(axis=1) for a in range(3)], axis=-1)
+    enough = use.sum(axis=1) >= 3
+    solvable = enough & (np.abs(np.linalg.det(m)) > 1e-18)
+    coef = np.zeros((peak.size, 3))
+    if solvable.any():
+        coef[solvable] = np.linalg.solve(m[solvable], r[solvable][..., None])[..., 0]
+    c1, c2 = coef[:, 1], coef[:, 2]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        off = np.where(c2 < 0, -c1 / (2 * c2), 0.0)
+    off = np.clip(np.nan_to_num(off), -TURN_FIT_S, TURN_FIT_S)
+    return (t[peak] + off)[enough]
+
+
+def anchor_contacts(
+    ic: dict[str, np.ndarray], turns: dict[str, np.ndarray]
+) -> tuple[dict[str, np.ndarray], int]:
+    """Contacts moved onto their own leg's forward turning point: each contact with a turning
+    point of its leg within ±:data:`ANCHOR_PAIR_S` becomes that turning point + the median
+    offset of all such pairs of both legs; contacts without one keep their estimate. The
+    estimates set the offset (a median over the whole capture), the turning points the
+    stride-to-stride timing. One offset for both legs: the far leg's height-based estimates
+    are the noisier ones (it is hidden behind the near leg at touch-down), and each leg keeps
+    its own turning points. Returns (contacts per leg, number anchored)."""
+    near: dict[str, np.ndarray] = {}
+    paired: dict[str, np.ndarray] = {}
+    for s, times in ic.items():
+        tp = turns.get(s, np.array([]))
+        times = np.asarray(times, float)
+        if tp.size == 0 or times.size == 0:
+            continue
+        j = np.argmin(np.abs(tp[None, :] - times[:, None]), axis=1)
+        ok = np.isfinite(times) & (np.abs(tp[j] - times) <= ANCHOR_PAIR_S)
+        # one turning point serves one contact (the nearest)
+        for k in np.unique(j[ok]):
+            same = np.flatnonzero(ok & (j == k))
+            ok[same] = False
+            ok[same[np.argmin(np.abs(tp[k] - times[same]))]] = True
+        near[s], paired[s] = tp[j], ok
+    diffs = np.concatenate(
+        [np.asarray(ic[s], float)[m] - near[s][m] for s, m in paired.items()] or [np.array([])]
+    )
+    if diffs.size < MIN_ANCHOR_PAIRS:
+        return {s: np.asarray(v, float).copy() for s, v in ic.items()}, 0
+    offset = float(np.median(diffs))
+    out = {
+        s: np.where(paired[s], near[s] + offset, v) if s in paired else np.asarray(v, float).copy()
+        for s, v in ic.items()
+    }
+    return out, int(diffs.size)
