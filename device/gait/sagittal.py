@@ -304,7 +304,8 @@ def _treadmill_refine(
         # relative to the hips (see treadmill.py): steadier than the height on such keypoints
         hips = _nanmean_rows(pe[:, [KP["left_hip"], KP["right_hip"]], 0])
         turns = {s: turning_points(t, pe[:, KP[f"{s}_ankle"], 0] - hips, 1.0) for s in SIDES}
-        moved, anchored = anchor_contacts({s: prepared[s][0] for s in SIDES}, turns)
+        landing_seen = {s: np.asarray(events[s].ic_refined, bool) for s in SIDES}
+        moved, anchored = anchor_contacts({s: prepared[s][0] for s in SIDES}, turns, landing_seen)
     for s in SIDES:
         se = events[s]
         ic, to, sms, idx = prepared[s]

@@ -91,21 +91,22 @@ def test_labelled_clip_near_side_from_perspective(labelled_clip: tuple[dict, dic
 
 # The clip's figures are one draw of MoveNet's response to pixel noise: the frames of another
 # decoder (arm64's FFmpeg differs from x86-64's by 1–2 levels) give other keypoints. Over the
-# plain decode and ten ±1-level noise draws engine 2.5 (contacts on the ankles' turning points)
-# found 28–33 of the 33 contacts (2.4: 23–29) and 26–31 of the 34 toe-offs, 53.7–79.1 % of all
-# events within a frame (2.4: 47.8–61.2 %), 0–6 spurious events (2.4: 4–12), sides all right and
-# |cadence error| ≤ 0.34 % (docs/validation.md, `gait-station validate --conditions video`).
-# These tests hold what held on every draw, less one event; the acceptance (every contact,
-# ≥ 95 % within a frame) is not met and is tracked there.
+# plain decode, ten ±1-level noise draws and the two arm64 decodes of tools/pi-check.sh, engine
+# 2.5 (contacts on the ankles' turning points) found 29–33 of the 33 contacts (2.4: 23–29) and
+# 27–31 of the 34 toe-offs, 62.7–82.1 % of all events within a frame (2.4: 47.8–61.2 %), ≤ 4
+# spurious events (2.4: 4–12), sides all right, |cadence error| ≤ 0.34 % and contact times
+# within 21 ms of the labels' (docs/validation.md, `gait-station validate --conditions video`).
+# These tests hold that, less one event; the acceptance (every contact, ≥ 95 % within a frame)
+# is not met and is tracked there.
 def test_labelled_clip_cadence_and_sides(labelled_clip: tuple[dict, dict]) -> None:
     a, truth = labelled_clip
     sc = score_trial(a, truth, "clip", "clip", frame_s=1 / 30)
     assert sc.cadence_err_pct is not None and abs(sc.cadence_err_pct) <= 1.0
     assert sc.sides_total >= 20 and sc.sides_right == sc.sides_total
-    assert sc.n_detected["initial_contact"] >= 27, sc.n_detected
-    assert sc.n_detected["toe_off"] >= 25, sc.n_detected
-    assert sc.spurious <= 7
-    assert sc.within_one_frame_pct is not None and sc.within_one_frame_pct >= 50.0
+    assert sc.n_detected["initial_contact"] >= 28, sc.n_detected
+    assert sc.n_detected["toe_off"] >= 26, sc.n_detected
+    assert sc.spurious <= 5
+    assert sc.within_one_frame_pct is not None and sc.within_one_frame_pct >= 60.0
     assert a["quality"]["event_timing"]["method"].endswith(
         "contacts timed on the ankles' forward turning points"
     )
@@ -113,16 +114,16 @@ def test_labelled_clip_cadence_and_sides(labelled_clip: tuple[dict, dict]) -> No
 
 def test_labelled_clip_contact_time_near_the_labels(labelled_clip: tuple[dict, dict]) -> None:
     """The labels mark the first and last frame on the belt, so the contact itself lasts about
-    (TO − IC + 1) frames (~223 ms here). Engine 2.0 printed 271 ms for the near foot. Over the
-    noise draws engine 2.2 gave 195–248 ms, engine 2.5 212–260 ms, so the bound for the plain
-    decode is 35 ms (docs/validation.md)."""
+    (TO − IC + 1) frames (~223 ms here). Engine 2.0 printed 271 ms for the near foot; 2.2 gave
+    195–248 ms over the noise draws; 2.5 is within 21 ms of the labels' on 13 decodes
+    (docs/validation.md), so the bound is 25 ms."""
     from device.validation.cli import label_contact_ms
 
     a, truth = labelled_clip
     phys = label_contact_ms(truth, 30.0)
     ct = a["metrics"]["contact_time_ms"]
     for side in ("left", "right"):
-        assert ct[side] is not None and abs(ct[side] - phys[side]) < 35.0, (side, ct[side], phys[side])
+        assert ct[side] is not None and abs(ct[side] - phys[side]) < 25.0, (side, ct[side], phys[side])
     assert a["quality"]["event_timing"]["method"].startswith("physics estimate only")
 
 
@@ -527,14 +528,25 @@ def test_contacts_take_the_turning_points_timing_and_the_estimates_offset() -> N
     truth = {s: v + 0.07 for s, v in turns.items()}  # contact 70 ms after the forward peak
     est = {s: v + rng.normal(0.0, 0.02, v.size) for s, v in truth.items()}  # noisy estimates
     est["right"][5] += 0.4  # an estimate with no turning point of its leg near: kept
-    out, n = anchor_contacts(est, turns)
+    seen = {s: np.ones(v.size, bool) for s, v in est.items()}
+    out, n = anchor_contacts(est, turns, seen)
     assert n == sum(v.size for v in est.values()) - 1
     for s in ("left", "right"):
         keep = np.arange(truth[s].size) != (5 if s == "right" else -1)
         assert np.abs(out[s][keep] - truth[s][keep]).max() < 0.01  # the estimates' ±20 ms are gone
     assert out["right"][5] == est["right"][5]
+    # estimates whose landing was not seen (the hip-relative fallback, placed from the forward
+    # extreme itself) are anchored but do not set the offset
+    fallback = {s: v.copy() for s, v in est.items()}
+    for s in fallback:
+        fallback[s][::3] = turns[s][::3] + 0.005
+    landed = {s: np.arange(v.size) % 3 != 0 for s, v in fallback.items()}
+    out2, _ = anchor_contacts(fallback, turns, landed)
+    assert np.abs(out2["left"] - truth["left"]).max() < 0.01
+    out3, _ = anchor_contacts(fallback, turns, seen)  # trusting them pulls every contact early
+    assert np.median(out3["left"] - truth["left"]) < -0.005
     few = {"left": est["left"][:2], "right": est["right"][:0]}
-    assert anchor_contacts(few, turns)[1] == 0  # an offset from two pairs is not credible
+    assert anchor_contacts(few, turns, {s: np.ones(v.size, bool) for s, v in few.items()})[1] == 0
 
 
 @pytest.mark.parametrize(("trial", "ic_ms"), [("rbds_003_t35", 8.0), ("rbds_017_t45", 8.0)])
