@@ -82,9 +82,12 @@ class QualityMonitor:
     def hints(self, inference_fps: float | None = None) -> list[Hint]:
         # ``inference_fps`` gives no hint any more: every frame is spooled and analysed after the
         # capture, so a slow live view costs nothing but a slower preview (docs/capture.md).
-        if self._n < 5:
+        # one read of the length: the controller resets the buffer from its own thread (a new
+        # capture) while the pose thread asks for hints, and two reads can disagree
+        n = self._n
+        if n < 5:
             return []
-        seen = self._score[: self._n] >= self.min_score
+        seen = self._score[:n] >= self.min_score
         torso = seen[:, _HIPS].any(axis=1) & seen[:, _SHOULDERS].any(axis=1)
         out: list[Hint] = []
         if torso.mean() < 0.5:
@@ -94,7 +97,7 @@ class QualityMonitor:
             out.append(Hint.FEET_OUT_OF_FRAME)
         if not seen[t][:, _HEAD].any(axis=1).mean() >= 0.7:
             out.append(Hint.HEAD_OUT_OF_FRAME)
-        xy = self._xy[: self._n][t]
+        xy = self._xy[:n][t]
         if self.frame_size and len(xy):
             ys = np.where(seen[t], xy[:, :, 1], np.nan)
             with np.errstate(all="ignore"):
