@@ -80,6 +80,12 @@ class EventModel:
     #: toe-offs by the height rule, contacts on the ankles' turning points
     physics_only: bool = False
 
+    @property
+    def n_features(self) -> int:
+        """Columns of :func:`feature_rows`: ankle height and belt-line distance (and the knee's
+        two) at each offset, then the constant."""
+        return (4 if self.use_knee else 2) * len(self.offsets_s) + 1
+
     @classmethod
     def identity(cls) -> EventModel:
         """No correction (the physics estimate as it is)."""

@@ -24,6 +24,8 @@ from typing import Any
 import numpy as np
 
 from device.errors import InputError
+from device.gait.treadmill import EventModel
+from device.validation.fitting import CONDITIONS as FITTED_CONDITIONS  # tables in-sample and LORO
 from device.validation.scoring import Pooled, TrialScore, pool, score_trial
 
 # Acceptance (issue 10), per runner on the development set.
@@ -98,8 +100,8 @@ def run_condition(
     condition: str,
     cache_dir: Path,
     jobs: int,
-    folds: dict[str, Any] | None,
-    model: Any = None,
+    folds: dict[str, EventModel] | None,
+    model: EventModel | None = None,
 ) -> dict[str, list[TrialScore]]:
     """Scores of every trial, in-sample and (when ``folds``) leave-one-runner-out. ``model``:
     the event model of the in-sample run (default: the shipped one)."""
@@ -476,17 +478,10 @@ def main(args: argparse.Namespace) -> int:
     dev = Path(args.dev_dir).expanduser()
     cache = Path(args.cache_dir).expanduser()
     conds = [c.strip() for c in args.conditions.split(",") if c.strip()]
-    unknown = set(conds) - {
-        "clean",
-        "realistic_60fps",
-        "realistic_30fps",
-        *PHYSICS_CONDITIONS,
-        "video",
-        "samples",
-    }
+    unknown = set(conds) - {*FITTED_CONDITIONS, *PHYSICS_CONDITIONS, "video", "samples"}
     if unknown:
         raise InputError(f"--conditions: unknown {', '.join(sorted(unknown))}")
-    on_dev = any(c.startswith(("clean", "realistic", "physics")) for c in conds)
+    on_dev = any(c in FITTED_CONDITIONS or c in PHYSICS_CONDITIONS for c in conds)
     trials = dev_trials(dev) if on_dev else []
     if on_dev and not trials:
         raise InputError(f"no development set in {dev} (give --dev-dir)")
@@ -504,19 +499,17 @@ def main(args: argparse.Namespace) -> int:
     results: dict[str, Any] = {}
     jobs = max(1, min(args.jobs, os.cpu_count() or 1))
     folds = None
-    if not args.no_loro and any(c in ("clean", "realistic_60fps", "realistic_30fps") for c in conds):
+    if not args.no_loro and any(c in FITTED_CONDITIONS for c in conds):
         from device.validation.fitting import fold_models
 
         print("fitting the leave-one-runner-out event models …", file=sys.stderr, flush=True)
         folds = fold_models(dev_trials(dev), cache, jobs)
     for c in conds:
-        if c in ("clean", "realistic_60fps", "realistic_30fps"):
+        if c in FITTED_CONDITIONS:
             res = run_condition(trials, c, cache, jobs, folds)
             ok &= condition_tables(c, res, out)
             results[c] = {m: [s.__dict__ for s in v] for m, v in res.items()}
         elif c in PHYSICS_CONDITIONS:
-            from device.gait.treadmill import EventModel
-
             res = run_condition(trials, c, cache, jobs, None, EventModel.physics())
             condition_tables(c, res, out)  # for the record: the acceptance is the fitted timing's
             results[c] = {m: [s.__dict__ for s in v] for m, v in res.items()}

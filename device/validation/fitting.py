@@ -111,7 +111,7 @@ def _features_batch(
     groups: dict[tuple[int, str], list[int]] = {}
     for i, s in enumerate(samples):
         groups.setdefault((s.series, s.side), []).append(i)
-    X = np.full((len(samples), 0), np.nan)
+    X = np.full((len(samples), model.n_features), np.nan)
     ok = np.zeros(len(samples), bool)
     for (k, side), idx in groups.items():
         a = series[k]
@@ -119,8 +119,6 @@ def _features_batch(
         x, seen = feature_rows(
             model, a["t"], a["tracks"][side], [samples[i].sm for i in idx], times[ii], a["leg_px"]
         )
-        if X.shape[1] == 0:
-            X = np.full((len(samples), x.shape[1]), np.nan)
         X[ii], ok[ii] = x, seen
     return X, ok
 
