@@ -44,7 +44,7 @@ def main() -> int:
     ap.add_argument(
         "--physics",
         action="store_true",
-        help="time the path real video takes: no learned correction, contacts on the turning points",
+        help="time the path every capture and video takes: no learned correction, contacts on the turning points",
     )
     ap.add_argument("--profile", type=int, default=0, metavar="N", help="list the N slowest gait functions")
     a = ap.parse_args()

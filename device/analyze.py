@@ -466,10 +466,16 @@ def analyze_timeline(
         tl = tl.scaled_time(time_scale)
 
     from device.gait import analyze as gait_analyze
+    from device.gait.treadmill import EventModel
     from device.gait.types import RunnerInfo
 
     analysis = gait_analyze(
-        tl, RunnerInfo(height_cm=height_cm, speed_kmh=speed_kmh), view=view, camera_side=camera_side
+        tl,
+        RunnerInfo(height_cm=height_cm, speed_kmh=speed_kmh),
+        view=view,
+        camera_side=camera_side,
+        # a video's keypoints are the pose model's (EventModel.physics); a CSV's origin is unknown
+        event_model=None if kind == "csv" else EventModel.physics(),
     )
     result = analysis.to_dict()
 

@@ -18,6 +18,7 @@ service restarted.
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import os
 import threading
@@ -28,7 +29,7 @@ from typing import Any
 
 from device.camera.base import FrameSource
 from device.capture.controller import CaptureController
-from device.capture.finisher import Analyzer
+from device.capture.finisher import Analyzer, default_analyzer
 from device.capture.rear import RearCamera
 from device.capture.request import CaptureRequest
 from device.capture.states import StationState
@@ -580,19 +581,18 @@ class Station:
 
     def _analyze_fn(self, session: dict[str, Any]) -> Callable[[Any, Any, str], Any]:
         """The gait engine as the capture ran it: same norms, coaching profile and warm-up."""
-        from device.gait import analyze
         from device.gait.norms import load_norms
 
         norms = self._norms if self._norms is not ... else load_norms(self.cfg.station.norms_file or None)
         captured = (session.get("settings") or {}).get("capture") or {}
         warmup = float(captured.get("warmup_s", self.cfg.capture.warmup_s))
         profile = self.cfg.station.coaching_profile
-        analyzer = self._analyzer
-        if analyzer is not None:
-            return lambda tl, runner, view: analyzer(tl, runner, view, norms, profile, warmup)
-        return lambda tl, runner, view: analyze(
-            tl, runner, view=view, norms=norms, coaching_profile=profile, warmup_s=warmup
+        # the capture's own analyzer, camera side included (a re-analysis must not decide the
+        # runner's sides differently from the capture it replaces)
+        analyzer = self._analyzer or functools.partial(
+            default_analyzer, camera_side=self.cfg.camera.side_of_treadmill
         )
+        return lambda tl, runner, view: analyzer(tl, runner, view, norms, profile, warmup)
 
     # -- button handlers (GPIO callback thread: never raise) -----------------------------------
 

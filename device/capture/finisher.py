@@ -63,6 +63,7 @@ def default_analyzer(
     camera_side: str = "auto",
 ) -> Analysis:
     from device.gait import analyze
+    from device.gait.treadmill import EventModel
 
     return analyze(
         timeline,
@@ -72,6 +73,7 @@ def default_analyzer(
         coaching_profile=coaching_profile,
         warmup_s=warmup_s,
         camera_side=camera_side,
+        event_model=EventModel.physics(),  # the pose model's keypoints (EventModel.physics)
     )
 
 

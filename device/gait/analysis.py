@@ -37,7 +37,7 @@ from device.gait.types import Analysis, EventKind, GaitEvent, Metric, RunnerInfo
 from device.gait.view import detect_view, facing_series
 from device.keypoints import KP, Timeline
 
-ENGINE_VERSION = "2.5"
+ENGINE_VERSION = "2.6"
 LEG_FRACTION_OF_HEIGHT = 0.491
 MIN_FRAMES = 20
 MIN_DURATION_S = 1.5
@@ -535,10 +535,15 @@ def _event_timing_note(series: dict) -> dict:
     aside = series.get("set_aside") or {}
     vals = [x for x in noise.values() if x is not None]
     # set aside for both legs or neither (sagittal._treadmill_refine: the legs are compared)
+    why = (
+        "the pose model's keypoints: the correction was fitted on motion-capture keypoints"
+        if series.get("pose_model_timing")
+        else "keypoints noisier or patchier than the correction was fitted on"
+    )
     method = (
         "physics estimate"
         if not vals
-        else "physics estimate only (keypoints noisier or patchier than the correction was fitted on)"
+        else f"physics estimate only ({why})"
         + (
             "; contacts timed on the ankles' forward turning points"
             if series.get("anchored_contacts")

@@ -328,7 +328,17 @@ def _treadmill_refine(
                     arr[k2], conf[k2] = r, c
         out[s] = SideEvents(ic, to, se.ic_refined, se.to_refined, icc, toc)
     series = {"t": t, "tracks": tracks, "leg_px": leg_px, "stances": stances, "noise": noise}
-    return out, v, {**series, "unseen": unseen or {}, "set_aside": aside, "anchored_contacts": anchored}
+    return (
+        out,
+        v,
+        {
+            **series,
+            "unseen": unseen or {},
+            "set_aside": aside,
+            "pose_model_timing": model.physics_only,
+            "anchored_contacts": anchored,
+        },
+    )
 
 
 def _measure_stances(

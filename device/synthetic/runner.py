@@ -44,6 +44,9 @@ STRIKE_ANGLE_DEG = {"rearfoot": 20.0, "midfoot": 3.0, "forefoot": -8.0}
 # treadmill running, joint centres at 100 Hz: 90–190°/s at contact, straightest 20–30 ms before).
 KNEE_EXT_S = 0.025
 KNEE_RATE_IC = math.radians(120.0)  # rad/s
+#: Peak knee extension rate in late swing beyond which the synthetic swing is not a runner's
+#: (running: ~600–1,000°/s, sprinting up to ~1,500°/s)
+MAX_KNEE_EXTENSION_DEG_S = 1500.0
 KNEE_DECEL_S = 0.06  # the knee's late-swing extension slows to its straightest over this time
 EXT_AFTER_TO_S = 0.025  # the thigh's extension peak comes ~this long after toe-off
 SHOULDER_W = 0.245  # shoulder joint centres apart (rear view)
@@ -640,6 +643,15 @@ class SyntheticRunner:
                     break
             else:
                 self.warnings.append(f"{lg.side}: the swing foot comes down to the belt before contact")
+            us = np.linspace(lg.tc, T, 400)
+            rate = float(np.degrees(-np.gradient(self.swing_k[lg.side](us), us).min()))
+            if rate > MAX_KNEE_EXTENSION_DEG_S:
+                # kept (the events stay exact), but the last swing frames are not a runner's:
+                # an engine judged on them is judged on a foot snapping forward before contact
+                self.warnings.append(
+                    f"{lg.side}: the swing knee straightens at {rate:.0f}°/s to clear the belt "
+                    f"(real knees stay under ~{MAX_KNEE_EXTENSION_DEG_S:.0f}°/s)"
+                )
         self._valgus_e = {lg.side: self._solve_valgus(lg) for lg in (L, R)}
 
     def _swing_knee(self, lg: _Leg, k0: float, kr0: float, decel: float) -> Any:

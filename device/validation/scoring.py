@@ -31,6 +31,9 @@ class TrialScore:
     sides_total: int = 0
     cadence_err_pct: float | None = None
     contact_err_ms: float | None = None  # mean |error| of the per-side mean contact times
+    #: |error| of the right − left difference of the mean contact times (the L/R symmetry the
+    #: report shows): a per-leg bias the mean error hides
+    contact_diff_err_ms: float | None = None
     knee_ic_err_deg: float | None = None  # mean |error| of the per-side means
     within_one_frame_pct: float | None = None  # labelled video only (both kinds)
     verdict_code: str | None = None
@@ -89,6 +92,7 @@ def score_trial(
         s.cadence_err_pct = 100.0 * (float(pc) - float(tc)) / float(tc)
     met = pred.get("metrics") or {}
     s.contact_err_ms = _sided_mae(met.get("contact_time_ms"), truth.get("contact_time_ms"))
+    s.contact_diff_err_ms = _difference_error(met.get("contact_time_ms"), truth.get("contact_time_ms"))
     s.knee_ic_err_deg = _sided_mae(met.get("knee_flexion_ic_deg"), truth.get("knee_flexion_ic_deg"))
     q = pred.get("quality") or {}
     s.verdict_code = q.get("verdict_code")
@@ -116,6 +120,16 @@ def _sided_mae(p: dict | None, t: dict | None) -> float | None:
     return float(np.mean(errs)) if errs else None
 
 
+def _difference_error(p: dict | None, t: dict | None) -> float | None:
+    """|(right − left) of the engine − (right − left) of the truth|; null unless both give both."""
+    if not p or not t:
+        return None
+    pr, pl, tr, tl = p.get("right"), p.get("left"), t.get("right"), t.get("left")
+    if pr is None or pl is None or tr is None or tl is None:
+        return None
+    return abs((float(pr) - float(pl)) - (float(tr) - float(tl)))
+
+
 @dataclass
 class Pooled:
     """Figures pooled over a set of trials (one table row)."""
@@ -133,6 +147,7 @@ class Pooled:
     cadence_abs_mean_pct: float | None
     contact_mae: float | None
     knee_mae: float | None
+    contact_diff_mae: float | None = None
     within_one_frame_pct: float | None = None
     speed_abs_mean_pct: float | None = None
     not_good: int = 0
@@ -175,6 +190,7 @@ def pool(label: str, scores: list[TrialScore]) -> Pooled:
         cadence_abs_mean_pct=float(np.mean(cadv)) if cadv else None,
         contact_mae=_mean([s.contact_err_ms for s in scores]),
         knee_mae=_mean([s.knee_ic_err_deg for s in scores]),
+        contact_diff_mae=_mean([s.contact_diff_err_ms for s in scores]),
         within_one_frame_pct=float(np.mean(w)) if w else None,
         speed_abs_mean_pct=_mean([s.speed_err_pct for s in scores]),
         not_good=sum(1 for s in scores if s.verdict_code not in (None, "good")),

@@ -311,3 +311,31 @@ def test_microsecond_timestamps_one_line_error(tmp_path: Path) -> None:
     assert res.returncode != 0
     lines = [ln for ln in res.stderr.splitlines() if ln.strip()]
     assert len(lines) == 1 and "not a video frame rate" in lines[0], res.stderr
+
+
+def test_video_keypoints_timed_as_the_pose_models_a_csv_by_its_noise(tmp_path: Path) -> None:
+    """The same clean keypoints: from a video (the pose model read them) the events are timed
+    without the learned correction, which was fitted on motion-capture keypoints; from a CSV of
+    unknown origin the noise checks decide, and these pass them."""
+    from device.analyze import analyze_timeline
+    from device.keypoints_csv import read_csv
+
+    tl = read_csv(_synthetic_csv(tmp_path / "clean.csv", duration_s=20.0))
+    facts = {
+        "container_fps": 30.0,
+        "width": tl.width,
+        "height": tl.height,
+        "model": None,
+        "tagged_capture_fps": None,
+    }
+    video, _ = analyze_timeline(
+        tl, path=tmp_path / "clip.mp4", kind="video", facts=facts, height_cm=175, speed_kmh=10
+    )
+    csv, _ = analyze_timeline(
+        tl, path=tmp_path / "clean.csv", kind="csv", facts=facts, height_cm=175, speed_kmh=10
+    )
+    assert video["quality"]["event_timing"]["method"].startswith(
+        "physics estimate only (the pose model's keypoints"
+    )
+    assert csv["quality"]["event_timing"]["method"] == "physics + learned correction"
+    assert video["cadence_spm"] == pytest.approx(csv["cadence_spm"], rel=0.01)

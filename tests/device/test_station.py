@@ -339,3 +339,28 @@ def test_rear_camera_adds_frontal_metrics(tmp_path: Path) -> None:
         assert a["view"]["kind"] == "side" and a["cadence_spm"] == pytest.approx(170, abs=4)
     finally:
         st.close()
+
+
+def test_capture_and_its_reanalysis_timed_and_sided_the_same_way(station_rig, tmp_path: Path) -> None:
+    """A capture's keypoints are the pose model's: their events are timed without the learned
+    correction (fitted on motion-capture keypoints), however clean they look, and a clinician's
+    re-analysis runs exactly as the capture did, the camera's configured place included."""
+    cfg = _cfg(tmp_path)
+    cfg.camera.side_of_treadmill = "right"  # the synthetic runner faces right: its right side is near
+    st = station_rig(cfg=cfg)
+    sid = st.start_capture(
+        runner={"name": "Ada", "height_cm": 180}, session={"speed_kmh": 11, "view": "side"}
+    )
+    assert st.wait_for_state(("done", "failed"), 30) == "done"
+    first = st.store.get_session(sid)["analysis"]
+    timing = first["quality"]["event_timing"]
+    assert timing["method"].startswith("physics estimate only (the pose model's keypoints")
+    assert max(timing["ankle_scatter_pct_leg"]) < 0.8  # clean enough for the correction: not the reason
+    assert first["quality"]["near_side"] == "right" and "config" in first["quality"]["side_method"]
+    st.reanalyse(sid, {"height_cm": 175}, "Dr Kay")
+    again = st.store.get_session(sid)["analysis"]
+    assert again["quality"]["side_method"] == first["quality"]["side_method"]
+    assert again["quality"]["event_timing"]["method"] == timing["method"]
+    assert again["metrics"]["contact_time_ms"]["left"] == pytest.approx(
+        first["metrics"]["contact_time_ms"]["left"]
+    )

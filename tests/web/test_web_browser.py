@@ -422,7 +422,7 @@ def _exact_session(store, runner_id: int) -> int:
     speed did to the recorded runs."""
     import numpy as np
 
-    from device.gait import analyze
+    from device.capture.finisher import default_analyzer
     from device.gait.types import RunnerInfo
     from device.synthetic.runner import RunnerParams, SyntheticRunner
 
@@ -434,7 +434,9 @@ def _exact_session(store, runner_id: int) -> int:
     sid = store.create_session(runner_id, 11.0, 0.0, "Exact", "", "side", "synthetic", {}, height_cm=178)
     store.append_keypoints(sid, tl.t, np.concatenate([tl.xy, tl.score[..., None]], axis=2), tl.frame)
     store.set_status(sid, "analysing", frame_width=tl.width, frame_height=tl.height)
-    store.save_analysis(sid, analyze(tl, RunnerInfo(height_cm=178, speed_kmh=11.0), view="side").to_dict())
+    # analysed as the station analyses a capture (its re-analysis below runs the same way)
+    first = default_analyzer(tl, RunnerInfo(height_cm=178, speed_kmh=11.0), "side", None, "neutral", 0.0)
+    store.save_analysis(sid, first.to_dict())
     return sid
 
 

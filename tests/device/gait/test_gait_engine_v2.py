@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 
 from device.gait import analyze, cadence, sides
+from device.gait.treadmill import EventModel
 from device.gait.types import RunnerInfo
 from device.keypoints import KP, Timeline
 from device.synthetic.runner import RunnerParams, SyntheticRunner
@@ -78,7 +79,7 @@ def labelled_clip(samples_dir: Path, model_path: Path) -> tuple[dict, dict]:
     video = samples_dir / LABELLED_CLIP
     truth = json.loads(video.with_suffix(".truth.json").read_text())
     tl = video_keypoints(video, model=str(model_path))  # MoveNet once, cached outside the repo
-    return analyze(tl).to_dict(), truth
+    return analyze(tl, event_model=EventModel.physics()).to_dict(), truth
 
 
 def test_labelled_clip_near_side_from_perspective(labelled_clip: tuple[dict, dict]) -> None:

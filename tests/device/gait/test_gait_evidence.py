@@ -228,6 +228,22 @@ def test_difference_within_stride_noise_is_not_flagged() -> None:
     assert "stride-to-stride variation" in a["quality"]["evidence"]["symmetry_index_pct"]["why"]
 
 
+def test_difference_within_the_engines_own_error_is_not_flagged() -> None:
+    """A clinic with a 4 % threshold and a 120 fps camera: a 12 ms difference clears one frame
+    and the stride noise, but not what the engine's left/right difference is off by on the
+    force plates (CONTACT_DIFF_ERROR_MS); 20 ms does."""
+    doc = tomllib.loads(DEFAULT_PATH.read_text(encoding="utf-8"))
+    doc["metrics"]["symmetry_index_pct"]["high"] = 4
+    strict = norms_from_dict(doc, "clinic.toml")
+    small = review(_asym(244.0, 256.0, sd=4.0, fps=120.0), strict)["quality"]["evidence"][
+        "symmetry_index_pct"
+    ]
+    assert small["status"] == Status.NOT_ENOUGH_EVIDENCE and "engine's own left/right error" in small["why"]
+    assert (
+        _status(review(_asym(240.0, 260.0, sd=4.0, fps=120.0), strict), "symmetry_index_pct") == Status.UNEVEN
+    )
+
+
 def test_real_asymmetry_is_flagged_once() -> None:
     a = review(_asym(230.0, 290.0, sd=10.0, fps=60.0), NORMS)
     assert _status(a, "symmetry_index_pct") == Status.UNEVEN

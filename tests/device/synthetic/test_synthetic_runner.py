@@ -313,3 +313,14 @@ def test_truth_covers_the_contract_with_its_units() -> None:
             assert m["unit"] == unit, mid
             assert (m["left"] is not None) == sided, mid
             assert m["value"] is not None and math.isfinite(m["value"]), mid
+
+
+def test_a_swing_knee_faster_than_a_runners_is_warned() -> None:
+    """A long right contact keeps the pelvis low through the left's late swing: the generator
+    straightens the left knee late and fast to clear the belt, and says so (the events stay
+    exact, the last swing frames are not a runner's); a mild asymmetry needs no such knee."""
+    fast = SyntheticRunner(RunnerParams(speed_kmh=10, right={"contact_time_ms": 290})).truth()["warnings"]
+    assert any(w.startswith("left: the swing knee straightens at") for w in fast)
+    assert not any("right: the swing knee" in w for w in fast)
+    mild = SyntheticRunner(RunnerParams(speed_kmh=10, right={"contact_time_ms": 270})).truth()["warnings"]
+    assert not any("swing knee" in w for w in mild)

@@ -26,6 +26,11 @@ def test_validate_prints_fitted_and_physics_only_tables(validation_dir: Path, tm
     assert {s["event_timing"] for s in fitted} == {"physics + learned correction"}
     assert all(s["event_timing"].endswith("forward turning points") for s in physics)
     assert all(s["spurious"] == 0 for s in physics)
+    # the L/R contact-time difference is scored on every trial (both sides measured)
+    assert "L/R contact diff err ms" in text
+    assert all(
+        s["contact_diff_err_ms"] is not None and s["contact_diff_err_ms"] < 25 for s in fitted + physics
+    )
 
 
 def test_validate_refuses_an_unknown_condition(validation_dir: Path, capsys: pytest.CaptureFixture) -> None:
