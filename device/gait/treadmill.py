@@ -96,9 +96,9 @@ class EventModel:
         """The timing of keypoints the correction was not fitted for: every capture and video
         the pose model read (the station's camera, ``gait-station analyse`` of a video). The
         correction was fitted on motion-capture joint centres with simulated noise; the pose
-        model's ankle is another landmark with its own errors, and on the labelled clip the
-        correction moved contact time +45 ms where this timing is within 17 ms. A keypoints
-        file of unknown origin keeps the shipped model, set aside by the noise checks.
+        model's ankle is another landmark with its own errors: on the labelled clip, forced
+        on, it made contact time a median 48 ms too long (this timing: within 17 ms). A
+        keypoints file of unknown origin keeps the shipped model, set aside by the noise checks.
         ``gait-station validate`` scores it on the force-plate trials (``physics_60fps``)."""
         return cls(weights={"initial_contact": (), "toe_off": ()}, source="physics only", physics_only=True)
 
