@@ -44,6 +44,14 @@ class NormRange:
             return "high"
         return None
 
+    def widened(self, margin: float) -> NormRange:
+        """The same range with each limit moved out by ``margin`` (a measurement's error)."""
+        return replace(
+            self,
+            low=None if self.low is None else self.low - margin,
+            high=None if self.high is None else self.high + margin,
+        )
+
     def text(self, flag: str | None) -> str | None:
         if flag == "low":
             return self.flag_low

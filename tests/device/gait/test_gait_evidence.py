@@ -244,6 +244,30 @@ def test_difference_within_the_engines_own_error_is_not_flagged() -> None:
     )
 
 
+def test_value_past_a_limit_by_less_than_the_engines_error_is_not_flagged() -> None:
+    """Contact time 315 ms against a 300 ms limit: the engine's contact times are off by up to
+    29 ms on 95 % of force-plate trials (MEASUREMENT_ERROR), so the runner may be at 290 ms —
+    no flag, no cue, and the reason says so; 335 ms is clear of that error."""
+    near = review(_v2(contact_time_ms=_metric(315.0, "ms", 313.0, 317.0, sd=12.0)), NORMS)
+    e = near["quality"]["evidence"]["contact_time_ms"]
+    assert e["status"] == Status.NOT_ENOUGH_EVIDENCE
+    assert e["why"] == "above 300\u00a0ms by less than the engine's error (±29\u00a0ms): may be normal"
+    assert near["metrics"]["contact_time_ms"]["flag"] is None
+    assert not [c for c in near["cues"] if c["metric"] == "contact_time_ms"]
+    clear = review(_v2(contact_time_ms=_metric(335.0, "ms", 333.0, 337.0, sd=12.0)), NORMS)
+    assert _status(clear, "contact_time_ms") == Status.ABOVE
+    # the angle at contact below its 12° floor by less than 4.5°, and clearly below it
+    knee = review(_v2(knee_flexion_ic_deg=_metric(9.0, "deg", 8.5, 9.5)), NORMS)["quality"]["evidence"]
+    assert (
+        knee["knee_flexion_ic_deg"]["why"]
+        == "below 12° by less than the engine's error (±4.5°): may be normal"
+    )
+    assert (
+        _status(review(_v2(knee_flexion_ic_deg=_metric(6.0, "deg", 5.5, 6.5)), NORMS), "knee_flexion_ic_deg")
+        == Status.BELOW
+    )
+
+
 def test_real_asymmetry_is_flagged_once() -> None:
     a = review(_asym(230.0, 290.0, sd=10.0, fps=60.0), NORMS)
     assert _status(a, "symmetry_index_pct") == Status.UNEVEN
