@@ -151,8 +151,8 @@ def _f(x: float | None, nd: int = 1) -> str:
 
 HEADER = (
     "| runner | trials | IC MAE ms | IC p95 | TO MAE ms | TO p95 | detected % | spurious | sides right % "
-    "| cadence err max % | contact-time err ms | L/R contact diff err ms | knee@IC err ° | belt speed err % "
-    "| not good |"
+    "| cadence err max % | contact-time err ms | L/R contact diff err ms | knee@IC err ° "
+    "| knee peak stance err ° | belt speed err % | not good |"
 )
 
 
@@ -161,7 +161,8 @@ def _row(p: Pooled) -> str:
         f"| {p.label} | {p.trials} | {_f(p.ic_mae)} | {_f(p.ic_p95)} | {_f(p.to_mae)} | {_f(p.to_p95)} "
         f"| {_f(p.detected_pct, 2)} | {p.spurious} | {_f(p.side_pct, 1)} | {_f(p.cadence_abs_max_pct, 2)}"
         f"{' (' + str(p.cadence_missing) + ' null)' if p.cadence_missing else ''} | {_f(p.contact_mae)} "
-        f"| {_f(p.contact_diff_mae)} | {_f(p.knee_mae)} | {_f(p.speed_abs_mean_pct)} | {p.not_good} |"
+        f"| {_f(p.contact_diff_mae)} | {_f(p.knee_mae)} | {_f(p.knee_peak_mae)} | {_f(p.speed_abs_mean_pct)} "
+        f"| {p.not_good} |"
     )
 
 

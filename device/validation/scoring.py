@@ -35,6 +35,7 @@ class TrialScore:
     #: report shows): a per-leg bias the mean error hides
     contact_diff_err_ms: float | None = None
     knee_ic_err_deg: float | None = None  # mean |error| of the per-side means
+    knee_peak_err_deg: float | None = None  # peak knee flexion in stance, likewise
     within_one_frame_pct: float | None = None  # labelled video only (both kinds)
     verdict_code: str | None = None
     near_side: str | None = None
@@ -94,6 +95,9 @@ def score_trial(
     s.contact_err_ms = _sided_mae(met.get("contact_time_ms"), truth.get("contact_time_ms"))
     s.contact_diff_err_ms = _difference_error(met.get("contact_time_ms"), truth.get("contact_time_ms"))
     s.knee_ic_err_deg = _sided_mae(met.get("knee_flexion_ic_deg"), truth.get("knee_flexion_ic_deg"))
+    s.knee_peak_err_deg = _sided_mae(
+        met.get("knee_flexion_stance_peak_deg"), truth.get("peak_knee_flexion_stance_deg")
+    )
     q = pred.get("quality") or {}
     s.verdict_code = q.get("verdict_code")
     s.event_timing = (q.get("event_timing") or {}).get("method")
@@ -148,6 +152,7 @@ class Pooled:
     contact_mae: float | None
     knee_mae: float | None
     contact_diff_mae: float | None = None
+    knee_peak_mae: float | None = None
     within_one_frame_pct: float | None = None
     speed_abs_mean_pct: float | None = None
     not_good: int = 0
@@ -191,6 +196,7 @@ def pool(label: str, scores: list[TrialScore]) -> Pooled:
         contact_mae=_mean([s.contact_err_ms for s in scores]),
         knee_mae=_mean([s.knee_ic_err_deg for s in scores]),
         contact_diff_mae=_mean([s.contact_diff_err_ms for s in scores]),
+        knee_peak_mae=_mean([s.knee_peak_err_deg for s in scores]),
         within_one_frame_pct=float(np.mean(w)) if w else None,
         speed_abs_mean_pct=_mean([s.speed_err_pct for s in scores]),
         not_good=sum(1 for s in scores if s.verdict_code not in (None, "good")),

@@ -266,6 +266,13 @@ def test_value_past_a_limit_by_less_than_the_engines_error_is_not_flagged() -> N
         _status(review(_v2(knee_flexion_ic_deg=_metric(6.0, "deg", 5.5, 6.5)), NORMS), "knee_flexion_ic_deg")
         == Status.BELOW
     )
+    # peak knee flexion in stance above its 50° limit by less than 3.2°, and clearly above it
+    peak = "knee_flexion_stance_peak_deg"
+    assert (
+        _status(review(_v2(**{peak: _metric(52.0, "deg", 51.5, 52.5)}), NORMS), peak)
+        == Status.NOT_ENOUGH_EVIDENCE
+    )
+    assert _status(review(_v2(**{peak: _metric(56.0, "deg", 55.5, 56.5)}), NORMS), peak) == Status.ABOVE
 
 
 def test_real_asymmetry_is_flagged_once() -> None:

@@ -27,7 +27,8 @@ def test_validate_prints_fitted_and_physics_only_tables(validation_dir: Path, tm
     assert all(s["event_timing"].endswith("forward turning points") for s in physics)
     assert all(s["spurious"] == 0 for s in physics)
     # the L/R contact-time difference is scored on every trial (both sides measured)
-    assert "L/R contact diff err ms" in text
+    assert "L/R contact diff err ms" in text and "knee peak stance err °" in text
+    assert all(s["knee_peak_err_deg"] is not None and s["knee_peak_err_deg"] < 10 for s in fitted)
     assert all(
         s["contact_diff_err_ms"] is not None and s["contact_diff_err_ms"] < 25 for s in fitted + physics
     )
