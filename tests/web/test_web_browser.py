@@ -267,6 +267,7 @@ def test_no_runner_in_view_is_one_line_on_the_dashboard(tmp_path, model_path):
                 fix = page.inner_text("#fix-first [data-field=fix]")
                 others = page.eval_on_selector_all("#hints li", "els => els.map(e => e.textContent)")
                 assert (fix, others) == (HINT_WORDS[Hint.NO_RUNNER], [])
+                assert page.is_hidden("#hints-heading")  # no heading over an empty list
                 SHOTS.mkdir(parents=True, exist_ok=True)
                 page.screenshot(path=str(SHOTS / "live-no-runner-1024.png"))
                 page.evaluate("window.gait.postJSON('/api/capture/cancel', {})")

@@ -276,6 +276,8 @@ def test_delete_runner_needs_confirmation_and_csrf(logged_in, store):
 def test_live_page_renders_status(logged_in, station):
     body = logged_in.get("/").get_data(as_text=True)
     assert 'id="live"' in body and 'data-state="idle"' in body and "/live/preview.mjpg" in body
+    # no second hint to list: no "Capture quality" heading over an empty list
+    assert '<h2 id="hints-heading" hidden>' in body
 
 
 def test_compare_page_when_a_metric_was_measured_in_only_one_session(logged_in, store):

@@ -74,6 +74,8 @@
 
     var hints = document.getElementById("hints");
     var list = all.slice(1);
+    /* the heading only over a list: the first hint is already shown big above */
+    document.getElementById("hints-heading").hidden = !list.length;
     var html = list;
     if (hints.dataset.key !== html.join("\n")) {
       hints.dataset.key = html.join("\n");
