@@ -362,12 +362,12 @@ def _judge(
     if mid == SYMMETRY or rng is None:
         return _no_range(out, withheld)
     m["normal"] = [rng.low, rng.high]
+    raw_mean, raw_side = _flags(m, rng)
     err = MEASUREMENT_ERROR.get(mid)
     # only a value outside by more than the engine's own error is a finding
-    mean_flag, side_flag = _flags(m, rng if err is None else rng.widened(err))
-    if err is not None and not (mean_flag or any(side_flag.values())) and _outside(m, rng):
-        return _within_error(out, m, rng, err, withheld)
-    raw_side = _flags(m, rng)[1]
+    mean_flag, side_flag = (raw_mean, raw_side) if err is None else _flags(m, rng.widened(err))
+    if err is not None and _any(raw_mean, raw_side) and not _any(mean_flag, side_flag):
+        return _within_error(out, m, rng, err, withheld, raw_side)
     for s in ("left", "right"):
         if _num(m.get(s)):
             flag_s = side_flag[s]
@@ -409,20 +409,23 @@ def _flags(m: dict[str, Any], rng: NormRange) -> tuple[str | None, dict[str, str
     return mean_flag, {s: rng.flag(m.get(s)) if _num(m.get(s)) else None for s in ("left", "right")}
 
 
-def _outside(m: dict[str, Any], rng: NormRange) -> bool:
-    mean_flag, side_flag = _flags(m, rng)
+def _any(mean_flag: str | None, side_flag: dict[str, str | None]) -> bool:
     return bool(mean_flag or any(side_flag.values()))
 
 
 def _within_error(
-    out: dict[str, Any], m: dict[str, Any], rng: NormRange, err: float, withheld: list[str]
+    out: dict[str, Any],
+    m: dict[str, Any],
+    rng: NormRange,
+    err: float,
+    withheld: list[str],
+    side_flag: dict[str, str | None],
 ) -> dict[str, Any]:
-    """A value outside the range by less than the engine's own error (``err``,
-    :data:`MEASUREMENT_ERROR`): no finding, and why."""
-    mean_flag, side_flag = _flags(m, rng)
+    """A value outside the range (``side_flag``: each side's flag against it) by less than the
+    engine's own error (``err``, :data:`MEASUREMENT_ERROR`): no finding, and why."""
     # a no-break space keeps "29 ms" on one line in the narrow flag column
     unit = "°" if m.get("unit") == "deg" else f"\u00a0{m['unit']}" if m.get("unit") else ""
-    high = "high" in (mean_flag, *side_flag.values())
+    high = "high" in (rng.flag(m.get("value")) if _num(m.get("value")) else None, *side_flag.values())
     where = f"above {rng.high:g}" if high else f"below {rng.low:g}"
     out["status"] = Status.NOT_ENOUGH_EVIDENCE.value
     # short: it sits under the flag in a narrow column (the error's source: MEASUREMENT_ERROR)
