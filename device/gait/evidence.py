@@ -146,6 +146,8 @@ CONTACT_DIFF_ERROR_MS = 14.0
 #: peak knee flexion in stance 2.0 / 3.2°. The angles' are floors on real video: the pose
 #: model's knee is noisier than the joint centres scored. A value outside the normal range by
 #: less than this is not flagged: the runner may be inside it.
+#: Where the errors of MEASUREMENT_ERROR were measured (the report names it)
+MEASUREMENT_SOURCE = "force plates and motion capture of 23 runners"
 MEASUREMENT_ERROR: dict[str, float] = {
     "contact_time_ms": 29.0,
     "knee_flexion_ic_deg": 4.5,

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from device.config import Config
-from device.gait.evidence import Status, words
+from device.gait.evidence import MEASUREMENT_ERROR, MEASUREMENT_SOURCE, Status, words
 from device.report import catalog, charts
 from device.report.findings import (
     compare_metric,
@@ -502,8 +502,25 @@ def render_report_html(
         "units": units.system,
         "generated": _date(datetime.now().astimezone().isoformat()),
         "profile": config.station.coaching_profile,
+        "accuracy": accuracy_note(),
     }
     return _env().get_template("report.html.j2").render(**ctx)
+
+
+def accuracy_note() -> str:
+    """Which numbers were checked against a reference, and how far off they can be (one short
+    sentence: the report keeps to two pages)."""
+    timing = [
+        f"{catalog.info(m).label.lower()} ±{e:g} ms"
+        for m, e in MEASUREMENT_ERROR.items()
+        if m.endswith("_ms")
+    ]
+    angles = [e for m, e in MEASUREMENT_ERROR.items() if m.endswith("_deg")]
+    # cadence: at most 0.76 % off on the development set, 0.34 % on the labelled clip
+    return (
+        f"Accuracy vs {MEASUREMENT_SOURCE} (95 % of trials): {', '.join(timing)}, cadence ±1 %, "
+        f"knee angles ±{min(angles):g}–{max(angles):g}° + the pose model's error; others: synthetic runner only."
+    )
 
 
 def _pdf(html: str) -> bytes:
