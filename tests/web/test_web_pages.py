@@ -158,6 +158,9 @@ def test_session_page_shows_every_metric_with_sides_ranges_flags(logged_in, stor
         "Good capture" in body and "Overstriding" in body
     )  # the cue library's, re-derived by the evidence gate
     assert 'id="print-summary"' in body and 'id="print-report"' in body
+    # which numbers were checked against a reference, as on the printed report
+    accuracy = re.search(r'<p class="muted small" id="accuracy">(.*?)</p>', body, re.S).group(1)
+    assert "ground contact time ±29 ms" in accuracy and "others: synthetic runner only" in accuracy
 
 
 def test_session_page_marks_every_number_of_an_unusable_capture(logged_in, store):

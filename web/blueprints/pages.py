@@ -193,7 +193,7 @@ def session_page(session_id: int):
         s = {**s, "analysis": earlier["analysis"]}
     analysis = present.session_analysis(s, context.config())  # through the evidence gate
     rows = present.metric_rows(analysis)
-    from device.report.render import quality_note
+    from device.report.render import accuracy_note, quality_note
 
     _verdict, _warnings, quality = present.quality_items(analysis)
     evidence = present.session_evidence(
@@ -221,6 +221,7 @@ def session_page(session_id: int):
         groups=present.grouped(rows),
         rear=present.rear_view(analysis, rows),
         note=quality_note((analysis or {}).get("quality") or {}),
+        accuracy=accuracy_note(),
         quality=quality,
         evidence=evidence,
         curve_charts=charts.curve_charts(analysis),
