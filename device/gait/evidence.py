@@ -146,13 +146,13 @@ CONTACT_DIFF_ERROR_MS = 14.0
 #: peak knee flexion in stance 2.0 / 3.2°. The angles' are floors on real video: the pose
 #: model's knee is noisier than the joint centres scored. A value outside the normal range by
 #: less than this is not flagged: the runner may be inside it.
-#: Where the errors of MEASUREMENT_ERROR were measured (the report names it)
-MEASUREMENT_SOURCE = "force plates and motion capture of 23 runners"
 MEASUREMENT_ERROR: dict[str, float] = {
     "contact_time_ms": 29.0,
     "knee_flexion_ic_deg": 4.5,
     "knee_flexion_stance_peak_deg": 3.2,
 }
+#: Where the errors of MEASUREMENT_ERROR were measured (the report names it)
+MEASUREMENT_SOURCE = "force plates and motion capture of 23 runners"
 
 
 def review(analysis: dict[str, Any], norms: Norms, profile: str = "neutral") -> dict[str, Any]:
@@ -369,7 +369,7 @@ def _judge(
     # only a value outside by more than the engine's own error is a finding
     mean_flag, side_flag = (raw_mean, raw_side) if err is None else _flags(m, rng.widened(err))
     if err is not None and _any(raw_mean, raw_side) and not _any(mean_flag, side_flag):
-        return _within_error(out, m, rng, err, withheld, raw_side)
+        return _within_error(out, m, rng, err, withheld, raw_mean, raw_side)
     for s in ("left", "right"):
         if _num(m.get(s)):
             flag_s = side_flag[s]
@@ -421,13 +421,14 @@ def _within_error(
     rng: NormRange,
     err: float,
     withheld: list[str],
+    mean_flag: str | None,
     side_flag: dict[str, str | None],
 ) -> dict[str, Any]:
-    """A value outside the range (``side_flag``: each side's flag against it) by less than the
-    engine's own error (``err``, :data:`MEASUREMENT_ERROR`): no finding, and why."""
+    """A value outside the range (``mean_flag``, ``side_flag``: the flags against it) by less
+    than the engine's own error (``err``, :data:`MEASUREMENT_ERROR`): no finding, and why."""
     # a no-break space keeps "29 ms" on one line in the narrow flag column
     unit = "°" if m.get("unit") == "deg" else f"\u00a0{m['unit']}" if m.get("unit") else ""
-    high = "high" in (rng.flag(m.get("value")) if _num(m.get("value")) else None, *side_flag.values())
+    high = "high" in (mean_flag, *side_flag.values())
     where = f"above {rng.high:g}" if high else f"below {rng.low:g}"
     out["status"] = Status.NOT_ENOUGH_EVIDENCE.value
     # short: it sits under the flag in a narrow column (the error's source: MEASUREMENT_ERROR)

@@ -515,11 +515,13 @@ def accuracy_note() -> str:
         for m, e in MEASUREMENT_ERROR.items()
         if m.endswith("_ms")
     ]
-    angles = [e for m, e in MEASUREMENT_ERROR.items() if m.endswith("_deg")]
+    angle_ids = [m for m in MEASUREMENT_ERROR if m.endswith("_deg")]
+    angles = [MEASUREMENT_ERROR[m] for m in angle_ids]
+    which = "knee angles" if all(m.startswith("knee_") for m in angle_ids) else "joint angles"
     # cadence: at most 0.76 % off on the development set, 0.34 % on the labelled clip
     return (
         f"Accuracy vs {MEASUREMENT_SOURCE} (95 % of trials): {', '.join(timing)}, cadence ±1 %, "
-        f"knee angles ±{min(angles):g}–{max(angles):g}° + the pose model's error; others: synthetic runner only."
+        f"{which} ±{min(angles):g}–{max(angles):g}° + the pose model's error; others: synthetic runner only."
     )
 
 
