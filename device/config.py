@@ -32,7 +32,9 @@ class StationConfig:
 
 @dataclass
 class CameraConfig:
-    source: str = "auto"  # "auto" | "picamera" | "synthetic" | "webcam[:N]" | a video path
+    # "auto" (picamera where Picamera2 imports, else synthetic; decided once) | "picamera" |
+    # "synthetic" | "webcam[:N]" | a video path
+    source: str = "auto"
     rear_source: str = ""  # optional second camera (rear view), e.g. "picamera:1"
     width: int = 1280  # main stream size (evidence frames, preview); the model gets its own low-res stream
     height: int = 720

@@ -193,21 +193,21 @@ def check_model(cfg: Any) -> Check:
 
 
 def check_camera(cfg: Any, spec: str | None) -> Check:
-    from device.camera import open_source, parse_spec
+    from device.camera import open_source, parse_spec, resolve_spec
 
     spec = spec or cfg.camera.source
     kind, arg = parse_spec(spec)
     if kind == "auto":
-        from device.camera.picamera import picamera_available
-
-        if not picamera_available():
+        spec = resolve_spec(spec)
+        kind, arg = parse_spec(spec)
+        if kind == "synthetic":
             return Check(
                 "camera",
                 WARN,
-                "auto: no Pi camera found, the synthetic runner will be shown",
-                "connect the camera ribbon cable (and enable the camera), or set [camera] source",
+                "auto: no Pi camera stack here (Picamera2 does not import): the station films the "
+                "synthetic runner, a demo, not a person",
+                "on a Pi: install python3-picamera2 (apt) and create the venv with --system-site-packages",
             )
-        kind, spec = "picamera", "picamera"
     if kind == "picamera":
         try:
             from picamera2 import Picamera2

@@ -27,6 +27,7 @@ from collections.abc import Callable
 from types import EllipsisType
 from typing import Any
 
+from device.camera import resolve_spec
 from device.camera.base import FrameSource
 from device.capture.controller import CaptureController
 from device.capture.finisher import Analyzer, default_analyzer
@@ -68,7 +69,8 @@ class Station:
         notifier: Any = None,
     ) -> None:
         self.cfg = self.config = config
-        self.source_spec = source_spec or config.camera.source
+        # decided once: the camera failing later must never turn into the synthetic runner
+        self.source_spec = resolve_spec(source_spec or config.camera.source)
         self.pin_factory = pin_factory
         self.data_dir = config.data_dir
         try:
@@ -182,6 +184,7 @@ class Station:
         spec = self.cfg.camera.rear_source
         if not spec and self._rear_source_factory is None:
             return None
+        spec = resolve_spec(spec)
         est = self._rear_estimator if self._rear_estimator is not None else self._make_estimator()
         if self._rear_source_factory is not None:
             factory = self._rear_source_factory

@@ -71,7 +71,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--source",
         metavar="SPEC",
         help="camera: picamera[:N] | webcam[:N] | synthetic | a video file | auto "
-        "(default: [camera] source; auto = Pi camera if present, else synthetic)",
+        "(default: [camera] source; auto = the Pi camera where Picamera2 is installed, else synthetic)",
     )
     parser.add_argument("--host", help="address to listen on (default: [web] host, 127.0.0.1)")
     parser.add_argument("--port", type=int, help="port to listen on (default: [web] port, 8080)")

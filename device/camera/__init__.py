@@ -15,7 +15,7 @@ from device.errors import SourceError
 if TYPE_CHECKING:
     from device.config import Config
 
-__all__ = ["Frame", "FrameSource", "open_source", "parse_spec"]
+__all__ = ["Frame", "FrameSource", "is_synthetic", "open_source", "parse_spec", "resolve_spec"]
 
 _KINDS = ("auto", "picamera", "webcam", "synthetic")
 
@@ -28,6 +28,26 @@ def parse_spec(spec: str) -> tuple[str, str]:
     if head.lower() in _KINDS and not Path(s).exists():
         return head.lower(), arg
     return "file", s
+
+
+def resolve_spec(spec: str) -> str:
+    """``spec`` with ``auto`` decided, once: ``picamera`` where Picamera2 imports (a Pi, its
+    camera connected or not), else ``synthetic`` (a machine with no Pi camera stack).
+
+    Decided once and never again, because ``auto`` asked again after the camera failed would
+    answer "synthetic" while the ribbon cable is out: a customer's run would be replaced by the
+    drawn runner. On a Pi a missing camera is reported as missing instead."""
+    kind, _arg = parse_spec(spec)
+    if kind != "auto":
+        return spec
+    from device.camera.picamera import picamera_installed
+
+    return "picamera" if picamera_installed() else "synthetic"
+
+
+def is_synthetic(spec: str) -> bool:
+    """The spec (as resolved by :func:`resolve_spec`) films the synthetic runner, not a person."""
+    return parse_spec(spec)[0] == "synthetic"
 
 
 def _index(kind: str, arg: str) -> int:
@@ -53,18 +73,14 @@ def _synthetic(cfg: Config | None, arg: str) -> FrameSource:
 def open_source(spec: str, cfg: Config | None = None, model_input: int = 192) -> FrameSource:
     """The frame source for ``spec`` (see :func:`parse_spec`), sized from ``cfg.camera``.
 
-    ``auto``: the Pi camera when Picamera2 imports and a camera is connected, else the
-    synthetic runner (a dev machine). ``model_input``: the pose model's input side, used to
-    size the Pi camera's low-res stream.
+    ``auto``: see :func:`resolve_spec` (the Pi camera wherever Picamera2 imports, else the
+    synthetic runner). ``model_input``: the pose model's input side, used to size the Pi
+    camera's low-res stream.
     """
     cam = cfg.camera if cfg is not None else None
     # fps 0 = auto: a Pi camera's fastest whole-runner mode; 30 for a webcam or the synthetic runner
     width, height, fps = (cam.width, cam.height, cam.fps) if cam else (1280, 720, 0.0)
-    kind, arg = parse_spec(spec)
-    if kind == "auto":
-        from device.camera.picamera import picamera_available
-
-        kind, arg = ("picamera", "") if picamera_available() else ("synthetic", "")
+    kind, arg = parse_spec(resolve_spec(spec))
     if kind == "picamera":
         from device.camera.picamera import PicameraSource, lores_size_for
 

@@ -80,6 +80,15 @@ def pick_mode(sensor: str, sensor_modes: list[dict[str, Any]], want_fps: float =
     )
 
 
+def picamera_installed() -> bool:
+    """True when Picamera2 imports: a Raspberry Pi with its camera stack, camera connected or not."""
+    try:
+        from picamera2 import Picamera2  # noqa: F401
+    except Exception:  # ImportError, or libcamera failing to load: either way no Pi camera
+        return False
+    return True
+
+
 def picamera_available() -> bool:
     """True when Picamera2 imports and at least one camera is connected."""
     try:

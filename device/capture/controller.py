@@ -34,6 +34,7 @@ from typing import Any
 
 import numpy as np
 
+from device.camera import is_synthetic
 from device.camera.base import Frame, FrameSource
 from device.capture.camera_loop import CameraLoop
 from device.capture.finisher import Analyzer, FinishJob, SessionFinisher
@@ -734,6 +735,8 @@ class CaptureController:
             "inference_fps": round(self.live.inference_fps, 1),
             "frame_t": self.live.frame_t,
             "camera_ok": self.camera.source_ok,
+            # the drawn runner, not a camera: the dashboard says so before anyone is filmed "on" it
+            "synthetic_runner": is_synthetic(self.source_name),
             "armed": self._armed is not None,
             "frames_recorded": recorded,
             "frames_missed": missed,

@@ -18,7 +18,7 @@ from typing import Any
 from device.gait.evidence import FLAGGED, Status, words
 from device.report import catalog
 from device.report.findings import rank_findings
-from device.report.review import reviewed
+from device.report.review import demo_note, reviewed
 from device.report.units import Units, is_number
 
 # The numbers a runner asks about at the counter, in this order (when the analysis has them).
@@ -91,6 +91,10 @@ def format_summary(
     if session.get("shoes"):
         out.field("Shoes", str(session["shoes"]))
     out.add(rule)
+    demo = demo_note(session)
+    if demo:
+        out.para(demo)
+        out.add(rule)
 
     analysis = session.get("analysis")
     if not analysis:

@@ -28,7 +28,7 @@ from device.report.findings import (
     reason_text,
 )
 from device.report.rear import REAR_GROUP, from_rear, rear_summary
-from device.report.review import reviewed, session_series, session_time
+from device.report.review import demo_note, reviewed, session_series, session_time
 from device.report.units import Units, is_number, units_for
 
 log = logging.getLogger(__name__)
@@ -166,6 +166,7 @@ def _header(session: dict[str, Any], config: Config, units: Units) -> dict[str, 
         "session_id": session.get("id"),
         "notes": session.get("notes") or "",
         "source": session.get("source") if session.get("id") is None else "",
+        "demo": demo_note(session),
     }
 
 

@@ -11,10 +11,22 @@ import os
 import threading
 from typing import Any, overload
 
+from device.camera import is_synthetic
 from device.config import Config
 from device.gait.cues import PROFILES
 from device.gait.evidence import review
 from device.gait.norms import DEFAULT_PATH, Norms, load_norms
+
+#: What every surface says of a capture of the synthetic runner (the station's demo camera).
+DEMO_NOTE = (
+    "Demo capture: the synthetic runner, drawn by the station, not a person. Its numbers describe no one."
+)
+
+
+def demo_note(session: dict[str, Any]) -> str | None:
+    """:data:`DEMO_NOTE` for a session filmed from the synthetic runner, else None."""
+    return DEMO_NOTE if is_synthetic(str(session.get("source") or "")) else None
+
 
 _lock = threading.Lock()
 _cache: dict[tuple[str, float], Norms] = {}

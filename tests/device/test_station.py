@@ -15,6 +15,8 @@ from gpiozero.pins.mock import MockFactory
 
 from device.config import Config
 from device.errors import InputError, UserError
+from device.report.render import render_report_html
+from device.report.review import DEMO_NOTE
 from device.station import Station
 from device.store import Store
 from device.synthetic.runner import RunnerParams, SyntheticRunner
@@ -292,8 +294,32 @@ def test_synthetic_camera_through_movenet_matches_truth(tmp_path: Path, model_pa
         assert st.store.list_evidence(sid)
         pdf = st.report_pdf(sid)
         assert pdf[:5] == b"%PDF-"
+        # a drawn runner is never passed off as a person: the dashboard, the session, its receipt
+        # and its report say it is the demo camera
+        assert st.status()["synthetic_runner"] and s["source"] == "synthetic"
+        assert "Demo capture: the synthetic runner" in " ".join(s["summary_text"].split())
+        assert DEMO_NOTE in render_report_html(s, cfg)
     finally:
         st.close()
+
+
+def test_auto_camera_decided_once_at_start(station_rig) -> None:
+    """``auto`` is decided when the station starts: asked again after a camera failure it could
+    name another source, and a customer's run would continue on it."""
+    from device.camera import resolve_spec
+
+    st = station_rig()
+    assert not st.status()["synthetic_runner"]  # a scripted camera, not the demo runner
+    sid = st.start_capture(runner={"name": "A", "height_cm": 180}, session={"speed_kmh": 11})
+    assert st.wait_for_state(("done", "failed"), 60) == "done"
+    s = st.store.get_session(sid)
+    assert s["source"] == "scripted" and "Demo capture" not in s["summary_text"]
+    assert DEMO_NOTE not in render_report_html(s, st.cfg)
+    other = Station(_cfg(st.data_dir.parent / "other"), "auto", notifier=Notifier())
+    try:
+        assert other.source_spec == resolve_spec("auto") != "auto"
+    finally:
+        other.close()
 
 
 def test_live_cadence_shown_while_capturing(station_rig) -> None:

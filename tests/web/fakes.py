@@ -55,6 +55,7 @@ class FakeStation:
         self.countdown_s: float | None = None
         self.buzzer = True
         self.metronome_spm = 0.0
+        self.synthetic_runner = False  # the camera is the drawn demo runner
         self.reanalysed: list[tuple[int, dict[str, Any], str]] = []
 
     def status(self) -> dict[str, Any]:
@@ -70,6 +71,7 @@ class FakeStation:
             "inference_fps": 25.0,
             "frame_t": self.frame_t,
             "armed": self.armed is not None,
+            "synthetic_runner": self.synthetic_runner,
             "countdown_s": self.countdown_s,
             "controls": {"buzzer": self.buzzer, "metronome_spm": self.metronome_spm},
         }

@@ -177,6 +177,17 @@ def test_session_page_marks_every_number_of_an_unusable_capture(logged_in, store
         assert '<span class="why">see the note at the top</span>' in row, mid
 
 
+def test_a_capture_of_the_synthetic_runner_is_marked_as_a_demo(logged_in, store):
+    rid = store.create_runner("Demo", 170)
+    real = _done_session(store, rid)
+    demo = store.create_session(rid, 11.0, 0.0, "", "", "side", "synthetic", {})
+    store.save_analysis(demo, make_analysis())
+    assert 'id="demo-source"' not in logged_in.get(f"/sessions/{real}").get_data(as_text=True)
+    body = logged_in.get(f"/sessions/{demo}").get_data(as_text=True)
+    note = re.search(r'<p class="flash demo-source" id="demo-source" role="status">(.*?)</p>', body, re.S)
+    assert note and "the synthetic runner, drawn by the station, not a person" in note.group(1)
+
+
 def test_session_page_404(logged_in):
     resp = logged_in.get("/sessions/999")
     assert resp.status_code == 404 and "no session 999" in resp.get_data(as_text=True)
@@ -281,6 +292,10 @@ def test_live_page_renders_status(logged_in, station):
     assert 'id="live"' in body and 'data-state="idle"' in body and "/live/preview.mjpg" in body
     # no second hint to list: no "Capture quality" heading over an empty list
     assert '<h2 id="hints-heading" hidden>' in body
+    assert 'id="demo-source"' not in body
+    station.synthetic_runner = True  # no camera: the station films the drawn runner
+    body = logged_in.get("/").get_data(as_text=True)
+    assert re.search(r'id="demo-source"><strong>Demo camera: the synthetic runner.</strong>', body)
 
 
 def test_compare_page_when_a_metric_was_measured_in_only_one_session(logged_in, store):

@@ -194,6 +194,7 @@ def session_page(session_id: int):
     analysis = present.session_analysis(s, context.config())  # through the evidence gate
     rows = present.metric_rows(analysis)
     from device.report.render import accuracy_note, quality_note
+    from device.report.review import demo_note
 
     _verdict, _warnings, quality = present.quality_items(analysis)
     evidence = present.session_evidence(
@@ -222,6 +223,7 @@ def session_page(session_id: int):
         rear=present.rear_view(analysis, rows),
         note=quality_note((analysis or {}).get("quality") or {}),
         accuracy=accuracy_note(),
+        demo=demo_note(s),
         quality=quality,
         evidence=evidence,
         curve_charts=charts.curve_charts(analysis),

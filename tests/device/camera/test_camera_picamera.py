@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from device.camera.picamera import LoresFrame, PicameraSource, picamera_available
+from device.config import Config
 from device.errors import SourceError
 
 
@@ -163,3 +164,19 @@ def test_mode_choice_per_sensor() -> None:
     m = pick_mode("imx219", v2, 120)  # more than any whole-runner mode gives: its fastest, at its rate
     assert m.size == (1920, 1080) and m.fps == pytest.approx(47.57)
     assert pick_mode("imx708_wide", _Camera.sensor_modes).size == (1536, 864)
+
+
+def test_auto_on_a_pi_never_turns_into_the_synthetic_runner(
+    fake_picamera2: type[_Camera], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The ribbon cable out (Picamera2 lists no camera): ``auto`` is still the Pi camera, and
+    opening it says the camera is missing. It used to answer with the synthetic runner, so a
+    camera that failed mid-day was silently replaced by the drawn runner for the next customer."""
+    from device.camera import is_synthetic, open_source, resolve_spec
+
+    monkeypatch.setattr(fake_picamera2, "global_camera_info", staticmethod(lambda: []))
+    assert resolve_spec("auto") == "picamera" and not is_synthetic(resolve_spec("auto"))
+    src = open_source("auto", Config())
+    assert isinstance(src, PicameraSource)
+    with pytest.raises(SourceError, match="not found .*ribbon cable"):
+        src.open()

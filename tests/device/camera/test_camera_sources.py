@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from device.camera import open_source, parse_spec
-from device.camera.picamera import PicameraSource, lores_size_for, picamera_available
+from device.camera import is_synthetic, open_source, parse_spec, resolve_spec
+from device.camera.picamera import PicameraSource, lores_size_for, picamera_available, picamera_installed
 from device.camera.video import VideoFileSource
 from device.camera.webcam import DriverClock, WebcamSource
 from device.config import Config
@@ -83,7 +83,8 @@ def test_synthetic_and_auto_without_a_pi_camera() -> None:
 
     cfg = Config()
     assert isinstance(open_source("synthetic:rear", cfg), SyntheticSource)
-    if not picamera_available():
+    if not picamera_installed():  # no Pi camera stack: the demo runner
+        assert resolve_spec("auto") == "synthetic" and is_synthetic(resolve_spec("auto"))
         assert isinstance(open_source("auto", cfg), SyntheticSource)
     with pytest.raises(SourceError):
         open_source("synthetic:nonsense", cfg)
