@@ -672,13 +672,16 @@ class Station:
 
     def print_summary(self, session_id: int) -> None:
         """Print the session's summary on the receipt printer (or, without one, on the CUPS
-        queue as a page). Raises PrintError; the summary text stays stored for a reprint."""
+        queue as a page). Raises PrintError; the summary text stays stored for a reprint.
+
+        The text is made afresh for every print: a receipt says what the page and the report say
+        now (the clinic's current norms, the runner's current name), not what they said when
+        the analysis finished."""
         session = self.store.get_session(session_id)
         if session["status"] != "done":
             raise UserError(f"session {session_id} has no analysis to print ({session['status']})")
-        text = session.get("summary_text")
-        if not text:
-            text = self.format_summary(session)
+        text = self.format_summary(session)
+        if text != session.get("summary_text"):
             self.store.set_summary_text(session_id, text)
         try:
             with self._print_lock:

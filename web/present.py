@@ -12,9 +12,15 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from device.gait.evidence import Status, words
 from device.report import catalog
-from device.report.findings import compare_metric, flag_direction, metric_si, reason_text
+from device.report.findings import (
+    compare_metric,
+    flag_direction,
+    metric_si,
+    reason_text,
+    status_words,
+    withheld_between,
+)
 from device.report.rear import REAR_GROUP, rear_summary
 from device.report.review import reviewed, session_time
 from device.report.units import is_number
@@ -41,11 +47,12 @@ class MetricRow:
     status: str = ""  # the evidence gate's verdict (device.gait.evidence.Status)
     why: str = ""  # why a value outside its range is not flagged ("not enough evidence")
     far: str | None = None  # the side seen through the near leg: marked, never a finding alone
+    only: str | None = None  # the side a flag rests on while the mean is in range
 
     @property
     def status_words(self) -> str:
         """The one vocabulary: "above normal", "in range", "not enough evidence", …"""
-        return words(self.status) if self.status and self.status != Status.NO_RANGE else ""
+        return status_words({"status": self.status, "only": self.only})
 
     @property
     def measurable(self) -> bool:
@@ -88,6 +95,7 @@ def metric_rows(analysis: dict[str, Any] | None) -> list[MetricRow]:
                 status=str(ev.get("status") or ""),
                 why="see the note at the top" if why in withheld else why,
                 far=ev.get("far"),
+                only=ev.get("only"),
             )
         )
     return rows
@@ -125,6 +133,7 @@ class RearView:
     ok: bool
     camera: str | None
     rows: list[MetricRow]
+    front: bool = False  # filmed from the front: the block is the "Front view"
 
 
 def rear_view(analysis: dict[str, Any] | None, rows: list[MetricRow]) -> RearView | None:
@@ -132,7 +141,11 @@ def rear_view(analysis: dict[str, Any] | None, rows: list[MetricRow]) -> RearVie
         return None
     summary = rear_summary(analysis)
     return RearView(
-        summary["text"], summary["ok"], summary["camera"], [r for r in rows if r.group == REAR_GROUP]
+        summary["text"],
+        summary["ok"],
+        summary["camera"],
+        [r for r in rows if r.group == REAR_GROUP],
+        summary["front"],
     )
 
 
@@ -147,6 +160,7 @@ class CompareRow:
     noise: float | None  # pooled stride-to-stride sd of the two sessions
     verdict: str  # "changed" | "within noise" | "cannot tell" | "not measurable"
     trend: str | None = None  # "toward normal" | "away from normal" | None
+    why: str | None = None  # for "cannot tell": why not
 
     @property
     def changed(self) -> bool:
@@ -165,13 +179,16 @@ def compare_rows(analysis_a: dict[str, Any] | None, analysis_b: dict[str, Any] |
     rows_b = {r.id: r for r in metric_rows(analysis_b)}
     raw_a = ((analysis_a or {}).get("metrics")) or {}
     raw_b = ((analysis_b or {}).get("metrics")) or {}
+    withheld = withheld_between(analysis_a, analysis_b)
     out = []
     for mid in catalog.sorted_ids(set(rows_a) | set(rows_b)):
         a, b = rows_a.get(mid), rows_b.get(mid)
         ref = b or a
         assert ref is not None
-        ch = compare_metric(raw_a.get(mid), raw_b.get(mid))
-        out.append(CompareRow(mid, ref.label, ref.unit, a, b, ch.delta, ch.noise, ch.verdict, ch.trend))
+        ch = compare_metric(raw_a.get(mid), raw_b.get(mid), withheld)
+        out.append(
+            CompareRow(mid, ref.label, ref.unit, a, b, ch.delta, ch.noise, ch.verdict, ch.trend, ch.why)
+        )
     return out
 
 

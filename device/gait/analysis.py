@@ -37,7 +37,8 @@ from device.gait.types import Analysis, EventKind, GaitEvent, Metric, RunnerInfo
 from device.gait.view import detect_view, facing_series
 from device.keypoints import KP, Timeline
 
-ENGINE_VERSION = "2.6"
+# 2.7: cadence carries the SD of 60 / step time (what a before/after comparison reads it against)
+ENGINE_VERSION = "2.7"
 LEG_FRACTION_OF_HEIGHT = 0.491
 MIN_FRAMES = 20
 MIN_DURATION_S = 1.5
@@ -304,7 +305,7 @@ def analyze(
     cad = cres.value
     a.cadence_spm = cad
     metrics["cadence_spm"] = (
-        Metric(value=cad, unit="spm", n=cad_n)
+        Metric(value=cad, unit="spm", n=cad_n, sd=_step_rate_sd(step_times))
         if cad is not None
         else Metric.unmeasurable("spm", cres.reason or "")
     )
@@ -633,6 +634,16 @@ def _cadence(step_times: list, events: list[GaitEvent]) -> tuple[float | None, i
     if st.size >= 3:
         return float(60.0 / st.mean()), int(st.size)
     return None, 0
+
+
+def _step_rate_sd(step_times: list) -> float | None:
+    """The step-to-step spread of the step rate (SD of 60 / step time, spm) over the plausible
+    steps: the stride-to-stride noise a before/after comparison of cadence is read against."""
+    st = np.array([s for _, s, _ in step_times], dtype=float)
+    if st.size >= 3:
+        med = np.median(st)
+        st = st[(st > 0.6 * med) & (st < 1.4 * med)]
+    return float(np.std(60.0 / st, ddof=1)) if st.size >= 3 else None
 
 
 def _coherent_period(seqs: list[tuple[float, np.ndarray]], guess: float) -> float:

@@ -79,6 +79,7 @@ ISSUE_WORDS: dict[str, str] = {
     "slow_motion": "slow-motion video suspected (times not measurable)",
     "repeated_frames": "repeated frames in the video",
     "edited_video": "not one continuous take (cuts, or the camera moved)",
+    "cadence_implausible": "the step count is not plausible (for running, or for the entered speed)",
 }
 _BLOCKING = {
     "view_mismatch",
@@ -301,10 +302,13 @@ def _withheld_text(issue: str, a: dict[str, Any], q: dict[str, Any], rules: Evid
     if issue == "low_fps":
         fps = q.get("effective_fps")
         got = f"{fps:.1f} fps" if _num(fps) else "an unknown rate"
-        return (
-            f"The frames were analysed at {got}; findings need at least {rules.min_fps:g} fps "
-            "(the station was overloaded or the camera dropped frames)."
+        # a file brings its own frame rate; a capture's was the station's
+        cause = (
+            "the video's own frame rate"
+            if (a.get("input") or {}).get("source")
+            else "the station was overloaded or the camera dropped frames"
         )
+        return f"The frames were analysed at {got}; findings need at least {rules.min_fps:g} fps ({cause})."
     if issue == "few_strides":
         return (
             f"Only {q.get('strides_used', 0)} usable strides; findings need at least {rules.min_steps} "
@@ -355,7 +359,8 @@ def _judge(
     sided = _num(left) or _num(right)
     both_reliable = near == "both" or mid in BOTH_SIDES_SEEN or not sided
     far = None if near is None or both_reliable else ("right" if near == "left" else "left")
-    out: dict[str, Any] = {"status": None, "why": None, "left": None, "right": None, "far": far}
+    # "only": the side a finding rests on when the mean itself is inside the range
+    out: dict[str, Any] = {"status": None, "why": None, "left": None, "right": None, "far": far, "only": None}
     out["symmetry"] = _symmetry_shown(mid, m, v2, both_reliable)
     if not _num(value) and not sided:
         out["status"] = Status.NOT_MEASURABLE.value
@@ -389,8 +394,7 @@ def _judge(
         return out
     why = _why_not(mid, m, rules, withheld, near, v2, mean_flag, side_flag, both_reliable, issues)
     if why:
-        out["status"], out["why"] = Status.NOT_ENOUGH_EVIDENCE.value, why
-        return out
+        return _no_finding(out, why)
     near_flag = side_flag.get(near) if near in side_flag else None
     if both_reliable:
         flag = mean_flag or next((f for f in side_flag.values() if f), None)
@@ -402,6 +406,19 @@ def _judge(
         out["status"] = Status.IN_RANGE.value
         return out
     out["status"] = _FLAG_STATUS[flag].value
+    if not mean_flag:
+        out["only"] = next(
+            s for s in ("left", "right") if side_flag[s] == flag and (both_reliable or s == near)
+        )
+    return out
+
+
+def _no_finding(out: dict[str, Any], why: str) -> dict[str, Any]:
+    """A value outside its range that is not a finding (``why``): nor is either side's."""
+    out["status"], out["why"] = Status.NOT_ENOUGH_EVIDENCE.value, why
+    for s in ("left", "right"):  # a withheld capture, too few steps, the far leg alone
+        if out[s] in (Status.ABOVE.value, Status.BELOW.value):
+            out[s] = Status.NOT_ENOUGH_EVIDENCE.value
     return out
 
 
@@ -522,7 +539,14 @@ def _judge_symmetry(
     the clinic's threshold, twice its standard error (stride-to-stride noise), one frame and
     the engine's own error of the difference (:data:`CONTACT_DIFF_ERROR_MS`)."""
     m = metrics[SYMMETRY]
-    out: dict[str, Any] = {"status": None, "why": None, "left": None, "right": None, "far": None}
+    out: dict[str, Any] = {
+        "status": None,
+        "why": None,
+        "left": None,
+        "right": None,
+        "far": None,
+        "only": None,
+    }
     out["symmetry"] = False
     if not _num(m.get("value")):
         out["status"] = Status.NOT_MEASURABLE.value

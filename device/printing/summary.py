@@ -17,7 +17,7 @@ from typing import Any
 
 from device.gait.evidence import FLAGGED, Status, words
 from device.report import catalog
-from device.report.findings import rank_findings
+from device.report.findings import rank_findings, unsure_labels
 from device.report.review import demo_note, reviewed
 from device.report.units import Units, is_number
 
@@ -137,21 +137,21 @@ def _analysis_lines(out: _Lines, analysis: dict[str, Any], u: Units) -> None:
         out.field("Steps", f"{q['steps_used']} used ({q.get('strides_used', q['steps_used'] // 2)} strides)")
     out.add(rule)
 
-    findings = rank_findings(metrics, u)[:MAX_FINDINGS]
+    findings = rank_findings(metrics, u, evidence)[:MAX_FINDINGS]
     if findings:
         out.add("What stood out:")
         for f in findings:
             out.para(f.text, bullet="* ")
     elif not withheld:
-        unsure = [m for m, e in evidence.items() if (e or {}).get("status") == Status.NOT_ENOUGH_EVIDENCE]
+        unsure = unsure_labels(evidence)
         if unsure:  # not "all normal": some values lack the evidence for any verdict
-            labels = ", ".join(catalog.info(m).label for m in catalog.sorted_ids(unsure))
-            out.para(f"Nothing flagged. Not enough evidence for: {labels} (see the report).")
+            out.para(f"Nothing flagged. Not enough evidence for: {', '.join(unsure)} (see the report).")
         else:
             out.para("Nothing outside the clinic's normal ranges.")
     verdict = q.get("verdict")
     if verdict:
-        out.add(rule)
+        if out.lines[-1] != rule:  # nothing stood out on a withheld capture: one rule, not two
+            out.add(rule)
         code = str(q.get("verdict_code") or "")
         out.para("Capture: " + (str(verdict) if code in ("", "good") else f"{code} - {verdict}"))
 
@@ -217,7 +217,7 @@ class _Lines:
         ev = ev or {}
         status = ev.get("status")
         shown = u.value(value, unit) if is_number(value) else "-"
-        if status in FLAGGED:
+        if status in FLAGGED and not ev.get("only"):  # else the mean is in range: the side says it
             shown += " " + words(status)
         self._row(label, shown)
         if is_number(left) or is_number(right):

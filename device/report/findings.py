@@ -11,6 +11,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+from device.gait.evidence import Status, words
 from device.report import catalog
 from device.report.units import Units, is_number
 
@@ -163,11 +164,11 @@ _TEXT: dict[tuple[str, str], str] = {
     (
         "vertical_oscillation_cm",
         "high",
-    ): "You bounce {v} per step (normal {n}): energy goes up instead of forward.",
+    ): "You bounce {v} per step{side} (normal {n}): energy goes up instead of forward.",
     (
         "vertical_ratio_pct",
         "high",
-    ): "Your bounce is {v} of your step length (normal {n}): energy goes up instead of forward.",
+    ): "Your bounce is {v} of your step length{side} (normal {n}): energy goes up instead of forward.",
     ("contact_time_ms", "high"): "Your feet stay on the ground {v} per step{side} (normal {n}); light feet "
     "spend less time on the ground.",
     ("duty_factor", "high"): "Your feet are on the ground for {v} of each stride (normal {n}).",
@@ -175,13 +176,35 @@ _TEXT: dict[tuple[str, str], str] = {
     "a sign of weak hip abductors (gluteus medius).",
     ("lateral_sway_cm", "high"): "Your hips sway {v} side to side per stride (normal {n}).",
     ("step_width_cm", "low"): "Your feet land close to or across the midline ({v}; normal {n}).",
-    ("symmetry_index_pct", "high"): "Your left and right sides differ by {v} on average (normal {n}).",
+    ("symmetry_index_pct", "high"): "Your ground contact time differs between the left and right foot "
+    "by {v} (normal {n}).",
     ("knee_frontal_angle_deg", "high"): "Your knee falls inward {v} in stance{side} (normal {n}).",
 }
 
 
-def finding_text(metric_id: str, m: dict[str, Any], direction: str, units: Units) -> str:
-    """One plain sentence about a flagged metric, in display units."""
+def status_words(ev: dict[str, Any]) -> str:
+    """A metric's verdict in the one vocabulary ("above normal", "in range", …; "" without a
+    range), with the side it rests on when the mean is inside the range: "above normal (left)"."""
+    status = ev.get("status")
+    if not status or status == Status.NO_RANGE:
+        return ""
+    only = ev.get("only")
+    return f"{words(status)} ({only})" if only else words(status)
+
+
+def unsure_labels(evidence: dict[str, dict[str, Any]]) -> list[str]:
+    """The metrics the evidence gate could give no verdict ("not enough evidence"), in contract
+    order: a summary with nothing flagged names them instead of calling everything normal."""
+    unsure = [m for m, e in evidence.items() if (e or {}).get("status") == Status.NOT_ENOUGH_EVIDENCE]
+    return [catalog.info(m).label for m in catalog.sorted_ids(unsure)]
+
+
+def finding_text(
+    metric_id: str, m: dict[str, Any], direction: str, units: Units, only: str | None = None
+) -> str:
+    """One plain sentence about a flagged metric, in display units. ``only``: the side the flag
+    rests on while the mean is inside the range (the evidence gate's ``only``): that side's value
+    is quoted, not the mean."""
     unit = m.get("unit", "")
     label = catalog.info(metric_id).label
     if direction == "asymmetric":
@@ -197,6 +220,8 @@ def finding_text(metric_id: str, m: dict[str, Any], direction: str, units: Units
     normal = units.range(m.get("normal"), unit) or "no clinic range"
     sides = _sides_out(m, direction)
     side_note = f", mostly on the {sides[0]}" if len(sides) == 1 else ""
+    if only in ("left", "right") and is_number(m.get(only)):
+        v, side_note = m[only], f" on the {only}"
     template = _TEXT.get((metric_id, direction))
     if template is None:
         word = {"high": "above", "low": "below"}.get(direction)
@@ -207,15 +232,19 @@ def finding_text(metric_id: str, m: dict[str, Any], direction: str, units: Units
     return template.format(v=units.value(v, unit), n=normal, side=side_note)
 
 
-def rank_findings(metrics: dict[str, dict[str, Any]], units: Units) -> list[Finding]:
-    """All flagged metrics as findings, most important first (one per family first, then the rest)."""
+def rank_findings(
+    metrics: dict[str, dict[str, Any]], units: Units, evidence: dict[str, dict[str, Any]] | None = None
+) -> list[Finding]:
+    """All flagged metrics as findings, most important first (one per family first, then the
+    rest). ``evidence``: the gate's verdicts (``quality.evidence``), for the side a flag rests on."""
     found: list[Finding] = []
     for mid, m in metrics.items():
         direction = flag_direction(m)
         if direction is None:
             continue
         score = catalog.info(mid).importance * (1.0 + _deviation(m, direction))
-        found.append(Finding(mid, direction, score, finding_text(mid, m, direction, units)))
+        only = ((evidence or {}).get(mid) or {}).get("only")
+        found.append(Finding(mid, direction, score, finding_text(mid, m, direction, units, only)))
     found.sort(key=lambda f: (-f.score, catalog.sorted_ids(list(metrics)).index(f.metric_id)))
     heads: list[Finding] = []
     rest: list[Finding] = []
@@ -290,25 +319,30 @@ def _distance_to_range(v: float, normal: Any) -> float | None:
 @dataclass(frozen=True)
 class Change:
     """A metric before → after. ``verdict``: "changed" (|Δ| beyond the stride-to-stride noise),
-    "within noise", "cannot tell" (no sd on one side) or "not measurable" (no value on one side);
-    ``noise`` is the pooled stride-to-stride sd √((sd_a² + sd_b²)/2); ``trend`` says whether the
-    value moved "toward normal" or "away from normal" (None when its distance to the range did not
-    change or there is no range)."""
+    "within noise", "cannot tell" (no sd on one side, or a capture whose findings are withheld)
+    or "not measurable" (no value on one side); ``noise`` is the pooled stride-to-stride sd
+    √((sd_a² + sd_b²)/2); ``trend`` says whether the value moved "toward normal" or "away from
+    normal" (None when its distance to the range did not change, there is no range, or the
+    change is not one); ``why``: for "cannot tell", the reason in a few words."""
 
     delta: float | None
     noise: float | None
     verdict: str
     trend: str | None
+    why: str | None = None
 
     @property
     def beyond_noise(self) -> bool:
         return self.verdict == "changed"
 
 
-def compare_metric(before: dict[str, Any] | None, after: dict[str, Any] | None) -> Change:
+def compare_metric(
+    before: dict[str, Any] | None, after: dict[str, Any] | None, withheld: str | None = None
+) -> Change:
     """The one before/after rule, used by the printed comparison and the dashboard alike: a
     difference counts as a change only when it is larger than the runner's own stride-to-stride
-    variation (pooled sd of the two sessions)."""
+    variation (pooled sd of the two sessions). ``withheld``: why one of the two captures gives no
+    findings (:func:`withheld_between`); its numbers are shown, no change is read from them."""
     x, y = before or {}, after or {}
     va, vb = x.get("value"), y.get("value")
     if not (is_number(va) and is_number(vb)):
@@ -316,10 +350,25 @@ def compare_metric(before: dict[str, Any] | None, after: dict[str, Any] | None) 
     delta = float(vb) - float(va)
     sa, sb = x.get("sd"), y.get("sd")
     noise = math.sqrt((sa * sa + sb * sb) / 2.0) if is_number(sa) and is_number(sb) else None
-    verdict = "cannot tell" if noise is None else "changed" if abs(delta) > noise else "within noise"
+    if withheld:
+        return Change(delta, noise, "cannot tell", None, withheld)
+    if noise is None:
+        return Change(delta, None, "cannot tell", None, "no stride-to-stride SD")
+    if abs(delta) <= noise:
+        return Change(delta, noise, "within noise", None)
     normal = y.get("normal") or x.get("normal")
     trend = None
     da, db = _distance_to_range(va, normal), _distance_to_range(vb, normal)
     if da is not None and db is not None and abs(da - db) > 1e-9:
         trend = "toward normal" if db < da else "away from normal"
-    return Change(delta, noise, verdict, trend)
+    return Change(delta, noise, "changed", trend)
+
+
+def withheld_between(before: dict[str, Any] | None, after: dict[str, Any] | None) -> str | None:
+    """Why no change can be read between two reviewed analyses: the first capture whose findings
+    are withheld (``quality.withheld``), named; None when both give findings."""
+    for name, a in (("before", before), ("after", after)):
+        reasons = ((a or {}).get("quality") or {}).get("withheld") or []
+        if reasons:
+            return f"no findings from the {name} capture ({reasons[0]})"
+    return None

@@ -26,7 +26,8 @@ def from_rear(m: dict[str, Any] | None) -> bool:
 
 def rear_summary(analysis: dict[str, Any] | None) -> dict[str, Any]:
     """``{"text": one line, "ok": anything measured from behind, "camera": "rear" | "main" | None,
-    "frames": int | None, "error": str | None}`` for the "Rear view" block."""
+    "frames": int | None, "error": str | None, "front": filmed from the front}`` for the "Rear
+    view" block ("Front view" when ``front``)."""
     a = analysis or {}
     rear = a.get("rear") if isinstance(a.get("rear"), dict) else None
     metrics = a.get("metrics") or {}
@@ -46,7 +47,14 @@ def rear_summary(analysis: dict[str, Any] | None) -> dict[str, Any]:
         else:
             frames_text = f"{frames} frames" if frames else "frames"
             text = f"The rear camera recorded {frames_text}, but none of its measurements was reliable (reasons below)."
-        return {"text": text, "ok": bool(taken), "camera": "rear", "frames": frames, "error": error}
+        return {
+            "text": text,
+            "ok": bool(taken),
+            "camera": "rear",
+            "frames": frames,
+            "error": error,
+            "front": False,
+        }
     kind = (a.get("view") or {}).get("kind")
     if kind in ("rear", "front"):
         where = "behind" if kind == "rear" else "the front"
@@ -56,6 +64,7 @@ def rear_summary(analysis: dict[str, Any] | None) -> dict[str, Any]:
             "camera": "main",
             "frames": None,
             "error": None,
+            "front": kind == "front",
         }
     return {
         "text": "No rear camera on this session: these need a view from behind the treadmill.",
@@ -63,6 +72,7 @@ def rear_summary(analysis: dict[str, Any] | None) -> dict[str, Any]:
         "camera": None,
         "frames": None,
         "error": None,
+        "front": False,
     }
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from device.config import Config
-from device.gait.evidence import MEASUREMENT_ERROR, MEASUREMENT_SOURCE, Status, words
+from device.gait.evidence import MEASUREMENT_ERROR, MEASUREMENT_SOURCE, Status
 from device.report import catalog, charts
 from device.report.findings import (
     compare_metric,
@@ -26,6 +26,9 @@ from device.report.findings import (
     metric_si,
     rank_findings,
     reason_text,
+    status_words,
+    unsure_labels,
+    withheld_between,
 )
 from device.report.rear import REAR_GROUP, from_rear, rear_summary
 from device.report.review import demo_note, reviewed, session_series, session_time
@@ -213,7 +216,7 @@ def _metric_rows(
             "normal": units.range(m.get("normal"), unit),
             "si": f"{si:.0f}%" if si is not None else "",
             "flag": direction,
-            "flag_text": words(status) if status and status != Status.NO_RANGE else "",
+            "flag_text": status_words(ev),
         }
         by_group.setdefault(meta.group, []).append(row)
     sections = []
@@ -479,8 +482,8 @@ def render_report_html(
     units = units_for(config)
     a = reviewed(_analysis(session), config)
     metrics = {k: v for k, v in (a.get("metrics") or {}).items() if isinstance(v, dict)}
-    findings = rank_findings(metrics, units)
     q = a.get("quality") or {}
+    findings = rank_findings(metrics, units, q.get("evidence"))
     sections = _metric_rows(catalog.complete_metrics(metrics), units, q.get("evidence"), q.get("withheld"))
     ctx = {
         "css": Markup(_css(_paper(config))),
@@ -491,6 +494,7 @@ def render_report_html(
         "good": good_points(metrics, units, evidence=q.get("evidence") or {})
         if not findings and not q.get("withheld")
         else [],
+        "unsure": unsure_labels(q.get("evidence") or {}),
         "sections": [sec for sec in sections if sec["group"] != REAR_GROUP],
         "rear": {
             "summary": rear_summary(a),
@@ -547,8 +551,10 @@ def render_report_pdf(
 
 def comparison_rows(a: dict[str, Any], b: dict[str, Any], units: Units) -> list[dict[str, Any]]:
     """Before/after rows for the key metrics measured in both analyses: Δ = after − before,
-    ``beyond_noise`` and ``trend`` from :func:`device.report.findings.compare_metric` (the rule the
-    dashboard's comparison uses too)."""
+    ``verdict``, ``why``, ``beyond_noise`` and ``trend`` from
+    :func:`device.report.findings.compare_metric` (the rule the dashboard's comparison uses too).
+    ``a`` and ``b`` are reviewed analyses: a capture whose findings are withheld gives no change."""
+    withheld = withheld_between(a, b)
     ma, mb = a.get("metrics") or {}, b.get("metrics") or {}
     ids = [m for m in KEY_METRICS if m in ma or m in mb]
     ids += [m for m in catalog.sorted_ids(list(set(ma) & set(mb))) if m not in ids]
@@ -559,7 +565,7 @@ def comparison_rows(a: dict[str, Any], b: dict[str, Any], units: Units) -> list[
         va, vb = x.get("value"), y.get("value")
         if not (is_number(va) or is_number(vb)):
             continue
-        ch = compare_metric(x, y)
+        ch = compare_metric(x, y, withheld)
         delta, pooled = ch.delta, ch.noise
         beyond, trend = ch.beyond_noise, ch.trend
         normal = y.get("normal") or x.get("normal")
@@ -575,6 +581,8 @@ def comparison_rows(a: dict[str, Any], b: dict[str, Any], units: Units) -> list[
                 "sd_after": f"± {units.number(y.get('sd'), unit)}" if is_number(y.get("sd")) else "",
                 "delta": units.value(delta, unit, signed=True) if delta is not None else "—",
                 "beyond_noise": beyond,
+                "verdict": ch.verdict,
+                "why": ch.why or "",
                 "noise": units.value(pooled, unit) if pooled is not None else "",
                 "normal": units.range(normal, unit),
                 "trend": trend,
@@ -598,6 +606,7 @@ def render_comparison_html(session_a: dict[str, Any], session_b: dict[str, Any],
         "hb": _header(session_b, config, units),
         "rows": rows,
         "n_beyond": sum(1 for r in rows if r["beyond_noise"]),
+        "withheld": withheld_between(a, b),
         "charts": [Markup(svg) for svg in _charts(b, compare=a)],
         "units": units.system,
         "generated": _date(datetime.now().astimezone().isoformat()),

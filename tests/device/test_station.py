@@ -144,8 +144,10 @@ def test_printer_failure_keeps_summary_for_reprint(station_rig, tmp_path) -> Non
     with pytest.raises(UserError):
         st.print_summary(sid)
     st.cfg.printing.receipt_printer = "dummy"  # printer fixed: reprint works
+    st.store.update_runner(s["runner_id"], name="Cy Ng")  # renamed meanwhile: the reprint says so
     st.print_summary(sid)
-    assert st.store.get_session(sid)["printed_summary_at"]
+    s = st.store.get_session(sid)
+    assert s["printed_summary_at"] and "Runner: Cy Ng" in s["summary_text"]
     assert st.status()["printer_error"] is None
 
 

@@ -403,3 +403,18 @@ def test_runner_turning_around_is_analysed_per_direction() -> None:
     assert min(ics) < 5.0 and max(ics) > 7.0  # contacts found in both directions
     assert abs(res.cadence_spm - 170) / 170 < 0.01
     assert 230 < res.metrics["contact_time_ms"].value < 290
+
+
+def test_cadence_carries_its_step_to_step_spread_for_comparisons() -> None:
+    """Cadence has an SD like every other metric (of 60 / step time): a before/after comparison
+    reads 160 → 180 spm as a change and 170 → 170.5 as noise, instead of "cannot tell"."""
+    from device.report.findings import compare_metric
+
+    def cadence(spm: float) -> dict:
+        r = SyntheticRunner(RunnerParams(fps=60, duration_s=20, cadence_spm=spm, noise_px=1.5, seed=3))
+        return analyze(r.timeline(), RunnerInfo(175, 11)).metrics["cadence_spm"].to_dict()
+
+    slow, fast = cadence(160.0), cadence(180.0)
+    assert 0.0 < slow["sd"] < 10.0 and 0.0 < fast["sd"] < 10.0  # spm
+    assert compare_metric(slow, fast).verdict == "changed"
+    assert compare_metric(slow, {**slow, "value": slow["value"] + 0.5}).verdict == "within noise"

@@ -227,3 +227,85 @@ def test_long_runner_name_stays_in_its_half_of_the_header(name: str, tmp_path) -
             f"{text!r} runs off the page ({x0:.0f}–{x1:.0f} of {width:.0f} pt)"
         )
         assert not (x0 < t_x1 and y0 < t_y1 and y1 > t_y0), f"{text!r} overprints the report title"
+
+
+def test_printed_comparison_never_calls_an_unmeasured_spread_within_noise() -> None:
+    """A cadence without its step-to-step spread (analyses before engine 2.7) cannot be read
+    against noise: the printed comparison said "within noise" for 158 → 178 spm."""
+    before, after = handmade_analysis(), handmade_analysis()
+    before["metrics"]["cadence_spm"] = metric(158.0, "spm", n=24, normal=[170, 185])
+    after["metrics"]["cadence_spm"] = metric(178.0, "spm", n=24, normal=[170, 185])
+    rows = {r["id"]: r for r in comparison_rows(before, after, Units("metric"))}
+    assert rows["cadence_spm"]["verdict"] == "cannot tell" and not rows["cadence_spm"]["beyond_noise"]
+    a, b = handmade_session(), handmade_session()
+    a["analysis"], b["analysis"] = before, after
+    html = render_comparison_html(a, b, _cfg())
+    row = re.search(r'<tr class="metric" data-metric="cadence_spm">.*?</tr>', html, re.S).group(0)
+    assert "cannot tell: no stride-to-stride SD" in row and "within noise" not in row
+
+
+def test_printed_comparison_reads_no_change_from_a_withheld_capture() -> None:
+    a, b = handmade_session(), handmade_session()
+    a["analysis"]["quality"]["duration_s"] = 12.0  # too short: its findings are withheld
+    b["analysis"]["metrics"]["cadence_spm"] = metric(178.0, "spm", sd=3.0, n=24, normal=[170, 185])
+    html = render_comparison_html(a, b, _cfg())
+    row = re.search(r'<tr class="metric" data-metric="cadence_spm">.*?</tr>', html, re.S).group(0)
+    assert "cannot tell: no findings from the before capture" in row and "toward normal" not in row
+    assert "none from a capture whose findings are withheld" in html
+
+
+def test_a_flag_from_one_side_quotes_that_side_not_the_mean() -> None:
+    """Both feet's contacts are seen from the side: one foot above the range is a finding, but
+    the in-range mean is not "above normal" and the sentence quotes the foot's own value."""
+    s = handmade_session()
+    for mid, v in (("cadence_spm", 178.0), ("overstride_cm", 9.0), ("overstride_pct_leg", 10.0)):
+        s["analysis"]["metrics"][mid].update(value=v, left=None, right=None)  # in range: the top finding
+    s["analysis"]["metrics"]["contact_time_ms"] = metric(
+        280.0, "ms", 345.0, 215.0, 11.0, 24, normal=[180, 300]
+    )
+    html = render_report_html(s, _cfg())
+    row = re.search(r'<tr class="metric" data-metric="contact_time_ms">.*?</tr>', html, re.S).group(0)
+    assert "above normal (left)" in unescape(row)
+    assert "stay on the ground 345 ms per step on the left" in unescape(html)
+
+
+def test_nothing_flagged_but_a_value_without_evidence_is_not_called_normal() -> None:
+    a = handmade_analysis()
+    for mid, v in (
+        ("cadence_spm", 178.0),
+        ("overstride_cm", 9.0),
+        ("overstride_pct_leg", 10.0),
+        ("shank_angle_ic_deg", 5.0),
+        ("vertical_oscillation_cm", 9.0),
+    ):
+        a["metrics"][mid].update(value=v, left=None, right=None)
+    # below 10° by less than the engine's own error (±4.5°): no verdict either way
+    a["metrics"]["knee_flexion_ic_deg"].update(value=8.0, left=7.9, right=8.1)
+    s = handmade_session()
+    s["analysis"] = a
+    html = unescape(render_report_html(s, _cfg()))
+    assert "Nothing measured is outside the clinic's normal ranges." not in html
+    assert "Nothing flagged. Not enough evidence for: Knee bend at landing (see the table)." in html
+
+
+def test_symmetry_finding_names_what_differs() -> None:
+    from device.report.findings import finding_text
+
+    m = metric(18.6, "%", n=24, flag="high", normal=[None, 10])
+    text = finding_text("symmetry_index_pct", m, "high", Units("metric"))
+    assert text.startswith("Your ground contact time differs between the left and right foot by 18.6%")
+
+
+def test_a_withheld_capture_has_no_red_side() -> None:
+    s = handmade_session()
+    s["analysis"]["quality"]["duration_s"] = 12.0  # too short: findings withheld
+    s["analysis"]["metrics"]["overstride_cm"].update(left=18.0, right=12.8)
+    html = render_report_html(s, _cfg())
+    row = re.search(r'<tr class="metric" data-metric="overstride_cm">.*?</tr>', html, re.S).group(0)
+    assert '<td class="out">' not in row and "above normal" not in row
+
+
+def test_front_view_block_is_called_front_view() -> None:
+    s = handmade_session(view={"kind": "front", "facing": None})
+    html = render_report_html(s, _cfg())
+    assert "<h2>Front view" in html and "<h2>Rear view" not in html
