@@ -53,7 +53,9 @@ def _page(client, sid: int) -> tuple[dict[str, str], tuple[int, int], str]:
     html = client.get(f"/sessions/{sid}").get_data(as_text=True)
     flags = {}
     for mid, row in re.findall(r'<tr id="m-(\w+)"(.*?)</tr>', html, re.S):
-        word = re.search(r'<span class="flag [^"]*" data-status="[^"]*">([^<]*)</span>', row)
+        word = re.search(
+            r'<span class="flag [^"]*" data-status="[^"]*">([^<(]*?)(?: \((?:left|right)\))?</span>', row
+        )
         if word and word.group(1) in FLAG_WORDS:
             flags[mid] = word.group(1)
     steps = int(re.search(r"<dt>Steps used</dt><dd>(\d+)</dd>", html).group(1))
@@ -62,16 +64,21 @@ def _page(client, sid: int) -> tuple[dict[str, str], tuple[int, int], str]:
 
 
 def _labelled(lines: list[str]) -> dict[str, str]:
-    """metric id -> flag word, from lines that start with a metric's label and carry a flag word."""
+    """metric id -> flag word, from lines that start with a metric's label and carry a flag word
+    (or, on the receipt, from its sides' line under it: the flag of one side while the mean is in
+    range is printed on that side)."""
     labels = sorted(((inf.label, mid) for mid, inf in catalog.METRICS.items()), key=lambda x: -len(x[0]))
     out = {}
+    last = None
     for ln in lines:
         text = ln.strip().replace("!=", "≠")
         word = next((w for w in FLAG_WORDS if text.endswith(w) or f" {w} " in f" {text} "), None)
-        if word is None:
-            continue
         mid = next((m for lab, m in labels if text.startswith(lab)), None)
         if mid is not None:
+            last = mid
+        elif re.match(r"[LR] ", text) and last is not None:
+            mid = last  # the sides' line of the metric above
+        if word is not None and mid is not None:
             out[mid] = word
     return out
 
