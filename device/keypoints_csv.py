@@ -24,6 +24,12 @@ HEADER: tuple[str, ...] = ("t",) + tuple(
 )
 
 
+#: Every x and y within these bounds: fractions of the frame, not pixels (a runner in pixels
+#: cannot fit in the frame's top-left 1.5-pixel corner; fractions may stray a little outside
+#: 0–1 for a keypoint guessed just beyond the edge of the picture).
+NORMALISED_RANGE = (-0.5, 1.5)
+#: A confidence above this is not a 0–1 score (the small margin allows for rounding).
+MAX_SCORE = 1.001
 REORDERED_SHARE = 0.02  # more rows than this going back in time: the file was reordered, sort it
 MAX_DROPPED_SHARE = 0.10  # more rows than this without a usable time: refuse the file
 
@@ -156,6 +162,8 @@ def read_csv(src: str | Path | IO[str]) -> Timeline:
             "not a usable timeline (analysing the rest would misstate the run)"
         )
     arr = np.asarray(rows, dtype=np.float64).reshape(len(ts), N_KEYPOINTS, 3)
+    _require_pixels(arr[:, :, :2])
+    _require_unit_scores(arr[:, :, 2])
     xy = arr[:, :, :2].astype(np.float32)
     score = arr[:, :, 2]
     score = np.where(np.isfinite(score), np.clip(score, 0.0, 1.0), 0.0).astype(np.float32)
@@ -169,3 +177,26 @@ def read_csv(src: str | Path | IO[str]) -> Timeline:
     tl.meta["dropped_rows"] = dropped
     tl.meta["reordered_rows"] = backwards if reordered else 0
     return tl
+
+
+def _require_pixels(xy: np.ndarray) -> None:
+    """Refuse coordinates given as fractions of the frame: read as pixels, the runner would be a
+    dot, and the analysis would say "view unknown" instead of what is wrong."""
+    seen = xy[np.isfinite(xy)]
+    lo, hi = NORMALISED_RANGE
+    if seen.size and lo <= seen.min() and seen.max() <= hi:
+        raise KeypointCSVError(
+            f"every x and y lies between {seen.min():.2f} and {seen.max():.2f}: these look like fractions "
+            "of the frame, and the CSV needs pixels of the full camera frame (x × width, y × height)"
+        )
+
+
+def _require_unit_scores(score: np.ndarray) -> None:
+    """Refuse scores beyond 0–1 (percentages, most often): cut to 1 without a word, every
+    keypoint would pass as confidently seen."""
+    finite = score[np.isfinite(score)]
+    if finite.size and finite.max() > MAX_SCORE:
+        raise KeypointCSVError(
+            f"scores go up to {finite.max():g}: the CSV needs confidences between 0 and 1 "
+            "(percentages? divide them by 100)"
+        )

@@ -135,6 +135,18 @@ def test_csv_with_nans_and_infinities_is_analysed_honestly(tmp_path: Path, capsy
         assert (m["value"] is None and m.get("reason")) or np.isfinite(m["value"]), mid
 
 
+def _scaled(lines: list[str], suffixes: tuple[str, ...], factor: float) -> list[str]:
+    """Every filled cell of the columns ending in ``suffixes`` multiplied by ``factor``."""
+    cols = [i for i, name in enumerate(lines[0].split(",")) if name.endswith(suffixes)]
+
+    def scale(cells: list[str]) -> None:
+        for i in cols:
+            if cells[i]:
+                cells[i] = f"{float(cells[i]) * factor:.6g}"
+
+    return [lines[0]] + [_cells(x, scale) for x in lines[1:]]
+
+
 @pytest.mark.parametrize(
     ("mangle", "message"),
     [
@@ -147,8 +159,18 @@ def test_csv_with_nans_and_infinities_is_analysed_honestly(tmp_path: Path, capsy
         (lambda ls: [ls[0]] + [_cells(x, _set(0, "3.0")) for x in ls[1:]], "missing, repeated"),
         (lambda ls: [ls[0].replace("left_ankle_x,", "")] + ls[1:], "left_ankle_x"),
         (lambda ls: ls[:1], "no usable rows"),
+        (lambda ls: _scaled(ls, ("_x", "_y"), 1 / 2000), "look like fractions of the frame"),
+        (lambda ls: _scaled(ls, ("_score",), 100), "scores go up to"),
     ],
-    ids=["all-keypoints-missing", "all-times-nan", "times-repeated", "missing-column", "header-only"],
+    ids=[
+        "all-keypoints-missing",
+        "all-times-nan",
+        "times-repeated",
+        "missing-column",
+        "header-only",
+        "coordinates-0-to-1",
+        "scores-in-percent",
+    ],
 )
 def test_unusable_csv_via_cli_is_one_line(tmp_path: Path, capsys, mangle, message: str) -> None:
     import re

@@ -106,3 +106,25 @@ def test_binary_file_is_refused(tmp_path: Path) -> None:
     p.write_bytes(b"\xff\xfe\x00garbage\x89")
     with pytest.raises(KeypointCSVError):
         read_csv(p)
+
+
+def test_coordinates_in_fractions_of_the_frame_are_refused() -> None:
+    """x/y in 0–1 (as many pose tools write them) read as pixels would be a runner one pixel
+    tall: the analysis found no view and blamed the camera. The reader says what is wrong."""
+    tl = _timeline()
+    tl.xy[..., 0] /= 640
+    tl.xy[..., 1] /= 480
+    with pytest.raises(KeypointCSVError, match=r"fractions of the frame.*needs pixels") as info:
+        read_csv(io.StringIO(timeline_to_csv_text(tl)))
+    assert "\n" not in str(info.value)
+    tl.xy *= 3  # every keypoint within 3 px of the corner: odd, but not fractions of the frame
+    assert len(read_csv(io.StringIO(timeline_to_csv_text(tl)))) == len(tl)
+
+
+def test_scores_as_percentages_are_refused() -> None:
+    """Scores 0–100 were cut to 1 without a word: every keypoint counted as confidently seen."""
+    tl = _timeline()
+    tl.score *= 100
+    with pytest.raises(KeypointCSVError, match=r"scores go up to 9\d\.\d+: .*between 0 and 1") as info:
+        read_csv(io.StringIO(timeline_to_csv_text(tl)))
+    assert "\n" not in str(info.value)

@@ -126,9 +126,9 @@ def test_exports(logged_in, store):
     # before the analysis exists: 409 (wrong state), not an empty file
     resp = logged_in.get(f"/api/sessions/{sid}/analysis.json")
     assert resp.status_code == 409 and "capturing" in resp.json["error"]
-    store.append_keypoints(
-        sid, np.array([0.0, 0.033]), np.zeros((2, 17, 3), np.float32) + 5, np.array([0, 1])
-    )
+    keypoints = np.zeros((2, 17, 3), np.float32) + 5  # x, y in pixels
+    keypoints[..., 2] = 0.9  # scores are confidences in 0–1 (the CSV reader refuses others)
+    store.append_keypoints(sid, np.array([0.0, 0.033]), keypoints, np.array([0, 1]))
     store.save_analysis(sid, make_analysis())
     resp = logged_in.get(f"/api/sessions/{sid}/analysis.json")
     assert resp.status_code == 200 and "attachment" in resp.headers["Content-Disposition"]
