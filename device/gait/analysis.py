@@ -866,7 +866,7 @@ def _body_jumps(xy: np.ndarray, t: np.ndarray, leg_px: float) -> int:
 
 #: Issue codes that make a capture unusable (nothing in it can be trusted); any other issue
 #: makes it "limited".
-UNUSABLE = {"no_runner", "two_people", "view_mismatch"}
+UNUSABLE = {"no_runner", "two_people", "view_mismatch", "view_unknown"}
 
 
 def _verdict_code(issues: list[str]) -> str:
@@ -894,7 +894,11 @@ def _verdict(
         issues.append("two people in view")
         codes.append("two_people")
         w.append(f"the detected body jumps {jumps} times: more than one person in view, or the camera moved")
-    if vres.detected_kind == "unknown" or (vres.kind == "side" and vres.detected_kind in ("rear", "front")):
+    # a view the keypoints cannot tell is not one that differs from the chosen view
+    if vres.detected_kind == "unknown":
+        issues.append("camera view not recognised")
+        codes.append("view_unknown")
+    elif vres.kind == "side" and vres.detected_kind in ("rear", "front"):
         issues.append("camera not side-on")
         codes.append("view_mismatch")
     if vres.kind == "side" and vres.facing is None:

@@ -65,6 +65,7 @@ _FLAG_STATUS = {"high": Status.ABOVE, "low": Status.BELOW}
 # Capture problems (engine issue codes) in words, and which of them stop every finding.
 ISSUE_WORDS: dict[str, str] = {
     "view_mismatch": "the camera view differs from the one chosen",
+    "view_unknown": "camera view not recognised",
     "too_short": "capture too short",
     "low_fps": "frame rate too low",
     "no_runner": "runner not detected",
@@ -83,6 +84,7 @@ ISSUE_WORDS: dict[str, str] = {
 }
 _BLOCKING = {
     "view_mismatch",
+    "view_unknown",
     "too_short",
     "low_fps",
     "no_runner",
@@ -92,7 +94,7 @@ _BLOCKING = {
     "walking",
     "edited_video",
 }
-_UNUSABLE = {"view_mismatch", "no_runner", "two_people"}  # as the engine's verdict_code
+_UNUSABLE = {"view_mismatch", "view_unknown", "no_runner", "two_people"}  # as the engine's verdict_code
 _ORDER = list(ISSUE_WORDS)
 # Schema-1 verdict words -> issue codes.
 _V1_ISSUES = {
@@ -100,6 +102,7 @@ _V1_ISSUES = {
     "runner not detected": "no_runner",
     "two people in view": "two_people",
     "camera not side-on": "view_mismatch",
+    "camera view not recognised": "view_unknown",
     "facing direction unclear": "facing_unknown",
     "feet leave the frame": "feet_out_of_frame",
     "too few strides": "few_strides",
@@ -259,6 +262,8 @@ def _issues(a: dict[str, Any], q: dict[str, Any], rules: EvidenceRules) -> list[
                 issues.append(code)
     view = a.get("view") or {}
     kind, detected = view.get("kind"), view.get("detected")
+    if detected == "unknown" and "view_mismatch" in issues:  # as stored analyses once coded it
+        issues[issues.index("view_mismatch")] = "view_unknown"
     frontal = {"rear", "front"}
     if (kind == "side" and detected in frontal) or (kind in frontal and detected == "side"):
         issues.append("view_mismatch")
@@ -294,6 +299,11 @@ def _withheld_text(issue: str, a: dict[str, Any], q: dict[str, Any], rules: Evid
             f"The camera was set to {view.get('kind')} view but the video looks like a "
             f"{view.get('detected')} view: no clinical finding is made from it. Re-analyse it as a "
             f"{view.get('detected')} view or film again."
+        )
+    if issue == "view_unknown":
+        return (
+            "The camera view was not recognised (no clear side, rear or front view of a runner): "
+            "no clinical finding is made from it. Film the runner's whole body, side-on or from behind."
         )
     if issue == "too_short":
         dur = q.get("duration_s")

@@ -17,6 +17,7 @@ from device.gait.analysis import analyze
 from device.gait.evidence import WORDS, Status, review
 from device.gait.norms import DEFAULT_PATH, load_norms, norms_from_dict
 from device.gait.types import RunnerInfo
+from device.keypoints import Timeline
 from device.synthetic.runner import RunnerParams, SyntheticRunner
 from tests.device.report.handmade import metric
 
@@ -73,6 +74,27 @@ def _status(a: dict[str, Any], mid: str) -> str:
 
 
 # ----------------------------------------------------------------------------- engine cases
+
+
+def test_a_view_not_recognised_is_not_called_a_different_view() -> None:
+    """Keypoints that show no view (a runner a few pixels tall: a CSV in fractions of the frame):
+    unusable because the view was not recognised, not "differs from the one chosen" (auto)."""
+    tl = SyntheticRunner(RunnerParams(duration_s=30.0, noise_px=1.5, seed=3)).timeline()
+    tiny = Timeline(tl.t, tl.xy / 1000, tl.score, tl.frame, tl.width, tl.height)
+    q = analyze(tiny, RunnerInfo()).to_dict()["quality"]
+    assert q["verdict_code"] == "unusable" and "view_unknown" in q["issues"]
+    assert "view_mismatch" not in q["issues"] and "differs" not in q["verdict"]
+    assert q["withheld"][0].startswith("The camera view was not recognised")
+
+
+def test_a_stored_unknown_view_coded_as_a_mismatch_reads_as_not_recognised() -> None:
+    a = _v2()
+    a["view"] = {"kind": "unknown", "facing": None, "detected": "unknown"}
+    a["quality"].update(verdict_code="unusable", issues=["view_mismatch"], verdict="camera not side-on")
+    q = review(a, NORMS)["quality"]
+    assert q["verdict_code"] == "unusable" and q["issues"] == ["view_unknown"]
+    assert q["verdict"] == "camera view not recognised"
+    assert q["withheld"][0].startswith("The camera view was not recognised")
 
 
 def test_wrong_view_makes_no_finding_and_says_why_first() -> None:
