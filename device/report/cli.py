@@ -69,7 +69,7 @@ def _looks_like_file(target: str) -> bool:
 
 
 def _load_json(path: Path, name: str | None) -> _Loaded:
-    from device.report.render import session_from_analysis
+    from device.report.render import require_analysis, session_from_analysis
 
     try:
         text = path.read_text(encoding="utf-8")
@@ -83,15 +83,16 @@ def _load_json(path: Path, name: str | None) -> _Loaded:
         raise InputError(
             f"{path}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"
         ) from None
-    if isinstance(data, dict) and isinstance(data.get("analysis"), dict) and "metrics" not in data:
-        session = dict(data)  # an exported session (Store.get_session shape)
-        if name:
-            session["runner"] = {**(session.get("runner") or {}), "name": name}
-    else:
-        try:
+    try:
+        if isinstance(data, dict) and isinstance(data.get("analysis"), dict) and "metrics" not in data:
+            require_analysis(data["analysis"])
+            session = dict(data)  # an exported session (Store.get_session shape)
+            if name:
+                session["runner"] = {**(session.get("runner") or {}), "name": name}
+        else:
             session = session_from_analysis(data, name=name, source=path.name)
-        except ValueError as exc:
-            raise InputError(f"{path}: {exc}") from None
+    except ValueError as exc:
+        raise InputError(f"{path}: {exc}") from None
     slug = re.sub(r"[^A-Za-z0-9_.-]+", "-", path.stem).strip("-") or "analysis"
     return _Loaded(session, [], slug)
 

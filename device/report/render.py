@@ -70,14 +70,28 @@ KEY_METRICS = (
 # ---------------------------------------------------------------- session input
 
 
+def require_analysis(analysis: Any) -> None:
+    """ValueError unless ``analysis`` has the shape every analysis has (schema 1 and 2): a
+    ``metrics`` object, and a ``schema_version`` or a ``quality`` object. Any other JSON object
+    (a truth file, a config) would print as a report of nothing."""
+    if not isinstance(analysis, dict):
+        raise ValueError("not an analysis JSON (expected an object with 'metrics')")
+    shaped = "schema_version" in analysis or isinstance(analysis.get("quality"), dict)
+    if not isinstance(analysis.get("metrics"), dict) or not shaped:
+        keys = ", ".join(list(analysis)[:4]) + (" …" if len(analysis) > 4 else "")
+        raise ValueError(
+            "not an analysis JSON (`gait-station analyze` writes 'metrics' and 'quality'; "
+            f"this has {keys or 'no keys'})"
+        )
+
+
 def session_from_analysis(
     analysis: dict[str, Any], *, name: str | None = None, source: str | None = None
 ) -> dict[str, Any]:
     """A session dict (the shape ``Store.get_session`` returns) around a bare analysis JSON, for
     reports of ``gait-station analyze`` output: the runner is unknown unless ``name`` is given;
     height and speed come from the analysis input when it recorded them."""
-    if not isinstance(analysis, dict) or not isinstance(analysis.get("metrics", {}), dict):
-        raise ValueError("not an analysis JSON (expected an object with 'metrics')")
+    require_analysis(analysis)
     inp = analysis.get("input") or {}
     runner = inp.get("runner")
     runner_in: dict[str, Any] = runner if isinstance(runner, dict) else {}

@@ -85,6 +85,8 @@ def test_analysis_json_with_default_output(
         ("missing.json", "missing.json: no such file"),
         ("bad.json", "bad.json: not valid JSON (line 1"),
         ("list.json", "not an analysis JSON"),
+        ("truth.json", "truth.json: not an analysis JSON"),
+        ("session.json", "session.json: not an analysis JSON"),
     ],
 )
 def test_clear_one_line_errors(
@@ -98,6 +100,9 @@ def test_clear_one_line_errors(
     monkeypatch.chdir(tmp_path)
     (tmp_path / "bad.json").write_text('{"metrics": ', encoding="utf-8")
     (tmp_path / "list.json").write_text("[1, 2]", encoding="utf-8")
+    truth = {"source": "clip.mp4", "fps": 30, "cadence_spm": 170.0, "events": []}  # a truth file
+    (tmp_path / "truth.json").write_text(json.dumps(truth), encoding="utf-8")
+    (tmp_path / "session.json").write_text(json.dumps({"id": 1, "analysis": truth}), encoding="utf-8")
     if target == "busy":
         target = str(stored["busy"])
     rc = cli(["report", target, "--data-dir", str(stored["dir"])])

@@ -160,6 +160,25 @@ def test_session_from_bare_analysis() -> None:
         session_from_analysis(["not", "an", "analysis"])  # type: ignore[arg-type]
 
 
+@pytest.mark.parametrize(
+    "not_an_analysis",
+    [
+        {"source": "clip.mp4", "fps": 30, "cadence_spm": 170.0, "events": []},  # a truth file
+        {"a": 1},
+        {"metrics": {}},  # nothing but an empty 'metrics'
+        {"metrics": [], "quality": {}},
+    ],
+    ids=["truth-file", "any-object", "metrics-only", "metrics-not-an-object"],
+)
+def test_a_json_object_that_is_not_an_analysis_is_refused(not_an_analysis: dict) -> None:
+    """Any object without 'metrics' passed and printed as an empty report."""
+    with pytest.raises(ValueError, match="not an analysis JSON") as info:
+        session_from_analysis(not_an_analysis, source="x.json")
+    assert "\n" not in str(info.value)
+    old_schema = {"metrics": {}, "quality": {"verdict": "good"}}  # schema 1: no version, has quality
+    assert session_from_analysis(old_schema)["analysis"] is old_schema
+
+
 def test_comparison_marks_changes_beyond_stride_noise() -> None:
     before = handmade_analysis()
     after = handmade_analysis()
