@@ -538,6 +538,22 @@ def _json_safe(v: Any) -> Any:
     return v
 
 
+def capture_verdict_lines(result: dict[str, Any], cfg: Any) -> list[str]:
+    """The capture verdict as the report words it (the evidence gate with the clinic's norms),
+    and why no finding is made: the JSON alone is not where a person looks."""
+    from device.report.render import quality_note
+    from device.report.review import reviewed
+
+    note = quality_note(reviewed(result, cfg).get("quality") or {})
+    lines = [note["verdict"]] if note["verdict"] else []
+    withheld = note["withheld"]
+    if withheld:
+        n = len(withheld) - 1
+        more = f" (+{n} more reason{'s' if n > 1 else ''} in the report)" if n else ""
+        lines.append(f"no clinical findings from this capture: {withheld[0]}{more}")
+    return lines
+
+
 def main(args: argparse.Namespace) -> int:
     cfg = _load_config(args.config)
     path = Path(args.input).expanduser()
@@ -574,4 +590,6 @@ def main(args: argparse.Namespace) -> int:
         )
     else:
         sys.stdout.write(text + "\n")
+    for line in capture_verdict_lines(result, cfg):
+        print(f"gait-station analyze: {line}", file=sys.stderr)
     return 0

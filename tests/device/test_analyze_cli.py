@@ -339,3 +339,28 @@ def test_video_keypoints_timed_as_the_pose_models_a_csv_by_its_noise(tmp_path: P
     )
     assert csv["quality"]["event_timing"]["method"] == "physics + learned correction"
     assert video["cadence_spm"] == pytest.approx(csv["cadence_spm"], rel=0.01)
+
+
+# ----------------------------------------------------------------------------- what the terminal is told
+def test_the_capture_verdict_is_printed_as_the_report_words_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A 12 s capture gives no findings: the terminal said only "N frames, T s; view …" and the
+    verdict was inside the JSON. It is printed, in the report's words, with the first reason."""
+    from device.report.render import quality_note
+    from device.report.review import reviewed
+
+    path = _synthetic_csv(tmp_path / "run.csv")
+    out = tmp_path / "a.json"
+    assert cli_main(["analyze", str(path), "--json", str(out), "--height-cm", "175"]) == 0
+    note = quality_note(reviewed(json.loads(out.read_text()))["quality"])
+    assert note["code"] != "good" and note["withheld"]
+    lines = capsys.readouterr().err.splitlines()
+    assert f"gait-station analyze: {note['verdict']}" in lines
+    assert note["verdict"].startswith("Limited capture: capture too short")
+    why = [ln for ln in lines if "no clinical findings from this capture: " in ln]
+    assert len(why) == 1 and note["withheld"][0] in why[0]
+    # JSON on stdout: the verdict still goes to the terminal, the JSON stays clean
+    assert cli_main(["analyze", str(path), "--height-cm", "175"]) == 0
+    cap = capsys.readouterr()
+    assert json.loads(cap.out)["quality"] and note["verdict"] in cap.err
