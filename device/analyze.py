@@ -177,6 +177,8 @@ def pose_timeline(
         source.close()
     if source.cut_short and not tl.meta.get("damaged"):
         tl.meta["damaged"] = source.cut_short  # warned like a corrupt tail: "analysed the N frames…"
+    if source.retimed:
+        tl.meta["retimed"] = source.retimed
     width, height = source.size
     facts = {
         "container_fps": round(source.nominal_fps, 3) if source.nominal_fps else None,
@@ -199,6 +201,20 @@ def _tagged_capture_fps(meta: dict[str, str]) -> float | None:
             if math.isfinite(v) and v > 0:
                 return v
     return None
+
+
+def _video_clock_warnings(tl: Any) -> list[str]:
+    """What the video's own clock cost: frames re-timed at the nominal rate, frames left out
+    because their time went back (a frame never dropped without a word)."""
+    out = [tl.meta["retimed"]] if tl.meta.get("retimed") else []
+    skipped = int(tl.meta.get("frames_skipped") or 0)
+    if skipped:
+        read = int(tl.meta.get("frames_read") or len(tl) + skipped)
+        out.append(
+            f"left out {skipped} of {read} frame(s) whose timestamp did not move forward "
+            "(a damaged video): the analysis covers the rest"
+        )
+    return out
 
 
 def check_person(timeline: Any, min_score: float, path: Path) -> float:
@@ -389,6 +405,7 @@ def analyze_file(
             warnings.append(f"the CSV rows were not in time order: analysed all {len(tl)} rows sorted by t")
     else:
         tl, facts = pose_timeline(path, cfg, model, threads, show_progress)
+        warnings.extend(_video_clock_warnings(tl))
         if tl.meta.get("damaged"):
             warnings.append(f"{tl.meta['damaged']}: analysed the {len(tl)} frames before the damage")
         if len(tl) < MIN_VIDEO_FRAMES:

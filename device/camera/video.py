@@ -3,6 +3,13 @@
 ``t`` is the frame's presentation time (pts × time_base), so a GIF's per-frame durations and a
 phone's variable-frame-rate clip are honoured instead of assuming a fixed rate. Unreadable,
 empty, truncated or still-image files raise :class:`SourceError` with a one-line reason.
+
+A clock that stops or restarts (every pts 0; clips joined with ``cat a.ts b.ts``) is not a
+clock: from the frame where it happens the frames are timed at the nominal rate, and
+:attr:`VideoFileSource.retimed` says so. The rule: a frame whose time does not move forward
+while the next frame's does not either (the clock carries on from the lower time, or stays
+stuck). A single frame out of step, with the clock going on as before, is a glitch: it keeps
+its time and the reader skips it.
 """
 
 from __future__ import annotations
@@ -48,7 +55,12 @@ class VideoFileSource(FrameSource):
         self._last_t = -np.inf
         self._rotation = 0
         self._pending: Any = None
+        self._pending_error: SourceError | None = None
         self._base_pts: float | None = None
+        #: (frame index, time) from which frames are timed at the nominal rate; None: by pts.
+        self._nominal_from: tuple[int, float] | None = None
+        #: Set when the file's clock stopped or restarted and frames were timed at the nominal rate.
+        self.retimed: str | None = None
         #: Frames the container says it holds (0 when unknown): for progress bars.
         self.frame_count = 0
         self.cut_short: str | None = None  # set at the end when the file held fewer frames than announced
@@ -133,9 +145,22 @@ class VideoFileSource(FrameSource):
                 f"{self.path}: the video is corrupt after frame {self._index} ({_first_line(exc)})"
             ) from None
 
+    def _peek(self) -> Any | None:
+        """The next decoded frame without consuming it (None at the end, or when it fails to
+        decode: that failure is raised by the read that would have returned it)."""
+        if self._pending is None and self._pending_error is None:
+            try:
+                self._pending = self._next_decoded()
+            except SourceError as exc:
+                self._pending_error = exc
+        return self._pending
+
     def read(self) -> Frame | None:
         if self._container is None:
             raise SourceError(f"{self.path}: read before open")
+        if self._pending is None and self._pending_error is not None:
+            exc, self._pending_error = self._pending_error, None
+            raise exc
         vf, self._pending = (
             (self._pending, None) if self._pending is not None else (self._next_decoded(), None)
         )
@@ -166,16 +191,44 @@ class VideoFileSource(FrameSource):
         return frame
 
     def _frame_time(self, vf: Any) -> float:
-        if vf.pts is not None and vf.time_base is not None:
-            t = float(vf.pts * vf.time_base)
-            if self.loop:
-                if self._base_pts is None:
-                    self._base_pts = t
-                t = t - self._base_pts + self._loop_offset
-            return t
-        # No pts (rare raw streams): continue at the nominal rate.
-        step = 1.0 / self._fps if self._fps else 1.0 / 30.0
-        return 0.0 if self._index == 0 else self._last_t + step
+        if self._nominal_from is not None:
+            return self._nominal_time()
+        t = self._pts_time(vf)
+        if t is None:  # no pts (rare raw streams): continue at the nominal rate
+            return 0.0 if self._index == 0 else self._last_t + self._step()
+        if self._index > 0 and t <= self._last_t and self._clock_broken():
+            self._nominal_from = (self._index - 1, self._last_t)
+            self.retimed = (
+                f"{self.path}: the video's timestamps stop or restart at frame {self._index} "
+                f"(clips joined, or a damaged file): timed from there at its {1.0 / self._step():g} fps"
+            )
+            return self._nominal_time()
+        return t
+
+    def _pts_time(self, vf: Any) -> float | None:
+        if vf.pts is None or vf.time_base is None:
+            return None
+        t = float(vf.pts * vf.time_base)
+        if self.loop:
+            if self._base_pts is None:
+                self._base_pts = t
+            t = t - self._base_pts + self._loop_offset
+        return t
+
+    def _clock_broken(self) -> bool:
+        """After a frame that did not move forward: does the next one fail to as well? (A lone
+        glitch is followed by the clock going on past the last good time.)"""
+        nxt = self._peek()
+        t = self._pts_time(nxt) if nxt is not None else None
+        return nxt is not None and (t is None or t <= self._last_t)
+
+    def _nominal_time(self) -> float:
+        assert self._nominal_from is not None
+        index, t = self._nominal_from
+        return t + (self._index - index) * self._step()
+
+    def _step(self) -> float:
+        return 1.0 / self._fps if self._fps else 1.0 / 30.0
 
     def close(self) -> None:
         if self._container is not None:

@@ -143,8 +143,8 @@ def run_pose(
             progress(read)
         if max_frames is not None and read >= max_frames:
             break
-    if skipped:
-        log.warning("%s: skipped %d frame(s) whose time did not increase", source.name, skipped)
+    if skipped:  # the caller tells the person (`gait-station analyze`: a warning line)
+        log.debug("%s: skipped %d frame(s) whose time did not increase", source.name, skipped)
     tl = builder.build()
     tl.meta.update(
         {

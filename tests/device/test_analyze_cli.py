@@ -20,6 +20,7 @@ from device.cli import main as cli_main
 from device.errors import InputError
 from device.keypoints import KP, Timeline
 from device.keypoints_csv import read_csv, write_csv
+from tests.support import video_clock
 from tests.support.timing import scaled
 
 REPO = Path(__file__).resolve().parents[2]
@@ -364,3 +365,34 @@ def test_the_capture_verdict_is_printed_as_the_report_words_it(
     assert cli_main(["analyze", str(path), "--height-cm", "175"]) == 0
     cap = capsys.readouterr()
     assert json.loads(cap.out)["quality"] and note["verdict"] in cap.err
+
+
+@pytest.mark.parametrize(
+    ("make", "frames", "said"),
+    [
+        (lambda f: video_clock.one_frame_back(f, at=20), 46, "left out 1 of 47 frame(s) whose timestamp"),
+        (lambda f: video_clock.joined(f, at=24), 47, "timestamps stop or restart at frame 24"),
+        (video_clock.all_at_zero, 47, "timestamps stop or restart at frame 1"),
+    ],
+    ids=["one-frame-back", "clips-joined", "every-pts-zero"],
+)
+def test_a_video_clock_that_goes_back_is_said_and_loses_no_frame_it_need_not(
+    samples_dir: Path,
+    model_path: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    make,
+    frames,
+    said,
+) -> None:
+    """Frames left out for a timestamp going back were only logged; two clips joined lost the
+    second, and a video stamped all at 0 was refused as "only 1 frame(s)"."""
+    video = tmp_path / "clip.ts"
+    video.write_bytes(make(video_clock.clip_frames(samples_dir / "overground_side_run_30fps.mp4")))
+    out = tmp_path / "a.json"
+    assert cli_main(["analyze", str(video), "--model", str(model_path), "--json", str(out)]) == 0
+    warned = [ln for ln in capsys.readouterr().err.splitlines() if said in ln]
+    assert len(warned) == 1 and warned[0].startswith("gait-station analyze: warning: "), warned
+    d = json.loads(out.read_text())
+    assert d["input"]["frames"] == frames
+    assert any(said in w for w in d["quality"]["warnings"])

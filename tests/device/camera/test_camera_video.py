@@ -9,6 +9,7 @@ import pytest
 
 from device.camera.video import VideoFileSource
 from device.errors import SourceError
+from tests.support import video_clock
 
 
 def test_gif_timestamps_follow_frame_durations(samples_dir: Path) -> None:
@@ -93,3 +94,25 @@ def test_truncated_mp4_never_crashes(samples_dir: Path, tmp_path: Path) -> None:
             assert "\n" not in str(exc)
         else:
             assert n < 47
+
+
+@pytest.mark.parametrize(
+    ("make", "from_frame"),
+    [
+        (lambda frames: video_clock.joined(frames, at=24), 24),  # `cat a.ts b.ts`
+        (video_clock.all_at_zero, 1),
+    ],
+    ids=["clips-joined", "every-pts-zero"],
+)
+def test_a_clock_that_restarts_or_stands_still_is_timed_at_the_nominal_rate(
+    samples_dir: Path, tmp_path: Path, make, from_frame: int
+) -> None:
+    frames = video_clock.clip_frames(samples_dir / "overground_side_run_30fps.mp4")
+    video = tmp_path / "clock.ts"
+    video.write_bytes(make(frames))
+    with VideoFileSource(video) as src:
+        t = np.array([f.t for f in src])
+    assert len(t) == len(frames)  # every frame kept, in order
+    assert np.allclose(np.diff(t), 1 / 30, atol=1e-6)
+    assert src.retimed is not None and f"at frame {from_frame} " in src.retimed
+    assert "\n" not in src.retimed
