@@ -35,6 +35,12 @@ def _first_line(exc: BaseException) -> str:
     return text.splitlines()[0] if text else type(exc).__name__
 
 
+#: The gap put between two takes joined in one file (its clock starts again): longer than any
+#: gap the analysis bridges (device.gait.analysis.MAX_TIME_GAP_S), so it never reads the two
+#: as one run.
+TAKE_GAP_S = 10.0
+
+
 class VideoFileSource(FrameSource):
     """Every frame of a video file in order. ``loop``: restart at the end with times continuing
     (a demo on a dev machine); otherwise :meth:`read` returns None at the end."""
@@ -59,6 +65,8 @@ class VideoFileSource(FrameSource):
         self._base_pts: float | None = None
         #: (frame index, time) from which frames are timed at the nominal rate; None: by pts.
         self._nominal_from: tuple[int, float] | None = None
+        #: Added to the pts after the clock started again (clips joined): keeps takes apart.
+        self._offset = 0.0
         #: Set when the file's clock stopped or restarted and frames were timed at the nominal rate.
         self.retimed: str | None = None
         #: Frames the container says it holds (0 when unknown): for progress bars.
@@ -196,11 +204,24 @@ class VideoFileSource(FrameSource):
         t = self._pts_time(vf)
         if t is None:  # no pts (rare raw streams): continue at the nominal rate
             return 0.0 if self._index == 0 else self._last_t + self._step()
+        t += self._offset
         if self._index > 0 and t <= self._last_t and self._clock_broken():
+            raw = t - self._offset
+            nxt = self._pts_time(self._pending) if self._pending is not None else None
+            if nxt is not None and nxt > raw:
+                # the clock runs on from a lower time: another take joined on (cat a.ts b.ts).
+                # Nothing says the motion runs on too: the parts stay apart, as separate takes
+                self._offset = self._last_t + TAKE_GAP_S - raw
+                self.retimed = (
+                    f"{self.path}: the video's clock starts again at frame {self._index} (clips "
+                    "joined?): its parts are kept apart as separate takes"
+                )
+                return raw + self._offset
             self._nominal_from = (self._index - 1, self._last_t)
             self.retimed = (
-                f"{self.path}: the video's timestamps stop or restart at frame {self._index} "
-                f"(clips joined, or a damaged file): timed from there at its {1.0 / self._step():g} fps"
+                f"{self.path}: the video's timestamps stand still at frame {self._index} "
+                f"(a damaged file, or a muxer that wrote no clock): timed from there at "
+                f"{1.0 / self._step():g} fps"
             )
             return self._nominal_time()
         return t
@@ -220,7 +241,7 @@ class VideoFileSource(FrameSource):
         glitch is followed by the clock going on past the last good time.)"""
         nxt = self._peek()
         t = self._pts_time(nxt) if nxt is not None else None
-        return nxt is not None and (t is None or t <= self._last_t)
+        return nxt is not None and (t is None or t + self._offset <= self._last_t)
 
     def _nominal_time(self) -> float:
         assert self._nominal_from is not None
