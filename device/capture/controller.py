@@ -508,6 +508,7 @@ class CaptureController:
                 rear_error=rear_error,
                 has_rear=self.rear is not None,
                 stats=self._capture_stats(cap),
+                warnings=cap.recorder.warnings(),
             )
             if outcome == "cancel":
                 cap.evidence.delete()
@@ -590,6 +591,9 @@ class CaptureController:
                     self._notify_state(CAPTURING)  # the countdown is over: recording
             elif outcome is FrameOutcome.DONE:
                 self._finish(cap, "stop", f"{self.cfg.capture.duration_s:g} s captured")
+            elif outcome is FrameOutcome.CLOCK_FAULT and cap.recorder.clock_fault is not None:
+                # a camera whose clock broke has failed like an unplugged one
+                self._on_camera_error(cap.recorder.clock_fault)
             elif cap.recorder.error is not None:
                 self.fail_capture(self._spool_failure(cap))
         self.live.offer(frame, picture)

@@ -1,7 +1,7 @@
 """Faults during a capture, through the real Station (GPIO on gpiozero's MockFactory): the camera
-failing or stalling mid-run, the disk filling up while keypoints are written. Each must end the
-session as failed with a reason on the dashboard and the LED, keep what was stored, and leave
-the station able to run the next session."""
+failing or stalling mid-run, its clock going backwards, the disk filling up while keypoints are
+written. Each must end the session as failed with a reason on the dashboard and the LED, keep
+what was stored, and leave the station able to run the next session."""
 
 from __future__ import annotations
 
@@ -148,6 +148,23 @@ def test_camera_stall_mid_capture_fails_after_stall_timeout(make_station) -> Non
     _assert_error_shown(st, "stopped delivering frames")
     src.unstall.set()  # the driver comes back
     _next_session_works(st)
+
+
+def test_camera_clock_going_backwards_mid_capture_ends_it_visibly_keeping_what_was_recorded(
+    make_station,
+) -> None:
+    src = FaultySource()
+    st = make_station(src)
+    sid = st.start_capture(runner={"name": "Eve", "height_cm": 172})
+    assert _recording(st)
+    src.retime = lambda i, t: t - 1000  # the camera's clock steps back, and stays there
+    assert st.wait_for_state(("failed", "done"), 5) in ("failed", "done")  # not "capturing" for ever
+    message = st.status()["message"]
+    assert message.startswith("camera clock went backwards at "), message
+    assert "a frame timed 1000 s before the last good frame and the 9 after it" in message
+    tl = st.store.get_keypoints(sid)
+    assert len(tl) > 0 and (tl.t[1:] > tl.t[:-1]).all() and tl.t.max() < 1000  # kept, none mistimed
+    _next_session_works(st)  # a new capture is timed by the camera's clock as it is now
 
 
 class FillingStore(Store):
