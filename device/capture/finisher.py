@@ -88,7 +88,9 @@ class EstimatorPool(Protocol):
 @dataclass
 class FinishJob:
     """One session to finish. ``spools``: camera → pose spool path; ``evidence``: the session's
-    evidence spool (None after a restart: evidence then comes from the pose spool)."""
+    evidence spool (None after a restart: evidence then comes from the pose spool);
+    ``ended_early``: why the capture stopped before its end (the camera failed): what was
+    recorded is analysed all the same, and the analysis says so."""
 
     session_id: int
     spools: dict[str, Path]
@@ -97,6 +99,7 @@ class FinishJob:
     rear_error: str | None = None
     has_rear: bool = False
     stats: dict[str, Any] = field(default_factory=dict)
+    ended_early: str | None = None
 
 
 def in_time_order(tl: Timeline) -> Timeline:
@@ -265,6 +268,11 @@ class SessionFinisher:
         if video_path:
             self.store.set_status(sid, SessionStatus.ANALYSING, video_path=video_path)
         result = analysis.to_dict()
+        if job.ended_early:
+            secs = f"{timeline.duration_s:.1f} s" if len(timeline) > 1 else "the frames"
+            result.setdefault("quality", {}).setdefault("warnings", []).append(
+                f"the capture ended early ({job.ended_early}): {secs} recorded, analysed"
+            )
         if job.has_rear:
             result = self._with_rear(sid, runner, result, job.rear_error)
         self.store.save_analysis(sid, result)
