@@ -519,12 +519,17 @@ class CaptureController:
                 if settle:
                     self._set_state(IDLE, message)
                 return
-            if outcome == "fail":
+            if outcome == "fail" and (cap.recorder.disk_full or not cap.recorder.began):
+                # nothing recorded, or no room to analyse: the keypoints stored so far stay
                 cap.evidence.delete()
                 SessionFinisher.delete_spools(job)
                 self.store.set_status(sid, SessionStatus.FAILED, error=message, **job.stats)
                 self._end(FAILED, message, sid, ok=False)
                 return
+            if outcome == "fail":
+                # the camera failed mid-run: what it recorded is analysed, not thrown away
+                job.ended_early = message
+                self._set_state(ANALYSING, f"{message}: analysing what was recorded")
         except Exception as exc:
             log.exception("session %d: ending the capture failed", sid)
             with contextlib.suppress(Exception):
@@ -549,6 +554,14 @@ class CaptureController:
                 ok, message = self.finisher.finish(job, self._on_progress)
             finally:
                 self._progress = None
+            if job.ended_early:  # the capture failed: shown as failed, its recording analysed
+                sid = job.session_id
+                message = (
+                    f"{job.ended_early}; what was recorded is analysed in session {sid}"
+                    if ok
+                    else f"{job.ended_early}; {message}"
+                )
+                ok = False
             self._end(DONE if ok else FAILED, message, job.session_id, ok=ok)
 
     def _on_progress(self, done: int, total: int) -> None:

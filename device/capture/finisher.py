@@ -89,7 +89,9 @@ class EstimatorPool(Protocol):
 class FinishJob:
     """One session to finish. ``spools``: camera → pose spool path; ``evidence``: the session's
     evidence spool (None after a restart: evidence then comes from the pose spool); ``warnings``:
-    what the recording itself has to say (frames left out), added to the analysis's."""
+    what the recording itself has to say (frames left out), added to the analysis's;
+    ``ended_early``: why the capture stopped before its end (the camera failed): what was
+    recorded is analysed all the same, and the analysis says so."""
 
     session_id: int
     spools: dict[str, Path]
@@ -99,6 +101,7 @@ class FinishJob:
     has_rear: bool = False
     stats: dict[str, Any] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    ended_early: str | None = None
 
 
 def in_time_order(tl: Timeline) -> Timeline:
@@ -277,6 +280,11 @@ class SessionFinisher:
         if video_path:
             self.store.set_status(sid, SessionStatus.ANALYSING, video_path=video_path)
         result = with_warnings(analysis.to_dict(), job.warnings)
+        if job.ended_early:
+            secs = f"{timeline.duration_s:.1f} s" if len(timeline) > 1 else "the frames"
+            result = with_warnings(
+                result, [f"the capture ended early ({job.ended_early}): {secs} recorded, analysed"]
+            )
         if job.has_rear:
             result = self._with_rear(sid, runner, result, job.rear_error)
         self.store.save_analysis(sid, result)

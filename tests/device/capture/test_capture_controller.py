@@ -114,7 +114,8 @@ def test_camera_failure_mid_capture_then_next_session_works(rig) -> None:
     sid = ctl.start_capture()
     assert ctl.wait_for_state(("done", "failed"), 20) == "failed"
     s = store.get_session(sid)
-    assert s["status"] == "failed" and "camera unplugged" in s["error"]
+    # the capture failed (shown so), and what the camera recorded until then was analysed
+    assert s["status"] == "done" and "camera unplugged" in " ".join(s["analysis"]["quality"]["warnings"])
     assert s["frames_inferred"] == len(store.get_keypoints(sid)) > 0  # kept what was recorded
     assert done == [(sid, False)]
     sid2 = ctl.start_capture()
@@ -127,7 +128,8 @@ def test_camera_stall_fails_the_capture(rig) -> None:
     ctl, store, src, *_ = rig(source=src)
     sid = ctl.start_capture()
     assert ctl.wait_for_state(("done", "failed"), 20) == "failed"
-    assert "stopped delivering frames" in store.get_session(sid)["error"]
+    warnings = store.get_session(sid)["analysis"]["quality"]["warnings"]
+    assert any("stopped delivering frames" in w for w in warnings)
     src.unstall.set()
     sid2 = ctl.start_capture()
     assert ctl.wait_for_state(("done", "failed"), 20) == "done"
