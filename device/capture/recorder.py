@@ -176,7 +176,7 @@ class Recorder:
             return FrameOutcome.IGNORED
         self.clock_fault = self.error = (
             f"{first.why.value} {when}: a frame {first.describe()} and the {self.clock.in_a_row - 1} "
-            "after it; recording stopped there, what was recorded before is kept"
+            "after it; recording stopped there"
         )
         log.error("%s", self.clock_fault)
         return FrameOutcome.CLOCK_FAULT
