@@ -508,6 +508,7 @@ class CaptureController:
                 rear_error=rear_error,
                 has_rear=self.rear is not None,
                 stats=self._capture_stats(cap),
+                warnings=cap.recorder.warnings(),
             )
             if outcome == "cancel":
                 cap.evidence.delete()
@@ -518,12 +519,17 @@ class CaptureController:
                 if settle:
                     self._set_state(IDLE, message)
                 return
-            if outcome == "fail":
+            if outcome == "fail" and (cap.recorder.disk_full or not cap.recorder.began):
+                # nothing recorded, or no room to analyse: the keypoints stored so far stay
                 cap.evidence.delete()
                 SessionFinisher.delete_spools(job)
                 self.store.set_status(sid, SessionStatus.FAILED, error=message, **job.stats)
                 self._end(FAILED, message, sid, ok=False)
                 return
+            if outcome == "fail":
+                # the camera failed mid-run: what it recorded is analysed, not thrown away
+                job.ended_early = message
+                self._set_state(ANALYSING, f"{message}: analysing what was recorded")
         except Exception as exc:
             log.exception("session %d: ending the capture failed", sid)
             with contextlib.suppress(Exception):
@@ -548,6 +554,14 @@ class CaptureController:
                 ok, message = self.finisher.finish(job, self._on_progress)
             finally:
                 self._progress = None
+            if job.ended_early:  # the capture failed: shown as failed, its recording analysed
+                sid = job.session_id
+                message = (
+                    f"{job.ended_early}; what was recorded is analysed in session {sid}"
+                    if ok
+                    else f"{job.ended_early}; {message}"
+                )
+                ok = False
             self._end(DONE if ok else FAILED, message, job.session_id, ok=ok)
 
     def _on_progress(self, done: int, total: int) -> None:
@@ -590,6 +604,9 @@ class CaptureController:
                     self._notify_state(CAPTURING)  # the countdown is over: recording
             elif outcome is FrameOutcome.DONE:
                 self._finish(cap, "stop", f"{self.cfg.capture.duration_s:g} s captured")
+            elif outcome is FrameOutcome.CLOCK_FAULT and cap.recorder.clock_fault is not None:
+                # a camera whose clock broke has failed like an unplugged one
+                self._on_camera_error(cap.recorder.clock_fault)
             elif cap.recorder.error is not None:
                 self.fail_capture(self._spool_failure(cap))
         self.live.offer(frame, picture)

@@ -88,7 +88,10 @@ class EstimatorPool(Protocol):
 @dataclass
 class FinishJob:
     """One session to finish. ``spools``: camera → pose spool path; ``evidence``: the session's
-    evidence spool (None after a restart: evidence then comes from the pose spool)."""
+    evidence spool (None after a restart: evidence then comes from the pose spool); ``warnings``:
+    what the recording itself has to say (frames left out), added to the analysis's;
+    ``ended_early``: why the capture stopped before its end (the camera failed): what was
+    recorded is analysed all the same, and the analysis says so."""
 
     session_id: int
     spools: dict[str, Path]
@@ -97,6 +100,8 @@ class FinishJob:
     rear_error: str | None = None
     has_rear: bool = False
     stats: dict[str, Any] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    ended_early: str | None = None
 
 
 def in_time_order(tl: Timeline) -> Timeline:
@@ -108,6 +113,16 @@ def in_time_order(tl: Timeline) -> Timeline:
     keep[1:] = np.diff(tl.t[order]) > 0  # a frame stored twice (restart mid-batch) counts once
     order = order[keep]
     return Timeline(tl.t[order], tl.xy[order], tl.score[order], tl.frame[order], tl.width, tl.height, tl.meta)
+
+
+def with_warnings(result: dict[str, Any], warnings: list[str]) -> dict[str, Any]:
+    """``result`` (an ``Analysis.to_dict()``) with the capture's ``warnings`` in its quality's."""
+    if not warnings:
+        return result
+    quality = dict(result.get("quality") or {})
+    known = list(quality.get("warnings") or [])
+    quality["warnings"] = known + [w for w in warnings if w not in known]
+    return {**result, "quality": quality}
 
 
 class SessionFinisher:
@@ -264,7 +279,12 @@ class SessionFinisher:
                 ev.delete()
         if video_path:
             self.store.set_status(sid, SessionStatus.ANALYSING, video_path=video_path)
-        result = analysis.to_dict()
+        result = with_warnings(analysis.to_dict(), job.warnings)
+        if job.ended_early:
+            secs = f"{timeline.duration_s:.1f} s" if len(timeline) > 1 else "the frames"
+            result = with_warnings(
+                result, [f"the capture ended early ({job.ended_early}): {secs} recorded, analysed"]
+            )
         if job.has_rear:
             result = self._with_rear(sid, runner, result, job.rear_error)
         self.store.save_analysis(sid, result)

@@ -11,7 +11,10 @@ Fed from two threads:
   will not infer them again.
 
 Time is the source's clock (``Frame.t``), so the auto-stop after ``duration_s`` is exact even
-for sources faster than real time.
+for sources faster than real time. That clock is checked first (:class:`CameraClock`): a frame
+with an impossible time is left out and counted (:meth:`Recorder.warnings`), and a clock that
+stays wrong ends the recording (:data:`FrameOutcome.CLOCK_FAULT`, :attr:`Recorder.clock_fault`),
+what came before kept.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from device.camera.base import Frame
+from device.capture.camera_clock import CameraClock, MistimedFrame
 from device.capture.pose_spool import PoseSpoolWriter
 from device.capture.spool import FrameSpool
 from device.gait.live import Hint, LiveCadence
@@ -37,13 +41,14 @@ EVIDENCE_FPS = 30.0  # evidence/video frames per second of capture (report pictu
 
 
 class FrameOutcome(Enum):
-    """What a frame meant for the capture (the controller acts on BEGAN and DONE)."""
+    """What a frame meant for the capture (the controller acts on BEGAN, DONE and CLOCK_FAULT)."""
 
     COUNTDOWN = "countdown"
     BEGAN = "began"
     RECORDED = "recorded"
     DONE = "done"
     IGNORED = "ignored"
+    CLOCK_FAULT = "clock fault"  # the camera's clock broke: nothing more is recorded
 
 
 @dataclass(frozen=True)
@@ -76,6 +81,7 @@ class Recorder:
         duration_s: float | None = None,
         live_cadence: bool = False,
         min_score: float = 0.3,
+        clock: CameraClock | None = None,
     ) -> None:
         self.spool_path = spool_path
         self.writer = writer
@@ -102,13 +108,20 @@ class Recorder:
         self._evidence_t: float | None = None
         self.countdown_left: float | None = self.countdown_s or None
         self.error: str | None = None
+        self.clock = clock or CameraClock()
+        self.clock_fault: str | None = None  # why the recording stopped early: the camera's clock
+        self._first_mistimed: tuple[str, MistimedFrame] | None = None  # (when, frame) for the warning
+        self._mistimed: set[int] = set()  # their numbers: the live view's keypoints of them are not kept
 
     # -- camera thread -----------------------------------------------------------------------
 
     def on_frame(self, frame: Frame, picture: ModelImage) -> FrameOutcome:
         with self._lock:
-            if self.closed:
+            if self.closed or self.clock_fault is not None:
                 return FrameOutcome.IGNORED
+            mistimed = self.clock.check(frame.index, frame.t)
+            if mistimed is not None:
+                return self._leave_out(mistimed)
             if self.t_press is None:
                 self.t_press = frame.t
             if self.countdown_s and frame.t - self.t_press < self.countdown_s:
@@ -129,9 +142,6 @@ class Recorder:
                 if self._want_cadence:
                     # The pose path's threshold: keypoints below it are already unseen (NaN).
                     self.cadence = LiveCadence(width=w, height=h, min_score=self.min_score)
-            elif self.t_last is not None and frame.t <= self.t_last:
-                log.debug("frame %d: time %.4f not after %.4f; skipped", frame.index, frame.t, self.t_last)
-                return FrameOutcome.IGNORED
             if self.last_index is not None and frame.index > self.last_index + 1:
                 self.missed += frame.index - self.last_index - 1
             spool = self.spool
@@ -154,6 +164,29 @@ class Recorder:
             return FrameOutcome.DONE
         return FrameOutcome.RECORDED
 
+    def _leave_out(self, frame: MistimedFrame) -> FrameOutcome:
+        """A frame with an impossible time (under the lock): left out; a broken clock ends it."""
+        self._mistimed.add(frame.index)
+        when = self._when()
+        if self._first_mistimed is None:
+            self._first_mistimed = (when, frame)
+            log.warning("frame %d left out: %s (%s)", frame.index, frame.describe(), when)
+        first = self.clock.run_first
+        if not self.clock.broken or first is None:
+            return FrameOutcome.IGNORED
+        self.clock_fault = self.error = (
+            f"{first.why.value} {when}: a frame {first.describe()} and the {self.clock.in_a_row - 1} "
+            "after it; recording stopped there"
+        )
+        log.error("%s", self.clock_fault)
+        return FrameOutcome.CLOCK_FAULT
+
+    def _when(self) -> str:
+        """Where the capture is, on the dashboard's clock ('at 2.0 s')."""
+        if self.t0 is None or self.t_last is None:
+            return "at the start" if self.t_press is None else "during the countdown"
+        return f"at {self.t_last - self.t0:.1f} s"
+
     # -- live-view thread ------------------------------------------------------------------------
 
     def on_keypoints(self, frame: Frame, keypoints: np.ndarray) -> None:
@@ -164,6 +197,7 @@ class Recorder:
                 or self.first_index is None
                 or self.last_index is None
                 or not self.first_index <= frame.index <= self.last_index
+                or frame.index in self._mistimed
                 or (self._live_t is not None and frame.t <= self._live_t)
             ):
                 return
@@ -202,6 +236,15 @@ class Recorder:
             return RecorderFigures(
                 self.frames, self.missed, self.live, self.t0, self.t_last, self.width, self.height
             )
+
+    def warnings(self) -> list[str]:
+        """What the session's analysis should say about this recording (frames left out)."""
+        with self._lock:
+            first, n = self._first_mistimed, len(self._mistimed)
+        if first is None:
+            return []
+        when, frame = first
+        return [f"{n} frame(s) left out for an impossible camera time (the first {when}: {frame.describe()})"]
 
     def live_cadence(self) -> tuple[float | None, int | None]:
         """(steps per minute, strides) of the live cadence; (None, None) before it has any."""

@@ -407,7 +407,9 @@ def _measure_stances(
     step_ok = (jn < ic_times.size) & (nxt - ic < 0.75 * stride_s)
     # the lightly filtered hip: heavy smoothing would shave the peaks off the bounce
     hip_v = hip_e[:, 1]
-    hv_b = t.searchsorted(nxt, side="right")
+    # windows that will not be used are empty: one running to the end of a long capture (the
+    # legs unseen for a while) made every row that long, memory growing with the square of it
+    hv_b = np.where(step_ok, t.searchsorted(nxt, side="right"), a_ic)
     hv_n = hv_b - a_ic
     hv_ok = step_ok & (hv_n >= 3) & (_fractions(np.isfinite(hip_v), a_ic, hv_b) == 1.0)
     hv = _rows(hip_v, a_ic, hv_b)
@@ -415,7 +417,8 @@ def _measure_stances(
     hip_at_ms = at_many(t, hip_v, ms)
     # the stride (to this foot's next contact): trunk lean over it, swing peaks, duty factor
     nic = np.array([st.next_ic for st in sts])
-    b_nic = t.searchsorted(nic, side="right")
+    # no next contact (NaN) would search to the end of the capture: an empty window instead
+    b_nic = np.where(np.isfinite(nic), t.searchsorted(nic, side="right"), a_ic)
     stride_ok = np.isfinite(nic) & (b_nic > a_ic) & (_fractions(pre["seen"], a_ic, b_nic) >= 0.8)
     a_to = t.searchsorted(to)
     kf_sw = _nanmax_rows(_rows(ang["knee_flexion"], a_to, b_nic))

@@ -1,7 +1,8 @@
 """Test doubles for the capture tests: a scriptable frame source and keypoint 'estimators'.
 
 The source is a real :class:`FrameSource` (faster than real time, optional failure or stall,
-or a camera that runs on the wall clock and drops frames a slow reader misses); each frame
+or a camera that runs on the wall clock and drops frames a slow reader misses, or whose clock
+goes wrong: ``retime``); each frame
 carries its number stamped in the picture (:func:`stamp_index` / :func:`read_index`, 16 big
 black/white blocks that survive downscaling and JPEG), so an estimator that only sees the
 picture — live or in the catch-up from the pose spool — knows which frame it is.
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 
 import numpy as np
 
@@ -33,6 +35,7 @@ class ScriptedSource(FrameSource):
         live: bool = False,
         drop_every: int = 0,
         buffers: int | None = None,
+        retime: Callable[[int, float], float] | None = None,
     ) -> None:
         self.fps = fps
         self._size = size
@@ -42,6 +45,7 @@ class ScriptedSource(FrameSource):
         self.is_live = live
         self.drop_every = drop_every
         self.buffers = buffers  # live camera on the wall clock keeping this many frames queued
+        self.retime = retime  # (frame number, true time) -> the time the camera stamps
         self._t_open = 0.0
         self.opened = 0
         self.last_t = 100.0
@@ -89,7 +93,8 @@ class ScriptedSource(FrameSource):
         if self.drop_every and i % self.drop_every == self.drop_every - 1:
             self._i += 1  # the camera dropped a frame: a gap in the index
         self.last_t = 100.0 + i / self.fps
-        return Frame(stamp_index(self._img.copy(), i), self.last_t, i)
+        t = self.retime(i, self.last_t) if self.retime is not None else self.last_t
+        return Frame(stamp_index(self._img.copy(), i), t, i)
 
     def close(self) -> None:
         pass

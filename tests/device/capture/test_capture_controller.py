@@ -8,6 +8,7 @@ import time
 from collections import namedtuple
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from device.capture.controller import CaptureController, CaptureRequest
@@ -113,7 +114,8 @@ def test_camera_failure_mid_capture_then_next_session_works(rig) -> None:
     sid = ctl.start_capture()
     assert ctl.wait_for_state(("done", "failed"), 20) == "failed"
     s = store.get_session(sid)
-    assert s["status"] == "failed" and "camera unplugged" in s["error"]
+    # the capture failed (shown so), and what the camera recorded until then was analysed
+    assert s["status"] == "done" and "camera unplugged" in " ".join(s["analysis"]["quality"]["warnings"])
     assert s["frames_inferred"] == len(store.get_keypoints(sid)) > 0  # kept what was recorded
     assert done == [(sid, False)]
     sid2 = ctl.start_capture()
@@ -126,7 +128,8 @@ def test_camera_stall_fails_the_capture(rig) -> None:
     ctl, store, src, *_ = rig(source=src)
     sid = ctl.start_capture()
     assert ctl.wait_for_state(("done", "failed"), 20) == "failed"
-    assert "stopped delivering frames" in store.get_session(sid)["error"]
+    warnings = store.get_session(sid)["analysis"]["quality"]["warnings"]
+    assert any("stopped delivering frames" in w for w in warnings)
     src.unstall.set()
     sid2 = ctl.start_capture()
     assert ctl.wait_for_state(("done", "failed"), 20) == "done"
@@ -171,6 +174,52 @@ def test_dropped_frames_and_countdown(rig) -> None:
     s = store.get_session(sid)
     assert calls[0]["t0"] >= 101.0  # the countdown second is not recorded
     assert s["frames_dropped"] > 0 and s["frames_captured"] == s["frames_inferred"] + s["frames_dropped"]
+
+
+def test_camera_clock_going_backwards_ends_the_capture_keeping_what_was_recorded(rig) -> None:
+    # from frame 45 on the camera stamps its frames 1000 s in the past, and stays there
+    src = ScriptedSource(retime=lambda i, t: t - 1000 if i >= 45 else t)
+    ctl, store, src, calls, _, done = rig(source=src, duration_s=60)
+    sid = ctl.start_capture()
+    assert ctl.wait_for_state(("done", "failed"), 20) == "failed"  # not capturing forever
+    assert ctl.last_result is not None
+    assert ctl.last_result["message"] == (
+        "camera clock went backwards at 1.5 s: a frame timed 1000 s before the last good frame and "
+        f"the 9 after it; recording stopped there; what was recorded is analysed in session {sid}"
+    )
+    assert store.get_session(sid)["status"] == "done"  # the 1.5 s before the fault, analysed
+    kept = store.get_keypoints(sid)
+    assert len(kept) > 0 and bool(np.isfinite(kept.t).all()) and kept.t.max() < 101.5
+    src.retime = None
+    sid2 = ctl.start_capture()
+    assert ctl.wait_for_state(("done", "failed"), 20) == "done"
+    assert store.get_session(sid2)["status"] == "done"
+
+
+def test_camera_clock_leaping_ahead_for_good_ends_the_capture_with_the_reason(rig) -> None:
+    src = ScriptedSource(retime=lambda i, t: t + 1e6 if i >= 45 else t)
+    ctl, store, src, calls, _, done = rig(source=src, duration_s=60)
+    sid = ctl.start_capture()
+    assert ctl.wait_for_state(("done", "failed"), 20) == "failed"
+    assert ctl.last_result is not None
+    assert ctl.last_result["message"].startswith(
+        "camera clock jumped ahead at 1.5 s: a frame timed 1e+06 s after the last good frame and the 9"
+    )  # not "60 s captured"
+    assert np.isfinite(store.get_keypoints(sid).t).all()
+
+
+@pytest.mark.parametrize("glitch", [-0.5, 1e6, float("inf"), float("nan")])
+def test_one_mistimed_frame_is_left_out_and_told_the_capture_runs_its_time(rig, glitch: float) -> None:
+    src = ScriptedSource(retime=lambda i, t: t + glitch if i == 40 else t)
+    ctl, store, src, calls, *_ = rig(source=src)
+    sid = ctl.start_capture()
+    assert ctl.wait_for_state(("done", "failed"), 20) == "done"
+    s = store.get_session(sid)
+    assert calls[0]["t0"] == 100.0 and calls[0]["t1"] == pytest.approx(103.0)  # all 3 s
+    assert s["frames_dropped"] == 1 and s["effective_fps"] == pytest.approx(30, abs=0.5)
+    assert np.isfinite(store.get_keypoints(sid).t).all()
+    (note,) = s["analysis"]["quality"]["warnings"]
+    assert note.startswith("1 frame(s) left out for an impossible camera time (the first at 1.3 s: timed ")
 
 
 def test_invalid_details_refused_without_a_session(rig) -> None:

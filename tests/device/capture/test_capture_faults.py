@@ -1,7 +1,7 @@
 """Faults during a capture, through the real Station (GPIO on gpiozero's MockFactory): the camera
-failing or stalling mid-run, the disk filling up while keypoints are written. Each must end the
-session as failed with a reason on the dashboard and the LED, keep what was stored, and leave
-the station able to run the next session."""
+failing or stalling mid-run, its clock going backwards, the disk filling up while keypoints are
+written. Each must end the session as failed with a reason on the dashboard and the LED, keep
+what was stored, and leave the station able to run the next session."""
 
 from __future__ import annotations
 
@@ -118,6 +118,20 @@ def _next_session_works(st: Station) -> None:
     assert st.store.get_session(sid)["status"] == "done" and st.controls.state == "done"
 
 
+def _analysed_up_to_the_failure(st: Station, sid: int, why: str) -> None:
+    """The capture failed, visibly, and what the camera recorded until then was analysed (it
+    used to be thrown away: spools deleted, no analysis)."""
+    s = st.store.get_session(sid)
+    assert s["status"] == "done" and s["analysis"] is not None, s["error"]
+    assert 0 < len(st.store.get_keypoints(sid)) == s["frames_inferred"]
+    warnings = s["analysis"]["quality"]["warnings"]
+    assert any(
+        w.startswith(f"the capture ended early ({why}") and "recorded, analysed" in w for w in warnings
+    )
+    assert st.status()["last_result"]["ok"] is False
+    assert f"what was recorded is analysed in session {sid}" in st.status()["last_result"]["message"]
+
+
 def test_camera_error_mid_capture_fails_the_session_visibly_then_recovers(make_station) -> None:
     src = FaultySource()
     st = make_station(src)
@@ -125,9 +139,7 @@ def test_camera_error_mid_capture_fails_the_session_visibly_then_recovers(make_s
     assert _recording(st)
     src.fail.set()
     assert st.wait_for_state("failed", 10) == "failed"
-    s = st.store.get_session(sid)
-    assert s["status"] == "failed" and "camera failed: camera unplugged" in s["error"]
-    assert 0 < len(st.store.get_keypoints(sid)) == s["frames_inferred"]  # what was recorded is kept
+    _analysed_up_to_the_failure(st, sid, "camera failed: camera unplugged")
     _assert_error_shown(st, "camera unplugged")
     _next_session_works(st)
 
@@ -142,12 +154,28 @@ def test_camera_stall_mid_capture_fails_after_stall_timeout(make_station) -> Non
     assert st.wait_for_state("failed", 10) == "failed"
     waited = time.monotonic() - t_stall
     assert 0.9 <= waited <= 5.0, waited  # stall_timeout_s = 1 s (+ the 0.25 s monitor tick)
-    s = st.store.get_session(sid)
-    assert s["status"] == "failed" and "stopped delivering frames for 1 s" in s["error"]
-    assert len(st.store.get_keypoints(sid)) == s["frames_inferred"] > 0
+    _analysed_up_to_the_failure(st, sid, "camera stopped delivering frames for 1 s")
     _assert_error_shown(st, "stopped delivering frames")
     src.unstall.set()  # the driver comes back
     _next_session_works(st)
+
+
+def test_camera_clock_going_backwards_mid_capture_ends_it_visibly_keeping_what_was_recorded(
+    make_station,
+) -> None:
+    src = FaultySource()
+    st = make_station(src)
+    sid = st.start_capture(runner={"name": "Eve", "height_cm": 172})
+    assert _recording(st)
+    src.retime = lambda i, t: t - 1000  # the camera's clock steps back, and stays there
+    assert st.wait_for_state(("failed", "done"), 5) == "failed"  # not "capturing" for ever
+    message = st.status()["message"]
+    assert message.startswith("camera clock went backwards at "), message
+    assert "a frame timed 1000 s before the last good frame and the 9 after it" in message
+    tl = st.store.get_keypoints(sid)
+    assert len(tl) > 0 and (tl.t[1:] > tl.t[:-1]).all() and tl.t.max() < 1000  # kept, none mistimed
+    _analysed_up_to_the_failure(st, sid, "camera clock went backwards")
+    _next_session_works(st)  # a new capture is timed by the camera's clock as it is now
 
 
 class FillingStore(Store):

@@ -418,3 +418,28 @@ def test_cadence_carries_its_step_to_step_spread_for_comparisons() -> None:
     assert 0.0 < slow["sd"] < 10.0 and 0.0 < fast["sd"] < 10.0  # spm
     assert compare_metric(slow, fast).verdict == "changed"
     assert compare_metric(slow, {**slow, "value": slow["value"] + 0.5}).verdict == "within noise"
+
+
+def test_no_per_stance_window_runs_to_the_end_of_the_capture(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A contact with no next contact (the legs unseen for a while) once read the rest of the
+    capture for each stance: memory grew with the square of the length (1.9 GB for a 12-minute
+    file, a 52 GiB allocation for two hours). Every window the stances read is now a stride or so."""
+    import device.gait.sagittal as sagittal
+
+    widest = [0]
+    rows = sagittal._rows
+
+    def spy(series: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        out = rows(series, a, b)
+        widest[0] = max(widest[0], out.shape[1])
+        return out
+
+    monkeypatch.setattr(sagittal, "_rows", spy)
+    r, tl = _run(fps=30, duration_s=60, swaps=0, jitter=0.0)
+    legs = (tl.t > 20) & (tl.t < 30)
+    tl.xy[legs, KP["left_hip"] :] = np.nan  # hips, knees and ankles unseen for 10 s
+    tl.score[legs, KP["left_hip"] :] = 0.0
+    a = analyze(tl, RunnerInfo(175, 11))
+    assert a.cadence_spm is not None
+    # in samples of the engine's 100 Hz grid: a stride is ~70; the old rows ran ~3,000 (30 s)
+    assert 0 < widest[0] <= 100 * sagittal.MAX_STRIDE_S
