@@ -80,6 +80,12 @@ def pick_mode(sensor: str, sensor_modes: list[dict[str, Any]], want_fps: float =
     )
 
 
+#: The longest run of frames the station can have missed between two reads: more sensor time
+#: than this between frames is a clock fault, not missed frames (the capture's stall watchdog
+#: ends a capture long before).
+MAX_GAP_S = 10.0
+
+
 def picamera_installed() -> bool:
     """True when Picamera2 imports: a Raspberry Pi with its camera stack, camera connected or not."""
     try:
@@ -139,7 +145,7 @@ class PicameraSource(FrameSource):
         self._timeout_s = timeout_s
         self._cam: Any = None
         self._count = 0
-        self._t0_ns: int | None = None
+        self._last_ts_ns: int | None = None  # the previous frame's sensor time
 
     @property
     def size(self) -> tuple[int, int]:
@@ -189,7 +195,7 @@ class PicameraSource(FrameSource):
         log.info("Pi camera %d: %s", self.index, mode.describe())
         self._cam = cam
         self._count = 0
-        self._t0_ns = None
+        self._last_ts_ns = None
 
     def read(self) -> Frame | None:
         cam = self._cam
@@ -221,9 +227,13 @@ class PicameraSource(FrameSource):
         h, w = image.shape[:2]
         # Index from the sensor clock, so frames we were too slow for show up as gaps.
         period_ns = float(meta.get("FrameDuration") or 0) * 1000.0 or 1e9 / self._fps
-        if self._t0_ns is None:
-            self._t0_ns = ts
-        index = max(self._count, round((ts - self._t0_ns) / period_ns))
+        index = 0
+        if self._last_ts_ns is not None:
+            # From the previous frame, not the first: a sensor time that leaps (a driver fault;
+            # the recorder leaves that frame out) must not number every later frame in millions.
+            periods = round((ts - self._last_ts_ns) / period_ns)
+            index = self._count - 1 + (periods if 1 <= periods <= MAX_GAP_S * 1e9 / period_ns else 1)
+        self._last_ts_ns = ts
         frame = LoresFrame(
             image=image,
             t=ts / 1e9,

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import math
 import os
 import shutil
 import threading
@@ -735,6 +736,7 @@ class CaptureController:
                 "total": p.total,
                 "percent": round(100.0 * p.done / p.total, 1),
             }
+        frame_t = self.live.frame_t
         hints = [HINT_WORDS[h] for h in self._hints]
         if self.camera.error:
             hints.insert(0, self.camera.error)
@@ -750,7 +752,8 @@ class CaptureController:
             "quality_hints": hints,
             "message": message,
             "inference_fps": round(self.live.inference_fps, 1),
-            "frame_t": self.live.frame_t,
+            # a mistimed frame (inf, nan) reaches the live view too: never the status' JSON
+            "frame_t": frame_t if frame_t is not None and math.isfinite(frame_t) else None,
             "camera_ok": self.camera.source_ok,
             # the drawn runner, not a camera: the dashboard says so before anyone is filmed "on" it
             "synthetic_runner": is_synthetic(self.source_name),

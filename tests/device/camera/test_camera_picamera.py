@@ -180,3 +180,20 @@ def test_auto_on_a_pi_never_turns_into_the_synthetic_runner(
     assert isinstance(src, PicameraSource)
     with pytest.raises(SourceError, match="not found .*ribbon cable"):
         src.open()
+
+
+def test_a_leaping_sensor_time_does_not_renumber_every_later_frame(fake_picamera2: type[_Camera]) -> None:
+    """One frame stamped 10⁶ s ahead (a driver fault): the frames after it were numbered from
+    the first frame's time, i.e. in the millions, as if that many had been missed."""
+    t0, period = 5_000_000_000, 33_333_000
+    fake_picamera2.timestamps = [
+        t0,
+        t0 + period,
+        t0 + 10**15,
+        t0 + 3 * period,
+        t0 + 4 * period,
+        t0 + 6 * period,
+    ]
+    with PicameraSource(0, 1280, 720, 30.0) as src:
+        idx = [src.read().index for _ in range(6)]
+    assert idx == [0, 1, 2, 3, 4, 6]  # the leap counts as one frame; a real missed frame (5) still shows

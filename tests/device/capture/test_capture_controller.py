@@ -318,3 +318,20 @@ def test_stop_during_countdown_records_nothing(rig) -> None:
     assert ctl.stop_capture() is True
     assert ctl.wait_for_state(("idle", "failed", "done"), 10) == "idle"
     assert store.list_sessions() == []
+
+
+def test_status_stays_strict_json_after_a_frame_timed_inf(rig) -> None:
+    """The live view sees every frame, a mistimed one too: its time must not reach the status
+    the dashboard parses (json.dumps writes inf as ``Infinity``, which JSON.parse refuses)."""
+    import json
+
+    from tests.support.eventually import eventually
+
+    src = ScriptedSource(n_frames=20, retime=lambda i, t: float("inf") if i == 19 else t)
+    ctl, *_ = rig(source=src)
+    assert eventually(
+        lambda: src._i >= 20 and ctl.live.frame_t is not None and not np.isfinite(ctl.live.frame_t), 10
+    )
+    status = ctl.status()
+    assert status["frame_t"] is None
+    json.dumps(status, allow_nan=False)  # raises on inf / nan
