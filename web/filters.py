@@ -69,6 +69,15 @@ def fmt_plain(v: Any) -> str:
     return str(v)
 
 
+def evidence_angle(key: str, value: float, units: Units) -> str:
+    """An evidence-frame caption line, "Hip extension: 14°": the name and sign the frame's drawing
+    shows (:func:`device.report.catalog.angle_reading`), the number as every table formats it."""
+    if key.endswith("_cm"):
+        return f"{catalog.angle_label(key)}: {units.value(value, 'cm')}"
+    name, degrees = catalog.angle_reading(key, value)
+    return f"{name}: {units.value(degrees, 'deg')}"
+
+
 def register(app: Flask) -> None:
     def units() -> Units:
         return units_for(app.extensions["gait_config"])
@@ -82,6 +91,7 @@ def register(app: Flask) -> None:
         metric_explain=lambda mid: catalog.info(mid).explain,
         curve_label=catalog.curve_label,
         angle_label=catalog.angle_label,
+        evidence_angle=lambda key, v: evidence_angle(key, v, units()),
         phase_label=catalog.phase_label,
         val=lambda v, unit, signed=False: units().value(v, unit, signed=signed),
         num=lambda v, unit, signed=False: units().number(v, unit, signed=signed),

@@ -185,6 +185,7 @@ PHASE_LABELS: dict[str, str] = {"initial_contact": "Landing", "midstance": "Mids
 ANGLE_LABELS: dict[str, str] = {
     "knee_flexion": "Knee bend",
     "hip_flexion": "Hip flexion",
+    "hip_extension": "Hip extension",
     "shank": "Shin angle",
     "shank_angle": "Shin angle",
     "trunk_lean": "Trunk lean",
@@ -200,3 +201,12 @@ def angle_label(key: str) -> str:
     if key in METRICS:
         return METRICS[key].label
     return ANGLE_LABELS.get(key) or curve_label(key)
+
+
+def angle_reading(key: str, value: float) -> tuple[str, float]:
+    """An evidence-frame angle as the frame's drawing and caption both name it: (name, degrees).
+    A hip behind the trunk line (negative hip flexion) reads as hip extension, a positive
+    number, as "Hip extension at push-off" does in the table, never as "hip flexion −12°"."""
+    if key.startswith("hip_flexion") and value < 0:
+        return ANGLE_LABELS["hip_extension"], -value
+    return angle_label(key), value

@@ -14,8 +14,9 @@ from typing import Any
 import numpy as np
 
 from device.keypoints import KEYPOINT_NAMES, KP, SKELETON_EDGES
+from device.report.catalog import angle_reading
 from device.report.charts import LEFT_COLOR, RIGHT_COLOR
-from device.report.units import CM_PER_INCH, is_number
+from device.report.units import CM_PER_INCH, Units, is_number
 
 MIN_SCORE = 0.2
 
@@ -219,10 +220,12 @@ def draw_evidence(
         shank = P["ankle"] - P["knee"]
         if np.linalg.norm(thigh) > 1 and np.linalg.norm(shank) > 1:
             got = _pick(angles, ("knee_flexion", "knee"))
-            value = got[1] if got else _angle_between(thigh, shank)
+            name, value = (
+                angle_reading(got[0], got[1]) if got else ("Knee bend", _angle_between(thigh, shank))
+            )
             bis = _arc(img, P["knee"], thigh, shank, radius, color, t_thin)
             lab = P["knee"] + bis * (radius + 10 * s) + np.array([4 * s, 8 * s])
-            _label(img, f"knee {value:.0f}", (int(lab[0]), int(lab[1])), color, fscale)
+            _label(img, _angle_text(name, value), (int(lab[0]), int(lab[1])), color, fscale)
     if "shoulder" in P and "hip" in P and "knee" in P:
         trunk_down = P["hip"] - P["shoulder"]
         thigh = P["knee"] - P["hip"]
@@ -236,13 +239,12 @@ def draw_evidence(
                 max(3, int(4 * s)),
             )
             got = _pick(angles, ("hip_flexion", "hip_extension", "hip"))
-            value = got[1] if got else _angle_between(trunk_down, thigh)
+            # named as the caption names it (a negative hip flexion is hip extension); without a
+            # measured angle the trunk-thigh angle has no sign to tell flexion from extension
+            name, value = angle_reading(got[0], got[1]) if got else ("Hip", _angle_between(trunk_down, thigh))
             bis = _arc(img, P["hip"], trunk_down, thigh, int(radius * 1.2), color, t_thin)
-            # a negative hip flexion is extension: say so rather than print a minus sign
-            name = "hip ext" if (got and got[0].startswith("hip_extension")) or value < 0 else "hip"
-            value = abs(value)
             lab = P["hip"] - bis * (radius * 1.2 + 10 * s) - np.array([110 * s, 0])
-            _label(img, f"{name} {value:.0f}", (int(lab[0]), int(lab[1])), color, fscale)
+            _label(img, _angle_text(name, value), (int(lab[0]), int(lab[1])), color, fscale)
     over = _pick(angles, ("overstride_cm",))
     if "hip" in P and "ankle" in P and (over is not None or phase == "initial_contact"):
         hip_xy, ankle_xy = P["hip"], P["ankle"]
@@ -262,6 +264,12 @@ def draw_evidence(
             mid = (foot_level + ankle_xy) / 2
             _label(img, text, (int(mid[0] - 30 * s), int(mid[1] + 26 * s)), OVERSTRIDE_BGR, fscale)
     return _encode(img, quality)
+
+
+def _angle_text(name: str, degrees: float) -> str:
+    """ "Hip extension 14": the caption's name and number (the degree sign is drawn by
+    :func:`_label`; Hershey fonts have no "−")."""
+    return f"{name} {Units().number(degrees, 'deg').replace('−', '-')}"
 
 
 def _angle_between(d1: np.ndarray, d2: np.ndarray) -> float:

@@ -231,6 +231,24 @@ def test_evidence_frame_drawn(logged_in, store):
     assert logged_in.get(f"/sessions/{other}/evidence/{eid}.jpg").status_code == 404
 
 
+def test_evidence_caption_names_angles_as_the_drawing_does(logged_in, store):
+    """The caption under a push-off frame says "Hip extension: 14°", the name and sign drawn on
+    the frame (and the table's "Hip extension at push-off"), not "Hip flexion: -14°"."""
+    import cv2
+
+    sid = _done_session(store, store.create_runner("Ann", 168))
+    jpeg = cv2.imencode(".jpg", np.full((360, 640, 3), 90, np.uint8))[1].tobytes()
+    angles = {"knee_flexion": 22.5, "hip_flexion": -14.3, "shank": -0.2, "trunk_lean": 4.2}
+    store.add_evidence(
+        sid, "left", "toe_off", 0.5, 15, jpeg, np.full((17, 3), np.nan), meta={"angles": angles}
+    )
+    body = logged_in.get(f"/sessions/{sid}").get_data(as_text=True)
+    caption = body[body.index("<figcaption><strong>Left · Push-off") :].split("</figcaption>")[0]
+    assert "Hip extension: 14°" in caption and "Hip flexion" not in caption
+    assert "Knee bend: 22°" in caption and "Trunk lean: 4°" in caption
+    assert "Shin angle: 0°" in caption  # no "-0°"
+
+
 # -- history and comparison --------------------------------------------------------------------
 
 

@@ -91,3 +91,22 @@ def test_unseen_keypoints_are_not_drawn_and_bad_jpeg_is_refused() -> None:
     assert not _near(out, *kp[KP["left_hip"], :2] + (0, 45), SIDE_BGR["left"], r=1, tol=40)
     with pytest.raises(ValueError):
         draw_evidence(b"not a jpeg", kp, {}, "left")
+
+
+def test_angles_are_named_as_the_metric_catalog_names_them(monkeypatch) -> None:
+    """At push-off the thigh is behind the trunk line: the engine's hip flexion is negative. The
+    drawing says "Hip extension 14" (positive, as "Hip extension at push-off" in the table), the
+    same name and sign the caption under the frame gives (catalog.angle_reading)."""
+    from device.report import catalog
+    from device.report import evidence as ev
+
+    drawn: list[str] = []
+    monkeypatch.setattr(ev, "_label", lambda img, text, *a, **k: drawn.append(text))
+    draw_evidence(_frame(), _pose(), {"knee_flexion": 22.5, "hip_flexion": -14.3}, "left", phase="toe_off")
+    assert drawn == ["Knee bend 22", "Hip extension 14"]
+    assert catalog.angle_reading("hip_flexion", -14.3) == ("Hip extension", 14.3)
+    assert catalog.angle_reading("hip_flexion", 22.0) == ("Hip flexion", 22.0)
+    assert catalog.angle_reading("knee_flexion", -3.0) == ("Knee bend", -3.0)  # hyperextension keeps its sign
+    drawn.clear()
+    draw_evidence(_frame(), _pose(), {"knee_flexion": -3.0, "hip_flexion": 22.0}, "left")
+    assert drawn == ["Knee bend -3", "Hip flexion 22"]
