@@ -209,7 +209,7 @@ def finding_text(
     label = catalog.info(metric_id).label
     if direction == "asymmetric":
         si = metric_si(m)
-        diff = f" — a {si:.0f}% difference" if si is not None else ""
+        diff = f" — a difference of {units.value(si, '%')}" if si is not None else ""
         return (
             f"{label} differs between sides: left {units.value(m.get('left'), unit)}, "
             f"right {units.value(m.get('right'), unit)}{diff}."

@@ -228,7 +228,8 @@ def _metric_rows(
             "sd": f"± {units.number(sd, unit)}" if is_number(sd) else "",
             "n": m.get("n") or "",
             "normal": units.range(m.get("normal"), unit),
-            "si": f"{si:.0f}%" if si is not None else "",
+            # as the symmetry row and the page print it ("18.6%", not "19%")
+            "si": units.value(si, "%") if si is not None else "",
             "flag": direction,
             "flag_text": status_words(ev),
         }

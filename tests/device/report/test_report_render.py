@@ -315,6 +315,24 @@ def test_symmetry_finding_names_what_differs() -> None:
     assert text.startswith("Your ground contact time differs between the left and right foot by 18.6%")
 
 
+def test_a_left_right_difference_is_printed_as_the_symmetry_row_prints_it() -> None:
+    """The contact-time L/R difference is the symmetry index: one number, rounded once (units:
+    "18.6%"), in the L/R diff. column, the symmetry row and an asymmetry sentence alike."""
+    from device.report.findings import finding_text
+
+    s = handmade_session()
+    m = s["analysis"]["metrics"]
+    m["contact_time_ms"].update(value=280.0, left=254.0, right=306.0, symmetry_index_pct=18.6)
+    m["symmetry_index_pct"] = metric(18.6, "%", n=24)
+    html = unescape(render_report_html(s, _cfg()))
+    ct = re.search(r'<tr class="metric" data-metric="contact_time_ms">.*?</tr>', html, re.S).group(0)
+    sym = re.search(r'<tr class="metric" data-metric="symmetry_index_pct">.*?</tr>', html, re.S).group(0)
+    assert re.findall(r"<td>([\d.]+%)</td>", ct) == ["18.6%"] and "18.6%" in sym
+    m["contact_time_ms"]["flag"] = "asymmetric"
+    text = finding_text("contact_time_ms", m["contact_time_ms"], "asymmetric", Units("metric"))
+    assert text.endswith("— a difference of 18.6%.")
+
+
 def test_a_withheld_capture_has_no_red_side() -> None:
     s = handmade_session()
     s["analysis"]["quality"]["duration_s"] = 12.0  # too short: findings withheld
