@@ -182,12 +182,19 @@ def _review(a: dict[str, Any], norms: Norms, profile: str) -> dict[str, Any]:
     issues = _issues(a, q, rules)
     blocking = [i for i in issues if i in _BLOCKING]
     withheld = [_withheld_text(i, a, q, rules) for i in _sorted(blocking)]
+    running_norms = "walking" not in issues
+    if not running_norms:
+        # running norms are not applied to walking (nor by the engine): no range is judged,
+        # printed, banded or coloured beside its numbers on any surface
+        norms = Norms(ranges={}, path=norms.path, evidence=rules)
     near = _near_side(a, q)
     view_kind = (a.get("view") or {}).get("kind")
     fps = q.get("effective_fps")
     ev: dict[str, dict[str, Any]] = {}
     for mid, m in metrics.items():
         _no_negative_times(mid, m)
+        if not running_norms:
+            m["normal"] = None  # the running range an earlier review stored
         # a rear camera's metrics (and a rear/front main view) see both legs alike
         side_view = view_kind == "side" and m.get("source") != "rear"
         ev[mid] = _judge(mid, m, norms, rules, withheld, near if side_view else "both", v2, issues)

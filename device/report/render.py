@@ -227,7 +227,8 @@ def _metric_rows(
             "value": units.value(m.get("value"), unit),
             "sd": f"± {units.number(sd, unit)}" if is_number(sd) else "",
             "n": m.get("n") or "",
-            "normal": units.range(m.get("normal"), unit),
+            # "—" as on the page: no range, or none applied (a walking capture)
+            "normal": units.range(m.get("normal"), unit) or "—",
             # as the symmetry row and the page print it ("18.6%", not "19%")
             "si": units.value(si, "%") if si is not None else "",
             "flag": direction,

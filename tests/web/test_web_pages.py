@@ -231,6 +231,22 @@ def test_evidence_frame_drawn(logged_in, store):
     assert logged_in.get(f"/sessions/{other}/evidence/{eid}.jpg").status_code == 404
 
 
+def test_a_walking_capture_shows_no_running_range(logged_in, store):
+    """Walking: the page says the running norms are not applied, and shows none: "—" in the
+    normal column (as the report), no band on the cadence chart."""
+    a = make_analysis(cadence=112.0)
+    a["activity"] = "walking"
+    sid = _done_session(store, store.create_runner("Ann", 168), a)
+    body = logged_in.get(f"/sessions/{sid}").get_data(as_text=True)
+    assert "the running norms are not applied" in body
+    table = body[
+        body.index('<table id="metrics"') : body.index("</table>", body.index('<table id="metrics"'))
+    ]
+    normals = re.findall(r'<td class="normal">(.*?)</td>', table)
+    assert normals and set(normals) == {"—"}
+    assert "170–185" not in body and "normal 170" not in body
+
+
 def test_evidence_caption_names_angles_as_the_drawing_does(logged_in, store):
     """The caption under a push-off frame says "Hip extension: 14°", the name and sign drawn on
     the frame (and the table's "Hip extension at push-off"), not "Hip flexion: -14°"."""

@@ -344,6 +344,25 @@ def test_walking_makes_no_running_finding() -> None:
     assert "walking" in r["quality"]["withheld"][0]
 
 
+def test_walking_is_not_judged_against_running_norms() -> None:
+    """The engine applies no running norm to walking; the gate applies none either, and drops the
+    running ranges an earlier review stored: every surface then shows no range beside the
+    numbers, no cadence band and no side outside a range. Which captures give findings does not
+    change (walking withholds them all)."""
+    a = _v2(
+        cadence_spm=_metric(110.0, "spm", normal=[160.0, 200.0]),
+        contact_time_ms=_metric(520.0, "ms", 500.0, 540.0, sd=12.0, normal=[None, 300.0]),
+    )
+    a["activity"] = "walking"
+    r = review(a, NORMS)
+    assert all(m["normal"] is None for m in r["metrics"].values())
+    for mid, e in r["quality"]["evidence"].items():
+        assert e["status"] == Status.NOT_ENOUGH_EVIDENCE and e["left"] is None and e["right"] is None, mid
+    assert review(r, NORMS)["metrics"] == r["metrics"]  # reviewing again changes nothing
+    running = review(_v2(cadence_spm=_metric(110.0, "spm")), NORMS)
+    assert running["metrics"]["cadence_spm"]["normal"] == [160.0, 200.0]
+
+
 def test_unusable_capture_marks_every_number_even_without_a_normal_range() -> None:
     """A wrong-view capture: metrics that have no normal range (step length, flight time) and
     the symmetry index without one are marked like the others, with the capture's reason, not

@@ -180,3 +180,12 @@ def test_one_foot_contact_time_is_flagged_for_either_foot(session: dict[str, Any
     assert any(ln.startswith("Ground contact time") and ln.endswith(" 265 ms") for ln in lines)
     assert "  L 330 ms above normal   R 200 ms" in lines
     assert "330 ms per step on the left" in " ".join(" ".join(lines).split())  # the finding quotes that foot
+
+
+def test_a_walking_capture_prints_no_running_range(session: dict[str, Any]) -> None:
+    """Walking: the receipt says the running norms are not applied and prints no range or
+    verdict against them, like the report and the page."""
+    session["analysis"]["activity"] = "walking"
+    text = "\n".join(fmt(session))
+    assert "the running norms are not applied" in " ".join(text.split())
+    assert not any(w in text for w in ("170-185", "<=", ">=", "above normal", "below normal", "in range"))

@@ -333,6 +333,21 @@ def test_a_left_right_difference_is_printed_as_the_symmetry_row_prints_it() -> N
     assert text.endswith("— a difference of 18.6%.")
 
 
+def test_a_walking_capture_prints_no_running_range() -> None:
+    """Walking: the running norms are not applied (the note says so first), so no running range
+    is printed beside a number ("—" as on the page), the cadence chart has no normal band and no
+    side is marked outside a range."""
+    s = handmade_session()
+    s["analysis"]["activity"] = "walking"
+    s["analysis"]["metrics"]["overstride_cm"].update(left=18.0, right=12.8)
+    html = unescape(render_report_html(s, _cfg()))
+    assert "the running norms are not applied" in html
+    rows = re.findall(r'<tr class="metric" data-metric="[^"]+">.*?</tr>', html, re.S)
+    assert rows and all(re.search(r"<td>—</td>\s*<td>\d*</td>", row) for row in rows)
+    assert "170–185" not in html and "≤ 10.0 cm" not in html and "normal 170" not in html
+    assert '<td class="out">' not in html
+
+
 def test_a_withheld_capture_has_no_red_side() -> None:
     s = handmade_session()
     s["analysis"]["quality"]["duration_s"] = 12.0  # too short: findings withheld
