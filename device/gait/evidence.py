@@ -279,6 +279,7 @@ def _issues(a: dict[str, Any], q: dict[str, Any], rules: EvidenceRules) -> list[
         issues.append("too_short")
     if not _num(fps) or fps < rules.min_fps:
         issues.append("low_fps")
+    # the capture as a whole: min_steps strides (twice as many steps; norms.toml [evidence])
     if (q.get("strides_used") or 0) < rules.min_steps and "few_strides" not in issues:
         issues.append("few_strides")
     if a.get("activity") == "walking":
@@ -327,9 +328,13 @@ def _withheld_text(issue: str, a: dict[str, Any], q: dict[str, Any], rules: Evid
         )
         return f"The frames were analysed at {got}; findings need at least {rules.min_fps:g} fps ({cause})."
     if issue == "few_strides":
+        # strides are what _issues compares; the steps as the receipt and report count them too
+        steps = q.get("steps_used")
+        got = f" ({int(steps)} steps)" if _num(steps) else ""
         return (
-            f"Only {q.get('strides_used', 0)} usable strides; findings need at least {rules.min_steps} "
-            "(record at least 30 s of steady running)."
+            f"Only {q.get('strides_used', 0)} usable strides{got}; findings need at least "
+            f"{rules.min_steps} strides ({2 * rules.min_steps} steps): record at least 30 s of "
+            "steady running."
         )
     if issue == "walking":
         return "This looks like walking, not running: the running norms are not applied."

@@ -64,7 +64,8 @@ class NormRange:
 class EvidenceRules:
     """What a finding needs (the ``[evidence]`` table): a "good" verdict, a flag or a cue needs a
     capture of at least ``min_duration_s`` at a real frame rate of at least ``min_fps``, and the
-    metric at least ``min_steps`` foot contacts (``min_side_steps`` per side for a one-side flag)."""
+    metric at least ``min_steps`` foot contacts (``min_side_steps`` per side for a one-side flag);
+    the capture as a whole ``min_steps`` strides (twice as many steps)."""
 
     min_duration_s: float = 20.0
     min_fps: float = 20.0

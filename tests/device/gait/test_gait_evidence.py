@@ -344,6 +344,22 @@ def test_walking_makes_no_running_finding() -> None:
     assert "walking" in r["quality"]["withheld"][0]
 
 
+def test_too_few_strides_says_strides_as_it_compares_them() -> None:
+    """The capture needs ``min_steps`` strides (norms.toml): the reason counts strides, with
+    the steps the receipt's "Steps: 13 used (6 strides)" counts; which captures pass is as
+    before (8 strides, 16 steps)."""
+    a = _v2()
+    a["quality"].update(steps_used=13, strides_used=6)
+    q = review(a, NORMS)["quality"]
+    assert q["withheld"] == [
+        "Only 6 usable strides (13 steps); findings need at least 8 strides (16 steps): record at "
+        "least 30 s of steady running."
+    ]
+    for steps, few in ((15, True), (16, False)):
+        a["quality"].update(steps_used=steps, strides_used=steps // 2)
+        assert ("few_strides" in review(a, NORMS)["quality"]["issues"]) is few, steps
+
+
 def test_walking_is_not_judged_against_running_norms() -> None:
     """The engine applies no running norm to walking; the gate applies none either, and drops the
     running ranges an earlier review stored: every surface then shows no range beside the

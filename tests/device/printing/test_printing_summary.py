@@ -189,3 +189,11 @@ def test_a_walking_capture_prints_no_running_range(session: dict[str, Any]) -> N
     text = "\n".join(fmt(session))
     assert "the running norms are not applied" in " ".join(text.split())
     assert not any(w in text for w in ("170-185", "<=", ">=", "above normal", "below normal", "in range"))
+
+
+def test_few_strides_reason_counts_as_the_steps_line_does(session: dict[str, Any]) -> None:
+    """The reason at the top and the "Steps:" line name the same counts: strides and steps."""
+    session["analysis"]["quality"].update(steps_used=13, strides_used=6)
+    text = " ".join("\n".join(fmt(session)).split())
+    assert "Only 6 usable strides (13 steps); findings need at least 8 strides (16 steps)" in text
+    assert "Steps: 13 used (6 strides)" in text
