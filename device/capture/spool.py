@@ -143,17 +143,31 @@ class SpooledFrames:
         self.finish()
         dest = Path(path)
         dest.parent.mkdir(parents=True, exist_ok=True)
+        # on the disk before the store names it (the session's video_path): a power cut in the
+        # next seconds must not leave a stored session with a torn video or an empty index
+        _fsync(self.path)
+        idx = Path(str(dest) + ".idx")
+        tmp = idx.with_name(idx.name + ".tmp")
+        tmp.write_text(json.dumps({"frames": self._frames, "spans": self._spans}), encoding="utf-8")
+        _fsync(tmp)
         self.path.replace(dest)
+        tmp.replace(idx)
         with contextlib.suppress(OSError):
-            spans_path(self.path).unlink()  # the .idx below replaces it
+            spans_path(self.path).unlink()  # the .idx replaces it
         self.path = dest
-        index = {"frames": self._frames, "spans": self._spans}
-        Path(str(dest) + ".idx").write_text(json.dumps(index), encoding="utf-8")
         return dest
 
     def delete(self) -> None:
         self.finish()
         delete_spool(self.path)
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def _parse_span(line: bytes, size: int) -> tuple[int, int, int, float] | None:
