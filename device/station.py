@@ -33,6 +33,7 @@ from device.capture.controller import CaptureController
 from device.capture.finisher import Analyzer, default_analyzer
 from device.capture.rear import RearCamera
 from device.capture.request import CaptureRequest
+from device.capture.spool import spans_path
 from device.capture.states import StationState
 from device.capture.status import Status, Subscription
 from device.config import Config
@@ -249,8 +250,8 @@ class Station:
         return controls
 
     def _clear_spool(self) -> None:
-        """After a crash: evidence spools (their index was in memory) are useless; pose spools of
-        sessions that were interrupted are kept for :meth:`_resume_recovered`, others deleted."""
+        """After a crash: the spools (pose and evidence, with its sidecar) of sessions that were
+        interrupted are kept for :meth:`_resume_recovered`, others deleted."""
         spool = self.data_dir / "spool"
         # One attempt per session: a session whose finishing was itself cut short (a crash in
         # the analysis would otherwise crash every start) stays interrupted, keypoints kept.
@@ -260,7 +261,12 @@ class Station:
                 "session(s) %s: finishing after a restart was cut short; left interrupted", sorted(tried)
             )
         self._resumable = [sid for sid in self.recovered_sessions if sid not in tried]
-        keep = {f"session-{sid}-{cam}.pose" for sid in self._resumable for cam in ("main", "rear")}
+        ctl = self._ctl()
+        keep = set()
+        for sid in self._resumable:
+            evidence = ctl.evidence_spool_path(sid)
+            keep |= {evidence.name, spans_path(evidence).name}
+            keep |= {ctl.pose_spool_path(sid, cam).name for cam in ("main", "rear")}
         for p in spool.glob("session-*") if spool.is_dir() else []:
             if p.name not in keep:
                 with contextlib.suppress(OSError):

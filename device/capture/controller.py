@@ -43,7 +43,7 @@ from device.capture.live_pose import LivePose
 from device.capture.rear import RearCamera
 from device.capture.recorder import FrameOutcome, Recorder
 from device.capture.request import CaptureRequest
-from device.capture.spool import FrameSpool
+from device.capture.spool import FrameSpool, SpooledFrames, delete_spool
 from device.capture.states import CAN_START, SessionStatus, StationState
 from device.capture.status import Status, StatusHub, Subscription
 from device.config import Config, as_dict
@@ -345,9 +345,7 @@ class CaptureController:
                 as_dict(self.cfg),
             )
             try:
-                evidence = FrameSpool(
-                    self.spool_dir / f"session-{sid}.mjpeg", self.cfg.capture.evidence_jpeg_quality
-                )
+                evidence = FrameSpool(self.evidence_spool_path(sid), self.cfg.capture.evidence_jpeg_quality)
             except OSError as exc:
                 self.store.delete_session(sid)
                 raise UserError(f"cannot write to {self.spool_dir}: {exc.strerror}") from None
@@ -379,6 +377,9 @@ class CaptureController:
 
     def pose_spool_path(self, session_id: int, camera: str) -> Path:
         return self.spool_dir / f"session-{session_id}-{camera}.pose"
+
+    def evidence_spool_path(self, session_id: int) -> Path:
+        return self.spool_dir / f"session-{session_id}.mjpeg"
 
     def _check_disk(self) -> None:
         need = self.cfg.storage.min_free_mb
@@ -428,15 +429,18 @@ class CaptureController:
 
     def resume(self, session_id: int) -> bool:
         """Finish a session a restart interrupted: infer the spooled frames the store has no
-        keypoints for, then analyse it. False when nothing of it was spooled (it stays
-        ``interrupted`` with its keypoints). Runs as an ``analysing`` phase: starts wait."""
+        keypoints for, then analyse it, its evidence frames and video from the evidence spool
+        recovered. False when nothing of it was spooled (it stays ``interrupted`` with its
+        keypoints). Runs as an ``analysing`` phase: starts wait."""
         spools = {
             cam: self.pose_spool_path(session_id, cam)
             for cam in ("main", "rear")
             if self.pose_spool_path(session_id, cam).is_file()
         }
         if "main" not in spools:
+            delete_spool(self.evidence_spool_path(session_id))  # pictures of a run never analysed
             return False
+        evidence = SpooledFrames.recover(self.evidence_spool_path(session_id))  # evidence and video as usual
         with self._lock:
             if self._state not in CAN_START:
                 return False
@@ -444,7 +448,7 @@ class CaptureController:
             self._message = f"finishing session {session_id} (interrupted by a restart)"
             self.last_session_id = session_id
         self._notify_state(ANALYSING)
-        job = FinishJob(session_id, spools, has_rear="rear" in spools)
+        job = FinishJob(session_id, spools, evidence=evidence, has_rear="rear" in spools)
         self._spawn(job)
         return True
 

@@ -22,7 +22,7 @@ import numpy as np
 from device.capture.catchup import CatchUp, ProgressCallback
 from device.capture.pose_spool import PoseSpool, read_pose_spool
 from device.capture.rear import merge_rear
-from device.capture.spool import FrameSpool
+from device.capture.spool import SpooledFrames
 from device.capture.states import SessionStatus
 from device.config import Config
 from device.errors import UserError
@@ -88,14 +88,15 @@ class EstimatorPool(Protocol):
 @dataclass
 class FinishJob:
     """One session to finish. ``spools``: camera → pose spool path; ``evidence``: the session's
-    evidence spool (None after a restart: evidence then comes from the pose spool); ``warnings``:
-    what the recording itself has to say (frames left out), added to the analysis's;
+    evidence spool (after a restart the one recovered, None if it was lost: evidence then comes
+    from the pose spool); ``warnings``: what the recording itself has to say (frames left out),
+    added to the analysis's;
     ``ended_early``: why the capture stopped before its end (the camera failed): what was
     recorded is analysed all the same, and the analysis says so."""
 
     session_id: int
     spools: dict[str, Path]
-    evidence: FrameSpool | None = None
+    evidence: SpooledFrames | None = None
     frames_missed: int = 0
     rear_error: str | None = None
     has_rear: bool = False
@@ -322,14 +323,14 @@ class SessionFinisher:
     def _save_evidence(
         self,
         sid: int,
-        evidence: FrameSpool | None,
+        evidence: SpooledFrames | None,
         pose_spool: PoseSpool | None,
         timeline: Timeline,
         analysis: Analysis,
     ) -> None:
         frames: EvidenceSource | None = evidence if evidence is not None and len(evidence) else None
         if frames is None and pose_spool is not None and len(pose_spool):
-            frames = pose_spool  # after a restart: the model's pictures (smaller, but the moment is right)
+            frames = pose_spool  # no evidence spool: the model's pictures (smaller, but the moment is right)
         if frames is None:
             return
         for ev in analysis.evidence or []:
@@ -363,7 +364,7 @@ class SessionFinisher:
 
 
 class EvidenceSource(Protocol):
-    """Spooled JPEGs by frame number: the evidence spool, or the pose spool after a restart."""
+    """Spooled JPEGs by frame number: the evidence spool, or the pose spool when it was lost."""
 
     def nearest(self, frame_index: int) -> int | None: ...
 

@@ -19,6 +19,7 @@ from device.report.render import render_report_html
 from device.report.review import DEMO_NOTE
 from device.station import Station
 from device.store import Store
+from device.store.video import open_video
 from device.synthetic.runner import RunnerParams, SyntheticRunner
 from tests.support.eventually import eventually
 
@@ -236,8 +237,13 @@ def test_power_cut_mid_capture_then_restart_finishes_from_the_spool(tmp_path: Pa
     store = Store(data / "station.db")
     assert store.integrity_check() == "ok"
     assert store.get_session(sid)["status"] == "capturing"
+    # an earlier session whose finishing was itself cut short: not tried again, its spools go
+    tried = store.create_session(None)
     store.close()
-    assert (data / "spool" / f"session-{sid}-main.pose").is_file()  # the spool survived
+    for name in (".resuming", ".mjpeg", ".mjpeg.spans", "-main.pose"):
+        (data / "spool" / f"session-{tried}{name}").touch()
+    assert (data / "spool" / f"session-{sid}-main.pose").is_file()  # the spools survived
+    assert (data / "spool" / f"session-{sid}.mjpeg.spans").is_file()
     cfg = _cfg(tmp_path)
     cfg.storage.data_dir = str(data)
     cfg.gpio.enabled = False
@@ -251,7 +257,7 @@ def test_power_cut_mid_capture_then_restart_finishes_from_the_spool(tmp_path: Pa
     )
     st.start()
     try:
-        assert st.recovered_sessions == [sid]
+        assert st.recovered_sessions == [sid, tried]
         # the restart finishes it: the frames only in the spool are inferred, then analysed
         assert eventually(lambda: st.store.get_session(sid)["status"] in ("done", "failed"), 60)
         s = st.store.get_session(sid)
@@ -260,9 +266,11 @@ def test_power_cut_mid_capture_then_restart_finishes_from_the_spool(tmp_path: Pa
         assert len(tl) == s["frames_inferred"] >= spooled  # every frame spooled before the cut
         assert s["frames_dropped"] == 0 and s["effective_fps"] == pytest.approx(60, abs=1)
         assert s["analysis"]["cadence_spm"] is not None
+        assert len(open_video(s)) > spooled // 3  # the run's video kept (spooled at 30 of 60 fps)
         assert eventually(
             lambda: not list((data / "spool").glob("session-*")), 10
         )  # spool removed once stored
+        assert st.store.get_session(tried)["status"] == "interrupted"
         sid2 = st.start_capture()
         assert st.wait_for_state(("done", "failed"), 30) in ("done", "failed")
         assert st.store.get_session(sid2)["status"] in ("done", "failed")

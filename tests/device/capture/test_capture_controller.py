@@ -15,6 +15,7 @@ from device.capture.controller import CaptureController, CaptureRequest
 from device.config import Config
 from device.errors import InputError, UserError
 from device.store import Store
+from device.store.video import open_video
 
 from .capture_fakes import PoseFromTime, PoseNobody, ScriptedSource, fake_analyzer
 
@@ -335,3 +336,54 @@ def test_status_stays_strict_json_after_a_frame_timed_inf(rig) -> None:
     status = ctl.status()
     assert status["frame_t"] is None
     json.dumps(status, allow_nan=False)  # raises on inf / nan
+
+
+def _spools_of_a_power_cut(ctl: CaptureController, sid: int, frames: int) -> None:
+    """The spools a power cut leaves of ``frames`` frames of 1280×720 at 30 fps: every frame in
+    the pose spool (model pictures 320×180), every third in the evidence spool and its sidecar
+    (the last index line torn), no ``.idx``."""
+    from device.capture.pose_spool import PoseSpoolWriter
+    from device.capture.spool import FrameSpool, spans_path
+    from tests.support.eventually import eventually
+
+    pose = PoseSpoolWriter(
+        ctl.pose_spool_path(sid, "main"), {"width": 1280, "height": 720, "picture": [320, 180]}
+    )
+    evidence = FrameSpool(ctl.evidence_spool_path(sid))
+    full = np.full((720, 1280, 3), 90, np.uint8)
+    for i in range(frames):
+        pose.put(i, 100.0 + i / 30, full[::4, ::4], (4.0, 4.0))
+        if i % 3 == 0:
+            evidence.put(i, full)
+            assert eventually(lambda i=i: len(evidence) == i // 3 + 1, 5)  # the queue is short: pace it
+    pose.close()
+    evidence.finish()
+    with open(spans_path(evidence.path), "a", encoding="ascii") as fh:
+        fh.write(f"{frames} {evidence.bytes} 40")
+
+
+def test_resume_after_a_power_cut_keeps_the_video_and_full_size_evidence(rig) -> None:
+    ctl, store, _src, calls, _states, done = rig()
+    sid = store.create_session(None, 10.0, view="side")
+    _spools_of_a_power_cut(ctl, sid, 90)
+    ctl.wait_for_state("idle", 5)
+    assert ctl.resume(sid)
+    assert ctl.wait_for_state(("done", "failed"), 20) == "done"
+    s = store.get_session(sid)
+    assert s["status"] == "done" and calls[0]["n"] == 90 and done == [(sid, True)]
+    (ev,) = store.list_evidence(sid)
+    assert ev["meta"]["scale"] == 0.625  # from the evidence spool (800 wide), not the model's 320
+    assert s["video_path"] == str(ctl.cfg.data_dir / "videos" / f"session-{sid}.mjpeg")
+    assert len(open_video(s)) == 30  # every spooled frame, the torn one left out
+    assert not list(ctl.spool_dir.iterdir())
+    store.delete_session(sid)
+    assert not list((ctl.cfg.data_dir / "videos").iterdir())  # the video and its index
+
+
+def test_resume_without_a_pose_spool_deletes_the_evidence_spool(rig) -> None:
+    ctl, store, *_ = rig()
+    sid = store.create_session(None)
+    _spools_of_a_power_cut(ctl, sid, 3)
+    ctl.pose_spool_path(sid, "main").unlink()
+    assert not ctl.resume(sid)  # nothing to finish it with: it stays interrupted
+    assert not list(ctl.spool_dir.iterdir())
