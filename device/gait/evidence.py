@@ -193,8 +193,6 @@ def _review(a: dict[str, Any], norms: Norms, profile: str) -> dict[str, Any]:
     ev: dict[str, dict[str, Any]] = {}
     for mid, m in metrics.items():
         _no_negative_times(mid, m)
-        if not running_norms:
-            m["normal"] = None  # the running range an earlier review stored
         # a rear camera's metrics (and a rear/front main view) see both legs alike
         side_view = view_kind == "side" and m.get("source") != "rear"
         ev[mid] = _judge(mid, m, norms, rules, withheld, near if side_view else "both", v2, issues)
@@ -388,6 +386,8 @@ def _judge(
         out["status"] = Status.NOT_MEASURABLE.value
         return out
     rng = norms.get(mid)
+    if rng is None:  # none in the clinic's norms (or walking): not the one an earlier review stored
+        m["normal"] = None
     if mid == SYMMETRY or rng is None:
         return _no_range(out, withheld)
     m["normal"] = [rng.low, rng.high]
@@ -575,6 +575,7 @@ def _judge_symmetry(
         return out
     rng = norms.get(SYMMETRY)
     if rng is None:
+        m["normal"] = None
         return _no_range(out, withheld)
     m["normal"] = [rng.low, rng.high]
     if not rng.flag(m["value"]):

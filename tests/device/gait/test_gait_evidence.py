@@ -452,3 +452,22 @@ def test_clinic_rules_apply(tmp_path) -> None:
     strict = norms_from_dict(doc, "clinic.toml")
     q = review(_v2(), strict)["quality"]
     assert "too_short" in q["issues"] and "at least 300 s" in q["withheld"][0]
+
+
+def test_a_range_the_clinic_removed_is_not_printed_from_an_earlier_review() -> None:
+    """The analysis stored the range of its day; the clinic's norms no longer have one."""
+    from dataclasses import replace as dc_replace
+
+    from device.gait.evidence import review
+    from device.gait.norms import load_norms
+
+    norms = load_norms()
+    a = {
+        "schema_version": 2,
+        "metrics": {"trunk_lean_deg": {"value": 14.0, "unit": "deg", "n": 40, "normal": [2, 12]}},
+        "quality": {"duration_s": 120.0, "effective_fps": 30.0, "steps_used": 80, "strides_used": 40},
+        "view": {"kind": "side", "detected": "side"},
+    }
+    without = dc_replace(norms, ranges={k: v for k, v in norms.ranges.items() if k != "trunk_lean_deg"})
+    m = review(a, without)["metrics"]["trunk_lean_deg"]
+    assert m["normal"] is None and m["flag"] is None
