@@ -350,8 +350,8 @@ def compare_metric(
     delta = float(vb) - float(va)
     sa, sb = x.get("sd"), y.get("sd")
     noise = math.sqrt((sa * sa + sb * sb) / 2.0) if is_number(sa) and is_number(sb) else None
-    if withheld:
-        return Change(delta, noise, "cannot tell", None, withheld)
+    if withheld:  # the reason in full is said once, above the rows
+        return Change(delta, noise, "cannot tell", None, WITHHELD_ROW)
     if noise is None:
         return Change(delta, None, "cannot tell", None, "no stride-to-stride SD")
     if abs(delta) <= noise:
@@ -362,6 +362,10 @@ def compare_metric(
     if da is not None and db is not None and abs(da - db) > 1e-9:
         trend = "toward normal" if db < da else "away from normal"
     return Change(delta, noise, "changed", trend)
+
+
+#: A comparison row's reason when one capture gives no findings (the full one heads the table).
+WITHHELD_ROW = "findings withheld (see above)"
 
 
 def withheld_between(before: dict[str, Any] | None, after: dict[str, Any] | None) -> str | None:

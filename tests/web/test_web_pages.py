@@ -349,3 +349,16 @@ def test_compare_page_when_a_metric_was_measured_in_only_one_session(logged_in, 
     resp = logged_in.get(f"/compare?a={b}&b={a}")
     row = re.search(r'<tr id="c-overstride_cm".*?</tr>', resp.get_data(as_text=True), re.S).group(0)
     assert "not measurable after — ankles hidden by the treadmill rail" in row
+
+
+def test_compare_page_says_once_why_no_change_is_read(logged_in, store):
+    rid = store.create_runner("Cy", 175)
+    short = make_analysis(overstride=10.0)
+    short["quality"]["duration_s"] = 12.0  # too short: no findings from it
+    a, b = _done_session(store, rid, short), _done_session(store, rid, make_analysis(overstride=6.0))
+    body = logged_in.get(f"/compare?a={a}&b={b}").get_data(as_text=True)
+    note = re.search(r'<p class="flash error" id="compare-withheld" role="status">(.*?)</p>', body, re.S)
+    assert note and "no findings from the before capture (The capture is 12.0 s" in note.group(1)
+    row = re.search(r'<tr id="c-overstride_cm".*?</tr>', body, re.S).group(0)
+    assert "cannot tell" in row and "findings withheld (see above)" in row and "toward normal" not in row
+    assert body.count("no findings from the before capture") == 1

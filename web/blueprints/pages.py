@@ -464,6 +464,8 @@ def compare_print():
 
 @bp.route("/compare")
 def compare():
+    from device.report.findings import withheld_between
+
     a, b = _compare_pair()
     a["analysis"] = present.session_analysis(a, context.config())  # through the evidence gate
     b["analysis"] = present.session_analysis(b, context.config())
@@ -475,4 +477,5 @@ def compare():
         rows=[r for r in rows if not r.neither_measured],
         neither=present.by_reason([r for r in rows if r.neither_measured]),
         charts=charts.compare_charts(a.get("analysis"), b.get("analysis")),
+        withheld=withheld_between(a.get("analysis"), b.get("analysis")),
     )

@@ -275,7 +275,10 @@ def test_printed_comparison_reads_no_change_from_a_withheld_capture() -> None:
     b["analysis"]["metrics"]["cadence_spm"] = metric(178.0, "spm", sd=3.0, n=24, normal=[170, 185])
     html = render_comparison_html(a, b, _cfg())
     row = re.search(r'<tr class="metric" data-metric="cadence_spm">.*?</tr>', html, re.S).group(0)
-    assert "cannot tell: no findings from the before capture" in row and "toward normal" not in row
+    assert "cannot tell: findings withheld (see above)" in row and "toward normal" not in row
+    note = re.search(r'<p class="withheld-note" id="compare-withheld">(.*?)</p>', html, re.S).group(1)
+    assert note.startswith("No change is read from these two runs: no findings from the before capture (")
+    assert html.count("no findings from the before capture") == 1  # said once, not on every row
     assert "none from a capture whose findings are withheld" in html
 
 
