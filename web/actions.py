@@ -209,6 +209,7 @@ def video_info(session: dict[str, Any]) -> dict[str, Any]:
 
     from device.corrections import swap_sides
     from device.keypoints import KP, LEFT_RIGHT_PAIRS, SKELETON_EDGES
+    from device.report.catalog import event_label
     from device.store.video import open_video
 
     video = open_video(session)
@@ -247,7 +248,13 @@ def video_info(session: dict[str, Any]) -> dict[str, Any]:
         pos = video.index_of(int(ev["frame"]))
         if pos is not None:
             evidence.append(
-                {"index": pos, "side": ev.get("side"), "phase": ev.get("phase"), "t": float(times[pos])}
+                {
+                    "index": pos,
+                    "side": ev.get("side"),
+                    "phase": ev.get("phase"),
+                    "t": float(times[pos]),
+                    "label": event_label(ev.get("side"), ev.get("phase")),
+                }
             )
     return {
         "session_id": session["id"],

@@ -90,7 +90,6 @@ def register(app: Flask) -> None:
         metric_label=lambda mid: catalog.info(mid).label,
         metric_explain=lambda mid: catalog.info(mid).explain,
         curve_label=catalog.curve_label,
-        angle_label=catalog.angle_label,
         evidence_angle=lambda key, v: evidence_angle(key, v, units()),
         phase_label=catalog.phase_label,
         val=lambda v, unit, signed=False: units().value(v, unit, signed=signed),

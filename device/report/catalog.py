@@ -196,6 +196,13 @@ def phase_label(phase: str | None) -> str:
     return PHASE_LABELS.get(str(phase), str(phase or "").replace("_", " "))
 
 
+def event_label(side: str | None, phase: str | None) -> str:
+    """An evidence frame's name in clinic words: "Left landing", "Push-off (side unknown)"."""
+    if side in ("left", "right"):
+        return f"{side.capitalize()} {phase_label(phase).lower()}"
+    return f"{phase_label(phase)} (side unknown)"
+
+
 def angle_label(key: str) -> str:
     """An evidence-frame angle's name: a metric id's catalog label, else the joint-angle name."""
     if key in METRICS:

@@ -358,6 +358,9 @@ def test_video_player_steps_frames_and_jumps_to_evidence(demo):
                 assert "frame 2 /" in _player_state(page, "#player")["pos"]
                 chips = page.locator("#player .player-evidence .chip")
                 assert chips.count() >= 2
+                # the clinic's words, as the evidence captions: "Left landing", not "left initial_contact"
+                label = r"((Left|Right) (landing|midstance|push-off)|(Landing|Midstance|Push-off) \(side unknown\))"
+                assert all(re.match(label + r" · \d+\.\d\d s$", t) for t in chips.all_inner_texts())
                 target = page.evaluate(
                     "fetch(document.querySelector('#player').dataset.video).then(r => r.json())"
                     ".then(m => m.evidence[m.evidence.length - 1].index)"

@@ -52,8 +52,7 @@
         var b = document.createElement("button");
         b.type = "button";
         b.className = "chip";
-        b.textContent = (ev.side ? ev.side.charAt(0).toUpperCase() + ev.side.slice(1) + " " : "") +
-          (ev.phase || "").replace(/_/g, " ") + " · " + ev.t.toFixed(2) + " s";
+        b.textContent = ev.label + " · " + ev.t.toFixed(2) + " s";  // the clinic's words, from the station
         b.addEventListener("click", function () { self.pause(); self.seek(ev.index); });
         box.appendChild(b);
       });

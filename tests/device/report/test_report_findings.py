@@ -51,3 +51,12 @@ def test_good_points_when_nothing_is_flagged() -> None:
     good = good_points(ms, U)
     assert good[0] == "Cadence 176 spm is within the normal 170–185 spm."
     assert len(good) == 3
+
+
+def test_evidence_frames_are_named_in_the_clinics_words() -> None:
+    from device.report.catalog import event_label
+
+    assert event_label("left", "initial_contact") == "Left landing"
+    assert event_label("right", "toe_off") == "Right push-off"
+    assert event_label("unknown", "midstance") == "Midstance (side unknown)"
+    assert event_label(None, "initial_contact") == "Landing (side unknown)"
