@@ -24,6 +24,7 @@ import os
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 from types import EllipsisType
 from typing import Any
 
@@ -136,6 +137,7 @@ class Station:
             rear=rear,
         )
         self._clear_spool()
+        self._clear_orphan_videos()
         self.controller.start()
         self._resume_recovered()
         self.controls = self._make_controls()
@@ -271,6 +273,22 @@ class Station:
             if p.name not in keep:
                 with contextlib.suppress(OSError):
                     p.unlink()
+
+    def _clear_orphan_videos(self) -> None:
+        """Before anything records: a video no session names (a crash between keeping it and
+        storing its path) is a customer's run nobody can see or delete from the dashboard."""
+        named = {Path(p).name for p in self.store.video_paths()}
+        named |= {f"{n}.idx" for n in named}
+        videos = self.data_dir / "videos"
+        found = videos.glob("session-*") if videos.is_dir() else iter(())
+        orphans = [p for p in found if p.name not in named]
+        for p in orphans:
+            with contextlib.suppress(OSError):
+                p.unlink()
+        if orphans:
+            log.warning(
+                "deleted %d video file(s) no session names: %s", len(orphans), sorted(p.name for p in orphans)
+            )
 
     def _resume_recovered(self) -> None:
         """Finish the sessions a crash interrupted, one after the other, from their pose spools

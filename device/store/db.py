@@ -526,6 +526,11 @@ class Store:
             raise ValueError("what must be 'summary' or 'report'")
         self._update(session_id, {f"printed_{what}_at": utc_now()})
 
+    def video_paths(self) -> set[str]:
+        """Every recorded video a session names (``video_path``)."""
+        rows = self._conn().execute("SELECT video_path FROM sessions WHERE video_path IS NOT NULL").fetchall()
+        return {str(r[0]) for r in rows}
+
     def delete_session(self, session_id: int) -> None:
         row = self._conn().execute("SELECT video_path FROM sessions WHERE id = ?", (session_id,)).fetchone()
         if row is None:

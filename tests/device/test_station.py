@@ -400,3 +400,26 @@ def test_capture_and_its_reanalysis_timed_and_sided_the_same_way(station_rig, tm
     assert again["metrics"]["contact_time_ms"]["left"] == pytest.approx(
         first["metrics"]["contact_time_ms"]["left"]
     )
+
+
+def test_a_video_no_session_names_is_deleted_at_start(station_rig, tmp_path: Path) -> None:
+    """A crash between keeping a run's video and storing its path left a customer's run on the
+    disk that no page shows and no delete reaches: the start deletes it, and nothing else."""
+    cfg = _cfg(tmp_path)
+    videos = cfg.data_dir / "videos"
+    videos.mkdir(parents=True)
+    store = Store(cfg.data_dir / "station.db")
+    sid = store.create_session(store.create_runner("Ann", 170), 11.0, 0.0, "", "", "side", "scripted", {})
+    kept = videos / f"session-{sid}.mjpeg"
+    store.set_status(sid, "done", video_path=str(kept))
+    store.close()
+    for name in (
+        kept.name,
+        f"{kept.name}.idx",
+        "session-99.mjpeg",
+        "session-99.mjpeg.idx",
+        "session-98.mjpeg.idx.tmp",
+    ):
+        (videos / name).write_bytes(b"\xff\xd8 jpeg \xff\xd9")
+    station_rig(cfg=cfg)
+    assert sorted(p.name for p in videos.iterdir()) == [kept.name, f"{kept.name}.idx"]
