@@ -16,6 +16,7 @@ from device.config import Config
 from device.errors import InputError, UserError
 from device.store import Store
 from device.store.video import open_video
+from tests.support.timing import scaled
 
 from .capture_fakes import PoseFromTime, PoseNobody, ScriptedSource, fake_analyzer
 
@@ -71,7 +72,7 @@ def test_timer_ends_capture_and_everything_is_stored(rig) -> None:
     ctl.wait_for_state("idle", 5)
     sid = ctl.start_capture(CaptureRequest.from_dict(rid, {"speed_kmh": 11.5, "view": "side", "shoes": "X"}))
     assert ctl.state == "capturing"
-    assert ctl.wait_for_state(("done", "failed"), 20) == "done"
+    assert ctl.wait_for_state(("done", "failed"), scaled(20)) == "done"
     s = store.get_session(sid)
     assert s["status"] == "done" and s["analysis"]["cadence_spm"] == 174.0
     assert s["summary_text"] == "cadence 174"
@@ -102,7 +103,7 @@ def test_stop_twice_and_start_while_capturing_are_ignored(rig, caplog) -> None:
     time.sleep(0.3)
     assert ctl.stop_capture() is True
     assert ctl.stop_capture() is False
-    assert ctl.wait_for_state(("done", "failed"), 20) == "done"
+    assert ctl.wait_for_state(("done", "failed"), scaled(20)) == "done"
     assert ctl.stop_capture() is False
     assert "start ignored" in caplog.text and "stop ignored" in caplog.text
     assert store.get_session(sid)["status"] == "done"
@@ -113,14 +114,14 @@ def test_camera_failure_mid_capture_then_next_session_works(rig) -> None:
     src = ScriptedSource(fail_at=40)
     ctl, store, src, calls, _, done = rig(source=src)
     sid = ctl.start_capture()
-    assert ctl.wait_for_state(("done", "failed"), 20) == "failed"
+    assert ctl.wait_for_state(("done", "failed"), scaled(20)) == "failed"
     s = store.get_session(sid)
     # the capture failed (shown so), and what the camera recorded until then was analysed
     assert s["status"] == "done" and "camera unplugged" in " ".join(s["analysis"]["quality"]["warnings"])
     assert s["frames_inferred"] == len(store.get_keypoints(sid)) > 0  # kept what was recorded
     assert done == [(sid, False)]
     sid2 = ctl.start_capture()
-    assert ctl.wait_for_state(("done", "failed"), 20) == "done"
+    assert ctl.wait_for_state(("done", "failed"), scaled(20)) == "done"
     assert store.get_session(sid2)["status"] == "done"
 
 
@@ -128,12 +129,12 @@ def test_camera_stall_fails_the_capture(rig) -> None:
     src = ScriptedSource(stall_at=30)
     ctl, store, src, *_ = rig(source=src)
     sid = ctl.start_capture()
-    assert ctl.wait_for_state(("done", "failed"), 20) == "failed"
+    assert ctl.wait_for_state(("done", "failed"), scaled(20)) == "failed"
     warnings = store.get_session(sid)["analysis"]["quality"]["warnings"]
     assert any("stopped delivering frames" in w for w in warnings)
     src.unstall.set()
     sid2 = ctl.start_capture()
-    assert ctl.wait_for_state(("done", "failed"), 20) == "done"
+    assert ctl.wait_for_state(("done", "failed"), scaled(20)) == "done"
     assert store.get_session(sid2)["status"] == "done"
 
 
@@ -162,7 +163,7 @@ def test_end_of_video_ends_capture(rig) -> None:
     src = ScriptedSource(n_frames=45)
     ctl, store, src, calls, *_ = rig(source=src, duration_s=60)
     sid = ctl.start_capture()
-    assert ctl.wait_for_state(("done", "failed"), 20) == "done"
+    assert ctl.wait_for_state(("done", "failed"), scaled(20)) == "done"
     assert store.get_session(sid)["frames_inferred"] == 45
 
 
@@ -171,7 +172,7 @@ def test_dropped_frames_and_countdown(rig) -> None:
     ctl, store, src, calls, states, _ = rig(source=src, countdown_s=1)
     sid = ctl.start_capture()
     assert "countdown" in states
-    assert ctl.wait_for_state(("done", "failed"), 20) == "done"
+    assert ctl.wait_for_state(("done", "failed"), scaled(20)) == "done"
     s = store.get_session(sid)
     assert calls[0]["t0"] >= 101.0  # the countdown second is not recorded
     assert s["frames_dropped"] > 0 and s["frames_captured"] == s["frames_inferred"] + s["frames_dropped"]
@@ -182,7 +183,7 @@ def test_camera_clock_going_backwards_ends_the_capture_keeping_what_was_recorded
     src = ScriptedSource(retime=lambda i, t: t - 1000 if i >= 45 else t)
     ctl, store, src, calls, _, done = rig(source=src, duration_s=60)
     sid = ctl.start_capture()
-    assert ctl.wait_for_state(("done", "failed"), 20) == "failed"  # not capturing forever
+    assert ctl.wait_for_state(("done", "failed"), scaled(20)) == "failed"  # not capturing forever
     assert ctl.last_result is not None
     assert ctl.last_result["message"] == (
         "camera clock went backwards at 1.5 s: a frame timed 1000 s before the last good frame and "
@@ -193,7 +194,7 @@ def test_camera_clock_going_backwards_ends_the_capture_keeping_what_was_recorded
     assert len(kept) > 0 and bool(np.isfinite(kept.t).all()) and kept.t.max() < 101.5
     src.retime = None
     sid2 = ctl.start_capture()
-    assert ctl.wait_for_state(("done", "failed"), 20) == "done"
+    assert ctl.wait_for_state(("done", "failed"), scaled(20)) == "done"
     assert store.get_session(sid2)["status"] == "done"
 
 
@@ -201,7 +202,7 @@ def test_camera_clock_leaping_ahead_for_good_ends_the_capture_with_the_reason(ri
     src = ScriptedSource(retime=lambda i, t: t + 1e6 if i >= 45 else t)
     ctl, store, src, calls, _, done = rig(source=src, duration_s=60)
     sid = ctl.start_capture()
-    assert ctl.wait_for_state(("done", "failed"), 20) == "failed"
+    assert ctl.wait_for_state(("done", "failed"), scaled(20)) == "failed"
     assert ctl.last_result is not None
     assert ctl.last_result["message"].startswith(
         "camera clock jumped ahead at 1.5 s: a frame timed 1e+06 s after the last good frame and the 9"
@@ -214,7 +215,7 @@ def test_one_mistimed_frame_is_left_out_and_told_the_capture_runs_its_time(rig, 
     src = ScriptedSource(retime=lambda i, t: t + glitch if i == 40 else t)
     ctl, store, src, calls, *_ = rig(source=src)
     sid = ctl.start_capture()
-    assert ctl.wait_for_state(("done", "failed"), 20) == "done"
+    assert ctl.wait_for_state(("done", "failed"), scaled(20)) == "done"
     s = store.get_session(sid)
     assert calls[0]["t0"] == 100.0 and calls[0]["t1"] == pytest.approx(103.0)  # all 3 s
     assert s["frames_dropped"] == 1 and s["effective_fps"] == pytest.approx(30, abs=0.5)
@@ -368,7 +369,7 @@ def test_resume_after_a_power_cut_keeps_the_video_and_full_size_evidence(rig) ->
     _spools_of_a_power_cut(ctl, sid, 90)
     ctl.wait_for_state("idle", 5)
     assert ctl.resume(sid)
-    assert ctl.wait_for_state(("done", "failed"), 20) == "done"
+    assert ctl.wait_for_state(("done", "failed"), scaled(20)) == "done"
     s = store.get_session(sid)
     assert s["status"] == "done" and calls[0]["n"] == 90 and done == [(sid, True)]
     (ev,) = store.list_evidence(sid)
