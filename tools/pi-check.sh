@@ -189,7 +189,9 @@ build_rootfs() {
   rm -rf "$dir.tmp"
   # What a Raspberry Pi OS Lite image brings that matters here: python3, git, sudo, systemd.
   # Everything else must come from setup.sh itself.
-  mmdebstrap --mode=root --arch=arm64 --variant=minbase \
+  # --skip=check/qemu: the emulator is our own F-flag binfmt entry (ensure_qemu), which
+  # mmdebstrap does not know by name; without the skip it wants a qemu-aarch64-static to copy in.
+  mmdebstrap --mode=root --arch=arm64 --variant=minbase --skip=check/qemu \
     --include=ca-certificates,git,python3,sudo,curl,systemd,procps,iproute2 \
     "$rel" "$dir.tmp" \
     "deb $MIRROR $rel main" "deb $MIRROR $rel-updates main" "deb http://deb.debian.org/debian-security $rel-security main"
