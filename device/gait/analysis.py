@@ -38,7 +38,8 @@ from device.gait.view import detect_view, facing_series
 from device.keypoints import KP, Timeline
 
 # 2.7: cadence carries the SD of 60 / step time (what a before/after comparison reads it against)
-ENGINE_VERSION = "2.7"
+# 2.8: its few-strides issue is the evidence gate's rule (min_steps strides, 16 steps), not 8 steps
+ENGINE_VERSION = "2.8"
 LEG_FRACTION_OF_HEIGHT = 0.491
 MIN_FRAMES = 20
 MIN_DURATION_S = 1.5
@@ -927,10 +928,15 @@ def _verdict(
         w.append(
             f"the {far} leg is often hidden ({ls[far]:.0%} of frames seen): its figures are less reliable"
         )
-    if strides[0] < 8:
+    # the evidence gate's rule (norms.toml [evidence] min_steps strides), so the engine's verdict
+    # and the printed findings never disagree about whether a capture had enough strides
+    if strides[0] < 2 * ev.min_steps:
         issues.append("too few strides")
         codes.append("few_strides")
-        w.append(f"only {strides[0]} usable steps: record at least 30 s of steady running")
+        w.append(
+            f"only {strides[0] // 2} usable strides ({strides[0]} steps); at least {ev.min_steps} "
+            f"strides ({2 * ev.min_steps} steps) are needed: record at least 30 s of steady running"
+        )
     if strides[0] and strides[1] > strides[0]:
         w.append(f"{strides[1]} steps rejected vs {strides[0]} used")
     if activity == "walking":

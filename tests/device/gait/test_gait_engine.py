@@ -337,6 +337,20 @@ def test_too_few_strides_null_with_reason() -> None:
     )
 
 
+def test_few_strides_is_the_evidence_gates_rule() -> None:
+    """The engine's own few-strides issue uses norms.toml's ``min_steps`` strides, as the
+    evidence gate does: a capture with 8–15 steps was "enough" for the engine and "too few" for
+    the printed findings."""
+    _, tl = _run(duration_s=5.0)
+    a = analyze(tl, RunnerInfo(175, 10)).to_dict()
+    q = a["quality"]
+    assert 8 <= q["steps_used"] < 16, q["steps_used"]
+    assert "few_strides" in q["issues"]
+    assert any(
+        f"only {q['strides_used']} usable strides ({q['steps_used']} steps)" in w for w in q["warnings"]
+    )
+
+
 def test_flags_and_coaching_profiles_change_cues_not_measurements() -> None:
     # 25 s: a flag needs 20 s of running (norms.toml [evidence])
     _, tl = _run(duration_s=25, cadence_spm=150, contact_time_ms=320, overstride_cm=30.0, trunk_lean_deg=2.0)
