@@ -398,11 +398,16 @@ def analyze_file(
             "tagged_capture_fps": None,
         }
         if tl.meta.get("dropped_rows"):
+            lines = tl.meta["dropped_lines"]
+            shown = ", ".join(str(n) for n in lines[:5]) + (" …" if len(lines) > 5 else "")
             warnings.append(
-                f"dropped {tl.meta['dropped_rows']} CSV row(s) with a missing or non-increasing time"
+                f"{path.name}: dropped {tl.meta['dropped_rows']} row(s) with a missing or non-increasing "
+                f"time (line{'s' if len(lines) > 1 else ''} {shown})"
             )
         if tl.meta.get("reordered_rows"):
-            warnings.append(f"the CSV rows were not in time order: analysed all {len(tl)} rows sorted by t")
+            warnings.append(
+                f"{path.name}: the rows were not in time order: analysed all {len(tl)} rows sorted by t"
+            )
     else:
         tl, facts = pose_timeline(path, cfg, model, threads, show_progress)
         warnings.extend(_video_clock_warnings(tl))

@@ -180,6 +180,7 @@ def test_unusable_csv_via_cli_is_one_line(tmp_path: Path, capsys, mangle, messag
     err = capsys.readouterr().err.strip()
     assert "\n" not in err and err.startswith("gait-station analyze: error:"), err
     assert re.search(message, err), err
+    assert "kp.csv: " in err, err  # which file: a batch of CSVs in a folder is otherwise a guess
     assert not (tmp_path / "a.json").exists()
 
 
@@ -258,7 +259,7 @@ def test_a_shuffled_csv_is_analysed_whole_in_time_order(tmp_path: Path, capsys) 
         cli_main(["analyze", str(path), "--height-cm", "175", "--speed-kmh", "11", "--json", str(out)]) == 0
     )
     assert json.loads(out.read_text())["input"]["frames"] == rows
-    assert "not in time order" in capsys.readouterr().err
+    assert "warning: kp.csv: the rows were not in time order" in capsys.readouterr().err
 
 
 def test_a_csv_mostly_without_usable_times_is_refused(tmp_path: Path) -> None:
@@ -268,6 +269,15 @@ def test_a_csv_mostly_without_usable_times_is_refused(tmp_path: Path) -> None:
     one_glitch = _csv(tmp_path, lambda lines: [lines[0], *lines[1:10], lines[3], *lines[10:]])
     tl = read_csv(one_glitch)  # a single row going back in time is a glitch: dropped, said, analysed
     assert tl.meta["dropped_rows"] == 1 and tl.meta["reordered_rows"] == 0
+
+
+def test_csv_warnings_name_the_file_and_the_lines(tmp_path: Path, capsys) -> None:
+    # file line 11 repeats line 4 (a glitch going back in time): dropped, and said where
+    path = _csv(tmp_path, lambda lines: [lines[0], *lines[1:10], lines[3], *lines[10:]])
+    out = tmp_path / "a.json"
+    assert cli_main(["analyze", str(path), "--height-cm", "175", "--json", str(out)]) == 0
+    err = capsys.readouterr().err
+    assert "warning: kp.csv: dropped 1 row(s) with a missing or non-increasing time (line 11)\n" in err, err
 
 
 @pytest.mark.slow
