@@ -179,6 +179,9 @@ def pose_timeline(
         tl.meta["damaged"] = source.cut_short  # warned like a corrupt tail: "analysed the N frames…"
     if source.retimed:
         tl.meta["retimed"] = source.retimed
+    if source.damaged:
+        tl.meta["damage_skipped"] = source.damaged
+        tl.meta["frames_damaged"] = source.frames_damaged
     width, height = source.size
     facts = {
         "container_fps": round(source.nominal_fps, 3) if source.nominal_fps else None,
@@ -204,9 +207,12 @@ def _tagged_capture_fps(meta: dict[str, str]) -> float | None:
 
 
 def _video_clock_warnings(tl: Any) -> list[str]:
-    """What the video's own clock cost: frames re-timed at the nominal rate, frames left out
-    because their time went back (a frame never dropped without a word)."""
+    """What the video's own clock and damage cost: frames re-timed at the nominal rate, frames
+    left out because their time went back or they could not be decoded (a frame never dropped
+    without a word)."""
     out = [tl.meta["retimed"]] if tl.meta.get("retimed") else []
+    if tl.meta.get("damage_skipped"):
+        out.append(f"{tl.meta['damage_skipped']}: the analysis covers the rest")
     skipped = int(tl.meta.get("frames_skipped") or 0)
     if skipped:
         read = int(tl.meta.get("frames_read") or len(tl) + skipped)

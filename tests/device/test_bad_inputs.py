@@ -292,3 +292,36 @@ def test_a_half_cut_video_says_it_was_cut_short(tmp_path: Path, samples_dir: Pat
     assert frames < 949 * 0.7
     assert "of the 949 frames its header announces (the file was cut short)" in res.stderr
     assert f"analysed the {frames} frames before the damage" in res.stderr
+
+
+# -- a video damaged in the middle is analysed around the damage, and said once ---------------------
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("frames", "kept", "said"),
+    [
+        (range(40, 43), 91, "the video is damaged: 3 frames could not be read and are left out"),
+        (range(60, 94), 60, "the video is damaged after frame 60 (1.97 s into the video)"),
+    ],
+    ids=["middle", "to-the-end"],
+)
+def test_a_damaged_video_is_analysed_and_said_once(
+    tmp_path: Path, samples_dir: Path, model_path: Path, frames: range, kept: int, said: str
+) -> None:
+    from tests.support import damaged_video, video_clock
+
+    clip = video_clock.clip_frames(samples_dir / CLIP) * 2  # 94 frames, 3.1 s
+    clean = damaged_video.write_mp4(tmp_path / "clean.mp4", clip)
+    video = damaged_video.damage(clean, tmp_path / "run.mp4", frames)
+    out = tmp_path / "a.json"
+    res = _run("analyze", str(video), "--model", str(model_path), "--threads", "2", "--json", str(out))
+    assert "Traceback" not in res.stderr and res.returncode == 0, res.stderr
+    d = json.loads(out.read_text())
+    assert d["input"]["frames"] == kept
+    if kept == 91:  # the lost 0.1 s stays a gap in time: the clip still spans 0 to 93/30 s
+        assert d["input"]["duration_s"] == pytest.approx(93 / 30, abs=1e-3)
+    about = [ln for ln in res.stderr.splitlines() if "the video is damaged" in ln]
+    assert len(about) == 1, res.stderr  # one line, not a log line and a warning saying it twice
+    assert about[0].startswith(f"gait-station analyze: warning: {video}: {said}"), about
+    assert any(said in w for w in d["quality"]["warnings"])  # and in the saved analysis
