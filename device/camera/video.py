@@ -47,6 +47,36 @@ def _secs(t: float) -> str:
     return f"{t:.2f} s" if t < 10 else f"{t:.1f} s"
 
 
+def _incomplete_mp4(path: Path) -> bool:
+    """An MP4/MOV whose pictures (the 'mdat' box) are there but whose index (the 'moov' box) is
+    not, and whose last box runs to or past the end of the file: phones and most cameras write
+    the index last, so the file was cut off before its end (a copy that did not finish, a
+    recording that stopped abruptly). A file whose boxes turn to junk part-way is damaged, not
+    cut off: False."""
+    seen: set[bytes] = set()
+    try:
+        size = path.stat().st_size
+        with open(path, "rb") as fh:
+            pos = 0
+            while pos + 8 <= size:
+                fh.seek(pos)
+                head = fh.read(16)
+                box_size, kind = int.from_bytes(head[:4], "big"), head[4:8]
+                if not all(0x20 <= c < 0x7F for c in kind) or (pos == 0 and kind != b"ftyp"):
+                    return False  # not (or no longer) a box structure
+                seen.add(kind)
+                if box_size == 1 and len(head) == 16:  # a 64-bit size follows the type
+                    box_size = int.from_bytes(head[8:16], "big")
+                if box_size == 0:  # the box runs to the end of the file
+                    break
+                if box_size < 8:
+                    return False
+                pos += box_size
+    except OSError:
+        return False
+    return b"ftyp" in seen and b"mdat" in seen and b"moov" not in seen
+
+
 class _DecodeLog:
     """One pass through the file: the packets given to the decoder and the frames it gave
     back, so that what damage cost is known by frame and by time."""
@@ -164,6 +194,11 @@ class VideoFileSource(FrameSource):
         except PermissionError:
             raise SourceError(f"{p}: permission denied") from None
         except (av.FFmpegError, OSError, ValueError, UnicodeDecodeError) as exc:
+            if _incomplete_mp4(p):
+                raise SourceError(
+                    f"{p}: the video file is incomplete: it was probably cut off before its end (a copy "
+                    "that did not finish, or a recording that stopped abruptly); copy it again from the original"
+                ) from None
             raise SourceError(f"{p}: not a video file this station can read ({_first_line(exc)})") from None
         if not container.streams.video:
             container.close()

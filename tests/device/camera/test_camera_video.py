@@ -186,3 +186,24 @@ def test_damage_that_nothing_decodes_after_ends_the_video_as_before(
         f"{bad}: the video is damaged after frame 60 (1.97 s into the video) and nothing after that could be decoded"
     )
     assert src.damaged is None  # nothing was skipped in the middle
+
+
+def test_an_mp4_cut_off_before_its_index_says_it_is_incomplete(samples_dir: Path, tmp_path: Path) -> None:
+    """Phones write the index (the 'moov' box) last: a copy or recording cut off loses it, and
+    the station said only "not a video file this station can read"."""
+    data = _clip(samples_dir, tmp_path).read_bytes()
+    assert data.find(b"moov") > len(data) // 2  # the index is at the end, as a phone writes it
+    cut = tmp_path / "cut.mp4"
+    cut.write_bytes(data[: len(data) // 2])
+    with pytest.raises(SourceError) as info:
+        VideoFileSource(cut).open()
+    assert str(info.value) == (
+        f"{cut}: the video file is incomplete: it was probably cut off before its end (a copy that did "
+        "not finish, or a recording that stopped abruptly); copy it again from the original"
+    )
+    # the same length with its index overwritten is damaged, not cut off: not called incomplete
+    junk = tmp_path / "junk-index.mp4"
+    at = data.find(b"moov") - 4
+    junk.write_bytes(data[:at] + bytes((i * 151 + 7) % 256 for i in range(len(data) - at)))
+    with pytest.raises(SourceError, match="not a video file this station can read"):
+        VideoFileSource(junk).open()
