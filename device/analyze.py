@@ -179,6 +179,9 @@ def pose_timeline(
         tl.meta["damaged"] = source.cut_short  # warned like a corrupt tail: "analysed the N frames…"
     if source.retimed:
         tl.meta["retimed"] = source.retimed
+    if source.damaged:
+        tl.meta["damage_skipped"] = source.damaged
+        tl.meta["frames_damaged"] = source.frames_damaged
     width, height = source.size
     facts = {
         "container_fps": round(source.nominal_fps, 3) if source.nominal_fps else None,
@@ -204,9 +207,12 @@ def _tagged_capture_fps(meta: dict[str, str]) -> float | None:
 
 
 def _video_clock_warnings(tl: Any) -> list[str]:
-    """What the video's own clock cost: frames re-timed at the nominal rate, frames left out
-    because their time went back (a frame never dropped without a word)."""
+    """What the video's own clock and damage cost: frames re-timed at the nominal rate, frames
+    left out because their time went back or they could not be decoded (a frame never dropped
+    without a word)."""
     out = [tl.meta["retimed"]] if tl.meta.get("retimed") else []
+    if tl.meta.get("damage_skipped"):
+        out.append(f"{tl.meta['damage_skipped']}: the analysis covers the rest")
     skipped = int(tl.meta.get("frames_skipped") or 0)
     if skipped:
         read = int(tl.meta.get("frames_read") or len(tl) + skipped)
@@ -398,11 +404,16 @@ def analyze_file(
             "tagged_capture_fps": None,
         }
         if tl.meta.get("dropped_rows"):
+            lines = tl.meta["dropped_lines"]
+            shown = ", ".join(str(n) for n in lines[:5]) + (" …" if len(lines) > 5 else "")
             warnings.append(
-                f"dropped {tl.meta['dropped_rows']} CSV row(s) with a missing or non-increasing time"
+                f"{path.name}: dropped {tl.meta['dropped_rows']} row(s) with a missing or non-increasing "
+                f"time (line{'s' if len(lines) > 1 else ''} {shown})"
             )
         if tl.meta.get("reordered_rows"):
-            warnings.append(f"the CSV rows were not in time order: analysed all {len(tl)} rows sorted by t")
+            warnings.append(
+                f"{path.name}: the rows were not in time order: analysed all {len(tl)} rows sorted by t"
+            )
     else:
         tl, facts = pose_timeline(path, cfg, model, threads, show_progress)
         warnings.extend(_video_clock_warnings(tl))

@@ -67,42 +67,64 @@ def timeline_to_csv_text(timeline: Timeline) -> str:
     return buf.getvalue()
 
 
-def _num(text: str, line: int, col: str) -> float:
+def _num(text: str, name: str, line: int, col: str) -> float:
     if text == "" or text.strip() == "":
         return math.nan
     try:
         v = float(text)
     except ValueError:
-        raise KeypointCSVError(f"line {line}: column {col} is not a number: {text[:20]!r}") from None
+        raise KeypointCSVError(f"{name}: line {line}: column {col} is not a number: {text[:20]!r}") from None
     return v
 
 
+#: A data row: (line number in the file, t, 51 values, frame or None).
+_Row = tuple[int, float, list[float], int | None]
+
+
 def _parse_rows(
-    reader: Any, header: list[str], cols: list[int], frame_col: int | None
-) -> tuple[list[tuple[float, list[float], int | None]], int]:
-    """The data rows as (t, 51 values, frame or None), and how many rows had no usable t."""
-    parsed: list[tuple[float, list[float], int | None]] = []
-    no_time = 0
-    for line_no, rec in enumerate(reader, start=2):
+    reader: Any, name: str, header: list[str], cols: list[int], frame_col: int | None
+) -> tuple[list[_Row], list[int]]:
+    """The data rows, and the line numbers of the rows with no usable t."""
+    parsed: list[_Row] = []
+    no_time: list[int] = []
+    for rec in reader:
+        line_no = reader.line_num  # the file's line (a quoted cell may span several)
         if not rec or all(not c.strip() for c in rec):
             continue
         if len(rec) < len(header):
             rec = rec + [""] * (len(header) - len(rec))
-        t = _num(rec[cols[0]], line_no, "t")
+        t = _num(rec[cols[0]], name, line_no, "t")
         if not math.isfinite(t):
-            no_time += 1
+            no_time.append(line_no)
             continue
-        vals = [_num(rec[c], line_no, HEADER[j + 1]) for j, c in enumerate(cols[1:])]
+        vals = [_num(rec[c], name, line_no, HEADER[j + 1]) for j, c in enumerate(cols[1:])]
         fr = None
         if frame_col is not None and rec[frame_col].strip():
             with contextlib.suppress(ValueError):
                 fr = int(float(rec[frame_col]))
-        parsed.append((t, vals, fr))
+        parsed.append((line_no, t, vals, fr))
     return parsed, no_time
 
 
-def read_csv(src: str | Path | IO[str]) -> Timeline:
+def _first_non_utf8_line(path: Path) -> int | None:
+    """The line number of the first line that is not UTF-8 text (None if it cannot be told)."""
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return None
+    for n, line in enumerate(data.split(b"\n"), start=1):
+        try:
+            line.decode("utf-8")
+        except UnicodeDecodeError:
+            return n
+    return None
+
+
+def read_csv(src: str | Path | IO[str], name: str | None = None) -> Timeline:
     """Read a keypoint CSV; raise :class:`KeypointCSVError` with a one-line reason if it is unusable.
+
+    Every reason starts with the file's name (``name``; a path's own name by default, "the CSV"
+    for a stream without one) and gives the line where one line is at fault.
 
     Rows whose ``t`` is missing/NaN or not after the previous row are dropped (counted in
     ``timeline.meta['dropped_rows']``) rather than failing the whole file: a recording with one
@@ -114,16 +136,22 @@ def read_csv(src: str | Path | IO[str]) -> Timeline:
     """
     if isinstance(src, str | Path):
         path = Path(src)
+        name = name or path.name
         try:
             with open(path, newline="", encoding="utf-8") as fh:
-                return read_csv(fh)
+                return read_csv(fh, name)
         except UnicodeDecodeError:
-            raise KeypointCSVError(f"{path}: not a UTF-8 text CSV") from None
+            line = _first_non_utf8_line(path)
+            where = f"line {line} is" if line is not None else "it is"
+            raise KeypointCSVError(f"{name}: {where} not UTF-8 text (save the CSV as UTF-8)") from None
+    name = name or "the CSV"
     reader = csv.reader(src)
     try:
         header = next(reader)
     except StopIteration:
-        raise KeypointCSVError("the CSV is empty (no header row)") from None
+        raise KeypointCSVError(f"{name}: the CSV is empty (no header row)") from None
+    except csv.Error as exc:
+        raise KeypointCSVError(f"{name}: line {reader.line_num}: not a readable CSV ({exc})") from None
     header = [h.strip() for h in header]
     if header and header[0].startswith("\ufeff"):
         header[0] = header[0][1:]
@@ -131,39 +159,44 @@ def read_csv(src: str | Path | IO[str]) -> Timeline:
     missing = [h for h in HEADER if h not in index]
     if missing:
         shown = ", ".join(missing[:5]) + (" …" if len(missing) > 5 else "")
-        raise KeypointCSVError(f"the CSV lacks {len(missing)} required column(s): {shown}")
+        raise KeypointCSVError(f"{name}: line 1: the header lacks {len(missing)} required column(s): {shown}")
     cols = [index[h] for h in HEADER]
     frame_col = index.get("frame")
-    parsed, no_time = _parse_rows(reader, header, cols, frame_col)
-    total = len(parsed) + no_time
+    try:
+        parsed, no_time = _parse_rows(reader, name, header, cols, frame_col)
+    except csv.Error as exc:
+        raise KeypointCSVError(f"{name}: line {reader.line_num}: not a readable CSV ({exc})") from None
+    total = len(parsed) + len(no_time)
     if not parsed:
-        raise KeypointCSVError("the CSV has a header but no usable rows")
+        raise KeypointCSVError(f"{name}: the CSV has a header but no usable rows")
     # A few rows going back in time are glitches (dropped); many are a reordered file (sorted).
-    backwards = sum(1 for a, b in zip(parsed, parsed[1:], strict=False) if b[0] <= a[0])
+    backwards = sum(1 for a, b in zip(parsed, parsed[1:], strict=False) if b[1] <= a[1])
     reordered = backwards > max(2, REORDERED_SHARE * len(parsed))
     if reordered:
-        parsed.sort(key=lambda row: row[0])
+        parsed.sort(key=lambda row: row[1])
     ts: list[float] = []
     rows: list[list[float]] = []
     frames: list[int] = []
-    dropped = no_time
+    dropped_lines = list(no_time)
     last_t = -math.inf
-    for t, vals, fr in parsed:
+    for line_no, t, vals, fr in parsed:
         if t <= last_t:  # a repeated time (or a glitch going back): the first row wins
-            dropped += 1
+            dropped_lines.append(line_no)
             continue
         last_t = t
         ts.append(t)
         rows.append(vals)
         frames.append(fr if fr is not None else len(frames))
+    dropped = len(dropped_lines)
     if dropped > max(2, MAX_DROPPED_SHARE * total):
         raise KeypointCSVError(
-            f"{dropped} of {total} rows have a missing, repeated or out-of-order time (t): "
-            "not a usable timeline (analysing the rest would misstate the run)"
+            f"{name}: {dropped} of {total} rows have a missing, repeated or out-of-order time (t), "
+            f"the first on line {min(dropped_lines)}: not a usable timeline (analysing the rest "
+            "would misstate the run)"
         )
     arr = np.asarray(rows, dtype=np.float64).reshape(len(ts), N_KEYPOINTS, 3)
-    _require_pixels(arr[:, :, :2])
-    _require_unit_scores(arr[:, :, 2])
+    _require_pixels(arr[:, :, :2], name)
+    _require_unit_scores(arr[:, :, 2], name)
     xy = arr[:, :, :2].astype(np.float32)
     score = arr[:, :, 2]
     score = np.where(np.isfinite(score), np.clip(score, 0.0, 1.0), 0.0).astype(np.float32)
@@ -175,28 +208,29 @@ def read_csv(src: str | Path | IO[str]) -> Timeline:
         frame = np.arange(len(ts), dtype=np.int64)
     tl = Timeline(np.asarray(ts), xy, score, frame)
     tl.meta["dropped_rows"] = dropped
+    tl.meta["dropped_lines"] = sorted(dropped_lines)
     tl.meta["reordered_rows"] = backwards if reordered else 0
     return tl
 
 
-def _require_pixels(xy: np.ndarray) -> None:
+def _require_pixels(xy: np.ndarray, name: str) -> None:
     """Refuse coordinates given as fractions of the frame: read as pixels, the runner would be a
     dot, and the analysis would say "view unknown" instead of what is wrong."""
     seen = xy[np.isfinite(xy)]
     lo, hi = NORMALISED_RANGE
     if seen.size and lo <= seen.min() and seen.max() <= hi:
         raise KeypointCSVError(
-            f"every x and y lies between {seen.min():.2f} and {seen.max():.2f}: these look like fractions "
+            f"{name}: every x and y lies between {seen.min():.2f} and {seen.max():.2f}: these look like fractions "
             "of the frame, and the CSV needs pixels of the full camera frame (x × width, y × height)"
         )
 
 
-def _require_unit_scores(score: np.ndarray) -> None:
+def _require_unit_scores(score: np.ndarray, name: str) -> None:
     """Refuse scores beyond 0–1 (percentages, most often): cut to 1 without a word, every
     keypoint would pass as confidently seen."""
     finite = score[np.isfinite(score)]
     if finite.size and finite.max() > MAX_SCORE:
         raise KeypointCSVError(
-            f"scores go up to {finite.max():g}: the CSV needs confidences between 0 and 1 "
+            f"{name}: scores go up to {finite.max():g}: the CSV needs confidences between 0 and 1 "
             "(percentages? divide them by 100)"
         )

@@ -30,18 +30,18 @@ from typing import Any
 
 from device.camera import resolve_spec
 from device.camera.base import FrameSource
-from device.capture.controller import CaptureController
+from device.capture.controller import CaptureController, Resume
 from device.capture.finisher import Analyzer, default_analyzer
 from device.capture.rear import RearCamera
 from device.capture.request import CaptureRequest
-from device.capture.spool import spans_path
-from device.capture.states import StationState
+from device.capture.states import CAN_START, SessionStatus, StationState
 from device.capture.status import Status, Subscription
 from device.config import Config
 from device.errors import InputError, UserError
 from device.gait.norms import Norms
 from device.pose.base import EstimatorFactory, PoseEstimator
-from device.store import Store
+from device.store import Store, spool_files
+from device.store.video import SessionVideo, VideoUnavailableError
 
 SourceFactory = Callable[[], FrameSource]
 
@@ -131,7 +131,7 @@ class Station:
             summary_formatter=self.format_summary,
             on_state=self._on_state,
             on_session_done=self._on_session_done,
-            spool_dir=self.data_dir / "spool",
+            spool_dir=self.store.spool_dir,
             source_name=self.source_spec,
             norms=self._norms,
             rear=rear,
@@ -252,36 +252,47 @@ class Station:
         return controls
 
     def _clear_spool(self) -> None:
-        """After a crash: the spools (pose and evidence, with its sidecar) of sessions that were
-        interrupted are kept for :meth:`_resume_recovered`, others deleted."""
-        spool = self.data_dir / "spool"
+        """Before anything records: the spools (pose and evidence, with its sidecar) of every
+        session left ``interrupted`` are kept — a customer's recorded run, finished by
+        :meth:`_resume_recovered` or, if never finished, deleted with the session — and any
+        other file in the spool folder is deleted (a session already finished or deleted)."""
+        spool = self.store.spool_dir
+        interrupted = sorted(s["id"] for s in self.store.list_sessions(status=SessionStatus.INTERRUPTED))
         # One attempt per session: a session whose finishing was itself cut short (a crash in
-        # the analysis would otherwise crash every start) stays interrupted, keypoints kept.
-        tried = {sid for sid in self.recovered_sessions if (spool / f"session-{sid}.resuming").exists()}
-        if tried:
+        # the analysis would otherwise crash every start) stays interrupted, its recording kept.
+        tried = {sid for sid in interrupted if self._resume_marker(sid).exists()}
+        just_cut = sorted(tried & set(self.recovered_sessions))
+        if just_cut:
             log.warning(
-                "session(s) %s: finishing after a restart was cut short; left interrupted", sorted(tried)
+                "session(s) %s: finishing after a restart was cut short; left interrupted, recording kept",
+                just_cut,
             )
-        self._resumable = [sid for sid in self.recovered_sessions if sid not in tried]
-        ctl = self._ctl()
-        keep = set()
-        for sid in self._resumable:
-            evidence = ctl.evidence_spool_path(sid)
-            keep |= {evidence.name, spans_path(evidence).name}
-            keep |= {ctl.pose_spool_path(sid, cam).name for cam in ("main", "rear")}
+        self._resumable = [sid for sid in interrupted if sid not in tried]
+        keep = {p.name for sid in interrupted for p in spool_files(spool, sid)}
         for p in spool.glob("session-*") if spool.is_dir() else []:
             if p.name not in keep:
                 with contextlib.suppress(OSError):
                     p.unlink()
 
+    def _resume_marker(self, session_id: int) -> Path:
+        """Present while an interrupted session is being finished: still there at the next start,
+        the finishing was cut short (one attempt per session)."""
+        return self.store.spool_dir / f"session-{session_id}.resuming"
+
     def _clear_orphan_videos(self) -> None:
         """Before anything records: a video no session names (a crash between keeping it and
-        storing its path) is a customer's run nobody can see or delete from the dashboard."""
+        storing its path) is a customer's run nobody can see or delete from the dashboard. When
+        its session is there (left interrupted by that crash) the video is given back to it;
+        otherwise it is deleted."""
+        videos = self.data_dir / "videos"
+        if not videos.is_dir():
+            return
+        for s in self.store.list_sessions(status=SessionStatus.INTERRUPTED):
+            if not s["video_path"]:
+                self._give_back_video(s["id"], videos / f"session-{s['id']}.mjpeg")
         named = {Path(p).name for p in self.store.video_paths()}
         named |= {f"{n}.idx" for n in named}
-        videos = self.data_dir / "videos"
-        found = videos.glob("session-*") if videos.is_dir() else iter(())
-        orphans = [p for p in found if p.name not in named]
+        orphans = [p for p in videos.glob("session-*") if p.name not in named]
         for p in orphans:
             with contextlib.suppress(OSError):
                 p.unlink()
@@ -290,10 +301,30 @@ class Station:
                 "deleted %d video file(s) no session names: %s", len(orphans), sorted(p.name for p in orphans)
             )
 
+    def _give_back_video(self, session_id: int, path: Path) -> None:
+        """Name ``path`` as the interrupted session's video if it is a whole one (its index beside
+        it; a crash between the two renames of ``keep_as_video`` left the index as ``.idx.tmp``,
+        written and synced before either)."""
+        if not path.is_file():
+            return
+        idx, tmp = Path(f"{path}.idx"), Path(f"{path}.idx.tmp")
+        if not idx.exists() and tmp.is_file():
+            with contextlib.suppress(OSError):
+                tmp.replace(idx)
+        try:
+            SessionVideo(path)
+        except VideoUnavailableError as exc:
+            log.warning("session %d: video %s not kept: %s", session_id, path.name, exc)
+            return
+        self.store.set_status(session_id, SessionStatus.INTERRUPTED, video_path=str(path))
+        log.warning("session %d: its video, kept before the station stopped, is named again", session_id)
+
     def _resume_recovered(self) -> None:
-        """Finish the sessions a crash interrupted, one after the other, from their pose spools
-        and stored keypoints (the station shows ``analysing`` meanwhile). A session with no
-        spool stays ``interrupted`` with its keypoints."""
+        """Finish the interrupted sessions, one after the other, from their pose spools and
+        stored keypoints (the station shows ``analysing`` meanwhile). A resume refused because a
+        capture started in the same instant is tried again once the station is free; a session
+        not finished when the station stops is tried at the next start (its spools are kept). A
+        session with no pose spool stays ``interrupted`` with its keypoints."""
         todo = list(self._resumable)
         if not todo:
             return
@@ -301,23 +332,23 @@ class Station:
 
         def run() -> None:
             for sid in todo:
-                while not self._stop.is_set() and ctl.state not in (
-                    StationState.IDLE,
-                    StationState.READY,
-                    StationState.DONE,
-                    StationState.FAILED,
-                ):
-                    self._stop.wait(0.2)
-                if self._stop.is_set():
-                    return
-                marker = self.data_dir / "spool" / f"session-{sid}.resuming"
-                with contextlib.suppress(OSError):
-                    marker.touch()
-                if ctl.resume(sid):
-                    log.info("session %d: finishing after the restart", sid)
-                    ctl.wait_for_state((StationState.DONE, StationState.FAILED), timeout=24 * 3600)
-                with contextlib.suppress(OSError):
-                    marker.unlink()
+                while True:
+                    while not self._stop.is_set() and ctl.state not in CAN_START:
+                        self._stop.wait(0.2)
+                    if self._stop.is_set():
+                        return
+                    marker = self._resume_marker(sid)
+                    with contextlib.suppress(OSError):
+                        marker.touch()
+                    outcome = ctl.resume(sid)
+                    if outcome is Resume.STARTED:
+                        log.info("session %d: finishing after the restart", sid)
+                        ctl.wait_for_state((StationState.DONE, StationState.FAILED), timeout=24 * 3600)
+                    with contextlib.suppress(OSError):
+                        marker.unlink()
+                    if outcome is not Resume.BUSY:
+                        break
+                    log.info("session %d: the station is busy; finishing it once it is free", sid)
 
         threading.Thread(target=run, name="resume-sessions", daemon=True).start()
 

@@ -10,6 +10,13 @@ clock: from the frame where it happens the frames are timed at the nominal rate,
 while the next frame's does not either (the clock carries on from the lower time, or stays
 stuck). A single frame out of step, with the clock going on as before, is a glitch: it keeps
 its time and the reader skips it.
+
+A damaged packet in the middle of the file (a bad sector, a copy with a hole in it) costs the
+frames it held, not the rest of the run: a packet the decoder refuses, or a frame it marks as
+corrupt, is left out and decoding goes on. The frames after it keep their own timestamps, so
+the frames lost stay a gap in time, and :attr:`VideoFileSource.damaged` says at the end how many
+frames and which stretch of the video were lost. Damage that nothing decodes after (a corrupt
+tail) ends the video with a :class:`SourceError` naming the frame it starts at, as before.
 """
 
 from __future__ import annotations
@@ -33,6 +40,86 @@ _STILL_IMAGE_FORMATS = {"image2", "jpeg_pipe", "png_pipe", "bmp_pipe", "webp_pip
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip()
     return text.splitlines()[0] if text else type(exc).__name__
+
+
+def _secs(t: float) -> str:
+    """A time in the video for a person: 0.07 s, 1.40 s, 83.4 s."""
+    return f"{t:.2f} s" if t < 10 else f"{t:.1f} s"
+
+
+def _incomplete_mp4(path: Path) -> bool:
+    """An MP4/MOV whose pictures (the 'mdat' box) are there but whose index (the 'moov' box) is
+    not, and whose last box runs to or past the end of the file: phones and most cameras write
+    the index last, so the file was cut off before its end (a copy that did not finish, a
+    recording that stopped abruptly). A file whose boxes turn to junk part-way is damaged, not
+    cut off: False."""
+    seen: set[bytes] = set()
+    try:
+        size = path.stat().st_size
+        with open(path, "rb") as fh:
+            pos = 0
+            while pos + 8 <= size:
+                fh.seek(pos)
+                head = fh.read(16)
+                box_size, kind = int.from_bytes(head[:4], "big"), head[4:8]
+                if not all(0x20 <= c < 0x7F for c in kind) or (pos == 0 and kind != b"ftyp"):
+                    return False  # not (or no longer) a box structure
+                seen.add(kind)
+                if box_size == 1 and len(head) == 16:  # a 64-bit size follows the type
+                    box_size = int.from_bytes(head[8:16], "big")
+                if box_size == 0:  # the box runs to the end of the file
+                    break
+                if box_size < 8:
+                    return False
+                pos += box_size
+    except OSError:
+        return False
+    return b"ftyp" in seen and b"mdat" in seen and b"moov" not in seen
+
+
+class _DecodeLog:
+    """One pass through the file: the packets given to the decoder and the frames it gave
+    back, so that what damage cost is known by frame and by time."""
+
+    def __init__(self) -> None:
+        self.sent: list[int] = []  # pts of every packet with data (in stream time_base)
+        self.got: set[int] = set()  # pts of every frame handed out
+        self.failed = 0  # packets the decoder refused, frames it marked corrupt
+        self.no_pts = False  # a packet or frame without a pts: losses counted, not timed
+        self.frames_out = 0
+        self.frames_since_failure = 0
+        self.detail: str | None = None  # the decoder's own words for the first failure
+
+    def packet(self, pkt: Any) -> None:
+        if not pkt.size or pkt.is_discard:
+            return
+        if pkt.pts is None:
+            self.no_pts = True
+        else:
+            self.sent.append(int(pkt.pts))
+
+    def failure(self, detail: str) -> None:
+        self.failed += 1
+        self.frames_since_failure = 0
+        if self.detail is None:
+            self.detail = detail
+
+    def frame(self, vf: Any) -> None:
+        self.frames_out += 1
+        self.frames_since_failure += 1
+        if vf.pts is None:
+            self.no_pts = True
+        else:
+            self.got.add(int(vf.pts))
+
+    def lost(self) -> tuple[list[int], list[int]]:
+        """(pts of frames lost between decoded ones, pts of frames lost after the last decoded
+        one): by timestamp, so a decoder working on several frames at once (which reports a
+        failure a few packets late) does not blur where the loss was."""
+        last = max(self.got) if self.got else None
+        missing = sorted(set(self.sent) - self.got)
+        inside = [q for q in missing if last is not None and q < last]
+        return inside, [q for q in missing if last is None or q > last]
 
 
 #: The gap put between two takes joined in one file (its clock starts again): longer than any
@@ -69,6 +156,10 @@ class VideoFileSource(FrameSource):
         self._offset = 0.0
         #: Set when the file's clock stopped or restarted and frames were timed at the nominal rate.
         self.retimed: str | None = None
+        #: Set at the end when damaged frames in the middle of the file were left out (one line:
+        #: how many, and the stretch of video lost); ``frames_damaged`` is their number.
+        self.damaged: str | None = None
+        self.frames_damaged = 0
         #: Frames the container says it holds (0 when unknown): for progress bars.
         self.frame_count = 0
         self.cut_short: str | None = None  # set at the end when the file held fewer frames than announced
@@ -103,6 +194,11 @@ class VideoFileSource(FrameSource):
         except PermissionError:
             raise SourceError(f"{p}: permission denied") from None
         except (av.FFmpegError, OSError, ValueError, UnicodeDecodeError) as exc:
+            if _incomplete_mp4(p):
+                raise SourceError(
+                    f"{p}: the video file is incomplete: it was probably cut off before its end (a copy "
+                    "that did not finish, or a recording that stopped abruptly); copy it again from the original"
+                ) from None
             raise SourceError(f"{p}: not a video file this station can read ({_first_line(exc)})") from None
         if not container.streams.video:
             container.close()
@@ -136,7 +232,95 @@ class VideoFileSource(FrameSource):
         self._pending = first
 
     def _start(self) -> None:
-        self._frames = self._container.decode(self._stream)
+        self._frames = self._decode()
+
+    def _decode(self) -> Iterator[Any]:
+        """The stream's frames in order. A packet the decoder refuses, or a frame it marks as
+        corrupt, is left out and decoding goes on; at the end, :meth:`_end_of_pass` says what
+        was lost (or raises when nothing decoded after the damage)."""
+        import av
+
+        log_ = _DecodeLog()
+        packets = self._container.demux(self._stream)
+        while True:
+            try:
+                pkt = next(packets)
+            except StopIteration:
+                break
+            except (av.FFmpegError, OSError, ValueError) as exc:
+                # the container itself is damaged from here on: no packets to go on with
+                log_.failure(_first_line(exc))
+                self._end_of_pass(log_, container_broken=True)
+                return
+            log_.packet(pkt)
+            try:
+                decoded = pkt.decode()
+            except (av.FFmpegError, OSError, ValueError) as exc:
+                log_.failure(_first_line(exc))
+                continue
+            for vf in decoded:
+                if vf.is_corrupt:
+                    log_.failure("the decoder marked a frame as corrupt")
+                    continue
+                log_.frame(vf)
+                yield vf
+        self._end_of_pass(log_, container_broken=False)
+
+    def _end_of_pass(self, log_: _DecodeLog, container_broken: bool) -> None:
+        """What damage cost this pass, said once: the frames lost between decoded ones in
+        :attr:`damaged`; damage that nothing decoded after raises, as a corrupt tail always
+        has (the frames before it are kept by whoever reads)."""
+        if not log_.failed:
+            return
+        if log_.detail:
+            log.debug("%s: decoding failed %d time(s), first: %s", self.name, log_.failed, log_.detail)
+        if not log_.frames_out:
+            raise SourceError(f"{self.path}: cannot decode the video (the file is damaged)")
+        if log_.no_pts:  # no timestamps to place the loss: count it
+            inside: list[int] = []
+            tail = container_broken or log_.frames_since_failure == 0
+            lost_inside = log_.failed if not tail else 0
+        else:
+            inside, after = log_.lost()
+            tail = container_broken or bool(after)
+            lost_inside = len(inside)
+        if lost_inside and self.damaged is None:
+            self.frames_damaged = lost_inside
+            self.damaged = self._damage_line(inside, log_.sent, lost_inside)
+            log.debug("%s", self.damaged)
+        if tail:
+            tb = self._stream.time_base if self._stream is not None else None
+            at = f" ({_secs(self._time_of(max(log_.got), tb))} into the video)" if log_.got and tb else ""
+            raise SourceError(
+                f"{self.path}: the video is damaged after frame {log_.frames_out}{at} and nothing "
+                "after that could be decoded"
+            )
+
+    def _damage_line(self, lost: list[int], sent: list[int], n: int) -> str:
+        """One line: how many frames were lost, in how many places, and where in the video."""
+        frames = (
+            f"{n} frame{'s' if n != 1 else ''} could not be read and {'are' if n != 1 else 'is'} left out"
+        )
+        if not lost or self._stream is None or self._stream.time_base is None:
+            return f"{self.path}: the video is damaged: {frames}"
+        tb = self._stream.time_base
+        order = sorted(set(sent))
+        pos = {q: i for i, q in enumerate(order)}
+        step = self._step()
+
+        def duration(q: int) -> float:
+            i = pos[q]
+            return float((order[i + 1] - q) * tb) if i + 1 < len(order) else step
+
+        places = 1 + sum(1 for a, b in zip(lost, lost[1:], strict=False) if pos[b] != pos[a] + 1)
+        missing_s = sum(duration(q) for q in lost)
+        start, end = self._time_of(lost[0], tb), self._time_of(lost[-1], tb) + duration(lost[-1])
+        where = (
+            f"between {_secs(start)} and {_secs(end)}"
+            if places == 1
+            else f"in {places} places between {_secs(start)} and {_secs(end)}"
+        )
+        return f"{self.path}: the video is damaged: {frames} ({_secs(missing_s)} of the video is missing, {where})"
 
     def _next_decoded(self) -> Any | None:
         import av
@@ -146,12 +330,11 @@ class VideoFileSource(FrameSource):
             return next(self._frames)
         except StopIteration:
             return None
-        except (av.FFmpegError, OSError, ValueError) as exc:
+        except (av.FFmpegError, OSError, ValueError) as exc:  # not from a packet: say so plainly
+            log.debug("%s: decoding failed: %s", self.name, _first_line(exc))
             if self._index == 0:
-                raise SourceError(f"{self.path}: cannot decode the video ({_first_line(exc)})") from None
-            raise SourceError(
-                f"{self.path}: the video is corrupt after frame {self._index} ({_first_line(exc)})"
-            ) from None
+                raise SourceError(f"{self.path}: cannot decode the video (the file is damaged)") from None
+            raise SourceError(f"{self.path}: the video is damaged after frame {self._index}") from None
 
     def _peek(self) -> Any | None:
         """The next decoded frame without consuming it (None at the end, or when it fails to
@@ -183,7 +366,8 @@ class VideoFileSource(FrameSource):
                 raise SourceError(f"{self.path}: the video has no decodable frames")
             # The header announced more frames than the file holds: cut short (a copy stopped
             # half-way), and whoever reads the analysis must know it covers only the start.
-            if self.frame_count and self._index < self.frame_count - max(2, 0.02 * self.frame_count):
+            held = self._index + self.frames_damaged
+            if self.frame_count and held < self.frame_count - max(2, 0.02 * self.frame_count):
                 self.cut_short = (
                     f"{self.path}: the video ends after {self._index} of the {self.frame_count} "
                     "frames its header announces (the file was cut short)"
@@ -229,7 +413,10 @@ class VideoFileSource(FrameSource):
     def _pts_time(self, vf: Any) -> float | None:
         if vf.pts is None or vf.time_base is None:
             return None
-        t = float(vf.pts * vf.time_base)
+        return self._time_of(vf.pts, vf.time_base)
+
+    def _time_of(self, pts: int, time_base: Any) -> float:
+        t = float(pts * time_base)
         if self.loop:
             if self._base_pts is None:
                 self._base_pts = t

@@ -1,12 +1,37 @@
-"""A USB webcam through OpenCV (dev machines; a Pi without a CSI camera)."""
+"""A USB webcam through OpenCV (dev machines; a Pi without a CSI camera).
+
+A missing webcam is tried again every 2 s by the camera loop (``SOURCE_RETRY_S``); OpenCV's own
+log would print its warnings ("can't open camera by index") on every try, all day, into the
+journal. It is silenced while a webcam is opened: the station says once that the webcam is
+missing, and once that it is back (:class:`device.capture.camera_loop.CameraLoop`).
+"""
 
 from __future__ import annotations
 
+import contextlib
+import threading
 import time
+from collections.abc import Iterator
 from typing import Any
 
 from device.camera.base import Frame, FrameSource
 from device.errors import SourceError
+
+_OPENCV_LOG = threading.Lock()  # OpenCV's log level is the process's: one opener changes it at a time
+
+
+@contextlib.contextmanager
+def _opencv_quiet() -> Iterator[None]:
+    """OpenCV's log silent meanwhile (its level as it was afterwards)."""
+    import cv2
+
+    with _OPENCV_LOG:
+        level = cv2.utils.logging.getLogLevel()
+        cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)
+        try:
+            yield
+        finally:
+            cv2.utils.logging.setLogLevel(level)
 
 
 class DriverClock:
@@ -73,10 +98,11 @@ class WebcamSource(FrameSource):
     def open(self) -> None:
         import cv2
 
-        cap = cv2.VideoCapture(self.index)
-        if not cap.isOpened():
-            cap.release()
-            raise SourceError(f"webcam {self.index} not found or busy")
+        with _opencv_quiet():  # the reason is ours to say, once (see the module's docstring)
+            cap = cv2.VideoCapture(self.index)
+            if not cap.isOpened():
+                cap.release()
+                raise SourceError(f"webcam {self.index} not found or busy")
         w, h, fps = self._want
         cap.set(cv2.CAP_PROP_FRAME_WIDTH, w)
         cap.set(cv2.CAP_PROP_FRAME_HEIGHT, h)

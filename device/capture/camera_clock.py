@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
@@ -25,6 +26,11 @@ MAX_LEAP_S = 1.0
 #: Mistimed frames in a row that make a broken clock rather than a glitch: a third of a second at
 #: 30 fps, 83 ms at 120 fps; an out-of-order frame is one or two.
 BROKEN_AFTER = 10
+#: Left-out frame numbers remembered, the latest ones: the live view's keypoints of a frame arrive
+#: an inference later (a few frames; 256 are 2 s at 120 fps), and older ones are only counted.
+RECENT_LEFT_OUT = 256
+#: Left-out frame numbers named in the log, at each end: the first and the last this many.
+NAMED_LEFT_OUT = 5
 
 
 class Mistiming(Enum):
@@ -92,3 +98,62 @@ class CameraClock:
         if t - self.last_t > MAX_LEAP_S + (now - self._last_wall):
             return Mistiming.LEAP
         return None
+
+
+class LeftOutFrames:
+    """The frames one recording left out for their time: counted, the first one described, the
+    first and last few numbered (:meth:`numbers`). Bounded: a camera that glitches all day
+    without ever breaking (fewer than :data:`BROKEN_AFTER` in a row) grows no list all day."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.first: tuple[str, MistimedFrame] | None = None  # (when, frame): the warning's example
+        self.last_when: str | None = None
+        self._first_numbers: list[int] = []
+        self._last_numbers: deque[int] = deque(maxlen=NAMED_LEFT_OUT)
+        self._recent: deque[int] = deque(maxlen=RECENT_LEFT_OUT)
+        self._recent_set: set[int] = set()
+
+    def add(self, frame: MistimedFrame, when: str) -> None:
+        """``frame`` was left out ``when`` ("at 2.0 s") in the recording."""
+        self.count += 1
+        self.last_when = when
+        if self.first is None:
+            self.first = (when, frame)
+        if len(self._first_numbers) < NAMED_LEFT_OUT:
+            self._first_numbers.append(frame.index)
+        else:
+            self._last_numbers.append(frame.index)
+        if len(self._recent) == self._recent.maxlen:
+            self._recent_set.discard(self._recent[0])
+        self._recent.append(frame.index)
+        self._recent_set.add(frame.index)
+
+    def __contains__(self, index: object) -> bool:
+        """Whether frame ``index`` was left out (of the :data:`RECENT_LEFT_OUT` latest)."""
+        return index in self._recent_set
+
+    @property
+    def remembered(self) -> int:
+        """How many frame numbers are held (bounded, whatever :attr:`count` grows to)."""
+        return len(self._recent) + len(self._first_numbers) + len(self._last_numbers)
+
+    def numbers(self) -> str:
+        """The first and last few numbers: "61, 62, 90, 91, 95 … 1480, 1500"."""
+        first = ", ".join(str(i) for i in self._first_numbers)
+        if not self._last_numbers:
+            return first
+        skipped = self.count - len(self._first_numbers) - len(self._last_numbers)
+        gap = " … " if skipped else ", "
+        return first + gap + ", ".join(str(i) for i in self._last_numbers)
+
+    def warning(self) -> str | None:
+        """What the session's analysis says about them, None when no frame was left out."""
+        if self.first is None:
+            return None
+        when, frame = self.first
+        last = f"; the last {self.last_when}" if self.count > 1 and self.last_when != when else ""
+        return (
+            f"{self.count} frame(s) left out for an impossible camera time "
+            f"(the first {when}: {frame.describe()}{last})"
+        )

@@ -1,7 +1,8 @@
 """One camera loop, used by the side and the rear camera: read every frame, hand it on.
 
 The loop owns its frame source: it opens it (again after a failure, every
-:data:`SOURCE_RETRY_S`), reads frames as fast as the camera delivers them and gives each one,
+:data:`SOURCE_RETRY_S`; the log says once that the camera is not available, not at every try,
+and once that it is back), reads frames as fast as the camera delivers them and gives each one,
 with the pose model's picture of it (:func:`device.pose.pipeline.model_image`), to its
 ``on_frame`` callback. Nothing slow happens on this thread — no inference — so a 120 fps
 camera is read at 120 fps whatever the pose model's speed: the recorder spools the frame and
@@ -123,6 +124,8 @@ class CameraLoop:
                 self._on_error(msg)
             return False
         self._source = src
+        if self.error is not None:  # said once when it went, once when it is back
+            log.warning("camera %s: available again (%s)", self.name, src.name)
         self.error = None
         self.open_failed = False
         if self._on_open is not None:

@@ -29,6 +29,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from enum import Enum
 from pathlib import Path
 from types import EllipsisType
 from typing import Any
@@ -38,12 +39,12 @@ import numpy as np
 from device.camera import is_synthetic
 from device.camera.base import Frame, FrameSource
 from device.capture.camera_loop import CameraLoop
-from device.capture.finisher import Analyzer, FinishJob, SessionFinisher
+from device.capture.finisher import Analyzer, Finished, FinishJob, SessionFinisher
 from device.capture.live_pose import LivePose
-from device.capture.rear import RearCamera
+from device.capture.rear import RearCamera, RearRecording
 from device.capture.recorder import FrameOutcome, Recorder
 from device.capture.request import CaptureRequest
-from device.capture.spool import FrameSpool, SpooledFrames, delete_spool
+from device.capture.spool import FrameSpool, SpooledFrames
 from device.capture.states import CAN_START, SessionStatus, StationState
 from device.capture.status import Status, StatusHub, Subscription
 from device.config import Config, as_dict
@@ -66,7 +67,15 @@ IDLE, READY, CAPTURING, ANALYSING, DONE, FAILED = (
 )
 STATES = tuple(StationState)
 
-__all__ = ["CaptureController", "CaptureRequest", "StationState", "Subscription"]
+__all__ = ["CaptureController", "CaptureRequest", "Resume", "StationState", "Subscription"]
+
+
+class Resume(Enum):
+    """What :meth:`CaptureController.resume` did with an interrupted session."""
+
+    STARTED = "started"  # being finished (analysing)
+    NOTHING_SPOOLED = "nothing spooled"  # no pose spool: it stays interrupted with its keypoints
+    BUSY = "busy"  # the station was capturing or analysing: nothing done, try again when free
 
 
 @dataclass
@@ -427,30 +436,34 @@ class CaptureController:
             self._message = message
         self.hub.publish()
 
-    def resume(self, session_id: int) -> bool:
+    def resume(self, session_id: int) -> Resume:
         """Finish a session a restart interrupted: infer the spooled frames the store has no
         keypoints for, then analyse it, its evidence frames and video from the evidence spool
-        recovered. False when nothing of it was spooled (it stays ``interrupted`` with its
-        keypoints). Runs as an ``analysing`` phase: starts wait."""
+        recovered. Runs as an ``analysing`` phase: starts wait. Refused (:data:`Resume.BUSY`)
+        while the station captures or analyses: its spools stay for a later try. Without a pose
+        spool it stays ``interrupted`` with its keypoints (:data:`Resume.NOTHING_SPOOLED`), and
+        an evidence spool with frames in it stays with it (deleted with the session)."""
         spools = {
             cam: self.pose_spool_path(session_id, cam)
             for cam in ("main", "rear")
             if self.pose_spool_path(session_id, cam).is_file()
         }
         if "main" not in spools:
-            delete_spool(self.evidence_spool_path(session_id))  # pictures of a run never analysed
-            return False
+            left = SpooledFrames.recover(self.evidence_spool_path(session_id))
+            if left is not None and not len(left):
+                left.delete()  # a crash in the countdown: an empty spool, nothing recorded
+            return Resume.NOTHING_SPOOLED
         evidence = SpooledFrames.recover(self.evidence_spool_path(session_id))  # evidence and video as usual
         with self._lock:
             if self._state not in CAN_START:
-                return False
+                return Resume.BUSY
             self._state = ANALYSING
             self._message = f"finishing session {session_id} (interrupted by a restart)"
             self.last_session_id = session_id
         self._notify_state(ANALYSING)
         job = FinishJob(session_id, spools, evidence=evidence, has_rear="rear" in spools)
         self._spawn(job)
-        return True
+        return Resume.STARTED
 
     # -- ending a capture --------------------------------------------------------------------
 
@@ -501,19 +514,19 @@ class CaptureController:
         sid = cap.session_id
         try:
             cap.recorder.writer.close()  # every live keypoint is in the store
-            rear_spool, rear_error = self.rear.end() if self.rear is not None else (None, None)
+            rear = self.rear.end() if self.rear is not None else RearRecording()
             spools = {"main": cap.recorder.spool_path}
-            if rear_spool is not None:
-                spools["rear"] = rear_spool
+            if rear.spool is not None:
+                spools["rear"] = rear.spool
             job = FinishJob(
                 sid,
                 spools,
                 evidence=cap.evidence,
                 frames_missed=cap.recorder.figures().frames_missed,
-                rear_error=rear_error,
+                rear_error=rear.error,
                 has_rear=self.rear is not None,
                 stats=self._capture_stats(cap),
-                warnings=cap.recorder.warnings(),
+                warnings=cap.recorder.warnings() + rear.warnings,
             )
             if outcome == "cancel":
                 cap.evidence.delete()
@@ -556,9 +569,13 @@ class CaptureController:
         with self.store.thread_scope():
             self._progress = _Progress(job.session_id)
             try:
-                ok, message = self.finisher.finish(job, self._on_progress)
+                outcome = self.finisher.finish(job, self._on_progress)
             finally:
                 self._progress = None
+            # Only an analysis that found the runner is a success; a capture that failed, or in
+            # which nobody was seen, is shown as failed with its one line, what it recorded kept.
+            ok = outcome.finished is Finished.ANALYSED
+            message = outcome.message
             if job.ended_early:  # the capture failed: shown as failed, its recording analysed
                 sid = job.session_id
                 message = (

@@ -14,6 +14,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from enum import Enum
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -89,8 +90,8 @@ class EstimatorPool(Protocol):
 class FinishJob:
     """One session to finish. ``spools``: camera → pose spool path; ``evidence``: the session's
     evidence spool (after a restart the one recovered, None if it was lost: evidence then comes
-    from the pose spool); ``warnings``: what the recording itself has to say (frames left out),
-    added to the analysis's;
+    from the pose spool); ``warnings``: what the recording itself has to say (frames either
+    camera left out), added to the analysis's;
     ``ended_early``: why the capture stopped before its end (the camera failed): what was
     recorded is analysed all the same, and the analysis says so."""
 
@@ -103,6 +104,26 @@ class FinishJob:
     stats: dict[str, Any] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     ended_early: str | None = None
+
+
+class Finished(Enum):
+    """How finishing a session ended."""
+
+    ANALYSED = "analysed"  # analysed and stored
+    NOBODY_SEEN = "nobody seen"  # analysed and stored, but no runner in view: nothing measured
+    FAILED = "failed"  # not analysed (the session is marked failed, its keypoints kept)
+
+
+@dataclass(frozen=True)
+class FinishOutcome:
+    """What :meth:`SessionFinisher.finish` did, and the one line that says so."""
+
+    finished: Finished
+    message: str
+
+
+#: The engine's issue code for a capture in which no runner was seen (device.gait.evidence).
+NO_RUNNER = "no_runner"
 
 
 def in_time_order(tl: Timeline) -> Timeline:
@@ -153,8 +174,8 @@ class SessionFinisher:
 
     # -- the whole job -------------------------------------------------------------------------
 
-    def finish(self, job: FinishJob, on_progress: ProgressCallback | None = None) -> tuple[bool, str]:
-        """Catch up, analyse and store ``job``'s session. Returns (ok, message); never raises."""
+    def finish(self, job: FinishJob, on_progress: ProgressCallback | None = None) -> FinishOutcome:
+        """Catch up, analyse and store ``job``'s session; never raises."""
         sid = job.session_id
         try:
             self.store.set_status(sid, SessionStatus.ANALYSING, **job.stats)
@@ -165,7 +186,7 @@ class SessionFinisher:
                 raise UserError("no frames were captured")
             stats = self._stats(timeline, spools.get(MAIN), job.frames_missed)
             self.store.set_status(sid, SessionStatus.ANALYSING, **stats)
-            message = self._analyse(job, timeline, spools)
+            outcome = self._analyse(job, timeline, spools)
         except Exception as exc:
             msg = str(exc) if isinstance(exc, UserError) else f"analysis failed: {type(exc).__name__}: {exc}"
             if is_disk_full(exc):
@@ -180,9 +201,9 @@ class SessionFinisher:
             except Exception:
                 log.exception("session %d: could not record the failure", sid)
             self.delete_spools(job)
-            return False, msg
+            return FinishOutcome(Finished.FAILED, msg)
         self.delete_spools(job)
-        return True, message
+        return outcome
 
     @staticmethod
     def delete_spools(job: FinishJob) -> None:
@@ -251,7 +272,7 @@ class SessionFinisher:
             incline_pct=session.get("incline_pct"),
         )
 
-    def _analyse(self, job: FinishJob, timeline: Timeline, spools: dict[str, PoseSpool]) -> str:
+    def _analyse(self, job: FinishJob, timeline: Timeline, spools: dict[str, PoseSpool]) -> FinishOutcome:
         sid = job.session_id
         session = self.store.get_session(sid)
         session_view = str(session.get("view") or "auto")
@@ -294,8 +315,18 @@ class SessionFinisher:
                 self.store.set_summary_text(sid, self.summary_formatter(self.store.get_session(sid)))
             except Exception:
                 log.exception("session %d: summary text failed", sid)
+        if NO_RUNNER in (analysis.quality.get("issues") or []):
+            # stored all the same (the page and receipt say why nothing was measured), but not
+            # shown as a success: the run has to be filmed again
+            return FinishOutcome(
+                Finished.NOBODY_SEEN,
+                f"nobody was seen in session {sid}, so nothing was measured: "
+                "check the runner is in the camera's view and start again",
+            )
         cad = analysis.cadence_spm
-        return f"session {sid} done" + (f": cadence {cad:.0f} spm" if cad else "")
+        return FinishOutcome(
+            Finished.ANALYSED, f"session {sid} done" + (f": cadence {cad:.0f} spm" if cad else "")
+        )
 
     def _with_rear(
         self, sid: int, runner: RunnerInfo, result: dict[str, Any], error: str | None

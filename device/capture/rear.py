@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +32,17 @@ log = logging.getLogger(__name__)
 
 #: Metrics a rear view measures that a side view cannot (gait-metrics.md, rear/front table).
 FRONTAL_METRICS = ("pelvic_drop_deg", "lateral_sway_cm", "step_width_cm", "knee_frontal_angle_deg")
+
+
+@dataclass(frozen=True)
+class RearRecording:
+    """What one capture's rear recording left: its pose spool (None when it recorded nothing),
+    why the rear view is incomplete (None when it is not), and what the session's warnings
+    should say about it (frames left out for an impossible time, as the side camera's)."""
+
+    spool: Path | None = None
+    error: str | None = None
+    warnings: list[str] = field(default_factory=list)
 
 
 class RearCamera:
@@ -65,7 +77,8 @@ class RearCamera:
             source_factory,
             self._on_frame,
             model_side=side,
-            on_error=lambda m: self._set_error(f"rear camera not available: {m}"),
+            # the camera loop logs it (once, not at every retry)
+            on_error=lambda m: self._set_error(f"rear camera not available: {m}", logged=True),
             on_open=self._on_open,
         )
 
@@ -88,23 +101,26 @@ class RearCamera:
         self.camera.flat_out = True
         self.camera.restart_source()
 
-    def end(self) -> tuple[Path | None, str | None]:
-        """Stop recording and store every live keypoint. Returns (pose spool path or None,
-        why the rear view is incomplete or None)."""
+    def end(self) -> RearRecording:
+        """Stop recording and store every live keypoint."""
         with self._lock:
             rec, self._recorder = self._recorder, None
         self.camera.flat_out = False
         if rec is None:
-            return None, self.session_error
+            return RearRecording(error=self.session_error)
         rec.close()
         rec.writer.close()
-        return (rec.spool_path if rec.began else None), self.session_error
+        return RearRecording(
+            rec.spool_path if rec.began else None,
+            self.session_error,
+            [f"rear camera: {w}" for w in rec.warnings()],
+        )
 
     def abandon(self) -> None:
         """Stop recording and delete the pose spool (a cancelled capture)."""
-        path, _ = self.end()
-        if path is not None:
-            path.unlink(missing_ok=True)
+        spool = self.end().spool
+        if spool is not None:
+            spool.unlink(missing_ok=True)
 
     # -- the camera's callbacks ----------------------------------------------------------------
 
@@ -125,8 +141,8 @@ class RearCamera:
         self.error = None
         self.live.reset()
 
-    def _set_error(self, msg: str) -> None:
-        if msg != self.error:
+    def _set_error(self, msg: str, *, logged: bool = False) -> None:
+        if msg != self.error and not logged:
             log.error(msg)
         self.error = msg
         with self._lock:

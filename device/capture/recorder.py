@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from device.camera.base import Frame
-from device.capture.camera_clock import CameraClock, MistimedFrame
+from device.capture.camera_clock import CameraClock, LeftOutFrames, MistimedFrame
 from device.capture.pose_spool import PoseSpoolWriter
 from device.capture.spool import FrameSpool
 from device.gait.live import Hint, LiveCadence
@@ -110,8 +110,8 @@ class Recorder:
         self.error: str | None = None
         self.clock = clock or CameraClock()
         self.clock_fault: str | None = None  # why the recording stopped early: the camera's clock
-        self._first_mistimed: tuple[str, MistimedFrame] | None = None  # (when, frame) for the warning
-        self._mistimed: set[int] = set()  # their numbers: the live view's keypoints of them are not kept
+        # frames left out for their time: the live view's keypoints of them are not kept
+        self.left_out = LeftOutFrames()
 
     # -- camera thread -----------------------------------------------------------------------
 
@@ -166,11 +166,16 @@ class Recorder:
 
     def _leave_out(self, frame: MistimedFrame) -> FrameOutcome:
         """A frame with an impossible time (under the lock): left out; a broken clock ends it."""
-        self._mistimed.add(frame.index)
         when = self._when()
-        if self._first_mistimed is None:
-            self._first_mistimed = (when, frame)
-            log.warning("frame %d left out: %s (%s)", frame.index, frame.describe(), when)
+        if self.left_out.first is None:
+            log.warning(
+                "camera %s: frame %d left out: %s (%s)",
+                self.writer.camera,
+                frame.index,
+                frame.describe(),
+                when,
+            )
+        self.left_out.add(frame, when)
         first = self.clock.run_first
         if not self.clock.broken or first is None:
             return FrameOutcome.IGNORED
@@ -197,7 +202,7 @@ class Recorder:
                 or self.first_index is None
                 or self.last_index is None
                 or not self.first_index <= frame.index <= self.last_index
-                or frame.index in self._mistimed
+                or frame.index in self.left_out
                 or (self._live_t is not None and frame.t <= self._live_t)
             ):
                 return
@@ -218,8 +223,16 @@ class Recorder:
     def close(self) -> None:
         """Stop recording: no frame or keypoint is taken after this; the spool is flushed."""
         with self._lock:
-            self.closed = True
+            already, self.closed = self.closed, True
             spool = self.spool
+            left_out = self.left_out
+        if left_out.count and not already:
+            log.warning(
+                "camera %s: %d frame(s) left out for an impossible time: frames %s",
+                self.writer.camera,
+                left_out.count,
+                left_out.numbers(),
+            )
         if spool is not None:
             spool.close()
 
@@ -240,11 +253,8 @@ class Recorder:
     def warnings(self) -> list[str]:
         """What the session's analysis should say about this recording (frames left out)."""
         with self._lock:
-            first, n = self._first_mistimed, len(self._mistimed)
-        if first is None:
-            return []
-        when, frame = first
-        return [f"{n} frame(s) left out for an impossible camera time (the first {when}: {frame.describe()})"]
+            note = self.left_out.warning()
+        return [] if note is None else [note]
 
     def live_cadence(self) -> tuple[float | None, int | None]:
         """(steps per minute, strides) of the live cadence; (None, None) before it has any."""

@@ -18,7 +18,9 @@ class StationState(StrEnum):
 
     ``countdown`` is only announced to listeners (LED, beeper) while the state is
     ``capturing`` and the countdown runs; ``analysing`` covers the catch-up inference and the
-    gait analysis.
+    gait analysis. ``failed`` also ends a capture whose recording was analysed but cannot stand
+    as a success: the camera failed mid-run, or nobody was seen (nothing measured); the message
+    says which in one line, and the session keeps its analysis.
     """
 
     IDLE = "idle"

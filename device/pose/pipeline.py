@@ -128,9 +128,10 @@ def run_pose(
         except SourceError as exc:
             if read == 0:
                 raise
-            # A file damaged part-way: keep what decoded, say where it stopped.
+            # A file damaged part-way: keep what decoded, say where it stopped (in the meta: the
+            # caller tells the person once, `gait-station analyze` as a warning line).
             damaged = str(exc)
-            log.warning("%s", damaged)
+            log.debug("%s", damaged)
             break
         read += 1
         if frame.t <= last_t:

@@ -295,19 +295,17 @@ class Store:
         return self.get_runner(keep_id)
 
     def delete_runner(self, runner_id: int) -> None:
-        """Delete a runner with every session, keypoint, evidence frame and video file of theirs."""
+        """Delete a runner with every session, keypoint, evidence frame, video and spool of theirs."""
         conn = self._conn()
-        paths = [
-            r[0]
-            for r in conn.execute(
-                "SELECT video_path FROM sessions WHERE runner_id = ? AND video_path IS NOT NULL", (runner_id,)
-            )
-        ]
+        rows = conn.execute(
+            "SELECT id, video_path FROM sessions WHERE runner_id = ?", (runner_id,)
+        ).fetchall()
         with self._tx() as c:
             cur = c.execute("DELETE FROM runners WHERE id = ?", (runner_id,))
             if cur.rowcount == 0:
                 raise NotFoundError(f"runner {runner_id} not found")
-        _unlink_all(paths)
+        _unlink_all([r[1] for r in rows if r[1]])
+        self._unlink_spools([int(r[0]) for r in rows])
         self._purge()
 
     def delete_runner_if_unused(self, runner_id: int) -> bool:
@@ -531,14 +529,31 @@ class Store:
         rows = self._conn().execute("SELECT video_path FROM sessions WHERE video_path IS NOT NULL").fetchall()
         return {str(r[0]) for r in rows}
 
+    @property
+    def spool_dir(self) -> Path:
+        """Where captures spool their frames (``<data_dir>/spool``): a session's spools stay there
+        until it is analysed, or, interrupted and not finished, until it is deleted."""
+        return self.path.parent / "spool"
+
     def delete_session(self, session_id: int) -> None:
+        """Delete a session with everything of it: keypoints, analyses, evidence, its video and
+        any spool it left (the recording of an interrupted session not finished)."""
         row = self._conn().execute("SELECT video_path FROM sessions WHERE id = ?", (session_id,)).fetchone()
         if row is None:
             raise NotFoundError(f"session {session_id} not found")
         with self._tx() as c:
             c.execute("DELETE FROM sessions WHERE id = ?", (session_id,))
         _unlink_all([row[0]] if row[0] else [])
+        self._unlink_spools([session_id])
         self._purge()
+
+    def _unlink_spools(self, session_ids: list[int]) -> None:
+        for sid in session_ids:
+            for p in spool_files(self.spool_dir, sid):
+                try:
+                    p.unlink(missing_ok=True)
+                except OSError as exc:
+                    log.warning("could not delete %s: %s", p, exc)
 
     def recover_interrupted(self) -> list[int]:
         """At start-up: sessions a crash or power cut left capturing/analysing become
@@ -591,6 +606,7 @@ class Store:
         with self._tx() as c:
             c.executemany("DELETE FROM sessions WHERE id = ?", [(r[0],) for r in rows])
         _unlink_all([r[1] for r in rows if r[1]])
+        self._unlink_spools([r[0] for r in rows])
         self._purge()
         log.info("pruned %d session(s) older than %d days", len(rows), retention_days)
         return len(rows)
@@ -842,6 +858,14 @@ def _evidence_dict(row: sqlite3.Row) -> dict[str, Any]:
     d["keypoints"] = json.loads(d["keypoints"])
     d["meta"] = json.loads(d["meta"] or "{}")
     return d
+
+
+def spool_files(spool_dir: Path, session_id: int) -> list[Path]:
+    """Every file session ``session_id`` has in ``spool_dir``: ``session-N.*`` (the evidence
+    spool, its sidecar, the resume marker) and ``session-N-*`` (the pose spools by camera)."""
+    if not spool_dir.is_dir():
+        return []
+    return sorted([*spool_dir.glob(f"session-{session_id}.*"), *spool_dir.glob(f"session-{session_id}-*")])
 
 
 def _unlink_all(paths: list[str]) -> None:

@@ -68,7 +68,7 @@ def read_any_csv(path: Path) -> Timeline:
     """A keypoint CSV, gzipped or not."""
     if path.suffix == ".gz":
         with gzip.open(path, "rb") as fh:
-            return read_csv(io.TextIOWrapper(fh, encoding="utf-8", newline=""))
+            return read_csv(io.TextIOWrapper(fh, encoding="utf-8", newline=""), path.name)
     return read_csv(path)
 
 

@@ -180,6 +180,7 @@ def test_unusable_csv_via_cli_is_one_line(tmp_path: Path, capsys, mangle, messag
     err = capsys.readouterr().err.strip()
     assert "\n" not in err and err.startswith("gait-station analyze: error:"), err
     assert re.search(message, err), err
+    assert "kp.csv: " in err, err  # which file: a batch of CSVs in a folder is otherwise a guess
     assert not (tmp_path / "a.json").exists()
 
 
@@ -258,7 +259,7 @@ def test_a_shuffled_csv_is_analysed_whole_in_time_order(tmp_path: Path, capsys) 
         cli_main(["analyze", str(path), "--height-cm", "175", "--speed-kmh", "11", "--json", str(out)]) == 0
     )
     assert json.loads(out.read_text())["input"]["frames"] == rows
-    assert "not in time order" in capsys.readouterr().err
+    assert "warning: kp.csv: the rows were not in time order" in capsys.readouterr().err
 
 
 def test_a_csv_mostly_without_usable_times_is_refused(tmp_path: Path) -> None:
@@ -268,6 +269,15 @@ def test_a_csv_mostly_without_usable_times_is_refused(tmp_path: Path) -> None:
     one_glitch = _csv(tmp_path, lambda lines: [lines[0], *lines[1:10], lines[3], *lines[10:]])
     tl = read_csv(one_glitch)  # a single row going back in time is a glitch: dropped, said, analysed
     assert tl.meta["dropped_rows"] == 1 and tl.meta["reordered_rows"] == 0
+
+
+def test_csv_warnings_name_the_file_and_the_lines(tmp_path: Path, capsys) -> None:
+    # file line 11 repeats line 4 (a glitch going back in time): dropped, and said where
+    path = _csv(tmp_path, lambda lines: [lines[0], *lines[1:10], lines[3], *lines[10:]])
+    out = tmp_path / "a.json"
+    assert cli_main(["analyze", str(path), "--height-cm", "175", "--json", str(out)]) == 0
+    err = capsys.readouterr().err
+    assert "warning: kp.csv: dropped 1 row(s) with a missing or non-increasing time (line 11)\n" in err, err
 
 
 @pytest.mark.slow
@@ -282,3 +292,36 @@ def test_a_half_cut_video_says_it_was_cut_short(tmp_path: Path, samples_dir: Pat
     assert frames < 949 * 0.7
     assert "of the 949 frames its header announces (the file was cut short)" in res.stderr
     assert f"analysed the {frames} frames before the damage" in res.stderr
+
+
+# -- a video damaged in the middle is analysed around the damage, and said once ---------------------
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("frames", "kept", "said"),
+    [
+        (range(40, 43), 91, "the video is damaged: 3 frames could not be read and are left out"),
+        (range(60, 94), 60, "the video is damaged after frame 60 (1.97 s into the video)"),
+    ],
+    ids=["middle", "to-the-end"],
+)
+def test_a_damaged_video_is_analysed_and_said_once(
+    tmp_path: Path, samples_dir: Path, model_path: Path, frames: range, kept: int, said: str
+) -> None:
+    from tests.support import damaged_video, video_clock
+
+    clip = video_clock.clip_frames(samples_dir / CLIP) * 2  # 94 frames, 3.1 s
+    clean = damaged_video.write_mp4(tmp_path / "clean.mp4", clip)
+    video = damaged_video.damage(clean, tmp_path / "run.mp4", frames)
+    out = tmp_path / "a.json"
+    res = _run("analyze", str(video), "--model", str(model_path), "--threads", "2", "--json", str(out))
+    assert "Traceback" not in res.stderr and res.returncode == 0, res.stderr
+    d = json.loads(out.read_text())
+    assert d["input"]["frames"] == kept
+    if kept == 91:  # the lost 0.1 s stays a gap in time: the clip still spans 0 to 93/30 s
+        assert d["input"]["duration_s"] == pytest.approx(93 / 30, abs=1e-3)
+    about = [ln for ln in res.stderr.splitlines() if "the video is damaged" in ln]
+    assert len(about) == 1, res.stderr  # one line, not a log line and a warning saying it twice
+    assert about[0].startswith(f"gait-station analyze: warning: {video}: {said}"), about
+    assert any(said in w for w in d["quality"]["warnings"])  # and in the saved analysis

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 from pathlib import Path
 
 import numpy as np
@@ -128,3 +129,81 @@ def test_scores_as_percentages_are_refused() -> None:
     with pytest.raises(KeypointCSVError, match=r"scores go up to 9\d\.\d+: .*between 0 and 1") as info:
         read_csv(io.StringIO(timeline_to_csv_text(tl)))
     assert "\n" not in str(info.value)
+
+
+def _bad_cell(line: int, col: int, value: str):
+    def mangle(lines: list[str]) -> list[str]:
+        cells = lines[line - 1].split(",")
+        cells[col] = value
+        return [*lines[: line - 1], ",".join(cells), *lines[line:]]
+
+    return mangle
+
+
+def _times_stuck(lines: list[str]) -> list[str]:
+    """Lines 3–12 repeat line 2's time (a logger whose clock stalled)."""
+    t = lines[1].split(",")[0]
+    return [*lines[:2], *(",".join([t, *ln.split(",")[1:]]) for ln in lines[2:12]), *lines[12:]]
+
+
+def _scaled(factor_xy: float = 1.0, factor_score: float = 1.0):
+    def mangle(lines: list[str]) -> list[str]:
+        tl = read_csv(io.StringIO("\n".join(lines)))
+        tl.xy *= factor_xy
+        tl.score *= factor_score
+        return timeline_to_csv_text(tl).splitlines()
+
+    return mangle
+
+
+@pytest.mark.parametrize(
+    ("mangle", "message"),
+    [
+        (lambda ls: [], r"the CSV is empty"),
+        (lambda ls: ls[:1], r"no usable rows"),
+        (lambda ls: ["t,a,b", "1,2,3"], r"line 1: the header lacks 51 required column\(s\)"),
+        (_bad_cell(3, 4, "abc"), r"line 3: column left_eye_x is not a number"),
+        (_bad_cell(4, 0, "later"), r"line 4: column t is not a number"),
+        (_times_stuck, r"10 of 25 rows have a missing, repeated .*time \(t\), the first on line 3"),
+        (_scaled(factor_xy=1 / 700), r"every x and y lies between .*fractions of the frame"),
+        (_scaled(factor_score=100), r"scores go up to 9\d\.\d+"),
+    ],
+    ids=[
+        "empty",
+        "header-only",
+        "no-columns",
+        "not-a-number",
+        "bad-time",
+        "no-times",
+        "fractions",
+        "percent",
+    ],
+)
+def test_every_csv_error_names_the_file_and_line(tmp_path: Path, mangle, message: str) -> None:
+    """`gait-station analyze run7.csv` said "line 3: column … is not a number" without the file:
+    with several CSVs in a folder (or a batch script) the person could not tell which one."""
+    path = tmp_path / "runner 7.csv"
+    lines = mangle(timeline_to_csv_text(_timeline()).splitlines())
+    path.write_text("".join(f"{ln}\n" for ln in lines))
+    with pytest.raises(KeypointCSVError) as info:
+        read_csv(path)
+    text = str(info.value)
+    assert text.startswith("runner 7.csv: ") and "\n" not in text, text
+    assert re.search(message, text), text
+    with pytest.raises(KeypointCSVError, match=r"^kp\.csv\.gz: "):  # a stream is named by its caller
+        read_csv(io.StringIO(path.read_text()), "kp.csv.gz")
+
+
+def test_a_non_utf8_line_is_named(tmp_path: Path) -> None:
+    lines = timeline_to_csv_text(_timeline()).encode("utf-8").splitlines()
+    lines[5] = lines[5].replace(b",", b",\xe9", 1)  # a Latin-1 'é' in line 6
+    path = tmp_path / "latin1.csv"
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    with pytest.raises(KeypointCSVError) as info:
+        read_csv(path)
+    assert str(info.value) == "latin1.csv: line 6 is not UTF-8 text (save the CSV as UTF-8)"
+
+
+def test_a_stream_without_a_name_is_called_the_csv() -> None:
+    with pytest.raises(KeypointCSVError, match=r"^the CSV: the CSV is empty"):
+        read_csv(io.StringIO(""))

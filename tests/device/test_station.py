@@ -10,6 +10,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 from gpiozero.pins.mock import MockFactory
 
@@ -23,7 +24,7 @@ from device.store.video import open_video
 from device.synthetic.runner import RunnerParams, SyntheticRunner
 from tests.support.eventually import eventually
 
-from .capture.capture_fakes import PoseFromRunner, ScriptedSource
+from .capture.capture_fakes import PoseFromRunner, PoseFromTime, ScriptedSource, fake_analyzer
 
 pytestmark = pytest.mark.slow  # the real Station: live loop, MoveNet or synthetic poses, seconds of capture
 
@@ -237,11 +238,12 @@ def test_power_cut_mid_capture_then_restart_finishes_from_the_spool(tmp_path: Pa
     store = Store(data / "station.db")
     assert store.integrity_check() == "ok"
     assert store.get_session(sid)["status"] == "capturing"
-    # an earlier session whose finishing was itself cut short: not tried again, its spools go
+    # an earlier session whose finishing was itself cut short: not tried again, its recording kept
     tried = store.create_session(None)
     store.close()
-    for name in (".resuming", ".mjpeg", ".mjpeg.spans", "-main.pose"):
-        (data / "spool" / f"session-{tried}{name}").touch()
+    tried_files = [f"session-{tried}{name}" for name in (".mjpeg", ".mjpeg.spans", "-main.pose", ".resuming")]
+    for name in tried_files:
+        (data / "spool" / name).touch()
     assert (data / "spool" / f"session-{sid}-main.pose").is_file()  # the spools survived
     assert (data / "spool" / f"session-{sid}.mjpeg.spans").is_file()
     cfg = _cfg(tmp_path)
@@ -267,10 +269,12 @@ def test_power_cut_mid_capture_then_restart_finishes_from_the_spool(tmp_path: Pa
         assert s["frames_dropped"] == 0 and s["effective_fps"] == pytest.approx(60, abs=1)
         assert s["analysis"]["cadence_spm"] is not None
         assert len(open_video(s)) > spooled // 3  # the run's video kept (spooled at 30 of 60 fps)
-        assert eventually(
-            lambda: not list((data / "spool").glob("session-*")), 10
-        )  # spool removed once stored
+        assert eventually(  # its spools removed once stored; the one not finished keeps its own
+            lambda: sorted(p.name for p in (data / "spool").glob("session-*")) == sorted(tried_files), 10
+        )
         assert st.store.get_session(tried)["status"] == "interrupted"
+        st.store.delete_session(tried)  # deleted, it takes its recording with it
+        assert not list((data / "spool").glob("session-*"))
         sid2 = st.start_capture()
         assert st.wait_for_state(("done", "failed"), 30) in ("done", "failed")
         assert st.store.get_session(sid2)["status"] in ("done", "failed")
@@ -423,3 +427,133 @@ def test_a_video_no_session_names_is_deleted_at_start(station_rig, tmp_path: Pat
         (videos / name).write_bytes(b"\xff\xd8 jpeg \xff\xd9")
     station_rig(cfg=cfg)
     assert sorted(p.name for p in videos.iterdir()) == [kept.name, f"{kept.name}.idx"]
+
+
+def _recording_left_by_a_crash(data: Path, frames: int = 90, status: str = "capturing") -> int:
+    """A session a crash left ``status`` with its spools: every frame in the pose spool (320×180
+    model pictures of 1280×720 frames at 30 fps), every third in the evidence spool."""
+    from device.capture.pose_spool import PoseSpoolWriter
+    from device.capture.spool import FrameSpool
+
+    store = Store(data / "station.db")
+    sid = store.create_session(None, 10.0, view="side")
+    store.set_status(sid, status)
+    spool = data / "spool"
+    store.close()
+    pose = PoseSpoolWriter(
+        spool / f"session-{sid}-main.pose", {"width": 1280, "height": 720, "picture": [320, 180]}
+    )
+    evidence = FrameSpool(spool / f"session-{sid}.mjpeg")
+    full = np.full((720, 1280, 3), 90, np.uint8)
+    for i in range(frames):
+        pose.put(i, 100.0 + i / 30, full[::4, ::4], (4.0, 4.0))
+        if i % 3 == 0:
+            evidence.put(i, full)
+            assert eventually(lambda i=i: len(evidence) == i // 3 + 1, 5)  # the queue is short: pace it
+    pose.close()
+    evidence.finish()
+    return sid
+
+
+def _fake_station(cfg: Config, calls: list) -> Station:
+    src = ScriptedSource(size=(320, 240))
+    return Station(
+        cfg,
+        "scripted",
+        estimator=PoseFromTime(),
+        source_factory=lambda: src,
+        analyzer=fake_analyzer(calls),
+        norms=None,
+        notifier=Notifier(),
+    )
+
+
+def test_a_resume_refused_by_a_start_in_the_same_instant_finishes_once_the_station_is_free(
+    tmp_path: Path, monkeypatch
+) -> None:
+    """The restart's resume meets a capture started in the same instant: refused, it loses
+    nothing and finishes the interrupted session after that capture."""
+    from device.capture.controller import CaptureController
+
+    cfg = _cfg(tmp_path, duration_s=1.0)
+    cfg.gpio.enabled = False
+    sid = _recording_left_by_a_crash(cfg.data_dir)
+    resume = CaptureController.resume
+    started: list[int | None] = []
+
+    def start_first(ctl: CaptureController, session_id: int):
+        if not started:
+            started.append(ctl.start_capture())  # a tablet's start wins the race
+        return resume(ctl, session_id)
+
+    monkeypatch.setattr(CaptureController, "resume", start_first)
+    calls: list = []
+    st = _fake_station(cfg, calls)
+    st.start()
+    try:
+        assert eventually(lambda: st.store.get_session(sid)["status"] in ("done", "failed"), 30)
+        s = st.store.get_session(sid)
+        assert s["status"] == "done" and s["frames_inferred"] == 90
+        assert len(open_video(s)) == 30  # the run's recorded frames, none lost
+        other = started[0]
+        assert other is not None and st.store.get_session(other)["status"] == "done"
+        assert eventually(
+            lambda: not list((cfg.data_dir / "spool").iterdir()), 10
+        )  # spools removed once stored
+    finally:
+        st.close()
+
+
+def test_a_session_left_interrupted_keeps_its_recording_and_is_finished_at_the_next_start(
+    tmp_path: Path,
+) -> None:
+    """A session an earlier start did not finish (refused, or the station stopped first) is no
+    longer 'just interrupted' at the next start: its spools are kept all the same and it is
+    finished then."""
+    cfg = _cfg(tmp_path)
+    cfg.gpio.enabled = False
+    sid = _recording_left_by_a_crash(cfg.data_dir, status="interrupted")
+    calls: list = []
+    st = _fake_station(cfg, calls)
+    st.start()
+    try:
+        assert st.recovered_sessions == []  # not interrupted by this start's crash
+        assert eventually(lambda: st.store.get_session(sid)["status"] in ("done", "failed"), 30)
+        s = st.store.get_session(sid)
+        assert s["status"] == "done" and calls[0]["n"] == 90 and len(open_video(s)) == 30
+    finally:
+        st.close()
+
+
+def test_an_interrupted_sessions_video_is_given_back_not_deleted(tmp_path: Path) -> None:
+    """A crash between keeping a run's video and storing its path leaves the session interrupted
+    and the video unnamed: the start names it the session's video again (a crash between the
+    two renames leaves its index as .idx.tmp); a video of no session is still deleted."""
+    from device.capture.spool import FrameSpool
+
+    cfg = _cfg(tmp_path)
+    cfg.gpio.enabled = False
+    videos = cfg.data_dir / "videos"
+    store = Store(cfg.data_dir / "station.db")
+    kept, torn = (store.create_session(None) for _ in range(2))
+    for sid in (kept, torn):
+        store.set_status(sid, "analysing")  # the crash came while it was being finished
+        spool = FrameSpool(cfg.data_dir / "spool" / f"session-{sid}.mjpeg")
+        for i in range(3):
+            spool.put(i, np.full((360, 640, 3), 90, np.uint8))
+            assert eventually(lambda i=i, spool=spool: len(spool) == i + 1, 5)
+        spool.keep_as_video(videos / f"session-{sid}.mjpeg")
+    store.close()
+    (videos / f"session-{torn}.mjpeg.idx").rename(videos / f"session-{torn}.mjpeg.idx.tmp")
+    (videos / "session-99.mjpeg").write_bytes(b"\xff\xd8 jpeg \xff\xd9")
+    st = _fake_station(cfg, [])
+    st.start()
+    try:
+        for sid in (kept, torn):
+            s = st.store.get_session(sid)
+            assert s["status"] == "interrupted" and len(open_video(s)) == 3
+        assert not (videos / "session-99.mjpeg").exists()
+        st.store.delete_session(kept)
+        assert not (videos / f"session-{kept}.mjpeg").exists()
+    finally:
+        st.close()

@@ -238,7 +238,8 @@ class _EmptyTreadmill(SyntheticSource):
 
 def test_no_runner_in_view_is_one_line_on_the_dashboard(tmp_path, model_path):
     """Capturing an empty treadmill: "Fix this first" names it once, and no second line says
-    the same thing in other words (the live view's and the live cadence's hints merge by code)."""
+    the same thing in other words (the live view's and the live cadence's hints merge by code);
+    stopped, the dashboard says in one line that nobody was seen, never a success-looking done."""
     from device.gait.live import HINT_WORDS, Hint
 
     sync_playwright = _need_browser()
@@ -270,7 +271,15 @@ def test_no_runner_in_view_is_one_line_on_the_dashboard(tmp_path, model_path):
                 assert page.is_hidden("#hints-heading")  # no heading over an empty list
                 SHOTS.mkdir(parents=True, exist_ok=True)
                 page.screenshot(path=str(SHOTS / "live-no-runner-1024.png"))
-                page.evaluate("window.gait.postJSON('/api/capture/cancel', {})")
+                # stopped, it is analysed and kept, but shown as failed with one line, not "done"
+                page.evaluate("window.gait.postJSON('/api/capture/stop', {})")
+                page.wait_for_function(
+                    "() => ['done', 'failed'].includes(document.querySelector('#live').dataset.state)",
+                    timeout=120000,
+                )
+                assert page.text_content("#state-badge") == "failed"
+                line = page.inner_text("#live [data-field=message]")
+                assert line.startswith("Nobody was seen in session ") and "nothing was measured" in line
             finally:
                 browser.close()
     finally:

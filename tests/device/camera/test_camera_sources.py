@@ -78,6 +78,20 @@ def test_missing_webcam_is_a_clear_error() -> None:
         WebcamSource(57).open()
 
 
+def test_a_missing_webcam_tried_again_and_again_keeps_opencv_quiet(capfd) -> None:
+    """The camera loop tries a missing webcam every 2 s: OpenCV's own warning on every try would
+    fill the journal all day. Its log is silent while opening, and left as it was."""
+    import cv2
+
+    before = cv2.utils.logging.getLogLevel()
+    capfd.readouterr()
+    for _ in range(3):
+        with pytest.raises(SourceError, match="not found"):
+            WebcamSource(57).open()
+    assert capfd.readouterr().err == ""
+    assert cv2.utils.logging.getLogLevel() == before
+
+
 def test_synthetic_and_auto_without_a_pi_camera() -> None:
     from device.camera.synthetic import SyntheticSource
 

@@ -9,7 +9,7 @@ import pytest
 
 from device.camera.video import TAKE_GAP_S, VideoFileSource
 from device.errors import SourceError
-from tests.support import video_clock
+from tests.support import damaged_video, video_clock
 
 
 def test_gif_timestamps_follow_frame_durations(samples_dir: Path) -> None:
@@ -120,3 +120,90 @@ def test_a_clock_that_restarts_or_stands_still_is_timed_at_the_nominal_rate(
         assert np.allclose(step, 1 / 30, atol=1e-6)
     assert src.retimed is not None and f"at frame {from_frame} " in src.retimed
     assert "\n" not in src.retimed
+
+
+def _clip(samples_dir: Path, tmp_path: Path, codec: str = "mpeg4") -> Path:
+    """94 frames (3.1 s at 30 fps) of a real runner as an MP4 with its index at the end."""
+    import av
+
+    if codec not in av.codecs_available:
+        pytest.skip(f"this FFmpeg has no {codec} encoder")
+    frames = video_clock.clip_frames(samples_dir / "overground_side_run_30fps.mp4") * 2
+    return damaged_video.write_mp4(tmp_path / f"clip-{codec}.mp4", frames, codec)
+
+
+@pytest.mark.parametrize("codec", ["mpeg4", "h264"])
+def test_a_damaged_packet_mid_video_costs_only_its_frames(
+    samples_dir: Path, tmp_path: Path, codec: str
+) -> None:
+    """Three packets of junk at 1.3 s ended the video there ("corrupt after frame 40"): the
+    other two thirds of the run were never analysed although they decode. Now the damaged frames
+    are left out, counted and placed in time, and the frames after them keep their own times."""
+    bad = damaged_video.damage(_clip(samples_dir, tmp_path, codec), tmp_path / "bad.mp4", range(40, 43))
+    with VideoFileSource(bad) as src:
+        frames = list(src)
+    numbers = np.array([f.t for f in frames]) * 30  # each frame's own time, in frames of the clip
+    assert np.allclose(numbers, np.round(numbers), atol=1e-6)  # no frame re-timed to close the gap
+    lost = sorted(set(range(94)) - {round(n) for n in numbers})
+    assert set(range(40, 43)) <= set(lost) and lost == list(range(lost[0], lost[-1] + 1))
+    assert len(lost) <= 6 and len(frames) + len(lost) == 94  # everything after the damage decoded
+    assert src.frames_damaged == len(lost)
+    assert [f.index for f in frames] == list(range(len(frames)))
+    start, end = lost[0] / 30, (lost[-1] + 1) / 30
+    assert src.damaged == (
+        f"{bad}: the video is damaged: {len(lost)} frames could not be read and are left out "
+        f"({len(lost) / 30:.2f} s of the video is missing, between {start:.2f} s and {end:.2f} s)"
+    )
+    assert src.cut_short is None and src.retimed is None
+
+
+def test_damage_in_several_places_is_said_once(samples_dir: Path, tmp_path: Path) -> None:
+    clean = _clip(samples_dir, tmp_path)
+    bad = damaged_video.damage(clean, tmp_path / "bad.mp4", range(20, 21))
+    worse = damaged_video.damage(bad, tmp_path / "worse.mp4", range(70, 72))
+    with VideoFileSource(worse) as src:
+        frames = list(src)
+    assert len(frames) == 91 and src.frames_damaged == 3
+    assert src.damaged is not None and "\n" not in src.damaged
+    assert src.damaged.endswith(
+        "3 frames could not be read and are left out (0.10 s of the video is missing, in 2 places between 0.67 s and 2.40 s)"
+    )
+
+
+def test_damage_that_nothing_decodes_after_ends_the_video_as_before(
+    samples_dir: Path, tmp_path: Path
+) -> None:
+    bad = damaged_video.damage(_clip(samples_dir, tmp_path), tmp_path / "bad.mp4", range(60, 94))
+    src = VideoFileSource(bad)
+    src.open()
+    got = []
+    with pytest.raises(SourceError) as info:
+        while (frame := src.read()) is not None:
+            got.append(frame)
+    src.close()
+    assert len(got) == 60 and got[-1].t == pytest.approx(59 / 30)
+    assert str(info.value) == (
+        f"{bad}: the video is damaged after frame 60 (1.97 s into the video) and nothing after that could be decoded"
+    )
+    assert src.damaged is None  # nothing was skipped in the middle
+
+
+def test_an_mp4_cut_off_before_its_index_says_it_is_incomplete(samples_dir: Path, tmp_path: Path) -> None:
+    """Phones write the index (the 'moov' box) last: a copy or recording cut off loses it, and
+    the station said only "not a video file this station can read"."""
+    data = _clip(samples_dir, tmp_path).read_bytes()
+    assert data.find(b"moov") > len(data) // 2  # the index is at the end, as a phone writes it
+    cut = tmp_path / "cut.mp4"
+    cut.write_bytes(data[: len(data) // 2])
+    with pytest.raises(SourceError) as info:
+        VideoFileSource(cut).open()
+    assert str(info.value) == (
+        f"{cut}: the video file is incomplete: it was probably cut off before its end (a copy that did "
+        "not finish, or a recording that stopped abruptly); copy it again from the original"
+    )
+    # the same length with its index overwritten is damaged, not cut off: not called incomplete
+    junk = tmp_path / "junk-index.mp4"
+    at = data.find(b"moov") - 4
+    junk.write_bytes(data[:at] + bytes((i * 151 + 7) % 256 for i in range(len(data) - at)))
+    with pytest.raises(SourceError, match="not a video file this station can read"):
+        VideoFileSource(junk).open()

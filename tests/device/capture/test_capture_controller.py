@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from device.capture.controller import CaptureController, CaptureRequest
+from device.capture.controller import CaptureController, CaptureRequest, Resume
 from device.config import Config
 from device.errors import InputError, UserError
 from device.store import Store
@@ -224,6 +224,38 @@ def test_one_mistimed_frame_is_left_out_and_told_the_capture_runs_its_time(rig, 
     assert note.startswith("1 frame(s) left out for an impossible camera time (the first at 1.3 s: timed ")
 
 
+def test_the_rear_cameras_left_out_frames_are_named_in_the_session(tmp_path: Path) -> None:
+    """As the side camera's: a rear frame with an impossible time is left out and the session's
+    warnings say how many and why (not only a rear clock that broke)."""
+    from device.capture.rear import RearCamera
+
+    cfg = _cfg(tmp_path, duration_s=2.0)
+    store = Store(tmp_path / "station.db")
+    side = ScriptedSource(live=True)
+    # every 20th rear frame stamped half a second back: a glitch, never ten in a row
+    rear_src = ScriptedSource(live=True, retime=lambda i, t: t - 0.5 if i % 20 == 0 else t)
+    rear = RearCamera(store, lambda: rear_src, PoseFromTime())
+    ctl = CaptureController(
+        cfg, store, lambda: side, PoseFromTime(), analyzer=fake_analyzer([]), norms=None, rear=rear
+    )
+    ctl.start()
+    try:
+        ctl.wait_for_state("idle", 5)
+        sid = ctl.start_capture()
+        assert ctl.wait_for_state(("done", "failed"), scaled(20)) == "done"
+        s = store.get_session(sid)
+        notes = [w for w in s["analysis"]["quality"]["warnings"] if w.startswith("rear camera: ")]
+        assert len(notes) == 1, s["analysis"]["quality"]["warnings"]
+        n = int(notes[0].removeprefix("rear camera: ").split()[0])
+        assert 2 <= n <= 4  # 2 s at 30 fps, one in 20
+        assert "frame(s) left out for an impossible camera time (the first at " in notes[0]
+        assert "s before the last good frame" in notes[0]
+        assert s["analysis"]["rear"]["error"] is None  # a glitch, not a failed rear camera
+    finally:
+        ctl.close()
+        store.close()
+
+
 def test_invalid_details_refused_without_a_session(rig) -> None:
     ctl, store, *_ = rig()
     with pytest.raises(InputError, match="speed"):
@@ -280,6 +312,45 @@ def test_no_runner_in_view_is_one_hint_line_while_capturing(tmp_path: Path) -> N
             assert hints == [HINT_WORDS[Hint.NO_RUNNER]], hints
             time.sleep(0.25)
         assert ctl.status()["state"] == "capturing"
+    finally:
+        ctl.close()
+        store.close()
+
+
+def test_a_capture_with_nobody_in_view_ends_failed_saying_so_and_keeps_the_session(tmp_path: Path) -> None:
+    """An empty treadmill filmed: the gait engine measures nothing. Not a success-looking "done":
+    the station shows failed with one line that nobody was seen; the session keeps its analysis
+    (the page and receipt say why nothing was measured) and its keypoints."""
+    cfg = _cfg(tmp_path)
+    store = Store(tmp_path / "station.db")
+    src = ScriptedSource()
+    done: list = []
+    ctl = CaptureController(
+        cfg,
+        store,
+        lambda: src,
+        PoseNobody(),
+        norms=None,
+        summary_formatter=lambda s: "nothing measured",
+        on_session_done=lambda sid, ok: done.append((sid, ok)),
+    )  # the real gait engine
+    ctl.start()
+    try:
+        ctl.wait_for_state("idle", 5)
+        sid = ctl.start_capture()
+        assert ctl.wait_for_state(("done", "failed"), scaled(20)) == "failed"
+        status = ctl.status()
+        assert status["message"] == (
+            f"nobody was seen in session {sid}, so nothing was measured: "
+            "check the runner is in the camera's view and start again"
+        )
+        assert status["last_result"] == {"session_id": sid, "ok": False, "message": status["message"]}
+        assert done == [(sid, False)]
+        s = store.get_session(sid)
+        assert s["status"] == "done" and s["analysis"]["quality"]["issues"] == ["no_runner"]
+        assert s["summary_text"] == "nothing measured" and s["frames_inferred"] == len(
+            store.get_keypoints(sid)
+        )
     finally:
         ctl.close()
         store.close()
@@ -368,7 +439,7 @@ def test_resume_after_a_power_cut_keeps_the_video_and_full_size_evidence(rig) ->
     sid = store.create_session(None, 10.0, view="side")
     _spools_of_a_power_cut(ctl, sid, 90)
     ctl.wait_for_state("idle", 5)
-    assert ctl.resume(sid)
+    assert ctl.resume(sid) is Resume.STARTED
     assert ctl.wait_for_state(("done", "failed"), scaled(20)) == "done"
     s = store.get_session(sid)
     assert s["status"] == "done" and calls[0]["n"] == 90 and done == [(sid, True)]
@@ -381,10 +452,45 @@ def test_resume_after_a_power_cut_keeps_the_video_and_full_size_evidence(rig) ->
     assert not list((ctl.cfg.data_dir / "videos").iterdir())  # the video and its index
 
 
-def test_resume_without_a_pose_spool_deletes_the_evidence_spool(rig) -> None:
+def test_resume_without_a_pose_spool_keeps_recorded_frames_and_drops_an_empty_spool(rig) -> None:
+    from device.capture.spool import FrameSpool
+
     ctl, store, *_ = rig()
     sid = store.create_session(None)
     _spools_of_a_power_cut(ctl, sid, 3)
     ctl.pose_spool_path(sid, "main").unlink()
-    assert not ctl.resume(sid)  # nothing to finish it with: it stays interrupted
+    assert ctl.resume(sid) is Resume.NOTHING_SPOOLED  # nothing to finish it with: it stays interrupted
+    kept = sorted(p.name for p in ctl.spool_dir.iterdir())
+    assert kept == [f"session-{sid}.mjpeg", f"session-{sid}.mjpeg.spans"]  # a frame of it: kept
+    store.delete_session(sid)
+    assert not list(ctl.spool_dir.iterdir())  # deleted with the session
+    countdown = store.create_session(None)  # a crash in the countdown: an empty evidence spool
+    FrameSpool(ctl.evidence_spool_path(countdown)).finish()
+    assert ctl.resume(countdown) is Resume.NOTHING_SPOOLED
     assert not list(ctl.spool_dir.iterdir())
+
+
+def test_resume_refused_while_capturing_leaves_its_spools_for_later(rig) -> None:
+    """A resume in the same instant as a start: the start wins, the resume touches nothing (its
+    spools wait for the station to be free) and finishes the session once tried again."""
+    ctl, store, *_ = rig(ScriptedSource(live=True), duration_s=60)
+    sid = store.create_session(None, 10.0, view="side")
+    _spools_of_a_power_cut(ctl, sid, 90)
+
+    def its_spools() -> list[tuple[str, int]]:
+        return sorted(
+            (p.name, p.stat().st_size)
+            for p in ctl.spool_dir.iterdir()
+            if p.name.startswith((f"session-{sid}.", f"session-{sid}-"))
+        )
+
+    before = its_spools()
+    ctl.wait_for_state("idle", 5)
+    other = ctl.start_capture()
+    assert ctl.resume(sid) is Resume.BUSY
+    assert its_spools() == before and store.get_session(sid)["status"] == "capturing"
+    ctl.cancel_capture()
+    assert ctl.wait_for_state("idle", scaled(10)) == "idle" and other is not None
+    assert ctl.resume(sid) is Resume.STARTED
+    assert ctl.wait_for_state(("done", "failed"), scaled(20)) == "done"
+    assert store.get_session(sid)["status"] == "done" and len(open_video(store.get_session(sid))) == 30

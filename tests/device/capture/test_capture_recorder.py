@@ -136,3 +136,31 @@ def test_live_keypoints_of_a_mistimed_frame_are_not_kept(make_recorder, store: S
     rec.writer.close()
     tl = store.get_keypoints(rec.writer.session_id)
     assert list(tl.frame) == [5, 7] and np.isfinite(tl.t).all()
+
+
+def test_a_camera_that_glitches_all_day_keeps_a_count_not_a_list(make_recorder, store: Store) -> None:
+    """A camera that mistimes every other frame never fails ten in a row: over a day its left-out
+    frames are counted and the first and last few named, never each one remembered."""
+    from device.capture.camera_clock import NAMED_LEFT_OUT, RECENT_LEFT_OUT
+
+    rec = make_recorder()
+    n = 4 * RECENT_LEFT_OUT
+    frames = []
+    for i in range(2 * n):
+        frames.append(_frame(i, 100.0 if i % 2 else None))  # every odd frame timed at the start
+    outcomes = _feed(rec, frames)
+    assert FrameOutcome.CLOCK_FAULT not in outcomes and rec.clock_fault is None
+    left = rec.left_out
+    assert left.count == n
+    assert left.remembered <= RECENT_LEFT_OUT + 2 * NAMED_LEFT_OUT  # bounded, whatever the count
+    assert left.numbers() == "1, 3, 5, 7, 9 … " + ", ".join(str(i) for i in range(2 * n - 9, 2 * n, 2))
+    (note,) = rec.warnings()
+    assert note.startswith(f"{n} frame(s) left out for an impossible camera time (the first at 0.0 s: timed ")
+    assert note.endswith(f"; the last at {(2 * n - 2) / FPS:.1f} s)")
+    # the latest left-out frame's live keypoints are still refused, a believed one's kept
+    keypoints = np.full((17, 3), 0.5, np.float32)
+    rec.on_keypoints(frames[-1], keypoints)
+    rec.on_keypoints(frames[-2], keypoints)
+    rec.close()
+    rec.writer.close()
+    assert list(store.get_keypoints(rec.writer.session_id).frame) == [2 * n - 2]

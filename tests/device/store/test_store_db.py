@@ -208,6 +208,32 @@ def test_prune_keeps_recent_and_active(store: Store) -> None:
     assert {s["id"] for s in store.list_sessions()} == {active_old, new}
 
 
+def test_deleting_a_session_deletes_the_spools_it_left(store: Store, tmp_path: Path) -> None:
+    """An interrupted session that was never finished keeps its recording in the spool folder:
+    deleting it (or its runner, or pruning it) deletes that too, and no other session's."""
+    rid = store.create_runner("A", 170)
+    gone, by_runner, pruned, other = (store.create_session(r) for r in (None, rid, None, None))
+    for _ in range(6):  # session 10 exists, so "session-1*" names another session's files
+        store.create_session(None)
+    spool = tmp_path / "spool"  # beside the database, as the station keeps it
+    spool.mkdir()
+    names = (".mjpeg", ".mjpeg.spans", ".resuming", "-main.pose", "-rear.pose")
+    for sid in (gone, by_runner, pruned, other, 10):
+        for name in names:
+            (spool / f"session-{sid}{name}").write_bytes(b"frames")
+    store.set_status(pruned, "interrupted")
+    with contextlib.closing(sqlite3.connect(store.path)) as conn:
+        conn.execute(
+            "UPDATE sessions SET started_at = '2020-01-01T00:00:00.000+00:00' WHERE id = ?", (pruned,)
+        )
+        conn.commit()
+    store.delete_session(gone)
+    store.delete_runner(rid)
+    assert store.prune(30) == 1
+    left = sorted(p.name for p in spool.iterdir())
+    assert left == sorted(f"session-{sid}{name}" for sid in (other, 10) for name in names)
+
+
 def test_recover_interrupted_keeps_keypoints(store: Store) -> None:
     a = store.create_session(None)
     b = store.create_session(None)
