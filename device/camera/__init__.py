@@ -82,10 +82,11 @@ def open_source(spec: str, cfg: Config | None = None, model_input: int = 192) ->
     width, height, fps = (cam.width, cam.height, cam.fps) if cam else (1280, 720, 0.0)
     kind, arg = parse_spec(resolve_spec(spec))
     if kind == "picamera":
-        from device.camera.picamera import PicameraSource, lores_size_for
+        from device.camera.base import model_image_size
+        from device.camera.picamera import PicameraSource
 
         return PicameraSource(
-            _index(kind, arg), width, height, fps, lores_size=lores_size_for((width, height), model_input)
+            _index(kind, arg), width, height, fps, lores_size=model_image_size((width, height), model_input)
         )
     if kind == "webcam":
         from device.camera.webcam import WebcamSource

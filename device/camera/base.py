@@ -79,3 +79,24 @@ class FrameSource(ABC):
             if frame is None:
                 return
             yield frame
+
+
+#: The model picture's short side, × the model input, for a live capture: every frame's picture
+#: is JPEG-encoded into the pose spool at up to 120 fps (docs/capture.md), so it stays small.
+#: The Pi camera's ISP makes its low-res stream this size. A video file gets more
+#: (``device.pose.pipeline.FILE_OVERSAMPLE``).
+CAPTURE_OVERSAMPLE = 1.25
+
+
+def model_image_size(
+    frame_size: tuple[int, int], model_side: int = 192, oversample: float = CAPTURE_OVERSAMPLE
+) -> tuple[int, int]:
+    """The model picture's size: ``oversample`` × the model input along the short side (the
+    runner's crop is most of the frame height), same aspect as the frame, even sizes as the
+    Pi's ISP wants; never larger than the frame."""
+    w, h = frame_size
+    short = min(w, h)
+    target = min(short, int(model_side * oversample))
+    k = target / short
+    lw, lh = int(round(w * k / 2) * 2), int(round(h * k / 2) * 2)
+    return max(min(lw, w), 2), max(min(lh, h), 2)

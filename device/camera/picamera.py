@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from device.camera.base import Frame, FrameSource, LoresFrame
+from device.camera.base import Frame, FrameSource, LoresFrame, model_image_size
 from device.errors import SourceError
 
 log = logging.getLogger(__name__)
@@ -107,17 +107,6 @@ def picamera_available() -> bool:
         return False
 
 
-def lores_size_for(main: tuple[int, int], model_input: int = 192) -> tuple[int, int]:
-    """A low-res stream a bit larger than the model input along the short side (the runner's
-    crop is most of the frame height), same aspect as ``main``, even sizes as the ISP wants."""
-    w, h = main
-    short = min(w, h)
-    target = min(short, int(model_input * 1.25))
-    k = target / short
-    lw, lh = int(round(w * k / 2) * 2), int(round(h * k / 2) * 2)
-    return max(lw, 2), max(lh, 2)
-
-
 class PicameraSource(FrameSource):
     """Camera ``index`` (0 = first CSI camera), main stream ``width``×``height``, at ``fps``
     (0 = the fastest mode that frames the whole runner, :func:`pick_mode`). The sensor mode is
@@ -141,7 +130,7 @@ class PicameraSource(FrameSource):
         self._want_fps = float(fps)
         self._fps = float(fps) or 120.0  # until open() knows the mode
         self.mode: CameraMode | None = None
-        self._lores_size = lores_size or lores_size_for(self._size)
+        self._lores_size = lores_size or model_image_size(self._size)
         self._timeout_s = timeout_s
         self._cam: Any = None
         self._count = 0

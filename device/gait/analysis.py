@@ -934,7 +934,8 @@ def _verdict(
         issues.append("too few strides")
         codes.append("few_strides")
         w.append(
-            f"only {strides[0] // 2} usable strides ({strides[0]} steps); at least {ev.min_steps} "
+            f"only {strides[0] // 2} usable stride{'' if strides[0] // 2 == 1 else 's'} ({strides[0]} "
+            f"step{'' if strides[0] == 1 else 's'}); at least {ev.min_steps} "
             f"strides ({2 * ev.min_steps} steps) are needed: record at least 30 s of steady running"
         )
     if strides[0] and strides[1] > strides[0]:

@@ -24,6 +24,9 @@ from device.pose.runtime import load_interpreter
 
 #: The tutorial's threshold for a keypoint to shape the next crop.
 MIN_CROP_KEYPOINT_SCORE = 0.2
+#: The crop into the model input averages pixels where it shrinks the picture by more than this
+#: (a video file's crop is taken from the frame as decoded: device.pose.pipeline.FILE_OVERSAMPLE).
+CROP_AREA_SHRINK = 1.5
 _LS, _RS, _LH, _RH = KP["left_shoulder"], KP["right_shoulder"], KP["left_hip"], KP["right_hip"]
 
 
@@ -143,11 +146,14 @@ class MoveNetEstimator(PoseEstimator):
                 buf[dy0:dy1, :dx0] = 0
             if dx1 < sw:
                 buf[dy0:dy1, dx1:] = 0
+            # Shrinking more than CROP_AREA_SHRINK: average the pixels (INTER_AREA) instead of
+            # sampling 2×2 of them, which skips detail and aliases the thin shins and feet.
+            shrink = (sy1 - sy0) > CROP_AREA_SHRINK * (dy1 - dy0)
             cv2.resize(
                 image_bgr[sy0:sy1, sx0:sx1],
                 (dx1 - dx0, dy1 - dy0),
                 dst=buf[dy0:dy1, dx0:dx1],
-                interpolation=cv2.INTER_LINEAR,
+                interpolation=cv2.INTER_AREA if shrink else cv2.INTER_LINEAR,
             )
             # Input pixel u ↦ image x = ax + bx·u (and the same for y), from the rounded ROI.
             bx = (sx1 - sx0) / (dx1 - dx0)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from device.camera.base import Frame, FrameSource, LoresFrame
+from device.camera.base import CAPTURE_OVERSAMPLE, Frame, FrameSource, LoresFrame, model_image_size
 from device.errors import SourceError
 from device.keypoints import KP, Timeline, TimelineBuilder
 from device.pose.base import PoseEstimator, new_keypoint_buffer
@@ -34,30 +34,34 @@ class ModelImage:
     scale: tuple[float, float]
 
 
-def model_image_size(frame_size: tuple[int, int], model_side: int = 192) -> tuple[int, int]:
-    """A low-res size a bit larger than the model input along the short side (the runner's crop
-    is most of the frame height), same aspect as the frame, even sizes as the Pi's ISP wants;
-    never larger than the frame."""
-    w, h = frame_size
-    short = min(w, h)
-    target = min(short, int(model_side * 1.25))
-    k = target / short
-    lw, lh = int(round(w * k / 2) * 2), int(round(h * k / 2) * 2)
-    return max(min(lw, w), 2), max(min(lh, h), 2)
+#: … and for a video file analysed after the fact, where the time per frame matters less: the
+#: frame as decoded (None), the smart crop cutting the runner out of it at full resolution and
+#: averaging it down into the model input. A runner who does not fill the frame then keeps the
+#: detail the model needs. Measured on the labelled treadmill clip and copies of it with the
+#: runner shrunk (docs/validation.md, engine 2.8): with the capture's 1.25× picture a runner
+#: shrunk to half size lost a fifth of the contacts (24–27 of 33 found over four decodes, 46–55 %
+#: of events within one frame); from the full frame 29–33 and 67–82 %.
+FILE_OVERSAMPLE: float | None = None
 
 
-def model_image(frame: Frame, model_side: int = 192) -> ModelImage:
+def model_image(
+    frame: Frame, model_side: int = 192, oversample: float | None = CAPTURE_OVERSAMPLE
+) -> ModelImage:
     """The model's picture of ``frame``: the camera's own low-res copy when it made one (Pi
-    camera ISP, free), else the frame downscaled to :func:`model_image_size` (one resize)."""
+    camera ISP, free), else the frame downscaled to :func:`model_image_size` (one resize), or
+    the frame itself when ``oversample`` is None."""
     if isinstance(frame, LoresFrame) and frame.lores is not None:
         return ModelImage(frame.lores, frame.lores_scale)
+    if oversample is None:
+        return ModelImage(frame.image, (1.0, 1.0))
     h, w = frame.image.shape[:2]
-    lw, lh = model_image_size((w, h), model_side)
+    lw, lh = model_image_size((w, h), model_side, oversample)
     if (lw, lh) == (w, h):
         return ModelImage(frame.image, (1.0, 1.0))
     import cv2
 
-    # Linear, not area: ~1 ms for 1280×720 → 426×240 where INTER_AREA takes 11–17 ms here.
+    # Linear, not area: ~1 ms for 1280×720 → 426×240 where INTER_AREA takes 11–17 ms here (the
+    # crop into the model input averages properly where it shrinks: MoveNetEstimator.prepare).
     small = cv2.resize(frame.image, (lw, lh), interpolation=cv2.INTER_LINEAR)
     return ModelImage(small, (w / lw, h / lh))
 
@@ -78,15 +82,22 @@ def estimate_image(
     return mask_unseen(out, min_score)
 
 
-def estimate_frame(estimator: PoseEstimator, frame: Frame, out: np.ndarray, min_score: float) -> np.ndarray:
+def estimate_frame(
+    estimator: PoseEstimator,
+    frame: Frame,
+    out: np.ndarray,
+    min_score: float,
+    oversample: float | None = CAPTURE_OVERSAMPLE,
+) -> np.ndarray:
     """Keypoints of ``frame`` written into ``out`` ((17, 3) float32, reused by the caller),
     in full-frame pixels; x, y NaN where the score is below ``min_score``.
 
     The model sees :func:`model_image` of the frame (the camera's low-res copy, or the frame
-    downscaled), exactly as in a live capture.
+    downscaled to ``oversample`` × its input: :data:`CAPTURE_OVERSAMPLE` as in a live capture;
+    None: the frame as decoded).
     """
     side = max(estimator.input_size) or 192
-    return estimate_image(estimator, model_image(frame, side), out, min_score)
+    return estimate_image(estimator, model_image(frame, side, oversample), out, min_score)
 
 
 def body_visible(score: np.ndarray, min_score: float) -> np.ndarray:
@@ -105,8 +116,10 @@ def run_pose(
     min_score: float = 0.3,
     progress: Callable[[int], None] | None = None,
     max_frames: int | None = None,
+    oversample: float | None = FILE_OVERSAMPLE,
 ) -> Timeline:
-    """Estimate every frame of an opened, finite ``source`` into a Timeline.
+    """Estimate every frame of an opened, finite ``source`` into a Timeline, the model's crop
+    taken from the frame as decoded (:data:`FILE_OVERSAMPLE`: a file is not spooled).
 
     ``progress(n)`` is called after each frame with the number done. Frames whose time does
     not increase (duplicate pts in a damaged file) are skipped and counted in
@@ -137,7 +150,7 @@ def run_pose(
         if frame.t <= last_t:
             skipped += 1
         else:
-            estimate_frame(estimator, frame, buf, min_score)
+            estimate_frame(estimator, frame, buf, min_score, oversample)
             builder.append(frame.t, buf, frame.index)
             last_t = frame.t
         if progress is not None:

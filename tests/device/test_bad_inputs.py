@@ -318,7 +318,10 @@ def test_a_damaged_video_is_analysed_and_said_once(
     res = _run("analyze", str(video), "--model", str(model_path), "--threads", "2", "--json", str(out))
     assert "Traceback" not in res.stderr and res.returncode == 0, res.stderr
     d = json.loads(out.read_text())
-    assert d["input"]["frames"] == kept
+    # the decoder's copy of the last good picture can give keypoints identical to it: a frame
+    # left out as a repeat (and said), not lost to the damage
+    repeated = sum(int(w.split()[0]) for w in d["quality"]["warnings"] if "repeated frame(s)" in w)
+    assert d["input"]["frames"] + repeated == kept
     if kept == 91:  # the lost 0.1 s stays a gap in time: the clip still spans 0 to 93/30 s
         assert d["input"]["duration_s"] == pytest.approx(93 / 30, abs=1e-3)
     about = [ln for ln in res.stderr.splitlines() if "the video is damaged" in ln]

@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from device.camera import is_synthetic, open_source, parse_spec, resolve_spec
-from device.camera.picamera import PicameraSource, lores_size_for, picamera_available, picamera_installed
+from device.camera.base import model_image_size
+from device.camera.picamera import PicameraSource, picamera_available, picamera_installed
 from device.camera.video import VideoFileSource
 from device.camera.webcam import DriverClock, WebcamSource
 from device.config import Config
@@ -49,10 +50,10 @@ def test_picamera_missing_is_a_clear_error() -> None:
 
 
 def test_lores_stream_sized_for_the_model() -> None:
-    assert lores_size_for((1280, 720), 192) == (426, 240)
-    w, h = lores_size_for((1920, 1080), 256)
+    assert model_image_size((1280, 720), 192) == (426, 240)
+    w, h = model_image_size((1920, 1080), 256)
     assert h == 320 and w % 2 == 0 and abs(w / h - 16 / 9) < 0.01
-    assert lores_size_for((320, 240), 192) == (320, 240)
+    assert model_image_size((320, 240), 192) == (320, 240)
 
 
 def test_webcam_clock_prefers_driver_then_falls_back() -> None:
