@@ -12,6 +12,14 @@ from device.gait.live import Hint
 from device.keypoints import KP, N_KEYPOINTS, SKELETON_EDGES
 
 PREVIEW_MAX_WIDTH = 640
+#: "Runner small in the picture" below this height (highest seen keypoint to lowest) in the pose
+#: model's picture, not in the frame: the model sees that picture (1.25× its input along the short
+#: side in a capture: 240 px high for a 1280×720 landscape frame, 426 for the same camera turned
+#: portrait), so it is what decides whether the feet are resolved. The labelled treadmill clip
+#: with its runner shrunk (docs/validation.md, engine 2.8): 127 px tall found 31 of 33 contacts,
+#: 105 px 28, 83 px 24–27. Half of a landscape frame's height; was 35 % of the frame's height,
+#: which let a landscape runner of 84 px through.
+MIN_RUNNER_PICTURE_PX = 120
 _ANKLES = np.array([KP["left_ankle"], KP["right_ankle"]])
 _HIPS = np.array([KP["left_hip"], KP["right_hip"]])
 _SHOULDERS = np.array([KP["left_shoulder"], KP["right_shoulder"]])
@@ -67,13 +75,17 @@ class QualityMonitor:
         self._n = 0
         self._i = 0
         self.frame_size: tuple[int, int] | None = None
+        self.picture_scale = 1.0  # frame pixels per pixel of the model's picture (vertical)
 
-    def add(self, keypoints: np.ndarray, frame_size: tuple[int, int]) -> None:
+    def add(self, keypoints: np.ndarray, frame_size: tuple[int, int], picture_scale: float = 1.0) -> None:
+        """One frame's keypoints (full-frame pixels); ``picture_scale``: frame pixels per pixel of
+        the picture the pose model saw (:attr:`device.pose.pipeline.ModelImage.scale`, vertical)."""
         self._score[self._i] = keypoints[:, 2]
         self._xy[self._i] = keypoints[:, :2]
         self._i = (self._i + 1) % self._score.shape[0]
         self._n = min(self._n + 1, self._score.shape[0])
         self.frame_size = frame_size
+        self.picture_scale = picture_scale
 
     def reset(self) -> None:
         self._n = 0
@@ -102,7 +114,7 @@ class QualityMonitor:
             ys = np.where(seen[t], xy[:, :, 1], np.nan)
             with np.errstate(all="ignore"):
                 body_h = np.nanmedian(np.nanmax(ys, axis=1) - np.nanmin(ys, axis=1))
-            if np.isfinite(body_h) and body_h < 0.35 * self.frame_size[1]:
+            if np.isfinite(body_h) and body_h / self.picture_scale < MIN_RUNNER_PICTURE_PX:
                 out.append(Hint.RUNNER_SMALL)
             sh = xy[:, _SHOULDERS, 0]
             hip = xy[:, _HIPS, :].mean(axis=1)

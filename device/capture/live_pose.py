@@ -154,7 +154,7 @@ class LivePose:
         h, w = frame.image.shape[:2]
         self.frame_size = (w, h)
         self._track_rate(now)
-        self.quality.add(kp, (w, h))
+        self.quality.add(kp, (w, h), picture.scale[1])
         if self._on_keypoints is not None:
             self._on_keypoints(frame, kp)
         if now - self._last_preview >= self._preview_period:

@@ -94,8 +94,8 @@ class LiveCadence:
         self._right: tuple[float, float] | None = None
         self._last_t: float | None = None
         # quality rings (booleans as uint8) and their running sums
-        self._q = np.zeros((HINT_FRAMES, 4), np.uint8)  # body seen, ankles seen, ankle at edge, small
-        self._q_sum = np.zeros(4, np.int64)
+        self._q = np.zeros((HINT_FRAMES, 3), np.uint8)  # body seen, ankles seen, ankle at edge
+        self._q_sum = np.zeros(3, np.int64)
         self._q_i = 0
         self._frames = 0
 
@@ -120,18 +120,8 @@ class LiveCadence:
             for ok, a in ((ok_l, la), (ok_r, ra)):
                 if ok and kp[a, 1] > 0.97 * self.height:
                     edge = True
-        small = False
-        if body and self.height and ok_l | ok_r:
-            # a confident point can still have no position (NaN): it does not count as seen
-            heads = [
-                float(kp[KP[k], 1])
-                for k in ("left_shoulder", "right_shoulder", "nose")
-                if s[KP[k]] >= self.min_score and math.isfinite(kp[KP[k], 1])
-            ]
-            top = min(heads) if heads else None
-            low = max(float(kp[a, 1]) for ok, a in ((ok_l, la), (ok_r, ra)) if ok)
-            small = top is not None and (low - top) < 0.25 * self.height
-        self._push_quality((body, ok_l and ok_r, edge, small))
+        # (how small the runner is in the pose model's picture: the live view's QualityMonitor)
+        self._push_quality((body, ok_l and ok_r, edge))
         if not (ok_l and ok_r) or dt <= 0 and self._frames > 1:
             return
         d = math.hypot(float(kp[la, 0] - kp[ra, 0]), float(kp[la, 1] - kp[ra, 1]))
@@ -183,7 +173,7 @@ class LiveCadence:
         tm = (t0 + t1) / 2 - s1 / curv
         return float(min(max(tm, t0), t2))
 
-    def _push_quality(self, flags: tuple[bool, bool, bool, bool]) -> None:
+    def _push_quality(self, flags: tuple[bool, bool, bool]) -> None:
         row = self._q[self._q_i]
         self._q_sum -= row
         row[:] = flags
@@ -234,14 +224,12 @@ class LiveCadence:
         n = min(self._frames, HINT_FRAMES)
         if n < 10:
             return []
-        body, ankles, edge, small = (self._q_sum / n).tolist()
+        body, ankles, edge = (self._q_sum / n).tolist()
         if body < 0.5:
             return [Hint.NO_RUNNER]
         out: list[Hint] = []
         if ankles < 0.7 or edge > 0.2:
             out.append(Hint.FEET_OUT_OF_FRAME)
-        if small > 0.5:
-            out.append(Hint.RUNNER_SMALL)
         if self.cadence_spm is None and self._frames > 3 * HINT_FRAMES and ankles >= 0.7:
             out.append(Hint.NO_STEADY_STEPS)
         return out
