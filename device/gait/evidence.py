@@ -155,8 +155,31 @@ MEASUREMENT_ERROR: dict[str, float] = {
     "knee_flexion_ic_deg": 4.5,
     "knee_flexion_stance_peak_deg": 3.2,
 }
+#: Below 30 fps the errors grow: the same 95th percentiles on the set's realistic keypoints
+#: remade at 25 and 20 fps with its own recipe (`gait-station validate`, physics_25fps /
+#: physics_20fps, engine 2.8): contact time 29.7 / 32.5 ms, knee flexion at contact 4.8 / 5.4°,
+#: peak knee flexion in stance 4.2 / 6.0°. A capture analysed between two of these rates gets
+#: the slower one's (larger) margins (within 5 % of a rate counts as it); below 20 fps no finding
+#: is made at all (norms.toml min_fps).
+MEASUREMENT_ERROR_BELOW_30_FPS: tuple[tuple[float, dict[str, float]], ...] = (
+    (25.0, {"contact_time_ms": 30.0, "knee_flexion_ic_deg": 4.8, "knee_flexion_stance_peak_deg": 4.2}),
+    (20.0, {"contact_time_ms": 33.0, "knee_flexion_ic_deg": 5.4, "knee_flexion_stance_peak_deg": 6.0}),
+)
 #: Where the errors of MEASUREMENT_ERROR were measured (the report names it)
 MEASUREMENT_SOURCE = "force plates and motion capture of 23 runners"
+
+
+def measurement_errors(fps: float | None) -> dict[str, float]:
+    """The engine's own error margins (:data:`MEASUREMENT_ERROR`) for a capture analysed at
+    ``fps`` frames a second (unknown: the 30 fps ones)."""
+    # within 5 % of a measured rate counts as that rate: a 30 fps capture's frames span 29.99
+    # frames a second (frame-time jitter, the odd dropped frame)
+    if fps is None or not math.isfinite(fps) or fps >= 0.95 * 30.0:
+        return MEASUREMENT_ERROR
+    for rate, errors in MEASUREMENT_ERROR_BELOW_30_FPS:
+        if fps >= 0.95 * rate:
+            return errors
+    return MEASUREMENT_ERROR_BELOW_30_FPS[-1][1]
 
 
 def review(analysis: dict[str, Any], norms: Norms, profile: str = "neutral") -> dict[str, Any]:
@@ -190,12 +213,13 @@ def _review(a: dict[str, Any], norms: Norms, profile: str) -> dict[str, Any]:
     near = _near_side(a, q)
     view_kind = (a.get("view") or {}).get("kind")
     fps = q.get("effective_fps")
+    errors = measurement_errors(float(fps) if _num(fps) else None)
     ev: dict[str, dict[str, Any]] = {}
     for mid, m in metrics.items():
         _no_negative_times(mid, m)
         # a rear camera's metrics (and a rear/front main view) see both legs alike
         side_view = view_kind == "side" and m.get("source") != "rear"
-        ev[mid] = _judge(mid, m, norms, rules, withheld, near if side_view else "both", v2, issues)
+        ev[mid] = _judge(mid, m, norms, rules, withheld, near if side_view else "both", v2, issues, errors)
     if SYMMETRY in metrics:
         ev[SYMMETRY] = _judge_symmetry(metrics, norms, rules, withheld, v2, fps)
     for mid, m in metrics.items():
@@ -373,8 +397,10 @@ def _judge(
     near: str | None,
     v2: bool,
     issues: list[str],
+    errors: dict[str, float],
 ) -> dict[str, Any]:
-    """One metric's status, the side statuses and whether its symmetry index may be shown."""
+    """One metric's status, the side statuses and whether its symmetry index may be shown
+    (``errors``: the engine's own error margins at the capture's frame rate)."""
     value, left, right = m.get("value"), m.get("left"), m.get("right")
     sided = _num(left) or _num(right)
     both_reliable = near == "both" or mid in BOTH_SIDES_SEEN or not sided
@@ -392,7 +418,7 @@ def _judge(
         return _no_range(out, withheld)
     m["normal"] = [rng.low, rng.high]
     raw_mean, raw_side = _flags(m, rng)
-    err = MEASUREMENT_ERROR.get(mid)
+    err = errors.get(mid)
     # only a value outside by more than the engine's own error is a finding
     mean_flag, side_flag = (raw_mean, raw_side) if err is None else _flags(m, rng.widened(err))
     if err is not None and _any(raw_mean, raw_side) and not _any(mean_flag, side_flag):

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from device.config import Config
-from device.gait.evidence import MEASUREMENT_ERROR, MEASUREMENT_SOURCE, Status
+from device.gait.evidence import MEASUREMENT_SOURCE, Status, measurement_errors
 from device.report import catalog, charts
 from device.report.findings import (
     compare_metric,
@@ -523,25 +523,25 @@ def render_report_html(
         "units": units.system,
         "generated": _date(datetime.now().astimezone().isoformat()),
         "profile": config.station.coaching_profile,
-        "accuracy": accuracy_note(),
+        "accuracy": accuracy_note(q),
     }
     return _env().get_template("report.html.j2").render(**ctx)
 
 
-def accuracy_note() -> str:
-    """Which numbers were checked against a reference, and how far off they can be (one short
-    sentence: the report keeps to two pages)."""
-    timing = [
-        f"{catalog.info(m).label.lower()} ±{e:g} ms"
-        for m, e in MEASUREMENT_ERROR.items()
-        if m.endswith("_ms")
-    ]
-    angle_ids = [m for m in MEASUREMENT_ERROR if m.endswith("_deg")]
-    angles = [MEASUREMENT_ERROR[m] for m in angle_ids]
+def accuracy_note(quality: dict[str, Any] | None = None) -> str:
+    """Which numbers were checked against a reference, and how far off they can be at the
+    capture's frame rate (``quality``: the analysis' quality; none: the 30 fps margins) — one
+    short sentence: the report keeps to two pages."""
+    fps = (quality or {}).get("effective_fps")
+    errors = measurement_errors(float(fps) if isinstance(fps, int | float) else None)
+    timing = [f"{catalog.info(m).label.lower()} ±{e:g} ms" for m, e in errors.items() if m.endswith("_ms")]
+    angle_ids = [m for m in errors if m.endswith("_deg")]
+    angles = [errors[m] for m in angle_ids]
     which = "knee angles" if all(m.startswith("knee_") for m in angle_ids) else "joint angles"
+    at = f", at {fps:.0f} fps" if isinstance(fps, int | float) and fps < 30 else ""
     # cadence: at most 0.76 % off on the development set, 0.34 % on the labelled clip
     return (
-        f"Accuracy vs {MEASUREMENT_SOURCE} (95 % of trials): {', '.join(timing)}, cadence ±1 %, "
+        f"Accuracy vs {MEASUREMENT_SOURCE} (95 % of trials{at}): {', '.join(timing)}, cadence ±1 %, "
         f"{which} ±{min(angles):g}–{max(angles):g}° + the pose model's error; others: synthetic runner only."
     )
 

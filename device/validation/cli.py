@@ -43,7 +43,12 @@ LIMITS = {
 #: the development set's keypoints timed as the station times every capture and video (the pose
 #: model's keypoints: no correction, nothing fitted, so no leave-one-runner-out table),
 #: condition → keypoints
-PHYSICS_CONDITIONS = {"physics_60fps": "realistic_60fps", "physics_30fps": "realistic_30fps"}
+PHYSICS_CONDITIONS = {
+    "physics_60fps": "realistic_60fps",
+    "physics_30fps": "realistic_30fps",
+    "physics_25fps": "realistic_25fps",
+    "physics_20fps": "realistic_20fps",
+}
 LORO_TOLERANCE = 0.20  # leave-one-runner-out figures within 20 % of the in-sample ones
 REAL_CLIP_LIMITS = {"within_one_frame_pct": 95.0, "cadence_pct": 1.0}
 PLAUSIBLE_GOOD_CADENCE = (120.0, 230.0)
@@ -61,7 +66,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--conditions",
         default="clean,realistic_60fps,realistic_30fps,video",
         help="comma-separated subset of clean, realistic_60fps, realistic_30fps, physics_60fps, "
-        "physics_30fps (the realistic keypoints timed as captures and videos are), video, samples",
+        "physics_30fps, physics_25fps, physics_20fps (the realistic keypoints at that rate timed as "
+        "captures and videos are), video, samples",
     )
     parser.add_argument(
         "--runners", default="", help="only these runners (comma-separated), for a quick look"
@@ -106,14 +112,14 @@ def run_condition(
 ) -> dict[str, list[TrialScore]]:
     """Scores of every trial, in-sample and (when ``folds``) leave-one-runner-out. ``model``:
     the event model of the in-sample run (default: the shipped one)."""
-    from device.validation.dataset import condition_path, ensure_realistic_30
+    from device.validation.dataset import MADE_RATES, condition_path, ensure_realistic
 
     keypoints = PHYSICS_CONDITIONS.get(condition, condition)
     paths = {}
     for tr in trials:
         p = (
-            ensure_realistic_30(tr, cache_dir)
-            if keypoints == "realistic_30fps"
+            ensure_realistic(tr, keypoints, cache_dir)
+            if keypoints in MADE_RATES
             else condition_path(tr, keypoints)
         )
         paths[tr.name] = p

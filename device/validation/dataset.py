@@ -72,38 +72,52 @@ def read_any_csv(path: Path) -> Timeline:
     return read_csv(path)
 
 
+#: Rates the set's 60 fps recipe is remade at (its ``make_realistic.py``): 30 fps for the fitted
+#: timing's tables, 25 and 20 fps (the station's lowest accepted rate, norms.toml ``min_fps``) for
+#: how the physics timing's error grows as frames get sparse.
+MADE_RATES = {"realistic_30fps": 30, "realistic_25fps": 25, "realistic_20fps": 20}
+
+
 def condition_path(trial: Trial, condition: str, cache_dir: Path = CACHE_DIR) -> Path:
-    if condition == "realistic_30fps":
-        return cache_dir / "realistic_30fps" / f"{trial.name}.realistic_30fps.csv.gz"
+    if condition in MADE_RATES:
+        return cache_dir / condition / f"{trial.name}.{condition}.csv.gz"
     return trial.keypoints_dir / f"{trial.name}.{condition}.csv.gz"
 
 
-def ensure_realistic_30(trial: Trial, cache_dir: Path = CACHE_DIR) -> Path:
-    """The 30 fps variant of ``trial``, made with the data set's own script when not cached
-    (seed = crc32('<trial>:realistic_30fps'), the README's convention for the 60 fps files)."""
-    out = condition_path(trial, "realistic_30fps", cache_dir)
+#: make_realistic.py's main() at any rate: its command line offers 30 / 60 / native only, its
+#: ``corrupt`` takes any rate (run from the data set's own file, so the recipe stays the set's).
+_REMAKE = """
+import json, runpy, sys
+import numpy as np
+m = runpy.run_path(sys.argv[1])
+clean, fps, seed, truth, out = sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), sys.argv[5], sys.argv[6]
+t, kp = m["read_csv"](clean)
+ics = [e["t"] for e in json.load(open(truth))["events"] if e["kind"] == "initial_contact"]
+tt, P, log = m["corrupt"](t, kp, fps, np.random.default_rng(seed), ics)
+m["write_csv"](out, tt, P)
+"""
+
+
+def ensure_realistic(trial: Trial, condition: str, cache_dir: Path = CACHE_DIR) -> Path:
+    """The ``condition`` (a :data:`MADE_RATES` key) variant of ``trial``, made with the data set's
+    own script when not cached (seed = crc32('<trial>:<condition>'), the README's convention for
+    the 60 fps files)."""
+    out = condition_path(trial, condition, cache_dir)
     if out.is_file():
         return out
     out.parent.mkdir(parents=True, exist_ok=True)
-    seed = zlib.crc32(f"{trial.name}:realistic_30fps".encode()) & 0x7FFFFFFF
+    seed = zlib.crc32(f"{trial.name}:{condition}".encode()) & 0x7FFFFFFF
     tmp = out.with_name(out.name + ".part.gz")
-    subprocess.run(
-        [
-            sys.executable,
-            str(trial.keypoints_dir.parent / "make_realistic.py"),
-            str(condition_path(trial, "clean")),
-            "--fps",
-            "30",
-            "--seed",
-            str(seed),
-            "--truth",
-            str(trial.truth_path),
-            "-o",
-            str(tmp),
-        ],
-        check=True,
-        capture_output=True,
-    )
+    script = trial.keypoints_dir.parent / "make_realistic.py"
+    clean = condition_path(trial, "clean")
+    fps = MADE_RATES[condition]
+    if fps == 30:  # the script's own command line, as the cached 30 fps files were made
+        cmd = [sys.executable, str(script), str(clean), "--fps", "30", "--seed", str(seed)]
+        cmd += ["--truth", str(trial.truth_path), "-o", str(tmp)]
+    else:
+        cmd = [sys.executable, "-c", _REMAKE, str(script), str(clean), str(fps), str(seed)]
+        cmd += [str(trial.truth_path), str(tmp)]
+    subprocess.run(cmd, check=True, capture_output=True)
     tmp.replace(out)
     return out
 

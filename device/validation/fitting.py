@@ -72,12 +72,12 @@ def _collect_one(
 
 def collect(trials: list, cache_dir: Path, jobs: int = 2) -> tuple[list[Sample], list[dict]]:
     """Analyse every trial in every condition without correction; pair estimates with truth."""
-    from device.validation.dataset import condition_path, ensure_realistic_30
+    from device.validation.dataset import MADE_RATES, condition_path, ensure_realistic
 
     work = []
     for c in CONDITIONS:
         for tr in trials:
-            p = ensure_realistic_30(tr, cache_dir) if c == "realistic_30fps" else condition_path(tr, c)
+            p = ensure_realistic(tr, c, cache_dir) if c in MADE_RATES else condition_path(tr, c)
             work.append((tr.name, tr.runner, str(p), str(tr.truth_path)))
     if jobs > 1:
         with ProcessPoolExecutor(max_workers=jobs) as ex:

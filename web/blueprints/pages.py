@@ -222,7 +222,7 @@ def session_page(session_id: int):
         groups=present.grouped(rows),
         rear=present.rear_view(analysis, rows),
         note=quality_note((analysis or {}).get("quality") or {}),
-        accuracy=accuracy_note(),
+        accuracy=accuracy_note((analysis or {}).get("quality")),
         demo=demo_note(s),
         quality=quality,
         evidence=evidence,

@@ -14,7 +14,7 @@ import pytest
 
 from device.errors import ConfigError
 from device.gait.analysis import analyze
-from device.gait.evidence import WORDS, Status, review
+from device.gait.evidence import MEASUREMENT_ERROR, WORDS, Status, measurement_errors, review
 from device.gait.norms import DEFAULT_PATH, load_norms, norms_from_dict
 from device.gait.types import RunnerInfo
 from device.keypoints import Timeline
@@ -295,6 +295,33 @@ def test_value_past_a_limit_by_less_than_the_engines_error_is_not_flagged() -> N
         == Status.NOT_ENOUGH_EVIDENCE
     )
     assert _status(review(_v2(**{peak: _metric(56.0, "deg", 55.5, 56.5)}), NORMS), peak) == Status.ABOVE
+
+
+def test_the_engines_error_margin_grows_below_30_fps() -> None:
+    """At 20–25 fps the engine's contact times and knee angles are further off on the force
+    plates (MEASUREMENT_ERROR_BELOW_30_FPS): 331 ms against the 300 ms limit is a finding at
+    30 fps (±29 ms) but not at 22 fps (±33 ms); 335 ms is one at both. A knee at contact of 7°
+    is below its 12° floor by more than 4.5° (30 fps) but not than 5.4° (20 fps)."""
+
+    def at(fps: float, **metrics: dict[str, Any]) -> dict[str, Any]:
+        a = _v2(**metrics)
+        a["quality"]["frames_analysed"] = round(fps * 120.0) + 1  # over the capture's 120 s
+        return review(a, NORMS)
+
+    ct = {"contact_time_ms": _metric(331.0, "ms", 330.0, 332.0, sd=12.0)}
+    assert _status(at(30.0, **ct), "contact_time_ms") == Status.ABOVE
+    slow = at(22.0, **ct)["quality"]["evidence"]["contact_time_ms"]
+    assert slow["status"] == Status.NOT_ENOUGH_EVIDENCE
+    assert slow["why"] == "above 300\u00a0ms by less than the engine's error (±33\u00a0ms): may be normal"
+    assert _status(at(23.5, **ct), "contact_time_ms") == Status.NOT_ENOUGH_EVIDENCE
+    assert _status(at(24.9, **ct), "contact_time_ms") == Status.ABOVE  # ±30 ms at 25 fps
+    assert _status(at(29.99, **ct), "contact_time_ms") == Status.ABOVE  # a 30 fps capture's own rate
+    clear = {"contact_time_ms": _metric(335.0, "ms", 334.0, 336.0, sd=12.0)}
+    assert _status(at(22.0, **clear), "contact_time_ms") == Status.ABOVE
+    knee = {"knee_flexion_ic_deg": _metric(7.0, "deg", 6.9, 7.1)}
+    assert _status(at(30.0, **knee), "knee_flexion_ic_deg") == Status.BELOW
+    assert _status(at(20.0, **knee), "knee_flexion_ic_deg") == Status.NOT_ENOUGH_EVIDENCE
+    assert measurement_errors(None) == measurement_errors(60.0) == MEASUREMENT_ERROR
 
 
 def test_real_asymmetry_is_flagged_once() -> None:

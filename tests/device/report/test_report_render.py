@@ -40,6 +40,18 @@ def test_html_is_self_contained() -> None:
     assert "<script" not in html.lower()
 
 
+def test_accuracy_note_gives_the_margins_at_the_captures_frame_rate() -> None:
+    """Below 30 fps the engine is further off on the force plates (physics_25fps / _20fps):
+    the note quotes the margins the evidence gate used for this capture, and its rate."""
+    from device.report.render import accuracy_note
+
+    assert "ground contact time ±29 ms" in accuracy_note() and " fps" not in accuracy_note()
+    assert accuracy_note({"effective_fps": 59.9}) == accuracy_note()
+    slow = accuracy_note({"effective_fps": 21.7})
+    assert "(95 % of trials, at 22 fps)" in slow
+    assert "ground contact time ±33 ms" in slow and "knee angles ±5.4–6°" in slow
+
+
 def test_report_says_which_numbers_were_checked_and_how_closely() -> None:
     html = render_report_html(handmade_session(), _cfg())
     method = unescape(re.search(r'<div class="method">(.*?)</div>', html, re.S).group(1))
