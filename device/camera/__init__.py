@@ -96,4 +96,8 @@ def open_source(spec: str, cfg: Config | None = None, model_input: int = 192) ->
         return _synthetic(cfg, arg)
     from device.camera.video import VideoFileSource
 
-    return VideoFileSource(Path(arg).expanduser(), loop=bool(cam.loop_video) if cam else False)
+    # warn_damage: a station reading a file logs each damaged stretch as a warning line (nobody
+    # reads a summary at the end of a looping or live-fed file)
+    return VideoFileSource(
+        Path(arg).expanduser(), loop=bool(cam.loop_video) if cam else False, warn_damage=True
+    )

@@ -17,10 +17,24 @@ corrupt, is left out and decoding goes on. The frames after it keep their own ti
 the frames lost stay a gap in time, and :attr:`VideoFileSource.damaged` says at the end how many
 frames and which stretch of the video were lost. Damage that nothing decodes after (a corrupt
 tail) ends the video with a :class:`SourceError` naming the frame it starts at, as before.
+
+Containers lose frames in their own ways. FFmpeg's Matroska demuxer skips a damaged block to
+the next cluster (a key frame) without a word: a jump in time over 1.5 frames onto a key frame
+is counted as frames lost. A Matroska file announces its length, not a frame count, so one that
+stops early (cut off, or damage the demuxer does not read past) says in :attr:`cut_short` at
+which second of that length it stopped. FFmpeg numbers an AVI's frames as it reads its chunks,
+so a chunk lost to damage would close up the time over it: an AVI is read in the order of its
+index (written last), which numbers every frame; one without an index says in :attr:`damaged`
+where the demuxer skipped damaged bytes and that the time after runs early (nothing can place
+the frames lost there), instead of calling the shortfall "cut short".
+
+``warn_damage`` (a station reading a file as its camera): each damaged stretch is also logged as
+one warning line as it is read, on the first pass through the file only.
 """
 
 from __future__ import annotations
 
+import bisect
 import logging
 from collections.abc import Iterator
 from pathlib import Path
@@ -45,6 +59,25 @@ def _first_line(exc: BaseException) -> str:
 def _secs(t: float) -> str:
     """A time in the video for a person: 0.07 s, 1.40 s, 83.4 s."""
     return f"{t:.2f} s" if t < 10 else f"{t:.1f} s"
+
+
+def _announced_duration(container: Any, stream: Any) -> tuple[float, float]:
+    """(seconds of video, start time in seconds) a Matroska/WebM header announces; (0, 0) when
+    it announces none, or for another format (those announce a frame count, or estimate their
+    length from the bit rate: not a promise to hold the file to)."""
+    if not container.format.name.startswith("matroska"):
+        return 0.0, 0.0
+    start = container.start_time / 1e6 if container.start_time else 0.0
+    tag = next((v for k, v in stream.metadata.items() if k.upper() == "DURATION"), None)
+    if tag:  # the track's own length, written by FFmpeg's muxer: HH:MM:SS.fraction
+        try:
+            h, m, sec = str(tag).split(":")
+            return int(h) * 3600 + int(m) * 60 + float(sec), start
+        except ValueError:
+            pass
+    if stream.duration and stream.time_base:
+        return float(stream.duration * stream.time_base), start
+    return (container.duration / 1e6 if container.duration else 0.0), start
 
 
 def _incomplete_mp4(path: Path) -> bool:
@@ -79,16 +112,45 @@ def _incomplete_mp4(path: Path) -> bool:
 
 class _DecodeLog:
     """One pass through the file: the packets given to the decoder and the frames it gave
-    back, so that what damage cost is known by frame and by time."""
+    back, so that what damage cost is known by frame and by time.
 
-    def __init__(self) -> None:
+    ``step``: a frame's length in the stream's time base, for a demuxer that skips damaged data
+    without a word (Matroska: it resyncs at the next cluster, a key frame): a jump in time over
+    1.5 frames onto a key frame is frames lost, not a pause. ``chunks``: an AVI's frames are
+    chunks laid end to end (with other streams' chunks, padding and lists between, each starting
+    with a four-letter name), so a chunk that does not start where the last one ended, over bytes
+    that do not start with such a name, means the demuxer skipped damaged bytes (it counts
+    frames, so without an index the frames lost there close up in time). ``chunks`` is the file
+    to look at those bytes in."""
+
+    def __init__(self, step: float | None = None, chunks: Path | None = None) -> None:
         self.sent: list[int] = []  # pts of every packet with data (in stream time_base)
+        self.order: list[int] = []  # the same, sorted
         self.got: set[int] = set()  # pts of every frame handed out
         self.failed = 0  # packets the decoder refused, frames it marked corrupt
         self.no_pts = False  # a packet or frame without a pts: losses counted, not timed
         self.frames_out = 0
         self.frames_since_failure = 0
         self.detail: str | None = None  # the decoder's own words for the first failure
+        self.step = step
+        self.keys: set[int] = set()  # pts of key-frame packets (where a Matroska resync lands)
+        self.unseen = 0  # frames the demuxer skipped without a word (by the jump in time)
+        self._prev: int | None = None  # pts of the frame handed out last
+        self.chunks = chunks
+        self._chunk_end: int | None = None  # where the next AVI chunk should start
+        self._last_sent: int | None = None
+        #: pts of the last packet before each place the demuxer skipped damaged bytes (AVI)
+        self.skips: list[int] = []
+
+    def chunk(self, pkt: Any) -> None:
+        """Any stream's packet of an AVI, read in file order: did the demuxer skip bytes before
+        it? (An AVI packet's position is its data, after an 8-byte header.)"""
+        if self.chunks is None or pkt.pos is None or pkt.pos < 0 or not pkt.size:
+            return
+        pos, end = int(pkt.pos), self._chunk_end
+        if end is not None and pos > end and self._last_sent is not None and not self._chunk_at(end - 8):
+            self.skips.append(self._last_sent)
+        self._chunk_end = pos + pkt.size + (pkt.size & 1) + 8  # the next chunk's data, after its header
 
     def packet(self, pkt: Any) -> None:
         if not pkt.size or pkt.is_discard:
@@ -96,7 +158,25 @@ class _DecodeLog:
         if pkt.pts is None:
             self.no_pts = True
         else:
-            self.sent.append(int(pkt.pts))
+            q = int(pkt.pts)
+            self.sent.append(q)
+            bisect.insort(self.order, q)
+            self._last_sent = q
+            if pkt.is_keyframe:
+                self.keys.add(q)
+
+    def _chunk_at(self, pos: int) -> bool:
+        """Does an AVI chunk (a four-letter name: another stream's, padding, a list) start at pos?"""
+        assert self.chunks is not None
+        try:
+            with open(self.chunks, "rb") as fh:
+                fh.seek(pos)
+                name = fh.read(4)
+        except OSError:
+            return True  # cannot tell: not called damage
+        return len(name) == 4 and all(
+            48 <= c <= 57 or 65 <= c <= 90 or 97 <= c <= 122 or c == 32 for c in name
+        )
 
     def failure(self, detail: str) -> None:
         self.failed += 1
@@ -104,13 +184,32 @@ class _DecodeLog:
         if self.detail is None:
             self.detail = detail
 
-    def frame(self, vf: Any) -> None:
+    def frame(self, vf: Any) -> list[int]:
+        """Count a frame handed out; the pts of the frames lost just before it (a stretch of
+        damage, said as it happens on a live station), or []."""
         self.frames_out += 1
         self.frames_since_failure += 1
         if vf.pts is None:
             self.no_pts = True
-        else:
-            self.got.add(int(vf.pts))
+            return []
+        q, prev = int(vf.pts), self._prev
+        self.got.add(q)
+        self._prev = q
+        if prev is None or q <= prev:
+            return []
+        # frames come out in time order: a packet between the last frame and this one that
+        # gave no frame was lost
+        between = self.order[bisect.bisect_right(self.order, prev) : bisect.bisect_left(self.order, q)]
+        lost = [p for p in between if p not in self.got]
+        if self.step and q in self.keys and q - prev > 1.5 * self.step:
+            slots = [round(prev + k * self.step) for k in range(1, round((q - prev) / self.step))]
+            unseen = [p for p in slots if all(abs(p - b) > self.step / 2 for b in between)]
+            for p in unseen:
+                self.sent.append(p)
+                bisect.insort(self.order, p)
+            self.unseen += len(unseen)
+            lost = sorted(lost + unseen)
+        return lost
 
     def lost(self) -> tuple[list[int], list[int]]:
         """(pts of frames lost between decoded ones, pts of frames lost after the last decoded
@@ -134,10 +233,13 @@ class VideoFileSource(FrameSource):
 
     is_live = False
 
-    def __init__(self, path: str | Path, loop: bool = False) -> None:
+    def __init__(self, path: str | Path, loop: bool = False, warn_damage: bool = False) -> None:
         self.path = Path(path)
         self.name = self.path.name
         self.loop = loop
+        #: Log one warning line per damaged stretch as it is read (a live station's source: no
+        #: one reads the summary at the end); otherwise the caller says :attr:`damaged` once.
+        self.warn_damage = warn_damage
         self._container: Any = None
         self._stream: Any = None
         self._frames: Iterator[Any] | None = None
@@ -162,7 +264,15 @@ class VideoFileSource(FrameSource):
         self.frames_damaged = 0
         #: Frames the container says it holds (0 when unknown): for progress bars.
         self.frame_count = 0
-        self.cut_short: str | None = None  # set at the end when the file held fewer frames than announced
+        #: Set at the end when the file held fewer frames, or a shorter stretch of time, than its
+        #: header announces and the frames are missing at its end (cut short, or a demuxer that
+        #: stopped at damage).
+        self.cut_short: str | None = None
+        self._duration = 0.0  # seconds from the start the header announces (0: unknown)
+        self._start_s = 0.0
+        self._log: _DecodeLog | None = None
+        self._passes = 0
+        self._ended = False
         #: Container/stream metadata tags (e.g. a phone's capture-rate tag for slow motion).
         self.metadata: dict[str, str] = {}
 
@@ -191,6 +301,12 @@ class VideoFileSource(FrameSource):
             raise SourceError(f"{p}: the file is empty (0 bytes)")
         try:
             container = av.open(str(p), mode="r")
+            if container.format.name == "avi":
+                # FFmpeg reads an AVI chunk after chunk and numbers the frames as it goes, so a
+                # chunk lost to damage closes up the time over it. With the index at the end of
+                # the file read as the order (sortdts), each frame keeps its own number.
+                container.close()
+                container = av.open(str(p), mode="r", options={"fflags": "+sortdts"})
         except PermissionError:
             raise SourceError(f"{p}: permission denied") from None
         except (av.FFmpegError, OSError, ValueError, UnicodeDecodeError) as exc:
@@ -215,6 +331,7 @@ class VideoFileSource(FrameSource):
         rate = stream.average_rate or stream.guessed_rate or stream.base_rate
         self._fps = float(rate) if rate else 0.0
         self.frame_count = int(stream.frames or 0)
+        self._duration, self._start_s = _announced_duration(container, stream)
         self.metadata = {**dict(container.metadata), **dict(stream.metadata)}
         self._container, self._stream = container, stream
         self._size = (int(width), int(height))
@@ -240,8 +357,18 @@ class VideoFileSource(FrameSource):
         was lost (or raises when nothing decoded after the damage)."""
         import av
 
-        log_ = _DecodeLog()
-        packets = self._container.demux(self._stream)
+        stream = self._stream
+        # a Matroska file at a steady camera rate (not a rate FFmpeg guessed from a millisecond clock)
+        steady = self._container.format.name.startswith("matroska") and 0 < self._fps <= 240
+        step = float(1 / (stream.time_base * self._fps)) if steady and stream.time_base else None
+        log_ = _DecodeLog(step=step, chunks=self.path if self._container.format.name == "avi" else None)
+        self._log = log_
+        self._passes += 1
+        # stretches of frames that gave no picture, said as warnings once the decoder has refused
+        # something (a packet that gives no picture by design, e.g. a DivX placeholder, is no loss)
+        held: list[list[int]] = []
+        # an AVI: every stream's packets, to see where the demuxer skipped damaged bytes
+        packets = self._container.demux() if log_.chunks is not None else self._container.demux(stream)
         while True:
             try:
                 pkt = next(packets)
@@ -252,6 +379,9 @@ class VideoFileSource(FrameSource):
                 log_.failure(_first_line(exc))
                 self._end_of_pass(log_, container_broken=True)
                 return
+            log_.chunk(pkt)
+            if pkt.stream is not stream:
+                continue
             log_.packet(pkt)
             try:
                 decoded = pkt.decode()
@@ -262,7 +392,13 @@ class VideoFileSource(FrameSource):
                 if vf.is_corrupt:
                     log_.failure("the decoder marked a frame as corrupt")
                     continue
-                log_.frame(vf)
+                lost = log_.frame(vf)
+                if lost and self.warn_damage and self._passes == 1:
+                    held.append(lost)
+                if held and (log_.failed or log_.unseen):
+                    for stretch in held:
+                        log.warning("%s", self._damage_line(stretch, log_.sent, len(stretch)))
+                    held.clear()
                 yield vf
         self._end_of_pass(log_, container_broken=False)
 
@@ -270,7 +406,7 @@ class VideoFileSource(FrameSource):
         """What damage cost this pass, said once: the frames lost between decoded ones in
         :attr:`damaged`; damage that nothing decoded after raises, as a corrupt tail always
         has (the frames before it are kept by whoever reads)."""
-        if not log_.failed:
+        if not log_.failed and not log_.unseen:
             return
         if log_.detail:
             log.debug("%s: decoding failed %d time(s), first: %s", self.name, log_.failed, log_.detail)
@@ -364,14 +500,7 @@ class VideoFileSource(FrameSource):
         if vf is None:
             if self._index == 0:
                 raise SourceError(f"{self.path}: the video has no decodable frames")
-            # The header announced more frames than the file holds: cut short (a copy stopped
-            # half-way), and whoever reads the analysis must know it covers only the start.
-            held = self._index + self.frames_damaged
-            if self.frame_count and held < self.frame_count - max(2, 0.02 * self.frame_count):
-                self.cut_short = (
-                    f"{self.path}: the video ends after {self._index} of the {self.frame_count} "
-                    "frames its header announces (the file was cut short)"
-                )
+            self._at_end()
             return None
         t = self._frame_time(vf)
         image = vf.to_ndarray(format="bgr24")
@@ -381,6 +510,65 @@ class VideoFileSource(FrameSource):
         self._index += 1
         self._last_t = t
         return frame
+
+    def _at_end(self) -> None:
+        """The file held less than its header announces: frames lost where the demuxer skipped
+        damaged bytes (an AVI without an index), or missing at the end: cut short (a copy
+        stopped half-way), or a demuxer that stopped at damage without a word (Matroska). Whoever
+        reads the analysis must know what it covers."""
+        if self._ended:  # said once, however often read() is asked again
+            return
+        self._ended = True
+        held = self._index + self.frames_damaged
+        missing = self.frame_count - held if self.frame_count else 0
+        skips = self._log.skips if self._log is not None else []
+        if missing > 0 and skips and self._stream is not None and self._stream.time_base is not None:
+            self._skipped_in_avi(missing, skips)
+        elif self.frame_count and held < self.frame_count - max(2, 0.02 * self.frame_count):
+            self.cut_short = (
+                f"{self.path}: the video ends after {self._index} of the {self.frame_count} "
+                "frames its header announces (the file was cut short)"
+            )
+        elif not self.frame_count and self._duration and self._nominal_from is None and not self._offset:
+            end = self._last_t + self._step() - self._start_s
+            if self._duration - end > max(0.5, 3 * self._step(), 0.02 * self._duration):
+                self.cut_short = (
+                    f"{self.path}: the video stops at {_secs(end)} of the {_secs(self._duration)} its "
+                    "header announces: the rest could not be read (the file was cut short or is damaged)"
+                )
+        if self.cut_short and self.warn_damage:
+            log.warning("%s", self.cut_short)
+
+    def _skipped_in_avi(self, missing: int, skips: list[int]) -> None:
+        """An AVI without an index (its index is written last) whose demuxer skipped damaged
+        chunks: FFmpeg numbers the frames as it reads them, so the frames lost are not a gap in
+        time: the video after the first place is timed early by up to what was lost."""
+        assert self._stream is not None
+        tb = self._stream.time_base
+        places = sorted({self._time_of(q, tb) + self._step() for q in skips})
+        if len(places) > 3:
+            at = f"in {len(places)} places between {_secs(places[0])} and {_secs(places[-1])}"
+        else:
+            at = (
+                "at "
+                + ", ".join(_secs(t) for t in places[:-1])
+                + (" and " if len(places) > 1 else "")
+                + _secs(places[-1])
+            )
+        s = "s" if missing != 1 else ""
+        clause = (
+            f"{missing} frame{s} could not be read and {'are' if s else 'is'} left out (lost {at}); "
+            f"this AVI file has no index to place {'them' if s else 'it'}, so the video after {_secs(places[0])} is timed "
+            f"up to {_secs(missing * self._step())} early"
+        )
+        self.damaged = (
+            f"{self.damaged}; and {clause}"
+            if self.damaged
+            else f"{self.path}: the video is damaged: {clause}"
+        )
+        self.frames_damaged += missing
+        if self.warn_damage:
+            log.warning("%s", self.damaged)
 
     def _frame_time(self, vf: Any) -> float:
         if self._nominal_from is not None:

@@ -207,3 +207,126 @@ def test_an_mp4_cut_off_before_its_index_says_it_is_incomplete(samples_dir: Path
     junk.write_bytes(data[:at] + bytes((i * 151 + 7) % 256 for i in range(len(data) - at)))
     with pytest.raises(SourceError, match="not a video file this station can read"):
         VideoFileSource(junk).open()
+
+
+def _frames_of(samples_dir: Path) -> list[np.ndarray]:
+    """94 frames (3.1 s at 30 fps) of a real runner."""
+    return video_clock.clip_frames(samples_dir / "overground_side_run_30fps.mp4") * 2
+
+
+def _read_all(path: Path) -> tuple[VideoFileSource, list[float]]:
+    """Every frame's time in frames of the clip (frame i at i/30 s) and the reader, closed."""
+    with VideoFileSource(path) as src:
+        numbers = [f.t * 30 for f in src]
+    return src, numbers
+
+
+def test_mkv_frames_its_demuxer_skips_over_damage_are_counted_and_placed(
+    samples_dir: Path, tmp_path: Path
+) -> None:
+    """FFmpeg's Matroska demuxer meets a damaged block, skips to the next cluster (the next key
+    frame) and says nothing: 8 frames went missing and the station said nothing. They are
+    counted and placed now, and the frames after keep their own times (a gap, not closed up)."""
+    clip = damaged_video.write(tmp_path / "clip.mkv", _frames_of(samples_dir), "matroska")
+    bad = damaged_video.damage(clip, tmp_path / "bad.mkv", range(40, 43))
+    src, numbers = _read_all(bad)
+    assert np.allclose(numbers, np.round(numbers), atol=0.02)  # each frame's own time (ms clock)
+    lost = sorted(set(range(94)) - {round(n) for n in numbers})
+    assert lost == list(range(40, 48))  # up to the next cluster: nothing from 40 to 47 decodes
+    assert src.frames_damaged == 8 and src.cut_short is None
+    assert src.damaged == (
+        f"{bad}: the video is damaged: 8 frames could not be read and are left out "
+        "(0.27 s of the video is missing, between 1.33 s and 1.60 s)"
+    )
+
+
+def test_an_mkv_that_stops_early_says_how_much_it_covers(samples_dir: Path, tmp_path: Path) -> None:
+    """A Matroska file announces its length, not a frame count: a file whose demuxer stopped
+    early (cut off; or zeros from 1.6 s on, as a copy into a file made at its full size leaves
+    it) was read to where it stopped without a word. Now it says it ended early and where."""
+    clip = damaged_video.write(tmp_path / "clip.mkv", _frames_of(samples_dir), "matroska")
+    data = clip.read_bytes()
+    cut = tmp_path / "cut.mkv"
+    cut.write_bytes(data[: len(data) // 2])
+    zeros = tmp_path / "zeros.mkv"
+    at = damaged_video.matroska_clusters(clip)[4]  # the cluster of frames 48-59
+    zeros.write_bytes(data[:at] + bytes(len(data) - at))
+    for path, frames, stop in ((cut, 28, "0.93 s"), (zeros, 48, "1.60 s")):
+        src, numbers = _read_all(path)
+        assert len(numbers) == frames and src.damaged is None
+        assert src.cut_short == (
+            f"{path}: the video stops at {stop} of the 3.13 s its header announces: the rest could not "
+            "be read (the file was cut short or is damaged)"
+        )
+    src, numbers = _read_all(clip)
+    assert len(numbers) == 94 and src.cut_short is None and src.damaged is None
+
+
+def test_avi_frames_keep_their_time_when_a_chunk_header_is_damaged(samples_dir: Path, tmp_path: Path) -> None:
+    """FFmpeg reads an AVI chunk after chunk and numbers the frames as it goes: three damaged
+    chunk headers at 0.67 s lost their frames and every later frame came 0.10 s early, without a
+    word. Read in the order of the AVI's index, every frame keeps its number (here all decode)."""
+    clip = damaged_video.write(tmp_path / "clip.avi", _frames_of(samples_dir), "avi")
+    bad = damaged_video.damage_avi_chunks(clip, tmp_path / "bad.avi", range(20, 23))
+    src, numbers = _read_all(bad)
+    assert numbers == pytest.approx(list(range(94)))
+    assert src.damaged is None and src.cut_short is None
+    # damaged frame data in an indexed AVI: the lost frames are a gap in time, said and placed
+    bad = damaged_video.damage(clip, tmp_path / "data.avi", range(40, 43))
+    src, numbers = _read_all(bad)
+    assert numbers == pytest.approx([n for n in range(94) if n not in (40, 41, 42)])
+    assert src.damaged is not None and src.damaged.endswith(
+        "3 frames could not be read and are left out (0.10 s of the video is missing, between 1.33 s and 1.43 s)"
+    )
+
+
+def test_an_avi_without_index_says_where_frames_were_lost_not_cut_short(
+    samples_dir: Path, tmp_path: Path
+) -> None:
+    """Without its index (written last: a recording stopped before its end) an AVI's lost chunks
+    close up in time and nothing places them: the shortfall against the header's frame count was
+    called "cut short" although the frames were lost at 0.67 s and 2.00 s, not at the end. Now it
+    says where, and that the time after runs early."""
+    clip = damaged_video.write(tmp_path / "clip.avi", _frames_of(samples_dir), "avi")
+    bare = damaged_video.without_avi_index(clip, tmp_path / "bare.avi")
+    once = damaged_video.damage_avi_chunks(bare, tmp_path / "once.avi", range(20, 21))
+    bad = damaged_video.damage_avi_chunks(once, tmp_path / "bad.avi", range(60, 62))
+    src, numbers = _read_all(bad)
+    assert len(numbers) == 91 and src.cut_short is None and src.frames_damaged == 3
+    assert src.damaged == (
+        f"{bad}: the video is damaged: 3 frames could not be read and are left out (lost at 0.67 s and "
+        "2.00 s); this AVI file has no index to place them, so the video after 0.67 s is timed up to "
+        "0.10 s early"
+    )
+    src, numbers = _read_all(bare)  # the same file undamaged: nothing to say
+    assert numbers == pytest.approx(list(range(94))) and src.damaged is None and src.cut_short is None
+
+
+def test_a_station_reading_a_damaged_file_warns_once_per_damaged_stretch(
+    samples_dir: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A video file as the live station's camera: frames skipped for damage were logged only at
+    debug level. Now each damaged stretch is one warning line as it is read, said once even when
+    the file loops."""
+    import logging
+
+    from device.camera import open_source
+    from device.config import Config
+
+    clean = _clip(samples_dir, tmp_path)
+    bad = damaged_video.damage(clean, tmp_path / "bad.mp4", range(20, 21))
+    worse = damaged_video.damage(bad, tmp_path / "worse.mp4", range(70, 72))
+    cfg = Config()
+    cfg.camera.loop_video = True
+    with caplog.at_level(logging.WARNING, logger="device.camera.video"):
+        src = open_source(str(worse), cfg)
+        with src:
+            for _ in range(2 * 91 + 5):  # round the file twice
+                assert src.read() is not None
+    lines = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert lines == [
+        f"{worse}: the video is damaged: 1 frame could not be read and is left out (0.03 s of the video "
+        "is missing, between 0.67 s and 0.70 s)",
+        f"{worse}: the video is damaged: 2 frames could not be read and are left out (0.07 s of the video "
+        "is missing, between 2.33 s and 2.40 s)",
+    ]
