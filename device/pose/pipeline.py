@@ -34,8 +34,9 @@ class ModelImage:
     scale: tuple[float, float]
 
 
-#: … and for a video file analysed after the fact, where the time per frame matters less: the
-#: frame as decoded (None), the smart crop cutting the runner out of it at full resolution and
+#: The model's picture for a video file analysed after the fact (a capture's is
+#: ``camera.base.CAPTURE_OVERSAMPLE`` × the model input), where the time per frame matters less:
+#: the frame as decoded (None), the smart crop cutting the runner out of it at full resolution and
 #: averaging it down into the model input. A runner who does not fill the frame then keeps the
 #: detail the model needs. Measured on the labelled treadmill clip and copies of it with the
 #: runner shrunk (docs/validation.md, engine 2.8): with the capture's 1.25× picture a runner

@@ -432,26 +432,14 @@ def test_a_video_no_session_names_is_deleted_at_start(station_rig, tmp_path: Pat
 def _recording_left_by_a_crash(data: Path, frames: int = 90, status: str = "capturing") -> int:
     """A session a crash left ``status`` with its spools: every frame in the pose spool (320×180
     model pictures of 1280×720 frames at 30 fps), every third in the evidence spool."""
-    from device.capture.pose_spool import PoseSpoolWriter
-    from device.capture.spool import FrameSpool
+    from tests.support.spools import write_recording
 
     store = Store(data / "station.db")
     sid = store.create_session(None, 10.0, view="side")
     store.set_status(sid, status)
     spool = data / "spool"
     store.close()
-    pose = PoseSpoolWriter(
-        spool / f"session-{sid}-main.pose", {"width": 1280, "height": 720, "picture": [320, 180]}
-    )
-    evidence = FrameSpool(spool / f"session-{sid}.mjpeg")
-    full = np.full((720, 1280, 3), 90, np.uint8)
-    for i in range(frames):
-        pose.put(i, 100.0 + i / 30, full[::4, ::4], (4.0, 4.0))
-        if i % 3 == 0:
-            evidence.put(i, full)
-            assert eventually(lambda i=i: len(evidence) == i // 3 + 1, 5)  # the queue is short: pace it
-    pose.close()
-    evidence.finish()
+    write_recording(spool / f"session-{sid}-main.pose", spool / f"session-{sid}.mjpeg", frames)
     return sid
 
 

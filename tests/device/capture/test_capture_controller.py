@@ -414,24 +414,13 @@ def _spools_of_a_power_cut(ctl: CaptureController, sid: int, frames: int) -> Non
     """The spools a power cut leaves of ``frames`` frames of 1280×720 at 30 fps: every frame in
     the pose spool (model pictures 320×180), every third in the evidence spool and its sidecar
     (the last index line torn), no ``.idx``."""
-    from device.capture.pose_spool import PoseSpoolWriter
-    from device.capture.spool import FrameSpool, spans_path
-    from tests.support.eventually import eventually
+    from device.capture.spool import spans_path
+    from tests.support.spools import write_recording
 
-    pose = PoseSpoolWriter(
-        ctl.pose_spool_path(sid, "main"), {"width": 1280, "height": 720, "picture": [320, 180]}
-    )
-    evidence = FrameSpool(ctl.evidence_spool_path(sid))
-    full = np.full((720, 1280, 3), 90, np.uint8)
-    for i in range(frames):
-        pose.put(i, 100.0 + i / 30, full[::4, ::4], (4.0, 4.0))
-        if i % 3 == 0:
-            evidence.put(i, full)
-            assert eventually(lambda i=i: len(evidence) == i // 3 + 1, 5)  # the queue is short: pace it
-    pose.close()
-    evidence.finish()
-    with open(spans_path(evidence.path), "a", encoding="ascii") as fh:
-        fh.write(f"{frames} {evidence.bytes} 40")
+    evidence = ctl.evidence_spool_path(sid)
+    size = write_recording(ctl.pose_spool_path(sid, "main"), evidence, frames)
+    with open(spans_path(evidence), "a", encoding="ascii") as fh:
+        fh.write(f"{frames} {size} 40")
 
 
 def test_resume_after_a_power_cut_keeps_the_video_and_full_size_evidence(rig) -> None:

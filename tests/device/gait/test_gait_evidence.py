@@ -314,7 +314,11 @@ def test_the_engines_error_margin_grows_below_30_fps() -> None:
     assert slow["status"] == Status.NOT_ENOUGH_EVIDENCE
     assert slow["why"] == "above 300\u00a0ms by less than the engine's error (±33\u00a0ms): may be normal"
     assert _status(at(23.5, **ct), "contact_time_ms") == Status.NOT_ENOUGH_EVIDENCE
-    assert _status(at(24.9, **ct), "contact_time_ms") == Status.ABOVE  # ±30 ms at 25 fps
+    ct25 = {"contact_time_ms": _metric(330.5, "ms", 330.2, 330.8, sd=12.0)}
+    assert _status(at(29.99, **ct25), "contact_time_ms") == Status.ABOVE
+    assert _status(at(24.9, **ct25), "contact_time_ms") == Status.NOT_ENOUGH_EVIDENCE  # ±31 ms at 25 fps
+    past = {"contact_time_ms": _metric(332.5, "ms", 332.0, 333.0, sd=12.0)}
+    assert _status(at(24.9, **past), "contact_time_ms") == Status.ABOVE
     assert _status(at(29.99, **ct), "contact_time_ms") == Status.ABOVE  # a 30 fps capture's own rate
     clear = {"contact_time_ms": _metric(335.0, "ms", 334.0, 336.0, sd=12.0)}
     assert _status(at(22.0, **clear), "contact_time_ms") == Status.ABOVE

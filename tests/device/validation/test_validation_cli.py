@@ -38,3 +38,27 @@ def test_validate_refuses_an_unknown_condition(validation_dir: Path, capsys: pyt
     rc = cli_main(["validate", "--dev-dir", str(validation_dir / "dev"), "--conditions", "physics_90fps"])
     assert rc == 2
     assert "physics_90fps" in capsys.readouterr().err
+
+
+def test_validate_remakes_the_set_at_25_fps_with_its_own_recipe(validation_dir: Path, tmp_path: Path) -> None:
+    """physics_25fps: the development set's realistic recipe (make_realistic.py's ``corrupt``)
+    at 25 fps, made into the cache once, seeded by the trial's name (the same file every time),
+    timed as captures are."""
+    import gzip
+
+    from device.validation.dataset import condition_path, dev_trials
+
+    args = ["validate", "--dev-dir", str(validation_dir / "dev"), "--runners", "rbds_003"]
+    args += ["--conditions", "physics_25fps", "--jobs", "1", "--cache-dir", str(tmp_path)]
+    md = tmp_path / "v.md"
+    cli_main([*args, "--markdown", str(md)])
+    assert "### physics_25fps — in-sample" in md.read_text(encoding="utf-8")
+    trial = next(t for t in dev_trials(validation_dir / "dev") if t.runner == "rbds_003")
+    made = condition_path(trial, "realistic_25fps", tmp_path)
+    rows = gzip.decompress(made.read_bytes()).decode().splitlines()
+    t = [float(r.split(",")[0]) for r in rows[1:] if r and r[0].isdigit()]
+    steps = sorted(b - a for a, b in zip(t, t[1:], strict=False))
+    assert abs(steps[len(steps) // 2] - 0.04) < 0.002  # 25 frames a second
+    made.unlink()
+    cli_main([*args, "--markdown", str(md)])
+    assert gzip.decompress(made.read_bytes()).decode().splitlines() == rows
