@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from device.camera.base import Frame, FrameSource
@@ -20,18 +20,36 @@ from device.errors import SourceError
 _OPENCV_LOG = threading.Lock()  # OpenCV's log level is the process's: one opener changes it at a time
 
 
+def opencv_log_level() -> tuple[Callable[[], int], Callable[[int], object]] | None:
+    """OpenCV's (get, set) of its log level, or None when this build has neither. OpenCV 4.x's
+    wheels (the Pi's, under numpy < 2) have ``cv2.setLogLevel``, 5.x ``cv2.utils.logging``; a
+    third-party module, so it is asked which it has."""
+    import cv2
+
+    try:
+        return cv2.utils.logging.getLogLevel, cv2.utils.logging.setLogLevel
+    except AttributeError:
+        try:
+            return cv2.getLogLevel, cv2.setLogLevel  # type: ignore[attr-defined]  # 4.x only
+        except AttributeError:
+            return None
+
+
 @contextlib.contextmanager
 def _opencv_quiet() -> Iterator[None]:
     """OpenCV's log silent meanwhile (its level as it was afterwards)."""
-    import cv2
-
+    api = opencv_log_level()
+    if api is None:  # no way to quiet it: its warnings are only noise
+        yield
+        return
+    get_level, set_level = api
     with _OPENCV_LOG:
-        level = cv2.utils.logging.getLogLevel()
-        cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)
+        level = get_level()
+        set_level(0)  # silent, in both APIs
         try:
             yield
         finally:
-            cv2.utils.logging.setLogLevel(level)
+            set_level(level)
 
 
 class DriverClock:

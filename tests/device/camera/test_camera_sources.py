@@ -82,15 +82,32 @@ def test_missing_webcam_is_a_clear_error() -> None:
 def test_a_missing_webcam_tried_again_and_again_keeps_opencv_quiet(capfd) -> None:
     """The camera loop tries a missing webcam every 2 s: OpenCV's own warning on every try would
     fill the journal all day. Its log is silent while opening, and left as it was."""
-    import cv2
+    from device.camera.webcam import opencv_log_level
 
-    before = cv2.utils.logging.getLogLevel()
+    api = opencv_log_level()
+    assert api is not None
+    before = api[0]()
     capfd.readouterr()
     for _ in range(3):
         with pytest.raises(SourceError, match="not found"):
             WebcamSource(57).open()
     assert capfd.readouterr().err == ""
-    assert cv2.utils.logging.getLogLevel() == before
+    assert api[0]() == before
+
+
+def test_opencv_4_without_utils_logging_still_opens_webcams(monkeypatch: pytest.MonkeyPatch) -> None:
+    """OpenCV 4.x (the Pi branch's wheel under numpy < 2) has cv2.setLogLevel and no
+    cv2.utils.logging: opening a webcam raised AttributeError there (tools/pi-check.sh,
+    bookworm), so no webcam could be used on a Pi."""
+    import cv2
+
+    levels: list[int] = [3]
+    monkeypatch.delattr(cv2.utils, "logging")
+    monkeypatch.setattr(cv2, "getLogLevel", lambda: levels[-1], raising=False)
+    monkeypatch.setattr(cv2, "setLogLevel", levels.append, raising=False)
+    with pytest.raises(SourceError, match="not found"):
+        WebcamSource(57).open()
+    assert levels == [3, 0, 3]  # silent while opening, as it was afterwards
 
 
 def test_synthetic_and_auto_without_a_pi_camera() -> None:
