@@ -148,7 +148,7 @@ def pose_timeline(
     from device.camera.video import VideoFileSource
     from device.pose.model import resolve_model_path
     from device.pose.movenet import MoveNetEstimator
-    from device.pose.pipeline import run_pose
+    from device.pose.pipeline import picture_for_file, run_pose
 
     source = source or VideoFileSource(path)
     source.open()  # file problems are reported before the model loads
@@ -163,11 +163,14 @@ def pose_timeline(
                 total=source.frame_count or None, unit="frame", desc=path.name, file=sys.stderr, leave=False
             )
         try:
+            # the runner's size in the capture's picture decides how the file is read
+            oversample, runner_px = picture_for_file(VideoFileSource(path), estimator, cfg.pose.min_score)
             tl = run_pose(
                 source,
                 estimator,
                 cfg.pose.min_score,
                 progress=(lambda n: bar.update(1)) if bar is not None else None,
+                oversample=oversample,
             )
         finally:
             if bar is not None:
@@ -190,6 +193,9 @@ def pose_timeline(
         "model": model_path.name,
         "runtime": estimator.runtime,
         "tagged_capture_fps": _tagged_capture_fps(source.metadata),
+        # how the pose model saw the runner: the capture's picture, or the frame (a small runner)
+        "model_picture": "capture picture" if oversample is not None else "full frame",
+        "runner_picture_px": None if runner_px is None else round(runner_px, 1),
     }
     return tl, facts
 
@@ -535,6 +541,9 @@ def analyze_timeline(
             "model": facts["model"],
         }
     )
+    if facts.get("model_picture"):  # a video (a CSV has no picture)
+        inp["model_picture"] = facts["model_picture"]
+        inp["runner_picture_px"] = facts["runner_picture_px"]
     if tagged:
         inp["tagged_capture_fps"] = tagged
     if gap_note is not None:

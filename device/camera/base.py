@@ -83,8 +83,8 @@ class FrameSource(ABC):
 
 #: The model picture's short side, × the model input, for a live capture: every frame's picture
 #: is JPEG-encoded into the pose spool at up to 120 fps (docs/capture.md), so it stays small.
-#: The Pi camera's ISP makes its low-res stream this size. A video file gets more
-#: (``device.pose.pipeline.FILE_OVERSAMPLE``).
+#: The Pi camera's ISP makes its low-res stream this size. A video file of a small runner is read
+#: from the frame as decoded (``device.pose.pipeline.picture_for_file``).
 CAPTURE_OVERSAMPLE = 1.25
 
 

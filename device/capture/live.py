@@ -10,16 +10,9 @@ import numpy as np
 
 from device.gait.live import Hint
 from device.keypoints import KP, N_KEYPOINTS, SKELETON_EDGES
+from device.pose.pipeline import MIN_RUNNER_PICTURE_PX
 
 PREVIEW_MAX_WIDTH = 640
-#: "Runner small in the picture" below this height (highest seen keypoint to lowest) in the pose
-#: model's picture, not in the frame: the model sees that picture (1.25× its input along the short
-#: side in a capture: 240 px high for a 1280×720 landscape frame, 426 for the same camera turned
-#: portrait), so it is what decides whether the feet are resolved. The labelled treadmill clip
-#: with its runner shrunk (docs/validation.md, engine 2.8): 127 px tall found 31 of 33 contacts,
-#: 105 px 28, 83 px 24–27. Half of a landscape frame's height; was 35 % of the frame's height,
-#: which let a landscape runner of 84 px through.
-MIN_RUNNER_PICTURE_PX = 120
 _ANKLES = np.array([KP["left_ankle"], KP["right_ankle"]])
 _HIPS = np.array([KP["left_hip"], KP["right_hip"]])
 _SHOULDERS = np.array([KP["left_shoulder"], KP["right_shoulder"]])

@@ -24,9 +24,11 @@ from device.pose.runtime import load_interpreter
 
 #: The tutorial's threshold for a keypoint to shape the next crop.
 MIN_CROP_KEYPOINT_SCORE = 0.2
-#: The crop into the model input averages pixels where it shrinks the picture by more than this
-#: (a video file's crop is taken from the frame as decoded: device.pose.pipeline.FILE_OVERSAMPLE).
-CROP_AREA_SHRINK = 1.5
+#: The crop into the model input averages pixels where it shrinks the picture by more than this:
+#: a video file of a small runner read from the frame as decoded (device.pose.pipeline.
+#: picture_for_file), where plain linear sampling skips detail. Never reached from the capture's
+#: picture (1.25× the input: at most 2.2× when letterboxed), which stays as measured.
+CROP_AREA_SHRINK = 2.5
 _LS, _RS, _LH, _RH = KP["left_shoulder"], KP["right_shoulder"], KP["left_hip"], KP["right_hip"]
 
 

@@ -34,15 +34,24 @@ class ModelImage:
     scale: tuple[float, float]
 
 
-#: The model's picture for a video file analysed after the fact (a capture's is
-#: ``camera.base.CAPTURE_OVERSAMPLE`` × the model input), where the time per frame matters less:
-#: the frame as decoded (None), the smart crop cutting the runner out of it at full resolution and
-#: averaging it down into the model input. A runner who does not fill the frame then keeps the
-#: detail the model needs. Measured on the labelled treadmill clip and copies of it with the
-#: runner shrunk (docs/validation.md, engine 2.8): with the capture's 1.25× picture a runner
-#: shrunk to half size lost a fifth of the contacts (24–27 of 33 found over four decodes, 46–55 %
-#: of events within one frame); from the full frame 29–33 and 67–82 %.
-FILE_OVERSAMPLE: float | None = None
+#: "Runner small in the picture" below this height (highest seen keypoint to lowest) in the pose
+#: model's picture, not in the frame: the model sees that picture (1.25× its input along the short
+#: side in a capture: 240 px high for a 1280×720 landscape frame, 426 for the same camera turned
+#: portrait), so it is what decides whether the feet are resolved. The labelled treadmill clip
+#: with its runner shrunk (docs/validation.md, engine 2.8): 127 px tall found 31 of 33 contacts,
+#: 105 px 28, 83 px 24–27. Half of a landscape frame's height; was 35 % of the frame's height,
+#: which let a landscape runner of 84 px through.
+MIN_RUNNER_PICTURE_PX = 120
+
+#: A video file analysed after the fact is read the capture's way (the 1.25× picture) when its
+#: runner stands at least MIN_RUNNER_PICTURE_PX tall in that picture over the first PROBE_S
+#: seconds with a body in view, and from the frame as decoded when not (:func:`picture_for_file`):
+#: the labelled treadmill clip's runner shrunk to half size (83 px) found 24–27 of 33 contacts
+#: over four decodes from the 1.25× picture, 29–33 from the full frame (docs/validation.md,
+#: engine 2.8). A runner who fills the frame keeps the capture's picture, on which the labelled
+#: clip as filmed was measured over 13 decodes, x86 and arm64; from the full frame one arm64
+#: decode put its far foot's contact time 37 ms short.
+PROBE_S = 2.0
 
 
 def model_image(
@@ -111,16 +120,52 @@ def body_visible(score: np.ndarray, min_score: float) -> np.ndarray:
     )
 
 
+def picture_for_file(
+    source: FrameSource, estimator: PoseEstimator, min_score: float
+) -> tuple[float | None, float | None]:
+    """How to read a video file (``source``, not yet opened; closed again): (oversample for
+    :func:`run_pose`, the runner's median height in px in the capture's picture over the first
+    :data:`PROBE_S` seconds with a body in view, None if no body was seen). The capture's
+    picture (:data:`CAPTURE_OVERSAMPLE`) when that height is at least
+    :data:`MIN_RUNNER_PICTURE_PX`, else the frame as decoded (None)."""
+    estimator.reset()
+    side = max(estimator.input_size) or 192
+    out = new_keypoint_buffer()
+    heights: list[float] = []
+    t_first: float | None = None
+    try:
+        with source:
+            for frame in source:
+                picture = model_image(frame, side, CAPTURE_OVERSAMPLE)
+                kp = estimate_image(estimator, picture, out, min_score)
+                if not body_visible(kp[:, 2], min_score):
+                    continue
+                t_first = frame.t if t_first is None else t_first
+                ys = kp[kp[:, 2] >= min_score, 1]
+                heights.append(float(np.nanmax(ys) - np.nanmin(ys)) / picture.scale[1])
+                if frame.t - t_first >= PROBE_S:
+                    break
+    except SourceError:
+        pass  # a file damaged early: the main pass says so; judge by what was seen
+    finally:
+        estimator.reset()
+    if not heights:
+        return None, None  # nobody seen this way: the full frame gives the model the most to see
+    height = float(np.median(heights))
+    return (CAPTURE_OVERSAMPLE if height >= MIN_RUNNER_PICTURE_PX else None), height
+
+
 def run_pose(
     source: FrameSource,
     estimator: PoseEstimator,
     min_score: float = 0.3,
     progress: Callable[[int], None] | None = None,
     max_frames: int | None = None,
-    oversample: float | None = FILE_OVERSAMPLE,
+    oversample: float | None = CAPTURE_OVERSAMPLE,
 ) -> Timeline:
-    """Estimate every frame of an opened, finite ``source`` into a Timeline, the model's crop
-    taken from the frame as decoded (:data:`FILE_OVERSAMPLE`: a file is not spooled).
+    """Estimate every frame of an opened, finite ``source`` into a Timeline, the model seeing
+    each frame at ``oversample`` × its input (None: the frame as decoded; a video file's choice
+    is :func:`picture_for_file`'s).
 
     ``progress(n)`` is called after each frame with the number done. Frames whose time does
     not increase (duplicate pts in a damaged file) are skipped and counted in

@@ -133,6 +133,7 @@ def file_sha(path: Path) -> str:
 #: The modules between a video file and its keypoints: a change to any of them (the decode, the
 #: model's picture, the crop) changes the keypoints, so it must not be served from the cache.
 POSE_PATH_MODULES = (
+    "device.analyze",
     "device.camera.base",
     "device.camera.video",
     "device.pose.base",

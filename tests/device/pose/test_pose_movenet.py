@@ -55,7 +55,11 @@ def test_gif_scores_and_positions_sensible(gif_keypoints: np.ndarray, gif_frames
 
 
 def test_smart_crop_follows_the_runner(estimator, gif_frames) -> None:
-    img = gif_frames[10].image
+    # the capture's picture of the frame, as every capture (and a file of a large runner) is read
+    from device.pose.pipeline import model_image
+
+    picture = model_image(gif_frames[10])
+    img = picture.image
     h, w = img.shape[:2]
     estimator.reset()
     assert estimator.crop_for(w, h) == full_frame_crop(w, h)

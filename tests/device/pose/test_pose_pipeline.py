@@ -147,22 +147,28 @@ def _runner_shrunk(src: Path, dst: Path, scale: float) -> Path:
 def test_a_runner_half_the_size_in_the_picture_keeps_its_contacts(
     estimator, samples_dir: Path, tmp_path: Path
 ) -> None:
-    """A video file's crop is taken from the frame as decoded (FILE_OVERSAMPLE) and averaged
-    down into the model input. From the capture's 1.25× picture, the labelled clip's runner
-    shrunk to half size lost a fifth of its contacts (24–27 of 33 found over four decodes) and
-    the ankles' scores fell so often that the feet read as out of frame; from the full frame
-    29–33 (docs/validation.md)."""
+    """A video file whose runner is under MIN_RUNNER_PICTURE_PX tall in the capture's 1.25×
+    picture is read from the frame as decoded (picture_for_file). From the 1.25× picture the
+    labelled clip's runner shrunk to half size lost a fifth of its contacts (24–27 of 33 found
+    over four decodes) and the ankles' scores fell so often that the feet read as out of frame;
+    from the full frame 29–33 (docs/validation.md). The clip as filmed keeps the capture's
+    picture."""
     import json
 
     from device.gait import analyze
     from device.gait.treadmill import EventModel
+    from device.pose.pipeline import CAPTURE_OVERSAMPLE, MIN_RUNNER_PICTURE_PX, picture_for_file
     from device.validation.dataset import LABELLED_CLIP
     from device.validation.scoring import score_trial
 
     truth = json.loads((samples_dir / LABELLED_CLIP).with_suffix(".truth.json").read_text())
+    filmed, filmed_px = picture_for_file(VideoFileSource(samples_dir / LABELLED_CLIP), estimator, 0.3)
+    assert filmed == CAPTURE_OVERSAMPLE and filmed_px is not None and filmed_px > MIN_RUNNER_PICTURE_PX
     video = _runner_shrunk(samples_dir / LABELLED_CLIP, tmp_path / "far.mp4", 0.5)
+    oversample, runner_px = picture_for_file(VideoFileSource(video), estimator, 0.3)
+    assert oversample is None and runner_px is not None and runner_px < MIN_RUNNER_PICTURE_PX
     with VideoFileSource(video) as src:
-        tl = run_pose(src, estimator)
+        tl = run_pose(src, estimator, oversample=oversample)
     a = analyze(tl, event_model=EventModel.physics()).to_dict()
     sc = score_trial(a, truth, "far", "far", frame_s=1 / 30)
     assert sc.n_detected["initial_contact"] >= 29, sc.n_detected
