@@ -52,6 +52,9 @@ MIN_RUNNER_PICTURE_PX = 120
 #: clip as filmed was measured over 13 decodes, x86 and arm64; from the full frame one arm64
 #: decode put its far foot's contact time 37 ms short.
 PROBE_S = 2.0
+#: … and it looks at no more than the first PROBE_LIMIT_S seconds of the file: nobody in view
+#: must not cost a second pass over the whole video.
+PROBE_LIMIT_S = 10.0
 
 
 def model_image(
@@ -125,7 +128,8 @@ def picture_for_file(
 ) -> tuple[float | None, float | None]:
     """How to read a video file (``source``, not yet opened; closed again): (oversample for
     :func:`run_pose`, the runner's median height in px in the capture's picture over the first
-    :data:`PROBE_S` seconds with a body in view, None if no body was seen). The capture's
+    :data:`PROBE_S` seconds with a body in view, None if no body was seen within
+    :data:`PROBE_LIMIT_S`). The capture's
     picture (:data:`CAPTURE_OVERSAMPLE`) when that height is at least
     :data:`MIN_RUNNER_PICTURE_PX`, else the frame as decoded (None)."""
     estimator.reset()
@@ -133,9 +137,13 @@ def picture_for_file(
     out = new_keypoint_buffer()
     heights: list[float] = []
     t_first: float | None = None
+    t_start: float | None = None
     try:
         with source:
             for frame in source:
+                t_start = frame.t if t_start is None else t_start
+                if frame.t - t_start > PROBE_LIMIT_S:
+                    break
                 picture = model_image(frame, side, CAPTURE_OVERSAMPLE)
                 kp = estimate_image(estimator, picture, out, min_score)
                 if not body_visible(kp[:, 2], min_score):

@@ -175,3 +175,40 @@ def test_a_runner_half_the_size_in_the_picture_keeps_its_contacts(
     assert sc.sides_total >= 20 and sc.sides_right == sc.sides_total
     assert sc.cadence_err_pct is not None and abs(sc.cadence_err_pct) <= 1.0
     assert not {"feet_out_of_frame", "few_strides"} & set(a["quality"]["issues"]), a["quality"]["issues"]
+
+
+def test_looking_at_a_file_with_nobody_in_it_stops_after_ten_seconds(estimator) -> None:
+    """picture_for_file decides how to read a video from its first seconds with a body; with
+    nobody in view it stops after PROBE_LIMIT_S (not a second pass over the whole video) and
+    reads the file from the full frame."""
+    from device.camera.base import Frame, FrameSource
+    from device.pose.pipeline import PROBE_LIMIT_S, picture_for_file
+
+    class Empty(FrameSource):
+        """A 60 s grey 30 fps video with nobody in it."""
+
+        read_count = 0
+
+        @property
+        def size(self) -> tuple[int, int]:
+            return (320, 180)
+
+        @property
+        def nominal_fps(self) -> float:
+            return 30.0
+
+        def open(self) -> None:
+            pass
+
+        def read(self) -> Frame | None:
+            if self.read_count >= 60 * 30:
+                return None
+            self.read_count += 1
+            return Frame(np.full((180, 320, 3), 128, np.uint8), self.read_count / 30.0, self.read_count)
+
+        def close(self) -> None:
+            pass
+
+    src = Empty()
+    assert picture_for_file(src, estimator, 0.3) == (None, None)
+    assert src.read_count <= PROBE_LIMIT_S * 30 + 2
