@@ -77,7 +77,7 @@ def main() -> int:
     print(f"  load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     if a.profile:
         _profile(lambda: analyze(tl, info, event_model=model), a.profile)
-    lc = LiveCadence(p.width, p.height)
+    lc = LiveCadence()
     kp = np.concatenate([tl.xy, tl.score[..., None]], axis=2)
     t0 = time.perf_counter()
     for i in range(len(tl)):

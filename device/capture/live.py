@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from device.gait.framing import EDGE_OF_HEIGHT, feet_out_of_frame
 from device.gait.live import Hint
 from device.keypoints import KP, N_KEYPOINTS, SKELETON_EDGES
 from device.pose.pipeline import MIN_RUNNER_PICTURE_PX
@@ -98,7 +99,14 @@ class QualityMonitor:
         if torso.mean() < 0.5:
             return [Hint.NO_RUNNER]
         t = torso
-        if seen[t][:, _ANKLES].all(axis=1).mean() < 0.7:
+        ankles = seen[t][:, _ANKLES]
+        at_edge = 0.0
+        if self.frame_size:
+            with np.errstate(invalid="ignore"):
+                low = self._xy[:n][t][:, _ANKLES, 1] > EDGE_OF_HEIGHT * self.frame_size[1]
+            at_edge = float((low & ankles).any(axis=1).mean())
+        seen_l, seen_r = ankles.mean(axis=0).tolist()
+        if feet_out_of_frame((seen_l, seen_r), at_edge):
             out.append(Hint.FEET_OUT_OF_FRAME)
         if not seen[t][:, _HEAD].any(axis=1).mean() >= 0.7:
             out.append(Hint.HEAD_OUT_OF_FRAME)

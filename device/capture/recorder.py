@@ -141,7 +141,7 @@ class Recorder:
                 self.first_index = frame.index
                 if self._want_cadence:
                     # The pose path's threshold: keypoints below it are already unseen (NaN).
-                    self.cadence = LiveCadence(width=w, height=h, min_score=self.min_score)
+                    self.cadence = LiveCadence(min_score=self.min_score)
             if self.last_index is not None and frame.index > self.last_index + 1:
                 self.missed += frame.index - self.last_index - 1
             spool = self.spool

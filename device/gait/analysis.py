@@ -28,6 +28,7 @@ from device.gait.clean import MIN_SCORE, body_scale_px, clean, mask_low_scores
 from device.gait.cues import build_cues
 from device.gait.event_weights import EVENT_MODEL
 from device.gait.evidence import gate
+from device.gait.framing import EDGE_OF_HEIGHT, feet_out_of_frame
 from device.gait.geometry import length, mid, runner_frame
 from device.gait.metric_ids import FRONTAL_METRICS, SIDE_METRICS, SYMMETRY
 from device.gait.norms import Norms, load_norms
@@ -752,7 +753,7 @@ def _seen_quality(xy: np.ndarray, tl: Timeline) -> dict:
     if tl.height:
         y = ank[..., 1]
         with np.errstate(invalid="ignore"):
-            edge = (y > 0.97 * tl.height).any(1)
+            edge = (y > EDGE_OF_HEIGHT * tl.height).any(1)
         out["ankle_at_frame_edge_fraction"] = round(float(edge.mean()), 3)
     return out
 
@@ -918,8 +919,7 @@ def _verdict(
     ls = quality.get("leg_seen_fraction", {})
     edge = quality.get("ankle_at_frame_edge_fraction", 0.0)
     per_ankle = quality.get("ankle_seen_fraction", {"left": 1.0, "right": 1.0})
-    # both feet affected (not just the far one hidden behind the near leg)
-    if (quality.get("ankles_seen_fraction", 1.0) < 0.7 and max(per_ankle.values()) < 0.85) or edge > 0.1:
+    if feet_out_of_frame((per_ankle["left"], per_ankle["right"]), edge):
         issues.append("feet leave the frame")
         codes.append("feet_out_of_frame")
         w.append("the ankles are often not seen or at the frame edge: frame the whole body, feet included")

@@ -68,17 +68,14 @@ def merge_hints(*sources: list[Hint]) -> list[Hint]:
 class LiveCadence:
     """Incremental cadence from per-frame keypoints.
 
-    ``LiveCadence(width=None, height=None)``; call :meth:`update` with ``(t, keypoints)`` — t in
-    seconds, keypoints (17, 3) x, y, score in full-frame pixels — once per frame. Read
-    :attr:`cadence_spm` (float or None), :attr:`strides`, :attr:`steps`, and :meth:`hints`.
-    ``width``/``height`` (the frame size) enable the frame-edge hints.
+    ``LiveCadence(min_score=...)``; call :meth:`update` with ``(t, keypoints)`` — t in seconds,
+    keypoints (17, 3) x, y, score in full-frame pixels — once per frame. Read
+    :attr:`cadence_spm` (float or None), :attr:`strides`, :attr:`steps`, and :meth:`hints` (the
+    steps' own: no runner, no steady steps; how the runner is framed is the live view's
+    :class:`device.capture.live.QualityMonitor`).
     """
 
-    def __init__(
-        self, width: int | None = None, height: int | None = None, min_score: float = MIN_SCORE
-    ) -> None:
-        self.width = width
-        self.height = height
+    def __init__(self, *, min_score: float = MIN_SCORE) -> None:
         self.min_score = min_score
         self._step_t = np.zeros(STEP_WINDOW + 1)  # ring of step times
         self._n_steps = 0
@@ -94,8 +91,8 @@ class LiveCadence:
         self._right: tuple[float, float] | None = None
         self._last_t: float | None = None
         # quality rings (booleans as uint8) and their running sums
-        self._q = np.zeros((HINT_FRAMES, 3), np.uint8)  # body seen, ankles seen, ankle at edge
-        self._q_sum = np.zeros(3, np.int64)
+        self._q = np.zeros(HINT_FRAMES, np.uint8)  # body seen, a ring
+        self._q_sum = 0
         self._q_i = 0
         self._frames = 0
 
@@ -115,13 +112,7 @@ class LiveCadence:
         body = any(
             s[KP[k]] >= self.min_score for k in ("left_hip", "right_hip", "left_shoulder", "right_shoulder")
         )
-        edge = False
-        if self.height:
-            for ok, a in ((ok_l, la), (ok_r, ra)):
-                if ok and kp[a, 1] > 0.97 * self.height:
-                    edge = True
-        # (how small the runner is in the pose model's picture: the live view's QualityMonitor)
-        self._push_quality((body, ok_l and ok_r, edge))
+        self._push_body(body)
         if not (ok_l and ok_r) or dt <= 0 and self._frames > 1:
             return
         d = math.hypot(float(kp[la, 0] - kp[ra, 0]), float(kp[la, 1] - kp[ra, 1]))
@@ -173,11 +164,9 @@ class LiveCadence:
         tm = (t0 + t1) / 2 - s1 / curv
         return float(min(max(tm, t0), t2))
 
-    def _push_quality(self, flags: tuple[bool, bool, bool]) -> None:
-        row = self._q[self._q_i]
-        self._q_sum -= row
-        row[:] = flags
-        self._q_sum += row
+    def _push_body(self, body: bool) -> None:
+        self._q_sum += int(body) - int(self._q[self._q_i])
+        self._q[self._q_i] = body
         self._q_i = (self._q_i + 1) % HINT_FRAMES
         self._frames += 1
 
@@ -224,12 +213,8 @@ class LiveCadence:
         n = min(self._frames, HINT_FRAMES)
         if n < 10:
             return []
-        body, ankles, edge = (self._q_sum / n).tolist()
-        if body < 0.5:
+        if self._q_sum / n < 0.5:
             return [Hint.NO_RUNNER]
-        out: list[Hint] = []
-        if ankles < 0.7 or edge > 0.2:
-            out.append(Hint.FEET_OUT_OF_FRAME)
-        if self.cadence_spm is None and self._frames > 3 * HINT_FRAMES and ankles >= 0.7:
-            out.append(Hint.NO_STEADY_STEPS)
-        return out
+        if self.cadence_spm is None and self._frames > 3 * HINT_FRAMES:
+            return [Hint.NO_STEADY_STEPS]
+        return []

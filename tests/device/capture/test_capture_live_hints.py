@@ -84,3 +84,62 @@ def test_runner_small_is_judged_in_the_pose_models_picture() -> None:
     assert Hint.RUNNER_SMALL not in hints(420, 3.0)
     assert Hint.RUNNER_SMALL not in hints(330, 1.0)  # the frame itself
     assert hints(420, 3.0) == []  # nothing else is said of this runner
+
+
+def _hints_for(frames: list[np.ndarray], frame_size: tuple[int, int] = (1280, 720)) -> list:
+    q = QualityMonitor(min_score=0.3, capacity=60)
+    for kp in frames:
+        q.add(kp, frame_size, 1.0)
+    return q.hints()
+
+
+def test_far_ankle_hidden_behind_the_near_leg_is_not_feet_out_of_frame() -> None:
+    """From the side the far ankle is hidden for part of every stride (the synthetic demo through
+    MoveNet: both ankles seen in 78 % of frames, one in 99 %); "feet leave the frame: move the
+    camera back" flickered on the dashboard for a well-framed runner."""
+    from device.gait.live import Hint
+    from device.keypoints import KP
+
+    frames = []
+    for i in range(60):
+        kp = _side_runner(500)
+        if i % 2:  # the far (right) ankle unseen in half the frames
+            kp[KP["right_ankle"], 2] = 0.1
+        frames.append(kp)
+    assert Hint.FEET_OUT_OF_FRAME not in _hints_for(frames)
+    for kp in frames[::3]:  # and now the near one too, in a third of them
+        kp[KP["left_ankle"], 2] = 0.1
+    assert Hint.FEET_OUT_OF_FRAME in _hints_for(frames)
+
+
+def test_ankles_at_the_bottom_edge_are_feet_out_of_frame() -> None:
+    from device.gait.live import Hint
+
+    assert Hint.FEET_OUT_OF_FRAME not in _hints_for([_side_runner(500, top=100)] * 30)
+    # ankles at y = 710 of 720: seen, but the feet below them are cut off
+    assert Hint.FEET_OUT_OF_FRAME in _hints_for([_side_runner(500, top=210)] * 30)
+    assert Hint.FEET_OUT_OF_FRAME not in _hints_for([_side_runner(500, top=210)] * 30, (1280, 1080))
+
+
+def test_the_demo_runner_through_the_pose_model_gets_no_framing_hint(model_path) -> None:
+    """The station's demo (the synthetic runner, whole body in a 1280×720 frame) seen by the real
+    MoveNet: no hint at any moment. Before, "feet leave the frame" came and went (8 of 40 looks)."""
+    from device.camera.synthetic import SyntheticSource
+    from device.gait.live import LiveCadence, merge_hints
+    from device.pose.movenet import MoveNetEstimator
+    from device.pose.pipeline import estimate_frame
+
+    est = MoveNetEstimator(str(model_path), 2, quiet=True)
+    src = SyntheticSource(realtime=False, size=(1280, 720), fps=30, duration_s=12)
+    src.open()
+    q = QualityMonitor(min_score=0.3)
+    lc = LiveCadence(min_score=0.3)
+    buf = np.zeros((N_KEYPOINTS, 3), np.float32)
+    said = []
+    for i, frame in enumerate(src):
+        kp = estimate_frame(est, frame, buf, 0.3)
+        q.add(kp, (1280, 720), 3.0)
+        lc.update(frame.t, kp)
+        if i >= 60 and i % 15 == 0:
+            said += merge_hints(q.hints(), lc.hints())
+    assert i > 300 and said == []
