@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from device.config import Config
-from device.gait.evidence import MEASUREMENT_SOURCE, Status, measurement_errors
+from device.gait.evidence import MEASUREMENT_ERROR, MEASUREMENT_SOURCE, Status, measurement_errors
 from device.report import catalog, charts
 from device.report.findings import (
     compare_metric,
@@ -538,7 +538,8 @@ def accuracy_note(quality: dict[str, Any] | None = None) -> str:
     angle_ids = [m for m in errors if m.endswith("_deg")]
     angles = [errors[m] for m in angle_ids]
     which = "knee angles" if all(m.startswith("knee_") for m in angle_ids) else "joint angles"
-    at = f", at {fps:.0f} fps" if isinstance(fps, int | float) and fps < 30 else ""
+    # the rate is named only with margins other than the 30 fps ones (29.99 fps has those)
+    at = f", at {fps:.0f} fps" if errors != MEASUREMENT_ERROR and isinstance(fps, int | float) else ""
     # cadence: at most 0.76 % off on the development set, 0.34 % on the labelled clip
     return (
         f"Accuracy vs {MEASUREMENT_SOURCE} (95 % of trials{at}): {', '.join(timing)}, cadence ±1 %, "

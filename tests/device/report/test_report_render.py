@@ -47,6 +47,7 @@ def test_accuracy_note_gives_the_margins_at_the_captures_frame_rate() -> None:
 
     assert "ground contact time ±29 ms" in accuracy_note() and " fps" not in accuracy_note()
     assert accuracy_note({"effective_fps": 59.9}) == accuracy_note()
+    assert accuracy_note({"effective_fps": 29.99}) == accuracy_note()  # a 30 fps capture's jitter
     slow = accuracy_note({"effective_fps": 21.7})
     assert "(95 % of trials, at 22 fps)" in slow
     assert "ground contact time ±33 ms" in slow and "knee angles ±5.4–6°" in slow
