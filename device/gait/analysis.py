@@ -30,7 +30,7 @@ from device.gait.event_weights import EVENT_MODEL
 from device.gait.evidence import gate
 from device.gait.framing import EDGE_OF_HEIGHT, feet_out_of_frame
 from device.gait.geometry import length, mid, runner_frame
-from device.gait.metric_ids import FRONTAL_METRICS, SIDE_METRICS, SYMMETRY
+from device.gait.metric_ids import EVENT_INSTANT_METRICS, FRONTAL_METRICS, SIDE_METRICS, SYMMETRY
 from device.gait.norms import Norms, load_norms
 from device.gait.summary import apply_norm, summarize, symmetry_index
 from device.gait.treadmill import EventModel
@@ -48,6 +48,10 @@ MIN_DURATION_S = 1.5
 #: frames leave gaps of a few frames; seconds of nothing is another recording or a clock jump).
 MAX_TIME_GAP_S = 1.0
 MAX_FRAME_INTERVAL_S = 0.5  # median frame interval beyond this (under 2 fps): not analysable
+
+
+#: Why the metrics timed or measured at the contacts are not reported (see EVENT_INSTANT_METRICS)
+EVENTS_UNVERIFIED = "the moments of contact and toe-off are not known: no stance matched the belt's motion"
 
 
 def analyze(
@@ -84,6 +88,7 @@ def analyze(
     if event_model is None:
         event_model = EVENT_MODEL
     warnings: list[str] = []
+    unverified = False  # no contact confirmed by the belt's motion
     tl = timeline
     if warmup_s and len(tl):
         tl = tl.window(float(tl.t[0]) + float(warmup_s))
@@ -240,6 +245,19 @@ def analyze(
         metrics.update(_side_metrics(valid, px_per_cm, speed_cm_s))
         if not dec.decided:
             _unsided(metrics)
+        # (a capture first called walking is timed by the walking rules, without the belt model)
+        fitted = any(sm is not None for *_, sm in res.series.get("stances", []))
+        if res.activity != "walking" and not fitted:
+            # Not one stance fitted the belt's motion (feet lost: a dark or blurred runner).
+            # The contacts then keep their first estimate, which on real video was 70–140 ms
+            # early (docs/capture.md): the moments of contact and toe-off are not known.
+            unverified = True
+            for mid_ in EVENT_INSTANT_METRICS:
+                metrics[mid_] = Metric.unmeasurable(SIDE_METRICS[mid_][0], EVENTS_UNVERIFIED)
+            warnings.append(
+                "no foot's stance matched the treadmill belt's motion: the moments of contact and "
+                "toe-off are not known, and what is timed or measured at them is not reported"
+            )
         contact_by_side = {
             sd: [
                 st.values["contact_time_ms"]
@@ -360,6 +378,9 @@ def analyze(
         verdict = ("" if verdict == "good" else verdict + "; ") + "cadence not confirmed"
     if vres.kind == "side" and quality["near_side"] is None and vres.facing is not None:
         issues.append("side_unknown")
+    if unverified:
+        issues.append("events_unverified")
+        verdict = ("" if verdict == "good" else verdict + "; ") + "contact moments not confirmed"
     warnings += more
     quality["verdict"] = verdict
     quality["issues"] = issues

@@ -81,6 +81,7 @@ ISSUE_WORDS: dict[str, str] = {
     "repeated_frames": "repeated frames in the video",
     "edited_video": "not one continuous take (cuts, or the camera moved)",
     "cadence_implausible": "the step count is not plausible (for running, or for the entered speed)",
+    "events_unverified": "contact moments not confirmed by the belt's motion",
 }
 _BLOCKING = {
     "view_mismatch",

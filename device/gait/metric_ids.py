@@ -33,4 +33,17 @@ FRONTAL_METRICS: dict[str, tuple[str, bool]] = {
     "knee_frontal_angle_deg": ("deg", True),
 }
 SYMMETRY = "symmetry_index_pct"
+#: Side-view metrics timed by, or measured at, the moments of contact and toe-off (not the
+#: step-to-step rhythm, which a constant offset of every contact leaves alone)
+EVENT_INSTANT_METRICS = (
+    "contact_time_ms",
+    "flight_time_ms",
+    "duty_factor",
+    "overstride_cm",
+    "overstride_pct_leg",
+    "shank_angle_ic_deg",
+    "knee_flexion_ic_deg",
+    "knee_flexion_stance_peak_deg",
+    "hip_flexion_ic_deg",
+)
 ALL_METRICS: dict[str, tuple[str, bool]] = {**SIDE_METRICS, **FRONTAL_METRICS, SYMMETRY: ("%", False)}

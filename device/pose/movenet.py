@@ -29,7 +29,26 @@ MIN_CROP_KEYPOINT_SCORE = 0.2
 #: picture_for_file), where plain linear sampling skips detail. Never reached from the capture's
 #: picture (1.25× the input: at most 2.2× when letterboxed), which stays as measured.
 CROP_AREA_SHRINK = 2.5
+#: A crop darker than this mean luma (0–255, over the part inside the image) is brightened to it
+#: with a gamma curve before the model sees it. MoveNet loses a dark runner's feet: the labelled
+#: clip darkened to a crop mean of 62 / 48 (the real overground and front-view samples' crops
+#: are 50–93) found 3–30 / 3–23 of its 33 contacts over five decodes, some with ~40 spurious
+#: ones at the wrong moment of the stride, against 31–33 lifted (docs/capture.md). Lit runners
+#: (the labelled clip: 96–101) are not touched.
+DARK_CROP_LUMA = 90
 _LS, _RS, _LH, _RH = KP["left_shoulder"], KP["right_shoulder"], KP["left_hip"], KP["right_hip"]
+
+
+def dark_lift_tables(target: int = DARK_CROP_LUMA) -> np.ndarray:
+    """``tables[m]``: the gamma curve (a 256-entry lookup table) that takes a crop of mean luma
+    ``m`` to about ``target``; the identity from ``target`` up (row 0 too: a black crop has
+    nothing to lift)."""
+    levels = np.arange(256) / 255.0
+    tables = np.tile(np.arange(256, dtype=np.uint8), (256, 1))
+    for m in range(1, target):
+        gamma = math.log(target / 255.0) / math.log(m / 255.0)
+        tables[m] = np.clip(np.rint(levels**gamma * 255.0), 0, 255).astype(np.uint8)
+    return tables
 
 
 def full_frame_crop(width: int, height: int) -> tuple[float, float, float]:
@@ -92,6 +111,7 @@ class MoveNetEstimator(PoseEstimator):
         # Reused every frame: the crop (BGR), the RGB copy for non-uint8 inputs.
         self._crop_buf = np.empty((h, w, 3), np.uint8)
         self._rgb = np.empty((h, w, 3), np.uint8) if self.input_dtype != np.uint8 else None
+        self._dark_lift = dark_lift_tables()
         self._map = (0.0, 1.0, 0.0, 1.0)  # input pixel → image pixel: (ax, bx, ay, by)
         self._prev = np.zeros((N_KEYPOINTS, 3), np.float64)
         # Post-processing constants, filled in per frame: (y, x, s) @ a + bias = (x, y, s) pixels.
@@ -157,6 +177,11 @@ class MoveNetEstimator(PoseEstimator):
                 dst=buf[dy0:dy1, dx0:dx1],
                 interpolation=cv2.INTER_AREA if shrink else cv2.INTER_LINEAR,
             )
+            seen = buf[dy0:dy1, dx0:dx1]
+            b, g, r, _ = cv2.mean(seen)
+            luma = int(0.114 * b + 0.587 * g + 0.299 * r)
+            if luma < DARK_CROP_LUMA:
+                cv2.LUT(seen, self._dark_lift[luma], dst=seen)
             # Input pixel u ↦ image x = ax + bx·u (and the same for y), from the rounded ROI.
             bx = (sx1 - sx0) / (dx1 - dx0)
             by = (sy1 - sy0) / (dy1 - dy0)
