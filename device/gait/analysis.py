@@ -40,7 +40,7 @@ from device.keypoints import KP, Timeline
 
 # 2.7: cadence carries the SD of 60 / step time (what a before/after comparison reads it against)
 # 2.8: its few-strides issue is the evidence gate's rule (min_steps strides, 16 steps), not 8 steps
-ENGINE_VERSION = "2.8"
+ENGINE_VERSION = "2.9"
 LEG_FRACTION_OF_HEIGHT = 0.491
 MIN_FRAMES = 20
 MIN_DURATION_S = 1.5
