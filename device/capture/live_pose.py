@@ -29,6 +29,11 @@ log = logging.getLogger(__name__)
 KeypointCallback = Callable[[Frame, np.ndarray], None]
 
 
+#: No preview is drawn when nobody has asked for one for this long (no tablet on the live page):
+#: the downscale and JPEG encode are the live thread's largest cost after the model.
+PREVIEW_IDLE_S = 5.0
+
+
 class LivePose:
     """Newest-frame inference for one camera's live view."""
 
@@ -65,8 +70,9 @@ class LivePose:
         self.frame_t: float | None = None
         self.frame_size: tuple[int, int] | None = None
         self._preview: tuple[int, bytes] | None = None
-        self._seq = 0
         self._last_preview = 0.0
+        self._asked_at = time.monotonic()  # the start counts as asked: a dashboard opens with it
+        self.previews_drawn = 0
 
     def start(self) -> None:
         if self._thread is None:
@@ -112,6 +118,9 @@ class LivePose:
         return self._paused
 
     def latest_preview(self) -> tuple[int, bytes] | None:
+        """The newest preview. Asking keeps previews coming: after :data:`PREVIEW_IDLE_S`
+        without a caller the newest one may be that old, and the next is drawn within a frame."""
+        self._asked_at = time.monotonic()
         return self._preview
 
     def hints(self) -> list[Hint]:
@@ -157,7 +166,7 @@ class LivePose:
         self.quality.add(kp, (w, h), picture.scale[1])
         if self._on_keypoints is not None:
             self._on_keypoints(frame, kp)
-        if now - self._last_preview >= self._preview_period:
+        if now - self._last_preview >= self._preview_period and now - self._asked_at < PREVIEW_IDLE_S:
             self._last_preview = now
             try:
                 jpeg = render_preview(frame.image, kp, self.min_score)
@@ -165,8 +174,8 @@ class LivePose:
                 log.exception("%s: preview failed", self.name)
                 jpeg = b""
             if jpeg:
-                self._seq += 1
-                self._preview = (self._seq, jpeg)
+                self.previews_drawn += 1
+                self._preview = (self.previews_drawn, jpeg)
         if self._on_tick is not None:
             self._on_tick()
 
