@@ -420,10 +420,13 @@ def _judge(
     m["normal"] = [rng.low, rng.high]
     raw_mean, raw_side = _flags(m, rng)
     err = errors.get(mid)
-    # only a value outside by more than the engine's own error is a finding
-    mean_flag, side_flag = (raw_mean, raw_side) if err is None else _flags(m, rng.widened(err))
-    if err is not None and _any(raw_mean, raw_side) and not _any(mean_flag, side_flag):
-        return _within_error(out, m, rng, err, withheld, raw_mean, raw_side)
+    spread = _spread_margins(m)
+    # only a value outside by more than the engine's own error, and by more than its steps'
+    # spread allows (the runner's own average may be inside), is a finding
+    margins = {k: max(err or 0.0, v) for k, v in spread.items()}
+    mean_flag, side_flag = _flags_outside(m, rng, margins)
+    if _any(raw_mean, raw_side) and not _any(mean_flag, side_flag):
+        return _within_error(out, m, rng, err, spread, withheld, raw_mean, raw_side)
     for s in ("left", "right"):
         if _num(m.get(s)):
             flag_s = side_flag[s]
@@ -477,6 +480,31 @@ def _flags(m: dict[str, Any], rng: NormRange) -> tuple[str | None, dict[str, str
     return mean_flag, {s: rng.flag(m.get(s)) if _num(m.get(s)) else None for s in ("left", "right")}
 
 
+def _spread_margins(m: dict[str, Any]) -> dict[str, float]:
+    """Per value (``value``, ``left``, ``right``): twice the standard error of its steps' mean
+    (0 without a spread): an average outside the range by less could be inside it. The real
+    clip's hip flexion in swing, 32.4° ± 5.6° over 16 steps against a 35° line, was a "low
+    knee lift" cue on 12 s of steps; over a 2-minute capture the same spread allows ~1°."""
+    out = {}
+    for key, sd_key, n_key in (
+        ("value", "sd", "n"),
+        ("left", "sd_left", "n_left"),
+        ("right", "sd_right", "n_right"),
+    ):
+        sd, n = m.get(sd_key), m.get(n_key)
+        out[key] = 2.0 * float(sd) / math.sqrt(float(n)) if _num(sd) and _num(n) and n > 0 else 0.0
+    return out
+
+
+def _flags_outside(
+    m: dict[str, Any], rng: NormRange, margins: dict[str, float]
+) -> tuple[str | None, dict[str, str | None]]:
+    """The flags of :func:`_flags` against the range widened by each value's own margin."""
+    mean_flag = rng.widened(margins["value"]).flag(m.get("value")) if _num(m.get("value")) else None
+    side = {s: rng.widened(margins[s]).flag(m.get(s)) if _num(m.get(s)) else None for s in ("left", "right")}
+    return mean_flag, side
+
+
 def _any(mean_flag: str | None, side_flag: dict[str, str | None]) -> bool:
     return bool(mean_flag or any(side_flag.values()))
 
@@ -485,20 +513,27 @@ def _within_error(
     out: dict[str, Any],
     m: dict[str, Any],
     rng: NormRange,
-    err: float,
+    err: float | None,
+    spread: dict[str, float],
     withheld: list[str],
     mean_flag: str | None,
     side_flag: dict[str, str | None],
 ) -> dict[str, Any]:
     """A value outside the range (``mean_flag``, ``side_flag``: the flags against it) by less
-    than the engine's own error (``err``, :data:`MEASUREMENT_ERROR`): no finding, and why."""
+    than the engine's own error (``err``, :data:`MEASUREMENT_ERROR`) or than its steps' spread
+    allows (``spread``: :func:`_spread_margins`): no finding, and why."""
     # a no-break space keeps "29 ms" on one line in the narrow flag column
     unit = "°" if m.get("unit") == "deg" else f"\u00a0{m['unit']}" if m.get("unit") else ""
     high = "high" in (mean_flag, *side_flag.values())
     where = f"above {rng.high:g}" if high else f"below {rng.low:g}"
     out["status"] = Status.NOT_ENOUGH_EVIDENCE.value
     # short: it sits under the flag in a narrow column (the error's source: MEASUREMENT_ERROR)
-    why = f"{where}{unit} by less than the engine's error (±{err:g}{unit}): may be normal"
+    flagged = ["value" if mean_flag else "", *(s for s, f in side_flag.items() if f)]
+    widest = max(spread.get(k, 0.0) for k in flagged if k)
+    if err is not None and err >= widest:
+        why = f"{where}{unit} by less than the engine's error (±{err:g}{unit}): may be normal"
+    else:
+        why = f"{where}{unit} by less than its steps vary (±{widest:.2g}{unit}): may be normal"
     out["why"] = withheld[0] if withheld else why
     for s, f in side_flag.items():
         if _num(m.get(s)):

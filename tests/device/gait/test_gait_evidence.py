@@ -297,6 +297,23 @@ def test_value_past_a_limit_by_less_than_the_engines_error_is_not_flagged() -> N
     assert _status(review(_v2(**{peak: _metric(56.0, "deg", 55.5, 56.5)}), NORMS), peak) == Status.ABOVE
 
 
+def test_value_past_a_limit_by_less_than_its_steps_vary_is_not_flagged() -> None:
+    """The labelled clip's hip flexion in swing, 32.4° ± 5.6° over 16 steps, was a "low knee
+    lift" cue against a 35° line: its runner's own average may be over 35°. Two standard
+    errors of the mean are the margin; with 160 steps of the same spread the flag stands."""
+    hip = "hip_flexion_swing_peak_deg"
+    few = review(_v2(**{hip: _metric(32.4, "deg", 33.6, 31.2, sd=5.6, n=16)}), NORMS)
+    e = few["quality"]["evidence"][hip]
+    assert e["status"] == Status.NOT_ENOUGH_EVIDENCE
+    assert e["why"] == "below 35° by less than its steps vary (±4°): may be normal"  # 2·5.6/√8
+    assert few["metrics"][hip]["flag"] is None and not [c for c in few["cues"] if c["metric"] == hip]
+    many = review(_v2(**{hip: _metric(32.4, "deg", 33.6, 31.2, sd=5.6, n=160)}), NORMS)
+    assert _status(many, hip) == Status.BELOW and many["metrics"][hip]["flag"] == "low"
+    # the engine's error still counts when it is the larger margin
+    knee = review(_v2(knee_flexion_ic_deg=_metric(9.0, "deg", 8.5, 9.5, sd=1.0, n=160)), NORMS)
+    assert "engine's error (±4.5°)" in knee["quality"]["evidence"]["knee_flexion_ic_deg"]["why"]
+
+
 def test_the_engines_error_margin_grows_below_30_fps() -> None:
     """At 20–25 fps the engine's contact times and knee angles are further off on the force
     plates (MEASUREMENT_ERROR_BELOW_30_FPS): 331 ms against the 300 ms limit is a finding at
