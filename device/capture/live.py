@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from device.gait.framing import EDGE_OF_HEIGHT, feet_out_of_frame
+from device.gait.framing import EDGE_OF_HEIGHT, FeetProblem, feet_problem, unseen_feet_inside
 from device.gait.live import Hint
 from device.keypoints import KP, N_KEYPOINTS, SKELETON_EDGES
 from device.pose.pipeline import MIN_RUNNER_PICTURE_PX
 
 PREVIEW_MAX_WIDTH = 640
 _ANKLES = np.array([KP["left_ankle"], KP["right_ankle"]])
+_KNEES = np.array([KP["left_knee"], KP["right_knee"]])
+_FEET_HINT = {FeetProblem.OUT_OF_FRAME: Hint.FEET_OUT_OF_FRAME, FeetProblem.UNSEEN: Hint.FEET_UNSEEN}
 _HIPS = np.array([KP["left_hip"], KP["right_hip"]])
 _SHOULDERS = np.array([KP["left_shoulder"], KP["right_shoulder"]])
 _HEAD = np.array([KP["nose"], KP["left_ear"], KP["right_ear"], KP["left_eye"], KP["right_eye"]])
@@ -100,14 +102,19 @@ class QualityMonitor:
             return [Hint.NO_RUNNER]
         t = torso
         ankles = seen[t][:, _ANKLES]
-        at_edge = 0.0
+        at_edge, unseen_inside = 0.0, (0.0, 0.0)
         if self.frame_size:
+            xy_t = self._xy[:n][t]
             with np.errstate(invalid="ignore"):
-                low = self._xy[:n][t][:, _ANKLES, 1] > EDGE_OF_HEIGHT * self.frame_size[1]
+                low = xy_t[:, _ANKLES, 1] > EDGE_OF_HEIGHT * self.frame_size[1]
             at_edge = float((low & ankles).any(axis=1).mean())
+            ankle = np.where(ankles[..., None], xy_t[:, _ANKLES], np.nan)
+            knee = np.where(seen[t][:, _KNEES, None], xy_t[:, _KNEES], np.nan)
+            unseen_inside = unseen_feet_inside(ankle, knee, float(self.frame_size[1]))
         seen_l, seen_r = ankles.mean(axis=0).tolist()
-        if feet_out_of_frame((seen_l, seen_r), at_edge):
-            out.append(Hint.FEET_OUT_OF_FRAME)
+        feet = feet_problem((seen_l, seen_r), at_edge, unseen_inside)
+        if feet is not None:
+            out.append(_FEET_HINT[feet])
         if not seen[t][:, _HEAD].any(axis=1).mean() >= 0.7:
             out.append(Hint.HEAD_OUT_OF_FRAME)
         xy = self._xy[:n][t]

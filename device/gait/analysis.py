@@ -28,7 +28,7 @@ from device.gait.clean import MIN_SCORE, body_scale_px, clean, mask_low_scores
 from device.gait.cues import build_cues
 from device.gait.event_weights import EVENT_MODEL
 from device.gait.evidence import gate
-from device.gait.framing import EDGE_OF_HEIGHT, feet_out_of_frame
+from device.gait.framing import EDGE_OF_HEIGHT, FeetProblem, feet_problem, unseen_feet_inside
 from device.gait.geometry import length, mid, runner_frame
 from device.gait.metric_ids import EVENT_INSTANT_METRICS, FRONTAL_METRICS, SIDE_METRICS, SYMMETRY
 from device.gait.norms import Norms, load_norms
@@ -776,6 +776,10 @@ def _seen_quality(xy: np.ndarray, tl: Timeline) -> dict:
         with np.errstate(invalid="ignore"):
             edge = (y > EDGE_OF_HEIGHT * tl.height).any(1)
         out["ankle_at_frame_edge_fraction"] = round(float(edge.mean()), 3)
+        knees = xy[:, [KP["left_knee"], KP["right_knee"]]]
+        knee_seen, inside = unseen_feet_inside(ank, knees, float(tl.height))
+        # of the frames without an ankle: the knee seen, and putting the foot inside the picture
+        out["unseen_ankles"] = {"knee_seen": round(knee_seen, 3), "inside": round(inside, 3)}
     return out
 
 
@@ -940,9 +944,20 @@ def _verdict(
     ls = quality.get("leg_seen_fraction", {})
     edge = quality.get("ankle_at_frame_edge_fraction", 0.0)
     per_ankle = quality.get("ankle_seen_fraction", {"left": 1.0, "right": 1.0})
-    if feet_out_of_frame((per_ankle["left"], per_ankle["right"]), edge):
+    unseen = quality.get("unseen_ankles", {"knee_seen": 0.0, "inside": 0.0})
+    feet = feet_problem(
+        (per_ankle["left"], per_ankle["right"]), edge, (unseen["knee_seen"], unseen["inside"])
+    )
+    if feet is FeetProblem.UNSEEN:
+        issues.append("feet not seen clearly")
+        codes.append(feet.value)
+        w.append(
+            "the ankles are often not seen although the knees put the feet inside the picture: "
+            "light the feet better, avoid motion blur (a faster shutter), check nothing hides them"
+        )
+    elif feet is FeetProblem.OUT_OF_FRAME:
         issues.append("feet leave the frame")
-        codes.append("feet_out_of_frame")
+        codes.append(feet.value)
         w.append("the ankles are often not seen or at the frame edge: frame the whole body, feet included")
     elif ls and min(ls.values()) < 0.6:
         far = min(ls, key=ls.get)

@@ -34,10 +34,11 @@ class Hint(StrEnum):
     """A live capture-quality hint. The live view (``device.capture.live``) and the live cadence
     both raise them; the dashboard shows each code once, in :data:`HINT_WORDS`' words. Codes
     that name a capture problem the analysis also reports are the engine's issue codes
-    (``no_runner``, ``feet_out_of_frame``, ``view_mismatch``: ``device.gait.evidence``)."""
+    (``no_runner``, ``feet_out_of_frame``, ``feet_unseen``, ``view_mismatch``: ``device.gait.evidence``)."""
 
     NO_RUNNER = "no_runner"
     FEET_OUT_OF_FRAME = "feet_out_of_frame"
+    FEET_UNSEEN = "feet_unseen"
     HEAD_OUT_OF_FRAME = "head_out_of_frame"
     RUNNER_SMALL = "runner_small"
     VIEW_MISMATCH = "view_mismatch"
@@ -49,6 +50,7 @@ class Hint(StrEnum):
 HINT_WORDS: dict[Hint, str] = {
     Hint.NO_RUNNER: "no runner in view: step into the frame",
     Hint.FEET_OUT_OF_FRAME: "feet leave the frame: move the camera back or lower",
+    Hint.FEET_UNSEEN: "feet not seen clearly: more light on the feet, or a faster shutter",
     Hint.HEAD_OUT_OF_FRAME: "head out of the frame: move the camera back or higher",
     Hint.RUNNER_SMALL: "runner small in the picture: move the camera closer",
     Hint.VIEW_MISMATCH: "camera not side-on: film the runner from the side",

@@ -33,7 +33,7 @@ Schema version 2 (engine 2.0) added, over version 1:
   ``effective_fps`` = (frames analysed − 1) / duration (the real rate, dropped frames counted);
   ``duration_s``; ``verdict_code`` ("good" | "limited" | "unusable") and ``issues`` (short stable
   codes: cadence_disagree, cadence_implausible, too_short, low_fps, view_mismatch,
-  view_unknown, feet_out_of_frame, two_people, walking, few_strides, side_unknown, facing_unknown,
+  view_unknown, feet_out_of_frame, feet_unseen, two_people, walking, few_strides, side_unknown, facing_unknown,
   no_runner, time_gap, repeated_frames, edited_video, events_unverified); ``cadence_estimates`` (each independent estimate, spm);
   ``belt_speed_kmh`` (belt speed measured from the stance feet, when the height is entered) and
   ``belt_speed_vs_entered_pct``; ``verdict`` stays the plain-language text;
@@ -54,7 +54,7 @@ Details:
   measured there; ``frame`` is the source frame index (``Timeline.frame``).
 - ``quality`` keys: frames_analysed, effective_fps, duration_s, body_seen_fraction,
   leg_seen_fraction {left, right}, ankles_seen_fraction (both pooled), ankle_seen_fraction
-  {left, right}, ankle_at_frame_edge_fraction (when the frame size is known),
+  {left, right}, ankle_at_frame_edge_fraction and unseen_ankles {knee_seen, inside} (of the frames without an ankle: the knee seen, putting the foot inside the picture; when the frame size is known),
   frames_without_runner, swaps_corrected (runs), swapped_frames, outliers_removed, body_jumps,
   near_side, side_method, activity_cues, steps_used, strides_used, steps_rejected,
   leg_length_method, verdict (plain language: "good" or issues joined by "; " e.g. "feet

@@ -251,16 +251,35 @@ def test_two_people_in_view_warns() -> None:
     assert a.quality["confidence"] < 0.6
 
 
-def test_feet_leave_the_frame_verdict() -> None:
+def _feet_cut(bottom_is_edge: bool) -> dict:
+    """The ankles lost below the 60th percentile of their positions: the picture ends there, or
+    goes on below them."""
     _, tl = _run(duration_s=8, noise_px=0.5, swaps=0)
     xy = tl.xy.copy()
     score = tl.score.copy()
-    low = xy[..., 1] > np.nanpercentile(xy[:, KP["left_ankle"], 1], 60)
+    bottom = float(np.nanpercentile(xy[:, KP["left_ankle"], 1], 60))
+    low = xy[..., 1] > bottom
     low[:, : KP["left_ankle"]] = False
     xy[low] = np.nan
     score[low] = 0.0
-    a = analyze(Timeline(tl.t, xy, score, tl.frame, tl.width, tl.height), RunnerInfo(175, 10))
-    assert "feet leave the frame" in a.quality["verdict"]
+    height = int(bottom) if bottom_is_edge else tl.height
+    return analyze(Timeline(tl.t, xy, score, tl.frame, tl.width, height), RunnerInfo(175, 10)).quality
+
+
+def test_feet_leave_the_frame_verdict() -> None:
+    q = _feet_cut(bottom_is_edge=True)
+    assert "feet leave the frame" in q["verdict"]
+    assert "feet_out_of_frame" in q["issues"] and "feet_unseen" not in q["issues"]
+
+
+def test_feet_in_the_picture_but_unseen_are_not_out_of_the_frame() -> None:
+    """The same ankles lost inside the picture (a dark, noisy or blurred video: the knee seen,
+    one shank below it still in the picture): moving the camera would not help, so that is not
+    what the warning says."""
+    q = _feet_cut(bottom_is_edge=False)
+    assert "feet_unseen" in q["issues"] and "feet_out_of_frame" not in q["issues"]
+    assert "feet not seen clearly" in q["verdict"] and q["unseen_ankles"]["inside"] == 1.0
+    assert any("light the feet" in w for w in q["warnings"])
 
 
 def test_schema_complete_and_json_round_trip() -> None:
