@@ -21,6 +21,7 @@ import os
 import subprocess
 import sys
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -186,23 +187,78 @@ class DitheredVideo(VideoFileSource):
         return frame
 
 
+def _darken(image: np.ndarray) -> np.ndarray:
+    return _DARK_TABLE[image]
+
+
+def _noise(image: np.ndarray, rng: np.random.Generator, sigma: float) -> np.ndarray:
+    noisy = image + rng.normal(0.0, sigma, image.shape).astype(np.float32)
+    return np.clip(noisy, 0, 255).astype(np.uint8)
+
+
+def _blur(image: np.ndarray) -> np.ndarray:
+    import cv2
+
+    return cv2.GaussianBlur(image, (0, 0), 2.5)
+
+
+#: gamma 1.5, gain 0.7: the labelled clip's crop at a mean luma of ~48 (the real overground
+#: sample's crops are 50–66)
+_DARK_TABLE = np.clip((np.arange(256) / 255.0) ** 1.5 * 255.0 * 0.7, 0, 255).astype(np.uint8)
+#: How a clinic's video may be worse than the labelled clip, one transform of a decoded frame
+#: each (docs/validation.md, engine 2.9): seeded, made while reading, nothing stored.
+DEGRADATIONS: dict[str, Callable[[np.ndarray, np.random.Generator], np.ndarray]] = {
+    "dark": lambda im, rng: _darken(im),
+    "dark and noisy": lambda im, rng: _noise(_darken(im), rng, 6.0),
+    "noisy": lambda im, rng: _noise(im, rng, 8.0),
+    "blurred": lambda im, rng: _blur(im),
+    "washed out": lambda im, rng: (im * 0.45 + 110.0).astype(np.uint8),
+}
+
+
+class DegradedVideo(VideoFileSource):
+    """A video's frames made worse in one of the :data:`DEGRADATIONS` ways (seeded)."""
+
+    def __init__(self, path: Path, degradation: str, seed: int = 7) -> None:
+        super().__init__(path)
+        self._transform = DEGRADATIONS[degradation]
+        self._rng = np.random.default_rng(seed)
+
+    def read(self) -> Frame | None:
+        frame = super().read()
+        if frame is not None:
+            frame.image = self._transform(frame.image, self._rng)
+        return frame
+
+
 def video_keypoints(
-    video: Path, cache_dir: Path = CACHE_DIR, model: str | None = None, draw: int | None = None
+    video: Path,
+    cache_dir: Path = CACHE_DIR,
+    model: str | None = None,
+    draw: int | None = None,
+    degradation: str | None = None,
 ) -> Timeline:
     """MoveNet keypoints of ``video`` exactly as ``gait-station analyze`` computes them: from the
     cache (keyed by the video and :func:`pose_path_key`) or computed now with the station's own
     pose path and cached. Kept as float arrays (``.npz``), not CSV: the CSV's rounding to 0.01 px
     is a different input, and the figures must be those of the product's own keypoints.
-    ``draw``: the frames of :class:`DitheredVideo` with that seed instead of the plain decode."""
+    ``draw``: the frames of :class:`DitheredVideo` with that seed instead of the plain decode;
+    ``degradation``: those of :class:`DegradedVideo` (one of :data:`DEGRADATIONS`)."""
     from device.analyze import _load_config, pose_timeline
     from device.pose.model import resolve_model_path
 
     cfg = _load_config(None)
     model_path = Path(model).expanduser() if model else resolve_model_path(cfg)
     suffix = "" if draw is None else f"-draw{draw}"
+    if degradation is not None:
+        suffix += "-" + degradation.replace(" ", "_")
     cached = cache_dir / "keypoints" / f"{file_sha(video)}-{pose_path_key(model_path)}{suffix}.npz"
     if not cached.is_file():
-        source = None if draw is None else DitheredVideo(video, draw)
+        source: VideoFileSource | None = None
+        if degradation is not None:
+            source = DegradedVideo(video, degradation)
+        elif draw is not None:
+            source = DitheredVideo(video, draw)
         tl, _facts = pose_timeline(video, cfg, str(model_path), None, False, source)
         cached.parent.mkdir(parents=True, exist_ok=True)
         tmp = cached.with_name(cached.name + ".part.npz")

@@ -195,24 +195,15 @@ def test_a_dark_video_keeps_its_contacts(samples_dir, model_path) -> None:
     import json
 
     from device.analyze import _load_config, pose_timeline
-    from device.camera.video import VideoFileSource
     from device.gait.analysis import analyze
     from device.gait.treadmill import EventModel
-    from device.validation.dataset import LABELLED_CLIP
+    from device.validation.dataset import LABELLED_CLIP, DegradedVideo
     from device.validation.scoring import score_trial
-
-    table = np.clip((np.arange(256) / 255.0) ** 1.5 * 255 * 0.7, 0, 255).astype(np.uint8)
-
-    class Darkened(VideoFileSource):
-        def read(self):
-            frame = super().read()
-            if frame is not None:
-                frame.image = table[frame.image]
-            return frame
 
     video = samples_dir / LABELLED_CLIP
     truth = json.loads(video.with_suffix(".truth.json").read_text())
-    tl, _facts = pose_timeline(video, _load_config(None), str(model_path), None, False, Darkened(video))
+    dark = DegradedVideo(video, "dark")
+    tl, _facts = pose_timeline(video, _load_config(None), str(model_path), None, False, dark)
     a = analyze(tl, event_model=EventModel.physics()).to_dict()
     sc = score_trial(a, truth, "dark", "x", frame_s=1 / 30)
     assert sc.n_detected["initial_contact"] >= 29, sc.n_detected

@@ -89,3 +89,26 @@ def test_noise_draws_move_each_pixel_level_by_at_most_one(samples_dir: Path) -> 
     finally:
         for s in sources:
             s.close()
+
+
+def test_degraded_copies_are_seeded_transforms_of_the_decode(samples_dir: Path) -> None:
+    from device.camera.video import VideoFileSource
+    from device.validation.dataset import DEGRADATIONS, LABELLED_CLIP, DegradedVideo
+
+    video = samples_dir / LABELLED_CLIP
+
+    def first(src: VideoFileSource) -> np.ndarray:
+        src.open()
+        try:
+            frame = src.read()
+            assert frame is not None
+            return frame.image
+        finally:
+            src.close()
+
+    plain = first(VideoFileSource(video))
+    luma = {name: float(first(DegradedVideo(video, name)).mean()) for name in DEGRADATIONS}
+    assert luma["dark"] < 0.6 * plain.mean() and luma["washed out"] > plain.mean()
+    noisy = [first(DegradedVideo(video, "noisy")) for _ in range(2)]
+    assert np.array_equal(noisy[0], noisy[1]) and not np.array_equal(noisy[0], plain)
+    assert 6.0 < float(np.std(noisy[0].astype(float) - plain)) < 9.0  # σ 8, clipped at 0 and 255
