@@ -334,7 +334,6 @@ def noise_draws(
 ) -> list[dict[str, Any]]:
     """The clip scored over ``draws`` copies of its frames with ±1-level pixel noise: the table
     above is one draw of MoveNet's response to noise a different decoder (another machine) makes."""
-    from device.gait.analysis import analyze
     from device.validation.dataset import video_keypoints
 
     out.append(
@@ -348,20 +347,9 @@ def noise_draws(
     out.append("|" + "---|" * 8)
     rows: list[dict[str, Any]] = []
     for seed in range(1, draws + 1):
-        a = analyze(video_keypoints(video, cache_dir, draw=seed), event_model=EventModel.physics()).to_dict()
-        sc = score_trial(a, truth, f"labelled clip draw {seed}", "zzzhushi", frame_s=1.0 / fps)
-        p = pool("draw", [sc])
+        a, sc, p = _scored_copy(video_keypoints(video, cache_dir, draw=seed), truth, fps, f"draw {seed}")
         ct = a["metrics"]["contact_time_ms"]
-        row = {
-            "draw": seed,
-            "ics": sc.n_detected["initial_contact"],
-            "tos": sc.n_detected["toe_off"],
-            "within_one_frame_pct": p.within_one_frame_pct,
-            "spurious": p.spurious,
-            "sides_pct": p.side_pct,
-            "cadence_err_pct": sc.cadence_err_pct,
-            "contact_ms": [ct.get("left"), ct.get("right")],
-        }
+        row = {"draw": seed, **_copy_row(a, sc, p)}
         rows.append(row)
         out.append(
             f"| {seed} | {row['ics']}/{sc.n_true['initial_contact']} | {row['tos']}/{sc.n_true['toe_off']} "
@@ -383,11 +371,33 @@ def noise_draws(
     return rows
 
 
+def _scored_copy(tl: Any, truth: dict, fps: float, label: str) -> tuple[dict[str, Any], TrialScore, Pooled]:
+    """One copy of the labelled clip (a noise draw, a degraded copy) analysed as the product
+    times video and scored against the labels."""
+    from device.gait.analysis import analyze
+
+    a = analyze(tl, event_model=EventModel.physics()).to_dict()
+    sc = score_trial(a, truth, f"labelled clip, {label}", "zzzhushi", frame_s=1.0 / fps)
+    return a, sc, pool(label, [sc])
+
+
+def _copy_row(a: dict[str, Any], sc: TrialScore, p: Pooled) -> dict[str, Any]:
+    ct = a["metrics"]["contact_time_ms"]
+    return {
+        "ics": sc.n_detected["initial_contact"],
+        "tos": sc.n_detected["toe_off"],
+        "within_one_frame_pct": p.within_one_frame_pct,
+        "spurious": p.spurious,
+        "sides_pct": p.side_pct,
+        "cadence_err_pct": sc.cadence_err_pct,
+        "contact_ms": [ct.get("left"), ct.get("right")],
+    }
+
+
 def degraded_copies(samples_dir: Path, cache_dir: Path, out: list[str]) -> list[dict[str, Any]]:
     """The labelled clip made worse the ways a clinic's video may be (dataset.DEGRADATIONS) and
     scored against its labels. Not an acceptance line: what must hold is that a worse picture
     costs contacts, never a wrong side, a wrong cadence or an unflagged wrong contact time."""
-    from device.gait.analysis import analyze
     from device.validation.dataset import DEGRADATIONS, LABELLED_CLIP, video_keypoints
 
     video = samples_dir / LABELLED_CLIP
@@ -408,22 +418,9 @@ def degraded_copies(samples_dir: Path, cache_dir: Path, out: list[str]) -> list[
     out.append("|" + "---|" * 9)
     rows: list[dict[str, Any]] = []
     for name in DEGRADATIONS:
-        tl = video_keypoints(video, cache_dir, degradation=name)
-        a = analyze(tl, event_model=EventModel.physics()).to_dict()
-        sc = score_trial(a, truth, f"labelled clip, {name}", "zzzhushi", frame_s=1.0 / fps)
-        p = pool(name, [sc])
+        a, sc, p = _scored_copy(video_keypoints(video, cache_dir, degradation=name), truth, fps, name)
         ct = a["metrics"]["contact_time_ms"]
-        row = {
-            "copy": name,
-            "ics": sc.n_detected["initial_contact"],
-            "tos": sc.n_detected["toe_off"],
-            "within_one_frame_pct": p.within_one_frame_pct,
-            "spurious": p.spurious,
-            "sides_pct": p.side_pct,
-            "cadence_err_pct": sc.cadence_err_pct,
-            "contact_ms": [ct.get("left"), ct.get("right")],
-            "issues": a["quality"]["issues"],
-        }
+        row = {"copy": name, **_copy_row(a, sc, p), "issues": a["quality"]["issues"]}
         rows.append(row)
         out.append(
             f"| {name} | {row['ics']}/{sc.n_true['initial_contact']} | {row['tos']}/{sc.n_true['toe_off']} "
