@@ -50,7 +50,7 @@ class Hint(StrEnum):
 HINT_WORDS: dict[Hint, str] = {
     Hint.NO_RUNNER: "no runner in view: step into the frame",
     Hint.FEET_OUT_OF_FRAME: "feet leave the frame: move the camera back or lower",
-    Hint.FEET_UNSEEN: "feet not seen clearly: more light on the feet, or a faster shutter",
+    Hint.FEET_UNSEEN: "feet not seen clearly: more light on the feet and the belt",
     Hint.HEAD_OUT_OF_FRAME: "head out of the frame: move the camera back or higher",
     Hint.RUNNER_SMALL: "runner small in the picture: move the camera closer",
     Hint.VIEW_MISMATCH: "camera not side-on: film the runner from the side",
