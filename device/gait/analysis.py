@@ -40,6 +40,8 @@ from device.keypoints import KP, Timeline
 
 # 2.7: cadence carries the SD of 60 / step time (what a before/after comparison reads it against)
 # 2.8: its few-strides issue is the evidence gate's rule (min_steps strides, 16 steps), not 8 steps
+# 2.9: contacts no stance of which fitted the belt are not timed (events_unverified); feet lost
+#      inside the picture are feet_unseen, not feet_out_of_frame (device/gait/framing.py)
 ENGINE_VERSION = "2.9"
 LEG_FRACTION_OF_HEIGHT = 0.491
 MIN_FRAMES = 20
