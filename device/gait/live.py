@@ -92,8 +92,8 @@ class LiveCadence:
         self._left: tuple[float, float] | None = None
         self._right: tuple[float, float] | None = None
         self._last_t: float | None = None
-        # quality rings (booleans as uint8) and their running sums
-        self._q = np.zeros(HINT_FRAMES, np.uint8)  # body seen, a ring
+        # body seen in the last HINT_FRAMES frames (a ring, as uint8) and its running sum
+        self._q = np.zeros(HINT_FRAMES, np.uint8)
         self._q_sum = 0
         self._q_i = 0
         self._frames = 0
