@@ -30,6 +30,11 @@ _SHORTHAND = {
 }
 
 
+#: Where the live page's framing guide puts the belt: this fraction of the picture's height above
+#: its bottom edge (web/static/style.css, ``.guide-belt`` ``bottom``)
+GUIDE_BELT_FROM_BOTTOM = 0.11
+
+
 class SyntheticSource(FrameSource):
     """Frames of the synthetic runner.
 
@@ -111,6 +116,10 @@ class SyntheticSource(FrameSource):
         cam = cfg.camera if cfg is not None else None
         size = (cam.width, cam.height) if cam else None
         fps = (cam.fps or None) if cam and "fps" not in kwargs else None  # 0 = auto: the runner's own rate
+        if "ground_y_px" not in kwargs:
+            # the station's demo stands on the live page's "Belt here" line, not below it
+            height = size[1] if size else params.height
+            params = params.with_(ground_y_px=(1.0 - GUIDE_BELT_FROM_BOTTOM) * height)
         return cls(params, realtime=True, size=size, fps=fps)
 
     @property

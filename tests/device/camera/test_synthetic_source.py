@@ -73,6 +73,28 @@ def test_spec_and_config() -> None:
         SyntheticSource.from_spec("cadence_spm=1000")
 
 
+def test_the_demo_runner_stands_on_the_framing_guides_belt_line() -> None:
+    """The live page says "Belt here: feet always above this line"; the demo's belt was 6 % of
+    the picture above its bottom and the guide's 11 %: the demo's feet crossed the line."""
+    import re
+    from pathlib import Path
+
+    from device.camera.synthetic import GUIDE_BELT_FROM_BOTTOM
+
+    css = (Path(__file__).parents[3] / "web" / "static" / "style.css").read_text(encoding="utf-8")
+    rule = re.search(r"\.guide-belt \{[^}]*bottom: ([0-9.]+)%", css)
+    assert rule is not None and float(rule.group(1)) / 100 == GUIDE_BELT_FROM_BOTTOM
+    cfg = Config()
+    src = open_source("synthetic", cfg)
+    assert isinstance(src, SyntheticSource)
+    belt = src.runner.ground_y_px / cfg.camera.height
+    assert belt == pytest.approx(1 - GUIDE_BELT_FROM_BOTTOM)
+    feet = src.runner.timeline().xy[:, 15:17, 1]  # the ankles, just above the belt
+    assert np.nanmax(feet) < src.runner.ground_y_px
+    custom = open_source("synthetic:ground_y_px=600", cfg)
+    assert isinstance(custom, SyntheticSource) and custom.runner.ground_y_px == 600
+
+
 def test_read_before_open_is_an_error() -> None:
     with pytest.raises(SourceError):
         SyntheticSource(realtime=False, size=(128, 96)).read()
