@@ -426,7 +426,7 @@ def _judge(
     # only a value outside by more than the engine's own error, and by more than its steps'
     # spread allows (the runner's own average may be inside), is a finding
     margins = {k: max(err or 0.0, v) for k, v in spread.items()}
-    mean_flag, side_flag = _flags_outside(m, rng, margins)
+    mean_flag, side_flag = _flags(m, rng, margins)
     if _any(raw_mean, raw_side) and not _any(mean_flag, side_flag):
         return _within_error(out, m, rng, err, spread, withheld, raw_mean, raw_side)
     for s in ("left", "right"):
@@ -476,10 +476,17 @@ def _no_finding(out: dict[str, Any], why: str) -> dict[str, Any]:
     return out
 
 
-def _flags(m: dict[str, Any], rng: NormRange) -> tuple[str | None, dict[str, str | None]]:
-    """The mean's flag and each side's against ``rng``."""
-    mean_flag = rng.flag(m.get("value")) if _num(m.get("value")) else None
-    return mean_flag, {s: rng.flag(m.get(s)) if _num(m.get(s)) else None for s in ("left", "right")}
+def _flags(
+    m: dict[str, Any], rng: NormRange, margins: dict[str, float] | None = None
+) -> tuple[str | None, dict[str, str | None]]:
+    """The mean's flag and each side's against ``rng``, widened by each value's own margin
+    (``margins``: keyed "value", "left", "right"; none: the range as it is)."""
+
+    def flag(key: str) -> str | None:
+        v = m.get(key)
+        return (rng.widened(margins[key]) if margins else rng).flag(v) if _num(v) else None
+
+    return flag("value"), {s: flag(s) for s in ("left", "right")}
 
 
 def _spread_margins(m: dict[str, Any]) -> dict[str, float]:
@@ -496,15 +503,6 @@ def _spread_margins(m: dict[str, Any]) -> dict[str, float]:
         sd, n = m.get(sd_key), m.get(n_key)
         out[key] = 2.0 * float(sd) / math.sqrt(float(n)) if _num(sd) and _num(n) and n > 0 else 0.0
     return out
-
-
-def _flags_outside(
-    m: dict[str, Any], rng: NormRange, margins: dict[str, float]
-) -> tuple[str | None, dict[str, str | None]]:
-    """The flags of :func:`_flags` against the range widened by each value's own margin."""
-    mean_flag = rng.widened(margins["value"]).flag(m.get("value")) if _num(m.get("value")) else None
-    side = {s: rng.widened(margins[s]).flag(m.get(s)) if _num(m.get(s)) else None for s in ("left", "right")}
-    return mean_flag, side
 
 
 def _any(mean_flag: str | None, side_flag: dict[str, str | None]) -> bool:
@@ -530,8 +528,7 @@ def _within_error(
     where = f"above {rng.high:g}" if high else f"below {rng.low:g}"
     out["status"] = Status.NOT_ENOUGH_EVIDENCE.value
     # short: it sits under the flag in a narrow column (the error's source: MEASUREMENT_ERROR)
-    flagged = ["value" if mean_flag else "", *(s for s, f in side_flag.items() if f)]
-    widest = max(spread.get(k, 0.0) for k in flagged if k)
+    widest = max(spread[k] for k, f in (("value", mean_flag), *side_flag.items()) if f)
     if err is not None and err >= widest:
         why = f"{where}{unit} by less than the engine's error (±{err:g}{unit}): may be normal"
     else:

@@ -9,7 +9,7 @@ sits at the bottom edge of the picture.
 
 Then, which problem: an ankle the pose model does not see may be below the picture, or in it
 and not made out (a dark or noisy picture, motion blur, dark shoes on a dark belt). The knee
-tells: seen, one shank length above it puts the foot inside or outside the picture. The
+tells: seen, one shank length below it puts the foot inside or outside the picture. The
 labelled clip made dark, noisy or blurred lost 19–39 % of its ankles with the knee seen in
 57–97 % of those frames, every one of them putting the foot inside the picture; moving the
 camera would not have helped.
