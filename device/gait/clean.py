@@ -28,15 +28,14 @@ from device.gait.geometry import length
 from device.keypoints import KP, N_KEYPOINTS, Timeline
 
 MIN_SCORE = 0.2  # below this a keypoint counts as not seen
-MAX_GAP_S = 0.1  # only gaps up to this long are bridged by interpolation
-#: … or up to this many missing frames below 30 fps, where 0.1 s is fewer than three frames: a
-#: pose model loses the far ankle for a few *frames* as it passes behind the near leg at
-#: contact, and at 25 fps three of them (120 ms) left the whole stance out (the development set
-#: remade at 25 fps: 4 % of contacts missed) — but never more than MAX_GAP_FRAMES_S: bridging
-#: three frames at 20 fps (150 ms) found more contacts and made 19 spurious ones (was 5) on the
-#: same set (docs/validation.md, engine 2.8)
-MAX_GAP_FRAMES = 3
-MAX_GAP_FRAMES_S = 0.12
+#: Gaps up to this long (plus half a frame of slack for timestamp jitter) are bridged by
+#: interpolation; longer ones stay missing. A pose model loses an ankle for a few frames as it
+#: passes behind the other leg at contact: at 30 fps four frames (133 ms) of the labelled clip's
+#: near foot lost a whole stance, and at 25 fps three (120 ms) lost 4 % of the development set's
+#: contacts remade at that rate; bridging three frames at 20 fps (150 ms) made 19 spurious
+#: contacts there (was 5). So: 7 frames at 60 fps, 4 at 30, 3 at 25, 2 at 20
+#: (docs/validation.md, engines 2.8 and 2.10).
+MAX_GAP_S = 0.12
 #: Two ankle points closer than this (÷ leg length) are one foot carrying both labels: the
 #: development set's exact ankle centres never come closer than 9 % of leg (min over 70 trials;
 #: the feet pass each other with the swing foot well above the stance foot), its noisy 60 / 30 fps
@@ -448,7 +447,7 @@ def resample(
     xy: np.ndarray, t: np.ndarray, grid: np.ndarray, max_gap_s: float = MAX_GAP_S
 ) -> tuple[np.ndarray, np.ndarray]:
     """Linear interpolation of each keypoint onto ``grid``, only across gaps of at most
-    ``max_gap_s`` without data (e.g. 3 missing frames at 30 fps, 6 at 60 fps).
+    ``max_gap_s`` without data (e.g. 4 missing frames at 30 fps, 7 at 60 fps).
 
     Returns (xy on the grid, NaN where unbridgeable; seen mask (grid, 17))."""
     m = len(grid)
@@ -475,11 +474,9 @@ def resample(
         next_t = tk[np.clip(j, 0, len(tk) - 1)]
         exact = np.isclose(prev_t, grid) | np.isclose(next_t, grid)
         inside = (grid >= tk[0] - 1e-9) & (grid <= tk[-1] + 1e-9)
-        # the gap is the time with no data: up to max_gap_s missing, or MAX_GAP_FRAMES frames
-        # at a slower rate, on top of one frame interval (plus half a frame of slack for
-        # timestamp jitter)
-        missing = max(max_gap_s, min(MAX_GAP_FRAMES * frame_dt, MAX_GAP_FRAMES_S))
-        good = inside & (exact | (next_t - prev_t <= missing + 1.5 * frame_dt))
+        # the gap is the time with no data: up to max_gap_s missing on top of one frame
+        # interval, plus half a frame of slack for timestamp jitter
+        good = inside & (exact | (next_t - prev_t <= max_gap_s + 1.5 * frame_dt))
         for k in ks:
             for c in (0, 1):
                 out[k, c] = np.interp(grid, tk, src[k, c][ok])
