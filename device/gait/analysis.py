@@ -42,7 +42,8 @@ from device.keypoints import KP, Timeline
 # 2.8: its few-strides issue is the evidence gate's rule (min_steps strides, 16 steps), not 8 steps
 # 2.9: contacts no stance of which fitted the belt are not timed (events_unverified); feet lost
 #      inside the picture are feet_unseen, not feet_out_of_frame (device/gait/framing.py)
-# 2.10: gaps without data up to 0.12 s are bridged at every rate (4 frames at 30 fps, was 3)
+# 2.10: gaps without data up to 0.12 s are bridged at every rate (4 frames at 30 fps, was 3), and
+#       an ankle's longer hole (up to 0.25 s) whose ends lie on one stance line
 ENGINE_VERSION = "2.10"
 LEG_FRACTION_OF_HEIGHT = 0.491
 MIN_FRAMES = 20

@@ -410,6 +410,42 @@ def test_a_foot_lost_for_four_frames_at_its_contact_keeps_the_contact() -> None:
     assert not missed, (len(missed), len(ics))
 
 
+@pytest.mark.parametrize("stance_line", [True, False])
+def test_a_longer_hole_in_a_stance_is_bridged_along_the_belt(stance_line: bool, monkeypatch) -> None:
+    """At 60 fps the landing foot lost for nine frames (150 ms, past the 0.12 s rule) just after
+    its contact: the hole's ends lie on one stance line (belt level, moving at belt speed), so
+    the stance is bridged and every contact found; without that rule 13 of 14 were lost."""
+    from device.gait import clean
+
+    if not stance_line:
+        monkeypatch.setattr(clean, "MAX_STANCE_GAP_S", 0.0)
+    r = SyntheticRunner(RunnerParams(fps=60, duration_s=16, noise_px=1.0, seed=4))
+    tl = r.timeline()
+    ics = [e for e in r.truth()["events"] if e["kind"] == "initial_contact" and 1.0 < e["t"] < 15.0]
+    for e in ics[::3]:
+        k = int(np.searchsorted(tl.t, e["t"])) + 1
+        tl.score[k : k + 9, KP[e["side"] + "_ankle"]] = 0.0
+    found = [x.t for x in analyze(tl, RunnerInfo(175, 10)).events if x.kind == "initial_contact"]
+    missed = [e["t"] for e in ics if not any(abs(f - e["t"]) < 0.06 for f in found)]
+    assert (len(missed) == 0) == stance_line, (len(missed), len(ics))
+
+
+def test_a_hole_in_the_swing_is_not_bridged() -> None:
+    """A foot lost in mid-swing (off the belt, moving forward) is not drawn along the belt."""
+    from device.gait.clean import bridge_stance_gaps, mask_low_scores
+
+    r = SyntheticRunner(RunnerParams(fps=60, duration_s=16, noise_px=1.0, seed=4))
+    tl = r.timeline()
+    tos = [e for e in r.truth()["events"] if e["kind"] == "toe_off" and 1.0 < e["t"] < 15.0]
+    xy = mask_low_scores(tl.xy, tl.score)
+    for e in tos:
+        k = int(np.searchsorted(tl.t, e["t"])) + 4
+        xy[k : k + 9, KP[e["side"] + "_ankle"]] = np.nan
+    out, filled = bridge_stance_gaps(xy, tl.t, 280.0)
+    assert filled == 0
+    np.testing.assert_array_equal(np.isnan(out), np.isnan(xy))
+
+
 def test_a_contact_on_an_implausibly_long_stance_loses_the_alternation_tie() -> None:
     """Two contacts of different feet a few ms apart: the one whose stance lasts like the other
     stances is kept (the other track wandered), not simply the earlier one."""
