@@ -43,7 +43,9 @@ from device.keypoints import KP, Timeline
 # 2.9: contacts no stance of which fitted the belt are not timed (events_unverified); feet lost
 #      inside the picture are feet_unseen, not feet_out_of_frame (device/gait/framing.py)
 # 2.10: gaps without data up to 0.12 s are bridged at every rate (4 frames at 30 fps, was 3), and
-#       an ankle's longer hole (up to 0.25 s) whose ends lie on one stance line
+#       an ankle's longer hole (up to 0.25 s) whose ends lie on one stance line; stances cut by
+#       the data's ends are found (peaks measured on their inner side) and timed from the foot's
+#       floor, without a correction they cannot have; no contact within 30 ms of the data's ends
 ENGINE_VERSION = "2.10"
 LEG_FRACTION_OF_HEIGHT = 0.491
 MIN_FRAMES = 20

@@ -34,7 +34,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.signal import find_peaks
+from scipy.signal import find_peaks, peak_prominences
 
 IC_HEIGHT_FRAC = 0.03  # ankle height above its stance level at heel contact, ÷ leg length
 TO_HEIGHT_FRAC = 0.15  # the rising ankle's reference level for toe-off, ÷ leg length (then corrected)
@@ -104,6 +104,28 @@ def _seen_around(t: np.ndarray, y: np.ndarray, tc: float, half: float, after: fl
     return bool(seg.size) and bool(np.isfinite(seg).all())
 
 
+def _peaks_to_the_ends(x: np.ndarray, prominence: float, distance: int) -> np.ndarray:
+    """``find_peaks(x, prominence=…, distance=…)``, but a peak next to the start or end of the
+    data has its prominence measured on its inner side alone: the data's end cuts the other
+    side's descent short, and the first backward peak (a stance begun before the data) or the
+    last forward one stood out too little to be found. The first and last samples are never
+    peaks (the top is outside the data), nor do they push a real peak out by ``distance``."""
+    pad = np.concatenate([[np.min(x)], x, [np.min(x)]])
+    cand, _ = find_peaks(pad)
+    cand = cand[(cand > 1) & (cand < pad.size - 2)]
+    # as find_peaks: of two peaks closer than ``distance`` the higher stays, then prominence
+    keep = np.ones(cand.size, dtype=bool)
+    for j in np.argsort(-pad[cand], kind="stable"):
+        if keep[j]:
+            lo = int(np.searchsorted(cand, cand[j] - distance, side="right"))
+            hi = int(np.searchsorted(cand, cand[j] + distance, side="left"))
+            keep[lo:hi] = False
+            keep[j] = True
+    cand = cand[keep]
+    prom = peak_prominences(pad, cand)[0] if cand.size else np.array([])
+    return cand[prom >= prominence] - 1
+
+
 def detect_side_events(
     t: np.ndarray, rel: np.ndarray, height: np.ndarray, leg_px: float, fs: float, walking: bool = False
 ) -> SideEvents:
@@ -123,8 +145,8 @@ def detect_side_events(
     filled = np.where(ok, r, np.interp(t, t[ok], r[ok]))  # find_peaks needs finite input
     prom = 0.25 * leg_px
     dist = max(1, int(0.6 * MIN_STRIDE_S * fs))
-    fwd, _ = find_peaks(filled, prominence=prom, distance=dist)
-    back, _ = find_peaks(-filled, prominence=prom, distance=dist)
+    fwd = _peaks_to_the_ends(filled, prom, dist)
+    back = _peaks_to_the_ends(-filled, prom, dist)
     fwd = fwd[ok[fwd]]
     back = back[ok[back]]
     ics, tos, icr, tor = [], [], [], []
@@ -209,7 +231,9 @@ def detect_side_events(
                 # the swing's estimate (low confidence), also for a stance the data's end cuts
                 # before its backward peak: its forward peak is in the data all the same
                 t_ic = t_ic_z
-        elif m > 0:
+                if not _seen_around(t, rel, float(t[p]), 0.1):
+                    t_ic = None  # its forward peak too close to the data's start: the descent may say
+        if t_ic is None and m > 0:
             # no forward peak in the data (it came before the start, or too close to the end to
             # stand out): the descent onto the belt, if it is in the data, still marks contact
             lvl_ic = floor + IC_HEIGHT_FRAC * leg_px
@@ -348,11 +372,29 @@ def strict_alternation(
     return out[0], out[1], len(drop["left"]) + len(drop["right"])
 
 
-def uncorrected_toe_off(t: np.ndarray, height: np.ndarray, ic: float, to: float, leg_px: float) -> float:
+def stance_floor(t: np.ndarray, height: np.ndarray, ic: np.ndarray, to: np.ndarray) -> float:
+    """One foot's lowest level in its whole stances (the median over them of each one's lowest
+    5 %): the level a stance cut by the start of the data is measured against (its foot-flat
+    part is not in the data). NaN without a whole stance."""
+    ic, to = np.asarray(ic, float), np.asarray(to, float)
+    whole = np.isfinite(ic) & np.isfinite(to)
+    lows = []
+    for a, b in zip(t.searchsorted(ic[whole]), t.searchsorted(to[whole], side="right"), strict=True):
+        seg = height[a:b]
+        if b - a >= 3 and np.isfinite(seg).any():
+            lows.append(_nanpercentile(seg, 5))
+    return float(np.median(lows)) if lows else float("nan")
+
+
+def uncorrected_toe_off(
+    t: np.ndarray, height: np.ndarray, ic: float, to: float, leg_px: float, floor: float = float("nan")
+) -> float:
     """Toe-off without the learned correction: where the ankle, rising before ``to`` (the
     :data:`TO_HEIGHT_FRAC` crossing), passed :data:`TO_HEIGHT_FRAC_UNCORRECTED` of leg length above
     its lowest level in the stance (the development set's median ankle height at the force-plate
-    toe-off). ``to`` itself when that crossing is not in the data."""
+    toe-off); for a stance whose contact is not in the data, above ``floor`` (the foot's level in
+    its whole stances, :func:`stance_floor`) when known: the part of such a stance in the data may
+    have no foot-flat frame. ``to`` itself when that crossing is not in the data."""
     if not (np.isfinite(to) and np.isfinite(leg_px)):
         return to
     start = ic if np.isfinite(ic) else to - 0.4
@@ -361,7 +403,8 @@ def uncorrected_toe_off(t: np.ndarray, height: np.ndarray, ic: float, to: float,
     seg = height[a:b]
     if seg.size < 3 or not np.isfinite(seg).any():
         return to
-    lvl = _nanpercentile(seg, 5) + TO_HEIGHT_FRAC_UNCORRECTED * leg_px
+    low = floor if not np.isfinite(ic) and np.isfinite(floor) else _nanpercentile(seg, 5)
+    lvl = low + TO_HEIGHT_FRAC_UNCORRECTED * leg_px
     below = np.flatnonzero(seg <= lvl)
     if not below.size or a + int(below[-1]) + 1 >= len(t):
         return to

@@ -29,6 +29,7 @@ from device.gait.events import (
     SideEvents,
     detect_side_events,
     enforce_alternation,
+    stance_floor,
     strict_alternation,
     uncorrected_toe_off,
 )
@@ -313,9 +314,21 @@ def _treadmill_refine(
         toc = np.where(se.to_refined, 0.5, 0.3)
         if set_aside:
             icc, toc = np.minimum(icc, 0.4), np.minimum(toc, 0.4)
-            to = np.array([uncorrected_toe_off(t, h[s], ic[k], to[k], leg_px) for k in range(len(to))])
+            low = stance_floor(t, h[s], ic, to)
+            to = np.array([uncorrected_toe_off(t, h[s], ic[k], to[k], leg_px, low) for k in range(len(to))])
             idx = idx[:0]
             ic = moved.get(s, ic)
+            # a contact moved by its turning point's offset to within 30 ms of the data's start or
+            # end (or past it) has no stance in the data to confirm it (as detect_side_events)
+            ic = np.where((ic < t[0] + 0.03) | (ic > t[-1] - 0.03), np.nan, ic)
+        elif idx.size < len(to):
+            # stances without a fitted model (cut by the data's ends, or too patchy) get no
+            # correction: their toe-offs take the uncorrected rule, not the reference level the
+            # correction starts from (development set, stances cut by the start: 30 ms late)
+            bare = np.setdiff1d(np.arange(len(to)), idx)
+            to = to.copy()
+            low = stance_floor(t, h[s], ic, to)
+            to[bare] = [uncorrected_toe_off(t, h[s], ic[k], to[k], leg_px, low) for k in bare]
         if idx.size:
             have = [sms[k] for k in idx]
             for arr, conf, kind in ((ic, icc, "initial_contact"), (to, toc, "toe_off")):

@@ -639,3 +639,79 @@ def test_contacts_no_stance_of_which_matches_the_belt_are_not_timed() -> None:
         m = a["metrics"][mid]
         assert m["value"] is None and "belt" in m["reason"], (mid, m)
     assert a["metrics"]["cadence_spm"]["value"] is not None  # the rhythm needs no contact instant
+
+
+# ----------------------------------------------------------------------------- the data's ends
+def test_a_peak_next_to_the_start_of_the_data_is_measured_on_its_inner_side() -> None:
+    """The first backward peak of a trial whose data begins in a stance (the foot already on its
+    way back): 0.22 leg of descent on the cut side, 0.5 on the other, prominence 0.25. SciPy
+    measures the cut side and drops it (that stance's toe-off was lost); here it is found. The
+    first sample, the top of a slope begun before the data, is never a peak."""
+    from scipy.signal import find_peaks
+
+    from device.gait.events import _peaks_to_the_ends
+
+    t = np.arange(0.0, 2.0, 0.01)
+    back = np.cos(2 * np.pi * (t - 0.2) / 0.7) * 0.25 + 0.25  # peaks 0.5 at 0.2, 0.9, 1.6 s
+    back[:20] = 0.28 + 0.22 * t[:20] / 0.2  # the cut side: from 0.28 at the start up to 0.5
+    assert 20 not in find_peaks(back, prominence=0.25, distance=24)[0]
+    found = _peaks_to_the_ends(back, 0.25, 24)
+    assert found.tolist() == [20, 90, 160]
+    falling = np.linspace(1.0, 0.0, 50)  # a slope whose top came before the data
+    assert _peaks_to_the_ends(falling, 0.25, 24).size == 0
+
+
+def test_peaks_to_the_ends_keep_every_peak_scipy_finds() -> None:
+    """Only the ends' peaks can be added: every peak find_peaks keeps is kept (random walks)."""
+    from scipy.signal import find_peaks
+
+    from device.gait.events import _peaks_to_the_ends
+
+    rng = np.random.default_rng(7)
+    for _ in range(200):
+        x = np.convolve(np.cumsum(rng.normal(size=int(rng.integers(50, 600)))), np.ones(5) / 5, "same")
+        prom, dist = float(rng.uniform(0.5, 5.0)), int(rng.integers(1, 30))
+        want = set(find_peaks(x, prominence=prom, distance=dist)[0].tolist())
+        got = _peaks_to_the_ends(x, prom, dist)
+        assert want <= set(got.tolist())
+        assert not {0, x.size - 1} & set(got.tolist())
+
+
+def test_a_stance_cut_by_the_start_is_timed_from_the_foots_own_floor() -> None:
+    """The data begins after the heel has left the belt: the lowest point in the data is not
+    the foot flat on the belt, so a toe-off measured from it came late (development set, the
+    stances cut by the start: toe-off MAE 11.5 → 6.7 ms at 60 fps, 13.7 → 8.0 at 30 fps).
+    Measured from the foot's floor in its whole stances it is where the ankle passes the
+    toe-off height; from the lowest point in the data, 45 ms late here."""
+    from device.gait.events import TO_HEIGHT_FRAC_UNCORRECTED, stance_floor, uncorrected_toe_off
+
+    leg, fs = 400.0, 100.0
+    t = np.arange(0.0, 3.0, 1 / fs)
+    rise = np.clip((t % 0.7) - 0.3, 0.0, None) * 1.2 * leg  # on the belt 0–0.3 s of each 0.7 s
+    height = 100.0 + rise
+    ic = np.array([np.nan, 0.7, 1.4])
+    to = np.array([0.45, 1.15, 1.85])  # the reference crossings the estimate searches before
+    floor = stance_floor(t, height, ic, to)
+    assert floor == pytest.approx(100.0)
+    cut = t >= 0.34  # the data starts 40 ms after the heel left the belt
+    truth = 0.3 + TO_HEIGHT_FRAC_UNCORRECTED / 1.2
+    with_floor = uncorrected_toe_off(t[cut], height[cut], np.nan, 0.45, leg, floor)
+    without = uncorrected_toe_off(t[cut], height[cut], np.nan, 0.45, leg)
+    assert with_floor == pytest.approx(truth, abs=0.011)
+    assert without > truth + 0.02
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("draw", [3, 6])
+def test_no_contact_is_timed_where_the_data_cannot_show_its_stance(
+    samples_dir: Path, model_path: Path, draw: int
+) -> None:
+    """On two noise draws of the labelled clip a contact moved onto its turning point landed in
+    the clip's last frame (359.1), with no stance after it to confirm it (the labels stop at the
+    toe-off of frame 354): no contact is timed within 30 ms of the data's ends."""
+    from device.validation.dataset import LABELLED_CLIP, video_keypoints
+
+    tl = video_keypoints(samples_dir / LABELLED_CLIP, model=str(model_path), draw=draw)
+    a = analyze(tl)
+    ics = [e.t for e in a.events if e.kind == "initial_contact"]
+    assert ics and min(ics) >= tl.t[0] + 0.03 and max(ics) <= tl.t[-1] - 0.03
