@@ -324,7 +324,7 @@ def _treadmill_refine(
         elif idx.size < len(to):
             # stances without a fitted model (cut by the data's ends, or too patchy) get no
             # correction: their toe-offs take the uncorrected rule, not the reference level the
-            # correction starts from (development set, stances cut by the start: 30 ms late)
+            # correction starts from (development set, stances cut by the start: 12 ms late)
             bare = np.setdiff1d(np.arange(len(to)), idx)
             to = to.copy()
             low = stance_floor(t, h[s], ic, to)
