@@ -182,6 +182,7 @@ def analyze(
     quality["swaps_corrected"] = cl.swaps_corrected
     quality["swapped_frames"] = cl.swapped_frames
     quality["outliers_removed"] = cl.outliers_removed
+    quality["stance_gaps_bridged"] = cl.stance_gaps_bridged
     jumps = _body_jumps(xy, tl.t, leg_px)
     cuts = _take_cuts(xy, tl.t)
     if cuts:

@@ -312,9 +312,9 @@ def _treadmill_refine(
         ic, to, sms, idx = prepared[s]
         icc = np.where(se.ic_refined, 0.5, 0.3)
         toc = np.where(se.to_refined, 0.5, 0.3)
+        low = stance_floor(t, h[s], ic, to)  # what a stance cut by the start is measured from
         if set_aside:
             icc, toc = np.minimum(icc, 0.4), np.minimum(toc, 0.4)
-            low = stance_floor(t, h[s], ic, to)
             to = np.array([uncorrected_toe_off(t, h[s], ic[k], to[k], leg_px, low) for k in range(len(to))])
             idx = idx[:0]
             ic = moved.get(s, ic)
@@ -327,7 +327,6 @@ def _treadmill_refine(
             # correction starts from (development set, stances cut by the start: 12 ms late)
             bare = np.setdiff1d(np.arange(len(to)), idx)
             to = to.copy()
-            low = stance_floor(t, h[s], ic, to)
             to[bare] = [uncorrected_toe_off(t, h[s], ic[k], to[k], leg_px, low) for k in bare]
         if idx.size:
             have = [sms[k] for k in idx]

@@ -55,7 +55,8 @@ Details:
 - ``quality`` keys: frames_analysed, effective_fps, duration_s, body_seen_fraction,
   leg_seen_fraction {left, right}, ankles_seen_fraction (both pooled), ankle_seen_fraction
   {left, right}, ankle_at_frame_edge_fraction and unseen_ankles {knee_seen, inside} (of the frames without an ankle: the knee seen, putting the foot inside the picture; when the frame size is known),
-  frames_without_runner, swaps_corrected (runs), swapped_frames, outliers_removed, body_jumps,
+  frames_without_runner, swaps_corrected (runs), swapped_frames, outliers_removed,
+  stance_gaps_bridged (ankle holes longer than 0.12 s filled along a stance line), body_jumps,
   near_side, side_method, activity_cues, steps_used, strides_used, steps_rejected,
   leg_length_method, verdict (plain language: "good" or issues joined by "; " e.g. "feet
   leave the frame", "camera not side-on", "two people in view", "walking, not running", "too

@@ -460,9 +460,12 @@ def test_a_longer_hole_in_a_stance_is_bridged_along_the_belt(stance_line: bool, 
     for e in ics[::3]:
         k = int(np.searchsorted(tl.t, e["t"])) + 1
         tl.score[k : k + 9, KP[e["side"] + "_ankle"]] = 0.0
-    found = [x.t for x in analyze(tl, RunnerInfo(175, 10)).events if x.kind == "initial_contact"]
+    a = analyze(tl, RunnerInfo(175, 10))
+    found = [x.t for x in a.events if x.kind == "initial_contact"]
     missed = [e["t"] for e in ics if not any(abs(f - e["t"]) < 0.06 for f in found)]
     assert (len(missed) == 0) == stance_line, (len(missed), len(ics))
+    # the quality block says how many holes were drawn along the belt
+    assert a.quality["stance_gaps_bridged"] == (len(ics[::3]) if stance_line else 0)
 
 
 def test_a_hole_in_the_swing_is_not_bridged() -> None:
