@@ -46,7 +46,8 @@ from device.keypoints import KP, Timeline
 #       an ankle's longer hole (up to 0.25 s) whose ends lie on one stance line; stances cut by
 #       the data's ends are found (peaks measured on their inner side) and timed from the foot's
 #       floor, without a correction they cannot have; no contact within 30 ms of the data's ends;
-#       cadence is the steps over the span between the first and last contact on the rhythm
+#       cadence is the steps over the span between the first and last contact on the rhythm;
+#       an events_unverified capture shows no evidence frames or gait-cycle curves
 ENGINE_VERSION = "2.10"
 LEG_FRACTION_OF_HEIGHT = 0.491
 MIN_FRAMES = 20
@@ -274,10 +275,12 @@ def analyze(
             ]
             for sd in ("left", "right")
         }
-        a.curves = res.curves
+        # the gait-cycle curves run from contact to contact and the evidence frames show the
+        # moments of contact and toe-off: neither is shown where those moments are not known
+        a.curves = {} if unverified else res.curves
         a.diagnostics["event_series"] = res.series
         quality["event_timing"] = _event_timing_note(res.series)
-        a.evidence = [_frame_of(e, tl) for e in res.evidence]
+        a.evidence = [] if unverified else [_frame_of(e, tl) for e in res.evidence]
         activity = res.activity
         quality["activity_cues"] = {
             **{k: (None if v is None else round(v, 3)) for k, v in res.ground_cues.items()},

@@ -677,6 +677,9 @@ def test_contacts_no_stance_of_which_matches_the_belt_are_not_timed() -> None:
         m = a["metrics"][mid]
         assert m["value"] is None and "belt" in m["reason"], (mid, m)
     assert a["metrics"]["cadence_spm"]["value"] is not None  # the rhythm needs no contact instant
+    # no "landing" frame or contact-to-contact curve drawn from moments that are not known
+    assert plain["evidence"] and plain["curves"]
+    assert a["evidence"] == [] and a["curves"] == {}
 
 
 # ----------------------------------------------------------------------------- the data's ends
