@@ -87,7 +87,7 @@ class CatchUp:
             threading.Thread(target=self._work, args=(est, run), name=f"catch-up-{i}", daemon=True)
             for i, (est, run) in enumerate(zip(self.estimators, runs, strict=False))
         ]
-        self._progress()
+        self._progress(0)
         for t in threads:
             t.start()
         for t in threads:
@@ -115,11 +115,13 @@ class CatchUp:
                 self.writer.append(entry.t, kp.copy(), entry.index)
                 with self._lock:
                     self.done += 1
-                self._progress()
+                    done = self.done
+                self._progress(done)
         except Exception as exc:
             log.exception("catch-up worker failed")
             self.errors.append(f"{type(exc).__name__}: {exc}")
 
-    def _progress(self) -> None:
+    def _progress(self, done: int) -> None:
+        # The count taken under the lock: workers report out of order, never a stale count late.
         if self._on_progress is not None:
-            self._on_progress(self.done, self.total)
+            self._on_progress(done, self.total)

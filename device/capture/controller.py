@@ -587,9 +587,12 @@ class CaptureController:
             self._end(DONE if ok else FAILED, message, job.session_id, ok=ok)
 
     def _on_progress(self, done: int, total: int) -> None:
+        # Catch-up workers report from their own threads, a lower count can arrive after a higher
+        # one: the shown count only ever rises, so the last one published is the whole catch-up.
         p = self._progress
         if p is not None:
-            p.done, p.total = done, total
+            with self._lock:
+                p.done, p.total = max(p.done, done), total
             self.hub.publish(force=done >= total)
 
     def _norms(self) -> Norms | None:

@@ -58,6 +58,9 @@ class StatusHub:
         self._make = make_status
         self._period = 1.0 / rate_hz
         self._lock = threading.Lock()
+        # One publish at a time, so viewers get statuses in the order they were made (a status
+        # made earlier but put later would show an older count last, e.g. the catch-up's).
+        self._publishing = threading.Lock()
         self._subs: list[Subscription] = []
         self._last = 0.0
 
@@ -90,9 +93,16 @@ class StatusHub:
             subs = list(self._subs)
         if not subs:
             return
-        st = self._make()
-        for s in subs:
-            s.put(st)
+        # An optional update skips while another publish is under way (that one is as new); a
+        # forced one waits for it, then sends what is current.
+        if not self._publishing.acquire(blocking=force):
+            return
+        try:
+            st = self._make()
+            for s in subs:
+                s.put(st)
+        finally:
+            self._publishing.release()
 
     def close(self) -> None:
         with self._lock:
