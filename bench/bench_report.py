@@ -35,7 +35,7 @@ def main() -> int:
     session, evidence = synthetic_session(duration_s=args.duration)
     setup = time.perf_counter() - t0
     cfg = Config()
-    render._pdf(render.render_report_html(session, cfg, evidence))  # warm-up: fonts, imports, caches
+    render.html_to_pdf(render.render_report_html(session, cfg, evidence))  # warm-up: fonts, imports, caches
 
     html_s, pdf_s, total_s = [], [], []
     pdf = b""
@@ -43,7 +43,7 @@ def main() -> int:
         a = time.perf_counter()
         html = render.render_report_html(session, cfg, evidence)
         b = time.perf_counter()
-        pdf = render._pdf(html)
+        pdf = render.html_to_pdf(html)
         c = time.perf_counter()
         html_s.append(b - a)
         pdf_s.append(c - b)

@@ -185,7 +185,7 @@ def main(args: argparse.Namespace) -> int:
     pdf_path: Path | None = None
     if args.pdf or args.send_to_printer or not args.html:
         pdf_path = Path(args.pdf) if args.pdf else Path(f"gait-{slug}.pdf")
-        _write_atomic(pdf_path, render._pdf(html))
+        _write_atomic(pdf_path, render.html_to_pdf(html))
         print(f"PDF written to {pdf_path}")
     if args.send_to_printer and pdf_path is not None:
         _send_to_cups(pdf_path, cfg.printing.cups_queue)

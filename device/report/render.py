@@ -547,7 +547,7 @@ def accuracy_note(quality: dict[str, Any] | None = None) -> str:
     )
 
 
-def _pdf(html: str) -> bytes:
+def html_to_pdf(html: str) -> bytes:
     import weasyprint
     from weasyprint.urls import URLFetcher
 
@@ -560,7 +560,7 @@ def render_report_pdf(
     session: dict[str, Any], config: Config, evidence: list[tuple[dict[str, Any], bytes]] | None = None
 ) -> bytes:
     """The full gait report as PDF bytes (WeasyPrint)."""
-    return _pdf(render_report_html(session, config, evidence))
+    return html_to_pdf(render_report_html(session, config, evidence))
 
 
 # ---------------------------------------------------------------- comparison
@@ -635,4 +635,4 @@ def render_comparison_html(session_a: dict[str, Any], session_b: dict[str, Any],
 
 def render_comparison_pdf(session_a: dict[str, Any], session_b: dict[str, Any], config: Config) -> bytes:
     """Before/after comparison as PDF bytes."""
-    return _pdf(render_comparison_html(session_a, session_b, config))
+    return html_to_pdf(render_comparison_html(session_a, session_b, config))
