@@ -93,8 +93,9 @@ class StatusHub:
             subs = list(self._subs)
         if not subs:
             return
-        # An optional update skips while another publish is under way (that one is as new); a
-        # forced one waits for it, then sends what is current.
+        # An optional update skips while another publish is under way (optional updates are
+        # rate-limited anyway: the next tick carries it); a forced one waits, then sends what is
+        # current.
         if not self._publishing.acquire(blocking=force):
             return
         try:
