@@ -49,6 +49,14 @@ PHYSICS_CONDITIONS = {
     "physics_25fps": "realistic_25fps",
     "physics_20fps": "realistic_20fps",
 }
+#: the development set's keypoints with noise no fitted model has seen (the set's own recipe,
+#: another seed), timed as the acceptance's tables are: in-sample and leave-one-runner-out.
+#: Not acceptance lines (the acceptance is on the published files): how much of the fitted
+#: timing's figures belong to the one noise draw it was fitted on. Condition → keypoints.
+REDRAW_CONDITIONS = {
+    "redraw_60fps": "realistic_60fps_redraw",
+    "redraw_30fps": "realistic_30fps_redraw",
+}
 LORO_TOLERANCE = 0.20  # leave-one-runner-out figures within 20 % of the in-sample ones
 REAL_CLIP_LIMITS = {"within_one_frame_pct": 95.0, "cadence_pct": 1.0}
 PLAUSIBLE_GOOD_CADENCE = (120.0, 230.0)
@@ -67,7 +75,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default="clean,realistic_60fps,realistic_30fps,video",
         help="comma-separated subset of clean, realistic_60fps, realistic_30fps, physics_60fps, "
         "physics_30fps, physics_25fps, physics_20fps (the realistic keypoints at that rate timed as "
-        "captures and videos are), video, degraded (the labelled clip made darker, noisier, blurred, "
+        "captures and videos are), redraw_60fps, redraw_30fps (the realistic recipe with another "
+        "seed: noise no fitted model has seen), video, degraded (the labelled clip made darker, noisier, blurred, "
         "washed out), samples",
     )
     parser.add_argument(
@@ -115,7 +124,7 @@ def run_condition(
     the event model of the in-sample run (default: the shipped one)."""
     from device.validation.dataset import MADE_RATES, condition_path, ensure_realistic
 
-    keypoints = PHYSICS_CONDITIONS.get(condition, condition)
+    keypoints = PHYSICS_CONDITIONS.get(condition) or REDRAW_CONDITIONS.get(condition, condition)
     paths = {}
     for tr in trials:
         p = (
@@ -218,6 +227,12 @@ def condition_tables(condition: str, res: dict[str, list[TrialScore]], out: list
                 "and video: no learned correction (toe-offs by the height rule, contacts on the ankles' "
                 "forward turning points). Nothing here is fitted.\n"
             )
+        elif condition in REDRAW_CONDITIONS:
+            out.append(
+                "The shipped event-timing model (fitted on all 23 runners' published draws) on "
+                f"{REDRAW_CONDITIONS[condition]}: the same recipe with another seed, noise it was "
+                "not fitted on. For the record, not an acceptance line.\n"
+            )
         else:
             out.append("The shipped event-timing model (fitted on all 23 runners) is used.\n")
         out.append(HEADER)
@@ -232,10 +247,13 @@ def condition_tables(condition: str, res: dict[str, list[TrialScore]], out: list
                 f"\nLearned event-timing correction set aside (keypoints noisier or patchier than it was fitted on) on "
                 f"{len(aside)} of {len(scores)} trials{': ' + ', '.join(aside) if aside else ''}."
             )
-        fails = runner_failures(condition, rows)
-        if condition in LIMITS:
+        # a redraw is held to its rate's limits for the record
+        limits_of = REDRAW_CONDITIONS.get(condition, condition).removesuffix("_redraw")
+        fails = runner_failures(limits_of, rows)
+        if limits_of in LIMITS:
+            head = "Acceptance per runner" if condition in LIMITS else f"Against {limits_of}'s limits"
             out.append(
-                "\nAcceptance per runner: "
+                f"\n{head}: "
                 + ("**met by every runner**" if not fails else f"**not met** by {len(fails)} runner(s):")
             )
             out.extend(f"- {f}" for f in fails)
@@ -535,10 +553,17 @@ def main(args: argparse.Namespace) -> int:
     dev = Path(args.dev_dir).expanduser()
     cache = Path(args.cache_dir).expanduser()
     conds = [c.strip() for c in args.conditions.split(",") if c.strip()]
-    unknown = set(conds) - {*FITTED_CONDITIONS, *PHYSICS_CONDITIONS, "video", "degraded", "samples"}
+    unknown = set(conds) - {
+        *FITTED_CONDITIONS,
+        *PHYSICS_CONDITIONS,
+        *REDRAW_CONDITIONS,
+        "video",
+        "degraded",
+        "samples",
+    }
     if unknown:
         raise InputError(f"--conditions: unknown {', '.join(sorted(unknown))}")
-    on_dev = any(c in FITTED_CONDITIONS or c in PHYSICS_CONDITIONS for c in conds)
+    on_dev = any(c in FITTED_CONDITIONS or c in PHYSICS_CONDITIONS or c in REDRAW_CONDITIONS for c in conds)
     trials = dev_trials(dev) if on_dev else []
     if on_dev and not trials:
         raise InputError(f"no development set in {dev} (give --dev-dir)")
@@ -556,7 +581,7 @@ def main(args: argparse.Namespace) -> int:
     results: dict[str, Any] = {}
     jobs = max(1, min(args.jobs, os.cpu_count() or 1))
     folds = None
-    if not args.no_loro and any(c in FITTED_CONDITIONS for c in conds):
+    if not args.no_loro and any(c in FITTED_CONDITIONS or c in REDRAW_CONDITIONS for c in conds):
         from device.validation.fitting import fold_models
 
         print("fitting the leave-one-runner-out event models …", file=sys.stderr, flush=True)
@@ -565,6 +590,10 @@ def main(args: argparse.Namespace) -> int:
         if c in FITTED_CONDITIONS:
             res = run_condition(trials, c, cache, jobs, folds)
             ok &= condition_tables(c, res, out)
+            results[c] = {m: [s.__dict__ for s in v] for m, v in res.items()}
+        elif c in REDRAW_CONDITIONS:
+            res = run_condition(trials, c, cache, jobs, folds)
+            condition_tables(c, res, out)  # for the record: the acceptance is on the published files
             results[c] = {m: [s.__dict__ for s in v] for m, v in res.items()}
         elif c in PHYSICS_CONDITIONS:
             res = run_condition(trials, c, cache, jobs, None, EventModel.physics())

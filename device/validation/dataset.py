@@ -76,7 +76,15 @@ def read_any_csv(path: Path) -> Timeline:
 #: Rates the set's 60 fps recipe is remade at (its ``make_realistic.py``): 30 fps for the fitted
 #: timing's tables, 25 and 20 fps (the station's lowest accepted rate, norms.toml ``min_fps``) for
 #: how the physics timing's error grows as frames get sparse.
-MADE_RATES = {"realistic_30fps": 30, "realistic_25fps": 25, "realistic_20fps": 20}
+#: The ``_redraw`` variants are the same recipe at 60 / 30 fps with another seed: noise none of
+#: the fitted models has seen (a runner kept aside gets its own draw too).
+MADE_RATES = {
+    "realistic_30fps": 30,
+    "realistic_25fps": 25,
+    "realistic_20fps": 20,
+    "realistic_60fps_redraw": 60,
+    "realistic_30fps_redraw": 30,
+}
 
 
 def condition_path(trial: Trial, condition: str, cache_dir: Path = CACHE_DIR) -> Path:

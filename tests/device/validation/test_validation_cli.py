@@ -62,3 +62,29 @@ def test_validate_remakes_the_set_at_25_fps_with_its_own_recipe(validation_dir: 
     made.unlink()
     cli_main([*args, "--markdown", str(md)])
     assert gzip.decompress(made.read_bytes()).decode().splitlines() == rows
+
+
+def test_validate_scores_the_fitted_timing_on_noise_it_was_not_fitted_on(
+    validation_dir: Path, tmp_path: Path
+) -> None:
+    """redraw_60fps: the set's own recipe at 60 fps with another seed. The keypoints are the
+    published file's runner with other noise, and the fitted timing is held to the 60 fps
+    limits for the record."""
+    import gzip
+
+    from device.validation.dataset import condition_path, dev_trials
+
+    args = ["validate", "--dev-dir", str(validation_dir / "dev"), "--runners", "rbds_003"]
+    args += ["--conditions", "redraw_60fps", "--no-loro", "--jobs", "1", "--cache-dir", str(tmp_path)]
+    md, js = tmp_path / "v.md", tmp_path / "v.json"
+    assert cli_main([*args, "--markdown", str(md), "--json", str(js)]) == 0
+    text = md.read_text(encoding="utf-8")
+    assert "### redraw_60fps — in-sample" in text and "noise it was not fitted on" in text
+    assert "Against realistic_60fps's limits: **met by every runner**" in text
+    assert len(json.loads(js.read_text(encoding="utf-8"))["redraw_60fps"]["in-sample"]) == 3
+    trial = next(t for t in dev_trials(validation_dir / "dev") if t.runner == "rbds_003")
+    made = gzip.decompress(condition_path(trial, "realistic_60fps_redraw", tmp_path).read_bytes()).decode()
+    published = gzip.decompress(condition_path(trial, "realistic_60fps").read_bytes()).decode()
+    made_rows, published_rows = made.splitlines(), published.splitlines()
+    assert made_rows[0] == published_rows[0] and abs(len(made_rows) - len(published_rows)) <= 2
+    assert made_rows[1:] != published_rows[1:]  # another draw of the noise
