@@ -48,7 +48,9 @@ from device.keypoints import KP, Timeline
 #       floor, without a correction they cannot have; no contact within 30 ms of the data's ends;
 #       cadence is the steps over the span between the first and last contact on the rhythm;
 #       an events_unverified capture shows no evidence frames or gait-cycle curves
-ENGINE_VERSION = "2.10"
+# 2.11: a foot unseen in the first (last) frames has its stance cut where it is first (last)
+#       seen, and is measured from its floor, not from its lowest seen point
+ENGINE_VERSION = "2.11"
 LEG_FRACTION_OF_HEIGHT = 0.491
 MIN_FRAMES = 20
 MIN_DURATION_S = 1.5

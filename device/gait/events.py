@@ -174,6 +174,10 @@ def detect_side_events(
     # stances, so those are measured first and the cut ones after them
     floors: list[float] = []
     deferred: list[tuple[int | None, int | None]] = []
+    # the data this foot is seen in: a foot unseen in the first (last) frames is cut by the
+    # start (end) where it is first (last) seen, not at the data's own ends
+    seen_at = np.flatnonzero(np.isfinite(height))
+    first_seen, last_seen = (int(seen_at[0]), int(seen_at[-1])) if seen_at.size else (0, n - 1)
 
     def in_order() -> Iterator[tuple[int | None, int | None]]:
         yield from stances
@@ -187,7 +191,7 @@ def detect_side_events(
         if seg.size < 3 or np.count_nonzero(np.isfinite(seg)) / seg.size < 0.8:
             continue
         m = a0 + _nanargmin(seg)
-        if m in (0, n - 1):
+        if m <= first_seen or m >= last_seen:
             if walking:
                 continue  # the foot-flat level is not in the data: no floor to measure against
             if (p, q) not in deferred:
