@@ -49,7 +49,8 @@ from device.keypoints import KP, Timeline
 #       cadence is the steps over the span between the first and last contact on the rhythm;
 #       an events_unverified capture shows no evidence frames or gait-cycle curves
 # 2.11: a foot unseen in the first (last) frames has its stance cut where it is first (last)
-#       seen, and is measured from its floor, not from its lowest seen point
+#       seen, and is measured from its floor, not from its lowest seen point; a toe-off whose
+#       correction the model refuses takes the uncorrected rule, not the late reference crossing
 ENGINE_VERSION = "2.11"
 LEG_FRACTION_OF_HEIGHT = 0.491
 MIN_FRAMES = 20

@@ -37,6 +37,7 @@ from device.gait.geometry import at, at_many, mid, runner_frame, side_angles, tr
 from device.gait.treadmill import (
     MAX_MODEL_NOISE_FRAC,
     MAX_MODEL_UNSEEN_FRAC,
+    REFUSED_CONFIDENCE,
     EventModel,
     StanceModel,
     Track,
@@ -338,6 +339,11 @@ def _treadmill_refine(
                         model, kind, t, tracks[s], [have[i] for i in np.flatnonzero(fin)], arr[k2], leg_px
                     )
                     arr[k2], conf[k2] = r, c
+                    if kind == "toe_off":
+                        refused = k2[c == REFUSED_CONFIDENCE]
+                        arr[refused] = [
+                            uncorrected_toe_off(t, h[s], ic[k], arr[k], leg_px, low) for k in refused
+                        ]
         out[s] = SideEvents(ic, to, se.ic_refined, se.to_refined, icc, toc)
     series = {"t": t, "tracks": tracks, "leg_px": leg_px, "stances": stances, "noise": noise}
     return (

@@ -37,6 +37,8 @@ OFFSETS_S = tuple(float(round(x, 3)) for x in np.arange(-0.1, 0.1001, 0.01))
 #: 60–80 ms early, and the model's right answer was refused (6 of 7 spurious contacts of the
 #: development set's realistic 60 fps trials, 11 of 16 at 30 fps).
 MAX_CORRECTION_S = 0.1
+#: the confidence of an event whose correction the model refused (beyond MAX_CORRECTION_S)
+REFUSED_CONFIDENCE = 0.2
 #: The learned correction reads the ankle's height at 21 instants around each event; it was
 #: fitted on keypoints whose mid-stance ankle height scatters about a straight line by 0.1–0.7 %
 #: of leg length (robust SD over a track's stances; development set, clean / 60 fps / 30 fps;
@@ -292,7 +294,7 @@ def refine_all(
         x, seen = feature_rows(model, t, tr, sms, te, leg_px)
         d = x @ np.asarray(w)
         use = ok & seen & (np.abs(d) <= MAX_CORRECTION_S)
-        conf = np.where(seen, np.where(use, conf, 0.2), np.minimum(conf, 0.3))
+        conf = np.where(seen, np.where(use, conf, REFUSED_CONFIDENCE), np.minimum(conf, 0.3))
         te = np.where(use, te + d, te)
         last = np.where(use, d, last)
         ok &= use

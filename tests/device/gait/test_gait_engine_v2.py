@@ -584,6 +584,28 @@ def test_contacts_after_a_leg_swap_are_not_left_early(dev_dir: Path, trial: str)
     assert sc.n_detected["initial_contact"] == sc.n_true["initial_contact"]
 
 
+def test_a_toe_off_whose_correction_is_refused_takes_the_uncorrected_rule(
+    validation_dir: Path, tmp_path: Path
+) -> None:
+    """rbds_013_t35 at 30 fps (the set's recipe): the model wants to move the toe-off near
+    21.58 s by more than it may (> 0.1 s), so it is refused. The event kept the reference
+    crossing the correction starts from, which sits late by design: 90 ms late, a spurious
+    toe-off. It now takes the uncorrected rule, as a stance without a model does (its error
+    10 ms), still at the refused correction's low confidence."""
+    from device.gait.treadmill import REFUSED_CONFIDENCE
+    from device.validation.dataset import dev_trials, ensure_realistic, read_any_csv
+
+    trial = next(t for t in dev_trials(validation_dir / "dev") if t.name == "rbds_013_t35")
+    truth = json.loads(trial.truth_path.read_text())
+    tl = read_any_csv(ensure_realistic(trial, "realistic_30fps", tmp_path))
+    a = analyze(tl, RunnerInfo(truth["runner_height_cm"], truth["treadmill_speed_kmh"]))
+    true_to = np.array([e["t"] for e in truth["events"] if e["kind"] == "toe_off"])
+    refused = [e for e in a.events if e.kind == "toe_off" and e.confidence == REFUSED_CONFIDENCE]
+    assert [round(e.t) for e in refused] == [22]
+    assert np.abs(true_to - refused[0].t).min() < 0.02
+    assert score_trial(a.to_dict(), truth, trial.name, trial.runner).spurious == 0
+
+
 # ----------------------------------------------------------------------------- turning points
 def test_turning_points_find_each_strides_forward_peak() -> None:
     from device.gait.treadmill import turning_points
