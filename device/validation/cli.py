@@ -412,11 +412,22 @@ def _copy_row(a: dict[str, Any], sc: TrialScore, p: Pooled) -> dict[str, Any]:
     }
 
 
+def mirrored_labels(truth: dict[str, Any]) -> dict[str, Any]:
+    """The labels of the clip flipped left to right: the same frames, each event's side (and
+    the near side) swapped."""
+    swap = {"left": "right", "right": "left"}
+    out = dict(truth)
+    out["events"] = [dict(e, side=swap.get(e["side"], e["side"])) for e in truth["events"]]
+    if "near_side" in truth:
+        out["near_side"] = swap.get(truth["near_side"], truth["near_side"])
+    return out
+
+
 def degraded_copies(samples_dir: Path, cache_dir: Path, out: list[str]) -> list[dict[str, Any]]:
     """The labelled clip made worse the ways a clinic's video may be (dataset.DEGRADATIONS) and
     scored against its labels. Not an acceptance line: what must hold is that a worse picture
     costs contacts, never a wrong side, a wrong cadence or an unflagged wrong contact time."""
-    from device.validation.dataset import DEGRADATIONS, LABELLED_CLIP, video_keypoints
+    from device.validation.dataset import DEGRADATIONS, LABELLED_CLIP, MIRRORED, video_keypoints
 
     video = samples_dir / LABELLED_CLIP
     truth = json.loads(video.with_suffix(".truth.json").read_text(encoding="utf-8"))
@@ -426,7 +437,9 @@ def degraded_copies(samples_dir: Path, cache_dir: Path, out: list[str]) -> list[
     out.append(
         "Each copy is the plain decode transformed while it is read (seeded): dark = gamma 1.5, gain "
         "0.7; noisy = Gaussian noise σ 8 levels (6 on the dark copy); blurred = Gaussian σ 2.5 px; "
-        f"washed out = contrast 0.45 + 110. Contact time by the labels (physical): "
+        "washed out = contrast 0.45 + 110; mirrored = flipped left to right (the runner faces "
+        "image-right: scored against the labels with their sides swapped). Contact time by the "
+        f"labels (physical): "
         f"{_f(phys.get('left'), 0)}/{_f(phys.get('right'), 0)} ms.\n"
     )
     out.append(
@@ -436,7 +449,8 @@ def degraded_copies(samples_dir: Path, cache_dir: Path, out: list[str]) -> list[
     out.append("|" + "---|" * 9)
     rows: list[dict[str, Any]] = []
     for name in DEGRADATIONS:
-        a, sc, p = _scored_copy(video_keypoints(video, cache_dir, degradation=name), truth, fps, name)
+        labels = mirrored_labels(truth) if name == MIRRORED else truth
+        a, sc, p = _scored_copy(video_keypoints(video, cache_dir, degradation=name), labels, fps, name)
         ct = a["metrics"]["contact_time_ms"]
         row = {"copy": name, **_copy_row(a, sc, p), "issues": a["quality"]["issues"]}
         rows.append(row)

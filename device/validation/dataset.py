@@ -221,7 +221,12 @@ DEGRADATIONS: dict[str, Callable[[np.ndarray, np.random.Generator], np.ndarray]]
     "noisy": lambda im, rng: _noise(im, rng, 8.0),
     "blurred": lambda im, rng: _blur(im),
     "washed out": lambda im, rng: (im * 0.45 + 110.0).astype(np.uint8),
+    # not worse but the other way round: the runner faces image-right, so the leg nearest the
+    # camera is the runner's right (the labels' sides swap: :data:`MIRRORED`)
+    "mirrored": lambda im, rng: np.ascontiguousarray(im[:, ::-1]),
 }
+#: the copy whose labels' sides are swapped (the mirror turns the near left leg into a right one)
+MIRRORED = "mirrored"
 
 
 class DegradedVideo(VideoFileSource):

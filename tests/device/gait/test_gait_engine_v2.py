@@ -142,6 +142,29 @@ def test_labelled_clip_with_camera_side_setting(labelled_clip: tuple[dict, dict]
     assert bad["metrics"]["contact_time_ms"]["value"] is not None
 
 
+@pytest.mark.slow
+def test_the_labelled_clip_mirrored_faces_right_and_its_sides_follow(
+    samples_dir: Path, model_path: Path
+) -> None:
+    """Every real clip so far faces left. Flipped left to right the runner faces image-right, so
+    the leg nearest the camera is their right: the near side, every contact's side and the
+    cadence follow the picture (scored against the labels with their sides swapped), with no
+    camera side set. MoveNet runs on the flipped frames (one more pose pass, cached)."""
+    from device.validation.cli import mirrored_labels
+    from device.validation.dataset import LABELLED_CLIP, MIRRORED, video_keypoints
+
+    video = samples_dir / LABELLED_CLIP
+    truth = mirrored_labels(json.loads(video.with_suffix(".truth.json").read_text()))
+    tl = video_keypoints(video, model=str(model_path), degradation=MIRRORED)
+    a = analyze(tl, event_model=EventModel.physics()).to_dict()
+    assert a["view"]["facing"] == "right"
+    assert a["quality"]["near_side"] == truth["near_side"] == "right"
+    sc = score_trial(a, truth, "clip, mirrored", "clip", frame_s=1 / 30)
+    assert sc.sides_total >= 28 and sc.sides_right == sc.sides_total
+    assert sc.cadence_err_pct is not None and abs(sc.cadence_err_pct) <= 1.0
+    assert sc.n_detected["initial_contact"] >= 28, sc.n_detected
+
+
 # ----------------------------------------------------------------------------- sides (unit)
 def test_side_cues_must_agree() -> None:
     n = 200
