@@ -21,6 +21,7 @@ import pstats
 import statistics
 import sys
 import time
+import tracemalloc
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -47,6 +48,11 @@ def main() -> int:
         help="time the path every capture and video takes: no learned correction, contacts on the turning points",
     )
     ap.add_argument("--profile", type=int, default=0, metavar="N", help="list the N slowest gait functions")
+    ap.add_argument(
+        "--memory",
+        action="store_true",
+        help="also the analysis's peak memory above its input (tracemalloc, one more run)",
+    )
     a = ap.parse_args()
     p = RunnerParams(
         fps=a.fps, duration_s=a.duration, noise_px=2.0, dropout_prob=0.01, swaps=20, jitter=0.2, seed=1
@@ -77,6 +83,14 @@ def main() -> int:
     print(f"  load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     if a.profile:
         _profile(lambda: analyze(tl, info, event_model=model), a.profile)
+    if a.memory:
+        # Python's own allocations (numpy's arrays among them), not the process's RSS: the
+        # synthetic runner that made the input is not counted
+        tracemalloc.start()
+        analyze(tl, info, event_model=model)
+        kept, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+        print(f"  memory: peak {peak / 1e6:.0f} MB above the input, {kept / 1e6:.1f} MB kept after it")
     lc = LiveCadence()
     kp = np.concatenate([tl.xy, tl.score[..., None]], axis=2)
     t0 = time.perf_counter()

@@ -29,7 +29,7 @@ from device.gait.cues import build_cues
 from device.gait.event_weights import EVENT_MODEL
 from device.gait.evidence import gate
 from device.gait.framing import EDGE_OF_HEIGHT, FeetProblem, feet_problem, unseen_feet_inside
-from device.gait.geometry import length, mid, runner_frame
+from device.gait.geometry import length, mid, mid_points, runner_frame
 from device.gait.metric_ids import EVENT_INSTANT_METRICS, FRONTAL_METRICS, SIDE_METRICS, SYMMETRY
 from device.gait.norms import Norms, load_norms
 from device.gait.summary import apply_norm, summarize, symmetry_index
@@ -635,9 +635,11 @@ def _unsided(metrics: dict[str, Metric]) -> None:
 
 def _cadence_signals(cl, fsign, leg_px: float) -> tuple[float | None, float | None]:
     """The two signal-based step-rate estimates (hip bounce, ankle spectrum)."""
-    pe = runner_frame(cl.xy_event, np.asarray(fsign, float)[:, None] if np.ndim(fsign) else fsign)
-    hip = mid(pe, "left_hip", "right_hip")
-    ank = [pe[:, KP[f"{s}_ankle"], 0] - hip[:, 0] for s in ("left", "right")]
+    # the four points it reads, not the whole (frames × 17 × 2) array (a 30-minute capture's peak)
+    pts = [KP[k] for k in ("left_hip", "right_hip", "left_ankle", "right_ankle")]
+    pe = runner_frame(cl.xy_event[:, pts], np.asarray(fsign, float)[:, None] if np.ndim(fsign) else fsign)
+    hip = mid_points(pe[:, 0], pe[:, 1])
+    ank = [pe[:, 2, 0] - hip[:, 0], pe[:, 3, 0] - hip[:, 0]]
     return (
         cadence_mod.hip_bounce_spm(cl.t, hip[:, 1], cl.fs),
         cadence_mod.ankle_spectrum_spm(cl.t, ank, cl.fs),
@@ -739,8 +741,17 @@ def _coherent_period(seqs: list[tuple[float, np.ndarray]], guess: float) -> floa
     cands = guess * np.exp(np.linspace(np.log(0.8), np.log(1.25), n))
     power = np.zeros(n)
     for u, ts in seqs:
-        power += np.abs(np.exp(2j * np.pi * ts[:, None] / (u * cands[None, :])).sum(axis=0)) ** 2
+        # a block of events at a time: the whole (events × candidates) matrix of a 30-minute
+        # capture was 400 MB, the analysis's peak
+        acc = np.zeros(n, dtype=complex)
+        for s in range(0, ts.size, _COHERENCE_BLOCK):
+            acc += np.exp(2j * np.pi * ts[s : s + _COHERENCE_BLOCK, None] / (u * cands[None, :])).sum(axis=0)
+        power += np.abs(acc) ** 2
     return float(cands[int(np.argmax(power))])
+
+
+#: events per block of the phase-coherence sum (× ≤ 4000 candidates × 16 bytes: ≤ 16 MB)
+_COHERENCE_BLOCK = 256
 
 
 #: An event further than this share of a stride from the fitted line is not on the sequence's

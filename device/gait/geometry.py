@@ -30,8 +30,13 @@ def length(d: np.ndarray) -> np.ndarray:
 
 def mid(p: np.ndarray, a: str, b: str) -> np.ndarray:
     """Midpoint of two keypoints; falls back to whichever one is present."""
+    return mid_points(p[:, KP[a]], p[:, KP[b]])
+
+
+def mid_points(pa: np.ndarray, pb: np.ndarray) -> np.ndarray:
+    """Midpoint of two (N, 2) point tracks; falls back to whichever one is present."""
     # contiguous copies: each point is read three times below, from a (N, 17, 2) array
-    pa, pb = np.ascontiguousarray(p[:, KP[a]]), np.ascontiguousarray(p[:, KP[b]])
+    pa, pb = np.ascontiguousarray(pa), np.ascontiguousarray(pb)
     with np.errstate(invalid="ignore"):
         m = (pa + pb) / 2
     m = np.where(np.isfinite(m), m, pa)
