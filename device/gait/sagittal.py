@@ -37,7 +37,6 @@ from device.gait.geometry import at, at_many, mid, runner_frame, side_angles, tr
 from device.gait.treadmill import (
     MAX_MODEL_NOISE_FRAC,
     MAX_MODEL_UNSEEN_FRAC,
-    REFUSED_CONFIDENCE,
     EventModel,
     StanceModel,
     Track,
@@ -335,12 +334,14 @@ def _treadmill_refine(
                 fin = np.isfinite(arr[idx])
                 if fin.any():
                     k2 = idx[fin]
-                    r, c = refine_all(
+                    r, c, refused_at = refine_all(
                         model, kind, t, tracks[s], [have[i] for i in np.flatnonzero(fin)], arr[k2], leg_px
                     )
                     arr[k2], conf[k2] = r, c
                     if kind == "toe_off":
-                        refused = k2[c == REFUSED_CONFIDENCE]
+                        # the estimate the correction starts from is the reference crossing, late
+                        # by design: a toe-off whose correction was refused takes the uncorrected rule
+                        refused = k2[refused_at]
                         arr[refused] = [
                             uncorrected_toe_off(t, h[s], ic[k], arr[k], leg_px, low) for k in refused
                         ]

@@ -279,21 +279,24 @@ def refine_all(
     sms: list[StanceModel],
     t0: np.ndarray,
     leg_px: float,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Refined times and confidences (0..1) of events of one foot estimated at ``t0`` (one
-    stance model each), all at once (one interpolation per pass for the whole clip)."""
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Refined times, confidences (0..1) and which events' correction was refused (beyond
+    :data:`MAX_CORRECTION_S`), of events of one foot estimated at ``t0`` (one stance model
+    each), all at once (one interpolation per pass for the whole clip)."""
     t0 = np.asarray(t0, float)
     passes = model.weights.get(kind, ())
     if not passes or t0.size == 0:
-        return t0.copy(), np.full(t0.shape, 0.6)
+        return t0.copy(), np.full(t0.shape, 0.6), np.zeros(t0.shape, bool)
     te = t0.copy()
     ok = np.isfinite(te)
     conf = np.full(t0.shape, 1.0)
+    refused = np.zeros(t0.shape, bool)
     last = np.zeros(t0.shape)
     for w in passes:
         x, seen = feature_rows(model, t, tr, sms, te, leg_px)
         d = x @ np.asarray(w)
         use = ok & seen & (np.abs(d) <= MAX_CORRECTION_S)
+        refused = np.where(seen, ~use, refused)
         conf = np.where(seen, np.where(use, conf, REFUSED_CONFIDENCE), np.minimum(conf, 0.3))
         te = np.where(use, te + d, te)
         last = np.where(use, d, last)
@@ -302,7 +305,7 @@ def refine_all(
     # pass that still moves the event much means an unusual stance: less sure
     te = np.where(ok, te, t0)
     conf = np.where(ok, np.clip(1.0 - np.abs(last) / 0.03, 0.3, 1.0), conf)
-    return te, conf
+    return te, conf, refused
 
 
 # ----------------------------------------------------------------------------- turning points

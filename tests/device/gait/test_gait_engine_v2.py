@@ -561,10 +561,10 @@ def test_event_model_reads_where_the_knee_stands_over_the_ankle() -> None:
 
     t, tr, sm = _one_leg()
     leg = 900.0
-    (te,), (conf,) = refine_all(_model(0.9, 0.0), "initial_contact", t, tr, [sm], np.array([1.0]), leg)
+    (te,), (conf,), _ = refine_all(_model(0.9, 0.0), "initial_contact", t, tr, [sm], np.array([1.0]), leg)
     # at t = 1.0 the knee is 40·sin(2π) ≈ 0 px ahead; at 1.1 s it is 40·sin(0.2π) = 23.5 px ahead
     assert te == pytest.approx(1.0, abs=1e-3) and conf > 0.9
-    (te2,), _ = refine_all(_model(0.9, 0.0), "initial_contact", t, tr, [sm], np.array([1.1]), leg)
+    (te2,), _, _ = refine_all(_model(0.9, 0.0), "initial_contact", t, tr, [sm], np.array([1.1]), leg)
     assert te2 == pytest.approx(1.1 + 0.9 * 40.0 * np.sin(2 * np.pi * 1.1) / leg, abs=1e-3)
 
 
@@ -572,9 +572,10 @@ def test_event_model_keeps_the_physics_estimate_where_the_knee_is_unseen() -> No
     from device.gait.treadmill import refine_all
 
     t, tr, sm = _one_leg(knee_seen=False)
-    (te,), (conf,) = refine_all(_model(0.0, 0.02), "initial_contact", t, tr, [sm], np.array([1.0]), 900.0)
-    assert te == 1.0 and conf <= 0.3
-    (te,), _ = refine_all(_model(0.0, 0.02), "initial_contact", t, tr, [sm], np.array([1.5]), 900.0)
+    m = _model(0.0, 0.02)
+    (te,), (conf,), (refused,) = refine_all(m, "initial_contact", t, tr, [sm], np.array([1.0]), 900.0)
+    assert te == 1.0 and conf <= 0.3 and not refused  # not seen: not refused
+    (te,), _, _ = refine_all(m, "initial_contact", t, tr, [sm], np.array([1.5]), 900.0)
     assert te == pytest.approx(1.52)  # seen there: moved
 
 
@@ -586,7 +587,9 @@ def test_event_model_correction_is_credible_within_the_window_it_reads(const: fl
     from device.gait.treadmill import refine_all
 
     t, tr, sm = _one_leg()
-    (te,), (conf,) = refine_all(_model(0.0, const), "initial_contact", t, tr, [sm], np.array([1.0]), 900.0)
+    m = _model(0.0, const)
+    (te,), (conf,), (refused,) = refine_all(m, "initial_contact", t, tr, [sm], np.array([1.0]), 900.0)
+    assert refused != moved
     if moved:
         assert te == pytest.approx(1.0 + const)
     else:
