@@ -22,6 +22,7 @@ from device.errors import InputError, NoPersonError
 
 if TYPE_CHECKING:
     from device.camera.video import VideoFileSource
+    from device.gait.norms import Norms
 
 log = logging.getLogger(__name__)
 
@@ -396,6 +397,7 @@ def analyze_file(
 ) -> tuple[dict[str, Any], list[str]]:
     """The analysis JSON dict for a video or CSV, and warnings for the person at the terminal."""
     from device.keypoints_csv import read_csv, write_csv
+    from device.report.review import clinic_norms
 
     cfg = cfg if cfg is not None else _load_config(None)
     kind = detect_kind(path)
@@ -438,6 +440,7 @@ def analyze_file(
         capture_fps=capture_fps,
         min_score=cfg.pose.min_score,
         camera_side=cfg.camera.side_of_treadmill,
+        norms=clinic_norms(cfg),  # the flags the JSON carries are the ones the report shows
         warnings=warnings,
     )
     if keypoints_csv is not None:
@@ -460,10 +463,12 @@ def analyze_timeline(
     capture_fps: float | None = None,
     min_score: float = 0.2,
     camera_side: str = "auto",
+    norms: Norms | None = None,
     warnings: list[str] | None = None,
 ) -> tuple[dict[str, Any], list[str]]:
     """The analysis dict of a keypoint timeline (from a video or CSV at ``path``), with the
-    checks that need the file's facts (slow motion); ``warnings`` are added to."""
+    checks that need the file's facts (slow motion); ``warnings`` are added to. ``norms``: the
+    clinic's (default: the packaged file)."""
     warnings = [] if warnings is None else warnings
     if len(tl) < 2:
         raise InputError(f"{path}: fewer than 2 frames to analyse")
@@ -502,12 +507,14 @@ def analyze_timeline(
     from device.gait import analyze as gait_analyze
     from device.gait.treadmill import EventModel
     from device.gait.types import RunnerInfo
+    from device.norms_file import load_norms
 
     analysis = gait_analyze(
         tl,
         RunnerInfo(height_cm=height_cm, speed_kmh=speed_kmh),
         view=view,
         camera_side=camera_side,
+        norms=norms if norms is not None else load_norms(),
         # a video's keypoints are the pose model's (EventModel.physics); a CSV's origin is unknown
         event_model=None if kind == "csv" else EventModel.physics(),
     )

@@ -281,7 +281,7 @@ def check_referenced(cfg: Config) -> None:
     """What the settings point at must be usable now, not fail every capture after the run: the
     clinic's norms file must load, the receipt printer setting must name a printer."""
     if cfg.station.norms_file:
-        from device.gait.norms import load_norms
+        from device.norms_file import load_norms
 
         try:
             load_norms(Path(cfg.station.norms_file).expanduser())

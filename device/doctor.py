@@ -403,7 +403,7 @@ def check_cups(cfg: Any) -> Check:
 def check_norms(cfg: Any) -> Check:
     """The normal ranges every analysis is compared with: the clinic's file, else the built-in."""
     from device.errors import ConfigError
-    from device.gait.norms import load_norms
+    from device.norms_file import load_norms
 
     path = cfg.station.norms_file
     try:

@@ -172,7 +172,8 @@ class CaptureController:
         self.store = store
         self.estimator_factory = estimator_factory
         self.catchup_workers = int(catchup_workers or os.cpu_count() or 1)
-        self._norms_value = norms  # ... = load cfg.station.norms_file (or the built-in) when needed
+        # ... = cfg.station.norms_file (or the packaged file), read when needed; None = the packaged file
+        self._norms_value = norms
         self.rear = rear
         self._on_state = on_state
         self._on_session_done = on_session_done
@@ -595,12 +596,13 @@ class CaptureController:
                 p.done, p.total = max(p.done, done), total
             self.hub.publish(force=done >= total)
 
-    def _norms(self) -> Norms | None:
-        if not isinstance(self._norms_value, EllipsisType):
+    def _norms(self) -> Norms:
+        if isinstance(self._norms_value, Norms):
             return self._norms_value
-        from device.gait.norms import load_norms
+        from device.norms_file import load_norms
 
-        return load_norms(self.cfg.station.norms_file or None)
+        configured = self._norms_value is ... and self.cfg.station.norms_file
+        return load_norms(self.cfg.station.norms_file if configured else None)
 
     def _end(self, state: StationState, message: str, sid: int, ok: bool) -> None:
         with self._lock:

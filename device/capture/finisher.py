@@ -48,7 +48,7 @@ class Analyzer(Protocol):
         timeline: Timeline,
         runner: RunnerInfo,
         view: str,
-        norms: Norms | None,
+        norms: Norms,
         coaching_profile: str,
         warmup_s: float,
     ) -> Analysis: ...
@@ -58,7 +58,7 @@ def default_analyzer(
     timeline: Timeline,
     runner: RunnerInfo,
     view: str,
-    norms: Norms | None,
+    norms: Norms,
     coaching_profile: str,
     warmup_s: float,
     camera_side: str = "auto",
@@ -157,7 +157,7 @@ class SessionFinisher:
         estimators: EstimatorPool,
         *,
         analyzer: Analyzer | None = None,
-        norms: Callable[[], Norms | None],
+        norms: Callable[[], Norms],
         summary_formatter: Callable[[dict[str, Any]], str] | None = None,
         source_name: str = "",
     ) -> None:

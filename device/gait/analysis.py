@@ -31,7 +31,7 @@ from device.gait.evidence import gate
 from device.gait.framing import EDGE_OF_HEIGHT, FeetProblem, feet_problem, unseen_feet_inside
 from device.gait.geometry import length, mid, mid_points, runner_frame
 from device.gait.metric_ids import EVENT_INSTANT_METRICS, FRONTAL_METRICS, SIDE_METRICS, SYMMETRY
-from device.gait.norms import Norms, load_norms
+from device.gait.norms import Norms
 from device.gait.summary import apply_norm, summarize, symmetry_index
 from device.gait.treadmill import EventModel
 from device.gait.types import Analysis, EventKind, GaitEvent, Metric, RunnerInfo, SideOrUnknown
@@ -69,7 +69,8 @@ def analyze(
     timeline: Timeline,
     runner: RunnerInfo | None = None,
     view: str = "auto",
-    norms: Norms | None = None,
+    *,
+    norms: Norms,
     coaching_profile: str = "neutral",
     warmup_s: float = 0.0,
     camera_side: str = "auto",
@@ -78,7 +79,8 @@ def analyze(
     """Analyse one run.
 
     ``view``: "auto" (detect), "side", "rear" or "front" (overrides detection, with a warning
-    when the keypoints disagree). ``norms``: normal ranges (default: packaged norms.toml).
+    when the keypoints disagree). ``norms``: the clinic's normal ranges, read by the caller
+    (:func:`device.norms_file.load_norms`): the core reads no file.
     ``coaching_profile``: "neutral" | "ankle_lean" | "hip_hinge" — changes cues only.
     ``warmup_s``: seconds at the start to leave out (runner getting up to speed).
     ``camera_side``: "left" | "right" | "auto" — the side of the treadmill the camera stands on
@@ -94,8 +96,6 @@ def analyze(
         )
     if camera_side not in ("left", "right", "auto"):
         raise ValueError(f"camera_side must be left, right or auto, not {camera_side!r}")
-    if norms is None:
-        norms = load_norms()
     if event_model is None:
         event_model = EVENT_MODEL
     warnings: list[str] = []

@@ -5,19 +5,17 @@ the flag texts shown when a value falls outside (``flag_low`` / ``flag_high``), 
 ``source`` / ``rationale`` so a clinician can see where a number comes from. The packaged
 ``device/gait/norms.toml`` is the default; a clinic may point the station at its own copy.
 
-Reading the file is the only I/O here; :func:`analyze` gets a ready :class:`Norms`.
+Pure: :func:`norms_from_dict` checks a parsed file; reading it is :mod:`device.norms_file`'s job,
+so :func:`analyze` gets a ready :class:`Norms` and reads no file.
 """
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 from typing import Any
 
 from device.errors import ConfigError
 
-DEFAULT_PATH = Path(__file__).with_name("norms.toml")
 _ALLOWED = {"low", "high", "flag_low", "flag_high", "source", "rationale", "unit", "applies_to"}
 
 
@@ -160,20 +158,3 @@ def _evidence_rules(entry: Any, where0: str) -> EvidenceRules:
     if "source" in entry and not isinstance(entry["source"], str):
         raise ConfigError(f"{where} source: must be text")
     return replace(EvidenceRules(), **vals, source=str(entry.get("source", "")))
-
-
-def load_norms(path: str | Path | None = None) -> Norms:
-    """Read and validate a norms TOML file (default: the packaged ``norms.toml``).
-
-    Raises :class:`device.errors.ConfigError` with a one-line message saying what is wrong."""
-    from device.gait.metric_ids import ALL_METRICS
-
-    p = Path(path) if path is not None else DEFAULT_PATH
-    try:
-        with open(p, "rb") as fh:
-            data = tomllib.load(fh)
-    except FileNotFoundError:
-        raise ConfigError(f"norms file not found: {p}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"norms file {p} is not valid TOML: {exc}") from None
-    return norms_from_dict(data, str(p), known=set(ALL_METRICS))

@@ -15,7 +15,8 @@ from device.camera import is_synthetic
 from device.config import Config
 from device.gait.cues import PROFILES
 from device.gait.evidence import review
-from device.gait.norms import DEFAULT_PATH, Norms, load_norms
+from device.gait.norms import Norms
+from device.norms_file import DEFAULT_PATH, load_norms
 
 #: What every surface says of a capture of the synthetic runner (the station's demo camera).
 DEMO_NOTE = (

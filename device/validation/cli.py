@@ -25,6 +25,7 @@ import numpy as np
 
 from device.errors import InputError
 from device.gait.treadmill import EventModel
+from device.norms_file import load_norms
 from device.validation.fitting import CONDITIONS as FITTED_CONDITIONS  # tables in-sample and LORO
 from device.validation.scoring import Pooled, TrialScore, pool, score_trial
 
@@ -107,7 +108,7 @@ def _analyse_trial(job: tuple[str, str, str, str, Any]) -> dict[str, Any]:
     truth = json.loads(Path(truth_path).read_text(encoding="utf-8"))
     tl = read_any_csv(Path(csv_path))
     info = RunnerInfo(height_cm=truth.get("runner_height_cm"), speed_kmh=truth.get("treadmill_speed_kmh"))
-    a = analyze(tl, info, event_model=model)
+    a = analyze(tl, info, norms=load_norms(), event_model=model)
     sc = score_trial(a.to_dict(), truth, name, runner)
     return sc.__dict__
 
@@ -286,7 +287,9 @@ def real_clip(
     video = samples_dir / LABELLED_CLIP
     truth = json.loads(video.with_suffix(".truth.json").read_text(encoding="utf-8"))
     tl = video_keypoints(video, cache_dir)
-    a = analyze(tl, event_model=EventModel.physics()).to_dict()  # as the product times video
+    a = analyze(
+        tl, norms=load_norms(), event_model=EventModel.physics()
+    ).to_dict()  # as the product times video
     fps = float(truth.get("fps") or 30.0)
     truth = dict(truth)
     sc = score_trial(a, truth, "labelled clip", "zzzhushi", frame_s=1.0 / fps)
@@ -394,7 +397,7 @@ def _scored_copy(tl: Any, truth: dict, fps: float, label: str) -> tuple[dict[str
     times video and scored against the labels."""
     from device.gait.analysis import analyze
 
-    a = analyze(tl, event_model=EventModel.physics()).to_dict()
+    a = analyze(tl, norms=load_norms(), event_model=EventModel.physics()).to_dict()
     sc = score_trial(a, truth, f"labelled clip, {label}", "zzzhushi", frame_s=1.0 / fps)
     return a, sc, pool(label, [sc])
 

@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from device.gait.treadmill import MAX_CORRECTION_S, OFFSETS_S, EventModel, StanceModel, feature_rows
+from device.norms_file import load_norms
 
 CONDITIONS = ("clean", "realistic_60fps", "realistic_30fps")
 KINDS = ("initial_contact", "toe_off")
@@ -61,7 +62,7 @@ def _collect_one(
     truth = json.loads(Path(truth_path).read_text(encoding="utf-8"))
     tl = read_any_csv(Path(csv_path))
     info = RunnerInfo(height_cm=truth.get("runner_height_cm"), speed_kmh=truth.get("treadmill_speed_kmh"))
-    a = analyze(tl, info, event_model=EventModel.identity())
+    a = analyze(tl, info, norms=load_norms(), event_model=EventModel.identity())
     ser = a.diagnostics.get("event_series") or {}
     if not ser:
         return runner, {}, [], {}

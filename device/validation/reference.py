@@ -199,6 +199,7 @@ def validate_synthetic(fps: float, view: View, duration_s: float, seed: int) -> 
 
     from device.gait.analysis import analyze
     from device.gait.types import RunnerInfo
+    from device.norms_file import load_norms
     from device.synthetic.runner import RunnerParams, SyntheticRunner
 
     params = RunnerParams(
@@ -215,7 +216,12 @@ def validate_synthetic(fps: float, view: View, duration_s: float, seed: int) -> 
     runner = SyntheticRunner(params)
     tl = runner.timeline()
     truth = runner.truth()
-    a = analyze(tl, RunnerInfo(height_cm=params.height_cm, speed_kmh=params.speed_kmh), view="auto")
+    a = analyze(
+        tl,
+        RunnerInfo(height_cm=params.height_cm, speed_kmh=params.speed_kmh),
+        view="auto",
+        norms=load_norms(),
+    )
     d = a.to_dict()
     # events inside the analysed span (the first/last stance may be cut by the clip ends)
     t0, t1 = float(tl.t[0]) + 0.1, float(tl.t[-1]) - 0.1
@@ -362,6 +368,7 @@ def validate_real(vdir: Path) -> list[dict[str, Any]]:
     from device.gait.analysis import analyze
     from device.gait.types import RunnerInfo
     from device.keypoints_csv import read_csv
+    from device.norms_file import load_norms
 
     score_mod = _load_score_module(vdir)
     rows = []
@@ -374,7 +381,7 @@ def validate_real(vdir: Path) -> list[dict[str, Any]]:
         tl = read_csv(csv_path)
         height = truth.get("runner_height_cm") or 176.6
         speed = truth.get("treadmill_speed_kmh") or 10.8
-        a = analyze(tl, RunnerInfo(height_cm=height, speed_kmh=speed))
+        a = analyze(tl, RunnerInfo(height_cm=height, speed_kmh=speed), norms=load_norms())
         pred = a.to_dict()
         fps = tl.effective_fps
         # the data set's own scorer when present, else our matching (same rules)

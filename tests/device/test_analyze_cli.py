@@ -398,3 +398,26 @@ def test_a_video_clock_that_goes_back_is_said_and_loses_no_frame_it_need_not(
     d = json.loads(out.read_text())
     assert d["input"]["frames"] == frames
     assert any(said in w for w in d["quality"]["warnings"])
+
+
+def test_a_files_analysis_is_held_to_the_clinics_norms(tmp_path: Path) -> None:
+    # the JSON's flags and the report's verdict both come from the clinic's norms file
+    from dataclasses import replace
+
+    from device.analyze import analyze_file
+    from device.config import Config, StationConfig
+
+    f = tmp_path / "norms.toml"
+    f.write_text(
+        "[metrics.cadence_spm]\nlow = 175\nsource = 'our clinic'\nflag_low = 'below our 175 target'\n",
+        encoding="utf-8",
+    )
+    csv = _synthetic_csv(tmp_path / "run.csv", duration_s=25.0)  # findings need 20 s
+    packaged, _ = analyze_file(csv, height_cm=175, speed_kmh=10, cfg=Config())
+    clinic, _ = analyze_file(
+        csv, height_cm=175, speed_kmh=10, cfg=replace(Config(), station=StationConfig(norms_file=str(f)))
+    )
+    assert clinic["metrics"]["cadence_spm"]["flag"] == "low"
+    assert clinic["metrics"]["cadence_spm"]["normal"] == [175.0, None]
+    assert packaged["metrics"]["cadence_spm"]["normal"] != [175.0, None]
+    assert clinic["metrics"]["overstride_cm"]["normal"] is None  # not in this clinic's file

@@ -11,12 +11,13 @@ from device.corrections import Corrections, reanalyse, strides, swap_sides
 from device.errors import InputError, UserError
 from device.gait import analyze
 from device.gait.types import RunnerInfo
+from device.norms_file import load_norms
 from device.store import Store
 from device.synthetic.runner import RunnerParams, SyntheticRunner
 
 
 def _analyze(tl, runner, view):
-    return analyze(tl, runner, view=view)
+    return analyze(tl, runner, view=view, norms=load_norms())
 
 
 @pytest.fixture(scope="module")
@@ -35,7 +36,9 @@ def stored(tmp_path: Path, run):
     sid = store.create_session(rid, 11.0, 0.0, "Shoe A", "", "side")
     store.append_keypoints(sid, run.t, np.concatenate([run.xy, run.score[..., None]], axis=2), run.frame)
     store.set_status(sid, "analysing", frame_width=run.width, frame_height=run.height)
-    first = analyze(store.get_keypoints(sid), RunnerInfo(height_cm=178, speed_kmh=11.0), view="side")
+    first = analyze(
+        store.get_keypoints(sid), RunnerInfo(height_cm=178, speed_kmh=11.0), view="side", norms=load_norms()
+    )
     store.save_analysis(sid, first.to_dict())
     jpeg = b"\xff\xd8fake-jpeg\xff\xd9"
     for ev in first.evidence:

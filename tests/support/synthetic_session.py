@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from device.keypoints import KP
+from device.norms_file import load_norms
 
 NAME = "Sam Synthetic"
 
@@ -70,7 +71,9 @@ def synthetic_session(
     defaults.update(params)
     p = RunnerParams(**defaults)
     runner = SyntheticRunner(p)
-    analysis = analyze(runner.timeline(), RunnerInfo(height_cm=p.height_cm, speed_kmh=p.speed_kmh)).to_dict()
+    analysis = analyze(
+        runner.timeline(), RunnerInfo(height_cm=p.height_cm, speed_kmh=p.speed_kmh), norms=load_norms()
+    ).to_dict()
     evidence = []
     for i, e in enumerate(analysis["evidence"]):
         kp = np.asarray(runner.keypoints_at(float(e["t"])), dtype=np.float64).reshape(17, 3)

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from device.config import Config
+from device.norms_file import load_norms
 from device.store import Store
 from tests.support.live_rig import make_config, pin_hash
 from tests.web.fakes import FakeStation
@@ -39,7 +40,9 @@ def engine_analysis(view: str, params: dict[str, Any]) -> dict[str, Any]:
     from device.synthetic.runner import RunnerParams, SyntheticRunner
 
     p = RunnerParams(**{"duration_s": 30.0, "noise_px": 1.5, "t0": 296.0, **params})
-    a = analyze(SyntheticRunner(p).timeline(), RunnerInfo(p.height_cm, p.speed_kmh), view=view).to_dict()
+    a = analyze(
+        SyntheticRunner(p).timeline(), RunnerInfo(p.height_cm, p.speed_kmh), view=view, norms=load_norms()
+    ).to_dict()
     if int(a.get("schema_version") or 1) < 2:
         # The engine on main does not emit per-side counts yet (gait engine v2, helper 10's
         # contract): add them as v2 will (steps per side, the pooled sd per side) so the one-side

@@ -15,6 +15,7 @@ from typing import Any
 
 from device.config import Config
 from device.errors import UserError
+from device.norms_file import load_norms
 from device.store import Store
 
 
@@ -245,7 +246,12 @@ class FakeStation:
         c = Corrections.from_dict(corrections)
         if self.store.count_keypoints(session_id):
             return reanalyse(
-                self.store, session_id, c, created_by, lambda tl, r, v: analyze(tl, r, view=v), note
+                self.store,
+                session_id,
+                c,
+                created_by,
+                lambda tl, r, v: analyze(tl, r, view=v, norms=load_norms()),
+                note,
             )
         current = dict(self.store.get_session(session_id)["analysis"] or {})
         current["input"] = {**(current.get("input") or {}), "corrections": c.to_dict()}

@@ -17,6 +17,7 @@ from device.gait import analyze
 from device.gait.metric_ids import ALL_METRICS, FRONTAL_METRICS, SIDE_METRICS
 from device.gait.types import Analysis, RunnerInfo
 from device.keypoints import KP, Timeline
+from device.norms_file import load_norms
 from device.synthetic.runner import RunnerParams, SyntheticRunner
 from device.validation.reference import (
     SYNTHETIC_EVENT_LIMIT_MS,
@@ -79,7 +80,7 @@ def test_synthetic_rear_view_frontal_metrics_within_tolerance() -> None:
 @pytest.mark.parametrize("facing", ["left", "right"])
 def test_view_and_facing_detected(facing: str) -> None:
     _, tl = _run(facing=facing, duration_s=6)
-    a = analyze(tl, RunnerInfo(175, 10))
+    a = analyze(tl, RunnerInfo(175, 10), norms=load_norms())
     assert a.view["kind"] == "side" and a.view["facing"] == facing
     assert a.metrics["pelvic_drop_deg"].value is None
     assert "rear or front view" in a.metrics["pelvic_drop_deg"].reason
@@ -87,7 +88,7 @@ def test_view_and_facing_detected(facing: str) -> None:
 
 def test_rear_view_refuses_side_metrics() -> None:
     _, tl = _run(view="rear", duration_s=8)
-    a = analyze(tl, RunnerInfo(175, 10))
+    a = analyze(tl, RunnerInfo(175, 10), norms=load_norms())
     assert a.view["kind"] == "rear"
     for mid in SIDE_ONLY:
         assert a.metrics[mid].value is None, mid
@@ -100,7 +101,7 @@ def test_rear_view_cadence_is_confirmed_by_the_hips_bounce() -> None:
     """Seen from behind the ankles' fore-aft swing is hidden, so the hips' bounce (one per step)
     is the second estimate; without it a frontal cadence rested on the events alone."""
     _, tl = _run(view="rear", duration_s=12)
-    a = analyze(tl, RunnerInfo(175, 10))
+    a = analyze(tl, RunnerInfo(175, 10), norms=load_norms())
     est = a.quality["cadence_estimates"]
     assert est["hip_bounce"] is not None and abs(est["hip_bounce"] - 170) < 3
     assert a.cadence_spm is not None and abs(a.cadence_spm - 170) < 2
@@ -109,7 +110,7 @@ def test_rear_view_cadence_is_confirmed_by_the_hips_bounce() -> None:
     flat = Timeline(tl.t, tl.xy.copy(), tl.score, tl.frame, tl.width, tl.height)
     for hip in ("left_hip", "right_hip"):
         flat.xy[:, KP[hip], 1] = tl.xy[:, KP[hip], 1].mean() + 6.0 * np.sin(2 * np.pi * 1.1 * tl.t)
-    b = analyze(flat, RunnerInfo(175, 10))
+    b = analyze(flat, RunnerInfo(175, 10), norms=load_norms())
     assert b.cadence_spm is None
     assert b.metrics["cadence_spm"].reason and "disagree" in b.metrics["cadence_spm"].reason
 
@@ -120,7 +121,7 @@ def test_an_edited_video_has_no_cadence_and_says_why() -> None:
     runner ran about 156. A cut shows as the runner's size jumping for good between two frames;
     a moment of a wrong pose or of someone else in view is not a cut."""
     _, tl = _run(duration_s=12)
-    plain = analyze(tl, RunnerInfo(175, 10))
+    plain = analyze(tl, RunnerInfo(175, 10), norms=load_norms())
     assert "take_cuts_s" not in plain.quality and plain.cadence_spm is not None
 
     def scaled(rows: slice, k: float) -> Timeline:
@@ -130,18 +131,18 @@ def test_an_edited_video_has_no_cadence_and_says_why() -> None:
         return Timeline(tl.t, xy, tl.score, tl.frame, tl.width, tl.height)
 
     half = len(tl) // 2
-    cut = analyze(scaled(slice(half, None), 0.6), RunnerInfo(175, 10))
+    cut = analyze(scaled(slice(half, None), 0.6), RunnerInfo(175, 10), norms=load_norms())
     assert cut.quality["take_cuts_s"] == [pytest.approx(float(tl.t[half]), abs=0.05)]
     assert cut.cadence_spm is None and "continuous take" in (cut.metrics["cadence_spm"].reason or "")
     assert "edited_video" in cut.quality["issues"] and cut.quality["verdict_code"] != "good"
     # someone passing the camera for a third of a second is not a cut (60 fps: 20 frames)
-    passing = analyze(scaled(slice(half, half + 20), 0.6), RunnerInfo(175, 10))
+    passing = analyze(scaled(slice(half, half + 20), 0.6), RunnerInfo(175, 10), norms=load_norms())
     assert "take_cuts_s" not in passing.quality
 
 
 def test_view_override_that_contradicts_warns() -> None:
     _, tl = _run(view="rear", duration_s=6)
-    a = analyze(tl, RunnerInfo(175, 10), view="side")
+    a = analyze(tl, RunnerInfo(175, 10), view="side", norms=load_norms())
     assert a.view["kind"] == "side" and a.view["detected"] == "rear"
     assert any("view set to side" in w for w in a.quality["warnings"])
 
@@ -167,7 +168,7 @@ def test_swap_repair_finds_exactly_the_swapped_frames() -> None:
 def test_uneven_timestamps_and_dropped_frames() -> None:
     r, tl = _run(fps=30, jitter=0.45, frame_drop=0.1, duration_s=15)
     assert np.std(np.diff(tl.t)) > 0.003
-    a = analyze(tl, RunnerInfo(175, 10))
+    a = analyze(tl, RunnerInfo(175, 10), norms=load_norms())
     assert abs(a.cadence_spm - 170) / 170 < 0.01
     tr = r.truth()
     m = match_events(
@@ -181,7 +182,7 @@ def test_uneven_timestamps_and_dropped_frames() -> None:
 @pytest.mark.parametrize("fps", [15, 240])
 def test_frame_rate_extremes(fps: int) -> None:
     _, tl = _run(fps=fps, duration_s=8 if fps == 240 else 15)
-    a = analyze(tl, RunnerInfo(175, 10))
+    a = analyze(tl, RunnerInfo(175, 10), norms=load_norms())
     assert a.cadence_spm is not None and abs(a.cadence_spm - 170) / 170 < 0.01
     assert a.metrics["contact_time_ms"].value is not None
 
@@ -191,7 +192,9 @@ def test_nan_heavy_input_gives_reasons_not_crashes() -> None:
     rng = np.random.default_rng(0)
     xy = tl.xy.copy()
     xy[rng.random(xy.shape[:2]) < 0.7] = np.nan
-    a = analyze(Timeline(tl.t, xy, tl.score, tl.frame, tl.width, tl.height), RunnerInfo(175, 10))
+    a = analyze(
+        Timeline(tl.t, xy, tl.score, tl.frame, tl.width, tl.height), RunnerInfo(175, 10), norms=load_norms()
+    )
     d = a.to_dict()
     json.dumps(d, allow_nan=False)
     assert set(d["metrics"]) == set(ALL_METRICS)
@@ -201,37 +204,37 @@ def test_nan_heavy_input_gives_reasons_not_crashes() -> None:
     empty = Timeline(
         tl.t, np.full_like(tl.xy, np.nan), np.zeros_like(tl.score), tl.frame, tl.width, tl.height
     )
-    b = analyze(empty, RunnerInfo(175, 10))
+    b = analyze(empty, RunnerInfo(175, 10), norms=load_norms())
     assert b.quality["verdict"] == "runner not detected"
     assert all(m.value is None and m.reason for m in b.metrics.values())
 
 
 def test_too_short_input() -> None:
     _, tl = _run(duration_s=0.5)
-    a = analyze(tl, RunnerInfo(175, 10))
+    a = analyze(tl, RunnerInfo(175, 10), norms=load_norms())
     assert a.cadence_spm is None and "too little data" in a.metrics["contact_time_ms"].reason
 
 
 def test_missing_height_and_speed_null_with_reason() -> None:
     _, tl = _run(duration_s=8)
-    a = analyze(tl, RunnerInfo())
+    a = analyze(tl, RunnerInfo(), norms=load_norms())
     assert a.metrics["overstride_cm"].value is None and "height" in a.metrics["overstride_cm"].reason
     assert a.metrics["overstride_pct_leg"].value is not None
     assert a.metrics["step_length_cm"].value is None and "speed" in a.metrics["step_length_cm"].reason
     assert a.metrics["vertical_ratio_pct"].value is None
-    b = analyze(tl, RunnerInfo(height_cm=175))
+    b = analyze(tl, RunnerInfo(height_cm=175), norms=load_norms())
     assert b.metrics["vertical_oscillation_cm"].value is not None
     assert b.metrics["step_length_cm"].value is None and "speed" in b.metrics["step_length_cm"].reason
 
 
 def test_head_drop_is_null_with_reason() -> None:
     _, tl = _run(duration_s=6)
-    m = analyze(tl, RunnerInfo(175, 10)).metrics["head_drop_cm"]
+    m = analyze(tl, RunnerInfo(175, 10), norms=load_norms()).metrics["head_drop_cm"]
     assert m.value is None and m.reason
 
 
 def test_walking_is_recognised() -> None:
-    a = analyze(walking_timeline(), RunnerInfo(175, 4.5))
+    a = analyze(walking_timeline(), RunnerInfo(175, 4.5), norms=load_norms())
     assert a.activity == "walking"
     assert "walking" in a.quality["verdict"]
     assert a.cues == []  # running cues don't apply
@@ -246,7 +249,9 @@ def test_two_people_in_view_warns() -> None:
     for start in np.arange(60, len(tl) - 30, 90):
         seg = slice(int(start), int(start) + 18)
         xy[seg] = xy[seg] * 0.6 + np.array([350.0, 120.0], np.float32)
-    a = analyze(Timeline(tl.t, xy, tl.score, tl.frame, tl.width, tl.height), RunnerInfo(175, 10))
+    a = analyze(
+        Timeline(tl.t, xy, tl.score, tl.frame, tl.width, tl.height), RunnerInfo(175, 10), norms=load_norms()
+    )
     assert "two people in view" in a.quality["verdict"]
     assert a.quality["confidence"] < 0.6
 
@@ -263,7 +268,9 @@ def _feet_cut(bottom_is_edge: bool) -> dict:
     xy[low] = np.nan
     score[low] = 0.0
     height = int(bottom) if bottom_is_edge else tl.height
-    return analyze(Timeline(tl.t, xy, score, tl.frame, tl.width, height), RunnerInfo(175, 10)).quality
+    return analyze(
+        Timeline(tl.t, xy, score, tl.frame, tl.width, height), RunnerInfo(175, 10), norms=load_norms()
+    ).quality
 
 
 def test_feet_leave_the_frame_verdict() -> None:
@@ -284,7 +291,7 @@ def test_feet_in_the_picture_but_unseen_are_not_out_of_the_frame() -> None:
 
 def test_schema_complete_and_json_round_trip() -> None:
     _, tl = _run(duration_s=10)
-    a = analyze(tl, RunnerInfo(175, 10))
+    a = analyze(tl, RunnerInfo(175, 10), norms=load_norms())
     d = a.to_dict()
     text = json.dumps(d, allow_nan=False)
     assert set(d["metrics"]) == set(ALL_METRICS)
@@ -337,7 +344,7 @@ def test_asymmetric_contact_time_shows_in_symmetry() -> None:
     # contacts (see SYNTHETIC_TOLERANCES["contact_time_ms"]), hence the margin
     r, tl = _run(duration_s=15, right={"contact_time_ms": 270.0})
     assert r.truth()["warnings"] == []
-    a = analyze(tl, RunnerInfo(175, 10))
+    a = analyze(tl, RunnerInfo(175, 10), norms=load_norms())
     ct = a.metrics["contact_time_ms"]
     assert ct.right - ct.left == pytest.approx(20.0, abs=12.0)
     si = a.metrics["symmetry_index_pct"].value
@@ -346,7 +353,7 @@ def test_asymmetric_contact_time_shows_in_symmetry() -> None:
 
 def test_too_few_strides_null_with_reason() -> None:
     _, tl = _run(duration_s=1.6, cadence_spm=150.0)
-    a = analyze(tl, RunnerInfo(175, 10))
+    a = analyze(tl, RunnerInfo(175, 10), norms=load_norms())
     m = a.metrics["knee_flexion_swing_peak_deg"]
     # a stride needs two contacts of one foot: 1.6 s at 150 spm holds four contacts, two strides
     # (at 170 spm it holds five, and the contacts at the data's ends are found: three strides)
@@ -361,7 +368,7 @@ def test_few_strides_is_the_evidence_gates_rule() -> None:
     evidence gate does: a capture with 8–15 steps was "enough" for the engine and "too few" for
     the printed findings."""
     _, tl = _run(duration_s=5.0)
-    a = analyze(tl, RunnerInfo(175, 10)).to_dict()
+    a = analyze(tl, RunnerInfo(175, 10), norms=load_norms()).to_dict()
     q = a["quality"]
     assert 8 <= q["steps_used"] < 16, q["steps_used"]
     assert "few_strides" in q["issues"]
@@ -373,8 +380,8 @@ def test_few_strides_is_the_evidence_gates_rule() -> None:
 def test_flags_and_coaching_profiles_change_cues_not_measurements() -> None:
     # 25 s: a flag needs 20 s of running (norms.toml [evidence])
     _, tl = _run(duration_s=25, cadence_spm=150, contact_time_ms=320, overstride_cm=30.0, trunk_lean_deg=2.0)
-    a = analyze(tl, RunnerInfo(175, 10), coaching_profile="ankle_lean")
-    b = analyze(tl, RunnerInfo(175, 10), coaching_profile="hip_hinge")
+    a = analyze(tl, RunnerInfo(175, 10), coaching_profile="ankle_lean", norms=load_norms())
+    b = analyze(tl, RunnerInfo(175, 10), coaching_profile="hip_hinge", norms=load_norms())
     assert a.metrics["cadence_spm"].flag == "low"
     assert a.metrics["overstride_cm"].flag == "high"
     assert {k: m.value for k, m in a.metrics.items()} == {k: m.value for k, m in b.metrics.items()}
@@ -383,19 +390,19 @@ def test_flags_and_coaching_profiles_change_cues_not_measurements() -> None:
     assert "cadence_spm" in ca and ca["cadence_spm"]["drills"]
     assert ca["cadence_spm"]["cue"] != cb["cadence_spm"]["cue"]
     with pytest.raises(ValueError):
-        analyze(tl, RunnerInfo(175, 10), coaching_profile="shuffle")
+        analyze(tl, RunnerInfo(175, 10), coaching_profile="shuffle", norms=load_norms())
 
 
 def test_warmup_is_left_out() -> None:
     _, tl = _run(duration_s=10)
-    a = analyze(tl, RunnerInfo(175, 10), warmup_s=4.0)
+    a = analyze(tl, RunnerInfo(175, 10), warmup_s=4.0, norms=load_norms())
     assert min(e.t for e in a.events) >= tl.t[0] + 4.0
     assert a.quality["frames_analysed"] < len(tl) * 0.65
 
 
 def test_metrics_are_finite_or_null() -> None:
     _, tl = _run(duration_s=10, fps=30)
-    for mid, m in analyze(tl, RunnerInfo(175, 10)).metrics.items():
+    for mid, m in analyze(tl, RunnerInfo(175, 10), norms=load_norms()).metrics.items():
         for v in (m.value, m.left, m.right, m.sd):
             assert v is None or math.isfinite(v), mid
 
@@ -414,7 +421,9 @@ def test_globally_mislabelled_legs_are_relabelled_by_the_near_leg() -> None:
     ):
         xy[:, [a, b]] = xy[:, [b, a]]
         sc[:, [a, b]] = sc[:, [b, a]]
-    a = analyze(Timeline(tl.t, xy, sc, tl.frame, tl.width, tl.height), RunnerInfo(175, 10))
+    a = analyze(
+        Timeline(tl.t, xy, sc, tl.frame, tl.width, tl.height), RunnerInfo(175, 10), norms=load_norms()
+    )
     assert a.quality.get("leg_labels_corrected") is True
     ct = a.metrics["contact_time_ms"]
     assert ct.right > ct.left + 5  # the longer contact stays with the right foot
@@ -430,7 +439,7 @@ def test_runner_turning_around_is_analysed_per_direction() -> None:
         width=a.width,
         height=a.height,
     )
-    res = analyze(tl, RunnerInfo(175, 10))
+    res = analyze(tl, RunnerInfo(175, 10), norms=load_norms())
     assert any("turns around" in w for w in res.quality["warnings"])
     ics = [e.t for e in res.events if e.kind == "initial_contact"]
     assert min(ics) < 5.0 and max(ics) > 7.0  # contacts found in both directions
@@ -445,7 +454,7 @@ def test_cadence_carries_its_step_to_step_spread_for_comparisons() -> None:
 
     def cadence(spm: float) -> dict:
         r = SyntheticRunner(RunnerParams(fps=60, duration_s=20, cadence_spm=spm, noise_px=1.5, seed=3))
-        return analyze(r.timeline(), RunnerInfo(175, 11)).metrics["cadence_spm"].to_dict()
+        return analyze(r.timeline(), RunnerInfo(175, 11), norms=load_norms()).metrics["cadence_spm"].to_dict()
 
     slow, fast = cadence(160.0), cadence(180.0)
     assert 0.0 < slow["sd"] < 10.0 and 0.0 < fast["sd"] < 10.0  # spm
@@ -472,7 +481,7 @@ def test_no_per_stance_window_runs_to_the_end_of_the_capture(monkeypatch: pytest
     legs = (tl.t > 20) & (tl.t < 30)
     tl.xy[legs, KP["left_hip"] :] = np.nan  # hips, knees and ankles unseen for 10 s
     tl.score[legs, KP["left_hip"] :] = 0.0
-    a = analyze(tl, RunnerInfo(175, 11))
+    a = analyze(tl, RunnerInfo(175, 11), norms=load_norms())
     assert a.cadence_spm is not None
     # in samples of the engine's 100 Hz grid: a stride is ~70; the old rows ran ~3,000 (30 s)
     assert 0 < widest[0] <= 100 * sagittal.MAX_STRIDE_S

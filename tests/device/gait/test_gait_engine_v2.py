@@ -18,6 +18,7 @@ from device.gait import analyze, cadence, sides
 from device.gait.treadmill import EventModel
 from device.gait.types import RunnerInfo
 from device.keypoints import KP, Timeline
+from device.norms_file import load_norms
 from device.synthetic.runner import RunnerParams, SyntheticRunner
 from device.validation.scoring import score_trial
 
@@ -42,7 +43,9 @@ def test_force_plate_trial_60fps_events_sides_cadence(dev_dir: Path, trial: str)
 
     truth = json.loads((dev_dir / "truth" / f"{trial}.truth.json").read_text())
     tl = read_any_csv(dev_dir / "keypoints" / f"{trial}.realistic_60fps.csv.gz")
-    a = analyze(tl, RunnerInfo(truth["runner_height_cm"], truth["treadmill_speed_kmh"])).to_dict()
+    a = analyze(
+        tl, RunnerInfo(truth["runner_height_cm"], truth["treadmill_speed_kmh"]), norms=load_norms()
+    ).to_dict()
     sc = score_trial(a, truth, trial, trial)
     ic = np.mean(np.abs(sc.errors_ms["initial_contact"]))
     to = np.mean(np.abs(sc.errors_ms["toe_off"]))
@@ -65,8 +68,13 @@ def test_physics_estimate_and_learned_correction_both_matter(dev_dir: Path) -> N
     truth = json.loads((dev_dir / "truth" / f"{trial}.truth.json").read_text())
     tl = read_any_csv(dev_dir / "keypoints" / f"{trial}.realistic_60fps.csv.gz")
     info = RunnerInfo(truth["runner_height_cm"], truth["treadmill_speed_kmh"])
-    raw = score_trial(analyze(tl, info, event_model=EventModel.identity()).to_dict(), truth, trial, trial)
-    fit = score_trial(analyze(tl, info).to_dict(), truth, trial, trial)
+    raw = score_trial(
+        analyze(tl, info, event_model=EventModel.identity(), norms=load_norms()).to_dict(),
+        truth,
+        trial,
+        trial,
+    )
+    fit = score_trial(analyze(tl, info, norms=load_norms()).to_dict(), truth, trial, trial)
     mae = lambda s, k: float(np.mean(np.abs(s.errors_ms[k])))  # noqa: E731
     assert mae(fit, "toe_off") < mae(raw, "toe_off") - 3.0
 
@@ -79,7 +87,7 @@ def labelled_clip(samples_dir: Path, model_path: Path) -> tuple[dict, dict]:
     video = samples_dir / LABELLED_CLIP
     truth = json.loads(video.with_suffix(".truth.json").read_text())
     tl = video_keypoints(video, model=str(model_path))  # MoveNet once, cached outside the repo
-    return analyze(tl, event_model=EventModel.physics()).to_dict(), truth
+    return analyze(tl, event_model=EventModel.physics(), norms=load_norms()).to_dict(), truth
 
 
 def test_labelled_clip_near_side_from_perspective(labelled_clip: tuple[dict, dict]) -> None:
@@ -132,10 +140,10 @@ def test_labelled_clip_with_camera_side_setting(labelled_clip: tuple[dict, dict]
     from device.validation.dataset import LABELLED_CLIP, video_keypoints
 
     tl = video_keypoints(samples_dir / LABELLED_CLIP)
-    ok = analyze(tl, camera_side="left").to_dict()["quality"]
+    ok = analyze(tl, camera_side="left", norms=load_norms()).to_dict()["quality"]
     assert ok["near_side"] == "left" and ok["side_method"].startswith("config")
     # a setting the facing contradicts (mirrored picture, moved camera): no sides, never guessed
-    bad = analyze(tl, camera_side="right").to_dict()
+    bad = analyze(tl, camera_side="right", norms=load_norms()).to_dict()
     assert bad["quality"]["near_side"] is None and "side_unknown" in bad["quality"]["issues"]
     assert {e["side"] for e in bad["events"]} == {"unknown"}
     assert bad["metrics"]["contact_time_ms"]["left"] is None
@@ -156,7 +164,7 @@ def test_the_labelled_clip_mirrored_faces_right_and_its_sides_follow(
     video = samples_dir / LABELLED_CLIP
     truth = mirrored_labels(json.loads(video.with_suffix(".truth.json").read_text()))
     tl = video_keypoints(video, model=str(model_path), degradation=MIRRORED)
-    a = analyze(tl, event_model=EventModel.physics()).to_dict()
+    a = analyze(tl, event_model=EventModel.physics(), norms=load_norms()).to_dict()
     assert a["view"]["facing"] == "right"
     assert a["quality"]["near_side"] == truth["near_side"] == "right"
     sc = score_trial(a, truth, "clip, mirrored", "clip", frame_s=1 / 30)
@@ -194,13 +202,13 @@ def test_side_cues_must_agree() -> None:
 
 def test_synthetic_camera_side_setting_and_contradiction() -> None:
     tl = _synthetic(duration_s=12)
-    a = analyze(tl, RunnerInfo(175, 10), camera_side="right").quality
+    a = analyze(tl, RunnerInfo(175, 10), camera_side="right", norms=load_norms()).quality
     assert a["near_side"] == "right" and a["side_method"].startswith("config")
-    b = analyze(tl, RunnerInfo(175, 10), camera_side="left")
+    b = analyze(tl, RunnerInfo(175, 10), camera_side="left", norms=load_norms())
     assert b.quality["near_side"] is None and "side_unknown" in b.quality["issues"]
     assert b.quality["verdict_code"] != "good"
     with pytest.raises(ValueError):
-        analyze(tl, camera_side="behind")
+        analyze(tl, camera_side="behind", norms=load_norms())
 
 
 # ----------------------------------------------------------------------------- cadence
@@ -295,7 +303,7 @@ def test_cadence_is_the_steps_over_the_span_as_the_contract_defines_it() -> None
 
 def test_cadence_signals_track_the_synthetic_truth() -> None:
     r = SyntheticRunner(RunnerParams(fps=30, duration_s=20, noise_px=2.0, seed=3, cadence_spm=176))
-    a = analyze(r.timeline(), RunnerInfo(175, 11))
+    a = analyze(r.timeline(), RunnerInfo(175, 11), norms=load_norms())
     est = a.quality["cadence_estimates"]
     for k in ("events", "hip_bounce", "ankle_spectrum"):
         assert est[k] == pytest.approx(176, rel=0.03), k
@@ -307,19 +315,19 @@ def test_halved_frame_clock_is_not_a_good_cadence() -> None:
     entered speed then makes the step length impossible: no cadence, not 'good'."""
     tl = _synthetic(duration_s=24)
     slow = Timeline(tl.t * 2.0, tl.xy, tl.score, tl.frame, tl.width, tl.height)
-    a = analyze(slow, RunnerInfo(175, 10))
+    a = analyze(slow, RunnerInfo(175, 10), norms=load_norms())
     assert a.cadence_spm is None and a.metrics["cadence_spm"].reason
     assert a.quality["verdict_code"] != "good"
 
 
 # ----------------------------------------------------------------------------- quality
 def test_short_or_slow_capture_is_not_good() -> None:
-    a = analyze(_synthetic(duration_s=8), RunnerInfo(175, 10))
+    a = analyze(_synthetic(duration_s=8), RunnerInfo(175, 10), norms=load_norms())
     assert "too_short" in a.quality["issues"] and a.quality["verdict_code"] == "limited"
     slow = _synthetic(fps=8, duration_s=30)
-    b = analyze(slow, RunnerInfo(175, 10))
+    b = analyze(slow, RunnerInfo(175, 10), norms=load_norms())
     assert "low_fps" in b.quality["issues"] and b.quality["verdict_code"] != "good"
-    good = analyze(_synthetic(duration_s=24), RunnerInfo(175, 10))
+    good = analyze(_synthetic(duration_s=24), RunnerInfo(175, 10), norms=load_norms())
     assert good.quality["verdict_code"] == "good", good.quality["issues"]
     assert good.quality["effective_fps"] == pytest.approx(60, abs=1.5)
 
@@ -329,7 +337,7 @@ def test_effective_fps_counts_dropped_frames() -> None:
     keep = np.ones(len(tl), bool)
     keep[::4] = False  # a quarter of the frames dropped at the source
     sub = Timeline(tl.t[keep], tl.xy[keep], tl.score[keep], tl.frame[keep], tl.width, tl.height)
-    q = analyze(sub, RunnerInfo(175, 10)).quality
+    q = analyze(sub, RunnerInfo(175, 10), norms=load_norms()).quality
     assert q["effective_fps"] == pytest.approx(45, abs=1.5)
 
 
@@ -350,7 +358,7 @@ def test_absurd_time_gaps_are_bounded_and_said(name: str, warp, issue: str) -> N
     tl = _synthetic(duration_s=10)
     bad = Timeline(warp(tl.t.copy()), tl.xy, tl.score, tl.frame, tl.width, tl.height)
     t0 = time.perf_counter()
-    a = analyze(bad, RunnerInfo(175, 10))
+    a = analyze(bad, RunnerInfo(175, 10), norms=load_norms())
     assert time.perf_counter() - t0 < 5.0, name  # memory and time follow frames, not the span
     assert issue in a.quality["issues"], name
     assert a.quality["duration_s"] <= 10.0
@@ -414,7 +422,7 @@ def test_noisy_keypoints_keep_the_physics_estimate() -> None:
     0.1–0.7 % of leg (about a line, after the event filter); on keypoints as noisy as real MoveNet
     ones at 30 fps (~0.95 %) it is not used, and the events say so with a lower confidence."""
     tl = _synthetic(fps=30, duration_s=16, noise_px=1.0)
-    calm = analyze(tl, RunnerInfo(175, 10))
+    calm = analyze(tl, RunnerInfo(175, 10), norms=load_norms())
     assert calm.quality["event_timing"]["method"] == "physics + learned correction"
     assert max(calm.quality["event_timing"]["ankle_scatter_pct_leg"]) < 0.8
     rng = np.random.default_rng(7)
@@ -422,7 +430,9 @@ def test_noisy_keypoints_keep_the_physics_estimate() -> None:
     xy = tl.xy.copy()
     for s in ("left", "right"):
         xy[:, KP[f"{s}_ankle"], 1] += rng.normal(0.0, 0.04 * leg, len(tl))
-    noisy = analyze(Timeline(tl.t, xy, tl.score, tl.frame, tl.width, tl.height), RunnerInfo(175, 10))
+    noisy = analyze(
+        Timeline(tl.t, xy, tl.score, tl.frame, tl.width, tl.height), RunnerInfo(175, 10), norms=load_norms()
+    )
     et = noisy.quality["event_timing"]
     assert et["method"].startswith("physics estimate only"), et
     assert min(et["ankle_scatter_pct_leg"]) > 0.8
@@ -448,7 +458,7 @@ def test_contact_at_the_start_of_the_data_is_found() -> None:
     ics = [e for e in r.truth()["events"] if e["kind"] == "initial_contact"]
     target = next(e for e in ics if e["t"] > 2.0)
     cut = tl.window(target["t"] - 0.09)
-    a = analyze(cut, RunnerInfo(175, 10))
+    a = analyze(cut, RunnerInfo(175, 10), norms=load_norms())
     found = [e.t for e in a.events if e.kind == "initial_contact"]
     assert found and min(abs(x - target["t"]) for x in found) < 0.03, (target["t"], found[:3])
 
@@ -463,7 +473,11 @@ def test_a_foot_lost_for_four_frames_at_its_contact_keeps_the_contact() -> None:
     for e in ics[::3]:
         k = int(np.searchsorted(tl.t, e["t"]))
         tl.score[k : k + 4, KP[e["side"] + "_ankle"]] = 0.0
-    found = [x.t for x in analyze(tl, RunnerInfo(175, 10)).events if x.kind == "initial_contact"]
+    found = [
+        x.t
+        for x in analyze(tl, RunnerInfo(175, 10), norms=load_norms()).events
+        if x.kind == "initial_contact"
+    ]
     missed = [e["t"] for e in ics if not any(abs(f - e["t"]) < 0.06 for f in found)]
     assert not missed, (len(missed), len(ics))
 
@@ -483,7 +497,7 @@ def test_a_longer_hole_in_a_stance_is_bridged_along_the_belt(stance_line: bool, 
     for e in ics[::3]:
         k = int(np.searchsorted(tl.t, e["t"])) + 1
         tl.score[k : k + 9, KP[e["side"] + "_ankle"]] = 0.0
-    a = analyze(tl, RunnerInfo(175, 10))
+    a = analyze(tl, RunnerInfo(175, 10), norms=load_norms())
     found = [x.t for x in a.events if x.kind == "initial_contact"]
     missed = [e["t"] for e in ics if not any(abs(f - e["t"]) < 0.06 for f in found)]
     assert (len(missed) == 0) == stance_line, (len(missed), len(ics))
@@ -604,7 +618,9 @@ def test_contacts_after_a_leg_swap_are_not_left_early(dev_dir: Path, trial: str)
 
     truth = json.loads((dev_dir / "truth" / f"{trial}.truth.json").read_text())
     tl = read_any_csv(dev_dir / "keypoints" / f"{trial}.realistic_60fps.csv.gz")
-    a = analyze(tl, RunnerInfo(truth["runner_height_cm"], truth["treadmill_speed_kmh"])).to_dict()
+    a = analyze(
+        tl, RunnerInfo(truth["runner_height_cm"], truth["treadmill_speed_kmh"]), norms=load_norms()
+    ).to_dict()
     sc = score_trial(a, truth, trial, trial)
     assert sc.spurious == 0
     assert sc.n_detected["initial_contact"] == sc.n_true["initial_contact"]
@@ -624,7 +640,7 @@ def test_a_toe_off_whose_correction_is_refused_takes_the_uncorrected_rule(
     trial = next(t for t in dev_trials(validation_dir / "dev") if t.name == "rbds_013_t35")
     truth = json.loads(trial.truth_path.read_text())
     tl = read_any_csv(ensure_realistic(trial, "realistic_30fps", tmp_path))
-    a = analyze(tl, RunnerInfo(truth["runner_height_cm"], truth["treadmill_speed_kmh"]))
+    a = analyze(tl, RunnerInfo(truth["runner_height_cm"], truth["treadmill_speed_kmh"]), norms=load_norms())
     true_to = np.array([e["t"] for e in truth["events"] if e["kind"] == "toe_off"])
     refused = [e for e in a.events if e.kind == "toe_off" and e.confidence == REFUSED_CONFIDENCE]
     assert [round(e.t) for e in refused] == [22]
@@ -697,7 +713,7 @@ def test_physics_only_timing_on_force_plate_trials(dev_dir: Path, trial: str, ic
     truth = json.loads((dev_dir / "truth" / f"{trial}.truth.json").read_text())
     tl = read_any_csv(dev_dir / "keypoints" / f"{trial}.realistic_60fps.csv.gz")
     info = RunnerInfo(truth["runner_height_cm"], truth["treadmill_speed_kmh"])
-    a = analyze(tl, info, event_model=EventModel.physics()).to_dict()
+    a = analyze(tl, info, event_model=EventModel.physics(), norms=load_norms()).to_dict()
     assert a["quality"]["event_timing"]["method"].endswith("forward turning points")
     sc = score_trial(a, truth, trial, trial)
     assert float(np.mean(np.abs(sc.errors_ms["initial_contact"]))) <= ic_ms
@@ -712,14 +728,16 @@ def test_contacts_no_stance_of_which_matches_the_belt_are_not_timed() -> None:
     from device.synthetic.runner import RunnerParams, SyntheticRunner
 
     p = RunnerParams(fps=30, duration_s=30, noise_px=1, seed=2)
-    plain = analyze(SyntheticRunner(p).timeline(), event_model=EventModel.physics()).to_dict()
+    plain = analyze(
+        SyntheticRunner(p).timeline(), event_model=EventModel.physics(), norms=load_norms()
+    ).to_dict()
     assert "events_unverified" not in plain["quality"]["issues"]
     assert plain["metrics"]["contact_time_ms"]["value"] is not None
     tl = SyntheticRunner(p).timeline()
     for side in ("left", "right"):
         k = KP[f"{side}_ankle"]
         tl.xy[:, k, 1] = np.nanmedian(tl.xy[:, k, 1])
-    a = analyze(tl, event_model=EventModel.physics()).to_dict()
+    a = analyze(tl, event_model=EventModel.physics(), norms=load_norms()).to_dict()
     assert "events_unverified" in a["quality"]["issues"] and a["quality"]["verdict_code"] != "good"
     for mid in EVENT_INSTANT_METRICS:
         m = a["metrics"][mid]
@@ -828,6 +846,6 @@ def test_no_contact_is_timed_where_the_data_cannot_show_its_stance(
     from device.validation.dataset import LABELLED_CLIP, video_keypoints
 
     tl = video_keypoints(samples_dir / LABELLED_CLIP, model=str(model_path), draw=draw)
-    a = analyze(tl)
+    a = analyze(tl, norms=load_norms())
     ics = [e.t for e in a.events if e.kind == "initial_contact"]
     assert ics and min(ics) >= tl.t[0] + 0.03 and max(ics) <= tl.t[-1] - 0.03

@@ -15,9 +15,10 @@ import pytest
 from device.errors import ConfigError
 from device.gait.analysis import analyze
 from device.gait.evidence import MEASUREMENT_ERROR, WORDS, Status, measurement_errors, review
-from device.gait.norms import DEFAULT_PATH, load_norms, norms_from_dict
+from device.gait.norms import norms_from_dict
 from device.gait.types import RunnerInfo
 from device.keypoints import Timeline
+from device.norms_file import DEFAULT_PATH, load_norms
 from device.synthetic.runner import RunnerParams, SyntheticRunner
 from tests.device.report.handmade import metric
 
@@ -27,7 +28,9 @@ NORMS = load_norms()
 def _engine(view: str = "side", **params: Any) -> dict[str, Any]:
     p = RunnerParams(**{"duration_s": 30.0, "noise_px": 1.5, "seed": 3, **params})
     tl = SyntheticRunner(p).timeline()
-    return analyze(tl, RunnerInfo(height_cm=p.height_cm, speed_kmh=p.speed_kmh), view=view).to_dict()
+    return analyze(
+        tl, RunnerInfo(height_cm=p.height_cm, speed_kmh=p.speed_kmh), view=view, norms=load_norms()
+    ).to_dict()
 
 
 def _metric(value, unit, left=None, right=None, sd=2.0, n=60, **kw) -> dict[str, Any]:
@@ -81,7 +84,7 @@ def test_a_view_not_recognised_is_not_called_a_different_view() -> None:
     unusable because the view was not recognised, not "differs from the one chosen" (auto)."""
     tl = SyntheticRunner(RunnerParams(duration_s=30.0, noise_px=1.5, seed=3)).timeline()
     tiny = Timeline(tl.t, tl.xy / 1000, tl.score, tl.frame, tl.width, tl.height)
-    q = analyze(tiny, RunnerInfo()).to_dict()["quality"]
+    q = analyze(tiny, RunnerInfo(), norms=load_norms()).to_dict()["quality"]
     assert q["verdict_code"] == "unusable" and "view_unknown" in q["issues"]
     assert "view_mismatch" not in q["issues"] and "differs" not in q["verdict"]
     assert q["withheld"][0].startswith("The camera view was not recognised")
@@ -507,7 +510,7 @@ def test_a_range_the_clinic_removed_is_not_printed_from_an_earlier_review() -> N
     from dataclasses import replace as dc_replace
 
     from device.gait.evidence import review
-    from device.gait.norms import load_norms
+    from device.norms_file import load_norms
 
     norms = load_norms()
     a = {

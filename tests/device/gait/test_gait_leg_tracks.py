@@ -10,6 +10,7 @@ import numpy as np
 
 from device.gait.clean import repair_leg_swaps
 from device.keypoints import KP, N_KEYPOINTS
+from device.norms_file import load_norms
 
 LEG = 300.0  # px, hip → ankle
 
@@ -99,11 +100,15 @@ def test_a_patchy_ankle_track_keeps_the_physics_estimate() -> None:
     from device.synthetic.runner import RunnerParams, SyntheticRunner
 
     tl = SyntheticRunner(RunnerParams(fps=30, duration_s=16, noise_px=1.0, swaps=0, seed=5)).timeline()
-    calm = analyze(tl, RunnerInfo(175, 10))
+    calm = analyze(tl, RunnerInfo(175, 10), norms=load_norms())
     assert calm.quality["event_timing"]["method"] == "physics + learned correction"
     score = tl.score.copy()
     score[::4, KP["right_ankle"]] = 0.0  # every 4th frame lost: 25 %, each gap bridged
-    patchy = analyze(tl.__class__(tl.t, tl.xy, score, tl.frame, tl.width, tl.height), RunnerInfo(175, 10))
+    patchy = analyze(
+        tl.__class__(tl.t, tl.xy, score, tl.frame, tl.width, tl.height),
+        RunnerInfo(175, 10),
+        norms=load_norms(),
+    )
     et = patchy.quality["event_timing"]
     # both legs keep the physics estimate, not only the patchy one: the legs are compared with
     # each other, and one corrected leg beside one uncorrected made this symmetric runner uneven
@@ -129,7 +134,11 @@ def test_a_contact_whose_descent_is_seen_after_feet_missing_at_the_start_is_foun
     score = cut.score.copy()
     score[cut.t < cut.t[0] + 0.07, KP["left_ankle"]] = 0.0
     score[cut.t < cut.t[0] + 0.07, KP["right_ankle"]] = 0.0
-    a = analyze(cut.__class__(cut.t, cut.xy, score, cut.frame, cut.width, cut.height), RunnerInfo(175, 10))
+    a = analyze(
+        cut.__class__(cut.t, cut.xy, score, cut.frame, cut.width, cut.height),
+        RunnerInfo(175, 10),
+        norms=load_norms(),
+    )
     found = [e.t for e in a.events if e.kind == "initial_contact"]
     assert found and min(abs(x - target["t"]) for x in found) < 0.03, (target["t"], found[:3])
 

@@ -11,8 +11,8 @@ import pytest
 from device.errors import ConfigError
 from device.gait.live import HINT_WORDS, Hint, LiveCadence, merge_hints
 from device.gait.metric_ids import ALL_METRICS
-from device.gait.norms import DEFAULT_PATH, load_norms
 from device.keypoints import KP
+from device.norms_file import DEFAULT_PATH, load_norms
 from device.synthetic.runner import RunnerParams, SyntheticRunner
 
 

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from device.keypoints import KP
+from device.norms_file import load_norms
 from device.pose.movenet import MIN_CROP_KEYPOINT_SCORE, determine_crop_region, full_frame_crop
 
 
@@ -204,7 +205,7 @@ def test_a_dark_video_keeps_its_contacts(samples_dir, model_path) -> None:
     truth = json.loads(video.with_suffix(".truth.json").read_text())
     dark = DegradedVideo(video, "dark")
     tl, _facts = pose_timeline(video, _load_config(None), str(model_path), None, False, dark)
-    a = analyze(tl, event_model=EventModel.physics()).to_dict()
+    a = analyze(tl, event_model=EventModel.physics(), norms=load_norms()).to_dict()
     sc = score_trial(a, truth, "dark", "x", frame_s=1 / 30)
     assert sc.n_detected["initial_contact"] >= 29, sc.n_detected
     assert a["quality"]["near_side"] == "left"

@@ -10,6 +10,7 @@ import pytest
 
 from device.camera.video import VideoFileSource
 from device.keypoints import KP
+from device.norms_file import load_norms
 from device.pose.base import new_keypoint_buffer
 from device.pose.pipeline import body_visible, estimate_frame, run_pose
 
@@ -169,7 +170,7 @@ def test_a_runner_half_the_size_in_the_picture_keeps_its_contacts(
     assert oversample is None and runner_px is not None and runner_px < MIN_RUNNER_PICTURE_PX
     with VideoFileSource(video) as src:
         tl = run_pose(src, estimator, oversample=oversample)
-    a = analyze(tl, event_model=EventModel.physics()).to_dict()
+    a = analyze(tl, event_model=EventModel.physics(), norms=load_norms()).to_dict()
     sc = score_trial(a, truth, "far", "far", frame_s=1 / 30)
     assert sc.n_detected["initial_contact"] >= 29, sc.n_detected
     assert sc.sides_total >= 20 and sc.sides_right == sc.sides_total

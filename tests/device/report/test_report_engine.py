@@ -12,6 +12,7 @@ import pytest
 
 from device.config import Config
 from device.keypoints_csv import read_csv
+from device.norms_file import load_norms
 from device.report import render_report_html, render_report_pdf, session_from_analysis
 from device.report.units import Units, is_number
 from tests.device.report.conftest import pdf_info, pdf_text
@@ -98,7 +99,7 @@ def test_validation_trial_report(validation_dir: Path, tmp_path: Path) -> None:
     from device.gait.types import RunnerInfo
 
     tl = read_csv(validation_dir / "hamner_mt_run300.realistic.csv")
-    analysis = analyze(tl, RunnerInfo(height_cm=177.0, speed_kmh=10.8)).to_dict()
+    analysis = analyze(tl, RunnerInfo(height_cm=177.0, speed_kmh=10.8), norms=load_norms()).to_dict()
     session = session_from_analysis(analysis, name="Hamner run300", source="hamner_mt_run300.realistic.csv")
     pdf = render_report_pdf(session, Config())
     text = pdf_text(pdf, tmp_path)
