@@ -437,6 +437,7 @@ def _exact_session(store, runner_id: int) -> int:
 
     from device.capture.finisher import default_analyzer
     from device.gait.types import RunnerInfo
+    from device.norms_file import load_norms
     from device.synthetic.runner import RunnerParams, SyntheticRunner
 
     tl = SyntheticRunner(
@@ -448,7 +449,9 @@ def _exact_session(store, runner_id: int) -> int:
     store.append_keypoints(sid, tl.t, np.concatenate([tl.xy, tl.score[..., None]], axis=2), tl.frame)
     store.set_status(sid, "analysing", frame_width=tl.width, frame_height=tl.height)
     # analysed as the station analyses a capture (its re-analysis below runs the same way)
-    first = default_analyzer(tl, RunnerInfo(height_cm=178, speed_kmh=11.0), "side", None, "neutral", 0.0)
+    first = default_analyzer(
+        tl, RunnerInfo(height_cm=178, speed_kmh=11.0), "side", load_norms(), "neutral", 0.0
+    )
     store.save_analysis(sid, first.to_dict())
     return sid
 
