@@ -27,6 +27,11 @@ log = logging.getLogger(__name__)
 ProgressCallback = Callable[[int, int], None]
 
 
+class CatchUpCancelled(Exception):
+    """The catch-up was stopped before its end (the station is shutting down): the frames done
+    are stored, the rest are still in the spool for the next start."""
+
+
 @dataclass(frozen=True)
 class CatchUpResult:
     frames_total: int  # frames in the spool
@@ -92,6 +97,8 @@ class CatchUp:
             t.start()
         for t in threads:
             t.join()
+        if self._cancel.is_set():
+            raise CatchUpCancelled(f"catch-up stopped after {self.done} of {self.total} frames")
         if self.errors:
             raise RuntimeError(f"catch-up inference failed: {self.errors[0]}")
         seconds = time.monotonic() - t_start

@@ -241,13 +241,19 @@ class CaptureController:
 
     def close(self, timeout: float = 10.0) -> None:
         """Stop; a capture in progress is stopped and analysed first. A catch-up still running
-        after ``timeout`` is left to the next start (its spool is kept)."""
+        after ``timeout`` is stopped between frames and left to the next start (its session
+        and spools are kept as they are)."""
         with self._lock:
             cap = self._capture
         if cap is not None:
             self._finish(cap, "stop", "station shutting down")
+        deadline = time.monotonic() + timeout
         for w in list(self._workers):
-            w.join(timeout)
+            w.join(max(0.0, deadline - time.monotonic()))
+        if any(w.is_alive() for w in self._workers):
+            self.finisher.shut_down()
+            for w in list(self._workers):
+                w.join(timeout)
         self._stop.set()
         self.camera.close(timeout)
         self.live.close(timeout)
@@ -255,7 +261,8 @@ class CaptureController:
             self._monitor.join(timeout)
         if self.rear is not None:
             self.rear.close()
-        self._pool.close()
+        if not any(w.is_alive() for w in self._workers):
+            self._pool.close()  # (an estimator still lent out is left to the process's end)
         self.hub.close()
         self._started = False
 
@@ -575,6 +582,9 @@ class CaptureController:
                 self._progress = None
             # Only an analysis that found the runner is a success; a capture that failed, or in
             # which nobody was seen, is shown as failed with its one line, what it recorded kept.
+            if outcome.finished is Finished.INTERRUPTED:
+                self._set_state(self._state, outcome.message)  # shutting down: nothing ended
+                return
             ok = outcome.finished is Finished.ANALYSED
             message = outcome.message
             if job.ended_early:  # the capture failed: shown as failed, its recording analysed

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import logging
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -20,7 +21,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from device.capture.catchup import CatchUp, ProgressCallback
+from device.capture.catchup import CatchUp, CatchUpCancelled, ProgressCallback
 from device.capture.pose_spool import PoseSpool, read_pose_spool
 from device.capture.rear import merge_rear
 from device.capture.spool import SpooledFrames
@@ -112,6 +113,9 @@ class Finished(Enum):
     ANALYSED = "analysed"  # analysed and stored
     NOBODY_SEEN = "nobody seen"  # analysed and stored, but no runner in view: nothing measured
     FAILED = "failed"  # not analysed (the session is marked failed, its keypoints kept)
+    #: the station shut down before the catch-up ended: the session stays as it was, its spools
+    #: kept, and the next start finishes it (CaptureController.resume)
+    INTERRUPTED = "interrupted"
 
 
 @dataclass(frozen=True)
@@ -171,6 +175,18 @@ class SessionFinisher:
         self.norms = norms
         self.summary_formatter = summary_formatter
         self.source_name = source_name
+        self._shutting_down = threading.Event()
+        self._lock = threading.Lock()
+        self._catchups: list[CatchUp] = []
+
+    def shut_down(self) -> None:
+        """Stop any catch-up between frames (the station is stopping): what it inferred is
+        stored, its session and spools are left for the next start to finish."""
+        self._shutting_down.set()
+        with self._lock:
+            running = list(self._catchups)
+        for cu in running:
+            cu.cancel()
 
     # -- the whole job -------------------------------------------------------------------------
 
@@ -187,6 +203,11 @@ class SessionFinisher:
             stats = self._stats(timeline, spools.get(MAIN), job.frames_missed)
             self.store.set_status(sid, SessionStatus.ANALYSING, **stats)
             outcome = self._analyse(job, timeline, spools)
+        except CatchUpCancelled as exc:
+            # not a failure: nothing is marked or deleted, the next start resumes the session
+            msg = f"station shutting down: {exc}; session {sid} is finished at the next start"
+            log.warning("session %d: %s", sid, msg)
+            return FinishOutcome(Finished.INTERRUPTED, msg)
         except Exception as exc:
             msg = str(exc) if isinstance(exc, UserError) else f"analysis failed: {type(exc).__name__}: {exc}"
             if is_disk_full(exc):
@@ -233,10 +254,16 @@ class SessionFinisher:
                     if on_progress is not None:
                         on_progress(base + n, total)
 
+                cu = CatchUp(spool, done, ests, writer, self.cfg.pose.min_score, progress)
+                with self._lock:
+                    self._catchups.append(cu)
+                if self._shutting_down.is_set():
+                    cu.cancel()
                 try:
-                    cu = CatchUp(spool, done, ests, writer, self.cfg.pose.min_score, progress)
                     finished += cu.run().frames_inferred
                 finally:
+                    with self._lock:
+                        self._catchups.remove(cu)
                     writer.close()
                 if writer.error and writer.disk_full:
                     raise OSError(28, f"keypoints not stored: {writer.error}")

@@ -16,6 +16,7 @@ from device.config import Config
 from device.errors import InputError, UserError
 from device.store import Store
 from device.store.video import open_video
+from tests.support.eventually import eventually
 from tests.support.timing import scaled
 
 from .capture_fakes import PoseFromTime, PoseNobody, ScriptedSource, fake_analyzer
@@ -483,3 +484,42 @@ def test_resume_refused_while_capturing_leaves_its_spools_for_later(rig) -> None
     assert ctl.resume(sid) is Resume.STARTED
     assert ctl.wait_for_state(("done", "failed"), scaled(20)) == "done"
     assert store.get_session(sid)["status"] == "done" and len(open_video(store.get_session(sid))) == 30
+
+
+def test_a_shutdown_during_the_catch_up_keeps_the_session_for_the_next_start(tmp_path: Path) -> None:
+    """systemctl stop while the catch-up runs: it stops between frames, nothing is marked failed
+    or deleted, and the next start finishes the session from where it stopped."""
+    cfg = _cfg(tmp_path)
+    store = Store(tmp_path / "station.db")
+    src = ScriptedSource()
+    ctl = CaptureController(
+        cfg, store, lambda: src, PoseFromTime(delay_s=0.05), analyzer=fake_analyzer([]), norms=None
+    )
+    ctl.start()
+    sid = store.create_session(None, 10.0, view="side")
+    _spools_of_a_power_cut(ctl, sid, 90)
+    ctl.wait_for_state("idle", 5)
+    assert ctl.resume(sid) is Resume.STARTED
+    assert eventually(lambda: (ctl.status()["catchup"] or {}).get("done", 0) >= 5, scaled(10))
+    ctl.close(timeout=0.2)
+    inferred = store.count_keypoints(sid)
+    assert store.get_session(sid)["status"] == "analysing" and 5 <= inferred < 90
+    assert ctl.pose_spool_path(sid, "main").is_file() and ctl.evidence_spool_path(sid).is_file()
+    store.close()
+
+    store = Store(tmp_path / "station.db")
+    calls: list = []
+    ctl = CaptureController(
+        cfg, store, lambda: src, PoseFromTime(), analyzer=fake_analyzer(calls), norms=None
+    )
+    ctl.start()
+    try:
+        assert store.recover_interrupted() == [sid]
+        ctl.wait_for_state("idle", 5)
+        assert ctl.resume(sid) is Resume.STARTED
+        assert ctl.wait_for_state(("done", "failed"), scaled(20)) == "done"
+        assert store.get_session(sid)["status"] == "done" and calls[0]["n"] == 90
+        assert not list(ctl.spool_dir.iterdir())
+    finally:
+        ctl.close()
+        store.close()
