@@ -9,6 +9,11 @@ and a source read faster than real time (a file) has no reason for a jump over
 
 One mistimed frame is a glitch (left out, counted); :data:`BROKEN_AFTER` in a row is a broken
 clock (a step backwards or forwards that stays), and the recording cannot go on by it.
+
+A smaller step ahead — more than a few frame periods beyond the wall time, under
+:data:`MAX_LEAP_S` — is believed only when the next frame goes on from it. Believed at once, one
+frame stamped 0.1–1 s ahead made every true frame after it look "backwards", and the capture
+ended for a broken clock; now that frame alone is left out.
 """
 
 from __future__ import annotations
@@ -31,6 +36,11 @@ BROKEN_AFTER = 10
 RECENT_LEFT_OUT = 256
 #: Left-out frame numbers named in the log, at each end: the first and the last this many.
 NAMED_LEFT_OUT = 5
+#: A step ahead by more than this many frame periods (or SUSPECT_MIN_S) beyond the wall time is
+#: believed only when the next frame goes on from it. Dropped frames at 30 fps leave gaps of 2–4
+#: periods, and are matched by the wall time anyway on a live camera.
+SUSPECT_PERIODS = 5
+SUSPECT_MIN_S = 0.05
 
 
 class Mistiming(Enum):
@@ -71,12 +81,24 @@ class CameraClock:
         self._last_wall = 0.0
         self.in_a_row = 0  # mistimed frames since the last believed one
         self.run_first: MistimedFrame | None = None  # the first of them: where the clock went wrong
+        self._period: float | None = None  # the frame period, smoothed over believed steps
+        self._pending: tuple[float, float] | None = None  # (t, wall) of a step ahead not yet believed
 
     def check(self, index: int, t: float) -> MistimedFrame | None:
         """None when ``t`` is believed (it becomes the last time), else what is wrong with it."""
         now = self._wall()
-        why = self._mistiming(t, now)
+        pending, self._pending = self._pending, None
+        if pending is not None and self._goes_on_from(pending, t, now):
+            why = None  # the step ahead held: the clock did move (the frame that made it stays out)
+        else:
+            why = self._mistiming(t, now)
+            if why is None and self._suspect(t, now):
+                why = Mistiming.LEAP
+                self._pending = (t, now)
         if why is None:
+            if self.last_t is not None and t - self.last_t <= (now - self._last_wall) + self._allowance():
+                step = t - self.last_t
+                self._period = step if self._period is None else 0.9 * self._period + 0.1 * step
             self.last_t, self._last_wall, self.in_a_row, self.run_first = t, now, 0, None
             return None
         mistimed = MistimedFrame(index, t, self.last_t, why)
@@ -87,6 +109,20 @@ class CameraClock:
     @property
     def broken(self) -> bool:
         return self.in_a_row >= BROKEN_AFTER
+
+    def _allowance(self) -> float:
+        """How far a frame may run ahead of the wall time and be believed at once."""
+        return max(SUSPECT_PERIODS * (self._period or 0.0), SUSPECT_MIN_S)
+
+    def _suspect(self, t: float, now: float) -> bool:
+        # no period known yet (the first step): nothing to judge a step by
+        if self.last_t is None or self._period is None:
+            return False
+        return t - self.last_t > (now - self._last_wall) + self._allowance()
+
+    def _goes_on_from(self, pending: tuple[float, float], t: float, now: float) -> bool:
+        t0, wall0 = pending
+        return math.isfinite(t) and t0 < t <= t0 + (now - wall0) + self._allowance()
 
     def _mistiming(self, t: float, now: float) -> Mistiming | None:
         if not math.isfinite(t):

@@ -71,3 +71,28 @@ def test_a_clock_that_stays_wrong_is_broken_after_a_short_run() -> None:
     assert clock.broken
     assert clock.run_first is not None and clock.run_first.index == 1  # where it went wrong
     assert clock.check(BROKEN_AFTER + 1, 100.1) is None and clock.run_first is None
+
+
+@pytest.mark.parametrize(("fps", "ahead"), [(30.0, 0.8), (120.0, 0.09)])
+def test_one_frame_stamped_a_little_ahead_is_left_out_and_the_true_ones_after_it_believed(
+    fps: float, ahead: float
+) -> None:
+    # believed at once, it made every true frame after it "backwards": a broken clock
+    wall = Wall()
+    clock = CameraClock(wall)
+    for i in range(30):
+        wall.now = i / fps
+        t = 100.0 + i / fps + (ahead if i == 10 else 0.0)
+        mistimed = clock.check(i, t)
+        assert (mistimed is not None) == (i == 10), i
+    assert not clock.broken and clock.last_t == pytest.approx(100.0 + 29 / fps)
+
+
+def test_a_step_ahead_that_holds_costs_one_frame() -> None:
+    wall = Wall()
+    clock = CameraClock(wall)
+    for i in range(40):
+        wall.now = i / 30
+        t = 100.0 + i / 30 + (0.5 if i >= 10 else 0.0)  # the clock moved on by 0.5 s, for good
+        assert (clock.check(i, t) is not None) == (i == 10), i
+    assert clock.in_a_row == 0 and clock.last_t == pytest.approx(100.5 + 39 / 30)

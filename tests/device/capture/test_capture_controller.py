@@ -211,7 +211,7 @@ def test_camera_clock_leaping_ahead_for_good_ends_the_capture_with_the_reason(ri
     assert np.isfinite(store.get_keypoints(sid).t).all()
 
 
-@pytest.mark.parametrize("glitch", [-0.5, 1e6, float("inf"), float("nan")])
+@pytest.mark.parametrize("glitch", [-0.5, 0.8, 1e6, float("inf"), float("nan")])
 def test_one_mistimed_frame_is_left_out_and_told_the_capture_runs_its_time(rig, glitch: float) -> None:
     src = ScriptedSource(retime=lambda i, t: t + glitch if i == 40 else t)
     ctl, store, src, calls, *_ = rig(source=src)
