@@ -172,7 +172,8 @@ def merge_rear(main: dict[str, Any], rear: dict[str, Any] | None, error: str | N
         cur = metrics.get(mid)
         if cur is None or cur.get("value") is None:
             metrics[mid] = {**m, "source": "rear"}
-            taken.append(mid)
+            if any(isinstance(m.get(k), int | float) for k in ("value", "left", "right")):
+                taken.append(mid)  # "measured by the rear camera" names only what it measured
     out["metrics"] = metrics
     out["rear"] = {
         "view": rear.get("view"),

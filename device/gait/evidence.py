@@ -217,11 +217,25 @@ def _review(a: dict[str, Any], norms: Norms, profile: str) -> dict[str, Any]:
     view_kind = (a.get("view") or {}).get("kind")
     fps = q.get("effective_fps")
     errors = measurement_errors(float(fps) if _num(fps) else None)
+    # a rear camera's metrics rest on its own capture too: what withheld its findings withholds
+    # them here (the side view's verdict alone let a rear view filmed side-on print a valgus)
+    rear_q = (a.get("rear") or {}).get("quality") or {}
+    rear_issues = issues + [i for i in rear_q.get("issues") or [] if i not in issues]
+    rear_view = {"view": (a.get("rear") or {}).get("view") or {}, "input": a.get("input") or {}}
+    rear_withheld = withheld + [
+        f"Rear camera: {_withheld_text(i, rear_view, rear_q, rules)}"
+        for i in _sorted([i for i in rear_q.get("issues") or [] if i in _BLOCKING])
+    ]
+    rear_fps = rear_q.get("effective_fps")
+    rear_errors = measurement_errors(float(rear_fps) if _num(rear_fps) else None)
     ev: dict[str, dict[str, Any]] = {}
     for mid, m in metrics.items():
         _no_negative_times(mid, m)
-        # a rear camera's metrics (and a rear/front main view) see both legs alike
-        side_view = view_kind == "side" and m.get("source") != "rear"
+        if m.get("source") == "rear":  # both legs seen alike from behind
+            ev[mid] = _judge(mid, m, norms, rules, rear_withheld, "both", v2, rear_issues, rear_errors)
+            continue
+        # a rear/front main view sees both legs alike
+        side_view = view_kind == "side"
         ev[mid] = _judge(mid, m, norms, rules, withheld, near if side_view else "both", v2, issues, errors)
     if SYMMETRY in metrics:
         ev[SYMMETRY] = _judge_symmetry(metrics, norms, rules, withheld, v2, fps)
