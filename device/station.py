@@ -40,6 +40,7 @@ from device.config import Config
 from device.errors import InputError, UserError
 from device.gait.norms import Norms
 from device.pose.base import EstimatorFactory, PoseEstimator
+from device.printing.purge import CupsJobPurger
 from device.store import Store, spool_files
 from device.store.video import SessionVideo, VideoUnavailableError
 
@@ -79,7 +80,7 @@ class Station:
             self.data_dir.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise UserError(f"cannot create the data folder {self.data_dir}: {exc.strerror}") from None
-        self.store = Store(self.data_dir / "station.db")
+        self.store = Store(self.data_dir / "station.db", print_jobs=CupsJobPurger())
         self._estimator = estimator
         self._estimator_factory = estimator_factory
         self._source_factory = source_factory
@@ -110,6 +111,7 @@ class Station:
         if self._started:
             return
         self.recovered_sessions = self.store.recover_interrupted()
+        self.store.purge_print_jobs()  # of sessions deleted while CUPS was down
         with contextlib.suppress(Exception):
             self.store.prune(self.cfg.storage.retention_days)
         with contextlib.suppress(Exception):
@@ -743,7 +745,9 @@ class Station:
             self.store.set_summary_text(session_id, text)
         try:
             with self._print_lock:
-                self._print_summary_text(text)
+                job = self._print_summary_text(text)
+            if job is not None:
+                self.store.add_print_job([session_id], job)
         except UserError as exc:
             self.last_print_error = (
                 f"summary of session {session_id} not printed: {exc}; reprint from the session page"
@@ -753,15 +757,17 @@ class Station:
         self.last_print_error = None
         self.store.mark_printed(session_id, "summary")
 
-    def _print_summary_text(self, text: str) -> None:
+    def _print_summary_text(self, text: str) -> str | None:
+        """Print the summary; the CUPS job id when it went through CUPS."""
         from device import printing
 
         pc = self.cfg.printing
         lines = text.splitlines()
         if pc.receipt_printer:
             printing.ReceiptPrinter(pc.receipt_printer).print_summary(lines)
-        else:  # no receipt printer: the summary goes on a sheet through CUPS
-            printing.CupsPrinter(pc.cups_queue or None).print_summary(lines, paper=pc.paper)
+            return None
+        # no receipt printer: the summary goes on a sheet through CUPS
+        return printing.CupsPrinter(pc.cups_queue or None).print_summary(lines, paper=pc.paper)
 
     def evidence_for_report(self, session_id: int) -> list[tuple[dict[str, Any], bytes]]:
         """``[(meta, jpeg)]`` as the report wants them (meta: side, phase, t, keypoints, angles)."""
@@ -801,6 +807,7 @@ class Station:
             pdf = self.comparison_pdf(session_a, session_b)
             with self._print_lock:
                 job = printer.print_pdf(pdf, f"Gait comparison sessions {session_a} and {session_b}")
+            self.store.add_print_job([session_a, session_b], job)
         except UserError as exc:
             self.last_print_error = f"comparison of sessions {session_a} and {session_b} not printed: {exc}"
             raise
@@ -812,13 +819,13 @@ class Station:
         from device import printing
 
         pdf = self.report_pdf(session_id)
-        session = self.store.get_session(session_id)
-        name = (session.get("runner") or {}).get("name") or "runner"
         try:
             with self._print_lock:
+                # no name in the title: CUPS shows it to anyone who lists the queue, and keeps it
                 job = printing.CupsPrinter(self.cfg.printing.cups_queue or None).print_pdf(
-                    pdf, f"Gait report {name} session {session_id}"
+                    pdf, f"Gait report, session {session_id}"
                 )
+            self.store.add_print_job([session_id], job)
         except UserError as exc:
             self.last_print_error = f"report of session {session_id} not printed: {exc}"
             raise

@@ -18,10 +18,10 @@ import logging
 import os
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -55,6 +55,14 @@ class NotFoundError(UserError):
     """A runner, session or evidence frame that does not exist (or was deleted)."""
 
 
+class PrintJobPurger(Protocol):
+    """Takes print jobs of deleted sessions out of the print queue (CUPS in the station)."""
+
+    def purge(self, job_ids: list[str]) -> list[str]:
+        """Cancel and purge these jobs; returns those that are gone. Never raises."""
+        ...
+
+
 class _ThreadConn(threading.local):
     """Each thread's own connection (sqlite3 connections are not shared between threads)."""
 
@@ -62,10 +70,14 @@ class _ThreadConn(threading.local):
 
 
 class Store:
-    """The station database. Thread-safe; use one instance per process and :meth:`close` it."""
+    """The station database. Thread-safe; use one instance per process and :meth:`close` it.
 
-    def __init__(self, db_path: str | Path) -> None:
+    ``print_jobs`` purges the print jobs of a deleted session from the printer queue (without
+    it their ids are kept until a store that has one deletes or starts)."""
+
+    def __init__(self, db_path: str | Path, *, print_jobs: PrintJobPurger | None = None) -> None:
         self.path = Path(db_path)
+        self._print_jobs = print_jobs
         try:
             self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         except OSError as exc:
@@ -307,6 +319,7 @@ class Store:
         _unlink_all([r[1] for r in rows if r[1]])
         self._unlink_spools([int(r[0]) for r in rows])
         self._purge()
+        self.purge_print_jobs()
 
     def delete_runner_if_unused(self, runner_id: int) -> bool:
         """Delete a runner that has no session (one entered for a run that never started)."""
@@ -524,6 +537,52 @@ class Store:
             raise ValueError("what must be 'summary' or 'report'")
         self._update(session_id, {f"printed_{what}_at": utc_now()})
 
+    # -- print jobs --------------------------------------------------------------------------
+
+    def add_print_job(self, session_ids: Iterable[int], job_id: str) -> None:
+        """Remember the CUPS job that printed these sessions (a comparison prints two), so that
+        deleting any of them purges it from the queue. A session deleted while it was printing
+        leaves the job to purge at once."""
+        now = utc_now()
+        with self._tx() as c:
+            c.executemany(
+                "INSERT INTO print_jobs (session_id, job_id, created_at) "
+                "VALUES ((SELECT id FROM sessions WHERE id = ?), ?, ?)",
+                [(sid, job_id, now) for sid in session_ids],
+            )
+            orphaned = c.execute(
+                "SELECT 1 FROM print_jobs WHERE job_id = ? AND session_id IS NULL", (job_id,)
+            ).fetchone()
+        if orphaned:
+            self.purge_print_jobs()
+
+    def print_jobs(self, session_id: int) -> list[str]:
+        """The CUPS job ids that printed this session, oldest first."""
+        rows = self._conn().execute(
+            "SELECT job_id FROM print_jobs WHERE session_id = ? ORDER BY id", (session_id,)
+        )
+        return [str(r[0]) for r in rows]
+
+    def pending_print_jobs(self) -> list[str]:
+        """Jobs of deleted sessions not yet purged from the queue (CUPS was unreachable)."""
+        rows = self._conn().execute(
+            "SELECT DISTINCT job_id FROM print_jobs WHERE session_id IS NULL ORDER BY job_id"
+        )
+        return [str(r[0]) for r in rows]
+
+    def purge_print_jobs(self) -> None:
+        """Purge the jobs of deleted sessions from the print queue and forget those that are gone
+        (with every session they printed: the job is gone for them too). Never fails a delete."""
+        if self._print_jobs is None:
+            return
+        pending = self.pending_print_jobs()
+        if not pending:
+            return
+        gone = self._print_jobs.purge(pending)  # never raises: CUPS down must not fail a delete
+        if gone:
+            with self._tx() as c:
+                c.executemany("DELETE FROM print_jobs WHERE job_id = ?", [(j,) for j in gone])
+
     def video_paths(self) -> set[str]:
         """Every recorded video a session names (``video_path``)."""
         rows = self._conn().execute("SELECT video_path FROM sessions WHERE video_path IS NOT NULL").fetchall()
@@ -546,6 +605,7 @@ class Store:
         _unlink_all([row[0]] if row[0] else [])
         self._unlink_spools([session_id])
         self._purge()
+        self.purge_print_jobs()
 
     def _unlink_spools(self, session_ids: list[int]) -> None:
         for sid in session_ids:
@@ -608,6 +668,7 @@ class Store:
         _unlink_all([r[1] for r in rows if r[1]])
         self._unlink_spools([r[0] for r in rows])
         self._purge()
+        self.purge_print_jobs()
         log.info("pruned %d session(s) older than %d days", len(rows), retention_days)
         return len(rows)
 

@@ -185,6 +185,19 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX evidence_session ON evidence(session_id, t);
     CREATE INDEX analyses_session ON analyses(session_id, id);
     """,
+    # 3: the CUPS jobs printed for each session, so that deleting the session (or its runner)
+    # purges them from the print queue: a report waiting in a paused queue holds the runner's
+    # name and prints when the printer returns. A deleted session leaves its rows with no
+    # session: jobs still to purge (CUPS was down), tried again at the next delete and at start.
+    """
+    CREATE TABLE print_jobs (
+        id          INTEGER PRIMARY KEY AUTOINCREMENT,
+        session_id  INTEGER REFERENCES sessions(id) ON DELETE SET NULL,
+        job_id      TEXT NOT NULL,
+        created_at  TEXT NOT NULL
+    );
+    CREATE INDEX print_jobs_session ON print_jobs(session_id);
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
