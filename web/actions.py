@@ -11,6 +11,7 @@ from flask import abort
 from device.errors import DiskFullError
 from web import context
 from web.errors import WrongStateError
+from web.export_gate import gate
 from web.forms import SessionForm
 
 log = logging.getLogger(__name__)
@@ -89,7 +90,8 @@ def print_session(session_id: int, what: str) -> str:
     if what == "summary":
         station.print_summary(session_id)
         return "Summary sent to the printer."
-    job = station.print_report(session_id)  # the CUPS job id
+    with gate().slot():  # the report is rendered first: a heavy export
+        job = station.print_report(session_id)  # the CUPS job id
     return f"Full report sent to the printer ({job})." if job else "Full report sent to the printer."
 
 

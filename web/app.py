@@ -18,7 +18,9 @@ from werkzeug.routing import IntegerConverter
 from device.config import Config
 from device.errors import UserError
 from device.station_api import StationAPI
-from web.errors import status_for
+from web.errors import BusyError, status_for
+from web.export_gate import EXTENSION as EXPORT_GATE
+from web.export_gate import ExportGate
 from web.live_hub import LiveHub
 from web.security import LoginLimiter, PinStore, SessionRegistry, install, json_error
 
@@ -48,6 +50,7 @@ def create_app(station: StationAPI, config: Config, testing: bool = False) -> Fl
     app.extensions["gait_station"] = station
     app.extensions["gait_config"] = config
     app.extensions["gait_live_hub"] = LiveHub(station, config.capture.live_preview_fps)
+    app.extensions[EXPORT_GATE] = ExportGate()
     install(
         app,
         PinStore(config.data_dir, config.web.pin_hash),
@@ -73,6 +76,12 @@ def create_app(station: StationAPI, config: Config, testing: bool = False) -> Fl
         if request.path.startswith(("/api/", "/live/")):
             return json_error(code, str(exc))
         return render_template("error.html", code=code, title="Cannot do that", message=str(exc)), code
+
+    @app.errorhandler(BusyError)
+    def _busy(exc: BusyError):
+        resp = app.make_response(_user_error(exc))
+        resp.headers["Retry-After"] = str(exc.retry_after_s)
+        return resp
 
     @app.errorhandler(OverflowError)
     def _overflow(exc: OverflowError):

@@ -13,11 +13,21 @@ class WrongStateError(UserError):
     """The request does not fit what the station is doing (e.g. deleting a runner mid-capture)."""
 
 
+class BusyError(UserError):
+    """The station is busy with another heavy export: try again after ``retry_after_s``."""
+
+    def __init__(self, message: str, retry_after_s: int) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
+
+
 def status_for(exc: BaseException) -> int:
     if isinstance(exc, NotFoundError):
         return 404
     if isinstance(exc, WrongStateError):
         return 409
+    if isinstance(exc, BusyError):
+        return 503
     if isinstance(exc, DiskFullError):
         return 507
     if isinstance(exc, PrintError):

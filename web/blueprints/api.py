@@ -2,7 +2,8 @@
 
 Errors are JSON ``{"error": "<one line>", "status": N}``: 400 bad input (with ``fields``), 401
 not logged in / wrong token, 403 CSRF, 404 unknown id, 409 wrong state for that action (e.g. stop
-while idle, report of a session still analysing), 507 disk full.
+while idle, report of a session still analysing), 503 busy with another heavy export (with
+Retry-After), 507 disk full.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any
 from flask import Blueprint, Response, jsonify, request, url_for
 
 from web import actions, context, present
+from web.export_gate import heavy
 from web.forms import SessionForm, parse_session_request
 from web.security import json_error
 
@@ -287,6 +289,7 @@ def print_session(session_id: int):
 
 
 @bp.get("/sessions/<int:session_id>/report.pdf")
+@heavy
 def report_pdf(session_id: int):
     s = _session(session_id)
     _require_analysis(s)
@@ -305,6 +308,7 @@ def analysis_json(session_id: int):
 
 
 @bp.get("/sessions/<int:session_id>/keypoints.csv")
+@heavy
 def keypoints_csv(session_id: int):
     from device.keypoints_csv import write_csv
 

@@ -16,6 +16,7 @@ from flask import (
 )
 
 from web import actions, charts, context, present
+from web.export_gate import gate, heavy
 from web.forms import (
     VIEW_LABELS,
     VIEWS,
@@ -249,6 +250,7 @@ def reanalyse(session_id: int):
 
 
 @bp.route("/sessions/<int:session_id>/video.json")
+@heavy
 def video_info(session_id: int) -> Response:
     from flask import jsonify
 
@@ -438,6 +440,7 @@ def _compare_pair() -> tuple[dict[str, Any], dict[str, Any]]:
 
 
 @bp.route("/compare/report.pdf")
+@heavy
 def compare_pdf() -> Response:
     a, b = _compare_pair()
     resp = Response(context.station().comparison_pdf(a["id"], b["id"]), mimetype="application/pdf")
@@ -455,7 +458,8 @@ def compare_print():
         if not s.get("analysis"):
             abort(409, description=f"Session {s['id']} has no analysis to print.")
     try:
-        job = context.station().print_comparison(a["id"], b["id"])
+        with gate().slot():  # the comparison is rendered first: a heavy export
+            job = context.station().print_comparison(a["id"], b["id"])
     except PrintError as exc:
         return _print_failed(exc, url_for("pages.compare_pdf", a=a["id"], b=b["id"]), back, "comparison")
     flash(f"Comparison sent to the printer (job {job}).", "ok")
