@@ -217,7 +217,7 @@ class DashboardApp:
         if body is None:
             return
         replay = _Replay(body, receive)
-        if scope["method"] == "GET" and scope["path"] in STREAM_PATHS:
+        if scope["path"] in STREAM_PATHS:  # every method: its internal headers never leave
             await self._maybe_stream(scope, replay, send)
         else:
             await self.wsgi(scope, replay, send)
@@ -283,6 +283,9 @@ class DashboardApp:
             return None
 
     async def _maybe_stream(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        """A live stream's path: the view's hand-over marker is taken over (GET) or answered with
+        the stream's headers only (HEAD); the internal headers (which feed, whose login) are
+        removed from whatever the view answered, for any method."""
         from web.blueprints.live import GRANT_HEADER, STREAM_HEADER
 
         marker, grant_name = STREAM_HEADER.lower().encode(), GRANT_HEADER.lower().encode()
@@ -290,22 +293,28 @@ class DashboardApp:
 
         async def capture(msg: dict[str, Any]) -> None:
             if msg["type"] == "http.response.start":
-                headers = dict(msg.get("headers") or [])
+                raw = msg.get("headers") or []
+                headers = dict(raw)
+                kept = [(k, v) for k, v in raw if k not in (marker, grant_name)]
                 if msg.get("status") == 200 and marker in headers:
                     handoff["kind"] = headers[marker].decode()
                     handoff["grant"] = headers.get(grant_name, b"").decode()
-                    kept = [
-                        (k, v) for k, v in msg["headers"] if k not in (marker, grant_name, b"content-length")
-                    ]
+                    kept = [(k, v) for k, v in kept if k != b"content-length"]
                     handoff["start"] = {**msg, "headers": kept}
                     return
+                msg = {**msg, "headers": kept}
             if "start" in handoff:
                 return  # the marker's empty body
             await send(msg)
 
         await self.wsgi(scope, receive, capture)
-        if "start" in handoff:
+        if "start" not in handoff:
+            return
+        if scope["method"] == "GET":
             await self._stream(handoff, receive, send)
+        else:  # HEAD: what a GET would start with, and no stream
+            await send(handoff["start"])
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
 
     async def _stream(self, handoff: dict[str, Any], receive: Any, send: Any) -> None:
         from web.live_hub import IDLE_CHECK_S, KEEPALIVE_S, SSE_KEEPALIVE, SSE_RETRY

@@ -98,6 +98,7 @@ def test_run_serves_and_stops_cleanly_on_sigterm(tmp_path, model_path):
 # -- issue 13: live viewers and idle connections must not lock out Stop/status/login ----------------
 
 TOKEN = "serve-test-token-0123"
+STREAM_PATHS_SERVED = ("/live/events", "/live/preview.mjpg")  # rear.mjpg: 404 without a rear camera
 
 
 @pytest.fixture
@@ -291,6 +292,31 @@ def test_logout_and_a_pin_change_close_open_live_streams(served):
     save_pin_hash(cfg.data_dir, pin_hash("815304"))  # `gait-station set-pin` while the tablet watches
     assert _ends_within(resp, 5), "the stream outlived the PIN change"
     conn.close()
+
+
+def test_a_stream_asked_for_by_head_or_post_shows_no_internal_headers(served):
+    """HEAD gets the stream's headers and no stream; no method ever sees which feed or whose
+    login (the PIN's fingerprint) the server hands a stream over with."""
+    server, _, _ = served
+    cookie, _ = _login_cookie(server.port)
+    for path in sorted(STREAM_PATHS_SERVED):
+        for method in ("HEAD", "POST"):
+            conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=5)
+            try:
+                conn.request(method, path, headers={"Cookie": cookie})
+                resp = conn.getresponse()
+                resp.read()  # HEAD: nothing, at once (not a stream that never ends)
+            finally:
+                conn.close()
+            where = f"{method} {path}"
+            assert resp.status == 200 if method == "HEAD" else resp.status >= 400, where
+            assert not [k for k in resp.headers if k.lower().startswith("x-gait")], (where, resp.headers)
+            if method == "HEAD":
+                assert resp.getheader("Content-Type", "").startswith(("text/event-stream", "multipart/")), (
+                    where
+                )
+    feeds = server.app.extensions["gait_live_hub"].feeds
+    assert all(feed.viewers == 0 for feed in feeds.values())  # nobody was left watching
 
 
 def test_a_refused_login_is_answered_before_a_request_thread(served):
