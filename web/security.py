@@ -79,8 +79,9 @@ class LoginLimiter:
       one per ``global_refill_s``. A flood from many addresses is slowed to that rate for every
       untrusted client (a delay of seconds, never a lock-out), which is what bounds guessing:
       10 per minute is about 35 days for half of the 6-digit PINs. Devices that logged in
-      before (trusted-device cookie) keep their own allowance, so the clinic's tablets are
-      never locked out by somebody else's wrong PINs.
+      before with the current PIN (trusted-device cookie) and the station's own screen keep
+      their own allowance, so the clinic's tablets are never locked out by somebody else's
+      wrong PINs; a PIN change ends that trust.
 
     Memory stays bounded: only admitted attempts are recorded, and they expire after 60 s.
     """
@@ -369,38 +370,51 @@ def _device_serializer() -> Any:
     return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="gait-station trusted device")
 
 
-def login_client_for(remote_addr: str, device_cookie: str | None, secret_key: Any) -> tuple[str, bool]:
-    """The rate-limit key of a login attempt and whether it comes from a trusted device."""
-    device = device_from_cookie(device_cookie, secret_key)
+def login_client_for(
+    remote_addr: str, device_cookie: str | None, secret_key: Any, pin_hash: str | None
+) -> tuple[str, bool]:
+    """The rate-limit key of a login attempt and whether it has its own allowance: a device
+    that logged in with the current PIN, or the station's own screen. (The station's screen
+    is never held up by the global limit: a slow flood from many addresses could otherwise
+    keep every new browser out for as long as it lasts, and staff log in there.)"""
+    device = device_from_cookie(device_cookie, secret_key, pin_hash)
     if device is not None:
         return f"device:{device}", True
-    return f"ip:{remote_addr}", False
+    return f"ip:{remote_addr}", remote_addr in LOCAL_ADDRS
 
 
-def device_from_cookie(raw: str | None, secret_key: Any) -> str | None:
-    """The device id in a ``gait_device`` cookie value when its signature is good, else None."""
+def device_from_cookie(raw: str | None, secret_key: Any, pin_hash: str | None) -> str | None:
+    """The device id in a ``gait_device`` cookie value when its signature is good and it was
+    given under the current PIN, else None. A PIN change ends every device's trust: cookies
+    collected by somebody who knew the old PIN no longer buy PIN checks of their own."""
     from itsdangerous import BadSignature, URLSafeSerializer
 
-    if not raw or len(raw) > 200:
+    if not raw or len(raw) > 200 or not pin_hash:
         return None
     try:
         value = URLSafeSerializer(secret_key, salt="gait-station trusted device").loads(raw)
     except BadSignature:
         return None
-    return value if isinstance(value, str) and 16 <= len(value) <= 64 else None
+    if not (isinstance(value, list) and len(value) == 2 and all(isinstance(v, str) for v in value)):
+        return None  # also a cookie from before the PIN was part of it
+    device, fp = value
+    return device if 16 <= len(device) <= 64 and fp == pin_fingerprint(pin_hash) else None
 
 
 def trusted_device() -> str | None:
-    """This browser's device id when it logged in here before (a signed cookie), else None."""
-    return device_from_cookie(request.cookies.get(DEVICE_COOKIE), current_app.secret_key)
+    """This browser's device id when it logged in here with the current PIN (a signed cookie)."""
+    pins: PinStore = current_app.extensions["gait_pins"]
+    return device_from_cookie(request.cookies.get(DEVICE_COOKIE), current_app.secret_key, pins.current())
 
 
 def remember_device(resp: Any) -> None:
-    """Mark this browser as a device that knows the PIN (its own login allowance from now on)."""
+    """Mark this browser as a device that knows the PIN (its own login allowance from now on,
+    until the PIN changes)."""
+    pins: PinStore = current_app.extensions["gait_pins"]
     device = trusted_device() or secrets.token_urlsafe(18)
     resp.set_cookie(
         DEVICE_COOKIE,
-        _device_serializer().dumps(device),
+        _device_serializer().dumps([device, pin_fingerprint(pins.current())]),
         max_age=DEVICE_COOKIE_DAYS * 86400,
         httponly=True,
         samesite="Strict",
@@ -410,7 +424,10 @@ def remember_device(resp: Any) -> None:
 
 def login_client() -> tuple[str, bool]:
     """The rate-limit key of this login attempt and whether it comes from a trusted device."""
-    return login_client_for(client_ip(), request.cookies.get(DEVICE_COOKIE), current_app.secret_key)
+    pins: PinStore = current_app.extensions["gait_pins"]
+    return login_client_for(
+        client_ip(), request.cookies.get(DEVICE_COOKIE), current_app.secret_key, pins.current()
+    )
 
 
 def station_host_names(app: Flask) -> frozenset[str]:

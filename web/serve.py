@@ -237,7 +237,9 @@ class DashboardApp:
             with contextlib.suppress(CookieError):
                 morsel = SimpleCookie(raw).get(DEVICE_COOKIE)
         address = (scope.get("client") or ("?", 0))[0]
-        client, trusted = login_client_for(address, morsel.value if morsel else None, self.app.secret_key)
+        cookie = morsel.value if morsel else None
+        pin_hash = self.app.extensions["gait_pins"].current()
+        client, trusted = login_client_for(address, cookie, self.app.secret_key, pin_hash)
         wait = self.app.extensions["gait_login_limiter"].would_wait(client, trusted)
         if not wait:
             return False

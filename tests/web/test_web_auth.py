@@ -327,3 +327,21 @@ def test_setup_only_under_the_stations_own_name(station, cfg):
     assert resp.status_code == 403 and not (cfg.data_dir / "web_auth.json").exists()
     for host in ("localhost:8080", "127.0.0.1:8080", "[::1]:8080"):
         assert c.get("/setup", headers={"Host": host}).status_code == 200, host
+
+
+def test_a_pin_change_ends_every_devices_own_allowance(app, client, cfg):
+    # cookies collected while knowing the old PIN bought PIN checks of their own after the change
+    assert login(client, ip="10.0.2.1").status_code == 302
+    client.post("/logout", data={"csrf_token": csrf_from(client.get("/").get_data(as_text=True))})
+    auth.save_pin_hash(cfg.data_dir, pin_hash("864209"))
+    codes = _wrong_pin_burst(app, 16, lambda i: f"10.0.3.{i + 1}")  # the global bucket runs dry
+    assert codes.count(429) >= 6, codes
+    resp = login(client, pin="864209", ip="10.0.2.1")
+    assert resp.status_code == 429  # waits like any browser the new PIN has not seen
+
+
+def test_the_stations_own_screen_is_not_held_up_by_a_flood_from_elsewhere(app):
+    codes = _wrong_pin_burst(app, 16, lambda i: f"10.0.4.{i + 1}")
+    assert codes.count(429) >= 6, codes
+    assert login(app.test_client(), ip="10.0.4.200").status_code == 429
+    assert login(app.test_client(), ip="127.0.0.1").status_code == 302
