@@ -7,8 +7,10 @@ evidence rules (``norms.toml`` ``[evidence]``) and returns it with
   the metric's steps and the side's reliability support it; ``symmetry_index_pct`` only where
   the sided metric is a magnitude and both sides are reliable; negative flight times not
   measurable (with the reason);
-- ``quality["evidence"]``: ``{metric id: {"status", "why", "left", "right", "far"}}``, the one
-  verdict per metric every screen and paper shows (words in :data:`WORDS`);
+- ``quality["evidence"]``: ``{metric id: {"status", "why", "left", "right", "far", "only"}}``,
+  the one verdict per metric every screen and paper shows (words in :data:`WORDS`); "left" and
+  "right" are the sides' own statuses (the far leg's is never above or below), "only" the side
+  a finding rests on when the mean is inside the range;
 - ``quality["verdict_code"]`` ("good" | "limited" | "unusable"), ``quality["issues"]`` (short
   codes), ``quality["verdict"]`` (words), ``quality["withheld"]`` (why no finding at all is
   made, shown before anything else), ``steps_used``/``strides_used`` (a stride = two steps) and
@@ -446,9 +448,11 @@ def _judge(
     for s in ("left", "right"):
         if _num(m.get(s)):
             flag_s = side_flag[s]
-            # a side outside the range only by less than the error: neither flagged nor in range
+            # a side outside the range only by less than the error: neither flagged nor in range;
+            # nor is the far leg, seen through the near one: it never makes a finding on its own,
+            # so no surface may colour or word it as above or below
             unclear = Status.NOT_ENOUGH_EVIDENCE if raw_side[s] else Status.IN_RANGE
-            out[s] = (_FLAG_STATUS[flag_s] if flag_s else unclear).value
+            out[s] = (_FLAG_STATUS[flag_s] if flag_s and s != far else unclear).value
     if not (mean_flag or any(side_flag.values())):
         # "in range" is a finding too: it needs the same capture and the same number of steps
         n = int(m.get("n") or 0)

@@ -179,6 +179,29 @@ def test_far_leg_alone_never_makes_a_finding() -> None:
     assert a["metrics"]["knee_flexion_stance_peak_deg"]["flag"] is None and a["cues"] == []
 
 
+def _norms_sides(*mids: str) -> Any:
+    """The packaged norms with the ranges of ``mids`` applying to each side (``applies_to``)."""
+    doc = tomllib.loads(DEFAULT_PATH.read_text(encoding="utf-8"))
+    for mid in mids:
+        doc["metrics"][mid]["applies_to"] = "sides"
+    return norms_from_dict(doc, "clinic.toml")
+
+
+def test_the_far_leg_outside_the_range_is_not_judged_when_the_near_leg_carries_the_finding() -> None:
+    """Stance knee L 26° (far) R 55° (near), mean 40° in 30–50: the finding rests on the near
+    right knee; the far left knee, seen through it, is "not enough evidence", not "below"."""
+    peak = "knee_flexion_stance_peak_deg"
+    a = review(_v2(**{peak: _metric(40.0, "deg", 26.0, 55.0)}), _norms_sides(peak))
+    e = a["quality"]["evidence"][peak]
+    assert e["status"] == Status.ABOVE and e["only"] == "right" and e["far"] == "left"
+    assert e["right"] == Status.ABOVE and e["left"] == Status.NOT_ENOUGH_EVIDENCE
+    # the near leg's finding and a far leg outside the other way: still not judged
+    both = review(_v2(**{peak: _metric(56.0, "deg", 57.0, 55.0)}), _norms_sides(peak))["quality"]
+    assert both["evidence"][peak]["status"] == Status.ABOVE
+    assert both["evidence"][peak]["left"] == Status.NOT_ENOUGH_EVIDENCE
+    assert both["evidence"][peak]["right"] == Status.ABOVE
+
+
 def test_side_unknown_allows_only_the_mean() -> None:
     a = _v2(knee_flexion_stance_peak_deg=_metric(45.0, "deg", 31.0, 59.0))
     a["quality"]["near_side"] = None

@@ -172,6 +172,21 @@ def test_far_leg_alone_is_not_enough_evidence(session: dict[str, Any]) -> None:
     assert "Nothing flagged. Not enough evidence for: Overstride" in t
 
 
+def test_a_finding_on_the_near_leg_names_that_side_and_not_the_far_one(session: dict[str, Any]) -> None:
+    """Stance knee L 26° (far) R 55° (near), mean 40° inside 35–50: the finding rests on the
+    right knee, and the receipt says so on the right, never on the far left leg."""
+    m = session["analysis"]["metrics"]
+    m["knee_flexion_stance_peak_deg"] = {
+        **m["knee_flexion_ic_deg"],
+        **dict(value=40.0, left=26.0, right=55.0, sd=2.0, sd_left=2.0, sd_right=2.0, normal=None),
+    }
+    lines = fmt(session)
+    row = next(i for i, ln in enumerate(lines) if ln.startswith("Peak knee bend in stance"))
+    assert lines[row].split()[-1] == "40°"  # the mean is in range: not called high
+    assert lines[row + 1] == "  L 26° (far)   R 55° above normal"
+    assert "knee bends 55° under load on the right" in flowing(lines)
+
+
 def test_one_foot_contact_time_is_flagged_for_either_foot(session: dict[str, Any]) -> None:
     """Contact times come from both feet's events (seen from the side): the far foot counts."""
     session["analysis"]["metrics"]["contact_time_ms"].update(value=265.0, left=330.0, right=200.0)

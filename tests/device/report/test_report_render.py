@@ -310,6 +310,22 @@ def test_a_flag_from_one_side_quotes_that_side_not_the_mean() -> None:
     assert "stay on the ground 345 ms per step on the left" in unescape(html)
 
 
+def test_the_far_leg_is_never_marked_outside_the_range() -> None:
+    """Near leg left: its 55° stance knee (35–50) is the finding; the far right knee's 26° is
+    marked as the far leg but not coloured as outside the range: it makes no finding alone."""
+    s = handmade_session()
+    s["analysis"]["metrics"]["knee_flexion_stance_peak_deg"] = metric(40.0, "deg", 55.0, 26.0, 2.0, 40)
+    html = render_report_html(s, _cfg())
+    row = re.search(
+        r'<tr class="metric" data-metric="knee_flexion_stance_peak_deg">.*?</tr>', html, re.S
+    ).group(0)
+    cells = re.findall(r"<td class=\"([^\"]*)\">(.*?)</td>", row, re.S)
+    left = next(c for c in cells if c[1].startswith("55"))
+    right = next(c for c in cells if c[1].startswith("26"))
+    assert left[0] == "out" and right[0] == "" and 'class="far"' in right[1]
+    assert "above normal (left)" in unescape(row)
+
+
 def test_nothing_flagged_but_a_value_without_evidence_is_not_called_normal() -> None:
     a = _all_in_range()
     # below 10° by less than the engine's own error (±4.5°): no verdict either way
