@@ -7,10 +7,13 @@ evidence rules (``norms.toml`` ``[evidence]``) and returns it with
   the metric's steps and the side's reliability support it; ``symmetry_index_pct`` only where
   the sided metric is a magnitude and both sides are reliable; negative flight times not
   measurable (with the reason);
-- ``quality["evidence"]``: ``{metric id: {"status", "why", "left", "right", "far", "only"}}``,
+- ``quality["evidence"]``: ``{metric id: {"status", "why", "left", "right", "far", "only",
+  "margin"}}``,
   the one verdict per metric every screen and paper shows (words in :data:`WORDS`); "left" and
   "right" are the sides' own statuses (the far leg's is never above or below), "only" the side
-  a finding rests on when the mean is inside the range;
+  a finding rests on when the mean is inside the range, "margin" the numbers of a "may be
+  normal" reason (in the analysis' units; each surface words it in its own with
+  :func:`margin_why`, "why" is that reason in the analysis' units);
 - ``quality["verdict_code"]`` ("good" | "limited" | "unusable"), ``quality["issues"]`` (short
   codes), ``quality["verdict"]`` (words), ``quality["withheld"]`` (why no finding at all is
   made, shown before anything else), ``steps_used``/``strides_used`` (a stride = two steps) and
@@ -425,7 +428,15 @@ def _judge(
     both_reliable = near == "both" or mid in BOTH_SIDES_SEEN or not sided
     far = None if near is None or both_reliable else ("right" if near == "left" else "left")
     # "only": the side a finding rests on when the mean itself is inside the range
-    out: dict[str, Any] = {"status": None, "why": None, "left": None, "right": None, "far": far, "only": None}
+    out: dict[str, Any] = {
+        "status": None,
+        "why": None,
+        "left": None,
+        "right": None,
+        "far": far,
+        "only": None,
+        "margin": None,
+    }
     out["symmetry"] = _symmetry_shown(mid, m, v2, both_reliable)
     if not _num(value) and not sided:
         out["status"] = Status.NOT_MEASURABLE.value
@@ -539,23 +550,54 @@ def _within_error(
 ) -> dict[str, Any]:
     """A value outside the range (``mean_flag``, ``side_flag``: the flags against it) by less
     than the engine's own error (``err``, :data:`MEASUREMENT_ERROR`) or than its steps' spread
-    allows (``spread``: :func:`_spread_margins`): no finding, and why."""
-    # a no-break space keeps "29 ms" on one line in the narrow flag column
-    unit = "°" if m.get("unit") == "deg" else f"\u00a0{m['unit']}" if m.get("unit") else ""
+    allows (``spread``: :func:`_spread_margins`): no finding, and why (``margin``: its numbers,
+    for a surface to word in its own units with :func:`margin_why`)."""
     high = "high" in (mean_flag, *side_flag.values())
-    where = f"above {rng.high:g}" if high else f"below {rng.low:g}"
     out["status"] = Status.NOT_ENOUGH_EVIDENCE.value
-    # short: it sits under the flag in a narrow column (the error's source: MEASUREMENT_ERROR)
     widest = max(spread[k] for k, f in (("value", mean_flag), *side_flag.items()) if f)
-    if err is not None and err >= widest:
-        why = f"{where}{unit} by less than the engine's error (±{err:g}{unit}): may be normal"
+    by_error = err is not None and err >= widest
+    pm = err if by_error and err is not None else widest
+    bound = float((rng.high if high else rng.low) or 0.0)  # the limit it is past: never None
+    unit = str(m.get("unit") or "")
+    margin: dict[str, Any] = {
+        "where": "above" if high else "below",
+        "bound": bound,
+        "by": "error" if by_error else "spread",
+        "pm": pm,
+        "unit": unit,
+    }
+    if withheld:
+        out["why"] = withheld[0]
     else:
-        why = f"{where}{unit} by less than its steps vary (±{widest:.2g}{unit}): may be normal"
-    out["why"] = withheld[0] if withheld else why
+        out["why"] = margin_why(margin, _with_unit(bound, unit), _with_unit(pm, unit, pm=True))
+        out["margin"] = margin
     for s, f in side_flag.items():
         if _num(m.get(s)):
             out[s] = Status.IN_RANGE.value if f is None else out["status"]
     return out
+
+
+def margin_why(margin: dict[str, Any], bound: str, pm: str) -> str:
+    """The reason of a value outside its range by less than it may be off (an evidence entry's
+    ``margin``: where, bound, by, pm, unit, in the analysis' units), with its two numbers
+    formatted, unit and all, by the surface that shows it (``bound``, ``pm`` without the ±):
+    "above 300 ms by less than the engine's error (±29 ms): may be normal". Short: it sits
+    under the flag in a narrow column (the error's source: :data:`MEASUREMENT_ERROR`)."""
+    by = "the engine's error" if margin.get("by") == "error" else "its steps vary"
+    return f"{margin.get('where')} {bound} by less than {by} (±{pm}): may be normal"
+
+
+def margin_digits(v: float) -> str:
+    """A margin's size to two significant figures, never in exponent form ("0.53", "4.5", "29",
+    "126")."""
+    return f"{v:.0f}" if abs(v) >= 10 else f"{v:.2g}"
+
+
+def _with_unit(v: float, unit: str, *, pm: bool = False) -> str:
+    """A bound (as the norms give it) or a margin (:func:`margin_digits`) in the analysis' own
+    units; a no-break space keeps "29 ms" on one line in the narrow flag column."""
+    text = margin_digits(v) if pm else f"{v:g}"
+    return text + ("°" if unit == "deg" else f"\u00a0{unit}" if unit else "")
 
 
 def _no_range(out: dict[str, Any], withheld: list[str]) -> dict[str, Any]:
@@ -647,6 +689,7 @@ def _judge_symmetry(
         "right": None,
         "far": None,
         "only": None,
+        "margin": None,
     }
     out["symmetry"] = False
     if not _num(m.get("value")):

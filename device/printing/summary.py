@@ -105,7 +105,7 @@ def format_summary(
             out.para(f"No analysis yet (session {status}).")
         return out.lines
 
-    _analysis_lines(out, reviewed(analysis, config) or {}, u)
+    _analysis_lines(out, reviewed(analysis, config, u) or {}, u)
     return out.lines
 
 

@@ -187,6 +187,17 @@ def test_a_finding_on_the_near_leg_names_that_side_and_not_the_far_one(session: 
     assert "knee bends 55° under load on the right" in flowing(lines)
 
 
+def test_an_imperial_receipt_says_why_a_value_may_be_normal_in_inches(session: dict[str, Any]) -> None:
+    """Overstride 10.2 cm (≤ 10 cm) by less than its steps vary: the reason is in inches, as
+    the number above it is."""
+    session["analysis"]["metrics"]["overstride_cm"].update(
+        value=10.2, left=10.1, right=10.3, sd=2.0, sd_left=2.0, sd_right=2.0, n=24, n_left=12, n_right=12
+    )
+    t = flowing(fmt(session, units="imperial"))
+    assert "not enough evidence: above 3.9 in by less than its steps vary (±0.45 in): may be normal" in t
+    assert " cm" not in t
+
+
 def test_one_foot_contact_time_is_flagged_for_either_foot(session: dict[str, Any]) -> None:
     """Contact times come from both feet's events (seen from the side): the far foot counts."""
     session["analysis"]["metrics"]["contact_time_ms"].update(value=265.0, left=330.0, right=200.0)

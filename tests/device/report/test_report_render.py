@@ -125,6 +125,19 @@ def test_imperial_units_everywhere() -> None:
     assert " cm" not in re.sub(r"<style>.*?</style>", "", html, flags=re.S)
 
 
+def test_imperial_report_says_why_a_value_may_be_normal_in_inches() -> None:
+    """Overstride 10.2 cm (L 10.1, R 10.3) against ≤ 10 cm, by less than its steps vary: the
+    reason under the name is in the table's inches, not the analysis' centimetres."""
+    s = handmade_session()
+    s["analysis"]["metrics"]["overstride_cm"] = metric(10.2, "cm", 10.1, 10.3, 2.0, 23, normal=[None, 10])
+    html = unescape(render_report_html(s, _cfg(units="imperial")))
+    row = re.search(r'<tr class="metric" data-metric="overstride_cm">.*?</tr>', html, re.S).group(0)
+    why = re.search(r'<span class="why">(.*?)</span>', row, re.S).group(1)
+    assert why == "above 3.9\u00a0in by less than its steps vary (±0.47\u00a0in): may be normal"
+    metric_html = unescape(render_report_html(s, _cfg()))
+    assert "above 10.0\u00a0cm by less than its steps vary (±1.2\u00a0cm): may be normal" in metric_html
+
+
 def test_cues_come_from_the_engine_library_and_follow_the_clinic_profile() -> None:
     s = handmade_session()  # cadence 158 spm flagged low, overstride flagged high
     tall = render_report_html(s, _cfg(coaching_profile="ankle_lean"))
