@@ -24,8 +24,11 @@ The gait engine calls it at the end of ``analyze()``; the dashboard, the receipt
 the API call it again on the stored analysis with the clinic's current norms and profile, so all
 four say the same. Reviewing a reviewed analysis changes nothing.
 
-Sides: from the side the camera sees one leg clearly (the near leg) and the other through or
-behind it. The far leg's angles and positions are marked and never make a finding on their own;
+Sides: a range judges the mean, and each side too only where the clinic's norms say it applies
+to the sides (``applies_to = "sides"``; packaged: pelvic drop and knee valgus, per stance side).
+Against a range for the mean, one side outside it while the mean is inside is an asymmetry (the
+symmetry index's to show), not a side above or below normal. From the side the camera sees one
+leg clearly (the near leg) and the other through or behind it. The far leg's angles and positions are marked and never make a finding on their own;
 event timing (contact, step, flight) is seen for both feet. Schema-1 analyses carry no per-side
 counts or spreads, so they get no one-side flag and no asymmetry flag.
 """
@@ -454,32 +457,32 @@ def _judge(
     # spread allows (the runner's own average may be inside), is a finding
     margins = {k: max(err or 0.0, v) for k, v in spread.items()}
     mean_flag, side_flag = _flags(m, rng, margins)
+    per_side = rng.applies_to == "sides"
+    unjudged: list[str] = []
+    if not per_side and not raw_mean:
+        # the range is the mean's (norms.toml applies_to = "value") and the mean is inside it: a
+        # side outside it alone is an asymmetry (the symmetry index's), not above or below normal;
+        # that side is not judged against the range (no status), the other is in range
+        unjudged = [s for s, f in raw_side.items() if f]
+        raw_side = side_flag = {"left": None, "right": None}
+    elif not per_side and not mean_flag:
+        # the mean past the limit by less than it may be off: no verdict (its own margin), even
+        # where a side is clearly past it
+        return _within_error(
+            out, m, rng, err, {**spread, "left": 0.0, "right": 0.0}, withheld, raw_mean, raw_side
+        )
     if _any(raw_mean, raw_side) and not _any(mean_flag, side_flag):
         return _within_error(out, m, rng, err, spread, withheld, raw_mean, raw_side)
-    for s in ("left", "right"):
-        if _num(m.get(s)):
-            flag_s = side_flag[s]
-            # a side outside the range only by less than the error: neither flagged nor in range;
-            # nor is the far leg, seen through the near one: it never makes a finding on its own,
-            # so no surface may colour or word it as above or below
-            unclear = Status.NOT_ENOUGH_EVIDENCE if raw_side[s] else Status.IN_RANGE
-            out[s] = (_FLAG_STATUS[flag_s] if flag_s and s != far else unclear).value
+    _side_statuses(out, m, raw_side, side_flag, far, unjudged)
     if not (mean_flag or any(side_flag.values())):
-        # "in range" is a finding too: it needs the same capture and the same number of steps
-        n = int(m.get("n") or 0)
-        why = withheld[0] if withheld else None
-        if why is None and n < rules.min_steps:
-            why = f"measured on {n} steps; a verdict needs at least {rules.min_steps}"
-        if why:
-            out["status"], out["why"] = Status.NOT_ENOUGH_EVIDENCE.value, why
-        else:
-            out["status"] = Status.IN_RANGE.value
-        return out
-    why = _why_not(mid, m, rules, withheld, near, v2, mean_flag, side_flag, both_reliable, issues)
+        return _in_range(out, m, rules, withheld)
+    why = _why_not(mid, m, rules, withheld, near, v2, mean_flag, side_flag, both_reliable, issues, per_side)
     if why:
         return _no_finding(out, why)
     near_flag = side_flag.get(near) if near in side_flag else None
-    if both_reliable:
+    if not per_side:
+        flag = mean_flag  # the range is the mean's: the finding is too
+    elif both_reliable:
         flag = mean_flag or next((f for f in side_flag.values() if f), None)
     elif near_flag:
         flag = near_flag  # the near leg, seen clearly, is outside the range
@@ -494,6 +497,44 @@ def _judge(
             s for s in ("left", "right") if side_flag[s] == flag and (both_reliable or s == near)
         )
     return out
+
+
+def _in_range(
+    out: dict[str, Any], m: dict[str, Any], rules: EvidenceRules, withheld: list[str]
+) -> dict[str, Any]:
+    """A value inside its range: "in range" is a finding too, it needs the same capture and the
+    same number of steps."""
+    n = int(m.get("n") or 0)
+    why = withheld[0] if withheld else None
+    if why is None and n < rules.min_steps:
+        why = f"measured on {n} steps; a verdict needs at least {rules.min_steps}"
+    if why:
+        out["status"], out["why"] = Status.NOT_ENOUGH_EVIDENCE.value, why
+    else:
+        out["status"] = Status.IN_RANGE.value
+    return out
+
+
+def _side_statuses(
+    out: dict[str, Any],
+    m: dict[str, Any],
+    raw_side: dict[str, str | None],
+    side_flag: dict[str, str | None],
+    far: str | None,
+    unjudged: list[str],
+) -> None:
+    """Each measured side's own status (``raw_side``, ``side_flag``: its flags against the range
+    as it is and widened by its margin); ``unjudged``: sides not judged against it (None)."""
+    for s in ("left", "right"):
+        if _num(m.get(s)):
+            flag_s = side_flag[s]
+            # a side outside the range only by less than the error: neither flagged nor in range;
+            # nor is the far leg, seen through the near one: it never makes a finding on its own,
+            # so no surface may colour or word it as above or below
+            unclear = Status.NOT_ENOUGH_EVIDENCE if raw_side[s] else Status.IN_RANGE
+            out[s] = (
+                None if s in unjudged else (_FLAG_STATUS[flag_s] if flag_s and s != far else unclear).value
+            )
 
 
 def _no_finding(out: dict[str, Any], why: str) -> dict[str, Any]:
@@ -621,8 +662,10 @@ def _why_not(
     side_flag: dict[str, str | None],
     both_reliable: bool,
     issues: list[str],
+    per_side: bool = True,
 ) -> str | None:
-    """Why an out-of-range value is not flagged (None: it is)."""
+    """Why an out-of-range value is not flagged (None: it is). ``per_side``: the range applies
+    to each side (a side alone may be a finding), else to the mean alone."""
     if withheld:
         return withheld[0]
     if mid == "cadence_spm" and "cadence_disagree" in issues:
@@ -644,8 +687,8 @@ def _why_not(
                     "the range: film that side to check it"
                 )
             sides = [near] if side_flag.get(near) else []
-    if mean_flag and not sides:
-        return None
+    if mean_flag and (not sides or not per_side):
+        return None  # the mean's finding: no side needs its own count
     for s in sides:
         ns = m.get(f"n_{s}")
         if not v2 or not _num(ns):
