@@ -7,8 +7,13 @@ evidence rules (``norms.toml`` ``[evidence]``) and returns it with
   the metric's steps and the side's reliability support it; ``symmetry_index_pct`` only where
   the sided metric is a magnitude and both sides are reliable; negative flight times not
   measurable (with the reason);
-- ``quality["evidence"]``: ``{metric id: {"status", "why", "left", "right", "far"}}``, the one
-  verdict per metric every screen and paper shows (words in :data:`WORDS`);
+- ``quality["evidence"]``: ``{metric id: {"status", "why", "left", "right", "far", "only",
+  "margin"}}``,
+  the one verdict per metric every screen and paper shows (words in :data:`WORDS`); "left" and
+  "right" are the sides' own statuses (the far leg's is never above or below), "only" the side
+  a finding rests on when the mean is inside the range, "margin" the numbers of a "may be
+  normal" reason (in the analysis' units; each surface words it in its own with
+  :func:`margin_why`, "why" is that reason in the analysis' units);
 - ``quality["verdict_code"]`` ("good" | "limited" | "unusable"), ``quality["issues"]`` (short
   codes), ``quality["verdict"]`` (words), ``quality["withheld"]`` (why no finding at all is
   made, shown before anything else), ``steps_used``/``strides_used`` (a stride = two steps) and
@@ -19,8 +24,11 @@ The gait engine calls it at the end of ``analyze()``; the dashboard, the receipt
 the API call it again on the stored analysis with the clinic's current norms and profile, so all
 four say the same. Reviewing a reviewed analysis changes nothing.
 
-Sides: from the side the camera sees one leg clearly (the near leg) and the other through or
-behind it. The far leg's angles and positions are marked and never make a finding on their own;
+Sides: a range judges the mean, and each side too only where the clinic's norms say it applies
+to the sides (``applies_to = "sides"``; packaged: pelvic drop and knee valgus, per stance side).
+Against a range for the mean, one side outside it while the mean is inside is an asymmetry (the
+symmetry index's to show), not a side above or below normal. From the side the camera sees one
+leg clearly (the near leg) and the other through or behind it. The far leg's angles and positions are marked and never make a finding on their own;
 event timing (contact, step, flight) is seen for both feet. Schema-1 analyses carry no per-side
 counts or spreads, so they get no one-side flag and no asymmetry flag.
 """
@@ -423,7 +431,15 @@ def _judge(
     both_reliable = near == "both" or mid in BOTH_SIDES_SEEN or not sided
     far = None if near is None or both_reliable else ("right" if near == "left" else "left")
     # "only": the side a finding rests on when the mean itself is inside the range
-    out: dict[str, Any] = {"status": None, "why": None, "left": None, "right": None, "far": far, "only": None}
+    out: dict[str, Any] = {
+        "status": None,
+        "why": None,
+        "left": None,
+        "right": None,
+        "far": far,
+        "only": None,
+        "margin": None,
+    }
     out["symmetry"] = _symmetry_shown(mid, m, v2, both_reliable)
     if not _num(value) and not sided:
         out["status"] = Status.NOT_MEASURABLE.value
@@ -441,30 +457,32 @@ def _judge(
     # spread allows (the runner's own average may be inside), is a finding
     margins = {k: max(err or 0.0, v) for k, v in spread.items()}
     mean_flag, side_flag = _flags(m, rng, margins)
+    per_side = rng.applies_to == "sides"
+    unjudged: list[str] = []
+    if not per_side and not raw_mean:
+        # the range is the mean's (norms.toml applies_to = "value") and the mean is inside it: a
+        # side outside it alone is an asymmetry (the symmetry index's), not above or below normal;
+        # that side is not judged against the range (no status), the other is in range
+        unjudged = [s for s, f in raw_side.items() if f]
+        raw_side = side_flag = {"left": None, "right": None}
+    elif not per_side and not mean_flag:
+        # the mean past the limit by less than it may be off: no verdict (its own margin), even
+        # where a side is clearly past it
+        return _within_error(
+            out, m, rng, err, {**spread, "left": 0.0, "right": 0.0}, withheld, raw_mean, raw_side
+        )
     if _any(raw_mean, raw_side) and not _any(mean_flag, side_flag):
         return _within_error(out, m, rng, err, spread, withheld, raw_mean, raw_side)
-    for s in ("left", "right"):
-        if _num(m.get(s)):
-            flag_s = side_flag[s]
-            # a side outside the range only by less than the error: neither flagged nor in range
-            unclear = Status.NOT_ENOUGH_EVIDENCE if raw_side[s] else Status.IN_RANGE
-            out[s] = (_FLAG_STATUS[flag_s] if flag_s else unclear).value
+    _side_statuses(out, m, raw_side, side_flag, far, unjudged)
     if not (mean_flag or any(side_flag.values())):
-        # "in range" is a finding too: it needs the same capture and the same number of steps
-        n = int(m.get("n") or 0)
-        why = withheld[0] if withheld else None
-        if why is None and n < rules.min_steps:
-            why = f"measured on {n} steps; a verdict needs at least {rules.min_steps}"
-        if why:
-            out["status"], out["why"] = Status.NOT_ENOUGH_EVIDENCE.value, why
-        else:
-            out["status"] = Status.IN_RANGE.value
-        return out
-    why = _why_not(mid, m, rules, withheld, near, v2, mean_flag, side_flag, both_reliable, issues)
+        return _in_range(out, m, rules, withheld)
+    why = _why_not(mid, m, rules, withheld, near, v2, mean_flag, side_flag, both_reliable, issues, per_side)
     if why:
         return _no_finding(out, why)
     near_flag = side_flag.get(near) if near in side_flag else None
-    if both_reliable:
+    if not per_side:
+        flag = mean_flag  # the range is the mean's: the finding is too
+    elif both_reliable:
         flag = mean_flag or next((f for f in side_flag.values() if f), None)
     elif near_flag:
         flag = near_flag  # the near leg, seen clearly, is outside the range
@@ -479,6 +497,44 @@ def _judge(
             s for s in ("left", "right") if side_flag[s] == flag and (both_reliable or s == near)
         )
     return out
+
+
+def _in_range(
+    out: dict[str, Any], m: dict[str, Any], rules: EvidenceRules, withheld: list[str]
+) -> dict[str, Any]:
+    """A value inside its range: "in range" is a finding too, it needs the same capture and the
+    same number of steps."""
+    n = int(m.get("n") or 0)
+    why = withheld[0] if withheld else None
+    if why is None and n < rules.min_steps:
+        why = f"measured on {n} steps; a verdict needs at least {rules.min_steps}"
+    if why:
+        out["status"], out["why"] = Status.NOT_ENOUGH_EVIDENCE.value, why
+    else:
+        out["status"] = Status.IN_RANGE.value
+    return out
+
+
+def _side_statuses(
+    out: dict[str, Any],
+    m: dict[str, Any],
+    raw_side: dict[str, str | None],
+    side_flag: dict[str, str | None],
+    far: str | None,
+    unjudged: list[str],
+) -> None:
+    """Each measured side's own status (``raw_side``, ``side_flag``: its flags against the range
+    as it is and widened by its margin); ``unjudged``: sides not judged against it (None)."""
+    for s in ("left", "right"):
+        if _num(m.get(s)):
+            flag_s = side_flag[s]
+            # a side outside the range only by less than the error: neither flagged nor in range;
+            # nor is the far leg, seen through the near one: it never makes a finding on its own,
+            # so no surface may colour or word it as above or below
+            unclear = Status.NOT_ENOUGH_EVIDENCE if raw_side[s] else Status.IN_RANGE
+            out[s] = (
+                None if s in unjudged else (_FLAG_STATUS[flag_s] if flag_s and s != far else unclear).value
+            )
 
 
 def _no_finding(out: dict[str, Any], why: str) -> dict[str, Any]:
@@ -535,23 +591,54 @@ def _within_error(
 ) -> dict[str, Any]:
     """A value outside the range (``mean_flag``, ``side_flag``: the flags against it) by less
     than the engine's own error (``err``, :data:`MEASUREMENT_ERROR`) or than its steps' spread
-    allows (``spread``: :func:`_spread_margins`): no finding, and why."""
-    # a no-break space keeps "29 ms" on one line in the narrow flag column
-    unit = "°" if m.get("unit") == "deg" else f"\u00a0{m['unit']}" if m.get("unit") else ""
+    allows (``spread``: :func:`_spread_margins`): no finding, and why (``margin``: its numbers,
+    for a surface to word in its own units with :func:`margin_why`)."""
     high = "high" in (mean_flag, *side_flag.values())
-    where = f"above {rng.high:g}" if high else f"below {rng.low:g}"
     out["status"] = Status.NOT_ENOUGH_EVIDENCE.value
-    # short: it sits under the flag in a narrow column (the error's source: MEASUREMENT_ERROR)
     widest = max(spread[k] for k, f in (("value", mean_flag), *side_flag.items()) if f)
-    if err is not None and err >= widest:
-        why = f"{where}{unit} by less than the engine's error (±{err:g}{unit}): may be normal"
+    by_error = err is not None and err >= widest
+    pm = err if by_error and err is not None else widest
+    bound = float((rng.high if high else rng.low) or 0.0)  # the limit it is past: never None
+    unit = str(m.get("unit") or "")
+    margin: dict[str, Any] = {
+        "where": "above" if high else "below",
+        "bound": bound,
+        "by": "error" if by_error else "spread",
+        "pm": pm,
+        "unit": unit,
+    }
+    if withheld:
+        out["why"] = withheld[0]
     else:
-        why = f"{where}{unit} by less than its steps vary (±{widest:.2g}{unit}): may be normal"
-    out["why"] = withheld[0] if withheld else why
+        out["why"] = margin_why(margin, _with_unit(bound, unit), _with_unit(pm, unit, pm=True))
+        out["margin"] = margin
     for s, f in side_flag.items():
         if _num(m.get(s)):
             out[s] = Status.IN_RANGE.value if f is None else out["status"]
     return out
+
+
+def margin_why(margin: dict[str, Any], bound: str, pm: str) -> str:
+    """The reason of a value outside its range by less than it may be off (an evidence entry's
+    ``margin``: where, bound, by, pm, unit, in the analysis' units), with its two numbers
+    formatted, unit and all, by the surface that shows it (``bound``, ``pm`` without the ±):
+    "above 300 ms by less than the engine's error (±29 ms): may be normal". Short: it sits
+    under the flag in a narrow column (the error's source: :data:`MEASUREMENT_ERROR`)."""
+    by = "the engine's error" if margin.get("by") == "error" else "its steps vary"
+    return f"{margin.get('where')} {bound} by less than {by} (±{pm}): may be normal"
+
+
+def margin_digits(v: float) -> str:
+    """A margin's size to two significant figures, never in exponent form ("0.53", "4.5", "29",
+    "126")."""
+    return f"{v:.0f}" if abs(v) >= 10 else f"{v:.2g}"
+
+
+def _with_unit(v: float, unit: str, *, pm: bool = False) -> str:
+    """A bound (as the norms give it) or a margin (:func:`margin_digits`) in the analysis' own
+    units; a no-break space keeps "29 ms" on one line in the narrow flag column."""
+    text = margin_digits(v) if pm else f"{v:g}"
+    return text + ("°" if unit == "deg" else f"\u00a0{unit}" if unit else "")
 
 
 def _no_range(out: dict[str, Any], withheld: list[str]) -> dict[str, Any]:
@@ -575,8 +662,10 @@ def _why_not(
     side_flag: dict[str, str | None],
     both_reliable: bool,
     issues: list[str],
+    per_side: bool = True,
 ) -> str | None:
-    """Why an out-of-range value is not flagged (None: it is)."""
+    """Why an out-of-range value is not flagged (None: it is). ``per_side``: the range applies
+    to each side (a side alone may be a finding), else to the mean alone."""
     if withheld:
         return withheld[0]
     if mid == "cadence_spm" and "cadence_disagree" in issues:
@@ -598,8 +687,8 @@ def _why_not(
                     "the range: film that side to check it"
                 )
             sides = [near] if side_flag.get(near) else []
-    if mean_flag and not sides:
-        return None
+    if mean_flag and (not sides or not per_side):
+        return None  # the mean's finding: no side needs its own count
     for s in sides:
         ns = m.get(f"n_{s}")
         if not v2 or not _num(ns):
@@ -643,6 +732,7 @@ def _judge_symmetry(
         "right": None,
         "far": None,
         "only": None,
+        "margin": None,
     }
     out["symmetry"] = False
     if not _num(m.get("value")):

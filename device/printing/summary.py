@@ -105,7 +105,7 @@ def format_summary(
             out.para(f"No analysis yet (session {status}).")
         return out.lines
 
-    _analysis_lines(out, reviewed(analysis, config) or {}, u)
+    _analysis_lines(out, reviewed(analysis, config, u) or {}, u)
     return out.lines
 
 
@@ -222,13 +222,14 @@ class _Lines:
         self._row(label, shown)
         if is_number(left) or is_number(right):
             sides = []
-            # a side's word only when the sides differ (one is outside the range, the other not)
-            one_side = status in FLAGGED and (ev.get("left") in FLAGGED) != (ev.get("right") in FLAGGED)
+            # the word goes where the finding rests: on the mean's row (above), or on the side
+            # the gate names (``only``: the mean is in range), never on the far leg by itself
+            only = ev.get("only") if status in FLAGGED else None
             for side, v in (("L", left), ("R", right)):
                 full = "left" if side == "L" else "right"
                 note = " (far)" if ev.get("far") == full and is_number(v) else ""
-                if one_side and ev.get(full) in FLAGGED:
-                    note += " " + words(ev[full])
+                if only == full:
+                    note += " " + words(status)
                 sides.append(f"{side} {u.value(v, unit)}{note}")
             self.para("   ".join(sides), bullet="  ")
         if status == Status.NOT_ENOUGH_EVIDENCE:

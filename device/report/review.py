@@ -14,9 +14,10 @@ from typing import Any, overload
 from device.camera import is_synthetic
 from device.config import Config
 from device.gait.cues import PROFILES
-from device.gait.evidence import review
+from device.gait.evidence import margin_why, review
 from device.gait.norms import Norms
 from device.norms_file import DEFAULT_PATH, load_norms
+from device.report.units import Units, is_number, units_for
 
 #: What every surface says of a capture of the synthetic runner (the station's demo camera).
 DEMO_NOTE = (
@@ -56,14 +57,29 @@ def clinic_profile(config: Config | None = None) -> str:
 
 
 @overload
-def reviewed(analysis: dict[str, Any], config: Config | None = None) -> dict[str, Any]: ...
+def reviewed(
+    analysis: dict[str, Any], config: Config | None = None, units: Units | None = None
+) -> dict[str, Any]: ...
 @overload
-def reviewed(analysis: None, config: Config | None = None) -> None: ...
-def reviewed(analysis: dict[str, Any] | None, config: Config | None = None) -> dict[str, Any] | None:
-    """The analysis with only the findings its evidence supports (None stays None)."""
+def reviewed(analysis: None, config: Config | None = None, units: Units | None = None) -> None: ...
+def reviewed(
+    analysis: dict[str, Any] | None, config: Config | None = None, units: Units | None = None
+) -> dict[str, Any] | None:
+    """The analysis with only the findings its evidence supports (None stays None), its reasons
+    worded in the clinic's display units (``units``; else the configuration's, else metric):
+    the gate words them in the analysis' own, and its numbers stay so."""
     if not isinstance(analysis, dict):
         return analysis
-    return review(analysis, clinic_norms(config), clinic_profile(config))
+    a = review(analysis, clinic_norms(config), clinic_profile(config))
+    shown = units or (units_for(config) if config is not None else Units())
+    for ev in ((a.get("quality") or {}).get("evidence") or {}).values():
+        margin = ev.get("margin") if isinstance(ev, dict) else None
+        if isinstance(margin, dict) and is_number(margin.get("bound")) and is_number(margin.get("pm")):
+            unit = str(margin.get("unit") or "")
+            # a no-break space keeps "0.21 in" on one line in the narrow flag column
+            bound = shown.value(margin["bound"], unit).replace(" ", "\u00a0")
+            ev["why"] = margin_why(margin, bound, shown.margin(margin["pm"], unit).replace(" ", "\u00a0"))
+    return a
 
 
 def session_time(analysis: dict[str, Any] | None, t: Any) -> float | None:

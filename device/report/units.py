@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any, TypeGuard
 
 from device.config import Config
+from device.gait.evidence import margin_digits
 
 CM_PER_INCH = 2.54
 KM_PER_MILE = 1.609344
@@ -73,6 +74,14 @@ class Units:
         if text == "—":
             return text
         return text + _SUFFIX.get(self.unit(unit), f" {self.unit(unit)}")
+
+    def margin(self, v: float | None, unit: str) -> str:
+        """How far a value may be off, with its unit, to two significant figures ("0.21 in",
+        "4.5°", "29 ms"): finer than :meth:`value` (a ± of 0.2 in is not 0); "—" when missing."""
+        c = self.convert(v, unit)
+        if c is None:
+            return "—"
+        return margin_digits(c) + _SUFFIX.get(self.unit(unit), f" {self.unit(unit)}")
 
     def range(self, normal: Any, unit: str) -> str:
         """A normal range [low, high] (either end may be null) as "170–180 spm", "≤ 5.0 cm"."""

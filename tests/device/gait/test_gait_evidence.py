@@ -162,8 +162,10 @@ def test_engine_records_the_session_start() -> None:
 
 
 def test_each_side_is_checked_and_the_near_side_is_flagged() -> None:
-    """Stance knee: mean 45° in range (30–50) but the near (right) knee 59°: flagged, that side."""
-    a = review(_v2(knee_flexion_stance_peak_deg=_metric(45.0, "deg", 31.0, 59.0)), NORMS)
+    """A range for each side (``applies_to = "sides"``): stance knee mean 45° in range (30–50)
+    but the near (right) knee 59°: flagged, that side."""
+    sides = _norms_sides("knee_flexion_stance_peak_deg")
+    a = review(_v2(knee_flexion_stance_peak_deg=_metric(45.0, "deg", 31.0, 59.0)), sides)
     e = a["quality"]["evidence"]["knee_flexion_stance_peak_deg"]
     assert e["status"] == Status.ABOVE and e["right"] == Status.ABOVE and e["left"] == Status.IN_RANGE
     assert a["metrics"]["knee_flexion_stance_peak_deg"]["flag"] == "high"
@@ -172,17 +174,78 @@ def test_each_side_is_checked_and_the_near_side_is_flagged() -> None:
 
 
 def test_far_leg_alone_never_makes_a_finding() -> None:
-    a = review(_v2(knee_flexion_stance_peak_deg=_metric(45.0, "deg", 59.0, 31.0)), NORMS)
+    sides = _norms_sides("knee_flexion_stance_peak_deg")  # a one-side finding could be made
+    a = review(_v2(knee_flexion_stance_peak_deg=_metric(45.0, "deg", 59.0, 31.0)), sides)
     e = a["quality"]["evidence"]["knee_flexion_stance_peak_deg"]
     assert e["status"] == Status.NOT_ENOUGH_EVIDENCE and e["far"] == "left"
     assert "left leg, the one further from the camera" in e["why"]
     assert a["metrics"]["knee_flexion_stance_peak_deg"]["flag"] is None and a["cues"] == []
 
 
+def _norms_sides(*mids: str) -> Any:
+    """The packaged norms with the ranges of ``mids`` applying to each side (``applies_to``)."""
+    doc = tomllib.loads(DEFAULT_PATH.read_text(encoding="utf-8"))
+    for mid in mids:
+        doc["metrics"][mid]["applies_to"] = "sides"
+    return norms_from_dict(doc, "clinic.toml")
+
+
+def test_the_far_leg_outside_the_range_is_not_judged_when_the_near_leg_carries_the_finding() -> None:
+    """Stance knee L 26° (far) R 55° (near), mean 40° in 30–50: the finding rests on the near
+    right knee; the far left knee, seen through it, is "not enough evidence", not "below"."""
+    peak = "knee_flexion_stance_peak_deg"
+    a = review(_v2(**{peak: _metric(40.0, "deg", 26.0, 55.0)}), _norms_sides(peak))
+    e = a["quality"]["evidence"][peak]
+    assert e["status"] == Status.ABOVE and e["only"] == "right" and e["far"] == "left"
+    assert e["right"] == Status.ABOVE and e["left"] == Status.NOT_ENOUGH_EVIDENCE
+    # the near leg's finding and a far leg outside the other way: still not judged
+    both = review(_v2(**{peak: _metric(56.0, "deg", 57.0, 55.0)}), _norms_sides(peak))["quality"]
+    assert both["evidence"][peak]["status"] == Status.ABOVE
+    assert both["evidence"][peak]["left"] == Status.NOT_ENOUGH_EVIDENCE
+    assert both["evidence"][peak]["right"] == Status.ABOVE
+
+
+def test_a_range_for_the_mean_is_not_applied_to_one_side() -> None:
+    """The packaged stance-knee range (30–50°) applies to the mean (norms.toml ``applies_to``
+    "value", the default): mean 47° with the near right knee 56° is in range, no "deep knee bend"
+    cue; the one-sided difference is an asymmetry, not a side above normal. A range that
+    applies to the sides flags that knee."""
+    peak = "knee_flexion_stance_peak_deg"
+    assert NORMS.get(peak).applies_to == "value"
+    a = review(_v2(**{peak: _metric(47.0, "deg", 40.0, 56.0)}), NORMS)
+    e = a["quality"]["evidence"][peak]
+    assert e["status"] == Status.IN_RANGE and e["only"] is None
+    assert e["right"] is None and e["left"] == Status.IN_RANGE  # the side is not judged against it
+    assert a["metrics"][peak]["flag"] is None and a["cues"] == []
+    sides = review(_v2(**{peak: _metric(47.0, "deg", 40.0, 56.0)}), _norms_sides(peak))
+    assert sides["quality"]["evidence"][peak]["status"] == Status.ABOVE
+    assert sides["quality"]["evidence"][peak]["only"] == "right"
+    # the mean past the limit by less than the engine's error: no verdict, whatever one side
+    # does; clearly past it: the mean's finding
+    near = review(_v2(**{peak: _metric(50.5, "deg", 40.0, 61.0, sd=3.9, n=60)}), NORMS)
+    e = near["quality"]["evidence"][peak]
+    assert e["status"] == Status.NOT_ENOUGH_EVIDENCE and e["only"] is None
+    assert e["why"] == "above 50° by less than the engine's error (±3.2°): may be normal"
+    assert e["right"] == Status.NOT_ENOUGH_EVIDENCE and near["cues"] == []
+    clear = review(_v2(**{peak: _metric(58.0, "deg", 56.0, 60.0)}), NORMS)["quality"]["evidence"][peak]
+    assert clear["status"] == Status.ABOVE and clear["only"] is None and clear["right"] == Status.ABOVE
+
+
+def test_packaged_frontal_plane_ranges_apply_to_each_side() -> None:
+    """Pelvic drop and knee valgus are judged per stance side (a one-sided drop is the finding)."""
+    for mid in ("pelvic_drop_deg", "knee_frontal_angle_deg"):
+        assert NORMS.get(mid).applies_to == "sides", mid
+    assert all(
+        NORMS.get(mid).applies_to == "value"
+        for mid in NORMS.ranges
+        if mid not in ("pelvic_drop_deg", "knee_frontal_angle_deg")
+    )
+
+
 def test_side_unknown_allows_only_the_mean() -> None:
     a = _v2(knee_flexion_stance_peak_deg=_metric(45.0, "deg", 31.0, 59.0))
     a["quality"]["near_side"] = None
-    r = review(a, NORMS)
+    r = review(a, _norms_sides("knee_flexion_stance_peak_deg"))
     assert _status(r, "knee_flexion_stance_peak_deg") == Status.NOT_ENOUGH_EVIDENCE
     assert "side_unknown" in r["quality"]["issues"] and r["quality"]["verdict_code"] == "limited"
 
@@ -308,7 +371,7 @@ def test_value_past_a_limit_by_less_than_its_steps_vary_is_not_flagged() -> None
     few = review(_v2(**{hip: _metric(32.4, "deg", 33.6, 31.2, sd=5.6, n=16)}), NORMS)
     e = few["quality"]["evidence"][hip]
     assert e["status"] == Status.NOT_ENOUGH_EVIDENCE
-    assert e["why"] == "below 35° by less than its steps vary (±4°): may be normal"  # 2·5.6/√8
+    assert e["why"] == "below 35° by less than its steps vary (±2.8°): may be normal"  # 2·5.6/√16
     assert few["metrics"][hip]["flag"] is None and not [c for c in few["cues"] if c["metric"] == hip]
     many = review(_v2(**{hip: _metric(32.4, "deg", 33.6, 31.2, sd=5.6, n=160)}), NORMS)
     assert _status(many, hip) == Status.BELOW and many["metrics"][hip]["flag"] == "low"
@@ -367,7 +430,7 @@ def test_schema_1_is_read_conservatively() -> None:
     q.pop("issues")
     q.update(strides_used=268, near_leg="right", effective_fps=30.0, frames_analysed=2789, duration_s=120.2)
     a["metrics"]["knee_flexion_stance_peak_deg"] = _metric(45.0, "deg", 31.0, 59.0)
-    r = review(a, NORMS)
+    r = review(a, _norms_sides("knee_flexion_stance_peak_deg"))  # a one-side flag could be made
     rq = r["quality"]
     assert (rq["steps_used"], rq["strides_used"]) == (268, 134)
     assert rq["effective_fps"] == pytest.approx(23.2, abs=0.01)

@@ -7,8 +7,9 @@ from typing import Any
 import pytest
 
 from device.config import Config
+from device.norms_file import DEFAULT_PATH
 from device.printing import format_summary
-from tests.device.report.handmade import NORMS
+from tests.device.report.handmade import NORMS, norms_with_sides
 
 CFG = Config()
 CFG.station.norms_file = str(NORMS)  # the ranges the fixture's numbers were written against
@@ -159,23 +160,54 @@ def test_unusable_capture_marks_a_number_that_has_no_normal_range(session: dict[
     assert out[row + 2].strip() == "not enough evidence: see above", out[row : row + 3]
 
 
-def test_far_leg_alone_is_not_enough_evidence(session: dict[str, Any]) -> None:
+def test_far_leg_alone_is_not_enough_evidence(session: dict[str, Any], tmp_path) -> None:
     m = session["analysis"]["metrics"]
     m["cadence_spm"]["value"] = 175.0
     m["overstride_cm"].update(value=8.0, left=7.9, right=8.1)
     # facing right: the left leg is the far one; only it is over 25 cm
     m["overstride_cm"].update(value=20.0, left=31.0, right=9.0)
-    lines = format_summary(session)  # the packaged norms: overstride ≤ 25 cm, contact ≤ 300 ms
+    cfg = Config()  # the packaged norms (overstride ≤ 25 cm, contact ≤ 300 ms), each side judged
+    cfg.station.norms_file = str(norms_with_sides(tmp_path, "overstride_cm", base=DEFAULT_PATH))
+    lines = format_summary(session, config=cfg)
     t = flowing(lines)
     assert "L 31.0 cm (far)" in t
     assert "not enough evidence: only the left leg, the one further from the camera" in t
     assert "Nothing flagged. Not enough evidence for: Overstride" in t
 
 
-def test_one_foot_contact_time_is_flagged_for_either_foot(session: dict[str, Any]) -> None:
-    """Contact times come from both feet's events (seen from the side): the far foot counts."""
+def test_a_finding_on_the_near_leg_names_that_side_and_not_the_far_one(session: dict[str, Any]) -> None:
+    """Stance knee L 26° (far) R 55° (near), mean 40° inside 35–50: the finding rests on the
+    right knee, and the receipt says so on the right, never on the far left leg."""
+    m = session["analysis"]["metrics"]
+    m["knee_flexion_stance_peak_deg"] = {
+        **m["knee_flexion_ic_deg"],
+        **dict(value=40.0, left=26.0, right=55.0, sd=2.0, sd_left=2.0, sd_right=2.0, normal=None),
+    }
+    lines = fmt(session)
+    row = next(i for i, ln in enumerate(lines) if ln.startswith("Peak knee bend in stance"))
+    assert lines[row].split()[-1] == "40°"  # the mean is in range: not called high
+    assert lines[row + 1] == "  L 26° (far)   R 55° above normal"
+    assert "knee bends 55° under load on the right" in flowing(lines)
+
+
+def test_an_imperial_receipt_says_why_a_value_may_be_normal_in_inches(session: dict[str, Any]) -> None:
+    """Overstride 10.2 cm (≤ 10 cm) by less than its steps vary: the reason is in inches, as
+    the number above it is."""
+    session["analysis"]["metrics"]["overstride_cm"].update(
+        value=10.2, left=10.1, right=10.3, sd=2.0, sd_left=2.0, sd_right=2.0, n=24, n_left=12, n_right=12
+    )
+    t = flowing(fmt(session, units="imperial"))
+    assert "not enough evidence: above 3.9 in by less than its steps vary (±0.32 in): may be normal" in t
+    assert " cm" not in t
+
+
+def test_one_foot_contact_time_is_flagged_for_either_foot(session: dict[str, Any], tmp_path) -> None:
+    """Contact times come from both feet's events (seen from the side): with a range for each
+    side, the far foot counts."""
     session["analysis"]["metrics"]["contact_time_ms"].update(value=265.0, left=330.0, right=200.0)
-    lines = format_summary(session)
+    cfg = Config()
+    cfg.station.norms_file = str(norms_with_sides(tmp_path, "contact_time_ms", base=DEFAULT_PATH))
+    lines = format_summary(session, config=cfg)
     # the mean (265 ms) is in range: the left foot carries the flag, the mean is not called high
     assert any(ln.startswith("Ground contact time") and ln.endswith(" 265 ms") for ln in lines)
     assert "  L 330 ms above normal   R 200 ms" in lines

@@ -10,6 +10,19 @@ from typing import Any
 NORMS = Path(__file__).with_name("handmade_norms.toml")  # the ranges these numbers were written against
 
 
+def norms_with_sides(folder: Path, *mids: str, base: Path = NORMS) -> Path:
+    """A copy of the norms file ``base`` in ``folder`` whose ranges of ``mids`` apply to each
+    side (``applies_to = "sides"``: one side outside it may be a finding), as a clinic may set."""
+    text = base.read_text(encoding="utf-8")
+    for mid in mids:
+        head = f"[metrics.{mid}]\n"
+        assert head in text, mid
+        text = text.replace(head, head + 'applies_to = "sides"\n')
+    out = folder / "clinic-norms.toml"
+    out.write_text(text, encoding="utf-8")
+    return out
+
+
 def _curve(fn, sd: float) -> dict[str, list[float]]:
     mean = [round(fn(i / 100.0), 3) for i in range(101)]
     return {"mean": mean, "sd": [sd] * 101}

@@ -19,7 +19,7 @@ from device.report import (
 )
 from device.report.units import Units
 from tests.device.report.conftest import pdf_info, pdf_text
-from tests.device.report.handmade import NORMS, handmade_analysis, handmade_session, metric
+from tests.device.report.handmade import NORMS, handmade_analysis, handmade_session, metric, norms_with_sides
 
 
 def _cfg(**station) -> Config:
@@ -123,6 +123,19 @@ def test_imperial_units_everywhere() -> None:
     assert "≤ 3.9 in" in html  # its normal range
     assert "5′ 10″" in html  # 178 cm
     assert " cm" not in re.sub(r"<style>.*?</style>", "", html, flags=re.S)
+
+
+def test_imperial_report_says_why_a_value_may_be_normal_in_inches() -> None:
+    """Overstride 10.2 cm (L 10.1, R 10.3) against ≤ 10 cm, by less than its steps vary: the
+    reason under the name is in the table's inches, not the analysis' centimetres."""
+    s = handmade_session()
+    s["analysis"]["metrics"]["overstride_cm"] = metric(10.2, "cm", 10.1, 10.3, 2.0, 23, normal=[None, 10])
+    html = unescape(render_report_html(s, _cfg(units="imperial")))
+    row = re.search(r'<tr class="metric" data-metric="overstride_cm">.*?</tr>', html, re.S).group(0)
+    why = re.search(r'<span class="why">(.*?)</span>', row, re.S).group(1)
+    assert why == "above 3.9\u00a0in by less than its steps vary (±0.33\u00a0in): may be normal"
+    metric_html = unescape(render_report_html(s, _cfg()))
+    assert "above 10.0\u00a0cm by less than its steps vary (±0.83\u00a0cm): may be normal" in metric_html
 
 
 def test_cues_come_from_the_engine_library_and_follow_the_clinic_profile() -> None:
@@ -295,19 +308,36 @@ def test_printed_comparison_reads_no_change_from_a_withheld_capture() -> None:
     assert "none from a capture whose findings are withheld" in html
 
 
-def test_a_flag_from_one_side_quotes_that_side_not_the_mean() -> None:
-    """Both feet's contacts are seen from the side: one foot above the range is a finding, but
-    the in-range mean is not "above normal" and the sentence quotes the foot's own value."""
+def test_a_flag_from_one_side_quotes_that_side_not_the_mean(tmp_path) -> None:
+    """Both feet's contacts are seen from the side: with a range for each side, one foot above
+    it is a finding, but the in-range mean is not "above normal" and the sentence quotes the
+    foot's own value."""
     s = handmade_session()
     for mid, v in (("cadence_spm", 178.0), ("overstride_cm", 9.0), ("overstride_pct_leg", 10.0)):
         s["analysis"]["metrics"][mid].update(value=v, left=None, right=None)  # in range: the top finding
     s["analysis"]["metrics"]["contact_time_ms"] = metric(
         280.0, "ms", 345.0, 215.0, 11.0, 24, normal=[180, 300]
     )
-    html = render_report_html(s, _cfg())
+    html = render_report_html(s, _cfg(norms_file=str(norms_with_sides(tmp_path, "contact_time_ms"))))
     row = re.search(r'<tr class="metric" data-metric="contact_time_ms">.*?</tr>', html, re.S).group(0)
     assert "above normal (left)" in unescape(row)
     assert "stay on the ground 345 ms per step on the left" in unescape(html)
+
+
+def test_the_far_leg_is_never_marked_outside_the_range() -> None:
+    """Near leg left: its 55° stance knee (35–50) is the finding; the far right knee's 26° is
+    marked as the far leg but not coloured as outside the range: it makes no finding alone."""
+    s = handmade_session()
+    s["analysis"]["metrics"]["knee_flexion_stance_peak_deg"] = metric(40.0, "deg", 55.0, 26.0, 2.0, 40)
+    html = render_report_html(s, _cfg())
+    row = re.search(
+        r'<tr class="metric" data-metric="knee_flexion_stance_peak_deg">.*?</tr>', html, re.S
+    ).group(0)
+    cells = re.findall(r"<td class=\"([^\"]*)\">(.*?)</td>", row, re.S)
+    left = next(c for c in cells if c[1].startswith("55"))
+    right = next(c for c in cells if c[1].startswith("26"))
+    assert left[0] == "out" and right[0] == "" and 'class="far"' in right[1]
+    assert "above normal (left)" in unescape(row)
 
 
 def test_nothing_flagged_but_a_value_without_evidence_is_not_called_normal() -> None:

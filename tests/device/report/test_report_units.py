@@ -46,3 +46,36 @@ def test_units_from_config_and_validation() -> None:
     assert units_for(cfg).imperial
     with pytest.raises(ValueError):
         Units("furlongs")
+
+
+def test_a_margin_keeps_two_figures_in_display_units() -> None:
+    assert Units("imperial").margin(0.53, "cm") == "0.21 in"
+    assert Units("metric").margin(0.53, "cm") == "0.53 cm"
+    assert Units("metric").margin(4.5, "deg") == "4.5°"
+    assert Units("metric").margin(126.4, "ms") == "126 ms"  # not "1.3e+02 ms"
+
+
+def test_every_surface_reads_a_may_be_normal_reason_in_the_clinics_units() -> None:
+    """The page and the API read the gate's verdicts through reviewed(): the reason a value
+    may be normal is worded in the clinic's units from the gate's numbers (kept in the
+    analysis' own), not in the centimetres the gate words it in."""
+    from device.report.review import reviewed
+    from tests.device.report.handmade import NORMS, handmade_analysis, metric
+
+    a = handmade_analysis()
+    a["metrics"]["overstride_cm"] = metric(10.2, "cm", 10.1, 10.3, 2.0, 23, normal=[None, 10])
+    cfg = Config()
+    cfg.station.norms_file = str(NORMS)
+    cfg.station.units = "imperial"
+    ev = reviewed(a, cfg)["quality"]["evidence"]["overstride_cm"]
+    assert ev["why"] == "above 3.9\u00a0in by less than its steps vary (±0.33\u00a0in): may be normal"
+    margin = ev["margin"]
+    assert {k: margin[k] for k in ("where", "bound", "by", "unit")} == {
+        "where": "above",
+        "bound": 10.0,
+        "by": "spread",
+        "unit": "cm",
+    }
+    assert margin["pm"] == pytest.approx(2.0 * 2.0 / 23**0.5)  # the mean's: its range is the mean's
+    cfg.station.units = "metric"
+    assert reviewed(a, cfg)["quality"]["evidence"]["overstride_cm"]["why"].startswith("above 10.0\u00a0cm by")
