@@ -644,11 +644,15 @@ class CaptureController:
             elif outcome is FrameOutcome.CLOCK_FAULT and cap.recorder.clock_fault is not None:
                 # a camera whose clock broke has failed like an unplugged one
                 self._on_camera_error(cap.recorder.clock_fault)
-            elif cap.recorder.error is not None:
+            elif cap.recorder.error is not None:  # the pose spool failed (SPOOL_FAILED, disk)
                 self.fail_capture(self._spool_failure(cap))
         self.live.offer(frame, picture)
 
     def _spool_failure(self, cap: _Capture) -> str:
+        if cap.recorder.disk_full and not cap.recorder.began:
+            return (
+                "disk full: the recording could not start; free space (delete old sessions) and start again"
+            )
         if cap.recorder.disk_full:
             return (
                 f"disk full while recording: the {cap.recorder.writer.written} frames of keypoints "

@@ -67,8 +67,13 @@ class PoseSpoolWriter:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.quality = int(quality)
         self._fh: BinaryIO = open(self.path, "wb")  # noqa: SIM115 - held open for the capture
-        self._fh.write(MAGIC + json.dumps(meta).encode() + b"\n")
-        self._fh.flush()
+        try:
+            self._fh.write(MAGIC + json.dumps(meta).encode() + b"\n")
+            self._fh.flush()
+        except OSError:
+            with contextlib.suppress(OSError):  # closing flushes again, and fails again
+                self._fh.close()  # the caller is told (disk full): no file handle left behind
+            raise
         self._q: queue.Queue[bytes | None] = queue.Queue(QUEUE_RECORDS)
         self.frames = 0  # records handed to the writer
         self.written = 0  # records on disk

@@ -257,6 +257,21 @@ def test_the_rear_cameras_left_out_frames_are_named_in_the_session(tmp_path: Pat
         store.close()
 
 
+def test_a_disk_full_before_the_recording_begins_ends_the_capture_with_one_line(rig, caplog) -> None:
+    """The pose spool cannot be created (the disk filled during the countdown): the capture
+    ends failed with one line, not 'capturing' for ever with a traceback per frame."""
+    ctl, store, src, calls, _, done = rig(ScriptedSource(live=True), countdown_s=1)
+    ctl.wait_for_state("idle", 5)
+    sid = ctl.start_capture()
+    ctl.pose_spool_path(sid, "main").symlink_to("/dev/full")  # every write there: ENOSPC
+    assert ctl.wait_for_state(("done", "failed"), scaled(5)) == "failed"
+    message = "disk full: the recording could not start; free space (delete old sessions) and start again"
+    assert ctl.status()["message"] == message
+    assert store.get_session(sid)["status"] == "failed" and store.get_session(sid)["error"] == message
+    assert done == [(sid, False)] and calls == []
+    assert not [r for r in caplog.records if r.exc_info]  # no traceback (it was one per frame)
+
+
 def test_invalid_details_refused_without_a_session(rig) -> None:
     ctl, store, *_ = rig()
     with pytest.raises(InputError, match="speed"):
