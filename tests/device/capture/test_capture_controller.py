@@ -475,6 +475,35 @@ def test_resume_without_a_pose_spool_keeps_recorded_frames_and_drops_an_empty_sp
     assert not list(ctl.spool_dir.iterdir())
 
 
+@pytest.mark.parametrize("header", [b"", b'GAITPOSE1\n{"width": 12'])
+def test_resume_after_a_power_cut_that_tore_the_pose_spools_header_analyses_the_stored_keypoints(
+    rig, caplog, header: bytes
+) -> None:
+    """The header never reached the card: no spooled frame can be found, so there is nothing
+    to catch up; the live view's keypoints are analysed (the session used to be failed)."""
+    from device.store import KeypointWriter
+
+    ctl, store, _src, calls, _states, done = rig()
+    sid = store.create_session(None, 10.0, view="side")
+    live = KeypointWriter(store, sid)
+    kp = np.zeros((17, 3), np.float32)
+    kp[:, 2] = 0.9
+    for i in range(0, 300, 3):  # every third frame: what the live view kept up with
+        live.append(100 + i / 30, kp, i)
+    live.close()
+    ctl.spool_dir.mkdir(parents=True, exist_ok=True)
+    spool = ctl.pose_spool_path(sid, "main")
+    spool.write_bytes(header)
+    ctl.wait_for_state("idle", 5)
+    assert ctl.resume(sid) is Resume.STARTED
+    assert ctl.wait_for_state(("done", "failed"), scaled(20)) == "done"
+    s = store.get_session(sid)
+    assert s["status"] == "done" and s["analysis"] is not None and calls[0]["n"] == 100
+    assert done == [(sid, True)] and not spool.exists()
+    (line,) = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    assert line.startswith(f"session {sid}: pose spool {spool.name} ") and "no frames to catch up" in line
+
+
 def test_resume_refused_while_capturing_leaves_its_spools_for_later(rig) -> None:
     """A resume in the same instant as a start: the start wins, the resume touches nothing (its
     spools wait for the station to be free) and finishes the session once tried again."""
