@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import shutil
 import time
 from collections import namedtuple
@@ -197,6 +198,32 @@ def test_camera_clock_going_backwards_ends_the_capture_keeping_what_was_recorded
     sid2 = ctl.start_capture()
     assert ctl.wait_for_state(("done", "failed"), scaled(20)) == "done"
     assert store.get_session(sid2)["status"] == "done"
+
+
+def test_a_camera_clock_running_slow_ends_the_capture_in_real_time_keeping_what_was_recorded(
+    rig, monkeypatch
+) -> None:
+    """Stamped in the wrong unit (1000 times slow), every frame is a little later than the last
+    and believed, but 1 s of it would take 17 minutes: the capture is ended by real time (it ran
+    until the disk was full), what was recorded analysed."""
+    from device.capture import camera_clock
+
+    monkeypatch.setattr(camera_clock, "SLOW_MARGIN_S", 0.5)  # 2 × 1 s + 0.5 s of real time
+    src = ScriptedSource(live=True, retime=lambda i, t: 100.0 + (t - 100.0) / 1000.0)
+    ctl, store, src, calls, _, done = rig(source=src, duration_s=1.0)
+    ctl.wait_for_state("idle", 5)
+    started = time.monotonic()
+    sid = ctl.start_capture()
+    assert ctl.wait_for_state(("done", "failed"), scaled(10)) == "failed"
+    assert 2.5 <= time.monotonic() - started < scaled(5)
+    assert ctl.last_result is not None
+    message = ctl.last_result["message"]
+    assert re.fullmatch(
+        r"camera clock runs slow: 0\.00[23]\d* s of a 1 s capture in \d+ s of real time; recording "
+        f"stopped there; what was recorded is analysed in session {sid}",
+        message,
+    ), message
+    assert store.get_session(sid)["status"] == "done" and calls[0]["n"] > 0 and done == [(sid, False)]
 
 
 def test_camera_clock_leaping_ahead_for_good_ends_the_capture_with_the_reason(rig) -> None:
