@@ -347,7 +347,8 @@ class CaptureController:
             if self._state not in CAN_START:
                 log.info("start ignored: %s", self._state)
                 return None
-            if self.camera.open_failed and not self.camera.source_ok:
+            if self.camera.error is not None:
+                # failed and not (yet) reopened: a start now would record nothing and fail
                 raise UserError(f"camera not available: {self.camera.error}")
             self._check_disk()
             req = request or self._armed or CaptureRequest()

@@ -122,6 +122,7 @@ def test_camera_failure_mid_capture_then_next_session_works(rig) -> None:
     assert s["status"] == "done" and "camera unplugged" in " ".join(s["analysis"]["quality"]["warnings"])
     assert s["frames_inferred"] == len(store.get_keypoints(sid)) > 0  # kept what was recorded
     assert done == [(sid, False)]
+    assert eventually(lambda: ctl.status()["camera_ok"], 5)  # reopened (a start before is refused)
     sid2 = ctl.start_capture()
     assert ctl.wait_for_state(("done", "failed"), scaled(20)) == "done"
     assert store.get_session(sid2)["status"] == "done"
@@ -424,6 +425,44 @@ def test_camera_down_refuses_start_with_the_reason(tmp_path: Path) -> None:
     finally:
         ctl.close()
         store.close()
+
+
+def test_start_just_after_the_camera_was_unplugged_is_refused_with_its_error(rig) -> None:
+    """The camera failed and is being looked for again (not yet found missing): a start then is
+    refused with the camera's own line, no session made; once it is back, a start works."""
+    import threading
+
+    from device.errors import SourceError
+
+    class Unplugged(ScriptedSource):
+        def __init__(self) -> None:
+            super().__init__(live=True)
+            self.unplugged = threading.Event()
+            self.probed = threading.Event()  # the reopen's look on the bus ends when the test says
+
+        def open(self) -> None:
+            if self.unplugged.is_set():
+                self.probed.wait(5)
+                raise SourceError("webcam 0 not found or busy")
+            super().open()
+
+        def read(self):
+            if self.unplugged.is_set():
+                raise SourceError("webcam:0: stopped delivering frames (unplugged?)")
+            return super().read()
+
+    ctl, store, src, *_ = rig(Unplugged(), duration_s=60)
+    ctl.wait_for_state("idle", 5)
+    assert eventually(lambda: ctl.status()["camera_ok"], 5)
+    src.unplugged.set()
+    assert eventually(lambda: not ctl.status()["camera_ok"], 5)
+    with pytest.raises(UserError, match=r"^camera not available: webcam:0: stopped delivering frames"):
+        ctl.start_capture()
+    assert ctl.state == "idle" and store.list_sessions() == []
+    src.unplugged.clear()
+    src.probed.set()  # this look fails; the next one finds the camera plugged in again
+    assert eventually(lambda: ctl.status()["camera_ok"], scaled(10))
+    assert ctl.start_capture() is not None
 
 
 def test_stop_during_countdown_records_nothing(rig) -> None:
