@@ -667,7 +667,8 @@ class Station:
             self._say(str(exc))
             if self.controls is not None:
                 with contextlib.suppress(Exception):
-                    self.controls.set_state(StationState.FAILED)
+                    # shown like a failed session's result, then the LED is back to the state
+                    self.controls.show_refusal(self.cfg.capture.result_hold_s)
 
     def _button_stop(self) -> None:
         self.stop_capture()

@@ -41,6 +41,10 @@ NAMED_LEFT_OUT = 5
 #: periods, and are matched by the wall time anyway on a live camera.
 SUSPECT_PERIODS = 5
 SUSPECT_MIN_S = 0.05
+#: Real time a live capture may take beyond twice its length and its countdown before its
+#: camera's clock is judged slow: slack for a slow start or a busy machine, not for a clock
+#: stamping in the wrong unit (1000 times slow: its 120 s would take 33 hours).
+SLOW_MARGIN_S = 5.0
 
 
 class Mistiming(Enum):
@@ -134,6 +138,32 @@ class CameraClock:
         if t - self.last_t > MAX_LEAP_S + (now - self._last_wall):
             return Mistiming.LEAP
         return None
+
+
+@dataclass(frozen=True)
+class RealTimeLimit:
+    """How long in real time a capture timed by a live camera's clock may run. Every frame of a
+    clock that runs slow is believed (each a little later than the last), but the capture's
+    length is never reached on it: the real time ends it, what was recorded kept."""
+
+    duration_s: float
+    countdown_s: float
+
+    @property
+    def limit_s(self) -> float:
+        return 2.0 * self.duration_s + self.countdown_s + SLOW_MARGIN_S
+
+    def overrun(self, wall_s: float, recorded_s: float | None) -> str | None:
+        """The line that ends a capture after ``wall_s`` of real time in which the camera's clock
+        gave ``recorded_s`` of recording (None: the countdown never ended); None while in time."""
+        if wall_s <= self.limit_s:
+            return None
+        if recorded_s is None:
+            return f"camera clock runs slow: the countdown did not end in {wall_s:.0f} s; nothing recorded"
+        return (
+            f"camera clock runs slow: {recorded_s:.2g} s of a {self.duration_s:g} s capture in "
+            f"{wall_s:.0f} s of real time; recording stopped there"
+        )
 
 
 class LeftOutFrames:

@@ -63,7 +63,6 @@ class CameraLoop:
         self._restart = False
         self.flat_out = False  # True while recording: a finite source is read as fast as it goes
         self.error: str | None = None
-        self.open_failed = False
         self.frames_read = 0
         self.last_frame_wall: float | None = None
         self.beat = time.monotonic()
@@ -119,7 +118,6 @@ class CameraLoop:
             if msg != self.error:
                 log.error("camera %s: %s", self.name, msg)
             self.error = msg
-            self.open_failed = True
             if self._on_error is not None:
                 self._on_error(msg)
             return False
@@ -127,7 +125,6 @@ class CameraLoop:
         if self.error is not None:  # said once when it went, once when it is back
             log.warning("camera %s: available again (%s)", self.name, src.name)
         self.error = None
-        self.open_failed = False
         if self._on_open is not None:
             self._on_open()
         return True

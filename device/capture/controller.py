@@ -38,6 +38,7 @@ import numpy as np
 
 from device.camera import is_synthetic
 from device.camera.base import Frame, FrameSource
+from device.capture.camera_clock import RealTimeLimit
 from device.capture.camera_loop import CameraLoop
 from device.capture.finisher import Analyzer, Finished, FinishJob, SessionFinisher
 from device.capture.live_pose import LivePose
@@ -87,6 +88,7 @@ class _Capture:
     recorder: Recorder
     evidence: FrameSpool
     awaiting_restart: bool  # a file source is being restarted: frames before that are old
+    real_time: RealTimeLimit
     rear_spool: Path | None = None
     wall_start: float = field(default_factory=time.monotonic)
 
@@ -345,7 +347,8 @@ class CaptureController:
             if self._state not in CAN_START:
                 log.info("start ignored: %s", self._state)
                 return None
-            if self.camera.open_failed and not self.camera.source_ok:
+            if self.camera.error is not None:
+                # failed and not (yet) reopened: a start now would record nothing and fail
                 raise UserError(f"camera not available: {self.camera.error}")
             self._check_disk()
             req = request or self._armed or CaptureRequest()
@@ -375,7 +378,14 @@ class CaptureController:
                 live_cadence=True,
                 min_score=self.cfg.pose.min_score,
             )
-            cap = _Capture(sid, req, recorder, evidence, awaiting_restart=self.camera.restart_source())
+            cap = _Capture(
+                sid,
+                req,
+                recorder,
+                evidence,
+                awaiting_restart=self.camera.restart_source(),
+                real_time=RealTimeLimit(self.cfg.capture.duration_s, self.cfg.capture.countdown_s),
+            )
             self._capture = cap
             self._armed = None
             self.last_session_id = sid
@@ -644,11 +654,15 @@ class CaptureController:
             elif outcome is FrameOutcome.CLOCK_FAULT and cap.recorder.clock_fault is not None:
                 # a camera whose clock broke has failed like an unplugged one
                 self._on_camera_error(cap.recorder.clock_fault)
-            elif cap.recorder.error is not None:
+            elif cap.recorder.error is not None:  # the pose spool failed (SPOOL_FAILED, disk)
                 self.fail_capture(self._spool_failure(cap))
         self.live.offer(frame, picture)
 
     def _spool_failure(self, cap: _Capture) -> str:
+        if cap.recorder.disk_full and not cap.recorder.began:
+            return (
+                "disk full: the recording could not start; free space (delete old sessions) and start again"
+            )
         if cap.recorder.disk_full:
             return (
                 f"disk full while recording: the {cap.recorder.writer.written} frames of keypoints "
@@ -706,7 +720,8 @@ class CaptureController:
 
     def _watch(self) -> None:
         """Fail a capture whose camera stopped delivering (read() blocked or the driver hung),
-        or whose disk filled up; settle a shown result back to idle."""
+        whose disk filled up, or whose camera's clock runs so slow that its length would never
+        be reached; settle a shown result back to idle."""
         timeout = self.cfg.capture.stall_timeout_s
         while not self._stop.wait(0.25):
             cap = self._capture
@@ -723,6 +738,14 @@ class CaptureController:
             elif cap.recorder.disk_full:
                 # Stop now rather than run on with frames that can no longer be stored.
                 self.fail_capture(self._spool_failure(cap))
+            elif self.camera.is_live and (slow := self._slow_clock(cap)) is not None:
+                # (a file is read faster than real time, and its end ends the capture anyway)
+                self.fail_capture(slow)
+
+    @staticmethod
+    def _slow_clock(cap: _Capture) -> str | None:
+        """Why the capture must end for its camera's slow clock, None while it is in time."""
+        return cap.real_time.overrun(time.monotonic() - cap.wall_start, cap.recorder.figures().elapsed_s)
 
     def _settle_result(self) -> None:
         """After done/failed has been shown for ``result_hold_s`` the station is idle again (LED

@@ -22,7 +22,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from device.capture.catchup import CatchUp, CatchUpCancelled, ProgressCallback
-from device.capture.pose_spool import PoseSpool, read_pose_spool
+from device.capture.pose_spool import PoseSpool, UnreadablePoseSpool, read_pose_spool
 from device.capture.rear import merge_rear
 from device.capture.spool import SpooledFrames
 from device.capture.states import SessionStatus
@@ -195,7 +195,7 @@ class SessionFinisher:
         sid = job.session_id
         try:
             self.store.set_status(sid, SessionStatus.ANALYSING, **job.stats)
-            spools = {cam: read_pose_spool(p) for cam, p in job.spools.items() if p.is_file()}
+            spools = self._readable_spools(sid, job.spools)
             self._catch_up(sid, spools, on_progress)
             timeline = in_time_order(self.store.get_keypoints(sid, MAIN))
             if len(timeline) == 0:
@@ -233,6 +233,25 @@ class SessionFinisher:
                 p.unlink()
 
     # -- steps ---------------------------------------------------------------------------------
+
+    @staticmethod
+    def _readable_spools(sid: int, paths: dict[str, Path]) -> dict[str, PoseSpool]:
+        """The pose spools that can be read. One whose header a power cut left empty or torn has
+        no frame that can be found: nothing to catch up from it, the session is analysed from
+        the keypoints already stored (the live view's)."""
+        spools: dict[str, PoseSpool] = {}
+        for cam, path in paths.items():
+            if not path.is_file():
+                continue
+            try:
+                spools[cam] = read_pose_spool(path)
+            except UnreadablePoseSpool as exc:
+                log.warning(
+                    "session %d: %s: no frames to catch up from it, the keypoints stored are analysed",
+                    sid,
+                    exc,
+                )
+        return spools
 
     def _catch_up(self, sid: int, spools: dict[str, PoseSpool], on_progress: ProgressCallback | None) -> None:
         """Infer every spooled frame the store has no keypoints for, camera by camera."""

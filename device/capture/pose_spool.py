@@ -10,7 +10,10 @@ session, a plain sequence of records::
 
 Every record is self-describing, so a file cut short by kill -9 or a power cut reads back up
 to its last whole record (:func:`read_pose_spool`); nothing else (no index file) has to
-survive. Size: a 426×240 JPEG at quality 90 is ~15–25 kB, so 120 fps writes ~2–3 MB/s
+survive. The header is synced when the file is made; one torn all the same makes the file
+unreadable (:class:`UnreadablePoseSpool`): none of its frames can be found.
+
+Size: a 426×240 JPEG at quality 90 is ~15–25 kB, so 120 fps writes ~2–3 MB/s
 (``bench/bench_capture.py`` prints the measured figure).
 
 Encoding happens in the caller (cv2 releases the GIL); a writer thread does the disk writes so
@@ -26,6 +29,7 @@ import bisect
 import contextlib
 import json
 import logging
+import os
 import queue
 import struct
 import threading
@@ -67,8 +71,15 @@ class PoseSpoolWriter:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.quality = int(quality)
         self._fh: BinaryIO = open(self.path, "wb")  # noqa: SIM115 - held open for the capture
-        self._fh.write(MAGIC + json.dumps(meta).encode() + b"\n")
-        self._fh.flush()
+        try:
+            self._fh.write(MAGIC + json.dumps(meta).encode() + b"\n")
+            self._fh.flush()
+            # on the card, not only in the OS's hands: a power cut leaves the header whole
+            os.fsync(self._fh.fileno())
+        except OSError:
+            with contextlib.suppress(OSError):  # closing flushes again, and fails again
+                self._fh.close()  # the caller is told (disk full): no file handle left behind
+            raise
         self._q: queue.Queue[bytes | None] = queue.Queue(QUEUE_RECORDS)
         self.frames = 0  # records handed to the writer
         self.written = 0  # records on disk
@@ -185,14 +196,28 @@ class PoseSpool:
                 yield e, img
 
 
+class UnreadablePoseSpool(ValueError):
+    """A pose spool whose file header cannot be read (empty or torn by a power cut, or not a
+    pose spool at all): none of its frames can be found."""
+
+
 def read_pose_spool(path: str | Path) -> PoseSpool:
-    """Read a pose spool's index. A record cut short (crash while writing) ends the read."""
+    """Read a pose spool's index. A record cut short (crash while writing) ends the read; a
+    header that cannot be read raises :class:`UnreadablePoseSpool`."""
     p = Path(path)
     entries: list[SpoolEntry] = []
     with open(p, "rb") as fh:
-        if fh.read(len(MAGIC)) != MAGIC:
-            raise ValueError(f"{p.name}: not a pose spool file")
-        meta = json.loads(fh.readline() or b"{}")
+        magic = fh.read(len(MAGIC))
+        if not magic:
+            raise UnreadablePoseSpool(f"pose spool {p.name} is empty")
+        if magic != MAGIC and not MAGIC.startswith(magic):
+            raise UnreadablePoseSpool(f"{p.name} is not a pose spool file")
+        try:
+            meta = json.loads(fh.readline() or b"{}") if magic == MAGIC else None
+        except ValueError:  # JSONDecodeError, or bytes that are not UTF-8
+            meta = None
+        if not isinstance(meta, dict):
+            raise UnreadablePoseSpool(f"pose spool {p.name} has a torn header")
         size = p.stat().st_size
         offset = fh.tell()
         while offset + _REC.size <= size:

@@ -34,6 +34,7 @@ from device.capture.spool import FrameSpool
 from device.gait.live import Hint, LiveCadence
 from device.pose.pipeline import ModelImage
 from device.store import KeypointWriter
+from device.store.writer import is_disk_full
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +42,8 @@ EVIDENCE_FPS = 30.0  # evidence/video frames per second of capture (report pictu
 
 
 class FrameOutcome(Enum):
-    """What a frame meant for the capture (the controller acts on BEGAN, DONE and CLOCK_FAULT)."""
+    """What a frame meant for the capture (the controller acts on all but COUNTDOWN, RECORDED
+    and IGNORED)."""
 
     COUNTDOWN = "countdown"
     BEGAN = "began"
@@ -49,6 +51,7 @@ class FrameOutcome(Enum):
     DONE = "done"
     IGNORED = "ignored"
     CLOCK_FAULT = "clock fault"  # the camera's clock broke: nothing more is recorded
+    SPOOL_FAILED = "spool failed"  # the pose spool could not be written: nothing more is recorded
 
 
 @dataclass(frozen=True)
@@ -108,6 +111,7 @@ class Recorder:
         self._evidence_t: float | None = None
         self.countdown_left: float | None = self.countdown_s or None
         self.error: str | None = None
+        self._spool_refused: OSError | None = None  # why the pose spool could not be created
         self.clock = clock or CameraClock()
         self.clock_fault: str | None = None  # why the recording stopped early: the camera's clock
         # frames left out for their time: the live view's keypoints of them are not kept
@@ -117,7 +121,7 @@ class Recorder:
 
     def on_frame(self, frame: Frame, picture: ModelImage) -> FrameOutcome:
         with self._lock:
-            if self.closed or self.clock_fault is not None:
+            if self.closed or self.clock_fault is not None or self._spool_refused is not None:
                 return FrameOutcome.IGNORED
             mistimed = self.clock.check(frame.index, frame.t)
             if mistimed is not None:
@@ -133,10 +137,13 @@ class Recorder:
                 h, w = frame.image.shape[:2]
                 self.width, self.height = w, h
                 ph, pw = picture.image.shape[:2]
-                self.spool = PoseSpoolWriter(
-                    self.spool_path,
-                    {"width": w, "height": h, "picture": [pw, ph], "camera": self.writer.camera},
-                )
+                try:
+                    self.spool = PoseSpoolWriter(
+                        self.spool_path,
+                        {"width": w, "height": h, "picture": [pw, ph], "camera": self.writer.camera},
+                    )
+                except OSError as exc:
+                    return self._spool_not_created(exc)
                 self.t0 = frame.t
                 self.first_index = frame.index
                 if self._want_cadence:
@@ -163,6 +170,14 @@ class Recorder:
         if self.duration_s is not None and self.t0 is not None and frame.t - self.t0 >= self.duration_s:
             return FrameOutcome.DONE
         return FrameOutcome.RECORDED
+
+    def _spool_not_created(self, exc: OSError) -> FrameOutcome:
+        """The pose spool could not be created (under the lock): nothing is recorded, and the
+        controller ends the capture with :attr:`error` (not one traceback per frame)."""
+        self._spool_refused = exc  # no later frame tries again
+        self.error = f"pose spool {self.spool_path.name} not created: {exc.strerror or exc}"
+        log.error("camera %s: %s", self.writer.camera, self.error)
+        return FrameOutcome.SPOOL_FAILED
 
     def _leave_out(self, frame: MistimedFrame) -> FrameOutcome:
         """A frame with an impossible time (under the lock): left out; a broken clock ends it."""
@@ -242,7 +257,11 @@ class Recorder:
 
     @property
     def disk_full(self) -> bool:
-        return self.writer.disk_full or (self.spool is not None and self.spool.disk_full)
+        return (
+            (self._spool_refused is not None and is_disk_full(self._spool_refused))
+            or self.writer.disk_full
+            or (self.spool is not None and self.spool.disk_full)
+        )
 
     def figures(self) -> RecorderFigures:
         with self._lock:

@@ -22,6 +22,7 @@ Without GPIO (``enabled = false``, or a machine with no pin factory: a laptop, C
 from __future__ import annotations
 
 import logging
+import threading
 import warnings
 from collections.abc import Callable
 from typing import Any
@@ -31,7 +32,7 @@ from device.config import GpioConfig
 from device.controls.buttons import DebouncedButton
 from device.controls.buzzer import Beeper, Metronome
 from device.controls.callbacks import CallbackRunner
-from device.controls.clock import SYSTEM_CLOCK, Clock
+from device.controls.clock import SYSTEM_CLOCK, Clock, Timer
 from device.controls.led import PATTERNS, StatusLed
 from device.errors import ConfigError
 
@@ -95,6 +96,10 @@ class StationControls:
         self.beeper: Beeper | None = None
         self.metronome: Metronome | None = None  # None without a buzzer
         self._runner = CallbackRunner()
+        self._shown = threading.Lock()  # a state and the end of a refusal's hold: one at a time
+        self._hold: Timer | None = None  # a refused start's "failed", until the state comes back
+        self._held_state = "idle"  # what the LED showed before the refusal
+        self._holds = 0  # refusals shown: only the latest one's hold ends it
         if not gpio_cfg.enabled:
             self.reason = "GPIO disabled in the config ([gpio] enabled = false)"
             log.info("controls: %s", self.reason)
@@ -180,6 +185,36 @@ class StationControls:
         if canonical not in PATTERNS:
             log.warning("controls: unknown state %r; LED unchanged", state)
             return
+        with self._shown:
+            self._end_hold()  # the station moved on: its own state is what the LED shows
+            self._show(canonical)
+
+    def show_refusal(self, hold_s: float) -> None:
+        """A refused start (camera down, disk full): "failed" on the LED for ``hold_s``, then the
+        state it showed before. A refusal changes no state, so no state change would take the
+        fault off the LED again; one that comes in the meantime ends the hold."""
+        with self._shown:
+            if self._hold is None:
+                self._held_state = self.state
+            self._end_hold()
+            self._show(StationState.FAILED)
+            self._holds += 1
+            n = self._holds
+            self._hold = self.clock.call_later(hold_s, lambda: self._hold_over(n))
+
+    def _hold_over(self, n: int) -> None:
+        with self._shown:
+            if self._hold is None or n != self._holds:
+                return  # ended by a state, or replaced by a later refusal
+            self._hold = None
+            self._show(self._held_state)
+
+    def _end_hold(self) -> None:
+        if self._hold is not None:
+            self._hold.cancel()
+            self._hold = None
+
+    def _show(self, canonical: str) -> None:
         self.state = canonical
         if self.led is not None:
             self.led.show(canonical)
@@ -209,6 +244,8 @@ class StationControls:
 
     def close(self) -> None:
         """Stop sounds and patterns, release the pins, stop the handler thread. Idempotent."""
+        with self._shown:
+            self._end_hold()
         self._close_devices()
         self._runner.close()
 

@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from device.capture.camera_clock import BROKEN_AFTER, CameraClock, Mistiming
+from device.capture.camera_clock import BROKEN_AFTER, SLOW_MARGIN_S, CameraClock, Mistiming, RealTimeLimit
 
 
 class Wall:
@@ -96,3 +96,16 @@ def test_a_step_ahead_that_holds_costs_one_frame() -> None:
         t = 100.0 + i / 30 + (0.5 if i >= 10 else 0.0)  # the clock moved on by 0.5 s, for good
         assert (clock.check(i, t) is not None) == (i == 10), i
     assert clock.in_a_row == 0 and clock.last_t == pytest.approx(100.5 + 39 / 30)
+
+
+def test_a_capture_is_given_twice_its_length_and_its_countdown_in_real_time() -> None:
+    limit = RealTimeLimit(duration_s=60.0, countdown_s=3.0)
+    assert limit.limit_s == 123.0 + SLOW_MARGIN_S
+    assert limit.overrun(limit.limit_s, 59.9) is None  # a busy machine's slow start: in time
+    assert limit.overrun(limit.limit_s + 1, 0.124) == (
+        f"camera clock runs slow: 0.12 s of a 60 s capture in {limit.limit_s + 1:.0f} s of real time; "
+        "recording stopped there"
+    )
+    assert limit.overrun(limit.limit_s + 1, None) == (
+        f"camera clock runs slow: the countdown did not end in {limit.limit_s + 1:.0f} s; nothing recorded"
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import shutil
 import time
 from collections import namedtuple
@@ -121,6 +122,7 @@ def test_camera_failure_mid_capture_then_next_session_works(rig) -> None:
     assert s["status"] == "done" and "camera unplugged" in " ".join(s["analysis"]["quality"]["warnings"])
     assert s["frames_inferred"] == len(store.get_keypoints(sid)) > 0  # kept what was recorded
     assert done == [(sid, False)]
+    assert eventually(lambda: ctl.status()["camera_ok"], 5)  # reopened (a start before is refused)
     sid2 = ctl.start_capture()
     assert ctl.wait_for_state(("done", "failed"), scaled(20)) == "done"
     assert store.get_session(sid2)["status"] == "done"
@@ -199,6 +201,32 @@ def test_camera_clock_going_backwards_ends_the_capture_keeping_what_was_recorded
     assert store.get_session(sid2)["status"] == "done"
 
 
+def test_a_camera_clock_running_slow_ends_the_capture_in_real_time_keeping_what_was_recorded(
+    rig, monkeypatch
+) -> None:
+    """Stamped in the wrong unit (1000 times slow), every frame is a little later than the last
+    and believed, but 1 s of it would take 17 minutes: the capture is ended by real time (it ran
+    until the disk was full), what was recorded analysed."""
+    from device.capture import camera_clock
+
+    monkeypatch.setattr(camera_clock, "SLOW_MARGIN_S", 0.5)  # 2 × 1 s + 0.5 s of real time
+    src = ScriptedSource(live=True, retime=lambda i, t: 100.0 + (t - 100.0) / 1000.0)
+    ctl, store, src, calls, _, done = rig(source=src, duration_s=1.0)
+    ctl.wait_for_state("idle", 5)
+    started = time.monotonic()
+    sid = ctl.start_capture()
+    assert ctl.wait_for_state(("done", "failed"), scaled(10)) == "failed"
+    assert 2.5 <= time.monotonic() - started < scaled(5)
+    assert ctl.last_result is not None
+    message = ctl.last_result["message"]
+    assert re.fullmatch(
+        r"camera clock runs slow: 0\.00[23]\d* s of a 1 s capture in \d+ s of real time; recording "
+        f"stopped there; what was recorded is analysed in session {sid}",
+        message,
+    ), message
+    assert store.get_session(sid)["status"] == "done" and calls[0]["n"] > 0 and done == [(sid, False)]
+
+
 def test_camera_clock_leaping_ahead_for_good_ends_the_capture_with_the_reason(rig) -> None:
     src = ScriptedSource(retime=lambda i, t: t + 1e6 if i >= 45 else t)
     ctl, store, src, calls, _, done = rig(source=src, duration_s=60)
@@ -255,6 +283,21 @@ def test_the_rear_cameras_left_out_frames_are_named_in_the_session(tmp_path: Pat
     finally:
         ctl.close()
         store.close()
+
+
+def test_a_disk_full_before_the_recording_begins_ends_the_capture_with_one_line(rig, caplog) -> None:
+    """The pose spool cannot be created (the disk filled during the countdown): the capture
+    ends failed with one line, not 'capturing' for ever with a traceback per frame."""
+    ctl, store, src, calls, _, done = rig(ScriptedSource(live=True), countdown_s=1)
+    ctl.wait_for_state("idle", 5)
+    sid = ctl.start_capture()
+    ctl.pose_spool_path(sid, "main").symlink_to("/dev/full")  # every write there: ENOSPC
+    assert ctl.wait_for_state(("done", "failed"), scaled(5)) == "failed"
+    message = "disk full: the recording could not start; free space (delete old sessions) and start again"
+    assert ctl.status()["message"] == message
+    assert store.get_session(sid)["status"] == "failed" and store.get_session(sid)["error"] == message
+    assert done == [(sid, False)] and calls == []
+    assert not [r for r in caplog.records if r.exc_info]  # no traceback (it was one per frame)
 
 
 def test_invalid_details_refused_without_a_session(rig) -> None:
@@ -384,6 +427,44 @@ def test_camera_down_refuses_start_with_the_reason(tmp_path: Path) -> None:
         store.close()
 
 
+def test_start_just_after_the_camera_was_unplugged_is_refused_with_its_error(rig) -> None:
+    """The camera failed and is being looked for again (not yet found missing): a start then is
+    refused with the camera's own line, no session made; once it is back, a start works."""
+    import threading
+
+    from device.errors import SourceError
+
+    class Unplugged(ScriptedSource):
+        def __init__(self) -> None:
+            super().__init__(live=True)
+            self.unplugged = threading.Event()
+            self.probed = threading.Event()  # the reopen's look on the bus ends when the test says
+
+        def open(self) -> None:
+            if self.unplugged.is_set():
+                self.probed.wait(5)
+                raise SourceError("webcam 0 not found or busy")
+            super().open()
+
+        def read(self):
+            if self.unplugged.is_set():
+                raise SourceError("webcam:0: stopped delivering frames (unplugged?)")
+            return super().read()
+
+    ctl, store, src, *_ = rig(Unplugged(), duration_s=60)
+    ctl.wait_for_state("idle", 5)
+    assert eventually(lambda: ctl.status()["camera_ok"], 5)
+    src.unplugged.set()
+    assert eventually(lambda: not ctl.status()["camera_ok"], 5)
+    with pytest.raises(UserError, match=r"^camera not available: webcam:0: stopped delivering frames"):
+        ctl.start_capture()
+    assert ctl.state == "idle" and store.list_sessions() == []
+    src.unplugged.clear()
+    src.probed.set()  # this look fails; the next one finds the camera plugged in again
+    assert eventually(lambda: ctl.status()["camera_ok"], scaled(10))
+    assert ctl.start_capture() is not None
+
+
 def test_stop_during_countdown_records_nothing(rig) -> None:
     ctl, store, *_ = rig(ScriptedSource(live=True), countdown_s=5)
     ctl.start_capture()
@@ -458,6 +539,35 @@ def test_resume_without_a_pose_spool_keeps_recorded_frames_and_drops_an_empty_sp
     FrameSpool(ctl.evidence_spool_path(countdown)).finish()
     assert ctl.resume(countdown) is Resume.NOTHING_SPOOLED
     assert not list(ctl.spool_dir.iterdir())
+
+
+@pytest.mark.parametrize("header", [b"", b'GAITPOSE1\n{"width": 12'])
+def test_resume_after_a_power_cut_that_tore_the_pose_spools_header_analyses_the_stored_keypoints(
+    rig, caplog, header: bytes
+) -> None:
+    """The header never reached the card: no spooled frame can be found, so there is nothing
+    to catch up; the live view's keypoints are analysed (the session used to be failed)."""
+    from device.store import KeypointWriter
+
+    ctl, store, _src, calls, _states, done = rig()
+    sid = store.create_session(None, 10.0, view="side")
+    live = KeypointWriter(store, sid)
+    kp = np.zeros((17, 3), np.float32)
+    kp[:, 2] = 0.9
+    for i in range(0, 300, 3):  # every third frame: what the live view kept up with
+        live.append(100 + i / 30, kp, i)
+    live.close()
+    ctl.spool_dir.mkdir(parents=True, exist_ok=True)
+    spool = ctl.pose_spool_path(sid, "main")
+    spool.write_bytes(header)
+    ctl.wait_for_state("idle", 5)
+    assert ctl.resume(sid) is Resume.STARTED
+    assert ctl.wait_for_state(("done", "failed"), scaled(20)) == "done"
+    s = store.get_session(sid)
+    assert s["status"] == "done" and s["analysis"] is not None and calls[0]["n"] == 100
+    assert done == [(sid, True)] and not spool.exists()
+    (line,) = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    assert line.startswith(f"session {sid}: pose spool {spool.name} ") and "no frames to catch up" in line
 
 
 def test_resume_refused_while_capturing_leaves_its_spools_for_later(rig) -> None:

@@ -9,6 +9,7 @@ the model's pace, and the catch-up must infer the rest with its progress on the 
 from __future__ import annotations
 
 import errno
+import os
 import threading
 import time
 from pathlib import Path
@@ -159,6 +160,9 @@ class _FullAfter:
     def flush(self) -> None:
         self._fh.flush()
 
+    def fileno(self) -> int:
+        return self._fh.fileno()
+
     def close(self) -> None:
         self._fh.close()
 
@@ -201,3 +205,34 @@ def test_pose_spool_survives_a_cut_short_file(tmp_path: Path) -> None:
     path.write_bytes(data[: full.entries[-1].offset + 5])
     cut = read_pose_spool(path)
     assert [e.index for e in cut.entries] == list(range(9))
+
+
+def test_the_pose_spools_header_is_on_the_card_before_the_first_frame(tmp_path: Path, monkeypatch) -> None:
+    """Flushed is not enough: a power cut loses what only the OS held, and a spool without its
+    header has no frame that can be found."""
+    synced: list[bytes] = []
+    path = tmp_path / "s.pose"
+    monkeypatch.setattr(os, "fsync", lambda fd: synced.append(path.read_bytes()))
+    w = PoseSpoolWriter(path, {"width": 64, "height": 48})
+    w.close()
+    assert synced[:1] == [pose_spool.MAGIC + b'{"width": 64, "height": 48}\n']
+
+
+@pytest.mark.parametrize(
+    ("content", "why"),
+    [
+        (b"", "pose spool s.pose is empty"),
+        (b"GAITPO", "pose spool s.pose has a torn header"),
+        (b'GAITPOSE1\n{"width": 6', "pose spool s.pose has a torn header"),
+        (b"GAITPOSE1\n\xff\xfe\n", "pose spool s.pose has a torn header"),
+        (b"RIFF....WAVE", "s.pose is not a pose spool file"),
+    ],
+)
+def test_a_pose_spool_whose_header_cannot_be_read_is_told_apart(
+    tmp_path: Path, content: bytes, why: str
+) -> None:
+    path = tmp_path / "s.pose"
+    path.write_bytes(content)
+    with pytest.raises(pose_spool.UnreadablePoseSpool) as err:
+        read_pose_spool(path)
+    assert str(err.value) == why

@@ -3,6 +3,7 @@ out and told, never recorded; a clock that stays wrong ends the recording, what 
 
 from __future__ import annotations
 
+import logging
 import math
 from pathlib import Path
 
@@ -96,6 +97,18 @@ def test_a_clock_that_stays_behind_ends_the_recording_keeping_what_came_before(m
     )
     assert _feed(rec, [_frame(60)]) == [FrameOutcome.IGNORED]  # the clock is not trusted again
     assert _spooled_times(rec) == [f.t for f in good]  # what was recorded is kept, nothing after
+
+
+def test_a_pose_spool_that_cannot_be_created_stops_the_recording_with_one_line(make_recorder, caplog) -> None:
+    """The disk is full when the recording begins: no exception per frame, one reason said."""
+    rec = make_recorder()
+    rec.spool_path.symlink_to("/dev/full")  # every write there fails with ENOSPC
+    with caplog.at_level(logging.ERROR):
+        outcomes = _feed(rec, [_frame(i) for i in range(5)])
+    assert outcomes == [FrameOutcome.SPOOL_FAILED] + [FrameOutcome.IGNORED] * 4  # tried once
+    assert rec.disk_full and not rec.began and rec.figures().frames_spooled == 0
+    assert rec.error == f"pose spool {rec.spool_path.name} not created: No space left on device"
+    assert [r.getMessage() for r in caplog.records] == [f"camera main: {rec.error}"]
 
 
 @pytest.mark.parametrize("bad", [1e6, math.inf, math.nan])

@@ -9,6 +9,7 @@ from gpiozero.pins.mock import MockFactory, MockPWMPin
 
 from device.config import GpioConfig
 from device.controls import PATTERNS, StationControls
+from tests.support.clock import ManualClock
 
 LED = 22
 
@@ -97,3 +98,23 @@ def test_idle_blips_without_pwm(controls) -> None:
     ons = on_durations(pin)
     assert ons and ons[0] < 0.2  # a short blip, then off
     assert pin.state == 0
+
+
+def test_a_refused_start_shows_failed_for_the_hold_time_then_the_state_again() -> None:
+    """A refused start changes no state: nothing else would ever take "failed" off the LED."""
+    clock = ManualClock()
+    with StationControls(GpioConfig(), pin_factory=MockFactory(), clock=clock) as c:
+        assert c.led is not None
+        c.set_state("ready")
+        c.show_refusal(20.0)
+        assert c.state == "failed" and c.led.pattern_name == "failed"
+        clock.advance(19.0)
+        c.show_refusal(20.0)  # pressed again: held anew, and still back to "ready" after it
+        clock.advance(19.0)
+        assert c.led.pattern_name == "failed"
+        clock.advance(1.5)
+        assert c.state == "ready" and c.led.pattern_name == "ready"
+        c.show_refusal(20.0)
+        c.set_state("capturing")  # the station moved on (the camera came back, a start)
+        clock.advance(30.0)
+        assert c.state == "capturing" and c.led.pattern_name == "capturing"
