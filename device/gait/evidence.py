@@ -680,11 +680,19 @@ def _why_not(
                 return "only one side is outside the range and which leg is nearer the camera is unknown"
             sides = []
         else:
+            far = "right" if near == "left" else "left"
             if not side_flag.get(near) and (mean_flag or sides):
-                far = "right" if near == "left" else "left"
                 return (
                     f"only the {far} leg, the one further from the camera (partly hidden), is outside "
                     "the range: film that side to check it"
+                )
+            if mean_flag and side_flag.get(near) != mean_flag:
+                # the far leg pulled the mean out one way while the clearly seen leg is out the
+                # other: the mean's finding rests on the far leg alone
+                return (
+                    f"the {far} leg, the one further from the camera (partly hidden), pulls the mean "
+                    f"{'above' if mean_flag == 'high' else 'below'} the range while the {near} leg is "
+                    f"{'below' if mean_flag == 'high' else 'above'} it: film that side to check it"
                 )
             sides = [near] if side_flag.get(near) else []
     if mean_flag and (not sides or not per_side):

@@ -205,6 +205,20 @@ def test_the_far_leg_outside_the_range_is_not_judged_when_the_near_leg_carries_t
     assert both["evidence"][peak]["right"] == Status.ABOVE
 
 
+def test_a_mean_the_far_leg_pulls_out_while_the_near_leg_is_out_the_other_way_is_no_finding() -> None:
+    """Stance knee L 88° (far) R 24° (near, below 30), mean 56° above 50: the "deep knee bend"
+    rested on the far leg alone, and the leg seen clearly says the opposite."""
+    peak = "knee_flexion_stance_peak_deg"
+    for norms in (NORMS, _norms_sides(peak)):
+        a = review(_v2(**{peak: _metric(56.0, "deg", 88.0, 24.0)}), norms)
+        e = a["quality"]["evidence"][peak]
+        assert e["status"] == Status.NOT_ENOUGH_EVIDENCE, e
+        assert e["why"].startswith(
+            "the left leg, the one further from the camera (partly hidden), pulls the mean"
+        )
+        assert a["metrics"][peak]["flag"] is None and a["cues"] == []
+
+
 def test_a_range_for_the_mean_is_not_applied_to_one_side() -> None:
     """The packaged stance-knee range (30–50°) applies to the mean (norms.toml ``applies_to``
     "value", the default): mean 47° with the near right knee 56° is in range, no "deep knee bend"
