@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from device.config import Config
-from device.norms_file import load_norms
+from device.norms_file import DEFAULT_PATH, load_norms
 from device.store import Store
 from tests.support.live_rig import make_config, pin_hash
 from tests.web.fakes import FakeStation
@@ -98,7 +98,15 @@ class ReportingStation(FakeStation):
 
 def serve(data_dir: Path, cases: dict[str, tuple[str, dict[str, Any]]] = CASES) -> Served:
     cfg = make_config(data_dir)
-    cfg.station.norms_file = ""  # the packaged norms.toml and its [evidence] rules
+    # the packaged norms and [evidence] rules, but the stance knee's range applying to each side
+    # (norms.toml applies_to, as a clinic may set it): the "sided" case's near knee is a finding
+    data_dir.mkdir(parents=True, exist_ok=True)
+    text = DEFAULT_PATH.read_text(encoding="utf-8").replace(
+        f"[metrics.{SIDED_METRIC}]\n", f'[metrics.{SIDED_METRIC}]\napplies_to = "sides"\n'
+    )
+    assert 'applies_to = "sides"' in text
+    (data_dir / "clinic-norms.toml").write_text(text, encoding="utf-8")
+    cfg.station.norms_file = str(data_dir / "clinic-norms.toml")
     cfg.web.port = 0
     save_pin_hash(cfg.data_dir, pin_hash())
     store = Store(cfg.data_dir / "station.db")

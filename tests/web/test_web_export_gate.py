@@ -114,6 +114,11 @@ def test_exports_beyond_the_one_in_progress_are_told_to_try_again(served: Any) -
             assert resp.json["error"] == "the station is busy with another export: try again in 5 s"
         resp = c.post(f"/api/sessions/{sid}/print", json={"what": "report"}, headers=AUTH)
         assert resp.status_code == 503 and resp.headers["Retry-After"] == "5"
+        # the tablet's print button: the page that says it was not printed, with the PDF to open
+        page = c.post(f"/sessions/{sid}/print", data={"what": "report"}, headers=AUTH)
+        assert page.status_code == 503
+        assert 'id="print-failed"' in page.get_data(as_text=True)
+        assert "busy with another export" in page.get_data(as_text=True)
         for url in (f"/sessions/{sid}/video.json", f"/compare/report.pdf?a={sid}&b={other}"):
             resp = c.get(url, headers=AUTH)
             assert resp.status_code == 503 and resp.headers["Retry-After"] == "5", url

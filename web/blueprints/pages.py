@@ -16,6 +16,7 @@ from flask import (
 )
 
 from web import actions, charts, context, present
+from web.errors import BusyError
 from web.export_gate import gate, heavy
 from web.forms import (
     VIEW_LABELS,
@@ -299,7 +300,7 @@ def print_session(session_id: int):
         abort(400, description="Choose what to print: summary or report.")
     try:
         result = actions.print_session(session_id, what)
-    except PrintError as exc:
+    except (PrintError, BusyError) as exc:  # busy: not printed either, and the PDF is still there
         return _print_failed(
             exc,
             url_for("api.report_pdf", session_id=session_id),
@@ -460,7 +461,7 @@ def compare_print():
     try:
         with gate().slot():  # the comparison is rendered first: a heavy export
             job = context.station().print_comparison(a["id"], b["id"])
-    except PrintError as exc:
+    except (PrintError, BusyError) as exc:
         return _print_failed(exc, url_for("pages.compare_pdf", a=a["id"], b=b["id"]), back, "comparison")
     flash(f"Comparison sent to the printer (job {job}).", "ok")
     return redirect(back)
