@@ -38,7 +38,7 @@ import numpy as np
 
 from device.camera import is_synthetic
 from device.camera.base import Frame, FrameSource
-from device.capture.camera_clock import RealTimeLimit
+from device.capture.camera_clock import CameraClock, RealTimeLimit
 from device.capture.camera_loop import CameraLoop
 from device.capture.finisher import Analyzer, Finished, FinishJob, SessionFinisher
 from device.capture.live_pose import LivePose
@@ -186,6 +186,10 @@ class CaptureController:
         self._message = "starting camera"
         self._armed: CaptureRequest | None = None
         self._capture: _Capture | None = None
+        # A live camera's clock, checked on every frame, captured or not: a capture's first frame
+        # is then judged like any other (believed for want of a last time, one stamped an hour
+        # ahead made every true frame after it "backwards" and ended the capture with 1 frame)
+        self._camera_clock = CameraClock()
         self._progress: _Progress | None = None
         self._stop = threading.Event()
         self._monitor: threading.Thread | None = None
@@ -377,6 +381,8 @@ class CaptureController:
                 duration_s=self.cfg.capture.duration_s,
                 live_cadence=True,
                 min_score=self.cfg.pose.min_score,
+                # a file source starts again from its first frame: its own clock
+                clock=self._camera_clock if self.camera.is_live else None,
             )
             cap = _Capture(
                 sid,
@@ -656,7 +662,16 @@ class CaptureController:
                 self._on_camera_error(cap.recorder.clock_fault)
             elif cap.recorder.error is not None:  # the pose spool failed (SPOOL_FAILED, disk)
                 self.fail_capture(self._spool_failure(cap))
+        elif cap is None:
+            self._check_idle_time(frame)
         self.live.offer(frame, picture)
+
+    def _check_idle_time(self, frame: Frame) -> None:
+        """Keep the camera's clock between captures; a step that stays (the camera restarted
+        its count, or a capture ended on a broken clock) is the new time line."""
+        if self._camera_clock.check(frame.index, frame.t) is not None and self._camera_clock.broken:
+            self._camera_clock = CameraClock()
+            self._camera_clock.check(frame.index, frame.t)
 
     def _spool_failure(self, cap: _Capture) -> str:
         if cap.recorder.disk_full and not cap.recorder.began:
@@ -688,7 +703,9 @@ class CaptureController:
 
     def _on_camera_open(self) -> None:
         cap = self._capture
-        if cap is not None:
+        if cap is None:
+            self._camera_clock = CameraClock()  # a camera opened again counts its time afresh
+        else:
             cap.awaiting_restart = False
         with self._lock:
             if self._state in (IDLE, READY) and self._message.startswith(("camera", "starting")):

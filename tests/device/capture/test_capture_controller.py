@@ -633,3 +633,26 @@ def test_a_shutdown_during_the_catch_up_keeps_the_session_for_the_next_start(tmp
     finally:
         ctl.close()
         store.close()
+
+
+def test_a_first_frame_stamped_an_hour_ahead_is_left_out_like_any_other(rig) -> None:
+    """The capture's first frame used to be believed for want of a last time: one stamped an
+    hour ahead made every true frame after it "backwards", and the capture failed with 1 frame."""
+    glitch = {"armed": False, "at": None}
+
+    def retime(i: int, t: float) -> float:
+        if glitch["armed"] and glitch["at"] is None:
+            glitch["at"] = i
+        return t + 3600.0 if i == glitch["at"] else t
+
+    ctl, store, src, calls, *_ = rig(source=ScriptedSource(live=True, retime=retime))
+    assert eventually(lambda: src._i >= 10, scaled(5))  # the camera runs before the start
+    glitch["armed"] = True
+    sid = ctl.start_capture()
+    assert ctl.wait_for_state(("done", "failed"), scaled(20)) == "done"
+    s = store.get_session(sid)
+    assert calls[0]["t1"] - calls[0]["t0"] == pytest.approx(3.0, abs=0.1) and calls[0]["n"] >= 80
+    (note,) = s["analysis"]["quality"]["warnings"]
+    assert note.startswith(
+        "1 frame(s) left out for an impossible camera time (the first at the start: timed 3600"
+    )
