@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import tomllib
 from pathlib import Path
+from types import EllipsisType
 
 from device.errors import ConfigError
 from device.gait.norms import Norms, norms_from_dict
@@ -32,3 +33,11 @@ def load_norms(path: str | Path | None = None) -> Norms:
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"norms file {p} is not valid TOML: {exc}") from None
     return norms_from_dict(data, str(p), known=set(ALL_METRICS))
+
+
+def norms_for(given: Norms | None | EllipsisType, norms_file: str) -> Norms:
+    """The norms a station analyses with: ``given`` ones as they are; ``...`` = the clinic's
+    ``norms_file`` (the packaged file when it is empty); None = the packaged file."""
+    if isinstance(given, Norms):
+        return given
+    return load_norms((norms_file or None) if given is ... else None)

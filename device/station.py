@@ -641,12 +641,9 @@ class Station:
 
     def _analyze_fn(self, session: dict[str, Any]) -> Callable[[Any, Any, str], Any]:
         """The gait engine as the capture ran it: same norms, coaching profile and warm-up."""
-        from device.norms_file import load_norms
+        from device.norms_file import norms_for
 
-        if isinstance(self._norms, Norms):
-            norms = self._norms
-        else:  # ... = the clinic's file (or the packaged one); None = the packaged file
-            norms = load_norms((self.cfg.station.norms_file or None) if self._norms is ... else None)
+        norms = norms_for(self._norms, self.cfg.station.norms_file)
         captured = (session.get("settings") or {}).get("capture") or {}
         warmup = float(captured.get("warmup_s", self.cfg.capture.warmup_s))
         profile = self.cfg.station.coaching_profile

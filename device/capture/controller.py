@@ -623,12 +623,9 @@ class CaptureController:
             self.hub.publish(force=done >= total)
 
     def _norms(self) -> Norms:
-        if isinstance(self._norms_value, Norms):
-            return self._norms_value
-        from device.norms_file import load_norms
+        from device.norms_file import norms_for
 
-        configured = self._norms_value is ... and self.cfg.station.norms_file
-        return load_norms(self.cfg.station.norms_file if configured else None)
+        return norms_for(self._norms_value, self.cfg.station.norms_file)
 
     def _end(self, state: StationState, message: str, sid: int, ok: bool) -> None:
         with self._lock:
