@@ -50,6 +50,7 @@ class ScriptedSource(FrameSource):
         self.opened = 0
         self.last_t = 100.0
         self.unstall = threading.Event()
+        self.stalled = threading.Event()  # set once read() waits at ``stall_at``
         self._i = 0
         self._img = np.full((size[1], size[0], 3), 90, np.uint8)
         self._img[:, ::8] = 200  # some texture for the JPEG encoder
@@ -76,6 +77,7 @@ class ScriptedSource(FrameSource):
             raise SourceError("camera unplugged")
         if self.stall_at is not None and i == self.stall_at:
             self.stall_at = None
+            self.stalled.set()
             self.unstall.wait(30)
         if self.is_live and self.buffers is not None:
             # A camera on the wall clock: frame k exists from t_open + k/fps; a reader more than

@@ -638,17 +638,13 @@ def test_a_shutdown_during_the_catch_up_keeps_the_session_for_the_next_start(tmp
 def test_a_first_frame_stamped_an_hour_ahead_is_left_out_like_any_other(rig) -> None:
     """The capture's first frame used to be believed for want of a last time: one stamped an
     hour ahead made every true frame after it "backwards", and the capture failed with 1 frame."""
-    glitch = {"armed": False, "at": None}
-
-    def retime(i: int, t: float) -> float:
-        if glitch["armed"] and glitch["at"] is None:
-            glitch["at"] = i
-        return t + 3600.0 if i == glitch["at"] else t
-
-    ctl, store, src, calls, *_ = rig(source=ScriptedSource(live=True, retime=retime))
-    assert eventually(lambda: src._i >= 10, scaled(5))  # the camera runs before the start
-    glitch["armed"] = True
+    # The camera is held in its read of frame 10 while the capture starts, so that frame, and
+    # not an idle one, is the capture's first (armed any earlier, the idle clock got it).
+    src = ScriptedSource(live=True, stall_at=10, retime=lambda i, t: t + 3600.0 if i == 10 else t)
+    ctl, store, src, calls, *_ = rig(source=src)
+    assert src.stalled.wait(scaled(5))  # the camera runs before the start
     sid = ctl.start_capture()
+    src.unstall.set()
     assert ctl.wait_for_state(("done", "failed"), scaled(20)) == "done"
     s = store.get_session(sid)
     assert calls[0]["t1"] - calls[0]["t0"] == pytest.approx(3.0, abs=0.1) and calls[0]["n"] >= 80
