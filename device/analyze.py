@@ -18,6 +18,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from device.cli_args import number
 from device.errors import InputError, NoPersonError
 
 if TYPE_CHECKING:
@@ -48,8 +49,8 @@ _CAPTURE_FPS_TAGS = ("com.android.capture.fps", "com.apple.quicktime.capture.fps
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("input", metavar="INPUT", help="a video file (MP4/MOV/GIF…) or a keypoint CSV")
-    parser.add_argument("--height-cm", type=_positive("height", 50, 250), help="runner's height (for cm)")
-    parser.add_argument("--speed-kmh", type=_positive("speed", 0.5, 40), help="treadmill belt speed")
+    parser.add_argument("--height-cm", type=number("height", 50, 250), help="runner's height (for cm)")
+    parser.add_argument("--speed-kmh", type=number("speed", 0.5, 40), help="treadmill belt speed")
     parser.add_argument(
         "--view",
         choices=("side", "rear", "front", "auto"),
@@ -58,7 +59,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--capture-fps",
-        type=_positive("capture fps", 1, 10000),
+        type=number("capture fps", 1, 10000),
         metavar="N",
         help="the real capture rate of a slow-motion clip (e.g. 240)",
     )
@@ -69,24 +70,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--threads",
-        type=_positive("threads", 1, 8, integer=True),
+        type=number("threads", 1, 8, integer=True),
         metavar="N",
         help="inference threads (default: [pose] num_threads)",
     )
     parser.add_argument("--config", metavar="FILE", help="station config file (default: the usual places)")
-
-
-def _positive(what: str, lo: float, hi: float, integer: bool = False):
-    def parse(text: str) -> float | int:
-        try:
-            v: float | int = int(text) if integer else float(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{what} must be a number, got {text!r}") from None
-        if not (lo <= v <= hi) or (isinstance(v, float) and not math.isfinite(v)):
-            raise argparse.ArgumentTypeError(f"{what} must be between {lo:g} and {hi:g}, got {text}")
-        return v
-
-    return parse
 
 
 # -- input kind -------------------------------------------------------------------------------

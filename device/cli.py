@@ -10,7 +10,9 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import re
 import sys
+from typing import NoReturn
 
 from device import __version__
 from device.errors import UserError
@@ -29,8 +31,26 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
 }
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """A bad value or a missing argument is one line naming the command and the option, exit
+    status 2: argparse's usage block pushes the reason off a small terminal. The subcommands'
+    parsers are of this class too (argparse makes them of the parent's class)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: {plain_error(message)} (try --help)\n")
+
+
+def plain_error(message: str) -> str:
+    """argparse's wording made plain: "argument --x: invalid float value: 'a'" → "--x: 'a' is
+    not a number"."""
+    message = re.sub(r"^argument ", "", message)
+    message = re.sub(r"invalid float value: (.*)$", r"\1 is not a number", message)
+    message = re.sub(r"invalid choice: (.*) \(choose from (.*)\)$", r"\1 is not one of \2", message)
+    return re.sub(r"invalid int value: (.*)$", r"\1 is not a whole number", message)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="gait-station",
         description="Treadmill running gait analysis station.",
     )
@@ -39,7 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, (module_name, help_text) in SUBCOMMANDS.items():
         p = sub.add_parser(name, help=help_text, description=help_text)
-        p.set_defaults(_module=module_name, _import_error=None)
+        p.set_defaults(_module=module_name, _import_error=None, _parser=p)
         try:
             module = importlib.import_module(module_name)
         except ImportError as exc:  # a part not installed on this machine: say so when it's used
@@ -51,7 +71,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    if extra:  # said by the subcommand's parser, so the line names the subcommand
+        (args._parser if args.command else parser).error(f"unrecognized arguments: {' '.join(extra)}")
     if not args.command:  # dest="command": None when no subcommand was given
         parser.print_help()
         return 2

@@ -40,7 +40,8 @@ import time
 from collections import OrderedDict
 from typing import Any
 
-from device.errors import ConfigError, UserError
+from device.cli_args import number
+from device.errors import UserError
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +75,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "(default: [camera] source; auto = the Pi camera where Picamera2 is installed, else synthetic)",
     )
     parser.add_argument("--host", help="address to listen on (default: [web] host, 127.0.0.1)")
-    parser.add_argument("--port", type=int, help="port to listen on (default: [web] port, 8080)")
+    parser.add_argument(
+        "--port",
+        type=number("port", 1, 65535, integer=True),
+        help="port to listen on (default: [web] port, 8080)",
+    )
     parser.add_argument("--config", metavar="FILE", help="configuration file (TOML)")
     parser.add_argument(
         "--data-dir", metavar="DIR", help="station data directory (default: per-user data dir)"
@@ -553,9 +558,7 @@ def main(args: argparse.Namespace) -> int:
     if args.host:
         cfg.web.host = args.host
     if args.port is not None:
-        if not 1 <= args.port <= 65535:
-            raise ConfigError(f"--port must be between 1 and 65535; got {args.port}")
-        cfg.web.port = args.port
+        cfg.web.port = int(args.port)
     source = args.source or cfg.camera.source or "auto"
 
     station = _open_station(cfg, source)

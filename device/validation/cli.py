@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from device.cli_args import number
 from device.errors import InputError
 from device.gait.treadmill import EventModel
 from device.norms_file import load_norms
@@ -83,10 +84,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--runners", default="", help="only these runners (comma-separated), for a quick look"
     )
-    parser.add_argument("--jobs", type=int, default=2, help="worker processes (default 2)")
+    parser.add_argument(
+        "--jobs", type=number("jobs", 1, 64, integer=True), default=2, help="worker processes (default 2)"
+    )
     parser.add_argument(
         "--draws",
-        type=int,
+        type=number("draws", 0, 1000, integer=True),
         default=8,
         help="noise draws of the labelled clip (±1 pixel level, as between two decoders; default 8)",
     )
