@@ -15,15 +15,17 @@ import json
 import logging
 import math
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from device.cli_args import number
-from device.errors import InputError, NoPersonError
+from device.cli_args import check_outputs, number, written_whole
+from device.errors import InputError, NoPersonError, UserError
 
 if TYPE_CHECKING:
     from device.camera.video import VideoFileSource
     from device.gait.norms import Norms
+    from device.keypoints import Timeline
 
 log = logging.getLogger(__name__)
 
@@ -381,10 +383,12 @@ def analyze_file(
     threads: int | None = None,
     cfg: Any = None,
     show_progress: bool = False,
-    keypoints_csv: Path | None = None,
+    keep_timeline: Callable[[Timeline], None] | None = None,
 ) -> tuple[dict[str, Any], list[str]]:
-    """The analysis JSON dict for a video or CSV, and warnings for the person at the terminal."""
-    from device.keypoints_csv import read_csv, write_csv
+    """The analysis JSON dict for a video or CSV, and warnings for the person at the terminal.
+    ``keep_timeline`` is given the keypoint timeline as soon as it exists: before the gait
+    analysis, which may still refuse the input after minutes of pose on a video."""
+    from device.keypoints_csv import read_csv
     from device.report.review import clinic_norms
 
     cfg = cfg if cfg is not None else _load_config(None)
@@ -417,6 +421,8 @@ def analyze_file(
             warnings.append(f"{tl.meta['damaged']}: analysed the {len(tl)} frames before the damage")
         if len(tl) < MIN_VIDEO_FRAMES:
             raise InputError(f"{path}: only {len(tl)} frame(s): not a video of a runner (need a few seconds)")
+    if keep_timeline is not None:
+        keep_timeline(tl)
     result, warnings = analyze_timeline(
         tl,
         path=path,
@@ -431,11 +437,6 @@ def analyze_file(
         norms=clinic_norms(cfg),  # the flags the JSON carries are the ones the report shows
         warnings=warnings,
     )
-    if keypoints_csv is not None:
-        try:
-            write_csv(tl, keypoints_csv)
-        except OSError as exc:
-            raise InputError(f"cannot write {keypoints_csv}: {exc.strerror or exc}") from None
     return result, warnings
 
 
@@ -587,41 +588,75 @@ def capture_verdict_lines(result: dict[str, Any], cfg: Any) -> list[str]:
 
 
 def main(args: argparse.Namespace) -> int:
-    cfg = _load_config(args.config)
     path = Path(args.input).expanduser()
     out_json = Path(args.json).expanduser() if args.json else None
-    if out_json is not None and not out_json.parent.exists():
-        raise InputError(f"cannot write {out_json}: folder {out_json.parent} does not exist")
-    result, warnings = analyze_file(
-        path,
-        height_cm=args.height_cm,
-        speed_kmh=args.speed_kmh,
-        view=args.view,
-        capture_fps=args.capture_fps,
-        model=args.model,
-        threads=args.threads,
-        cfg=cfg,
-        show_progress=sys.stderr.isatty(),
-        keypoints_csv=Path(args.keypoints_csv).expanduser() if args.keypoints_csv else None,
-    )
+    out_csv = Path(args.keypoints_csv).expanduser() if args.keypoints_csv else None
+    # before any work: a bad output path found after minutes of pose on a Pi costs the minutes
+    check_outputs({"--json": out_json, "--keypoints-csv": out_csv}, inputs=[path])
+    cfg = _load_config(args.config)
+    kept: list[str] = []  # outputs written, named in the line that reports a failed one
+    failed: list[str] = []
+
+    def save_keypoints(tl: Timeline) -> None:
+        from device.keypoints_csv import write_csv
+
+        if out_csv is None:
+            return
+        try:
+            with written_whole(out_csv) as tmp:
+                write_csv(tl, tmp)
+        except OSError as exc:  # a full disk: the analysis goes on, the line says so at the end
+            failed.append(f"cannot write {out_csv} (--keypoints-csv): {exc.strerror or exc}")
+        else:
+            kept.append(f"the keypoint CSV in {out_csv}")
+
+    try:
+        result, warnings = analyze_file(
+            path,
+            height_cm=args.height_cm,
+            speed_kmh=args.speed_kmh,
+            view=args.view,
+            capture_fps=args.capture_fps,
+            model=args.model,
+            threads=args.threads,
+            cfg=cfg,
+            show_progress=sys.stderr.isatty(),
+            keep_timeline=save_keypoints,
+        )
+    except UserError as exc:
+        if kept:  # refused after the pose: its keypoints were saved, and the line says where
+            exc.args = (f"{exc} (kept {kept[0]})",)
+        raise
     for w in warnings:
         print(f"gait-station analyze: warning: {w}", file=sys.stderr)
-    text = json.dumps(_json_safe(result), indent=2, allow_nan=False)
+    text = json.dumps(_json_safe(result), indent=2, allow_nan=False) + "\n"
     if out_json is not None:
         try:
-            out_json.write_text(text + "\n", encoding="utf-8")
+            with written_whole(out_json) as tmp:
+                tmp.write_text(text, encoding="utf-8")
         except OSError as exc:
-            raise InputError(f"cannot write {out_json}: {exc.strerror or exc}") from None
-        view = result.get("view") or {}
-        cad = result.get("cadence_spm")
-        print(
-            f"gait-station analyze: {result['input']['frames']} frames, {result['input']['duration_s']:.1f} s; "
-            f"view {view.get('kind')}{' facing ' + view['facing'] if view.get('facing') else ''}; "
-            f"cadence {'n/a' if cad is None else f'{cad:.0f} spm'} → {out_json}",
-            file=sys.stderr,
-        )
+            # the analysis took minutes: standard output still has room when the disk has none
+            sys.stdout.write(text)
+            failed.insert(
+                0,
+                f"cannot write {out_json} (--json): {exc.strerror or exc}; "
+                "the analysis JSON went to standard output instead",
+            )
+        else:
+            kept.insert(0, f"the analysis JSON in {out_json}")
+            view = result.get("view") or {}
+            cad = result.get("cadence_spm")
+            print(
+                f"gait-station analyze: {result['input']['frames']} frames, "
+                f"{result['input']['duration_s']:.1f} s; "
+                f"view {view.get('kind')}{' facing ' + view['facing'] if view.get('facing') else ''}; "
+                f"cadence {'n/a' if cad is None else f'{cad:.0f} spm'} → {out_json}",
+                file=sys.stderr,
+            )
     else:
-        sys.stdout.write(text + "\n")
+        sys.stdout.write(text)
     for line in capture_verdict_lines(result, cfg):
         print(f"gait-station analyze: {line}", file=sys.stderr)
+    if failed:
+        raise UserError("; ".join(failed) + (f"; kept {' and '.join(kept)}" if kept else ""))
     return 0

@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import NoReturn
 
 import numpy as np
 import pytest
@@ -421,3 +422,99 @@ def test_a_files_analysis_is_held_to_the_clinics_norms(tmp_path: Path) -> None:
     assert clinic["metrics"]["cadence_spm"]["normal"] == [175.0, None]
     assert packaged["metrics"]["cadence_spm"]["normal"] != [175.0, None]
     assert clinic["metrics"]["overstride_cm"]["normal"] is None  # not in this clinic's file
+
+
+# ----------------------------------------------------------------------------- output paths
+def _no_analysis(*_args: object, **_kwargs: object) -> NoReturn:
+    raise AssertionError("the analysis ran before the output paths were checked")
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda d: ["--json", str(d)], "--json: " + "{d} is a folder"),
+        (lambda d: ["--keypoints-csv", str(d)], "--keypoints-csv: {d} is a folder"),
+        (
+            lambda d: ["--keypoints-csv", str(d / "no" / "kp.csv")],
+            "--keypoints-csv: folder {d}/no does not exist",
+        ),
+        (lambda d: ["--json", str(d / "in.csv" / "a.json")], "--json: {d}/in.csv is a file, not a folder"),
+        (lambda d: ["--json", str(d / "in.csv")], "--json: {d}/in.csv is the input"),
+        (
+            lambda d: ["--json", str(d / "a"), "--keypoints-csv", str(d / "a")],
+            "--keypoints-csv: {d}/a is also given to --json",
+        ),
+    ],
+)
+def test_a_bad_output_path_is_refused_before_any_work(
+    tmp_path: Path, make, message: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import device.analyze
+
+    inp = tmp_path / "in.csv"
+    inp.write_text("t,nose_x\n")  # never read: the paths are refused first
+    monkeypatch.setattr(device.analyze, "analyze_file", _no_analysis)
+    assert cli_main(["analyze", str(inp), *make(tmp_path)]) == 2
+    out, err = capsys.readouterr()
+    assert err.startswith(f"gait-station analyze: error: {message.format(d=tmp_path)}")
+    assert err.count("\n") == 1 and out == ""
+    assert inp.read_text() == "t,nose_x\n"
+
+
+needs_dev_full = pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full (a full disk)")
+
+
+@needs_dev_full
+def test_a_full_disk_for_the_keypoints_keeps_the_analysis(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "a.json"
+    argv = ["analyze", str(_synthetic_csv(tmp_path / "run.csv")), "--json", str(out)]
+    assert cli_main([*argv, "--keypoints-csv", "/dev/full"]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert json.loads(out.read_text())["input"]["kind"] == "csv"
+    assert err[-1] == (
+        "gait-station analyze: error: cannot write /dev/full (--keypoints-csv): No space left on device; "
+        f"kept the analysis JSON in {out}"
+    )
+    assert not any("error" in line for line in err[:-1])
+
+
+@needs_dev_full
+def test_a_full_disk_for_the_json_puts_it_on_stdout(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    kp = tmp_path / "kp.csv"
+    argv = [
+        "analyze",
+        str(_synthetic_csv(tmp_path / "run.csv")),
+        "--json",
+        "/dev/full",
+        "--keypoints-csv",
+        str(kp),
+    ]
+    assert cli_main(argv) == 2
+    out, err = capsys.readouterr()
+    assert json.loads(out)["input"]["kind"] == "csv"  # the analysis is not lost
+    assert len(read_csv(kp)) == 360
+    assert err.splitlines()[-1] == (
+        "gait-station analyze: error: cannot write /dev/full (--json): No space left on device; "
+        f"the analysis JSON went to standard output instead; kept the keypoint CSV in {kp}"
+    )
+
+
+def test_keypoints_are_kept_when_the_analysis_refuses_the_input(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The keypoints are written before the gait analysis: on a video they cost minutes of pose."""
+    src = read_csv(_synthetic_csv(tmp_path / "run.csv"))
+    faint = tmp_path / "faint.csv"
+    write_csv(
+        Timeline(src.t, src.xy, np.full_like(src.score, 0.05), width=src.width, height=src.height), faint
+    )
+    kp = tmp_path / "kp.csv"
+    assert cli_main(["analyze", str(faint), "--keypoints-csv", str(kp)]) == 2
+    err = capsys.readouterr().err
+    assert "no runner found" in err and err.count("\n") == 1
+    assert err.rstrip().endswith(f"(kept the keypoint CSV in {kp})")
+    assert len(read_csv(kp)) == len(src)
