@@ -14,10 +14,10 @@ import json
 import logging
 import os
 import re
-import tempfile
 from pathlib import Path
 from typing import Any
 
+from device.cli_args import check_outputs, written_whole
 from device.errors import InputError, UserError
 
 DB_NAME = "station.db"
@@ -124,17 +124,30 @@ def _load_session(store: Any, target: str) -> _Loaded:
     return _Loaded(session, evidence, f"session-{session_id}")
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
-    """Write via a temporary file in the same folder, so a failure never leaves half a report."""
-    path = path.expanduser()
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except OSError as exc:
-        raise UserError(f"cannot write {path}: {exc.strerror or exc}") from None
+class _Outputs:
+    """The report's files as they are written: one that fails (a full disk) does not stop the
+    others, and the one line that reports it names what was kept."""
+
+    def __init__(self) -> None:
+        self.kept: list[str] = []
+        self.failed: list[str] = []
+
+    def write(self, option: str, path: Path, data: bytes) -> bool:
+        path = path.expanduser()
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with written_whole(path) as tmp:
+                tmp.write_bytes(data)
+        except OSError as exc:
+            self.failed.append(f"cannot write {path} ({option}): {exc.strerror or exc}")
+            return False
+        self.kept.append(str(path))
+        return True
+
+    def check(self) -> None:
+        if self.failed:
+            kept = f"; kept {' and '.join(self.kept)}" if self.kept else ""
+            raise UserError("; ".join(self.failed) + kept)
 
 
 def _order(a: _Loaded, b: _Loaded) -> tuple[_Loaded, _Loaded]:
@@ -153,6 +166,14 @@ def main(args: argparse.Namespace) -> int:
         # WeasyPrint reports every layout step at INFO: noise on a terminal.
         for name in ("weasyprint", "fontTools"):
             logging.getLogger(name).setLevel(logging.WARNING)
+    # before the session is read and rendered: a bad output path is said first, in one line
+    inputs = [Path(t) for t in (args.target, args.compare) if t and _looks_like_file(t)]
+    outputs = {"--html": Path(args.html).expanduser() if args.html else None}
+    if args.pdf:
+        outputs["--pdf"] = Path(args.pdf).expanduser()
+    elif args.send_to_printer or not args.html:  # the default PDF goes in the current folder
+        outputs["--pdf (not given: the current folder)"] = Path("gait-report.pdf").absolute()
+    check_outputs(outputs, inputs=inputs, make_parents=True)
     cfg = load_config(args.config, args.data_dir)
     store = None
     try:
@@ -179,14 +200,17 @@ def main(args: argparse.Namespace) -> int:
         if store is not None:
             store.close()
 
-    if args.html:
-        _write_atomic(Path(args.html), html.encode("utf-8"))
+    out = _Outputs()
+    if args.html and out.write("--html", Path(args.html), html.encode("utf-8")):
         print(f"HTML written to {args.html}")
     pdf_path: Path | None = None
     if args.pdf or args.send_to_printer or not args.html:
         pdf_path = Path(args.pdf) if args.pdf else Path(f"gait-{slug}.pdf")
-        _write_atomic(pdf_path, render.html_to_pdf(html))
-        print(f"PDF written to {pdf_path}")
+        if out.write("--pdf", pdf_path, render.html_to_pdf(html)):
+            print(f"PDF written to {pdf_path}")
+        else:
+            pdf_path = None  # nothing to print
+    out.check()
     if args.send_to_printer and pdf_path is not None:
         _send_to_cups(pdf_path, cfg.printing.cups_queue)
     return 0

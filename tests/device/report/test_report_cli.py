@@ -184,3 +184,41 @@ def test_print_through_the_cups_pdf_queue(
     job = stdout.split("(job ")[1].split(")")[0]
     printed = cups_server.wait_for_pdf(job)
     assert "Robin" in pdf_text(printed.read_bytes(), tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("outputs", "message"),
+    [
+        (lambda d: ["--pdf", str(d)], "--pdf: {d} is a folder"),
+        (lambda d: ["--html", str(d / "a.json")], "--html: {d}/a.json is the input"),
+        (lambda d: ["--html", str(d / "r"), "--pdf", str(d / "r")], "--pdf: {d}/r is also given to --html"),
+        (lambda d: ["--pdf", str(d / "a.json" / "r.pdf")], "--pdf: {d}/a.json is a file, not a folder"),
+    ],
+)
+def test_a_bad_output_path_is_refused_before_the_input_is_read(
+    tmp_path: Path, outputs, message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    analysis = tmp_path / "a.json"
+    analysis.write_text("not json")  # an input error would come first if the input were read first
+    assert cli(["report", str(analysis), *outputs(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert (
+        err.startswith(f"gait-station report: error: {message.format(d=tmp_path)}") and err.count("\n") == 1
+    )
+    assert analysis.read_text() == "not json"
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full (a full disk)")
+def test_a_full_disk_for_the_html_still_writes_the_pdf(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    analysis = tmp_path / "a.json"
+    analysis.write_text(json.dumps(handmade_analysis()))
+    pdf = tmp_path / "r.pdf"
+    assert cli(["report", str(analysis), "--html", "/dev/full", "--pdf", str(pdf)]) == 2
+    out, err = capsys.readouterr()
+    assert pdf.read_bytes().startswith(b"%PDF") and f"PDF written to {pdf}" in out
+    assert err == (
+        f"gait-station report: error: cannot write /dev/full (--html): No space left on device; kept {pdf}\n"
+    )
+    assert Path("/dev/full").is_char_device()  # written in place, never renamed over
