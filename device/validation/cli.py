@@ -23,8 +23,8 @@ from typing import Any
 
 import numpy as np
 
-from device.cli_args import number
-from device.errors import InputError
+from device.cli_args import check_outputs, number, written_whole
+from device.errors import InputError, UserError
 from device.gait.treadmill import EventModel
 from device.norms_file import load_norms
 from device.validation.fitting import CONDITIONS as FITTED_CONDITIONS  # tables in-sample and LORO
@@ -566,10 +566,44 @@ def _facts(tl: Any) -> dict[str, Any]:
     }
 
 
+def _write_outputs(args: argparse.Namespace, text: str, ok: bool, results: dict[str, Any]) -> None:
+    """--markdown and --json, each written whole; one that fails (a full disk) does not stop the
+    other, and the one line that reports it names what was kept."""
+    kept: list[str] = []
+    failed: list[str] = []
+    for option, path, body in (
+        ("--markdown", args.markdown, lambda: text + f"\n\nOverall: {'PASS' if ok else 'FAIL'}\n"),
+        ("--json", args.json, lambda: json.dumps(results, indent=1, default=float) + "\n"),
+    ):
+        if not path:
+            continue
+        out_path = Path(path).expanduser()
+        try:
+            with written_whole(out_path) as tmp:
+                tmp.write_text(body(), encoding="utf-8")
+        except OSError as exc:  # a full disk: the other file is still written
+            failed.append(f"cannot write {out_path} ({option}): {exc.strerror or exc}")
+        else:
+            kept.append(str(out_path))
+    if failed:
+        raise UserError(
+            "; ".join(failed)
+            + "; the tables are on standard output"
+            + (f"; kept {' and '.join(kept)}" if kept else "")
+        )
+
+
 # ----------------------------------------------------------------------------- main
 def main(args: argparse.Namespace) -> int:
     from device.validation.dataset import dev_trials
 
+    # the run takes minutes: a bad output path is said before it, not after
+    check_outputs(
+        {
+            "--markdown": Path(args.markdown).expanduser() if args.markdown else None,
+            "--json": Path(args.json).expanduser() if args.json else None,
+        }
+    )
     dev = Path(args.dev_dir).expanduser()
     cache = Path(args.cache_dir).expanduser()
     conds = [c.strip() for c in args.conditions.split(",") if c.strip()]
@@ -648,8 +682,5 @@ def main(args: argparse.Namespace) -> int:
         ok &= reference.main(ref) == 0
     print(f"\n== overall: {'PASS' if ok else 'FAIL'}")
     text = "\n".join(results.pop("_text", []))
-    if args.markdown:
-        Path(args.markdown).write_text(text + f"\n\nOverall: {'PASS' if ok else 'FAIL'}\n", encoding="utf-8")
-    if args.json:
-        Path(args.json).write_text(json.dumps(results, indent=1, default=float) + "\n", encoding="utf-8")
+    _write_outputs(args, text, ok, results)
     return 0 if ok else 1

@@ -88,3 +88,35 @@ def test_validate_scores_the_fitted_timing_on_noise_it_was_not_fitted_on(
     made_rows, published_rows = made.splitlines(), published.splitlines()
     assert made_rows[0] == published_rows[0] and abs(len(made_rows) - len(published_rows)) <= 2
     assert made_rows[1:] != published_rows[1:]  # another draw of the noise
+
+
+def test_a_bad_output_path_is_refused_before_the_run(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    # no development set there: the run would fail on it if it started before the check
+    args = ["validate", "--dev-dir", str(tmp_path / "none"), "--conditions", "physics_60fps"]
+    assert cli_main([*args, "--json", str(tmp_path)]) == 2
+    assert (
+        capsys.readouterr().err
+        == f"gait-station validate: error: --json: {tmp_path} is a folder; give a file name\n"
+    )
+    assert cli_main([*args, "--markdown", str(tmp_path / "no" / "v.md")]) == 2
+    assert (
+        capsys.readouterr().err
+        == f"gait-station validate: error: --markdown: folder {tmp_path / 'no'} does not exist\n"
+    )
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full (a full disk)")
+def test_a_full_disk_for_the_markdown_still_writes_the_json(
+    validation_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    js = tmp_path / "v.json"
+    args = ["validate", "--dev-dir", str(validation_dir / "dev"), "--runners", "rbds_003"]
+    args += ["--conditions", "physics_60fps", "--jobs", "1", "--markdown", "/dev/full", "--json", str(js)]
+    assert cli_main(args) == 2
+    out, err = capsys.readouterr()
+    assert "### physics_60fps — in-sample" in out
+    assert len(json.loads(js.read_text(encoding="utf-8"))["physics_60fps"]["in-sample"]) == 3
+    assert err.splitlines()[-1] == (
+        "gait-station validate: error: cannot write /dev/full (--markdown): No space left on device; "
+        f"the tables are on standard output; kept {js}"
+    )
