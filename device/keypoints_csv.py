@@ -7,10 +7,13 @@ An unseen keypoint has empty x and y and score 0.
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import io
 import math
+from collections.abc import Iterator
+from dataclasses import dataclass
+from itertools import islice
+from operator import itemgetter
 from pathlib import Path
 from typing import IO, Any
 
@@ -32,6 +35,10 @@ NORMALISED_RANGE = (-0.5, 1.5)
 MAX_SCORE = 1.001
 REORDERED_SHARE = 0.02  # more rows than this going back in time: the file was reordered, sort it
 MAX_DROPPED_SHARE = 0.10  # more rows than this without a usable time: refuse the file
+#: The most data rows a file may have, and why: a capture is about 2 minutes (≈15 000 rows at
+#: 120 fps); a file 15 times longer is not one run, and its numbers alone would crowd a 1 GB Pi.
+MAX_ROWS = 30 * 60 * 120
+MAX_ROWS_WHY = "30 minutes at 120 fps"
 
 
 class KeypointCSVError(UserError):
@@ -77,33 +84,87 @@ def _num(text: str, name: str, line: int, col: str) -> float:
     return v
 
 
-#: A data row: (line number in the file, t, 51 values, frame or None).
-_Row = tuple[int, float, list[float], int | None]
+#: Rows turned into numbers at a time: memory holds the numbers as float32 arrays, never a
+#: whole file of Python floats (a 2-million-row file took 12 GB that way).
+_CHUNK_ROWS = 4096
 
 
-def _parse_rows(
-    reader: Any, name: str, header: list[str], cols: list[int], frame_col: int | None
-) -> tuple[list[_Row], list[int]]:
-    """The data rows, and the line numbers of the rows with no usable t."""
-    parsed: list[_Row] = []
-    no_time: list[int] = []
+@dataclass
+class _Rows:
+    """The data rows with a usable ``t``, in file order, and the lines of those without."""
+
+    line: np.ndarray  # (n,) int64: the file's line of each row
+    t: np.ndarray  # (n,) float64
+    values: np.ndarray  # (n, 51) float32: x, y, score of each keypoint, NaN where empty
+    frame: np.ndarray  # (n,) float64: the frame column, NaN where absent or not a number
+    no_time: list[int]
+
+
+def _records(reader: Any, name: str) -> Iterator[tuple[int, list[str]]]:
+    """(line number, cells) of each non-blank data row; refuses a file beyond :data:`MAX_ROWS`."""
+    n = 0
     for rec in reader:
-        line_no = reader.line_num  # the file's line (a quoted cell may span several)
-        if not rec or all(not c.strip() for c in rec):
+        if not "".join(rec).strip():
             continue
-        if len(rec) < len(header):
-            rec = rec + [""] * (len(header) - len(rec))
-        t = _num(rec[cols[0]], name, line_no, "t")
-        if not math.isfinite(t):
-            no_time.append(line_no)
-            continue
-        vals = [_num(rec[c], name, line_no, HEADER[j + 1]) for j, c in enumerate(cols[1:])]
-        fr = None
-        if frame_col is not None and rec[frame_col].strip():
-            with contextlib.suppress(ValueError):
-                fr = int(float(rec[frame_col]))
-        parsed.append((line_no, t, vals, fr))
-    return parsed, no_time
+        n += 1
+        if n > MAX_ROWS:
+            raise KeypointCSVError(
+                f"{name}: line {reader.line_num}: more than {MAX_ROWS} rows ({MAX_ROWS_WHY}): "
+                "not one capture (a capture is a few minutes); cut the file to the run"
+            )
+        yield reader.line_num, rec  # the file's line (a quoted cell may span several)
+
+
+def _numbers(chunk: list[tuple[int, list[str]]], name: str, width: int, cols: list[int]) -> np.ndarray:
+    """(rows, 52) float64: t and the 51 values of each record (NaN for an empty cell)."""
+    pick = itemgetter(*cols)
+    try:  # the usual file: every cell a number or empty, every row complete
+        flat = [float(c) if c else math.nan for _, rec in chunk for c in pick(rec)]
+    except (ValueError, IndexError):  # one cell at a time, to name the line and column at fault
+        flat = []
+        for line_no, rec in chunk:
+            if len(rec) < width:
+                rec = rec + [""] * (width - len(rec))
+            t = _num(rec[cols[0]], name, line_no, "t")
+            if not math.isfinite(t):  # the row is dropped: its other cells are not read
+                flat += [t] * len(cols)
+                continue
+            flat += [t, *(_num(rec[c], name, line_no, HEADER[j + 1]) for j, c in enumerate(cols[1:]))]
+    return np.array(flat, dtype=np.float64).reshape(len(chunk), len(cols))
+
+
+def _frame_number(text: str) -> float:
+    try:
+        return float(int(float(text)))
+    except (ValueError, OverflowError):  # not a number, or infinite
+        return math.nan
+
+
+def _parse_rows(reader: Any, name: str, header: list[str], cols: list[int], frame_col: int | None) -> _Rows:
+    lines: list[np.ndarray] = []
+    times: list[np.ndarray] = []
+    values: list[np.ndarray] = []
+    frames: list[np.ndarray] = []
+    no_time: list[int] = []
+    records = _records(reader, name)
+    while chunk := list(islice(records, _CHUNK_ROWS)):
+        num = _numbers(chunk, name, len(header), cols)
+        timed = np.isfinite(num[:, 0])
+        line = np.array([ln for ln, _ in chunk], dtype=np.int64)
+        no_time += line[~timed].tolist()
+        lines.append(line[timed])
+        times.append(num[timed, 0])
+        values.append(num[timed, 1:].astype(np.float32))
+        if frame_col is None:
+            frames.append(np.full(int(timed.sum()), np.nan))
+        else:
+            fr = [_frame_number(rec[frame_col]) if len(rec) > frame_col else math.nan for _, rec in chunk]
+            frames.append(np.array(fr)[timed])
+    if not lines:
+        return _Rows(np.zeros(0, np.int64), np.zeros(0), np.zeros((0, 51), np.float32), np.zeros(0), no_time)
+    return _Rows(
+        np.concatenate(lines), np.concatenate(times), np.concatenate(values), np.concatenate(frames), no_time
+    )
 
 
 def _first_non_utf8_line(path: Path) -> int | None:
@@ -163,30 +224,21 @@ def read_csv(src: str | Path | IO[str], name: str | None = None) -> Timeline:
     cols = [index[h] for h in HEADER]
     frame_col = index.get("frame")
     try:
-        parsed, no_time = _parse_rows(reader, name, header, cols, frame_col)
+        rows = _parse_rows(reader, name, header, cols, frame_col)
     except csv.Error as exc:
         raise KeypointCSVError(f"{name}: line {reader.line_num}: not a readable CSV ({exc})") from None
-    total = len(parsed) + len(no_time)
-    if not parsed:
+    n = len(rows.t)
+    total = n + len(rows.no_time)
+    if not n:
         raise KeypointCSVError(f"{name}: the CSV has a header but no usable rows")
     # A few rows going back in time are glitches (dropped); many are a reordered file (sorted).
-    backwards = sum(1 for a, b in zip(parsed, parsed[1:], strict=False) if b[1] <= a[1])
-    reordered = backwards > max(2, REORDERED_SHARE * len(parsed))
-    if reordered:
-        parsed.sort(key=lambda row: row[1])
-    ts: list[float] = []
-    rows: list[list[float]] = []
-    frames: list[int] = []
-    dropped_lines = list(no_time)
-    last_t = -math.inf
-    for line_no, t, vals, fr in parsed:
-        if t <= last_t:  # a repeated time (or a glitch going back): the first row wins
-            dropped_lines.append(line_no)
-            continue
-        last_t = t
-        ts.append(t)
-        rows.append(vals)
-        frames.append(fr if fr is not None else len(frames))
+    t = rows.t
+    backwards = int(np.count_nonzero(t[1:] <= t[:-1]))
+    reordered = backwards > max(2, REORDERED_SHARE * n)
+    order = np.argsort(t, kind="stable") if reordered else np.arange(n)
+    # a repeated time (or a glitch going back): the first row wins
+    keep = order[t[order] > np.maximum.accumulate(np.concatenate([[-np.inf], t[order][:-1]]))]
+    dropped_lines = list(rows.no_time) + rows.line[np.setdiff1d(order, keep)].tolist()
     dropped = len(dropped_lines)
     if dropped > max(2, MAX_DROPPED_SHARE * total):
         raise KeypointCSVError(
@@ -194,19 +246,20 @@ def read_csv(src: str | Path | IO[str], name: str | None = None) -> Timeline:
             f"the first on line {min(dropped_lines)}: not a usable timeline (analysing the rest "
             "would misstate the run)"
         )
-    arr = np.asarray(rows, dtype=np.float64).reshape(len(ts), N_KEYPOINTS, 3)
+    arr = rows.values[keep].reshape(len(keep), N_KEYPOINTS, 3)
     _require_pixels(arr[:, :, :2], name)
     _require_unit_scores(arr[:, :, 2], name)
-    xy = arr[:, :, :2].astype(np.float32)
+    xy = np.ascontiguousarray(arr[:, :, :2])
     score = arr[:, :, 2]
     score = np.where(np.isfinite(score), np.clip(score, 0.0, 1.0), 0.0).astype(np.float32)
     unseen = ~np.isfinite(xy).all(axis=2)
     xy[unseen] = np.nan
     score[unseen] = 0.0
-    frame = np.asarray(frames, dtype=np.int64)
+    fr = rows.frame[keep]
+    frame = np.where(np.isfinite(fr), fr, np.arange(len(keep))).astype(np.int64)
     if np.any(np.diff(frame) <= 0):
-        frame = np.arange(len(ts), dtype=np.int64)
-    tl = Timeline(np.asarray(ts), xy, score, frame)
+        frame = np.arange(len(keep), dtype=np.int64)
+    tl = Timeline(t[keep], xy, score, frame)
     tl.meta["dropped_rows"] = dropped
     tl.meta["dropped_lines"] = sorted(dropped_lines)
     tl.meta["reordered_rows"] = backwards if reordered else 0

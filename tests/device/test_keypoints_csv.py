@@ -207,3 +207,37 @@ def test_a_non_utf8_line_is_named(tmp_path: Path) -> None:
 def test_a_stream_without_a_name_is_called_the_csv() -> None:
     with pytest.raises(KeypointCSVError, match=r"^the CSV: the CSV is empty"):
         read_csv(io.StringIO(""))
+
+
+def test_a_file_beyond_the_row_cap_is_refused_without_reading_it_whole(monkeypatch) -> None:
+    """A 2-million-row CSV took 7 minutes and 12 GB (Python floats): the reader stops at the cap
+    with one line, and what it holds meanwhile is arrays, not lists of floats."""
+    import device.keypoints_csv as kc
+
+    monkeypatch.setattr(kc, "MAX_ROWS", 20)
+    text = timeline_to_csv_text(_timeline(21))
+    with pytest.raises(KeypointCSVError, match=r"^the CSV: line 22: more than 20 rows \(30 minutes") as info:
+        read_csv(io.StringIO(text))
+    assert "\n" not in str(info.value)
+    assert len(read_csv(io.StringIO(timeline_to_csv_text(_timeline(20))))) == 20
+
+
+def test_row_cap_is_generous_for_a_capture() -> None:
+    from device.keypoints_csv import MAX_ROWS
+
+    assert MAX_ROWS >= 15 * 2 * 60 * 120  # fifteen two-minute captures at 120 fps
+
+
+def test_rows_are_read_in_chunks_with_their_line_numbers() -> None:
+    """Many more rows than one chunk, a blank line and a bad cell far in: the line is still right."""
+    import device.keypoints_csv as kc
+
+    lines = timeline_to_csv_text(_timeline(2 * kc._CHUNK_ROWS + 10)).splitlines()
+    lines.insert(5, "")
+    back = read_csv(io.StringIO("\n".join(lines)))
+    assert len(back) == 2 * kc._CHUNK_ROWS + 10 and back.meta["dropped_rows"] == 0
+    cells = lines[kc._CHUNK_ROWS + 100].split(",")
+    cells[6] = "x"
+    lines[kc._CHUNK_ROWS + 100] = ",".join(cells)
+    with pytest.raises(KeypointCSVError, match=rf"line {kc._CHUNK_ROWS + 101}: column left_eye_score"):
+        read_csv(io.StringIO("\n".join(lines)))
