@@ -31,8 +31,12 @@ HEADER: tuple[str, ...] = ("t",) + tuple(
 #: cannot fit in the frame's top-left 1.5-pixel corner; fractions may stray a little outside
 #: 0–1 for a keypoint guessed just beyond the edge of the picture).
 NORMALISED_RANGE = (-0.5, 1.5)
-#: A confidence above this is not a 0–1 score (the small margin allows for rounding).
+#: A confidence outside these is not a 0–1 score (the small margins allow for rounding).
+MIN_SCORE = -0.001
 MAX_SCORE = 1.001
+#: A position beyond this many pixels from the frame's corner is in no camera's picture (an 8K
+#: frame is 7 680 px wide): a broken writer, which the analysis would mislabel ("two people").
+MAX_PIXELS = 100_000.0
 REORDERED_SHARE = 0.02  # more rows than this going back in time: the file was reordered, sort it
 MAX_DROPPED_SHARE = 0.10  # more rows than this without a usable time: refuse the file
 #: The most data rows a file may have, and why: a capture is about 2 minutes (≈15 000 rows at
@@ -98,6 +102,13 @@ class _Rows:
     values: np.ndarray  # (n, 51) float32: x, y, score of each keypoint, NaN where empty
     frame: np.ndarray  # (n,) float64: the frame column, NaN where absent or not a number
     no_time: list[int]
+    infinite_points: int  # keypoints whose x or y is written as infinite (read as unseen)
+    first_infinite_line: int | None
+
+
+#: Where the x and y, and the scores, are among the 51 values of a row.
+_XY = [j for j, h in enumerate(HEADER[1:]) if not h.endswith("_score")]
+_SCORES = [j for j, h in enumerate(HEADER[1:]) if h.endswith("_score")]
 
 
 def _records(reader: Any, name: str) -> Iterator[tuple[int, list[str]]]:
@@ -146,12 +157,18 @@ def _parse_rows(reader: Any, name: str, header: list[str], cols: list[int], fram
     values: list[np.ndarray] = []
     frames: list[np.ndarray] = []
     no_time: list[int] = []
+    infinite, first_infinite = 0, None
     records = _records(reader, name)
     while chunk := list(islice(records, _CHUNK_ROWS)):
         num = _numbers(chunk, name, len(header), cols)
         timed = np.isfinite(num[:, 0])
         line = np.array([ln for ln, _ in chunk], dtype=np.int64)
         no_time += line[~timed].tolist()
+        _require_positions_and_scores(num[timed, 1:], line[timed], name)
+        inf = np.isinf(num[timed][:, 1:][:, _XY]).reshape(-1, N_KEYPOINTS, 2).any(axis=2)
+        if inf.any():
+            infinite += int(inf.sum())
+            first_infinite = first_infinite or int(line[timed][inf.any(axis=1)][0])
         lines.append(line[timed])
         times.append(num[timed, 0])
         values.append(num[timed, 1:].astype(np.float32))
@@ -161,10 +178,45 @@ def _parse_rows(reader: Any, name: str, header: list[str], cols: list[int], fram
             fr = [_frame_number(rec[frame_col]) if len(rec) > frame_col else math.nan for _, rec in chunk]
             frames.append(np.array(fr)[timed])
     if not lines:
-        return _Rows(np.zeros(0, np.int64), np.zeros(0), np.zeros((0, 51), np.float32), np.zeros(0), no_time)
+        return _Rows(
+            np.zeros(0, np.int64), np.zeros(0), np.zeros((0, 51), np.float32), np.zeros(0), no_time, 0, None
+        )
     return _Rows(
-        np.concatenate(lines), np.concatenate(times), np.concatenate(values), np.concatenate(frames), no_time
+        np.concatenate(lines),
+        np.concatenate(times),
+        np.concatenate(values),
+        np.concatenate(frames),
+        no_time,
+        infinite,
+        first_infinite,
     )
+
+
+def _pixels(v: float) -> str:
+    return f"{v:.0f}" if abs(v) < 1e9 else f"{v:.3g}"
+
+
+def _require_positions_and_scores(values: np.ndarray, line: np.ndarray, name: str) -> None:
+    """Refuse, naming the first line at fault, a position in no camera's picture or a negative
+    score: clipped to 0 or kept, they were analysed as something they are not."""
+    xy = values[:, _XY]
+    with np.errstate(invalid="ignore"):
+        far = np.isfinite(xy) & (np.abs(xy) > MAX_PIXELS)
+    if far.any():
+        r, c = np.argwhere(far)[0]
+        raise KeypointCSVError(
+            f"{name}: line {line[r]}: {HEADER[1 + _XY[c]]} is {_pixels(xy[r, c])}, far outside any camera frame "
+            f"(beyond ±{MAX_PIXELS:.0f} px): the CSV needs pixel positions in the camera frame"
+        )
+    score = values[:, _SCORES]
+    with np.errstate(invalid="ignore"):
+        negative = score < MIN_SCORE
+    if negative.any():
+        r, c = np.argwhere(negative)[0]
+        raise KeypointCSVError(
+            f"{name}: line {line[r]}: {HEADER[1 + _SCORES[c]]} is {score[r, c]:g}: the CSV needs "
+            "confidences between 0 and 1 (an unseen keypoint has empty x and y and score 0)"
+        )
 
 
 def _first_non_utf8_line(path: Path) -> int | None:
@@ -184,16 +236,19 @@ def _first_non_utf8_line(path: Path) -> int | None:
 def read_csv(src: str | Path | IO[str], name: str | None = None) -> Timeline:
     """Read a keypoint CSV; raise :class:`KeypointCSVError` with a one-line reason if it is unusable.
 
-    Every reason starts with the file's name (``name``; a path's own name by default, "the CSV"
-    for a stream without one) and gives the line where one line is at fault.
+        Every reason starts with the file's name (``name``; a path's own name by default, "the CSV"
+        for a stream without one) and gives the line where one line is at fault.
 
-    Rows whose ``t`` is missing/NaN or not after the previous row are dropped (counted in
-    ``timeline.meta['dropped_rows']``) rather than failing the whole file: a recording with one
-    bad timestamp is still worth analysing. A file whose rows are out of time order throughout
-    (sorted by another column in a spreadsheet) is put back in time order, said in
-    ``timeline.meta['reordered_rows']``: ``t`` is the time of each row, the row order is not.
-    More than :data:`MAX_DROPPED_SHARE` of the rows unusable refuses the file: analysing what is
-    left would present a fraction of the run as the run. Non-finite coordinates count as unseen.
+        Rows whose ``t`` is missing/NaN or not after the previous row are dropped (counted in
+        ``timeline.meta['dropped_rows']``) rather than failing the whole file: a recording with one
+        bad timestamp is still worth analysing. A file whose rows are out of time order throughout
+        (sorted by another column in a spreadsheet) is put back in time order, said in
+        ``timeline.meta['reordered_rows']``: ``t`` is the time of each row, the row order is not.
+        More than :data:`MAX_DROPPED_SHARE` of the rows unusable refuses the file: analysing what is
+        left would present a fraction of the run as the run. NaN coordinates count as unseen, and so do
+    infinite ones (counted in ``timeline.meta['infinite_points']``, the first on
+    ``meta['first_infinite_line']``). A position beyond :data:`MAX_PIXELS` or a score below 0 refuses
+    the file, naming the line.
     """
     if isinstance(src, str | Path):
         path = Path(src)
@@ -263,6 +318,8 @@ def read_csv(src: str | Path | IO[str], name: str | None = None) -> Timeline:
     tl.meta["dropped_rows"] = dropped
     tl.meta["dropped_lines"] = sorted(dropped_lines)
     tl.meta["reordered_rows"] = backwards if reordered else 0
+    tl.meta["infinite_points"] = rows.infinite_points
+    tl.meta["first_infinite_line"] = rows.first_infinite_line
     return tl
 
 

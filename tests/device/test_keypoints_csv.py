@@ -241,3 +241,54 @@ def test_rows_are_read_in_chunks_with_their_line_numbers() -> None:
     lines[kc._CHUNK_ROWS + 100] = ",".join(cells)
     with pytest.raises(KeypointCSVError, match=rf"line {kc._CHUNK_ROWS + 101}: column left_eye_score"):
         read_csv(io.StringIO("\n".join(lines)))
+
+
+def _with_cell(text: str, line: int, column: str, value: str) -> str:
+    lines = text.splitlines()
+    cells = lines[line - 1].split(",")
+    cells[HEADER.index(column)] = value
+    lines[line - 1] = ",".join(cells)
+    return "\n".join(lines)
+
+
+def test_negative_scores_are_refused_with_the_line() -> None:
+    """A score of −0.4 was clipped to 0 without a word: like a percentage, it is not a 0–1 score."""
+    text = _with_cell(timeline_to_csv_text(_timeline()), 7, "left_knee_score", "-0.4")
+    with pytest.raises(KeypointCSVError) as info:
+        read_csv(io.StringIO(text), "run.csv")
+    assert str(info.value) == (
+        "run.csv: line 7: left_knee_score is -0.4: the CSV needs confidences between 0 and 1 "
+        "(an unseen keypoint has empty x and y and score 0)"
+    )
+    rounded = _with_cell(timeline_to_csv_text(_timeline()), 7, "left_knee_score", "-0.000")
+    assert read_csv(io.StringIO(rounded)).score.min() == 0.0  # a rounded zero is a zero
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "shown"),
+    [
+        ("right_ankle_y", "1e30", "1e+30"),
+        ("nose_x", "-250000", "-250000"),
+        ("left_hip_x", "1000321.5", "1000322"),
+    ],
+)
+def test_positions_outside_any_camera_frame_are_refused_with_the_line(
+    column: str, value: str, shown: str
+) -> None:
+    """1e30 was later called "repeated frames" and a 1e6-pixel jump "two people": neither is what is
+    wrong, and no camera frame is 100 000 pixels wide."""
+    text = _with_cell(timeline_to_csv_text(_timeline()), 12, column, value)
+    with pytest.raises(KeypointCSVError) as info:
+        read_csv(io.StringIO(text), "run.csv")
+    assert str(info.value).startswith(f"run.csv: line 12: {column} is {shown}, far outside any camera frame")
+    assert "\n" not in str(info.value)
+
+
+def test_infinite_positions_are_unseen_and_counted() -> None:
+    text = _with_cell(timeline_to_csv_text(_timeline()), 5, "nose_x", "inf")
+    text = _with_cell(text, 9, "left_ankle_y", "-inf")
+    tl = read_csv(io.StringIO(text))
+    assert tl.meta["infinite_points"] == 2 and tl.meta["first_infinite_line"] == 5
+    assert np.isnan(tl.xy[3, 0]).all() and tl.score[3, 0] == 0.0
+    clean = read_csv(io.StringIO(timeline_to_csv_text(_timeline())))
+    assert clean.meta["infinite_points"] == 0 and clean.meta["first_infinite_line"] is None
