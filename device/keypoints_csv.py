@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import math
+from bisect import bisect_left
 from collections.abc import Iterator
 from dataclasses import dataclass
 from itertools import islice
@@ -39,6 +40,9 @@ MAX_SCORE = 1.001
 MAX_PIXELS = 100_000.0
 REORDERED_SHARE = 0.02  # more rows than this going back in time: the file was reordered, sort it
 MAX_DROPPED_SHARE = 0.10  # more rows than this without a usable time: refuse the file
+#: Up to this many rows in a row out of time order are a glitch (left out); more, in order among
+#: themselves and at times already passed, are a clock that restarted (the file is refused).
+MAX_GLITCH_ROWS = 3
 #: The most data rows a file may have, and why: a capture is about 2 minutes (≈15 000 rows at
 #: 120 fps); a file 15 times longer is not one run, and its numbers alone would crowd a 1 GB Pi.
 MAX_ROWS = 30 * 60 * 120
@@ -236,19 +240,24 @@ def _first_non_utf8_line(path: Path) -> int | None:
 def read_csv(src: str | Path | IO[str], name: str | None = None) -> Timeline:
     """Read a keypoint CSV; raise :class:`KeypointCSVError` with a one-line reason if it is unusable.
 
-        Every reason starts with the file's name (``name``; a path's own name by default, "the CSV"
-        for a stream without one) and gives the line where one line is at fault.
+    Every reason starts with the file's name (``name``; a path's own name by default, "the CSV"
+    for a stream without one) and gives the line where one line is at fault.
 
-        Rows whose ``t`` is missing/NaN or not after the previous row are dropped (counted in
-        ``timeline.meta['dropped_rows']``) rather than failing the whole file: a recording with one
-        bad timestamp is still worth analysing. A file whose rows are out of time order throughout
-        (sorted by another column in a spreadsheet) is put back in time order, said in
-        ``timeline.meta['reordered_rows']``: ``t`` is the time of each row, the row order is not.
-        More than :data:`MAX_DROPPED_SHARE` of the rows unusable refuses the file: analysing what is
-        left would present a fraction of the run as the run. NaN coordinates count as unseen, and so do
-    infinite ones (counted in ``timeline.meta['infinite_points']``, the first on
-    ``meta['first_infinite_line']``). A position beyond :data:`MAX_PIXELS` or a score below 0 refuses
-    the file, naming the line.
+    Rows whose ``t`` is missing/NaN, rows out of time order (the fewest: a lone row far ahead of
+    or behind its neighbours, not every row after it) and repeated times (the first row wins) are
+    dropped (counted in ``timeline.meta['dropped_rows']``, their lines in ``dropped_lines``)
+    rather than failing the whole file: a recording with one bad timestamp is still worth
+    analysing. Exact copies of a row are dropped too (also in ``meta['duplicate_rows']``). A file
+    whose rows are out of time order throughout (sorted by another column in a spreadsheet) is
+    put back in time order, said in ``timeline.meta['reordered_rows']``: ``t`` is the time of
+    each row, the row order is not. A time that goes back and carries on from there (a restarted
+    clock, two recordings joined) refuses the file, naming the line; so does more than
+    :data:`MAX_DROPPED_SHARE` of the rows unusable: analysing what is left would present a
+    fraction of the run as the run. So does a file of more than :data:`MAX_ROWS` rows.
+
+    NaN coordinates count as unseen, and so do infinite ones (counted in
+    ``meta['infinite_points']``, the first on ``meta['first_infinite_line']``). A position beyond
+    :data:`MAX_PIXELS` or a score below 0 refuses the file, naming the line.
     """
     if isinstance(src, str | Path):
         path = Path(src)
@@ -286,21 +295,30 @@ def read_csv(src: str | Path | IO[str], name: str | None = None) -> Timeline:
     total = n + len(rows.no_time)
     if not n:
         raise KeypointCSVError(f"{name}: the CSV has a header but no usable rows")
-    # A few rows going back in time are glitches (dropped); many are a reordered file (sorted).
     t = rows.t
-    backwards = int(np.count_nonzero(t[1:] <= t[:-1]))
-    reordered = backwards > max(2, REORDERED_SHARE * n)
-    order = np.argsort(t, kind="stable") if reordered else np.arange(n)
-    # a repeated time (or a glitch going back): the first row wins
-    keep = order[t[order] > np.maximum.accumulate(np.concatenate([[-np.inf], t[order][:-1]]))]
-    dropped_lines = list(rows.no_time) + rows.line[np.setdiff1d(order, keep)].tolist()
-    dropped = len(dropped_lines)
-    if dropped > max(2, MAX_DROPPED_SHARE * total):
+    copy = _exact_copies(rows)  # the same row twice: nothing is lost by leaving one out
+    distinct = np.flatnonzero(~copy)
+    td = t[distinct]
+    # A few rows going back in time are glitches (dropped); many are a reordered file (sorted).
+    backwards = int(np.count_nonzero(td[1:] <= td[:-1]))
+    reordered = backwards > max(2, REORDERED_SHARE * len(distinct))
+    if reordered:
+        order = distinct[np.argsort(td, kind="stable")]
+        ts = t[order]
+        keep = order[np.concatenate([[True], ts[1:] > ts[:-1]])]  # of a repeated time, the first row
+    else:
+        _refuse_restarted_clock(td, rows.line[distinct], name)
+        keep = distinct[_longest_in_time_order(td)]
+    bad_time = list(rows.no_time) + rows.line[np.setdiff1d(distinct, keep)].tolist()
+    total -= int(copy.sum())
+    if len(bad_time) > max(2, MAX_DROPPED_SHARE * total):
         raise KeypointCSVError(
-            f"{name}: {dropped} of {total} rows have a missing, repeated or out-of-order time (t), "
-            f"the first on line {min(dropped_lines)}: not a usable timeline (analysing the rest "
+            f"{name}: {len(bad_time)} of {total} rows have a missing, repeated or out-of-order time (t), "
+            f"the first on line {min(bad_time)}: not a usable timeline (analysing the rest "
             "would misstate the run)"
         )
+    dropped_lines = bad_time + rows.line[copy].tolist()
+    dropped = len(dropped_lines)
     arr = rows.values[keep].reshape(len(keep), N_KEYPOINTS, 3)
     _require_pixels(arr[:, :, :2], name)
     _require_unit_scores(arr[:, :, 2], name)
@@ -318,9 +336,72 @@ def read_csv(src: str | Path | IO[str], name: str | None = None) -> Timeline:
     tl.meta["dropped_rows"] = dropped
     tl.meta["dropped_lines"] = sorted(dropped_lines)
     tl.meta["reordered_rows"] = backwards if reordered else 0
+    tl.meta["duplicate_rows"] = int(copy.sum())
     tl.meta["infinite_points"] = rows.infinite_points
     tl.meta["first_infinite_line"] = rows.first_infinite_line
     return tl
+
+
+def _exact_copies(rows: _Rows) -> np.ndarray:
+    """Rows identical (time, every value, frame) to an earlier row: a writer that wrote a row twice."""
+    order = np.argsort(rows.t, kind="stable")  # stable: of two copies, the earlier comes first
+    ts = rows.t[order]
+    pair = np.flatnonzero(ts[1:] == ts[:-1])
+    first, again = order[pair], order[pair + 1]
+    a, b = rows.values[first], rows.values[again]
+    same = ((a == b) | (np.isnan(a) & np.isnan(b))).all(axis=1)
+    fa, fb = rows.frame[first], rows.frame[again]
+    same &= (fa == fb) | (np.isnan(fa) & np.isnan(fb))
+    copy = np.zeros(rows.t.size, dtype=bool)
+    copy[again[same]] = True
+    return copy
+
+
+def _refuse_restarted_clock(t: np.ndarray, line: np.ndarray, name: str) -> None:
+    """Refuse a file whose time goes back and carries on from there (rows in time order before
+    and after, the later ones at times already passed): a clock that restarted, or two recordings
+    joined. Analysed as one, the two runs would pass for one; a lone row out of line is not this."""
+    k = MAX_GLITCH_ROWS + 1
+    for i in (np.flatnonzero(t[1:] < t[:-1]) + 1).tolist():
+        if i < k or i + k > t.size:
+            continue
+        before, after = t[i - k : i], t[i : i + k]
+        in_order = bool(np.all(np.diff(before) > 0) and np.all(np.diff(after) > 0))
+        if in_order and after[0] < before[0] and after[-1] < before[-1]:
+            raise KeypointCSVError(
+                f"{name}: line {line[i]}: the time goes back from {t[i - 1]:.3f} s to {t[i]:.3f} s and "
+                "carries on from there: the clock restarted, or two recordings were joined "
+                "(analyse each recording as a file of its own)"
+            )
+
+
+def _longest_in_time_order(t: np.ndarray) -> np.ndarray:
+    """The rows (indices, ascending) of the longest sequence whose times increase: a lone row far
+    ahead of or behind its neighbours is the one left out, not every row after it (a running
+    maximum dropped the rest of the file after one row at t = 1e12). Of sequences as long, the
+    one of the earliest rows: the first of two rows claiming a moment wins."""
+    if t.size < 2 or bool(np.all(t[1:] > t[:-1])):
+        return np.arange(t.size)
+    ts = t.tolist()
+    # from the end: the length of the longest increasing sequence starting at each row
+    # (patience sorting of the negated times, read backwards)
+    tails: list[float] = []
+    from_here = [0] * len(ts)
+    for i in range(len(ts) - 1, -1, -1):
+        k = bisect_left(tails, -ts[i])
+        if k == len(tails):
+            tails.append(-ts[i])
+        else:
+            tails[k] = -ts[i]
+        from_here[i] = k + 1
+    need, last, keep = len(tails), -math.inf, []
+    for i, (x, n) in enumerate(zip(ts, from_here, strict=True)):
+        if n == need and x > last:  # the earliest row that still leaves a sequence this long
+            keep.append(i)
+            last, need = x, need - 1
+            if not need:
+                break
+    return np.array(keep, dtype=np.int64)
 
 
 def _require_pixels(xy: np.ndarray, name: str) -> None:

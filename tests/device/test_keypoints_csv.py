@@ -292,3 +292,50 @@ def test_infinite_positions_are_unseen_and_counted() -> None:
     assert np.isnan(tl.xy[3, 0]).all() and tl.score[3, 0] == 0.0
     clean = read_csv(io.StringIO(timeline_to_csv_text(_timeline())))
     assert clean.meta["infinite_points"] == 0 and clean.meta["first_infinite_line"] is None
+
+
+def _with_times(tl: Timeline, t: np.ndarray) -> str:
+    return timeline_to_csv_text(Timeline(t, tl.xy, tl.score, tl.frame, tl.width, tl.height))
+
+
+def test_one_absurd_time_in_the_middle_drops_that_row_alone() -> None:
+    """One row at t = 1e12 made every later row "out of order" (a running maximum): the file was
+    refused for too many dropped rows. It is a glitch: that row is left out, and counted."""
+    tl = _timeline(60)
+    t = tl.t.copy()
+    t[30] = 1e12
+    back = read_csv(io.StringIO(_with_times(tl, t)))
+    assert len(back) == 59 and back.meta["dropped_rows"] == 1
+    assert back.meta["dropped_lines"] == [32]  # the header is line 1: row 30 is line 32
+    np.testing.assert_allclose(back.t, np.delete(tl.t, 30), atol=1e-5)
+    t[30] = 0.0  # and one far behind
+    back = read_csv(io.StringIO(_with_times(tl, t)))
+    assert len(back) == 59 and back.meta["dropped_lines"] == [32]
+
+
+def test_a_clock_that_restarts_is_refused_where_it_restarts() -> None:
+    """Two recordings joined (t back to 0, then on): was refused for "too many rows" or half
+    dropped; analysed as one, two runs would pass for one."""
+    tl = _timeline(60)
+    t = np.concatenate([tl.t[:40], tl.t[:20] - tl.t[0]])
+    with pytest.raises(KeypointCSVError) as info:
+        read_csv(io.StringIO(_with_times(tl, t)), "joined.csv")
+    assert str(info.value).startswith(
+        f"joined.csv: line 42: the time goes back from {tl.t[39]:.3f} s to 0.000 s and carries on from there: "
+        "the clock restarted, or two recordings were joined"
+    )
+    assert "\n" not in str(info.value)
+
+
+def test_exact_copies_of_rows_are_dropped_and_counted() -> None:
+    """Every row written twice (a logger that flushed twice) lost nothing, yet the file was
+    refused for too many repeated times."""
+    lines = timeline_to_csv_text(_timeline(30)).splitlines()
+    twice = [lines[0], *(row for line in lines[1:] for row in (line, line))]
+    back = read_csv(io.StringIO("\n".join(twice)))
+    assert len(back) == 30 and back.meta["duplicate_rows"] == 30 and back.meta["dropped_rows"] == 30
+    assert back.meta["dropped_lines"][:3] == [3, 5, 7] and back.meta["reordered_rows"] == 0
+    # a copy far from its original (a stretch written again later) is a copy too
+    again = [*lines, *lines[5:15]]
+    back = read_csv(io.StringIO("\n".join(again)))
+    assert len(back) == 30 and back.meta["duplicate_rows"] == 10
