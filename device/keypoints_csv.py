@@ -21,7 +21,7 @@ from typing import IO, Any
 import numpy as np
 
 from device.errors import UserError
-from device.keypoints import KEYPOINT_NAMES, N_KEYPOINTS, Timeline
+from device.keypoints import KEYPOINT_NAMES, KP, N_KEYPOINTS, Timeline
 
 HEADER: tuple[str, ...] = ("t",) + tuple(
     f"{name}_{part}" for name in KEYPOINT_NAMES for part in ("x", "y", "score")
@@ -32,6 +32,10 @@ HEADER: tuple[str, ...] = ("t",) + tuple(
 #: cannot fit in the frame's top-left 1.5-pixel corner; fractions may stray a little outside
 #: 0–1 for a keypoint guessed just beyond the edge of the picture).
 NORMALISED_RANGE = (-0.5, 1.5)
+#: A runner upside down in more than this share of the frames showing the head (or shoulders),
+#: hips and ankles, and in at least MIN_BODY_FRAMES of them, is a file whose y points up.
+UPSIDE_DOWN_SHARE = 0.5
+MIN_BODY_FRAMES = 5
 #: A confidence outside these is not a 0–1 score (the small margins allow for rounding).
 MIN_SCORE = -0.001
 MAX_SCORE = 1.001
@@ -328,6 +332,7 @@ def read_csv(src: str | Path | IO[str], name: str | None = None) -> Timeline:
     unseen = ~np.isfinite(xy).all(axis=2)
     xy[unseen] = np.nan
     score[unseen] = 0.0
+    _require_y_down(xy, name)
     fr = rows.frame[keep]
     frame = np.where(np.isfinite(fr), fr, np.arange(len(keep))).astype(np.int64)
     if np.any(np.diff(frame) <= 0):
@@ -413,6 +418,32 @@ def _require_pixels(xy: np.ndarray, name: str) -> None:
         raise KeypointCSVError(
             f"{name}: every x and y lies between {seen.min():.2f} and {seen.max():.2f}: these look like fractions "
             "of the frame, and the CSV needs pixels of the full camera frame (x × width, y × height)"
+        )
+
+
+def _mean_y(xy: np.ndarray, names: tuple[str, ...]) -> np.ndarray:
+    """Per frame, the mean image y of the seen keypoints of ``names`` (NaN where none is seen)."""
+    y = xy[:, [KP[n] for n in names], 1]
+    seen = np.isfinite(y)
+    n = seen.sum(axis=1)
+    return np.where(n > 0, np.where(seen, y, 0.0).sum(axis=1) / np.maximum(n, 1), np.nan)
+
+
+def _require_y_down(xy: np.ndarray, name: str) -> None:
+    """Refuse a runner upside down in most frames (head below the hips, hips below the ankles in
+    image y): y points up, not down as the contract says. Analysed, such a file gave "Good
+    capture", a hip flexion of −334° and coaching cues."""
+    head = _mean_y(xy, ("nose", "left_shoulder", "right_shoulder"))
+    hips = _mean_y(xy, ("left_hip", "right_hip"))
+    ankles = _mean_y(xy, ("left_ankle", "right_ankle"))
+    whole = np.isfinite(head) & np.isfinite(hips) & np.isfinite(ankles)
+    upside_down = int(np.count_nonzero(whole & (head > hips) & (hips > ankles)))
+    seen = int(whole.sum())
+    if seen >= MIN_BODY_FRAMES and upside_down > UPSIDE_DOWN_SHARE * seen:
+        raise KeypointCSVError(
+            f"{name}: the runner is upside down in {upside_down} of {seen} frames (head below the hips, "
+            "hips below the ankles): y seems to point up, and the CSV needs y pointing down from the top "
+            "of the frame; flip it (y = frame height − y)"
         )
 
 

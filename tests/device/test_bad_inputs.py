@@ -397,3 +397,25 @@ def test_infinite_positions_are_read_as_unseen_and_said(tmp_path: Path, capsys) 
         "warning: kp.csv: 3 keypoint position(s) written as infinite (the first on line 2) were read as unseen"
         in err
     )
+
+
+def test_a_csv_whose_y_points_up_is_one_line_not_a_report(tmp_path: Path, capsys) -> None:
+    """y flipped (y' = height − y): the runner upside down was analysed as a "Good capture" with a
+    hip flexion of −334° and cues for the customer."""
+    path = _csv(tmp_path, lambda ls: [ls[0]] + [_cells(x, _flip_y) for x in ls[1:]])
+    out = tmp_path / "a.json"
+    assert (
+        cli_main(["analyze", str(path), "--height-cm", "175", "--speed-kmh", "11", "--json", str(out)]) == 2
+    )
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err and err.startswith(
+        "gait-station analyze: error: kp.csv: the runner is upside down"
+    ), err
+    assert "y seems to point up" in err and "y = frame height − y" in err
+    assert not out.exists()
+
+
+def _flip_y(cells: list[str]) -> None:
+    for i in range(2, 52, 3):  # the y columns
+        if cells[i]:
+            cells[i] = f"{720.0 - float(cells[i]):.2f}"

@@ -339,3 +339,21 @@ def test_exact_copies_of_rows_are_dropped_and_counted() -> None:
     again = [*lines, *lines[5:15]]
     back = read_csv(io.StringIO("\n".join(again)))
     assert len(back) == 30 and back.meta["duplicate_rows"] == 10
+
+
+@pytest.mark.parametrize("flip", [lambda y: 720.0 - y, lambda y: -y], ids=["height-minus-y", "negative-y"])
+def test_a_runner_upside_down_is_refused_y_points_up(flip) -> None:
+    """A CSV whose y points up was analysed: "Good capture", a hip flexion of −334° and coaching
+    cues. The body itself says so: the head below the hips and the hips below the ankles."""
+    from device.synthetic.runner import RunnerParams, SyntheticRunner
+
+    tl = SyntheticRunner(RunnerParams(fps=60, duration_s=4, noise_px=1.0, seed=5)).timeline()
+    assert len(read_csv(io.StringIO(timeline_to_csv_text(tl)))) == len(tl)  # upright: read
+    tl.xy[..., 1] = flip(tl.xy[..., 1])
+    with pytest.raises(KeypointCSVError) as info:
+        read_csv(io.StringIO(timeline_to_csv_text(tl)), "run.csv")
+    assert str(info.value) == (
+        f"run.csv: the runner is upside down in {len(tl)} of {len(tl)} frames (head below the hips, hips "
+        "below the ankles): y seems to point up, and the CSV needs y pointing down from the top of the "
+        "frame; flip it (y = frame height − y)"
+    )
