@@ -146,7 +146,7 @@ def _numbers(chunk: list[tuple[int, list[str]]], name: str, width: int, cols: li
                 rec = rec + [""] * (width - len(rec))
             t = _num(rec[cols[0]], name, line_no, "t")
             if not math.isfinite(t):  # the row is dropped: its other cells are not read
-                flat += [t] * len(cols)
+                flat += [t] + [math.nan] * (len(cols) - 1)
                 continue
             flat += [t, *(_num(rec[c], name, line_no, HEADER[j + 1]) for j, c in enumerate(cols[1:]))]
     return np.array(flat, dtype=np.float64).reshape(len(chunk), len(cols))
@@ -187,7 +187,13 @@ def _parse_rows(reader: Any, name: str, header: list[str], cols: list[int], fram
             frames.append(np.array(fr)[timed])
     if not lines:
         return _Rows(
-            np.zeros(0, np.int64), np.zeros(0), np.zeros((0, 51), np.float32), np.zeros(0), no_time, 0, None
+            np.zeros(0, np.int64),
+            np.zeros(0),
+            np.zeros((0, 3 * N_KEYPOINTS), np.float32),
+            np.zeros(0),
+            no_time,
+            0,
+            None,
         )
     return _Rows(
         np.concatenate(lines),
