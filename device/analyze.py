@@ -410,6 +410,11 @@ def analyze_file(
                 f"{path.name}: dropped {tl.meta['dropped_rows']} row(s) with a missing or non-increasing "
                 f"time (line{'s' if len(lines) > 1 else ''} {shown})"
             )
+        if tl.meta.get("infinite_points"):
+            warnings.append(
+                f"{path.name}: {tl.meta['infinite_points']} keypoint position(s) written as infinite "
+                f"(the first on line {tl.meta['first_infinite_line']}) were read as unseen"
+            )
         if tl.meta.get("reordered_rows"):
             warnings.append(
                 f"{path.name}: the rows were not in time order: analysed all {len(tl)} rows sorted by t"

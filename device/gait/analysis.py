@@ -30,7 +30,14 @@ from device.gait.event_weights import EVENT_MODEL
 from device.gait.evidence import gate
 from device.gait.framing import EDGE_OF_HEIGHT, FeetProblem, feet_problem, unseen_feet_inside
 from device.gait.geometry import length, mid, mid_points, runner_frame
-from device.gait.metric_ids import EVENT_INSTANT_METRICS, FRONTAL_METRICS, SIDE_METRICS, SYMMETRY
+from device.gait.metric_ids import (
+    EVENT_INSTANT_METRICS,
+    FRONTAL_METRICS,
+    ON_THE_TRUNK,
+    POSSIBLE_DEG,
+    SIDE_METRICS,
+    SYMMETRY,
+)
 from device.gait.norms import Norms
 from device.gait.summary import apply_norm, summarize, symmetry_index
 from device.gait.treadmill import EventModel
@@ -512,11 +519,39 @@ def _side_metrics(stances: list, px_per_cm: float | None, speed: float | None) -
             in ("duty_factor", "trunk_lean_deg", "knee_flexion_swing_peak_deg", "hip_flexion_swing_peak_deg")
             else "contacts",
         )
-        if mid_ in _UNSIDED:
+        impossible = _impossible(mid_, left + right)
+        if impossible is not None:
+            out[mid_] = Metric.unmeasurable(unit, impossible)
+        elif mid_ in _UNSIDED:
             out[mid_] = summarize(unit, left + right, [], sided=False, what=what)
         else:
             out[mid_] = summarize(unit, left, right, what=what)
+    trunk = [s.values["trunk_lean_deg"] for s in stances if "trunk_lean_deg" in s.values]
+    if _impossible("trunk_lean_deg", trunk) is not None:
+        for mid_ in ON_THE_TRUNK:  # measured against a trunk line no body has
+            out[mid_] = Metric.unmeasurable(
+                SIDE_METRICS[mid_][0],
+                "not measurable: measured against the trunk line, whose lean is beyond what a body "
+                "can do (is the picture upside down?)",
+            )
     return out
+
+
+def _impossible(mid_: str, values: list[float]) -> str | None:
+    """Why ``mid_`` is not measurable when a stride's value is beyond what a body can do (None when
+    every value is possible, or the metric has no such limit)."""
+    if mid_ not in POSSIBLE_DEG:
+        return None
+    lo, hi = POSSIBLE_DEG[mid_]
+    v = np.asarray(values, dtype=float)
+    out = v[np.isfinite(v) & ((v < lo) | (v > hi))]
+    if not out.size:
+        return None
+    worst = float(out[np.argmax(np.abs(out))])
+    return (
+        f"not measurable: {out.size} of {int(np.isfinite(v).sum())} strides at {worst:.0f}°, beyond "
+        f"what a body can do ({lo:.0f}° to {hi:.0f}°): the keypoints are misread (is the picture upside down?)"
+    )
 
 
 def _asymmetry_significant(by_side: dict[str, list[float]]) -> bool:

@@ -55,6 +55,12 @@ def segment_from_down(upper: np.ndarray, lower: np.ndarray) -> np.ndarray:
     return np.degrees(np.arctan2(d[:, 0], -d[:, 1]))
 
 
+def wrapped(deg: np.ndarray) -> np.ndarray:
+    """Angles brought into (−180°, 180°]: a sum or difference of two angles from the vertical can
+    leave it (a thigh at 170° plus a trunk at 170° is the thigh 20° behind the trunk, not 340°)."""
+    return 180.0 - np.mod(180.0 - deg, 360.0)
+
+
 def inner_angle(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> np.ndarray:
     """Angle a-b-c at b (0..180)."""
     v1, v2 = a - b, c - b
@@ -87,7 +93,7 @@ def side_angles(p: np.ndarray, side: str, trunk: np.ndarray | None = None) -> di
         "shank": segment_from_down(knee, ankle),
         "thigh": thigh,
         "trunk_lean": trunk,
-        "hip_flexion": thigh + trunk,
+        "hip_flexion": wrapped(thigh + trunk),
     }
 
 

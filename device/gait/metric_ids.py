@@ -46,4 +46,19 @@ EVENT_INSTANT_METRICS = (
     "knee_flexion_stance_peak_deg",
     "hip_flexion_ic_deg",
 )
+#: What a body can do, in degrees, for the angle metrics whose geometry can give more (2-D
+#: projection and keypoint noise allowed for, with room to spare). A stride outside is a misread
+#: picture (upside down, keypoints swapped), not a runner: the metric is not measurable. Knee
+#: flexion (180° − an inner angle) cannot leave 0–180° and is not listed.
+POSSIBLE_DEG: dict[str, tuple[float, float]] = {
+    "shank_angle_ic_deg": (-90.0, 90.0),  # at contact the ankle is below the knee
+    "trunk_lean_deg": (-90.0, 90.0),  # beyond, the head is below the hips
+    "body_lean_deg": (-90.0, 90.0),  # beyond, the shoulders are below the stance ankle
+    "hip_flexion_ic_deg": (-90.0, 150.0),  # a hip flexes to about 140° and extends to about 30°
+    "hip_flexion_swing_peak_deg": (-90.0, 150.0),
+    "hip_extension_peak_deg": (-150.0, 90.0),  # the same range, extension reported positive
+    "hip_hinge_deg": (-90.0, 90.0),  # the trunk's lean beyond the body's
+}
+#: Metrics measured against the trunk line: not measurable when the trunk lean is impossible.
+ON_THE_TRUNK = ("hip_flexion_ic_deg", "hip_extension_peak_deg", "hip_flexion_swing_peak_deg", "hip_hinge_deg")
 ALL_METRICS: dict[str, tuple[str, bool]] = {**SIDE_METRICS, **FRONTAL_METRICS, SYMMETRY: ("%", False)}

@@ -33,7 +33,7 @@ from device.gait.events import (
     strict_alternation,
     uncorrected_toe_off,
 )
-from device.gait.geometry import at, at_many, mid, runner_frame, side_angles, trunk_lean
+from device.gait.geometry import at, at_many, mid, runner_frame, side_angles, trunk_lean, wrapped
 from device.gait.treadmill import (
     MAX_MODEL_NOISE_FRAC,
     MAX_MODEL_UNSEEN_FRAC,
@@ -415,7 +415,7 @@ def _measure_stances(
     ms = np.where(has, t[j] + f * (t[j + 1] - t[j]), (ic + to) / 2)
     # body lean: stance ankle -> shoulder line from vertical at midstance
     body = np.degrees(np.arctan2(at_many(t, pre["body_du"], ms), at_many(t, pre["body_dv"], ms)))
-    hinge = at_many(t, ang["trunk_lean"], ms) - body
+    hinge = wrapped(at_many(t, ang["trunk_lean"], ms) - body)
     # hip extension: thigh behind the trunk line from midstance to shortly after toe-off
     hf_a, hf_b = t.searchsorted(ms), t.searchsorted(to + 0.1 * stride_s, side="right")
     hip_ext = _nanmax_rows(-_rows(ang["hip_flexion"], hf_a, hf_b))

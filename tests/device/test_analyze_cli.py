@@ -518,3 +518,17 @@ def test_keypoints_are_kept_when_the_analysis_refuses_the_input(
     assert "no runner found" in err and err.count("\n") == 1
     assert err.rstrip().endswith(f"(kept the keypoint CSV in {kp})")
     assert len(read_csv(kp)) == len(src)
+
+
+def test_one_absurd_time_in_a_csv_costs_one_row(tmp_path: Path) -> None:
+    """A row at t = 1e12 in the middle of a capture: the rest of the file was dropped and the file
+    refused. Now that row alone is left out, said with its line, and the capture analysed whole."""
+    from device.analyze import analyze_file
+
+    plain, _ = analyze_file(_synthetic_csv(tmp_path / "plain.csv"), height_cm=175, speed_kmh=10)
+    path = _synthetic_csv(tmp_path / "spike.csv", warp=lambda t: np.where(np.arange(t.size) == 150, 1e12, t))
+    res, warns = analyze_file(path, height_cm=175, speed_kmh=10)
+    assert res["input"]["frames"] == plain["input"]["frames"] - 1
+    assert "time_gap" not in res["quality"]["issues"]
+    assert res["cadence_spm"] == pytest.approx(plain["cadence_spm"], rel=0.01)
+    assert any("dropped 1 row(s)" in w and "(line 152)" in w for w in warns), warns

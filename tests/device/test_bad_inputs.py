@@ -328,3 +328,94 @@ def test_a_damaged_video_is_analysed_and_said_once(
     assert len(about) == 1, res.stderr  # one line, not a log line and a warning saying it twice
     assert about[0].startswith(f"gait-station analyze: warning: {video}: {said}"), about
     assert any(said in w for w in d["quality"]["warnings"])  # and in the saved analysis
+
+
+# -- absurd positions and scores are refused on one line, not described as something else ---------
+
+
+@pytest.mark.parametrize(
+    ("mangle", "message"),
+    [
+        # every keypoint at 1e30: was analysed and called "repeated frames"
+        (
+            lambda ls: [ls[0]] + [_cells(x, lambda c: _set_xy(c, "1e30")) for x in ls[1:]],
+            r"kp\.csv: line 2: nose_x is 1e\+30, far outside any camera frame",
+        ),
+        # one knee shifted by a million pixels in one frame: was called "two people"
+        (
+            lambda ls: [*ls[:40], _cells(ls[40], _shift("left_knee_x", 1e6, ls[0])), *ls[41:]],
+            r"kp\.csv: line 41: left_knee_x is 100\d{4}, far outside any camera frame",
+        ),
+        (
+            lambda ls: [
+                *ls[:30],
+                _cells(ls[30], _shift("right_hip_score", -1.0, ls[0], absolute=True)),
+                *ls[31:],
+            ],
+            r"kp\.csv: line 31: right_hip_score is -1: the CSV needs confidences between 0 and 1",
+        ),
+    ],
+    ids=["1e30", "million-pixel-jump", "negative-score"],
+)
+def test_absurd_positions_and_scores_are_one_line_errors(
+    tmp_path: Path, capsys, mangle, message: str
+) -> None:
+    import re
+
+    path = _csv(tmp_path, mangle)
+    out = tmp_path / "a.json"
+    assert cli_main(["analyze", str(path), "--height-cm", "175", "--json", str(out)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err and err.startswith("gait-station analyze: error:"), err
+    assert re.search(message, err), err
+    assert "repeated" not in err and "two people" not in err
+    assert not out.exists()
+
+
+def _set_xy(cells: list[str], value: str) -> None:
+    for i in range(1, 52):
+        if i % 3 != 0:  # x and y, not the scores
+            cells[i] = value
+
+
+def _shift(column: str, by: float, header: str, absolute: bool = False):
+    i = header.split(",").index(column)
+
+    def fn(cells: list[str]) -> None:
+        cells[i] = f"{by:g}" if absolute else f"{float(cells[i]) + by:.2f}"
+
+    return fn
+
+
+def test_infinite_positions_are_read_as_unseen_and_said(tmp_path: Path, capsys) -> None:
+    path = _csv(
+        tmp_path, lambda ls: [ls[0]] + [_cells(x, _set(slice(4, 6), "inf")) for x in ls[1:4]] + ls[4:]
+    )
+    assert cli_main(["analyze", str(path), "--height-cm", "175", "--json", str(tmp_path / "a.json")]) == 0
+    err = capsys.readouterr().err
+    assert (
+        "warning: kp.csv: 3 keypoint position(s) written as infinite (the first on line 2) were read as unseen"
+        in err
+    )
+
+
+def test_a_csv_whose_y_points_up_is_one_line_not_a_report(tmp_path: Path, capsys) -> None:
+    """y flipped (y' = height − y): the runner upside down was analysed as a "Good capture" with a
+    hip flexion of −334° and cues for the customer."""
+    path = _csv(tmp_path, lambda ls: [ls[0]] + [_cells(x, _flip_y) for x in ls[1:]])
+    out = tmp_path / "a.json"
+    assert (
+        cli_main(["analyze", str(path), "--height-cm", "175", "--speed-kmh", "11", "--json", str(out)]) == 2
+    )
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err and err.startswith(
+        "gait-station analyze: error: kp.csv: the runner is upside down"
+    ), err
+    assert "y seems to point up" in err and "y = frame height − y" in err
+    assert not out.exists()
+
+
+def _flip_y(cells: list[str]) -> None:
+    for i in range(2, 52, 3):  # the y columns
+        if cells[i]:
+            cells[i] = f"{720.0 - float(cells[i]):.2f}"

@@ -207,3 +207,153 @@ def test_a_non_utf8_line_is_named(tmp_path: Path) -> None:
 def test_a_stream_without_a_name_is_called_the_csv() -> None:
     with pytest.raises(KeypointCSVError, match=r"^the CSV: the CSV is empty"):
         read_csv(io.StringIO(""))
+
+
+def test_a_file_beyond_the_row_cap_is_refused_without_reading_it_whole(monkeypatch) -> None:
+    """A 2-million-row CSV took 7 minutes and 12 GB (Python floats): the reader stops at the cap
+    with one line, and what it holds meanwhile is arrays, not lists of floats."""
+    import device.keypoints_csv as kc
+
+    monkeypatch.setattr(kc, "MAX_ROWS", 20)
+    text = timeline_to_csv_text(_timeline(21))
+    with pytest.raises(KeypointCSVError, match=r"^the CSV: line 22: more than 20 rows \(30 minutes") as info:
+        read_csv(io.StringIO(text))
+    assert "\n" not in str(info.value)
+    assert len(read_csv(io.StringIO(timeline_to_csv_text(_timeline(20))))) == 20
+
+
+def test_row_cap_is_generous_for_a_capture() -> None:
+    from device.keypoints_csv import MAX_ROWS
+
+    assert MAX_ROWS >= 15 * 2 * 60 * 120  # fifteen two-minute captures at 120 fps
+
+
+def test_rows_are_read_in_chunks_with_their_line_numbers() -> None:
+    """Many more rows than one chunk, a blank line and a bad cell far in: the line is still right."""
+    import device.keypoints_csv as kc
+
+    lines = timeline_to_csv_text(_timeline(2 * kc._CHUNK_ROWS + 10)).splitlines()
+    lines.insert(5, "")
+    back = read_csv(io.StringIO("\n".join(lines)))
+    assert len(back) == 2 * kc._CHUNK_ROWS + 10 and back.meta["dropped_rows"] == 0
+    cells = lines[kc._CHUNK_ROWS + 100].split(",")
+    cells[6] = "x"
+    lines[kc._CHUNK_ROWS + 100] = ",".join(cells)
+    with pytest.raises(KeypointCSVError, match=rf"line {kc._CHUNK_ROWS + 101}: column left_eye_score"):
+        read_csv(io.StringIO("\n".join(lines)))
+
+
+def _with_cell(text: str, line: int, column: str, value: str) -> str:
+    lines = text.splitlines()
+    cells = lines[line - 1].split(",")
+    cells[HEADER.index(column)] = value
+    lines[line - 1] = ",".join(cells)
+    return "\n".join(lines)
+
+
+def test_negative_scores_are_refused_with_the_line() -> None:
+    """A score of −0.4 was clipped to 0 without a word: like a percentage, it is not a 0–1 score."""
+    text = _with_cell(timeline_to_csv_text(_timeline()), 7, "left_knee_score", "-0.4")
+    with pytest.raises(KeypointCSVError) as info:
+        read_csv(io.StringIO(text), "run.csv")
+    assert str(info.value) == (
+        "run.csv: line 7: left_knee_score is -0.4: the CSV needs confidences between 0 and 1 "
+        "(an unseen keypoint has empty x and y and score 0)"
+    )
+    rounded = _with_cell(timeline_to_csv_text(_timeline()), 7, "left_knee_score", "-0.000")
+    assert read_csv(io.StringIO(rounded)).score.min() == 0.0  # a rounded zero is a zero
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "shown"),
+    [
+        ("right_ankle_y", "1e30", "1e+30"),
+        ("nose_x", "-250000", "-250000"),
+        ("left_hip_x", "1000321.5", "1000322"),
+    ],
+)
+def test_positions_outside_any_camera_frame_are_refused_with_the_line(
+    column: str, value: str, shown: str
+) -> None:
+    """1e30 was later called "repeated frames" and a 1e6-pixel jump "two people": neither is what is
+    wrong, and no camera frame is 100 000 pixels wide."""
+    text = _with_cell(timeline_to_csv_text(_timeline()), 12, column, value)
+    with pytest.raises(KeypointCSVError) as info:
+        read_csv(io.StringIO(text), "run.csv")
+    assert str(info.value).startswith(f"run.csv: line 12: {column} is {shown}, far outside any camera frame")
+    assert "\n" not in str(info.value)
+
+
+def test_infinite_positions_are_unseen_and_counted() -> None:
+    text = _with_cell(timeline_to_csv_text(_timeline()), 5, "nose_x", "inf")
+    text = _with_cell(text, 9, "left_ankle_y", "-inf")
+    tl = read_csv(io.StringIO(text))
+    assert tl.meta["infinite_points"] == 2 and tl.meta["first_infinite_line"] == 5
+    assert np.isnan(tl.xy[3, 0]).all() and tl.score[3, 0] == 0.0
+    clean = read_csv(io.StringIO(timeline_to_csv_text(_timeline())))
+    assert clean.meta["infinite_points"] == 0 and clean.meta["first_infinite_line"] is None
+
+
+def _with_times(tl: Timeline, t: np.ndarray) -> str:
+    return timeline_to_csv_text(Timeline(t, tl.xy, tl.score, tl.frame, tl.width, tl.height))
+
+
+def test_one_absurd_time_in_the_middle_drops_that_row_alone() -> None:
+    """One row at t = 1e12 made every later row "out of order" (a running maximum): the file was
+    refused for too many dropped rows. It is a glitch: that row is left out, and counted."""
+    tl = _timeline(60)
+    t = tl.t.copy()
+    t[30] = 1e12
+    back = read_csv(io.StringIO(_with_times(tl, t)))
+    assert len(back) == 59 and back.meta["dropped_rows"] == 1
+    assert back.meta["dropped_lines"] == [32]  # the header is line 1: row 30 is line 32
+    np.testing.assert_allclose(back.t, np.delete(tl.t, 30), atol=1e-5)
+    t[30] = 0.0  # and one far behind
+    back = read_csv(io.StringIO(_with_times(tl, t)))
+    assert len(back) == 59 and back.meta["dropped_lines"] == [32]
+
+
+def test_a_clock_that_restarts_is_refused_where_it_restarts() -> None:
+    """Two recordings joined (t back to 0, then on): was refused for "too many rows" or half
+    dropped; analysed as one, two runs would pass for one."""
+    tl = _timeline(60)
+    t = np.concatenate([tl.t[:40], tl.t[:20] - tl.t[0]])
+    with pytest.raises(KeypointCSVError) as info:
+        read_csv(io.StringIO(_with_times(tl, t)), "joined.csv")
+    assert str(info.value).startswith(
+        f"joined.csv: line 42: the time goes back from {tl.t[39]:.3f} s to 0.000 s and carries on from there: "
+        "the clock restarted, or two recordings were joined"
+    )
+    assert "\n" not in str(info.value)
+
+
+def test_exact_copies_of_rows_are_dropped_and_counted() -> None:
+    """Every row written twice (a logger that flushed twice) lost nothing, yet the file was
+    refused for too many repeated times."""
+    lines = timeline_to_csv_text(_timeline(30)).splitlines()
+    twice = [lines[0], *(row for line in lines[1:] for row in (line, line))]
+    back = read_csv(io.StringIO("\n".join(twice)))
+    assert len(back) == 30 and back.meta["duplicate_rows"] == 30 and back.meta["dropped_rows"] == 30
+    assert back.meta["dropped_lines"][:3] == [3, 5, 7] and back.meta["reordered_rows"] == 0
+    # a copy far from its original (a stretch written again later) is a copy too
+    again = [*lines, *lines[5:15]]
+    back = read_csv(io.StringIO("\n".join(again)))
+    assert len(back) == 30 and back.meta["duplicate_rows"] == 10
+
+
+@pytest.mark.parametrize("flip", [lambda y: 720.0 - y, lambda y: -y], ids=["height-minus-y", "negative-y"])
+def test_a_runner_upside_down_is_refused_y_points_up(flip) -> None:
+    """A CSV whose y points up was analysed: "Good capture", a hip flexion of −334° and coaching
+    cues. The body itself says so: the head below the hips and the hips below the ankles."""
+    from device.synthetic.runner import RunnerParams, SyntheticRunner
+
+    tl = SyntheticRunner(RunnerParams(fps=60, duration_s=4, noise_px=1.0, seed=5)).timeline()
+    assert len(read_csv(io.StringIO(timeline_to_csv_text(tl)))) == len(tl)  # upright: read
+    tl.xy[..., 1] = flip(tl.xy[..., 1])
+    with pytest.raises(KeypointCSVError) as info:
+        read_csv(io.StringIO(timeline_to_csv_text(tl)), "run.csv")
+    assert str(info.value) == (
+        f"run.csv: the runner is upside down in {len(tl)} of {len(tl)} frames (head below the hips, hips "
+        "below the ankles): y seems to point up, and the CSV needs y pointing down from the top of the "
+        "frame; flip it (y = frame height − y)"
+    )

@@ -485,3 +485,37 @@ def test_no_per_stance_window_runs_to_the_end_of_the_capture(monkeypatch: pytest
     assert a.cadence_spm is not None
     # in samples of the engine's 100 Hz grid: a stride is ~70; the old rows ran ~3,000 (30 s)
     assert 0 < widest[0] <= 100 * sagittal.MAX_STRIDE_S
+
+
+def test_angles_of_two_angles_stay_within_a_turn() -> None:
+    """Hip flexion is thigh + trunk lean: two angles near 170° summed to 340° (a hip flexion of
+    −334° reached the customer's report)."""
+    from device.gait.geometry import wrapped
+
+    got = wrapped(np.array([340.0, -334.0, 180.0, -180.0, 190.0, 0.0, 25.0, np.nan]))
+    np.testing.assert_allclose(got, [-20.0, 26.0, 180.0, 180.0, -170.0, 0.0, 25.0, np.nan])
+
+
+def test_an_upside_down_runner_gets_no_impossible_angle(validation_dir) -> None:
+    """Defence behind the CSV reader (a video turned upside down reaches the core too): a runner
+    upside down gave a trunk lean of −171°, a shank angle of 106° and a hip extension of 332°.
+    Angles beyond what a body can do are not measurable, with the reason, and so are those
+    measured against such a trunk."""
+    from device.gait.metric_ids import ON_THE_TRUNK, POSSIBLE_DEG
+    from device.keypoints_csv import read_csv
+
+    tl = read_csv(validation_dir / "hamner_mt_run300.realistic.csv")
+    upright = analyze(tl, RunnerInfo(175, 11), norms=load_norms()).to_dict()["metrics"]
+    assert all(upright[m]["value"] is not None for m in POSSIBLE_DEG)  # a real runner: all measured
+    tl.xy[..., 1] = 1080.0 - tl.xy[..., 1]
+    d = analyze(tl, RunnerInfo(175, 11), norms=load_norms()).to_dict()
+    for mid, (lo, hi) in POSSIBLE_DEG.items():
+        m = d["metrics"][mid]
+        assert m["value"] is None or lo <= m["value"] <= hi, (mid, m)
+        assert all(v is None or lo <= v <= hi for v in (m["left"], m["right"])), (mid, m)
+    for mid in ("trunk_lean_deg", "shank_angle_ic_deg", "body_lean_deg"):
+        assert d["metrics"][mid]["value"] is None
+        assert "beyond what a body can do" in d["metrics"][mid]["reason"]
+    for mid in ON_THE_TRUNK:
+        assert d["metrics"][mid]["reason"].startswith("not measurable: measured against the trunk line")
+    assert not [c for c in d["cues"] if c["metric"] in POSSIBLE_DEG]
