@@ -20,6 +20,7 @@ from device.config import Config
 from device.gait.evidence import MEASUREMENT_ERROR, MEASUREMENT_SOURCE, Status, measurement_errors
 from device.report import catalog, charts
 from device.report.findings import (
+    at_limit_labels,
     compare_metric,
     flag_direction,
     good_points,
@@ -511,6 +512,7 @@ def render_report_html(
         if not findings and not q.get("withheld")
         else [],
         "unsure": unsure_labels(q.get("evidence") or {}),
+        "at_limit": at_limit_labels(q.get("evidence") or {}),
         "sections": [sec for sec in sections if sec["group"] != REAR_GROUP],
         "rear": {
             "summary": rear_summary(a),

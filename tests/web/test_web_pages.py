@@ -177,6 +177,18 @@ def test_session_page_marks_every_number_of_an_unusable_capture(logged_in, store
         assert '<span class="why">see the note at the top</span>' in row, mid
 
 
+def test_session_page_says_at_the_limit_not_in_range_within_the_margin(logged_in, store):
+    """Contact time 270 ms against the clinic's 280 ms limit: inside it by less than the engine's
+    error (±29 ms), so the page says "at the limit" and why, in the gate's one vocabulary."""
+    a = make_analysis()
+    a["metrics"]["contact_time_ms"].update(value=270.0, left=269.0, right=271.0)
+    sid = _done_session(store, store.create_runner("Ann", 168), a)
+    body = logged_in.get(f"/sessions/{sid}").get_data(as_text=True)
+    row = re.search(r'<tr id="m-contact_time_ms".*?</tr>', body, re.S).group(0)
+    assert 'data-status="at_limit">at the limit</span>' in row and "in range" not in row
+    assert "of the 280" in row and "limit: may be outside the range" in row
+
+
 def test_a_capture_of_the_synthetic_runner_is_marked_as_a_demo(logged_in, store):
     rid = store.create_runner("Demo", 170)
     real = _done_session(store, rid)

@@ -167,7 +167,8 @@ def test_each_side_is_checked_and_the_near_side_is_flagged() -> None:
     sides = _norms_sides("knee_flexion_stance_peak_deg")
     a = review(_v2(knee_flexion_stance_peak_deg=_metric(45.0, "deg", 31.0, 59.0)), sides)
     e = a["quality"]["evidence"]["knee_flexion_stance_peak_deg"]
-    assert e["status"] == Status.ABOVE and e["right"] == Status.ABOVE and e["left"] == Status.IN_RANGE
+    # the far left knee, 1° inside the floor, is within the engine's error of it (±3.2°)
+    assert e["status"] == Status.ABOVE and e["right"] == Status.ABOVE and e["left"] == Status.AT_LIMIT
     assert a["metrics"]["knee_flexion_stance_peak_deg"]["flag"] == "high"
     assert e["far"] == "left"
     assert [c["metric"] for c in a["cues"]] == ["knee_flexion_stance_peak_deg"]
@@ -226,12 +227,12 @@ def test_a_range_for_the_mean_is_not_applied_to_one_side() -> None:
     applies to the sides flags that knee."""
     peak = "knee_flexion_stance_peak_deg"
     assert NORMS.get(peak).applies_to == "value"
-    a = review(_v2(**{peak: _metric(47.0, "deg", 40.0, 56.0)}), NORMS)
+    a = review(_v2(**{peak: _metric(46.0, "deg", 40.0, 56.0)}), NORMS)
     e = a["quality"]["evidence"][peak]
     assert e["status"] == Status.IN_RANGE and e["only"] is None
     assert e["right"] is None and e["left"] == Status.IN_RANGE  # the side is not judged against it
     assert a["metrics"][peak]["flag"] is None and a["cues"] == []
-    sides = review(_v2(**{peak: _metric(47.0, "deg", 40.0, 56.0)}), _norms_sides(peak))
+    sides = review(_v2(**{peak: _metric(46.0, "deg", 40.0, 56.0)}), _norms_sides(peak))
     assert sides["quality"]["evidence"][peak]["status"] == Status.ABOVE
     assert sides["quality"]["evidence"][peak]["only"] == "right"
     # the mean past the limit by less than the engine's error: no verdict, whatever one side
@@ -392,6 +393,82 @@ def test_value_past_a_limit_by_less_than_its_steps_vary_is_not_flagged() -> None
     # the engine's error still counts when it is the larger margin
     knee = review(_v2(knee_flexion_ic_deg=_metric(9.0, "deg", 8.5, 9.5, sd=1.0, n=160)), NORMS)
     assert "engine's error (±4.5°)" in knee["quality"]["evidence"]["knee_flexion_ic_deg"]["why"]
+
+
+def test_value_inside_a_limit_by_less_than_its_margin_is_at_the_limit_not_in_range() -> None:
+    """The margin that holds back a flag just past a limit holds back "in range" just inside it.
+    A 30 s treadmill run's overstride, 24.9 cm ± 1.2 over 83 steps against its 25 cm limit, was
+    "in range" while the runner's own average (±0.26 cm) may be above it: it is "at the limit",
+    with why, no flag, no cue and no "good" point; 24.0 cm is clear of it and in range."""
+    from device.report.findings import good_points
+    from device.report.units import Units
+
+    over = "overstride_cm"
+    a = review(_v2(**{over: _metric(24.9, "cm", 24.95, 24.85, sd=1.164, n=83)}), NORMS)
+    e = a["quality"]["evidence"][over]
+    assert e["status"] == Status.AT_LIMIT and WORDS[Status.AT_LIMIT] == "at the limit"
+    assert (
+        e["why"]
+        == "within its steps' variation (±0.26\u00a0cm) of the 25\u00a0cm limit: may be outside the range"
+    )
+    assert e["margin"] == {
+        "where": "at",
+        "bound": 25.0,
+        "by": "spread",
+        "pm": pytest.approx(0.2555, abs=1e-3),
+        "unit": "cm",
+    }
+    assert a["metrics"][over]["flag"] is None and not [c for c in a["cues"] if c["metric"] == over]
+    assert not any(
+        g.startswith("Overstride")
+        for g in good_points(a["metrics"], Units(), evidence=a["quality"]["evidence"])
+    )
+    clear = review(_v2(**{over: _metric(24.0, "cm", 24.05, 23.95, sd=1.164, n=83)}), NORMS)
+    assert _status(clear, over) == Status.IN_RANGE
+    # the engine's own error, where it is the larger margin: 280 ms is within 29 ms of 300 ms
+    ct = review(_v2(contact_time_ms=_metric(280.0, "ms", 279.0, 281.0, sd=12.0)), NORMS)
+    e = ct["quality"]["evidence"]["contact_time_ms"]
+    assert e["status"] == Status.AT_LIMIT
+    assert (
+        e["why"]
+        == "within the engine's error (±29\u00a0ms) of the 300\u00a0ms limit: may be outside the range"
+    )
+    assert e["left"] == e["right"] == Status.AT_LIMIT  # each side is as close to it
+    assert (
+        _status(
+            review(_v2(contact_time_ms=_metric(265.0, "ms", 264.0, 266.0, sd=12.0)), NORMS), "contact_time_ms"
+        )
+        == Status.IN_RANGE
+    )
+    # a low limit too: a knee at contact of 14° is within 4.5° of its 12° floor
+    assert (
+        _status(
+            review(_v2(knee_flexion_ic_deg=_metric(14.0, "deg", 13.9, 14.1)), NORMS), "knee_flexion_ic_deg"
+        )
+        == Status.AT_LIMIT
+    )
+    # a capture that supports no verdict says so first: not enough evidence, not at the limit
+    short = _v2(**{over: _metric(24.9, "cm", 24.95, 24.85, sd=1.164, n=83)})
+    short["quality"]["duration_s"] = 10.0
+    assert _status(review(short, NORMS), over) == Status.NOT_ENOUGH_EVIDENCE
+    # reviewing again changes nothing
+    assert review(a, NORMS) == a
+
+
+def test_a_side_at_the_limit_of_a_per_side_range_is_at_the_limit() -> None:
+    """Pelvic drop is judged per stance side: a mean well inside its range with one side within
+    its steps' variation of the limit is not "in range"; the side it rests on is named."""
+    rng = NORMS.get("pelvic_drop_deg")
+    assert rng.applies_to == "sides" and rng.high is not None
+    a = _v2(
+        pelvic_drop_deg=_metric(
+            rng.high - 2.0, "deg", rng.high - 3.5, rng.high - 0.3, sd=2.0, n=40, source="rear"
+        )
+    )
+    a["view"] = {"kind": "rear", "detected": "rear"}
+    e = review(a, NORMS)["quality"]["evidence"]["pelvic_drop_deg"]
+    assert e["status"] == Status.AT_LIMIT and e["only"] == "right"
+    assert e["right"] == Status.AT_LIMIT and e["left"] == Status.IN_RANGE
 
 
 def test_the_engines_error_margin_grows_below_30_fps() -> None:

@@ -126,9 +126,22 @@ def test_nothing_flagged(session: dict[str, Any]) -> None:
     # flags follow the values and the clinic's ranges: bring the flagged ones in range
     session["analysis"]["metrics"]["cadence_spm"]["value"] = 175.0
     session["analysis"]["metrics"]["overstride_cm"].update(value=8.0, left=7.9, right=8.1)
+    # 12° is on the packaged 12° floor: within the engine's error of it (±4.5°), "at the limit"
+    session["analysis"]["metrics"]["knee_flexion_ic_deg"].update(value=20.0, left=19.0, right=21.0)
     t = text(fmt(session))
     assert "Nothing outside the clinic's normal ranges." in flowing(fmt(session))
     assert "What stood out" not in t
+
+
+def test_nothing_flagged_but_a_value_at_the_limit_is_not_called_normal(session: dict[str, Any]) -> None:
+    """Knee bend at landing 13° against the packaged 12° floor: inside the range by less than the
+    engine's error (±4.5°). Not "nothing outside the normal ranges": at the limit, and why."""
+    session["analysis"]["metrics"]["cadence_spm"]["value"] = 175.0
+    session["analysis"]["metrics"]["overstride_cm"].update(value=8.0, left=7.9, right=8.1)
+    session["analysis"]["metrics"]["knee_flexion_ic_deg"].update(value=13.0, left=12.5, right=13.5)
+    t = flowing(fmt(session))
+    assert "Nothing outside the clinic's normal ranges." not in t
+    assert "Nothing flagged. At the limit: Knee bend at landing (see the report)." in t
 
 
 def test_wrong_view_prints_why_first_and_no_flag(session: dict[str, Any]) -> None:
@@ -166,6 +179,7 @@ def test_far_leg_alone_is_not_enough_evidence(session: dict[str, Any], tmp_path)
     m["overstride_cm"].update(value=8.0, left=7.9, right=8.1)
     # facing right: the left leg is the far one; only it is over 25 cm
     m["overstride_cm"].update(value=20.0, left=31.0, right=9.0)
+    m["knee_flexion_ic_deg"].update(value=20.0, left=19.0, right=21.0)  # clear of its 12° floor
     cfg = Config()  # the packaged norms (overstride ≤ 25 cm, contact ≤ 300 ms), each side judged
     cfg.station.norms_file = str(norms_with_sides(tmp_path, "overstride_cm", base=DEFAULT_PATH))
     lines = format_summary(session, config=cfg)

@@ -87,7 +87,7 @@ def _all_in_range() -> dict:
     for mid, v in (
         ("cadence_spm", 178.0),
         ("overstride_cm", 9.0),
-        ("overstride_pct_leg", 10.0),
+        ("overstride_pct_leg", 9.0),  # 10 % is within its steps' variation (±1.1 %) of 11 %
         ("shank_angle_ic_deg", 5.0),
         ("vertical_oscillation_cm", 9.0),
     ):
@@ -349,6 +349,32 @@ def test_nothing_flagged_but_a_value_without_evidence_is_not_called_normal() -> 
     html = unescape(render_report_html(s, _cfg()))
     assert "Nothing measured is outside the clinic's normal ranges." not in html
     assert "Nothing flagged. Not enough evidence for: Knee bend at landing (see the table)." in html
+
+
+def test_a_value_inside_its_limit_by_less_than_its_margin_is_at_the_limit_not_in_range() -> None:
+    """Overstride 10.0 % of leg (± 2.6 over 23 steps) against an 11 % limit: its runner's own
+    average may be above it (±1.1 %). The row says "at the limit" and why, never "in range", the
+    summary names it, and it is not among what looks good; 9 % is in range."""
+    a = _all_in_range()
+    a["metrics"]["overstride_pct_leg"].update(value=10.0)
+    s = handmade_session()
+    s["analysis"] = a
+    html = unescape(render_report_html(s, _cfg()))
+    row = re.search(r'<tr class="metric" data-metric="overstride_pct_leg">.*?</tr>', html, re.S).group(0)
+    assert '<span class="badge at_limit">at the limit</span>' in row and "in range" not in row
+    assert "within its steps' variation (±1.1%) of the 11.0% limit: may be outside the range" in row
+    assert "Nothing measured is outside the clinic's normal ranges." not in html
+    # the hand-made knee at landing, 12.3° against a 10° floor, is within the engine's ±4.5° too
+    assert (
+        "Nothing flagged. At the limit (may be outside the range): Overstride (% leg length), "
+        "Knee bend at landing (see the table)." in html
+    )
+    assert "Overstride (% leg length) 10.0%" not in html  # not a "good" point
+    s["analysis"] = _all_in_range()
+    row = re.search(
+        r'<tr class="metric" data-metric="overstride_pct_leg">.*?</tr>', render_report_html(s, _cfg()), re.S
+    ).group(0)
+    assert '<span class="badge in_range">in range</span>' in row
 
 
 def test_symmetry_finding_names_what_differs() -> None:
