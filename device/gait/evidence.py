@@ -215,6 +215,11 @@ def _review(a: dict[str, Any], norms: Norms, profile: str) -> dict[str, Any]:
         k: v for k, v in (a.get("metrics") or {}).items() if isinstance(v, dict)
     }
     a["metrics"] = metrics
+    cad = metrics["cadence_spm"].get("value") if "cadence_spm" in metrics else a.get("cadence_spm")
+    if not _num(cad):
+        # no cadence over the run where the cadence itself is not measurable (not one take,
+        # slow motion, …): an analysis stored before the engine stopped making one drew it
+        a["cadence_series"] = []
     v2 = int(a.get("schema_version") or 1) >= 2
     _counts(q, v2)
     issues = _issues(a, q, rules)

@@ -189,6 +189,19 @@ def test_session_page_says_at_the_limit_not_in_range_within_the_margin(logged_in
     assert "of the 280" in row and "limit: may be outside the range" in row
 
 
+def test_no_cadence_chart_where_the_cadence_is_not_measurable(logged_in, store):
+    """An analysis stored with a cadence over the run beside a cadence withheld (cuts between
+    takes): the page shows the reason, not a chart of it."""
+    a = make_analysis()
+    assert len(a["cadence_series"]) >= 3
+    a["metrics"]["cadence_spm"] = Metric.unmeasurable("spm", "not one continuous take").to_dict()
+    a["cadence_spm"] = None
+    sid = _done_session(store, store.create_runner("Ann", 168), a)
+    body = logged_in.get(f"/sessions/{sid}").get_data(as_text=True)
+    assert "not one continuous take" in body
+    assert 'data-chart="cadence"' not in body
+
+
 def test_a_capture_of_the_synthetic_runner_is_marked_as_a_demo(logged_in, store):
     rid = store.create_runner("Demo", 170)
     real = _done_session(store, rid)

@@ -623,6 +623,17 @@ def test_review_is_idempotent_and_pure() -> None:
     assert review(once, NORMS) == once
 
 
+def test_a_stored_series_of_a_withheld_cadence_is_not_passed_on() -> None:
+    """An analysis stored before the engine stopped making one: a cadence over the run beside a
+    cadence that is not measurable (not one take) reaches no surface; a measured one stays."""
+    a = _v2(cadence_spm=_metric(None, "spm", reason="not one continuous take"))
+    a["cadence_series"] = [[300.0 + 5 * i, 153.0 + 3 * i] for i in range(10)]
+    assert review(a, NORMS)["cadence_series"] == []
+    ok = _v2()
+    ok["cadence_series"] = [[300.0 + 5 * i, 172.0] for i in range(10)]
+    assert review(ok, NORMS)["cadence_series"] == ok["cadence_series"]
+
+
 def test_one_vocabulary() -> None:
     assert WORDS[Status.IN_RANGE] == "in range" and WORDS[Status.ABOVE] == "above normal"
     assert WORDS[Status.NOT_ENOUGH_EVIDENCE] == "not enough evidence"
