@@ -246,6 +246,7 @@ def _metric_rows(
         sections.append(
             {
                 "group": group,
+                "title": group,  # as the table heads it (the rear group: front view when filmed from the front)
                 "rows": [] if all_null and len(reasons) == 1 else rows,
                 "unmeasured": next(iter(reasons)) if all_null and len(reasons) == 1 else None,
                 "labels": ", ".join(r["label"] for r in rows),
@@ -502,6 +503,7 @@ def render_report_html(
     q = a.get("quality") or {}
     findings = rank_findings(metrics, units, q.get("evidence"))
     sections = _metric_rows(catalog.complete_metrics(metrics), units, q.get("evidence"), q.get("withheld"))
+    rear = rear_summary(a)
     ctx = {
         "css": Markup(_css(_paper(config))),
         "paper": _paper(config),
@@ -515,8 +517,13 @@ def render_report_html(
         "at_limit": at_limit_labels(q.get("evidence") or {}),
         "sections": [sec for sec in sections if sec["group"] != REAR_GROUP],
         "rear": {
-            "summary": rear_summary(a),
-            "sections": [sec for sec in sections if sec["group"] == REAR_GROUP],
+            "summary": rear,
+            # the section's head says which way the camera looked: a front view is not "rear view"
+            "sections": [
+                {**sec, "title": "Pelvis and knees (front view)"} if rear["front"] else sec
+                for sec in sections
+                if sec["group"] == REAR_GROUP
+            ],
         },
         "charts": [Markup(svg) for svg in _charts(a)],
         "evidence": _evidence_entries(a, evidence, units),

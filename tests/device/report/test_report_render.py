@@ -431,3 +431,41 @@ def test_front_view_block_is_called_front_view() -> None:
     s = handmade_session(view={"kind": "front", "facing": None})
     html = render_report_html(s, _cfg())
     assert "<h2>Front view" in html and "<h2>Rear view" not in html
+    # its table's section says so too (it read "Pelvis and knees (rear view)")
+    assert "Pelvis and knees (front view)" in html and "(rear view)" not in html
+    rear = render_report_html(handmade_session(view={"kind": "rear", "facing": None}), _cfg())
+    assert "Pelvis and knees (rear view)" in rear
+
+
+def _front_view_of_a_cut_clip() -> dict:
+    """The front-view sample as an analysis stored before the engine stopped making a series for
+    a withheld cadence: no side-view metric, cadence not measurable (cuts), a series anyway."""
+    s = handmade_session(view={"kind": "front", "facing": None, "detected": "front"})
+    m = s["analysis"]["metrics"]
+    why = "needs a side view (this is a front view)"
+    for mid in list(m):
+        m[mid] = metric(None, m[mid]["unit"], reason=why)
+    m["cadence_spm"] = metric(
+        None, "spm", reason="not one continuous take (cuts, or the camera moved): a cadence needs one"
+    )
+    s["analysis"]["cadence_spm"] = None
+    s["analysis"]["curves"] = {}
+    s["analysis"]["cadence_series"] = [[1.0 + i, 153.0 + 3.0 * i] for i in range(11)]  # 153–183 spm
+    return s
+
+
+def test_no_cadence_chart_where_the_cadence_is_not_measurable() -> None:
+    """The table says "Cadence not measurable — not one continuous take": page 2 drew a
+    153–183 spm line across the cuts under "Cadence over the run". No chart."""
+    html = render_report_html(_front_view_of_a_cut_clip(), _cfg())
+    assert "not measurable — not one continuous take" in html
+    assert "Cadence over the run" not in html
+
+
+@pytest.mark.slow
+def test_a_collapsed_section_wraps_inside_the_table(tmp_path) -> None:
+    """A front view collapses the landing metrics into one line of names; it ran past the table
+    edge ("… Hip flexion at landin") instead of wrapping."""
+    text = " ".join(pdf_text(render_report_pdf(_front_view_of_a_cut_clip(), _cfg()), tmp_path).split())
+    assert "Knee bend at landing, Hip flexion at landing)" in text
+    assert "Cadence over the run" not in text
