@@ -532,18 +532,24 @@ def render_report_html(
         "units": units.system,
         "generated": _date(datetime.now().astimezone().isoformat()),
         "profile": config.station.coaching_profile,
-        "accuracy": accuracy_note(q),
+        "accuracy": accuracy_note(q, units),
     }
     return _env().get_template("report.html.j2").render(**ctx)
 
 
-def accuracy_note(quality: dict[str, Any] | None = None) -> str:
+def accuracy_note(quality: dict[str, Any] | None = None, units: Units | None = None) -> str:
     """Which numbers were checked against a reference, and how far off they can be at the
-    capture's frame rate (``quality``: the analysis' quality; none: the 30 fps margins) — one
-    short sentence: the report keeps to two pages."""
+    capture's frame rate (``quality``: the analysis' quality; none: the 30 fps margins; lengths
+    in ``units``, else metric) — one short sentence: the report keeps to two pages."""
     fps = (quality or {}).get("effective_fps")
     errors = measurement_errors(float(fps) if isinstance(fps, int | float) else None)
     timing = [f"{catalog.info(m).label.lower()} ±{e:g} ms" for m, e in errors.items() if m.endswith("_ms")]
+    # a length's margin in the report's units (its % of leg form is the same measurement)
+    timing += [
+        f"{catalog.info(m).label.lower()} ±{(units or Units()).margin(e, 'cm')}"
+        for m, e in errors.items()
+        if m.endswith("_cm")
+    ]
     angle_ids = [m for m in errors if m.endswith("_deg")]
     angles = [errors[m] for m in angle_ids]
     which = "knee angles" if all(m.startswith("knee_") for m in angle_ids) else "joint angles"

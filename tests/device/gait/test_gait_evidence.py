@@ -397,34 +397,34 @@ def test_value_past_a_limit_by_less_than_its_steps_vary_is_not_flagged() -> None
 
 def test_value_inside_a_limit_by_less_than_its_margin_is_at_the_limit_not_in_range() -> None:
     """The margin that holds back a flag just past a limit holds back "in range" just inside it.
-    A 30 s treadmill run's overstride, 24.9 cm ± 1.2 over 83 steps against its 25 cm limit, was
-    "in range" while the runner's own average (±0.26 cm) may be above it: it is "at the limit",
-    with why, no flag, no cue and no "good" point; 24.0 cm is clear of it and in range."""
+    A 30 s treadmill run's overstride read 24.5 cm against its 25 cm limit, "in range", where its
+    runner landed 25.7 cm ahead (the engine's overstride error: ±3.4 cm): it is "at the limit",
+    with why, no flag, no cue and no "good" point; 21 cm is clear of it and in range. Without a
+    measured error, the steps' spread is the margin: vertical oscillation 9.9 cm ± 1.0 over 83
+    steps against 10 cm."""
     from device.report.findings import good_points
     from device.report.units import Units
 
     over = "overstride_cm"
-    a = review(_v2(**{over: _metric(24.9, "cm", 24.95, 24.85, sd=1.164, n=83)}), NORMS)
+    a = review(_v2(**{over: _metric(24.5, "cm", 24.6, 24.4, sd=1.164, n=83)}), NORMS)
     e = a["quality"]["evidence"][over]
     assert e["status"] == Status.AT_LIMIT and WORDS[Status.AT_LIMIT] == "at the limit"
-    assert (
-        e["why"]
-        == "within its steps' variation (±0.26\u00a0cm) of the 25\u00a0cm limit: may be outside the range"
+    assert e["why"] == (
+        "within the engine's error (±3.4\u00a0cm) of the 25\u00a0cm limit: may be outside the range"
     )
-    assert e["margin"] == {
-        "where": "at",
-        "bound": 25.0,
-        "by": "spread",
-        "pm": pytest.approx(0.2555, abs=1e-3),
-        "unit": "cm",
-    }
+    assert e["margin"] == {"where": "at", "bound": 25.0, "by": "error", "pm": 3.4, "unit": "cm"}
     assert a["metrics"][over]["flag"] is None and not [c for c in a["cues"] if c["metric"] == over]
-    assert not any(
-        g.startswith("Overstride")
-        for g in good_points(a["metrics"], Units(), evidence=a["quality"]["evidence"])
-    )
-    clear = review(_v2(**{over: _metric(24.0, "cm", 24.05, 23.95, sd=1.164, n=83)}), NORMS)
+    good = good_points(a["metrics"], Units(), evidence=a["quality"]["evidence"])
+    assert not any(g.startswith("Overstride") for g in good)
+    clear = review(_v2(**{over: _metric(21.0, "cm", 21.1, 20.9, sd=1.164, n=83)}), NORMS)
     assert _status(clear, over) == Status.IN_RANGE
+    vo = "vertical_oscillation_cm"
+    v = review(_v2(**{vo: _metric(9.9, "cm", sd=1.0, n=83)}), NORMS)["quality"]["evidence"][vo]
+    assert v["status"] == Status.AT_LIMIT
+    assert v["why"] == (
+        "within its steps' variation (±0.22\u00a0cm) of the 10\u00a0cm limit: may be outside the range"
+    )
+    assert _status(review(_v2(**{vo: _metric(9.5, "cm", sd=1.0, n=83)}), NORMS), vo) == Status.IN_RANGE
     # the engine's own error, where it is the larger margin: 280 ms is within 29 ms of 300 ms
     ct = review(_v2(contact_time_ms=_metric(280.0, "ms", 279.0, 281.0, sd=12.0)), NORMS)
     e = ct["quality"]["evidence"]["contact_time_ms"]
@@ -448,7 +448,7 @@ def test_value_inside_a_limit_by_less_than_its_margin_is_at_the_limit_not_in_ran
         == Status.AT_LIMIT
     )
     # a capture that supports no verdict says so first: not enough evidence, not at the limit
-    short = _v2(**{over: _metric(24.9, "cm", 24.95, 24.85, sd=1.164, n=83)})
+    short = _v2(**{over: _metric(24.5, "cm", 24.6, 24.4, sd=1.164, n=83)})
     short["quality"]["duration_s"] = 10.0
     assert _status(review(short, NORMS), over) == Status.NOT_ENOUGH_EVIDENCE
     # reviewing again changes nothing

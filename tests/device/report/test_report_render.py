@@ -51,6 +51,9 @@ def test_accuracy_note_gives_the_margins_at_the_captures_frame_rate() -> None:
     slow = accuracy_note({"effective_fps": 21.7})
     assert "(95 % of trials, at 22 fps)" in slow
     assert "ground contact time ±33 ms" in slow and "knee angles ±5.4–6°" in slow
+    # overstride, against the set's joint centres at its force-plate contacts, in the report's units
+    assert "overstride ±3.4 cm" in accuracy_note() and "overstride ±3.9 cm" in slow
+    assert "overstride ±1.3 in" in accuracy_note(units=Units("imperial"))
 
 
 def test_report_says_which_numbers_were_checked_and_how_closely() -> None:
@@ -86,8 +89,8 @@ def _all_in_range() -> dict:
     a = handmade_analysis()
     for mid, v in (
         ("cadence_spm", 178.0),
-        ("overstride_cm", 9.0),
-        ("overstride_pct_leg", 9.0),  # 10 % is within its steps' variation (±1.1 %) of 11 %
+        ("overstride_cm", 6.0),  # clear of the 10 cm limit by more than the engine's ±3.4 cm
+        ("overstride_pct_leg", 7.0),  # and of 11 % by more than its ±3.9 %
         ("shank_angle_ic_deg", 5.0),
         ("vertical_oscillation_cm", 9.0),
     ):
@@ -126,12 +129,14 @@ def test_imperial_units_everywhere() -> None:
 
 
 def test_imperial_report_says_why_a_value_may_be_normal_in_inches() -> None:
-    """Overstride 10.2 cm (L 10.1, R 10.3) against ≤ 10 cm, by less than its steps vary: the
+    """Vertical oscillation 10.2 cm (L 10.1, R 10.3) against ≤ 10 cm, by less than its steps vary: the
     reason under the name is in the table's inches, not the analysis' centimetres."""
     s = handmade_session()
-    s["analysis"]["metrics"]["overstride_cm"] = metric(10.2, "cm", 10.1, 10.3, 2.0, 23, normal=[None, 10])
+    # vertical oscillation: no measured engine error, its steps' spread is the margin
+    vo = "vertical_oscillation_cm"
+    s["analysis"]["metrics"][vo] = metric(10.2, "cm", 10.1, 10.3, 2.0, 23, normal=[5, 10])
     html = unescape(render_report_html(s, _cfg(units="imperial")))
-    row = re.search(r'<tr class="metric" data-metric="overstride_cm">.*?</tr>', html, re.S).group(0)
+    row = re.search(rf'<tr class="metric" data-metric="{vo}">.*?</tr>', html, re.S).group(0)
     why = re.search(r'<span class="why">(.*?)</span>', row, re.S).group(1)
     assert why == "above 3.9\u00a0in by less than its steps vary (±0.33\u00a0in): may be normal"
     metric_html = unescape(render_report_html(s, _cfg()))
@@ -352,9 +357,9 @@ def test_nothing_flagged_but_a_value_without_evidence_is_not_called_normal() -> 
 
 
 def test_a_value_inside_its_limit_by_less_than_its_margin_is_at_the_limit_not_in_range() -> None:
-    """Overstride 10.0 % of leg (± 2.6 over 23 steps) against an 11 % limit: its runner's own
-    average may be above it (±1.1 %). The row says "at the limit" and why, never "in range", the
-    summary names it, and it is not among what looks good; 9 % is in range."""
+    """Overstride 10.0 % of leg against an 11 % limit: its runner's own average may be above it
+    (the engine's error, ±3.9 %). The row says "at the limit" and why, never "in range", the
+    summary names it, and it is not among what looks good; 7 % is in range."""
     a = _all_in_range()
     a["metrics"]["overstride_pct_leg"].update(value=10.0)
     s = handmade_session()
@@ -362,7 +367,7 @@ def test_a_value_inside_its_limit_by_less_than_its_margin_is_at_the_limit_not_in
     html = unescape(render_report_html(s, _cfg()))
     row = re.search(r'<tr class="metric" data-metric="overstride_pct_leg">.*?</tr>', html, re.S).group(0)
     assert '<span class="badge at_limit">at the limit</span>' in row and "in range" not in row
-    assert "within its steps' variation (±1.1%) of the 11.0% limit: may be outside the range" in row
+    assert "within the engine's error (±3.9%) of the 11.0% limit: may be outside the range" in row
     assert "Nothing measured is outside the clinic's normal ranges." not in html
     # the hand-made knee at landing, 12.3° against a 10° floor, is within the engine's ±4.5° too
     assert (
