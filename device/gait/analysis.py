@@ -350,7 +350,7 @@ def analyze(
         if cad is not None
         else Metric.unmeasurable("spm", cres.reason or "")
     )
-    a.cadence_series = _cadence_series(step_times)
+    a.cadence_series = _cadence_series(step_times) if cad is not None else []  # none for a withheld cadence
     # every contract metric is present: fill what the view could not give
     for mid_, (unit, _sided) in SIDE_METRICS.items():
         if mid_ not in metrics:

@@ -12,8 +12,10 @@ evidence rules (``norms.toml`` ``[evidence]``) and returns it with
   the one verdict per metric every screen and paper shows (words in :data:`WORDS`); "left" and
   "right" are the sides' own statuses (the far leg's is never above or below), "only" the side
   a finding rests on when the mean is inside the range, "margin" the numbers of a "may be
-  normal" reason (in the analysis' units; each surface words it in its own with
-  :func:`margin_why`, "why" is that reason in the analysis' units);
+  normal" or an "at the limit" reason (in the analysis' units; each surface words it in its
+  own with :func:`margin_why`, "why" is that reason in the analysis' units). A value inside
+  its range but nearer a limit than the margin a flag needs past it is "at the limit": neither
+  "in range" (no "good" point) nor flagged (no cue);
 - ``quality["verdict_code"]`` ("good" | "limited" | "unusable"), ``quality["issues"]`` (short
   codes), ``quality["verdict"]`` (words), ``quality["withheld"]`` (why no finding at all is
   made, shown before anything else), ``steps_used``/``strides_used`` (a stride = two steps) and
@@ -52,6 +54,7 @@ class Status(StrEnum):
     BELOW = "below"
     UNEVEN = "uneven"
     IN_RANGE = "in_range"
+    AT_LIMIT = "at_limit"
     NO_RANGE = "no_range"
     NOT_ENOUGH_EVIDENCE = "not_enough_evidence"
     NOT_MEASURABLE = "not_measurable"
@@ -63,6 +66,7 @@ WORDS: dict[Status, str] = {
     Status.BELOW: "below normal",
     Status.UNEVEN: "left ≠ right",
     Status.IN_RANGE: "in range",
+    Status.AT_LIMIT: "at the limit",
     Status.NO_RANGE: "no normal range",
     Status.NOT_ENOUGH_EVIDENCE: "not enough evidence",
     Status.NOT_MEASURABLE: "not measurable",
@@ -159,22 +163,48 @@ CONTACT_DIFF_ERROR_MS = 14.0
 #: trials, timed as captures are, the worse of 60 and 30 fps (`gait-station validate`, engine
 #: 2.6, physics_* tables): contact time 26.3 / 28.8 ms; knee flexion at contact 3.4 / 4.5°;
 #: peak knee flexion in stance 2.0 / 3.2°. The angles' are floors on real video: the pose
-#: model's knee is noisier than the joint centres scored. A value outside the normal range by
-#: less than this is not flagged: the runner may be inside it.
+#: model's knee is noisier than the joint centres scored. Overstride against the set's joint
+#: centres (motion capture) at its force-plate contacts, the truth the set's files carry but
+#: do not score (ankle ahead of the hip, same side, mean per trial; timed as captures are):
+#: 2.8 / 3.3 cm, 3.2 / 3.8 % of leg length (the truth's cm over the leg the engine finds on the
+#: exact joint centres); one 30 s treadmill trial read 24.6 cm where its runner landed 25.7 cm
+#: ahead. A value outside the normal range by less than this is not flagged: the runner may be
+#: inside it; one inside it by less is "at the limit".
 MEASUREMENT_ERROR: dict[str, float] = {
     "contact_time_ms": 29.0,
     "knee_flexion_ic_deg": 4.5,
     "knee_flexion_stance_peak_deg": 3.2,
+    "overstride_cm": 3.4,
+    "overstride_pct_leg": 3.9,
 }
 #: Below 30 fps the errors grow: the same 95th percentiles on the set's realistic keypoints
 #: remade at 25 and 20 fps with its own recipe (`gait-station validate`, physics_25fps /
 #: physics_20fps, engine 2.8): contact time 30.8 / 32.5 ms, knee flexion at contact 4.8 / 5.4°,
-#: peak knee flexion in stance 4.2 / 6.0°. A capture analysed between two of these rates gets
+#: peak knee flexion in stance 4.2 / 6.0°, overstride 3.8 / 3.9 cm and 4.4 / 4.5 % of leg (as
+#: :data:`MEASUREMENT_ERROR`'s). A capture analysed between two of these rates gets
 #: the slower one's (larger) margins (within 5 % of a rate counts as it); below 20 fps no finding
 #: is made at all (norms.toml min_fps).
 MEASUREMENT_ERROR_BELOW_30_FPS: tuple[tuple[float, dict[str, float]], ...] = (
-    (25.0, {"contact_time_ms": 31.0, "knee_flexion_ic_deg": 4.8, "knee_flexion_stance_peak_deg": 4.2}),
-    (20.0, {"contact_time_ms": 33.0, "knee_flexion_ic_deg": 5.4, "knee_flexion_stance_peak_deg": 6.0}),
+    (
+        25.0,
+        {
+            "contact_time_ms": 31.0,
+            "knee_flexion_ic_deg": 4.8,
+            "knee_flexion_stance_peak_deg": 4.2,
+            "overstride_cm": 3.8,
+            "overstride_pct_leg": 4.4,
+        },
+    ),
+    (
+        20.0,
+        {
+            "contact_time_ms": 33.0,
+            "knee_flexion_ic_deg": 5.4,
+            "knee_flexion_stance_peak_deg": 6.0,
+            "overstride_cm": 3.9,
+            "overstride_pct_leg": 4.5,
+        },
+    ),
 )
 #: Where the errors of MEASUREMENT_ERROR were measured (the report names it)
 MEASUREMENT_SOURCE = "force plates and motion capture of 23 runners"
@@ -211,6 +241,11 @@ def _review(a: dict[str, Any], norms: Norms, profile: str) -> dict[str, Any]:
         k: v for k, v in (a.get("metrics") or {}).items() if isinstance(v, dict)
     }
     a["metrics"] = metrics
+    cad = metrics["cadence_spm"].get("value") if "cadence_spm" in metrics else a.get("cadence_spm")
+    if not _num(cad):
+        # no cadence over the run where the cadence itself is not measurable (not one take,
+        # slow motion, …): an analysis stored before the engine stopped making one drew it
+        a["cadence_series"] = []
     v2 = int(a.get("schema_version") or 1) >= 2
     _counts(q, v2)
     issues = _issues(a, q, rules)
@@ -425,7 +460,30 @@ def _judge(
     errors: dict[str, float],
 ) -> dict[str, Any]:
     """One metric's status, the side statuses and whether its symmetry index may be shown
-    (``errors``: the engine's own error margins at the capture's frame rate)."""
+    (``errors``: the engine's own error margins at the capture's frame rate).
+
+    The margin that holds back a flag just past a limit holds back "in range" just inside it:
+    a value within its margin of a limit is "at the limit" (:func:`_at_limit`), neither."""
+    out = _judge_range(mid, m, norms, rules, withheld, near, v2, issues, errors)
+    rng = norms.get(mid)
+    if rng is not None and mid != SYMMETRY:
+        _at_limit(out, m, rng, errors.get(mid))
+    return out
+
+
+def _judge_range(
+    mid: str,
+    m: dict[str, Any],
+    norms: Norms,
+    rules: EvidenceRules,
+    withheld: list[str],
+    near: str | None,
+    v2: bool,
+    issues: list[str],
+    errors: dict[str, float],
+) -> dict[str, Any]:
+    """:func:`_judge` against the range as it is and widened by each value's margin (a value
+    inside the range is "in range" here; :func:`_at_limit` then looks at how far inside)."""
     value, left, right = m.get("value"), m.get("left"), m.get("right")
     sided = _num(left) or _num(right)
     both_reliable = near == "both" or mid in BOTH_SIDES_SEEN or not sided
@@ -497,6 +555,50 @@ def _judge(
             s for s in ("left", "right") if side_flag[s] == flag and (both_reliable or s == near)
         )
     return out
+
+
+def _limit_within(v: Any, rng: NormRange, margin: float) -> float | None:
+    """The limit of ``rng`` that ``v`` (inside the range) is nearer than ``margin`` to, if any
+    (the nearer one when the range is narrower than twice the margin)."""
+    if not _num(v) or margin <= 0:
+        return None
+    near = [b for b in (rng.low, rng.high) if b is not None and abs(v - b) < margin]
+    return min(near, key=lambda b: abs(v - b)) if near else None
+
+
+def _at_limit(out: dict[str, Any], m: dict[str, Any], rng: NormRange, err: float | None) -> None:
+    """An "in range" verdict (the metric's or a side's) on a value inside the range but closer
+    to a limit than the margin a flag needs past it (the larger of the engine's own error and
+    twice its steps' standard error: :func:`_judge`'s) becomes "at the limit": the runner's
+    own value may be outside. No flag, no cue and no "good" point, and why (``margin``: its
+    numbers, as :func:`_within_error` gives them)."""
+    spread = _spread_margins(m)
+    margins = {k: max(err or 0.0, v) for k, v in spread.items()}
+    by_key = {k: "error" if err is not None and err >= spread[k] else "spread" for k in spread}
+    limits = {k: _limit_within(m.get(k), rng, margins[k]) for k in margins}
+    for s in ("left", "right"):
+        if out[s] == Status.IN_RANGE.value and limits[s] is not None:
+            out[s] = Status.AT_LIMIT.value
+    if out["status"] != Status.IN_RANGE.value:
+        return
+    key = "value" if limits["value"] is not None else None
+    if key is None and rng.applies_to == "sides":  # a side is judged against the range too
+        key = next((s for s in ("left", "right") if out[s] == Status.AT_LIMIT.value), None)
+        out["only"] = key
+    if key is None:
+        return
+    bound = float(limits[key] or 0.0)
+    unit = str(m.get("unit") or "")
+    margin: dict[str, Any] = {
+        "where": "at",
+        "bound": bound,
+        "by": by_key[key],
+        "pm": margins[key],
+        "unit": unit,
+    }
+    out["status"] = Status.AT_LIMIT.value
+    out["why"] = margin_why(margin, _with_unit(bound, unit), _with_unit(margins[key], unit, pm=True))
+    out["margin"] = margin
 
 
 def _in_range(
@@ -619,11 +721,16 @@ def _within_error(
 
 
 def margin_why(margin: dict[str, Any], bound: str, pm: str) -> str:
-    """The reason of a value outside its range by less than it may be off (an evidence entry's
-    ``margin``: where, bound, by, pm, unit, in the analysis' units), with its two numbers
-    formatted, unit and all, by the surface that shows it (``bound``, ``pm`` without the ±):
-    "above 300 ms by less than the engine's error (±29 ms): may be normal". Short: it sits
-    under the flag in a narrow column (the error's source: :data:`MEASUREMENT_ERROR`)."""
+    """The reason of a value outside its range by less than it may be off, or inside it by less
+    (``where`` "at": "at the limit"; an evidence entry's ``margin``: where, bound, by, pm, unit,
+    in the analysis' units), with its two numbers formatted, unit and all, by the surface that
+    shows it (``bound``, ``pm`` without the ±): "above 300 ms by less than the engine's error
+    (±29 ms): may be normal", "within the engine's error (±29 ms) of the 300 ms limit: may be
+    outside the range". Short: it sits under the flag in a narrow column (the error's source:
+    :data:`MEASUREMENT_ERROR`)."""
+    if margin.get("where") == "at":  # inside the range, nearer a limit than it may be off
+        by = "the engine's error" if margin.get("by") == "error" else "its steps' variation"
+        return f"within {by} (±{pm}) of the {bound} limit: may be outside the range"
     by = "the engine's error" if margin.get("by") == "error" else "its steps vary"
     return f"{margin.get('where')} {bound} by less than {by} (±{pm}): may be normal"
 

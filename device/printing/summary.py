@@ -17,7 +17,7 @@ from typing import Any
 
 from device.gait.evidence import FLAGGED, Status, words
 from device.report import catalog
-from device.report.findings import rank_findings, unsure_labels
+from device.report.findings import at_limit_labels, rank_findings, unsure_labels
 from device.report.review import demo_note, reviewed
 from device.report.units import Units, is_number
 
@@ -143,9 +143,11 @@ def _analysis_lines(out: _Lines, analysis: dict[str, Any], u: Units) -> None:
         for f in findings:
             out.para(f.text, bullet="* ")
     elif not withheld:
-        unsure = unsure_labels(evidence)
-        if unsure:  # not "all normal": some values lack the evidence for any verdict
-            out.para(f"Nothing flagged. Not enough evidence for: {', '.join(unsure)} (see the report).")
+        unsure, at_limit = unsure_labels(evidence), at_limit_labels(evidence)
+        if unsure or at_limit:  # not "all normal": some values lack the evidence for any verdict
+            parts = [f"At the limit: {', '.join(at_limit)}"] if at_limit else []
+            parts += [f"Not enough evidence for: {', '.join(unsure)}"] if unsure else []
+            out.para(f"Nothing flagged. {'; '.join(parts)} (see the report).")
         else:
             out.para("Nothing outside the clinic's normal ranges.")
     verdict = q.get("verdict")
@@ -232,7 +234,7 @@ class _Lines:
                     note += " " + words(status)
                 sides.append(f"{side} {u.value(v, unit)}{note}")
             self.para("   ".join(sides), bullet="  ")
-        if status == Status.NOT_ENOUGH_EVIDENCE:
+        if status in (Status.NOT_ENOUGH_EVIDENCE, Status.AT_LIMIT):
             why = ev.get("why") or ""
             why = "see above" if why in (withheld or []) else why
             self.para(f"{words(status)}: {why}" if why else words(status), bullet="  ")

@@ -195,8 +195,19 @@ def status_words(ev: dict[str, Any]) -> str:
 def unsure_labels(evidence: dict[str, dict[str, Any]]) -> list[str]:
     """The metrics the evidence gate could give no verdict ("not enough evidence"), in contract
     order: a summary with nothing flagged names them instead of calling everything normal."""
-    unsure = [m for m, e in evidence.items() if (e or {}).get("status") == Status.NOT_ENOUGH_EVIDENCE]
-    return [catalog.info(m).label for m in catalog.sorted_ids(unsure)]
+    return _labels(evidence, Status.NOT_ENOUGH_EVIDENCE)
+
+
+def at_limit_labels(evidence: dict[str, dict[str, Any]]) -> list[str]:
+    """The metrics the evidence gate found "at the limit" (inside the range, but nearer a limit
+    than they may be off), in contract order: neither flagged nor "in range", so a summary with
+    nothing flagged names them too."""
+    return _labels(evidence, Status.AT_LIMIT)
+
+
+def _labels(evidence: dict[str, dict[str, Any]], status: Status) -> list[str]:
+    ids = [m for m, e in evidence.items() if (e or {}).get("status") == status]
+    return [catalog.info(m).label for m in catalog.sorted_ids(ids)]
 
 
 def finding_text(
@@ -263,14 +274,15 @@ def good_points(
     evidence: dict[str, dict[str, Any]] | None = None,
 ) -> list[str]:
     """What is within the normal range, most important first: the summary when nothing is flagged.
-    With the evidence gate's verdicts (``quality.evidence``) only metrics it calls "in range"."""
+    With the evidence gate's verdicts (``quality.evidence``) only metrics it calls "in range" (not
+    one "at the limit": inside the range by less than it may be off)."""
     cands = []
     for mid, m in metrics.items():
         v = m.get("value")
         lo, hi = _bounds(m)
         if m.get("flag") or not is_number(v) or (lo is None and hi is None):
             continue
-        if evidence is not None and (evidence.get(mid) or {}).get("status") != "in_range":
+        if evidence is not None and (evidence.get(mid) or {}).get("status") != Status.IN_RANGE:
             continue
         if (lo is not None and v < lo) or (hi is not None and v > hi):
             continue

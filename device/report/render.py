@@ -20,6 +20,7 @@ from device.config import Config
 from device.gait.evidence import MEASUREMENT_ERROR, MEASUREMENT_SOURCE, Status, measurement_errors
 from device.report import catalog, charts
 from device.report.findings import (
+    at_limit_labels,
     compare_metric,
     flag_direction,
     good_points,
@@ -245,6 +246,7 @@ def _metric_rows(
         sections.append(
             {
                 "group": group,
+                "title": group,  # as the table heads it (the rear group: front view when filmed from the front)
                 "rows": [] if all_null and len(reasons) == 1 else rows,
                 "unmeasured": next(iter(reasons)) if all_null and len(reasons) == 1 else None,
                 "labels": ", ".join(r["label"] for r in rows),
@@ -501,6 +503,7 @@ def render_report_html(
     q = a.get("quality") or {}
     findings = rank_findings(metrics, units, q.get("evidence"))
     sections = _metric_rows(catalog.complete_metrics(metrics), units, q.get("evidence"), q.get("withheld"))
+    rear = rear_summary(a)
     ctx = {
         "css": Markup(_css(_paper(config))),
         "paper": _paper(config),
@@ -511,10 +514,16 @@ def render_report_html(
         if not findings and not q.get("withheld")
         else [],
         "unsure": unsure_labels(q.get("evidence") or {}),
+        "at_limit": at_limit_labels(q.get("evidence") or {}),
         "sections": [sec for sec in sections if sec["group"] != REAR_GROUP],
         "rear": {
-            "summary": rear_summary(a),
-            "sections": [sec for sec in sections if sec["group"] == REAR_GROUP],
+            "summary": rear,
+            # the section's head says which way the camera looked: a front view is not "rear view"
+            "sections": [
+                {**sec, "title": "Pelvis and knees (front view)"} if rear["front"] else sec
+                for sec in sections
+                if sec["group"] == REAR_GROUP
+            ],
         },
         "charts": [Markup(svg) for svg in _charts(a)],
         "evidence": _evidence_entries(a, evidence, units),
@@ -523,18 +532,24 @@ def render_report_html(
         "units": units.system,
         "generated": _date(datetime.now().astimezone().isoformat()),
         "profile": config.station.coaching_profile,
-        "accuracy": accuracy_note(q),
+        "accuracy": accuracy_note(q, units),
     }
     return _env().get_template("report.html.j2").render(**ctx)
 
 
-def accuracy_note(quality: dict[str, Any] | None = None) -> str:
+def accuracy_note(quality: dict[str, Any] | None = None, units: Units | None = None) -> str:
     """Which numbers were checked against a reference, and how far off they can be at the
-    capture's frame rate (``quality``: the analysis' quality; none: the 30 fps margins) — one
-    short sentence: the report keeps to two pages."""
+    capture's frame rate (``quality``: the analysis' quality; none: the 30 fps margins; lengths
+    in ``units``, else metric) — one short sentence: the report keeps to two pages."""
     fps = (quality or {}).get("effective_fps")
     errors = measurement_errors(float(fps) if isinstance(fps, int | float) else None)
     timing = [f"{catalog.info(m).label.lower()} ±{e:g} ms" for m, e in errors.items() if m.endswith("_ms")]
+    # a length's margin in the report's units (its % of leg form is the same measurement)
+    timing += [
+        f"{catalog.info(m).label.lower()} ±{(units or Units()).margin(e, 'cm')}"
+        for m, e in errors.items()
+        if m.endswith("_cm")
+    ]
     angle_ids = [m for m in errors if m.endswith("_deg")]
     angles = [errors[m] for m in angle_ids]
     which = "knee angles" if all(m.startswith("knee_") for m in angle_ids) else "joint angles"

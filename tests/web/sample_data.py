@@ -14,7 +14,7 @@ def _curve(offset: float) -> dict[str, Any]:
 
 
 def make_analysis(
-    cadence: float = 172.0, overstride: float = 9.0, sd: float = 1.0, n: int = 40
+    cadence: float = 172.0, overstride: float = 12.0, sd: float = 1.0, n: int = 40
 ) -> dict[str, Any]:
     metrics = {
         "cadence_spm": Metric(cadence, "spm", sd=2.0, n=n, normal=(170.0, 185.0)),

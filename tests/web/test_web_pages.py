@@ -149,7 +149,8 @@ def test_session_page_shows_every_metric_with_sides_ranges_flags(logged_in, stor
     for mid in ("cadence_spm", "contact_time_ms", "overstride_cm", "knee_flexion_ic_deg", "pelvic_drop_deg"):
         assert f'data-metric="{mid}"' in body
     row = re.search(r'<tr id="m-overstride_cm".*?</tr>', body, re.S).group(0)
-    assert "9.0 cm" in row and "8.0 cm" in row and "10.0 cm" in row  # value, left, right
+    # above 8 cm by more than the engine's overstride error (±3.4 cm): a flag
+    assert "12.0 cm" in row and "11.0 cm" in row and "13.0 cm" in row  # value, left, right
     assert "above normal" in row and "≤ 8.0 cm" in row
     pelvic = re.search(r'<tr id="m-pelvic_drop_deg".*?</tr>', body, re.S).group(0)
     assert "not measurable — side view only: pelvic drop needs a rear camera" in pelvic
@@ -175,6 +176,31 @@ def test_session_page_marks_every_number_of_an_unusable_capture(logged_in, store
         row = re.search(rf'<tr id="m-{mid}".*?</tr>', body, re.S).group(0)
         assert 'data-status="not_enough_evidence">not enough evidence</span>' in row, mid
         assert '<span class="why">see the note at the top</span>' in row, mid
+
+
+def test_session_page_says_at_the_limit_not_in_range_within_the_margin(logged_in, store):
+    """Contact time 270 ms against the clinic's 280 ms limit: inside it by less than the engine's
+    error (±29 ms), so the page says "at the limit" and why, in the gate's one vocabulary."""
+    a = make_analysis()
+    a["metrics"]["contact_time_ms"].update(value=270.0, left=269.0, right=271.0)
+    sid = _done_session(store, store.create_runner("Ann", 168), a)
+    body = logged_in.get(f"/sessions/{sid}").get_data(as_text=True)
+    row = re.search(r'<tr id="m-contact_time_ms".*?</tr>', body, re.S).group(0)
+    assert 'data-status="at_limit">at the limit</span>' in row and "in range" not in row
+    assert "of the 280" in row and "limit: may be outside the range" in row
+
+
+def test_no_cadence_chart_where_the_cadence_is_not_measurable(logged_in, store):
+    """An analysis stored with a cadence over the run beside a cadence withheld (cuts between
+    takes): the page shows the reason, not a chart of it."""
+    a = make_analysis()
+    assert len(a["cadence_series"]) >= 3
+    a["metrics"]["cadence_spm"] = Metric.unmeasurable("spm", "not one continuous take").to_dict()
+    a["cadence_spm"] = None
+    sid = _done_session(store, store.create_runner("Ann", 168), a)
+    body = logged_in.get(f"/sessions/{sid}").get_data(as_text=True)
+    assert "not one continuous take" in body
+    assert 'data-chart="cadence"' not in body
 
 
 def test_a_capture_of_the_synthetic_runner_is_marked_as_a_demo(logged_in, store):

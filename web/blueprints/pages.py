@@ -224,7 +224,7 @@ def session_page(session_id: int):
         groups=present.grouped(rows),
         rear=present.rear_view(analysis, rows),
         note=quality_note((analysis or {}).get("quality") or {}),
-        accuracy=accuracy_note((analysis or {}).get("quality")),
+        accuracy=accuracy_note((analysis or {}).get("quality"), units_for(context.config())),
         demo=demo_note(s),
         quality=quality,
         evidence=evidence,

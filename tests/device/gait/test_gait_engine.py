@@ -140,6 +140,23 @@ def test_an_edited_video_has_no_cadence_and_says_why() -> None:
     assert "take_cuts_s" not in passing.quality
 
 
+def test_no_cadence_over_the_run_where_the_cadence_is_withheld() -> None:
+    """A cadence the engine withholds (not one take: the front-view sample drew a 153–183 spm
+    line across its cuts under "Cadence not measurable") has no series over the run either."""
+    _, tl = _run(duration_s=12)
+    plain = analyze(tl, RunnerInfo(175, 10), norms=load_norms())
+    assert plain.cadence_spm is not None and len(plain.cadence_series) >= 3
+    xy = tl.xy.copy()
+    half = len(tl) // 2
+    centre = np.nanmedian(tl.xy[:, [KP["left_hip"], KP["right_hip"]]], axis=(0, 1))
+    xy[half:] = centre + 0.6 * (xy[half:] - centre)
+    cut = analyze(
+        Timeline(tl.t, xy, tl.score, tl.frame, tl.width, tl.height), RunnerInfo(175, 10), norms=load_norms()
+    )
+    assert cut.cadence_spm is None and cut.metrics["cadence_spm"].value is None
+    assert cut.cadence_series == [] and cut.to_dict()["cadence_series"] == []
+
+
 def test_view_override_that_contradicts_warns() -> None:
     _, tl = _run(view="rear", duration_s=6)
     a = analyze(tl, RunnerInfo(175, 10), view="side", norms=load_norms())
@@ -379,7 +396,8 @@ def test_few_strides_is_the_evidence_gates_rule() -> None:
 
 def test_flags_and_coaching_profiles_change_cues_not_measurements() -> None:
     # 25 s: a flag needs 20 s of running (norms.toml [evidence])
-    _, tl = _run(duration_s=25, cadence_spm=150, contact_time_ms=320, overstride_cm=30.0, trunk_lean_deg=2.0)
+    # overstride 33 cm: above the 25 cm limit by more than the engine's error (±3.4 cm)
+    _, tl = _run(duration_s=25, cadence_spm=150, contact_time_ms=320, overstride_cm=33.0, trunk_lean_deg=2.0)
     a = analyze(tl, RunnerInfo(175, 10), coaching_profile="ankle_lean", norms=load_norms())
     b = analyze(tl, RunnerInfo(175, 10), coaching_profile="hip_hinge", norms=load_norms())
     assert a.metrics["cadence_spm"].flag == "low"

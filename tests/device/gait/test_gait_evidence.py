@@ -167,7 +167,8 @@ def test_each_side_is_checked_and_the_near_side_is_flagged() -> None:
     sides = _norms_sides("knee_flexion_stance_peak_deg")
     a = review(_v2(knee_flexion_stance_peak_deg=_metric(45.0, "deg", 31.0, 59.0)), sides)
     e = a["quality"]["evidence"]["knee_flexion_stance_peak_deg"]
-    assert e["status"] == Status.ABOVE and e["right"] == Status.ABOVE and e["left"] == Status.IN_RANGE
+    # the far left knee, 1° inside the floor, is within the engine's error of it (±3.2°)
+    assert e["status"] == Status.ABOVE and e["right"] == Status.ABOVE and e["left"] == Status.AT_LIMIT
     assert a["metrics"]["knee_flexion_stance_peak_deg"]["flag"] == "high"
     assert e["far"] == "left"
     assert [c["metric"] for c in a["cues"]] == ["knee_flexion_stance_peak_deg"]
@@ -226,12 +227,12 @@ def test_a_range_for_the_mean_is_not_applied_to_one_side() -> None:
     applies to the sides flags that knee."""
     peak = "knee_flexion_stance_peak_deg"
     assert NORMS.get(peak).applies_to == "value"
-    a = review(_v2(**{peak: _metric(47.0, "deg", 40.0, 56.0)}), NORMS)
+    a = review(_v2(**{peak: _metric(46.0, "deg", 40.0, 56.0)}), NORMS)
     e = a["quality"]["evidence"][peak]
     assert e["status"] == Status.IN_RANGE and e["only"] is None
     assert e["right"] is None and e["left"] == Status.IN_RANGE  # the side is not judged against it
     assert a["metrics"][peak]["flag"] is None and a["cues"] == []
-    sides = review(_v2(**{peak: _metric(47.0, "deg", 40.0, 56.0)}), _norms_sides(peak))
+    sides = review(_v2(**{peak: _metric(46.0, "deg", 40.0, 56.0)}), _norms_sides(peak))
     assert sides["quality"]["evidence"][peak]["status"] == Status.ABOVE
     assert sides["quality"]["evidence"][peak]["only"] == "right"
     # the mean past the limit by less than the engine's error: no verdict, whatever one side
@@ -394,6 +395,82 @@ def test_value_past_a_limit_by_less_than_its_steps_vary_is_not_flagged() -> None
     assert "engine's error (±4.5°)" in knee["quality"]["evidence"]["knee_flexion_ic_deg"]["why"]
 
 
+def test_value_inside_a_limit_by_less_than_its_margin_is_at_the_limit_not_in_range() -> None:
+    """The margin that holds back a flag just past a limit holds back "in range" just inside it.
+    A 30 s treadmill run's overstride read 24.5 cm against its 25 cm limit, "in range", where its
+    runner landed 25.7 cm ahead (the engine's overstride error: ±3.4 cm): it is "at the limit",
+    with why, no flag, no cue and no "good" point; 21 cm is clear of it and in range. Without a
+    measured error, the steps' spread is the margin: vertical oscillation 9.9 cm ± 1.0 over 83
+    steps against 10 cm."""
+    from device.report.findings import good_points
+    from device.report.units import Units
+
+    over = "overstride_cm"
+    a = review(_v2(**{over: _metric(24.5, "cm", 24.6, 24.4, sd=1.164, n=83)}), NORMS)
+    e = a["quality"]["evidence"][over]
+    assert e["status"] == Status.AT_LIMIT and WORDS[Status.AT_LIMIT] == "at the limit"
+    assert e["why"] == (
+        "within the engine's error (±3.4\u00a0cm) of the 25\u00a0cm limit: may be outside the range"
+    )
+    assert e["margin"] == {"where": "at", "bound": 25.0, "by": "error", "pm": 3.4, "unit": "cm"}
+    assert a["metrics"][over]["flag"] is None and not [c for c in a["cues"] if c["metric"] == over]
+    good = good_points(a["metrics"], Units(), evidence=a["quality"]["evidence"])
+    assert not any(g.startswith("Overstride") for g in good)
+    clear = review(_v2(**{over: _metric(21.0, "cm", 21.1, 20.9, sd=1.164, n=83)}), NORMS)
+    assert _status(clear, over) == Status.IN_RANGE
+    vo = "vertical_oscillation_cm"
+    v = review(_v2(**{vo: _metric(9.9, "cm", sd=1.0, n=83)}), NORMS)["quality"]["evidence"][vo]
+    assert v["status"] == Status.AT_LIMIT
+    assert v["why"] == (
+        "within its steps' variation (±0.22\u00a0cm) of the 10\u00a0cm limit: may be outside the range"
+    )
+    assert _status(review(_v2(**{vo: _metric(9.5, "cm", sd=1.0, n=83)}), NORMS), vo) == Status.IN_RANGE
+    # the engine's own error, where it is the larger margin: 280 ms is within 29 ms of 300 ms
+    ct = review(_v2(contact_time_ms=_metric(280.0, "ms", 279.0, 281.0, sd=12.0)), NORMS)
+    e = ct["quality"]["evidence"]["contact_time_ms"]
+    assert e["status"] == Status.AT_LIMIT
+    assert (
+        e["why"]
+        == "within the engine's error (±29\u00a0ms) of the 300\u00a0ms limit: may be outside the range"
+    )
+    assert e["left"] == e["right"] == Status.AT_LIMIT  # each side is as close to it
+    assert (
+        _status(
+            review(_v2(contact_time_ms=_metric(265.0, "ms", 264.0, 266.0, sd=12.0)), NORMS), "contact_time_ms"
+        )
+        == Status.IN_RANGE
+    )
+    # a low limit too: a knee at contact of 14° is within 4.5° of its 12° floor
+    assert (
+        _status(
+            review(_v2(knee_flexion_ic_deg=_metric(14.0, "deg", 13.9, 14.1)), NORMS), "knee_flexion_ic_deg"
+        )
+        == Status.AT_LIMIT
+    )
+    # a capture that supports no verdict says so first: not enough evidence, not at the limit
+    short = _v2(**{over: _metric(24.5, "cm", 24.6, 24.4, sd=1.164, n=83)})
+    short["quality"]["duration_s"] = 10.0
+    assert _status(review(short, NORMS), over) == Status.NOT_ENOUGH_EVIDENCE
+    # reviewing again changes nothing
+    assert review(a, NORMS) == a
+
+
+def test_a_side_at_the_limit_of_a_per_side_range_is_at_the_limit() -> None:
+    """Pelvic drop is judged per stance side: a mean well inside its range with one side within
+    its steps' variation of the limit is not "in range"; the side it rests on is named."""
+    rng = NORMS.get("pelvic_drop_deg")
+    assert rng.applies_to == "sides" and rng.high is not None
+    a = _v2(
+        pelvic_drop_deg=_metric(
+            rng.high - 2.0, "deg", rng.high - 3.5, rng.high - 0.3, sd=2.0, n=40, source="rear"
+        )
+    )
+    a["view"] = {"kind": "rear", "detected": "rear"}
+    e = review(a, NORMS)["quality"]["evidence"]["pelvic_drop_deg"]
+    assert e["status"] == Status.AT_LIMIT and e["only"] == "right"
+    assert e["right"] == Status.AT_LIMIT and e["left"] == Status.IN_RANGE
+
+
 def test_the_engines_error_margin_grows_below_30_fps() -> None:
     """At 20–25 fps the engine's contact times and knee angles are further off on the force
     plates (MEASUREMENT_ERROR_BELOW_30_FPS): 331 ms against the 300 ms limit is a finding at
@@ -544,6 +621,17 @@ def test_review_is_idempotent_and_pure() -> None:
     once = review(a, NORMS)
     assert a == before  # the input is not touched
     assert review(once, NORMS) == once
+
+
+def test_a_stored_series_of_a_withheld_cadence_is_not_passed_on() -> None:
+    """An analysis stored before the engine stopped making one: a cadence over the run beside a
+    cadence that is not measurable (not one take) reaches no surface; a measured one stays."""
+    a = _v2(cadence_spm=_metric(None, "spm", reason="not one continuous take"))
+    a["cadence_series"] = [[300.0 + 5 * i, 153.0 + 3 * i] for i in range(10)]
+    assert review(a, NORMS)["cadence_series"] == []
+    ok = _v2()
+    ok["cadence_series"] = [[300.0 + 5 * i, 172.0] for i in range(10)]
+    assert review(ok, NORMS)["cadence_series"] == ok["cadence_series"]
 
 
 def test_one_vocabulary() -> None:

@@ -125,10 +125,23 @@ def test_failed_session(session: dict[str, Any]) -> None:
 def test_nothing_flagged(session: dict[str, Any]) -> None:
     # flags follow the values and the clinic's ranges: bring the flagged ones in range
     session["analysis"]["metrics"]["cadence_spm"]["value"] = 175.0
-    session["analysis"]["metrics"]["overstride_cm"].update(value=8.0, left=7.9, right=8.1)
+    session["analysis"]["metrics"]["overstride_cm"].update(value=6.0, left=5.9, right=6.1)  # ±3.4 cm of 10
+    # 12° is on the packaged 12° floor: within the engine's error of it (±4.5°), "at the limit"
+    session["analysis"]["metrics"]["knee_flexion_ic_deg"].update(value=20.0, left=19.0, right=21.0)
     t = text(fmt(session))
     assert "Nothing outside the clinic's normal ranges." in flowing(fmt(session))
     assert "What stood out" not in t
+
+
+def test_nothing_flagged_but_a_value_at_the_limit_is_not_called_normal(session: dict[str, Any]) -> None:
+    """Knee bend at landing 13° against the packaged 12° floor: inside the range by less than the
+    engine's error (±4.5°). Not "nothing outside the normal ranges": at the limit, and why."""
+    session["analysis"]["metrics"]["cadence_spm"]["value"] = 175.0
+    session["analysis"]["metrics"]["overstride_cm"].update(value=6.0, left=5.9, right=6.1)
+    session["analysis"]["metrics"]["knee_flexion_ic_deg"].update(value=13.0, left=12.5, right=13.5)
+    t = flowing(fmt(session))
+    assert "Nothing outside the clinic's normal ranges." not in t
+    assert "Nothing flagged. At the limit: Knee bend at landing (see the report)." in t
 
 
 def test_wrong_view_prints_why_first_and_no_flag(session: dict[str, Any]) -> None:
@@ -166,6 +179,7 @@ def test_far_leg_alone_is_not_enough_evidence(session: dict[str, Any], tmp_path)
     m["overstride_cm"].update(value=8.0, left=7.9, right=8.1)
     # facing right: the left leg is the far one; only it is over 25 cm
     m["overstride_cm"].update(value=20.0, left=31.0, right=9.0)
+    m["knee_flexion_ic_deg"].update(value=20.0, left=19.0, right=21.0)  # clear of its 12° floor
     cfg = Config()  # the packaged norms (overstride ≤ 25 cm, contact ≤ 300 ms), each side judged
     cfg.station.norms_file = str(norms_with_sides(tmp_path, "overstride_cm", base=DEFAULT_PATH))
     lines = format_summary(session, config=cfg)
@@ -191,13 +205,13 @@ def test_a_finding_on_the_near_leg_names_that_side_and_not_the_far_one(session: 
 
 
 def test_an_imperial_receipt_says_why_a_value_may_be_normal_in_inches(session: dict[str, Any]) -> None:
-    """Overstride 10.2 cm (≤ 10 cm) by less than its steps vary: the reason is in inches, as
-    the number above it is."""
+    """Overstride 10.2 cm (≤ 10 cm) by less than the engine's error (±3.4 cm): the reason is in
+    inches, as the number above it is."""
     session["analysis"]["metrics"]["overstride_cm"].update(
         value=10.2, left=10.1, right=10.3, sd=2.0, sd_left=2.0, sd_right=2.0, n=24, n_left=12, n_right=12
     )
     t = flowing(fmt(session, units="imperial"))
-    assert "not enough evidence: above 3.9 in by less than its steps vary (±0.32 in): may be normal" in t
+    assert "not enough evidence: above 3.9 in by less than the engine's error (±1.3 in): may be normal" in t
     assert " cm" not in t
 
 

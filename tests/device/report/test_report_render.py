@@ -51,6 +51,9 @@ def test_accuracy_note_gives_the_margins_at_the_captures_frame_rate() -> None:
     slow = accuracy_note({"effective_fps": 21.7})
     assert "(95 % of trials, at 22 fps)" in slow
     assert "ground contact time ±33 ms" in slow and "knee angles ±5.4–6°" in slow
+    # overstride, against the set's joint centres at its force-plate contacts, in the report's units
+    assert "overstride ±3.4 cm" in accuracy_note() and "overstride ±3.9 cm" in slow
+    assert "overstride ±1.3 in" in accuracy_note(units=Units("imperial"))
 
 
 def test_report_says_which_numbers_were_checked_and_how_closely() -> None:
@@ -86,8 +89,8 @@ def _all_in_range() -> dict:
     a = handmade_analysis()
     for mid, v in (
         ("cadence_spm", 178.0),
-        ("overstride_cm", 9.0),
-        ("overstride_pct_leg", 10.0),
+        ("overstride_cm", 6.0),  # clear of the 10 cm limit by more than the engine's ±3.4 cm
+        ("overstride_pct_leg", 7.0),  # and of 11 % by more than its ±3.9 %
         ("shank_angle_ic_deg", 5.0),
         ("vertical_oscillation_cm", 9.0),
     ):
@@ -126,12 +129,14 @@ def test_imperial_units_everywhere() -> None:
 
 
 def test_imperial_report_says_why_a_value_may_be_normal_in_inches() -> None:
-    """Overstride 10.2 cm (L 10.1, R 10.3) against ≤ 10 cm, by less than its steps vary: the
+    """Vertical oscillation 10.2 cm (L 10.1, R 10.3) against ≤ 10 cm, by less than its steps vary: the
     reason under the name is in the table's inches, not the analysis' centimetres."""
     s = handmade_session()
-    s["analysis"]["metrics"]["overstride_cm"] = metric(10.2, "cm", 10.1, 10.3, 2.0, 23, normal=[None, 10])
+    # vertical oscillation: no measured engine error, its steps' spread is the margin
+    vo = "vertical_oscillation_cm"
+    s["analysis"]["metrics"][vo] = metric(10.2, "cm", 10.1, 10.3, 2.0, 23, normal=[5, 10])
     html = unescape(render_report_html(s, _cfg(units="imperial")))
-    row = re.search(r'<tr class="metric" data-metric="overstride_cm">.*?</tr>', html, re.S).group(0)
+    row = re.search(rf'<tr class="metric" data-metric="{vo}">.*?</tr>', html, re.S).group(0)
     why = re.search(r'<span class="why">(.*?)</span>', row, re.S).group(1)
     assert why == "above 3.9\u00a0in by less than its steps vary (±0.33\u00a0in): may be normal"
     metric_html = unescape(render_report_html(s, _cfg()))
@@ -351,6 +356,32 @@ def test_nothing_flagged_but_a_value_without_evidence_is_not_called_normal() -> 
     assert "Nothing flagged. Not enough evidence for: Knee bend at landing (see the table)." in html
 
 
+def test_a_value_inside_its_limit_by_less_than_its_margin_is_at_the_limit_not_in_range() -> None:
+    """Overstride 10.0 % of leg against an 11 % limit: its runner's own average may be above it
+    (the engine's error, ±3.9 %). The row says "at the limit" and why, never "in range", the
+    summary names it, and it is not among what looks good; 7 % is in range."""
+    a = _all_in_range()
+    a["metrics"]["overstride_pct_leg"].update(value=10.0)
+    s = handmade_session()
+    s["analysis"] = a
+    html = unescape(render_report_html(s, _cfg()))
+    row = re.search(r'<tr class="metric" data-metric="overstride_pct_leg">.*?</tr>', html, re.S).group(0)
+    assert '<span class="badge at_limit">at the limit</span>' in row and "in range" not in row
+    assert "within the engine's error (±3.9%) of the 11.0% limit: may be outside the range" in row
+    assert "Nothing measured is outside the clinic's normal ranges." not in html
+    # the hand-made knee at landing, 12.3° against a 10° floor, is within the engine's ±4.5° too
+    assert (
+        "Nothing flagged. At the limit (may be outside the range): Overstride (% leg length), "
+        "Knee bend at landing (see the table)." in html
+    )
+    assert "Overstride (% leg length) 10.0%" not in html  # not a "good" point
+    s["analysis"] = _all_in_range()
+    row = re.search(
+        r'<tr class="metric" data-metric="overstride_pct_leg">.*?</tr>', render_report_html(s, _cfg()), re.S
+    ).group(0)
+    assert '<span class="badge in_range">in range</span>' in row
+
+
 def test_symmetry_finding_names_what_differs() -> None:
     from device.report.findings import finding_text
 
@@ -405,3 +436,41 @@ def test_front_view_block_is_called_front_view() -> None:
     s = handmade_session(view={"kind": "front", "facing": None})
     html = render_report_html(s, _cfg())
     assert "<h2>Front view" in html and "<h2>Rear view" not in html
+    # its table's section says so too (it read "Pelvis and knees (rear view)")
+    assert "Pelvis and knees (front view)" in html and "(rear view)" not in html
+    rear = render_report_html(handmade_session(view={"kind": "rear", "facing": None}), _cfg())
+    assert "Pelvis and knees (rear view)" in rear
+
+
+def _front_view_of_a_cut_clip() -> dict:
+    """The front-view sample as an analysis stored before the engine stopped making a series for
+    a withheld cadence: no side-view metric, cadence not measurable (cuts), a series anyway."""
+    s = handmade_session(view={"kind": "front", "facing": None, "detected": "front"})
+    m = s["analysis"]["metrics"]
+    why = "needs a side view (this is a front view)"
+    for mid in list(m):
+        m[mid] = metric(None, m[mid]["unit"], reason=why)
+    m["cadence_spm"] = metric(
+        None, "spm", reason="not one continuous take (cuts, or the camera moved): a cadence needs one"
+    )
+    s["analysis"]["cadence_spm"] = None
+    s["analysis"]["curves"] = {}
+    s["analysis"]["cadence_series"] = [[1.0 + i, 153.0 + 3.0 * i] for i in range(11)]  # 153–183 spm
+    return s
+
+
+def test_no_cadence_chart_where_the_cadence_is_not_measurable() -> None:
+    """The table says "Cadence not measurable — not one continuous take": page 2 drew a
+    153–183 spm line across the cuts under "Cadence over the run". No chart."""
+    html = render_report_html(_front_view_of_a_cut_clip(), _cfg())
+    assert "not measurable — not one continuous take" in html
+    assert "Cadence over the run" not in html
+
+
+@pytest.mark.slow
+def test_a_collapsed_section_wraps_inside_the_table(tmp_path) -> None:
+    """A front view collapses the landing metrics into one line of names; it ran past the table
+    edge ("… Hip flexion at landin") instead of wrapping."""
+    text = " ".join(pdf_text(render_report_pdf(_front_view_of_a_cut_clip(), _cfg()), tmp_path).split())
+    assert "Knee bend at landing, Hip flexion at landing)" in text
+    assert "Cadence over the run" not in text

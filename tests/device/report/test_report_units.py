@@ -63,11 +63,12 @@ def test_every_surface_reads_a_may_be_normal_reason_in_the_clinics_units() -> No
     from tests.device.report.handmade import NORMS, handmade_analysis, metric
 
     a = handmade_analysis()
-    a["metrics"]["overstride_cm"] = metric(10.2, "cm", 10.1, 10.3, 2.0, 23, normal=[None, 10])
+    # vertical oscillation: no measured engine error, its steps' spread is the margin
+    a["metrics"]["vertical_oscillation_cm"] = metric(10.2, "cm", 10.1, 10.3, 2.0, 23, normal=[5, 10])
     cfg = Config()
     cfg.station.norms_file = str(NORMS)
     cfg.station.units = "imperial"
-    ev = reviewed(a, cfg)["quality"]["evidence"]["overstride_cm"]
+    ev = reviewed(a, cfg)["quality"]["evidence"]["vertical_oscillation_cm"]
     assert ev["why"] == "above 3.9\u00a0in by less than its steps vary (±0.33\u00a0in): may be normal"
     margin = ev["margin"]
     assert {k: margin[k] for k in ("where", "bound", "by", "unit")} == {
@@ -78,4 +79,6 @@ def test_every_surface_reads_a_may_be_normal_reason_in_the_clinics_units() -> No
     }
     assert margin["pm"] == pytest.approx(2.0 * 2.0 / 23**0.5)  # the mean's: its range is the mean's
     cfg.station.units = "metric"
-    assert reviewed(a, cfg)["quality"]["evidence"]["overstride_cm"]["why"].startswith("above 10.0\u00a0cm by")
+    assert reviewed(a, cfg)["quality"]["evidence"]["vertical_oscillation_cm"]["why"].startswith(
+        "above 10.0\u00a0cm by"
+    )
