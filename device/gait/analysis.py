@@ -16,6 +16,7 @@ the % of leg length forms do not depend on it.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Iterable
 from typing import Any, cast
 
 import numpy as np
@@ -30,7 +31,13 @@ from device.gait.event_weights import EVENT_MODEL
 from device.gait.evidence import gate
 from device.gait.framing import EDGE_OF_HEIGHT, FeetProblem, feet_problem, unseen_feet_inside
 from device.gait.geometry import length, mid, mid_points, runner_frame
-from device.gait.metric_ids import EVENT_INSTANT_METRICS, FRONTAL_METRICS, SIDE_METRICS, SYMMETRY
+from device.gait.metric_ids import (
+    ALL_METRICS,
+    EVENT_INSTANT_METRICS,
+    FRONTAL_METRICS,
+    SIDE_METRICS,
+    SYMMETRY,
+)
 from device.gait.norms import Norms
 from device.gait.summary import apply_norm, summarize, symmetry_index
 from device.gait.treadmill import EventModel
@@ -173,7 +180,10 @@ def analyze(
     cl = clean(tl)
     raw_xy = cl.raw_xy
     assert raw_xy is not None  # clean() always keeps the input rows
-    leg_px = body_scale_px(raw_xy, 50.0 if vres.kind == "side" else 90.0)
+    # the body's scale as the keypoints show it (a front view's runner coming closer grows): with
+    # a side view's median a frontal clip set to "side" counted its growth as body jumps
+    seen_kind = vres.kind if vres.detected_kind == "unknown" else vres.detected_kind
+    leg_px = body_scale_px(raw_xy, 50.0 if seen_kind == "side" else 90.0)
     px_per_cm = None
     if runner.height_cm and runner.height_cm > 0 and np.isfinite(leg_px):
         px_per_cm = leg_px / (LEG_FRACTION_OF_HEIGHT * float(runner.height_cm))
@@ -220,7 +230,10 @@ def analyze(
     quality["side_method"] = "not a side view"
     if vres.kind == "side" and vres.facing is None:
         side_reason = "the runner's facing direction could not be told from the keypoints"
-    if vres.kind == "side" and vres.facing is not None:
+    if vres.mismatch:
+        # the chosen view's rules on keypoints of another view give numbers, not measurements
+        side_reason = frontal_reason = vres.mismatch
+    elif vres.kind == "side" and vres.facing is not None:
         fsign: int | np.ndarray = 1 if vres.facing == "right" else -1
         if turning and fser is not None:
             fsign = np.where(fser[cl.src_index] == 0, fsign, fser[cl.src_index])
@@ -264,8 +277,7 @@ def analyze(
             # The contacts then keep their first estimate, which on real video was 70–140 ms
             # early (docs/capture.md): the moments of contact and toe-off are not known.
             unverified = True
-            for mid_ in EVENT_INSTANT_METRICS:
-                metrics[mid_] = Metric.unmeasurable(SIDE_METRICS[mid_][0], EVENTS_UNVERIFIED)
+            _withhold(metrics, EVENT_INSTANT_METRICS, EVENTS_UNVERIFIED)
             warnings.append(
                 "no foot's stance matched the treadmill belt's motion: the moments of contact and "
                 "toe-off are not known, and what is timed or measured at them is not reported"
@@ -320,11 +332,14 @@ def analyze(
         why = "camera view not recognised (neither side-on nor from behind/in front)"
         side_reason = side_reason or why
         frontal_reason = why
-    if vres.kind == "side" and vres.facing is None:
+    if vres.kind == "side" and vres.facing is None and not vres.mismatch:
         frontal_reason = "needs a rear or front view (this is a side view)"
 
     cad_ev, cad_n = _cadence(step_times, events)
-    if cuts:  # events of different takes share no rhythm, and their hips no bounce
+    if vres.mismatch:
+        cres = cadence_mod.CadenceResult(None, vres.mismatch)
+        cres.code = "edited_video" if cuts else None
+    elif cuts:  # events of different takes share no rhythm, and their hips no bounce
         cres = cadence_mod.CadenceResult(
             None, "not one continuous take (cuts, or the camera moved): a cadence needs one"
         )
@@ -358,6 +373,11 @@ def analyze(
             if mid_ != "cadence_spm" and metrics[mid_].value is None:
                 metrics[mid_].reason = side_reason
     metrics[SYMMETRY] = _symmetry_headline(metrics)
+    if vres.mismatch:  # no number at all: the keypoints are of another view than chosen
+        _withhold(metrics, ALL_METRICS, vres.mismatch)
+        a.cadence_spm = None
+        a.cadence_series = []
+        a.curves, a.evidence = {}, []
     if activity == "walking":
         warnings.append(
             "this looks like walking, not running (feet share the ground / no flight phase): "
@@ -465,6 +485,13 @@ def _empty(inp: dict, quality: dict, reason: str, verdict: str, warnings: list[s
         }
     )
     return Analysis(cadence_spm=None, metrics=metrics, quality=quality, input=inp)
+
+
+def _withhold(metrics: dict[str, Metric], ids: Iterable[str], reason: str) -> None:
+    """The data cannot support these metrics: not measurable with ``reason``, whatever was
+    computed for them."""
+    for mid_ in ids:
+        metrics[mid_] = Metric.unmeasurable(ALL_METRICS[mid_][0], reason)
 
 
 def _side_default_reason(mid_: str, px_per_cm: float | None, speed: float | None) -> str:

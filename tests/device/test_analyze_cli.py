@@ -257,6 +257,37 @@ def test_real_slow_motion_clip_says_so(samples_dir: Path, model_path: Path, tmp_
     assert any("slow motion" in line and "--capture-fps" in line for line in res.stderr.splitlines())
 
 
+def _analyse_clip(samples_dir: Path, model_path: Path, tmp_path: Path, clip: str, *args: str) -> dict:
+    out = tmp_path / "a.json"
+    argv = ["analyze", str(samples_dir / clip), "--model", str(model_path), "--json", str(out), *args]
+    assert cli_main(argv) == 0
+    return json.loads(out.read_text())
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("clip", "chosen", "seen"),
+    [
+        ("treadmill_side_30fps_labelled.mp4", "rear", "side"),
+        ("front_view_road_run_30fps.mp4", "side", "front"),
+    ],
+)
+def test_a_real_clip_analysed_as_another_view_measures_nothing(
+    samples_dir: Path, model_path: Path, tmp_path: Path, clip: str, chosen: str, seen: str
+) -> None:
+    """The side clip set to rear printed a pelvic drop of 23°/31° and a knee valgus of −29°/34°;
+    the front clip set to side also claimed two people in view (its runner comes closer: the
+    body's scale was taken the side view's way)."""
+    d = _analyse_clip(samples_dir, model_path, tmp_path, clip, "--view", chosen)
+    q = d["quality"]
+    assert d["view"]["kind"] == chosen and d["view"]["detected"] == seen
+    assert "view_mismatch" in q["issues"] and "two_people" not in q["issues"]
+    assert d["cadence_spm"] is None and d["curves"] == {} and d["evidence"] == []
+    for mid, m in d["metrics"].items():
+        assert m["value"] is None and m["left"] is None and m["right"] is None, mid
+        assert m["reason"].startswith(f"the keypoints look like a {seen} view, not a {chosen} view"), mid
+
+
 # ----------------------------------------------------------------------------- engine v2 (issue 10/13)
 def _synthetic_csv(path: Path, warp=None, repeat: int = 1, duration_s: float = 12.0) -> Path:
     from device.synthetic.runner import RunnerParams, SyntheticRunner

@@ -147,6 +147,26 @@ def test_view_override_that_contradicts_warns() -> None:
     assert any("view set to side" in w for w in a.quality["warnings"])
 
 
+@pytest.mark.parametrize(("filmed", "chosen"), [("side", "rear"), ("side", "front"), ("rear", "side")])
+def test_a_view_setting_the_keypoints_contradict_measures_nothing(filmed: str, chosen: str) -> None:
+    """A side view analysed as rear printed a pelvic drop of 23°/31° and a knee valgus of
+    −29°/34° beside normal ranges: the chosen view's rules on another view's keypoints."""
+    _, tl = _run(view=filmed, duration_s=12)
+    a = analyze(tl, RunnerInfo(175, 10), view=chosen, norms=load_norms())
+    assert a.view["kind"] == chosen and a.view["detected"] == filmed
+    assert "view_mismatch" in a.quality["issues"] and a.quality["verdict_code"] == "unusable"
+    why = f"the keypoints look like a {filmed} view, not a {chosen} view"
+    assert a.cadence_spm is None and a.curves == {} and a.evidence == [] and a.cues == []
+    for mid, m in a.metrics.items():
+        assert m.value is None and m.left is None and m.right is None, mid
+        assert m.reason and m.reason.startswith(why) and "check the camera or the view setting" in m.reason
+    assert any(why in w for w in a.quality["warnings"])
+    assert not any("metrics follow the setting" in w for w in a.quality["warnings"])
+    # the view the keypoints agree with is measured as before
+    ok = analyze(tl, RunnerInfo(175, 10), view=filmed, norms=load_norms())
+    assert ok.cadence_spm is not None and "view_mismatch" not in ok.quality["issues"]
+
+
 def test_swap_repair_finds_exactly_the_swapped_frames() -> None:
     from device.gait.clean import body_scale_px, mask_low_scores, repair_leg_swaps
 
