@@ -33,9 +33,11 @@ from device.gait.framing import EDGE_OF_HEIGHT, FeetProblem, feet_problem, unsee
 from device.gait.geometry import length, mid, mid_points, runner_frame
 from device.gait.metric_ids import (
     ALL_METRICS,
+    BELT_SPEED_METRICS,
     EVENT_INSTANT_METRICS,
     FRONTAL_METRICS,
     SIDE_METRICS,
+    STEP_TIMING_METRICS,
     SYMMETRY,
 )
 from device.gait.norms import Norms
@@ -70,6 +72,16 @@ MAX_FRAME_INTERVAL_S = 0.5  # median frame interval beyond this (under 2 fps): n
 
 #: Why the metrics timed or measured at the contacts are not reported (see EVENT_INSTANT_METRICS)
 EVENTS_UNVERIFIED = "the moments of contact and toe-off are not known: no stance matched the belt's motion"
+#: Why the step timing is not reported for walking (see STEP_TIMING_METRICS)
+WALKING = (
+    "this looks like walking, not running: contact, flight and step times are timed by running's "
+    "rules, not measured for walking"
+)
+#: Why the belt-speed metrics are not reported when the runner travels across the picture
+OVERGROUND = (
+    "the runner moves across the frame (not on a treadmill): step length needs the speed of a "
+    "treadmill belt under a runner who stays in place"
+)
 
 
 def analyze(
@@ -373,6 +385,12 @@ def analyze(
             if mid_ != "cadence_spm" and metrics[mid_].value is None:
                 metrics[mid_].reason = side_reason
     metrics[SYMMETRY] = _symmetry_headline(metrics)
+    # What the data cannot support is not measurable, with the reason (the most basic last)
+    timing = (*STEP_TIMING_METRICS, SYMMETRY)  # the headline symmetry is contact time's
+    if tw is not None:
+        _withhold(metrics, BELT_SPEED_METRICS, OVERGROUND)
+    if activity == "walking":
+        _withhold(metrics, timing, WALKING)
     if vres.mismatch:  # no number at all: the keypoints are of another view than chosen
         _withhold(metrics, ALL_METRICS, vres.mismatch)
         a.cadence_spm = None

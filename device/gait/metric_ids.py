@@ -46,4 +46,17 @@ EVENT_INSTANT_METRICS = (
     "knee_flexion_stance_peak_deg",
     "hip_flexion_ic_deg",
 )
+#: Side-view metrics timed from contact to toe-off, or from one contact to the next (and what is
+#: derived from those times): the event rules time running steps, and a step across a cut in
+#: the video is not one step
+STEP_TIMING_METRICS = (
+    "step_time_ms",
+    "contact_time_ms",
+    "flight_time_ms",
+    "duty_factor",
+    "step_length_cm",
+    "vertical_ratio_pct",
+)
+#: Side-view metrics from the treadmill belt's speed (entered) times the step time
+BELT_SPEED_METRICS = ("step_length_cm", "vertical_ratio_pct")
 ALL_METRICS: dict[str, tuple[str, bool]] = {**SIDE_METRICS, **FRONTAL_METRICS, SYMMETRY: ("%", False)}

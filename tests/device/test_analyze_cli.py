@@ -288,6 +288,24 @@ def test_a_real_clip_analysed_as_another_view_measures_nothing(
         assert m["reason"].startswith(f"the keypoints look like a {seen} view, not a {chosen} view"), mid
 
 
+@pytest.mark.slow
+def test_a_real_walking_clip_gets_no_running_step_timing(
+    samples_dir: Path, model_path: Path, tmp_path: Path
+) -> None:
+    """It printed a 75 ms flight time, duty factor 0.45 and a 429 ms step time beside a cadence
+    of 111 spm, and a step length from the entered speed though the walker crosses the picture."""
+    from device.gait.analysis import WALKING
+    from device.gait.metric_ids import STEP_TIMING_METRICS
+
+    d = _analyse_clip(
+        samples_dir, model_path, tmp_path, "walking_side_30fps.mp4", "--height-cm", "175", "--speed-kmh", "5"
+    )
+    assert d["activity"] == "walking" and 100 < d["cadence_spm"] < 120
+    for mid in (*STEP_TIMING_METRICS, "symmetry_index_pct"):
+        m = d["metrics"][mid]
+        assert m["value"] is None and m["reason"] == WALKING, mid
+
+
 # ----------------------------------------------------------------------------- engine v2 (issue 10/13)
 def _synthetic_csv(path: Path, warp=None, repeat: int = 1, duration_s: float = 12.0) -> Path:
     from device.synthetic.runner import RunnerParams, SyntheticRunner

@@ -14,7 +14,14 @@ import numpy as np
 import pytest
 
 from device.gait import analyze
-from device.gait.metric_ids import ALL_METRICS, FRONTAL_METRICS, SIDE_METRICS
+from device.gait.analysis import OVERGROUND, WALKING
+from device.gait.metric_ids import (
+    ALL_METRICS,
+    BELT_SPEED_METRICS,
+    FRONTAL_METRICS,
+    SIDE_METRICS,
+    STEP_TIMING_METRICS,
+)
 from device.gait.types import Analysis, RunnerInfo
 from device.keypoints import KP, Timeline
 from device.norms_file import load_norms
@@ -167,6 +174,24 @@ def test_a_view_setting_the_keypoints_contradict_measures_nothing(filmed: str, c
     assert ok.cadence_spm is not None and "view_mismatch" not in ok.quality["issues"]
 
 
+def test_overground_travel_gets_no_belt_speed_metrics() -> None:
+    """Step length is the belt's speed × step time: a runner crossing the picture is not on a
+    treadmill, and an entered speed is not their speed."""
+    _, tl = _run(duration_s=12)
+    plain = analyze(tl, RunnerInfo(175, 10), norms=load_norms())
+    xy = tl.xy.copy()
+    leg = float(plain.input["leg_length_px"])
+    xy[..., 0] += (2.0 * leg * (tl.t - tl.t[0]) / (tl.t[-1] - tl.t[0]))[:, None]  # 2 legs across
+    moved = analyze(
+        Timeline(tl.t, xy, tl.score, tl.frame, tl.width, tl.height), RunnerInfo(175, 10), norms=load_norms()
+    )
+    assert any("moves across the frame" in w for w in moved.quality["warnings"])
+    for mid in BELT_SPEED_METRICS:
+        assert plain.metrics[mid].value is not None, mid
+        assert moved.metrics[mid].value is None and moved.metrics[mid].reason == OVERGROUND, mid
+    assert moved.metrics["contact_time_ms"].value is not None
+
+
 def test_swap_repair_finds_exactly_the_swapped_frames() -> None:
     from device.gait.clean import body_scale_px, mask_low_scores, repair_leg_swaps
 
@@ -258,8 +283,19 @@ def test_walking_is_recognised() -> None:
     assert a.activity == "walking"
     assert "walking" in a.quality["verdict"]
     assert a.cues == []  # running cues don't apply
-    assert a.metrics["duty_factor"].value > 0.5
     assert abs(a.cadence_spm - 110) < 2
+
+
+def test_walking_gets_no_running_step_timing() -> None:
+    """The event rules time running steps: on a real walking clip they gave a 75 ms flight
+    time, a duty factor of 0.45 and a 429 ms step time beside a 111 spm cadence (540 ms)."""
+    a = analyze(walking_timeline(), RunnerInfo(175, 4.5), norms=load_norms())
+    assert a.activity == "walking"
+    for mid in (*STEP_TIMING_METRICS, "symmetry_index_pct"):
+        m = a.metrics[mid]
+        assert m.value is None and m.left is None and m.right is None, mid
+        assert m.reason == WALKING, mid
+    assert a.metrics["knee_flexion_stance_peak_deg"].value is not None  # angles are still measured
 
 
 def test_two_people_in_view_warns() -> None:
