@@ -36,6 +36,7 @@ from device.gait.metric_ids import (
     BELT_SPEED_METRICS,
     EVENT_INSTANT_METRICS,
     FRONTAL_METRICS,
+    LEG_SCALED_METRICS,
     SIDE_METRICS,
     STEP_TIMING_METRICS,
     SYMMETRY,
@@ -60,7 +61,10 @@ from device.keypoints import KP, Timeline
 # 2.11: a foot unseen in the first (last) frames has its stance cut where it is first (last)
 #       seen, and is measured from its floor, not from its lowest seen point; a toe-off whose
 #       correction the model refuses takes the uncorrected rule, not the late reference crossing
-ENGINE_VERSION = "2.11"
+# 2.12: what the capture cannot support is not measurable with the reason, not printed: every
+#       metric when the keypoints show another view than the one chosen or two people, the step
+#       timing of walking or of a clip with cuts (and its lengths), step length overground
+ENGINE_VERSION = "2.12"
 LEG_FRACTION_OF_HEIGHT = 0.491
 MIN_FRAMES = 20
 MIN_DURATION_S = 1.5
@@ -72,6 +76,13 @@ MAX_FRAME_INTERVAL_S = 0.5  # median frame interval beyond this (under 2 fps): n
 
 #: Why the metrics timed or measured at the contacts are not reported (see EVENT_INSTANT_METRICS)
 EVENTS_UNVERIFIED = "the moments of contact and toe-off are not known: no stance matched the belt's motion"
+#: Why cadence and the step timing are not reported from a clip with cuts between takes
+NOT_ONE_TAKE = "not one continuous take (cuts, or the camera moved)"
+#: Why no metric is reported when the detected body jumps between people
+TWO_PEOPLE = (
+    "two people in view (or the camera moved): the keypoints may belong to either person; "
+    "film one runner alone"
+)
 #: Why the step timing is not reported for walking (see STEP_TIMING_METRICS)
 WALKING = (
     "this looks like walking, not running: contact, flight and step times are timed by running's "
@@ -352,9 +363,7 @@ def analyze(
         cres = cadence_mod.CadenceResult(None, vres.mismatch)
         cres.code = "edited_video" if cuts else None
     elif cuts:  # events of different takes share no rhythm, and their hips no bounce
-        cres = cadence_mod.CadenceResult(
-            None, "not one continuous take (cuts, or the camera moved): a cadence needs one"
-        )
+        cres = cadence_mod.CadenceResult(None, f"{NOT_ONE_TAKE}: a cadence needs one")
         cres.code = "edited_video"
     elif vres.kind in ("side", "rear", "front"):
         cres = cadence_mod.decide(
@@ -391,11 +400,21 @@ def analyze(
         _withhold(metrics, BELT_SPEED_METRICS, OVERGROUND)
     if activity == "walking":
         _withhold(metrics, timing, WALKING)
-    if vres.mismatch:  # no number at all: the keypoints are of another view than chosen
-        _withhold(metrics, ALL_METRICS, vres.mismatch)
-        a.cadence_spm = None
-        a.cadence_series = []
-        a.curves, a.evidence = {}, []
+    if cuts:
+        _withhold(metrics, timing, f"{NOT_ONE_TAKE}: timing needs one")
+        _withhold(
+            metrics,
+            LEG_SCALED_METRICS,
+            f"{NOT_ONE_TAKE}: the runner's size in the picture changes at a cut, so one leg length "
+            "cannot scale every take",
+        )
+    # no number at all: the keypoints may be another person's, or of another view than chosen
+    for none_why in (TWO_PEOPLE if _two_people(jumps, tl.duration_s) else None, vres.mismatch):
+        if none_why:
+            _withhold(metrics, ALL_METRICS, none_why)
+            a.cadence_spm = None
+            a.cadence_series = []
+            a.curves, a.evidence = {}, []
     if activity == "walking":
         warnings.append(
             "this looks like walking, not running (feet share the ground / no flight phase): "
@@ -510,6 +529,11 @@ def _withhold(metrics: dict[str, Metric], ids: Iterable[str], reason: str) -> No
     computed for them."""
     for mid_ in ids:
         metrics[mid_] = Metric.unmeasurable(ALL_METRICS[mid_][0], reason)
+
+
+def _two_people(jumps: int, duration_s: float) -> bool:
+    """The detected body jumps often enough that the keypoints may be another person's."""
+    return jumps >= 2 or jumps / max(duration_s, 1e-6) > 0.2
 
 
 def _side_default_reason(mid_: str, px_per_cm: float | None, speed: float | None) -> str:
@@ -1032,7 +1056,7 @@ def _verdict(
     issues = []
     codes: list[str] = []
     dur = max(tl.duration_s, 1e-6)
-    if jumps >= 2 or jumps / dur > 0.2:
+    if _two_people(jumps, dur):
         issues.append("two people in view")
         codes.append("two_people")
         w.append(f"the detected body jumps {jumps} times: more than one person in view, or the camera moved")

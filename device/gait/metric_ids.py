@@ -57,6 +57,9 @@ STEP_TIMING_METRICS = (
     "step_length_cm",
     "vertical_ratio_pct",
 )
+#: Side-view lengths in pixels over the one leg length (pixels) of the whole clip: a cut to a
+#: take where the runner is another size in the picture scales them wrong
+LEG_SCALED_METRICS = ("overstride_cm", "overstride_pct_leg", "vertical_oscillation_cm")
 #: Side-view metrics from the treadmill belt's speed (entered) times the step time
 BELT_SPEED_METRICS = ("step_length_cm", "vertical_ratio_pct")
 ALL_METRICS: dict[str, tuple[str, bool]] = {**SIDE_METRICS, **FRONTAL_METRICS, SYMMETRY: ("%", False)}

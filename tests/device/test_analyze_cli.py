@@ -306,6 +306,21 @@ def test_a_real_walking_clip_gets_no_running_step_timing(
         assert m["value"] is None and m["reason"] == WALKING, mid
 
 
+@pytest.mark.slow
+def test_two_people_in_a_real_clip_give_no_runners_number(
+    samples_dir: Path, model_path: Path, tmp_path: Path
+) -> None:
+    """It printed a 530 ms contact time, 20 % overstride and 28° knee at landing, possibly of
+    either person, across cuts."""
+    from device.gait.analysis import TWO_PEOPLE
+
+    d = _analyse_clip(samples_dir, model_path, tmp_path, "two_people_walking_30fps.mp4")
+    assert {"two_people", "edited_video"} <= set(d["quality"]["issues"])
+    assert d["cadence_spm"] is None and d["curves"] == {} and d["evidence"] == []
+    for mid, m in d["metrics"].items():
+        assert m["value"] is None and m["reason"] == TWO_PEOPLE, mid
+
+
 # ----------------------------------------------------------------------------- engine v2 (issue 10/13)
 def _synthetic_csv(path: Path, warp=None, repeat: int = 1, duration_s: float = 12.0) -> Path:
     from device.synthetic.runner import RunnerParams, SyntheticRunner

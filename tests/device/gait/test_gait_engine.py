@@ -14,11 +14,12 @@ import numpy as np
 import pytest
 
 from device.gait import analyze
-from device.gait.analysis import OVERGROUND, WALKING
+from device.gait.analysis import OVERGROUND, TWO_PEOPLE, WALKING
 from device.gait.metric_ids import (
     ALL_METRICS,
     BELT_SPEED_METRICS,
     FRONTAL_METRICS,
+    LEG_SCALED_METRICS,
     SIDE_METRICS,
     STEP_TIMING_METRICS,
 )
@@ -142,6 +143,12 @@ def test_an_edited_video_has_no_cadence_and_says_why() -> None:
     assert cut.quality["take_cuts_s"] == [pytest.approx(float(tl.t[half]), abs=0.05)]
     assert cut.cadence_spm is None and "continuous take" in (cut.metrics["cadence_spm"].reason or "")
     assert "edited_video" in cut.quality["issues"] and cut.quality["verdict_code"] != "good"
+    # steps across a cut are not steps, and one leg length cannot scale two sizes of runner
+    for mid in (*STEP_TIMING_METRICS, *LEG_SCALED_METRICS, "symmetry_index_pct"):
+        assert plain.metrics[mid].value is not None, mid
+        m = cut.metrics[mid]
+        assert m.value is None and "continuous take" in (m.reason or ""), mid
+    assert cut.metrics["knee_flexion_ic_deg"].value is not None  # angles need no scale
     # someone passing the camera for a third of a second is not a cut (60 fps: 20 frames)
     passing = analyze(scaled(slice(half, half + 20), 0.6), RunnerInfo(175, 10), norms=load_norms())
     assert "take_cuts_s" not in passing.quality
@@ -310,6 +317,10 @@ def test_two_people_in_view_warns() -> None:
     )
     assert "two people in view" in a.quality["verdict"]
     assert a.quality["confidence"] < 0.6
+    # the keypoints may be either person's: no number is the runner's
+    assert a.cadence_spm is None and a.curves == {} and a.evidence == []
+    for mid, m in a.metrics.items():
+        assert m.value is None and m.reason == TWO_PEOPLE, mid
 
 
 def _feet_cut(bottom_is_edge: bool) -> dict:
