@@ -3,7 +3,8 @@
 Video → pose (MoveNet) → keypoint timeline → gait engine → ``Analysis.to_dict()`` on stdout
 (or ``--json FILE``). Slow-motion clips: ``--capture-fps N`` gives the real capture rate;
 without it a clip whose cadence comes out implausibly low (or that a phone tagged as slow
-motion) gets no running cadence or time-based metrics, only a warning to give the rate.
+motion) gets no metric at all (its contacts are found at the wrong time scale, so what is
+measured at them is as wrong as what is timed), only a warning to give the rate.
 Heavy imports (cv2, PyAV, the TFLite runtime) happen inside functions: the CLI imports this
 module at startup.
 """
@@ -36,15 +37,6 @@ MIN_PERSON_FRACTION = 0.5
 #: Videos shorter than this cannot show a stride.
 MIN_VIDEO_FRAMES = 10
 SLOW_MOTION_WARNING = "the clip looks like slow motion: give --capture-fps"
-# Metrics measured in time (or from time): wrong by the slow-motion factor when the rate is unknown.
-_TIME_METRICS = (
-    "cadence_spm",
-    "step_time_ms",
-    "contact_time_ms",
-    "flight_time_ms",
-    "step_length_cm",
-    "vertical_ratio_pct",
-)
 # Phone tags for the real capture rate of a slow-motion clip (Android; some editors copy it).
 _CAPTURE_FPS_TAGS = ("com.android.capture.fps", "com.apple.quicktime.capture.fps", "capture_fps")
 
@@ -338,28 +330,21 @@ def slow_motion_reason(
 
 
 def apply_slow_motion_guard(result: dict[str, Any], reason: str) -> None:
-    """Null the cadence and every time-based metric of an analysis dict, with ``reason``."""
+    """Every metric of an analysis dict not measurable with ``reason``, and no cadence series,
+    gait-cycle curves or evidence frames: the event rules ran at the wrong time scale, so the
+    contacts and toe-offs are found at the wrong moments, and what is measured at them (the
+    angles at landing, overstride, the stance and swing peaks, ...) is as wrong as what is timed."""
+    from device.gait.metric_ids import ALL_METRICS
+    from device.gait.types import Metric
+
     result["cadence_spm"] = None
     metrics = result.setdefault("metrics", {})
-    for mid in _TIME_METRICS:
-        m = metrics.get(mid)
-        unit = (m or {}).get("unit") or {
-            "cadence_spm": "spm",
-            "step_length_cm": "cm",
-            "vertical_ratio_pct": "%",
-        }.get(mid, "ms")
-        metrics[mid] = {
-            "value": None,
-            "unit": unit,
-            "left": None,
-            "right": None,
-            "sd": None,
-            "n": 0,
-            "flag": None,
-            "reason": reason,
-            "normal": (m or {}).get("normal"),
-        }
+    for mid, (unit, _sided) in ALL_METRICS.items():
+        normal = (metrics.get(mid) or {}).get("normal")
+        metrics[mid] = Metric.unmeasurable(unit, reason).to_dict() | {"normal": normal}
     result["cadence_series"] = []
+    result["curves"] = {}
+    result["evidence"] = []
     quality = result.setdefault("quality", {})
     warnings = quality.setdefault("warnings", [])
     if SLOW_MOTION_WARNING not in warnings:
@@ -503,12 +488,13 @@ def analyze_timeline(
     from device.gait.types import RunnerInfo
     from device.norms_file import load_norms
 
+    norms = norms if norms is not None else load_norms()
     analysis = gait_analyze(
         tl,
         RunnerInfo(height_cm=height_cm, speed_kmh=speed_kmh),
         view=view,
         camera_side=camera_side,
-        norms=norms if norms is not None else load_norms(),
+        norms=norms,
         # a video's keypoints are the pose model's (EventModel.physics); a CSV's origin is unknown
         event_model=None if kind == "csv" else EventModel.physics(),
     )
@@ -518,7 +504,13 @@ def analyze_timeline(
     if not capture_fps:
         why = slow_motion_reason(result.get("cadence_spm"), motion_step_rate_spm(tl), tagged, video_fps)
         if why:
-            apply_slow_motion_guard(result, f"{why}: slow-motion video; give --capture-fps to measure time")
+            from device.gait.evidence import review
+
+            apply_slow_motion_guard(
+                result,
+                f"{why}: slow-motion video; enter the capture frame rate (--capture-fps) to measure it",
+            )
+            result = review(result, norms)  # the findings (flags, cues) of what is left
             warnings.append(f"{SLOW_MOTION_WARNING} ({why})")
 
     if warnings:  # what the terminal was told belongs in the saved analysis too

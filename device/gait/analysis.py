@@ -16,6 +16,7 @@ the % of leg length forms do not depend on it.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Iterable
 from typing import Any, cast
 
 import numpy as np
@@ -31,11 +32,15 @@ from device.gait.evidence import gate
 from device.gait.framing import EDGE_OF_HEIGHT, FeetProblem, feet_problem, unseen_feet_inside
 from device.gait.geometry import length, mid, mid_points, runner_frame
 from device.gait.metric_ids import (
+    ALL_METRICS,
+    BELT_SPEED_METRICS,
     EVENT_INSTANT_METRICS,
     FRONTAL_METRICS,
+    LEG_SCALED_METRICS,
     ON_THE_TRUNK,
     POSSIBLE_DEG,
     SIDE_METRICS,
+    STEP_TIMING_METRICS,
     SYMMETRY,
 )
 from device.gait.norms import Norms
@@ -58,7 +63,12 @@ from device.keypoints import KP, Timeline
 # 2.11: a foot unseen in the first (last) frames has its stance cut where it is first (last)
 #       seen, and is measured from its floor, not from its lowest seen point; a toe-off whose
 #       correction the model refuses takes the uncorrected rule, not the late reference crossing
-ENGINE_VERSION = "2.11"
+# 2.12: what the capture cannot support is not measurable with the reason, not printed: every
+#       metric when the keypoints show another view than the one chosen or two people, the step
+#       timing of walking or of a clip with cuts (and its lengths), step length overground; an
+#       angle with a stride beyond what a body can do (metric_ids.POSSIBLE_DEG); a cadence
+#       withheld has no cadence series
+ENGINE_VERSION = "2.12"
 LEG_FRACTION_OF_HEIGHT = 0.491
 MIN_FRAMES = 20
 MIN_DURATION_S = 1.5
@@ -70,6 +80,23 @@ MAX_FRAME_INTERVAL_S = 0.5  # median frame interval beyond this (under 2 fps): n
 
 #: Why the metrics timed or measured at the contacts are not reported (see EVENT_INSTANT_METRICS)
 EVENTS_UNVERIFIED = "the moments of contact and toe-off are not known: no stance matched the belt's motion"
+#: Why cadence and the step timing are not reported from a clip with cuts between takes
+NOT_ONE_TAKE = "not one continuous take (cuts, or the camera moved)"
+#: Why no metric is reported when the detected body jumps between people
+TWO_PEOPLE = (
+    "two people in view (or the camera moved): the keypoints may belong to either person; "
+    "film one runner alone"
+)
+#: Why the step timing is not reported for walking (see STEP_TIMING_METRICS)
+WALKING = (
+    "this looks like walking, not running: contact, flight and step times are timed by running's "
+    "rules, not measured for walking"
+)
+#: Why the belt-speed metrics are not reported when the runner travels across the picture
+OVERGROUND = (
+    "the runner moves across the frame (not on a treadmill): step length needs the speed of a "
+    "treadmill belt under a runner who stays in place"
+)
 
 
 def analyze(
@@ -180,7 +207,10 @@ def analyze(
     cl = clean(tl)
     raw_xy = cl.raw_xy
     assert raw_xy is not None  # clean() always keeps the input rows
-    leg_px = body_scale_px(raw_xy, 50.0 if vres.kind == "side" else 90.0)
+    # the body's scale as the keypoints show it (a front view's runner coming closer grows): with
+    # a side view's median a frontal clip set to "side" counted its growth as body jumps
+    seen_kind = vres.kind if vres.detected_kind == "unknown" else vres.detected_kind
+    leg_px = body_scale_px(raw_xy, 50.0 if seen_kind == "side" else 90.0)
     px_per_cm = None
     if runner.height_cm and runner.height_cm > 0 and np.isfinite(leg_px):
         px_per_cm = leg_px / (LEG_FRACTION_OF_HEIGHT * float(runner.height_cm))
@@ -227,7 +257,10 @@ def analyze(
     quality["side_method"] = "not a side view"
     if vres.kind == "side" and vres.facing is None:
         side_reason = "the runner's facing direction could not be told from the keypoints"
-    if vres.kind == "side" and vres.facing is not None:
+    if vres.mismatch:
+        # the chosen view's rules on keypoints of another view give numbers, not measurements
+        side_reason = frontal_reason = vres.mismatch
+    elif vres.kind == "side" and vres.facing is not None:
         fsign: int | np.ndarray = 1 if vres.facing == "right" else -1
         if turning and fser is not None:
             fsign = np.where(fser[cl.src_index] == 0, fsign, fser[cl.src_index])
@@ -271,8 +304,7 @@ def analyze(
             # The contacts then keep their first estimate, which on real video was 70–140 ms
             # early (docs/capture.md): the moments of contact and toe-off are not known.
             unverified = True
-            for mid_ in EVENT_INSTANT_METRICS:
-                metrics[mid_] = Metric.unmeasurable(SIDE_METRICS[mid_][0], EVENTS_UNVERIFIED)
+            _withhold(metrics, EVENT_INSTANT_METRICS, EVENTS_UNVERIFIED)
             warnings.append(
                 "no foot's stance matched the treadmill belt's motion: the moments of contact and "
                 "toe-off are not known, and what is timed or measured at them is not reported"
@@ -327,14 +359,15 @@ def analyze(
         why = "camera view not recognised (neither side-on nor from behind/in front)"
         side_reason = side_reason or why
         frontal_reason = why
-    if vres.kind == "side" and vres.facing is None:
+    if vres.kind == "side" and vres.facing is None and not vres.mismatch:
         frontal_reason = "needs a rear or front view (this is a side view)"
 
     cad_ev, cad_n = _cadence(step_times, events)
-    if cuts:  # events of different takes share no rhythm, and their hips no bounce
-        cres = cadence_mod.CadenceResult(
-            None, "not one continuous take (cuts, or the camera moved): a cadence needs one"
-        )
+    if vres.mismatch:
+        cres = cadence_mod.CadenceResult(None, vres.mismatch)
+        cres.code = "edited_video" if cuts else None
+    elif cuts:  # events of different takes share no rhythm, and their hips no bounce
+        cres = cadence_mod.CadenceResult(None, f"{NOT_ONE_TAKE}: a cadence needs one")
         cres.code = "edited_video"
     elif vres.kind in ("side", "rear", "front"):
         cres = cadence_mod.decide(
@@ -365,6 +398,27 @@ def analyze(
             if mid_ != "cadence_spm" and metrics[mid_].value is None:
                 metrics[mid_].reason = side_reason
     metrics[SYMMETRY] = _symmetry_headline(metrics)
+    # What the data cannot support is not measurable, with the reason (the most basic last)
+    timing = (*STEP_TIMING_METRICS, SYMMETRY)  # the headline symmetry is contact time's
+    if tw is not None:
+        _withhold(metrics, BELT_SPEED_METRICS, OVERGROUND)
+    if activity == "walking":
+        _withhold(metrics, timing, WALKING)
+    if cuts:
+        _withhold(metrics, timing, f"{NOT_ONE_TAKE}: timing needs one")
+        _withhold(
+            metrics,
+            LEG_SCALED_METRICS,
+            f"{NOT_ONE_TAKE}: the runner's size in the picture changes at a cut, so one leg length "
+            "cannot scale every take",
+        )
+    # no number at all: the keypoints may be another person's, or of another view than chosen
+    for none_why in (TWO_PEOPLE if _two_people(jumps, tl.duration_s) else None, vres.mismatch):
+        if none_why:
+            _withhold(metrics, ALL_METRICS, none_why)
+            a.cadence_spm = None
+            a.cadence_series = []
+            a.curves, a.evidence = {}, []
     if activity == "walking":
         warnings.append(
             "this looks like walking, not running (feet share the ground / no flight phase): "
@@ -472,6 +526,18 @@ def _empty(inp: dict, quality: dict, reason: str, verdict: str, warnings: list[s
         }
     )
     return Analysis(cadence_spm=None, metrics=metrics, quality=quality, input=inp)
+
+
+def _withhold(metrics: dict[str, Metric], ids: Iterable[str], reason: str) -> None:
+    """The data cannot support these metrics: not measurable with ``reason``, whatever was
+    computed for them."""
+    for mid_ in ids:
+        metrics[mid_] = Metric.unmeasurable(ALL_METRICS[mid_][0], reason)
+
+
+def _two_people(jumps: int, duration_s: float) -> bool:
+    """The detected body jumps often enough that the keypoints may be another person's."""
+    return jumps >= 2 or jumps / max(duration_s, 1e-6) > 0.2
 
 
 def _side_default_reason(mid_: str, px_per_cm: float | None, speed: float | None) -> str:
@@ -1022,7 +1088,7 @@ def _verdict(
     issues = []
     codes: list[str] = []
     dur = max(tl.duration_s, 1e-6)
-    if jumps >= 2 or jumps / dur > 0.2:
+    if _two_people(jumps, dur):
         issues.append("two people in view")
         codes.append("two_people")
         w.append(f"the detected body jumps {jumps} times: more than one person in view, or the camera moved")

@@ -90,7 +90,7 @@ ISSUE_WORDS: dict[str, str] = {
     "side_unknown": "which leg is nearer the camera is unknown",
     "facing_unknown": "facing direction unclear",
     "time_gap": "gaps in the recording (its longest part analysed)",
-    "slow_motion": "slow-motion video suspected (times not measurable)",
+    "slow_motion": "slow-motion video suspected (not measurable without the capture frame rate)",
     "repeated_frames": "repeated frames in the video",
     "edited_video": "not one continuous take (cuts, or the camera moved)",
     "cadence_implausible": "the step count is not plausible (for running, or for the entered speed)",

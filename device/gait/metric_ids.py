@@ -61,4 +61,20 @@ POSSIBLE_DEG: dict[str, tuple[float, float]] = {
 }
 #: Metrics measured against the trunk line: not measurable when the trunk lean is impossible.
 ON_THE_TRUNK = ("hip_flexion_ic_deg", "hip_extension_peak_deg", "hip_flexion_swing_peak_deg", "hip_hinge_deg")
+#: Side-view metrics timed from contact to toe-off, or from one contact to the next (and what is
+#: derived from those times): the event rules time running steps, and a step across a cut in
+#: the video is not one step
+STEP_TIMING_METRICS = (
+    "step_time_ms",
+    "contact_time_ms",
+    "flight_time_ms",
+    "duty_factor",
+    "step_length_cm",
+    "vertical_ratio_pct",
+)
+#: Side-view lengths in pixels over the one leg length (pixels) of the whole clip: a cut to a
+#: take where the runner is another size in the picture scales them wrong
+LEG_SCALED_METRICS = ("overstride_cm", "overstride_pct_leg", "vertical_oscillation_cm")
+#: Side-view metrics from the treadmill belt's speed (entered) times the step time
+BELT_SPEED_METRICS = ("step_length_cm", "vertical_ratio_pct")
 ALL_METRICS: dict[str, tuple[str, bool]] = {**SIDE_METRICS, **FRONTAL_METRICS, SYMMETRY: ("%", False)}

@@ -33,6 +33,8 @@ class ViewResult:
     confidence: float  # 0..1
     detected_kind: str = "unknown"  # what the keypoints say (kind may be the caller's override)
     warnings: list[str] = field(default_factory=list)
+    #: the keypoints clearly show another view than the one chosen: why no metric is measured
+    mismatch: str | None = None
 
     def as_dict(self) -> dict:
         return {
@@ -163,10 +165,12 @@ def frontal_kind(xy: np.ndarray, score: np.ndarray) -> tuple[str, float]:
 def detect_view(xy: np.ndarray, score: np.ndarray, requested: str = "auto") -> ViewResult:
     """Detect the view from masked keypoints ``xy`` (N,17,2, NaN unseen) and ``score``.
 
-    ``requested`` ("auto" | "side" | "rear" | "front") overrides the detection; a warning is
-    added when the keypoints clearly say otherwise."""
+    ``requested`` ("auto" | "side" | "rear" | "front") overrides the detection; when the
+    keypoints clearly say otherwise, ``mismatch`` says so: the chosen view's metrics would be
+    computed from keypoints of another view, so none is measured (a warning too)."""
     wr = width_ratio(xy)
     warnings: list[str] = []
+    mismatch = None
     if wr is None:
         detected, conf = "unknown", 0.0
     elif wr < SIDE_MAX_WIDTH:
@@ -184,10 +188,11 @@ def detect_view(xy: np.ndarray, score: np.ndarray, requested: str = "auto") -> V
         frontal = {"rear", "front"}
         contradicts = (req == "side" and detected in frontal) or (req in frontal and detected == "side")
         if contradicts:
-            warnings.append(
-                f"view set to {req}, but the keypoints look like a {detected} view "
-                f"(shoulder/hip width ratio {wr:.2f}); metrics follow the setting"
+            mismatch = (
+                f"the keypoints look like a {detected} view, not a {req} view (shoulder/hip width "
+                f"ratio {wr:.2f}): check the camera or the view setting"
             )
+            warnings.append(f"view set to {req}, but {mismatch}; no metric is measured")
         kind = req
     facing = None
     if kind == "side":
@@ -196,5 +201,11 @@ def detect_view(xy: np.ndarray, score: np.ndarray, requested: str = "auto") -> V
             warnings.append(note)
         conf = min(conf, fconf) if detected == "side" else fconf * 0.5
     return ViewResult(
-        kind=kind, facing=facing, width_ratio=wr, confidence=conf, detected_kind=detected, warnings=warnings
+        kind=kind,
+        facing=facing,
+        width_ratio=wr,
+        confidence=conf,
+        detected_kind=detected,
+        warnings=warnings,
+        mismatch=mismatch,
     )

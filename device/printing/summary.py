@@ -78,7 +78,8 @@ def format_summary(
     rule = "-" * w
 
     out.center(clinic_name or "Gait Station")
-    out.center("Running gait summary")
+    walking = (session.get("analysis") or {}).get("activity") == "walking"
+    out.center(f"{'Walking' if walking else 'Running'} gait summary")
     out.add(rule)
     runner = session.get("runner") or {}
     out.field("Runner", str(runner.get("name") or "-"))

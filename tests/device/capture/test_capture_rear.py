@@ -35,10 +35,11 @@ def test_a_rear_capture_whose_findings_were_withheld_makes_none_in_the_merged_re
         assert merged["metrics"][mid]["source"] == "rear"
         assert ev["status"] in ("not_enough_evidence", "not_measurable"), (mid, ev)
         assert merged["metrics"][mid]["flag"] is None
-    knee = merged["quality"]["evidence"]["knee_frontal_angle_deg"]
-    assert knee["why"].startswith(
-        "Rear camera: The camera was set to rear view but the video looks like a side"
-    )
+    # the keypoints of another view measure nothing: not measurable, with the reason
+    knee = merged["metrics"]["knee_frontal_angle_deg"]
+    assert knee["value"] is None and knee["left"] is None and knee["right"] is None
+    assert knee["reason"].startswith("the keypoints look like a side view, not a rear view")
+    assert merged["quality"]["evidence"]["knee_frontal_angle_deg"]["status"] == "not_measurable"
     assert not [c for c in merged["cues"] if "knee" in c["title"].lower() and "inward" in c["title"].lower()]
 
 

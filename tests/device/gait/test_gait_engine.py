@@ -14,7 +14,15 @@ import numpy as np
 import pytest
 
 from device.gait import analyze
-from device.gait.metric_ids import ALL_METRICS, FRONTAL_METRICS, SIDE_METRICS
+from device.gait.analysis import OVERGROUND, TWO_PEOPLE, WALKING
+from device.gait.metric_ids import (
+    ALL_METRICS,
+    BELT_SPEED_METRICS,
+    FRONTAL_METRICS,
+    LEG_SCALED_METRICS,
+    SIDE_METRICS,
+    STEP_TIMING_METRICS,
+)
 from device.gait.types import Analysis, RunnerInfo
 from device.keypoints import KP, Timeline
 from device.norms_file import load_norms
@@ -135,6 +143,12 @@ def test_an_edited_video_has_no_cadence_and_says_why() -> None:
     assert cut.quality["take_cuts_s"] == [pytest.approx(float(tl.t[half]), abs=0.05)]
     assert cut.cadence_spm is None and "continuous take" in (cut.metrics["cadence_spm"].reason or "")
     assert "edited_video" in cut.quality["issues"] and cut.quality["verdict_code"] != "good"
+    # steps across a cut are not steps, and one leg length cannot scale two sizes of runner
+    for mid in (*STEP_TIMING_METRICS, *LEG_SCALED_METRICS, "symmetry_index_pct"):
+        assert plain.metrics[mid].value is not None, mid
+        m = cut.metrics[mid]
+        assert m.value is None and "continuous take" in (m.reason or ""), mid
+    assert cut.metrics["knee_flexion_ic_deg"].value is not None  # angles need no scale
     # someone passing the camera for a third of a second is not a cut (60 fps: 20 frames)
     passing = analyze(scaled(slice(half, half + 20), 0.6), RunnerInfo(175, 10), norms=load_norms())
     assert "take_cuts_s" not in passing.quality
@@ -162,6 +176,44 @@ def test_view_override_that_contradicts_warns() -> None:
     a = analyze(tl, RunnerInfo(175, 10), view="side", norms=load_norms())
     assert a.view["kind"] == "side" and a.view["detected"] == "rear"
     assert any("view set to side" in w for w in a.quality["warnings"])
+
+
+@pytest.mark.parametrize(("filmed", "chosen"), [("side", "rear"), ("side", "front"), ("rear", "side")])
+def test_a_view_setting_the_keypoints_contradict_measures_nothing(filmed: str, chosen: str) -> None:
+    """A side view analysed as rear printed a pelvic drop of 23°/31° and a knee valgus of
+    −29°/34° beside normal ranges: the chosen view's rules on another view's keypoints."""
+    _, tl = _run(view=filmed, duration_s=12)
+    a = analyze(tl, RunnerInfo(175, 10), view=chosen, norms=load_norms())
+    assert a.view["kind"] == chosen and a.view["detected"] == filmed
+    assert "view_mismatch" in a.quality["issues"] and a.quality["verdict_code"] == "unusable"
+    why = f"the keypoints look like a {filmed} view, not a {chosen} view"
+    assert a.cadence_spm is None and a.curves == {} and a.evidence == [] and a.cues == []
+    for mid, m in a.metrics.items():
+        assert m.value is None and m.left is None and m.right is None, mid
+        assert m.reason and m.reason.startswith(why) and "check the camera or the view setting" in m.reason
+    assert any(why in w for w in a.quality["warnings"])
+    assert not any("metrics follow the setting" in w for w in a.quality["warnings"])
+    # the view the keypoints agree with is measured as before
+    ok = analyze(tl, RunnerInfo(175, 10), view=filmed, norms=load_norms())
+    assert ok.cadence_spm is not None and "view_mismatch" not in ok.quality["issues"]
+
+
+def test_overground_travel_gets_no_belt_speed_metrics() -> None:
+    """Step length is the belt's speed × step time: a runner crossing the picture is not on a
+    treadmill, and an entered speed is not their speed."""
+    _, tl = _run(duration_s=12)
+    plain = analyze(tl, RunnerInfo(175, 10), norms=load_norms())
+    xy = tl.xy.copy()
+    leg = float(plain.input["leg_length_px"])
+    xy[..., 0] += (2.0 * leg * (tl.t - tl.t[0]) / (tl.t[-1] - tl.t[0]))[:, None]  # 2 legs across
+    moved = analyze(
+        Timeline(tl.t, xy, tl.score, tl.frame, tl.width, tl.height), RunnerInfo(175, 10), norms=load_norms()
+    )
+    assert any("moves across the frame" in w for w in moved.quality["warnings"])
+    for mid in BELT_SPEED_METRICS:
+        assert plain.metrics[mid].value is not None, mid
+        assert moved.metrics[mid].value is None and moved.metrics[mid].reason == OVERGROUND, mid
+    assert moved.metrics["contact_time_ms"].value is not None
 
 
 def test_swap_repair_finds_exactly_the_swapped_frames() -> None:
@@ -255,8 +307,19 @@ def test_walking_is_recognised() -> None:
     assert a.activity == "walking"
     assert "walking" in a.quality["verdict"]
     assert a.cues == []  # running cues don't apply
-    assert a.metrics["duty_factor"].value > 0.5
     assert abs(a.cadence_spm - 110) < 2
+
+
+def test_walking_gets_no_running_step_timing() -> None:
+    """The event rules time running steps: on a real walking clip they gave a 75 ms flight
+    time, a duty factor of 0.45 and a 429 ms step time beside a 111 spm cadence (540 ms)."""
+    a = analyze(walking_timeline(), RunnerInfo(175, 4.5), norms=load_norms())
+    assert a.activity == "walking"
+    for mid in (*STEP_TIMING_METRICS, "symmetry_index_pct"):
+        m = a.metrics[mid]
+        assert m.value is None and m.left is None and m.right is None, mid
+        assert m.reason == WALKING, mid
+    assert a.metrics["knee_flexion_stance_peak_deg"].value is not None  # angles are still measured
 
 
 def test_two_people_in_view_warns() -> None:
@@ -271,6 +334,10 @@ def test_two_people_in_view_warns() -> None:
     )
     assert "two people in view" in a.quality["verdict"]
     assert a.quality["confidence"] < 0.6
+    # the keypoints may be either person's: no number is the runner's
+    assert a.cadence_spm is None and a.curves == {} and a.evidence == []
+    for mid, m in a.metrics.items():
+        assert m.value is None and m.reason == TWO_PEOPLE, mid
 
 
 def _feet_cut(bottom_is_edge: bool) -> dict:

@@ -243,3 +243,10 @@ def test_few_strides_reason_counts_as_the_steps_line_does(session: dict[str, Any
     text = " ".join("\n".join(fmt(session)).split())
     assert "Only 6 usable strides (13 steps); findings need at least 8 strides (16 steps)" in text
     assert "Steps: 13 used (6 strides)" in text
+
+
+def test_a_walking_capture_is_not_titled_running(session: dict[str, Any]) -> None:
+    assert "Running gait summary" in text(fmt(session))
+    session["analysis"]["activity"] = "walking"
+    got = text(fmt(session))
+    assert "Walking gait summary" in got and "Running gait summary" not in got

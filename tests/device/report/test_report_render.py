@@ -83,6 +83,19 @@ def test_header_facts_summary_and_unmeasurable_reasons() -> None:
     assert 'class="badge below"' in html  # cadence
 
 
+def test_a_walking_capture_is_not_titled_a_running_report() -> None:
+    def titles(html: str) -> tuple[str, str]:
+        doc = re.search(r'<div class="doc-title">(.*?)</div>', html, re.S)
+        page = re.search(r"<title>(.*?)</title>", html, re.S)
+        assert doc and page
+        return unescape(doc.group(1)).strip(), unescape(page.group(1)).strip()
+
+    doc, page = titles(render_report_html(handmade_session(), _cfg()))
+    assert doc == "Running gait report" and page.startswith("Running gait report")
+    doc, page = titles(render_report_html(handmade_session(activity="walking"), _cfg()))
+    assert doc == "Walking gait report" and page.startswith("Walking gait report")
+
+
 def _all_in_range() -> dict:
     """The hand-made analysis with every flagged value brought inside its range (flags follow
     the values and the clinic's ranges: the evidence gate)."""
