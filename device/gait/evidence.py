@@ -858,19 +858,56 @@ def _judge_symmetry(
         m["normal"] = None
         return _no_range(out, withheld)
     m["normal"] = [rng.low, rng.high]
+    src = metrics.get(SYMMETRY_SOURCE) or {}
     if not rng.flag(m["value"]):
         if withheld:
             out["status"], out["why"] = Status.NOT_ENOUGH_EVIDENCE.value, withheld[0]
         else:
             out["status"] = Status.IN_RANGE.value
+            _symmetry_at_limit(out, m, rng, src, fps)
         return out
-    src = metrics.get(SYMMETRY_SOURCE) or {}
     why = withheld[0] if withheld else _asymmetry_unsupported(src, rules, v2, fps)
     if why:
         out["status"], out["why"] = Status.NOT_ENOUGH_EVIDENCE.value, why
     else:
         out["status"] = Status.UNEVEN.value
     return out
+
+
+def _symmetry_at_limit(
+    out: dict[str, Any], m: dict[str, Any], rng: NormRange, src: dict[str, Any], fps: Any
+) -> None:
+    """The headline index inside its range but nearer the limit than the contact times' L/R
+    difference may be off — the larger of the engine's error of the difference
+    (:data:`CONTACT_DIFF_ERROR_MS`; one frame below 30 fps) and twice its standard error, as a
+    share of the mean contact time — is "at the limit", as :func:`_at_limit` makes any other metric: 14 ms
+    of a 250 ms contact is ±5.6 points, so an index of 6 % may be 11 %."""
+    left, right = src.get("left"), src.get("right")
+    if not (_num(left) and _num(right)) or left + right <= 0:
+        return
+    # the error was measured at 30 and 60 fps; below 30 fps, where it was not, a frame is the margin
+    frame_ms = 1000.0 / float(fps) if _num(fps) and 0 < fps < 0.95 * 30.0 else 0.0
+    se2 = 0.0
+    if (
+        all(_num(src.get(k)) for k in ("n_left", "n_right", "sd_left", "sd_right"))
+        and min(src["n_left"], src["n_right"]) > 0
+    ):
+        se2 = 2.0 * math.sqrt(src["sd_left"] ** 2 / src["n_left"] + src["sd_right"] ** 2 / src["n_right"])
+    diff_margin = max(CONTACT_DIFF_ERROR_MS, frame_ms, se2)
+    pm = 100.0 * diff_margin / ((left + right) / 2.0)
+    bound = _limit_within(m.get("value"), rng, pm)
+    if bound is None:
+        return
+    margin: dict[str, Any] = {
+        "where": "at",
+        "bound": bound,
+        "by": "spread" if se2 > max(CONTACT_DIFF_ERROR_MS, frame_ms) else "error",
+        "pm": pm,
+        "unit": "%",
+    }
+    out["status"] = Status.AT_LIMIT.value
+    out["why"] = margin_why(margin, _with_unit(bound, "%"), _with_unit(pm, "%", pm=True))
+    out["margin"] = margin
 
 
 def _asymmetry_unsupported(src: dict[str, Any], rules: EvidenceRules, v2: bool, fps: Any) -> str | None:

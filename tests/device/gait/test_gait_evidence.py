@@ -502,6 +502,32 @@ def test_the_engines_error_margin_grows_below_30_fps() -> None:
     assert measurement_errors(None) == measurement_errors(60.0) == MEASUREMENT_ERROR
 
 
+def test_a_symmetry_index_nearer_its_limit_than_the_engines_error_is_at_the_limit() -> None:
+    """The headline index is held to the same rule as every other metric: 236 / 251 ms is 6.2 %
+    against the 10 % line, but the engine's left/right difference may be 14 ms off (±5.7 points
+    at 243.5 ms): the runner's own index may be above 10 %. 245 / 253 ms (3.2 %) is in range."""
+    a = review(_asym(236.0, 251.0, sd=10.0, fps=60.0), NORMS)
+    e = a["quality"]["evidence"]["symmetry_index_pct"]
+    assert e["status"] == Status.AT_LIMIT
+    assert (
+        e["why"] == "within the engine's error (±5.7\u00a0%) of the 10\u00a0% limit: may be outside the range"
+    )
+    assert a["metrics"]["symmetry_index_pct"]["flag"] is None
+    assert not [c for c in a["cues"] if c["metric"] == "symmetry_index_pct"]
+    assert (
+        _status(review(_asym(245.0, 253.0, sd=10.0, fps=60.0), NORMS), "symmetry_index_pct")
+        == Status.IN_RANGE
+    )
+    # below 30 fps, where the error was not measured, a frame is the margin: 40 ms at 25 fps
+    assert (
+        _status(review(_asym(245.0, 253.0, sd=10.0, fps=25.0), NORMS), "symmetry_index_pct")
+        == Status.AT_LIMIT
+    )
+    # a wide stride-to-stride spread is the larger margin: 80 ms of sd over 120 steps each
+    wide = review(_asym(240.0, 250.0, sd=80.0, fps=60.0), NORMS)["quality"]["evidence"]["symmetry_index_pct"]
+    assert wide["status"] == Status.AT_LIMIT and wide["margin"]["by"] == "spread"
+
+
 def test_real_asymmetry_is_flagged_once() -> None:
     a = review(_asym(230.0, 290.0, sd=10.0, fps=60.0), NORMS)
     assert _status(a, "symmetry_index_pct") == Status.UNEVEN
