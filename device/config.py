@@ -46,6 +46,10 @@ class CameraConfig:
     # the side of the treadmill the camera stands on, as the runner on it sees it ("left" |
     # "right" | "auto" = from the facing direction): the runner's side nearest the camera
     side_of_treadmill: str = "auto"
+    # the Pi camera is mounted upside down (a ribbon cable that only reaches that way): the
+    # sensor turns its picture 180° at no cost. The pose model finds no one upside down.
+    upside_down: bool = False
+    rear_upside_down: bool = False  # the same for the rear camera
 
 
 @dataclass

@@ -240,7 +240,7 @@ def check_camera(cfg: Any, spec: str | None) -> Check:
     else:
         base = f"{kind} {arg or 0}"
     try:
-        src = open_source(spec, cfg)
+        src = open_source(spec, cfg, upside_down=cfg.camera.upside_down)
         t0 = time.monotonic()
         with src:
             frame = src.read()

@@ -200,7 +200,7 @@ class Station:
             cfg = self.cfg
 
             def factory() -> FrameSource:
-                return open_source(spec, cfg, model_input=side)
+                return open_source(spec, cfg, model_input=side, upside_down=cfg.camera.rear_upside_down)
 
         return RearCamera(
             self.store, factory, est, self.cfg.pose.min_score, min(5.0, self.cfg.capture.live_preview_fps)
@@ -227,7 +227,7 @@ class Station:
 
         side = max(estimator.input_size) or 192
         spec, cfg = self.source_spec, self.cfg
-        return lambda: open_source(spec, cfg, model_input=side)
+        return lambda: open_source(spec, cfg, model_input=side, upside_down=cfg.camera.upside_down)
 
     def _make_controls(self) -> Any:
         if not self.cfg.gpio.enabled:

@@ -70,8 +70,11 @@ def _synthetic(cfg: Config | None, arg: str) -> FrameSource:
     return SyntheticSource.from_spec(arg, cfg)
 
 
-def open_source(spec: str, cfg: Config | None = None, model_input: int = 192) -> FrameSource:
-    """The frame source for ``spec`` (see :func:`parse_spec`), sized from ``cfg.camera``.
+def open_source(
+    spec: str, cfg: Config | None = None, model_input: int = 192, *, upside_down: bool = False
+) -> FrameSource:
+    """The frame source for ``spec`` (see :func:`parse_spec`), sized from ``cfg.camera``;
+    ``upside_down``: a Pi camera mounted upside down (``[camera] upside_down``), turned by its sensor.
 
     ``auto``: see :func:`resolve_spec` (the Pi camera wherever Picamera2 imports, else the
     synthetic runner). ``model_input``: the pose model's input side, used to size the Pi
@@ -86,7 +89,12 @@ def open_source(spec: str, cfg: Config | None = None, model_input: int = 192) ->
         from device.camera.picamera import PicameraSource
 
         return PicameraSource(
-            _index(kind, arg), width, height, fps, lores_size=model_image_size((width, height), model_input)
+            _index(kind, arg),
+            width,
+            height,
+            fps,
+            lores_size=model_image_size((width, height), model_input),
+            upside_down=upside_down,
         )
     if kind == "webcam":
         from device.camera.webcam import WebcamSource

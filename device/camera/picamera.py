@@ -107,6 +107,15 @@ def picamera_available() -> bool:
         return False
 
 
+def _turned(upside_down: bool) -> Any:
+    """libcamera's transform for the sensor: 180° (both flips) for a camera mounted upside
+    down, applied by the ISP to every stream (the model's low-res one too), so no frame is
+    copied to turn it."""
+    import libcamera  # installed with Picamera2 (python3-libcamera)
+
+    return libcamera.Transform(hflip=1, vflip=1) if upside_down else libcamera.Transform()
+
+
 class PicameraSource(FrameSource):
     """Camera ``index`` (0 = first CSI camera), main stream ``width``×``height``, at ``fps``
     (0 = the fastest mode that frames the whole runner, :func:`pick_mode`). The sensor mode is
@@ -123,8 +132,10 @@ class PicameraSource(FrameSource):
         fps: float = 0.0,
         lores_size: tuple[int, int] | None = None,
         timeout_s: float = 2.0,
+        upside_down: bool = False,
     ) -> None:
         self.index = index
+        self.upside_down = upside_down
         self.name = f"picamera:{index}"
         self._size = (int(width), int(height))
         self._want_fps = float(fps)
@@ -172,6 +183,7 @@ class PicameraSource(FrameSource):
                 sensor={"output_size": mode.size, "bit_depth": mode.bit_depth},
                 controls={"FrameDurationLimits": (frame_us, frame_us)},
                 buffer_count=BUFFER_COUNT,
+                transform=_turned(self.upside_down),
             )
             cam.configure(config)
             cam.start()
