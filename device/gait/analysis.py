@@ -586,6 +586,7 @@ def _side_metrics(stances: list, px_per_cm: float | None, speed: float | None) -
             else "contacts",
         )
         impossible = _impossible(mid_, left + right)
+        left, right = _possible(mid_, left), _possible(mid_, right)
         if impossible is not None:
             out[mid_] = Metric.unmeasurable(unit, impossible)
         elif mid_ in _UNSIDED:
@@ -603,19 +604,34 @@ def _side_metrics(stances: list, px_per_cm: float | None, speed: float | None) -
     return out
 
 
+#: Strides beyond what a body can do, as a share of a metric's strides, above which the picture
+#: is misread throughout (upside down, keypoints swapped) and the metric is not measurable; up to
+#: it they are a keypoint glitch here and there, left out of the mean.
+MAX_IMPOSSIBLE_SHARE = 0.1
+
+
+def _possible(mid_: str, values: list[float]) -> list[float]:
+    """``values`` without those beyond what a body can do (:data:`POSSIBLE_DEG`)."""
+    if mid_ not in POSSIBLE_DEG:
+        return values
+    lo, hi = POSSIBLE_DEG[mid_]
+    return [v for v in values if not (v < lo or v > hi)]  # NaN stays: summarize skips it
+
+
 def _impossible(mid_: str, values: list[float]) -> str | None:
-    """Why ``mid_`` is not measurable when a stride's value is beyond what a body can do (None when
-    every value is possible, or the metric has no such limit)."""
+    """Why ``mid_`` is not measurable when more than :data:`MAX_IMPOSSIBLE_SHARE` of its strides
+    are beyond what a body can do (None otherwise, or when the metric has no such limit)."""
     if mid_ not in POSSIBLE_DEG:
         return None
     lo, hi = POSSIBLE_DEG[mid_]
     v = np.asarray(values, dtype=float)
-    out = v[np.isfinite(v) & ((v < lo) | (v > hi))]
-    if not out.size:
+    finite = v[np.isfinite(v)]
+    out = finite[(finite < lo) | (finite > hi)]
+    if out.size <= MAX_IMPOSSIBLE_SHARE * finite.size:
         return None
     worst = float(out[np.argmax(np.abs(out))])
     return (
-        f"not measurable: {out.size} of {int(np.isfinite(v).sum())} strides at {worst:.0f}°, beyond "
+        f"not measurable: {out.size} of {finite.size} strides at {worst:.0f}°, beyond "
         f"what a body can do ({lo:.0f}° to {hi:.0f}°): the keypoints are misread (is the picture upside down?)"
     )
 

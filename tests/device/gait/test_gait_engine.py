@@ -604,3 +604,27 @@ def test_an_upside_down_runner_gets_no_impossible_angle(validation_dir) -> None:
     for mid in ON_THE_TRUNK:
         assert d["metrics"][mid]["reason"].startswith("not measurable: measured against the trunk line")
     assert not [c for c in d["cues"] if c["metric"] in POSSIBLE_DEG]
+
+
+def test_a_stride_beyond_what_a_body_can_do_is_left_out_and_many_are_not_measurable() -> None:
+    """One stride misread here and there (a keypoint glitch: a shank at 120° at contact) is left
+    out of the mean, not the whole metric; more than a tenth of them is a picture misread
+    throughout (upside down), and the metric is not measurable with the reason."""
+    from types import SimpleNamespace
+
+    from device.gait.analysis import MAX_IMPOSSIBLE_SHARE, _side_metrics
+
+    def stances(good: int, bad: int) -> list:
+        out = []
+        for i in range(good + bad):
+            shank = 120.0 if i < bad else 4.0 + 0.1 * (i % 5)
+            side = "left" if i % 2 else "right"
+            out.append(SimpleNamespace(side=side, values={"shank_angle_ic_deg": shank}))
+        return out
+
+    glitch = _side_metrics(stances(40, 1), None, None)["shank_angle_ic_deg"]
+    assert glitch.value is not None and glitch.value < 5.0 and glitch.n == 40
+    assert 1 / 41 <= MAX_IMPOSSIBLE_SHARE < 5 / 45
+    misread = _side_metrics(stances(40, 5), None, None)["shank_angle_ic_deg"]
+    assert misread.value is None and misread.reason is not None
+    assert "5 of 45 strides at 120°, beyond what a body can do" in misread.reason
