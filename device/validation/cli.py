@@ -622,7 +622,14 @@ def main(args: argparse.Namespace) -> int:
     if on_dev and not trials:
         raise InputError(f"no development set in {dev} (give --dev-dir)")
     if args.runners:
-        want = {r.strip() for r in args.runners.split(",")}
+        want = {r.strip() for r in args.runners.split(",") if r.strip()}
+        unknown_runners = want - {t.runner for t in trials}
+        if on_dev and unknown_runners:  # a typo would score no trial and print empty tables
+            known = sorted({t.runner for t in trials})
+            raise InputError(
+                f"--runners: no trials of {', '.join(sorted(unknown_runners))} in {dev} "
+                f"(runners: {', '.join(known[:3])} … {known[-1]})"
+            )
         trials = [t for t in trials if t.runner in want]
     now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     out = [

@@ -40,6 +40,16 @@ def test_validate_refuses_an_unknown_condition(validation_dir: Path, capsys: pyt
     assert "physics_90fps" in capsys.readouterr().err
 
 
+def test_validate_refuses_a_runner_not_in_the_set(
+    validation_dir: Path, capsys: pytest.CaptureFixture
+) -> None:
+    """A typo in --runners scored no trial and printed empty tables."""
+    argv = ["validate", "--conditions", "clean", "--runners", "rbds_001,rbds_0o2"]
+    assert cli_main([*argv, "--dev-dir", str(validation_dir / "dev")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "--runners: no trials of rbds_0o2" in err and "\n" not in err
+
+
 def test_validate_remakes_the_set_at_25_fps_with_its_own_recipe(validation_dir: Path, tmp_path: Path) -> None:
     """physics_25fps: the development set's realistic recipe (make_realistic.py's ``corrupt``)
     at 25 fps, made into the cache once, seeded by the trial's name (the same file every time),
