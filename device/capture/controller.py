@@ -68,6 +68,11 @@ IDLE, READY, CAPTURING, ANALYSING, DONE, FAILED = (
 )
 STATES = tuple(StationState)
 
+# After a catch-up is told to stop it finishes the frame in hand (well under a second on a Pi 4)
+# and stores what it inferred. Its own bound, so a short close() still leaves it time to do that,
+# and close(10) plus this stays inside systemd's TimeoutStopSec=20.
+CANCEL_WAIT_S = 5.0
+
 __all__ = ["CaptureController", "CaptureRequest", "Resume", "StationState", "Subscription"]
 
 
@@ -247,8 +252,9 @@ class CaptureController:
 
     def close(self, timeout: float = 10.0) -> None:
         """Stop; a capture in progress is stopped and analysed first. A catch-up still running
-        after ``timeout`` is stopped between frames and left to the next start (its session
-        and spools are kept as they are)."""
+        after ``timeout`` is stopped between frames (given up to ``CANCEL_WAIT_S`` to store
+        what it inferred) and left to the next start (its session and spools are kept as they
+        are)."""
         with self._lock:
             cap = self._capture
         if cap is not None:
@@ -258,8 +264,9 @@ class CaptureController:
             w.join(max(0.0, deadline - time.monotonic()))
         if any(w.is_alive() for w in self._workers):
             self.finisher.shut_down()
+            deadline = time.monotonic() + CANCEL_WAIT_S
             for w in list(self._workers):
-                w.join(timeout)
+                w.join(max(0.0, deadline - time.monotonic()))
         self._stop.set()
         self.camera.close(timeout)
         self.live.close(timeout)
