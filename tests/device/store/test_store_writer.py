@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from device.store import KeypointWriter, Store
+from tests.support.eventually import eventually
 
 REPO = Path(__file__).resolve().parents[3]
 
@@ -24,7 +25,9 @@ def test_writer_batches_and_loses_nothing(tmp_path: Path) -> None:
     for i in range(500):
         w.append(i / 30, kp * i, i)
         if i % 100 == 0:
-            time.sleep(0.08)
+            # a pause the writer's interval fits in: wait for its batch (a 0.08 s sleep was
+            # one slow commit on a loaded disk, and the rest came in one batch)
+            assert eventually(lambda i=i: w.written == i + 1, 10)
     assert w.close() == 500
     tl = store.get_keypoints(sid)
     assert len(tl) == 500 and w.batches >= 3  # written in several batches, not row by row
