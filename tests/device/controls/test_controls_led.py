@@ -10,6 +10,7 @@ from gpiozero.pins.mock import MockFactory, MockPWMPin
 from device.config import GpioConfig
 from device.controls import PATTERNS, StationControls
 from tests.support.clock import ManualClock
+from tests.support.eventually import eventually
 
 LED = 22
 
@@ -25,6 +26,16 @@ def observe(c: StationControls, factory: MockFactory, state: str, seconds: float
     c.set_state(state)
     pin.clear_states()
     time.sleep(seconds)
+    return pin
+
+
+def observe_until(c: StationControls, factory: MockFactory, state: str, on_spells: int):
+    """The pin once the pattern has completed ``on_spells`` "on" spells (waited for, not
+    assumed within a fixed time: gpiozero's pattern thread runs late on a loaded machine)."""
+    pin = factory.pin(LED)
+    c.set_state(state)
+    pin.clear_states()
+    assert eventually(lambda: len(on_durations(pin)) >= on_spells, 10), on_durations(pin)
     return pin
 
 
@@ -50,7 +61,7 @@ def test_capturing_is_steady_on(controls) -> None:
 
 def test_analysing_blinks_fast(controls) -> None:
     c, factory = controls
-    pin = observe(c, factory, "analysing", 0.65)
+    pin = observe_until(c, factory, "analysing", 2)
     ons = on_durations(pin)
     assert len(ons) >= 2
     assert all(0.05 <= d <= 0.25 for d in ons), ons  # 0.1 s (slack for a loaded CI machine)
@@ -64,7 +75,7 @@ def test_ready_blinks_slowly_and_differs_from_analysing(controls) -> None:
 
 def test_failed_plays_sos(controls) -> None:
     c, factory = controls
-    pin = observe(c, factory, "failed", 1.55)
+    pin = observe_until(c, factory, "failed", 4)
     ons = on_durations(pin)
     assert len(ons) >= 4, ons
     assert all(d < 0.3 for d in ons[:3]), ons  # three dots (0.15 s)
@@ -94,7 +105,7 @@ def test_idle_breathes_on_a_pwm_pin() -> None:
 def test_idle_blips_without_pwm(controls) -> None:
     c, factory = controls
     assert c.led is not None and not c.led.pwm
-    pin = observe(c, factory, "idle", 0.25)
+    pin = observe_until(c, factory, "idle", 1)
     ons = on_durations(pin)
     assert ons and ons[0] < 0.2  # a short blip, then off
     assert pin.state == 0
