@@ -11,7 +11,6 @@ from __future__ import annotations
 import errno
 import os
 import threading
-import time
 from pathlib import Path
 
 import numpy as np
@@ -22,6 +21,7 @@ from device.capture.controller import CaptureController
 from device.capture.pose_spool import PoseSpoolWriter, read_pose_spool
 from device.config import Config
 from device.store import Store
+from tests.support.eventually import eventually
 from tests.support.timing import scaled, time_scale
 
 from .capture_fakes import PoseFromTime, ScriptedSource, fake_analyzer
@@ -75,8 +75,9 @@ def test_120fps_camera_with_a_pi4_speed_model_keeps_every_frame(tmp_path: Path) 
     previews: set[int] = set()
     stop = threading.Event()
 
+    sub = ctl.subscribe(maxsize=64)  # before the start (a 0.3 s sleep hoped the watcher had)
+
     def watch() -> None:
-        sub = ctl.subscribe(maxsize=64)
         try:
             while not stop.is_set():
                 item = sub.get(timeout=1)
@@ -92,7 +93,7 @@ def test_120fps_camera_with_a_pi4_speed_model_keeps_every_frame(tmp_path: Path) 
     watcher = threading.Thread(target=watch)
     watcher.start()
     try:
-        time.sleep(0.3)
+        assert eventually(lambda: ctl.status()["camera_ok"], 5)  # the camera running before the start
         sid = ctl.start_capture()
         assert ctl.wait_for_state("analysing", scaled(20)) == "analysing"
         live_calls = live_est.calls
