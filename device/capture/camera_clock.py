@@ -2,10 +2,16 @@
 rate, every stride), so a frame time that cannot be true must not reach the recording.
 
 A frame's time is believed when it is a number, later than the last believed frame's, and not
-further ahead of it than the wall clock allows: a camera cannot stamp a frame seconds into the
-future (a real pause — the camera delivered nothing for a while — is matched by the wall clock),
-and a source read faster than real time (a file) has no reason for a jump over
-:data:`MAX_LEAP_S` either. Dropped frames leave gaps of a few frame periods: well inside.
+further ahead than the wall clock allows: a camera cannot stamp a frame seconds into the future
+(a real pause — the camera delivered nothing for a while — is matched by the wall clock), and a
+source read faster than real time (a file) has no reason for a jump over :data:`MAX_LEAP_S`
+either. Dropped frames leave gaps of a few frame periods: well inside.
+
+"Ahead" is measured against the camera's lead on the wall clock (frame time minus the time it
+was read), the largest any believed frame had: the promptly read frames. After a busy spell
+the camera hands over its queued frames late and then, its buffers full meanwhile, a frame taken
+well after them; measured from the last late-read frame, that true frame looked a leap ahead
+and was left out.
 
 One mistimed frame is a glitch (left out, counted); :data:`BROKEN_AFTER` in a row is a broken
 clock (a step backwards or forwards that stays), and the recording cannot go on by it.
@@ -82,11 +88,12 @@ class CameraClock:
     def __init__(self, wall: Callable[[], float] = time.monotonic) -> None:
         self._wall = wall
         self.last_t: float | None = None
-        self._last_wall = 0.0
         self.in_a_row = 0  # mistimed frames since the last believed one
         self.run_first: MistimedFrame | None = None  # the first of them: where the clock went wrong
         self._period: float | None = None  # the frame period, smoothed over believed steps
         self._pending: tuple[float, float] | None = None  # (t, wall) of a step ahead not yet believed
+        # the largest (frame time - wall time) of a believed frame: a frame read at once
+        self._lead = -math.inf
 
     def check(self, index: int, t: float) -> MistimedFrame | None:
         """None when ``t`` is believed (it becomes the last time), else what is wrong with it."""
@@ -100,10 +107,11 @@ class CameraClock:
                 why = Mistiming.LEAP
                 self._pending = (t, now)
         if why is None:
-            if self.last_t is not None and t - self.last_t <= (now - self._last_wall) + self._allowance():
+            if self.last_t is not None and t - now <= self._lead + self._allowance():
                 step = t - self.last_t
                 self._period = step if self._period is None else 0.9 * self._period + 0.1 * step
-            self.last_t, self._last_wall, self.in_a_row, self.run_first = t, now, 0, None
+            self.last_t, self.in_a_row, self.run_first = t, 0, None
+            self._lead = max(self._lead, t - now)
             return None
         mistimed = MistimedFrame(index, t, self.last_t, why)
         self.in_a_row += 1
@@ -122,7 +130,7 @@ class CameraClock:
         # no period known yet (the first step): nothing to judge a step by
         if self.last_t is None or self._period is None:
             return False
-        return t - self.last_t > (now - self._last_wall) + self._allowance()
+        return t - now > self._lead + self._allowance()
 
     def _goes_on_from(self, pending: tuple[float, float], t: float, now: float) -> bool:
         t0, wall0 = pending
@@ -135,7 +143,7 @@ class CameraClock:
             return None
         if t <= self.last_t:
             return Mistiming.BACKWARDS
-        if t - self.last_t > MAX_LEAP_S + (now - self._last_wall):
+        if t - now > self._lead + MAX_LEAP_S:
             return Mistiming.LEAP
         return None
 

@@ -61,6 +61,24 @@ def test_a_leap_beyond_the_wall_clock_is_mistimed_but_a_real_pause_is_not() -> N
     assert clock.check(3, 103.0) is None
 
 
+def test_a_frame_taken_after_a_busy_spell_is_believed_though_the_queued_ones_were_read_late() -> None:
+    # The reader stalls 0.5 s: the camera's four queued frames are read late, it drops what it
+    # has no buffer for, and the next frame it takes is read at once, 0.37 s after the last
+    # late one in camera time but 0.03 s in wall time. It was left out as a leap ahead.
+    wall = Wall()
+    clock = CameraClock(wall)
+    for i in range(10):
+        wall.now = i / 30
+        assert clock.check(i, 100.0 + i / 30) is None
+    for i in range(10, 14):
+        wall.now = 0.8 + (i - 10) * 0.001
+        assert clock.check(i, 100.0 + i / 30) is None
+    for i in range(25, 40):
+        wall.now = i / 30 + 0.001
+        assert clock.check(i, 100.0 + i / 30) is None, i
+    assert clock.in_a_row == 0
+
+
 def test_a_clock_that_stays_wrong_is_broken_after_a_short_run() -> None:
     clock = CameraClock(Wall())
     assert clock.check(0, 100.0) is None
