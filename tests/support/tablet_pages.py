@@ -208,7 +208,7 @@ def walk(
                         )
                         page.evaluate("window.scrollTo(0, document.body.scrollHeight)")
                         page.wait_for_function(
-                            "() => [...document.images].every(i => i.complete)", timeout=20000
+                            "() => [...document.images].every(i => i.complete)", timeout=60000
                         )
                         page.evaluate("window.scrollTo(0, 0)")
                     page.wait_for_timeout(400)

@@ -64,8 +64,10 @@ def _shoot(page, name: str, full_page: bool = False) -> None:
     for tag, size in (("landscape", LANDSCAPE), ("portrait", PORTRAIT)):
         page.set_viewport_size(size)
         if full_page:
+            # every lazy image asked for now: one between two scroll positions never loads
+            page.evaluate("document.querySelectorAll('img[loading=lazy]').forEach(i => i.loading = 'eager')")
             page.evaluate("window.scrollTo(0, document.body.scrollHeight)")
-            page.wait_for_function("() => [...document.images].every(i => i.complete)", timeout=15000)
+            page.wait_for_function("() => [...document.images].every(i => i.complete)", timeout=60000)
             page.evaluate("window.scrollTo(0, 0)")
         page.wait_for_timeout(300)
         page.screenshot(path=str(SHOTS / f"{name}-{tag}.png"), full_page=full_page)
