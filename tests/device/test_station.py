@@ -180,7 +180,7 @@ def test_disk_full_refused(station_rig, tmp_path) -> None:
 def test_a_start_refused_at_the_button_shows_failed_on_the_led_then_idle_again(station_rig, tmp_path) -> None:
     """The refusal changes no state, so nothing used to take the SOS off the LED: it flashed
     "failed" for good after the fault was gone. Now for result_hold_s, like a failed session."""
-    cfg = _cfg(tmp_path, result_hold_s=1.0)
+    cfg = _cfg(tmp_path, result_hold_s=3.0)  # long enough for a loaded machine to look in time
     cfg.storage.min_free_mb = 10_000_000  # more than any test machine has free
     st = station_rig(cfg=cfg)
     assert st.controls is not None and eventually(lambda: st.controls.state == "idle", 5)
@@ -188,7 +188,7 @@ def test_a_start_refused_at_the_button_shows_failed_on_the_led_then_idle_again(s
     assert st.controls.wait_idle(5)  # the button's handler has run
     assert st.controls.state == "failed" and st.status()["controls"]["led_pattern"] == "failed"
     assert st.status()["state"] == "idle" and "disk nearly full" in st.status()["message"]
-    assert eventually(lambda: st.status()["controls"]["led_pattern"] == "idle", 3)
+    assert eventually(lambda: st.status()["controls"]["led_pattern"] == "idle", 8)
     assert st.controls.state == "idle"
 
 
