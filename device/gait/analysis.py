@@ -68,7 +68,9 @@ from device.keypoints import KP, Timeline
 #       timing of walking or of a clip with cuts (and its lengths), step length overground; an
 #       angle with a stride beyond what a body can do (metric_ids.POSSIBLE_DEG); a cadence
 #       withheld has no cadence series
-ENGINE_VERSION = "2.12"
+# 2.13: a timed metric's left/right % (step time, contact time, duty factor, step length) only
+#       where its sides differ by more than the engine's own error of that difference
+ENGINE_VERSION = "2.13"
 LEG_FRACTION_OF_HEIGHT = 0.491
 MIN_FRAMES = 20
 MIN_DURATION_S = 1.5

@@ -34,6 +34,9 @@ class TrialScore:
     #: |error| of the right − left difference of the mean contact times (the L/R symmetry the
     #: report shows): a per-leg bias the mean error hides
     contact_diff_err_ms: float | None = None
+    #: the same for the step times (a step is the foot's whose contact starts it): a side's
+    #: contacts found early or late move both of its steps, and the difference by twice that
+    step_diff_err_ms: float | None = None
     knee_ic_err_deg: float | None = None  # mean |error| of the per-side means
     knee_peak_err_deg: float | None = None  # peak knee flexion in stance, likewise
     within_one_frame_pct: float | None = None  # labelled video only (both kinds)
@@ -94,6 +97,7 @@ def score_trial(
     met = pred.get("metrics") or {}
     s.contact_err_ms = _sided_mae(met.get("contact_time_ms"), truth.get("contact_time_ms"))
     s.contact_diff_err_ms = _difference_error(met.get("contact_time_ms"), truth.get("contact_time_ms"))
+    s.step_diff_err_ms = _difference_error(met.get("step_time_ms"), _sided_step_times(truth, w0, w1))
     s.knee_ic_err_deg = _sided_mae(met.get("knee_flexion_ic_deg"), truth.get("knee_flexion_ic_deg"))
     s.knee_peak_err_deg = _sided_mae(
         met.get("knee_flexion_stance_peak_deg"), truth.get("peak_knee_flexion_stance_deg")
@@ -122,6 +126,23 @@ def _sided_mae(p: dict | None, t: dict | None) -> float | None:
             return None
         errs.append(abs(float(p[side]) - float(t[side])))
     return float(np.mean(errs)) if errs else None
+
+
+def _sided_step_times(truth: dict[str, Any], w0: float, w1: float) -> dict[str, float] | None:
+    """The truth's mean step time (ms) of each side, as the engine counts them: a step belongs
+    to the foot whose contact starts it, and runs to the other foot's next contact."""
+    ics = sorted(
+        (e["t"], e["side"])
+        for e in truth.get("events") or []
+        if e.get("kind") == "initial_contact" and w0 <= e["t"] <= w1
+    )
+    steps: dict[str, list[float]] = {"left": [], "right": []}
+    for (t0, s0), (t1, s1) in zip(ics, ics[1:], strict=False):
+        if s0 != s1 and s0 in steps:
+            steps[s0].append(1000.0 * (t1 - t0))
+    if not (steps["left"] and steps["right"]):
+        return None
+    return {k: float(np.mean(v)) for k, v in steps.items()}
 
 
 def _difference_error(p: dict | None, t: dict | None) -> float | None:

@@ -417,9 +417,12 @@ def test_schema_complete_and_json_round_trip() -> None:
     assert phases == {(s, p) for s in ("left", "right") for p in ("initial_contact", "midstance", "toe_off")}
     assert all(isinstance(e["frame"], int) and e["angles"]["knee_flexion"] is not None for e in d["evidence"])
     assert len(d["cadence_series"]) > 10 and all(150 < c < 190 for _, c in d["cadence_series"])
-    # every sided metric carries its own symmetry index; the headline is contact time's
+    # the headline index is contact time's; its own L/R % is printed only beyond the engine's
+    # error of the difference, which an even runner's few ms are not
     ct = d["metrics"]["contact_time_ms"]
-    assert d["metrics"]["symmetry_index_pct"]["value"] == pytest.approx(ct["symmetry_index_pct"], abs=1e-3)
+    si = 100.0 * abs(ct["left"] - ct["right"]) / ((ct["left"] + ct["right"]) / 2.0)
+    assert d["metrics"]["symmetry_index_pct"]["value"] == pytest.approx(si, abs=0.01)
+    assert abs(ct["left"] - ct["right"]) < 14.0 and ct["symmetry_index_pct"] is None
 
 
 def test_asymmetric_contact_time_shows_in_symmetry() -> None:
