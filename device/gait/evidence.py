@@ -5,7 +5,8 @@ evidence rules (``norms.toml`` ``[evidence]``) and returns it with
 
 - each metric's ``flag`` kept only when the capture (length, real frame rate, view agreement),
   the metric's steps and the side's reliability support it; ``symmetry_index_pct`` only where
-  the sided metric is a magnitude and both sides are reliable; negative flight times not
+  the sided metric is a magnitude, both sides are reliable and, for a timed metric, they differ
+  by more than the engine's error of that difference; negative flight times not
   measurable (with the reason);
 - ``quality["evidence"]``: ``{metric id: {"status", "why", "left", "right", "far", "only",
   "margin"}}``,
