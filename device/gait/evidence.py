@@ -872,14 +872,18 @@ def _sides_differ_beyond_error(
         if not (_num(step) and step > 0):
             return False
         margin *= (left + right) / 2.0 / step
+    return abs(left - right) > max(margin, _two_se_of_difference(m))
+
+
+def _two_se_of_difference(m: dict[str, Any]) -> float:
+    """Twice the standard error of a metric's right − left difference of means (its
+    stride-to-stride noise); 0 without both sides' counts and spreads."""
     if (
         all(_num(m.get(k)) for k in ("n_left", "n_right", "sd_left", "sd_right"))
         and min(m["n_left"], m["n_right"]) > 0
     ):
-        margin = max(
-            margin, 2.0 * math.sqrt(m["sd_left"] ** 2 / m["n_left"] + m["sd_right"] ** 2 / m["n_right"])
-        )
-    return abs(left - right) > margin
+        return 2.0 * math.sqrt(m["sd_left"] ** 2 / m["n_left"] + m["sd_right"] ** 2 / m["n_right"])
+    return 0.0
 
 
 def _judge_symmetry(
@@ -941,12 +945,7 @@ def _symmetry_at_limit(
         return
     # the error was measured at 30 and 60 fps; below 30 fps, where it was not, a frame is the margin
     frame_ms = 1000.0 / float(fps) if _num(fps) and 0 < fps < 0.95 * 30.0 else 0.0
-    se2 = 0.0
-    if (
-        all(_num(src.get(k)) for k in ("n_left", "n_right", "sd_left", "sd_right"))
-        and min(src["n_left"], src["n_right"]) > 0
-    ):
-        se2 = 2.0 * math.sqrt(src["sd_left"] ** 2 / src["n_left"] + src["sd_right"] ** 2 / src["n_right"])
+    se2 = _two_se_of_difference(src)
     diff_margin = max(CONTACT_DIFF_ERROR_MS, frame_ms, se2)
     pm = 100.0 * diff_margin / ((left + right) / 2.0)
     bound = _limit_within(m.get("value"), rng, pm)
@@ -974,7 +973,6 @@ def _asymmetry_unsupported(src: dict[str, Any], rules: EvidenceRules, v2: bool, 
     if min(nl, nr) < rules.min_side_steps:
         return f"needs {rules.min_side_steps} contacts per foot (left {nl}, right {nr})"
     diff = abs(float(left) - float(right))
-    se = math.sqrt(src["sd_left"] ** 2 / nl + src["sd_right"] ** 2 / nr)
     frame_ms = 1000.0 / float(fps) if _num(fps) and fps > 0 else math.inf
     if diff <= frame_ms:
         return f"the {diff:.0f} ms difference is less than one frame ({frame_ms:.0f} ms)"
@@ -983,8 +981,9 @@ def _asymmetry_unsupported(src: dict[str, Any], rules: EvidenceRules, v2: bool, 
             f"the {diff:.0f} ms difference is within the engine's own left/right error "
             f"(up to {CONTACT_DIFF_ERROR_MS:.0f} ms on 95 % of force-plate trials)"
         )
-    if diff <= 2.0 * se:
-        return f"the {diff:.0f} ms difference is within the stride-to-stride variation (±{2.0 * se:.0f} ms)"
+    se2 = _two_se_of_difference(src)
+    if diff <= se2:
+        return f"the {diff:.0f} ms difference is within the stride-to-stride variation (±{se2:.0f} ms)"
     return None
 
 
