@@ -70,7 +70,9 @@ from device.keypoints import KP, Timeline
 #       withheld has no cadence series
 # 2.13: a timed metric's left/right % (step time, contact time, duty factor, step length) only
 #       where its sides differ by more than the engine's own error of that difference
-ENGINE_VERSION = "2.13"
+# 2.14: timed as video (every capture), a toe-off is measured against its foot's level on the
+#       belt over the stance and its three neighbours each side, not that stance's lowest points
+ENGINE_VERSION = "2.14"
 LEG_FRACTION_OF_HEIGHT = 0.491
 MIN_FRAMES = 20
 MIN_DURATION_S = 1.5

@@ -29,7 +29,9 @@ from device.gait.events import (
     SideEvents,
     detect_side_events,
     enforce_alternation,
+    local_floors,
     stance_floor,
+    stance_floors,
     strict_alternation,
     uncorrected_toe_off,
 )
@@ -313,9 +315,18 @@ def _treadmill_refine(
         icc = np.where(se.ic_refined, 0.5, 0.3)
         toc = np.where(se.to_refined, 0.5, 0.3)
         low = stance_floor(t, h[s], ic, to)  # what a stance cut by the start is measured from
+        # the correction's refused or bare stances: their own floor, the level it was fitted with
+        own_floor = np.where(np.isfinite(ic), np.nan, low)
         if set_aside:
+            # each toe-off against its foot's level on the belt around it (events.local_floors): a
+            # stance's own lowest points scatter with the pose model's noise; development set
+            # timed as video, TO MAE 7.2 → 6.8 ms (60 fps), 8.5 → 7.8 ms (30 fps)
+            local = local_floors(stance_floors(t, h[s], ic, to))
+            floors = np.where(np.isfinite(local), local, low)
             icc, toc = np.minimum(icc, 0.4), np.minimum(toc, 0.4)
-            to = np.array([uncorrected_toe_off(t, h[s], ic[k], to[k], leg_px, low) for k in range(len(to))])
+            to = np.array(
+                [uncorrected_toe_off(t, h[s], ic[k], to[k], leg_px, floors[k]) for k in range(len(to))]
+            )
             idx = idx[:0]
             ic = moved.get(s, ic)
             # a contact moved by its turning point's offset to within 30 ms of the data's start or
@@ -327,7 +338,7 @@ def _treadmill_refine(
             # correction starts from (development set, stances cut by the start: 12 ms late)
             bare = np.setdiff1d(np.arange(len(to)), idx)
             to = to.copy()
-            to[bare] = [uncorrected_toe_off(t, h[s], ic[k], to[k], leg_px, low) for k in bare]
+            to[bare] = [uncorrected_toe_off(t, h[s], ic[k], to[k], leg_px, own_floor[k]) for k in bare]
         if idx.size:
             have = [sms[k] for k in idx]
             for arr, conf, kind in ((ic, icc, "initial_contact"), (to, toc, "toe_off")):
@@ -343,7 +354,7 @@ def _treadmill_refine(
                         # by design: a toe-off whose correction was refused takes the uncorrected rule
                         refused = k2[refused_at]
                         arr[refused] = [
-                            uncorrected_toe_off(t, h[s], ic[k], arr[k], leg_px, low) for k in refused
+                            uncorrected_toe_off(t, h[s], ic[k], arr[k], leg_px, own_floor[k]) for k in refused
                         ]
         out[s] = SideEvents(ic, to, se.ic_refined, se.to_refined, icc, toc)
     series = {"t": t, "tracks": tracks, "leg_px": leg_px, "stances": stances, "noise": noise}

@@ -808,6 +808,58 @@ def test_a_stance_cut_by_the_start_is_timed_from_the_foots_own_floor() -> None:
     assert without > truth + 0.02
 
 
+def test_a_toe_off_is_timed_from_its_foots_level_on_the_belt_around_it() -> None:
+    """The pose model puts one stance's ankle 2 % of leg too low for a few frames (MoveNet on
+    real video scatters so from stance to stance). Measured from that stance's own lowest
+    points the toe-off came early (its level too low); from the foot's level over its neighbouring stances (the belt
+    does not move up or down) it is where the ankle passes the toe-off height."""
+    from device.gait.events import (
+        TO_HEIGHT_FRAC_UNCORRECTED,
+        local_floors,
+        stance_floors,
+        uncorrected_toe_off,
+    )
+
+    leg, fs, period = 400.0, 30.0, 0.7
+    t = np.arange(0.0, 5.0, 1 / fs)
+    rise = np.clip((t % period) - 0.3, 0.0, None) * 1.2 * leg  # on the belt 0–0.3 s of each stride
+    height = 100.0 + rise
+    dip = (t > 2.15) & (t < 2.25)  # the fourth stance (2.1–2.4 s): three frames 8 px too low
+    height[dip] -= 0.02 * leg
+    ic = np.arange(7) * period
+    to = ic + 0.45  # the reference crossings the estimate searches before
+    own = stance_floors(t, height, ic, to)
+    assert own[3] == pytest.approx(100.0 - 0.02 * leg)
+    local = local_floors(own)
+    assert np.allclose(local, 100.0)
+    truth = 2.1 + 0.3 + TO_HEIGHT_FRAC_UNCORRECTED / 1.2
+    from_own = uncorrected_toe_off(t, height, ic[3], to[3], leg)
+    from_local = uncorrected_toe_off(t, height, ic[3], to[3], leg, local[3])
+    assert from_local == pytest.approx(truth, abs=0.002)
+    assert from_own < truth - 0.012  # early by more than a third of a frame
+
+
+def test_the_foots_level_follows_a_runner_drifting_toward_the_camera() -> None:
+    """The belt's level in the picture moves slowly when the runner drifts in depth: each
+    stance's level is its neighbours', not the whole capture's; stances without a floor of
+    their own (cut by the data's ends) take their neighbours'."""
+    from device.gait.events import FLOOR_NEIGHBOURS, local_floors
+
+    floors = np.linspace(100.0, 110.0, 21)  # 0.5 px a stance
+    floors[[0, 10]] = np.nan
+    local = local_floors(floors)
+    assert np.all(np.isfinite(local))
+    inner = slice(FLOOR_NEIGHBOURS, 21 - FLOOR_NEIGHBOURS)
+    assert np.allclose(
+        local[inner][[0, 1, 2, 3, 4, 5, 8, 9, 10, 11, 12, 13, 14]],
+        floors[inner][[0, 1, 2, 3, 4, 5, 8, 9, 10, 11, 12, 13, 14]],
+        atol=0.3,
+    )
+    assert abs(local[10] - 105.0) <= 0.3  # its own is unknown: the neighbours' median
+    assert local[-1] < 110.0 and local[-1] > 108.0  # at the end: the last stances', not 105
+    assert np.all(np.isnan(local_floors(np.full(5, np.nan))))
+
+
 def test_a_foot_unseen_in_the_first_frames_is_cut_by_the_start_where_it_is_first_seen() -> None:
     """The far foot leaves the belt as the data begins, and the pose model first sees it a frame
     later, already rising. Its lowest seen point is not the foot flat on the belt: measured from
