@@ -154,10 +154,10 @@ MAGNITUDES: dict[str, float] = {
 SYMMETRY = "symmetry_index_pct"
 SYMMETRY_SOURCE = "contact_time_ms"  # the headline L/R balance figure
 #: The engine's own error of the right − left contact-time difference, against the force
-#: plates: 95th percentile over the development set's 70 trials as captures are timed, 13.2 ms
-#: at 60 fps and 13.5 ms at 30 fps (max 22.5 / 30.3 ms; `gait-station validate`, column "L/R
-#: contact diff err ms", engine 2.6). A smaller difference is not shown as uneven, whatever
-#: the frame rate: at 90 fps one frame (11 ms) would let it through.
+#: plates: 95th percentile over the development set's 70 trials as captures are timed, 13.5 ms
+#: at 60 fps and 12.8 ms at 30 fps (max 22.1 / 29.9 ms; `gait-station validate`, column "L/R
+#: contact diff err ms", engine 2.14; engine 2.6: 13.2 / 13.5 ms). A smaller difference is not
+#: shown as uneven, whatever the frame rate: at 90 fps one frame (11 ms) would let it through.
 CONTACT_DIFF_ERROR_MS = 14.0
 #: The same for the step times (a step is the foot's whose contact starts it): a side's
 #: contacts found early or late shorten one step and lengthen the other, so the difference
