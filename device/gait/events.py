@@ -406,9 +406,14 @@ def stance_floor(t: np.ndarray, height: np.ndarray, ic: np.ndarray, to: np.ndarr
     """One foot's lowest level in its whole stances (the median over them of each one's lowest
     5 %): the level a stance cut by the start of the data is measured against (its foot-flat
     part is not in the data). NaN without a whole stance."""
-    lows = stance_floors(t, height, ic, to)
-    lows = lows[np.isfinite(lows)]
-    return float(np.median(lows)) if lows.size else float("nan")
+    return foot_floor(stance_floors(t, height, ic, to))
+
+
+def foot_floor(floors: np.ndarray) -> float:
+    """The median of the stances' floors (:func:`stance_floors`) that are known; NaN if none."""
+    known = np.asarray(floors, float)
+    known = known[np.isfinite(known)]
+    return float(np.median(known)) if known.size else float("nan")
 
 
 def local_floors(floors: np.ndarray, half: int = FLOOR_NEIGHBOURS) -> np.ndarray:

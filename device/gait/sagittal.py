@@ -29,8 +29,8 @@ from device.gait.events import (
     SideEvents,
     detect_side_events,
     enforce_alternation,
+    foot_floor,
     local_floors,
-    stance_floor,
     stance_floors,
     strict_alternation,
     uncorrected_toe_off,
@@ -314,14 +314,15 @@ def _treadmill_refine(
         ic, to, sms, idx = prepared[s]
         icc = np.where(se.ic_refined, 0.5, 0.3)
         toc = np.where(se.to_refined, 0.5, 0.3)
-        low = stance_floor(t, h[s], ic, to)  # what a stance cut by the start is measured from
+        each = stance_floors(t, h[s], ic, to)
+        low = foot_floor(each)  # what a stance cut by the start is measured from
         # the correction's refused or bare stances: their own floor, the level it was fitted with
         own_floor = np.where(np.isfinite(ic), np.nan, low)
         if set_aside:
             # each toe-off against its foot's level on the belt around it (events.local_floors): a
             # stance's own lowest points scatter with the pose model's noise; development set
             # timed as video, TO MAE 7.2 → 6.8 ms (60 fps), 8.5 → 7.8 ms (30 fps)
-            local = local_floors(stance_floors(t, h[s], ic, to))
+            local = local_floors(each)
             floors = np.where(np.isfinite(local), local, low)
             icc, toc = np.minimum(icc, 0.4), np.minimum(toc, 0.4)
             to = np.array(
