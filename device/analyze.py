@@ -131,7 +131,7 @@ def pose_timeline(
     from device.camera.video import VideoFileSource
     from device.pose.model import resolve_model_path
     from device.pose.movenet import MoveNetEstimator
-    from device.pose.pipeline import picture_for_file, run_pose
+    from device.pose.pipeline import picture_for_file, picture_turn, run_pose
 
     source = source or VideoFileSource(path)
     source.open()  # file problems are reported before the model loads
@@ -155,6 +155,11 @@ def pose_timeline(
                 progress=(lambda n: bar.update(1)) if bar is not None else None,
                 oversample=oversample,
             )
+            if upright_share(tl, cfg.pose.min_score) < MIN_PERSON_FRACTION:
+                # nobody upright in most frames: is the picture turned? (check_person says so)
+                tl.meta["picture_turn_deg"] = picture_turn(
+                    VideoFileSource(path), estimator, cfg.pose.min_score
+                )
         finally:
             if bar is not None:
                 bar.close()
@@ -212,13 +217,31 @@ def _video_clock_warnings(tl: Any) -> list[str]:
     return out
 
 
+def upright_share(timeline: Any, min_score: float) -> float:
+    """Share of the timeline's frames with a confident body standing upright (0 for none)."""
+    import numpy as np
+
+    from device.pose.pipeline import upright
+
+    n = len(timeline)
+    kp = np.concatenate([timeline.xy, timeline.score[..., None]], axis=-1)
+    return float(upright(kp, min_score).sum()) / n if n else 0.0
+
+
 def check_person(timeline: Any, min_score: float, path: Path) -> float:
-    """Share of frames with a confident body; NoPersonError when most frames have none."""
+    """Share of frames with a confident body; NoPersonError when most frames have none, or when
+    the picture is turned (``meta['picture_turn_deg']``, found by :func:`pose_timeline`)."""
     from device.pose.pipeline import body_visible
 
     n = len(timeline)
     seen = int(body_visible(timeline.score, min_score).sum()) if n else 0
     frac = seen / n if n else 0.0
+    turn = timeline.meta.get("picture_turn_deg")
+    if turn:
+        raise NoPersonError(
+            f"{path}: no upright runner in the picture: the video is turned, and the runner stands "
+            f"upright when it is rotated {turn}° clockwise: rotate it and analyse it again"
+        )
     if frac < MIN_PERSON_FRACTION:
         raise NoPersonError(
             f"{path}: no runner found (a confident body in only {seen} of {n} frames): "

@@ -163,6 +163,72 @@ def picture_for_file(
     return (CAPTURE_OVERSAMPLE if height >= MIN_RUNNER_PICTURE_PX else None), height
 
 
+#: A video in which most frames show no body is looked at turned a quarter, half and three
+#: quarters (:func:`picture_turn`): a clip filmed upside down, or saved without the phone's
+#: rotation, shows its runner upside down or lying, and the pose model then finds no body or a
+#: garbled one. This many frames from the start of the file, every TURN_STEP-th, read as a
+#: capture is (the model's crop follows the body from frame to frame: on single frames of the
+#: labelled clip, upright, it found a body in 4 of 12).
+TURN_SAMPLES = 30
+TURN_STEP = 2
+#: A turn is named when it shows an upright body (shoulders above hips above knees or ankles) in
+#: at least this share of those frames, and in this much more of them than the picture as it is.
+TURN_MIN_SHARE = 0.6
+TURN_MIN_GAIN = 0.3
+_TURNS = {90: 0, 180: 1, 270: 2}  # clockwise degrees → cv2.ROTATE_90_CLOCKWISE, _180, _90_COUNTERCLOCKWISE
+
+
+def upright(keypoints: np.ndarray, min_score: float) -> np.ndarray:
+    """Per frame (…, 17, 3 keypoints, image y down): a body standing upright, its shoulders,
+    hips and legs seen, in that order from the top."""
+    score, y = keypoints[..., 2], keypoints[..., 1]
+    seen = (score >= min_score) & np.isfinite(y)
+    levels = []
+    for part in (_SHOULDERS, _HIPS, _LEGS):
+        n = seen[..., part].sum(axis=-1)
+        total = np.where(seen[..., part], y[..., part], 0.0).sum(axis=-1)
+        levels.append(np.where(n > 0, total / np.maximum(n, 1), np.nan))
+    top, mid, low = levels
+    return np.asarray(body_visible(score, min_score) & (top < mid) & (mid < low))
+
+
+def picture_turn(source: FrameSource, estimator: PoseEstimator, min_score: float) -> int | None:
+    """The clockwise turn (90, 180 or 270°) that shows an upright body in most of
+    :data:`TURN_SAMPLES` frames of a video file (``source``, not yet opened; closed again) where
+    the picture as it is shows none; None when no turn does clearly better. For the message that
+    tells someone why no runner was found, not to analyse the turned video."""
+    import cv2
+
+    side = max(estimator.input_size) or 192
+    out = new_keypoint_buffer()
+    frames: list[Frame] = []
+    try:
+        with source:
+            for i, frame in enumerate(source):
+                if i % TURN_STEP == 0:
+                    frames.append(Frame(frame.image.copy(), frame.t, frame.index))
+                if len(frames) >= TURN_SAMPLES:
+                    break
+    except SourceError:
+        pass  # a damaged file: judge by the frames read
+    if not frames:
+        return None
+    counts: dict[int, int] = {}
+    try:
+        for turn in (0, *_TURNS):
+            estimator.reset()
+            counts[turn] = 0
+            for f in frames:
+                image = f.image if turn == 0 else cv2.rotate(f.image, _TURNS[turn])
+                picture = model_image(Frame(image, f.t, f.index), side, CAPTURE_OVERSAMPLE)
+                counts[turn] += int(upright(estimate_image(estimator, picture, out, min_score), min_score))
+    finally:
+        estimator.reset()
+    best = max(_TURNS, key=lambda k: counts[k])
+    share, as_is = counts[best] / len(frames), counts[0] / len(frames)
+    return best if share >= TURN_MIN_SHARE and share - as_is >= TURN_MIN_GAIN else None
+
+
 def run_pose(
     source: FrameSource,
     estimator: PoseEstimator,

@@ -220,6 +220,29 @@ def test_video_without_a_person(tmp_path: Path, model_path: Path, capsys: pytest
     assert "no runner found" in err and "\n" not in err
 
 
+def test_an_upside_down_video_says_how_to_turn_it(
+    tmp_path: Path, samples_dir: Path, model_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A clip filmed upside down (or saved without the phone's rotation): not "film the whole
+    body", which would send the clinician to re-film a runner who was filmed well, but the turn
+    that stands them upright, in one line. The keypoints are still kept."""
+    import cv2
+
+    from device.camera.video import VideoFileSource
+
+    with VideoFileSource(samples_dir / "treadmill_side_18fps.gif") as src:
+        frames = [cv2.rotate(f.image, cv2.ROTATE_180) for f in src]
+    video = _write_video(tmp_path / "upside_down.mp4", frames, fps=18)
+    kp = tmp_path / "kp.csv"
+    assert cli_main(["analyze", str(video), "--model", str(model_path), "--keypoints-csv", str(kp)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0, err
+    assert "no upright runner" in err and "rotated 180° clockwise" in err
+    # kept as filmed (upside down: the CSV reader refuses y pointing up, as it should)
+    rows = [ln for ln in kp.read_text(encoding="utf-8").splitlines() if ln and not ln.startswith("#")]
+    assert len(rows) == len(frames) + 1  # the header and a row per frame
+
+
 def test_too_short_video(tmp_path: Path, model_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     video = _write_video(tmp_path / "blip.mp4", [np.full((240, 320, 3), 100, np.uint8)] * 3)
     assert cli_main(["analyze", str(video), "--model", str(model_path)]) == 2

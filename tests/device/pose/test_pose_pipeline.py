@@ -213,3 +213,79 @@ def test_looking_at_a_file_with_nobody_in_it_stops_after_ten_seconds(estimator) 
     src = Empty()
     assert picture_for_file(src, estimator, 0.3) == (None, None)
     assert src.read_count <= PROBE_LIMIT_S * 30 + 2
+
+
+class _Frames:
+    """A finite frame source over decoded frames, each turned by ``rotate`` (a cv2 rotate code,
+    or None): a clip saved without its phone's rotation."""
+
+    def __init__(self, frames: list, rotate: int | None) -> None:
+        self.frames, self.rotate = frames, rotate
+
+    def source(self):
+        import cv2
+
+        from device.camera.base import Frame, FrameSource
+
+        frames, rotate = self.frames, self.rotate
+
+        class Turned(FrameSource):
+            i = 0
+
+            @property
+            def size(self) -> tuple[int, int]:
+                h, w = self._image(frames[0]).shape[:2]
+                return (w, h)
+
+            @property
+            def nominal_fps(self) -> float:
+                return 18.0
+
+            @staticmethod
+            def _image(f) -> np.ndarray:
+                return f.image if rotate is None else cv2.rotate(f.image, rotate)
+
+            def open(self) -> None:
+                self.i = 0
+
+            def read(self) -> Frame | None:
+                if self.i >= len(frames):
+                    return None
+                f = frames[self.i]
+                self.i += 1
+                return Frame(self._image(f), f.t, f.index)
+
+            def close(self) -> None:
+                pass
+
+        return Turned()
+
+
+def test_a_turned_video_is_recognised_and_how_to_turn_it_back(estimator, gif_frames) -> None:
+    """A runner upside down or lying in the picture: the clockwise turn that stands them upright
+    is named (for the "no upright runner" line); the picture as filmed needs none."""
+    import cv2
+
+    from device.pose.pipeline import picture_turn
+
+    assert picture_turn(_Frames(gif_frames, None).source(), estimator, 0.3) is None
+    assert picture_turn(_Frames(gif_frames, cv2.ROTATE_180).source(), estimator, 0.3) == 180
+    # turned a quarter anticlockwise when saved: a quarter clockwise stands it up again
+    assert picture_turn(_Frames(gif_frames, cv2.ROTATE_90_COUNTERCLOCKWISE).source(), estimator, 0.3) == 90
+    assert picture_turn(_Frames(gif_frames, cv2.ROTATE_90_CLOCKWISE).source(), estimator, 0.3) == 270
+
+
+def test_upright_needs_shoulders_over_hips_over_legs() -> None:
+    from device.pose.pipeline import upright
+
+    kp = np.zeros((17, 3), np.float32)
+    kp[:, 2] = 0.9
+    for name, y in (("shoulder", 100), ("hip", 200), ("knee", 300), ("ankle", 400)):
+        kp[KP[f"left_{name}"], 1] = kp[KP[f"right_{name}"], 1] = y
+    flipped = kp.copy()
+    flipped[:, 1] = 500 - kp[:, 1]
+    lying = kp.copy()
+    lying[:, 1] = 250
+    faint = kp.copy()
+    faint[[KP["left_hip"], KP["right_hip"]], 2] = 0.1  # no hips seen: no body
+    assert upright(np.stack([kp, flipped, lying, faint]), 0.3).tolist() == [True, False, False, False]
