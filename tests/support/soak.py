@@ -33,8 +33,10 @@ def open_fds() -> int:
     return len(os.listdir("/proc/self/fd"))
 
 
-def _settle(baseline_threads: int | None, timeout: float = 3.0) -> None:
-    """Let finished sessions' worker threads (finalize, writer, printing) exit."""
+def _settle(baseline_threads: int | None, timeout: float = 15.0) -> None:
+    """Let finished sessions' worker threads (finalize, writer, printing) exit: returns as soon as
+    they have, so the bound only matters on a loaded machine (CI beside a qemu run: 3 s left the
+    last session's worker running) or for a thread that never exits, which the growth shows."""
     end = time.monotonic() + timeout
     while time.monotonic() < end:
         if baseline_threads is not None and threading.active_count() <= baseline_threads:
@@ -152,6 +154,7 @@ def run_soak(
             "end": end_fig,
             "peak": peak,
             "growth": {k: end_fig[k] - base[k] for k in base},
+            "threads_at_end": sorted(t.name for t in threading.enumerate()),
             "db_bytes_end": db_end,
             "db_bytes_per_session": (db_end - db_warm) / n_after,
             "evidence_last_session": len(st.store.list_evidence(sid)),
