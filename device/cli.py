@@ -45,7 +45,11 @@ def plain_error(message: str) -> str:
     not a number"."""
     message = re.sub(r"^argument ", "", message)
     message = re.sub(r"invalid float value: (.*)$", r"\1 is not a number", message)
-    message = re.sub(r"invalid choice: (.*) \(choose from (.*)\)$", r"\1 is not one of \2", message)
+    choice = re.search(r"invalid choice: (.*) \(choose from (.*)\)$", message)
+    if choice:
+        # trixie's Python 3.13 lists the choices unquoted, bookworm's 3.11 quoted: one wording on both
+        listed = ", ".join(f"'{c.strip().strip(chr(39))}'" for c in choice.group(2).split(","))
+        message = f"{message[: choice.start()]}{choice.group(1)} is not one of {listed}"
     return re.sub(r"invalid int value: (.*)$", r"\1 is not a whole number", message)
 
 

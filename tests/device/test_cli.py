@@ -74,6 +74,21 @@ def test_an_unknown_subcommand_is_one_line(capsys: pytest.CaptureFixture[str]) -
     assert err.count("\n") == 1 and err.startswith("gait-station: COMMAND: 'analyse' is not one of 'run'")
 
 
+@pytest.mark.parametrize(
+    "argparse_says",
+    [
+        "argument --view: invalid choice: 'up' (choose from 'side', 'rear', 'front', 'auto')",  # 3.11
+        "argument --view: invalid choice: 'up' (choose from side, rear, front, auto)",  # 3.13
+    ],
+)
+def test_a_bad_choice_reads_the_same_on_every_python(argparse_says: str) -> None:
+    """Bookworm's Python quotes argparse's choices, trixie's does not: the station's line is the
+    same on both (the pi-check on trixie found it reading "one of side, rear, …")."""
+    from device.cli import plain_error
+
+    assert plain_error(argparse_says) == "--view: 'up' is not one of 'side', 'rear', 'front', 'auto'"
+
+
 def test_help_is_still_the_full_usage(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as info:
         cli_main(["analyze", "--help"])
