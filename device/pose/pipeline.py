@@ -163,8 +163,8 @@ def picture_for_file(
     return (CAPTURE_OVERSAMPLE if height >= MIN_RUNNER_PICTURE_PX else None), height
 
 
-#: A video in which most frames show no body is looked at turned a quarter, half and three
-#: quarters (:func:`picture_turn`): a clip filmed upside down, or saved without the phone's
+#: A video in which most frames show no upright body is looked at turned a quarter, half and
+#: three quarters (:func:`picture_turn`): a clip filmed upside down, or saved without the phone's
 #: rotation, shows its runner upside down or lying, and the pose model then finds no body or a
 #: garbled one. This many frames from the start of the file, every TURN_STEP-th, read as a
 #: capture is (the model's crop follows the body from frame to frame: on single frames of the
@@ -175,7 +175,6 @@ TURN_STEP = 2
 #: at least this share of those frames, and in this much more of them than the picture as it is.
 TURN_MIN_SHARE = 0.6
 TURN_MIN_GAIN = 0.3
-_TURNS = {90: 0, 180: 1, 270: 2}  # clockwise degrees → cv2.ROTATE_90_CLOCKWISE, _180, _90_COUNTERCLOCKWISE
 
 
 def upright(keypoints: np.ndarray, min_score: float) -> np.ndarray:
@@ -199,33 +198,34 @@ def picture_turn(source: FrameSource, estimator: PoseEstimator, min_score: float
     tells someone why no runner was found, not to analyse the turned video."""
     import cv2
 
+    turns = {90: cv2.ROTATE_90_CLOCKWISE, 180: cv2.ROTATE_180, 270: cv2.ROTATE_90_COUNTERCLOCKWISE}
     side = max(estimator.input_size) or 192
     out = new_keypoint_buffer()
-    frames: list[Frame] = []
+    # the model's picture of each frame (a few hundred px: 30 full frames would be ~80 MB)
+    pictures: list[np.ndarray] = []
     try:
         with source:
             for i, frame in enumerate(source):
                 if i % TURN_STEP == 0:
-                    frames.append(Frame(frame.image.copy(), frame.t, frame.index))
-                if len(frames) >= TURN_SAMPLES:
+                    pictures.append(model_image(frame, side, CAPTURE_OVERSAMPLE).image.copy())
+                if len(pictures) >= TURN_SAMPLES:
                     break
     except SourceError:
         pass  # a damaged file: judge by the frames read
-    if not frames:
+    if not pictures:
         return None
     counts: dict[int, int] = {}
     try:
-        for turn in (0, *_TURNS):
+        for turn in (0, *turns):
             estimator.reset()
             counts[turn] = 0
-            for f in frames:
-                image = f.image if turn == 0 else cv2.rotate(f.image, _TURNS[turn])
-                picture = model_image(Frame(image, f.t, f.index), side, CAPTURE_OVERSAMPLE)
-                counts[turn] += int(upright(estimate_image(estimator, picture, out, min_score), min_score))
+            for image in pictures:
+                turned = ModelImage(image if turn == 0 else cv2.rotate(image, turns[turn]), (1.0, 1.0))
+                counts[turn] += int(upright(estimate_image(estimator, turned, out, min_score), min_score))
     finally:
         estimator.reset()
-    best = max(_TURNS, key=lambda k: counts[k])
-    share, as_is = counts[best] / len(frames), counts[0] / len(frames)
+    best = max(turns, key=lambda k: counts[k])
+    share, as_is = counts[best] / len(pictures), counts[0] / len(pictures)
     return best if share >= TURN_MIN_SHARE and share - as_is >= TURN_MIN_GAIN else None
 
 
