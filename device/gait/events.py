@@ -379,7 +379,7 @@ def strict_alternation(
 #: A toe-off is measured against its foot's level on the belt from the stance itself and its
 #: neighbours on that foot (this many before and after): the belt does not move up or down, and
 #: one stance's lowest ankle points scatter with the pose model's noise (on the labelled clip's
-#: MoveNet keypoints by up to ±3 % of leg from one stance to the next), which moved that
+#: MoveNet keypoints by up to ±4 % of leg about the foot's median), which moved that
 #: stance's toe-off crossing by up to a frame. Local, not the whole capture's: a runner drifting
 #: toward or away from the camera moves the belt's level in the picture slowly (the clip's near
 #: foot: by ~4 % of leg over 5 s). Development set timed as video: TO MAE 7.2 → 6.8 ms at
