@@ -132,6 +132,11 @@ def run_soak(
             if progress is not None:
                 progress(i, state)
         _settle(int(base.get("py_threads", 0)) or None)
+        # the last session's evidence frames are stored after it reads "done": give them the
+        # same bound (a fresh-clone CI run measured before they were in: 0 evidence)
+        end = time.monotonic() + 15.0
+        while not st.store.list_evidence(sid) and time.monotonic() < end:
+            time.sleep(0.05)
         st.store.checkpoint()
         end_fig = {
             "rss_mb": rss_mb(),
