@@ -131,7 +131,7 @@ def pose_timeline(
     from device.camera.video import VideoFileSource
     from device.pose.model import resolve_model_path
     from device.pose.movenet import MoveNetEstimator
-    from device.pose.pipeline import picture_for_file, picture_turn, run_pose
+    from device.pose.pipeline import picture_for_file, picture_turn, run_pose, upright_share
 
     source = source or VideoFileSource(path)
     source.open()  # file problems are reported before the model loads
@@ -215,17 +215,6 @@ def _video_clock_warnings(tl: Any) -> list[str]:
             "(a damaged video): the analysis covers the rest"
         )
     return out
-
-
-def upright_share(timeline: Any, min_score: float) -> float:
-    """Share of the timeline's frames with a confident body standing upright (0 for none)."""
-    import numpy as np
-
-    from device.pose.pipeline import upright
-
-    n = len(timeline)
-    kp = np.concatenate([timeline.xy, timeline.score[..., None]], axis=-1)
-    return float(upright(kp, min_score).sum()) / n if n else 0.0
 
 
 def check_person(timeline: Any, min_score: float, path: Path) -> float:

@@ -32,6 +32,7 @@ from device.gait.norms import Norms
 from device.gait.types import Analysis, RunnerInfo
 from device.keypoints import Timeline
 from device.pose.base import PoseEstimator
+from device.pose.pipeline import TURN_SAMPLES, TURN_STEP, turn_of_pictures, upright_share
 from device.store import KeypointWriter, Store
 from device.store.video import video_fits
 from device.store.writer import is_disk_full
@@ -128,6 +129,27 @@ class FinishOutcome:
 
 #: The engine's issue code for a capture in which no runner was seen (device.gait.evidence).
 NO_RUNNER = "no_runner"
+#: A capture with an upright body in fewer of its frames than this is looked at turned before it
+#: is analysed: a camera mounted upside down gives the pose model a garbled body, and the
+#: analysis then reads "two people in view, feet out of the frame" (measured on the labelled
+#: clip turned 180°: an upright body in 12 % of its frames) instead of what to fix.
+MIN_UPRIGHT_SHARE = 0.5
+
+
+def turned_camera_message(turn: int, camera: str = MAIN) -> str:
+    """The one line for a capture whose picture is turned ``turn``° (90, 180, 270 clockwise)."""
+    which, key = ("the rear camera", "rear_upside_down") if camera == REAR else ("the camera", "upside_down")
+    if turn == 180:
+        return (
+            f"{which}'s picture is upside down (the runner stands upright in it only when it is "
+            f"turned 180°), so nothing was measured: set [camera] {key} = true in the station's "
+            f"config (a Pi camera), or mount {which} the other way up; then film again"
+        )
+    return (
+        f"{which}'s picture is on its side (the runner stands upright in it only when it is "
+        f"turned {turn}° clockwise), so nothing was measured: mount {which} level, its long side "
+        "horizontal; then film again"
+    )
 
 
 def in_time_order(tl: Timeline) -> Timeline:
@@ -202,6 +224,10 @@ class SessionFinisher:
                 raise UserError("no frames were captured")
             stats = self._stats(timeline, spools.get(MAIN), job.frames_missed)
             self.store.set_status(sid, SessionStatus.ANALYSING, **stats)
+            turn = self._picture_turn(timeline, spools.get(MAIN))
+            if turn is not None:
+                log.warning("session %d: the camera's picture is turned %d° (no upright runner)", sid, turn)
+                raise UserError(turned_camera_message(turn))
             outcome = self._analyse(job, timeline, spools)
         except CatchUpCancelled as exc:
             # not a failure: nothing is marked or deleted, the next start resumes the session
@@ -289,6 +315,23 @@ class SessionFinisher:
         finally:
             self.estimators.give_back(ests)
 
+    def _picture_turn(self, timeline: Timeline, spool: PoseSpool | None) -> int | None:
+        """The turn (90, 180, 270° clockwise) of a camera's picture when most of its frames show
+        no upright body and its model pictures (the pose spool's, from the middle of the capture)
+        show one turned; None otherwise."""
+        min_score = self.cfg.pose.min_score
+        if spool is None or not spool.entries or upright_share(timeline, min_score) >= MIN_UPRIGHT_SHARE:
+            return None
+        span = TURN_SAMPLES * TURN_STEP
+        first = max(0, (len(spool.entries) - span) // 2)
+        entries = spool.entries[first : first + span : TURN_STEP]
+        pictures = [image for _, image in spool.images(entries)]
+        ests = self.estimators.borrow()
+        try:
+            return turn_of_pictures(pictures, ests[0], min_score)
+        finally:
+            self.estimators.give_back(ests)
+
     def _stats(self, tl: Timeline, spool: PoseSpool | None, missed: int) -> dict[str, Any]:
         n = len(tl)
         spooled = len(spool) if spool is not None else n
@@ -354,7 +397,7 @@ class SessionFinisher:
                 result, [f"the capture ended early ({job.ended_early}): {secs} recorded, analysed"]
             )
         if job.has_rear:
-            result = self._with_rear(sid, runner, result, job.rear_error)
+            result = self._with_rear(sid, runner, result, job.rear_error, spools.get(REAR))
         self.store.save_analysis(sid, result)
         if self.summary_formatter is not None:
             try:
@@ -375,11 +418,21 @@ class SessionFinisher:
         )
 
     def _with_rear(
-        self, sid: int, runner: RunnerInfo, result: dict[str, Any], error: str | None
+        self,
+        sid: int,
+        runner: RunnerInfo,
+        result: dict[str, Any],
+        error: str | None,
+        spool: PoseSpool | None,
     ) -> dict[str, Any]:
         tl = in_time_order(self.store.get_keypoints(sid, REAR))
         if len(tl) == 0:
             return merge_rear(result, None, error)
+        turn = self._picture_turn(tl, spool)
+        if turn is not None:  # the side view is analysed all the same
+            log.warning("session %d: the rear camera's picture is turned %d°", sid, turn)
+            turned = turned_camera_message(turn, REAR)
+            return merge_rear(result, None, f"{error}; {turned}" if error else turned)
         try:
             tl.meta.update({"session_id": sid, "camera": "rear"})
             rear = self.analyzer(

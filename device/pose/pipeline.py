@@ -191,16 +191,19 @@ def upright(keypoints: np.ndarray, min_score: float) -> np.ndarray:
     return np.asarray(body_visible(score, min_score) & (top < mid) & (mid < low))
 
 
+def upright_share(timeline: Timeline, min_score: float) -> float:
+    """Share of the timeline's frames with a confident body standing upright (0 for none)."""
+    n = len(timeline)
+    kp = np.concatenate([timeline.xy, timeline.score[..., None]], axis=-1)
+    return float(upright(kp, min_score).sum()) / n if n else 0.0
+
+
 def picture_turn(source: FrameSource, estimator: PoseEstimator, min_score: float) -> int | None:
     """The clockwise turn (90, 180 or 270°) that shows an upright body in most of
     :data:`TURN_SAMPLES` frames of a video file (``source``, not yet opened; closed again) where
     the picture as it is shows none; None when no turn does clearly better. For the message that
     tells someone why no runner was found, not to analyse the turned video."""
-    import cv2
-
-    turns = {90: cv2.ROTATE_90_CLOCKWISE, 180: cv2.ROTATE_180, 270: cv2.ROTATE_90_COUNTERCLOCKWISE}
     side = max(estimator.input_size) or 192
-    out = new_keypoint_buffer()
     # the model's picture of each frame (a few hundred px: 30 full frames would be ~80 MB)
     pictures: list[np.ndarray] = []
     try:
@@ -212,8 +215,20 @@ def picture_turn(source: FrameSource, estimator: PoseEstimator, min_score: float
                     break
     except SourceError:
         pass  # a damaged file: judge by the frames read
+    return turn_of_pictures(pictures, estimator, min_score)
+
+
+def turn_of_pictures(pictures: list[np.ndarray], estimator: PoseEstimator, min_score: float) -> int | None:
+    """The clockwise turn (90, 180 or 270°) that shows an upright body in at least
+    :data:`TURN_MIN_SHARE` of ``pictures`` (model pictures of consecutive or spread frames)
+    and in :data:`TURN_MIN_GAIN` more of them than as they are; None when none does (or no
+    pictures). The estimator's crop is reset before and after each turn."""
+    import cv2
+
     if not pictures:
         return None
+    turns = {90: cv2.ROTATE_90_CLOCKWISE, 180: cv2.ROTATE_180, 270: cv2.ROTATE_90_COUNTERCLOCKWISE}
+    out = new_keypoint_buffer()
     counts: dict[int, int] = {}
     try:
         for turn in (0, *turns):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 
@@ -47,4 +48,93 @@ def test_sample_clip_through_movenet(tmp_path: Path, model_path: Path, samples_d
     for ev in store.list_evidence(sid):
         e = store.get_evidence(ev["id"])
         assert e["jpeg"][:2] == b"\xff\xd8" and len(e["keypoints"]) == 17
+    store.close()
+
+
+def _turned_clip(src: Path, dst: Path, rotate: int, seconds: float) -> Path:
+    """The first ``seconds`` of ``src`` turned by ``rotate`` (a cv2 rotate code), as an MP4."""
+    cap = cv2.VideoCapture(str(src))
+    fps = cap.get(cv2.CAP_PROP_FPS)
+    frames = []
+    ok, frame = cap.read()
+    while ok and len(frames) < seconds * fps:
+        frames.append(cv2.rotate(frame, rotate))
+        ok, frame = cap.read()
+    cap.release()
+    h, w = frames[0].shape[:2]
+    out = cv2.VideoWriter(str(dst), cv2.VideoWriter_fourcc(*"mp4v"), fps, (w, h))
+    for f in frames:
+        out.write(f)
+    out.release()
+    return dst
+
+
+@pytest.mark.parametrize(
+    ("rotate", "says"),
+    [(cv2.ROTATE_180, "upside_down = true"), (cv2.ROTATE_90_CLOCKWISE, "turned 270° clockwise")],
+)
+def test_a_camera_mounted_turned_is_named_not_analysed(
+    tmp_path: Path, model_path: Path, samples_dir: Path, rotate: int, says: str
+) -> None:
+    """A camera mounted upside down (or on its side) gives the pose model a garbled body; analysed,
+    the labelled clip turned 180° read "two people in view; feet leave the frame; the runner turns
+    around". The capture fails with the one line that says what to fix, its keypoints kept."""
+    from device.pose import MoveNetEstimator
+
+    cfg = Config()
+    cfg.storage.data_dir = str(tmp_path)
+    cfg.storage.min_free_mb = 0
+    cfg.capture.duration_s = 4.0
+    cfg.capture.countdown_s = 0
+    clip = _turned_clip(samples_dir / "treadmill_side_30fps_labelled.mp4", tmp_path / "turned.mp4", rotate, 5)
+    store = Store(tmp_path / "station.db")
+    est = MoveNetEstimator(model_path, 2, quiet=True)
+    ctl = CaptureController(cfg, store, lambda: open_source(str(clip), cfg), est, source_name=str(clip))
+    ctl.start()
+    try:
+        rid = store.create_runner("Runner", 175)
+        sid = ctl.start_capture(CaptureRequest(runner_id=rid, speed_kmh=10.0))
+        assert ctl.wait_for_state(("done", "failed"), scaled(90)) == "failed"
+    finally:
+        ctl.close()
+    s = store.get_session(sid)
+    assert says in s["error"] and "nothing was measured" in s["error"], s["error"]
+    assert s["analysis"] is None
+    assert len(store.get_keypoints(sid)) >= 100  # what was recorded is kept
+    assert ctl.last_result is not None and says in ctl.last_result["message"]
+    store.close()
+
+
+def test_a_rear_camera_mounted_upside_down_is_named_and_the_side_view_analysed(
+    tmp_path: Path, model_path: Path, samples_dir: Path
+) -> None:
+    """The rear camera's turned picture costs the rear view only, and says which setting to set."""
+    from device.capture.rear import RearCamera
+    from device.pose import MoveNetEstimator
+
+    cfg = Config()
+    cfg.storage.data_dir = str(tmp_path)
+    cfg.storage.min_free_mb = 0
+    cfg.capture.duration_s = 4.0
+    cfg.capture.countdown_s = 0
+    side = samples_dir / "treadmill_side_30fps_labelled.mp4"
+    turned = _turned_clip(side, tmp_path / "rear.mp4", cv2.ROTATE_180, 5)
+    store = Store(tmp_path / "station.db")
+    rear = RearCamera(
+        store, lambda: open_source(str(turned), cfg), MoveNetEstimator(model_path, 1, quiet=True)
+    )
+    est = MoveNetEstimator(model_path, 1, quiet=True)
+    ctl = CaptureController(
+        cfg, store, lambda: open_source(str(side), cfg), est, source_name=str(side), rear=rear
+    )
+    ctl.start()
+    try:
+        rid = store.create_runner("Runner", 175)
+        sid = ctl.start_capture(CaptureRequest(runner_id=rid, speed_kmh=10.0))
+        assert ctl.wait_for_state(("done", "failed"), scaled(120)) == "done", store.get_session(sid)["error"]
+    finally:
+        ctl.close()
+    a = store.get_session(sid)["analysis"]
+    assert "rear_upside_down = true" in a["rear"]["error"] and a["rear"]["metrics_from_rear"] == []
+    assert a["cadence_spm"] is not None  # the side view is measured as ever
     store.close()
