@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from device.gait import analyze
-from device.gait.analysis import OVERGROUND, TWO_PEOPLE, WALKING
+from device.gait.analysis import OVERGROUND, TWO_PEOPLE, WALKING, WALKING_STANCE_PEAK
 from device.gait.metric_ids import (
     ALL_METRICS,
     BELT_SPEED_METRICS,
@@ -319,7 +319,11 @@ def test_walking_gets_no_running_step_timing() -> None:
         m = a.metrics[mid]
         assert m.value is None and m.left is None and m.right is None, mid
         assert m.reason == WALKING, mid
-    assert a.metrics["knee_flexion_stance_peak_deg"].value is not None  # angles are still measured
+    # the knee's peak in stance is its flexion at toe-off in walking: timed by running's rules too
+    assert a.metrics["knee_flexion_stance_peak_deg"].value is None
+    assert a.metrics["knee_flexion_stance_peak_deg"].reason == WALKING_STANCE_PEAK
+    for mid in ("knee_flexion_ic_deg", "knee_flexion_swing_peak_deg", "hip_flexion_ic_deg"):
+        assert a.metrics[mid].value is not None, mid  # the other angles are still measured
 
 
 def test_two_people_in_view_warns() -> None:
