@@ -131,7 +131,7 @@ def pose_timeline(
     from device.camera.video import VideoFileSource
     from device.pose.model import resolve_model_path
     from device.pose.movenet import MoveNetEstimator
-    from device.pose.pipeline import picture_for_file, picture_turn, run_pose, upright_share
+    from device.pose.pipeline import TURN_CHECK_BELOW, picture_for_file, picture_turn, run_pose, upright_share
 
     source = source or VideoFileSource(path)
     source.open()  # file problems are reported before the model loads
@@ -155,8 +155,8 @@ def pose_timeline(
                 progress=(lambda n: bar.update(1)) if bar is not None else None,
                 oversample=oversample,
             )
-            if upright_share(tl, cfg.pose.min_score) < MIN_PERSON_FRACTION:
-                # nobody upright in most frames: is the picture turned? (check_person says so)
+            if upright_share(tl, cfg.pose.min_score) < TURN_CHECK_BELOW:
+                # few frames with an upright body: is the picture turned? (check_person says so)
                 tl.meta["picture_turn_deg"] = picture_turn(
                     VideoFileSource(path), estimator, cfg.pose.min_score
                 )

@@ -32,7 +32,7 @@ from device.gait.norms import Norms
 from device.gait.types import Analysis, RunnerInfo
 from device.keypoints import Timeline
 from device.pose.base import PoseEstimator
-from device.pose.pipeline import TURN_SAMPLES, TURN_STEP, turn_of_pictures, upright_share
+from device.pose.pipeline import TURN_CHECK_BELOW, TURN_SAMPLES, TURN_STEP, turn_of_pictures, upright_share
 from device.store import KeypointWriter, Store
 from device.store.video import video_fits
 from device.store.writer import is_disk_full
@@ -129,11 +129,6 @@ class FinishOutcome:
 
 #: The engine's issue code for a capture in which no runner was seen (device.gait.evidence).
 NO_RUNNER = "no_runner"
-#: A capture with an upright body in fewer of its frames than this is looked at turned before it
-#: is analysed: a camera mounted upside down gives the pose model a garbled body, and the
-#: analysis then reads "two people in view, feet out of the frame" (measured on the labelled
-#: clip turned 180°: an upright body in 12 % of its frames) instead of what to fix.
-MIN_UPRIGHT_SHARE = 0.5
 
 
 def turned_camera_message(turn: int, camera: str = MAIN) -> str:
@@ -320,7 +315,9 @@ class SessionFinisher:
         no upright body and its model pictures (the pose spool's, from the middle of the capture)
         show one turned; None otherwise."""
         min_score = self.cfg.pose.min_score
-        if spool is None or not spool.entries or upright_share(timeline, min_score) >= MIN_UPRIGHT_SHARE:
+        # a camera mounted upside down gives the pose model a garbled body, and the analysis then
+        # read "two people in view, feet out of the frame" instead of what to fix
+        if spool is None or not spool.entries or upright_share(timeline, min_score) >= TURN_CHECK_BELOW:
             return None
         span = TURN_SAMPLES * TURN_STEP
         first = max(0, (len(spool.entries) - span) // 2)

@@ -94,7 +94,9 @@ def test_a_camera_mounted_turned_is_named_not_analysed(
     try:
         rid = store.create_runner("Runner", 175)
         sid = ctl.start_capture(CaptureRequest(runner_id=rid, speed_kmh=10.0))
-        assert ctl.wait_for_state(("done", "failed"), scaled(90)) == "failed"
+        state = ctl.wait_for_state(("done", "failed"), scaled(90))
+        s = store.get_session(sid)
+        assert state == "failed", (s["error"], s["analysis"] and s["analysis"]["quality"]["verdict"])
     finally:
         ctl.close()
     s = store.get_session(sid)
