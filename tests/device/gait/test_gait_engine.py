@@ -14,10 +14,11 @@ import numpy as np
 import pytest
 
 from device.gait import analyze
-from device.gait.analysis import OVERGROUND, TWO_PEOPLE, WALKING, WALKING_STANCE_PEAK
+from device.gait.analysis import OVERGROUND, TWO_PEOPLE, WALKING, WALKING_STANCE_PEAK, low_fps_reason
 from device.gait.metric_ids import (
     ALL_METRICS,
     BELT_SPEED_METRICS,
+    EVENT_INSTANT_METRICS,
     FRONTAL_METRICS,
     LEG_SCALED_METRICS,
     SIDE_METRICS,
@@ -253,7 +254,16 @@ def test_frame_rate_extremes(fps: int) -> None:
     _, tl = _run(fps=fps, duration_s=8 if fps == 240 else 15)
     a = analyze(tl, RunnerInfo(175, 10), norms=load_norms())
     assert a.cadence_spm is not None and abs(a.cadence_spm - 170) / 170 < 0.01
-    assert a.metrics["contact_time_ms"].value is not None
+    if fps == 240:
+        assert a.metrics["contact_time_ms"].value is not None
+        return
+    # below 20 fps a contact is timed to a frame of 67 ms: on the labelled real clip read at 15 fps
+    # the contact time read 281 ms for 223; what rests on the moments is not measurable
+    for mid in (*EVENT_INSTANT_METRICS, "symmetry_index_pct"):
+        m = a.metrics[mid]
+        assert m.value is None and m.left is None and m.right is None, mid
+        assert m.reason == low_fps_reason(15.0), mid
+    assert a.metrics["step_time_ms"].value is not None  # contact to contact, over many steps
 
 
 def test_nan_heavy_input_gives_reasons_not_crashes() -> None:
