@@ -74,7 +74,8 @@ from device.keypoints import KP, Timeline
 #       belt over the stance and its three neighbours each side, not that stance's lowest points
 # 2.15: walking: the knee's peak in stance is not measurable (it is the knee at toe-off, which
 #       running's rules time); below 20 fps what is timed or measured at contact and toe-off is
-#       not measurable (the slowest rate its timing was measured at); no development-set or
+#       not measurable (the slowest rate its timing was measured at); a stance whose foot reaches
+#       the picture's bottom edge has nothing timed or measured at contact; no development-set or
 #       labelled-clip figure changes
 ENGINE_VERSION = "2.15"
 LEG_FRACTION_OF_HEIGHT = 0.491
@@ -105,6 +106,12 @@ def low_fps_reason(fps: float) -> str:
     )
 
 
+#: Why the metrics timed or measured at the contacts are not reported when every stance's foot
+#: reached the picture's bottom edge (sagittal._leave_out_at_edge)
+FEET_AT_EDGE = (
+    "the feet are at the picture's bottom edge in stance, so the moments of contact and toe-off "
+    "are not seen: frame the whole body, feet included, with room below them"
+)
 #: Why cadence and the step timing are not reported from a clip with cuts between takes
 NOT_ONE_TAKE = "not one continuous take (cuts, or the camera moved)"
 #: Why no metric is reported when the detected body jumps between people
@@ -297,7 +304,7 @@ def analyze(
         if turning and fser is not None:
             fsign = np.where(fser[cl.src_index] == 0, fsign, fser[cl.src_index])
             warnings.append("the runner turns around during the clip: each direction is analysed on its own")
-        res = sagittal.analyse_side(cl, fsign, leg_px, px_per_cm, speed_cm_s, event_model)
+        res = sagittal.analyse_side(cl, fsign, leg_px, px_per_cm, speed_cm_s, event_model, tl.height)
         dec = sides.decide(
             None if turning else vres.facing, camera_side, _floors(res), leg_px, raw_xy, tl.score
         )
@@ -329,6 +336,15 @@ def analyze(
         metrics.update(_side_metrics(valid, px_per_cm, speed_cm_s))
         if not dec.decided:
             _unsided(metrics)
+        at_edge = sum(1 for st in valid if st.values.get(sagittal.AT_EDGE))
+        feet_at_edge = 0 < at_edge == len(valid)
+        if feet_at_edge:
+            _withhold(metrics, EVENT_INSTANT_METRICS, FEET_AT_EDGE)
+        elif at_edge:
+            warnings.append(
+                f"{at_edge} of {len(valid)} contacts left out of what is timed or measured at contact: "
+                "the foot was at the picture's bottom edge"
+            )
         # (a capture first called walking is timed by the walking rules, without the belt model)
         fitted = any(sm is not None for *_, sm in res.series.get("stances", []))
         if res.activity != "walking" and not fitted:
@@ -351,10 +367,10 @@ def analyze(
         }
         # the gait-cycle curves run from contact to contact and the evidence frames show the
         # moments of contact and toe-off: neither is shown where those moments are not known
-        a.curves = {} if unverified else res.curves
+        a.curves = {} if unverified or feet_at_edge else res.curves
         a.diagnostics["event_series"] = res.series
         quality["event_timing"] = _event_timing_note(res.series)
-        a.evidence = [] if unverified else [_frame_of(e, tl) for e in res.evidence]
+        a.evidence = [] if unverified or feet_at_edge else [_frame_of(e, tl) for e in res.evidence]
         activity = res.activity
         quality["activity_cues"] = {
             **{k: (None if v is None else round(v, 3)) for k, v in res.ground_cues.items()},

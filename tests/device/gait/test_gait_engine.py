@@ -14,7 +14,14 @@ import numpy as np
 import pytest
 
 from device.gait import analyze
-from device.gait.analysis import OVERGROUND, TWO_PEOPLE, WALKING, WALKING_STANCE_PEAK, low_fps_reason
+from device.gait.analysis import (
+    FEET_AT_EDGE,
+    OVERGROUND,
+    TWO_PEOPLE,
+    WALKING,
+    WALKING_STANCE_PEAK,
+    low_fps_reason,
+)
 from device.gait.metric_ids import (
     ALL_METRICS,
     BELT_SPEED_METRICS,
@@ -264,6 +271,27 @@ def test_frame_rate_extremes(fps: int) -> None:
         assert m.value is None and m.left is None and m.right is None, mid
         assert m.reason == low_fps_reason(15.0), mid
     assert a.metrics["step_time_ms"].value is not None  # contact to contact, over many steps
+
+
+def test_feet_at_the_pictures_bottom_edge_have_nothing_timed_at_contact() -> None:
+    """The pose model puts an ankle below the picture at its edge: the labelled clip cropped so its
+    feet in stance fall just below the picture read a 357 ms contact time for 223 ms. With the
+    frame's bottom just below the stance ankles, what rests on the moments of contact is not
+    measurable, with the reason; cadence and the angles away from contact are still measured."""
+    _, tl = _run(duration_s=15)
+    lowest = float(np.nanmax(tl.xy[:, [KP["left_ankle"], KP["right_ankle"]], 1]))
+    framed = Timeline(tl.t, tl.xy, tl.score, tl.frame, tl.width, lowest / 0.985)
+    a = analyze(framed, RunnerInfo(175, 10), norms=load_norms())
+    for mid in EVENT_INSTANT_METRICS:
+        assert a.metrics[mid].value is None and a.metrics[mid].reason == FEET_AT_EDGE, mid
+    assert a.evidence == [] and a.curves == {}  # pictures of moments not seen
+    assert a.cadence_spm is not None and abs(a.cadence_spm - 170) / 170 < 0.01
+    assert a.metrics["trunk_lean_deg"].value is not None
+    # framed with room below the feet, the same run is timed
+    roomy = Timeline(tl.t, tl.xy, tl.score, tl.frame, tl.width, lowest / 0.9)
+    assert (
+        analyze(roomy, RunnerInfo(175, 10), norms=load_norms()).metrics["contact_time_ms"].value is not None
+    )
 
 
 def test_nan_heavy_input_gives_reasons_not_crashes() -> None:
