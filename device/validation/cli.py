@@ -444,7 +444,10 @@ def degraded_copies(samples_dir: Path, cache_dir: Path, out: list[str]) -> list[
         "Each copy is the plain decode transformed while it is read (seeded): dark = gamma 1.5, gain "
         "0.7; noisy = Gaussian noise σ 8 levels (6 on the dark copy); blurred = Gaussian σ 2.5 px; "
         "washed out = contrast 0.45 + 110; mirrored = flipped left to right (the runner faces "
-        "image-right: scored against the labels with their sides swapped). Contact time by the "
+        "image-right: scored against the labels with their sides swapped); half resolution = "
+        "640×360 (INTER_AREA); JPEG quality 30 = each frame re-encoded; feet below the picture = "
+        "the middle 80 % each way (a camera too close: the feet in stance fall below its edge); "
+        "15 fps = every 2nd frame. Contact time by the "
         f"labels (physical): "
         f"{_f(phys.get('left'), 0)}/{_f(phys.get('right'), 0)} ms.\n"
     )

@@ -224,9 +224,48 @@ DEGRADATIONS: dict[str, Callable[[np.ndarray, np.random.Generator], np.ndarray]]
     # not worse but the other way round: the runner faces image-right, so the leg nearest the
     # camera is the runner's right (the labels' sides swap: :data:`MIRRORED`)
     "mirrored": lambda im, rng: np.ascontiguousarray(im[:, ::-1]),
+    # engine 2.15: a camera's other pictures, and one framed too tight
+    "half resolution": lambda im, rng: _scaled(im, 0.5),
+    "JPEG quality 30": lambda im, rng: _jpeg(im, 30),
+    # the middle 80 % each way: a camera too close, the feet in stance just below the picture
+    "feet below the picture": lambda im, rng: _middle(im, 0.8),
+    "15 fps": lambda im, rng: im,  # every 2nd frame (EVERY_NTH)
 }
 #: the copy whose labels' sides are swapped (the mirror turns the near left leg into a right one)
 MIRRORED = "mirrored"
+#: copies that keep only every n-th frame of the clip
+EVERY_NTH = {"15 fps": 2}
+
+
+def _scaled(image: np.ndarray, f: float) -> np.ndarray:
+    import cv2
+
+    h, w = image.shape[:2]
+    return cv2.resize(image, (round(w * f), round(h * f)), interpolation=cv2.INTER_AREA)
+
+
+def _jpeg(image: np.ndarray, quality: int) -> np.ndarray:
+    import cv2
+
+    ok, data = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, quality])
+    decoded = cv2.imdecode(data, cv2.IMREAD_COLOR) if ok else None
+    if decoded is None:
+        raise ValueError("a frame did not survive JPEG encoding")
+    return np.asarray(decoded)
+
+
+def _middle(image: np.ndarray, f: float) -> np.ndarray:
+    h, w = image.shape[:2]
+    ch, cw = round(h * f), round(w * f)
+    y0, x0 = (h - ch) // 2, (w - cw) // 2
+    return np.ascontiguousarray(image[y0 : y0 + ch, x0 : x0 + cw])
+
+
+def degraded_size(size: tuple[int, int], degradation: str) -> tuple[int, int]:
+    """(width, height) of a frame of ``size`` made worse the ``degradation`` way."""
+    w, h = size
+    out = DEGRADATIONS[degradation](np.zeros((h, w, 3), np.uint8), np.random.default_rng(0))
+    return out.shape[1], out.shape[0]
 
 
 class DegradedVideo(VideoFileSource):
@@ -236,9 +275,15 @@ class DegradedVideo(VideoFileSource):
         super().__init__(path)
         self._transform = DEGRADATIONS[degradation]
         self._rng = np.random.default_rng(seed)
+        self._every = EVERY_NTH.get(degradation, 1)
+        self._read = 0
 
     def read(self) -> Frame | None:
         frame = super().read()
+        while frame is not None and self._read % self._every:
+            self._read += 1
+            frame = super().read()
+        self._read += 1
         if frame is not None:
             frame.image = self._transform(frame.image, self._rng)
         return frame
@@ -281,16 +326,17 @@ def video_keypoints(
         tl = Timeline(
             t=z["t"], xy=z["xy"], score=z["score"], frame=z["frame"], meta=json.loads(str(z["meta"]))
         )
-    return _with_size(tl, video)
+    return _with_size(tl, video, degradation)
 
 
-def _with_size(tl: Timeline, video: Path) -> Timeline:
+def _with_size(tl: Timeline, video: Path, degradation: str | None = None) -> Timeline:
     """The CSV does not carry the frame size; the analysis uses it (feet at the frame edge)."""
 
     src = VideoFileSource(video)
     src.open()
     try:
-        tl.width, tl.height = src.size
+        size = src.size
     finally:
         src.close()
+    tl.width, tl.height = size if degradation is None else degraded_size(size, degradation)
     return tl
