@@ -29,7 +29,14 @@ from device.gait.clean import MIN_SCORE, body_scale_px, clean, mask_low_scores
 from device.gait.cues import build_cues
 from device.gait.event_weights import EVENT_MODEL
 from device.gait.evidence import gate
-from device.gait.framing import EDGE_OF_HEIGHT, FeetProblem, feet_problem, unseen_feet_inside
+from device.gait.framing import (
+    EDGE_OF_HEIGHT,
+    TOP_EDGE_OF_HEIGHT,
+    FeetProblem,
+    feet_problem,
+    unseen_feet_inside,
+    upper_body_out_of_frame,
+)
 from device.gait.geometry import length, mid, mid_points, runner_frame
 from device.gait.metric_ids import (
     ALL_METRICS,
@@ -76,7 +83,8 @@ from device.keypoints import KP, Timeline
 #       running's rules time); below 20 fps what is timed or measured at contact and toe-off is
 #       not measurable (the slowest rate its timing was measured at); a stance whose foot reaches
 #       the picture's bottom edge has nothing timed or measured at contact; no development-set or
-#       labelled-clip figure changes
+#       labelled-clip figure changes; shoulders at the picture's top edge are body_out_of_frame
+#       (nothing reported, as for two people, which the pose model's guesses read as before)
 ENGINE_VERSION = "2.15"
 LEG_FRACTION_OF_HEIGHT = 0.491
 MIN_FRAMES = 20
@@ -118,6 +126,11 @@ NOT_ONE_TAKE = "not one continuous take (cuts, or the camera moved)"
 TWO_PEOPLE = (
     "two people in view (or the camera moved): the keypoints may belong to either person; "
     "film one runner alone"
+)
+#: Why no metric is reported when the runner's shoulders are at the picture's top edge
+UPPER_BODY_OUT = (
+    "the runner is not whole in the picture (the shoulders are at its top edge): the pose model "
+    "guesses at what it cannot see, and the keypoints jump; frame the whole body, head included"
 )
 #: Why the step timing is not reported for walking (see STEP_TIMING_METRICS)
 WALKING = (
@@ -467,7 +480,9 @@ def analyze(
             "cannot scale every take",
         )
     # no number at all: the keypoints may be another person's, or of another view than chosen
-    for none_why in (TWO_PEOPLE if _two_people(jumps, tl.duration_s) else None, vres.mismatch):
+    upper_out = upper_body_out_of_frame(quality.get("shoulders_at_frame_top_fraction", 0.0))
+    people = UPPER_BODY_OUT if upper_out else TWO_PEOPLE if _two_people(jumps, tl.duration_s) else None
+    for none_why in (people, vres.mismatch):
         if none_why:
             _withhold(metrics, ALL_METRICS, none_why)
             a.cadence_spm = None
@@ -1017,6 +1032,11 @@ def _seen_quality(xy: np.ndarray, tl: Timeline) -> dict:
         with np.errstate(invalid="ignore"):
             edge = (y > EDGE_OF_HEIGHT * tl.height).any(1)
         out["ankle_at_frame_edge_fraction"] = round(float(edge.mean()), 3)
+        sh = xy[:, [KP["left_shoulder"], KP["right_shoulder"]], 1]
+        seen_sh = int(np.isfinite(sh).any(axis=1).sum())
+        with np.errstate(invalid="ignore"):
+            top = int((sh < TOP_EDGE_OF_HEIGHT * tl.height).any(axis=1).sum())  # NaN: not at the top
+        out["shoulders_at_frame_top_fraction"] = round(top / seen_sh, 3) if seen_sh else 0.0
         knees = xy[:, [KP["left_knee"], KP["right_knee"]]]
         knee_seen, inside = unseen_feet_inside(ank, knees, float(tl.height))
         # of the frames without an ankle: the knee seen, and putting the foot inside the picture
@@ -1134,7 +1154,7 @@ def _body_jumps(xy: np.ndarray, t: np.ndarray, leg_px: float) -> int:
 
 #: Issue codes that make a capture unusable (nothing in it can be trusted); any other issue
 #: makes it "limited".
-UNUSABLE = {"no_runner", "two_people", "view_mismatch", "view_unknown"}
+UNUSABLE = {"no_runner", "two_people", "body_out_of_frame", "view_mismatch", "view_unknown"}
 
 
 def _verdict_code(issues: list[str]) -> str:
@@ -1158,7 +1178,15 @@ def _verdict(
     issues = []
     codes: list[str] = []
     dur = max(tl.duration_s, 1e-6)
-    if _two_people(jumps, dur):
+    at_top = float(quality.get("shoulders_at_frame_top_fraction", 0.0))
+    if upper_body_out_of_frame(at_top):
+        issues.append("the upper body leaves the frame")
+        codes.append("body_out_of_frame")
+        w.append(
+            f"the shoulders are at the picture's top edge in {100 * at_top:.0f} % of the frames that show "
+            "them: frame the whole body, head included"
+        )
+    elif _two_people(jumps, dur):
         issues.append("two people in view")
         codes.append("two_people")
         w.append(f"the detected body jumps {jumps} times: more than one person in view, or the camera moved")

@@ -83,6 +83,7 @@ ISSUE_WORDS: dict[str, str] = {
     "low_fps": "frame rate too low",
     "no_runner": "runner not detected",
     "two_people": "two people in view",
+    "body_out_of_frame": "the upper body leaves the frame",
     "feet_out_of_frame": "feet leave the frame",
     "feet_unseen": "feet not seen clearly (dark, blurred or hidden)",
     "few_strides": "too few strides",
@@ -104,13 +105,20 @@ _BLOCKING = {
     "low_fps",
     "no_runner",
     "two_people",
+    "body_out_of_frame",
     "feet_out_of_frame",
     "feet_unseen",
     "few_strides",
     "walking",
     "edited_video",
 }
-_UNUSABLE = {"view_mismatch", "view_unknown", "no_runner", "two_people"}  # as the engine's verdict_code
+_UNUSABLE = {
+    "view_mismatch",
+    "view_unknown",
+    "no_runner",
+    "two_people",
+    "body_out_of_frame",
+}  # as the engine's verdict_code
 _ORDER = list(ISSUE_WORDS)
 # Schema-1 verdict words -> issue codes.
 _V1_ISSUES = {

@@ -25,6 +25,10 @@ ANKLES_SEEN_MIN = 0.7  # both ankles pooled
 BEST_ANKLE_SEEN_MIN = 0.85  # the better-seen ankle (the near one, in a side view)
 AT_EDGE_MAX = 0.1  # frames with an ankle in the bottom 3 % of the picture
 EDGE_OF_HEIGHT = 0.97
+#: The top 3 % of the picture: a shoulder there is one the pose model could not see (the
+#: labelled clip cut just below the nose put a shoulder in it in 21–38 % of the frames that
+#: showed one; upright and whole, it never did)
+TOP_EDGE_OF_HEIGHT = 1.0 - EDGE_OF_HEIGHT
 KNEE_SEEN_MIN = 0.5  # of the frames without an ankle: the knee must be seen in this many ...
 INSIDE_MIN = 0.9  # ... and put the foot inside the picture in this many of those
 
@@ -42,6 +46,14 @@ def feet_out_of_frame(ankle_seen: tuple[float, float], at_edge: float) -> bool:
     picture's height."""
     pooled = (ankle_seen[0] + ankle_seen[1]) / 2
     return (pooled < ANKLES_SEEN_MIN and max(ankle_seen) < BEST_ANKLE_SEEN_MIN) or at_edge > AT_EDGE_MAX
+
+
+def upper_body_out_of_frame(shoulders_at_top: float) -> bool:
+    """``shoulders_at_top``: the fraction of frames with a seen shoulder that have one in the
+    picture's top 3 % (:data:`TOP_EDGE_OF_HEIGHT`): as often as for the feet's bottom edge, the
+    runner is not whole in the picture, and the pose model's guesses at what it cannot see made
+    the detected body jump (read before as "two people in view")."""
+    return shoulders_at_top > AT_EDGE_MAX
 
 
 def unseen_feet_inside(ankle: np.ndarray, knee: np.ndarray, height: float) -> tuple[float, float]:

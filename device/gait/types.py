@@ -33,7 +33,7 @@ Schema version 2 (engine 2.0) added, over version 1:
   ``effective_fps`` = (frames analysed − 1) / duration (the real rate, dropped frames counted);
   ``duration_s``; ``verdict_code`` ("good" | "limited" | "unusable") and ``issues`` (short stable
   codes: cadence_disagree, cadence_implausible, too_short, low_fps, view_mismatch,
-  view_unknown, feet_out_of_frame, feet_unseen, two_people, walking, few_strides, side_unknown, facing_unknown,
+  view_unknown, feet_out_of_frame, feet_unseen, two_people, body_out_of_frame, walking, few_strides, side_unknown, facing_unknown,
   no_runner, time_gap, repeated_frames, edited_video, events_unverified); ``cadence_estimates`` (each independent estimate, spm);
   ``belt_speed_kmh`` (belt speed measured from the stance feet, when the height is entered) and
   ``belt_speed_vs_entered_pct``; ``verdict`` stays the plain-language text;

@@ -447,7 +447,8 @@ def degraded_copies(samples_dir: Path, cache_dir: Path, out: list[str]) -> list[
         "image-right: scored against the labels with their sides swapped); half resolution = "
         "640×360 (INTER_AREA); JPEG quality 30 = each frame re-encoded; feet below the picture = "
         "the middle 80 % each way (a camera too close: the feet in stance fall below its edge); "
-        "15 fps = every 2nd frame. Contact time by the "
+        "15 fps = every 2nd frame; upper body above the picture = its top 55 % cut away (the "
+        "picture starts just below the nose). Contact time by the "
         f"labels (physical): "
         f"{_f(phys.get('left'), 0)}/{_f(phys.get('right'), 0)} ms.\n"
     )

@@ -230,6 +230,8 @@ DEGRADATIONS: dict[str, Callable[[np.ndarray, np.random.Generator], np.ndarray]]
     # the middle 80 % each way: a camera too close, the feet in stance just below the picture
     "feet below the picture": lambda im, rng: _middle(im, 0.8),
     "15 fps": lambda im, rng: im,  # every 2nd frame (EVERY_NTH)
+    # the top 55 % cut away: the picture starts just below the runner's nose
+    "upper body above the picture": lambda im, rng: np.ascontiguousarray(im[round(0.55 * im.shape[0]) :]),
 }
 #: the copy whose labels' sides are swapped (the mirror turns the near left leg into a right one)
 MIRRORED = "mirrored"

@@ -18,6 +18,7 @@ from device.gait.analysis import (
     FEET_AT_EDGE,
     OVERGROUND,
     TWO_PEOPLE,
+    UPPER_BODY_OUT,
     WALKING,
     WALKING_STANCE_PEAK,
     low_fps_reason,
@@ -292,6 +293,31 @@ def test_feet_at_the_pictures_bottom_edge_have_nothing_timed_at_contact() -> Non
     assert (
         analyze(roomy, RunnerInfo(175, 10), norms=load_norms()).metrics["contact_time_ms"].value is not None
     )
+
+
+def test_shoulders_at_the_pictures_top_edge_are_a_body_not_whole_in_it_not_two_people() -> None:
+    """The labelled clip cut just below the nose read "two people in view": the pose model's
+    guesses at the shoulders it could not see made the body jump. Now the issue says what to
+    fix, and nothing is reported, as before."""
+    _, tl = _run(duration_s=15)
+    xy = tl.xy.copy()
+    shoulders = xy[:, [KP["left_shoulder"], KP["right_shoulder"]], 1]
+    xy[..., 1] -= float(np.nanmin(shoulders)) - 2.0  # the shoulders' highest point 2 px from the top
+    a = analyze(
+        Timeline(tl.t, xy, tl.score, tl.frame, tl.width, tl.height), RunnerInfo(175, 10), norms=load_norms()
+    )
+    q = a.quality
+    assert "body_out_of_frame" in q["issues"] and "two_people" not in q["issues"], q["issues"]
+    assert q["verdict_code"] == "unusable"
+    assert a.cadence_spm is None and a.evidence == [] and a.curves == {}
+    for mid, m in a.metrics.items():
+        assert m.value is None and m.reason == UPPER_BODY_OUT, mid
+    # the same runner with the shoulders a little lower in the picture is analysed
+    xy[..., 1] += 0.05 * tl.height
+    ok = analyze(
+        Timeline(tl.t, xy, tl.score, tl.frame, tl.width, tl.height), RunnerInfo(175, 10), norms=load_norms()
+    )
+    assert "body_out_of_frame" not in ok.quality["issues"] and ok.cadence_spm is not None
 
 
 def test_nan_heavy_input_gives_reasons_not_crashes() -> None:

@@ -199,6 +199,23 @@ def test_the_labelled_clip_framed_too_tight_or_at_15_fps_prints_no_contact_time(
     assert sc.cadence_err_pct is not None and abs(sc.cadence_err_pct) <= 1.0
 
 
+@pytest.mark.slow
+def test_the_labelled_clip_cut_below_the_nose_is_a_body_not_whole_in_the_picture(
+    samples_dir: Path, model_path: Path
+) -> None:
+    """Before engine 2.15 it read "two people in view" (the pose model's guesses at the shoulders
+    it could not see made the body jump): the clinician would look for a second person."""
+    from device.validation.dataset import LABELLED_CLIP, video_keypoints
+
+    tl = video_keypoints(
+        samples_dir / LABELLED_CLIP, model=str(model_path), degradation="upper body above the picture"
+    )
+    a = analyze(tl, event_model=EventModel.physics(), norms=load_norms()).to_dict()
+    q = a["quality"]
+    assert "body_out_of_frame" in q["issues"] and "two_people" not in q["issues"], q["issues"]
+    assert all(m["value"] is None for m in a["metrics"].values())
+
+
 # ----------------------------------------------------------------------------- sides (unit)
 def test_side_cues_must_agree() -> None:
     n = 200
