@@ -8,7 +8,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from device.gait.framing import EDGE_OF_HEIGHT, FeetProblem, feet_problem, unseen_feet_inside
+from device.gait.framing import (
+    EDGE_OF_HEIGHT,
+    TOP_EDGE_OF_HEIGHT,
+    FeetProblem,
+    feet_problem,
+    unseen_feet_inside,
+    upper_body_out_of_frame,
+)
 from device.gait.live import Hint
 from device.keypoints import KP, N_KEYPOINTS, SKELETON_EDGES
 from device.pose.pipeline import MIN_RUNNER_PICTURE_PX
@@ -115,7 +122,14 @@ class QualityMonitor:
         feet = feet_problem((seen_l, seen_r), at_edge, unseen_inside)
         if feet is not None:
             out.append(_FEET_HINT[feet])
-        if not seen[t][:, _HEAD].any(axis=1).mean() >= 0.7:
+        # the head unseen, or the shoulders at the top edge (the engine's body_out_of_frame)
+        at_top = 0.0
+        if self.frame_size:
+            shoulders = seen[t][:, _SHOULDERS]
+            with np.errstate(invalid="ignore"):
+                high = self._xy[:n][t][:, _SHOULDERS, 1] < TOP_EDGE_OF_HEIGHT * self.frame_size[1]
+            at_top = float((high & shoulders).any(axis=1).mean())
+        if not seen[t][:, _HEAD].any(axis=1).mean() >= 0.7 or upper_body_out_of_frame(at_top):
             out.append(Hint.HEAD_OUT_OF_FRAME)
         xy = self._xy[:n][t]
         if self.frame_size and len(xy):

@@ -167,3 +167,16 @@ def test_feet_unseen_inside_the_picture_or_below_it() -> None:
 
     assert lost(720) == [Hint.FEET_UNSEEN]
     assert lost(640) == [Hint.FEET_OUT_OF_FRAME]
+
+
+def test_shoulders_at_the_top_edge_are_a_head_out_of_frame_hint() -> None:
+    """The model guesses a head it cannot see (the labelled clip cut below the nose still showed
+    one in half its frames), but puts the shoulders at the edge: the hint follows the engine's
+    body_out_of_frame rule, so the clinician moves the camera before the capture reads unusable."""
+    from device.gait.live import Hint
+
+    whole = _side_runner(500, top=100)
+    assert Hint.HEAD_OUT_OF_FRAME not in _hints_for([whole] * 30)
+    cut = _side_runner(500, top=-70)  # shoulders at y = 5 of 720, the head above the picture
+    cut[:5, 2] = 0.9  # ... guessed as seen all the same
+    assert Hint.HEAD_OUT_OF_FRAME in _hints_for([cut] * 30)
