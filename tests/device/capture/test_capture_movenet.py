@@ -17,25 +17,39 @@ from tests.support.timing import scaled
 pytestmark = pytest.mark.slow  # a sample clip through MoveNet
 
 
+def _capture_config(data_dir: Path, duration_s: float) -> Config:
+    """A station capturing ``duration_s`` from a file at once (no countdown) into ``data_dir``."""
+    cfg = Config()
+    cfg.storage.data_dir = str(data_dir)
+    cfg.storage.min_free_mb = 0
+    cfg.capture.duration_s = duration_s
+    cfg.capture.countdown_s = 0
+    return cfg
+
+
+def _one_capture(
+    ctl: CaptureController, store: Store, speed_kmh: float, timeout_s: float = 90
+) -> tuple[str, int]:
+    """Start ``ctl``, capture one session of a new runner, close it: (end state, session id)."""
+    ctl.start()
+    try:
+        rid = store.create_runner("Runner", 175)
+        sid = ctl.start_capture(CaptureRequest(runner_id=rid, speed_kmh=speed_kmh))
+        return str(ctl.wait_for_state(("done", "failed"), scaled(timeout_s))), sid
+    finally:
+        ctl.close()
+
+
 def test_sample_clip_through_movenet(tmp_path: Path, model_path: Path, samples_dir: Path) -> None:
     from device.pose import MoveNetEstimator
 
-    cfg = Config()
-    cfg.storage.data_dir = str(tmp_path)
-    cfg.storage.min_free_mb = 0
-    cfg.capture.duration_s = 5.0
-    cfg.capture.countdown_s = 0
+    cfg = _capture_config(tmp_path, 5.0)
     clip = samples_dir / "walking_side_30fps.mp4"
     store = Store(tmp_path / "station.db")
     est = MoveNetEstimator(model_path, 2, quiet=True)
     ctl = CaptureController(cfg, store, lambda: open_source(str(clip), cfg), est, source_name=str(clip))
-    ctl.start()
-    try:
-        rid = store.create_runner("Walker", 175)
-        sid = ctl.start_capture(CaptureRequest(runner_id=rid, speed_kmh=5.0))
-        assert ctl.wait_for_state(("done", "failed"), scaled(90)) == "done", store.get_session(sid)["error"]
-    finally:
-        ctl.close()
+    state, sid = _one_capture(ctl, store, 5.0)
+    assert state == "done", store.get_session(sid)["error"]
     s = store.get_session(sid)
     tl = store.get_keypoints(sid)
     assert s["frames_inferred"] == len(tl) >= 140  # 5 s of a 30 fps clip, every frame inferred
@@ -81,25 +95,14 @@ def test_a_camera_mounted_turned_is_named_not_analysed(
     around". The capture fails with the one line that says what to fix, its keypoints kept."""
     from device.pose import MoveNetEstimator
 
-    cfg = Config()
-    cfg.storage.data_dir = str(tmp_path)
-    cfg.storage.min_free_mb = 0
-    cfg.capture.duration_s = 4.0
-    cfg.capture.countdown_s = 0
+    cfg = _capture_config(tmp_path, 4.0)
     clip = _turned_clip(samples_dir / "treadmill_side_30fps_labelled.mp4", tmp_path / "turned.mp4", rotate, 5)
     store = Store(tmp_path / "station.db")
     est = MoveNetEstimator(model_path, 2, quiet=True)
     ctl = CaptureController(cfg, store, lambda: open_source(str(clip), cfg), est, source_name=str(clip))
-    ctl.start()
-    try:
-        rid = store.create_runner("Runner", 175)
-        sid = ctl.start_capture(CaptureRequest(runner_id=rid, speed_kmh=10.0))
-        state = ctl.wait_for_state(("done", "failed"), scaled(90))
-        s = store.get_session(sid)
-        assert state == "failed", (s["error"], s["analysis"] and s["analysis"]["quality"]["verdict"])
-    finally:
-        ctl.close()
+    state, sid = _one_capture(ctl, store, 10.0)
     s = store.get_session(sid)
+    assert state == "failed", (s["error"], s["analysis"] and s["analysis"]["quality"]["verdict"])
     assert says in s["error"] and "nothing was measured" in s["error"], s["error"]
     assert s["analysis"] is None
     assert len(store.get_keypoints(sid)) >= 100  # what was recorded is kept
@@ -114,11 +117,7 @@ def test_a_rear_camera_mounted_upside_down_is_named_and_the_side_view_analysed(
     from device.capture.rear import RearCamera
     from device.pose import MoveNetEstimator
 
-    cfg = Config()
-    cfg.storage.data_dir = str(tmp_path)
-    cfg.storage.min_free_mb = 0
-    cfg.capture.duration_s = 4.0
-    cfg.capture.countdown_s = 0
+    cfg = _capture_config(tmp_path, 4.0)
     side = samples_dir / "treadmill_side_30fps_labelled.mp4"
     turned = _turned_clip(side, tmp_path / "rear.mp4", cv2.ROTATE_180, 5)
     store = Store(tmp_path / "station.db")
@@ -129,13 +128,8 @@ def test_a_rear_camera_mounted_upside_down_is_named_and_the_side_view_analysed(
     ctl = CaptureController(
         cfg, store, lambda: open_source(str(side), cfg), est, source_name=str(side), rear=rear
     )
-    ctl.start()
-    try:
-        rid = store.create_runner("Runner", 175)
-        sid = ctl.start_capture(CaptureRequest(runner_id=rid, speed_kmh=10.0))
-        assert ctl.wait_for_state(("done", "failed"), scaled(120)) == "done", store.get_session(sid)["error"]
-    finally:
-        ctl.close()
+    state, sid = _one_capture(ctl, store, 10.0, timeout_s=120)
+    assert state == "done", store.get_session(sid)["error"]
     a = store.get_session(sid)["analysis"]
     assert "rear_upside_down = true" in a["rear"]["error"] and a["rear"]["metrics_from_rear"] == []
     assert a["cadence_spm"] is not None  # the side view is measured as ever
