@@ -468,7 +468,7 @@ def analyze(
         _withhold(metrics, ("knee_flexion_stance_peak_deg",), WALKING_STANCE_PEAK)
     # the camera's rate (median frame interval), not frames over time: a few frames dropped do
     # not make the frames that were kept further apart
-    fps = 1.0 / float(np.median(np.diff(tl.t))) if len(tl) > 1 else 0.0
+    fps = tl.effective_fps
     if 0.0 < fps < MIN_EVENT_FPS:
         _withhold(metrics, (*EVENT_INSTANT_METRICS, SYMMETRY), low_fps_reason(fps))
     if cuts:
