@@ -587,14 +587,16 @@ def _leave_out_at_edge(mine: list[Stance], t: np.ndarray, v: np.ndarray, frame_h
     labelled clip cropped so its feet in stance fall just below the picture read a contact time
     of 357 ms (its runner's: 223 ms), none of its 33 contacts within 60 ms of the labels.
     Nothing is left out when the picture's height is not known."""
-    if not frame_height:
+    valid = [st for st in mine if st.valid]
+    if not frame_height or not valid:
         return
-    limit = -EDGE_OF_HEIGHT * frame_height
-    for st in mine:
-        if not st.valid:
-            continue
-        w = v[t.searchsorted(st.ic) : t.searchsorted(st.to, side="right")]
-        if w.size and np.isfinite(w).any() and float(np.nanmin(w)) < limit:
+    # every stance's lowest ankle at once (a numpy call per stance cost ~8 % of the analysis)
+    a = t.searchsorted(np.array([st.ic for st in valid]))
+    b = np.maximum(t.searchsorted(np.array([st.to for st in valid]), side="right"), a + 1)
+    low = np.append(np.where(np.isfinite(v), v, np.inf), np.inf)
+    lowest = np.minimum.reduceat(low, np.stack([a, np.minimum(b, low.size - 1)], axis=1).ravel())[::2]
+    for st, at_edge in zip(valid, (lowest < -EDGE_OF_HEIGHT * frame_height).tolist(), strict=True):
+        if at_edge:
             for mid_ in EVENT_INSTANT_METRICS:
                 st.values.pop(mid_, None)
             st.values[AT_EDGE] = 1.0
