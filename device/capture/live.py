@@ -18,11 +18,12 @@ from device.gait.framing import (
 )
 from device.gait.live import Hint
 from device.keypoints import KP, N_KEYPOINTS, SKELETON_EDGES
-from device.pose.pipeline import MIN_RUNNER_PICTURE_PX
+from device.pose.pipeline import LIVE_TURNED_BELOW, MIN_RUNNER_PICTURE_PX, standing_up
 
 PREVIEW_MAX_WIDTH = 640
 _ANKLES = np.array([KP["left_ankle"], KP["right_ankle"]])
 _KNEES = np.array([KP["left_knee"], KP["right_knee"]])
+_LEGS = np.concatenate([_KNEES, _ANKLES])
 _FEET_HINT = {FeetProblem.OUT_OF_FRAME: Hint.FEET_OUT_OF_FRAME, FeetProblem.UNSEEN: Hint.FEET_UNSEEN}
 _HIPS = np.array([KP["left_hip"], KP["right_hip"]])
 _SHOULDERS = np.array([KP["left_shoulder"], KP["right_shoulder"]])
@@ -108,6 +109,13 @@ class QualityMonitor:
         if torso.mean() < 0.5:
             return [Hint.NO_RUNNER]
         t = torso
+        # a turned camera first: every other hint would describe a body the model garbled.
+        # Judged on frames with a leg seen too (a picture cut at the waist is not turned).
+        whole = t & seen[:, _LEGS].any(axis=1)
+        if whole.sum() >= 10:
+            body = np.concatenate([self._xy[:n][whole], self._score[:n][whole][..., None]], axis=-1)
+            if standing_up(body, self.min_score).mean() < LIVE_TURNED_BELOW:
+                return [Hint.CAMERA_TURNED]
         ankles = seen[t][:, _ANKLES]
         at_edge, unseen_inside = 0.0, (0.0, 0.0)
         if self.frame_size:

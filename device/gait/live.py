@@ -37,6 +37,7 @@ class Hint(StrEnum):
     (``no_runner``, ``feet_out_of_frame``, ``feet_unseen``, ``view_mismatch``: ``device.gait.evidence``)."""
 
     NO_RUNNER = "no_runner"
+    CAMERA_TURNED = "camera_turned"
     FEET_OUT_OF_FRAME = "feet_out_of_frame"
     FEET_UNSEEN = "feet_unseen"
     HEAD_OUT_OF_FRAME = "head_out_of_frame"
@@ -49,6 +50,8 @@ class Hint(StrEnum):
 # the first one is the dashboard's "fix this first").
 HINT_WORDS: dict[Hint, str] = {
     Hint.NO_RUNNER: "no runner in view: step into the frame",
+    Hint.CAMERA_TURNED: "runner not upright in the picture: mount the camera level and the right way up"
+    " (or set [camera] upside_down = true)",
     Hint.FEET_OUT_OF_FRAME: "feet leave the frame: move the camera back or lower",
     Hint.FEET_UNSEEN: "feet not seen clearly: more light on the feet and the belt",
     Hint.HEAD_OUT_OF_FRAME: "head out of the frame: move the camera back or higher",
@@ -60,10 +63,12 @@ HINT_WORDS: dict[Hint, str] = {
 
 def merge_hints(*sources: list[Hint]) -> list[Hint]:
     """Hints from several producers: each code once, in :data:`HINT_WORDS` order; with no runner
-    in view that is the only hint (the others would describe nobody)."""
+    in view that is the only hint (the others would describe nobody), and so is a turned camera
+    (the others would describe a body the pose model garbled)."""
     seen = {h for src in sources for h in src}
-    if Hint.NO_RUNNER in seen:
-        return [Hint.NO_RUNNER]
+    for alone in (Hint.NO_RUNNER, Hint.CAMERA_TURNED):
+        if alone in seen:
+            return [alone]
     return [h for h in HINT_WORDS if h in seen]
 
 

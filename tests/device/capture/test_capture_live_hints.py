@@ -180,3 +180,74 @@ def test_shoulders_at_the_top_edge_are_a_head_out_of_frame_hint() -> None:
     cut = _side_runner(500, top=-70)  # shoulders at y = 5 of 720, the head above the picture
     cut[:5, 2] = 0.9  # ... guessed as seen all the same
     assert Hint.HEAD_OUT_OF_FRAME in _hints_for([cut] * 30)
+
+
+def _turned(kp: np.ndarray, deg: int, frame_size: tuple[int, int] = (1280, 720)) -> np.ndarray:
+    """``kp`` as a camera turned ``deg`` clockwise (90 or 180) would give it."""
+    w, h = frame_size
+    out = kp.copy()
+    x, y = kp[:, 0].copy(), kp[:, 1].copy()
+    if deg == 180:
+        out[:, 0], out[:, 1] = w - x, h - y
+    else:  # 90° clockwise: the body lies with its head to the right
+        out[:, 0], out[:, 1] = h - y, x
+    return out
+
+
+def test_a_turned_camera_is_the_only_hint() -> None:
+    """A body upside down or lying in the picture: "mount the camera the right way up" and
+    nothing else (feet and head hints would describe a body the model garbled); a picture cut at
+    the waist (no leg seen) is not called turned."""
+    from device.gait.live import Hint
+    from device.keypoints import KP
+
+    runner = _side_runner(500, top=100)
+    assert _hints_for([runner] * 30) == []
+    assert _hints_for([_turned(runner, 180)] * 30) == [Hint.CAMERA_TURNED]
+    assert _hints_for([_turned(runner, 90)] * 30) == [Hint.CAMERA_TURNED]
+    # upright in all but a few frames (a stumble, a garbled frame): no hint
+    assert _hints_for([runner] * 24 + [_turned(runner, 180)] * 6) == []
+    waist = _side_runner(500, top=100)
+    for name in ("left_knee", "right_knee", "left_ankle", "right_ankle"):
+        waist[KP[name], 2] = 0.05
+    assert Hint.CAMERA_TURNED not in _hints_for([_turned(waist, 180)] * 30)
+
+
+def test_the_labelled_clip_turned_through_the_pose_model_says_the_camera_is_turned(
+    model_path, samples_dir
+) -> None:
+    """The real clip through the real MoveNet as the live view reads it: upright, the hint never
+    comes; turned 180°, it is what the dashboard says in most looks (over the seven sample clips
+    turned 90/180/270°: 343 of 417 looks, the others mostly "no runner"; upright: 0 of 141)."""
+    import cv2
+
+    from device.camera.video import VideoFileSource
+    from device.gait.live import Hint, LiveCadence, merge_hints
+    from device.pose.movenet import MoveNetEstimator
+    from device.pose.pipeline import CAPTURE_OVERSAMPLE, estimate_frame
+
+    est = MoveNetEstimator(str(model_path), 2, quiet=True)
+
+    def looks(rotate: int | None) -> list[list[Hint]]:
+        est.reset()
+        q, lc = QualityMonitor(min_score=0.3), LiveCadence(min_score=0.3)
+        buf = np.zeros((N_KEYPOINTS, 3), np.float32)
+        out = []
+        with VideoFileSource(samples_dir / "treadmill_side_30fps_labelled.mp4") as src:
+            for i, frame in enumerate(src):
+                if rotate is not None:
+                    frame.image = np.ascontiguousarray(cv2.rotate(frame.image, rotate))
+                kp = estimate_frame(est, frame, buf, 0.3, CAPTURE_OVERSAMPLE)
+                h, w = frame.image.shape[:2]
+                q.add(kp, (w, h), 1.0)
+                lc.update(frame.t, kp)
+                if i >= 60 and i % 15 == 0:
+                    out.append(merge_hints(q.hints(), lc.hints()))
+                if i >= 200:
+                    break
+        return out
+
+    upright = looks(None)
+    assert len(upright) == 10 and not any(Hint.CAMERA_TURNED in h for h in upright), upright
+    turned = looks(cv2.ROTATE_180)
+    assert sum(h == [Hint.CAMERA_TURNED] for h in turned) >= 5, turned

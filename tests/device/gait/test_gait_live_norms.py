@@ -81,6 +81,10 @@ def test_merged_hints_name_each_problem_once_and_no_runner_alone() -> None:
         [Hint.RUNNER_SMALL, Hint.FEET_OUT_OF_FRAME], [Hint.FEET_OUT_OF_FRAME, Hint.RUNNER_SMALL]
     )
     assert both == [Hint.FEET_OUT_OF_FRAME, Hint.RUNNER_SMALL]  # the table's order: feet first
+    # a turned camera garbles the body the other hints would describe (the live cadence's own
+    # "no steady steps" included)
+    assert merge_hints([Hint.CAMERA_TURNED], [Hint.NO_STEADY_STEPS]) == [Hint.CAMERA_TURNED]
+    assert merge_hints([Hint.CAMERA_TURNED], [Hint.NO_RUNNER]) == [Hint.NO_RUNNER]
     assert merge_hints([], []) == []
     assert set(HINT_WORDS) == set(Hint)  # every code has its words
 
