@@ -44,6 +44,7 @@ from device.gait.metric_ids import (
     EVENT_INSTANT_METRICS,
     FRONTAL_METRICS,
     LEG_SCALED_METRICS,
+    ON_THE_CONTACTS,
     ON_THE_TRUNK,
     POSSIBLE_DEG,
     SIDE_METRICS,
@@ -85,7 +86,11 @@ from device.keypoints import KP, Timeline
 #       the picture's bottom edge has nothing timed or measured at contact; no development-set or
 #       labelled-clip figure changes; shoulders at the picture's top edge are body_out_of_frame
 #       (nothing reported, as for two people, which the pose model's guesses read as before)
-ENGINE_VERSION = "2.15"
+# 2.16: a cadence withheld (its estimates disagree, or it is no runner's, or not plausible for
+#       the entered speed) withholds the step timing too (step time is its reciprocal); when the
+#       contacts themselves may be miscounted, also what is measured at them, the evidence
+#       frames and the gait-cycle curves
+ENGINE_VERSION = "2.16"
 LEG_FRACTION_OF_HEIGHT = 0.491
 MIN_FRAMES = 20
 MIN_DURATION_S = 1.5
@@ -119,6 +124,12 @@ def low_fps_reason(fps: float) -> str:
 FEET_AT_EDGE = (
     "the feet are at the picture's bottom edge in stance, so the moments of contact and toe-off "
     "are not seen: frame the whole body, feet included, with room below them"
+)
+#: Why the step timing is not reported when the cadence is not
+STEPS_NOT_CONFIRMED = "the step count is not confirmed (see cadence), so neither is its timing"
+#: Why nothing measured at contact or toe-off is reported when the contacts may be miscounted
+CONTACTS_NOT_CONFIRMED = (
+    "the contacts are not confirmed (see cadence), so neither is what is measured on the steps they mark"
 )
 #: Why cadence and the step timing are not reported from a clip with cuts between takes
 NOT_ONE_TAKE = "not one continuous take (cuts, or the camera moved)"
@@ -461,6 +472,13 @@ def analyze(
     metrics[SYMMETRY] = _symmetry_headline(metrics)
     # What the data cannot support is not measurable, with the reason (the most basic last)
     timing = (*STEP_TIMING_METRICS, SYMMETRY)  # the headline symmetry is contact time's
+    if cres.code in ("cadence_disagree", "cadence_implausible"):
+        # step time is the withheld cadence's reciprocal, and the other timings come from the
+        # same contacts; contacts that may be miscounted carry no angle or frame either
+        _withhold(metrics, timing, STEPS_NOT_CONFIRMED)
+        if cres.steps_in_doubt:
+            _withhold(metrics, (*ON_THE_CONTACTS, SYMMETRY), CONTACTS_NOT_CONFIRMED)
+            a.curves, a.evidence = {}, []
     if tw is not None:
         _withhold(metrics, BELT_SPEED_METRICS, OVERGROUND)
     if activity == "walking":

@@ -37,6 +37,9 @@ class CadenceResult:
     reason: str | None
     estimates: dict[str, float | None] = field(default_factory=dict)
     code: str | None = None  # issue code when null: cadence_disagree / cadence_implausible
+    #: the contacts themselves may be miscounted (the estimates disagree, or the count is no
+    #: runner's), not only the cadence: what is measured at them is in doubt too
+    steps_in_doubt: bool = False
 
 
 def _period_autocorr(x: np.ndarray, fs: float, lo_s: float, hi_s: float) -> float | None:
@@ -130,11 +133,13 @@ def decide(
     if not others:
         r.reason = "the step rate could not be confirmed from the body's motion (no second estimate)"
         r.code = "cadence_disagree"
+        r.steps_in_doubt = True
         return r
     if not agree:
         shown = ", ".join(f"{k.replace('_', ' ')} {v:.0f}" for k, v in est.items() if v is not None)
         r.reason = f"the cadence estimates disagree ({shown} spm): stride segmentation not reliable"
         r.code = "cadence_disagree"
+        r.steps_in_doubt = True
         return r
     if running and not RUNNING_SPM[0] <= events_spm <= RUNNING_SPM[1]:
         r.reason = (
@@ -142,6 +147,7 @@ def decide(
             f"{RUNNING_SPM[1]:.0f}): steps miscounted, or the video's clock is not real time"
         )
         r.code = "cadence_implausible"
+        r.steps_in_doubt = True
         return r
     if speed_kmh and height_cm and speed_kmh > 0 and height_cm > 0:
         step_m = (speed_kmh / 3.6) * 60.0 / events_spm

@@ -72,6 +72,10 @@ STEP_TIMING_METRICS = (
     "step_length_cm",
     "vertical_ratio_pct",
 )
+#: Side-view metrics measured on the stances and strides the contacts mark (all but the cadence,
+#: which has its own estimates, and the trunk's lean, a mean over the whole run in effect): when
+#: the contacts may be miscounted none of them is known
+ON_THE_CONTACTS = tuple(m for m in SIDE_METRICS if m not in ("cadence_spm", "trunk_lean_deg", "head_drop_cm"))
 #: Side-view lengths in pixels over the one leg length (pixels) of the whole clip: a cut to a
 #: take where the runner is another size in the picture scales them wrong
 LEG_SCALED_METRICS = ("overstride_cm", "overstride_pct_leg", "vertical_oscillation_cm")

@@ -267,6 +267,45 @@ def test_cadence_estimates_must_agree() -> None:
     assert implausible.value is None and implausible.code == "cadence_implausible"
 
 
+def test_a_withheld_cadence_withholds_its_step_timing() -> None:
+    """Step time is the cadence's reciprocal: a cadence withheld because the entered speed makes
+    its steps impossible (40 km/h at 170 spm) took step time, contact time and step length out
+    with it; what is measured at the contacts stays (the contacts agree with the body's rhythm)."""
+    from device.gait.analysis import STEPS_NOT_CONFIRMED
+    from device.gait.metric_ids import STEP_TIMING_METRICS
+
+    tl = _synthetic(duration_s=24)
+    right = analyze(tl, RunnerInfo(175, 12), norms=load_norms())
+    assert right.cadence_spm is not None and right.metrics["step_time_ms"].value is not None
+    typo = analyze(tl, RunnerInfo(175, 40), norms=load_norms())
+    assert typo.cadence_spm is None and "cadence_implausible" in typo.quality["issues"]
+    for mid_ in (*STEP_TIMING_METRICS, "symmetry_index_pct"):
+        assert typo.metrics[mid_].value is None and typo.metrics[mid_].reason == STEPS_NOT_CONFIRMED, mid_
+    assert typo.metrics["knee_flexion_ic_deg"].value == right.metrics["knee_flexion_ic_deg"].value
+    assert typo.evidence and typo.curves
+
+
+def test_contacts_that_may_be_miscounted_carry_nothing_measured_on_them() -> None:
+    """The same run on a clock 2.5 times too slow (a slow-motion clip read as real time): 70
+    steps/min is no runner's cadence, so the contacts are in doubt (miscounted, or the clock is
+    wrong); step time, contact time, the angles at contact and every per-step figure are not
+    measurable, no evidence frame or curve is drawn; the trunk's lean (a mean over the run)
+    stays."""
+    from device.gait.analysis import CONTACTS_NOT_CONFIRMED
+    from device.gait.metric_ids import ON_THE_CONTACTS
+
+    tl = _synthetic(duration_s=24)
+    slow = Timeline(tl.t * 2.5, tl.xy, tl.score, tl.frame, tl.width, tl.height, dict(tl.meta))
+    a = analyze(slow, RunnerInfo(175, None), norms=load_norms())
+    assert a.cadence_spm is None and "cadence_implausible" in a.quality["issues"], a.quality["issues"]
+    for mid_ in (*ON_THE_CONTACTS, "symmetry_index_pct"):
+        assert a.metrics[mid_].value is None, mid_
+    assert a.metrics["knee_flexion_ic_deg"].reason == CONTACTS_NOT_CONFIRMED
+    assert a.metrics["trunk_lean_deg"].value is not None
+    assert a.evidence == [] and a.curves == {}
+    assert a.quality["verdict_code"] != "good"
+
+
 def _contacts_timed_off(seed: int, sigma_frames: float, side_known: bool) -> tuple[list, list]:
     """34 steps at 168.9 spm and 30 fps, every contact and toe-off timed ``sigma_frames`` off
     (Gaussian), one contact missed and one extra: (step_times, events) as the engine gives them."""
