@@ -229,14 +229,19 @@ DEGRADATIONS: dict[str, Callable[[np.ndarray, np.random.Generator], np.ndarray]]
     "JPEG quality 30": lambda im, rng: _jpeg(im, 30),
     # the middle 80 % each way: a camera too close, the feet in stance just below the picture
     "feet below the picture": lambda im, rng: _middle(im, 0.8),
-    "15 fps": lambda im, rng: im,  # every 2nd frame (EVERY_NTH)
+    "15 fps": lambda im, rng: im,  # every 2nd frame (FRAMES_KEPT)
+    # a camera that drops a frame now and then: 5 of every 6 kept, 33 and 67 ms apart (25 fps)
+    "every 6th frame dropped": lambda im, rng: im,
     # the top 55 % cut away: the picture starts just below the runner's nose
     "upper body above the picture": lambda im, rng: np.ascontiguousarray(im[round(0.55 * im.shape[0]) :]),
 }
 #: the copy whose labels' sides are swapped (the mirror turns the near left leg into a right one)
 MIRRORED = "mirrored"
-#: copies that keep only every n-th frame of the clip
-EVERY_NTH = {"15 fps": 2}
+#: copies that keep only some of the clip's frames: which (by their index in the file)
+FRAMES_KEPT: dict[str, Callable[[int], bool]] = {
+    "15 fps": lambda i: i % 2 == 0,
+    "every 6th frame dropped": lambda i: i % 6 != 5,
+}
 
 
 def _scaled(image: np.ndarray, f: float) -> np.ndarray:
@@ -277,12 +282,12 @@ class DegradedVideo(VideoFileSource):
         super().__init__(path)
         self._transform = DEGRADATIONS[degradation]
         self._rng = np.random.default_rng(seed)
-        self._every = EVERY_NTH.get(degradation, 1)
+        self._kept = FRAMES_KEPT.get(degradation, lambda i: True)
         self._read = 0
 
     def read(self) -> Frame | None:
         frame = super().read()
-        while frame is not None and self._read % self._every:
+        while frame is not None and not self._kept(self._read):
             self._read += 1
             frame = super().read()
         self._read += 1

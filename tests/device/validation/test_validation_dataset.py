@@ -112,3 +112,17 @@ def test_degraded_copies_are_seeded_transforms_of_the_decode(samples_dir: Path) 
     noisy = [first(DegradedVideo(video, "noisy")) for _ in range(2)]
     assert np.array_equal(noisy[0], noisy[1]) and not np.array_equal(noisy[0], plain)
     assert 6.0 < float(np.std(noisy[0].astype(float) - plain)) < 9.0  # σ 8, clipped at 0 and 255
+
+
+def test_copies_that_drop_frames_keep_the_cameras_times(samples_dir: Path) -> None:
+    """15 fps keeps every 2nd frame; "every 6th frame dropped" keeps 5 of 6, so its frames come
+    33 or 67 ms apart as a camera's that drops one now and then (the times are the file's)."""
+    from device.validation.dataset import LABELLED_CLIP, DegradedVideo
+
+    def gaps(name: str) -> list[int]:
+        with DegradedVideo(samples_dir / LABELLED_CLIP, name) as src:
+            times = [frame.t for _, frame in zip(range(12), src, strict=False)]
+        return [round(30 * (b - a)) for a, b in zip(times, times[1:], strict=False)]
+
+    assert gaps("15 fps") == [2] * 11
+    assert gaps("every 6th frame dropped") == [1, 1, 1, 1, 2, 1, 1, 1, 1, 2, 1]
