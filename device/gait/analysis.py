@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Iterable
+from dataclasses import replace
 from typing import Any, cast
 
 import numpy as np
@@ -89,7 +90,8 @@ from device.keypoints import KP, Timeline
 # 2.16: a cadence withheld (its estimates disagree, or it is no runner's, or not plausible for
 #       the entered speed) withholds the step timing too (step time is its reciprocal); when the
 #       contacts themselves may be miscounted, also what is measured at them, the evidence
-#       frames and the gait-cycle curves
+#       frames and the gait-cycle curves; the events of moments the picture does not show
+#       (events_unverified, a foot at the bottom edge) carry confidence 0.1 in the JSON
 ENGINE_VERSION = "2.16"
 LEG_FRACTION_OF_HEIGHT = 0.491
 MIN_FRAMES = 20
@@ -102,6 +104,10 @@ MAX_FRAME_INTERVAL_S = 0.5  # median frame interval beyond this (under 2 fps): n
 
 #: Why the metrics timed or measured at the contacts are not reported (see EVENT_INSTANT_METRICS)
 EVENTS_UNVERIFIED = "the moments of contact and toe-off are not known: no stance matched the belt's motion"
+#: The confidence of an event whose moment the picture does not show (no stance matched the
+#: belt, or the foot was at the picture's bottom edge): the analysis JSON keeps it, for the
+#: steps it marks, below every timed event's (those are ≥ 0.2)
+UNSEEN_MOMENT_CONFIDENCE = 0.1
 #: Below this frame rate what is timed or measured at a contact or toe-off is not reported: 20 fps
 #: (within 5 %) is the slowest the engine's timing was measured at against force plates
 #: (``gait-station validate``, physics_20fps: contact time p95 32.5 ms). The labelled clip read
@@ -380,6 +386,10 @@ def analyze(
             warnings.append(
                 "no foot's stance matched the treadmill belt's motion: the moments of contact and "
                 "toe-off are not known, and what is timed or measured at them is not reported"
+            )
+        if unverified or at_edge:
+            events = _moments_unseen(
+                events, [] if unverified else [st for st in valid if st.values.get(sagittal.AT_EDGE)]
             )
         contact_by_side = {
             sd: [
@@ -767,6 +777,18 @@ def _events_list(side_events: dict, tl: Timeline, cl) -> list[GaitEvent]:
             ]
     out.sort(key=lambda e: e.t)
     return out
+
+
+def _moments_unseen(events: list[GaitEvent], at_edge: list[sagittal.Stance]) -> list[GaitEvent]:
+    """``events`` with :data:`UNSEEN_MOMENT_CONFIDENCE` where their moment is not seen: those of
+    the ``at_edge`` stances, or every one when that list is empty (no stance matched the belt)."""
+    unseen = np.array([x for st in at_edge for x in (st.ic, st.to)], float)
+    return [
+        replace(e, confidence=min(e.confidence, UNSEEN_MOMENT_CONFIDENCE))
+        if not at_edge or np.isclose(unseen, e.t, rtol=0.0, atol=1e-9).any()
+        else e
+        for e in events
+    ]
 
 
 def _event_timing_note(series: dict) -> dict:

@@ -24,7 +24,8 @@ by the dashboard and the report is exactly ``Analysis.to_dict()``:
 
 Schema version 2 (engine 2.0) added, over version 1:
 - ``events[].confidence`` (0..1: how well the stance fits the treadmill model and how well the
-  foot was seen around the event); ``events[].side`` may be "unknown" (the near leg could not be
+  foot was seen around the event; 0.1 where the moment is not seen at all: no stance matched the
+  belt (``events_unverified``), or the foot was at the picture's bottom edge); ``events[].side`` may be "unknown" (the near leg could not be
   decided: sides are never guessed);
 - per metric ``n_left`` / ``n_right`` (values per side) and ``sd_left`` / ``sd_right``;
 - ``quality``: ``near_side`` ("left" | "right" | null = not decided) and ``side_method`` (how:

@@ -195,6 +195,10 @@ def test_the_labelled_clip_framed_too_tight_or_at_15_fps_prints_no_contact_time(
     for mid in EVENT_INSTANT_METRICS:
         m = a["metrics"][mid]
         assert m["value"] is None and reason in m["reason"], (mid, m)
+    if copy == "feet below the picture":  # the moments it does not show are marked in the JSON
+        from device.gait.analysis import UNSEEN_MOMENT_CONFIDENCE
+
+        assert any(e["confidence"] == UNSEEN_MOMENT_CONFIDENCE for e in a["events"])
     sc = score_trial(a, truth, f"clip, {copy}", "clip", frame_s=1 / 30)
     assert sc.cadence_err_pct is not None and abs(sc.cadence_err_pct) <= 1.0
 
@@ -828,6 +832,12 @@ def test_contacts_no_stance_of_which_matches_the_belt_are_not_timed() -> None:
     # no "landing" frame or contact-to-contact curve drawn from moments that are not known
     assert plain["evidence"] and plain["curves"]
     assert a["evidence"] == [] and a["curves"] == {}
+    # the analysis JSON keeps the contacts (the steps they mark), below every timed event's
+    # confidence (they read 0.5 before, above the plain run's own)
+    from device.gait.analysis import UNSEEN_MOMENT_CONFIDENCE
+
+    assert a["events"] and max(e["confidence"] for e in a["events"]) == UNSEEN_MOMENT_CONFIDENCE
+    assert min(e["confidence"] for e in plain["events"]) > UNSEEN_MOMENT_CONFIDENCE
 
 
 # ----------------------------------------------------------------------------- the data's ends
