@@ -128,6 +128,14 @@ class LiveCadence:
         self._swing_n = 0
         self._spectrum: float | None = None
         self._spectrum_at = -math.inf
+        # steps counted at the shown cadence (the peaks alone undercount at a slow inference
+        # rate): from the first step peak to when a cadence was first known at that cadence,
+        # then cadence × time
+        self._first_step_t: float | None = None
+        self._first_steps: int | None = None
+        self._step_sum = 0.0
+        self._counting: float | None = None
+        self._counting_at = -math.inf
 
     # ------------------------------------------------------------------ per frame
     def update(self, t: float, keypoints: np.ndarray) -> None:
@@ -147,6 +155,7 @@ class LiveCadence:
         )
         self._push_body(body)
         self._push_swing(t, kp, s, ok_l, ok_r)
+        self._count(t, dt)
         if not (ok_l and ok_r) or dt <= 0 and self._frames > 1:
             return
         d = math.hypot(float(kp[la, 0] - kp[ra, 0]), float(kp[la, 1] - kp[ra, 1]))
@@ -207,6 +216,15 @@ class LiveCadence:
         self._swing[i, 1] = float(kp[KP["right_ankle"], 0]) - hip if ok_r else math.nan
         self._swing_n += 1
 
+    def _count(self, t: float, dt: float) -> None:
+        if t - self._counting_at >= SPECTRUM_EVERY_S:
+            self._counting, self._counting_at = self.cadence_spm, t
+            if self._counting is not None and self._first_steps is None and self._first_step_t is not None:
+                since = max(0.0, t - self._first_step_t)
+                self._first_steps = max(self._n_steps, 1 + int(self._counting * since / 60.0))
+        if self._counting is not None and dt > 0:
+            self._step_sum += self._counting * dt / 60.0
+
     def _push_body(self, body: bool) -> None:
         self._q_sum += int(body) - int(self._q[self._q_i])
         self._q[self._q_i] = body
@@ -222,15 +240,22 @@ class LiveCadence:
             self._intervals[(self._n_steps - 1) % STEP_WINDOW] = iv
         self._step_t[self._n_steps % self._step_t.shape[0]] = t_peak
         self._n_steps += 1
+        if self._first_step_t is None:
+            self._first_step_t = t_peak
 
     # ------------------------------------------------------------------ readings
     @property
     def steps(self) -> int:
-        return self._n_steps
+        """Steps so far: until a cadence is known, those the peaks counted; then, from the first
+        step peak on, the cadence shown times the time (at 10 inferences a second the peaks miss
+        steps)."""
+        if self._first_steps is None:
+            return self._n_steps
+        return self._first_steps + int(self._step_sum)
 
     @property
     def strides(self) -> int:
-        return self._n_steps // 2
+        return self.steps // 2
 
     @property
     def cadence_spm(self) -> float | None:
