@@ -134,8 +134,8 @@ class LiveCadence:
         self._first_step_t: float | None = None
         self._first_steps: int | None = None
         self._step_sum = 0.0
-        self._counting: float | None = None
-        self._counting_at = -math.inf
+        self._shown: float | None = None  # the cadence shown, decided in update()
+        self._shown_at = -math.inf
 
     # ------------------------------------------------------------------ per frame
     def update(self, t: float, keypoints: np.ndarray) -> None:
@@ -217,13 +217,15 @@ class LiveCadence:
         self._swing_n += 1
 
     def _count(self, t: float, dt: float) -> None:
-        if t - self._counting_at >= SPECTRUM_EVERY_S:
-            self._counting, self._counting_at = self.cadence_spm, t
-            if self._counting is not None and self._first_steps is None and self._first_step_t is not None:
+        # decided here, in the thread that feeds the frames, and only read elsewhere: the
+        # dashboard's thread reads the cadence while this one writes the rings
+        if t - self._shown_at >= SPECTRUM_EVERY_S:
+            self._shown, self._shown_at = self._decide(), t
+            if self._shown is not None and self._first_steps is None and self._first_step_t is not None:
                 since = max(0.0, t - self._first_step_t)
-                self._first_steps = max(self._n_steps, 1 + int(self._counting * since / 60.0))
-        if self._counting is not None and dt > 0:
-            self._step_sum += self._counting * dt / 60.0
+                self._first_steps = max(self._n_steps, 1 + int(self._shown * since / 60.0))
+        if self._shown is not None and dt > 0:
+            self._step_sum += self._shown * dt / 60.0
 
     def _push_body(self, body: bool) -> None:
         self._q_sum += int(body) - int(self._q[self._q_i])
@@ -260,7 +262,11 @@ class LiveCadence:
     @property
     def cadence_spm(self) -> float | None:
         """Steps per minute: the recent steps' where the ankles' swing agrees, else the swing's
-        (see the module doc); None until 4 plausible step intervals, or once steps stopped."""
+        (see the module doc); None until 4 plausible step intervals, or once steps stopped.
+        Decided as frames are fed, at most :data:`SPECTRUM_EVERY_S` of frames ago."""
+        return self._shown
+
+    def _decide(self) -> float | None:
         steps = self._steps_cadence()
         if self._n_steps < 5 or self._last_t is None:
             return None

@@ -258,3 +258,51 @@ def test_live_cadence_at_a_pis_inference_rate_does_not_halve(model_path, samples
     # the strides on the dashboard: the clip holds ~33.7 steps (12 s at 168.9); the peaks alone
     # counted 16-22 at 10 fps
     assert 31 <= lc.steps <= 36, lc.steps
+
+
+def test_live_cadence_is_read_by_another_thread_while_frames_are_fed() -> None:
+    """The dashboard's thread reads the cadence, strides and hints while the pose thread feeds
+    frames (and the rings wrap): the reads see whole values, never an error or NaN."""
+    import sys
+    import threading
+
+    lc = LiveCadence()
+    frames = _ankle_frames(_steps_at([0.35] * 300), fps=30.0)  # 107 s: the rings wrap
+    errors: list[BaseException] = []
+    seen: list[float] = []
+    stop = threading.Event()
+
+    def writer() -> None:
+        for t, kp in frames:
+            if stop.is_set():
+                break
+            lc.update(t, kp)
+        stop.set()
+
+    def reader() -> None:
+        try:
+            while not stop.is_set():
+                c = lc.cadence_spm
+                if c is not None:
+                    assert math.isfinite(c)
+                    seen.append(c)
+                lc.hints()
+                assert lc.strides >= 0
+        except (AssertionError, IndexError, ValueError, TypeError) as exc:  # the failure under test
+            errors.append(exc)
+            stop.set()
+
+    old = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    try:
+        threads = [threading.Thread(target=writer), threading.Thread(target=reader)]
+        for th in threads:
+            th.start()
+        for th in threads:
+            th.join(60)
+    finally:
+        stop.set()
+        sys.setswitchinterval(old)
+    assert not errors, errors[0]
+    assert lc.cadence_spm == pytest.approx(60 / 0.35, rel=0.03)
+    assert seen and all(abs(c - 60 / 0.35) < 0.06 * 60 / 0.35 for c in seen)
