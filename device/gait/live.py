@@ -16,8 +16,9 @@ analysis (that runs on the whole timeline afterwards); it must be cheap and stea
   about 10 frames a second (docs/capture.md, published figure); at that rate a step lasts 3–4
   samples, the moment the feet pass is often not sampled, and the step peaks of the labelled
   clip merged in pairs: the live number read as low as 72–94 steps/min for 169, more than 10 %
-  off in 29–100 % of its readings (by which frames were inferred); now in none, at 8–30 fps. The steps' figure is shown where the two agree, else the
-  swing's; the steps' alone only where the rate is at least :data:`MIN_PEAK_FPS`.
+  off in 29–100 % of its readings (by which frames were inferred); now in none, at 8–30 fps.
+  The steps' figure is shown where the two agree, else the swing's; the steps' alone only where
+  the rate is at least :data:`MIN_PEAK_FPS`. Decided every :data:`SPECTRUM_EVERY_S` of frames.
 
 ``hints()`` gives capture-quality hint codes (:class:`Hint`; their words for the dashboard in
 :data:`HINT_WORDS`) from the last ~:data:`HINT_FRAMES` frames.
@@ -38,7 +39,7 @@ HINT_FRAMES = 60  # frames the quality hints look back over
 MIN_STEP_S, MAX_STEP_S = 0.2, 1.0  # 60..300 steps/min
 MIN_SCORE = 0.25
 #: The ankles' swing is read over this much of the recent run (7+ strides at any running
-#: cadence), once it spans MIN_SPECTRUM_S, at most every SPECTRUM_EVERY_S.
+#: cadence), once it spans MIN_SPECTRUM_S; the cadence shown is decided every SPECTRUM_EVERY_S.
 SPECTRUM_WINDOW_S = 6.0
 MIN_SPECTRUM_S = 4.0
 SPECTRUM_EVERY_S = 0.25
@@ -126,8 +127,6 @@ class LiveCadence:
         self._swing_t = np.full(SPECTRUM_SAMPLES, np.nan)
         self._swing = np.full((SPECTRUM_SAMPLES, 2), np.nan)
         self._swing_n = 0
-        self._spectrum: float | None = None
-        self._spectrum_at = -math.inf
         # steps counted at the shown cadence (the peaks alone undercount at a slow inference
         # rate): from the first step peak to when a cadence was first known at that cadence,
         # then cadence × time
@@ -267,12 +266,12 @@ class LiveCadence:
         return self._shown
 
     def _decide(self) -> float | None:
-        steps = self._steps_cadence()
         if self._n_steps < 5 or self._last_t is None:
             return None
         last = self._step_t[(self._n_steps - 1) % self._step_t.shape[0]]
         if self._last_t - last > 2 * MAX_STEP_S:
             return None  # steps stopped (runner left, or stood still)
+        steps = self._steps_cadence()
         swing, rate = self._swing_cadence()
         if swing is not None:
             return steps if steps is not None and abs(steps - swing) <= AGREE_FRAC * swing else swing
@@ -280,7 +279,7 @@ class LiveCadence:
 
     def _swing_cadence(self) -> tuple[float | None, float]:
         """(steps per minute from the ankles' swing over the last SPECTRUM_WINDOW_S, or None;
-        samples per second there), the spectrum recomputed at most every SPECTRUM_EVERY_S."""
+        samples per second there)."""
         n = min(self._swing_n, SPECTRUM_SAMPLES)
         if n < 10 or self._last_t is None:
             return None, 0.0
@@ -292,27 +291,22 @@ class LiveCadence:
         rate = (t.size - 1) / span if span > 0 else 0.0
         if span < MIN_SPECTRUM_S:
             return None, rate
-        if self._last_t - self._spectrum_at >= SPECTRUM_EVERY_S:
-            self._spectrum_at = self._last_t
-            # onto an even grid of as many samples (the camera's clock may be uneven); a sample
-            # unseen stays unseen there (ankle_spectrum_spm bridges, or declines, what is missing)
-            grid = np.linspace(t[0], t[-1], t.size)
-            swing = []
-            for a in self._swing[order][keep].T:
-                seen = np.isfinite(a)
-                on_grid = np.interp(grid, t[seen], a[seen]) if seen.sum() >= 2 else np.full(t.size, np.nan)
-                swing.append(np.where(seen, on_grid, np.nan))
-            self._spectrum = ankle_spectrum_spm(grid, swing, rate)
-        return self._spectrum, rate
+        # onto an even grid of as many samples (the camera's clock may be uneven); a sample
+        # unseen stays unseen there (ankle_spectrum_spm bridges, or declines, what is missing)
+        grid = np.linspace(t[0], t[-1], t.size)
+        swing = []
+        for a in self._swing[order][keep].T:
+            seen = np.isfinite(a)
+            on_grid = np.interp(grid, t[seen], a[seen]) if seen.sum() >= 2 else np.full(t.size, np.nan)
+            swing.append(np.where(seen, on_grid, np.nan))
+        return ankle_spectrum_spm(grid, swing, rate), rate
 
     def _steps_cadence(self) -> float | None:
-        """Steps per minute from the recent step intervals alone."""
+        """Steps per minute from the recent step intervals alone (None: fewer than 4, or no
+        typical one)."""
         n = min(self._n_steps - 1, STEP_WINDOW)
-        if n < 4 or self._last_t is None:
+        if n < 4:
             return None
-        last = self._step_t[(self._n_steps - 1) % self._step_t.shape[0]]
-        if self._last_t - last > 2 * MAX_STEP_S:
-            return None  # steps stopped (runner left, or stood still)
         iv = self._intervals[:n] if self._n_steps - 1 < STEP_WINDOW else self._intervals
         good = iv[(iv >= MIN_STEP_S) & (iv <= MAX_STEP_S)]
         if good.size < 4:
