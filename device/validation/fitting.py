@@ -210,6 +210,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--write", action="store_true", help=f"write {WEIGHTS_FILE.name}")
     a = ap.parse_args(argv)
     trials = dev_trials(Path(a.dev_dir))
+    if not trials:
+        # one line, not a ZeroDivisionError from the per-runner weights of no samples
+        print(f"fitting: no development set in {a.dev_dir} (give --dev-dir)", file=sys.stderr)
+        return 2
     samples, series = collect(trials, Path(a.cache_dir), a.jobs)
     print(f"{len(samples)} paired events from {len(series)} analyses")
     model = fit(samples, series)

@@ -130,3 +130,13 @@ def test_a_full_disk_for_the_markdown_still_writes_the_json(
         "gait-station validate: error: cannot write /dev/full (--markdown): No space left on device; "
         f"the tables are on standard output; kept {js}"
     )
+
+
+def test_fitting_without_a_development_set_says_so_in_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    from device.validation.fitting import main as fitting_main
+
+    assert fitting_main(["--dev-dir", str(tmp_path / "nowhere")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [f"fitting: no development set in {tmp_path / 'nowhere'} (give --dev-dir)"]
