@@ -131,13 +131,23 @@ def pose_timeline(
     from device.camera.video import VideoFileSource
     from device.pose.model import resolve_model_path
     from device.pose.movenet import MoveNetEstimator
-    from device.pose.pipeline import TURN_CHECK_BELOW, picture_for_file, picture_turn, run_pose, upright_share
+    from device.pose.pipeline import (
+        TURN_CHECK_BELOW,
+        flip_average_for,
+        picture_for_file,
+        picture_turn,
+        run_pose,
+        upright_share,
+    )
 
     source = source or VideoFileSource(path)
     source.open()  # file problems are reported before the model loads
     try:
         model_path = Path(model).expanduser() if model else resolve_model_path(cfg)
-        estimator = MoveNetEstimator(model_path, threads or cfg.pose.num_threads, quiet=True)
+        mirrored = flip_average_for(source.nominal_fps)
+        estimator = MoveNetEstimator(
+            model_path, threads or cfg.pose.num_threads, quiet=True, flip_average=mirrored
+        )
         bar = None
         if show_progress:
             from tqdm import tqdm
@@ -184,6 +194,8 @@ def pose_timeline(
         # how the pose model saw the runner: the capture's picture, or the frame (a small runner)
         "model_picture": "capture picture" if oversample is not None else "full frame",
         "runner_picture_px": None if runner_px is None else round(runner_px, 1),
+        # each frame read as it is and mirrored, the readings averaged (FLIP_AVERAGE_MAX_FPS)
+        "pose_reading": "frame and mirror averaged" if mirrored else "frame",
     }
     return tl, facts
 
@@ -549,6 +561,7 @@ def analyze_timeline(
     if facts.get("model_picture"):  # a video (a CSV has no picture)
         inp["model_picture"] = facts["model_picture"]
         inp["runner_picture_px"] = facts["runner_picture_px"]
+        inp["pose_reading"] = facts["pose_reading"]
     if tagged:
         inp["tagged_capture_fps"] = tagged
     if gap_note is not None:

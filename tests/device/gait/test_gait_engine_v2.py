@@ -105,6 +105,9 @@ def test_labelled_clip_near_side_from_perspective(labelled_clip: tuple[dict, dic
 # 27–31 of the 34 toe-offs, 62.7–82.1 % of all events within a frame (2.4: 47.8–61.2 %), ≤ 4
 # spurious events (2.4: 4–12), sides all right, |cadence error| ≤ 0.34 % and contact times
 # within 21 ms of the labels' (docs/validation.md, `gait-station validate --conditions video`).
+# Read with its mirror (a video file of ≤ 40 fps, device.pose.pipeline.FLIP_AVERAGE_MAX_FPS), the
+# plain decode and the ten draws found 32–33 contacts and 29–34 toe-offs, 74.6–85.1 % of all
+# events within a frame (read once: 68.7–88.1 %, the plain decode 68.7), ≤ 4 spurious.
 # These tests hold that, less one event; the acceptance (every contact, ≥ 95 % within a frame)
 # is not met and is tracked there.
 def test_labelled_clip_cadence_and_sides(labelled_clip: tuple[dict, dict]) -> None:
@@ -112,10 +115,10 @@ def test_labelled_clip_cadence_and_sides(labelled_clip: tuple[dict, dict]) -> No
     sc = score_trial(a, truth, "clip", "clip", frame_s=1 / 30)
     assert sc.cadence_err_pct is not None and abs(sc.cadence_err_pct) <= 1.0
     assert sc.sides_total >= 20 and sc.sides_right == sc.sides_total
-    assert sc.n_detected["initial_contact"] >= 28, sc.n_detected
-    assert sc.n_detected["toe_off"] >= 26, sc.n_detected
+    assert sc.n_detected["initial_contact"] >= 31, sc.n_detected
+    assert sc.n_detected["toe_off"] >= 28, sc.n_detected
     assert sc.spurious <= 5
-    assert sc.within_one_frame_pct is not None and sc.within_one_frame_pct >= 60.0
+    assert sc.within_one_frame_pct is not None and sc.within_one_frame_pct >= 72.0
     assert a["quality"]["event_timing"]["method"].endswith(
         "contacts timed on the ankles' forward turning points"
     )
