@@ -133,20 +133,20 @@ def pose_timeline(
     from device.pose.movenet import MoveNetEstimator
     from device.pose.pipeline import (
         TURN_CHECK_BELOW,
-        flip_average_for,
         picture_for_file,
         picture_turn,
         run_pose,
         upright_share,
+        with_mirror_for,
     )
 
     source = source or VideoFileSource(path)
     source.open()  # file problems are reported before the model loads
     try:
         model_path = Path(model).expanduser() if model else resolve_model_path(cfg)
-        mirrored = flip_average_for(source.nominal_fps)
+        mirrored = with_mirror_for(source.nominal_fps)
         estimator = MoveNetEstimator(
-            model_path, threads or cfg.pose.num_threads, quiet=True, flip_average=mirrored
+            model_path, threads or cfg.pose.num_threads, quiet=True, with_mirror=mirrored
         )
         bar = None
         if show_progress:
@@ -194,7 +194,7 @@ def pose_timeline(
         # how the pose model saw the runner: the capture's picture, or the frame (a small runner)
         "model_picture": "capture picture" if oversample is not None else "full frame",
         "runner_picture_px": None if runner_px is None else round(runner_px, 1),
-        # each frame read as it is and mirrored, the readings averaged (FLIP_AVERAGE_MAX_FPS)
+        # each frame read as it is and mirrored, the readings averaged (WITH_MIRROR_MAX_FPS)
         "pose_reading": "frame and mirror averaged" if mirrored else "frame",
     }
     return tl, facts

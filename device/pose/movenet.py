@@ -94,13 +94,13 @@ class MoveNetEstimator(PoseEstimator):
     name = "movenet"
 
     def __init__(
-        self, model_path: str | Path, num_threads: int = 2, quiet: bool = False, flip_average: bool = False
+        self, model_path: str | Path, num_threads: int = 2, quiet: bool = False, with_mirror: bool = False
     ) -> None:
         self.model_path = Path(model_path)
         #: each frame also read mirrored and the two readings averaged (:meth:`_add_mirrored`):
         #: less of the model's frame-to-frame jitter for twice the inference (video files, where
-        #: nothing has to keep up with a camera; see :data:`device.pose.pipeline.FLIP_AVERAGE_MAX_FPS`)
-        self.flip_average = flip_average
+        #: nothing has to keep up with a camera; see :data:`device.pose.pipeline.WITH_MIRROR_MAX_FPS`)
+        self.with_mirror = with_mirror
         self._interp, self.runtime = load_interpreter(self.model_path, num_threads, quiet=quiet)
         inp = self._interp.get_input_details()
         out = self._interp.get_output_details()
@@ -277,7 +277,7 @@ class MoveNetEstimator(PoseEstimator):
         # Model output rows are (y, x, score) normalised to the input; one small matmul maps them
         # to (x, y, score) in image pixels (few numpy calls: they dominate post-processing).
         yxs = self._interp.get_tensor(self._out_idx).reshape(N_KEYPOINTS, 3)
-        if self.flip_average:
+        if self.with_mirror:
             yxs = self._add_mirrored(yxs)
         ax, bx, ay, by = self._map
         sw, sh = self.input_size

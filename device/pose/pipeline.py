@@ -57,7 +57,7 @@ PROBE_S = 2.0
 PROBE_LIMIT_S = 10.0
 
 #: A video file of at most this many frames a second is read twice per frame, as it is and
-#: mirrored, the two readings averaged (``MoveNetEstimator(flip_average=True)``). Frames 33 ms
+#: mirrored, the two readings averaged (``MoveNetEstimator(with_mirror=True)``). Frames 33 ms
 #: or more apart leave the model's jitter as the timing's limit. On the labelled 30 fps clip
 #: (docs/validation.md) the plain decode's contacts and toe-offs within one frame of the labels
 #: went from 68.7 to 76.1 % (contacts alone 84.8 → 97.0 %, contact time 240/233 → 218/220 ms
@@ -69,13 +69,13 @@ PROBE_LIMIT_S = 10.0
 #: once. Captures are not read this way: the live view's readings are the timeline's, and a Pi
 #: has no second inference to spare while it films (their default 120 fps leaves far less to
 #: the jitter).
-FLIP_AVERAGE_MAX_FPS = 40.0
+WITH_MIRROR_MAX_FPS = 40.0
 
 
-def flip_average_for(fps: float | None) -> bool:
+def with_mirror_for(fps: float | None) -> bool:
     """Whether a video file at ``fps`` (its container's rate; None or 0 = not stated, read as
     the common 25–30 of phones and webcams) is read with its mirror."""
-    return not fps or fps <= FLIP_AVERAGE_MAX_FPS
+    return not fps or fps <= WITH_MIRROR_MAX_FPS
 
 
 def model_image(

@@ -105,7 +105,7 @@ def test_labelled_clip_near_side_from_perspective(labelled_clip: tuple[dict, dic
 # 27–31 of the 34 toe-offs, 62.7–82.1 % of all events within a frame (2.4: 47.8–61.2 %), ≤ 4
 # spurious events (2.4: 4–12), sides all right, |cadence error| ≤ 0.34 % and contact times
 # within 21 ms of the labels' (docs/validation.md, `gait-station validate --conditions video`).
-# Read with its mirror (a video file of ≤ 40 fps, device.pose.pipeline.FLIP_AVERAGE_MAX_FPS), the
+# Read with its mirror (a video file of ≤ 40 fps, device.pose.pipeline.WITH_MIRROR_MAX_FPS), the
 # plain decode and the ten draws found 32–33 contacts and 29–34 toe-offs, 74.6–85.1 % of all
 # events within a frame (read once: 68.7–88.1 %, the plain decode 68.7), ≤ 4 spurious.
 # These tests hold that, less one event; the acceptance (every contact, ≥ 95 % within a frame)

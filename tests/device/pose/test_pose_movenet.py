@@ -229,7 +229,7 @@ def test_a_model_input_put_back_gives_the_model_the_same_picture(estimator) -> N
 def mirrored_estimator(model_path):
     from device.pose.movenet import MoveNetEstimator
 
-    est = MoveNetEstimator(model_path, num_threads=2, quiet=True, flip_average=True)
+    est = MoveNetEstimator(model_path, num_threads=2, quiet=True, with_mirror=True)
     yield est
     est.close()
 
@@ -285,9 +285,9 @@ def test_mirror_averaging_stays_on_the_plain_reading(estimator, mirrored_estimat
     ("fps", "mirrored"), [(30.0, True), (25.0, True), (0.0, True), (60.0, False), (240.0, False)]
 )
 def test_video_files_up_to_40_fps_are_read_with_their_mirror(fps: float, mirrored: bool) -> None:
-    from device.pose.pipeline import flip_average_for
+    from device.pose.pipeline import with_mirror_for
 
-    assert flip_average_for(fps) is mirrored
+    assert with_mirror_for(fps) is mirrored
 
 
 def test_analyze_says_how_a_video_was_read(gif_path, model_path) -> None:
