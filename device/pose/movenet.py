@@ -17,7 +17,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from device.keypoints import KP, N_KEYPOINTS
+from device.keypoints import KP, LEFT_RIGHT_PAIRS, N_KEYPOINTS
 from device.pose.base import PoseEstimator
 from device.pose.model import ModelError
 from device.pose.runtime import load_interpreter
@@ -82,10 +82,10 @@ def determine_crop_region(
     return cx - half, cy - half, 2.0 * half
 
 
-#: COCO keypoint order with left and right exchanged (nose, eyes, ears, shoulders, elbows,
-#: wrists, hips, knees, ankles): a mirrored picture's reading put back in the picture's labels
-_MIRRORED = np.array([0, 2, 1, 4, 3, 6, 5, 8, 7, 10, 9, 12, 11, 14, 13, 16, 15])
-_PAIRS = np.array([(1, 2), (3, 4), (5, 6), (7, 8), (9, 10), (11, 12), (13, 14), (15, 16)])
+_PAIRS = np.array(LEFT_RIGHT_PAIRS)
+#: keypoint order with left and right exchanged: a mirrored picture's reading in the picture's labels
+_MIRRORED = np.arange(N_KEYPOINTS)
+_MIRRORED[_PAIRS] = _PAIRS[:, ::-1]
 
 
 class MoveNetEstimator(PoseEstimator):
