@@ -68,6 +68,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="N",
         help="inference threads (default: [pose] num_threads)",
     )
+    parser.add_argument(
+        "--read-once",
+        action="store_true",
+        help="give each video frame to the pose model once, not also mirrored: half the time, "
+        "an unsteadier reading (default: read with its mirror up to 60 fps)",
+    )
     parser.add_argument("--config", metavar="FILE", help="station config file (default: the usual places)")
 
 
@@ -125,9 +131,11 @@ def pose_timeline(
     threads: int | None,
     show_progress: bool,
     source: VideoFileSource | None = None,
+    read_once: bool = False,
 ) -> tuple[Any, dict[str, Any]]:
     """Run pose over the video at ``path`` (or ``source``, a reader of it such as the
-    validation's noise draws): (Timeline, facts for the ``input`` block)."""
+    validation's noise draws): (Timeline, facts for the ``input`` block). ``read_once``: never
+    read a frame with its mirror (:func:`device.pose.pipeline.with_mirror_for`)."""
     from device.camera.video import VideoFileSource
     from device.pose.model import resolve_model_path
     from device.pose.movenet import MoveNetEstimator
@@ -144,7 +152,7 @@ def pose_timeline(
     source.open()  # file problems are reported before the model loads
     try:
         model_path = Path(model).expanduser() if model else resolve_model_path(cfg)
-        mirrored = with_mirror_for(source.nominal_fps)
+        mirrored = not read_once and with_mirror_for(source.nominal_fps)
         estimator = MoveNetEstimator(
             model_path, threads or cfg.pose.num_threads, quiet=True, with_mirror=mirrored
         )
@@ -194,7 +202,8 @@ def pose_timeline(
         # how the pose model saw the runner: the capture's picture, or the frame (a small runner)
         "model_picture": "capture picture" if oversample is not None else "full frame",
         "runner_picture_px": None if runner_px is None else round(runner_px, 1),
-        # each frame read as it is and mirrored, the readings averaged (WITH_MIRROR_MAX_FPS)
+        # each frame read as it is and mirrored, the readings averaged where they agree
+        # (WITH_MIRROR_MAX_FPS, device.pose.movenet.fuse_mirrored)
         "pose_reading": "frame and mirror averaged" if mirrored else "frame",
     }
     return tl, facts
@@ -393,6 +402,7 @@ def analyze_file(
     cfg: Any = None,
     show_progress: bool = False,
     keep_timeline: Callable[[Timeline], None] | None = None,
+    read_once: bool = False,
 ) -> tuple[dict[str, Any], list[str]]:
     """The analysis JSON dict for a video or CSV, and warnings for the person at the terminal.
     ``keep_timeline`` is given the keypoint timeline as soon as it exists: before the gait
@@ -429,7 +439,7 @@ def analyze_file(
                 f"{path.name}: the rows were not in time order: analysed all {len(tl)} rows sorted by t"
             )
     else:
-        tl, facts = pose_timeline(path, cfg, model, threads, show_progress)
+        tl, facts = pose_timeline(path, cfg, model, threads, show_progress, read_once=read_once)
         warnings.extend(_video_clock_warnings(tl))
         if tl.meta.get("damaged"):
             warnings.append(f"{tl.meta['damaged']}: analysed the {len(tl)} frames before the damage")
@@ -526,7 +536,11 @@ def analyze_timeline(
 
     tagged = facts.get("tagged_capture_fps")
     if not capture_fps:
-        why = slow_motion_reason(result.get("cadence_spm"), motion_step_rate_spm(tl), tagged, video_fps)
+        # the keypoints of two people in view may be either's: how often "the feet" pass each
+        # other says nothing of the video's time scale (a file's tag still does)
+        two = "two_people" in (result.get("quality") or {}).get("issues", [])
+        motion = None if two else motion_step_rate_spm(tl)
+        why = slow_motion_reason(result.get("cadence_spm"), motion, tagged, video_fps)
         if why:
             from device.gait.evidence import review
 
@@ -644,6 +658,7 @@ def main(args: argparse.Namespace) -> int:
             cfg=cfg,
             show_progress=sys.stderr.isatty(),
             keep_timeline=save_keypoints,
+            read_once=args.read_once,
         )
     except UserError as exc:
         if kept:  # refused after the pose: its keypoints were saved, and the line says where

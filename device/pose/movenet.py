@@ -82,10 +82,55 @@ def determine_crop_region(
     return cx - half, cy - half, 2.0 * half
 
 
+#: Two readings of a point further apart than this (normalised to the model's picture) have put it
+#: on different things, mostly the two legs: a mean of them would be on neither. The hips, which
+#: the two readings never confuse, lie at most 0.04 apart (99th percentile 0.035 on the labelled
+#: and the slow-motion clips); the ankles go far beyond that in 5–14 % of frames.
+MIRROR_DISAGREE = 0.05
+
 _PAIRS = np.array(LEFT_RIGHT_PAIRS)
 #: keypoint order with left and right exchanged: a mirrored picture's reading in the picture's labels
 _MIRRORED = np.arange(N_KEYPOINTS)
 _MIRRORED[_PAIRS] = _PAIRS[:, ::-1]
+
+
+def fuse_mirrored(plain: np.ndarray, mirror: np.ndarray, expected: np.ndarray | None) -> np.ndarray:
+    """One reading of a frame from the model's two: ``plain`` of the picture, ``mirror`` of it
+    mirrored (mapped back, in the picture's labels), both (y, x, score) rows normalised to the
+    picture; ``expected``: where the earlier frames put each point now (their score the last
+    frame's), or None.
+
+    Labels of a left/right pair follow the plain reading: in a side view the model's own
+    left/right is unreliable, so each pair of the mirrored reading is taken in whichever order
+    lies closer to it. Where the two agree (within :data:`MIRROR_DISAGREE`), positions are
+    averaged weighted by score (a point the model barely saw in one reading counts less). Where
+    they do not, one of them is on something else, mostly the other leg, and their mean would be
+    on neither: the one nearer the expected place is kept (both averaged when there is none, or
+    the last frame's score of the point was below :data:`MIN_CROP_KEYPOINT_SCORE`). Scores are
+    averaged plainly. Tried and not kept (docs/validation.md): the mean everywhere (the ankles'
+    frame-to-frame jumps doubled on the slow-motion clip), the plain reading where they
+    disagree (lost contacts), the previous frame's place as the expected one (it lags: the
+    far foot's contacts came out a frame late)."""
+    mirror = np.array(mirror, np.float64)
+    a, b = plain[_PAIRS, :2], mirror[_PAIRS, :2]  # (pairs, 2 sides, y/x)
+    kept = np.linalg.norm(a - b, axis=2).sum(axis=1)
+    crossed = np.linalg.norm(a - b[:, ::-1], axis=2).sum(axis=1)
+    swap = _PAIRS[crossed < kept]
+    mirror[swap] = mirror[swap[:, ::-1]]
+    w_plain, w_mirror = plain[:, 2:], mirror[:, 2:]
+    out = np.array(plain, np.float64)
+    out[:, :2] = (plain[:, :2] * w_plain + mirror[:, :2] * w_mirror) / np.maximum(w_plain + w_mirror, 1e-6)
+    out[:, 2] = 0.5 * (plain[:, 2] + mirror[:, 2])
+    if expected is None:
+        return out
+    pick = (np.linalg.norm(plain[:, :2] - mirror[:, :2], axis=1) > MIRROR_DISAGREE) & (
+        expected[:, 2] >= MIN_CROP_KEYPOINT_SCORE
+    )
+    if pick.any():
+        d_plain = np.linalg.norm(plain[pick, :2] - expected[pick, :2], axis=1)
+        d_mirror = np.linalg.norm(mirror[pick, :2] - expected[pick, :2], axis=1)
+        out[pick, :2] = np.where((d_plain <= d_mirror)[:, None], plain[pick, :2], mirror[pick, :2])
+    return out
 
 
 class MoveNetEstimator(PoseEstimator):
@@ -131,6 +176,10 @@ class MoveNetEstimator(PoseEstimator):
         self._post_bias = np.zeros(3)
         self._post_scale = np.ones(3)
         self._have_prev = False
+        # with_mirror: self._prev is the previous frame of this same video, self._prev2 the one before
+        self._prev_valid = False
+        self._prev2 = np.zeros((N_KEYPOINTS, 3), np.float64)
+        self._prev2_valid = False
         self._frame_size: tuple[int, int] | None = None
         self.last_crop: tuple[float, float, float] | None = None
 
@@ -217,35 +266,30 @@ class MoveNetEstimator(PoseEstimator):
         self._interp.invoke()
 
     def _add_mirrored(self, yxs: np.ndarray) -> np.ndarray:
-        """The model's reading of the prepared input averaged with its reading of the same input
-        mirrored left to right (mapped back). The two are different pictures to the model, so
-        their errors are partly independent: the labelled clip's contacts and toe-offs move
-        across a frame boundary less often (docs/validation.md). Labels of a left/right pair
-        follow the plain reading: in a side view the model's own left/right is unreliable, so
-        each pair of the mirrored reading is taken in whichever order lies closer to it.
-        Positions are averaged weighted by score (a point the model barely saw in one reading
-        counts less), scores plainly. Averaging only where the two readings agree (within 5 %
-        of the picture; elsewhere the plain reading) was tried and lost contacts: 5 of 10 noise
-        draws of the labelled clip missed 1–2 of its 33, against 1 of 10 this way."""
+        """The model's reading of the prepared input fused with its reading of the same input
+        mirrored left to right (mapped back): :func:`fuse_mirrored`. The two are different
+        pictures to the model, so their errors are partly independent (docs/validation.md)."""
         plain = np.array(yxs, np.float64)
         picture = self._interp.get_tensor(self._in_idx)
         self._interp.set_tensor(self._in_idx, np.ascontiguousarray(picture[:, :, ::-1]))
         self._interp.invoke()
         mirror = np.array(self._interp.get_tensor(self._out_idx).reshape(N_KEYPOINTS, 3), np.float64)
         mirror[:, 1] = 1.0 - mirror[:, 1]  # x, normalised to the input's width
-        mirror = mirror[_MIRRORED]
-        a, b = plain[_PAIRS, :2], mirror[_PAIRS, :2]  # (pairs, 2 sides, y/x)
-        kept = np.linalg.norm(a - b, axis=2).sum(axis=1)
-        crossed = np.linalg.norm(a - b[:, ::-1], axis=2).sum(axis=1)
-        swap = _PAIRS[crossed < kept]
-        mirror[swap] = mirror[swap[:, ::-1]]
-        w_plain, w_mirror = plain[:, 2:], mirror[:, 2:]
-        out = plain
-        out[:, :2] = (plain[:, :2] * w_plain + mirror[:, :2] * w_mirror) / np.maximum(
-            w_plain + w_mirror, 1e-6
-        )
-        out[:, 2] = 0.5 * (plain[:, 2] + mirror[:, 2])
-        return out
+        expected = None
+        if self._prev_valid:
+            # where each point would be now, moving on as it did between the last two frames
+            # (the previous place alone lags a foot that moves fast), in this frame's picture
+            # (the crop moves between frames)
+            ahead = self._prev.copy()
+            if self._prev2_valid:
+                moving = self._prev2[:, 2] >= MIN_CROP_KEYPOINT_SCORE
+                ahead[moving, :2] += self._prev[moving, :2] - self._prev2[moving, :2]
+            ax, bx, ay, by = self._map
+            sw, sh = self.input_size
+            expected = np.stack(
+                [(ahead[:, 1] - ay) / (by * sh), (ahead[:, 0] - ax) / (bx * sw), ahead[:, 2]], 1
+            )
+        return fuse_mirrored(plain, mirror[_MIRRORED], expected)
 
     @property
     def input_map(self) -> tuple[float, float, float, float]:
@@ -278,6 +322,8 @@ class MoveNetEstimator(PoseEstimator):
         # to (x, y, score) in image pixels (few numpy calls: they dominate post-processing).
         yxs = self._interp.get_tensor(self._out_idx).reshape(N_KEYPOINTS, 3)
         if self.with_mirror:
+            self._prev2_valid = self._prev_valid and self._have_prev and self._frame_size == (width, height)
+            self._prev_valid = self._have_prev and self._frame_size == (width, height)
             yxs = self._add_mirrored(yxs)
         ax, bx, ay, by = self._map
         sw, sh = self.input_size
@@ -285,6 +331,8 @@ class MoveNetEstimator(PoseEstimator):
         a[1, 0], a[0, 1] = bx * sw, by * sh
         bias[0], bias[1] = ax, ay
         prev = self._prev
+        if self.with_mirror:
+            self._prev2[:] = prev
         np.matmul(yxs, a, out=prev)
         prev += bias
         self._have_prev = True

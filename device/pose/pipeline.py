@@ -56,20 +56,21 @@ PROBE_S = 2.0
 #: must not cost a second pass over the whole video.
 PROBE_LIMIT_S = 10.0
 
-#: A video file of at most this many frames a second is read twice per frame, as it is and
-#: mirrored, the two readings averaged (``MoveNetEstimator(with_mirror=True)``). Frames 33 ms
-#: or more apart leave the model's jitter as the timing's limit. On the labelled 30 fps clip
-#: (docs/validation.md) the plain decode's contacts and toe-offs within one frame of the labels
-#: went from 68.7 to 76.1 % (contacts alone 84.8 → 97.0 %, contact time 240/233 → 218/220 ms
-#: against 223/224), over 10 noise draws from 68.7–78.4–88.1 to 74.6–79.9–85.1 %; every copy
-#: made worse found as many contacts or more (15 fps: 18 → 29 of 33) and 9 of the 12 more
-#: within one frame (dark 77.6 → 74.6, mirrored 79.1 → 77.6 and feet cut off 6 → 3 % fell). It
-#: costs a second inference per frame, which a file read after the fact can spend (nothing has
-#: to keep up with a camera), and a 30 fps file spends on fewer frames than a 60 fps one reads
-#: once. Captures are not read this way: the live view's readings are the timeline's, and a Pi
-#: has no second inference to spare while it films (their default 120 fps leaves far less to
-#: the jitter).
-WITH_MIRROR_MAX_FPS = 40.0
+#: A video file of at most this many frames a second (60 and phones' 59.94) is read twice per
+#: frame, as it is and mirrored, the two readings fused (``MoveNetEstimator(with_mirror=True)``,
+#: :func:`device.pose.movenet.fuse_mirrored`): the model's frame-to-frame jitter is the limit of
+#: a video's timing. On the labelled 30 fps clip (docs/validation.md) the plain decode's
+#: contacts and toe-offs within one frame of the labels went from 68.7 to 85.1 % (contacts alone
+#: 84.8 → 97.0 %), over 10 noise draws from 68.7–78.4–88.1 to 77.6–83.6–92.5 %, with every
+#: contact found on every draw. On the slow-motion clip, filmed at several times 30 fps, the
+#: ankles' frame-to-frame jitter fell at the median and the 90th percentile (4.5 / 10.1 →
+#: 3.5 / 8.8 px): the steadier reading is not one of 30 fps alone, though no labelled 60 fps
+#: clip measures its timing here. It costs a second inference per frame, which a file read after
+#: the fact can spend (``gait-station analyze --read-once`` does not). Faster files (slow-motion
+#: phones' 120–240 fps) are read once: many frames, and no gain measured for their rates. Nor
+#: are captures: the live view's readings are the timeline's, and a Pi has no second inference
+#: to spare while it films.
+WITH_MIRROR_MAX_FPS = 61.0
 
 
 def with_mirror_for(fps: float | None) -> bool:

@@ -63,6 +63,26 @@ def test_gif_end_to_end(gif_run: dict) -> None:
     assert inp["height_cm"] == 170 and inp["speed_kmh"] is None
     assert inp["model"] == "movenet_singlepose_lightning_int8_4.tflite"
     assert SLOW_MOTION_WARNING not in d["quality"].get("warnings", [])
+    assert inp["pose_reading"] == "frame and mirror averaged"
+
+
+@pytest.mark.slow
+def test_read_once_reads_each_frame_once(samples_dir: Path, model_path: Path, tmp_path: Path) -> None:
+    """`--read-once`: half the pose time, and the analysis says how its frames were read."""
+    gif = samples_dir / "treadmill_side_18fps.gif"
+    argv = [
+        "analyze",
+        str(gif),
+        "--read-once",
+        "--json",
+        str(tmp_path / "a.json"),
+        "--model",
+        str(model_path),
+    ]
+    assert cli_main(argv) == 0
+    d = json.loads((tmp_path / "a.json").read_text())
+    assert d["input"]["pose_reading"] == "frame"
+    assert d["view"]["facing"] == "left" and 148 <= d["cadence_spm"] <= 178
 
 
 @pytest.mark.slow
@@ -346,6 +366,9 @@ def test_two_people_in_a_real_clip_give_no_runners_number(
 
     d = _analyse_clip(samples_dir, model_path, tmp_path, "two_people_walking_30fps.mp4")
     assert {"two_people", "edited_video"} <= set(d["quality"]["issues"])
+    # two people's keypoints passing each other seldom are not a slow-motion clip (they were,
+    # read with the mirror: "the feet pass each other only about 50 times a minute")
+    assert "slow_motion" not in d["quality"]["issues"]
     assert d["cadence_spm"] is None and d["curves"] == {} and d["evidence"] == []
     for mid, m in d["metrics"].items():
         assert m["value"] is None and m["reason"] == TWO_PEOPLE, mid

@@ -115,10 +115,12 @@ def test_labelled_clip_cadence_and_sides(labelled_clip: tuple[dict, dict]) -> No
     sc = score_trial(a, truth, "clip", "clip", frame_s=1 / 30)
     assert sc.cadence_err_pct is not None and abs(sc.cadence_err_pct) <= 1.0
     assert sc.sides_total >= 20 and sc.sides_right == sc.sides_total
-    assert sc.n_detected["initial_contact"] >= 31, sc.n_detected
-    assert sc.n_detected["toe_off"] >= 28, sc.n_detected
-    assert sc.spurious <= 5
-    assert sc.within_one_frame_pct is not None and sc.within_one_frame_pct >= 72.0
+    # the plain decode finds 33 / 34 at 85.1 % within one frame; over 10 noise draws (another
+    # machine's decoder) every contact, 32–34 toe-offs, 77.6–92.5 % (docs/validation.md)
+    assert sc.n_detected["initial_contact"] >= 32, sc.n_detected
+    assert sc.n_detected["toe_off"] >= 31, sc.n_detected
+    assert sc.spurious <= 3
+    assert sc.within_one_frame_pct is not None and sc.within_one_frame_pct >= 76.0
     assert a["quality"]["event_timing"]["method"].endswith(
         "contacts timed on the ankles' forward turning points"
     )
