@@ -11,6 +11,12 @@ bursts on a shared machine; CPU time also counts the inference worker threads' s
 then peak RSS.
 
     .venv/bin/python bench/bench_pose.py [--repeats 5] [--threads 1 2] [--max-frames 150] [--no-e2e]
+                                         [--with-mirror]
+
+``--with-mirror``: (b) reads each frame also mirrored and fuses the two (as ``gait-station
+analyze`` reads a video file of up to 60 fps), so b/a is near 0.5 by design; the per-frame
+column then gives what it costs beyond two bare invokes (preparation, fusion, post-processing).
+(c) is ``analyze`` as it reads each clip (with its mirror up to 60 fps) either way.
 """
 
 from __future__ import annotations
@@ -133,12 +139,16 @@ def main() -> int:
     ap.add_argument("--max-frames", type=int, default=150, help="frames per clip for (a) and (b)")
     ap.add_argument("--clips", nargs="+", default=list(CLIPS))
     ap.add_argument("--no-e2e", action="store_true", help="skip (c)")
+    ap.add_argument("--with-mirror", action="store_true", help="(b) reads each frame also mirrored")
     ap.add_argument(
         "--e2e-clips", nargs="+", default=["treadmill_side_18fps.gif", "treadmill_side_slowmo.mp4"]
     )
     args = ap.parse_args()
     model = resolve_model_path(None)
-    print(f"model {model.name}; {args.repeats} repeats; medians; frames decoded beforehand for (a)/(b)")
+    print(
+        f"model {model.name}; {args.repeats} repeats; medians; frames decoded beforehand for (a)/(b)"
+        + ("; (b) with the mirror: per-frame column = (b) − 2 × (a)" if args.with_mirror else "")
+    )
     print(
         f"{'clip':32} {'size':>9} {'thr':>3} {'(a) invoke':>11} {'(b) pose':>9} {'b/a':>6} "
         f"{'b/a frame':>9} {'b/a cpu':>7} {'prep+post ms':>12} {'(c) e2e':>8}"
@@ -153,7 +163,7 @@ def main() -> int:
         frames = decode(path, args.max_frames)
         h, w = frames[0].shape[:2]
         for threads in args.threads:
-            est = MoveNetEstimator(model, num_threads=threads, quiet=True)
+            est = MoveNetEstimator(model, num_threads=threads, quiet=True, with_mirror=args.with_mirror)
             tensors = premade_tensors(est, frames)
             out = np.empty((17, 3), np.float32)
             for _ in range(3):  # warm up caches, XNNPACK packing
@@ -167,7 +177,8 @@ def main() -> int:
             # Robust to other processes' bursts: the typical frame's cost.
             fa = statistics.median(p[0] for p in per_frame)
             fb = statistics.median(p[1] for p in per_frame)
-            worst = min(worst, b / a)
+            invokes = 2 if args.with_mirror else 1
+            worst = min(worst, invokes * b / a)
             e2e = ""
             if not args.no_e2e and clip in args.e2e_clips:
                 runs = [e2e_fps(path, threads) for _ in range(max(1, args.repeats // 2))]
@@ -177,9 +188,9 @@ def main() -> int:
                     e2e = "   (n/a)"
             print(
                 f"{clip:32} {w:>4}x{h:<4} {threads:>3} {a:9.1f}/s {b:7.1f}/s {b / a:6.3f} "
-                f"{fa / fb:9.3f} {rc:7.3f} {(fb - fa) * 1e3:12.3f} {e2e:>8}"
+                f"{fa / fb:9.3f} {rc:7.3f} {(fb - invokes * fa) * 1e3:12.3f} {e2e:>8}"
             )
-            worst_frame = min(worst_frame, fa / fb)
+            worst_frame = min(worst_frame, invokes * fa / fb)
             est.close()
     if not args.no_e2e:
         for clip in args.e2e_clips:
@@ -188,7 +199,8 @@ def main() -> int:
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(
         f"peak RSS {rss_mb:.0f} MB (holds the decoded frames); worst pose-stage/bare-invoke ratio: "
-        f"{worst:.3f} over runs, {worst_frame:.3f} per-frame medians (target >= 0.90)"
+        f"{worst:.3f} over runs, {worst_frame:.3f} per-frame medians (target >= 0.90"
+        + (", per invoke: two a frame with the mirror)" if args.with_mirror else ")")
     )
     return 0
 

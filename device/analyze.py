@@ -204,7 +204,7 @@ def pose_timeline(
         "runner_picture_px": None if runner_px is None else round(runner_px, 1),
         # each frame read as it is and mirrored, the readings averaged where they agree
         # (WITH_MIRROR_MAX_FPS, device.pose.movenet.fuse_mirrored)
-        "pose_reading": "frame and mirror averaged" if mirrored else "frame",
+        "pose_reading": "frame and mirror fused" if mirrored else "frame",
     }
     return tl, facts
 

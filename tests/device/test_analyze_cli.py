@@ -63,7 +63,7 @@ def test_gif_end_to_end(gif_run: dict) -> None:
     assert inp["height_cm"] == 170 and inp["speed_kmh"] is None
     assert inp["model"] == "movenet_singlepose_lightning_int8_4.tflite"
     assert SLOW_MOTION_WARNING not in d["quality"].get("warnings", [])
-    assert inp["pose_reading"] == "frame and mirror averaged"
+    assert inp["pose_reading"] == "frame and mirror fused"
 
 
 @pytest.mark.slow

@@ -291,7 +291,7 @@ def test_video_files_up_to_60_fps_are_read_with_their_mirror(fps: float, mirrore
     assert with_mirror_for(fps) is mirrored
 
 
-@pytest.mark.parametrize(("read_once", "reading"), [(False, "frame and mirror averaged"), (True, "frame")])
+@pytest.mark.parametrize(("read_once", "reading"), [(False, "frame and mirror fused"), (True, "frame")])
 def test_analyze_says_how_a_video_was_read(gif_path, model_path, read_once: bool, reading: str) -> None:
     from device.analyze import _load_config, pose_timeline
 
