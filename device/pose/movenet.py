@@ -176,10 +176,10 @@ class MoveNetEstimator(PoseEstimator):
         self._post_bias = np.zeros(3)
         self._post_scale = np.ones(3)
         self._have_prev = False
-        # with_mirror: self._prev is the previous frame of this same video, self._prev2 the one before
-        self._prev_valid = False
+        # with_mirror: the frame before self._prev, and how many frames of this same video (same
+        # size, no reset) came before the one being read: 1 makes self._prev its last, 2 both
         self._prev2 = np.zeros((N_KEYPOINTS, 3), np.float64)
-        self._prev2_valid = False
+        self._earlier = 0
         self._frame_size: tuple[int, int] | None = None
         self.last_crop: tuple[float, float, float] | None = None
 
@@ -276,12 +276,12 @@ class MoveNetEstimator(PoseEstimator):
         mirror = np.array(self._interp.get_tensor(self._out_idx).reshape(N_KEYPOINTS, 3), np.float64)
         mirror[:, 1] = 1.0 - mirror[:, 1]  # x, normalised to the input's width
         expected = None
-        if self._prev_valid:
+        if self._earlier:
             # where each point would be now, moving on as it did between the last two frames
             # (the previous place alone lags a foot that moves fast), in this frame's picture
             # (the crop moves between frames)
             ahead = self._prev.copy()
-            if self._prev2_valid:
+            if self._earlier > 1:
                 moving = self._prev2[:, 2] >= MIN_CROP_KEYPOINT_SCORE
                 ahead[moving, :2] += self._prev[moving, :2] - self._prev2[moving, :2]
             ax, bx, ay, by = self._map
@@ -322,8 +322,8 @@ class MoveNetEstimator(PoseEstimator):
         # to (x, y, score) in image pixels (few numpy calls: they dominate post-processing).
         yxs = self._interp.get_tensor(self._out_idx).reshape(N_KEYPOINTS, 3)
         if self.with_mirror:
-            self._prev2_valid = self._prev_valid and self._have_prev and self._frame_size == (width, height)
-            self._prev_valid = self._have_prev and self._frame_size == (width, height)
+            follows = self._have_prev and self._frame_size == (width, height)
+            self._earlier = min(self._earlier + 1, 2) if follows else 0
             yxs = self._add_mirrored(yxs)
         ax, bx, ay, by = self._map
         sw, sh = self.input_size
