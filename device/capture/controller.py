@@ -545,6 +545,9 @@ class CaptureController:
         sid = cap.session_id
         try:
             cap.recorder.writer.close()  # every live keypoint is in the store
+            if outcome == "fail" and cap.recorder.disk_full and cap.recorder.began:
+                # the close's last write may still have found room: say what is really kept
+                message = self._spool_failure(cap)
             rear = self.rear.end() if self.rear is not None else RearRecording()
             spools = {"main": cap.recorder.spool_path}
             if rear.spool is not None:

@@ -5,6 +5,7 @@ what was stored, and leave the station able to run the next session."""
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 import time
 from pathlib import Path
@@ -209,6 +210,34 @@ def test_disk_filling_during_capture_ends_it_cleanly_keeping_the_keypoints(make_
     _assert_error_shown(st, "disk full while recording")
     assert st.store.integrity_check() == "ok"
     FillingStore.full.clear()  # space freed (connections that saw the limit are per-thread and gone)
+    _next_session_works(st)
+
+
+class BrieflyFullStore(Store):
+    """A disk full for one keypoint batch only (a log rotated, a temp file deleted): the batch
+    the writer holds back is written when the capture ends."""
+
+    full_once = threading.Event()
+
+    def append_keypoints(self, *args, **kwargs) -> None:
+        if self.full_once.is_set():
+            self.full_once.clear()
+            raise sqlite3.OperationalError("database or disk is full")
+        super().append_keypoints(*args, **kwargs)
+
+
+def test_disk_full_message_counts_the_frames_really_kept(make_station) -> None:
+    BrieflyFullStore.full_once.clear()
+    st = make_station(FaultySource(), BrieflyFullStore)
+    sid = st.start_capture(runner={"name": "Cy", "height_cm": 171})
+    assert eventually(lambda: st.store.count_keypoints(sid) > 0, 5)
+    BrieflyFullStore.full_once.set()
+    assert st.wait_for_state(("failed", "done"), 10) == "failed"
+    s = st.store.get_session(sid)
+    kept = st.store.count_keypoints(sid)
+    # the held-back batch went in as the capture closed: the message counts it
+    assert f"disk full while recording: the {kept} frames of keypoints stored before are kept" in s["error"]
+    assert s["frames_inferred"] == kept
     _next_session_works(st)
 
 
