@@ -142,7 +142,7 @@ class MoveNetEstimator(PoseEstimator):
         self, model_path: str | Path, num_threads: int = 2, quiet: bool = False, with_mirror: bool = False
     ) -> None:
         self.model_path = Path(model_path)
-        #: each frame also read mirrored and the two readings averaged (:meth:`_add_mirrored`):
+        #: each frame also read mirrored and the two readings fused (:func:`fuse_mirrored`):
         #: less of the model's frame-to-frame jitter for twice the inference (video files, where
         #: nothing has to keep up with a camera; see :data:`device.pose.pipeline.WITH_MIRROR_MAX_FPS`)
         self.with_mirror = with_mirror
