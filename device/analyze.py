@@ -253,11 +253,30 @@ def check_person(timeline: Any, min_score: float, path: Path) -> float:
             f"upright when it is rotated {turn}° clockwise: rotate it and analyse it again"
         )
     if frac < MIN_PERSON_FRACTION:
+        damage = _damage_said(timeline.meta)
+        if damage:
+            # garbled pictures hide a runner who was there: the copy is the first thing to fix
+            raise NoPersonError(
+                f"{path}: no runner found in what could be read of this damaged video (a confident "
+                f"body in only {seen} of {n} frames; {damage}): copy it again from the original; "
+                "if the original is whole, film the whole body from the side, well lit"
+            )
         raise NoPersonError(
             f"{path}: no runner found (a confident body in only {seen} of {n} frames): "
             "film the whole body from the side, well lit"
         )
     return frac
+
+
+def _damage_said(meta: dict[str, Any]) -> str:
+    """What the decoder lost of a video, in a few words ("" when nothing)."""
+    parts = []
+    lost = int(meta.get("frames_damaged") or 0)
+    if lost:
+        parts.append(f"{lost} frame{'s' if lost != 1 else ''} could not be read")
+    if meta.get("damaged"):
+        parts.append("its end could not be decoded")
+    return ", and ".join(parts)
 
 
 def motion_step_rate_spm(timeline: Any) -> float | None:

@@ -330,6 +330,30 @@ def test_a_damaged_video_is_analysed_and_said_once(
     assert any(said in w for w in d["quality"]["warnings"])  # and in the saved analysis
 
 
+def test_no_runner_in_a_damaged_video_says_the_damage_first(
+    tmp_path: Path, model_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Garbled pictures hide a runner who was there: "film again" alone sends the clinic to
+    refilm when the copy is what is broken."""
+    from tests.support import damaged_video
+
+    rng = np.random.default_rng(0)
+    room = [np.full((240, 320, 3), 180, np.uint8) for _ in range(60)]
+    for i, f in enumerate(room):
+        f[100:140, 100 + i : 140 + i] = rng.integers(0, 255, (40, 40, 3), dtype=np.uint8)  # no body
+    clean = damaged_video.write_mp4(tmp_path / "clean.mp4", room)
+    video = damaged_video.damage(clean, tmp_path / "room.mp4", range(20, 23))
+    assert cli_main(["analyze", str(video), "--model", str(model_path), "--read-once"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0, err  # one line
+    assert "no runner found in what could be read of this damaged video" in err, err
+    assert "3 frames could not be read" in err and "copy it again from the original" in err, err
+
+    assert cli_main(["analyze", str(clean), "--model", str(model_path), "--read-once"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "no runner found (a confident body in only" in err and "damaged video" not in err, err
+
+
 # -- absurd positions and scores are refused on one line, not described as something else ---------
 
 
