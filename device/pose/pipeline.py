@@ -64,8 +64,9 @@ PROBE_LIMIT_S = 10.0
 #: 84.8 → 97.0 %), over 10 noise draws from 68.7–78.4–88.1 to 77.6–83.6–92.5 %, with every
 #: contact found on every draw. On the slow-motion clip, filmed at several times 30 fps, the
 #: ankles' frame-to-frame jitter fell at the median and the 90th percentile (4.5 / 10.1 →
-#: 3.5 / 8.8 px): the steadier reading is not one of 30 fps alone, though no labelled 60 fps
-#: clip measures its timing here. It costs a second inference per frame, which a file read after
+#: 3.5 / 8.8 px): the steadier reading is not one of 30 fps alone. No labelled 60 fps clip
+#: measures its timing here; that clip resampled to 60 fps (docs/validation.md, unlabelled)
+#: found more toe-offs read so (98 against 90 %) but scattered its contacts more. It costs a second inference per frame, which a file read after
 #: the fact can spend (``gait-station analyze --read-once`` does not). Faster files (slow-motion
 #: phones' 120–240 fps) are read once: many frames, and no gain measured for their rates. Nor
 #: are captures: the live view's readings are the timeline's, and a Pi has no second inference
